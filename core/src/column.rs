@@ -1,0 +1,141 @@
+//! The columns an upload file may have, and the forgiving header matching.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A recognised column of the upload file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Column {
+    /// `firstname` (required).
+    FirstName,
+    /// `lastname` (required).
+    LastName,
+    /// `emailaddress` (required): the user's identity and login.
+    EmailAddress,
+    /// `phonenumber`.
+    PhoneNumber,
+    /// `uniqueid`: the host's own identifier for the person (employee number...).
+    UniqueId,
+    /// `country`.
+    Country,
+    /// `organisation`.
+    Organisation,
+    /// `languagecode`: an IETF BCP 47 tag such as `en-NZ`.
+    LanguageCode,
+    /// `addgroup`: groups to add the user to; may repeat, cells may list several.
+    AddGroup,
+    /// `removegroup`: groups to remove the user from; may repeat, cells may list several.
+    RemoveGroup,
+}
+
+impl Column {
+    /// Every column, in the canonical order.
+    pub const ALL: [Column; 10] = [
+        Column::FirstName,
+        Column::LastName,
+        Column::EmailAddress,
+        Column::PhoneNumber,
+        Column::UniqueId,
+        Column::Country,
+        Column::Organisation,
+        Column::LanguageCode,
+        Column::AddGroup,
+        Column::RemoveGroup,
+    ];
+
+    /// The columns every file must have.
+    pub const REQUIRED: [Column; 3] = [Column::FirstName, Column::LastName, Column::EmailAddress];
+
+    /// The canonical header name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Column::FirstName => "firstname",
+            Column::LastName => "lastname",
+            Column::EmailAddress => "emailaddress",
+            Column::PhoneNumber => "phonenumber",
+            Column::UniqueId => "uniqueid",
+            Column::Country => "country",
+            Column::Organisation => "organisation",
+            Column::LanguageCode => "languagecode",
+            Column::AddGroup => "addgroup",
+            Column::RemoveGroup => "removegroup",
+        }
+    }
+
+    /// Whether the column may appear several times (values are merged).
+    pub fn may_repeat(self) -> bool {
+        matches!(self, Column::AddGroup | Column::RemoveGroup)
+    }
+
+    /// Whether the column is a list of group names.
+    pub fn is_group_list(self) -> bool {
+        self.may_repeat()
+    }
+
+    /// Matches a header cell: case-insensitive, surrounding spaces trimmed, spaces, `_`
+    /// and `-` ignored, then the canonical names and the [`ALIASES`] table.
+    ///
+    /// ```
+    /// use lms_bulk_upload::Column;
+    /// assert_eq!(Column::from_header(" E-mail Address "), Some(Column::EmailAddress));
+    /// assert_eq!(Column::from_header("first_name"), Some(Column::FirstName));
+    /// assert_eq!(Column::from_header("Surname"), Some(Column::LastName));
+    /// assert_eq!(Column::from_header("shoe size"), None);
+    /// ```
+    pub fn from_header(header: &str) -> Option<Column> {
+        let key: String = header
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-' | '\u{a0}'))
+            .flat_map(char::to_lowercase)
+            .collect();
+        Column::ALL
+            .into_iter()
+            .find(|c| c.as_str() == key)
+            .or_else(|| {
+                ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == key)
+                    .map(|(_, c)| *c)
+            })
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Other header names accepted for each column, after normalisation (lowercase, no spaces,
+/// `_` or `-`). `id` alone is deliberately absent: it is too often the host's database key.
+pub const ALIASES: &[(&str, Column)] = &[
+    ("first", Column::FirstName),
+    ("fname", Column::FirstName),
+    ("givenname", Column::FirstName),
+    ("forename", Column::FirstName),
+    ("last", Column::LastName),
+    ("lname", Column::LastName),
+    ("surname", Column::LastName),
+    ("familyname", Column::LastName),
+    ("email", Column::EmailAddress),
+    ("mail", Column::EmailAddress),
+    ("emailid", Column::EmailAddress),
+    ("phone", Column::PhoneNumber),
+    ("mobile", Column::PhoneNumber),
+    ("mobilenumber", Column::PhoneNumber),
+    ("telephone", Column::PhoneNumber),
+    ("employeeid", Column::UniqueId),
+    ("externalid", Column::UniqueId),
+    ("staffid", Column::UniqueId),
+    ("organization", Column::Organisation),
+    ("company", Column::Organisation),
+    ("language", Column::LanguageCode),
+    ("locale", Column::LanguageCode),
+    ("lang", Column::LanguageCode),
+    ("addgroups", Column::AddGroup),
+    ("group", Column::AddGroup),
+    ("groups", Column::AddGroup),
+    ("removegroups", Column::RemoveGroup),
+];

@@ -1,0 +1,125 @@
+//! The one error type of the crate.
+
+use crate::issue::{Issue, IssueCode};
+use std::fmt;
+
+/// What part of the flow an [`Error`] comes from; the bindings map each to an exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file cannot be used (`parse`).
+    File,
+    /// The settings are contradictory or incomplete, or name things that do not exist.
+    Settings,
+    /// A plan cannot be read, was tampered with, or cannot be executed as given.
+    Plan,
+    /// The host's store failed while planning.
+    Store,
+    /// The host's mailer failed outside a row (the confirmation email).
+    Mailer,
+}
+
+impl ErrorKind {
+    /// `"file"`, `"settings"`, `"plan"`, `"store"` or `"mailer"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::File => "file",
+            ErrorKind::Settings => "settings",
+            ErrorKind::Plan => "plan",
+            ErrorKind::Store => "store",
+            ErrorKind::Mailer => "mailer",
+        }
+    }
+}
+
+/// An error with a kind, a stable code and, where it has one, a place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    issue: Issue,
+    transient: bool,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, code: IssueCode, message: impl Into<String>) -> Error {
+        Error::from_issue(kind, Issue::new(code, None, None, message.into()))
+    }
+
+    pub(crate) fn from_issue(kind: ErrorKind, issue: Issue) -> Error {
+        Error(Box::new(Inner {
+            kind,
+            issue,
+            transient: false,
+        }))
+    }
+
+    pub(crate) fn file(
+        code: IssueCode,
+        line: Option<u32>,
+        column: Option<&str>,
+        message: String,
+    ) -> Error {
+        Error::from_issue(ErrorKind::File, Issue::new(code, line, column, message))
+    }
+
+    pub(crate) fn settings(code: IssueCode, message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Settings, code, message)
+    }
+
+    pub(crate) fn with_transient(mut self, transient: bool) -> Error {
+        self.0.transient = transient;
+        self
+    }
+
+    /// Which part of the flow failed.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+    /// The stable code.
+    pub fn code(&self) -> IssueCode {
+        self.0.issue.code
+    }
+    /// The line, for file errors that have one.
+    pub fn line(&self) -> Option<u32> {
+        self.0.issue.line
+    }
+    /// The column, for file errors that have one.
+    pub fn column(&self) -> Option<&str> {
+        self.0.issue.column.as_deref()
+    }
+    /// The human message.
+    pub fn message(&self) -> &str {
+        &self.0.issue.message
+    }
+    /// The error as an [`Issue`] (code, severity, line, column, message).
+    pub fn issue(&self) -> &Issue {
+        &self.0.issue
+    }
+    /// Whether trying again may succeed (a host failure marked transient).
+    pub fn is_transient(&self) -> bool {
+        self.0.transient
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.0.kind)
+            .field("code", &self.0.issue.code)
+            .field("line", &self.0.issue.line)
+            .field("column", &self.0.issue.column)
+            .field("message", &self.0.issue.message)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} error: {}", self.0.kind.as_str(), self.0.issue)
+    }
+}
+
+impl std::error::Error for Error {}

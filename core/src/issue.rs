@@ -1,0 +1,189 @@
+//! Problems found in an upload, as data: a stable code, a severity, a place and a message.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How bad an [`Issue`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The row (or the file) cannot be used as it is.
+    Error,
+    /// Worth telling the administrator; nothing is left out because of it.
+    Warning,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! issue_codes {
+    ($( $variant:ident = $code:literal, $severity:ident, $meaning:literal; )*) => {
+        /// Every stable machine code an [`Issue`] or an [`Error`](crate::Error) can carry.
+        ///
+        /// The string form (`as_str`) is the contract: once released, a code is never renamed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum IssueCode {
+            $( #[doc = $meaning] $variant, )*
+        }
+
+        impl IssueCode {
+            /// All codes, in documentation order.
+            pub const ALL: &'static [IssueCode] = &[$(IssueCode::$variant,)*];
+
+            /// The stable snake_case code.
+            pub fn as_str(self) -> &'static str {
+                match self { $( IssueCode::$variant => $code, )* }
+            }
+
+            /// What the code means, in one sentence.
+            pub fn meaning(self) -> &'static str {
+                match self { $( IssueCode::$variant => $meaning, )* }
+            }
+
+            /// The severity this code is reported with.
+            pub fn severity(self) -> Severity {
+                match self { $( IssueCode::$variant => Severity::$severity, )* }
+            }
+
+            /// Looks a code up by its string form.
+            pub fn from_code(code: &str) -> Option<IssueCode> {
+                match code { $( $code => Some(IssueCode::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+issue_codes! {
+    // File-level: these fail `parse`.
+    EmptyFile = "empty_file", Error, "The file has no content at all.";
+    NoDataRows = "no_data_rows", Error, "The file has a header line but no user rows.";
+    MissingRequiredColumn = "missing_required_column", Error, "A required column (firstname, lastname, emailaddress) is not in the header.";
+    DuplicateColumn = "duplicate_column", Error, "A column other than addgroup/removegroup appears twice in the header.";
+    MalformedCsv = "malformed_csv", Error, "The bytes cannot be read as CSV (for example an unterminated quote).";
+    InvalidEncoding = "invalid_encoding", Error, "The file declares UTF-16 with a byte order mark but is not valid UTF-16.";
+    FileTooLarge = "file_too_large", Error, "The file is larger than the max_file_bytes limit.";
+    TooManyRows = "too_many_rows", Error, "The file has more data rows than the max_rows limit.";
+    TooManyColumns = "too_many_columns", Error, "A line has more columns than the max_columns limit.";
+    FieldTooLong = "field_too_long", Error, "A cell is longer than the max_field_bytes limit.";
+    // File-level warnings.
+    UnknownColumn = "unknown_column", Warning, "A header column is not recognised; its values are ignored.";
+    EncodingGuessed = "encoding_guessed", Warning, "The file is not valid UTF-8 and was read as Windows-1252.";
+    ExtraValues = "extra_values", Warning, "A row has values after the last header column; they are ignored.";
+    // Row-level: the row is rejected, the others go on.
+    MissingValue = "missing_value", Error, "A required value (firstname, lastname, emailaddress) is blank.";
+    InvalidEmail = "invalid_email", Error, "The email address is not a valid address (syntax or RFC 5321 length).";
+    DuplicateEmail = "duplicate_email", Error, "The email address already appears on an earlier line (compared case-insensitively); the first occurrence wins.";
+    InvalidLanguagecode = "invalid_languagecode", Error, "The languagecode is not a well-formed IETF BCP 47 tag such as en-NZ.";
+    ControlCharacter = "control_character", Error, "A value contains a control or bidirectional-override character (line breaks, NUL, RTL override...).";
+    ValueTooLong = "value_too_long", Error, "A value is longer than the max_value_chars limit for profile fields.";
+    GroupConflict = "group_conflict", Error, "The same group is both added and removed on one row.";
+    // Found when planning against the store.
+    UnknownGroup = "unknown_group", Error, "A group named in the file or the settings does not exist (names are case-sensitive).";
+    UnknownContent = "unknown_content", Error, "A course, collection or campaign selected for enrolment does not exist.";
+    ProtectedUser = "protected_user", Error, "The user exists and is protected (an administrator or outside the uploader's reach); the row is left untouched.";
+    RemovegroupOnNewUser = "removegroup_on_new_user", Warning, "A removegroup value on a row that creates a new user does nothing.";
+    ExistingUserSkipped = "existing_user_skipped", Warning, "The user exists and no setting allows changing existing users; nothing is done.";
+    ChangesNeedUpdateProfiles = "changes_need_update_profiles", Warning, "The row asks for profile or group changes to an existing user, but update_existing_profiles is off.";
+    // Settings errors.
+    DefaultPasswordRequired = "default_password_required", Error, "generate_passwords is off, so a default_password is required.";
+    DefaultPasswordWithGenerated = "default_password_with_generated", Error, "A default_password was given while generate_passwords is on; choose one.";
+    NotificationRequiredForGeneratedPasswords = "notification_required_for_generated_passwords", Error, "send_notification_email can only be off when generate_passwords is off: a generated password must reach its user.";
+    WeakDefaultPassword = "weak_default_password", Error, "The default_password does not meet the password policy.";
+    InvalidSetting = "invalid_setting", Error, "A setting has a value out of its range (for example a URL or email that is not valid).";
+    // Plan and execution.
+    FingerprintMismatch = "fingerprint_mismatch", Error, "The plan's content does not match its fingerprint: it was altered after planning.";
+    UnsupportedPlanVersion = "unsupported_plan_version", Error, "The plan was written by an incompatible version of the engine.";
+    InvalidPlan = "invalid_plan", Error, "The plan JSON cannot be read.";
+    StoreFailed = "store_failed", Error, "The host's store reported an error.";
+    MailerFailed = "mailer_failed", Error, "The host's mailer reported an error.";
+    Cancelled = "cancelled", Error, "Execution was cancelled before this row.";
+    InvalidTemplate = "invalid_template", Error, "An email template names a placeholder that does not exist.";
+}
+
+impl fmt::Display for IssueCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem: its code, how bad it is, where it is and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    /// The stable machine code.
+    pub code: IssueCode,
+    /// `error` (the row or file is not used) or `warning`.
+    pub severity: Severity,
+    /// The 1-based physical line where the record starts (the header is line 1), if any.
+    pub line: Option<u32>,
+    /// The canonical column name (or the header text of an unknown column), if any.
+    pub column: Option<String>,
+    /// A human-readable message.
+    pub message: String,
+}
+
+impl Issue {
+    /// An issue with the code's own severity.
+    pub fn new(code: IssueCode, line: Option<u32>, column: Option<&str>, message: String) -> Issue {
+        Issue {
+            code,
+            severity: code.severity(),
+            line,
+            column: column.map(str::to_owned),
+            message,
+        }
+    }
+
+    /// Whether the issue is an error (as opposed to a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, "{column}: ")?;
+        }
+        write!(f, "{} [{}]", self.message, self.code)
+    }
+}
+
+/// A code with its meaning, as listed by [`issue_codes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CodeInfo {
+    /// The stable code.
+    pub code: &'static str,
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// One sentence.
+    pub meaning: &'static str,
+}
+
+/// Every issue and error code with its severity and meaning.
+///
+/// ```
+/// let codes = lms_bulk_upload::issue_codes();
+/// assert!(codes.iter().any(|c| c.code == "duplicate_email"));
+/// ```
+pub fn issue_codes() -> Vec<CodeInfo> {
+    IssueCode::ALL
+        .iter()
+        .map(|c| CodeInfo {
+            code: c.as_str(),
+            severity: c.severity().as_str(),
+            meaning: c.meaning(),
+        })
+        .collect()
+}

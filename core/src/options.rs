@@ -1,0 +1,54 @@
+//! How a file is read: delimiter, group separator and limits.
+
+/// Default for [`ParseOptions::max_file_bytes`]: 512 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: usize = 512 * 1024 * 1024;
+/// Default for [`ParseOptions::max_rows`]: two million data rows.
+pub const DEFAULT_MAX_ROWS: usize = 2_000_000;
+/// Default for [`ParseOptions::max_field_bytes`]: 4 KiB per cell.
+pub const DEFAULT_MAX_FIELD_BYTES: usize = 4 * 1024;
+/// Default for [`ParseOptions::max_columns`]: 100 columns per line.
+pub const DEFAULT_MAX_COLUMNS: usize = 100;
+/// Default for [`ParseOptions::max_value_chars`]: 255 characters per profile value.
+pub const DEFAULT_MAX_VALUE_CHARS: usize = 255;
+/// The largest file the engine can hold at all (offsets are 32-bit): just under 4 GiB.
+pub const MAX_FILE_BYTES: usize = u32::MAX as usize - 1;
+
+/// Options of [`parse`](crate::parse). `ParseOptions::default()` suits most hosts.
+///
+/// ```
+/// let options = lms_bulk_upload::ParseOptions { max_rows: 10_000, ..Default::default() };
+/// assert_eq!(options.delimiter, None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// The delimiter, or `None` to detect `,` `;` or tab from the header line (and honour
+    /// Excel's `sep=` first line).
+    pub delimiter: Option<u8>,
+    /// The separator between several group names in one `addgroup`/`removegroup` cell.
+    pub group_separator: char,
+    /// Largest accepted file, in bytes (`file_too_large`). Capped at [`MAX_FILE_BYTES`].
+    pub max_file_bytes: usize,
+    /// Most data rows (`too_many_rows`).
+    pub max_rows: usize,
+    /// Longest cell, in bytes (`field_too_long`).
+    pub max_field_bytes: usize,
+    /// Most columns on a line (`too_many_columns`).
+    pub max_columns: usize,
+    /// Longest profile value (names, phone, ...), in characters (`value_too_long`, a row error).
+    pub max_value_chars: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            delimiter: None,
+            group_separator: ';',
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_rows: DEFAULT_MAX_ROWS,
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+            max_columns: DEFAULT_MAX_COLUMNS,
+            max_value_chars: DEFAULT_MAX_VALUE_CHARS,
+        }
+    }
+}

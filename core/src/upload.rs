@@ -1,0 +1,255 @@
+//! The result of [`parse`](crate::parse): the header mapping, the rows and the issues.
+
+use crate::column::Column;
+use crate::decode::Encoding;
+use crate::issue::Issue;
+use serde::{Deserialize, Serialize};
+
+/// One cell of the header line and what it was matched to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderCell {
+    /// The text as written in the file (trimmed).
+    pub header: String,
+    /// The recognised column, or `None` for an unknown (ignored) column.
+    pub column: Option<Column>,
+}
+
+/// A parsed and validated upload file.
+///
+/// Values are stored compactly (one text buffer and offsets), so a million-row file takes
+/// little more memory than its bytes. Read rows with [`Upload::rows`].
+///
+/// ```
+/// let csv = "First Name,Last Name,Email\nAna,Lopez,ana@example.com\nBo,,bo@example\n";
+/// let upload = lms_bulk_upload::parse(csv.as_bytes(), &Default::default()).unwrap();
+/// assert_eq!(upload.len(), 2);
+/// let codes: Vec<_> = upload.issues().iter().map(|i| (i.line, i.code.as_str())).collect();
+/// assert_eq!(codes, [(Some(3), "missing_value"), (Some(3), "invalid_email")]);
+/// assert_eq!(upload.valid_rows().count(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub(crate) header: Vec<HeaderCell>,
+    /// Column (by `Column as usize`) → slot in each row's offsets.
+    pub(crate) slots: [Option<u8>; 10],
+    pub(crate) width: usize,
+    pub(crate) delimiter: u8,
+    pub(crate) encoding: Encoding,
+    pub(crate) group_separator: char,
+    pub(crate) text: String,
+    /// `width` end offsets into `text` per row; a cell starts where the previous one ended.
+    pub(crate) ends: Vec<u32>,
+    pub(crate) lines: Vec<u32>,
+    pub(crate) valid: Vec<bool>,
+    /// Sorted by line; file-level issues (no line, or line 1) first.
+    pub(crate) issues: Vec<Issue>,
+}
+
+impl Upload {
+    /// The number of data rows (blank lines are not rows).
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether there are no data rows (never true for a successful `parse`).
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The header cells and the column each was matched to.
+    pub fn header(&self) -> &[HeaderCell] {
+        &self.header
+    }
+
+    /// Whether the file has the column.
+    pub fn has_column(&self, column: Column) -> bool {
+        self.slots[column as usize].is_some()
+    }
+
+    /// The delimiter used (given or detected).
+    pub fn delimiter(&self) -> char {
+        char::from(self.delimiter)
+    }
+
+    /// The encoding the file was read with.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// The separator between group names in a cell.
+    pub fn group_separator(&self) -> char {
+        self.group_separator
+    }
+
+    /// Every issue, file-level first, then by line.
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    /// Whether any issue is an error (some rows will be rejected).
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(Issue::is_error)
+    }
+
+    /// The row at `index` (0-based, in file order).
+    pub fn row(&self, index: usize) -> Option<Row<'_>> {
+        (index < self.len()).then_some(Row {
+            upload: self,
+            index,
+        })
+    }
+
+    /// All rows, valid or not, in file order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
+        (0..self.len()).map(move |index| Row {
+            upload: self,
+            index,
+        })
+    }
+
+    /// The rows without errors: those a plan will act on.
+    pub fn valid_rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
+        self.rows().filter(Row::is_valid)
+    }
+
+    /// A serialisable summary: encoding, delimiter, header mapping, counts and issues.
+    pub fn report(&self) -> FileReport {
+        FileReport {
+            encoding: self.encoding,
+            delimiter: self.delimiter(),
+            header: self.header.clone(),
+            rows: self.len(),
+            valid_rows: self.valid.iter().filter(|v| **v).count(),
+            issues: self.issues.clone(),
+        }
+    }
+
+    fn cell(&self, index: usize, column: Column) -> &str {
+        let Some(slot) = self.slots[column as usize] else {
+            return "";
+        };
+        let at = index * self.width + usize::from(slot);
+        let start = if at == 0 {
+            0
+        } else {
+            self.ends[at - 1] as usize
+        };
+        &self.text[start..self.ends[at] as usize]
+    }
+}
+
+/// A serialisable report of a parsed file (what the validation screen shows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileReport {
+    /// The encoding the file was read with.
+    pub encoding: Encoding,
+    /// The delimiter used.
+    pub delimiter: char,
+    /// The header cells and their columns.
+    pub header: Vec<HeaderCell>,
+    /// Data rows.
+    pub rows: usize,
+    /// Rows without errors.
+    pub valid_rows: usize,
+    /// Every issue.
+    pub issues: Vec<Issue>,
+}
+
+/// A view of one row of an [`Upload`].
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    upload: &'a Upload,
+    index: usize,
+}
+
+impl<'a> Row<'a> {
+    /// 0-based position among the rows.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    /// The 1-based physical line where the record starts (the header is line 1).
+    pub fn line(&self) -> u32 {
+        self.upload.lines[self.index]
+    }
+    /// The trimmed value of a column; `""` when blank or absent. For `addgroup`/`removegroup`
+    /// the merged cells joined by the group separator.
+    pub fn get(&self, column: Column) -> &'a str {
+        self.upload.cell(self.index, column)
+    }
+    /// The value, or `None` when blank or absent.
+    pub fn value(&self, column: Column) -> Option<&'a str> {
+        Some(self.get(column)).filter(|v| !v.is_empty())
+    }
+    /// The email address as written.
+    pub fn email(&self) -> &'a str {
+        self.get(Column::EmailAddress)
+    }
+    /// The groups to add, in order, blank names skipped.
+    pub fn add_groups(&self) -> impl Iterator<Item = &'a str> + 'a {
+        split_groups(self.get(Column::AddGroup), self.upload.group_separator)
+    }
+    /// The groups to remove, in order, blank names skipped.
+    pub fn remove_groups(&self) -> impl Iterator<Item = &'a str> + 'a {
+        split_groups(self.get(Column::RemoveGroup), self.upload.group_separator)
+    }
+    /// Whether the row has no errors.
+    pub fn is_valid(&self) -> bool {
+        self.upload.valid[self.index]
+    }
+    /// The issues of this row.
+    pub fn issues(&self) -> &'a [Issue] {
+        let issues = &self.upload.issues;
+        let line = Some(self.line());
+        let start = issues.partition_point(|i| i.line < line);
+        let end = start + issues[start..].partition_point(|i| i.line == line);
+        &issues[start..end]
+    }
+    /// An owned copy of the row's values (for bindings and reports).
+    pub fn to_data(&self) -> RowData {
+        let upload = self.upload;
+        RowData {
+            line: self.line(),
+            values: Column::ALL
+                .into_iter()
+                .filter(|c| upload.has_column(*c))
+                .map(|c| (c, self.get(c).to_owned()))
+                .collect(),
+            add_groups: self.add_groups().map(str::to_owned).collect(),
+            remove_groups: self.remove_groups().map(str::to_owned).collect(),
+            valid: self.is_valid(),
+            issues: self.issues().to_vec(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Row")
+            .field("line", &self.line())
+            .field("email", &self.email())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An owned, serialisable copy of a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowData {
+    /// The line where the record starts.
+    pub line: u32,
+    /// The values of the file's recognised columns, in canonical column order.
+    pub values: std::collections::BTreeMap<Column, String>,
+    /// Groups to add.
+    pub add_groups: Vec<String>,
+    /// Groups to remove.
+    pub remove_groups: Vec<String>,
+    /// Whether the row has no errors.
+    pub valid: bool,
+    /// The row's issues.
+    pub issues: Vec<Issue>,
+}
+
+pub(crate) fn split_groups(cell: &str, separator: char) -> impl Iterator<Item = &str> {
+    cell.split(separator)
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+}
