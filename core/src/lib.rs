@@ -23,9 +23,21 @@ mod column;
 mod decode;
 mod email;
 mod error;
+mod execute;
 mod issue;
+mod journal;
+mod mailer;
+mod memory;
 mod options;
 mod parse;
+mod password;
+mod plan;
+mod results;
+mod secret;
+mod settings;
+mod store;
+mod suggest;
+mod templates;
 mod upload;
 mod validate;
 
@@ -33,7 +45,27 @@ pub use column::{Column, ALIASES};
 pub use decode::Encoding;
 pub use email::{email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES};
 pub use error::{Error, ErrorKind};
+pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT_RETRIES};
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
+pub use journal::{Journal, JournalEntry, MemoryJournal};
+pub use mailer::{Mailer, Message, MessageFields, MessageKind};
+pub use memory::{MemoryStore, RecordingMailer, StoreState, StoredUser, UserState};
 pub use options::*;
 pub use parse::parse;
+pub use password::{
+    generate_password, hash_password, HashParams, OsRandom, PasswordHash, PasswordPolicy,
+    RandomSource, DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB, DEFAULT_ARGON2_PARALLELISM,
+    PASSWORD_ALPHABET,
+};
+pub use plan::{
+    plan, plan_with, Action, Noop, Operation, PasswordSource, Plan, PlanOptions, PlanRow,
+    PlanSettings, Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
+};
+pub use results::{neutralise, ResultRow, ResultSummary, Results, Status};
+pub use secret::Password;
+pub use settings::{Settings, SettingsBuilder};
+pub use store::{
+    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
+};
+pub use templates::{Template, Templates, PLACEHOLDERS};
 pub use upload::{FileReport, HeaderCell, Row, RowData, Upload};

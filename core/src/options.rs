@@ -20,7 +20,6 @@ pub const MAX_FILE_BYTES: usize = u32::MAX as usize - 1;
 /// assert_eq!(options.delimiter, None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ParseOptions {
     /// The delimiter, or `None` to detect `,` `;` or tab from the header line (and honour
     /// Excel's `sep=` first line).

@@ -112,6 +112,9 @@ struct Parser<'a> {
     issues: Vec<Issue>,
     /// Where the last record read started (to find an unterminated quote at the end).
     record_position: Option<csv::Position>,
+    /// Line counting state for [`Parser::line_of`].
+    counted_byte: usize,
+    counted_line: u32,
 }
 
 impl<'a> Parser<'a> {
@@ -140,15 +143,39 @@ impl<'a> Parser<'a> {
             width: 0,
             issues,
             record_position: None,
+            counted_byte: 0,
+            counted_line: 1,
         };
         parser.read_header()?;
         Ok(parser)
     }
 
+    /// The 1-based line where a record starts, counted from its byte offset (the csv crate's
+    /// own line count lags on CRLF files). Counting resumes where the previous record started.
+    fn line_of(&mut self, position: Option<&csv::Position>) -> u32 {
+        let Some(position) = position else {
+            return self.counted_line;
+        };
+        let end = (position.byte() as usize).min(self.body.len());
+        let bytes = self.body.as_bytes();
+        if end >= self.counted_byte {
+            let slice = &bytes[self.counted_byte..end];
+            // A CR ends a line; an LF does too unless it completes a CRLF.
+            let start = self.counted_byte;
+            let breaks = slice.iter().enumerate().filter(|&(i, &b)| {
+                b == b'\r' || (b == b'\n' && (start + i == 0 || bytes[start + i - 1] != b'\r'))
+            });
+            self.counted_line += breaks.count() as u32;
+            self.counted_byte = end;
+        }
+        self.counted_line
+    }
+
     fn read(&mut self) -> Result<Option<u32>, Error> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(true) => {
-                let line = self.record.position().map_or(1, |p| p.line() as u32) + self.line_offset;
+                let position = self.record.position().cloned();
+                let line = self.line_of(position.as_ref()) + self.line_offset;
                 if self.record.len() > self.options.max_columns {
                     return Err(file_error(
                         IssueCode::TooManyColumns,
@@ -281,7 +308,7 @@ impl<'a> Parser<'a> {
     /// If the current record runs to the end of the file inside an open quote, its line.
     fn unterminated_quote(&self, position: &csv::Position) -> Option<u32> {
         let start = position.byte() as usize;
-        let line = position.line() as u32 + self.line_offset;
+        let line = self.counted_line + self.line_offset;
         let rest = self.body.as_bytes().get(start..)?;
         let (mut quoted, mut at_field_start, mut i) = (false, true, 0);
         while i < rest.len() {

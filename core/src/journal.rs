@@ -1,0 +1,62 @@
+//! A journal of execution progress, so a crashed or cancelled execution can be resumed.
+
+use crate::results::ResultRow;
+use crate::store::HostError;
+use std::collections::BTreeMap;
+
+/// What a journal knows about one row of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalEntry {
+    /// Execution started writing this row and may have stopped half-way.
+    Begun,
+    /// The row was finished, with this outcome.
+    Finished(ResultRow),
+}
+
+/// Where execution records its progress, per plan fingerprint and row line.
+///
+/// For resumption to be exact the journal must be as durable as the store: a host whose
+/// store commits in transactions keeps the journal in the same transaction (the CLI keeps it
+/// in its SQLite database). [`MemoryJournal`] suits executions that are only cancelled and
+/// resumed within one process.
+pub trait Journal {
+    /// Every entry recorded for the plan.
+    fn load(&mut self, fingerprint: &str) -> Result<BTreeMap<u32, JournalEntry>, HostError>;
+    /// The row is about to be written.
+    fn begin(&mut self, fingerprint: &str, line: u32) -> Result<(), HostError>;
+    /// The row is finished (created, updated, unchanged or rejected).
+    fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError>;
+}
+
+/// A journal in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryJournal {
+    entries: BTreeMap<String, BTreeMap<u32, JournalEntry>>,
+}
+
+impl MemoryJournal {
+    /// An empty journal.
+    pub fn new() -> MemoryJournal {
+        MemoryJournal::default()
+    }
+}
+
+impl Journal for MemoryJournal {
+    fn load(&mut self, fingerprint: &str) -> Result<BTreeMap<u32, JournalEntry>, HostError> {
+        Ok(self.entries.get(fingerprint).cloned().unwrap_or_default())
+    }
+    fn begin(&mut self, fingerprint: &str, line: u32) -> Result<(), HostError> {
+        self.entries
+            .entry(fingerprint.to_owned())
+            .or_default()
+            .insert(line, JournalEntry::Begun);
+        Ok(())
+    }
+    fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
+        self.entries
+            .entry(fingerprint.to_owned())
+            .or_default()
+            .insert(row.line, JournalEntry::Finished(row.clone()));
+        Ok(())
+    }
+}

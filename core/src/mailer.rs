@@ -1,0 +1,113 @@
+//! What the host implements to send email, and the messages the engine renders.
+
+use crate::secret::Password;
+use crate::store::HostError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The kinds of email the engine sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// To a new user: login, site link and, when generated, the password.
+    Welcome,
+    /// To an existing user whose password was set: login, link and, when generated, the password.
+    PasswordChanged,
+    /// To the uploader at the end: the counts and the link to the results.
+    UploadComplete,
+}
+
+impl MessageKind {
+    /// `welcome`, `password_changed` or `upload_complete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Welcome => "welcome",
+            MessageKind::PasswordChanged => "password_changed",
+            MessageKind::UploadComplete => "upload_complete",
+        }
+    }
+}
+
+/// The structured values a message was rendered from (a host with its own templates can
+/// render from these instead). The password is only present when it was generated.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MessageFields {
+    /// The recipient's first name (empty for the confirmation email).
+    pub first_name: String,
+    /// The recipient's last name.
+    pub last_name: String,
+    /// The login (email address).
+    pub login: String,
+    /// The login link.
+    pub site_url: String,
+    /// The generated password, when there is one to tell.
+    pub password: Option<Password>,
+    /// For `upload_complete`: the results link.
+    pub results_url: String,
+    /// For `upload_complete`: `(name, count)` pairs such as `("created", 12)`.
+    pub counts: Vec<(String, u64)>,
+}
+
+impl fmt::Debug for MessageFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageFields")
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("login", &self.login)
+            .field("site_url", &self.site_url)
+            .field("password", &self.password)
+            .field("results_url", &self.results_url)
+            .field("counts", &self.counts)
+            .finish()
+    }
+}
+
+/// One email, rendered. `Debug` redacts the bodies of messages that carry a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message {
+    /// What the message is.
+    pub kind: MessageKind,
+    /// The recipient's address (validated; never contains CR or LF).
+    pub to: String,
+    /// The subject (one line).
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body (values escaped).
+    pub html: String,
+    /// The values it was rendered from.
+    pub fields: MessageFields,
+}
+
+impl Message {
+    /// Whether the bodies contain a password (and must never be logged).
+    pub fn carries_password(&self) -> bool {
+        self.fields.password.is_some()
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = self.carries_password();
+        f.debug_struct("Message")
+            .field("kind", &self.kind)
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .field("text", if secret { &"[REDACTED]" } else { &self.text })
+            .field("html", if secret { &"[REDACTED]" } else { &self.html })
+            .field("fields", &self.fields)
+            .finish()
+    }
+}
+
+/// The host's email sending.
+pub trait Mailer {
+    /// Sends one message.
+    fn send(&mut self, message: &Message) -> Result<(), HostError>;
+}
+
+impl<M: Mailer + ?Sized> Mailer for &mut M {
+    fn send(&mut self, message: &Message) -> Result<(), HostError> {
+        (**self).send(message)
+    }
+}

@@ -1,0 +1,354 @@
+//! In-memory test doubles shipped with the engine: [`MemoryStore`] and [`RecordingMailer`].
+
+use crate::email::email_key;
+use crate::mailer::{Mailer, Message};
+use crate::password::PasswordHash;
+use crate::store::{ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A user held by a [`MemoryStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUser {
+    /// The id (`u1`, `u2`, ... for created users).
+    pub id: UserId,
+    /// The email as written.
+    pub email: String,
+    /// Profile fields.
+    pub profile: Profile,
+    /// The argon2id hash, if a password was ever set.
+    pub password_hash: Option<PasswordHash>,
+    /// Must choose a new password at next login.
+    pub force_password_reset: bool,
+    /// Group ids.
+    pub groups: BTreeSet<String>,
+    /// Enrolments.
+    pub enrolments: BTreeSet<ContentRef>,
+    /// Never changed by uploads.
+    pub protected: bool,
+}
+
+/// A user in a [`StoreState`] (the language-neutral snapshot used by the scenarios).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct UserState {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub email: String,
+    #[serde(default, flatten)]
+    pub profile: Profile,
+    /// Group names, sorted.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Sorted.
+    #[serde(default)]
+    pub enrolments: Vec<ContentRef>,
+    #[serde(default)]
+    pub protected: bool,
+    #[serde(default)]
+    pub has_password: bool,
+    #[serde(default)]
+    pub force_password_reset: bool,
+}
+
+/// A whole store as data: groups, content and users (sorted by email key). No hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoreState {
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Content items.
+    pub content: Vec<ContentRef>,
+    /// Users.
+    pub users: Vec<UserState>,
+}
+
+/// A [`Store`] in memory, for tests, examples and embedders who want one.
+///
+/// ```
+/// use lms_bulk_upload::{ContentKind, ContentRef, MemoryStore};
+/// let mut store = MemoryStore::new();
+/// store.add_group("g1", "Sales");
+/// store.add_content(ContentRef::new(ContentKind::Course, "c1"));
+/// assert_eq!(store.state().groups.len(), 1);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    users: Vec<StoredUser>,
+    by_email: HashMap<String, usize>,
+    groups: BTreeMap<String, Group>,
+    content: BTreeSet<ContentRef>,
+    next_id: u64,
+    /// Counts of calls, by method name (to check batching).
+    pub calls: BTreeMap<&'static str, u64>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// A store holding `state`.
+    pub fn from_state(state: &StoreState) -> MemoryStore {
+        let mut store = MemoryStore::new();
+        for group in &state.groups {
+            store.add_group(&group.id, &group.name);
+        }
+        for content in &state.content {
+            store.add_content(content.clone());
+        }
+        for user in &state.users {
+            let id = user.id.clone().unwrap_or_else(|| store.new_id());
+            let group_ids = user
+                .groups
+                .iter()
+                .filter_map(|name| store.groups.get(name).map(|g| g.id.clone()))
+                .collect();
+            store.insert(StoredUser {
+                id: UserId(id),
+                email: user.email.clone(),
+                profile: user.profile.clone(),
+                password_hash: None,
+                force_password_reset: user.force_password_reset,
+                groups: group_ids,
+                enrolments: user.enrolments.iter().cloned().collect(),
+                protected: user.protected,
+            });
+        }
+        store
+    }
+
+    /// The store as data (users sorted by email; hashes left out, `has_password` instead).
+    pub fn state(&self) -> StoreState {
+        let names: HashMap<&str, &str> = self
+            .groups
+            .values()
+            .map(|g| (g.id.as_str(), g.name.as_str()))
+            .collect();
+        let mut users: Vec<UserState> = self
+            .users
+            .iter()
+            .map(|u| {
+                let mut groups: Vec<String> = u
+                    .groups
+                    .iter()
+                    .filter_map(|id| names.get(id.as_str()).map(|n| (*n).to_owned()))
+                    .collect();
+                groups.sort();
+                UserState {
+                    id: Some(u.id.0.clone()),
+                    email: u.email.clone(),
+                    profile: u.profile.clone(),
+                    groups,
+                    enrolments: u.enrolments.iter().cloned().collect(),
+                    protected: u.protected,
+                    has_password: u.password_hash.is_some(),
+                    force_password_reset: u.force_password_reset,
+                }
+            })
+            .collect();
+        users.sort_by_key(|u| email_key(&u.email));
+        StoreState {
+            groups: self.groups.values().cloned().collect(),
+            content: self.content.iter().cloned().collect(),
+            users,
+        }
+    }
+
+    /// Adds a group.
+    pub fn add_group(&mut self, id: &str, name: &str) {
+        self.groups.insert(
+            name.to_owned(),
+            Group {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            },
+        );
+    }
+
+    /// Adds a content item.
+    pub fn add_content(&mut self, content: ContentRef) {
+        self.content.insert(content);
+    }
+
+    /// Adds an existing user (as the host would have it before the upload).
+    pub fn add_user(&mut self, user: ExistingUser) {
+        let group_ids = user
+            .groups
+            .iter()
+            .filter_map(|name| self.groups.get(name).map(|g| g.id.clone()))
+            .collect();
+        self.insert(StoredUser {
+            id: user.id,
+            email: user.email,
+            profile: user.profile,
+            password_hash: None,
+            force_password_reset: false,
+            groups: group_ids,
+            enrolments: user.enrolments.into_iter().collect(),
+            protected: user.protected,
+        });
+    }
+
+    /// The user with this email (case-insensitive).
+    pub fn user(&self, email: &str) -> Option<&StoredUser> {
+        self.by_email
+            .get(&email_key(email))
+            .map(|&i| &self.users[i])
+    }
+
+    /// All users, in insertion order.
+    pub fn users(&self) -> &[StoredUser] {
+        &self.users
+    }
+
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("u{}", self.next_id)
+    }
+
+    fn insert(&mut self, user: StoredUser) {
+        self.by_email
+            .insert(email_key(&user.email), self.users.len());
+        self.users.push(user);
+    }
+
+    fn user_mut(&mut self, id: &UserId) -> Result<&mut StoredUser, HostError> {
+        // Ids of created users are "u<index+1>" only by convention; look them up properly.
+        self.users
+            .iter_mut()
+            .rev()
+            .find(|u| &u.id == id)
+            .ok_or_else(|| HostError::permanent(format!("no user {id}")))
+    }
+
+    fn count(&mut self, method: &'static str) {
+        *self.calls.entry(method).or_default() += 1;
+    }
+
+    fn existing(&self, user: &StoredUser) -> ExistingUser {
+        let names: HashMap<&str, &str> = self
+            .groups
+            .values()
+            .map(|g| (g.id.as_str(), g.name.as_str()))
+            .collect();
+        ExistingUser {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            profile: user.profile.clone(),
+            groups: user
+                .groups
+                .iter()
+                .filter_map(|id| names.get(id.as_str()).map(|n| (*n).to_owned()))
+                .collect(),
+            enrolments: user.enrolments.iter().cloned().collect(),
+            protected: user.protected,
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        self.count("find_users");
+        let mut seen = BTreeSet::new();
+        Ok(emails
+            .iter()
+            .filter_map(|e| self.by_email.get(&email_key(e)).copied())
+            .filter(|i| seen.insert(*i))
+            .map(|i| self.existing(&self.users[i]))
+            .collect())
+    }
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+        self.count("find_groups");
+        Ok(names
+            .iter()
+            .filter_map(|n| self.groups.get(*n).cloned())
+            .collect())
+    }
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+        self.count("find_content");
+        Ok(refs
+            .iter()
+            .filter(|r| self.content.contains(r))
+            .cloned()
+            .collect())
+    }
+    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
+        self.count("create_user");
+        if self.by_email.contains_key(&email_key(&user.email)) {
+            return Err(HostError::permanent(format!(
+                "a user with the email {} already exists",
+                user.email
+            )));
+        }
+        let id = UserId(self.new_id());
+        self.insert(StoredUser {
+            id: id.clone(),
+            email: user.email.clone(),
+            profile: user.profile.clone(),
+            password_hash: Some(user.password_hash.clone()),
+            force_password_reset: user.force_password_reset,
+            groups: BTreeSet::new(),
+            enrolments: BTreeSet::new(),
+            protected: false,
+        });
+        Ok(id)
+    }
+    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
+        self.count("update_profile");
+        self.user_mut(user)?.profile.apply(changes);
+        Ok(())
+    }
+    fn set_password(
+        &mut self,
+        user: &UserId,
+        hash: &PasswordHash,
+        force_reset: bool,
+    ) -> Result<(), HostError> {
+        self.count("set_password");
+        let user = self.user_mut(user)?;
+        user.password_hash = Some(hash.clone());
+        user.force_password_reset = force_reset;
+        Ok(())
+    }
+    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        self.count("add_to_group");
+        self.user_mut(user)?.groups.insert(group.id.clone());
+        Ok(())
+    }
+    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        self.count("remove_from_group");
+        self.user_mut(user)?.groups.remove(&group.id);
+        Ok(())
+    }
+    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        self.count("enrol");
+        self.user_mut(user)?.enrolments.insert(content.clone());
+        Ok(())
+    }
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+        Ok(self.groups.keys().cloned().collect())
+    }
+}
+
+/// A [`Mailer`] that keeps every message it is given.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingMailer {
+    /// The messages, in the order they were sent.
+    pub messages: Vec<Message>,
+}
+
+impl RecordingMailer {
+    /// An empty mailer.
+    pub fn new() -> RecordingMailer {
+        RecordingMailer::default()
+    }
+}
+
+impl Mailer for RecordingMailer {
+    fn send(&mut self, message: &Message) -> Result<(), HostError> {
+        self.messages.push(message.clone());
+        Ok(())
+    }
+}

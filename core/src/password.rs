@@ -1,0 +1,328 @@
+//! Passwords: generation from a CSPRNG, argon2id hashing (PHC strings) and the policy.
+
+use crate::error::{Error, ErrorKind};
+use crate::issue::IssueCode;
+use crate::secret::Password;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// OWASP's argon2id memory cost, in KiB (19 MiB).
+pub const DEFAULT_ARGON2_MEMORY_KIB: u32 = 19_456;
+/// OWASP's argon2id time cost (iterations).
+pub const DEFAULT_ARGON2_ITERATIONS: u32 = 2;
+/// OWASP's argon2id parallelism.
+pub const DEFAULT_ARGON2_PARALLELISM: u32 = 1;
+/// The characters of generated passwords: letters and digits without look-alikes (0/O, 1/l/I).
+pub const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+/// An argon2id hash as a PHC string (`$argon2id$v=19$m=...`). Not a secret, but `Debug`
+/// shows only the parameters.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string (as read back from a store).
+    pub fn from_phc(phc: impl Into<String>) -> PasswordHash {
+        PasswordHash(phc.into())
+    }
+    /// The PHC string, to store.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Whether `password` matches this hash.
+    pub fn verify(&self, password: &str) -> bool {
+        argon2::password_hash::PasswordHash::new(&self.0)
+            .map(|parsed| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params = self.0.rsplitn(3, '$').nth(2).unwrap_or("");
+        write!(f, "PasswordHash({params}$…)")
+    }
+}
+
+/// The one seam to the outside world: the source of random bytes for passwords and salts.
+/// [`OsRandom`] (the operating system's CSPRNG) is the default; tests may replace it.
+pub trait RandomSource: Send + Sync {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// The operating system's CSPRNG (`getrandom`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        use rand_core::RngCore;
+        rand_core::OsRng.fill_bytes(buf);
+    }
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    fn default() -> Self {
+        HashParams {
+            memory_kib: DEFAULT_ARGON2_MEMORY_KIB,
+            iterations: DEFAULT_ARGON2_ITERATIONS,
+            parallelism: DEFAULT_ARGON2_PARALLELISM,
+        }
+    }
+}
+
+impl HashParams {
+    pub(crate) fn argon2(&self) -> Result<argon2::Argon2<'static>, Error> {
+        let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Settings,
+                    IssueCode::InvalidSetting,
+                    format!("argon2 parameters: {e}"),
+                )
+            })?;
+        Ok(argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params,
+        ))
+    }
+}
+
+/// Hashes `password` with argon2id and a fresh 16-byte salt from `random`.
+pub fn hash_password(
+    password: &Password,
+    params: &HashParams,
+    random: &dyn RandomSource,
+) -> Result<PasswordHash, Error> {
+    let argon2 = params.argon2()?;
+    hash_with(&argon2, password, random)
+}
+
+pub(crate) fn hash_with(
+    argon2: &argon2::Argon2<'_>,
+    password: &Password,
+    random: &dyn RandomSource,
+) -> Result<PasswordHash, Error> {
+    let mut salt = [0u8; 16];
+    random.fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| {
+        Error::new(
+            ErrorKind::Plan,
+            IssueCode::InvalidSetting,
+            format!("salt: {e}"),
+        )
+    })?;
+    let hash = argon2
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Plan,
+                IssueCode::InvalidSetting,
+                format!("argon2: {e}"),
+            )
+        })?;
+    Ok(PasswordHash(hash.to_string()))
+}
+
+/// Hashes many passwords over `threads` threads (0: all cores); each thread holds one argon2
+/// memory block at a time, so memory stays at `threads × memory_kib`.
+pub(crate) fn hash_many(
+    passwords: &[Password],
+    params: &HashParams,
+    random: &dyn RandomSource,
+    threads: usize,
+) -> Result<Vec<PasswordHash>, Error> {
+    let argon2 = params.argon2()?;
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let threads = threads.clamp(1, passwords.len().max(1));
+    if threads == 1 {
+        return passwords
+            .iter()
+            .map(|p| hash_with(&argon2, p, random))
+            .collect();
+    }
+    let chunk = passwords.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = passwords
+            .chunks(chunk)
+            .map(|part| {
+                let argon2 = &argon2;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| hash_with(argon2, p, random))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(passwords.len());
+        for handle in handles {
+            let part = handle.join().map_err(|_| {
+                Error::new(
+                    ErrorKind::Plan,
+                    IssueCode::InvalidSetting,
+                    "a hashing thread panicked",
+                )
+            })??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
+}
+
+/// Generates a password of `length` characters from [`PASSWORD_ALPHABET`], uniformly
+/// (rejection sampling, no modulo bias).
+pub fn generate_password(length: usize, random: &dyn RandomSource) -> Password {
+    let n = PASSWORD_ALPHABET.len();
+    let limit = 256 - (256 % n); // accept bytes below the largest multiple of n
+    let mut out = String::with_capacity(length);
+    let mut buf = zeroize::Zeroizing::new([0u8; 64]);
+    while out.len() < length {
+        random.fill(&mut buf[..]);
+        for &b in buf.iter() {
+            if usize::from(b) < limit && out.len() < length {
+                out.push(char::from(PASSWORD_ALPHABET[usize::from(b) % n]));
+            }
+        }
+    }
+    Password::new(out)
+}
+
+/// What a password must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordPolicy {
+    /// Shortest accepted default password, in characters.
+    pub min_length: usize,
+    /// Length of generated passwords (57-character alphabet: 16 characters ≈ 93 bits).
+    pub generated_length: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            min_length: 10,
+            generated_length: 16,
+        }
+    }
+}
+
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "password123",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "letmein123",
+    "welcome123",
+    "changeme123",
+    "iloveyou12",
+    "administrator",
+    "passw0rd123",
+];
+
+impl PasswordPolicy {
+    /// Checks a default password: long enough, not one character repeated, not a well-known
+    /// password, not digits only.
+    pub fn check(&self, password: &Password) -> Result<(), Error> {
+        let text = password.expose();
+        let chars = text.chars().count();
+        let weak = |why: String| Err(Error::settings(IssueCode::WeakDefaultPassword, why));
+        if chars < self.min_length {
+            return weak(format!(
+                "the default password has {chars} characters; the policy asks for at least {}",
+                self.min_length
+            ));
+        }
+        if text.chars().all(|c| c.is_ascii_digit()) {
+            return weak("the default password is only digits".into());
+        }
+        let first = text.chars().next();
+        if text.chars().all(|c| Some(c) == first) {
+            return weak("the default password is one character repeated".into());
+        }
+        if COMMON_PASSWORDS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(text))
+        {
+            return weak("the default password is a well-known password".into());
+        }
+        if self.generated_length < 8 {
+            return Err(Error::settings(
+                IssueCode::InvalidSetting,
+                "generated_length must be at least 8",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_use_the_alphabet_and_differ() {
+        let a = generate_password(16, &OsRandom);
+        let b = generate_password(16, &OsRandom);
+        assert_eq!(a.expose().len(), 16);
+        assert!(a.expose().bytes().all(|c| PASSWORD_ALPHABET.contains(&c)));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn hash_verifies_and_debug_hides_the_salted_part() {
+        let params = HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let p = Password::new("correct horse");
+        let hash = hash_password(&p, &params, &OsRandom).unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert!(hash.verify("correct horse"));
+        assert!(!hash.verify("wrong horse"));
+        assert_eq!(
+            format!("{hash:?}"),
+            "PasswordHash($argon2id$v=19$m=64,t=1,p=1$…)"
+        );
+    }
+
+    #[test]
+    fn policy_refuses_weak_defaults() {
+        let policy = PasswordPolicy::default();
+        for weak in ["short", "1234567890123", "aaaaaaaaaaaa", "Password123"] {
+            assert_eq!(
+                policy.check(&Password::new(weak)).unwrap_err().code(),
+                IssueCode::WeakDefaultPassword,
+                "{weak}"
+            );
+        }
+        policy
+            .check(&Password::new("Welcome-to-Intuto-2026"))
+            .unwrap();
+    }
+}

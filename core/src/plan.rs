@@ -1,0 +1,267 @@
+//! The deterministic plan: what will happen to every row, computed by reading the store only.
+
+mod build;
+mod json;
+
+use crate::issue::Issue;
+use crate::mailer::MessageKind;
+use crate::secret::Password;
+use crate::store::{ContentRef, Group, Profile, UserId};
+use serde::{Deserialize, Serialize};
+
+pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
+
+/// The version of the plan's JSON format; a plan of another version is refused.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// What will happen to each row of an upload, and why.
+///
+/// A plan is a value: it holds no password, no timestamp and nothing random, so the same
+/// file, settings and store give a byte-identical [`Plan::to_json`]. Its
+/// [`fingerprint`](Plan::fingerprint) is a SHA-256 of that content; [`Plan::from_json`]
+/// refuses a plan whose content does not match it, so a plan can be shown, stored,
+/// approved and executed later or elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[must_use = "a plan does nothing until it is executed"]
+pub struct Plan {
+    pub(crate) format_version: u32,
+    pub(crate) fingerprint: String,
+    pub(crate) settings: PlanSettings,
+    pub(crate) summary: Summary,
+    pub(crate) file_issues: Vec<Issue>,
+    pub(crate) rows: Vec<PlanRow>,
+    /// Kept from the settings for an in-memory execute; never serialised.
+    #[serde(skip)]
+    pub(crate) default_password: Option<Password>,
+}
+
+impl Plan {
+    /// The SHA-256 of the plan's canonical content, `sha256:<hex>`.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+    /// The counts.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+    /// One entry per data row of the file, in file order.
+    pub fn rows(&self) -> &[PlanRow] {
+        &self.rows
+    }
+    /// The settings the plan was made with (no password).
+    pub fn settings(&self) -> &PlanSettings {
+        &self.settings
+    }
+    /// File-level issues (warnings such as unknown columns or a guessed encoding).
+    pub fn file_issues(&self) -> &[Issue] {
+        &self.file_issues
+    }
+    /// Gives the default password to a plan read back from JSON (plans never contain it).
+    pub fn with_default_password(mut self, password: impl Into<Password>) -> Plan {
+        self.default_password = Some(password.into());
+        self
+    }
+}
+
+/// Where passwords come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordSource {
+    /// A unique password per user, generated at execution and emailed.
+    Generated,
+    /// The settings' default password, given again at execution.
+    Default,
+}
+
+/// The settings as recorded in a plan: no password, groups resolved to their ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct PlanSettings {
+    pub enrol_existing_users: bool,
+    pub update_existing_profiles: bool,
+    pub update_existing_passwords: bool,
+    pub password_source: PasswordSource,
+    pub generated_password_length: usize,
+    pub force_password_reset: bool,
+    pub send_notification_email: bool,
+    pub enrolments: Vec<ContentRef>,
+    pub groups: Vec<Group>,
+    pub site_url: String,
+    pub results_url: String,
+    pub uploader_email: Option<String>,
+}
+
+/// What the plan does with a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new user is created.
+    Create,
+    /// An existing user is changed.
+    Update,
+    /// The row changes nothing.
+    Unchanged,
+    /// The row has errors (or the user is protected) and is left out.
+    Rejected,
+}
+
+impl Action {
+    /// `create`, `update`, `unchanged` or `rejected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Rejected => "rejected",
+        }
+    }
+}
+
+/// One change to make, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    /// Create the user with this profile and a password (generated or default).
+    CreateUser {
+        /// The profile from the file.
+        profile: Profile,
+    },
+    /// Overwrite these profile fields of the existing user.
+    UpdateProfile {
+        /// The fields that change, with their new values.
+        changes: Profile,
+    },
+    /// Set a new password (generated or default) on the existing user.
+    SetPassword,
+    /// Add to a group.
+    AddToGroup {
+        /// The group.
+        group: Group,
+    },
+    /// Remove from a group.
+    RemoveFromGroup {
+        /// The group.
+        group: Group,
+    },
+    /// Enrol in a content item.
+    Enrol {
+        /// The item.
+        content: ContentRef,
+    },
+    /// Email the user.
+    SendEmail {
+        /// `welcome` or `password_changed`.
+        kind: MessageKind,
+    },
+}
+
+/// Something the row asks for that is already true: reported, not done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "noop", rename_all = "snake_case")]
+pub enum Noop {
+    /// The user is already in the group.
+    AlreadyMember {
+        /// The group name.
+        group: String,
+    },
+    /// `removegroup` names a group the user is not in.
+    NotAMember {
+        /// The group name.
+        group: String,
+    },
+    /// The user is already enrolled.
+    AlreadyEnrolled {
+        /// The item.
+        content: ContentRef,
+    },
+    /// The file's profile values are those already stored.
+    ProfileUnchanged,
+}
+
+/// The plan for one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRow {
+    /// The line where the record starts.
+    pub line: u32,
+    /// The email as written in the file.
+    pub email: String,
+    /// The first name from the file (for the email greeting).
+    pub first_name: String,
+    /// The last name from the file.
+    pub last_name: String,
+    /// What happens to the row.
+    pub action: Action,
+    /// The existing user's id, for updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// The operations, in the order they run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<Operation>,
+    /// What is already true.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noops: Vec<Noop>,
+    /// The row's issues (errors for rejected rows, warnings otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+impl PlanRow {
+    /// Whether a password is set (new user, or `SetPassword`).
+    pub fn sets_password(&self) -> bool {
+        self.operations
+            .iter()
+            .any(|op| matches!(op, Operation::CreateUser { .. } | Operation::SetPassword))
+    }
+}
+
+/// The counts of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Rows left out (errors, duplicates, protected users).
+    pub rejected: u64,
+    /// Users to create.
+    pub create: u64,
+    /// Existing users to change.
+    pub update: u64,
+    /// Rows that change nothing.
+    pub unchanged: u64,
+    /// Existing users whose profile fields change.
+    pub profile_updates: u64,
+    /// Passwords to set (new users included).
+    pub passwords: u64,
+    /// Group additions.
+    pub group_additions: u64,
+    /// Group removals.
+    pub group_removals: u64,
+    /// Enrolments.
+    pub enrolments: u64,
+    /// Emails to users (the uploader's confirmation not included).
+    pub emails: u64,
+    /// Warnings on rows and file.
+    pub warnings: u64,
+}
+
+impl Summary {
+    pub(crate) fn count(&mut self, row: &PlanRow) {
+        self.rows += 1;
+        match row.action {
+            Action::Create => self.create += 1,
+            Action::Update => self.update += 1,
+            Action::Unchanged => self.unchanged += 1,
+            Action::Rejected => self.rejected += 1,
+        }
+        self.warnings += row.issues.iter().filter(|i| !i.is_error()).count() as u64;
+        for op in &row.operations {
+            match op {
+                Operation::CreateUser { .. } | Operation::SetPassword => self.passwords += 1,
+                Operation::UpdateProfile { .. } => self.profile_updates += 1,
+                Operation::AddToGroup { .. } => self.group_additions += 1,
+                Operation::RemoveFromGroup { .. } => self.group_removals += 1,
+                Operation::Enrol { .. } => self.enrolments += 1,
+                Operation::SendEmail { .. } => self.emails += 1,
+            }
+        }
+    }
+}

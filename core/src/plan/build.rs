@@ -1,0 +1,433 @@
+//! Building a plan from an upload, the settings and what the store says.
+
+use super::{
+    Action, Noop, Operation, PasswordSource, Plan, PlanRow, PlanSettings, Summary,
+    PLAN_FORMAT_VERSION,
+};
+use crate::column::Column;
+use crate::email::email_key;
+use crate::error::{Error, ErrorKind};
+use crate::issue::{Issue, IssueCode};
+use crate::mailer::MessageKind;
+use crate::settings::Settings;
+use crate::store::{ContentRef, ExistingUser, Group, HostError, Profile, Store};
+use crate::upload::{Row, Upload};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Default number of emails (or group names) per store lookup.
+pub const DEFAULT_LOOKUP_BATCH: usize = 1_000;
+
+/// Options of [`plan_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Emails or group names per store lookup (at least 1).
+    pub lookup_batch: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            lookup_batch: DEFAULT_LOOKUP_BATCH,
+        }
+    }
+}
+
+/// Builds the plan with default options. Reads the store, writes nothing.
+///
+/// ```
+/// use lms_bulk_upload::{parse, plan, Action, MemoryStore, Settings};
+/// let upload = parse(b"firstname,lastname,email\nAna,Lopez,ana@example.com\n", &Default::default()).unwrap();
+/// let settings = Settings::builder().build().unwrap();
+/// let mut store = MemoryStore::new();
+/// let plan = plan(&upload, &settings, &mut store).unwrap();
+/// assert_eq!(plan.rows()[0].action, Action::Create);
+/// assert_eq!(plan.summary().emails, 1);
+/// ```
+pub fn plan(upload: &Upload, settings: &Settings, store: &mut dyn Store) -> Result<Plan, Error> {
+    plan_with(upload, settings, store, &PlanOptions::default())
+}
+
+fn store_error(e: HostError) -> Error {
+    Error::new(
+        ErrorKind::Store,
+        IssueCode::StoreFailed,
+        format!("the store failed while planning: {}", e.message()),
+    )
+    .with_transient(e.is_transient())
+}
+
+/// Builds the plan. Store lookups are batched (`options.lookup_batch` per call).
+pub fn plan_with(
+    upload: &Upload,
+    settings: &Settings,
+    store: &mut dyn Store,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let batch = options.lookup_batch.max(1);
+    let enrolments = resolve_content(settings, store)?;
+    let groups = resolve_groups(upload, settings, store, batch)?;
+    let settings_groups: Vec<Group> = settings
+        .groups
+        .iter()
+        .filter_map(|name| groups.get(name.as_str()).cloned())
+        .collect();
+    let existing = find_existing(upload, store, batch)?;
+
+    let plan_settings = PlanSettings {
+        enrol_existing_users: settings.enrol_existing_users,
+        update_existing_profiles: settings.update_existing_profiles,
+        update_existing_passwords: settings.update_existing_passwords,
+        password_source: if settings.generate_passwords {
+            PasswordSource::Generated
+        } else {
+            PasswordSource::Default
+        },
+        generated_password_length: settings.password_policy.generated_length,
+        force_password_reset: settings.force_password_reset,
+        send_notification_email: settings.send_notification_email,
+        enrolments,
+        groups: settings_groups,
+        site_url: settings.site_url.clone(),
+        results_url: settings.results_url.clone(),
+        uploader_email: settings.uploader_email.clone(),
+    };
+    let context = RowContext {
+        settings: &plan_settings,
+        groups: &groups,
+    };
+    let mut summary = Summary::default();
+    let mut rows = Vec::with_capacity(upload.len());
+    for row in upload.rows() {
+        let planned = context.plan_row(&row, existing.get(&email_key(row.email())));
+        summary.count(&planned);
+        rows.push(planned);
+    }
+    // Issues before the first row's line belong to the file (encoding, header).
+    let first_row_line = upload.row(0).map_or(u32::MAX, |r| r.line());
+    let file_issues: Vec<Issue> = upload
+        .issues()
+        .iter()
+        .filter(|i| i.line.is_none_or(|l| l < first_row_line))
+        .cloned()
+        .collect();
+    summary.warnings += file_issues.iter().filter(|i| !i.is_error()).count() as u64;
+    let mut plan = Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        fingerprint: String::new(),
+        settings: plan_settings,
+        summary,
+        file_issues,
+        rows,
+        default_password: settings.default_password.clone(),
+    };
+    plan.fingerprint = super::json::fingerprint(&plan);
+    Ok(plan)
+}
+
+fn resolve_content(settings: &Settings, store: &mut dyn Store) -> Result<Vec<ContentRef>, Error> {
+    if settings.enrolments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: BTreeSet<ContentRef> = store
+        .find_content(&settings.enrolments)
+        .map_err(store_error)?
+        .into_iter()
+        .collect();
+    if let Some(missing) = settings.enrolments.iter().find(|c| !found.contains(c)) {
+        return Err(Error::settings(
+            IssueCode::UnknownContent,
+            format!("the {missing} selected for enrolment does not exist"),
+        ));
+    }
+    Ok(settings.enrolments.clone())
+}
+
+/// Every group named in the settings or in a valid row, resolved; unknown settings groups fail.
+fn resolve_groups(
+    upload: &Upload,
+    settings: &Settings,
+    store: &mut dyn Store,
+    batch: usize,
+) -> Result<BTreeMap<String, Group>, Error> {
+    let mut names: BTreeSet<&str> = settings.groups.iter().map(String::as_str).collect();
+    if upload.has_column(Column::AddGroup) || upload.has_column(Column::RemoveGroup) {
+        for row in upload.valid_rows() {
+            names.extend(row.add_groups());
+            names.extend(row.remove_groups());
+        }
+    }
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut found = BTreeMap::new();
+    for chunk in names.chunks(batch) {
+        for group in store.find_groups(chunk).map_err(store_error)? {
+            if chunk.contains(&group.name.as_str()) {
+                found.insert(group.name.clone(), group);
+            }
+        }
+    }
+    if let Some(missing) = settings
+        .groups
+        .iter()
+        .find(|g| !found.contains_key(g.as_str()))
+    {
+        let hint = suggestion(missing, store)?;
+        return Err(Error::settings(
+            IssueCode::UnknownGroup,
+            format!("the group {missing:?} does not exist{hint}"),
+        ));
+    }
+    Ok(found)
+}
+
+fn find_existing(
+    upload: &Upload,
+    store: &mut dyn Store,
+    batch: usize,
+) -> Result<HashMap<String, ExistingUser>, Error> {
+    let emails: Vec<&str> = upload.valid_rows().map(|r| r.email()).collect();
+    let mut existing = HashMap::new();
+    for chunk in emails.chunks(batch) {
+        for user in store.find_users(chunk).map_err(store_error)? {
+            existing.insert(email_key(&user.email), user);
+        }
+    }
+    Ok(existing)
+}
+
+/// ", did you mean 'Sales'?" for a near miss among the store's group names, or "".
+fn suggestion(name: &str, store: &mut dyn Store) -> Result<String, Error> {
+    let names = store.all_group_names().map_err(store_error)?;
+    Ok(
+        crate::suggest::closest(name, names.iter().map(String::as_str))
+            .map(|s| format!("; did you mean {s:?}?"))
+            .unwrap_or_default(),
+    )
+}
+
+struct RowContext<'a> {
+    settings: &'a PlanSettings,
+    groups: &'a BTreeMap<String, Group>,
+}
+
+impl RowContext<'_> {
+    fn plan_row(&self, row: &Row<'_>, existing: Option<&ExistingUser>) -> PlanRow {
+        let mut planned = PlanRow {
+            line: row.line(),
+            email: row.email().to_owned(),
+            first_name: row.get(Column::FirstName).to_owned(),
+            last_name: row.get(Column::LastName).to_owned(),
+            action: Action::Rejected,
+            user_id: existing.map(|u| u.id.clone()),
+            operations: Vec::new(),
+            noops: Vec::new(),
+            issues: row.issues().to_vec(),
+        };
+        if !row.is_valid() {
+            return planned;
+        }
+        if let Some(issue) = self.unknown_group(row) {
+            planned.issues.push(issue);
+            return planned;
+        }
+        match existing {
+            None => self.plan_new(row, &mut planned),
+            Some(user) if user.protected => planned.issues.push(Issue::new(
+                IssueCode::ProtectedUser,
+                Some(row.line()),
+                Some(Column::EmailAddress.as_str()),
+                format!("{} is a protected user (an administrator or outside your reach) and is left untouched", row.email()),
+            )),
+            Some(user) => self.plan_existing(row, user, &mut planned),
+        }
+        planned
+    }
+
+    fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {
+        for (column, name) in row
+            .add_groups()
+            .map(|g| (Column::AddGroup, g))
+            .chain(row.remove_groups().map(|g| (Column::RemoveGroup, g)))
+        {
+            if !self.groups.contains_key(name) {
+                let hint = crate::suggest::closest(name, self.groups.keys().map(String::as_str))
+                    .map(|s| format!("; did you mean {s:?}?"))
+                    .unwrap_or_default();
+                return Some(Issue::new(
+                    IssueCode::UnknownGroup,
+                    Some(row.line()),
+                    Some(column.as_str()),
+                    format!(
+                        "the group {name:?} does not exist (group names are case-sensitive){hint}"
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    fn email_op(&self, kind: MessageKind) -> Option<Operation> {
+        let send = self.settings.password_source == PasswordSource::Generated
+            || self.settings.send_notification_email;
+        send.then_some(Operation::SendEmail { kind })
+    }
+
+    fn plan_new(&self, row: &Row<'_>, planned: &mut PlanRow) {
+        planned.action = Action::Create;
+        planned.operations.push(Operation::CreateUser {
+            profile: profile_of(row),
+        });
+        let mut added = BTreeSet::new();
+        for group in self
+            .settings
+            .groups
+            .iter()
+            .chain(row.add_groups().filter_map(|g| self.groups.get(g)))
+        {
+            if added.insert(group.name.clone()) {
+                planned.operations.push(Operation::AddToGroup {
+                    group: group.clone(),
+                });
+            }
+        }
+        if row.remove_groups().next().is_some() {
+            planned.issues.push(Issue::new(
+                IssueCode::RemovegroupOnNewUser,
+                Some(row.line()),
+                Some(Column::RemoveGroup.as_str()),
+                "removegroup does nothing for a new user".into(),
+            ));
+        }
+        for content in &self.settings.enrolments {
+            planned.operations.push(Operation::Enrol {
+                content: content.clone(),
+            });
+        }
+        planned
+            .operations
+            .extend(self.email_op(MessageKind::Welcome));
+    }
+
+    fn plan_existing(&self, row: &Row<'_>, user: &ExistingUser, planned: &mut PlanRow) {
+        let s = self.settings;
+        let wants_groups =
+            row.add_groups().next().is_some() || row.remove_groups().next().is_some();
+        if s.update_existing_profiles {
+            let changes = profile_changes(row, user);
+            if changes.is_empty() {
+                planned.noops.push(Noop::ProfileUnchanged);
+            } else {
+                planned
+                    .operations
+                    .push(Operation::UpdateProfile { changes });
+            }
+            let mut seen = BTreeSet::new();
+            for group in s
+                .groups
+                .iter()
+                .chain(row.add_groups().filter_map(|g| self.groups.get(g)))
+            {
+                if !seen.insert(group.name.clone()) {
+                    continue;
+                }
+                if user.groups.contains(&group.name) {
+                    planned.noops.push(Noop::AlreadyMember {
+                        group: group.name.clone(),
+                    });
+                } else {
+                    planned.operations.push(Operation::AddToGroup {
+                        group: group.clone(),
+                    });
+                }
+            }
+            for group in row.remove_groups().filter_map(|g| self.groups.get(g)) {
+                if !seen.insert(group.name.clone()) {
+                    continue;
+                }
+                if user.groups.contains(&group.name) {
+                    planned.operations.push(Operation::RemoveFromGroup {
+                        group: group.clone(),
+                    });
+                } else {
+                    planned.noops.push(Noop::NotAMember {
+                        group: group.name.clone(),
+                    });
+                }
+            }
+        } else if wants_groups {
+            planned.issues.push(Issue::new(
+                IssueCode::ChangesNeedUpdateProfiles,
+                Some(row.line()),
+                Some(Column::AddGroup.as_str()),
+                "the row changes groups of an existing user, which needs update_existing_profiles"
+                    .into(),
+            ));
+        }
+        if s.update_existing_passwords {
+            planned.operations.push(Operation::SetPassword);
+            planned
+                .operations
+                .extend(self.email_op(MessageKind::PasswordChanged));
+        }
+        if s.enrol_existing_users {
+            for content in &s.enrolments {
+                if user.enrolments.contains(content) {
+                    planned.noops.push(Noop::AlreadyEnrolled {
+                        content: content.clone(),
+                    });
+                } else {
+                    planned.operations.push(Operation::Enrol {
+                        content: content.clone(),
+                    });
+                }
+            }
+        }
+        if !(s.update_existing_profiles || s.update_existing_passwords || s.enrol_existing_users) {
+            planned.issues.push(Issue::new(
+                IssueCode::ExistingUserSkipped,
+                Some(row.line()),
+                Some(Column::EmailAddress.as_str()),
+                format!(
+                    "{} already exists and no setting allows changing existing users",
+                    row.email()
+                ),
+            ));
+        }
+        planned.action = if planned.operations.is_empty() {
+            Action::Unchanged
+        } else {
+            Action::Update
+        };
+    }
+}
+
+fn profile_of(row: &Row<'_>) -> Profile {
+    let v = |c| row.value(c).map(str::to_owned);
+    Profile {
+        first_name: v(Column::FirstName),
+        last_name: v(Column::LastName),
+        phone_number: v(Column::PhoneNumber),
+        unique_id: v(Column::UniqueId),
+        country: v(Column::Country),
+        organisation: v(Column::Organisation),
+        language_code: v(Column::LanguageCode),
+    }
+}
+
+/// The non-blank cells that differ from what is stored.
+fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
+    let file = profile_of(row);
+    let differs = |new: &Option<String>, old: &Option<String>| match new {
+        Some(n) if old.as_deref() != Some(n.as_str()) => Some(n.clone()),
+        _ => None,
+    };
+    let p = &user.profile;
+    Profile {
+        first_name: differs(&file.first_name, &p.first_name),
+        last_name: differs(&file.last_name, &p.last_name),
+        phone_number: differs(&file.phone_number, &p.phone_number),
+        unique_id: differs(&file.unique_id, &p.unique_id),
+        country: differs(&file.country, &p.country),
+        organisation: differs(&file.organisation, &p.organisation),
+        language_code: differs(&file.language_code, &p.language_code),
+    }
+}

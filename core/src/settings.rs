@@ -1,0 +1,275 @@
+//! The administrator's choices after validation, checked for contradictions.
+
+use crate::email::check_email;
+use crate::error::Error;
+use crate::issue::IssueCode;
+use crate::password::PasswordPolicy;
+use crate::secret::Password;
+use crate::store::ContentRef;
+use serde::{Deserialize, Serialize};
+
+/// Validated settings of one upload. Build them with [`Settings::builder`].
+///
+/// ```
+/// use lms_bulk_upload::{ContentKind, ContentRef, Settings};
+/// let settings = Settings::builder()
+///     .generate_passwords(false)
+///     .default_password("Welcome-to-Intuto-2026")
+///     .send_notification_email(false)
+///     .enrol(ContentRef::new(ContentKind::Course, "c-101"))
+///     .group("Sales")
+///     .build()
+///     .unwrap();
+/// assert!(!settings.generate_passwords);
+///
+/// let err = Settings::builder().generate_passwords(false).build().unwrap_err();
+/// assert_eq!(err.code().as_str(), "default_password_required");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Existing users in the file are enrolled too.
+    pub enrol_existing_users: bool,
+    /// Existing users' details are overwritten from non-blank cells; needed for any group
+    /// change of an existing user.
+    pub update_existing_profiles: bool,
+    /// Existing users get a new password.
+    pub update_existing_passwords: bool,
+    /// Each user whose password is set gets a unique generated password, emailed to them.
+    pub generate_passwords: bool,
+    /// The one password for every user whose password is set, when not generating.
+    pub default_password: Option<Password>,
+    /// Users whose password is set must choose a new one at next login.
+    pub force_password_reset: bool,
+    /// Whether users get an email (always true when generating passwords).
+    pub send_notification_email: bool,
+    /// Content every accepted user is enrolled in.
+    pub enrolments: Vec<ContentRef>,
+    /// Groups every accepted user is added to.
+    pub groups: Vec<String>,
+    /// The login link put in emails.
+    pub site_url: String,
+    /// The results link put in the confirmation email.
+    pub results_url: String,
+    /// Who receives the confirmation email (none: no confirmation is sent).
+    pub uploader_email: Option<String>,
+    /// The password policy.
+    pub password_policy: PasswordPolicy,
+}
+
+impl Settings {
+    /// A builder with the SPEC's defaults.
+    pub fn builder() -> SettingsBuilder {
+        SettingsBuilder::default()
+    }
+}
+
+/// Unvalidated settings, with the SPEC's names and defaults. It deserialises from JSON
+/// (snake_case or camelCase keys), which is how the bindings pass settings in.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct SettingsBuilder {
+    #[serde(alias = "enrolExistingUsers")]
+    pub enrol_existing_users: bool,
+    #[serde(alias = "updateExistingProfiles")]
+    pub update_existing_profiles: bool,
+    #[serde(alias = "updateExistingPasswords")]
+    pub update_existing_passwords: bool,
+    #[serde(alias = "generatePasswords")]
+    pub generate_passwords: bool,
+    #[serde(alias = "defaultPassword", skip_serializing)]
+    pub default_password: Option<String>,
+    #[serde(alias = "forcePasswordReset")]
+    pub force_password_reset: bool,
+    #[serde(alias = "sendNotificationEmail")]
+    pub send_notification_email: bool,
+    pub enrolments: Vec<ContentRef>,
+    pub groups: Vec<String>,
+    #[serde(alias = "siteUrl")]
+    pub site_url: String,
+    #[serde(alias = "resultsUrl")]
+    pub results_url: String,
+    #[serde(alias = "uploaderEmail")]
+    pub uploader_email: Option<String>,
+    #[serde(alias = "passwordPolicy")]
+    pub password_policy: PasswordPolicy,
+}
+
+impl std::fmt::Debug for SettingsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettingsBuilder")
+            .field("generate_passwords", &self.generate_passwords)
+            .field(
+                "default_password",
+                &self.default_password.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SettingsBuilder {
+    fn default() -> Self {
+        SettingsBuilder {
+            enrol_existing_users: false,
+            update_existing_profiles: false,
+            update_existing_passwords: false,
+            generate_passwords: true,
+            default_password: None,
+            force_password_reset: false,
+            send_notification_email: true,
+            enrolments: Vec::new(),
+            groups: Vec::new(),
+            site_url: "https://lms.example.com/".into(),
+            results_url: "https://lms.example.com/uploads/results".into(),
+            uploader_email: None,
+            password_policy: PasswordPolicy::default(),
+        }
+    }
+}
+
+macro_rules! setters {
+    ($( $(#[$doc:meta])* $name:ident: $ty:ty ),* $(,)?) => {
+        $( $(#[$doc])* pub fn $name(mut self, value: $ty) -> Self { self.$name = value; self } )*
+    };
+}
+
+impl SettingsBuilder {
+    setters! {
+        /// Existing users in the file are enrolled too.
+        enrol_existing_users: bool,
+        /// Existing users' details (and groups) may change.
+        update_existing_profiles: bool,
+        /// Existing users get a new password.
+        update_existing_passwords: bool,
+        /// Generate a unique password per user (the default) instead of a default password.
+        generate_passwords: bool,
+        /// Users whose password is set must choose a new one at next login.
+        force_password_reset: bool,
+        /// Whether users get an email.
+        send_notification_email: bool,
+        /// The password policy.
+        password_policy: PasswordPolicy,
+    }
+
+    /// The one password for every user whose password is set (with `generate_passwords` off).
+    pub fn default_password(mut self, password: impl Into<String>) -> Self {
+        self.default_password = Some(password.into());
+        self
+    }
+    /// Adds a content item to enrol every accepted user in.
+    pub fn enrol(mut self, content: ContentRef) -> Self {
+        self.enrolments.push(content);
+        self
+    }
+    /// Adds a group every accepted user joins.
+    pub fn group(mut self, name: impl Into<String>) -> Self {
+        self.groups.push(name.into());
+        self
+    }
+    /// The login link in emails.
+    pub fn site_url(mut self, url: impl Into<String>) -> Self {
+        self.site_url = url.into();
+        self
+    }
+    /// The results link in the confirmation email.
+    pub fn results_url(mut self, url: impl Into<String>) -> Self {
+        self.results_url = url.into();
+        self
+    }
+    /// Who receives the confirmation email.
+    pub fn uploader_email(mut self, email: impl Into<String>) -> Self {
+        self.uploader_email = Some(email.into());
+        self
+    }
+
+    /// Parses JSON settings (snake_case or camelCase keys); unknown keys are refused.
+    pub fn from_json(json: &str) -> Result<SettingsBuilder, Error> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::settings(IssueCode::InvalidSetting, format!("settings: {e}")))
+    }
+
+    /// Checks the combination and returns the settings, or the first contradiction.
+    pub fn build(self) -> Result<Settings, Error> {
+        let default_password = self
+            .default_password
+            .filter(|p| !p.is_empty())
+            .map(Password::new);
+        match (&default_password, self.generate_passwords) {
+            (None, false) => {
+                return Err(Error::settings(
+                    IssueCode::DefaultPasswordRequired,
+                    "generate_passwords is off: give a default_password for the users whose password is set",
+                ))
+            }
+            (Some(_), true) => {
+                return Err(Error::settings(
+                    IssueCode::DefaultPasswordWithGenerated,
+                    "a default_password was given but generate_passwords is on; turn one of them off",
+                ))
+            }
+            (Some(p), false) => self.password_policy.check(p)?,
+            (None, true) => {}
+        }
+        if self.generate_passwords && !self.send_notification_email {
+            return Err(Error::settings(
+                IssueCode::NotificationRequiredForGeneratedPasswords,
+                "send_notification_email can only be off when generate_passwords is off: a generated password must reach its user",
+            ));
+        }
+        for (name, url) in [
+            ("site_url", &self.site_url),
+            ("results_url", &self.results_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.chars().any(char::is_control)
+            {
+                return Err(Error::settings(
+                    IssueCode::InvalidSetting,
+                    format!("{name} must be an http(s) URL, not {url:?}"),
+                ));
+            }
+        }
+        if let Some(email) = &self.uploader_email {
+            check_email(email).map_err(|why| {
+                Error::settings(
+                    IssueCode::InvalidSetting,
+                    format!("uploader_email {email:?} {why}"),
+                )
+            })?;
+        }
+        let mut groups: Vec<String> = Vec::new();
+        for group in self.groups.iter().map(|g| g.trim()) {
+            if group.is_empty() || group.chars().any(char::is_control) {
+                return Err(Error::settings(
+                    IssueCode::InvalidSetting,
+                    format!("the group name {group:?} is not valid"),
+                ));
+            }
+            if !groups.iter().any(|g| g == group) {
+                groups.push(group.to_owned());
+            }
+        }
+        let mut enrolments: Vec<ContentRef> = Vec::new();
+        for content in self.enrolments {
+            if !enrolments.contains(&content) {
+                enrolments.push(content);
+            }
+        }
+        Ok(Settings {
+            enrol_existing_users: self.enrol_existing_users,
+            update_existing_profiles: self.update_existing_profiles,
+            update_existing_passwords: self.update_existing_passwords,
+            generate_passwords: self.generate_passwords,
+            default_password,
+            force_password_reset: self.force_password_reset,
+            send_notification_email: self.send_notification_email || self.generate_passwords,
+            enrolments,
+            groups,
+            site_url: self.site_url,
+            results_url: self.results_url,
+            uploader_email: self.uploader_email,
+            password_policy: self.password_policy,
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! What the host implements: its user database, behind the [`Store`] trait.
+
+use crate::password::PasswordHash;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The host's identifier of a user (a database key, a UUID...), as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub String);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The three kinds of content a user can be enrolled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentKind {
+    /// A course.
+    Course,
+    /// A collection of courses.
+    Collection,
+    /// A campaign.
+    Campaign,
+}
+
+impl ContentKind {
+    /// `course`, `collection` or `campaign`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Course => "course",
+            ContentKind::Collection => "collection",
+            ContentKind::Campaign => "campaign",
+        }
+    }
+}
+
+/// A content item: its kind and the host's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ContentRef {
+    /// Course, collection or campaign.
+    pub kind: ContentKind,
+    /// The host's id of the item.
+    pub id: String,
+}
+
+impl ContentRef {
+    /// A content reference.
+    pub fn new(kind: ContentKind, id: impl Into<String>) -> ContentRef {
+        ContentRef {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+impl fmt::Display for ContentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.as_str(), self.id)
+    }
+}
+
+/// A group that exists in the host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Group {
+    /// The host's id.
+    pub id: String,
+    /// The name, case-sensitive.
+    pub name: String,
+}
+
+/// Profile fields. In a new user, `first_name` and `last_name` are always set; as changes
+/// to an existing user, `Some` marks the fields to overwrite.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The host's own identifier of the person (employee number...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+    /// Country.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// IETF BCP 47 language tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_code: Option<String>,
+}
+
+impl Profile {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.fields().iter().all(|(_, v)| v.is_none())
+    }
+
+    /// The fields with their snake_case names, in a fixed order.
+    pub fn fields(&self) -> [(&'static str, Option<&str>); 7] {
+        [
+            ("first_name", self.first_name.as_deref()),
+            ("last_name", self.last_name.as_deref()),
+            ("phone_number", self.phone_number.as_deref()),
+            ("unique_id", self.unique_id.as_deref()),
+            ("country", self.country.as_deref()),
+            ("organisation", self.organisation.as_deref()),
+            ("language_code", self.language_code.as_deref()),
+        ]
+    }
+
+    /// Overwrites the fields that are `Some` in `changes`.
+    pub fn apply(&mut self, changes: &Profile) {
+        let pairs = [
+            (&mut self.first_name, &changes.first_name),
+            (&mut self.last_name, &changes.last_name),
+            (&mut self.phone_number, &changes.phone_number),
+            (&mut self.unique_id, &changes.unique_id),
+            (&mut self.country, &changes.country),
+            (&mut self.organisation, &changes.organisation),
+            (&mut self.language_code, &changes.language_code),
+        ];
+        for (field, change) in pairs {
+            if let Some(value) = change {
+                *field = Some(value.clone());
+            }
+        }
+    }
+}
+
+/// A user as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExistingUser {
+    /// The host's id.
+    pub id: UserId,
+    /// The email address (login) as stored.
+    pub email: String,
+    /// Profile fields.
+    #[serde(default)]
+    pub profile: Profile,
+    /// Names of the groups the user is a member of.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Content the user is enrolled in.
+    #[serde(default)]
+    pub enrolments: Vec<ContentRef>,
+    /// An administrator, or someone outside the uploader's reach: never changed by an upload.
+    #[serde(default)]
+    pub protected: bool,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The email address as written in the file.
+    pub email: String,
+    /// Profile fields (`first_name` and `last_name` set).
+    pub profile: Profile,
+    /// The argon2id PHC string of the password.
+    pub password_hash: PasswordHash,
+    /// Whether the user must choose a new password at next login.
+    pub force_password_reset: bool,
+}
+
+/// A failure reported by the host's store, mailer or journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostError {
+    message: String,
+    transient: bool,
+}
+
+impl HostError {
+    /// A permanent failure: retrying will not help.
+    pub fn permanent(message: impl Into<String>) -> HostError {
+        HostError {
+            message: message.into(),
+            transient: false,
+        }
+    }
+    /// A transient failure (a lock timeout, a dropped connection): the engine retries it a
+    /// bounded number of times.
+    pub fn transient(message: impl Into<String>) -> HostError {
+        HostError {
+            message: message.into(),
+            transient: true,
+        }
+    }
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Whether retrying may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.transient
+    }
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if self.transient {
+            f.write_str(" (transient)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HostError {}
+
+/// The host's user database.
+///
+/// Lookups are batched: the engine passes many emails (or names) per call, never one call
+/// per row. Writes are per user; a store that wants transactions groups them between
+/// [`Store::checkpoint`] calls, which the engine makes after every batch of rows.
+///
+/// Writes should be idempotent where the meaning allows it: adding a member who is already
+/// in the group or enrolling someone already enrolled succeeds and changes nothing. That is
+/// what makes a resumed execution safe (see [`execute`](crate::execute)).
+pub trait Store {
+    /// The users whose email matches one of `emails`, compared **case-insensitively**.
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError>;
+    /// The groups, among `names`, that exist (names compared case-sensitively).
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError>;
+    /// The content items, among `refs`, that exist.
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError>;
+    /// Creates a user and returns its id.
+    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError>;
+    /// Overwrites the profile fields that are `Some` in `changes`.
+    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError>;
+    /// Sets the password hash and the force-reset flag.
+    fn set_password(
+        &mut self,
+        user: &UserId,
+        hash: &PasswordHash,
+        force_reset: bool,
+    ) -> Result<(), HostError>;
+    /// Adds the user to the group (a no-op if already a member).
+    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError>;
+    /// Removes the user from the group (a no-op if not a member).
+    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError>;
+    /// Enrols the user (a no-op if already enrolled).
+    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError>;
+    /// The names of all groups, used only to suggest a spelling when a group name is not
+    /// found ("did you mean 'Sales'?"). The default returns none (no suggestions).
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+        Ok(Vec::new())
+    }
+    /// Makes the writes so far durable (commit a transaction). Called after every batch of
+    /// rows and at the end. The default does nothing.
+    fn checkpoint(&mut self) -> Result<(), HostError> {
+        Ok(())
+    }
+}
+
+impl<S: Store + ?Sized> Store for &mut S {
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        (**self).find_users(emails)
+    }
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+        (**self).find_groups(names)
+    }
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+        (**self).find_content(refs)
+    }
+    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
+        (**self).create_user(user)
+    }
+    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
+        (**self).update_profile(user, changes)
+    }
+    fn set_password(
+        &mut self,
+        user: &UserId,
+        hash: &PasswordHash,
+        force_reset: bool,
+    ) -> Result<(), HostError> {
+        (**self).set_password(user, hash, force_reset)
+    }
+    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        (**self).add_to_group(user, group)
+    }
+    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        (**self).remove_from_group(user, group)
+    }
+    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        (**self).enrol(user, content)
+    }
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+        (**self).all_group_names()
+    }
+    fn checkpoint(&mut self) -> Result<(), HostError> {
+        (**self).checkpoint()
+    }
+}

@@ -1,0 +1,234 @@
+//! Default email templates and their rendering (`{{name}}` placeholders, HTML-escaped values).
+
+use crate::error::{Error, ErrorKind};
+use crate::issue::IssueCode;
+use crate::mailer::{Message, MessageFields, MessageKind};
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "login",
+    "site_url",
+    "password",
+    "results_url",
+    "counts",
+];
+
+/// One template: subject, text body and HTML body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The subject line (newlines are removed after rendering).
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body; values are HTML-escaped when inserted.
+    pub html: String,
+}
+
+impl Template {
+    /// A template, checked: every `{{placeholder}}` must be one of [`PLACEHOLDERS`].
+    pub fn new(subject: &str, text: &str, html: &str) -> Result<Template, Error> {
+        for part in [subject, text, html] {
+            for name in placeholders(part) {
+                if !PLACEHOLDERS.contains(&name) {
+                    return Err(Error::new(
+                        ErrorKind::Settings,
+                        IssueCode::InvalidTemplate,
+                        format!(
+                            "the template uses {{{{{name}}}}}; known placeholders are {}",
+                            PLACEHOLDERS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Template {
+            subject: subject.into(),
+            text: text.into(),
+            html: html.into(),
+        })
+    }
+}
+
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{{")
+        .skip(1)
+        .filter_map(|part| part.split_once("}}").map(|(name, _)| name.trim()))
+}
+
+/// The four templates: welcome with a generated password, welcome without (default
+/// password: never tell it), password changed (with or without), upload complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Templates {
+    /// `welcome` when the password was generated.
+    pub welcome_with_password: Template,
+    /// `welcome` with a default password: login and link, never the password.
+    pub welcome: Template,
+    /// `password_changed` when the password was generated.
+    pub password_changed_with_password: Template,
+    /// `password_changed` with a default password.
+    pub password_changed: Template,
+    /// `upload_complete`, to the uploader.
+    pub upload_complete: Template,
+}
+
+const HTML_HEAD: &str = "<!doctype html><html><body style=\"font-family:sans-serif\">";
+const HTML_TAIL: &str = "</body></html>";
+
+fn t(subject: &str, text: &str, html_body: &str) -> Template {
+    Template {
+        subject: subject.into(),
+        text: text.into(),
+        html: format!("{HTML_HEAD}{html_body}{HTML_TAIL}"),
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            welcome_with_password: t(
+                "Your new account",
+                "Hello {{first_name}},\n\nAn account has been created for you.\n\nLogin: {{login}}\nPassword: {{password}}\n\nSign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>An account has been created for you.</p><p>Login: <b>{{login}}</b><br>Password: <code>{{password}}</code></p><p><a href=\"{{site_url}}\">Sign in</a></p>",
+            ),
+            welcome: t(
+                "Your new account",
+                "Hello {{first_name}},\n\nAn account has been created for you.\n\nLogin: {{login}}\nYour administrator will give you your password.\n\nSign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>An account has been created for you.</p><p>Login: <b>{{login}}</b><br>Your administrator will give you your password.</p><p><a href=\"{{site_url}}\">Sign in</a></p>",
+            ),
+            password_changed_with_password: t(
+                "Your password has been changed",
+                "Hello {{first_name}},\n\nYour password has been changed.\n\nLogin: {{login}}\nPassword: {{password}}\n\nSign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>Your password has been changed.</p><p>Login: <b>{{login}}</b><br>Password: <code>{{password}}</code></p><p><a href=\"{{site_url}}\">Sign in</a></p>",
+            ),
+            password_changed: t(
+                "Your password has been changed",
+                "Hello {{first_name}},\n\nYour password has been changed by your administrator, who will give you the new one.\n\nLogin: {{login}}\n\nSign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>Your password has been changed by your administrator, who will give you the new one.</p><p>Login: <b>{{login}}</b></p><p><a href=\"{{site_url}}\">Sign in</a></p>",
+            ),
+            upload_complete: t(
+                "Bulk upload complete",
+                "Your bulk upload is complete.\n\n{{counts}}\n\nResults: {{results_url}}\n",
+                "<p>Your bulk upload is complete.</p><pre>{{counts}}</pre><p><a href=\"{{results_url}}\">See the results</a></p>",
+            ),
+        }
+    }
+}
+
+impl Templates {
+    fn pick(&self, kind: MessageKind, with_password: bool) -> &Template {
+        match (kind, with_password) {
+            (MessageKind::Welcome, true) => &self.welcome_with_password,
+            (MessageKind::Welcome, false) => &self.welcome,
+            (MessageKind::PasswordChanged, true) => &self.password_changed_with_password,
+            (MessageKind::PasswordChanged, false) => &self.password_changed,
+            (MessageKind::UploadComplete, _) => &self.upload_complete,
+        }
+    }
+
+    /// Renders a message to `to` from `fields`.
+    pub fn render(&self, kind: MessageKind, to: &str, fields: MessageFields) -> Message {
+        let template = self.pick(kind, fields.password.is_some());
+        let subject: String = fill(&template.subject, &fields, false)
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        Message {
+            kind,
+            to: to.chars().filter(|c| !c.is_control()).collect(),
+            subject,
+            text: fill(&template.text, &fields, false),
+            html: fill(&template.html, &fields, true),
+            fields,
+        }
+    }
+}
+
+fn value<'a>(fields: &'a MessageFields, name: &str, counts: &'a str) -> &'a str {
+    match name {
+        "first_name" => &fields.first_name,
+        "last_name" => &fields.last_name,
+        "login" => &fields.login,
+        "site_url" => &fields.site_url,
+        "password" => fields.password.as_ref().map_or("", |p| p.expose()),
+        "results_url" => &fields.results_url,
+        "counts" => counts,
+        _ => "",
+    }
+}
+
+fn fill(template: &str, fields: &MessageFields, html: bool) -> String {
+    let counts: String = fields
+        .counts
+        .iter()
+        .map(|(name, n)| format!("{name}: {n}\n"))
+        .collect();
+    let counts = counts.trim_end();
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let v = value(fields, after[..end].trim(), counts);
+                if html {
+                    escape_html(v, &mut out);
+                } else {
+                    out.push_str(v);
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape_html(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_values_are_escaped_and_subjects_stay_on_one_line() {
+        let fields = MessageFields {
+            first_name: "<script>alert(1)</script>".into(),
+            login: "a@example.com".into(),
+            ..Default::default()
+        };
+        let mut templates = Templates::default();
+        templates.welcome.subject = "Hi {{first_name}}\r\nBcc: evil@example.com".into();
+        let message = templates.render(MessageKind::Welcome, "a@example.com\r\nBcc: x@y.z", fields);
+        assert!(message.html.contains("&lt;script&gt;"));
+        assert!(!message.html.contains("<script>"));
+        assert!(!message.subject.contains('\n') && !message.subject.contains('\r'));
+        assert!(!message.to.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_placeholders_are_refused() {
+        assert_eq!(
+            Template::new("{{nope}}", "", "").unwrap_err().code(),
+            IssueCode::InvalidTemplate
+        );
+        Template::new("Hi {{first_name}}", "{{password}}", "").unwrap();
+    }
+}
