@@ -1,16 +1,15 @@
 # One entry point for humans and CI. `make test` installs what it needs by itself.
 SHELL := /bin/bash
 CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+FUZZ_SECONDS ?= 600
 
-.PHONY: all test test-rust lint demo bench fuzz fmt clean
+.PHONY: all test test-rust test-python test-node lint demo bench bench-rust bench-python bench-node fuzz fmt clean
 
 all: test
 
-test: test-rust
-
-test-rust:
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+test: test-rust test-python test-node
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -21,3 +20,34 @@ fmt:
 
 clean:
 	$(CARGO) clean
+
+# ---- Rust core (and CLI) ---------------------------------------------------------------
+test-rust:
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+bench: bench-rust bench-python bench-node
+
+bench-rust:
+	@echo "(rust benchmarks: see core/benches)"
+
+fuzz:
+	@echo "(fuzz: see fuzz/)"
+
+# ---- Reference host (cli/) -------------------------------------------------------------
+demo:
+	@echo "(demo: see cli/)"
+
+# ---- Python binding (bindings-python/) -------------------------------------------------
+test-python:
+	@echo "(python binding: not yet)"
+
+bench-python:
+	@echo "(python bench: not yet)"
+
+# ---- Node binding (bindings-node/) -----------------------------------------------------
+test-node:
+	@echo "(node binding: not yet)"
+
+bench-node:
+	@echo "(node bench: not yet)"
