@@ -15,7 +15,17 @@
 //!                   execute ──▶ Store (writes) + Mailer (emails) ──▶ Results
 //! ```
 //!
-//! The core does no I/O: the host implements [`Store`] and [`Mailer`].
+//! The core does no I/O: the host implements [`Store`] and [`Mailer`]. The only outside
+//! source it touches is the OS CSPRNG, behind the [`RandomSource`] seam.
+//!
+//! - [`parse`] reads the bytes (any of Excel's encodings and delimiters) into an [`Upload`]:
+//!   rows plus [`Issue`]s, each with a stable [`IssueCode`], a line and a column. File-level
+//!   problems fail with an [`Error`] instead.
+//! - [`Settings::builder`] validates the administrator's choices.
+//! - [`plan`] reads the [`Store`] (batched lookups) and decides every row: [`Plan`].
+//! - [`execute`] (or [`Plan::execute`]) performs it: [`Results`], and a confirmation email.
+//!
+#![doc = include_str!("../../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

@@ -1,0 +1,325 @@
+//! Crash and failure at every operation: after resuming with the same journal, the store
+//! equals an uninterrupted run, nobody is created twice, and every user's last emailed
+//! password is the one that works.
+
+use lms_bulk_upload::{
+    parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, Group, HashParams,
+    HostError, Mailer, MemoryJournal, MemoryStore, Message, NewUser, PasswordHash, Plan, Profile,
+    RecordingMailer, Settings, Store, StoreState, UserId,
+};
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+const FILE: &str = "firstname,lastname,email,addgroup,removegroup,organisation\n\
+Ana,Lopez,ana@example.com,Sales,,Acme\n\
+Bo,Chen,bo@example.com,,,\n\
+Cy,Old,CY@example.com,Support,Sales,NewOrg\n\
+Di,Keep,di@example.com,,,\n\
+Ed,Admin,ed@example.com,,,\n\
+Fa,New,fa@example.com,Support;Sales,,\n";
+
+fn before() -> MemoryStore {
+    let mut store = MemoryStore::new();
+    for (id, name) in [("g1", "Sales"), ("g2", "Support"), ("g3", "All")] {
+        store.add_group(id, name);
+    }
+    store.add_content(ContentRef::new(ContentKind::Course, "c1"));
+    store.add_content(ContentRef::new(ContentKind::Campaign, "k1"));
+    let user = |id: &str, email: &str, groups: &[&str], protected: bool| ExistingUser {
+        id: UserId(id.into()),
+        email: email.into(),
+        profile: Profile {
+            first_name: Some("Cy".into()),
+            last_name: Some("Old".into()),
+            ..Default::default()
+        },
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        enrolments: vec![ContentRef::new(ContentKind::Course, "c1")],
+        protected,
+    };
+    store.add_user(user("e1", "cy@example.com", &["Sales"], false));
+    store.add_user(user("e2", "di@example.com", &[], false));
+    store.add_user(user("e3", "ed@example.com", &["All"], true));
+    store
+}
+
+fn the_plan(store: &mut MemoryStore) -> Plan {
+    let upload = parse(FILE.as_bytes(), &Default::default()).unwrap();
+    let settings = Settings::builder()
+        .update_existing_profiles(true)
+        .update_existing_passwords(true)
+        .enrol_existing_users(true)
+        .force_password_reset(true)
+        .group("All")
+        .enrol(ContentRef::new(ContentKind::Course, "c1"))
+        .enrol(ContentRef::new(ContentKind::Campaign, "k1"))
+        .uploader_email("admin@example.com")
+        .build()
+        .unwrap();
+    plan(&upload, &settings, store).unwrap()
+}
+
+fn options(journal: &mut MemoryJournal) -> ExecuteOptions<'_> {
+    ExecuteOptions {
+        hash_params: HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+        retry_delay: Duration::ZERO,
+        batch_size: 2,
+        journal: Some(journal),
+        ..Default::default()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fault {
+    Panic,
+    Permanent,
+    Transient,
+}
+
+/// Fails (or panics) at the `at`-th call counted across the store and the mailer.
+struct Faulty<'a> {
+    calls: &'a Cell<u64>,
+    at: u64,
+    fault: Fault,
+}
+
+impl Faulty<'_> {
+    fn tick(&self) -> Result<(), HostError> {
+        let n = self.calls.get() + 1;
+        self.calls.set(n);
+        if n != self.at {
+            return Ok(());
+        }
+        match self.fault {
+            Fault::Panic => panic!("injected crash at operation {n}"),
+            Fault::Permanent => Err(HostError::permanent(format!(
+                "injected failure at operation {n}"
+            ))),
+            Fault::Transient => Err(HostError::transient(format!(
+                "injected transient failure at operation {n}"
+            ))),
+        }
+    }
+}
+
+struct FaultyStore<'a> {
+    inner: &'a mut MemoryStore,
+    faults: Faulty<'a>,
+}
+
+impl Store for FaultyStore<'_> {
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        self.faults.tick()?;
+        self.inner.find_users(emails)
+    }
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+        self.faults.tick()?;
+        self.inner.find_groups(names)
+    }
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+        self.faults.tick()?;
+        self.inner.find_content(refs)
+    }
+    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
+        self.faults.tick()?;
+        self.inner.create_user(user)
+    }
+    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
+        self.faults.tick()?;
+        self.inner.update_profile(user, changes)
+    }
+    fn set_password(
+        &mut self,
+        user: &UserId,
+        hash: &PasswordHash,
+        force_reset: bool,
+    ) -> Result<(), HostError> {
+        self.faults.tick()?;
+        self.inner.set_password(user, hash, force_reset)
+    }
+    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        self.faults.tick()?;
+        self.inner.add_to_group(user, group)
+    }
+    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        self.faults.tick()?;
+        self.inner.remove_from_group(user, group)
+    }
+    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        self.faults.tick()?;
+        self.inner.enrol(user, content)
+    }
+    fn checkpoint(&mut self) -> Result<(), HostError> {
+        self.faults.tick()
+    }
+}
+
+struct FaultyMailer<'a> {
+    inner: &'a mut RecordingMailer,
+    faults: Faulty<'a>,
+}
+
+impl Mailer for FaultyMailer<'_> {
+    fn send(&mut self, message: &Message) -> Result<(), HostError> {
+        self.faults.tick()?;
+        self.inner.send(message)
+    }
+}
+
+/// The state to compare: ids of created users differ between runs, so drop them.
+fn comparable(store: &MemoryStore) -> StoreState {
+    let mut state = store.state();
+    for user in &mut state.users {
+        if user.id.as_deref().is_some_and(|id| id.starts_with('u')) {
+            user.id = None;
+        }
+    }
+    state
+}
+
+/// Runs the plan with a fault at operation `at`, then resumes; returns the store, the
+/// mails and whether the fault fired.
+fn interrupted_then_resumed(at: u64, fault: Fault) -> (MemoryStore, RecordingMailer, bool) {
+    let mut store = before();
+    let plan = the_plan(&mut store);
+    let mut mailer = RecordingMailer::new();
+    let mut journal = MemoryJournal::new();
+    let calls = Cell::new(0);
+    {
+        let mut faulty_store = FaultyStore {
+            inner: &mut store,
+            faults: Faulty {
+                calls: &calls,
+                at,
+                fault,
+            },
+        };
+        let mut faulty_mailer = FaultyMailer {
+            inner: &mut mailer,
+            faults: Faulty {
+                calls: &calls,
+                at,
+                fault,
+            },
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            plan.execute(&mut faulty_store, &mut faulty_mailer, options(&mut journal))
+        }));
+        if fault == Fault::Panic {
+            assert_eq!(
+                outcome.is_err(),
+                calls.get() >= at,
+                "a panic at {at} must unwind out of execute"
+            );
+        }
+    }
+    let fired = calls.get() >= at;
+    let results = plan
+        .execute(&mut store, &mut mailer, options(&mut journal))
+        .unwrap();
+    assert_eq!(
+        results.summary.failed, 0,
+        "the resumed run finishes every row (fault at {at}): {results:#?}"
+    );
+    (store, mailer, fired)
+}
+
+fn check_emailed_passwords_work(store: &MemoryStore, mailer: &RecordingMailer, context: &str) {
+    for user in store.users() {
+        let last = mailer
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.to.eq_ignore_ascii_case(&user.email) && m.carries_password());
+        match (last, &user.password_hash) {
+            (Some(message), Some(hash)) => {
+                let password = message.fields.password.as_ref().unwrap();
+                assert!(
+                    hash.verify(password.expose()),
+                    "{context}: the last password emailed to {} does not work",
+                    user.email
+                );
+            }
+            (None, Some(_)) => panic!(
+                "{context}: {} has a password that was never emailed",
+                user.email
+            ),
+            (Some(_), None) => panic!(
+                "{context}: {} was emailed a password but has none",
+                user.email
+            ),
+            (None, None) => {}
+        }
+    }
+}
+
+#[test]
+fn every_fault_point_is_survived() {
+    let mut reference_store = before();
+    let plan = the_plan(&mut reference_store);
+    let mut reference_mailer = RecordingMailer::new();
+    let mut journal = MemoryJournal::new();
+    let calls = Cell::new(0);
+    {
+        let mut counting = FaultyStore {
+            inner: &mut reference_store,
+            faults: Faulty {
+                calls: &calls,
+                at: 0,
+                fault: Fault::Panic,
+            },
+        };
+        let mut counting_mailer = FaultyMailer {
+            inner: &mut reference_mailer,
+            faults: Faulty {
+                calls: &calls,
+                at: 0,
+                fault: Fault::Panic,
+            },
+        };
+        plan.execute(&mut counting, &mut counting_mailer, options(&mut journal))
+            .unwrap();
+    }
+    let total = calls.get();
+    assert!(
+        total > 20,
+        "the scenario exercises many operations ({total})"
+    );
+    let expected = comparable(&reference_store);
+    check_emailed_passwords_work(&reference_store, &reference_mailer, "uninterrupted");
+
+    // The injected panics are expected: keep the test output readable.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.to_string().contains("injected crash") {
+            default_hook(info);
+        }
+    }));
+    let mut survived = 0;
+    for fault in [Fault::Panic, Fault::Permanent, Fault::Transient] {
+        for at in 1..=total {
+            let context = format!("{fault:?} at operation {at} of {total}");
+            let (store, mailer, fired) = interrupted_then_resumed(at, fault);
+            assert!(fired, "{context}: the fault point was reached");
+            assert_eq!(
+                comparable(&store),
+                expected,
+                "{context}: the final store differs"
+            );
+            assert_eq!(
+                store.users().len(),
+                reference_store.users().len(),
+                "{context}: someone was created twice"
+            );
+            check_emailed_passwords_work(&store, &mailer, &context);
+            survived += 1;
+        }
+    }
+    assert_eq!(survived, 3 * total);
+    println!("fault points injected and survived: {survived} ({total} operations × 3 kinds)");
+}
