@@ -49,7 +49,8 @@ pub struct Settings {
     pub groups: Vec<String>,
     /// The login link put in emails.
     pub site_url: String,
-    /// The results link put in the confirmation email.
+    /// The results link put in the confirmation email (http(s), or file:// for a host that
+    /// writes the results to a shared folder).
     pub results_url: String,
     /// Who receives the confirmation email (none: no confirmation is sent).
     pub uploader_email: Option<String>,
@@ -221,7 +222,9 @@ impl SettingsBuilder {
             ("site_url", &self.site_url),
             ("results_url", &self.results_url),
         ] {
-            if !(url.starts_with("https://") || url.starts_with("http://"))
+            // A host that writes the results to a shared folder links to them with file://.
+            let file_ok = name == "results_url" && url.starts_with("file://");
+            if !(url.starts_with("https://") || url.starts_with("http://") || file_ok)
                 || url.chars().any(char::is_control)
             {
                 return Err(Error::settings(
