@@ -100,24 +100,27 @@ pub fn emails_equal(a: &str, b: &str) -> bool {
 /// A fast 64-bit hash of the lowercase form (FxHash-style; collisions are resolved by
 /// comparing the addresses, so a crafted collision costs a comparison, never correctness).
 pub(crate) fn email_hash(email: &str) -> u64 {
+    if email.is_ascii() {
+        hash_lowercase_bytes(email.as_bytes())
+    } else {
+        // Same byte hashing over the Unicode lowercase form, so that "ana@\u{212A}elvin.com"
+        // and "ana@kelvin.com" (equal keys) hash alike.
+        hash_lowercase_bytes(email.to_lowercase().as_bytes())
+    }
+}
+
+fn hash_lowercase_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h: u64 = 0;
     let mut add = |x: u64| h = (h.rotate_left(5) ^ x).wrapping_mul(K);
-    if email.is_ascii() {
-        let bytes = email.as_bytes();
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            add(u64::from_le_bytes(word.map(|b| b.to_ascii_lowercase())));
-        }
-        for &b in chunks.remainder() {
-            add(u64::from(b.to_ascii_lowercase()));
-        }
-    } else {
-        for c in email.chars().flat_map(char::to_lowercase) {
-            add(u64::from(u32::from(c)));
-        }
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        add(u64::from_le_bytes(word.map(|b| b.to_ascii_lowercase())));
+    }
+    for &b in chunks.remainder() {
+        add(u64::from(b.to_ascii_lowercase()));
     }
     h
 }
