@@ -76,6 +76,7 @@ pub struct StoreState {
 pub struct MemoryStore {
     users: Vec<StoredUser>,
     by_email: HashMap<String, usize>,
+    by_id: HashMap<UserId, usize>,
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
@@ -211,28 +212,29 @@ impl MemoryStore {
     fn insert(&mut self, user: StoredUser) {
         self.by_email
             .insert(email_key(&user.email), self.users.len());
+        self.by_id.insert(user.id.clone(), self.users.len());
         self.users.push(user);
     }
 
     fn user_mut(&mut self, id: &UserId) -> Result<&mut StoredUser, HostError> {
-        // Ids of created users are "u<index+1>" only by convention; look them up properly.
-        self.users
-            .iter_mut()
-            .rev()
-            .find(|u| &u.id == id)
-            .ok_or_else(|| HostError::permanent(format!("no user {id}")))
+        match self.by_id.get(id) {
+            Some(&i) => Ok(&mut self.users[i]),
+            None => Err(HostError::permanent(format!("no user {id}"))),
+        }
     }
 
     fn count(&mut self, method: &'static str) {
         *self.calls.entry(method).or_default() += 1;
     }
 
-    fn existing(&self, user: &StoredUser) -> ExistingUser {
-        let names: HashMap<&str, &str> = self
-            .groups
+    fn group_names_by_id(&self) -> HashMap<&str, &str> {
+        self.groups
             .values()
             .map(|g| (g.id.as_str(), g.name.as_str()))
-            .collect();
+            .collect()
+    }
+
+    fn existing(&self, user: &StoredUser, names: &HashMap<&str, &str>) -> ExistingUser {
         ExistingUser {
             id: user.id.clone(),
             email: user.email.clone(),
@@ -251,12 +253,13 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
         self.count("find_users");
+        let names = self.group_names_by_id();
         let mut seen = BTreeSet::new();
         Ok(emails
             .iter()
             .filter_map(|e| self.by_email.get(&email_key(e)).copied())
             .filter(|i| seen.insert(*i))
-            .map(|i| self.existing(&self.users[i]))
+            .map(|i| self.existing(&self.users[i], &names))
             .collect())
     }
     fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {

@@ -91,9 +91,24 @@ pub fn plan_with(
         results_url: settings.results_url.clone(),
         uploader_email: settings.uploader_email.clone(),
     };
+    // Near-miss suggestions for unknown groups in the file come from every group in the
+    // store, not only those the file or settings name (fetched once, only when needed).
+    let file_has_unknown_group = (upload.has_column(Column::AddGroup)
+        || upload.has_column(Column::RemoveGroup))
+        && upload.valid_rows().any(|r| {
+            r.add_groups()
+                .chain(r.remove_groups())
+                .any(|g| !groups.contains_key(g))
+        });
+    let all_group_names = if file_has_unknown_group {
+        store.all_group_names().map_err(store_error)?
+    } else {
+        Vec::new()
+    };
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
+        all_group_names: &all_group_names,
     };
     let mut summary = Summary::default();
     let mut rows = Vec::with_capacity(upload.len());
@@ -199,7 +214,7 @@ fn suggestion(name: &str, store: &mut dyn Store) -> Result<String, Error> {
     let names = store.all_group_names().map_err(store_error)?;
     Ok(
         crate::suggest::closest(name, names.iter().map(String::as_str))
-            .map(|s| format!("; did you mean {s:?}?"))
+            .map(|s| format!("; did you mean '{s}'?"))
             .unwrap_or_default(),
     )
 }
@@ -207,6 +222,8 @@ fn suggestion(name: &str, store: &mut dyn Store) -> Result<String, Error> {
 struct RowContext<'a> {
     settings: &'a PlanSettings,
     groups: &'a BTreeMap<String, Group>,
+    /// Every group name in the store, for "did you mean" (empty when no row needs it).
+    all_group_names: &'a [String],
 }
 
 impl RowContext<'_> {
@@ -249,9 +266,15 @@ impl RowContext<'_> {
             .chain(row.remove_groups().map(|g| (Column::RemoveGroup, g)))
         {
             if !self.groups.contains_key(name) {
-                let hint = crate::suggest::closest(name, self.groups.keys().map(String::as_str))
-                    .map(|s| format!("; did you mean {s:?}?"))
-                    .unwrap_or_default();
+                let hint = crate::suggest::closest(
+                    name,
+                    self.all_group_names
+                        .iter()
+                        .chain(self.groups.keys())
+                        .map(String::as_str),
+                )
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
                 return Some(Issue::new(
                     IssueCode::UnknownGroup,
                     Some(row.line()),
@@ -354,10 +377,15 @@ impl RowContext<'_> {
                 }
             }
         } else if wants_groups {
+            let column = if row.add_groups().next().is_some() {
+                Column::AddGroup
+            } else {
+                Column::RemoveGroup
+            };
             planned.issues.push(Issue::new(
                 IssueCode::ChangesNeedUpdateProfiles,
                 Some(row.line()),
-                Some(Column::AddGroup.as_str()),
+                Some(column.as_str()),
                 "the row changes groups of an existing user, which needs update_existing_profiles"
                     .into(),
             ));
