@@ -8,23 +8,28 @@ use std::borrow::Cow;
 
 /// The encoding a file was read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Encoding {
     /// UTF-8 without a byte order mark.
+    #[serde(rename = "utf-8")]
     Utf8,
     /// UTF-8 with a byte order mark (Excel's "CSV UTF-8").
+    #[serde(rename = "utf-8-bom")]
     Utf8Bom,
     /// UTF-16 little-endian with a byte order mark (Excel's "Unicode text").
+    #[serde(rename = "utf-16le")]
     Utf16Le,
     /// UTF-16 big-endian with a byte order mark.
+    #[serde(rename = "utf-16be")]
     Utf16Be,
     /// Windows-1252, guessed because the bytes are not valid UTF-8 (`encoding_guessed`).
+    #[serde(rename = "windows-1252")]
     Windows1252,
 }
 
 impl Encoding {
-    /// A short name: `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be` or `windows-1252`.
+    /// A short name: `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be` or `windows-1252` (also
+    /// the serde form).
     pub fn as_str(self) -> &'static str {
         match self {
             Encoding::Utf8 => "utf-8",

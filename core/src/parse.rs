@@ -110,9 +110,10 @@ struct Parser<'a> {
     slots: [Option<u8>; 10],
     width: usize,
     issues: Vec<Issue>,
-    /// Where the last record read started (to find an unterminated quote at the end).
-    record_position: Option<csv::Position>,
-    /// Line counting state for [`Parser::line_of`].
+    /// The byte offset in `body` where the last record read starts (after any blank lines
+    /// the csv reader skipped before it), to find an unterminated quote.
+    record_start: usize,
+    /// Line counting state for [`Parser::locate`]: the last record start and its line.
     counted_byte: usize,
     counted_line: u32,
 }
@@ -142,7 +143,7 @@ impl<'a> Parser<'a> {
             slots: [None; 10],
             width: 0,
             issues,
-            record_position: None,
+            record_start: 0,
             counted_byte: 0,
             counted_line: 1,
         };
@@ -150,32 +151,30 @@ impl<'a> Parser<'a> {
         Ok(parser)
     }
 
-    /// The 1-based line where a record starts, counted from its byte offset (the csv crate's
-    /// own line count lags on CRLF files). Counting resumes where the previous record started.
-    fn line_of(&mut self, position: Option<&csv::Position>) -> u32 {
-        let Some(position) = position else {
-            return self.counted_line;
-        };
-        let end = (position.byte() as usize).min(self.body.len());
+    /// Where the record just read starts: its byte offset and 1-based line (not counting the
+    /// `sep=` line). The csv reader's position is where it began looking, before any blank
+    /// lines it skipped (and its line count lags on CRLF files), so the blank lines are
+    /// skipped here and lines are counted from byte offsets, resuming where the previous
+    /// record started.
+    fn locate(&mut self, position: Option<&csv::Position>) -> (usize, u32) {
         let bytes = self.body.as_bytes();
-        if end >= self.counted_byte {
-            let slice = &bytes[self.counted_byte..end];
-            // A CR ends a line; an LF does too unless it completes a CRLF.
-            let start = self.counted_byte;
-            let breaks = slice.iter().enumerate().filter(|&(i, &b)| {
-                b == b'\r' || (b == b'\n' && (start + i == 0 || bytes[start + i - 1] != b'\r'))
-            });
-            self.counted_line += breaks.count() as u32;
-            self.counted_byte = end;
+        let mut start = position.map_or(self.counted_byte, |p| p.byte() as usize);
+        start = start.clamp(self.counted_byte, bytes.len());
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
         }
-        self.counted_line
+        self.counted_line += count_line_breaks(&bytes[self.counted_byte..start]);
+        self.counted_byte = start;
+        (start, self.counted_line)
     }
 
     fn read(&mut self) -> Result<Option<u32>, Error> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(true) => {
                 let position = self.record.position().cloned();
-                let line = self.line_of(position.as_ref()) + self.line_offset;
+                let (start, line) = self.locate(position.as_ref());
+                self.record_start = start;
+                let line = line + self.line_offset;
                 if self.record.len() > self.options.max_columns {
                     return Err(file_error(
                         IssueCode::TooManyColumns,
@@ -190,7 +189,10 @@ impl<'a> Parser<'a> {
                 }
                 Ok(Some(line))
             }
-            Ok(false) => Ok(None),
+            Ok(false) => match self.unterminated_quote() {
+                Some(error) => Err(error),
+                None => Ok(None),
+            },
             Err(err) => Err(file_error(
                 IssueCode::MalformedCsv,
                 None,
@@ -209,9 +211,14 @@ impl<'a> Parser<'a> {
                 "the file is empty".into(),
             ));
         };
+        // A header that opens a quote it never closes swallows the whole file: say so
+        // rather than report its columns.
+        if let Some(error) = self.unterminated_quote() {
+            return Err(error);
+        }
         let mut seen: [Option<usize>; 10] = [None; 10];
         for (position, raw) in self.record.iter().enumerate() {
-            self.check_field_len(raw, line, None, self.record.position())?;
+            self.check_field_len(raw, line, None)?;
             let text = String::from_utf8_lossy(raw).trim().to_owned();
             let column = Column::from_header(&text);
             let mut target = None;
@@ -275,23 +282,12 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn check_field_len(
-        &self,
-        raw: &[u8],
-        line: u32,
-        column: Option<&str>,
-        position: Option<&csv::Position>,
-    ) -> Result<(), Error> {
+    fn check_field_len(&self, raw: &[u8], line: u32, column: Option<&str>) -> Result<(), Error> {
         if raw.len() <= self.options.max_field_bytes {
             return Ok(());
         }
-        if let Some(start) = position.and_then(|p| self.unterminated_quote(p)) {
-            return Err(file_error(
-                IssueCode::MalformedCsv,
-                Some(start),
-                column,
-                format!("a quoted field starting on line {start} is never closed"),
-            ));
+        if let Some(error) = self.unterminated_quote() {
+            return Err(error);
         }
         Err(file_error(
             IssueCode::FieldTooLong,
@@ -305,9 +301,10 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    /// If the current record runs to the end of the file inside an open quote, its line.
-    fn unterminated_quote(&self, position: &csv::Position) -> Option<u32> {
-        let start = position.byte() as usize;
+    /// If the last record read runs to the end of the file inside an open quote, the
+    /// `malformed_csv` error naming the line where that record starts.
+    fn unterminated_quote(&self) -> Option<Error> {
+        let start = self.record_start;
         let line = self.counted_line + self.line_offset;
         let rest = self.body.as_bytes().get(start..)?;
         let (mut quoted, mut at_field_start, mut i) = (false, true, 0);
@@ -329,7 +326,14 @@ impl<'a> Parser<'a> {
             at_field_start = !quoted && (b == self.delimiter);
             i += 1;
         }
-        quoted.then_some(line)
+        quoted.then(|| {
+            file_error(
+                IssueCode::MalformedCsv,
+                Some(line),
+                None,
+                format!("a quoted field starting on line {line} is never closed"),
+            )
+        })
     }
 
     fn run(mut self, encoding: crate::Encoding) -> Result<Upload, Error> {
@@ -357,7 +361,6 @@ impl<'a> Parser<'a> {
         let mut row_issues: Vec<Issue> = Vec::new();
         while let Some(line) = self.read()? {
             let record = std::mem::take(&mut self.record);
-            self.record_position = record.position().cloned();
             let mut blank = true;
             let mut extra = false;
             cells.iter_mut().for_each(|c| *c = usize::MAX);
@@ -366,7 +369,7 @@ impl<'a> Parser<'a> {
                 let target = self.targets.get(position).copied().flatten();
                 let column_name = upload.header.get(position).map(|h| h.header.as_str());
                 if raw.len() > self.options.max_field_bytes {
-                    self.check_field_len(raw, line, column_name, record.position())?;
+                    self.check_field_len(raw, line, column_name)?;
                 }
                 let value = match std::str::from_utf8(raw) {
                     Ok(v) => v.trim(),
@@ -439,18 +442,6 @@ impl<'a> Parser<'a> {
             }
             upload.issues.append(&mut row_issues);
         }
-        if let Some(start) = self
-            .record_position
-            .as_ref()
-            .and_then(|p| self.unterminated_quote(p))
-        {
-            return Err(file_error(
-                IssueCode::MalformedCsv,
-                Some(start),
-                None,
-                format!("a quoted field starting on line {start} is never closed"),
-            ));
-        }
         if upload.lines.is_empty() {
             return Err(file_error(
                 IssueCode::NoDataRows,
@@ -463,6 +454,17 @@ impl<'a> Parser<'a> {
         upload.issues.sort_by_key(|i| i.line);
         Ok(upload)
     }
+}
+
+/// Line breaks in `bytes`: LF, CRLF (once) and a lone CR, as the csv reader reads them.
+fn count_line_breaks(bytes: &[u8]) -> u32 {
+    let mut count = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// The trimmed text of a field of a record read from valid UTF-8.

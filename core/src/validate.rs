@@ -27,8 +27,9 @@ pub(crate) fn describe_char(c: char) -> String {
     }
 }
 
-/// Whether `tag` is a well-formed IETF BCP 47 language tag (structure only: language, then
-/// subtags of 1-8 letters or digits; `x-` private use; `i-`/`x-` grandfathered forms).
+/// Whether `tag` is a well-formed IETF BCP 47 language tag (structure only: a 2-3 letter
+/// language, then subtags of 1-8 letters or digits; `x-` private use; `i-` grandfathered
+/// forms). The 4-8 letter primary subtags the grammar allows are refused: none is assigned.
 ///
 /// Underscores (`en_NZ`) are refused: the message suggests the hyphenated form.
 pub(crate) fn is_language_tag(tag: &str) -> bool {
@@ -38,7 +39,9 @@ pub(crate) fn is_language_tag(tag: &str) -> bool {
     };
     let first_ok = match first.len() {
         1 => first.eq_ignore_ascii_case("x") || first.eq_ignore_ascii_case("i"),
-        2 | 3 | 5..=8 => first.bytes().all(|b| b.is_ascii_alphabetic()),
+        // 4 letters are reserved and 5-8 letters ("English", "Deutsch") are registered to
+        // no language: refuse them so a language *name* is reported, not silently stored.
+        2 | 3 => first.bytes().all(|b| b.is_ascii_alphabetic()),
         _ => false,
     };
     if !first_ok {
@@ -83,6 +86,9 @@ mod tests {
             "toolongsubtag",
             "en-abcdefghi",
             "12",
+            "English",
+            "Deutsch",
+            "engl",
         ] {
             assert!(!is_language_tag(bad), "{bad}");
         }
