@@ -1,0 +1,181 @@
+// Shared by the fuzz target `fuzz/fuzz_targets/parse.rs` (which includes this file) and by
+// `core/tests/fuzz_corpus.rs`, which replays the committed corpus in `make test`.
+// It is included, not a module of its own, so both run exactly the same code.
+//
+// Input layout: the first 9 bytes choose the options (all zero = `ParseOptions::default()`),
+// the rest is the file. A seed is therefore `[0u8; 9]` followed by a CSV file.
+
+use arbitrary::{Arbitrary, Unstructured};
+use lms_bulk_upload::{parse, Column, EmailAddress, ErrorKind, IssueCode, ParseOptions};
+
+/// Parse options drawn from the fuzzer's bytes, with small bounded limits so every limit is
+/// reached often. A zero byte keeps the default.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub struct FuzzOptions {
+    /// 0-3: detect; 4: `,`; 5: `;`; 6: tab; 7: `|`; anything else: that byte.
+    pub delimiter: u8,
+    /// 0: `;`; anything else: that Latin-1 character (some are two bytes in UTF-8).
+    pub group_separator: u8,
+    pub max_rows: u8,
+    pub max_field_bytes: u16,
+    pub max_columns: u8,
+    pub max_value_chars: u8,
+    pub max_file_bytes: u16,
+}
+
+impl FuzzOptions {
+    pub fn to_options(self) -> ParseOptions {
+        let default = ParseOptions::default();
+        let or = |value: usize, default: usize| if value == 0 { default } else { value };
+        ParseOptions {
+            delimiter: match self.delimiter {
+                0..=3 => None,
+                4 => Some(b','),
+                5 => Some(b';'),
+                6 => Some(b'\t'),
+                7 => Some(b'|'),
+                b => Some(b),
+            },
+            group_separator: match self.group_separator {
+                0 => ';',
+                b => char::from(b),
+            },
+            max_rows: or(self.max_rows.into(), default.max_rows),
+            max_field_bytes: or(self.max_field_bytes.into(), default.max_field_bytes),
+            max_columns: or(self.max_columns.into(), default.max_columns),
+            max_value_chars: or(self.max_value_chars.into(), default.max_value_chars),
+            max_file_bytes: or(self.max_file_bytes.into(), default.max_file_bytes),
+        }
+    }
+}
+
+/// The fuzz target's input: options, then the file's bytes.
+#[derive(Arbitrary, Debug)]
+pub struct ParseInput {
+    pub options: FuzzOptions,
+    pub bytes: Vec<u8>,
+}
+
+/// The codes a failing `parse` may carry.
+pub const FILE_ERROR_CODES: &[IssueCode] = &[
+    IssueCode::EmptyFile,
+    IssueCode::NoDataRows,
+    IssueCode::MissingRequiredColumn,
+    IssueCode::DuplicateColumn,
+    IssueCode::MalformedCsv,
+    IssueCode::InvalidEncoding,
+    IssueCode::FileTooLarge,
+    IssueCode::TooManyRows,
+    IssueCode::TooManyColumns,
+    IssueCode::FieldTooLong,
+];
+
+/// The number of physical lines of the file once decoded as `parse` decodes it (LF, CRLF
+/// and a lone CR each end a line). `None` when the file is not decodable.
+pub fn physical_lines(bytes: &[u8]) -> Option<u32> {
+    let utf16 = |bytes: &[u8], le: bool| -> Option<String> {
+        if bytes.len() % 2 != 0 {
+            return None;
+        }
+        let units = bytes.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        char::decode_utf16(units).collect::<Result<String, _>>().ok()
+    };
+    // Windows-1252 keeps CR and LF as the same single bytes, so counting bytes is exact.
+    let text: Vec<u8> = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, true)?.into_bytes()
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, false)?.into_bytes()
+    } else {
+        bytes.to_vec()
+    };
+    let mut lines = 1u32;
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n')) {
+            lines += 1;
+        }
+    }
+    Some(lines)
+}
+
+/// Parses the input and checks what must hold for any bytes and options. Panics (a crash
+/// for the fuzzer, a failure for the test) when something does not.
+pub fn check_parse(data: &[u8]) {
+    let Ok(input) = ParseInput::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let options = input.options.to_options();
+    let bytes = &input.bytes;
+    let result = parse(bytes, &options);
+    let lines = physical_lines(bytes);
+    let within = |line: Option<u32>, what: &str| {
+        if let (Some(line), Some(lines)) = (line, lines) {
+            assert!(
+                (1..=lines).contains(&line),
+                "{what} on line {line} of a {lines}-line file"
+            );
+        }
+    };
+    match result {
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::File, "{error}");
+            let code = error.code();
+            assert!(FILE_ERROR_CODES.contains(&code), "unexpected code {code}");
+            assert_eq!(IssueCode::from_code(code.as_str()), Some(code));
+            assert!(!error.message().is_empty());
+            within(error.line(), code.as_str());
+            if code == IssueCode::InvalidEncoding {
+                assert_eq!(lines, None, "{error}");
+            }
+        }
+        Ok(upload) => {
+            assert!(lines.is_some(), "a file parse accepted is decodable");
+            assert!(!upload.is_empty());
+            assert!(upload.len() <= options.max_rows);
+            assert!(bytes.len() <= options.max_file_bytes);
+            let report = upload.report();
+            assert!(report.valid_rows <= report.rows);
+            assert!(serde_json::to_string(&report).is_ok());
+            let mut previous = 1;
+            for issue in upload.issues() {
+                within(issue.line, issue.code.as_str());
+                assert!(!FILE_ERROR_CODES.contains(&issue.code), "{issue}");
+                assert_eq!(issue.severity, issue.code.severity());
+                let line = issue.line.unwrap_or(0);
+                assert!(line >= previous || issue.line.is_none(), "issues sorted");
+                previous = previous.max(line);
+            }
+            let mut last_line = 1;
+            let mut emails = std::collections::HashSet::new();
+            for row in upload.rows() {
+                assert!(row.line() > last_line, "rows in line order, after the header");
+                last_line = row.line();
+                within(Some(row.line()), "a row");
+                for column in Column::ALL {
+                    let value = row.get(column);
+                    if !column.is_group_list() {
+                        assert_eq!(value, value.trim(), "{column} is trimmed");
+                    }
+                }
+                let data = row.to_data();
+                assert_eq!(data.valid, row.is_valid());
+                assert_eq!(
+                    row.is_valid(),
+                    !row.issues().iter().any(|i| i.is_error()),
+                    "a row is valid exactly when it has no error"
+                );
+                if row.is_valid() {
+                    let email = EmailAddress::parse(row.email()).expect("valid rows have a valid email");
+                    assert!(emails.insert(email.key()), "valid rows have distinct emails");
+                    assert!(!row.get(Column::FirstName).is_empty());
+                    assert!(!row.get(Column::LastName).is_empty());
+                }
+            }
+        }
+    }
+}

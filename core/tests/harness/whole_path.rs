@@ -1,0 +1,152 @@
+// Shared by the fuzz targets (`fuzz/fuzz_targets/{whole_path,plan_json}.rs` include this
+// file) and by `core/tests/fuzz_whole_path.rs`, which replays their corpus in `make test`.
+// It is included, not a module of its own, so both run exactly the same code.
+
+use arbitrary::{Arbitrary, Unstructured};
+use lms_bulk_upload::{
+    parse, plan_with, ContentKind, ContentRef, ExecuteOptions, ExistingUser, HashParams, MemoryStore, ParseOptions, Plan,
+    PlanOptions, Profile, RandomSource, RecordingMailer, Settings, UserId,
+};
+use std::time::Duration;
+
+/// Settings and a store, drawn from the fuzzer's bytes.
+#[derive(Arbitrary, Debug)]
+pub struct PathInput {
+    /// Raw bytes of the file, used when `rows` is empty.
+    pub csv: Vec<u8>,
+    /// Rows of a well-formed file: first, last, email local part, addgroup, removegroup.
+    pub rows: Vec<(String, String, String, String, String)>,
+    pub flags: [bool; 7],
+    pub default_password: String,
+    pub groups: Vec<String>,
+    pub store_groups: Vec<String>,
+    pub store_users: Vec<(String, bool, Vec<u8>)>,
+    pub enrolments: Vec<(u8, String)>,
+    pub store_content: Vec<(u8, String)>,
+    pub group_separator: char,
+    pub lookup_batch: u8,
+    pub batch_size: u8,
+}
+
+/// A deterministic byte source (the fuzzer must be reproducible).
+pub struct Counter(pub std::sync::atomic::AtomicU64);
+
+impl RandomSource for Counter {
+    fn fill(&self, buf: &mut [u8]) {
+        for b in buf {
+            let n = self.0.fetch_add(0x9E37_79B9_7F4A_7C15, std::sync::atomic::Ordering::Relaxed);
+            *b = (n >> 56) as u8;
+        }
+    }
+}
+
+fn kind(k: u8) -> ContentKind {
+    [ContentKind::Course, ContentKind::Collection, ContentKind::Campaign][usize::from(k % 3)]
+}
+
+/// parse → settings → plan → JSON round trip → execute, checking the invariants.
+pub fn whole_path(data: &[u8]) {
+    let Ok(input) = PathInput::arbitrary(&mut Unstructured::new(data)) else { return };
+    let options = ParseOptions {
+        group_separator: input.group_separator,
+        max_rows: 200,
+        max_field_bytes: 512,
+        ..Default::default()
+    };
+    let csv = if input.rows.is_empty() {
+        input.csv.clone()
+    } else {
+        let mut text = String::from("firstname,lastname,emailaddress,addgroup,removegroup\n");
+        for (first, last, local, add, remove) in input.rows.iter().take(50) {
+            text.push_str(&format!("{first},{last},{local}@example.com,{add},{remove}\n"));
+        }
+        text.into_bytes()
+    };
+    let Ok(upload) = parse(&csv, &options) else { return };
+
+    let [enrol_existing, update_profiles, update_passwords, generate, force_reset, notify, uploader] = input.flags;
+    let mut builder = Settings::builder()
+        .enrol_existing_users(enrol_existing)
+        .update_existing_profiles(update_profiles)
+        .update_existing_passwords(update_passwords)
+        .generate_passwords(generate)
+        .force_password_reset(force_reset)
+        .send_notification_email(notify);
+    if !generate {
+        builder = builder.default_password(input.default_password.clone());
+    }
+    if uploader {
+        builder = builder.uploader_email("uploader@example.com");
+    }
+    for group in input.groups.iter().take(4) {
+        builder = builder.group(group.clone());
+    }
+    for (k, id) in input.enrolments.iter().take(4) {
+        builder = builder.enrol(ContentRef::new(kind(*k), id.clone()));
+    }
+    let Ok(settings) = builder.build() else { return };
+
+    let mut store = MemoryStore::new();
+    for (i, name) in input.store_groups.iter().take(8).enumerate() {
+        store.add_group(&format!("g{i}"), name);
+    }
+    for (k, id) in input.store_content.iter().take(8) {
+        store.add_content(ContentRef::new(kind(*k), id.clone()));
+    }
+    for (i, (local, protected, groups)) in input.store_users.iter().take(16).enumerate() {
+        store.add_user(ExistingUser {
+            id: UserId(format!("e{i}")),
+            email: format!("{local}@example.com"),
+            profile: Profile::default(),
+            groups: groups.iter().filter_map(|g| input.store_groups.get(usize::from(*g) % 8).cloned()).collect(),
+            enrolments: Vec::new(),
+            protected: *protected,
+        });
+    }
+    let plan_options = PlanOptions { lookup_batch: usize::from(input.lookup_batch).max(1) };
+    let Ok(plan) = plan_with(&upload, &settings, &mut store, &plan_options) else { return };
+    assert_eq!(plan.rows().len(), upload.len());
+
+    let json = plan.to_json();
+    if !generate && input.default_password.len() >= 4 {
+        assert!(!json.contains(&input.default_password), "the default password leaked into the plan");
+    }
+    let again = Plan::from_json(&json).expect("a plan reads back");
+    assert_eq!(again.to_json(), json, "the JSON round trip is exact");
+
+    let users_before = store.users().len();
+    let mut mailer = RecordingMailer::new();
+    let options = ExecuteOptions {
+        hash_params: HashParams { memory_kib: 8, iterations: 1, parallelism: 1 },
+        threads: 1,
+        batch_size: usize::from(input.batch_size).max(1),
+        retry_delay: Duration::ZERO,
+        random: std::sync::Arc::new(Counter(Default::default())),
+        ..Default::default()
+    };
+    let results = plan.execute(&mut store, &mut mailer, options).expect("execution of a valid plan");
+    assert_eq!(results.rows.len(), plan.rows().len());
+    assert_eq!(results.summary.failed, 0, "the memory store never fails");
+    assert_eq!(store.users().len() as u64, users_before as u64 + plan.summary().create);
+    let exported = format!("{}{}", results.to_json(), results.to_csv());
+    for message in mailer.messages.iter().filter(|m| m.carries_password()) {
+        let password = message.fields.password.as_ref().map(|p| p.expose()).unwrap_or_default();
+        assert!(!exported.contains(password), "a password leaked into the results");
+        assert!(!format!("{message:?}").contains(password), "a password leaked into Debug");
+    }
+}
+
+/// Untrusted plan JSON: refused with a plan error, or read back unchanged.
+pub fn plan_json(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    match Plan::from_json(text) {
+        Ok(plan) => {
+            let json = plan.to_json();
+            assert_eq!(Plan::from_json(&json).map(|p| p.to_json()).ok(), Some(json));
+        }
+        Err(error) => assert!(
+            matches!(error.code().as_str(), "invalid_plan" | "unsupported_plan_version" | "fingerprint_mismatch"),
+            "unexpected code {error}"
+        ),
+    }
+}
