@@ -22,8 +22,9 @@ clean:
 	$(CARGO) clean
 
 # ---- Rust core (and CLI) ---------------------------------------------------------------
+# Benches are not run here (they are `make bench`); examples are built.
 test-rust:
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --lib --bins --tests --examples
 	$(CARGO) test --workspace --doc
 
 bench: bench-rust bench-python bench-node
