@@ -1,0 +1,33 @@
+//! Node binding of `lms-bulk-upload` (napi-rs).
+//!
+//! This crate only converts types: every behaviour lives in the core crate. The native
+//! classes here (`UploadHandle`, `PlanHandle`, ...) are wrapped by `lms.js`, the package's
+//! public entry point, which adds the error classes and the bridge to a host's own store and
+//! mailer (plain JavaScript objects whose methods may return Promises).
+//!
+//! Data crosses the boundary as JSON text: keys are camelCase on the JavaScript side and
+//! snake_case on the Rust side ([`json::camelize`], [`json::snakify`]). Serialised formats
+//! (a plan's JSON, results as JSON or CSV) are the core's own, byte for byte, so they move
+//! between languages unchanged.
+#![deny(clippy::unwrap_used)]
+
+mod errors;
+mod execute;
+mod json;
+mod mailer;
+mod memory;
+mod plan;
+mod results;
+mod settings;
+mod store;
+mod upload;
+mod worker;
+
+use napi_derive::napi;
+
+/// Every issue and error code with its severity and meaning, as JSON
+/// (`[{code, severity, meaning}]`).
+#[napi]
+pub(crate) fn issue_codes_json() -> String {
+    serde_json::to_string(&lms_bulk_upload::issue_codes()).unwrap_or_default()
+}
