@@ -1,0 +1,246 @@
+//! The command line: subcommands and flags.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    done; no row rejected or failed
+  1    done, but some rows were rejected (validate, plan) or failed (apply)
+  2    usage, file, settings or plan error; nothing was written
+  3    database or mail transport error; `apply` again resumes
+  4    not confirmed (answered no, or no terminal to ask and no --yes)
+  130  interrupted by Ctrl-C between rows; `apply` again resumes";
+
+/// Bulk upload of LMS users from a CSV file into a SQLite database.
+#[derive(Debug, Parser)]
+#[command(name = "bulk-upload", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Colour: auto (only on a terminal, and not with NO_COLOR), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and check a file: encoding, columns and every row. Needs no database.
+    Validate {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        parse: ParseArgs,
+        /// Print the file report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what `apply` would do, reading the database and writing nothing.
+    Plan(Box<PlanArgs>),
+    /// Plan, confirm and carry out the upload. It cannot be undone.
+    Apply(Box<ApplyArgs>),
+    /// Export the results of an earlier `apply` (the latest by default).
+    Results {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The run number (see --list); the latest when omitted.
+        run: Option<i64>,
+        /// List the runs instead.
+        #[arg(long)]
+        list: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ResultsFormat::Csv)]
+        format: ResultsFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Create the database (the migrations also run on first use of any command).
+    Init {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Seed demo groups, courses, collections, campaigns and an administrator.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultsFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub parse: ParseArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Print the plan as JSON (the input of `apply --plan-file`).
+    #[arg(long)]
+    pub json: bool,
+    /// List every row, not only the summary and the issues.
+    #[arg(long)]
+    pub rows: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The CSV file (not needed with --plan-file).
+    #[arg(required_unless_present = "plan_file")]
+    pub file: Option<PathBuf>,
+    /// Apply a plan saved with `plan --json` instead of planning now. Its fingerprint is checked.
+    #[arg(long, conflicts_with = "file")]
+    pub plan_file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the results as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub parse: ParseArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The SQLite database (created on first use).
+    #[arg(long, env = "BULK_UPLOAD_DB", default_value = "lms.sqlite3")]
+    pub db: PathBuf,
+    /// Where results CSV files are written [default: `results/` next to the database].
+    #[arg(long, env = "BULK_UPLOAD_RESULTS_DIR")]
+    pub results_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The delimiter (`,` `;` or `tab`); detected from the header line by default.
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// The separator between several groups in one addgroup/removegroup cell.
+    #[arg(long, default_value_t = ';')]
+    pub group_separator: char,
+    /// Most data rows accepted.
+    #[arg(long)]
+    pub max_rows: Option<usize>,
+    /// Largest file accepted, in bytes.
+    #[arg(long)]
+    pub max_file_bytes: Option<usize>,
+}
+
+/// The settings of SPEC §3. Flags override the settings file.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Read settings from a TOML or JSON file (snake_case keys, as in `Settings`).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Existing users in the file are enrolled too.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub enrol_existing_users: Option<bool>,
+    /// Existing users' details (and groups) are updated from non-blank cells.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub update_existing_profiles: Option<bool>,
+    /// Existing users get a new password.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub update_existing_passwords: Option<bool>,
+    /// Generate a unique password per user, emailed to them [default: true, or false when a
+    /// default password is given].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub generate_passwords: Option<bool>,
+    /// Read the default password from this environment variable (recommended).
+    #[arg(long, value_name = "VAR", group = "default_pw")]
+    pub default_password_env: Option<String>,
+    /// Read the default password from the first line of this file.
+    #[arg(long, value_name = "FILE", group = "default_pw")]
+    pub default_password_file: Option<PathBuf>,
+    /// The default password itself. RISK: visible to other users in the process list and
+    /// kept in shell history; prefer --default-password-env or --default-password-file.
+    #[arg(long, value_name = "PASSWORD", group = "default_pw")]
+    pub default_password: Option<String>,
+    /// Users whose password is set must choose a new one at next login.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub force_password_reset: Option<bool>,
+    /// Email users (always on with generated passwords) [default: true].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub send_notification_email: Option<bool>,
+    /// Do not email users (only with a default password). Same as --send-notification-email=false.
+    #[arg(long, conflicts_with = "send_notification_email")]
+    pub no_notification_email: bool,
+    /// Enrol every accepted user in KIND:ID (course, collection or campaign). Repeatable.
+    #[arg(long = "enrol", value_name = "KIND:ID")]
+    pub enrolments: Vec<String>,
+    /// Add every accepted user to this group (case-sensitive). Repeatable.
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+    /// The login link in the emails.
+    #[arg(long, env = "BULK_UPLOAD_SITE_URL")]
+    pub site_url: Option<String>,
+    /// The results link in the confirmation email [default: the file:// URL of the results CSV].
+    #[arg(long)]
+    pub results_url: Option<String>,
+    /// Who gets the confirmation email with the counts and the results link.
+    #[arg(long, env = "BULK_UPLOAD_UPLOADER_EMAIL")]
+    pub uploader_email: Option<String>,
+    /// Shortest accepted default password.
+    #[arg(long)]
+    pub min_password_length: Option<usize>,
+    /// Length of generated passwords.
+    #[arg(long)]
+    pub generated_password_length: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// Send email through this SMTP server, e.g. smtp://host:25, smtp://user:pass@host:587?tls=required
+    /// or smtps://host:465. Without it, emails are written as .eml files to the outbox.
+    #[arg(long, env = "BULK_UPLOAD_SMTP", value_name = "URL")]
+    pub smtp: Option<String>,
+    /// The outbox folder for .eml files [default: `outbox/` next to the database].
+    #[arg(
+        long,
+        env = "BULK_UPLOAD_OUTBOX",
+        value_name = "DIR",
+        conflicts_with = "smtp"
+    )]
+    pub outbox: Option<PathBuf>,
+    /// The sender address [default: no-reply@ the site's host].
+    #[arg(long, env = "BULK_UPLOAD_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+/// Execution tuning; hidden because the defaults are right outside tests and benchmarks.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Argon2id memory cost in KiB (default: OWASP's 19456).
+    #[arg(long, hide = true, env = "BULK_UPLOAD_ARGON2_MEMORY_KIB")]
+    pub argon2_memory_kib: Option<u32>,
+    /// Argon2id iterations (default 2).
+    #[arg(long, hide = true, env = "BULK_UPLOAD_ARGON2_ITERATIONS")]
+    pub argon2_iterations: Option<u32>,
+    /// Rows per transaction.
+    #[arg(long, hide = true)]
+    pub batch_size: Option<usize>,
+    /// Hashing threads (0: all cores).
+    #[arg(long, hide = true)]
+    pub threads: Option<usize>,
+}

@@ -1,0 +1,25 @@
+//! `bulk-upload validate FILE`.
+
+use crate::args::ParseArgs;
+use crate::exit::{self, CliError};
+use crate::report;
+use std::path::Path;
+
+pub fn run(file: &Path, parse: &ParseArgs, json: bool) -> Result<u8, CliError> {
+    let bytes = super::read(file)?;
+    let upload = super::parse_file(&bytes, parse)?;
+    let file_report = upload.report();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&file_report).unwrap_or_default()
+        );
+    } else {
+        report::file_report(&file.display().to_string(), &file_report);
+    }
+    Ok(if upload.has_errors() {
+        exit::ROWS_REJECTED
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,77 @@
+//! [`Journal`] in the same SQLite database and transaction as the store's writes.
+
+use super::{host_error, Db};
+use lms_bulk_upload::{HostError, Journal, JournalEntry, ResultRow};
+use rusqlite::params;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Execution progress in the `upload_journal` table. Its writes share the store's open
+/// transaction, so after a crash the journal says exactly which rows' writes were committed.
+pub struct SqliteJournal {
+    db: Rc<Db>,
+}
+
+impl SqliteJournal {
+    pub fn new(db: Rc<Db>) -> SqliteJournal {
+        SqliteJournal { db }
+    }
+}
+
+impl Journal for SqliteJournal {
+    fn load(&mut self, fingerprint: &str) -> Result<BTreeMap<u32, JournalEntry>, HostError> {
+        let conn = self.db.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT line, state, result_json FROM upload_journal WHERE fingerprint = ?1",
+            )
+            .map_err(host_error)?;
+        let rows = stmt
+            .query_map(params![fingerprint], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(host_error)?;
+        let mut out = BTreeMap::new();
+        for (line, state, json) in rows {
+            let entry = match (state.as_str(), json) {
+                ("finished", Some(json)) => {
+                    let row: ResultRow = serde_json::from_str(&json)
+                        .map_err(|e| HostError::permanent(format!("journal line {line}: {e}")))?;
+                    JournalEntry::Finished(row)
+                }
+                _ => JournalEntry::Begun,
+            };
+            out.insert(line, entry);
+        }
+        Ok(out)
+    }
+
+    fn begin(&mut self, fingerprint: &str, line: u32) -> Result<(), HostError> {
+        self.db.write(|conn| {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO upload_journal (fingerprint, line, state, result_json) \
+                 VALUES (?1, ?2, 'begun', NULL)",
+            )?
+            .execute(params![fingerprint, line])?;
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
+        let json = serde_json::to_string(row)
+            .map_err(|e| HostError::permanent(format!("journal: {e}")))?;
+        self.db.write(|conn| {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO upload_journal (fingerprint, line, state, result_json) \
+                 VALUES (?1, ?2, 'finished', ?3)",
+            )?
+            .execute(params![fingerprint, row.line, json])?;
+            Ok(())
+        })
+    }
+}

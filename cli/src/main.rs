@@ -1,0 +1,50 @@
+//! `bulk-upload`: the reference host of lms-bulk-upload, on SQLite, with SMTP or an outbox.
+#![forbid(unsafe_code)]
+#![allow(missing_docs, unreachable_pub)]
+
+mod args;
+mod commands;
+mod config;
+mod db;
+mod exit;
+mod mail;
+mod progress;
+mod report;
+
+use args::{Cli, ColorChoice, Command};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.color {
+        ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
+        ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+        ColorChoice::Auto => {}
+    }
+    let outcome = match &cli.command {
+        Command::Validate { file, parse, json } => commands::validate::run(file, parse, *json),
+        Command::Plan(a) => {
+            commands::plan::run(&a.file, &a.db, &a.parse, &a.settings, a.json, a.rows)
+        }
+        Command::Apply(args) => commands::apply::run(args),
+        Command::Results {
+            db,
+            run,
+            list,
+            format,
+            output,
+        } => commands::results::run(db, *run, *list, *format, output.as_ref()),
+        Command::Init { db, demo } => commands::init::run(db, *demo),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report::error(&e.message);
+            if let Some(code) = &e.issue_code {
+                report::note(&format!("code: {code}"));
+            }
+            ExitCode::from(e.code)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! What people read: the issues table, plan and results summaries. Colour only on a terminal
+//! (anstream strips the styles otherwise, and honours NO_COLOR).
+
+use anstream::{eprintln, println};
+use anstyle::{AnsiColor, Style};
+use lms_bulk_upload::{Action, FileReport, Issue, Plan, Results, Severity, Status};
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const YELLOW: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+const GREEN: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Error => RED,
+        Severity::Warning => YELLOW,
+    }
+}
+
+/// Prints the issues as a table: line, column, code, message.
+pub fn issues_table(issues: &[&Issue]) {
+    if issues.is_empty() {
+        return;
+    }
+    let line_w = issues
+        .iter()
+        .map(|i| i.line.map_or(1, |l| l.to_string().len()))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let col_w = issues
+        .iter()
+        .map(|i| i.column.as_deref().map_or(1, |c| c.chars().count()))
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 24);
+    let code_w = issues
+        .iter()
+        .map(|i| i.code.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{BOLD}{:>line_w$}  {:<col_w$}  {:<code_w$}  MESSAGE{BOLD:#}",
+        "LINE", "COLUMN", "CODE"
+    );
+    for issue in issues {
+        let line = issue.line.map_or("-".to_owned(), |l| l.to_string());
+        let column: String = issue
+            .column
+            .as_deref()
+            .unwrap_or("-")
+            .chars()
+            .take(24)
+            .collect();
+        let style = severity_style(issue.severity);
+        println!(
+            "{:>line_w$}  {:<col_w$}  {style}{:<code_w$}{style:#}  {}",
+            line,
+            column,
+            issue.code.as_str(),
+            issue.message
+        );
+    }
+}
+
+fn count(issues: &[&Issue], severity: Severity) -> usize {
+    issues.iter().filter(|i| i.severity == severity).count()
+}
+
+fn plural(n: impl Into<u64>, word: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `validate`: the issues and one summary line.
+pub fn file_report(name: &str, report: &FileReport) {
+    let issues: Vec<&Issue> = report.issues.iter().collect();
+    issues_table(&issues);
+    if !issues.is_empty() {
+        println!();
+    }
+    let rejected = report.rows - report.valid_rows;
+    let (errors, warnings) = (
+        count(&issues, Severity::Error),
+        count(&issues, Severity::Warning),
+    );
+    let style = if rejected > 0 { RED } else { GREEN };
+    println!(
+        "{BOLD}{name}{BOLD:#}: {} ({} encoding, delimiter {:?}): {style}{} valid, {} with errors{style:#}; {}, {}",
+        plural(report.rows as u64, "row"),
+        report.encoding.as_str(),
+        report.delimiter,
+        report.valid_rows,
+        rejected,
+        plural(errors as u64, "error"),
+        plural(warnings as u64, "warning"),
+    );
+}
+
+/// Every issue of a plan, file-level first, then by line.
+pub fn plan_issues(plan: &Plan) -> Vec<&Issue> {
+    plan.file_issues()
+        .iter()
+        .chain(plan.rows().iter().flat_map(|r| r.issues.iter()))
+        .collect()
+}
+
+/// `plan` and `apply`: the issues, optionally every row, and the counts.
+pub fn plan_summary(plan: &Plan, rows: bool) {
+    let issues = plan_issues(plan);
+    issues_table(&issues);
+    if !issues.is_empty() {
+        println!();
+    }
+    if rows {
+        for row in plan.rows() {
+            let style = match row.action {
+                Action::Create => GREEN,
+                Action::Update => BOLD,
+                Action::Unchanged => DIM,
+                Action::Rejected => RED,
+            };
+            println!(
+                "{:>6}  {style}{:<9}{style:#}  {}  {DIM}{} operation(s){DIM:#}",
+                row.line,
+                row.action.as_str(),
+                row.email,
+                row.operations.len()
+            );
+        }
+        println!();
+    }
+    let s = plan.summary();
+    println!("{BOLD}Plan{BOLD:#} {DIM}{}{DIM:#}", plan.fingerprint());
+    println!(
+        "  rows {}: {GREEN}{} to create{GREEN:#}, {} to update, {} unchanged, {}{} rejected{:#}",
+        s.rows,
+        s.create,
+        s.update,
+        s.unchanged,
+        if s.rejected > 0 { RED } else { Style::new() },
+        s.rejected,
+        if s.rejected > 0 { RED } else { Style::new() },
+    );
+    println!(
+        "  passwords to set {}, profile updates {}, group additions {}, removals {}, enrolments {}, emails {}",
+        s.passwords, s.profile_updates, s.group_additions, s.group_removals, s.enrolments, s.emails
+    );
+    if s.warnings > 0 {
+        println!("  {YELLOW}{}{YELLOW:#}", plural(s.warnings, "warning"));
+    }
+}
+
+/// `apply`: the counts and the rows that failed.
+pub fn results_summary(results: &Results) {
+    let failed: Vec<_> = results
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .collect();
+    if !failed.is_empty() {
+        println!("{BOLD}Failed rows{BOLD:#}");
+        for row in failed.iter().take(50) {
+            println!(
+                "{:>6}  {}  {RED}{}{RED:#}",
+                row.line,
+                row.email,
+                row.error.as_deref().unwrap_or("")
+            );
+        }
+        if failed.len() > 50 {
+            println!("  … and {} more (see the results file)", failed.len() - 50);
+        }
+        println!();
+    }
+    let s = &results.summary;
+    println!(
+        "{BOLD}Done{BOLD:#}: {} rows: {GREEN}{} created{GREEN:#}, {} updated, {} unchanged, {} rejected, {}{} failed{:#}; {}",
+        s.rows,
+        s.created,
+        s.updated,
+        s.unchanged,
+        s.rejected,
+        if s.failed > 0 { RED } else { Style::new() },
+        s.failed,
+        if s.failed > 0 { RED } else { Style::new() },
+        plural(s.emails_sent, "email"),
+    );
+    if s.resumed > 0 {
+        println!(
+            "  {} already done by the interrupted run (resumed)",
+            s.resumed
+        );
+    }
+    if results.cancelled {
+        println!("  {YELLOW}interrupted: run `apply` again to finish{YELLOW:#}");
+    }
+    if let Some(e) = &results.confirmation_error {
+        println!("  {YELLOW}the confirmation email was not sent: {e}{YELLOW:#}");
+    }
+}
+
+/// An error line on standard error.
+pub fn error(message: &str) {
+    eprintln!("{RED}{BOLD}error{BOLD:#}{RED:#}: {message}");
+}
+
+/// A note on standard error.
+pub fn note(message: &str) {
+    eprintln!("{DIM}{message}{DIM:#}");
+}
