@@ -1,0 +1,112 @@
+"""lms_bulk_upload — the engine behind an LMS's "bulk upload users from a CSV" screen.
+
+``parse`` → ``Upload`` (rows + issues) → ``Settings`` → ``plan`` (reads the store, writes
+nothing) → ``Plan`` (deterministic, JSON, fingerprint) → ``Plan.execute`` (writes the
+store, sends mail) → ``Results``.
+
+The work is done by the Rust core; this package converts types. A host's own store and
+mailer are plain objects with the methods of the :class:`Store` and :class:`Mailer`
+protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as _Sequence
+
+from ._errors import (
+    BulkUploadError,
+    FileError,
+    MailerError,
+    PlanError,
+    SettingsError,
+    StoreError,
+    TransientError,
+)
+from ._native import (
+    PLAN_FORMAT_VERSION,
+    CancelToken,
+    Issue,
+    MemoryJournal,
+    MemoryStore,
+    Plan,
+    PlanRow,
+    PlanRows,
+    Progress,
+    RecordingMailer,
+    ResultRow,
+    Results,
+    Row,
+    Settings,
+    Upload,
+    UploadRows,
+    __version__,
+    issue_codes,
+    parse,
+    plan,
+)
+from ._types import (
+    CodeInfo,
+    ContentRef,
+    ExistingUser,
+    Group,
+    HashParams,
+    Journal,
+    Mailer,
+    Message,
+    NewUser,
+    PlanSummary,
+    Profile,
+    ResultRowDict,
+    ResultSummary,
+    Store,
+    StoreState,
+)
+
+# The lazy row views behave as read-only sequences.
+_Sequence.register(UploadRows)
+_Sequence.register(PlanRows)
+
+__all__ = [
+    "PLAN_FORMAT_VERSION",
+    "BulkUploadError",
+    "CancelToken",
+    "CodeInfo",
+    "ContentRef",
+    "ExistingUser",
+    "FileError",
+    "Group",
+    "HashParams",
+    "Issue",
+    "Journal",
+    "Mailer",
+    "MailerError",
+    "MemoryJournal",
+    "MemoryStore",
+    "Message",
+    "NewUser",
+    "Plan",
+    "PlanError",
+    "PlanRow",
+    "PlanRows",
+    "PlanSummary",
+    "Profile",
+    "Progress",
+    "RecordingMailer",
+    "ResultRow",
+    "ResultRowDict",
+    "ResultSummary",
+    "Results",
+    "Row",
+    "Settings",
+    "SettingsError",
+    "Store",
+    "StoreError",
+    "StoreState",
+    "TransientError",
+    "Upload",
+    "UploadRows",
+    "__version__",
+    "issue_codes",
+    "parse",
+    "plan",
+]

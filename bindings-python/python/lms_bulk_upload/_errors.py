@@ -1,0 +1,75 @@
+"""The exception classes: one base, one subclass per part of the flow, each with a code."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class BulkUploadError(Exception):
+    """Base of every error the engine raises.
+
+    ``code`` is a stable snake_case code (see :func:`lms_bulk_upload.issue_codes`);
+    ``line`` and ``column`` say where, for file errors that have a place.
+    """
+
+    code: str
+    line: Optional[int]
+    column: Optional[str]
+    message: str
+    transient: bool
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "error",
+        line: Optional[int] = None,
+        column: Optional[str] = None,
+        transient: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.line = line
+        self.column = column
+        self.transient = transient
+
+    def __str__(self) -> str:
+        where = ""
+        if self.line is not None:
+            where += f"line {self.line}: "
+        if self.column is not None:
+            where += f"{self.column}: "
+        return f"{where}{self.message} [{self.code}]"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.code, self.line, self.column, self.transient))
+
+
+class FileError(BulkUploadError):
+    """The file cannot be used at all (``parse``): empty, not CSV, a required column missing,
+    a limit passed."""
+
+
+class SettingsError(BulkUploadError):
+    """The settings are contradictory or incomplete, or name groups or content that do not
+    exist."""
+
+
+class PlanError(BulkUploadError):
+    """A plan cannot be read, was altered after planning, or cannot be executed as given."""
+
+
+class StoreError(BulkUploadError):
+    """The host's store failed outside a row (while planning, or committing)."""
+
+
+class MailerError(BulkUploadError):
+    """The host's mailer failed outside a row."""
+
+
+class TransientError(Exception):
+    """Raise it (or any exception with ``transient = True``) from a host store or mailer
+    method to say that trying again may succeed; the engine retries a bounded number of
+    times."""
+
+    transient = True

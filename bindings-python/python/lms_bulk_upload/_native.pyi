@@ -1,0 +1,337 @@
+"""Type stubs of the native module (checked against it with ``mypy.stubtest`` in CI)."""
+
+import os
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union, final, overload
+
+from ._types import (
+    Action,
+    CodeInfo,
+    ContentRef,
+    HashParams,
+    IssueDict,
+    Journal,
+    Mailer,
+    Message,
+    PasswordPolicy,
+    PlanSummary,
+    ResultRowDict,
+    ResultSummary,
+    Severity,
+    Status,
+    Store,
+    StoreState,
+)
+
+__version__: str
+PLAN_FORMAT_VERSION: int
+
+@final
+class Issue:
+    """One problem: a stable code, a severity, a place and a message."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def line(self) -> Optional[int]: ...
+    @property
+    def column(self) -> Optional[str]: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def is_error(self) -> bool: ...
+    def to_dict(self) -> IssueDict: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def issue_codes() -> List[CodeInfo]:
+    """Every issue and error code with its severity and meaning."""
+
+@final
+class Row:
+    """One row of an upload."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def values(self) -> Dict[str, str]:
+        """The values of the file's recognised columns, by canonical column name."""
+    def get(self, column: str) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def add_groups(self) -> List[str]: ...
+    @property
+    def remove_groups(self) -> List[str]: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def issues(self) -> List[Issue]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class UploadRows(Sequence[Row]):
+    """The rows of an upload: a read-only sequence, each row converted when read."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> List[Row]: ...
+
+@final
+class Upload:
+    """A parsed and validated upload file."""
+
+    @property
+    def rows(self) -> UploadRows: ...
+    @property
+    def issues(self) -> List[Issue]: ...
+    @property
+    def has_errors(self) -> bool: ...
+    @property
+    def valid_count(self) -> int: ...
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def delimiter(self) -> str: ...
+    @property
+    def group_separator(self) -> str: ...
+    @property
+    def header(self) -> List[Dict[str, Optional[str]]]: ...
+    def report(self) -> Dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+def parse(
+    source: Union[bytes, bytearray, str, "os.PathLike[str]"],
+    *,
+    delimiter: Optional[str] = None,
+    group_separator: Optional[str] = None,
+    max_file_bytes: Optional[int] = None,
+    max_rows: Optional[int] = None,
+    max_field_bytes: Optional[int] = None,
+    max_columns: Optional[int] = None,
+    max_value_chars: Optional[int] = None,
+) -> Upload:
+    """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
+    (``os.PathLike``). Raises ``FileError`` when the file cannot be used at all."""
+
+@final
+class Settings:
+    """The administrator's choices, validated at construction (``SettingsError``)."""
+
+    def __new__(
+        cls,
+        *,
+        enrol_existing_users: Optional[bool] = None,
+        update_existing_profiles: Optional[bool] = None,
+        update_existing_passwords: Optional[bool] = None,
+        generate_passwords: Optional[bool] = None,
+        default_password: Optional[str] = None,
+        force_password_reset: Optional[bool] = None,
+        send_notification_email: Optional[bool] = None,
+        enrolments: Optional[Sequence[Union[ContentRef, "tuple[str, str]"]]] = None,
+        groups: Optional[Sequence[str]] = None,
+        site_url: Optional[str] = None,
+        results_url: Optional[str] = None,
+        uploader_email: Optional[str] = None,
+        password_policy: Optional[PasswordPolicy] = None,
+    ) -> "Settings": ...
+    @property
+    def enrol_existing_users(self) -> bool: ...
+    @property
+    def update_existing_profiles(self) -> bool: ...
+    @property
+    def update_existing_passwords(self) -> bool: ...
+    @property
+    def generate_passwords(self) -> bool: ...
+    @property
+    def has_default_password(self) -> bool: ...
+    @property
+    def force_password_reset(self) -> bool: ...
+    @property
+    def send_notification_email(self) -> bool: ...
+    @property
+    def enrolments(self) -> List[ContentRef]: ...
+    @property
+    def groups(self) -> List[str]: ...
+    @property
+    def site_url(self) -> str: ...
+    @property
+    def results_url(self) -> str: ...
+    @property
+    def uploader_email(self) -> Optional[str]: ...
+    @property
+    def password_policy(self) -> PasswordPolicy: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class PlanRow:
+    """The plan for one row."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def action(self) -> Action: ...
+    @property
+    def user_id(self) -> Optional[str]: ...
+    @property
+    def operations(self) -> List[Dict[str, Any]]:
+        """Dicts with an ``op`` key: create_user, update_profile, set_password, add_to_group,
+        remove_from_group, enrol, send_email."""
+    @property
+    def noops(self) -> List[Dict[str, Any]]: ...
+    @property
+    def issues(self) -> List[Issue]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class PlanRows(Sequence[PlanRow]):
+    """The rows of a plan: a read-only sequence, each row converted when read."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> PlanRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> List[PlanRow]: ...
+
+@final
+class Progress:
+    """Given to the ``progress`` callback after every row."""
+
+    @property
+    def done(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+
+@final
+class CancelToken:
+    """Stops an execution between rows when ``cancel()`` is called, from any thread."""
+
+    def __new__(cls) -> "CancelToken": ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+@final
+class MemoryJournal:
+    """A journal in memory: pass the same one again to resume a cancelled execution."""
+
+    def __new__(cls) -> "MemoryJournal": ...
+
+@final
+class ResultRow:
+    """The outcome of one row."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def user_id(self) -> Optional[str]: ...
+    @property
+    def done(self) -> List[str]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    def to_dict(self) -> ResultRowDict: ...
+
+@final
+class Results:
+    """What execution did, row by row."""
+
+    @property
+    def rows(self) -> List[ResultRow]: ...
+    @property
+    def summary(self) -> ResultSummary: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def cancelled(self) -> bool: ...
+    @property
+    def confirmation_error(self) -> Optional[str]: ...
+    def to_csv(self) -> str: ...
+    def to_json(self) -> str: ...
+    def __len__(self) -> int: ...
+
+@final
+class Plan:
+    """What will happen to every row: deterministic, serialisable, fingerprinted."""
+
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def summary(self) -> PlanSummary: ...
+    @property
+    def rows(self) -> PlanRows: ...
+    @property
+    def settings(self) -> Dict[str, Any]: ...
+    @property
+    def file_issues(self) -> List[Issue]: ...
+    def to_json(self, *, pretty: bool = False) -> str: ...
+    @classmethod
+    def from_json(cls, json: Union[str, bytes]) -> "Plan":
+        """Reads a plan back; ``PlanError`` if it was altered or cannot be read."""
+    def with_default_password(self, password: str) -> "Plan": ...
+    def execute(
+        self,
+        store: Union["MemoryStore", Store],
+        mailer: Union["RecordingMailer", Mailer],
+        *,
+        default_password: Optional[str] = None,
+        progress: Optional[Callable[[Progress], Optional[bool]]] = None,
+        cancel: Optional[CancelToken] = None,
+        journal: Optional[Union[MemoryJournal, Journal]] = None,
+        threads: int = 0,
+        hash_params: Optional[HashParams] = None,
+        retries: Optional[int] = None,
+        retry_delay: Optional[float] = None,
+        batch_size: Optional[int] = None,
+    ) -> Results:
+        """Executes the plan. ``progress`` returning ``False`` cancels between rows."""
+    def __len__(self) -> int: ...
+
+def plan(
+    upload: Upload,
+    settings: Settings,
+    store: Union["MemoryStore", Store],
+    *,
+    lookup_batch: Optional[int] = None,
+) -> Plan:
+    """Builds the plan: reads the store (batched), writes nothing."""
+
+class MemoryStore:
+    """A store in memory, for tests, examples and demos."""
+
+    def __new__(cls, state: Optional[StoreState] = None) -> "MemoryStore": ...
+    def state(self) -> StoreState: ...
+    def add_group(self, id: str, name: str) -> None: ...
+    def add_content(self, kind: str, id: str) -> None: ...
+    def password_hash(self, email: str) -> Optional[str]: ...
+    def check_password(self, email: str, password: str) -> bool: ...
+    @property
+    def calls(self) -> Dict[str, int]: ...
+    def __len__(self) -> int: ...
+
+class RecordingMailer:
+    """A mailer that keeps every message it is given."""
+
+    def __new__(cls) -> "RecordingMailer": ...
+    @property
+    def messages(self) -> List[Message]: ...
+    def clear(self) -> None: ...
+    def __len__(self) -> int: ...

@@ -1,0 +1,284 @@
+"""The shapes a host deals with: the ``Store``, ``Mailer`` and ``Journal`` protocols and the
+plain values (TypedDicts) passed to and returned from them.
+
+These are ordinary Python (available at runtime, e.g. for annotations); the engine only
+needs objects with the methods, it never checks ``isinstance``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Literal, Mapping, Optional, Protocol, Sequence, TypedDict, Union
+
+ContentKind = Literal["course", "collection", "campaign"]
+Severity = Literal["error", "warning"]
+Action = Literal["create", "update", "unchanged", "rejected"]
+Status = Literal["created", "updated", "unchanged", "rejected", "failed"]
+MessageKind = Literal["welcome", "password_changed", "upload_complete"]
+
+
+class ContentRef(TypedDict):
+    """A course, collection or campaign: ``{"kind": "course", "id": "c-101"}``."""
+
+    kind: ContentKind
+    id: str
+
+
+class Group(TypedDict):
+    """A group that exists in the host (``id`` may be returned as an int)."""
+
+    id: str
+    name: str
+
+
+class Profile(TypedDict, total=False):
+    """Profile fields; in changes, only the fields that change are present."""
+
+    first_name: Optional[str]
+    last_name: Optional[str]
+    phone_number: Optional[str]
+    unique_id: Optional[str]
+    country: Optional[str]
+    organisation: Optional[str]
+    language_code: Optional[str]
+
+
+class _ExistingUserRequired(TypedDict):
+    id: Union[str, int]
+    email: str
+
+
+class ExistingUser(_ExistingUserRequired, total=False):
+    """A user as ``Store.find_users`` returns it. The profile may be given as ``profile``
+    or as the profile fields at the top level (``first_name``, ...)."""
+
+    profile: Profile
+    first_name: Optional[str]
+    last_name: Optional[str]
+    phone_number: Optional[str]
+    unique_id: Optional[str]
+    country: Optional[str]
+    organisation: Optional[str]
+    language_code: Optional[str]
+    groups: List[str]
+    enrolments: List[ContentRef]
+    protected: bool
+
+
+class NewUser(TypedDict):
+    """What ``Store.create_user`` receives. ``password_hash`` is an argon2id PHC string."""
+
+    email: str
+    profile: Profile
+    password_hash: str
+    force_password_reset: bool
+
+
+class MessageFields(TypedDict, total=False):
+    """The values a message was rendered from. ``password`` only when it was generated."""
+
+    first_name: str
+    last_name: str
+    login: str
+    site_url: str
+    password: str
+    results_url: str
+    counts: Dict[str, int]
+
+
+class Message(TypedDict):
+    """One email as ``Mailer.send`` receives it (and ``RecordingMailer.messages`` keeps it)."""
+
+    kind: MessageKind
+    to: str
+    subject: str
+    text: str
+    html: str
+    fields: MessageFields
+
+
+class ResultRowDict(TypedDict):
+    """A finished row (``ResultRow.to_dict()``, and what a journal stores)."""
+
+    line: int
+    email: str
+    status: Status
+    user_id: Optional[str]
+    done: List[str]
+    error: Optional[str]
+
+
+class IssueDict(TypedDict):
+    code: str
+    severity: Severity
+    line: Optional[int]
+    column: Optional[str]
+    message: str
+
+
+class CodeInfo(TypedDict):
+    """An entry of ``issue_codes()``."""
+
+    code: str
+    severity: Severity
+    meaning: str
+
+
+class PlanSummary(TypedDict):
+    rows: int
+    rejected: int
+    create: int
+    update: int
+    unchanged: int
+    profile_updates: int
+    passwords: int
+    group_additions: int
+    group_removals: int
+    enrolments: int
+    emails: int
+    warnings: int
+
+
+class ResultSummary(TypedDict):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    failed: int
+    emails_sent: int
+    resumed: int
+
+
+class PasswordPolicy(TypedDict, total=False):
+    min_length: int
+    generated_length: int
+
+
+class HashParams(TypedDict, total=False):
+    """argon2id cost; the defaults are OWASP's (19 MiB, 2 iterations, 1 lane)."""
+
+    memory_kib: int
+    iterations: int
+    parallelism: int
+
+
+class StoreUserState(TypedDict, total=False):
+    id: Optional[str]
+    email: str
+    first_name: str
+    last_name: str
+    phone_number: str
+    unique_id: str
+    country: str
+    organisation: str
+    language_code: str
+    groups: List[str]
+    enrolments: List[ContentRef]
+    protected: bool
+    has_password: bool
+    force_password_reset: bool
+
+
+class StoreState(TypedDict, total=False):
+    """A whole ``MemoryStore`` as data (the scenarios' ``store``)."""
+
+    groups: List[Group]
+    content: List[ContentRef]
+    users: List[StoreUserState]
+
+
+class Store(Protocol):
+    """The host's user database. Raise an exception to report a failure (the row fails
+    with its message); give it ``transient = True`` to have the engine retry.
+
+    Optional methods, used when present: ``all_group_names() -> list[str]`` (spelling
+    suggestions) and ``checkpoint() -> None`` (commit; called after every batch of rows).
+    """
+
+    def find_users(self, emails: List[str]) -> Sequence[ExistingUser]:
+        """The users whose email matches one of ``emails``, case-insensitively."""
+        ...
+
+    def find_groups(self, names: List[str]) -> Sequence[Group]:
+        """The groups, among ``names``, that exist (case-sensitive)."""
+        ...
+
+    def find_content(self, refs: List[ContentRef]) -> Sequence[ContentRef]:
+        """The content items, among ``refs``, that exist."""
+        ...
+
+    def create_user(self, user: NewUser) -> Union[str, int]:
+        """Creates the user and returns its id."""
+        ...
+
+    def update_profile(self, user_id: str, changes: Profile) -> Any:
+        """Overwrites the fields present in ``changes``."""
+        ...
+
+    def set_password(self, user_id: str, password_hash: str, force_reset: bool) -> Any:
+        """Sets the argon2id hash and the force-reset flag."""
+        ...
+
+    def add_to_group(self, user_id: str, group: Group) -> Any:
+        """Adds the user to the group (no-op if already a member)."""
+        ...
+
+    def remove_from_group(self, user_id: str, group: Group) -> Any:
+        """Removes the user from the group (no-op if not a member)."""
+        ...
+
+    def enrol(self, user_id: str, content: ContentRef) -> Any:
+        """Enrols the user (no-op if already enrolled)."""
+        ...
+
+
+class Mailer(Protocol):
+    """The host's email sending."""
+
+    def send(self, message: Message) -> Any:
+        """Sends one message; raise to report a failure."""
+        ...
+
+
+class Journal(Protocol):
+    """Where execution records progress so that a later run can resume."""
+
+    def load(self, fingerprint: str) -> Mapping[int, Optional[ResultRowDict]]:
+        """Every entry of the plan: line → None (begun) or the finished row."""
+        ...
+
+    def begin(self, fingerprint: str, line: int) -> Any:
+        """The row is about to be written."""
+        ...
+
+    def finish(self, fingerprint: str, row: ResultRowDict) -> Any:
+        """The row is finished."""
+        ...
+
+
+__all__ = [
+    "Action",
+    "CodeInfo",
+    "ContentKind",
+    "ContentRef",
+    "ExistingUser",
+    "Group",
+    "HashParams",
+    "IssueDict",
+    "Journal",
+    "Mailer",
+    "Message",
+    "MessageFields",
+    "MessageKind",
+    "NewUser",
+    "PasswordPolicy",
+    "PlanSummary",
+    "Profile",
+    "ResultRowDict",
+    "ResultSummary",
+    "Severity",
+    "Status",
+    "Store",
+    "StoreState",
+    "StoreUserState",
+]

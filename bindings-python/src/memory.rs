@@ -1,0 +1,124 @@
+//! The in-memory test doubles: `MemoryStore` and `RecordingMailer`.
+
+use crate::convert::{from_py, from_value, ser_to_py, to_py};
+use crate::mailer::message_value;
+use lms_bulk_upload::{ContentKind, ContentRef, MemoryStore, RecordingMailer, StoreState};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+/// A store in memory, for tests, examples and demos. `state` is a dict shaped like the
+/// scenarios' `store` (groups, content, users).
+#[pyclass(name = "MemoryStore", module = "lms_bulk_upload")]
+pub(crate) struct PyMemoryStore {
+    pub(crate) inner: MemoryStore,
+}
+
+#[pymethods]
+impl PyMemoryStore {
+    #[new]
+    #[pyo3(signature = (state=None))]
+    fn new(state: Option<&Bound<'_, PyAny>>) -> PyResult<PyMemoryStore> {
+        let inner = match state.filter(|s| !s.is_none()) {
+            None => MemoryStore::new(),
+            Some(state) => {
+                let state: StoreState = from_value(from_py(state)?)
+                    .map_err(|e| PyValueError::new_err(format!("invalid store state: {e}")))?;
+                MemoryStore::from_state(&state)
+            }
+        };
+        Ok(PyMemoryStore { inner })
+    }
+    /// The store as a dict: groups, content and users (sorted by email; `has_password`
+    /// instead of hashes).
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.inner.state())
+    }
+    /// Adds a group.
+    fn add_group(&mut self, id: &str, name: &str) {
+        self.inner.add_group(id, name);
+    }
+    /// Adds a content item (`kind` is course, collection or campaign).
+    fn add_content(&mut self, kind: &str, id: &str) -> PyResult<()> {
+        let kind: ContentKind = from_value(serde_json::json!(kind))
+            .map_err(|e| PyValueError::new_err(format!("content kind: {e}")))?;
+        self.inner.add_content(ContentRef::new(kind, id));
+        Ok(())
+    }
+    /// The argon2id PHC string of the user's password, if one was set.
+    fn password_hash(&self, email: &str) -> Option<String> {
+        self.inner
+            .user(email)
+            .and_then(|u| u.password_hash.as_ref())
+            .map(|h| h.as_str().to_owned())
+    }
+    /// Whether `password` is the user's password (argon2id verification).
+    fn check_password(&self, py: Python<'_>, email: &str, password: &str) -> bool {
+        let Some(hash) = self.inner.user(email).and_then(|u| u.password_hash.clone()) else {
+            return false;
+        };
+        py.detach(|| hash.verify(password))
+    }
+    /// How many times each store method was called (to check batching).
+    #[getter]
+    fn calls<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, n) in &self.inner.calls {
+            dict.set_item(*name, *n)?;
+        }
+        Ok(dict)
+    }
+    fn __len__(&self) -> usize {
+        self.inner.users().len()
+    }
+    fn __repr__(&self) -> String {
+        let state = self.inner.state();
+        format!(
+            "MemoryStore(users={}, groups={}, content={})",
+            state.users.len(),
+            state.groups.len(),
+            state.content.len()
+        )
+    }
+}
+
+/// A mailer that keeps every message it is given.
+#[pyclass(name = "RecordingMailer", module = "lms_bulk_upload")]
+pub(crate) struct PyRecordingMailer {
+    pub(crate) inner: RecordingMailer,
+}
+
+#[pymethods]
+impl PyRecordingMailer {
+    #[new]
+    fn new() -> PyRecordingMailer {
+        PyRecordingMailer {
+            inner: RecordingMailer::new(),
+        }
+    }
+    /// The messages sent, in order, as dicts (kind, to, subject, text, html, fields).
+    #[getter]
+    fn messages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for message in &self.inner.messages {
+            list.append(to_py(py, &message_value(message))?)?;
+        }
+        Ok(list)
+    }
+    /// Forgets the messages.
+    fn clear(&mut self) {
+        self.inner.messages.clear();
+    }
+    fn __len__(&self) -> usize {
+        self.inner.messages.len()
+    }
+    fn __repr__(&self) -> String {
+        format!("RecordingMailer(messages={})", self.inner.messages.len())
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyMemoryStore>()?;
+    m.add_class::<PyRecordingMailer>()?;
+    Ok(())
+}
