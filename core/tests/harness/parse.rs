@@ -16,14 +16,20 @@ pub struct FuzzOptions {
     pub delimiter: u8,
     /// 0: `;`; anything else: that Latin-1 character (some are two bytes in UTF-8).
     pub group_separator: u8,
+    /// `max_rows` (0: default).
     pub max_rows: u8,
+    /// `max_field_bytes` (0: default).
     pub max_field_bytes: u16,
+    /// `max_columns` (0: default).
     pub max_columns: u8,
+    /// `max_value_chars` (0: default).
     pub max_value_chars: u8,
+    /// `max_file_bytes` (0: default).
     pub max_file_bytes: u16,
 }
 
 impl FuzzOptions {
+    /// The `ParseOptions` these bytes stand for.
     pub fn to_options(self) -> ParseOptions {
         let default = ParseOptions::default();
         let or = |value: usize, default: usize| if value == 0 { default } else { value };
@@ -52,7 +58,9 @@ impl FuzzOptions {
 /// The fuzz target's input: options, then the file's bytes.
 #[derive(Arbitrary, Debug)]
 pub struct ParseInput {
+    /// The options (the first 9 bytes).
     pub options: FuzzOptions,
+    /// The file (the rest).
     pub bytes: Vec<u8>,
 }
 
@@ -84,7 +92,9 @@ pub fn physical_lines(bytes: &[u8]) -> Option<u32> {
                 u16::from_be_bytes([c[0], c[1]])
             }
         });
-        char::decode_utf16(units).collect::<Result<String, _>>().ok()
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .ok()
     };
     // Windows-1252 keeps CR and LF as the same single bytes, so counting bytes is exact.
     let text: Vec<u8> = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
@@ -153,7 +163,10 @@ pub fn check_parse(data: &[u8]) {
             let mut last_line = 1;
             let mut emails = std::collections::HashSet::new();
             for row in upload.rows() {
-                assert!(row.line() > last_line, "rows in line order, after the header");
+                assert!(
+                    row.line() > last_line,
+                    "rows in line order, after the header"
+                );
                 last_line = row.line();
                 within(Some(row.line()), "a row");
                 for column in Column::ALL {
@@ -170,8 +183,12 @@ pub fn check_parse(data: &[u8]) {
                     "a row is valid exactly when it has no error"
                 );
                 if row.is_valid() {
-                    let email = EmailAddress::parse(row.email()).expect("valid rows have a valid email");
-                    assert!(emails.insert(email.key()), "valid rows have distinct emails");
+                    let email =
+                        EmailAddress::parse(row.email()).expect("valid rows have a valid email");
+                    assert!(
+                        emails.insert(email.key()),
+                        "valid rows have distinct emails"
+                    );
                     assert!(!row.get(Column::FirstName).is_empty());
                     assert!(!row.get(Column::LastName).is_empty());
                 }

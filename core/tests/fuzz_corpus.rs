@@ -1,0 +1,87 @@
+//! Replays the committed corpus of the `parse` fuzz target (`fuzz/corpus/parse/`, and any
+//! crash artifacts in `fuzz/artifacts/parse/`) through exactly the code the target runs
+//! (`harness/parse.rs`), so `make test` needs no nightly toolchain.
+#![allow(clippy::unwrap_used)]
+
+include!("harness/parse.rs");
+
+use std::path::{Path, PathBuf};
+
+fn inputs(target: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut paths = Vec::new();
+    for dir in [
+        root.join("corpus").join(target),
+        root.join("artifacts").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        paths.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file()),
+        );
+    }
+    paths.sort();
+    paths
+}
+
+#[test]
+fn parse_corpus_replays() {
+    let paths = inputs("parse");
+    assert!(
+        paths.len() >= 30,
+        "the parse corpus is committed ({} inputs)",
+        paths.len()
+    );
+    for path in paths {
+        let data = std::fs::read(&path).unwrap();
+        let outcome = std::panic::catch_unwind(|| check_parse(&data));
+        assert!(
+            outcome.is_ok(),
+            "{} fails the parse fuzz checks",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn fixtures_pass_the_fuzz_checks_with_default_and_small_options() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            continue;
+        }
+        let file = std::fs::read(&path).unwrap();
+        for prefix in [
+            [0u8; 9],
+            [0, b'|', 2, 8, 0, 3, 4, 0, 0],
+            [5, 0, 0, 0, 0, 0, 0, 200, 0],
+        ] {
+            let mut data = prefix.to_vec();
+            data.extend_from_slice(&file);
+            check_parse(&data);
+        }
+        count += 1;
+    }
+    assert!(count >= 25);
+}
+
+#[test]
+fn physical_lines_count_like_the_parser() {
+    assert_eq!(physical_lines(b"a\nb\r\nc\rd"), Some(4));
+    assert_eq!(physical_lines(b""), Some(1));
+    assert_eq!(physical_lines(b"\xFF\xFEa\x00\n\x00b\x00"), Some(2));
+    assert_eq!(physical_lines(b"\xFE\xFF\x00a\x00\r\x00\n"), Some(2));
+    assert_eq!(physical_lines(b"\xFF\xFE\x00\xD8"), None);
+}
+
+#[test]
+fn all_zero_options_are_the_defaults() {
+    let input = ParseInput::arbitrary_take_rest(Unstructured::new(&[0u8; 9])).unwrap();
+    assert_eq!(input.options.to_options(), ParseOptions::default());
+    assert!(input.bytes.is_empty());
+}
