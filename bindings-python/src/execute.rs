@@ -61,12 +61,23 @@ impl PyCancelToken {
         self.flag.load(Ordering::SeqCst)
     }
     fn __repr__(&self) -> String {
-        format!("CancelToken(cancelled={})", crate::settings::py_bool(self.cancelled()))
+        format!(
+            "CancelToken(cancelled={})",
+            crate::settings::py_bool(self.cancelled())
+        )
     }
 }
 
 fn settings_error(py: Python<'_>, message: String) -> PyErr {
-    raise(py, "SettingsError", &message, "invalid_setting", None, None, false)
+    raise(
+        py,
+        "SettingsError",
+        &message,
+        "invalid_setting",
+        None,
+        None,
+        false,
+    )
 }
 
 /// `hash_params`: a dict with any of memory_kib, iterations, parallelism (the rest default).
@@ -105,9 +116,10 @@ pub(crate) fn execute(
     let hash_params = hash_params(py, args.hash_params.as_ref())?;
     let retry_delay = match args.retry_delay {
         None => None,
-        Some(s) => Some(Duration::try_from_secs_f64(s).map_err(|e| {
-            settings_error(py, format!("retry_delay must be seconds ≥ 0: {e}"))
-        })?),
+        Some(s) => Some(
+            Duration::try_from_secs_f64(s)
+                .map_err(|e| settings_error(py, format!("retry_delay must be seconds ≥ 0: {e}")))?,
+        ),
     };
     let mut store_arg = StoreArg::new(store)?;
     let mut mailer_arg = MailerArg::new(mailer)?;
@@ -120,10 +132,7 @@ pub(crate) fn execute(
         .as_ref()
         .map(|c| Arc::clone(&c.get().flag))
         .unwrap_or_default();
-    let callback: Option<Py<PyAny>> = args
-        .progress
-        .filter(|p| !p.is_none())
-        .map(Bound::unbind);
+    let callback: Option<Py<PyAny>> = args.progress.filter(|p| !p.is_none()).map(Bound::unbind);
     let mut callback_error: Option<PyErr> = None;
     let default_password = args.default_password.map(Password::new);
     let threads = args.threads;

@@ -1,5 +1,6 @@
 //! `Issue` objects and `issue_codes()`.
 
+use crate::convert::{repr_opt, repr_str};
 use lms_bulk_upload::Issue;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -13,10 +14,7 @@ pub(crate) struct PyIssue {
 
 impl PyIssue {
     pub(crate) fn list<'py>(py: Python<'py>, issues: &[Issue]) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(
-            py,
-            issues.iter().map(|i| PyIssue { inner: i.clone() }),
-        )
+        PyList::new(py, issues.iter().map(|i| PyIssue { inner: i.clone() }))
     }
 }
 
@@ -64,15 +62,12 @@ impl PyIssue {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Issue(code={:?}, severity={:?}, line={}, column={}, message={:?})",
-            self.code(),
-            self.severity(),
+            "Issue(code={}, severity={}, line={}, column={}, message={})",
+            repr_str(self.code()),
+            repr_str(self.severity()),
             self.inner.line.map_or("None".into(), |l| l.to_string()),
-            self.inner
-                .column
-                .as_ref()
-                .map_or("None".into(), |c| format!("{c:?}")),
-            self.message()
+            repr_opt(self.column()),
+            repr_str(self.message())
         )
     }
     fn __str__(&self) -> String {

@@ -47,7 +47,10 @@ impl Journal for HostJournal {
                 let line: u32 = line
                     .parse()
                     .map_err(|_| HostError::permanent(format!("journal.load: bad line {line}")))?;
-                Ok((line, row.map_or(JournalEntry::Begun, JournalEntry::Finished)))
+                Ok((
+                    line,
+                    row.map_or(JournalEntry::Begun, JournalEntry::Finished),
+                ))
             })
             .collect()
     }

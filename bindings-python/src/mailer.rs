@@ -41,7 +41,9 @@ pub(crate) struct HostMailer(pub(crate) HostObject);
 
 impl Mailer for HostMailer {
     fn send(&mut self, message: &Message) -> Result<(), HostError> {
-        self.0.call("send", &[message_value(message)], false).map(drop)
+        self.0
+            .call("send", &[message_value(message)], false)
+            .map(drop)
     }
 }
 

@@ -1,10 +1,10 @@
 //! `plan()`, `Plan` (summary, rows, JSON, fingerprint) and `PlanRow`.
 
-use crate::convert::ser_to_py;
+use crate::convert::{repr_str, ser_to_py};
 use crate::errors::{to_pyerr, with_cause, OrRaise};
 use crate::execute::{execute, ExecuteArgs, PyCancelToken};
-use crate::results::PyResults;
 use crate::issue::PyIssue;
+use crate::results::PyResults;
 use crate::settings::PySettings;
 use crate::store::StoreArg;
 use crate::upload::{resolve_index, slice_positions, PyUpload};
@@ -170,8 +170,8 @@ impl PyPlan {
     fn __repr__(&self) -> String {
         let s = self.inner.summary();
         format!(
-            "Plan(fingerprint={:?}, rows={}, create={}, update={}, unchanged={}, rejected={})",
-            self.inner.fingerprint(),
+            "Plan(fingerprint={}, rows={}, create={}, update={}, unchanged={}, rejected={})",
+            repr_str(self.inner.fingerprint()),
             s.rows,
             s.create,
             s.update,
@@ -268,10 +268,10 @@ impl PyPlanRow {
     }
     fn __repr__(&self) -> String {
         format!(
-            "PlanRow(line={}, email={:?}, action={:?}, operations={})",
+            "PlanRow(line={}, email={}, action={}, operations={})",
             self.row.line,
-            self.row.email,
-            self.action(),
+            repr_str(&self.row.email),
+            repr_str(self.action()),
             self.row.operations.len()
         )
     }

@@ -1,6 +1,6 @@
 //! `Results` of an execution and `ResultRow`.
 
-use crate::convert::ser_to_py;
+use crate::convert::{repr_opt, repr_str, ser_to_py};
 use lms_bulk_upload::{ResultRow, Results};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -111,11 +111,11 @@ impl PyResultRow {
     }
     fn __repr__(&self) -> String {
         format!(
-            "ResultRow(line={}, email={:?}, status={:?}, error={:?})",
+            "ResultRow(line={}, email={}, status={}, error={})",
             self.row.line,
-            self.row.email,
-            self.status(),
-            self.row.error
+            repr_str(&self.row.email),
+            repr_str(self.status()),
+            repr_opt(self.row.error.as_deref())
         )
     }
 }

@@ -1,6 +1,6 @@
 //! `Settings`: keyword arguments with the SPEC's names, validated by the core at once.
 
-use crate::convert::{from_py, ser_to_py};
+use crate::convert::{from_py, repr_str, ser_to_py};
 use crate::errors::OrRaise;
 use lms_bulk_upload::{Settings, SettingsBuilder};
 use pyo3::prelude::*;
@@ -142,7 +142,10 @@ impl PySettings {
         let dict = PyDict::new(py);
         dict.set_item("enrol_existing_users", self.enrol_existing_users())?;
         dict.set_item("update_existing_profiles", self.update_existing_profiles())?;
-        dict.set_item("update_existing_passwords", self.update_existing_passwords())?;
+        dict.set_item(
+            "update_existing_passwords",
+            self.update_existing_passwords(),
+        )?;
         dict.set_item("generate_passwords", self.generate_passwords())?;
         dict.set_item("force_password_reset", self.force_password_reset())?;
         dict.set_item("send_notification_email", self.send_notification_email())?;
@@ -158,7 +161,7 @@ impl PySettings {
         let s = &self.inner;
         format!(
             "Settings(generate_passwords={}, default_password={}, update_existing_profiles={}, \
-             update_existing_passwords={}, enrol_existing_users={}, groups={:?}, enrolments={})",
+             update_existing_passwords={}, enrol_existing_users={}, groups=[{}], enrolments={})",
             py_bool(s.generate_passwords),
             if s.default_password.is_some() {
                 "'[REDACTED]'"
@@ -168,7 +171,11 @@ impl PySettings {
             py_bool(s.update_existing_profiles),
             py_bool(s.update_existing_passwords),
             py_bool(s.enrol_existing_users),
-            s.groups,
+            s.groups
+                .iter()
+                .map(|g| repr_str(g))
+                .collect::<Vec<_>>()
+                .join(", "),
             s.enrolments.len()
         )
     }

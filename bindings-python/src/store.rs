@@ -46,7 +46,11 @@ pub(crate) struct HostObject {
 }
 
 impl HostObject {
-    pub(crate) fn new(obj: &Bound<'_, PyAny>, what: &'static str, required: &[&str]) -> PyResult<Self> {
+    pub(crate) fn new(
+        obj: &Bound<'_, PyAny>,
+        what: &'static str,
+        required: &[&str],
+    ) -> PyResult<Self> {
         let missing: Vec<&str> = required
             .iter()
             .copied()
@@ -109,9 +113,8 @@ impl HostObject {
     ) -> Result<T, HostError> {
         let mut value = self.call(method, args, false)?.unwrap_or(Value::Null);
         fix(&mut value);
-        from_value(value).map_err(|e| {
-            HostError::permanent(format!("{}.{method} returned {e}", self.what))
-        })
+        from_value(value)
+            .map_err(|e| HostError::permanent(format!("{}.{method} returned {e}", self.what)))
     }
 }
 
@@ -205,9 +208,8 @@ impl Store for HostStore {
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         match self.0.call("all_group_names", &[], true)? {
             None => Ok(Vec::new()),
-            Some(v) => from_value(v).map_err(|e| {
-                HostError::permanent(format!("store.all_group_names returned {e}"))
-            }),
+            Some(v) => from_value(v)
+                .map_err(|e| HostError::permanent(format!("store.all_group_names returned {e}"))),
         }
     }
     fn checkpoint(&mut self) -> Result<(), HostError> {

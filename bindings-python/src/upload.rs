@@ -1,6 +1,6 @@
 //! `parse`, `Upload`, its lazy row sequence and `Row`.
 
-use crate::convert::ser_to_py;
+use crate::convert::{repr_str, ser_to_py};
 use crate::errors::OrRaise;
 use crate::issue::PyIssue;
 use lms_bulk_upload::{Column, ParseOptions, RowData, Upload};
@@ -170,12 +170,12 @@ impl PyUpload {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Upload(rows={}, valid={}, issues={}, encoding={:?}, delimiter={:?})",
+            "Upload(rows={}, valid={}, issues={}, encoding={}, delimiter={})",
             self.inner.len(),
             self.valid_count(),
             self.inner.issues().len(),
-            self.encoding(),
-            self.delimiter()
+            repr_str(self.encoding()),
+            repr_str(&self.delimiter())
         )
     }
 }
@@ -224,7 +224,11 @@ impl PyUploadRows {
     fn __len__(&self) -> usize {
         self.upload.len()
     }
-    fn __getitem__<'py>(&self, py: Python<'py>, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        index: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if let Ok(slice) = index.cast::<PySlice>() {
             let rows = slice_positions(slice, self.upload.len())?
                 .into_iter()
@@ -317,9 +321,9 @@ impl PyRow {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Row(line={}, email={:?}, valid={})",
+            "Row(line={}, email={}, valid={})",
             self.data.line,
-            self.email(),
+            repr_str(self.email()),
             if self.data.valid { "True" } else { "False" }
         )
     }

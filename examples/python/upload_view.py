@@ -1,0 +1,94 @@
+"""A Flask-shaped upload screen without Flask: three handlers as a web app would route them.
+
+    POST /uploads/validate   the file → the validation report (rows, issues)
+    POST /uploads/plan       the file + settings → the plan to show and approve (JSON)
+    POST /uploads/apply      the approved plan JSON → results
+
+Each handler takes a small request object and returns (body, status), as a Flask view
+would return `jsonify(body), status`. The plan travels as JSON between requests (it could
+be stored in a table, approved by someone else and run by a worker): the fingerprint makes
+sure that what runs is what was approved.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Tuple
+
+import lms_bulk_upload as lbu
+from sqlite_store import OutboxMailer, SqliteStore, open_store
+
+Response = Tuple[Dict[str, Any], int]
+CHEAP_HASH: lbu.HashParams = {"memory_kib": 64, "iterations": 1, "parallelism": 1}  # demo only
+
+
+@dataclass
+class Request:
+    files: Dict[str, bytes] = field(default_factory=dict)
+    form: Dict[str, str] = field(default_factory=dict)
+
+
+def error_response(e: lbu.BulkUploadError, status: int = 400) -> Response:
+    return {"error": {"code": e.code, "message": e.message, "line": e.line, "column": e.column}}, status
+
+
+def validate(request: Request) -> Response:
+    try:
+        upload = lbu.parse(request.files["file"])
+    except lbu.FileError as e:
+        return error_response(e, 422)
+    return {"rows": len(upload), "valid": upload.valid_count, "issues": [i.to_dict() for i in upload.issues]}, 200
+
+
+def make_plan(request: Request, store: SqliteStore) -> Response:
+    try:
+        upload = lbu.parse(request.files["file"])
+        settings = lbu.Settings(**json.loads(request.form.get("settings", "{}")))
+        plan = lbu.plan(upload, settings, store)
+    except lbu.BulkUploadError as e:
+        return error_response(e, 422)
+    return {"fingerprint": plan.fingerprint, "summary": plan.summary, "plan": plan.to_json()}, 200
+
+
+def apply(request: Request, store: SqliteStore, mailer: OutboxMailer) -> Response:
+    try:
+        plan = lbu.Plan.from_json(request.form["plan"])
+    except lbu.PlanError as e:
+        return error_response(e, 409)
+    if plan.fingerprint != request.form.get("approved_fingerprint"):
+        return {"error": {"code": "not_approved", "message": "this plan was not the one approved"}}, 409
+    results = plan.execute(store, mailer, hash_params=CHEAP_HASH)
+    return {"summary": results.summary, "csv": results.to_csv()}, 200
+
+
+def main() -> None:
+    store = open_store()
+    store.db.execute("INSERT INTO groups (name) VALUES ('Sales')")
+    store.db.commit()
+    mailer = OutboxMailer()
+    file = b"First Name,Last Name,E-mail Address,Groups\nAna,Lopez,ana@example.com,Sales\nBo,Chan,bo@example\n"
+
+    body, status = validate(Request(files={"file": file}))
+    assert status == 200 and body["valid"] == 1 and body["issues"][0]["code"] == "invalid_email"
+
+    body, status = validate(Request(files={"file": b"name\nAna\n"}))
+    assert status == 422 and body["error"]["code"] == "missing_required_column"
+
+    settings = json.dumps({"uploader_email": "admin@example.com"})
+    body, status = make_plan(Request(files={"file": file}, form={"settings": settings}), store)
+    assert status == 200 and body["summary"]["create"] == 1
+    plan_json, approved = body["plan"], body["fingerprint"]
+
+    tampered = plan_json.replace("ana@example.com", "eve@example.com")
+    body, status = apply(Request(form={"plan": tampered, "approved_fingerprint": approved}), store, mailer)
+    assert status == 409 and body["error"]["code"] == "fingerprint_mismatch"
+
+    body, status = apply(Request(form={"plan": plan_json, "approved_fingerprint": approved}), store, mailer)
+    assert status == 200 and body["summary"]["created"] == 1, body
+    assert [m["to"] for m in mailer.outbox] == ["ana@example.com", "admin@example.com"]
+    print(body["csv"])
+
+
+if __name__ == "__main__":
+    main()
