@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: all test test-rust test-python test-node lint demo bench bench-rust bench-python bench-node fuzz fmt clean
+.PHONY: all test test-rust python-env test-python test-node lint demo bench bench-rust bench-python bench-node fuzz fmt clean
 
 all: test
 
@@ -40,11 +40,24 @@ demo:
 	@echo "(demo: see cli/)"
 
 # ---- Python binding (bindings-python/) -------------------------------------------------
-test-python:
-	@echo "(python binding: not yet)"
+# The venv is shared (the CLI's tests use it too): created once, never deleted here.
+PY := $(VENV)/bin/python
+MATURIN := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin
 
-bench-python:
-	@echo "(python bench: not yet)"
+python-env:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q maturin pytest mypy
+
+test-python: python-env
+	$(MATURIN) develop -q -m bindings-python/Cargo.toml
+	$(PY) -m pytest bindings-python/tests -q
+	$(PY) -m mypy.stubtest lms_bulk_upload --allowlist bindings-python/stubtest-allowlist.txt
+	cd bindings-python && MYPYPATH=../examples/python ../$(PY) -m mypy --strict tests bench python/lms_bulk_upload ../examples/python
+
+bench-python: python-env
+	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
+	$(PY) bindings-python/bench/bench_parse.py
+
 
 # ---- Node binding (bindings-node/) -----------------------------------------------------
 test-node:

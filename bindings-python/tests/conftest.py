@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+import lms_bulk_upload as lbu
+
 ROOT = Path(__file__).resolve().parents[2]
-CHEAP_HASH = {"memory_kib": 64, "iterations": 1, "parallelism": 1}
+CHEAP_HASH: lbu.HashParams = {"memory_kib": 64, "iterations": 1, "parallelism": 1}
 
 
 @pytest.fixture
-def cheap_hash() -> dict[str, int]:
-    return dict(CHEAP_HASH)
+def cheap_hash() -> lbu.HashParams:
+    return CHEAP_HASH.copy()

@@ -218,7 +218,7 @@ def test_tampered_plan_is_refused() -> None:
     assert e.value.code == "unsupported_plan_version"
 
 
-def test_default_password_never_in_the_plan_and_needed_again(cheap_hash: dict[str, int]) -> None:
+def test_default_password_never_in_the_plan_and_needed_again(cheap_hash: lbu.HashParams) -> None:
     secret = "Welcome-to-Intuto-2026"
     plan, store = make_plan(generate_passwords=False, default_password=secret)
     assert secret not in plan.to_json() and secret not in repr(plan)
@@ -242,7 +242,7 @@ def test_default_password_never_in_the_plan_and_needed_again(cheap_hash: dict[st
 # ---- execute -------------------------------------------------------------------------
 
 
-def test_execute_results(cheap_hash: dict[str, int]) -> None:
+def test_execute_results(cheap_hash: lbu.HashParams) -> None:
     plan, store = make_plan(uploader_email="admin@example.com")
     mailer = lbu.RecordingMailer()
     results = plan.execute(store, mailer, hash_params=cheap_hash)
@@ -267,7 +267,7 @@ def test_execute_results(cheap_hash: dict[str, int]) -> None:
     assert mailer.messages == []
 
 
-def test_progress_callback_and_cancel(cheap_hash: dict[str, int]) -> None:
+def test_progress_callback_and_cancel(cheap_hash: lbu.HashParams) -> None:
     seen: list[tuple[int, int]] = []
 
     def progress(p: lbu.Progress) -> None:
@@ -284,7 +284,7 @@ def test_progress_callback_and_cancel(cheap_hash: dict[str, int]) -> None:
     assert results.rows[2].error == "cancelled"
 
 
-def test_exception_in_progress_cancels_and_propagates(cheap_hash: dict[str, int]) -> None:
+def test_exception_in_progress_cancels_and_propagates(cheap_hash: lbu.HashParams) -> None:
     def progress(p: lbu.Progress) -> None:
         raise KeyError("stop")
 
@@ -294,7 +294,7 @@ def test_exception_in_progress_cancels_and_propagates(cheap_hash: dict[str, int]
     assert len(store) == 1  # the first row was done, the rest cancelled
 
 
-def test_cancel_token_and_journal_resume(cheap_hash: dict[str, int]) -> None:
+def test_cancel_token_and_journal_resume(cheap_hash: lbu.HashParams) -> None:
     plan, store = make_plan()
     journal = lbu.MemoryJournal()
     token = lbu.CancelToken()
@@ -310,7 +310,7 @@ def test_cancel_token_and_journal_resume(cheap_hash: dict[str, int]) -> None:
     assert second.summary["resumed"] == 1
 
 
-def test_python_journal(cheap_hash: dict[str, int]) -> None:
+def test_python_journal(cheap_hash: lbu.HashParams) -> None:
     class Journal:
         def __init__(self) -> None:
             self.entries: dict[str, dict[int, Any]] = {}
@@ -347,7 +347,7 @@ class FlakyMailer:
         self.sent.append(message)
 
 
-def test_mailer_exception_fails_the_row_only(cheap_hash: dict[str, int]) -> None:
+def test_mailer_exception_fails_the_row_only(cheap_hash: lbu.HashParams) -> None:
     plan, store = make_plan()
     mailer = FlakyMailer("ana@example.com", transient_failures=1)
     results = plan.execute(store, mailer, hash_params=cheap_hash, retry_delay=0)
@@ -356,7 +356,7 @@ def test_mailer_exception_fails_the_row_only(cheap_hash: dict[str, int]) -> None
     assert [m["to"] for m in mailer.sent] == ["cy@example.com"]  # retried after the transient failure
 
 
-def test_store_and_mailer_arguments_are_checked(cheap_hash: dict[str, int]) -> None:
+def test_store_and_mailer_arguments_are_checked(cheap_hash: lbu.HashParams) -> None:
     plan, store = make_plan()
     with pytest.raises(TypeError, match="send"):
         plan.execute(store, object(), hash_params=cheap_hash)  # type: ignore[arg-type]

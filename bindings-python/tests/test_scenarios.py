@@ -268,9 +268,9 @@ def run(folder: Path) -> None:
             raise ScenarioError(f"parse failed: {e!r} {e.code}") from e
         check_error(expect["parse_error"], e, "expect.parse_error")
         # The same error through the other source types.
-        with pytest.raises(lbu.FileError) as again:
+        with pytest.raises(lbu.FileError) as other:
             lbu.parse(bytearray(data), **kwargs)
-        assert again.value.code == e.code
+        assert other.value.code == e.code
         return
     if "parse_error" in expect:
         raise ScenarioError(f"expected the parse error {expect['parse_error']}, but parse succeeded")

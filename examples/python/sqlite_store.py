@@ -8,7 +8,7 @@ commits, so every batch of rows is one transaction. Run it to see a whole upload
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, List
+from typing import Any, List, cast
 
 import lms_bulk_upload as lbu
 
@@ -60,7 +60,7 @@ class SqliteStore:
             user: lbu.ExistingUser = {
                 "id": row["id"],  # an int: the engine turns it into text and gives it back
                 "email": row["email"],
-                "profile": {f: row[f] for f in PROFILE},  # type: ignore[misc]
+                "profile": cast(lbu.Profile, {f: row[f] for f in PROFILE}),
                 "groups": groups,
                 "enrolments": enrolments,
                 "protected": bool(row["is_admin"]),

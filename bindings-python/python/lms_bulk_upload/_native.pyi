@@ -1,7 +1,7 @@
 """Type stubs of the native module (checked against it with ``mypy.stubtest`` in CI)."""
 
 import os
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union, final, overload
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union, final, overload
 
 from ._types import (
     Action,
@@ -21,6 +21,29 @@ from ._types import (
     Store,
     StoreState,
 )
+
+__all__ = [
+    "CancelToken",
+    "Issue",
+    "MemoryJournal",
+    "MemoryStore",
+    "PLAN_FORMAT_VERSION",
+    "Plan",
+    "PlanRow",
+    "PlanRows",
+    "Progress",
+    "RecordingMailer",
+    "ResultRow",
+    "Results",
+    "Row",
+    "Settings",
+    "Upload",
+    "UploadRows",
+    "__version__",
+    "issue_codes",
+    "parse",
+    "plan",
+]
 
 __version__: str
 PLAN_FORMAT_VERSION: int
@@ -42,7 +65,7 @@ class Issue:
     @property
     def is_error(self) -> bool: ...
     def to_dict(self) -> IssueDict: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 def issue_codes() -> List[CodeInfo]:
@@ -80,9 +103,9 @@ class UploadRows(Sequence[Row]):
 
     def __len__(self) -> int: ...
     @overload
-    def __getitem__(self, index: int) -> Row: ...
+    def __getitem__(self, index: int, /) -> Row: ...
     @overload
-    def __getitem__(self, index: slice) -> List[Row]: ...
+    def __getitem__(self, index: slice, /) -> List[Row]: ...
 
 @final
 class Upload:
@@ -202,9 +225,9 @@ class PlanRows(Sequence[PlanRow]):
 
     def __len__(self) -> int: ...
     @overload
-    def __getitem__(self, index: int) -> PlanRow: ...
+    def __getitem__(self, index: int, /) -> PlanRow: ...
     @overload
-    def __getitem__(self, index: slice) -> List[PlanRow]: ...
+    def __getitem__(self, index: slice, /) -> List[PlanRow]: ...
 
 @final
 class Progress:
@@ -314,10 +337,12 @@ def plan(
 ) -> Plan:
     """Builds the plan: reads the store (batched), writes nothing."""
 
+@final
 class MemoryStore:
     """A store in memory, for tests, examples and demos."""
 
-    def __new__(cls, state: Optional[StoreState] = None) -> "MemoryStore": ...
+    def __new__(cls, state: Optional[Mapping[str, Any]] = None) -> "MemoryStore":
+        """`state` is shaped like `StoreState` (groups, content, users), e.g. read from JSON."""
     def state(self) -> StoreState: ...
     def add_group(self, id: str, name: str) -> None: ...
     def add_content(self, kind: str, id: str) -> None: ...
@@ -327,6 +352,7 @@ class MemoryStore:
     def calls(self) -> Dict[str, int]: ...
     def __len__(self) -> int: ...
 
+@final
 class RecordingMailer:
     """A mailer that keeps every message it is given."""
 
