@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: all test test-rust python-env test-python test-node lint demo bench bench-rust bench-python bench-node fuzz fmt clean
+.PHONY: all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
 
 all: test
 
@@ -58,10 +58,22 @@ bench-python: python-env
 	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
 	$(PY) bindings-python/bench/bench_parse.py
 
-
 # ---- Node binding (bindings-node/) -----------------------------------------------------
-test-node:
-	@echo "(node binding: not yet)"
+NODE_DIR := bindings-node
 
-bench-node:
-	@echo "(node bench: not yet)"
+# npm ci from the committed lock (npm install if there is none), a debug build of the addon,
+# every test under bindings-node/test, the TypeScript declarations checked, and the
+# generated index.d.ts / index.js compared with the committed ones.
+test-node: node-deps
+	cd $(NODE_DIR) && npx napi build --platform
+	cd $(NODE_DIR) && node --test test/
+	cd $(NODE_DIR) && npx tsc -p test/types
+	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
+
+node-deps:
+	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# Parse + validate of bench-data/users-1m.csv: Rust, the binding, and csv-parse + a regex.
+bench-node: node-deps
+	cd $(NODE_DIR) && npx napi build --platform --release
+	cd $(NODE_DIR) && node bench/parse.js

@@ -62,7 +62,7 @@ export declare class PlanHandle {
    * Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`) and
    * one mailer (`recording` or `mailerBridge`).
    */
-  execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: Bridge | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: Bridge | undefined | null, optionsJson?: string | undefined | null, onProgress?: ProgressFn | undefined | null, cancel?: CancelToken | undefined | null): Promise<ResultsHandle>
+  execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null, onProgress?: ((done: number, total: number, failed: number) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<ResultsHandle>
 }
 
 /** The native `RecordingMailer`. */
@@ -125,6 +125,12 @@ export declare class UploadHandle {
 }
 
 /**
+ * For benchmarks: parses `data` in Rust alone `runs` times and returns the best time in
+ * milliseconds (what the same work costs without the JavaScript boundary).
+ */
+export declare function benchParseRust(data: Uint8Array, runs: number): number
+
+/**
  * Every issue and error code with its severity and meaning, as JSON
  * (`[{code, severity, meaning}]`).
  */
@@ -137,4 +143,4 @@ export declare function parseBytes(data: Uint8Array, optionsJson?: string | unde
 export declare function parseBytesAsync(data: Uint8Array, optionsJson?: string | undefined | null): Promise<UploadHandle>
 
 /** Builds the plan on a worker thread; the store is only read. */
-export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: Bridge | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>
+export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>

@@ -842,6 +842,7 @@ module.exports.RecordingMailerHandle = nativeBinding.RecordingMailerHandle
 module.exports.ResultsHandle = nativeBinding.ResultsHandle
 module.exports.SettingsHandle = nativeBinding.SettingsHandle
 module.exports.UploadHandle = nativeBinding.UploadHandle
+module.exports.benchParseRust = nativeBinding.benchParseRust
 module.exports.issueCodesJson = nativeBinding.issueCodesJson
 module.exports.parseBytes = nativeBinding.parseBytes
 module.exports.parseBytesAsync = nativeBinding.parseBytesAsync

@@ -25,9 +25,17 @@ mod worker;
 
 use napi_derive::napi;
 
+// The functions JavaScript calls (the classes are reached through them).
+pub use execute::CancelToken;
+pub use memory::{MemoryStoreHandle, RecordingMailerHandle};
+pub use plan::{plan_async, PlanHandle};
+pub use results::ResultsHandle;
+pub use settings::SettingsHandle;
+pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
+
 /// Every issue and error code with its severity and meaning, as JSON
 /// (`[{code, severity, meaning}]`).
 #[napi]
-pub(crate) fn issue_codes_json() -> String {
+pub fn issue_codes_json() -> String {
     serde_json::to_string(&lms_bulk_upload::issue_codes()).unwrap_or_default()
 }

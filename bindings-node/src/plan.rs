@@ -29,11 +29,14 @@ pub(crate) fn choose_store(
 
 /// Builds the plan on a worker thread; the store is only read.
 #[napi(ts_return_type = "Promise<PlanHandle>")]
-pub(crate) fn plan_async<'env>(
+pub fn plan_async<'env>(
     env: &'env Env,
     upload: &UploadHandle,
     settings: &SettingsHandle,
     memory: Option<&MemoryStoreHandle>,
+    #[napi(
+        ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+    )]
     bridge: Option<Bridge>,
     lookup_batch: Option<u32>,
 ) -> Result<Object<'env>> {
@@ -126,10 +129,19 @@ impl PlanHandle {
         &self,
         env: &'env Env,
         memory: Option<&MemoryStoreHandle>,
+        #[napi(
+            ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+        )]
         store_bridge: Option<Bridge>,
         recording: Option<&RecordingMailerHandle>,
+        #[napi(
+            ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+        )]
         mailer_bridge: Option<Bridge>,
         options_json: Option<String>,
+        #[napi(
+            ts_arg_type = "((done: number, total: number, failed: number) => void) | undefined | null"
+        )]
         on_progress: Option<ProgressFn>,
         cancel: Option<&CancelToken>,
     ) -> Result<Object<'env>> {

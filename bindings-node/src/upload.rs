@@ -78,7 +78,7 @@ pub struct UploadHandle {
 
 /// Parses and validates the bytes of an upload file. `optionsJson`: camelCase `ParseOptions`.
 #[napi]
-pub(crate) fn parse_bytes(data: &[u8], options_json: Option<String>) -> Result<UploadHandle> {
+pub fn parse_bytes(data: &[u8], options_json: Option<String>) -> Result<UploadHandle> {
     let options = parse_options(options_json.as_deref())?;
     lms_bulk_upload::parse(data, &options)
         .map(|upload| UploadHandle {
@@ -89,7 +89,7 @@ pub(crate) fn parse_bytes(data: &[u8], options_json: Option<String>) -> Result<U
 
 /// Like `parseBytes`, on a worker thread (for large files read asynchronously).
 #[napi(ts_return_type = "Promise<UploadHandle>")]
-pub(crate) fn parse_bytes_async<'env>(
+pub fn parse_bytes_async<'env>(
     env: &'env Env,
     data: &[u8],
     options_json: Option<String>,
@@ -159,4 +159,19 @@ impl UploadHandle {
 /// Reads JSON text given by `lms.js`.
 pub(crate) fn read_json(what: &str, text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| bad_json(what, e))
+}
+
+/// For benchmarks: parses `data` in Rust alone `runs` times and returns the best time in
+/// milliseconds (what the same work costs without the JavaScript boundary).
+#[napi]
+pub fn bench_parse_rust(data: &[u8], runs: u32) -> Result<f64> {
+    let options = ParseOptions::default();
+    let mut best = f64::MAX;
+    for _ in 0..runs.max(1) {
+        let start = std::time::Instant::now();
+        let upload = lms_bulk_upload::parse(data, &options).map_err(|e| to_napi(&e))?;
+        best = best.min(start.elapsed().as_secs_f64() * 1e3);
+        drop(std::hint::black_box(upload));
+    }
+    Ok(best)
 }

@@ -1,0 +1,345 @@
+// Types of the public API of `lms-bulk-upload` (lms.js). The native layer it wraps is typed
+// by index.d.ts, which `napi build` generates from the Rust sources.
+
+export type Severity = 'error' | 'warning'
+export type ErrorKind = 'file' | 'settings' | 'plan' | 'store' | 'mailer'
+export type ContentKind = 'course' | 'collection' | 'campaign'
+export type Column =
+  | 'firstname' | 'lastname' | 'emailaddress' | 'phonenumber' | 'uniqueid'
+  | 'country' | 'organisation' | 'languagecode' | 'addgroup' | 'removegroup'
+
+/** One problem: a stable code, a severity, a place and a message. */
+export interface Issue {
+  code: string
+  severity: Severity
+  line: number | null
+  column: string | null
+  message: string
+}
+
+export interface CodeInfo {
+  code: string
+  severity: Severity
+  meaning: string
+}
+
+export interface ParseOptions {
+  delimiter?: string
+  groupSeparator?: string
+  maxFileBytes?: number
+  maxRows?: number
+  maxFieldBytes?: number
+  maxColumns?: number
+  maxValueChars?: number
+}
+
+export interface Row {
+  line: number
+  values: Partial<Record<Column, string>>
+  addGroups: string[]
+  removeGroups: string[]
+  valid: boolean
+  issues: Issue[]
+}
+
+export interface FileReport {
+  encoding: string
+  delimiter: string
+  header: { header: string; column: Column | null }[]
+  rows: number
+  validRows: number
+  issues: Issue[]
+}
+
+export type UploadInput = Uint8Array | ArrayBuffer | string | URL | { path: string }
+
+export declare function parse(input: UploadInput, options?: ParseOptions): Upload
+export declare function parseFile(path: string, options?: ParseOptions): Promise<Upload>
+
+export declare class Upload implements Iterable<Row> {
+  private constructor()
+  readonly length: number
+  readonly rows: Row[]
+  readonly issues: Issue[]
+  readonly validRows: number
+  readonly hasErrors: boolean
+  row(index: number): Row | undefined
+  report(): FileReport
+  [Symbol.iterator](): Iterator<Row>
+}
+
+export interface ContentRef {
+  kind: ContentKind
+  id: string
+}
+
+export interface PasswordPolicy {
+  minLength?: number
+  generatedLength?: number
+}
+
+export interface SettingsOptions {
+  enrolExistingUsers?: boolean
+  updateExistingProfiles?: boolean
+  updateExistingPasswords?: boolean
+  generatePasswords?: boolean
+  defaultPassword?: string | null
+  forcePasswordReset?: boolean
+  sendNotificationEmail?: boolean
+  enrolments?: ContentRef[]
+  groups?: string[]
+  siteUrl?: string
+  resultsUrl?: string
+  uploaderEmail?: string | null
+  passwordPolicy?: PasswordPolicy
+}
+
+export declare class Settings {
+  constructor(options?: SettingsOptions)
+  toJSON(): Required<Omit<SettingsOptions, 'passwordPolicy'>> & { passwordPolicy: Required<PasswordPolicy> }
+}
+
+export interface Profile {
+  firstName?: string | null
+  lastName?: string | null
+  phoneNumber?: string | null
+  uniqueId?: string | null
+  country?: string | null
+  organisation?: string | null
+  languageCode?: string | null
+}
+
+export interface Group {
+  id: string
+  name: string
+}
+
+export interface ExistingUser {
+  id: string | number | bigint
+  email: string
+  profile?: Profile
+  groups?: string[]
+  enrolments?: ContentRef[]
+  protected?: boolean
+}
+
+export interface NewUser {
+  email: string
+  profile: Profile
+  /** argon2id PHC string. */
+  passwordHash: string
+  forcePasswordReset: boolean
+}
+
+type MaybePromise<T> = T | Promise<T>
+
+/** The host's user database. Every method may return a value or a Promise. */
+export interface Store {
+  findUsers(emails: string[]): MaybePromise<ExistingUser[] | null | undefined>
+  findGroups(names: string[]): MaybePromise<{ id: string | number | bigint; name: string }[] | null | undefined>
+  findContent(refs: ContentRef[]): MaybePromise<ContentRef[] | null | undefined>
+  createUser(user: NewUser): MaybePromise<string | number | bigint>
+  updateProfile(userId: string, changes: Profile): MaybePromise<unknown>
+  setPassword(userId: string, passwordHash: string, forceReset: boolean): MaybePromise<unknown>
+  addToGroup(userId: string, group: Group): MaybePromise<unknown>
+  removeFromGroup(userId: string, group: Group): MaybePromise<unknown>
+  enrol(userId: string, content: ContentRef): MaybePromise<unknown>
+  allGroupNames?(): MaybePromise<string[]>
+  checkpoint?(): MaybePromise<unknown>
+}
+
+/** What `plan()` needs of a store: the lookups. */
+export type ReadStore = Pick<Store, 'findUsers' | 'findGroups' | 'findContent' | 'allGroupNames'>
+
+export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete'
+
+export interface Message {
+  kind: MessageKind
+  to: string
+  subject: string
+  text: string
+  html: string
+  fields: {
+    firstName: string
+    lastName: string
+    login: string
+    siteUrl: string
+    /** The generated password, when the message carries one: never log such a message. */
+    password: string | null
+    resultsUrl: string
+    counts: Record<string, number>
+  }
+}
+
+export interface Mailer {
+  send(message: Message): MaybePromise<unknown>
+}
+
+export interface PlanSummary {
+  rows: number
+  rejected: number
+  create: number
+  update: number
+  unchanged: number
+  profileUpdates: number
+  passwords: number
+  groupAdditions: number
+  groupRemovals: number
+  enrolments: number
+  emails: number
+  warnings: number
+}
+
+export type Operation =
+  | { op: 'create_user'; profile: Profile }
+  | { op: 'update_profile'; changes: Profile }
+  | { op: 'set_password' }
+  | { op: 'add_to_group'; group: Group }
+  | { op: 'remove_from_group'; group: Group }
+  | { op: 'enrol'; content: ContentRef }
+  | { op: 'send_email'; kind: MessageKind }
+
+export type Noop =
+  | { noop: 'already_member'; group: string }
+  | { noop: 'not_a_member'; group: string }
+  | { noop: 'already_enrolled'; content: ContentRef }
+  | { noop: 'profile_unchanged' }
+
+export interface PlanRow {
+  line: number
+  email: string
+  firstName: string
+  lastName: string
+  action: 'create' | 'update' | 'unchanged' | 'rejected'
+  userId?: string
+  operations?: Operation[]
+  noops?: Noop[]
+  issues?: Issue[]
+}
+
+export interface PlanOptions {
+  lookupBatch?: number
+}
+
+export declare function plan(upload: Upload, settings: Settings | SettingsOptions, store: ReadStore | MemoryStore, options?: PlanOptions): Promise<Plan>
+
+export interface Progress {
+  done: number
+  total: number
+  failed: number
+}
+
+export interface ExecuteOptions {
+  defaultPassword?: string
+  hashParams?: { memoryKib?: number; iterations?: number; parallelism?: number }
+  threads?: number
+  batchSize?: number
+  retries?: number
+  retryDelayMs?: number
+  onProgress?: (progress: Progress) => void
+  signal?: AbortSignal
+}
+
+export declare class Plan {
+  private constructor()
+  static fromJSON(json: string | object, options?: { defaultPassword?: string }): Plan
+  readonly fingerprint: string
+  readonly summary: PlanSummary
+  readonly rows: PlanRow[]
+  readonly settings: Record<string, unknown>
+  readonly fileIssues: Issue[]
+  /** The language-neutral plan JSON (snake_case keys), as an object. */
+  toJSON(): Record<string, unknown>
+  toJSONString(): string
+  execute(store: Store | MemoryStore, mailer: Mailer | RecordingMailer, options?: ExecuteOptions): Promise<Results>
+}
+
+export declare function execute(plan: Plan, store: Store | MemoryStore, mailer: Mailer | RecordingMailer, options?: ExecuteOptions): Promise<Results>
+
+export interface ResultSummary {
+  rows: number
+  created: number
+  updated: number
+  unchanged: number
+  rejected: number
+  failed: number
+  emailsSent: number
+  resumed: number
+}
+
+export interface ResultRow {
+  line: number
+  email: string
+  status: 'created' | 'updated' | 'unchanged' | 'rejected' | 'failed'
+  userId: string | null
+  done: string[]
+  error: string | null
+}
+
+export declare class Results {
+  private constructor()
+  readonly fingerprint: string
+  readonly summary: ResultSummary
+  readonly rows: ResultRow[]
+  readonly cancelled: boolean
+  readonly confirmationError: string | null
+  toCSV(): string
+  toJSON(): Record<string, unknown>
+  toJSONString(): string
+}
+
+export interface UserState extends Profile {
+  id?: string
+  email: string
+  groups?: string[]
+  enrolments?: ContentRef[]
+  protected?: boolean
+  hasPassword?: boolean
+  forcePasswordReset?: boolean
+}
+
+export interface StoreState {
+  groups?: Group[]
+  content?: ContentRef[]
+  users?: UserState[]
+}
+
+export declare class MemoryStore {
+  constructor(state?: StoreState)
+  state(): Required<StoreState>
+  calls(): Record<string, number>
+  addGroup(id: string, name: string): this
+  addContent(content: ContentRef): this
+  addUser(user: ExistingUser): this
+  verifyPassword(email: string, password: string): boolean
+}
+
+export declare class RecordingMailer {
+  constructor()
+  readonly messages: Message[]
+  clear(): void
+}
+
+export declare function issueCodes(): CodeInfo[]
+
+export interface ErrorFields {
+  code: string
+  kind: ErrorKind
+  line?: number | null
+  column?: string | null
+  transient?: boolean
+}
+
+export declare class BulkUploadError extends Error {
+  constructor(message: string, fields: ErrorFields)
+  readonly code: string
+  readonly kind: ErrorKind
+  readonly line: number | null
+  readonly column: string | null
+  readonly transient: boolean
+}
+export declare class FileError extends BulkUploadError {}
+export declare class SettingsError extends BulkUploadError {}
+export declare class PlanError extends BulkUploadError {}
+export declare class StoreError extends BulkUploadError {}
+export declare class MailerError extends BulkUploadError {}

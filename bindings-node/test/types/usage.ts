@@ -1,0 +1,43 @@
+// Type-checked by `make test-node` (tsc -p test/types): the declarations describe real use.
+import * as lms from '../../lms'
+
+declare const buffer: Uint8Array
+
+async function flow(): Promise<void> {
+  const upload: lms.Upload = lms.parse(buffer, { maxRows: 10, delimiter: ';' })
+  const codes: string[] = upload.issues.map((i) => i.code)
+  for (const row of upload) console.log(row.values.emailaddress, row.addGroups)
+  const store: lms.Store = {
+    findUsers: async (emails) => emails.map((email, i) => ({ id: i, email })),
+    findGroups: (names) => names.map((name) => ({ id: name, name })),
+    findContent: async (refs) => refs,
+    createUser: async (user) => user.email.length,
+    updateProfile: async () => undefined,
+    setPassword: async (_id, hash, force) => [hash, force],
+    addToGroup: async () => {},
+    removeFromGroup: async () => {},
+    enrol: async () => {},
+  }
+  const mailer: lms.Mailer = { send: async (m) => console.log(m.kind, m.fields.password ? 'secret' : m.text) }
+  const settings = new lms.Settings({ groups: ['Sales'], enrolments: [{ kind: 'course', id: 'c1' }] })
+  const plan = await lms.plan(upload, settings, store, { lookupBatch: 500 })
+  const summary: lms.PlanSummary = plan.summary
+  const again = lms.Plan.fromJSON(plan.toJSONString(), { defaultPassword: 'x' })
+  const controller = new AbortController()
+  const results = await again.execute(new lms.MemoryStore(), new lms.RecordingMailer(), {
+    hashParams: { memoryKib: 64 },
+    signal: controller.signal,
+    onProgress: ({ done, total }) => console.log(done / total),
+  })
+  const csv: string = results.toCSV()
+  console.log(codes, summary.groupAdditions, csv, results.summary.emailsSent)
+  try {
+    lms.parse('')
+  } catch (error) {
+    if (error instanceof lms.FileError) console.log(error.code, error.line, error.kind)
+  }
+  const list: lms.CodeInfo[] = lms.issueCodes()
+  console.log(list.length)
+}
+
+void flow
