@@ -348,13 +348,15 @@ async function execute(plan, store, mailer, options = {}) {
   }
   const [memory, storeBridge] = storeArgs(store, [...PLAN_METHODS, ...WRITE_METHODS])
   const [recording, mailerBridge] = mailerArgs(mailer)
+  let warned = false
   const progress = onProgress
     ? (done, total, failed) => {
         try {
           onProgress({ done, total, failed })
         } catch (error) {
           // A throwing progress callback must not take the process down; report it once.
-          process.emitWarning(`lms-bulk-upload: onProgress threw: ${messageOf(error)}`)
+          if (!warned) process.emitWarning(`lms-bulk-upload: onProgress threw: ${messageOf(error)}`)
+          warned = true
         }
       }
     : undefined

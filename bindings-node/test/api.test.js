@@ -212,3 +212,23 @@ test('a MemoryStore can be filled by hand and read back', async () => {
   const mailer = new lms.RecordingMailer()
   assert.deepEqual(mailer.messages, [])
 })
+
+test('a throwing onProgress does not stop the execution', async () => {
+  const { plan, store } = await samplePlan()
+  const warnings = []
+  const onWarning = (w) => warnings.push(w.message)
+  process.on('warning', onWarning)
+  try {
+    const results = await plan.execute(store, new lms.RecordingMailer(), {
+      hashParams: FAST_HASH,
+      onProgress: () => {
+        throw new Error('boom')
+      },
+    })
+    assert.equal(results.summary.created, 1)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(warnings, ['lms-bulk-upload: onProgress threw: boom'])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
