@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
+.PHONY: cli-test-deps bench-cli all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
 
 all: test
 
@@ -23,21 +23,35 @@ clean:
 
 # ---- Rust core (and CLI) ---------------------------------------------------------------
 # Benches are not run here (they are `make bench`); examples are built.
-test-rust:
-	$(CARGO) test --workspace --lib --bins --tests --examples
+test-rust: cli-test-deps
+	BULK_UPLOAD_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python BULK_UPLOAD_REQUIRE_SMTP=1 \
+	  $(CARGO) test --workspace --lib --bins --tests --examples
 	$(CARGO) test --workspace --doc
 
 bench: bench-rust bench-python bench-node
 
 bench-rust:
 	@echo "(rust benchmarks: see core/benches)"
+	$(MAKE) --no-print-directory bench-cli
 
 fuzz:
 	@echo "(fuzz: see fuzz/)"
 
 # ---- Reference host (cli/) -------------------------------------------------------------
+# The SMTP test runs a real SMTP server: aiosmtpd from PyPI, in the repo's venv.
+cli-test-deps:
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -c "import aiosmtpd" 2>/dev/null || $(VENV)/bin/python -m pip install -q aiosmtpd
+
+# A debug build is plenty for 50 rows (and shares the test build).
 demo:
-	@echo "(demo: see cli/)"
+	$(CARGO) build -p lms-bulk-upload-cli
+	BIN=target/debug/bulk-upload bash cli/scripts/demo.sh
+
+# `bulk-upload apply` of 100,000 new users with a default password into a fresh database.
+bench-cli:
+	$(CARGO) build --release -p lms-bulk-upload-cli
+	bash cli/scripts/bench.sh
 
 # ---- Python binding (bindings-python/) -------------------------------------------------
 # The venv is shared (the CLI's tests use it too): created once, never deleted here.

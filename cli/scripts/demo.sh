@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make demo`: a demo database seeded with groups and content, the sample file applied.
+# Running it again shows the second run finding everyone already there (no duplicates).
+set -euo pipefail
+BIN=${BIN:-target/release/bulk-upload}
+DIR=${DEMO_DIR:-demo}
+DB="$DIR/lms.sqlite3"
+mkdir -p "$DIR"
+"$BIN" init --demo --db "$DB"
+echo
+echo "== validate examples/data/users.csv"
+"$BIN" validate examples/data/users.csv || true
+echo
+echo "== apply examples/data/users.csv"
+set +e
+"$BIN" apply examples/data/users.csv --db "$DB" --yes \
+  --site-url https://lms.example.co.nz/ --uploader-email admin@example.co.nz \
+  --enrol course:induction-101 --enrol collection:onboarding --group "New Starters" \
+  --update-existing-profiles --enrol-existing-users \
+  --mail-from "Kōwhai Health LMS <lms@example.co.nz>"
+status=$?
+set -e
+# 1 means "some rows were rejected": the sample has deliberate mistakes.
+if [ "$status" -gt 1 ]; then exit "$status"; fi
+echo
+echo "Database: $DB   (try: sqlite3 $DB 'SELECT email, first_name, last_name FROM users')"
+echo "Emails:   $DIR/outbox/*.eml   (open them with any mail program)"
+echo "Results:  $DIR/results/*.csv (also: $BIN results --db $DB --list)"
+echo "Run 'make demo' again: the second run updates or leaves everyone as is, never duplicates."
