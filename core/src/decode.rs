@@ -70,7 +70,7 @@ fn windows_1252(bytes: &[u8]) -> String {
 
 fn utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Result<String, Error> {
     match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(text) if bytes.len() % 2 == 0 => Ok(text.into_owned()),
+        Some(text) if bytes.len().is_multiple_of(2) => Ok(text.into_owned()),
         _ => Err(Error::file(
             IssueCode::InvalidEncoding,
             None,

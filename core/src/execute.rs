@@ -128,6 +128,9 @@ pub fn execute(
     Executor::new(plan, store, mailer, options)?.run()
 }
 
+/// A row's password: the plaintext (only when generated, for the email) and its hash.
+type Prepared = Option<(Option<Password>, PasswordHash)>;
+
 struct Executor<'p, 's, 'o> {
     plan: &'p Plan,
     store: &'s mut dyn Store,
@@ -307,7 +310,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     fn passwords_for(
         &self,
         chunk: &[PlanRow],
-    ) -> Result<Vec<Option<(Option<Password>, PasswordHash)>>, Error> {
+    ) -> Result<Vec<Prepared>, Error> {
         let needs = |r: &PlanRow| {
             r.sets_password()
                 && !matches!(
@@ -366,7 +369,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     fn run_row(
         &mut self,
         row: &PlanRow,
-        password: Option<(Option<Password>, PasswordHash)>,
+        password: Prepared,
         recovered: Option<UserId>,
     ) -> Result<ResultRow, Error> {
         let fingerprint = &self.plan.fingerprint;

@@ -2,6 +2,8 @@
 //! equals an uninterrupted run, nobody is created twice, and every user's last emailed
 //! password is the one that works.
 
+#![allow(clippy::unwrap_used)]
+
 use lms_bulk_upload::{
     parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, Group, HashParams,
     HostError, Mailer, MemoryJournal, MemoryStore, Message, NewUser, PasswordHash, Plan, Profile,

@@ -1,6 +1,8 @@
 //! Replays the committed corpus of the `whole_path` and `plan_json` fuzz targets (and any
 //! crash artifacts) through exactly the code the targets run, so CI needs no nightly.
 
+#![allow(clippy::unwrap_used)]
+
 include!("harness/whole_path.rs");
 
 fn replay(target: &str, run: fn(&[u8])) -> usize {

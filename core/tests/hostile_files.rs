@@ -1,6 +1,8 @@
 //! A table of hand-made hostile files, each with the code it must produce. None may panic,
 //! hang or allocate without bound; each gets a clear, stable answer.
 
+#![allow(clippy::unwrap_used)]
+
 use lms_bulk_upload::{parse, IssueCode, ParseOptions, ResultRow, Results, Status};
 
 const HEADER: &str = "firstname,lastname,emailaddress,addgroup,languagecode\n";

@@ -82,7 +82,7 @@ pub const FILE_ERROR_CODES: &[IssueCode] = &[
 /// and a lone CR each end a line). `None` when the file is not decodable.
 pub fn physical_lines(bytes: &[u8]) -> Option<u32> {
     let utf16 = |bytes: &[u8], le: bool| -> Option<String> {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return None;
         }
         let units = bytes.chunks_exact(2).map(|c| {
