@@ -13,19 +13,19 @@ use std::time::Duration;
 #[derive(Arbitrary, Debug)]
 pub struct PathInput {
     /// Raw bytes of the file, used when `rows` is empty.
-    pub csv: Vec<u8>,
+    csv: Vec<u8>,
     /// Rows of a well-formed file: first, last, email local part, addgroup, removegroup.
-    pub rows: Vec<(String, String, String, String, String)>,
-    pub flags: [bool; 7],
-    pub default_password: String,
-    pub groups: Vec<String>,
-    pub store_groups: Vec<String>,
-    pub store_users: Vec<(String, bool, Vec<u8>)>,
-    pub enrolments: Vec<(u8, String)>,
-    pub store_content: Vec<(u8, String)>,
-    pub group_separator: char,
-    pub lookup_batch: u8,
-    pub batch_size: u8,
+    rows: Vec<(String, String, String, String, String)>,
+    flags: [bool; 7],
+    default_password: String,
+    groups: Vec<String>,
+    store_groups: Vec<String>,
+    store_users: Vec<(String, bool, Vec<u8>)>,
+    enrolments: Vec<(u8, String)>,
+    store_content: Vec<(u8, String)>,
+    group_separator: char,
+    lookup_batch: u8,
+    batch_size: u8,
 }
 
 /// A deterministic byte source (the fuzzer must be reproducible).
