@@ -53,9 +53,16 @@ fn validate_prints_an_issue_table_and_exits_1_on_row_errors() {
 
 #[test]
 fn a_file_error_exits_2_with_its_code() {
-    let o = run(&["validate", data("missing_email_column.csv").to_str().unwrap()]);
+    let o = run(&[
+        "validate",
+        data("missing_email_column.csv").to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("missing_required_column"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("missing_required_column"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["validate", "/nonexistent/users.csv"]);
     assert_eq!(code(&o), 2);
 }
@@ -77,7 +84,11 @@ fn apply_creates_users_emails_them_and_writes_results_where_the_link_points() {
     let env = Env::demo();
     let o = apply_sample(&env, &[]);
     assert_eq!(code(&o), 1, "rows were rejected: {}", stderr(&o));
-    assert_eq!(env.count("SELECT count(*) FROM users"), 46, "45 new + the admin");
+    assert_eq!(
+        env.count("SELECT count(*) FROM users"),
+        46,
+        "45 new + the admin"
+    );
     assert_eq!(
         env.count(
             "SELECT count(*) FROM group_members m JOIN groups g ON g.id = m.group_id \
@@ -122,12 +133,17 @@ fn apply_creates_users_emails_them_and_writes_results_where_the_link_points() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(!hash.contains(&password), "never a plaintext in the database");
+    assert!(
+        !hash.contains(&password),
+        "never a plaintext in the database"
+    );
     assert!(PasswordHash::from_phc(hash).verify(&password));
 
     // The confirmation email links to the results CSV.
     let confirmation = outbox.last().unwrap();
-    assert!(confirmation.to_string_lossy().contains("upload_complete-admin"));
+    assert!(confirmation
+        .to_string_lossy()
+        .contains("upload_complete-admin"));
     let text = eml_text(confirmation);
     let url = text
         .lines()
@@ -209,7 +225,11 @@ fn a_saved_plan_applies_once_with_its_fingerprint() {
     let plan_path = env.path("plan.json");
     std::fs::write(&plan_path, &o.stdout).unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(env.count("SELECT count(*) FROM users"), 1, "plan writes nothing");
+    assert_eq!(
+        env.count("SELECT count(*) FROM users"),
+        1,
+        "plan writes nothing"
+    );
 
     let o = run(&[
         "apply",
@@ -249,7 +269,11 @@ fn a_saved_plan_applies_once_with_its_fingerprint() {
         "--yes",
     ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("fingerprint_mismatch"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("fingerprint_mismatch"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

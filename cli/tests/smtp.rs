@@ -104,7 +104,11 @@ fn emails_are_delivered_to_a_real_smtp_server() {
         "admin@example.co.nz",
     ]);
     assert_eq!(code(&o), 1, "rejected rows only: {}", stderr(&o));
-    assert!(stdout(&o).contains("46 email(s) sent by SMTP"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("46 email(s) sent by SMTP"),
+        "{}",
+        stdout(&o)
+    );
     assert!(env.outbox().is_empty(), "SMTP, not the outbox");
 
     let delivered: Vec<_> = std::fs::read_dir(maildir.join("new"))

@@ -13,7 +13,9 @@ pub fn sample() -> PathBuf {
 }
 
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// The binary with cheap argon2 parameters and no inherited settings.
