@@ -307,10 +307,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     }
 
     /// The password (plaintext, hash) each row of the batch needs, generated ones hashed in parallel.
-    fn passwords_for(
-        &self,
-        chunk: &[PlanRow],
-    ) -> Result<Vec<Prepared>, Error> {
+    fn passwords_for(&self, chunk: &[PlanRow]) -> Result<Vec<Prepared>, Error> {
         let needs = |r: &PlanRow| {
             r.sets_password()
                 && !matches!(
@@ -369,7 +366,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     fn run_row(
         &mut self,
         row: &PlanRow,
-        password: Prepared,
+        mut password: Prepared,
         recovered: Option<UserId>,
     ) -> Result<ResultRow, Error> {
         let fingerprint = &self.plan.fingerprint;
@@ -411,7 +408,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         for op in &row.operations {
             let outcome = match op {
                 Operation::CreateUser { profile } => {
-                    let Some((plain, hash)) = password.clone() else {
+                    let Some((plain, hash)) = password.take() else {
                         return Ok(failed(
                             row,
                             user_id,
@@ -442,8 +439,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                     }
                 }
                 Operation::SetPassword => {
-                    let (Some(id), Some((plain, hash))) = (user_id.clone(), password.clone())
-                    else {
+                    let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
                         return Ok(failed(
                             row,
                             user_id,
@@ -514,10 +510,10 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         user: &Option<UserId>,
         mut op: impl FnMut(&mut Self, &UserId) -> Result<(), HostError>,
     ) -> Result<(), HostError> {
-        let Some(id) = user.clone() else {
+        let Some(id) = user.as_ref() else {
             return Err(HostError::permanent("the user has no id"));
         };
-        self.retry(|s| op(s, &id))
+        self.retry(|s| op(s, id))
     }
 
     /// Creates a user; after a transient failure, looks the email up before trying again,

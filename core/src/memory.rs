@@ -6,6 +6,33 @@ use crate::password::PasswordHash;
 use crate::store::{ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast (FxHash-style) hasher for the id index. Ids are chosen by the store or by the
+/// code that loads it, never by an upload file, so hash flooding is not a concern here;
+/// the email index, whose keys come from files, keeps the standard hasher.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut add = |x: u64| self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(K);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            add(u64::from_le_bytes(word));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        add(u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56));
+    }
+    fn finish(&self) -> u64 {
+        // Fold the well-mixed high bits down: the table uses both ends of the hash.
+        self.0 ^ (self.0 >> 29)
+    }
+}
 
 /// A user held by a [`MemoryStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +103,7 @@ pub struct StoreState {
 pub struct MemoryStore {
     users: Vec<StoredUser>,
     by_email: HashMap<String, usize>,
-    by_id: HashMap<UserId, usize>,
+    by_id: HashMap<UserId, usize, BuildHasherDefault<IdHasher>>,
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
@@ -210,8 +237,11 @@ impl MemoryStore {
     }
 
     fn insert(&mut self, user: StoredUser) {
-        self.by_email
-            .insert(email_key(&user.email), self.users.len());
+        self.insert_with_key(email_key(&user.email), user);
+    }
+
+    fn insert_with_key(&mut self, key: String, user: StoredUser) {
+        self.by_email.insert(key, self.users.len());
         self.by_id.insert(user.id.clone(), self.users.len());
         self.users.push(user);
     }
@@ -279,23 +309,27 @@ impl Store for MemoryStore {
     }
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         self.count("create_user");
-        if self.by_email.contains_key(&email_key(&user.email)) {
+        let key = email_key(&user.email);
+        if self.by_email.contains_key(&key) {
             return Err(HostError::permanent(format!(
                 "a user with the email {} already exists",
                 user.email
             )));
         }
         let id = UserId(self.new_id());
-        self.insert(StoredUser {
-            id: id.clone(),
-            email: user.email.clone(),
-            profile: user.profile.clone(),
-            password_hash: Some(user.password_hash.clone()),
-            force_password_reset: user.force_password_reset,
-            groups: BTreeSet::new(),
-            enrolments: BTreeSet::new(),
-            protected: false,
-        });
+        self.insert_with_key(
+            key,
+            StoredUser {
+                id: id.clone(),
+                email: user.email.clone(),
+                profile: user.profile.clone(),
+                password_hash: Some(user.password_hash.clone()),
+                force_password_reset: user.force_password_reset,
+                groups: BTreeSet::new(),
+                enrolments: BTreeSet::new(),
+                protected: false,
+            },
+        );
         Ok(id)
     }
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {

@@ -3,7 +3,7 @@
 use crate::error::{Error, ErrorKind};
 use crate::issue::IssueCode;
 use crate::secret::Password;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -122,25 +122,63 @@ pub(crate) fn hash_with(
     password: &Password,
     random: &dyn RandomSource,
 ) -> Result<PasswordHash, Error> {
-    let mut salt = [0u8; 16];
-    random.fill(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| {
-        Error::new(
-            ErrorKind::Plan,
-            IssueCode::InvalidSetting,
-            format!("salt: {e}"),
-        )
-    })?;
-    let hash = argon2
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map_err(|e| {
+    let mut memory = HashMemory::new(argon2);
+    memory.hash(argon2, password, random)
+}
+
+/// The argon2 working memory (19 MiB at OWASP's parameters), allocated once and reused for
+/// every password a thread hashes: a fresh allocation per hash costs thousands of page
+/// faults, and the kernel serialises them across threads.
+pub(crate) struct HashMemory(Vec<argon2::Block>);
+
+impl HashMemory {
+    pub(crate) fn new(argon2: &argon2::Argon2<'_>) -> HashMemory {
+        HashMemory(vec![argon2::Block::default(); argon2.params().block_count()])
+    }
+
+    /// The PHC string of `password` with a fresh 16-byte salt, as
+    /// `PasswordHasher::hash_password` would write it.
+    pub(crate) fn hash(
+        &mut self,
+        argon2: &argon2::Argon2<'_>,
+        password: &Password,
+        random: &dyn RandomSource,
+    ) -> Result<PasswordHash, Error> {
+        let failed = |what: &str, e: &dyn fmt::Display| {
             Error::new(
                 ErrorKind::Plan,
                 IssueCode::InvalidSetting,
-                format!("argon2: {e}"),
+                format!("{what}: {e}"),
             )
-        })?;
-    Ok(PasswordHash(hash.to_string()))
+        };
+        let mut salt = [0u8; 16];
+        random.fill(&mut salt);
+        let salt_string = SaltString::encode_b64(&salt).map_err(|e| failed("salt", &e))?;
+        let params = argon2.params();
+        let output_len = params
+            .output_len()
+            .unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN);
+        let output = argon2::password_hash::Output::init_with(output_len, |out| {
+            argon2
+                .hash_password_into_with_memory(
+                    password.expose().as_bytes(),
+                    &salt,
+                    out,
+                    &mut self.0[..],
+                )
+                .map_err(argon2::password_hash::Error::from)
+        })
+        .map_err(|e| failed("argon2", &e))?;
+        let phc = argon2::password_hash::PasswordHash {
+            algorithm: argon2::Algorithm::Argon2id.ident(),
+            version: Some(argon2::Version::V0x13.into()),
+            params: argon2::password_hash::ParamsString::try_from(params)
+                .map_err(|e| failed("argon2", &e))?,
+            salt: Some(salt_string.as_salt()),
+            hash: Some(output),
+        };
+        Ok(PasswordHash(phc.to_string()))
+    }
 }
 
 /// Hashes many passwords over `threads` threads (0: all cores); each thread holds one argon2
@@ -159,9 +197,10 @@ pub(crate) fn hash_many(
     };
     let threads = threads.clamp(1, passwords.len().max(1));
     if threads == 1 {
+        let mut memory = HashMemory::new(&argon2);
         return passwords
             .iter()
-            .map(|p| hash_with(&argon2, p, random))
+            .map(|p| memory.hash(&argon2, p, random))
             .collect();
     }
     let chunk = passwords.len().div_ceil(threads);
@@ -171,8 +210,9 @@ pub(crate) fn hash_many(
             .map(|part| {
                 let argon2 = &argon2;
                 scope.spawn(move || {
+                    let mut memory = HashMemory::new(argon2);
                     part.iter()
-                        .map(|p| hash_with(argon2, p, random))
+                        .map(|p| memory.hash(argon2, p, random))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -283,6 +323,7 @@ impl PasswordPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher;
 
     #[test]
     fn generated_passwords_use_the_alphabet_and_differ() {
@@ -309,6 +350,36 @@ mod tests {
             format!("{hash:?}"),
             "PasswordHash($argon2id$v=19$m=64,t=1,p=1$…)"
         );
+    }
+
+    /// Always the same bytes, so two hashes get the same salt.
+    struct FixedRandom;
+    impl RandomSource for FixedRandom {
+        fn fill(&self, buf: &mut [u8]) {
+            buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        }
+    }
+
+    #[test]
+    fn reused_memory_gives_the_argon2_crates_own_phc_string() {
+        let params = HashParams {
+            memory_kib: 64,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let argon2 = params.argon2().unwrap();
+        let mut memory = HashMemory::new(&argon2);
+        let mut salt = [0u8; 16];
+        FixedRandom.fill(&mut salt);
+        let salt = SaltString::encode_b64(&salt).unwrap();
+        for password in ["first password", "second one", "first password"] {
+            let ours = memory
+                .hash(&argon2, &Password::new(password), &FixedRandom)
+                .unwrap();
+            let theirs = argon2.hash_password(password.as_bytes(), &salt).unwrap();
+            assert_eq!(ours.as_str(), theirs.to_string());
+            assert!(ours.verify(password));
+        }
     }
 
     #[test]

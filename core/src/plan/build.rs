@@ -113,7 +113,7 @@ pub fn plan_with(
     let mut summary = Summary::default();
     let mut rows = Vec::with_capacity(upload.len());
     for row in upload.rows() {
-        let planned = context.plan_row(&row, existing.get(&email_key(row.email())));
+        let planned = context.plan_row(&row, existing.get(row.email()));
         summary.count(&planned);
         rows.push(planned);
     }
@@ -194,19 +194,35 @@ fn resolve_groups(
     Ok(found)
 }
 
-fn find_existing(
-    upload: &Upload,
-    store: &mut dyn Store,
-    batch: usize,
-) -> Result<HashMap<String, ExistingUser>, Error> {
+fn find_existing(upload: &Upload, store: &mut dyn Store, batch: usize) -> Result<Existing, Error> {
     let emails: Vec<&str> = upload.valid_rows().map(|r| r.email()).collect();
-    let mut existing = HashMap::new();
+    let mut existing = Existing::default();
     for chunk in emails.chunks(batch) {
         for user in store.find_users(chunk).map_err(store_error)? {
-            existing.insert(email_key(&user.email), user);
+            existing
+                .index
+                .insert(email_key(&user.email), existing.users.len());
+            existing.users.push(user);
         }
     }
     Ok(existing)
+}
+
+/// The users the store found, indexed by email key (the users stay in a vector, so growing
+/// the index moves small entries only).
+#[derive(Default)]
+struct Existing {
+    users: Vec<ExistingUser>,
+    index: HashMap<String, usize>,
+}
+
+impl Existing {
+    fn get(&self, email: &str) -> Option<&ExistingUser> {
+        if self.users.is_empty() {
+            return None;
+        }
+        self.index.get(&email_key(email)).map(|&i| &self.users[i])
+    }
 }
 
 /// ", did you mean 'Sales'?" for a near miss among the store's group names, or "".
