@@ -112,7 +112,7 @@ def rust_figure(path: Path) -> Optional[float]:
 
 
 def line(name: str, size: int, rows: int, secs: float) -> None:
-    print(f"{name:<34} {secs * 1e3:>9.1} ms {size / 1e6 / secs:>8.1} MB/s {rows / secs:>12,.0f} rows/s")
+    print(f"{name:<34} {secs * 1e3:>9.1f} ms {size / 1e6 / secs:>8.1f} MB/s {rows / secs:>12,.0f} rows/s")
 
 
 def main() -> int:
