@@ -1,12 +1,12 @@
 //! `Plan.execute`: options from keyword arguments, progress and cancellation.
 
 use crate::convert::{from_py, from_value};
-use crate::errors::{raise, to_pyerr, with_cause};
+use crate::errors::{raise, to_pyerr, with_cause, OrRaise};
 use crate::journal::JournalArg;
 use crate::mailer::MailerArg;
 use crate::results::PyResults;
 use crate::store::StoreArg;
-use lms_bulk_upload::{ExecuteOptions, HashParams, Password, Plan, Progress};
+use lms_bulk_upload::{ExecuteOptions, HashParams, Password, Plan, Progress, Template, Templates};
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 use serde_json::Value;
@@ -92,6 +92,43 @@ fn hash_params(py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<Has
     from_value(value).map_err(|e| settings_error(py, format!("hash_params: {e}")))
 }
 
+/// `templates`: a dict naming any of welcome_with_password, welcome,
+/// password_changed_with_password, password_changed, upload_complete, each a dict with
+/// subject, text and html; the others keep the defaults. The core checks the placeholders.
+fn templates(py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<Templates> {
+    let mut templates = Templates::default();
+    let Some(given) = given.filter(|g| !g.is_none()) else {
+        return Ok(templates);
+    };
+    let Value::Object(map) = from_py(given)? else {
+        return Err(settings_error(py, "templates must be a dict".into()));
+    };
+    for (name, value) in map {
+        let slot = match name.as_str() {
+            "welcome_with_password" => &mut templates.welcome_with_password,
+            "welcome" => &mut templates.welcome,
+            "password_changed_with_password" => &mut templates.password_changed_with_password,
+            "password_changed" => &mut templates.password_changed,
+            "upload_complete" => &mut templates.upload_complete,
+            other => {
+                return Err(settings_error(
+                    py,
+                    format!("templates: unknown template {other:?}"),
+                ))
+            }
+        };
+        let part = |key: &str| -> PyResult<String> {
+            value
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| settings_error(py, format!("templates.{name} needs a string {key}")))
+        };
+        *slot = Template::new(&part("subject")?, &part("text")?, &part("html")?).or_raise(py)?;
+    }
+    Ok(templates)
+}
+
 /// The keyword arguments of `Plan.execute`.
 pub(crate) struct ExecuteArgs<'py> {
     pub(crate) default_password: Option<String>,
@@ -103,6 +140,7 @@ pub(crate) struct ExecuteArgs<'py> {
     pub(crate) retries: Option<u32>,
     pub(crate) retry_delay: Option<f64>,
     pub(crate) batch_size: Option<usize>,
+    pub(crate) templates: Option<Bound<'py, PyAny>>,
 }
 
 /// Runs the core's `execute` without the GIL; Python objects take it back per call.
@@ -114,6 +152,7 @@ pub(crate) fn execute(
     args: ExecuteArgs<'_>,
 ) -> PyResult<PyResults> {
     let hash_params = hash_params(py, args.hash_params.as_ref())?;
+    let templates = templates(py, args.templates.as_ref())?;
     let retry_delay = match args.retry_delay {
         None => None,
         Some(s) => Some(
@@ -150,8 +189,8 @@ pub(crate) fn execute(
             if error_slot.is_some() {
                 return;
             }
-            // Without a callback, take the GIL now and then only to notice Ctrl-C.
-            if callback.is_none() && p.done % 256 != 0 && p.done != p.total {
+            // Without a callback, take the GIL every 256 rows only, to notice Ctrl-C.
+            if callback.is_none() && (p.done & 0xff) != 0 && p.done != p.total {
                 return;
             }
             Python::attach(|py| {
@@ -190,6 +229,7 @@ pub(crate) fn execute(
             progress: Some(Box::new(on_progress)),
             cancel: Some(Arc::clone(&flag)),
             journal: journal.map(|j| j as &mut dyn lms_bulk_upload::Journal),
+            templates,
             ..defaults
         };
         lms_bulk_upload::execute(plan, store, mailer, options)

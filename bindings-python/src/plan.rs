@@ -130,10 +130,12 @@ impl PyPlan {
     /// A row whose store or mailer call raises is `failed` with the exception's message;
     /// the other rows go on. `progress(p)` is called after every row with a `Progress`;
     /// returning `False` cancels before the next row (an exception raised in it cancels too
-    /// and is re-raised). The GIL is released except while Python objects are called.
+    /// and is re-raised). `templates` replaces email templates by name (see the stubs).
+    /// The GIL is released except while Python objects are called.
     #[pyo3(signature = (
         store, mailer, *, default_password=None, progress=None, cancel=None, journal=None,
-        threads=0, hash_params=None, retries=None, retry_delay=None, batch_size=None
+        threads=0, hash_params=None, retries=None, retry_delay=None, batch_size=None,
+        templates=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn execute<'py>(
@@ -150,6 +152,7 @@ impl PyPlan {
         retries: Option<u32>,
         retry_delay: Option<f64>,
         batch_size: Option<usize>,
+        templates: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyResults> {
         let args = ExecuteArgs {
             default_password,
@@ -161,6 +164,7 @@ impl PyPlan {
             retries,
             retry_delay,
             batch_size,
+            templates,
         };
         execute(py, &self.inner, store, mailer, args)
     }

@@ -412,3 +412,17 @@ def test_the_gil_is_released_while_hashing() -> None:
 
 def test_version() -> None:
     assert lbu.__version__ and lbu.PLAN_FORMAT_VERSION == 1
+
+
+def test_templates_can_be_replaced(cheap_hash: lbu.HashParams) -> None:
+    plan, store = make_plan()
+    mailer = lbu.RecordingMailer()
+    template: lbu.EmailTemplate = {"subject": "Kia ora {{first_name}}", "text": "{{login}} / {{password}}", "html": "<p>{{login}}</p>"}
+    plan.execute(store, mailer, hash_params=cheap_hash, templates={"welcome_with_password": template})
+    m = mailer.messages[0]
+    assert m["subject"] == "Kia ora Ana" and m["text"] == f"ana@example.com / {m['fields']['password']}"
+    with pytest.raises(lbu.SettingsError) as e:
+        plan.execute(store, mailer, templates={"welcome": {"subject": "{{nope}}", "text": "", "html": ""}})
+    assert e.value.code == "invalid_template"
+    with pytest.raises(lbu.SettingsError):
+        plan.execute(store, mailer, templates={"goodbye": template})

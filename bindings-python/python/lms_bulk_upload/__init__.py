@@ -47,6 +47,7 @@ from ._native import (
 from ._types import (
     CodeInfo,
     ContentRef,
+    EmailTemplate,
     ExistingUser,
     Group,
     HashParams,
@@ -72,6 +73,7 @@ __all__ = [
     "CancelToken",
     "CodeInfo",
     "ContentRef",
+    "EmailTemplate",
     "ExistingUser",
     "FileError",
     "Group",

@@ -7,6 +7,7 @@ from ._types import (
     Action,
     CodeInfo,
     ContentRef,
+    EmailTemplate,
     HashParams,
     IssueDict,
     Journal,
@@ -324,8 +325,13 @@ class Plan:
         retries: Optional[int] = None,
         retry_delay: Optional[float] = None,
         batch_size: Optional[int] = None,
+        templates: Optional[Mapping[str, EmailTemplate]] = None,
     ) -> Results:
-        """Executes the plan. ``progress`` returning ``False`` cancels between rows."""
+        """Executes the plan. ``progress`` returning ``False`` cancels between rows.
+        ``templates`` replaces any of the templates ``welcome_with_password``, ``welcome``,
+        ``password_changed_with_password``, ``password_changed``, ``upload_complete``;
+        placeholders are ``{{first_name}}``, ``{{last_name}}``, ``{{login}}``,
+        ``{{site_url}}``, ``{{password}}``, ``{{results_url}}``, ``{{counts}}``."""
     def __len__(self) -> int: ...
 
 def plan(

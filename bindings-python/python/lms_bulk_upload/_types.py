@@ -96,6 +96,14 @@ class Message(TypedDict):
     fields: MessageFields
 
 
+class EmailTemplate(TypedDict):
+    """A replacement email template for ``Plan.execute(templates=...)``."""
+
+    subject: str
+    text: str
+    html: str
+
+
 class ResultRowDict(TypedDict):
     """A finished row (``ResultRow.to_dict()``, and what a journal stores)."""
 
@@ -261,6 +269,7 @@ __all__ = [
     "CodeInfo",
     "ContentKind",
     "ContentRef",
+    "EmailTemplate",
     "ExistingUser",
     "Group",
     "HashParams",
