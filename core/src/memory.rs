@@ -6,31 +6,79 @@ use crate::password::PasswordHash;
 use crate::store::{ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 
-/// A fast (FxHash-style) hasher for the id index. Ids are chosen by the store or by the
-/// code that loads it, never by an upload file, so hash flooding is not a concern here;
-/// the email index, whose keys come from files, keeps the standard hasher.
+/// A fast (FxHash-style) hasher for the id index and for hashes already computed. Ids are
+/// chosen by the store or by the code that loads it, never by an upload file, so hash
+/// flooding is not a concern there; email keys, which come from files, are hashed with a
+/// randomly keyed SipHash first (see [`EmailIndex`]).
 #[derive(Default, Clone, Copy)]
 struct IdHasher(u64);
 
+impl IdHasher {
+    fn add(&mut self, x: u64) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(K);
+    }
+}
+
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut add = |x: u64| self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(K);
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
-            add(u64::from_le_bytes(word));
+            self.add(u64::from_le_bytes(word));
         }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        add(u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56));
+        let tail = chunks
+            .remainder()
+            .iter()
+            .rev()
+            .fold(0u64, |t, &b| (t << 8) | u64::from(b));
+        self.add(tail ^ ((bytes.len() as u64) << 56));
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
     }
     fn finish(&self) -> u64 {
         // Fold the well-mixed high bits down: the table uses both ends of the hash.
         self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// An email key with its SipHash, so that growing the index never hashes the keys again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HashedKey {
+    hash: u64,
+    key: String,
+}
+
+impl Hash for HashedKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Users by email key: a randomly keyed SipHash (safe with keys from files), computed once
+/// per key.
+#[derive(Debug, Clone, Default)]
+struct EmailIndex {
+    state: RandomState,
+    map: HashMap<HashedKey, usize, BuildHasherDefault<IdHasher>>,
+}
+
+impl EmailIndex {
+    fn key(&self, key: String) -> HashedKey {
+        HashedKey {
+            hash: self.state.hash_one(&key),
+            key,
+        }
+    }
+    fn get(&self, email: &str) -> Option<usize> {
+        self.map.get(&self.key(email_key(email))).copied()
     }
 }
 
@@ -102,7 +150,7 @@ pub struct StoreState {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     users: Vec<StoredUser>,
-    by_email: HashMap<String, usize>,
+    by_email: EmailIndex,
     by_id: HashMap<UserId, usize, BuildHasherDefault<IdHasher>>,
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
@@ -221,9 +269,7 @@ impl MemoryStore {
 
     /// The user with this email (case-insensitive).
     pub fn user(&self, email: &str) -> Option<&StoredUser> {
-        self.by_email
-            .get(&email_key(email))
-            .map(|&i| &self.users[i])
+        self.by_email.get(email).map(|i| &self.users[i])
     }
 
     /// All users, in insertion order.
@@ -237,11 +283,12 @@ impl MemoryStore {
     }
 
     fn insert(&mut self, user: StoredUser) {
-        self.insert_with_key(email_key(&user.email), user);
+        let key = self.by_email.key(email_key(&user.email));
+        self.insert_with_key(key, user);
     }
 
-    fn insert_with_key(&mut self, key: String, user: StoredUser) {
-        self.by_email.insert(key, self.users.len());
+    fn insert_with_key(&mut self, key: HashedKey, user: StoredUser) {
+        self.by_email.map.insert(key, self.users.len());
         self.by_id.insert(user.id.clone(), self.users.len());
         self.users.push(user);
     }
@@ -287,7 +334,7 @@ impl Store for MemoryStore {
         let mut seen = BTreeSet::new();
         Ok(emails
             .iter()
-            .filter_map(|e| self.by_email.get(&email_key(e)).copied())
+            .filter_map(|e| self.by_email.get(e))
             .filter(|i| seen.insert(*i))
             .map(|i| self.existing(&self.users[i], &names))
             .collect())
@@ -309,8 +356,8 @@ impl Store for MemoryStore {
     }
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         self.count("create_user");
-        let key = email_key(&user.email);
-        if self.by_email.contains_key(&key) {
+        let key = self.by_email.key(email_key(&user.email));
+        if self.by_email.map.contains_key(&key) {
             return Err(HostError::permanent(format!(
                 "a user with the email {} already exists",
                 user.email

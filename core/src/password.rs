@@ -6,6 +6,7 @@ use crate::secret::Password;
 use argon2::password_hash::{PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// OWASP's argon2id memory cost, in KiB (19 MiB).
 pub const DEFAULT_ARGON2_MEMORY_KIB: u32 = 19_456;
@@ -133,7 +134,10 @@ pub(crate) struct HashMemory(Vec<argon2::Block>);
 
 impl HashMemory {
     pub(crate) fn new(argon2: &argon2::Argon2<'_>) -> HashMemory {
-        HashMemory(vec![argon2::Block::default(); argon2.params().block_count()])
+        HashMemory(vec![
+            argon2::Block::default();
+            argon2.params().block_count()
+        ])
     }
 
     /// The PHC string of `password` with a fresh 16-byte salt, as
@@ -181,8 +185,9 @@ impl HashMemory {
     }
 }
 
-/// Hashes many passwords over `threads` threads (0: all cores); each thread holds one argon2
-/// memory block at a time, so memory stays at `threads × memory_kib`.
+/// Hashes many passwords over `threads` threads (0: all cores), in order; each thread holds
+/// one argon2 memory block, reused for every password it hashes, so memory stays at
+/// `threads × memory_kib`.
 pub(crate) fn hash_many(
     passwords: &[Password],
     params: &HashParams,
@@ -203,33 +208,41 @@ pub(crate) fn hash_many(
             .map(|p| memory.hash(&argon2, p, random))
             .collect();
     }
-    let chunk = passwords.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = passwords
-            .chunks(chunk)
-            .map(|part| {
-                let argon2 = &argon2;
-                scope.spawn(move || {
-                    let mut memory = HashMemory::new(argon2);
-                    part.iter()
-                        .map(|p| memory.hash(argon2, p, random))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(passwords.len());
-        for handle in handles {
-            let part = handle.join().map_err(|_| {
+    // Work sharing: every thread (the caller's included) takes the next password until none
+    // is left, so a thread slowed down by a busy core does not hold the others back.
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<Vec<(usize, PasswordHash)>, Error> {
+        let mut memory = HashMemory::new(&argon2);
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(password) = passwords.get(i) else {
+                return Ok(done);
+            };
+            done.push((i, memory.hash(&argon2, password, random)?));
+        }
+    };
+    let parts = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut parts = vec![work()];
+        for helper in helpers {
+            parts.push(helper.join().map_err(|_| {
                 Error::new(
                     ErrorKind::Plan,
                     IssueCode::InvalidSetting,
                     "a hashing thread panicked",
                 )
-            })??;
-            out.extend(part);
+            })?);
         }
-        Ok(out)
-    })
+        Ok::<_, Error>(parts)
+    })?;
+    let mut slots: Vec<Option<PasswordHash>> = vec![None; passwords.len()];
+    for part in parts {
+        for (i, hash) in part? {
+            slots[i] = Some(hash);
+        }
+    }
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// Generates a password of `length` characters from [`PASSWORD_ALPHABET`], uniformly
