@@ -33,6 +33,7 @@ bench: bench-rust bench-python bench-node
 bench-rust:
 	@echo "(rust benchmarks: see core/benches)"
 	$(MAKE) --no-print-directory bench-cli
+	$(CARGO) bench -p lms-bulk-upload --bench plan_execute
 
 fuzz:
 	@echo "(fuzz: see fuzz/)"
