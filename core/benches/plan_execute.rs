@@ -86,7 +86,10 @@ fn main() {
     let upload = upload.expect("the generated file parses");
     assert_eq!(upload.valid_rows().count(), rows);
     report(
-        &format!("parse (context) {rows} rows, {:.1} MB", bytes.len() as f64 / 1e6),
+        &format!(
+            "parse (context) {rows} rows, {:.1} MB",
+            bytes.len() as f64 / 1e6
+        ),
         rows,
         parsed,
         None,
@@ -158,7 +161,9 @@ fn main() {
             .execute(&mut store, &mut mailer, options)
             .expect("execute");
         let elapsed = started.elapsed();
-        let cores_used = cpu_seconds().zip(cpu).map(|(b, a)| (b - a) / elapsed.as_secs_f64());
+        let cores_used = cpu_seconds()
+            .zip(cpu)
+            .map(|(b, a)| (b - a) / elapsed.as_secs_f64());
         assert_eq!(results.summary.created as usize, hashed);
         (rate(hashed, elapsed), cores_used)
     };
