@@ -124,7 +124,14 @@ fn check_issues(expected: &Value, actual: &[lms_bulk_upload::Issue], path: &str)
             Value::Object(map) => {
                 known_keys(
                     map,
-                    &["code", "severity", "line", "column", "message_contains"],
+                    &[
+                        "code",
+                        "severity",
+                        "line",
+                        "column",
+                        "message",
+                        "message_contains",
+                    ],
                     &here,
                 )?;
                 let mut e = map.clone();
@@ -186,7 +193,14 @@ fn check_error(expected: &Value, error: &lms_bulk_upload::Error, path: &str) -> 
     let map = object(expected, path)?;
     known_keys(
         map,
-        &["code", "kind", "line", "column", "message_contains"],
+        &[
+            "code",
+            "kind",
+            "line",
+            "column",
+            "message",
+            "message_contains",
+        ],
         path,
     )?;
     let mut actual = Map::new();
@@ -194,6 +208,7 @@ fn check_error(expected: &Value, error: &lms_bulk_upload::Error, path: &str) -> 
     actual.insert("kind".into(), json!(error.kind().as_str()));
     actual.insert("line".into(), json!(error.line()));
     actual.insert("column".into(), json!(error.column()));
+    actual.insert("message".into(), json!(error.message()));
     let mut e = map.clone();
     if let Some(needle) = e.remove("message_contains") {
         let needle = needle.as_str().ok_or("message_contains must be a string")?;
