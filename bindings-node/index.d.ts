@@ -19,6 +19,15 @@ export declare class CancelToken {
   get cancelled(): boolean
 }
 
+/**
+ * The native `MemoryJournal`: give the same one to `execute` again to resume a cancelled
+ * execution of the same plan (within this process).
+ */
+export declare class MemoryJournalHandle {
+  /** An empty journal. */
+  constructor()
+}
+
 /** The native `MemoryStore`. */
 export declare class MemoryStoreHandle {
   /** A store holding `stateJson` (a `StoreState`, camelCase or snake_case keys), or empty. */
@@ -59,10 +68,11 @@ export declare class PlanHandle {
   /** The plan's own JSON (the language-neutral format, snake_case keys, deterministic). */
   toJsonString(): string
   /**
-   * Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`) and
-   * one mailer (`recording` or `mailerBridge`).
+   * Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`), one
+   * mailer (`recording` or `mailerBridge`) and at most one journal (`journal` or
+   * `journalBridge`).
    */
-  execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null, onProgress?: ((done: number, total: number, failed: number) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<ResultsHandle>
+  execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null, onProgress?: ((done: number, total: number, failed: number) => void) | undefined | null, cancel?: CancelToken | undefined | null, journal?: MemoryJournalHandle | undefined | null, journalBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null): Promise<ResultsHandle>
 }
 
 /** The native `RecordingMailer`. */

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CancelToken = nativeBinding.CancelToken
+module.exports.MemoryJournalHandle = nativeBinding.MemoryJournalHandle
 module.exports.MemoryStoreHandle = nativeBinding.MemoryStoreHandle
 module.exports.PlanHandle = nativeBinding.PlanHandle
 module.exports.RecordingMailerHandle = nativeBinding.RecordingMailerHandle

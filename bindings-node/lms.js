@@ -3,9 +3,9 @@
 //
 // The engine is the Rust core, loaded through the napi-rs addon (`index.js`, generated).
 // This file only adapts it to JavaScript: camelCase objects, error classes with a `code`,
-// Promises, `AbortSignal`, and the bridge that lets a host's own store and mailer (plain
-// objects whose methods return values or Promises) be called from the engine's worker
-// thread. All behaviour lives in the core.
+// Promises, `AbortSignal`, and the bridge that lets a host's own store, mailer and journal
+// (plain objects whose methods return values or Promises) be called from the engine's
+// worker thread. All behaviour lives in the core.
 
 const fs = require('node:fs')
 const native = require('./index.js')
@@ -104,11 +104,14 @@ function messageOf(error) {
   return String(error)
 }
 
-// JSON with BigInt ids (some database drivers return them) written as text.
+// JSON with BigInt ids (some database drivers return them) written as text, and a `Map`
+// (a journal's entries by line) written as an object.
 function toJson(value) {
-  return JSON.stringify(value === undefined ? null : value, (_, v) =>
-    typeof v === 'bigint' ? v.toString() : v,
-  )
+  return JSON.stringify(value === undefined ? null : value, (_, v) => {
+    if (typeof v === 'bigint') return v.toString()
+    if (v instanceof Map) return Object.fromEntries(v)
+    return v
+  })
 }
 
 // ---- parse --------------------------------------------------------------------------------
@@ -208,7 +211,7 @@ function toSettings(settings) {
   return settings instanceof Settings ? settings : new Settings(settings ?? {})
 }
 
-// ---- Host store and mailer ----------------------------------------------------------------
+// ---- Host store, mailer and journal ----------------------------------------------------------------
 
 const PLAN_METHODS = ['findUsers', 'findGroups', 'findContent']
 const WRITE_METHODS = ['createUser', 'updateProfile', 'setPassword', 'addToGroup', 'removeFromGroup', 'enrol']
@@ -226,7 +229,7 @@ function requireMethods(target, methods, what) {
 
 /**
  * `(method, argsJson) => Promise<envelopeJson>`: what the engine's worker calls, through a
- * napi ThreadsafeFunction, for each store or mailer method. It never rejects: a thrown error
+ * napi ThreadsafeFunction, for each store, mailer or journal method. It never rejects: a thrown error
  * or a rejected Promise becomes `{error, transient}`, which fails the row with its message.
  */
 function bridge(target) {
@@ -255,6 +258,15 @@ function mailerArgs(mailer) {
   if (mailer instanceof RecordingMailer) return [mailer[HANDLE], undefined]
   requireMethods(mailer, ['send'], 'the mailer')
   return [undefined, bridge(mailer)]
+}
+
+const JOURNAL_METHODS = ['load', 'begin', 'finish']
+
+function journalArgs(journal) {
+  if (journal === undefined || journal === null) return [undefined, undefined]
+  if (journal instanceof MemoryJournal) return [journal[HANDLE], undefined]
+  requireMethods(journal, JOURNAL_METHODS, 'the journal')
+  return [undefined, bridge(journal)]
 }
 
 // ---- plan ---------------------------------------------------------------------------------
@@ -328,7 +340,7 @@ class Plan {
 
 // ---- execute ------------------------------------------------------------------------------
 
-const EXECUTE_OPTIONS = ['defaultPassword', 'hashParams', 'threads', 'batchSize', 'retries', 'retryDelayMs']
+const EXECUTE_OPTIONS = ['defaultPassword', 'hashParams', 'threads', 'batchSize', 'retries', 'retryDelayMs', 'templates']
 
 /**
  * Executes a plan through the store and the mailer, off the JavaScript thread.
@@ -336,11 +348,14 @@ const EXECUTE_OPTIONS = ['defaultPassword', 'hashParams', 'threads', 'batchSize'
  * Options: `defaultPassword` (for a plan read back from JSON), `hashParams`
  * `{memoryKib, iterations, parallelism}`, `threads`, `batchSize`, `retries`,
  * `retryDelayMs`, `onProgress({done, total, failed})`, `signal` (an `AbortSignal`: stops
- * between rows; the rest are `failed` with "cancelled").
+ * between rows; the rest are `failed` with "cancelled"), `journal` (a `MemoryJournal` or an
+ * object with `load`, `begin`, `finish`: executing the same plan again with it resumes),
+ * `templates` (`{welcome, welcomeWithPassword, passwordChanged,
+ * passwordChangedWithPassword, uploadComplete}`, any of them, each `{subject, text, html}`).
  */
 async function execute(plan, store, mailer, options = {}) {
   if (!(plan instanceof Plan)) throw new TypeError('execute() takes a Plan')
-  const { onProgress, signal, ...rest } = options
+  const { onProgress, signal, journal, ...rest } = options
   const unknown = Object.keys(rest).filter((k) => !EXECUTE_OPTIONS.includes(k))
   if (unknown.length) throw new TypeError(`unknown execute option ${unknown.join(', ')}`)
   if (onProgress !== undefined && typeof onProgress !== 'function') {
@@ -348,6 +363,7 @@ async function execute(plan, store, mailer, options = {}) {
   }
   const [memory, storeBridge] = storeArgs(store, [...PLAN_METHODS, ...WRITE_METHODS])
   const [recording, mailerBridge] = mailerArgs(mailer)
+  const [memoryJournal, journalBridge] = journalArgs(journal)
   let warned = false
   const progress = onProgress
     ? (done, total, failed) => {
@@ -369,9 +385,22 @@ async function execute(plan, store, mailer, options = {}) {
     signal.addEventListener('abort', onAbort, { once: true })
   }
   try {
-    const handle = await guardAsync(
-      plan[HANDLE].execute(memory, storeBridge, recording, mailerBridge, JSON.stringify(rest), progress, token),
+    // The native call checks the options (templates included) before any work starts and
+    // throws at once when they are wrong: convert that error as well as a rejection.
+    const pending = guard(() =>
+      plan[HANDLE].execute(
+        memory,
+        storeBridge,
+        recording,
+        mailerBridge,
+        JSON.stringify(rest),
+        progress,
+        token,
+        memoryJournal,
+        journalBridge,
+      ),
     )
+    const handle = await guardAsync(pending)
     return new Results(handle)
   } finally {
     if (signal) signal.removeEventListener('abort', onAbort)
@@ -469,6 +498,17 @@ class RecordingMailer {
   }
 }
 
+/**
+ * A journal in memory: give the same one to `execute()` again to resume a cancelled or
+ * failed execution of the same plan (within this process; a host whose store commits in
+ * transactions keeps its own journal in the same transaction).
+ */
+class MemoryJournal {
+  constructor() {
+    Object.defineProperty(this, HANDLE, { value: new native.MemoryJournalHandle() })
+  }
+}
+
 /** Every issue and error code `{code, severity, meaning}`. */
 function issueCodes() {
   return JSON.parse(native.issueCodesJson())
@@ -486,6 +526,7 @@ module.exports = {
   Results,
   MemoryStore,
   RecordingMailer,
+  MemoryJournal,
   BulkUploadError,
   FileError,
   SettingsError,

@@ -1,15 +1,20 @@
 //! Executing a plan on a worker thread: options, progress and cancellation.
 
 use crate::errors::{custom, to_napi};
+use crate::json::snake_key;
 use crate::mailer::HostMailer;
 use crate::memory::{RecordingMailerHandle, SharedMailer};
 use crate::results::ResultsHandle;
 use crate::store::Bridge;
-use lms_bulk_upload::{ExecuteOptions, HashParams, Mailer, Password, Plan, Progress, Store};
+use lms_bulk_upload::{
+    ExecuteOptions, HashParams, Journal, Mailer, Password, Plan, Progress, Store, Template,
+    Templates,
+};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde::Deserialize;
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +84,65 @@ struct JsExecuteOptions {
     batch_size: Option<usize>,
     retries: Option<u32>,
     retry_delay_ms: Option<u64>,
+    templates: Option<Value>,
+}
+
+/// The template names JavaScript may give, camelCase (snake_case is accepted too).
+const TEMPLATE_NAMES: &str =
+    "welcome, welcomeWithPassword, passwordChanged, passwordChangedWithPassword, uploadComplete";
+
+fn template_error(message: String) -> Error {
+    custom("settings", "invalid_setting", message)
+}
+
+/// `templates`: an object naming any of the five templates, each `{subject, text, html}`;
+/// the others keep the defaults. The core checks the placeholders (`invalid_template`).
+fn templates(given: Option<Value>) -> Result<Templates> {
+    let mut templates = Templates::default();
+    let Some(given) = given.filter(|v| !v.is_null()) else {
+        return Ok(templates);
+    };
+    let Value::Object(map) = given else {
+        return Err(template_error(format!(
+            "templates must be an object naming any of {TEMPLATE_NAMES}"
+        )));
+    };
+    for (name, value) in map {
+        let slot = match snake_key(&name).as_str() {
+            "welcome" => &mut templates.welcome,
+            "welcome_with_password" => &mut templates.welcome_with_password,
+            "password_changed" => &mut templates.password_changed,
+            "password_changed_with_password" => &mut templates.password_changed_with_password,
+            "upload_complete" => &mut templates.upload_complete,
+            _ => {
+                return Err(template_error(format!(
+                    "templates: unknown template {name:?} (known: {TEMPLATE_NAMES})"
+                )))
+            }
+        };
+        let Value::Object(parts) = &value else {
+            return Err(template_error(format!(
+                "templates.{name} must be an object {{subject, text, html}}"
+            )));
+        };
+        if let Some(key) = parts
+            .keys()
+            .find(|k| !matches!(k.as_str(), "subject" | "text" | "html"))
+        {
+            return Err(template_error(format!(
+                "templates.{name}: unknown key {key:?} (give subject, text and html)"
+            )));
+        }
+        let part = |key: &str| -> Result<&str> {
+            parts
+                .get(key)
+                .and_then(Value::as_str)
+                .ok_or_else(|| template_error(format!("templates.{name} needs a string {key}")))
+        };
+        *slot = Template::new(part("subject")?, part("text")?, part("html")?)
+            .map_err(|e| to_napi(&e))?;
+    }
+    Ok(templates)
 }
 
 pub(crate) fn choose_mailer(
@@ -125,6 +189,7 @@ fn to_u32(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_execute<'env>(
     env: &'env Env,
     plan: Arc<Plan>,
@@ -133,12 +198,14 @@ pub(crate) fn run_execute<'env>(
     options_json: Option<String>,
     on_progress: Option<ProgressFn>,
     cancel: Option<Arc<AtomicBool>>,
+    mut journal: Option<Box<dyn Journal + Send>>,
 ) -> Result<Object<'env>> {
-    let given: JsExecuteOptions = match options_json.as_deref() {
+    let mut given: JsExecuteOptions = match options_json.as_deref() {
         Some(text) => serde_json::from_str(text)
             .map_err(|e| custom("plan", "invalid_setting", format!("execute options: {e}")))?,
         None => JsExecuteOptions::default(),
     };
+    let templates = templates(given.templates.take())?;
     let reporter = on_progress.map(|callback| Reporter {
         callback: Arc::new(callback),
         pending: Arc::new(AtomicBool::new(false)),
@@ -147,6 +214,8 @@ pub(crate) fn run_execute<'env>(
         let mut options = ExecuteOptions {
             default_password: given.default_password.map(Password::new),
             cancel,
+            templates,
+            journal: journal.as_deref_mut().map(|j| j as &mut dyn Journal),
             ..ExecuteOptions::default()
         };
         if let Some(h) = given.hash_params {

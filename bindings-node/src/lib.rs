@@ -2,8 +2,8 @@
 //!
 //! This crate only converts types: every behaviour lives in the core crate. The native
 //! classes here (`UploadHandle`, `PlanHandle`, ...) are wrapped by `lms.js`, the package's
-//! public entry point, which adds the error classes and the bridge to a host's own store and
-//! mailer (plain JavaScript objects whose methods may return Promises).
+//! public entry point, which adds the error classes and the bridge to a host's own store,
+//! mailer and journal (plain JavaScript objects whose methods may return Promises).
 //!
 //! Data crosses the boundary as JSON text: keys are camelCase on the JavaScript side and
 //! snake_case on the Rust side ([`json::camelize`], [`json::snakify`]). Serialised formats
@@ -13,6 +13,7 @@
 
 mod errors;
 mod execute;
+mod journal;
 mod json;
 mod mailer;
 mod memory;
@@ -27,6 +28,7 @@ use napi_derive::napi;
 
 // The functions JavaScript calls (the classes are reached through them).
 pub use execute::CancelToken;
+pub use journal::MemoryJournalHandle;
 pub use memory::{MemoryStoreHandle, RecordingMailerHandle};
 pub use plan::{plan_async, PlanHandle};
 pub use results::ResultsHandle;

@@ -2,6 +2,7 @@
 
 use crate::errors::to_napi;
 use crate::execute::{run_execute, CancelToken, ProgressFn};
+use crate::journal::{choose_journal, MemoryJournalHandle};
 use crate::json::to_camel_json;
 use crate::memory::{MemoryStoreHandle, RecordingMailerHandle, SharedMemory};
 use crate::settings::SettingsHandle;
@@ -121,8 +122,9 @@ impl PlanHandle {
         self.inner.to_json()
     }
 
-    /// Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`) and
-    /// one mailer (`recording` or `mailerBridge`).
+    /// Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`), one
+    /// mailer (`recording` or `mailerBridge`) and at most one journal (`journal` or
+    /// `journalBridge`).
     #[napi(ts_return_type = "Promise<ResultsHandle>")]
     #[allow(clippy::too_many_arguments)]
     pub fn execute<'env>(
@@ -144,6 +146,11 @@ impl PlanHandle {
         )]
         on_progress: Option<ProgressFn>,
         cancel: Option<&CancelToken>,
+        journal: Option<&MemoryJournalHandle>,
+        #[napi(
+            ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+        )]
+        journal_bridge: Option<Bridge>,
     ) -> Result<Object<'env>> {
         run_execute(
             env,
@@ -153,6 +160,7 @@ impl PlanHandle {
             options_json,
             on_progress,
             cancel.map(|c| c.flag.clone()),
+            choose_journal(journal, journal_bridge)?,
         )
     }
 }
