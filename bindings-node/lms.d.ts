@@ -229,6 +229,48 @@ export interface Progress {
   failed: number
 }
 
+/**
+ * One email template. Placeholders: `{{first_name}}`, `{{last_name}}`, `{{login}}`,
+ * `{{site_url}}`, `{{password}}`, `{{results_url}}`, `{{counts}}` (any other is refused
+ * with the code `invalid_template`). Values are HTML-escaped in `html`.
+ */
+export interface EmailTemplate {
+  subject: string
+  text: string
+  html: string
+}
+
+/** Replacement templates for `execute()`; the ones not given keep their defaults. */
+export interface EmailTemplates {
+  /** A new user, default password (never told): login and link. */
+  welcome?: EmailTemplate
+  /** A new user with a generated password. */
+  welcomeWithPassword?: EmailTemplate
+  /** The password was changed to the default one (never told). */
+  passwordChanged?: EmailTemplate
+  /** The password was changed to a generated one. */
+  passwordChangedWithPassword?: EmailTemplate
+  /** To the uploader when the execution is over. */
+  uploadComplete?: EmailTemplate
+}
+
+/** What a journal knows of a plan: line → `null` (begun, maybe half-done) or the finished row. */
+export type JournalEntries = Record<number, ResultRow | null> | Map<number, ResultRow | null>
+
+/**
+ * Where execution records its progress so that executing the same plan again resumes it.
+ * Every method may return a value or a Promise; a failure stops the execution (`StoreError`).
+ * Keep it as durable as the store (in the same transaction, if the store has them).
+ */
+export interface Journal {
+  /** Every entry recorded for the plan with this fingerprint (`null`/`undefined`: none). */
+  load(fingerprint: string): MaybePromise<JournalEntries | null | undefined>
+  /** The row is about to be written. */
+  begin(fingerprint: string, line: number): MaybePromise<unknown>
+  /** The row is finished (created, updated or unchanged). */
+  finish(fingerprint: string, row: ResultRow): MaybePromise<unknown>
+}
+
 export interface ExecuteOptions {
   defaultPassword?: string
   hashParams?: { memoryKib?: number; iterations?: number; parallelism?: number }
@@ -238,6 +280,8 @@ export interface ExecuteOptions {
   retryDelayMs?: number
   onProgress?: (progress: Progress) => void
   signal?: AbortSignal
+  journal?: Journal | MemoryJournal
+  templates?: EmailTemplates
 }
 
 export declare class Plan {
@@ -318,6 +362,11 @@ export declare class RecordingMailer {
   constructor()
   readonly messages: Message[]
   clear(): void
+}
+
+/** A journal in memory: give the same one to `execute()` again to resume. */
+export declare class MemoryJournal {
+  constructor()
 }
 
 export declare function issueCodes(): CodeInfo[]

@@ -29,6 +29,17 @@ async function flow(): Promise<void> {
     signal: controller.signal,
     onProgress: ({ done, total }) => console.log(done / total),
   })
+  const entries = new Map<number, lms.ResultRow | null>()
+  const journal: lms.Journal = {
+    load: async () => entries,
+    begin: (_fingerprint, line) => void entries.set(line, null),
+    finish: async (_fingerprint, row) => entries.set(row.line, row),
+  }
+  const templates: lms.EmailTemplates = {
+    welcomeWithPassword: { subject: 'Hi {{first_name}}', text: '{{password}}', html: '<p>{{login}}</p>' },
+  }
+  await lms.execute(again, store, mailer, { journal, templates })
+  await again.execute(new lms.MemoryStore(), new lms.RecordingMailer(), { journal: new lms.MemoryJournal() })
   const csv: string = results.toCSV()
   console.log(codes, summary.groupAdditions, csv, results.summary.emailsSent)
   try {
