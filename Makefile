@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: cli-test-deps bench-cli all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
+.PHONY: cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
 
 all: test
 
@@ -30,13 +30,28 @@ test-rust: cli-test-deps
 
 bench: bench-rust bench-python bench-node
 
-bench-rust:
+bench-rust: bench-parse
 	@echo "(rust benchmarks: see core/benches)"
 	$(MAKE) --no-print-directory bench-cli
 	$(CARGO) bench -p lms-bulk-upload --bench plan_execute
 
+# Parse + validate against the raw csv crate, best of 3 (generates bench-data/users-1m.csv,
+# 1,000,000 rows, ~85 MB, if absent), then the peak memory of parsing that file.
+bench-parse:
+	$(CARGO) bench -p lms-bulk-upload --bench parse
+	$(CARGO) build --release -p lms-bulk-upload --example parse_file
+	/usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv 2> bench-data/parse_file.time
+	@awk -v size=$$(stat -c %s bench-data/users-1m.csv) '/Maximum resident set size/ { \
+	  printf "peak RSS of parse_file: %.1f MB for a %.1f MB file = %.2f x the file size (target <= 3x)\n", \
+	  $$6 * 1024 / 1e6, size / 1e6, $$6 * 1024 / size }' bench-data/parse_file.time
+
+# `parse` on arbitrary bytes and options (fuzz/, its own workspace, nightly). New inputs go
+# to fuzz/target/corpus/parse; crashes to fuzz/artifacts/parse (replayed by make test).
 fuzz:
-	@echo "(fuzz: see fuzz/)"
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	mkdir -p fuzz/target/corpus/parse
+	cd fuzz && $(CARGO) +nightly fuzz run parse target/corpus/parse corpus/parse -- \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10
 
 # ---- Reference host (cli/) -------------------------------------------------------------
 # The SMTP test runs a real SMTP server: aiosmtpd from PyPI, in the repo's venv.

@@ -109,6 +109,11 @@ pub(crate) fn email_hash(email: &str) -> u64 {
     }
 }
 
+/// [`email_hash`] of an address known to be ASCII.
+pub(crate) fn ascii_email_hash(email: &[u8]) -> u64 {
+    hash_lowercase_bytes(email)
+}
+
 fn hash_lowercase_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h: u64 = 0;
@@ -117,20 +122,99 @@ fn hash_lowercase_bytes(bytes: &[u8]) -> u64 {
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        add(u64::from_le_bytes(word.map(|b| b.to_ascii_lowercase())));
+        add(ascii_lowercase_word(u64::from_le_bytes(word)));
     }
-    for &b in chunks.remainder() {
-        add(u64::from(b.to_ascii_lowercase()));
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        add(ascii_lowercase_word(u64::from_le_bytes(word)));
     }
+    add(bytes.len() as u64);
     h
 }
 
+/// `to_ascii_lowercase` of the 8 bytes of `word` at once (bytes >= 0x80 are left alone).
+fn ascii_lowercase_word(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = word & !HIGH;
+    let at_least_a = low7 + ONES * (0x80 - u64::from(b'A'));
+    let above_z = low7 + ONES * (0x80 - u64::from(b'Z') - 1);
+    let upper = at_least_a & !above_z & !word & HIGH;
+    word | (upper >> 2)
+}
+
+/// Byte classes for [`is_plainly_valid`]: allowed in a local part, a letter or digit, a
+/// hyphen, a dot.
+const LOCAL: u8 = 1;
+const ALNUM: u8 = 2;
+const HYPHEN: u8 = 4;
+const DOT: u8 = 8;
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            table[b] = LOCAL | ALNUM;
+        }
+        b += 1;
+    }
+    let specials = b".!#$%&'*+/=?^_`{|}~-";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] |= LOCAL;
+        i += 1;
+    }
+    table[b'-' as usize] |= HYPHEN;
+    table[b'.' as usize] |= DOT;
+    table
+};
+
+/// The common case of [`check_email`] without branching per byte: an ASCII address that
+/// is valid. `false` means "not sure": the full check then runs and says why.
+fn is_plainly_valid(email: &[u8]) -> bool {
+    if email.len() > MAX_EMAIL_BYTES {
+        return false;
+    }
+    let Some(at) = email.iter().rposition(|&b| b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (&email[..at], &email[at + 1..]);
+    // Labels longer than 63 bytes are only possible in a longer domain: leave those to
+    // the full check.
+    if local.is_empty() || local.len() > MAX_LOCAL_PART_BYTES || domain.len() > 63 {
+        return false;
+    }
+    let class = |b: u8| CLASSES[usize::from(b)];
+    let local_ok = local.iter().fold(LOCAL, |ok, &b| ok & class(b));
+    // Every domain byte a letter, digit, hyphen or dot; it starts and ends with a letter
+    // or digit; no dot next to a dot or a hyphen (so no empty label and no label starting
+    // or ending with '-'); and it has a dot.
+    let (Some(&first), Some(&last)) = (domain.first(), domain.last()) else {
+        return false;
+    };
+    let ends_ok = class(first) & class(last) & ALNUM != 0;
+    let (mut known, mut bad, mut dots) = (true, false, 0usize);
+    for pair in domain.windows(2) {
+        let (a, b) = (class(pair[0]), class(pair[1]));
+        known &= b & (ALNUM | HYPHEN | DOT) != 0;
+        bad |= (a & DOT != 0) & (b & (DOT | HYPHEN) != 0);
+        bad |= (a & HYPHEN != 0) & (b & DOT != 0);
+        dots += usize::from(b & DOT != 0);
+    }
+    local_ok != 0 && ends_ok && known && !bad && dots > 0
+}
+
 fn is_local_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b)
+    CLASSES[usize::from(b)] & LOCAL != 0
 }
 
 /// Checks an address; `Err` carries the reason for the message.
 pub(crate) fn check_email(email: &str) -> Result<(), String> {
+    if is_plainly_valid(email.as_bytes()) {
+        return Ok(());
+    }
     if email.len() > MAX_EMAIL_BYTES {
         return Err(format!(
             "is {} bytes long; the most is {MAX_EMAIL_BYTES}",
@@ -183,5 +267,112 @@ fn check_label(label: &str) -> Result<(), String> {
     }) {
         Some(bad) => Err(format!("{bad:?} is not allowed in a domain")),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The full check, without the one-pass shortcut.
+    fn slow_check(email: &str) -> bool {
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return false;
+        };
+        email.len() <= MAX_EMAIL_BYTES
+            && !local.is_empty()
+            && local.len() <= MAX_LOCAL_PART_BYTES
+            && local.bytes().all(is_local_char)
+            && domain.contains('.')
+            && domain.split('.').all(|l| check_label(l).is_ok())
+    }
+
+    #[test]
+    fn the_shortcut_agrees_with_the_full_check() {
+        let long_label = "d".repeat(63);
+        let too_long_label = "d".repeat(64);
+        let cases = [
+            "a@b.co".to_owned(),
+            "Ana.Lopez+tag@Example.COM".to_owned(),
+            "a@b".to_owned(),
+            "a@.b.co".to_owned(),
+            "a@b..co".to_owned(),
+            "a@b.co.".to_owned(),
+            "a@-b.co".to_owned(),
+            "a@b-.co".to_owned(),
+            "a@b_c.co".to_owned(),
+            "@b.co".to_owned(),
+            "a b@c.co".to_owned(),
+            "a@b@c.co".to_owned(),
+            "a@".to_owned(),
+            "".to_owned(),
+            "a@b.c-d.e".to_owned(),
+            format!("a@{long_label}.co"),
+            format!("a@{too_long_label}.co"),
+            format!("{}@b.co", "l".repeat(64)),
+            format!("{}@b.co", "l".repeat(65)),
+            format!("a@{}.co", "b".repeat(250)),
+            "{weird}!#$%&'*/=?^_`|~-@x.io".to_owned(),
+        ];
+        for email in &cases {
+            let slow = slow_check(email);
+            assert_eq!(check_email(email).is_ok(), slow, "{email:?}");
+            if is_plainly_valid(email.as_bytes()) {
+                assert!(slow, "{email:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lowercase_words_and_hashes() {
+        for word in [
+            *b"ABCZabcz",
+            *b"@[`{AZaz",
+            [0xC3, 0x89, b'A', 0x80, 0xFF, b'Z', 0x41, 0x5B],
+        ] {
+            let expected = word.map(|b| b.to_ascii_lowercase());
+            assert_eq!(
+                ascii_lowercase_word(u64::from_le_bytes(word)),
+                u64::from_le_bytes(expected)
+            );
+        }
+        assert_eq!(email_hash("Ana@Example.COM"), email_hash("ana@example.com"));
+        assert_ne!(email_hash("ana@example.com"), email_hash("ana@example.co"));
+        assert_ne!(email_hash("a"), email_hash("a\0"));
+    }
+}
+
+#[cfg(test)]
+mod shortcut_exhaustive {
+    use super::*;
+
+    /// Every address of up to 6 bytes over a small alphabet: the shortcut never accepts
+    /// what the full check refuses, and accepts every valid short one.
+    #[test]
+    fn the_shortcut_matches_on_all_short_addresses() {
+        let alphabet = [b'a', b'Z', b'0', b'-', b'.', b'@', b'_', b' '];
+        let mut email = Vec::new();
+        for len in 1..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                email.clear();
+                for _ in 0..len {
+                    email.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let text = std::str::from_utf8(&email).unwrap();
+                let full = {
+                    let Some((local, domain)) = text.rsplit_once('@') else {
+                        assert!(!is_plainly_valid(&email));
+                        continue;
+                    };
+                    !local.is_empty()
+                        && local.bytes().all(is_local_char)
+                        && domain.contains('.')
+                        && domain.split('.').all(|l| check_label(l).is_ok())
+                };
+                assert_eq!(is_plainly_valid(&email), full, "{text:?}");
+                assert_eq!(check_email(text).is_ok(), full, "{text:?}");
+            }
+        }
     }
 }

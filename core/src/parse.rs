@@ -2,7 +2,7 @@
 
 use crate::column::Column;
 use crate::decode::decode;
-use crate::email::{check_email, email_hash, emails_equal};
+use crate::email::{ascii_email_hash, check_email, email_hash, emails_equal};
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
 use crate::options::{ParseOptions, MAX_FILE_BYTES};
@@ -116,6 +116,9 @@ struct Parser<'a> {
     /// Line counting state for [`Parser::locate`]: the last record start and its line.
     counted_byte: usize,
     counted_line: u32,
+    /// Whether the body has a CR that is not part of a CRLF (old Mac line ends): if not,
+    /// counting LFs counts the lines.
+    lone_cr: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -146,6 +149,7 @@ impl<'a> Parser<'a> {
             record_start: 0,
             counted_byte: 0,
             counted_line: 1,
+            lone_cr: has_lone_cr(body),
         };
         parser.read_header()?;
         Ok(parser)
@@ -163,7 +167,12 @@ impl<'a> Parser<'a> {
         while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
-        self.counted_line += count_line_breaks(&bytes[self.counted_byte..start]);
+        let skipped = &bytes[self.counted_byte..start];
+        self.counted_line += if self.lone_cr {
+            count_line_breaks(skipped)
+        } else {
+            count_byte(skipped, b'\n') as u32
+        };
         self.counted_byte = start;
         (start, self.counted_line)
     }
@@ -338,10 +347,10 @@ impl<'a> Parser<'a> {
 
     fn run(mut self, encoding: crate::Encoding) -> Result<Upload, Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
-        let line_count = self.body.bytes().filter(|b| *b == b'\n').count() + 1;
+        let line_count = count_byte(self.body.as_bytes(), b'\n') + 1;
         let row_estimate = line_count.min(self.options.max_rows.saturating_add(1));
         let mut upload = Upload {
-            header: std::mem::take(&mut self.header),
+            header: self.header.clone(),
             slots: self.slots,
             width: self.width,
             delimiter: self.delimiter,
@@ -354,42 +363,64 @@ impl<'a> Parser<'a> {
             issues: std::mem::take(&mut self.issues),
         };
         let header_len = upload.header.len();
-        // For each slot, the record position of its (first) cell.
-        let mut cells: Vec<usize> = vec![usize::MAX; self.width];
+        let separator = self.options.group_separator;
+        let check_conflicts =
+            upload.has_column(Column::AddGroup) && upload.has_column(Column::RemoveGroup);
+        // The merged cells of a repeated addgroup/removegroup column, by slot.
         let mut spill: Vec<String> = vec![String::new(); self.width];
-        let mut email_hashes: Vec<(u64, u32)> = Vec::with_capacity(row_estimate);
+        // Per valid row: the high 32 bits of its email's hash, then its index (see
+        // `mark_duplicates`).
+        let mut email_hashes: Vec<u64> = Vec::with_capacity(row_estimate);
         let mut row_issues: Vec<Issue> = Vec::new();
+        let mut bounds: Vec<(usize, usize)> = Vec::new();
         while let Some(line) = self.read()? {
-            let record = std::mem::take(&mut self.record);
+            let record = Fields::read(
+                std::mem::take(&mut self.record),
+                self.body,
+                self.record_start,
+                self.delimiter,
+                &mut bounds,
+            );
+            let text = record.text();
+            if let Fields::Body(_, span, _) = record {
+                // An unquoted record has no line break: resume line counting at its end.
+                self.counted_byte = self.record_start + span.len();
+            }
+            // Printable ASCII only (the usual case): no control character to look for, and
+            // lengths in characters are lengths in bytes.
+            let printable = match record {
+                Fields::Body(_, _, printable) => printable,
+                Fields::Record(_) => is_printable_ascii(text.as_bytes()),
+            };
             let mut blank = true;
             let mut extra = false;
-            cells.iter_mut().for_each(|c| *c = usize::MAX);
-            spill.iter_mut().for_each(String::clear);
-            for (position, raw) in record.iter().enumerate() {
-                let target = self.targets.get(position).copied().flatten();
-                let column_name = upload.header.get(position).map(|h| h.header.as_str());
-                if raw.len() > self.options.max_field_bytes {
-                    self.check_field_len(raw, line, column_name)?;
+            // The trimmed value of each slot (its first non-blank cell), and which slots
+            // have several cells merged in `spill`.
+            let mut cells: [&str; 10] = [""; 10];
+            let mut merged: u16 = 0;
+            for (position, &(from, to)) in bounds.iter().enumerate() {
+                let value = text.get(from..to).unwrap_or("\u{FFFD}");
+                if value.len() > self.options.max_field_bytes {
+                    self.check_field_len(value.as_bytes(), line, self.column_name(position))?;
                 }
-                let value = match std::str::from_utf8(raw) {
-                    Ok(v) => v.trim(),
-                    Err(_) => "\u{FFFD}", // unreachable for decoded text; never panics
-                };
+                let value = trim(value);
                 if value.is_empty() {
                     continue;
                 }
                 blank = false;
-                match target {
+                match self.targets.get(position).copied().flatten() {
                     Some(slot) => {
                         let slot = usize::from(slot);
-                        if cells[slot] == usize::MAX {
-                            cells[slot] = position;
+                        if cells[slot].is_empty() {
+                            cells[slot] = value;
                         } else {
                             // a repeated addgroup/removegroup column: merge the cells
-                            if spill[slot].is_empty() {
-                                spill[slot].push_str(field(&record, cells[slot]));
+                            if merged & (1 << slot) == 0 {
+                                merged |= 1 << slot;
+                                spill[slot].clear();
+                                spill[slot].push_str(cells[slot]);
                             }
-                            spill[slot].push(self.options.group_separator);
+                            spill[slot].push(separator);
                             spill[slot].push_str(value);
                         }
                     }
@@ -398,7 +429,7 @@ impl<'a> Parser<'a> {
                 }
             }
             if blank {
-                self.record = record;
+                self.record = record.into_byte_record();
                 continue;
             }
             if upload.lines.len() >= self.options.max_rows {
@@ -412,15 +443,19 @@ impl<'a> Parser<'a> {
                     ),
                 ));
             }
-            for (slot, &position) in cells.iter().enumerate() {
-                if !spill[slot].is_empty() {
-                    upload.text.push_str(&spill[slot]);
-                } else if position != usize::MAX {
-                    upload.text.push_str(field(&record, position));
+            let slot_value = |slot: usize| -> &str {
+                if merged & (1 << slot) != 0 {
+                    &spill[slot]
+                } else {
+                    cells[slot]
                 }
-                upload.ends.push(upload.text.len() as u32);
+            };
+            let mut values: [&str; 10] = [""; 10];
+            for column in Column::ALL {
+                if let Some(slot) = self.slots[column as usize] {
+                    values[column as usize] = slot_value(usize::from(slot));
+                }
             }
-            self.record = record;
             if extra {
                 row_issues.push(Issue::new(
                     IssueCode::ExtraValues,
@@ -429,18 +464,33 @@ impl<'a> Parser<'a> {
                     format!("the row has values after the last of the {header_len} header columns; they are ignored"),
                 ));
             }
+            let ok = validate_row(
+                &values,
+                line,
+                self.options,
+                separator,
+                check_conflicts,
+                printable,
+                &mut row_issues,
+            );
             let index = upload.lines.len();
-            upload.lines.push(line);
-            upload.valid.push(true);
-            let ok = validate_row(&upload, index, line, self.options, &mut row_issues);
-            upload.valid[index] = ok;
             if ok {
-                email_hashes.push((
-                    email_hash(upload.row(index).map_or("", |r| r.email())),
-                    index as u32,
-                ));
+                let email = values[Column::EmailAddress as usize];
+                let hash = if printable {
+                    ascii_email_hash(email.as_bytes())
+                } else {
+                    email_hash(email)
+                };
+                email_hashes.push((hash & HASH_BITS) | index as u64);
             }
+            for slot in 0..self.width {
+                upload.text.push_str(slot_value(slot));
+                upload.ends.push(upload.text.len() as u32);
+            }
+            upload.lines.push(line);
+            upload.valid.push(ok);
             upload.issues.append(&mut row_issues);
+            self.record = record.into_byte_record();
         }
         if upload.lines.is_empty() {
             return Err(file_error(
@@ -454,44 +504,198 @@ impl<'a> Parser<'a> {
         upload.issues.sort_by_key(|i| i.line);
         Ok(upload)
     }
+
+    /// The name an issue about the cell at `position` gives: the canonical column name, or
+    /// the header text of an unknown column.
+    fn column_name(&self, position: usize) -> Option<&str> {
+        self.header.get(position).map(|h| match h.column {
+            Some(column) => column.as_str(),
+            None => h.header.as_str(),
+        })
+    }
+}
+
+/// The fields of a record as text, without checking UTF-8 again where possible.
+enum Fields<'a> {
+    /// A record without quotes: its fields are slices of the (already valid) body.
+    /// Also says whether the text is all printable ASCII.
+    Body(csv::ByteRecord, &'a str, bool),
+    /// Any other record, checked as UTF-8 by the csv crate.
+    Record(csv::StringRecord),
+}
+
+impl<'a> Fields<'a> {
+    /// Sets `bounds` to each field's range in [`Fields::text`].
+    fn read(
+        record: csv::ByteRecord,
+        body: &'a str,
+        start: usize,
+        delimiter: u8,
+        bounds: &mut Vec<(usize, usize)>,
+    ) -> Fields<'a> {
+        bounds.clear();
+        // Unquoted, the record is the body's bytes from where it starts: its fields joined
+        // by the delimiter. Use that text when it has no quote and the delimiters are where
+        // the field lengths put them.
+        let span_len = record.as_slice().len() + record.len().saturating_sub(1);
+        let span = body
+            .get(start..start.saturating_add(span_len))
+            .filter(|_| delimiter.is_ascii())
+            .map(|span| (span, scan(span.as_bytes())));
+        if let Some((span, (false, printable))) = span {
+            let bytes = span.as_bytes();
+            let mut at = 0;
+            let mut aligned = true;
+            for field in record.iter() {
+                let end = at + field.len();
+                aligned &= end == bytes.len() || bytes.get(end) == Some(&delimiter);
+                bounds.push((at, end));
+                at = end + 1;
+            }
+            if aligned {
+                return Fields::Body(record, span, printable);
+            }
+            bounds.clear();
+        }
+        let record = to_string_record(record);
+        let mut at = 0;
+        for field in record.iter() {
+            bounds.push((at, at + field.len()));
+            at += field.len();
+        }
+        Fields::Record(record)
+    }
+
+    /// The text the bounds point into.
+    fn text(&self) -> &str {
+        match self {
+            Fields::Body(_, span, _) => span,
+            Fields::Record(record) => record.as_slice(),
+        }
+    }
+
+    /// The record's buffer, for the next read.
+    fn into_byte_record(self) -> csv::ByteRecord {
+        match self {
+            Fields::Body(record, _, _) => record,
+            Fields::Record(record) => record.into_byte_record(),
+        }
+    }
+}
+
+/// The record as text: one UTF-8 check for the whole record (none when it is ASCII).
+/// Fields of decoded text split at an ASCII delimiter are always UTF-8; a non-ASCII
+/// delimiter byte given in the options may split a character, read as U+FFFD.
+fn to_string_record(record: csv::ByteRecord) -> csv::StringRecord {
+    match csv::StringRecord::from_byte_record(record) {
+        Ok(record) => record,
+        Err(error) => error
+            .into_byte_record()
+            .iter()
+            .map(String::from_utf8_lossy)
+            .collect(),
+    }
+}
+
+/// `str::trim`, skipping the work when the value neither starts nor ends with a byte
+/// that could be whitespace (ASCII space and controls, or any non-ASCII byte).
+fn trim(value: &str) -> &str {
+    let plain = |b: u8| b > b' ' && b < 0x80;
+    match value.as_bytes() {
+        [first, .., last] if plain(*first) && plain(*last) => value,
+        [only] if plain(*only) => value,
+        _ => value.trim(),
+    }
+}
+
+/// How many times `needle` occurs in `bytes` (in blocks the compiler vectorises).
+fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    let mut blocks = bytes.chunks_exact(64);
+    let mut total = 0;
+    for block in &mut blocks {
+        let mut n = 0u8;
+        for &b in block {
+            n += u8::from(b == needle);
+        }
+        total += usize::from(n);
+    }
+    total + blocks.remainder().iter().filter(|&&b| b == needle).count()
+}
+
+/// Whether `bytes` has a `"`, and whether every byte is printable ASCII, in one pass.
+fn scan(bytes: &[u8]) -> (bool, bool) {
+    let (mut quote, mut outside) = (0u8, 0u8);
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        for &b in block {
+            quote |= u8::from(b == b'"');
+            outside |= u8::from(b.wrapping_sub(0x20) > 0x5e);
+        }
+    }
+    for &b in blocks.remainder() {
+        quote |= u8::from(b == b'"');
+        outside |= u8::from(b.wrapping_sub(0x20) > 0x5e);
+    }
+    (quote != 0, outside == 0)
+}
+
+/// Whether every byte is printable ASCII (space to `~`), in blocks the compiler vectorises.
+fn is_printable_ascii(bytes: &[u8]) -> bool {
+    let outside = |b: u8| u8::from(b.wrapping_sub(0x20) > 0x5e);
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        if block.iter().fold(0, |acc, &b| acc | outside(b)) != 0 {
+            return false;
+        }
+    }
+    blocks
+        .remainder()
+        .iter()
+        .fold(0, |acc, &b| acc | outside(b))
+        == 0
+}
+
+/// Whether `text` has a CR not followed by LF (before its end).
+fn has_lone_cr(text: &str) -> bool {
+    let mut pieces = text.split('\r').skip(1).peekable();
+    while let Some(piece) = pieces.next() {
+        if !piece.starts_with('\n') && (!piece.is_empty() || pieces.peek().is_some()) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Line breaks in `bytes`: LF, CRLF (once) and a lone CR, as the csv reader reads them.
 fn count_line_breaks(bytes: &[u8]) -> u32 {
-    let mut count = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-            count += 1;
-        }
-    }
-    count
+    let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+    let cr = bytes.iter().filter(|&&b| b == b'\r').count();
+    let lone_cr = if cr == 0 {
+        0
+    } else {
+        let crlf = bytes.windows(2).filter(|w| *w == b"\r\n").count();
+        cr - crlf
+    };
+    (lf + lone_cr) as u32
 }
 
-/// The trimmed text of a field of a record read from valid UTF-8.
-fn field(record: &csv::ByteRecord, position: usize) -> &str {
-    record
-        .get(position)
-        .and_then(|raw| std::str::from_utf8(raw).ok())
-        .map_or("", str::trim)
-}
-
-/// Validates the values of one row; returns whether it has no errors.
+/// Validates the values of one row (indexed by `Column as usize`, `""` when blank or
+/// absent); returns whether it has no errors.
 fn validate_row(
-    upload: &Upload,
-    index: usize,
+    values: &[&str; 10],
     line: u32,
     options: &ParseOptions,
+    group_separator: char,
+    check_conflicts: bool,
+    printable: bool,
     issues: &mut Vec<Issue>,
 ) -> bool {
-    let Some(row) = upload.row(index) else {
-        return false;
-    };
     let start = issues.len();
     let mut push = |code: IssueCode, column: Column, message: String| {
         issues.push(Issue::new(code, Some(line), Some(column.as_str()), message));
     };
     for column in Column::ALL {
-        let value = row.get(column);
+        let value = values[column as usize];
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
                 push(
@@ -502,7 +706,12 @@ fn validate_row(
             }
             continue;
         }
-        if let Some(c) = find_forbidden_char(value) {
+        let forbidden = if printable {
+            None
+        } else {
+            find_forbidden_char(value)
+        };
+        if let Some(c) = forbidden {
             push(
                 IssueCode::ControlCharacter,
                 column,
@@ -530,7 +739,7 @@ fn validate_row(
                 push(IssueCode::InvalidLanguagecode, column, message);
             }
             Column::AddGroup | Column::RemoveGroup => {
-                if let Some(long) = split_groups(value, upload.group_separator)
+                if let Some(long) = split_groups(value, group_separator)
                     .find(|g| g.chars().count() > options.max_value_chars)
                 {
                     push(
@@ -545,7 +754,7 @@ fn validate_row(
                 }
             }
             _ => {
-                let chars = if value.is_ascii() {
+                let chars = if printable || value.is_ascii() {
                     value.len()
                 } else {
                     value.chars().count()
@@ -563,9 +772,10 @@ fn validate_row(
             }
         }
     }
-    if upload.has_column(Column::RemoveGroup) && upload.has_column(Column::AddGroup) {
-        for group in row.add_groups() {
-            if row.remove_groups().any(|r| r == group) {
+    if check_conflicts {
+        let removed = values[Column::RemoveGroup as usize];
+        for group in split_groups(values[Column::AddGroup as usize], group_separator) {
+            if split_groups(removed, group_separator).any(|r| r == group) {
                 push(
                     IssueCode::GroupConflict,
                     Column::RemoveGroup,
@@ -577,30 +787,57 @@ fn validate_row(
     issues[start..].iter().all(|i| !i.is_error())
 }
 
+/// The part of an email hash kept in the keys `mark_duplicates` sorts (the low 32 bits
+/// hold the row index).
+const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
+
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
-fn mark_duplicates(upload: &mut Upload, mut hashes: Vec<(u64, u32)>) {
-    hashes.sort_unstable();
+///
+/// `keys` holds, per valid row, 32 bits of its email's hash above its index: sorting them
+/// groups equal hashes in file order. Equal hashes are confirmed by comparing the emails,
+/// so a collision costs a comparison, never a wrong duplicate.
+fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) {
+    keys.sort_unstable();
+    let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
     let mut group_start = 0;
-    for i in 1..=hashes.len() {
-        if i < hashes.len() && hashes[i].0 == hashes[group_start].0 {
+    for i in 1..=keys.len() {
+        if i < keys.len() && keys[i] & HASH_BITS == keys[group_start] & HASH_BITS {
             continue;
         }
-        let group = &hashes[group_start..i];
-        for (k, &(_, later)) in group.iter().enumerate().skip(1) {
-            let email = upload.row(later as usize).map_or("", |r| r.email());
-            let first = group[..k]
+        let group = &keys[group_start..i];
+        group_start = i;
+        if group.len() > 16 {
+            // Many rows share a hash (one address repeated, or crafted collisions): sort
+            // them by their lowercase form rather than compare each with all earlier ones.
+            let mut emails: Vec<(String, usize)> = group
                 .iter()
-                .map(|&(_, earlier)| earlier as usize)
-                .find(|&earlier| {
-                    emails_equal(upload.row(earlier).map_or("", |r| r.email()), email)
-                });
+                .map(|&key| {
+                    let row = index(key);
+                    let email = upload.row(row).map_or("", |r| r.email());
+                    // the lowercase form `emails_equal` compares, char by char
+                    let key: String = email.chars().flat_map(char::to_lowercase).collect();
+                    (key, row)
+                })
+                .collect();
+            emails.sort_unstable();
+            for pair in emails.chunk_by(|a, b| a.0 == b.0) {
+                found.extend(pair[1..].iter().map(|&(_, later)| (later, pair[0].1)));
+            }
+            continue;
+        }
+        for (k, &later) in group.iter().enumerate().skip(1) {
+            let later = index(later);
+            let email = upload.row(later).map_or("", |r| r.email());
+            let first = group[..k].iter().map(|&key| index(key)).find(|&earlier| {
+                emails_equal(upload.row(earlier).map_or("", |r| r.email()), email)
+            });
             if let Some(first) = first {
-                found.push((later as usize, first));
+                found.push((later, first));
             }
         }
-        group_start = i;
     }
+    found.sort_unstable();
     for (later, first) in found {
         upload.valid[later] = false;
         let (line, first_line) = (upload.lines[later], upload.lines[first]);
@@ -613,5 +850,45 @@ fn mark_duplicates(upload: &mut Upload, mut hashes: Vec<(u64, u32)>) {
                 "{email:?} already appears on line {first_line}; only the first occurrence is used"
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_helpers_agree_with_the_simple_forms() {
+        let samples: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"a\nb\r\nc\rd\n".to_vec(),
+            (0..=255u8).cycle().take(1000).collect(),
+            b"plain ascii, with spaces ~ and more text than one block of sixty-four bytes".to_vec(),
+            "Zoë\tNgata".as_bytes().to_vec(),
+        ];
+        for bytes in &samples {
+            let simple = bytes.iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(count_byte(bytes, b'\n'), simple);
+            let simple = bytes.iter().all(|b| (0x20..0x7f).contains(b));
+            assert_eq!(is_printable_ascii(bytes), simple, "{bytes:?}");
+            assert_eq!(scan(bytes), (bytes.contains(&b'"'), simple), "{bytes:?}");
+            let simple = bytes
+                .iter()
+                .enumerate()
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+                .count();
+            assert_eq!(count_line_breaks(bytes) as usize, simple);
+        }
+        assert!(has_lone_cr("a\rb"));
+        assert!(has_lone_cr("a\r\rb"));
+        assert!(has_lone_cr("a\r\r\n"));
+        assert!(!has_lone_cr("a\r\nb\r\n"));
+        assert!(!has_lone_cr("a\r"));
+        assert!(!has_lone_cr("a\nb"));
+        assert_eq!(trim("  a "), "a");
+        assert_eq!(trim("a"), "a");
+        assert_eq!(trim("\u{a0}a\u{3000}"), "a");
+        assert_eq!(trim("é"), "é");
+        assert_eq!(trim(""), "");
     }
 }

@@ -661,3 +661,30 @@ fn errors_carry_place_and_kind() {
         "{error}"
     );
 }
+
+#[test]
+fn many_duplicates_of_one_address() {
+    let mut text = String::from("firstname,lastname,emailaddress\n");
+    for i in 0..200 {
+        let email = if i % 2 == 0 {
+            "Ana@Example.com"
+        } else {
+            "ana@example.COM"
+        };
+        text.push_str(&format!("A{i},B,{email}\nC{i},D,c{i}@example.com\n"));
+    }
+    let upload = parse_str(&text).unwrap();
+    assert_eq!(upload.len(), 400);
+    assert_eq!(upload.valid_rows().count(), 201);
+    let duplicates: Vec<u32> = upload
+        .issues()
+        .iter()
+        .filter(|i| i.code == IssueCode::DuplicateEmail)
+        .map(|i| i.line.unwrap())
+        .collect();
+    assert_eq!(
+        duplicates,
+        (1..200).map(|i| 2 + 2 * i).collect::<Vec<u32>>()
+    );
+    assert!(upload.issues()[0].message.contains("line 2"));
+}

@@ -1,0 +1,177 @@
+//! Parse + validate throughput against the raw `csv` crate, in one run.
+//!
+//! `cargo bench -p lms-bulk-upload --bench parse` (or `make bench-parse`, which also
+//! measures peak memory with `examples/parse_file`).
+//!
+//! Generates (if absent) `bench-data/users-1m.csv` at the workspace root: 1,000,000 rows,
+//! 7 columns (firstname, lastname, emailaddress, phonenumber, uniqueid, country,
+//! organisation), about 85 MB, deterministic. `BENCH_DATA=path` uses another file.
+//! Then reads the same bytes with `csv::ByteRecord` (the floor) and with `parse`, best of 3
+//! each, and prints MB/s (10^6 bytes), rows/s and the ratio. Target: parse+validate at
+//! least 25 % of the raw csv throughput.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const ROWS: usize = 1_000_000;
+const RUNS: usize = 3;
+
+const FIRST: &[&str] = &[
+    "Ana", "Bo", "Chloé", "Dmitri", "Emma", "Farah", "George", "Hana", "Ivan", "José", "Kiri",
+    "Liam", "Mere", "Noah", "Olivia", "Priya", "Quinn", "Rawiri", "Sofia", "Tama", "Uma", "Viktor",
+    "Wiremu", "Xin", "Yusuf", "Zoë",
+];
+const LAST: &[&str] = &[
+    "Lopez", "Chen", "Ngata", "Müller", "Smith", "Patel", "Williams", "Brown", "Tanaka",
+    "Kowalski", "Nguyen", "Walker", "Te Rangi", "O'Brien", "García", "Singh",
+];
+const COUNTRY: &[&str] = &["NZ", "AU", "GB", "US", "DE", "ES", "IN", "JP"];
+const ORGANISATION: &[&str] = &[
+    "Acme Ltd",
+    "Globex",
+    "Initech",
+    "Umbrella Corp",
+    "Hooli",
+    "Kiwi Health",
+    "Stark Industries",
+];
+
+fn data_path() -> PathBuf {
+    match std::env::var_os("BENCH_DATA") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-data/users-1m.csv"),
+    }
+}
+
+/// The deterministic file: a small LCG picks names; emails are unique.
+fn generate(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    writeln!(
+        out,
+        "firstname,lastname,emailaddress,phonenumber,uniqueid,country,organisation"
+    )?;
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % n
+    };
+    for i in 0..ROWS {
+        let first = FIRST[next(FIRST.len())];
+        let last = LAST[next(LAST.len())];
+        let organisation = ORGANISATION[next(ORGANISATION.len())];
+        let country = COUNTRY[next(COUNTRY.len())];
+        let ascii = |name: &str| -> String {
+            name.chars()
+                .filter(char::is_ascii_alphabetic)
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        };
+        let local = format!("{}.{}", ascii(first), ascii(last));
+        let organisation = if organisation.contains(' ') && i % 5 == 0 {
+            format!("\"{organisation}\"")
+        } else {
+            organisation.to_owned()
+        };
+        writeln!(
+            out,
+            "{first},{last},{local}.{i}@example{}.com,+64 21 {:03} {:04},E{i:07},{country},{organisation}",
+            i % 97,
+            next(1000),
+            next(10000),
+        )?;
+    }
+    out.flush()?;
+    drop(out);
+    std::fs::rename(tmp, path)
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let value = black_box(f());
+        best = best.min(start.elapsed());
+        last = Some(value);
+    }
+    (best, last.expect("at least one run"))
+}
+
+fn line(name: &str, bytes: usize, rows: usize, time: Duration) -> f64 {
+    let secs = time.as_secs_f64();
+    let mbps = bytes as f64 / 1e6 / secs;
+    println!(
+        "{name:<28} {:>8.1} ms {:>9.1} MB/s {:>12.0} rows/s",
+        secs * 1e3,
+        mbps,
+        rows as f64 / secs
+    );
+    mbps
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful either:
+    // only skip the long run when asked to list tests.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let path = data_path();
+    if !path.exists() {
+        eprintln!("generating {} ...", path.display());
+        generate(&path).expect("write the benchmark file");
+    }
+    let bytes = std::fs::read(&path).expect("read the benchmark file");
+    println!(
+        "{}: {:.1} MB, best of {RUNS} runs",
+        path.display(),
+        bytes.len() as f64 / 1e6
+    );
+
+    // The two are timed in turns (raw, parse, raw, parse, ...) so that a busy machine
+    // slows both alike; each keeps its best run.
+    let read_raw = || {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(bytes.as_slice());
+        let mut record = csv::ByteRecord::new();
+        let mut rows = 0usize;
+        while reader.read_byte_record(&mut record).expect("csv") {
+            rows += 1;
+        }
+        rows
+    };
+    let options = lms_bulk_upload::ParseOptions::default();
+    let parse = || lms_bulk_upload::parse(&bytes, &options).expect("the benchmark file parses");
+    let (mut raw_time, mut parse_time) = (Duration::MAX, Duration::MAX);
+    let (mut raw_rows, mut upload) = (0, None);
+    for _ in 0..RUNS {
+        let (time, rows) = best_of(1, read_raw);
+        raw_time = raw_time.min(time);
+        raw_rows = rows;
+        drop(upload.take());
+        let (time, parsed) = best_of(1, parse);
+        parse_time = parse_time.min(time);
+        upload = Some(parsed);
+    }
+    let upload = upload.expect("at least one run");
+    let valid = upload.valid_rows().count();
+    assert_eq!(upload.len(), raw_rows, "parse and csv see the same rows");
+
+    let raw = line("csv::ByteRecord read", bytes.len(), raw_rows, raw_time);
+    let parsed = line("parse + validate", bytes.len(), upload.len(), parse_time);
+    println!(
+        "parse+validate / raw csv: {:.1} % (target >= 25 %); {} rows, {} valid, {} issues",
+        parsed / raw * 100.0,
+        upload.len(),
+        valid,
+        upload.issues().len()
+    );
+}

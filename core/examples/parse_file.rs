@@ -1,0 +1,42 @@
+//! Parses one upload file and prints what came out: the peak-memory probe of `make bench`
+//! (`/usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv`).
+//!
+//! `cargo run --release -p lms-bulk-upload --example parse_file -- FILE`
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let Some(path) = std::env::args_os().nth(1) else {
+        eprintln!("usage: parse_file FILE");
+        return ExitCode::from(2);
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("{}: {e}", path.to_string_lossy());
+            return ExitCode::from(2);
+        }
+    };
+    let size = bytes.len();
+    let result = lms_bulk_upload::parse(&bytes, &Default::default());
+    // The file's bytes are not needed once parsed: free them so the peak reflects the
+    // parse itself plus the result, as a host reading the file would see it.
+    drop(bytes);
+    match result {
+        Ok(upload) => {
+            println!(
+                "{size} bytes, {} rows, {} valid, {} issues, encoding {}, delimiter {:?}",
+                upload.len(),
+                upload.valid_rows().count(),
+                upload.issues().len(),
+                upload.encoding().as_str(),
+                upload.delimiter()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            println!("{size} bytes, {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
