@@ -622,20 +622,30 @@ fn count_byte(bytes: &[u8], needle: u8) -> usize {
     total + blocks.remainder().iter().filter(|&&b| b == needle).count()
 }
 
-/// Whether `bytes` has a `"`, and whether every byte is printable ASCII, in one pass.
+/// Whether `bytes` has a `"`, and whether every byte is printable ASCII, in one pass of
+/// 8 bytes at a time (the "has less / has more" word tricks, exact for existence).
 fn scan(bytes: &[u8]) -> (bool, bool) {
-    let (mut quote, mut outside) = (0u8, 0u8);
-    let mut blocks = bytes.chunks_exact(16);
-    for block in &mut blocks {
-        for &b in block {
-            quote |= u8::from(b == b'"');
-            outside |= u8::from(b.wrapping_sub(0x20) > 0x5e);
-        }
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // a byte < n (n <= 128); a byte > n (n <= 127)
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let has_more = |x: u64, n: u8| (x.wrapping_add(ONES * u64::from(127 - n)) | x) & HIGH;
+    let (mut quote, mut outside) = (0u64, 0u64);
+    let mut check = |word: [u8; 8]| {
+        let x = u64::from_le_bytes(word);
+        quote |= has_less(x ^ (ONES * u64::from(b'"')), 1);
+        outside |= has_less(x, 0x20) | has_more(x, 0x7e);
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        check(w);
     }
-    for &b in blocks.remainder() {
-        quote |= u8::from(b == b'"');
-        outside |= u8::from(b.wrapping_sub(0x20) > 0x5e);
-    }
+    let rest = words.remainder();
+    let mut w = [b' '; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    check(w);
     (quote != 0, outside == 0)
 }
 
@@ -866,6 +876,20 @@ mod tests {
             b"plain ascii, with spaces ~ and more text than one block of sixty-four bytes".to_vec(),
             "Zoë\tNgata".as_bytes().to_vec(),
         ];
+        let all: Vec<u8> = (0..=255u8)
+            .chain(b"abc\"~ \x7f\x1f".iter().copied())
+            .collect();
+        for start in 0..all.len() {
+            for len in [1, 3, 8, 9, 17] {
+                if let Some(bytes) = all.get(start..start + len) {
+                    let simple = (
+                        bytes.contains(&b'"'),
+                        bytes.iter().all(|b| (0x20..0x7f).contains(b)),
+                    );
+                    assert_eq!(scan(bytes), simple, "{bytes:?}");
+                }
+            }
+        }
         for bytes in &samples {
             let simple = bytes.iter().filter(|&&b| b == b'\n').count();
             assert_eq!(count_byte(bytes, b'\n'), simple);
