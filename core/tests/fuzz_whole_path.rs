@@ -19,7 +19,9 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
         paths.sort();
         for path in paths {
             // A running fuzzer may replace files of its corpus while this test reads it.
-            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
             run(&bytes);
             count += 1;
         }
