@@ -234,6 +234,18 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 continue;
             }
             cancelled = self.run_chunk(chunk, &mut rows)?;
+            // Emails a mailer queued must be out before the batch is recorded as done.
+            self.retry(|s| s.mailer.flush()).map_err(|e| {
+                Error::new(
+                    ErrorKind::Mailer,
+                    IssueCode::MailerFailed,
+                    format!(
+                        "the mailer could not hand over its queued emails: {}",
+                        e.message()
+                    ),
+                )
+                .with_transient(e.is_transient())
+            })?;
             self.retry(|s| s.store.checkpoint()).map_err(|e| {
                 Error::new(
                     ErrorKind::Store,
@@ -578,7 +590,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             .options
             .templates
             .render(MessageKind::UploadComplete, &to, fields);
-        self.retry(|s| s.mailer.send(&message))
+        self.retry(|s| s.mailer.send(&message).and_then(|()| s.mailer.flush()))
             .err()
             .map(|e| mailer_error(&e).message().to_owned())
     }

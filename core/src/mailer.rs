@@ -102,12 +102,24 @@ impl fmt::Debug for Message {
 
 /// The host's email sending.
 pub trait Mailer {
-    /// Sends one message.
+    /// Sends one message (or queues it: see [`Mailer::flush`]).
     fn send(&mut self, message: &Message) -> Result<(), HostError>;
+
+    /// Hands every queued message over for good. The engine calls it after each batch of
+    /// rows, **before** [`Store::checkpoint`](crate::Store::checkpoint), so a mailer that
+    /// queues (to write or send in the background) never lets a batch be recorded as done
+    /// while its emails could still be lost. An error stops the execution before the
+    /// checkpoint. The default does nothing (a mailer whose `send` is final).
+    fn flush(&mut self) -> Result<(), HostError> {
+        Ok(())
+    }
 }
 
 impl<M: Mailer + ?Sized> Mailer for &mut M {
     fn send(&mut self, message: &Message) -> Result<(), HostError> {
         (**self).send(message)
+    }
+    fn flush(&mut self) -> Result<(), HostError> {
+        (**self).flush()
     }
 }
