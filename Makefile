@@ -45,13 +45,18 @@ bench-parse:
 	  printf "peak RSS of parse_file: %.1f MB for a %.1f MB file = %.2f x the file size (target <= 3x)\n", \
 	  $$6 * 1024 / 1e6, size / 1e6, $$6 * 1024 / size }' bench-data/parse_file.time
 
-# `parse` on arbitrary bytes and options (fuzz/, its own workspace, nightly). New inputs go
-# to fuzz/target/corpus/parse; crashes to fuzz/artifacts/parse (replayed by make test).
+# Every fuzz target (fuzz/, its own workspace, nightly), FUZZ_SECONDS each: `parse` on
+# arbitrary bytes and options, `whole_path` (parse -> settings -> plan -> JSON -> execute),
+# `plan_json` (untrusted plans). New inputs go to fuzz/target/corpus/<target>; crashes to
+# fuzz/artifacts/<target> (replayed by make test).
+FUZZ_TARGETS ?= parse whole_path plan_json
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
-	mkdir -p fuzz/target/corpus/parse
-	cd fuzz && $(CARGO) +nightly fuzz run parse target/corpus/parse corpus/parse -- \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/target/corpus/$$t && \
+	  (cd fuzz && $(CARGO) +nightly fuzz run $$t target/corpus/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048) || exit 1; \
+	done
 
 # ---- Reference host (cli/) -------------------------------------------------------------
 # The SMTP test runs a real SMTP server: aiosmtpd from PyPI, in the repo's venv.
