@@ -60,7 +60,7 @@ pub(super) fn validate_row(
             Column::LanguageCode if !is_language_tag(value) => {
                 let hint = value.replace('_', "-");
                 let message = if value.contains('_') && is_language_tag(&hint) {
-                    format!("{value:?} is not a BCP 47 language tag; did you mean {hint:?}?")
+                    format!("{value:?} is not a BCP 47 language tag; did you mean '{hint}'?")
                 } else {
                     format!("{value:?} is not a BCP 47 language tag such as \"en-NZ\"")
                 };
