@@ -25,57 +25,45 @@ fn a_killed_apply_leaves_a_consistent_database_and_resumes_without_duplicates() 
         "--threads",
         "1",
     ];
-    // Argon2 a little costlier than the other tests, so the run lasts long enough to be killed.
-    let mut child = cmd(&args)
-        .env("BULK_UPLOAD_ARGON2_MEMORY_KIB", "2048")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let killed = loop {
-        if env.outbox().len() >= 250 {
-            child.kill().unwrap(); // SIGKILL: no chance to clean up
-            child.wait().unwrap();
-            break true;
+    // Killed at several points in a row (after this many emails in the outbox): early in
+    // the first batch, mid-run, and late; each time the database must be consistent and the
+    // next apply must resume the same run.
+    let mut kills = 0;
+    for threshold in [37, 900, 2300] {
+        if !apply_until_killed(&env, &args, threshold) {
+            break;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            eprintln!("apply finished ({status}) before it could be killed; checking anyway");
-            break false;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "apply hung");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-
-    check_invariants(&env);
-    let users = env.count("SELECT count(*) FROM users WHERE protected = 0");
-    let journaled = env.count(
-        "SELECT count(*) FROM upload_journal j JOIN upload_runs r ON r.fingerprint = j.fingerprint \
-         WHERE j.state = 'finished'",
-    );
-    assert_eq!(
-        users, journaled,
-        "the journal commits with the store: it names exactly the users that exist"
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM group_members"),
-        users,
-        "each committed user has its membership (rows commit whole)"
-    );
-    if killed {
+        kills += 1;
+        check_invariants(&env);
+        let users = env.count("SELECT count(*) FROM users WHERE protected = 0");
+        let journaled = env.count(
+            "SELECT count(*) FROM upload_journal j JOIN upload_runs r ON r.fingerprint = j.fingerprint \
+             WHERE j.state = 'finished'",
+        );
+        assert_eq!(
+            users, journaled,
+            "the journal commits with the store: it names exactly the users that exist"
+        );
+        assert_eq!(
+            env.count("SELECT count(*) FROM group_members"),
+            users,
+            "each committed user has its membership (rows commit whole)"
+        );
         assert!((users as usize) < ROWS, "killed part-way ({users} users)");
         assert_eq!(
             env.count("SELECT count(*) FROM upload_runs WHERE status = 'running'"),
-            1
+            1,
+            "one run, resumed each time"
         );
     }
+    eprintln!("apply killed {kills} time(s) before the final run");
 
     let o = run(&args);
     assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
-    if killed {
+    if kills > 0 {
         assert!(
             stderr(&o).contains("resuming run #1"),
-            "the second apply resumes the first run: {}",
+            "the last apply resumes the first run: {}",
             stderr(&o)
         );
         assert!(stdout(&o).contains("resumed"), "{}", stdout(&o));
@@ -121,5 +109,31 @@ fn a_killed_apply_leaves_a_consistent_database_and_resumes_without_duplicates() 
             lms_bulk_upload::PasswordHash::from_phc(hash).verify(&password),
             "{addr}: the last password emailed works"
         );
+    }
+}
+
+/// Starts `apply` and kills it (SIGKILL) once the outbox holds `threshold` emails; returns
+/// whether it was killed (false: it finished first).
+fn apply_until_killed(env: &Env, args: &[&str], threshold: usize) -> bool {
+    // Argon2 a little costlier than the other tests, so the run lasts long enough to be killed.
+    let mut child = cmd(args)
+        .env("BULK_UPLOAD_ARGON2_MEMORY_KIB", "2048")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if env.outbox().len() >= threshold {
+            child.kill().unwrap(); // SIGKILL: no chance to clean up
+            child.wait().unwrap();
+            return true;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            eprintln!("apply finished ({status}) before {threshold} emails; checking anyway");
+            return false;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "apply hung");
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
