@@ -1,9 +1,11 @@
 //! Reading an upload file: encoding, delimiter, header and rows.
 
 mod bytes;
+mod reader;
 mod rows;
 
-use bytes::{count_byte, count_line_breaks, has_lone_cr, is_printable_ascii, scan, trim};
+use bytes::{count_byte, has_lone_cr, is_printable_ascii, trim};
+use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, HASH_BITS};
 
 use crate::column::Column;
@@ -107,8 +109,22 @@ struct Parser<'a> {
     line_offset: u32,
     delimiter: u8,
     options: &'a ParseOptions,
-    reader: csv::Reader<&'a [u8]>,
-    record: csv::ByteRecord,
+    /// Reads the records with quotes (and the first): the `csv` crate's reader without
+    /// its buffer, over the body from `pos`.
+    core: csv_core::Reader,
+    /// Where reading resumes in `body`.
+    pos: usize,
+    /// Whether a record was read (the first goes to `core`, which strips a BOM).
+    started: bool,
+    /// Whether the delimiter allows the fast path (ASCII, neither a quote nor a line break).
+    plain_delimiter: bool,
+    /// The fields of the last record `core` read: their bytes, their end offsets, and how
+    /// many there are.
+    fields: Vec<u8>,
+    field_ends: Vec<usize>,
+    field_count: usize,
+    /// The field ranges of the last line the fast path read, in that line.
+    bounds: Vec<(usize, usize)>,
     header: Vec<HeaderCell>,
     /// For each header position, the slot its value goes to (None: ignored).
     targets: Vec<Option<u8>>,
@@ -134,18 +150,19 @@ impl<'a> Parser<'a> {
         options: &'a ParseOptions,
         issues: Vec<Issue>,
     ) -> Result<Parser<'a>, Error> {
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(body.as_bytes());
         let mut parser = Parser {
             body,
             line_offset,
             delimiter,
             options,
-            reader,
-            record: csv::ByteRecord::new(),
+            core: csv_reader(delimiter),
+            pos: 0,
+            started: false,
+            plain_delimiter: delimiter.is_ascii() && !matches!(delimiter, b'"' | b'\r' | b'\n'),
+            fields: vec![0; 1024],
+            field_ends: vec![0; 64],
+            field_count: 0,
+            bounds: Vec::new(),
             header: Vec::new(),
             targets: Vec::new(),
             slots: [None; 10],
@@ -160,64 +177,8 @@ impl<'a> Parser<'a> {
         Ok(parser)
     }
 
-    /// Where the record just read starts: its byte offset and 1-based line (not counting the
-    /// `sep=` line). The csv reader's position is where it began looking, before any blank
-    /// lines it skipped (and its line count lags on CRLF files), so the blank lines are
-    /// skipped here and lines are counted from byte offsets, resuming where the previous
-    /// record started.
-    fn locate(&mut self, position: Option<&csv::Position>) -> (usize, u32) {
-        let bytes = self.body.as_bytes();
-        let mut start = position.map_or(self.counted_byte, |p| p.byte() as usize);
-        start = start.clamp(self.counted_byte, bytes.len());
-        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        let skipped = &bytes[self.counted_byte..start];
-        self.counted_line += if self.lone_cr {
-            count_line_breaks(skipped)
-        } else {
-            count_byte(skipped, b'\n') as u32
-        };
-        self.counted_byte = start;
-        (start, self.counted_line)
-    }
-
-    fn read(&mut self) -> Result<Option<u32>, Error> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(true) => {
-                let position = self.record.position().cloned();
-                let (start, line) = self.locate(position.as_ref());
-                self.record_start = start;
-                let line = line + self.line_offset;
-                if self.record.len() > self.options.max_columns {
-                    return Err(file_error(
-                        IssueCode::TooManyColumns,
-                        Some(line),
-                        None,
-                        format!(
-                            "the line has {} columns; the limit (max_columns) is {}",
-                            self.record.len(),
-                            self.options.max_columns
-                        ),
-                    ));
-                }
-                Ok(Some(line))
-            }
-            Ok(false) => match self.unterminated_quote() {
-                Some(error) => Err(error),
-                None => Ok(None),
-            },
-            Err(err) => Err(file_error(
-                IssueCode::MalformedCsv,
-                None,
-                None,
-                format!("the file is not readable as CSV: {err}"),
-            )),
-        }
-    }
-
     fn read_header(&mut self) -> Result<(), Error> {
-        let Some(line) = self.read()? else {
+        let Some((line, _)) = self.read()? else {
             return Err(file_error(
                 IssueCode::EmptyFile,
                 None,
@@ -231,7 +192,9 @@ impl<'a> Parser<'a> {
             return Err(error);
         }
         let mut seen: [Option<usize>; 10] = [None; 10];
-        for (position, raw) in self.record.iter().enumerate() {
+        // The first record always comes from `core`.
+        for position in 0..self.field_count {
+            let raw = self.field(position);
             self.check_field_len(raw, line, None)?;
             let text = String::from_utf8_lossy(raw).trim().to_owned();
             let column = Column::from_header(&text);
@@ -315,41 +278,6 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    /// If the last record read runs to the end of the file inside an open quote, the
-    /// `malformed_csv` error naming the line where that record starts.
-    fn unterminated_quote(&self) -> Option<Error> {
-        let start = self.record_start;
-        let line = self.counted_line + self.line_offset;
-        let rest = self.body.as_bytes().get(start..)?;
-        let (mut quoted, mut at_field_start, mut i) = (false, true, 0);
-        while i < rest.len() {
-            let b = rest[i];
-            if quoted {
-                if b == b'"' {
-                    if rest.get(i + 1) == Some(&b'"') {
-                        i += 1;
-                    } else {
-                        quoted = false;
-                    }
-                }
-            } else if b == b'"' && at_field_start {
-                quoted = true;
-            } else if b == b'\n' || b == b'\r' {
-                return None; // the record ended
-            }
-            at_field_start = !quoted && (b == self.delimiter);
-            i += 1;
-        }
-        quoted.then(|| {
-            file_error(
-                IssueCode::MalformedCsv,
-                Some(line),
-                None,
-                format!("a quoted field starting on line {line} is never closed"),
-            )
-        })
-    }
-
     fn run(mut self, encoding: crate::Encoding) -> Result<Upload, Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
         let line_count = count_byte(self.body.as_bytes(), b'\n') + 1;
@@ -377,25 +305,18 @@ impl<'a> Parser<'a> {
         // `mark_duplicates`).
         let mut email_hashes: Vec<u64> = Vec::with_capacity(row_estimate);
         let mut row_issues: Vec<Issue> = Vec::new();
-        let mut bounds: Vec<(usize, usize)> = Vec::new();
-        while let Some(line) = self.read()? {
-            let record = Fields::read(
-                std::mem::take(&mut self.record),
-                self.body,
-                self.record_start,
-                self.delimiter,
-                &mut bounds,
-            );
-            let text = record.text();
-            if let Fields::Body(_, span, _) = record {
-                // An unquoted record has no line break: resume line counting at its end.
-                self.counted_byte = self.record_start + span.len();
-            }
+        // The text of a record read by `core`: its fields joined.
+        let mut joined = String::new();
+        let body = self.body;
+        while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
-            let printable = match record {
-                Fields::Body(_, _, printable) => printable,
-                Fields::Record(_) => is_printable_ascii(text.as_bytes()),
+            let (text, printable): (&str, bool) = match record {
+                Record::Body { end, printable } => (&body[self.record_start..end], printable),
+                Record::Fields => {
+                    self.join_fields(&mut joined);
+                    (&joined, is_printable_ascii(joined.as_bytes()))
+                }
             };
             let mut blank = true;
             let mut extra = false;
@@ -403,7 +324,7 @@ impl<'a> Parser<'a> {
             // have several cells merged in `spill`.
             let mut cells: [&str; 10] = [""; 10];
             let mut merged: u16 = 0;
-            for (position, &(from, to)) in bounds.iter().enumerate() {
+            for (position, &(from, to)) in self.bounds.iter().enumerate() {
                 let value = text.get(from..to).unwrap_or("\u{FFFD}");
                 if value.len() > self.options.max_field_bytes {
                     self.check_field_len(value.as_bytes(), line, self.column_name(position))?;
@@ -434,7 +355,6 @@ impl<'a> Parser<'a> {
                 }
             }
             if blank {
-                self.record = record.into_byte_record();
                 continue;
             }
             if upload.lines.len() >= self.options.max_rows {
@@ -495,7 +415,6 @@ impl<'a> Parser<'a> {
             upload.lines.push(line);
             upload.valid.push(ok);
             upload.issues.append(&mut row_issues);
-            self.record = record.into_byte_record();
         }
         if upload.lines.is_empty() {
             return Err(file_error(
@@ -520,84 +439,34 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The fields of a record as text, without checking UTF-8 again where possible.
-enum Fields<'a> {
-    /// A record without quotes: its fields are slices of the (already valid) body.
-    /// Also says whether the text is all printable ASCII.
-    Body(csv::ByteRecord, &'a str, bool),
-    /// Any other record, checked as UTF-8 by the csv crate.
-    Record(csv::StringRecord),
-}
-
-impl<'a> Fields<'a> {
-    /// Sets `bounds` to each field's range in [`Fields::text`].
-    fn read(
-        record: csv::ByteRecord,
-        body: &'a str,
-        start: usize,
-        delimiter: u8,
-        bounds: &mut Vec<(usize, usize)>,
-    ) -> Fields<'a> {
-        bounds.clear();
-        // Unquoted, the record is the body's bytes from where it starts: its fields joined
-        // by the delimiter. Use that text when it has no quote and the delimiters are where
-        // the field lengths put them.
-        let span_len = record.as_slice().len() + record.len().saturating_sub(1);
-        let span = body
-            .get(start..start.saturating_add(span_len))
-            .filter(|_| delimiter.is_ascii())
-            .map(|span| (span, scan(span.as_bytes())));
-        if let Some((span, (false, printable))) = span {
-            let bytes = span.as_bytes();
+impl Parser<'_> {
+    /// Sets `joined` to the fields of the record `core` read, and `bounds` to their ranges
+    /// in it. Fields of decoded text split at an ASCII delimiter are always UTF-8; a
+    /// non-ASCII delimiter byte given in the options may split a character, read as U+FFFD
+    /// (as the csv crate's `StringRecord` would).
+    fn join_fields(&mut self, joined: &mut String) {
+        joined.clear();
+        self.bounds.clear();
+        let count = self.field_count;
+        let len = self.field_ends[..count].last().copied().unwrap_or(0);
+        let whole = if self.delimiter.is_ascii() {
+            std::str::from_utf8(&self.fields[..len]).ok()
+        } else {
+            None
+        };
+        if let Some(whole) = whole {
+            joined.push_str(whole);
             let mut at = 0;
-            let mut aligned = true;
-            for field in record.iter() {
-                let end = at + field.len();
-                aligned &= end == bytes.len() || bytes.get(end) == Some(&delimiter);
-                bounds.push((at, end));
-                at = end + 1;
+            for &end in &self.field_ends[..count] {
+                self.bounds.push((at, end));
+                at = end;
             }
-            if aligned {
-                return Fields::Body(record, span, printable);
-            }
-            bounds.clear();
+            return;
         }
-        let record = to_string_record(record);
-        let mut at = 0;
-        for field in record.iter() {
-            bounds.push((at, at + field.len()));
-            at += field.len();
+        for i in 0..count {
+            let from = joined.len();
+            joined.push_str(&String::from_utf8_lossy(self.field(i)));
+            self.bounds.push((from, joined.len()));
         }
-        Fields::Record(record)
-    }
-
-    /// The text the bounds point into.
-    fn text(&self) -> &str {
-        match self {
-            Fields::Body(_, span, _) => span,
-            Fields::Record(record) => record.as_slice(),
-        }
-    }
-
-    /// The record's buffer, for the next read.
-    fn into_byte_record(self) -> csv::ByteRecord {
-        match self {
-            Fields::Body(record, _, _) => record,
-            Fields::Record(record) => record.into_byte_record(),
-        }
-    }
-}
-
-/// The record as text: one UTF-8 check for the whole record (none when it is ASCII).
-/// Fields of decoded text split at an ASCII delimiter are always UTF-8; a non-ASCII
-/// delimiter byte given in the options may split a character, read as U+FFFD.
-fn to_string_record(record: csv::ByteRecord) -> csv::StringRecord {
-    match csv::StringRecord::from_byte_record(record) {
-        Ok(record) => record,
-        Err(error) => error
-            .into_byte_record()
-            .iter()
-            .map(String::from_utf8_lossy)
-            .collect(),
     }
 }

@@ -26,31 +26,46 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
     total + blocks.remainder().iter().filter(|&&b| b == needle).count()
 }
 
-/// Whether `bytes` has a `"`, and whether every byte is printable ASCII, in one pass of
-/// 8 bytes at a time (the "has less / has more" word tricks, exact for existence).
-pub(super) fn scan(bytes: &[u8]) -> (bool, bool) {
+/// From the start of `bytes`, up to the first CR, LF or `"` (or the end): how many bytes
+/// come before it, whether it is a `"`, and whether those bytes are all printable ASCII.
+/// Eight bytes at a time (the "has less / has more" word tricks, exact for existence);
+/// a word with anything else is looked at byte by byte.
+pub(super) fn scan_line(bytes: &[u8]) -> (usize, bool, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // a byte < n (n <= 128); a byte > n (n <= 127)
     let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
     let has_more = |x: u64, n: u8| (x.wrapping_add(ONES * u64::from(127 - n)) | x) & HIGH;
-    let (mut quote, mut outside) = (0u64, 0u64);
-    let mut check = |word: [u8; 8]| {
-        let x = u64::from_le_bytes(word);
-        quote |= has_less(x ^ (ONES * u64::from(b'"')), 1);
-        outside |= has_less(x, 0x20) | has_more(x, 0x7e);
-    };
+    let mut printable = true;
+    let mut at = 0;
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
         let mut w = [0u8; 8];
         w.copy_from_slice(word);
-        check(w);
+        let x = u64::from_le_bytes(w);
+        let special =
+            has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ (ONES * u64::from(b'"')), 1);
+        if special != 0 {
+            for (k, &b) in word.iter().enumerate() {
+                match b {
+                    b'\r' | b'\n' => return (at + k, false, printable),
+                    b'"' => return (at + k, true, printable),
+                    0x20..=0x7e => {}
+                    _ => printable = false,
+                }
+            }
+        }
+        at += 8;
     }
-    let rest = words.remainder();
-    let mut w = [b' '; 8];
-    w[..rest.len()].copy_from_slice(rest);
-    check(w);
-    (quote != 0, outside == 0)
+    for (k, &b) in words.remainder().iter().enumerate() {
+        match b {
+            b'\r' | b'\n' => return (at + k, false, printable),
+            b'"' => return (at + k, true, printable),
+            0x20..=0x7e => {}
+            _ => printable = false,
+        }
+    }
+    (bytes.len(), false, printable)
 }
 
 /// Whether every byte is printable ASCII (space to `~`), in blocks the compiler vectorises.
@@ -109,14 +124,18 @@ mod tests {
         let all: Vec<u8> = (0..=255u8)
             .chain(b"abc\"~ \x7f\x1f".iter().copied())
             .collect();
+        let simple_line = |bytes: &[u8]| {
+            let end = bytes
+                .iter()
+                .position(|b| b"\r\n\"".contains(b))
+                .unwrap_or(bytes.len());
+            let printable = bytes[..end].iter().all(|b| (0x20..0x7f).contains(b));
+            (end, bytes.get(end) == Some(&b'"'), printable)
+        };
         for start in 0..all.len() {
-            for len in [1, 3, 8, 9, 17] {
+            for len in [1, 3, 8, 9, 17, 40] {
                 if let Some(bytes) = all.get(start..start + len) {
-                    let simple = (
-                        bytes.contains(&b'"'),
-                        bytes.iter().all(|b| (0x20..0x7f).contains(b)),
-                    );
-                    assert_eq!(scan(bytes), simple, "{bytes:?}");
+                    assert_eq!(scan_line(bytes), simple_line(bytes), "{bytes:?}");
                 }
             }
         }
@@ -125,7 +144,7 @@ mod tests {
             assert_eq!(count_byte(bytes, b'\n'), simple);
             let simple = bytes.iter().all(|b| (0x20..0x7f).contains(b));
             assert_eq!(is_printable_ascii(bytes), simple, "{bytes:?}");
-            assert_eq!(scan(bytes), (bytes.contains(&b'"'), simple), "{bytes:?}");
+            assert_eq!(scan_line(bytes), simple_line(bytes), "{bytes:?}");
             let simple = bytes
                 .iter()
                 .enumerate()

@@ -1,0 +1,183 @@
+//! Reading records from the body: a fast path for the plain lines (no quote) that splits
+//! them in place, and `csv_core` for every other record, both with the same outcome as
+//! the `csv` crate's reader (`has_headers(false)`, `flexible(true)`).
+
+use super::bytes::{count_byte, count_line_breaks, scan_line};
+use super::{file_error, Parser};
+use crate::error::Error;
+use crate::issue::IssueCode;
+
+/// What [`Parser::read`] found.
+pub(super) enum Record {
+    /// A line without quotes, `body[record_start..end]`; its fields are `bounds` in it.
+    /// Also says whether the line is all printable ASCII.
+    Body { end: usize, printable: bool },
+    /// A record read by `csv_core` into `fields` (see [`Parser::field`]).
+    Fields,
+}
+
+/// The `csv_core` reader the parser uses, configured as `csv::ReaderBuilder` would be.
+pub(super) fn csv_reader(delimiter: u8) -> csv_core::Reader {
+    csv_core::ReaderBuilder::new().delimiter(delimiter).build()
+}
+
+impl Parser<'_> {
+    /// Where the record just read starts: its byte offset and 1-based line (not counting the
+    /// `sep=` line). The csv reader's position is where it began looking, before any blank
+    /// lines it skipped, so the blank lines are skipped here and lines are counted from byte
+    /// offsets, resuming where the previous record started.
+    fn locate(&mut self, position: usize) -> (usize, u32) {
+        let bytes = self.body.as_bytes();
+        let mut start = position.clamp(self.counted_byte, bytes.len());
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let skipped = &bytes[self.counted_byte..start];
+        self.counted_line += if self.lone_cr {
+            count_line_breaks(skipped)
+        } else {
+            count_byte(skipped, b'\n') as u32
+        };
+        self.counted_byte = start;
+        (start, self.counted_line)
+    }
+
+    /// Reads the next record: its line, and where its fields are.
+    pub(super) fn read(&mut self) -> Result<Option<(u32, Record)>, Error> {
+        let bytes = self.body.as_bytes();
+        // The fast path: after the first record (csv_core strips a BOM from the first),
+        // with a delimiter that is not a quote or a line break. The csv reader skips
+        // blank lines, then reads an unquoted line as its bytes split at the delimiter.
+        if self.started && self.plain_delimiter {
+            let mut start = self.pos;
+            while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            if start == bytes.len() {
+                self.pos = start;
+                return self.end();
+            }
+            let (len, quote, printable) = scan_line(&bytes[start..]);
+            if !quote {
+                let line = &bytes[start..start + len];
+                self.bounds.clear();
+                let mut at = 0;
+                for (i, &b) in line.iter().enumerate() {
+                    if b == self.delimiter {
+                        self.bounds.push((at, i));
+                        at = i + 1;
+                    }
+                }
+                self.bounds.push((at, len));
+                let (record_start, line) = self.locate(start);
+                self.record_start = record_start;
+                // The line has no line break: resume line counting at its end.
+                self.counted_byte = start + len;
+                self.pos = start + len;
+                let line = line + self.line_offset;
+                self.check_columns(self.bounds.len(), line)?;
+                let end = start + len;
+                return Ok(Some((line, Record::Body { end, printable })));
+            }
+        }
+        self.started = true;
+        let position = self.pos;
+        let (mut outlen, mut endlen) = (0, 0);
+        loop {
+            let (result, nin, nout, nend) = self.core.read_record(
+                &bytes[self.pos..],
+                &mut self.fields[outlen..],
+                &mut self.field_ends[endlen..],
+            );
+            self.pos += nin;
+            outlen += nout;
+            endlen += nend;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = (self.fields.len() * 2).max(4);
+                    self.fields.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = (self.field_ends.len() * 2).max(4);
+                    self.field_ends.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::Record => break,
+                csv_core::ReadRecordResult::End => return self.end(),
+            }
+        }
+        self.field_count = endlen;
+        let (start, line) = self.locate(position);
+        self.record_start = start;
+        let line = line + self.line_offset;
+        self.check_columns(endlen, line)?;
+        Ok(Some((line, Record::Fields)))
+    }
+
+    /// The field at `index` of the last record read by `csv_core`.
+    pub(super) fn field(&self, index: usize) -> &[u8] {
+        let start = match index {
+            0 => 0,
+            i => self.field_ends[i - 1],
+        };
+        &self.fields[start..self.field_ends[index]]
+    }
+
+    /// The end of the records: an error if the last one opened a quote it never closed.
+    fn end(&self) -> Result<Option<(u32, Record)>, Error> {
+        match self.unterminated_quote() {
+            Some(error) => Err(error),
+            None => Ok(None),
+        }
+    }
+
+    fn check_columns(&self, count: usize, line: u32) -> Result<(), Error> {
+        if count <= self.options.max_columns {
+            return Ok(());
+        }
+        Err(file_error(
+            IssueCode::TooManyColumns,
+            Some(line),
+            None,
+            format!(
+                "the line has {count} columns; the limit (max_columns) is {}",
+                self.options.max_columns
+            ),
+        ))
+    }
+
+    /// If the last record read runs to the end of the file inside an open quote, the
+    /// `malformed_csv` error naming the line where that record starts.
+    pub(super) fn unterminated_quote(&self) -> Option<Error> {
+        let start = self.record_start;
+        let line = self.counted_line + self.line_offset;
+        let rest = self.body.as_bytes().get(start..)?;
+        let (mut quoted, mut at_field_start, mut i) = (false, true, 0);
+        while i < rest.len() {
+            let b = rest[i];
+            if quoted {
+                if b == b'"' {
+                    if rest.get(i + 1) == Some(&b'"') {
+                        i += 1;
+                    } else {
+                        quoted = false;
+                    }
+                }
+            } else if b == b'"' && at_field_start {
+                quoted = true;
+            } else if b == b'\n' || b == b'\r' {
+                return None; // the record ended
+            }
+            at_field_start = !quoted && (b == self.delimiter);
+            i += 1;
+        }
+        quoted.then(|| {
+            file_error(
+                IssueCode::MalformedCsv,
+                Some(line),
+                None,
+                format!("a quoted field starting on line {line} is never closed"),
+            )
+        })
+    }
+}
