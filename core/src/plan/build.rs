@@ -258,7 +258,10 @@ impl RowContext<'_> {
         if !row.is_valid() {
             return planned;
         }
-        if let Some(issue) = self.unknown_group(row) {
+        if let Some(issue) = self
+            .unknown_group(row)
+            .or_else(|| self.settings_group_removed(row))
+        {
             planned.issues.push(issue);
             return planned;
         }
@@ -273,6 +276,20 @@ impl RowContext<'_> {
             Some(user) => self.plan_existing(row, user, &mut planned),
         }
         planned
+    }
+
+    /// A row that removes a group the settings add everyone to contradicts the settings,
+    /// like a row that adds and removes the same group (`group_conflict`).
+    fn settings_group_removed(&self, row: &Row<'_>) -> Option<Issue> {
+        let group = row
+            .remove_groups()
+            .find(|g| self.settings.groups.iter().any(|s| s.name == *g))?;
+        Some(Issue::new(
+            IssueCode::GroupConflict,
+            Some(row.line()),
+            Some(Column::RemoveGroup.as_str()),
+            format!("the row removes the group '{group}', which the settings add every user to"),
+        ))
     }
 
     fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {
