@@ -4,7 +4,7 @@ mod bytes;
 mod reader;
 mod rows;
 
-use bytes::{count_byte, has_lone_cr, is_printable_ascii, trim};
+use bytes::{count_lf_cr, has_lone_cr, is_printable_ascii, trim};
 use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, HASH_BITS};
 
@@ -140,6 +140,8 @@ struct Parser<'a> {
     /// Whether the body has a CR that is not part of a CRLF (old Mac line ends): if not,
     /// counting LFs counts the lines.
     lone_cr: bool,
+    /// How many LF the body has (for the row estimate).
+    lf_count: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -150,6 +152,7 @@ impl<'a> Parser<'a> {
         options: &'a ParseOptions,
         issues: Vec<Issue>,
     ) -> Result<Parser<'a>, Error> {
+        let (lf_count, cr_count) = count_lf_cr(body.as_bytes());
         let mut parser = Parser {
             body,
             line_offset,
@@ -171,7 +174,8 @@ impl<'a> Parser<'a> {
             record_start: 0,
             counted_byte: 0,
             counted_line: 1,
-            lone_cr: has_lone_cr(body),
+            lone_cr: cr_count > 0 && has_lone_cr(body),
+            lf_count,
         };
         parser.read_header()?;
         Ok(parser)
@@ -280,7 +284,7 @@ impl<'a> Parser<'a> {
 
     fn run(mut self, encoding: crate::Encoding) -> Result<Upload, Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
-        let line_count = count_byte(self.body.as_bytes(), b'\n') + 1;
+        let line_count = self.lf_count + 1;
         let row_estimate = line_count.min(self.options.max_rows.saturating_add(1));
         let mut upload = Upload {
             header: self.header.clone(),

@@ -57,18 +57,10 @@ impl Parser<'_> {
                 self.pos = start;
                 return self.end();
             }
-            let (len, quote, printable) = scan_line(&bytes[start..]);
+            self.bounds.clear();
+            let (len, quote, printable) =
+                scan_line(&bytes[start..], self.delimiter, &mut self.bounds);
             if !quote {
-                let line = &bytes[start..start + len];
-                self.bounds.clear();
-                let mut at = 0;
-                for (i, &b) in line.iter().enumerate() {
-                    if b == self.delimiter {
-                        self.bounds.push((at, i));
-                        at = i + 1;
-                    }
-                }
-                self.bounds.push((at, len));
                 let (record_start, line) = self.locate(start);
                 self.record_start = record_start;
                 // The line has no line break: resume line counting at its end.
