@@ -315,11 +315,16 @@ impl<'a> Parser<'a> {
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
-            let (text, printable): (&str, bool) = match record {
-                Record::Body { end, printable } => (&body[self.record_start..end], printable),
+            let (text, printable, clean): (&str, bool, bool) = match record {
+                Record::Body {
+                    end,
+                    printable,
+                    clean,
+                } => (&body[self.record_start..end], printable, clean),
                 Record::Fields => {
                     self.join_fields(&mut joined);
-                    (&joined, is_printable_ascii(joined.as_bytes()))
+                    let printable = is_printable_ascii(joined.as_bytes());
+                    (&joined, printable, printable)
                 }
             };
             let mut blank = true;
@@ -400,6 +405,7 @@ impl<'a> Parser<'a> {
                 separator,
                 check_conflicts,
                 printable,
+                clean,
                 &mut row_issues,
             );
             let index = upload.lines.len();

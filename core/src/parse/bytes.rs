@@ -29,8 +29,11 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 /// Reads a line from the start of `bytes`, up to the first CR, LF or `"` (or the end):
 /// pushes to `bounds` the range of each field that ends at a `delimiter` before that stop
 /// (and of the last field, when the stop is not a `"`), and returns how many bytes come
-/// before the stop, whether it is a `"`, and whether the bytes other than delimiters are
-/// all printable ASCII. The delimiter must not be a CR, LF or `"`.
+/// before the stop, whether it is a `"`, whether the bytes other than delimiters are all
+/// printable ASCII, and whether they have no byte that may start a forbidden character
+/// (a control, or the lead byte 0xC2 of C1 controls or 0xE2 of the bidirectional marks and
+/// line separators; see `validate::is_forbidden_char`). The delimiter must not be a CR,
+/// LF or `"`.
 ///
 /// Eight bytes at a time: a word of printable ASCII without a quote (the "has less / has
 /// more" word tricks, exact for existence) has its delimiters found from an exact mask of
@@ -39,7 +42,7 @@ pub(super) fn scan_line(
     bytes: &[u8],
     delimiter: u8,
     bounds: &mut Vec<(usize, usize)>,
-) -> (usize, bool, bool) {
+) -> (usize, bool, bool, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const LOW7: u64 = !HIGH;
@@ -49,6 +52,7 @@ pub(super) fn scan_line(
     let quotes = ONES * u64::from(b'"');
     let delimiters = ONES * u64::from(delimiter);
     let mut printable = true;
+    let mut clean = true;
     let mut field = 0;
     let mut at = 0;
     // One byte of a word that is not plain: `Some` ends the line.
@@ -61,7 +65,10 @@ pub(super) fn scan_line(
                 *field = i + 1;
             }
             0x20..=0x7e => {}
-            _ => printable = false,
+            _ => {
+                printable = false;
+                clean &= !matches!(b, 0..=0x1f | 0x7f | 0xc2 | 0xe2);
+            }
         }
         None
     };
@@ -85,7 +92,7 @@ pub(super) fn scan_line(
                     if !quote {
                         bounds.push((field, at + k));
                     }
-                    return (at + k, quote, printable);
+                    return (at + k, quote, printable, clean);
                 }
             }
         }
@@ -96,11 +103,11 @@ pub(super) fn scan_line(
             if !quote {
                 bounds.push((field, at + k));
             }
-            return (at + k, quote, printable);
+            return (at + k, quote, printable, clean);
         }
     }
     bounds.push((field, bytes.len()));
-    (bytes.len(), false, printable)
+    (bytes.len(), false, printable, clean)
 }
 
 /// How many LF and how many CR bytes `bytes` has, in one pass of blocks the compiler
@@ -205,7 +212,10 @@ mod tests {
         };
         let scan = |bytes: &[u8]| {
             let mut bounds = Vec::new();
-            let (end, quote, printable) = scan_line(bytes, b',', &mut bounds);
+            let (end, quote, printable, clean) = scan_line(bytes, b',', &mut bounds);
+            // clean: no forbidden character in the line (when it is text)
+            let line = std::str::from_utf8(&bytes[..end]).unwrap_or("");
+            assert!(!clean || !line.chars().any(crate::validate::is_forbidden_char));
             (end, quote, printable, bounds)
         };
         for start in 0..all.len() {

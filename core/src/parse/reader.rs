@@ -10,8 +10,13 @@ use crate::issue::IssueCode;
 /// What [`Parser::read`] found.
 pub(super) enum Record {
     /// A line without quotes, `body[record_start..end]`; its fields are `bounds` in it.
-    /// Also says whether the line is all printable ASCII.
-    Body { end: usize, printable: bool },
+    /// Also says whether the line is all printable ASCII, and whether it is clean (has no
+    /// forbidden character).
+    Body {
+        end: usize,
+        printable: bool,
+        clean: bool,
+    },
     /// A record read by `csv_core` into `fields` (see [`Parser::field`]).
     Fields,
 }
@@ -50,7 +55,13 @@ impl Parser<'_> {
         // blank lines, then reads an unquoted line as its bytes split at the delimiter.
         if self.started && self.plain_delimiter {
             let mut start = self.pos;
-            while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            let mut lf = 0;
+            while let Some(&b) = bytes.get(start) {
+                match b {
+                    b'\n' => lf += 1,
+                    b'\r' => {}
+                    _ => break,
+                }
                 start += 1;
             }
             if start == bytes.len() {
@@ -58,10 +69,17 @@ impl Parser<'_> {
                 return self.end();
             }
             self.bounds.clear();
-            let (len, quote, printable) =
+            let (len, quote, printable, clean) =
                 scan_line(&bytes[start..], self.delimiter, &mut self.bounds);
             if !quote {
-                let (record_start, line) = self.locate(start);
+                let (record_start, line) = if self.counted_byte == self.pos && !self.lone_cr {
+                    // what `locate` finds, counted while skipping the blank lines
+                    self.counted_line += lf;
+                    self.counted_byte = start;
+                    (start, self.counted_line)
+                } else {
+                    self.locate(start)
+                };
                 self.record_start = record_start;
                 // The line has no line break: resume line counting at its end.
                 self.counted_byte = start + len;
@@ -69,7 +87,12 @@ impl Parser<'_> {
                 let line = line + self.line_offset;
                 self.check_columns(self.bounds.len(), line)?;
                 let end = start + len;
-                return Ok(Some((line, Record::Body { end, printable })));
+                let record = Record::Body {
+                    end,
+                    printable,
+                    clean,
+                };
+                return Ok(Some((line, record)));
             }
         }
         self.started = true;

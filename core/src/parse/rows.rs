@@ -8,7 +8,9 @@ use crate::upload::{split_groups, Upload};
 use crate::validate::{describe_char, find_forbidden_char, is_language_tag};
 
 /// Validates the values of one row (indexed by `Column as usize`, `""` when blank or
-/// absent); returns whether it has no errors.
+/// absent); returns whether it has no errors. `printable`: every value is printable ASCII;
+/// `clean`: no value has a forbidden character.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn validate_row(
     values: &[&str; 10],
     line: u32,
@@ -16,6 +18,7 @@ pub(super) fn validate_row(
     group_separator: char,
     check_conflicts: bool,
     printable: bool,
+    clean: bool,
     issues: &mut Vec<Issue>,
 ) -> bool {
     let start = issues.len();
@@ -34,7 +37,7 @@ pub(super) fn validate_row(
             }
             continue;
         }
-        let forbidden = if printable {
+        let forbidden = if printable || clean {
             None
         } else {
             find_forbidden_char(value)
