@@ -26,14 +26,15 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
     total + blocks.remainder().iter().filter(|&&b| b == needle).count()
 }
 
-/// Reads a line from the start of `bytes`, up to the first CR, LF or `"` (or the end):
-/// pushes to `bounds` the range of each field that ends at a `delimiter` before that stop
-/// (and of the last field, when the stop is not a `"`), and returns how many bytes come
-/// before the stop, whether it is a `"`, whether the bytes other than delimiters are all
-/// printable ASCII, and whether they have no byte that may start a forbidden character
-/// (a control, or the lead byte 0xC2 of C1 controls or 0xE2 of the bidirectional marks and
-/// line separators; see `validate::is_forbidden_char`). The delimiter must not be a CR,
-/// LF or `"`.
+/// Reads a line from the start of `bytes` as the csv reader would, when it is simple:
+/// fields split at `delimiter`, a field may be quoted if it has no `"` or line break inside
+/// and its closing quote ends the field. Pushes to `bounds` each field's range (of its
+/// value: the quotes left out) and returns the line's length, whether the line is not
+/// simple (then the rest is meaningless: read it with csv_core), whether the values are
+/// all printable ASCII, and whether they have no byte that may start a forbidden
+/// character (a control, or the lead byte 0xC2 of C1 controls or 0xE2 of the
+/// bidirectional marks and line separators; see `validate::is_forbidden_char`). The
+/// delimiter must not be a CR, LF or `"`.
 ///
 /// Eight bytes at a time: a word of printable ASCII without a quote (the "has less / has
 /// more" word tricks, exact for existence) has its delimiters found from an exact mask of
@@ -51,60 +52,76 @@ pub(super) fn scan_line(
     let has_more = |x: u64, n: u8| (x.wrapping_add(ONES * u64::from(127 - n)) | x) & HIGH;
     let quotes = ONES * u64::from(b'"');
     let delimiters = ONES * u64::from(delimiter);
-    let mut printable = true;
-    let mut clean = true;
+    let (mut printable, mut clean) = (true, true);
+    // A byte of a value other than printable ASCII.
+    let mut note = |b: u8| {
+        if !(0x20..=0x7e).contains(&b) {
+            printable = false;
+            clean &= !matches!(b, 0..=0x1f | 0x7f | 0xc2 | 0xe2);
+        }
+    };
     let mut field = 0;
     let mut at = 0;
-    // One byte of a word that is not plain: `Some` ends the line.
-    let mut byte = |i: usize, b: u8, field: &mut usize| -> Option<bool> {
-        match b {
-            b'\r' | b'\n' => return Some(false),
-            b'"' => return Some(true),
-            _ if b == delimiter => {
-                bounds.push((*field, i));
-                *field = i + 1;
-            }
-            0x20..=0x7e => {}
-            _ => {
-                printable = false;
-                clean &= !matches!(b, 0..=0x1f | 0x7f | 0xc2 | 0xe2);
-            }
-        }
-        None
-    };
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let x = u64::from_le_bytes(w);
-        if has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ quotes, 1) == 0 {
-            let y = x ^ delimiters;
-            // exactly the bytes of `x` equal to the delimiter (no carry between bytes)
-            let mut equal = !(((y & LOW7) + LOW7) | y) & HIGH;
-            while equal != 0 {
-                let i = at + (equal.trailing_zeros() / 8) as usize;
-                byte(i, delimiter, &mut field);
-                equal &= equal - 1;
-            }
-        } else {
-            for (k, &b) in word.iter().enumerate() {
-                if let Some(quote) = byte(at + k, b, &mut field) {
-                    if !quote {
-                        bounds.push((field, at + k));
-                    }
-                    return (at + k, quote, printable, clean);
+    'words: while at < bytes.len() {
+        if let Some(word) = bytes.get(at..at + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            let x = u64::from_le_bytes(w);
+            if has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ quotes, 1) == 0 {
+                let y = x ^ delimiters;
+                // exactly the bytes of `x` equal to the delimiter (no carry between bytes)
+                let mut equal = !(((y & LOW7) + LOW7) | y) & HIGH;
+                while equal != 0 {
+                    let i = at + (equal.trailing_zeros() / 8) as usize;
+                    bounds.push((field, i));
+                    field = i + 1;
+                    equal &= equal - 1;
                 }
+                at += 8;
+                continue;
             }
         }
-        at += 8;
-    }
-    for (k, &b) in words.remainder().iter().enumerate() {
-        if let Some(quote) = byte(at + k, b, &mut field) {
-            if !quote {
-                bounds.push((field, at + k));
+        let stop = (at + 8).min(bytes.len());
+        let mut i = at;
+        while i < stop {
+            let b = bytes[i];
+            match b {
+                b'\r' | b'\n' => {
+                    bounds.push((field, i));
+                    return (i, false, printable, clean);
+                }
+                b'"' => {
+                    let content = i + 1;
+                    let close = match bytes[content..].iter().position(|&b| b == b'"') {
+                        Some(close) if i == field => content + close,
+                        _ => return (i, true, printable, clean),
+                    };
+                    for &b in &bytes[content..close] {
+                        if b == b'\r' || b == b'\n' {
+                            return (i, true, printable, clean);
+                        }
+                        note(b);
+                    }
+                    bounds.push((content, close));
+                    match bytes.get(close + 1) {
+                        None | Some(b'\r' | b'\n') => return (close + 1, false, printable, clean),
+                        Some(&b) if b == delimiter => {
+                            field = close + 2;
+                            at = close + 2;
+                            continue 'words;
+                        }
+                        Some(_) => return (i, true, printable, clean),
+                    }
+                }
+                _ if b == delimiter => {
+                    bounds.push((field, i));
+                    field = i + 1;
+                }
+                _ => note(b),
             }
-            return (at + k, quote, printable, clean);
+            i += 1;
         }
+        at = stop;
     }
     bounds.push((field, bytes.len()));
     (bytes.len(), false, printable, clean)
@@ -183,45 +200,64 @@ mod tests {
             (0..=255u8).cycle().take(1000).collect(),
             b"plain ascii, with spaces ~ and more text than one block of sixty-four bytes".to_vec(),
             b"a,b,,c,dd,eeeeeeeeeeeeee,f,\r\n,,,,,,,,,,,,x,\tb\xc3\xa9,c\"".to_vec(),
+            b"\"a\",b,\"c,d\",\"\",\"e\tf\",g\"h\",\"i\"\"j\"".to_vec(),
+            b"x,\"Acme Ltd\",y,\"\"\r\n".to_vec(),
+            b"x,\"Acme Ltd\"z,y".to_vec(),
+            b"x,\"Acme\nLtd\",y".to_vec(),
+            b"x,\"Acme Ltd".to_vec(),
             "Zoë\tNgata".as_bytes().to_vec(),
         ];
         let all: Vec<u8> = (0..=255u8)
             .chain(b"abc\"~ \x7f\x1f".iter().copied())
             .collect();
-        // (stop, quote, printable apart from commas, field ranges)
-        let simple_line = |bytes: &[u8]| {
-            let end = bytes
+        // The csv reader's reading of the line, when scan_line reads it.
+        let check_line = |bytes: &[u8]| {
+            let mut bounds = Vec::new();
+            let (end, slow, printable, clean) = scan_line(bytes, b',', &mut bounds);
+            let stop = bytes
                 .iter()
                 .position(|b| b"\r\n\"".contains(b))
                 .unwrap_or(bytes.len());
-            let line = &bytes[..end];
-            let printable = line.iter().all(|b| *b == b',' || (0x20..0x7f).contains(b));
-            let quote = bytes.get(end) == Some(&b'"');
-            let mut bounds = Vec::new();
-            let mut field = 0;
-            for (i, &b) in line.iter().enumerate() {
-                if b == b',' {
-                    bounds.push((field, i));
-                    field = i + 1;
-                }
+            if bytes.get(stop) != Some(&b'"') {
+                assert!(!slow, "{bytes:?}");
             }
-            if !quote {
-                bounds.push((field, end));
+            // (the parser never starts a line at a line break: the csv reader skips those)
+            if slow || matches!(bytes.first(), None | Some(b'\r' | b'\n')) {
+                return;
             }
-            (end, quote, printable, bounds)
-        };
-        let scan = |bytes: &[u8]| {
-            let mut bounds = Vec::new();
-            let (end, quote, printable, clean) = scan_line(bytes, b',', &mut bounds);
-            // clean: no forbidden character in the line (when it is text)
-            let line = std::str::from_utf8(&bytes[..end]).unwrap_or("");
-            assert!(!clean || !line.chars().any(crate::validate::is_forbidden_char));
-            (end, quote, printable, bounds)
+            let mut reader = csv_core::Reader::new();
+            let (mut output, mut ends) = (vec![0u8; 4096], vec![0usize; 1024]);
+            let (_, nin, _, nend) = reader.read_record(&bytes[..end], &mut output, &mut ends);
+            assert_eq!(nin, end);
+            let (_, _, _, more) = reader.read_record(&[], &mut output, &mut ends[nend..]);
+            let count = nend + more;
+            let mut fields = Vec::new();
+            let mut from = 0;
+            for &to in &ends[..count] {
+                fields.push(output[from..to].to_vec());
+                from = to;
+            }
+            let ours: Vec<Vec<u8>> = bounds.iter().map(|&(a, b)| bytes[a..b].to_vec()).collect();
+            assert_eq!(ours, fields, "{bytes:?}");
+            let values: Vec<u8> = fields.concat();
+            assert_eq!(
+                printable,
+                values.iter().all(|b| (0x20..0x7f).contains(b)),
+                "{bytes:?}"
+            );
+            if clean {
+                let text = std::str::from_utf8(&values).unwrap_or("");
+                assert!(!text.chars().any(crate::validate::is_forbidden_char));
+            }
+            assert!(
+                end == bytes.len() || b"\r\n".contains(&bytes[end]),
+                "{bytes:?}"
+            );
         };
         for start in 0..all.len() {
             for len in [1, 3, 8, 9, 17, 40] {
                 if let Some(bytes) = all.get(start..start + len) {
-                    assert_eq!(scan(bytes), simple_line(bytes), "{bytes:?}");
+                    check_line(bytes);
                 }
             }
         }
@@ -230,7 +266,7 @@ mod tests {
             assert_eq!(count_byte(bytes, b'\n'), simple);
             let simple = bytes.iter().all(|b| (0x20..0x7f).contains(b));
             assert_eq!(is_printable_ascii(bytes), simple, "{bytes:?}");
-            assert_eq!(scan(bytes), simple_line(bytes), "{bytes:?}");
+            check_line(bytes);
             let simple = (
                 bytes.iter().filter(|&&b| b == b'\n').count(),
                 bytes.iter().filter(|&&b| b == b'\r').count(),

@@ -69,9 +69,9 @@ impl Parser<'_> {
                 return self.end();
             }
             self.bounds.clear();
-            let (len, quote, printable, clean) =
+            let (len, slow, printable, clean) =
                 scan_line(&bytes[start..], self.delimiter, &mut self.bounds);
-            if !quote {
+            if !slow {
                 let (record_start, line) = if self.counted_byte == self.pos && !self.lone_cr {
                     // what `locate` finds, counted while skipping the blank lines
                     self.counted_line += lf;
