@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{Hooked, Op};
 use lms_bulk_upload::{
-    parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, Group, HashParams,
-    HostError, Mailer, MemoryJournal, MemoryStore, Message, NewUser, PasswordHash, Plan, Profile,
-    RecordingMailer, Settings, Store, StoreState, UserId,
+    parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, HashParams, HostError,
+    MemoryJournal, MemoryStore, Plan, Profile, RecordingMailer, Settings, StoreState, UserId,
 };
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -109,70 +111,6 @@ impl Faulty<'_> {
     }
 }
 
-struct FaultyStore<'a> {
-    inner: &'a mut MemoryStore,
-    faults: Faulty<'a>,
-}
-
-impl Store for FaultyStore<'_> {
-    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
-        self.faults.tick()?;
-        self.inner.find_users(emails)
-    }
-    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
-        self.faults.tick()?;
-        self.inner.find_groups(names)
-    }
-    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
-        self.faults.tick()?;
-        self.inner.find_content(refs)
-    }
-    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
-        self.faults.tick()?;
-        self.inner.create_user(user)
-    }
-    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
-        self.faults.tick()?;
-        self.inner.update_profile(user, changes)
-    }
-    fn set_password(
-        &mut self,
-        user: &UserId,
-        hash: &PasswordHash,
-        force_reset: bool,
-    ) -> Result<(), HostError> {
-        self.faults.tick()?;
-        self.inner.set_password(user, hash, force_reset)
-    }
-    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
-        self.faults.tick()?;
-        self.inner.add_to_group(user, group)
-    }
-    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
-        self.faults.tick()?;
-        self.inner.remove_from_group(user, group)
-    }
-    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
-        self.faults.tick()?;
-        self.inner.enrol(user, content)
-    }
-    fn checkpoint(&mut self) -> Result<(), HostError> {
-        self.faults.tick()
-    }
-}
-
-struct FaultyMailer<'a> {
-    inner: &'a mut RecordingMailer,
-    faults: Faulty<'a>,
-}
-
-impl Mailer for FaultyMailer<'_> {
-    fn send(&mut self, message: &Message) -> Result<(), HostError> {
-        self.faults.tick()?;
-        self.inner.send(message)
-    }
-}
-
 /// The state to compare: ids of created users differ between runs, so drop them.
 fn comparable(store: &MemoryStore) -> StoreState {
     let mut state = store.state();
@@ -193,22 +131,13 @@ fn interrupted_then_resumed(at: u64, fault: Fault) -> (MemoryStore, RecordingMai
     let mut journal = MemoryJournal::new();
     let calls = Cell::new(0);
     {
-        let mut faulty_store = FaultyStore {
-            inner: &mut store,
-            faults: Faulty {
-                calls: &calls,
-                at,
-                fault,
-            },
+        let faults = Faulty {
+            calls: &calls,
+            at,
+            fault,
         };
-        let mut faulty_mailer = FaultyMailer {
-            inner: &mut mailer,
-            faults: Faulty {
-                calls: &calls,
-                at,
-                fault,
-            },
-        };
+        let mut faulty_store = Hooked::new(&mut store, |_: Op<'_>| faults.tick());
+        let mut faulty_mailer = Hooked::new(&mut mailer, |_: Op<'_>| faults.tick());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             plan.execute(&mut faulty_store, &mut faulty_mailer, options(&mut journal))
         }));
@@ -268,22 +197,13 @@ fn every_fault_point_is_survived() {
     let mut journal = MemoryJournal::new();
     let calls = Cell::new(0);
     {
-        let mut counting = FaultyStore {
-            inner: &mut reference_store,
-            faults: Faulty {
-                calls: &calls,
-                at: 0,
-                fault: Fault::Panic,
-            },
+        let faults = Faulty {
+            calls: &calls,
+            at: 0,
+            fault: Fault::Panic,
         };
-        let mut counting_mailer = FaultyMailer {
-            inner: &mut reference_mailer,
-            faults: Faulty {
-                calls: &calls,
-                at: 0,
-                fault: Fault::Panic,
-            },
-        };
+        let mut counting = Hooked::new(&mut reference_store, |_: Op<'_>| faults.tick());
+        let mut counting_mailer = Hooked::new(&mut reference_mailer, |_: Op<'_>| faults.tick());
         plan.execute(&mut counting, &mut counting_mailer, options(&mut journal))
             .unwrap();
     }

@@ -1,15 +1,16 @@
 //! Plan and execute through the public API: secrets, determinism, plan JSON, batching,
 //! retries, progress, cancellation and resumption, results export, and plan snapshots.
 
+mod common;
+
+use common::{Hooked, Op};
 use lms_bulk_upload::{
-    parse, plan, plan_with, ContentKind, ContentRef, ExecuteOptions, ExistingUser, Group,
-    HashParams, HostError, Mailer, MemoryJournal, MemoryStore, Message, MessageKind, NewUser,
-    PasswordHash, Plan, PlanOptions, Profile, RecordingMailer, Results, Settings, Status, Store,
-    Upload, UserId,
+    parse, plan, plan_with, ContentKind, ContentRef, ExecuteOptions, ExistingUser, HashParams,
+    HostError, MemoryJournal, MemoryStore, Message, MessageKind, PasswordHash, Plan, PlanOptions,
+    Profile, RecordingMailer, Results, Settings, Status, Upload, UserId,
 };
 use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -358,75 +359,35 @@ fn store_lookups_are_batched() {
     }
 }
 
-/// A store that fails some calls: the first `transient_creates` calls to `create_user`
-/// transiently, and every write to `broken_user` permanently.
-struct FlakyStore {
-    inner: MemoryStore,
-    transient_creates: u32,
-    broken_email: Option<String>,
-    attempts: Rc<Cell<u32>>,
-}
-
-impl Store for FlakyStore {
-    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
-        self.inner.find_users(emails)
-    }
-    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
-        self.inner.find_groups(names)
-    }
-    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
-        self.inner.find_content(refs)
-    }
-    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
-        self.attempts.set(self.attempts.get() + 1);
-        if self.broken_email.as_deref() == Some(user.email.as_str()) {
-            return Err(HostError::permanent("constraint violated"));
-        }
-        if self.transient_creates > 0 {
-            self.transient_creates -= 1;
-            return Err(HostError::transient("lock timeout"));
-        }
-        self.inner.create_user(user)
-    }
-    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
-        self.inner.update_profile(user, changes)
-    }
-    fn set_password(
-        &mut self,
-        user: &UserId,
-        hash: &PasswordHash,
-        force_reset: bool,
-    ) -> Result<(), HostError> {
-        self.inner.set_password(user, hash, force_reset)
-    }
-    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
-        self.inner.add_to_group(user, group)
-    }
-    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
-        self.inner.remove_from_group(user, group)
-    }
-    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
-        self.inner.enrol(user, content)
-    }
-}
-
-fn flaky_run(transient_creates: u32, broken: Option<&str>) -> (Results, FlakyStore, u32) {
+/// Runs 3 rows through a store whose first `transient_creates` calls to `create_user` fail
+/// transiently and whose writes of the `broken` email fail permanently; returns the
+/// results, the store and the number of `create_user` attempts.
+fn flaky_run(transient_creates: u32, broken: Option<&str>) -> (Results, MemoryStore, u32) {
     let upload = upload(&many_rows(3));
     let settings = Settings::builder().build().expect("settings");
-    let attempts = Rc::new(Cell::new(0));
-    let mut store = FlakyStore {
-        inner: MemoryStore::new(),
-        transient_creates,
-        broken_email: broken.map(str::to_owned),
-        attempts: attempts.clone(),
-    };
+    let attempts = Cell::new(0);
+    let mut transient_left = transient_creates;
+    let mut store = Hooked::new(MemoryStore::new(), |op: Op<'_>| {
+        let Op::CreateUser(user) = op else {
+            return Ok(());
+        };
+        attempts.set(attempts.get() + 1);
+        if broken == Some(user.email.as_str()) {
+            return Err(HostError::permanent("constraint violated"));
+        }
+        if transient_left > 0 {
+            transient_left -= 1;
+            return Err(HostError::transient("lock timeout"));
+        }
+        Ok(())
+    });
     let planned = plan(&upload, &settings, &mut store).expect("plan");
     let mut mailer = RecordingMailer::new();
     let results = planned
         .execute(&mut store, &mut mailer, fast())
         .expect("execute");
     assert_eq!(mailer.messages.len() as u64, results.summary.created);
-    (results, store, attempts.get())
+    (results, store.inner, attempts.get())
 }
 
 #[test]
@@ -436,7 +397,7 @@ fn transient_store_errors_are_retried_a_bounded_number_of_times() {
     assert_eq!(results.summary.created, 3);
     assert_eq!(results.summary.failed, 0);
     assert_eq!(attempts, 5);
-    assert_eq!(store.inner.users().len(), 3);
+    assert_eq!(store.users().len(), 3);
 
     // Three: the first row gives up after 1 + 2 attempts, the others go on.
     let (results, store, attempts) = flaky_run(3, None);
@@ -448,7 +409,7 @@ fn transient_store_errors_are_retried_a_bounded_number_of_times() {
         .as_deref()
         .is_some_and(|e| e.contains("lock timeout")));
     assert_eq!(attempts, 5);
-    assert!(store.inner.user("user0@x.com").is_none());
+    assert!(store.user("user0@x.com").is_none());
 }
 
 #[test]
@@ -461,24 +422,8 @@ fn a_permanent_store_error_fails_only_its_row_and_is_not_retried() {
         .error
         .as_deref()
         .is_some_and(|e| e.contains("constraint violated")));
-    assert_eq!(store.inner.users().len(), 2);
+    assert_eq!(store.users().len(), 2);
     assert_eq!(results.summary.emails_sent, 2);
-}
-
-/// A mailer whose first `transient` sends fail transiently.
-struct FlakyMailer {
-    inner: RecordingMailer,
-    transient: u32,
-}
-
-impl Mailer for FlakyMailer {
-    fn send(&mut self, message: &Message) -> Result<(), HostError> {
-        if self.transient > 0 {
-            self.transient -= 1;
-            return Err(HostError::transient("smtp 421"));
-        }
-        self.inner.send(message)
-    }
 }
 
 #[test]
@@ -487,10 +432,15 @@ fn transient_mailer_errors_are_retried() {
     let settings = Settings::builder().build().expect("settings");
     let mut store = MemoryStore::new();
     let planned = plan(&upload, &settings, &mut store).expect("plan");
-    let mut mailer = FlakyMailer {
-        inner: RecordingMailer::new(),
-        transient: 2,
-    };
+    // The first two sends fail transiently.
+    let mut transient = 2;
+    let mut mailer = Hooked::new(RecordingMailer::new(), |op: Op<'_>| match op {
+        Op::Send(_) if transient > 0 => {
+            transient -= 1;
+            Err(HostError::transient("smtp 421"))
+        }
+        _ => Ok(()),
+    });
     let results = planned
         .execute(&mut store, &mut mailer, fast())
         .expect("execute");
