@@ -125,14 +125,7 @@ fn apply_creates_users_emails_them_and_writes_results_where_the_link_points() {
     assert!(raw.contains("To: aroha.ngata@example.co.nz"));
     assert!(raw.contains("multipart/alternative"));
     let password = password_in(&eml_text(welcome)).unwrap();
-    let hash: String = env
-        .conn()
-        .query_row(
-            "SELECT password_hash FROM users WHERE email_key = 'aroha.ngata@example.co.nz'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let hash = env.password_hash("aroha.ngata@example.co.nz");
     assert!(
         !hash.contains(&password),
         "never a plaintext in the database"

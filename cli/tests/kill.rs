@@ -94,16 +94,12 @@ fn a_killed_apply_leaves_a_consistent_database_and_resumes_without_duplicates() 
         }
     }
     assert_eq!(last.len(), ROWS, "every user was emailed");
-    let conn = env.conn();
-    let mut stmt = conn
-        .prepare("SELECT password_hash FROM users WHERE email_key = ?1")
-        .unwrap();
     for (addr, path) in last
         .iter()
         .filter(|(a, _)| a.starts_with("person1"))
         .take(40)
     {
-        let hash: String = stmt.query_row([addr], |r| r.get(0)).unwrap();
+        let hash = env.password_hash(addr);
         let password = password_in(&eml_text(path)).unwrap();
         assert!(
             lms_bulk_upload::PasswordHash::from_phc(hash).verify(&password),

@@ -139,14 +139,7 @@ fn emails_are_delivered_to_a_real_smtp_server() {
         })
         .unwrap();
     let password = password_in(&eml_text(welcome)).unwrap();
-    let hash: String = env
-        .conn()
-        .query_row(
-            "SELECT password_hash FROM users WHERE email_key = 'aroha.ngata@example.co.nz'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let hash = env.password_hash("aroha.ngata@example.co.nz");
     assert!(lms_bulk_upload::PasswordHash::from_phc(hash).verify(&password));
 }
 

@@ -77,6 +77,16 @@ impl Env {
     pub fn count(&self, sql: &str) -> i64 {
         self.conn().query_row(sql, [], |r| r.get(0)).unwrap()
     }
+    /// The stored argon2id PHC string of the user with this (lowercase) email.
+    pub fn password_hash(&self, email: &str) -> String {
+        self.conn()
+            .query_row(
+                "SELECT password_hash FROM users WHERE email_key = ?1",
+                [email],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
     pub fn outbox(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.path("outbox"))
             .map(|d| {
