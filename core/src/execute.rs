@@ -531,26 +531,22 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// Creates a user; after a transient failure, looks the email up before trying again,
     /// since the failed call may have created it.
     fn create(&mut self, user: &NewUser) -> Result<UserId, HostError> {
-        let mut attempt = 0;
-        loop {
-            match self.store.create_user(user) {
-                Err(e) if e.is_transient() && attempt < self.options.retries => {
-                    attempt += 1;
-                    if !self.options.retry_delay.is_zero() {
-                        std::thread::sleep(self.options.retry_delay * attempt);
-                    }
-                    if let Ok(found) = self.store.find_users(&[user.email.as_str()]) {
-                        if let Some(existing) = found
-                            .into_iter()
-                            .find(|u| crate::email::emails_equal(&u.email, &user.email))
-                        {
-                            return Ok(existing.id);
-                        }
+        let mut failed_before = false;
+        self.retry(|s| {
+            if failed_before {
+                if let Ok(found) = s.store.find_users(&[user.email.as_str()]) {
+                    if let Some(existing) = found
+                        .into_iter()
+                        .find(|u| crate::email::emails_equal(&u.email, &user.email))
+                    {
+                        return Ok(existing.id);
                     }
                 }
-                other => return other,
             }
-        }
+            let created = s.store.create_user(user);
+            failed_before = created.is_err();
+            created
+        })
     }
 
     fn send(
