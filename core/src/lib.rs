@@ -29,53 +29,43 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod column;
-mod decode;
-mod email;
 mod error;
 mod execute;
+mod host;
 mod issue;
-mod journal;
-mod mailer;
-mod memory;
-mod options;
 mod parse;
-mod password;
 mod plan;
-mod results;
-mod secret;
-mod settings;
-mod store;
-mod suggest;
-mod templates;
-mod upload;
-mod validate;
 
-pub use column::{Column, ALIASES};
-pub use decode::Encoding;
-pub use email::{email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES};
 pub use error::{Error, ErrorKind};
-pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT_RETRIES};
-pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
-pub use journal::{Journal, JournalEntry, MemoryJournal};
-pub use mailer::{Mailer, Message, MessageFields, MessageKind};
-pub use memory::{MemoryStore, RecordingMailer, StoreState, StoredUser, UserState};
-pub use options::*;
-pub use parse::parse;
-pub use password::{
+pub use execute::journal::{Journal, JournalEntry, MemoryJournal};
+pub use execute::password::{
     generate_password, hash_password, HashParams, OsRandom, PasswordHash, PasswordPolicy,
     RandomSource, DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB, DEFAULT_ARGON2_PARALLELISM,
     PASSWORD_ALPHABET,
 };
+pub use execute::results::{neutralise, ResultRow, ResultSummary, Results, Status};
+pub use execute::secret::Password;
+pub use execute::templates::{Template, Templates, PLACEHOLDERS};
+pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT_RETRIES};
+pub use host::mailer::{Mailer, Message, MessageFields, MessageKind};
+pub use host::memory::{MemoryStore, RecordingMailer, StoreState, StoredUser, UserState};
+pub use host::store::{
+    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
+};
+pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
+pub use parse::column::{Column, ALIASES};
+pub use parse::decode::Encoding;
+pub use parse::email::{
+    email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES,
+};
+pub use parse::options::{
+    ParseOptions, DEFAULT_MAX_COLUMNS, DEFAULT_MAX_FIELD_BYTES, DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_ROWS, DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES,
+};
+pub use parse::parse;
+pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
+pub use plan::settings::{Settings, SettingsBuilder};
 pub use plan::{
     plan, plan_with, Action, Noop, Operation, PasswordSource, Plan, PlanOptions, PlanRow,
     PlanSettings, Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
-pub use results::{neutralise, ResultRow, ResultSummary, Results, Status};
-pub use secret::Password;
-pub use settings::{Settings, SettingsBuilder};
-pub use store::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
-};
-pub use templates::{Template, Templates, PLACEHOLDERS};
-pub use upload::{FileReport, HeaderCell, Row, RowData, Upload};

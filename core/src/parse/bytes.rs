@@ -247,7 +247,7 @@ mod tests {
             );
             if clean {
                 let text = std::str::from_utf8(&values).unwrap_or("");
-                assert!(!text.chars().any(crate::validate::is_forbidden_char));
+                assert!(!text.chars().any(crate::parse::validate::is_forbidden_char));
             }
             assert!(
                 end == bytes.len() || b"\r\n".contains(&bytes[end]),

@@ -1,11 +1,11 @@
 //! Checks of one row's values, and duplicate emails across rows.
 
-use crate::column::Column;
-use crate::email::{check_email, emails_equal};
 use crate::issue::{Issue, IssueCode};
-use crate::options::ParseOptions;
-use crate::upload::{split_groups, Upload};
-use crate::validate::{describe_char, find_forbidden_char, is_language_tag};
+use crate::parse::column::Column;
+use crate::parse::email::{check_email, emails_equal};
+use crate::parse::options::ParseOptions;
+use crate::parse::upload::{split_groups, Upload};
+use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
 /// Validates the values of one row (indexed by `Column as usize`, `""` when blank or
 /// absent); returns whether it has no errors. `printable`: every value is printable ASCII;

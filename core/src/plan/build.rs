@@ -4,14 +4,14 @@ use super::{
     Action, Noop, Operation, PasswordSource, Plan, PlanRow, PlanSettings, Summary,
     PLAN_FORMAT_VERSION,
 };
-use crate::column::Column;
-use crate::email::email_key;
 use crate::error::{Error, ErrorKind};
+use crate::host::mailer::MessageKind;
+use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, Store};
 use crate::issue::{Issue, IssueCode};
-use crate::mailer::MessageKind;
-use crate::settings::Settings;
-use crate::store::{ContentRef, ExistingUser, Group, HostError, Profile, Store};
-use crate::upload::{Row, Upload};
+use crate::parse::column::Column;
+use crate::parse::email::email_key;
+use crate::parse::upload::{Row, Upload};
+use crate::plan::settings::Settings;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Default number of emails (or group names) per store lookup.
@@ -229,7 +229,7 @@ impl Existing {
 fn suggestion(name: &str, store: &mut dyn Store) -> Result<String, Error> {
     let names = store.all_group_names().map_err(store_error)?;
     Ok(
-        crate::suggest::closest(name, names.iter().map(String::as_str))
+        crate::parse::suggest::closest(name, names.iter().map(String::as_str))
             .map(|s| format!("; did you mean '{s}'?"))
             .unwrap_or_default(),
     )
@@ -299,7 +299,7 @@ impl RowContext<'_> {
             .chain(row.remove_groups().map(|g| (Column::RemoveGroup, g)))
         {
             if !self.groups.contains_key(name) {
-                let hint = crate::suggest::closest(
+                let hint = crate::parse::suggest::closest(
                     name,
                     self.all_group_names
                         .iter()

@@ -1,7 +1,7 @@
 //! A journal of execution progress, so a crashed or cancelled execution can be resumed.
 
-use crate::results::ResultRow;
-use crate::store::HostError;
+use crate::execute::results::ResultRow;
+use crate::host::store::HostError;
 use std::collections::BTreeMap;
 
 /// What a journal knows about one row of a plan.

@@ -1,11 +1,11 @@
 //! The administrator's choices after validation, checked for contradictions.
 
-use crate::email::check_email;
 use crate::error::Error;
+use crate::execute::password::PasswordPolicy;
+use crate::execute::secret::Password;
+use crate::host::store::ContentRef;
 use crate::issue::IssueCode;
-use crate::password::PasswordPolicy;
-use crate::secret::Password;
-use crate::store::ContentRef;
+use crate::parse::email::check_email;
 use serde::{Deserialize, Serialize};
 
 /// Validated settings of one upload. Build them with [`Settings::builder`].

@@ -1,9 +1,11 @@
 //! In-memory test doubles shipped with the engine: [`MemoryStore`] and [`RecordingMailer`].
 
-use crate::email::email_key;
-use crate::mailer::{Mailer, Message};
-use crate::password::PasswordHash;
-use crate::store::{ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId};
+use crate::execute::password::PasswordHash;
+use crate::host::mailer::{Mailer, Message};
+use crate::host::store::{
+    ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
+};
+use crate::parse::email::email_key;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};

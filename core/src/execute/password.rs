@@ -1,8 +1,8 @@
 //! Passwords: generation from a CSPRNG, argon2id hashing (PHC strings) and the policy.
 
 use crate::error::{Error, ErrorKind};
+use crate::execute::secret::Password;
 use crate::issue::IssueCode;
-use crate::secret::Password;
 use argon2::password_hash::{PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use std::fmt;

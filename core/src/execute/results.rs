@@ -1,6 +1,6 @@
 //! What execution did, row by row, exportable as CSV (formula-safe) and JSON.
 
-use crate::store::UserId;
+use crate::host::store::UserId;
 use serde::{Deserialize, Serialize};
 
 /// What happened to a row.

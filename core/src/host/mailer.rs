@@ -1,7 +1,7 @@
 //! What the host implements to send email, and the messages the engine renders.
 
-use crate::secret::Password;
-use crate::store::HostError;
+use crate::execute::secret::Password;
+use crate::host::store::HostError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -1,20 +1,27 @@
 //! Reading an upload file: encoding, delimiter, header and rows.
 
 mod bytes;
+pub(crate) mod column;
+pub(crate) mod decode;
+pub(crate) mod email;
+pub(crate) mod options;
 mod reader;
 mod rows;
+pub(crate) mod suggest;
+pub(crate) mod upload;
+pub(crate) mod validate;
 
 use bytes::{count_lf_cr, has_lone_cr, is_printable_ascii, trim};
 use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, HASH_BITS};
 
-use crate::column::Column;
-use crate::decode::decode;
-use crate::email::{ascii_email_hash, email_hash};
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
-use crate::options::{ParseOptions, MAX_FILE_BYTES};
-use crate::upload::{HeaderCell, Upload};
+use crate::parse::column::Column;
+use crate::parse::decode::decode;
+use crate::parse::email::{ascii_email_hash, email_hash};
+use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
+use crate::parse::upload::{HeaderCell, Upload};
 
 /// Parses and validates an upload file.
 ///

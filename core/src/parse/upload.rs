@@ -1,8 +1,8 @@
 //! The result of [`parse`](crate::parse): the header mapping, the rows and the issues.
 
-use crate::column::Column;
-use crate::decode::Encoding;
 use crate::issue::Issue;
+use crate::parse::column::Column;
+use crate::parse::decode::Encoding;
 use serde::{Deserialize, Serialize};
 
 /// One cell of the header line and what it was matched to.

@@ -2,11 +2,12 @@
 
 mod build;
 mod json;
+pub(crate) mod settings;
 
+use crate::execute::secret::Password;
+use crate::host::mailer::MessageKind;
+use crate::host::store::{ContentRef, Group, Profile, UserId};
 use crate::issue::Issue;
-use crate::mailer::MessageKind;
-use crate::secret::Password;
-use crate::store::{ContentRef, Group, Profile, UserId};
 use serde::{Deserialize, Serialize};
 
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};

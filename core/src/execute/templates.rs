@@ -1,8 +1,8 @@
 //! Default email templates and their rendering (`{{name}}` placeholders, HTML-escaped values).
 
 use crate::error::{Error, ErrorKind};
+use crate::host::mailer::{Message, MessageFields, MessageKind};
 use crate::issue::IssueCode;
-use crate::mailer::{Message, MessageFields, MessageKind};
 
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: &[&str] = &[

@@ -1,6 +1,6 @@
 //! What the host implements: its user database, behind the [`Store`] trait.
 
-use crate::password::PasswordHash;
+use crate::execute::password::PasswordHash;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

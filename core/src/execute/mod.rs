@@ -1,18 +1,24 @@
 //! Executing a plan through the host's [`Store`] and [`Mailer`].
 
-use crate::email::email_key;
+pub(crate) mod journal;
+pub(crate) mod password;
+pub(crate) mod results;
+pub(crate) mod secret;
+pub(crate) mod templates;
+
 use crate::error::{Error, ErrorKind};
-use crate::issue::IssueCode;
-use crate::journal::{Journal, JournalEntry};
-use crate::mailer::{Mailer, MessageFields, MessageKind};
-use crate::password::{
+use crate::execute::journal::{Journal, JournalEntry};
+use crate::execute::password::{
     generate_password, hash_many, hash_with, HashParams, OsRandom, PasswordHash, RandomSource,
 };
+use crate::execute::results::{ResultRow, ResultSummary, Results, Status};
+use crate::execute::secret::Password;
+use crate::execute::templates::Templates;
+use crate::host::mailer::{Mailer, MessageFields, MessageKind};
+use crate::host::store::{HostError, NewUser, Store, UserId};
+use crate::issue::IssueCode;
+use crate::parse::email::email_key;
 use crate::plan::{Action, Operation, PasswordSource, Plan, PlanRow};
-use crate::results::{ResultRow, ResultSummary, Results, Status};
-use crate::secret::Password;
-use crate::store::{HostError, NewUser, Store, UserId};
-use crate::templates::Templates;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -537,7 +543,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 if let Ok(found) = s.store.find_users(&[user.email.as_str()]) {
                     if let Some(existing) = found
                         .into_iter()
-                        .find(|u| crate::email::emails_equal(&u.email, &user.email))
+                        .find(|u| crate::parse::email::emails_equal(&u.email, &user.email))
                     {
                         return Ok(existing.id);
                     }

@@ -1,0 +1,6 @@
+//! What the host implements — its user database ([`Store`](crate::Store)) and its email
+//! sending ([`Mailer`](crate::Mailer)) — with the in-memory doubles the engine ships.
+
+pub(crate) mod mailer;
+pub(crate) mod memory;
+pub(crate) mod store;
