@@ -1,7 +1,9 @@
 //! The one error type of the crate.
 
+use crate::host::store::HostError;
 use crate::issue::{Issue, IssueCode};
 use std::fmt;
+use std::sync::Arc;
 
 /// What part of the flow an [`Error`] comes from; the bindings map each to an exception class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,12 +38,21 @@ impl ErrorKind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error(Box<Inner>);
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
     issue: Issue,
     transient: bool,
+    source: Option<Arc<HostError>>,
 }
+
+impl PartialEq for Inner {
+    fn eq(&self, other: &Inner) -> bool {
+        (self.kind, &self.issue, self.transient) == (other.kind, &other.issue, other.transient)
+    }
+}
+
+impl Eq for Inner {}
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, code: IssueCode, message: impl Into<String>) -> Error {
@@ -53,7 +64,24 @@ impl Error {
             kind,
             issue,
             transient: false,
+            source: None,
         }))
+    }
+
+    /// The error for a failed host call: the host error's code when the engine gave it one
+    /// (an invalid reply), else `code`; the message prefixed with `context` when given; the
+    /// host error kept as the [`source`](std::error::Error::source), so the exception a host
+    /// raised stays reachable.
+    pub(crate) fn host(kind: ErrorKind, code: IssueCode, context: &str, e: &HostError) -> Error {
+        let message = if context.is_empty() {
+            e.message().to_owned()
+        } else {
+            format!("{context}: {}", e.message())
+        };
+        let mut error = Error::new(kind, e.code().unwrap_or(code), message);
+        error.0.transient = e.is_transient();
+        error.0.source = Some(Arc::new(e.clone()));
+        error
     }
 
     pub(crate) fn file(
@@ -122,4 +150,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -107,6 +107,9 @@ issue_codes! {
     MailerFailed = "mailer_failed", Error, "The host's mailer reported an error.";
     Cancelled = "cancelled", Error, "Execution was cancelled before this row.";
     InvalidTemplate = "invalid_template", Error, "An email template names a placeholder that does not exist.";
+    InvalidHostReply = "invalid_host_reply", Error, "A host store, mailer or journal answered with a value of the wrong shape (a null where a list is due, a user without an id...).";
+    HostMethodMissing = "host_method_missing", Error, "A host object lacks a method the engine needs (find_users, send...).";
+    InvalidOption = "invalid_option", Error, "A parse or execute option is unknown or has a value out of its range.";
 }
 
 impl fmt::Display for IssueCode {

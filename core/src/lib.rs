@@ -31,7 +31,7 @@
 
 mod error;
 mod execute;
-mod host;
+pub mod host;
 mod issue;
 mod parse;
 mod plan;

@@ -151,21 +151,16 @@ struct Executor<'p, 's, 'o> {
 }
 
 fn mailer_error(e: &HostError) -> Error {
-    Error::new(
-        ErrorKind::Mailer,
-        IssueCode::MailerFailed,
-        e.message().to_owned(),
-    )
-    .with_transient(e.is_transient())
+    Error::host(ErrorKind::Mailer, IssueCode::MailerFailed, "", e)
 }
 
 fn journal_error(e: HostError) -> Error {
-    Error::new(
+    Error::host(
         ErrorKind::Store,
         IssueCode::StoreFailed,
-        format!("the journal failed: {}", e.message()),
+        "the journal failed",
+        &e,
     )
-    .with_transient(e.is_transient())
 }
 
 impl<'p, 's, 'o> Executor<'p, 's, 'o> {

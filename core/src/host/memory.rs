@@ -7,7 +7,7 @@ use crate::host::store::{
 };
 use crate::parse::email::email_key;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 
 /// A fast (FxHash-style) hasher for the id index and for hashes already computed. Ids are
@@ -157,6 +157,7 @@ pub struct MemoryStore {
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
+    reserved: HashSet<UserId>,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -175,6 +176,11 @@ impl MemoryStore {
         }
         for content in &state.content {
             store.add_content(content.clone());
+        }
+        // Ids the state gives are taken first, so an id made up for a user without one
+        // never equals one given to a later user.
+        for user in state.users.iter().filter(|u| u.id.is_some()) {
+            store.reserved.insert(UserId(user.id.clone().unwrap_or_default()));
         }
         for user in &state.users {
             let id = user.id.clone().unwrap_or_else(|| store.new_id());
@@ -279,9 +285,17 @@ impl MemoryStore {
         &self.users
     }
 
+    /// A fresh id: `u1`, `u2`... skipping every id a user already has (a loaded state may
+    /// hold `u1` already), so a new user never shares an id with an existing one.
     fn new_id(&mut self) -> String {
-        self.next_id += 1;
-        format!("u{}", self.next_id)
+        loop {
+            self.next_id += 1;
+            let id = format!("u{}", self.next_id);
+            let taken = UserId(id.clone());
+            if !self.by_id.contains_key(&taken) && !self.reserved.contains(&taken) {
+                return id;
+            }
+        }
     }
 
     fn insert(&mut self, user: StoredUser) {
@@ -436,5 +450,37 @@ impl Mailer for RecordingMailer {
     fn send(&mut self, message: &Message) -> Result<(), HostError> {
         self.messages.push(message.clone());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::*;
+    use crate::execute::password::PasswordHash;
+
+    fn new_user(email: &str) -> NewUser {
+        NewUser {
+            email: email.into(),
+            profile: Profile::default(),
+            password_hash: PasswordHash::from_phc("$argon2id$test"),
+            force_password_reset: false,
+        }
+    }
+
+    #[test]
+    fn new_users_never_take_an_id_of_the_loaded_state() {
+        let state: StoreState = serde_json::from_value(serde_json::json!({
+            "users": [{"email": "x@x.com", "first_name": "X", "last_name": "Y"},
+                      {"id": "u1", "email": "a@x.com", "first_name": "A", "last_name": "B"},
+                      {"id": "u3", "email": "c@x.com", "first_name": "C", "last_name": "D"}]
+        }))
+        .unwrap();
+        let mut store = MemoryStore::from_state(&state);
+        let mut ids: Vec<String> = store.users().iter().map(|u| u.id.0.clone()).collect();
+        for email in ["n1@x.com", "n2@x.com", "n3@x.com"] {
+            ids.push(store.create_user(&new_user(email)).unwrap().0);
+        }
+        let unique: HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
     }
 }

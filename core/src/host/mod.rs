@@ -3,4 +3,10 @@
 
 pub(crate) mod mailer;
 pub(crate) mod memory;
+mod protocol;
 pub(crate) mod store;
+
+pub use protocol::{message_value, HostJournal, HostMailer, HostObject, HostStore, Naming};
+mod options;
+
+pub use options::ExecuteConfig;

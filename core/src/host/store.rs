@@ -1,8 +1,10 @@
 //! What the host implements: its user database, behind the [`Store`] trait.
 
 use crate::execute::password::PasswordHash;
+use crate::issue::IssueCode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The host's identifier of a user (a database key, a UUID...), as text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -173,10 +175,17 @@ pub struct NewUser {
 }
 
 /// A failure reported by the host's store, mailer or journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It says whether retrying may help ([`HostError::is_transient`]), may carry the host's own
+/// error as its [`source`](std::error::Error::source) (a binding puts the exception the host
+/// raised there), and, when the failure is the engine's verdict on a reply rather than the
+/// host's own, the code of that verdict ([`HostError::code`]).
+#[derive(Clone)]
 pub struct HostError {
     message: String,
     transient: bool,
+    code: Option<IssueCode>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl HostError {
@@ -185,15 +194,31 @@ impl HostError {
         HostError {
             message: message.into(),
             transient: false,
+            code: None,
+            source: None,
         }
     }
     /// A transient failure (a lock timeout, a dropped connection): the engine retries it a
     /// bounded number of times.
     pub fn transient(message: impl Into<String>) -> HostError {
         HostError {
-            message: message.into(),
             transient: true,
+            ..HostError::permanent(message)
         }
+    }
+    /// A permanent failure with the engine's own code: a reply of the wrong shape
+    /// ([`IssueCode::InvalidHostReply`]), a method the host object lacks
+    /// ([`IssueCode::HostMethodMissing`]).
+    pub fn coded(code: IssueCode, message: impl Into<String>) -> HostError {
+        HostError {
+            code: Some(code),
+            ..HostError::permanent(message)
+        }
+    }
+    /// The same failure, caused by `source` (the host's own error or exception).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
     /// The message.
     pub fn message(&self) -> &str {
@@ -202,6 +227,35 @@ impl HostError {
     /// Whether retrying may succeed.
     pub fn is_transient(&self) -> bool {
         self.transient
+    }
+    /// The engine's code for this failure, when it is the engine's verdict on the host's
+    /// reply; `None` for a failure the host itself reported.
+    pub fn code(&self) -> Option<IssueCode> {
+        self.code
+    }
+    /// The host's own error, if the binding or the host gave one.
+    pub fn host_source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+}
+
+impl PartialEq for HostError {
+    /// Two host errors are equal when they say the same thing; their sources are not compared.
+    fn eq(&self, other: &HostError) -> bool {
+        (&self.message, self.transient, self.code) == (&other.message, other.transient, other.code)
+    }
+}
+
+impl Eq for HostError {}
+
+impl fmt::Debug for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostError")
+            .field("message", &self.message)
+            .field("transient", &self.transient)
+            .field("code", &self.code)
+            .field("has_source", &self.source.is_some())
+            .finish()
     }
 }
 
@@ -215,7 +269,13 @@ impl fmt::Display for HostError {
     }
 }
 
-impl std::error::Error for HostError {}
+impl std::error::Error for HostError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// The host's user database.
 ///

@@ -48,12 +48,12 @@ pub fn plan(upload: &Upload, settings: &Settings, store: &mut dyn Store) -> Resu
 }
 
 fn store_error(e: HostError) -> Error {
-    Error::new(
+    Error::host(
         ErrorKind::Store,
         IssueCode::StoreFailed,
-        format!("the store failed while planning: {}", e.message()),
+        "the store failed while planning",
+        &e,
     )
-    .with_transient(e.is_transient())
 }
 
 /// Builds the plan. Store lookups are batched (`options.lookup_batch` per call).

@@ -1,0 +1,398 @@
+//! Options as data: what a binding receives as a dict, an object or a hash (parse options,
+//! execute options, hash parameters, templates), decoded and validated here once, so that
+//! every language accepts the same keys (snake_case or camelCase) and refuses an unknown
+//! key or a value out of range the same way, with [`IssueCode::InvalidOption`].
+
+use crate::error::{Error, ErrorKind};
+use crate::execute::password::HashParams;
+use crate::execute::secret::Password;
+use crate::execute::templates::{Template, Templates};
+use crate::execute::ExecuteOptions;
+use crate::host::Naming;
+use crate::issue::IssueCode;
+use crate::parse::options::ParseOptions;
+use crate::plan::settings::{Settings, SettingsBuilder};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::Settings, IssueCode::InvalidOption, message)
+}
+
+/// The snake_case form of a key given in snake_case or camelCase.
+fn snake_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The entries of an options object (null: none), keys in snake_case, each one of `known`.
+fn entries(value: Value, what: &str, known: &[&str]) -> Result<Vec<(String, Value)>, Error> {
+    let map = match value {
+        Value::Null => Map::new(),
+        Value::Object(map) => map,
+        other => return Err(invalid(format!("{what} must be an object, not {other}"))),
+    };
+    map.into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(key, v)| {
+            let key = snake_key(&key);
+            if known.contains(&key.as_str()) {
+                Ok((key, v))
+            } else {
+                Err(invalid(format!(
+                    "{what} has no option {key:?}; the options are {}",
+                    known.join(", ")
+                )))
+            }
+        })
+        .collect()
+}
+
+fn number(value: &Value, what: &str, key: &str) -> Result<u64, Error> {
+    value.as_u64().ok_or_else(|| {
+        invalid(format!(
+            "{what}.{key} must be a whole number ≥ 0, not {value}"
+        ))
+    })
+}
+
+fn size(value: &Value, what: &str, key: &str) -> Result<usize, Error> {
+    usize::try_from(number(value, what, key)?)
+        .map_err(|_| invalid(format!("{what}.{key} is too large")))
+}
+
+fn small(value: &Value, what: &str, key: &str) -> Result<u32, Error> {
+    u32::try_from(number(value, what, key)?)
+        .map_err(|_| invalid(format!("{what}.{key} is too large")))
+}
+
+fn one_char(value: &Value, what: &str, key: &str) -> Result<char, Error> {
+    let mut chars = value.as_str().unwrap_or_default().chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(c),
+        _ => Err(invalid(format!(
+            "{what}.{key} must be a single character, not {value}"
+        ))),
+    }
+}
+
+fn text(value: Value, what: &str, key: &str) -> Result<String, Error> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(invalid(format!(
+            "{what}.{key} must be a string, not {other}"
+        ))),
+    }
+}
+
+impl ParseOptions {
+    /// The options from a JSON object with any of `delimiter` (one ASCII character: `,`,
+    /// `;`, a tab...), `group_separator` (one character), `max_file_bytes`, `max_rows`,
+    /// `max_field_bytes`, `max_columns`, `max_value_chars`; absent keys keep their defaults.
+    ///
+    /// ```
+    /// let options = lms_bulk_upload::ParseOptions::from_value(serde_json::json!({"delimiter": ";"}))?;
+    /// assert_eq!(options.delimiter, Some(b';'));
+    /// let wrong = lms_bulk_upload::ParseOptions::from_value(serde_json::json!({"delimter": ";"}));
+    /// assert_eq!(wrong.unwrap_err().code().as_str(), "invalid_option");
+    /// # Ok::<(), lms_bulk_upload::Error>(())
+    /// ```
+    pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
+        const KEYS: [&str; 7] = [
+            "delimiter",
+            "group_separator",
+            "max_file_bytes",
+            "max_rows",
+            "max_field_bytes",
+            "max_columns",
+            "max_value_chars",
+        ];
+        let what = "parse options";
+        let mut options = ParseOptions::default();
+        for (key, v) in entries(value, what, &KEYS)? {
+            match key.as_str() {
+                "delimiter" => {
+                    let c = one_char(&v, what, &key)?;
+                    let byte = u8::try_from(c)
+                        .ok()
+                        .filter(|b| b.is_ascii() && !matches!(b, b'"' | b'\r' | b'\n'))
+                        .ok_or_else(|| {
+                            invalid(format!(
+                                "{what}.delimiter must be one ASCII character other than a quote or a line break, not {v}"
+                            ))
+                        })?;
+                    options.delimiter = Some(byte);
+                }
+                "group_separator" => options.group_separator = one_char(&v, what, &key)?,
+                "max_file_bytes" => options.max_file_bytes = size(&v, what, &key)?,
+                "max_rows" => options.max_rows = size(&v, what, &key)?,
+                "max_field_bytes" => options.max_field_bytes = size(&v, what, &key)?,
+                "max_columns" => options.max_columns = size(&v, what, &key)?,
+                _ => options.max_value_chars = size(&v, what, &key)?,
+            }
+        }
+        Ok(options)
+    }
+}
+
+impl HashParams {
+    /// Argon2id parameters from a JSON object with any of `memory_kib`, `iterations`,
+    /// `parallelism`; absent keys keep the defaults.
+    pub fn from_value(value: Value) -> Result<HashParams, Error> {
+        const KEYS: [&str; 3] = ["memory_kib", "iterations", "parallelism"];
+        let what = "hash_params";
+        let mut params = HashParams::default();
+        for (key, v) in entries(value, what, &KEYS)? {
+            let n = small(&v, what, &key)?;
+            match key.as_str() {
+                "memory_kib" => params.memory_kib = n,
+                "iterations" => params.iterations = n,
+                _ => params.parallelism = n,
+            }
+        }
+        params.argon2()?;
+        Ok(params)
+    }
+}
+
+impl Templates {
+    /// The default templates with those named in a JSON object replaced: any of
+    /// `welcome_with_password`, `welcome`, `password_changed_with_password`,
+    /// `password_changed`, `upload_complete`, each `{subject, text, html}`; placeholders are
+    /// checked ([`Template::new`]).
+    pub fn from_value(value: Value) -> Result<Templates, Error> {
+        const KEYS: [&str; 5] = [
+            "welcome_with_password",
+            "welcome",
+            "password_changed_with_password",
+            "password_changed",
+            "upload_complete",
+        ];
+        let mut templates = Templates::default();
+        for (name, v) in entries(value, "templates", &KEYS)? {
+            let what = format!("templates.{name}");
+            let mut parts = [String::new(), String::new(), String::new()];
+            let mut given = [false; 3];
+            for (key, part) in entries(v, &what, &["subject", "text", "html"])? {
+                let i = ["subject", "text", "html"]
+                    .iter()
+                    .position(|k| *k == key)
+                    .unwrap_or(0);
+                parts[i] = text(part, &what, &key)?;
+                given[i] = true;
+            }
+            if given.contains(&false) {
+                return Err(invalid(format!(
+                    "{what} needs a subject, a text and an html"
+                )));
+            }
+            let template = Template::new(&parts[0], &parts[1], &parts[2])?;
+            *match name.as_str() {
+                "welcome_with_password" => &mut templates.welcome_with_password,
+                "welcome" => &mut templates.welcome,
+                "password_changed_with_password" => &mut templates.password_changed_with_password,
+                "password_changed" => &mut templates.password_changed,
+                _ => &mut templates.upload_complete,
+            } = template;
+        }
+        Ok(templates)
+    }
+}
+
+/// The data part of [`ExecuteOptions`], as a binding receives it: everything but the
+/// callbacks (progress, cancellation) and the journal, which are objects of the host's
+/// language.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ExecuteConfig {
+    /// The default password, when the plan sets it (plans never contain it).
+    pub default_password: Option<Password>,
+    /// Argon2id parameters.
+    pub hash_params: HashParams,
+    /// Hashing threads (0: one per core).
+    pub threads: usize,
+    /// Rows per batch, or the default.
+    pub batch_size: Option<usize>,
+    /// Retries of a transient failure, or the default.
+    pub retries: Option<u32>,
+    /// The delay before the first retry, or the default.
+    pub retry_delay: Option<Duration>,
+    /// Email templates.
+    pub templates: Templates,
+}
+
+impl ExecuteConfig {
+    /// The keys an execute-options object may have.
+    pub const KEYS: [&'static str; 7] = [
+        "default_password",
+        "hash_params",
+        "threads",
+        "batch_size",
+        "retries",
+        "retry_delay_ms",
+        "templates",
+    ];
+
+    /// Decodes a JSON object with any of [`ExecuteConfig::KEYS`] (snake_case or camelCase;
+    /// null values are absent). `retry_delay_ms` is in milliseconds.
+    pub fn from_value(value: Value) -> Result<ExecuteConfig, Error> {
+        let what = "execute options";
+        let mut config = ExecuteConfig::default();
+        for (key, v) in entries(value, what, &Self::KEYS)? {
+            match key.as_str() {
+                "default_password" => {
+                    config.default_password = Some(Password::new(text(v, what, &key)?));
+                }
+                "hash_params" => config.hash_params = HashParams::from_value(v)?,
+                "threads" => config.threads = size(&v, what, &key)?,
+                "batch_size" => {
+                    let n = size(&v, what, &key)?;
+                    if n == 0 {
+                        return Err(invalid(format!("{what}.batch_size must be at least 1")));
+                    }
+                    config.batch_size = Some(n);
+                }
+                "retries" => config.retries = Some(small(&v, what, &key)?),
+                "retry_delay_ms" => {
+                    config.retry_delay = Some(Duration::from_millis(number(&v, what, &key)?));
+                }
+                _ => config.templates = Templates::from_value(v)?,
+            }
+        }
+        Ok(config)
+    }
+
+    /// The execute options with these values; the binding adds its callbacks and journal.
+    pub fn into_options<'a>(self) -> ExecuteOptions<'a> {
+        let defaults = ExecuteOptions::default();
+        ExecuteOptions {
+            default_password: self.default_password,
+            hash_params: self.hash_params,
+            threads: self.threads,
+            batch_size: self.batch_size.unwrap_or(defaults.batch_size),
+            retries: self.retries.unwrap_or(defaults.retries),
+            retry_delay: self.retry_delay.unwrap_or(defaults.retry_delay),
+            templates: self.templates,
+            ..defaults
+        }
+    }
+}
+
+impl Settings {
+    /// Settings from a JSON object (snake_case or camelCase keys; unknown keys refused),
+    /// validated as [`SettingsBuilder::build`] does.
+    pub fn from_value(value: Value) -> Result<Settings, Error> {
+        let value = match value {
+            Value::Null => Value::Object(Map::new()),
+            other => other,
+        };
+        let builder: SettingsBuilder = serde_json::from_value(value).map_err(|e| {
+            Error::new(
+                ErrorKind::Settings,
+                IssueCode::InvalidSetting,
+                format!("settings: {e}"),
+            )
+        })?;
+        builder.build()
+    }
+
+    /// The settings as a JSON object with keys in `naming`, for a host to show or store them.
+    /// The default password is never in it: `has_default_password` says whether one is set.
+    pub fn to_value(&self, naming: Naming) -> Value {
+        let builder = SettingsBuilder {
+            enrol_existing_users: self.enrol_existing_users,
+            update_existing_profiles: self.update_existing_profiles,
+            update_existing_passwords: self.update_existing_passwords,
+            generate_passwords: self.generate_passwords,
+            default_password: None,
+            force_password_reset: self.force_password_reset,
+            send_notification_email: self.send_notification_email,
+            enrolments: self.enrolments.clone(),
+            groups: self.groups.clone(),
+            site_url: self.site_url.clone(),
+            results_url: self.results_url.clone(),
+            uploader_email: self.uploader_email.clone(),
+            password_policy: self.password_policy,
+        };
+        let mut value = serde_json::to_value(builder).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert(
+                "has_default_password".into(),
+                Value::Bool(self.default_password.is_some()),
+            );
+        }
+        naming.keys_out(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn camel_and_snake_keys_decode_alike() {
+        let a = ExecuteConfig::from_value(json!({"batchSize": 3, "retryDelayMs": 0})).unwrap();
+        let b = ExecuteConfig::from_value(json!({"batch_size": 3, "retry_delay_ms": 0})).unwrap();
+        assert_eq!((a.batch_size, a.retry_delay), (b.batch_size, b.retry_delay));
+        assert_eq!(a.batch_size, Some(3));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_a_code() {
+        for bad in [
+            json!({"batch": 3}),
+            json!({"batch_size": 0}),
+            json!({"batch_size": -1}),
+            json!({"templates": {"welcome": {"subject": "s"}}}),
+            json!({"templates": {"greeting": {}}}),
+            json!({"hash_params": {"memory": 1}}),
+            json!([1]),
+        ] {
+            let e = ExecuteConfig::from_value(bad.clone()).unwrap_err();
+            assert_eq!(e.code(), IssueCode::InvalidOption, "{bad}");
+        }
+        let e = ParseOptions::from_value(json!({"delimiter": ",,"})).unwrap_err();
+        assert_eq!(e.code(), IssueCode::InvalidOption);
+        let e = ParseOptions::from_value(json!({"delimiter": "\""})).unwrap_err();
+        assert_eq!(e.code(), IssueCode::InvalidOption);
+    }
+
+    #[test]
+    fn a_template_placeholder_is_checked() {
+        let t = json!({"welcome": {"subject": "Hi", "text": "{{nope}}", "html": ""}});
+        let e = Templates::from_value(t).unwrap_err();
+        assert_eq!(e.code(), IssueCode::InvalidTemplate);
+    }
+
+    #[test]
+    fn exported_settings_never_hold_the_default_password() {
+        let value = json!({"generatePasswords": false, "defaultPassword": "Corr3ct-horse-battery"});
+        let settings = Settings::from_value(value).unwrap();
+        let out = settings.to_value(Naming::Camel);
+        assert_eq!(out["hasDefaultPassword"], json!(true));
+        assert_eq!(out["generatePasswords"], json!(false));
+        assert!(!out.to_string().contains("Corr3ct"));
+        assert_eq!(
+            Settings::from_value(settings.to_value(Naming::Snake))
+                .unwrap_err()
+                .code(),
+            IssueCode::InvalidSetting,
+            "has_default_password is not an input"
+        );
+    }
+
+    #[test]
+    fn the_default_password_is_not_in_debug() {
+        let c = ExecuteConfig::from_value(json!({"default_password": "Sekr3t!pass"})).unwrap();
+        assert!(!format!("{c:?}").contains("Sekr3t"));
+    }
+}
