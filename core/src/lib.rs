@@ -25,9 +25,15 @@
 //! - [`plan`] reads the [`Store`] (batched lookups) and decides every row: [`Plan`].
 //! - [`execute`] (or [`Plan::execute`]) performs it: [`Results`], and a confirmation email.
 //!
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+
+/// The workspace README's Rust quickstart, compiled and run as a doctest (not shown in the
+/// crate's documentation: that README also speaks of Make, Python and Node).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
 
 mod error;
 mod execute;
