@@ -103,6 +103,8 @@ issue_codes! {
     FingerprintMismatch = "fingerprint_mismatch", Error, "The plan's content does not match its fingerprint: it was altered after planning.";
     UnsupportedPlanVersion = "unsupported_plan_version", Error, "The plan was written by an incompatible version of the engine.";
     InvalidPlan = "invalid_plan", Error, "The plan JSON cannot be read.";
+    PlanUnsigned = "plan_unsigned", Error, "The plan has no signature, and only plans signed with the host's key are accepted here.";
+    PlanSignatureInvalid = "plan_signature_invalid", Error, "The plan's signature does not match its content: it was changed after signing, or signed with another key.";
     StoreFailed = "store_failed", Error, "The host's store reported an error.";
     MailerFailed = "mailer_failed", Error, "The host's mailer reported an error.";
     Cancelled = "cancelled", Error, "Execution was cancelled before this row.";

@@ -16,10 +16,10 @@ struct Canonical<'a> {
     rows: &'a [PlanRow],
 }
 
-/// Writes into a hasher without building the whole JSON in memory.
-struct HashWriter(Sha256);
+/// Writes into a hasher or a MAC without building the whole JSON in memory.
+pub(super) struct DigestWriter<D>(pub(super) D);
 
-impl std::io::Write for HashWriter {
+impl<D: sha2::digest::Update> std::io::Write for DigestWriter<D> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.update(buf);
         Ok(buf.len())
@@ -29,7 +29,9 @@ impl std::io::Write for HashWriter {
     }
 }
 
-pub(crate) fn fingerprint(plan: &Plan) -> String {
+/// Feeds the plan's canonical bytes (everything but the fingerprint and the signature) to
+/// `digest`: the bytes the fingerprint and the signature cover.
+pub(super) fn write_canonical<D: sha2::digest::Update>(plan: &Plan, digest: D) -> D {
     let canonical = Canonical {
         format_version: plan.format_version,
         settings: &plan.settings,
@@ -37,19 +39,29 @@ pub(crate) fn fingerprint(plan: &Plan) -> String {
         file_issues: &plan.file_issues,
         rows: &plan.rows,
     };
-    let mut writer = HashWriter(Sha256::new());
-    // Serialising plain data structures into a hasher cannot fail.
+    let mut writer = DigestWriter(digest);
+    // Serialising plain data structures into a digest cannot fail.
     let _ = serde_json::to_writer(&mut writer, &canonical);
-    let digest = writer.0.finalize();
-    let mut hex = String::with_capacity(71);
-    hex.push_str("sha256:");
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
+    writer.0
 }
 
-fn plan_error(code: IssueCode, message: String) -> Error {
+/// Lowercase hex.
+pub(super) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+pub(crate) fn fingerprint(plan: &Plan) -> String {
+    let digest = write_canonical(plan, Sha256::new()).finalize();
+    format!("sha256:{}", hex(&digest))
+}
+
+pub(super) fn plan_error(code: IssueCode, message: String) -> Error {
     Error::new(ErrorKind::Plan, code, message)
 }
 
@@ -67,6 +79,10 @@ impl Plan {
     /// Reads a plan back, refusing another format version or content that does not match
     /// the fingerprint (`fingerprint_mismatch`: the plan was altered after planning).
     ///
+    /// The fingerprint is a plain SHA-256 anyone can recompute: it catches accidents, not
+    /// edits. A plan that crossed a place others can write is read with
+    /// [`from_signed_json`](Plan::from_signed_json) instead.
+    ///
     /// A plan made with a default password needs it again:
     /// [`with_default_password`](Plan::with_default_password).
     pub fn from_json(json: &str) -> Result<Plan, Error> {
@@ -76,6 +92,11 @@ impl Plan {
                 format!("the plan is not valid JSON: {e}"),
             )
         })?;
+        Plan::from_value(value)
+    }
+
+    /// Reads a plan from parsed JSON: the checks of [`Plan::from_json`].
+    pub(super) fn from_value(value: serde_json::Value) -> Result<Plan, Error> {
         match value.get("format_version").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(PLAN_FORMAT_VERSION) => {}
             Some(v) => {

@@ -3,6 +3,7 @@
 mod build;
 mod json;
 pub(crate) mod settings;
+mod sign;
 
 use crate::execute::secret::Password;
 use crate::host::mailer::MessageKind;
@@ -11,6 +12,7 @@ use crate::issue::Issue;
 use serde::{Deserialize, Serialize};
 
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
+pub use sign::PlanKey;
 
 /// The version of the plan's JSON format; a plan of another version is refused.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -21,7 +23,9 @@ pub const PLAN_FORMAT_VERSION: u32 = 1;
 /// file, settings and store give a byte-identical [`Plan::to_json`]. Its
 /// [`fingerprint`](Plan::fingerprint) is a SHA-256 of that content; [`Plan::from_json`]
 /// refuses a plan whose content does not match it, so a plan can be shown, stored,
-/// approved and executed later or elsewhere.
+/// approved and executed later or elsewhere. The fingerprint catches accidents only (anyone
+/// can recompute it); [`Plan::to_signed_json`] and [`Plan::from_signed_json`] add an
+/// HMAC-SHA-256 under a host's [`PlanKey`], which an edit without the key cannot match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use = "a plan does nothing until it is executed"]
 pub struct Plan {
