@@ -171,19 +171,13 @@ impl Plan {
                 format!("the plan is not valid JSON: {e}"),
             )
         })?;
-        let signature = match value
+        let field = value
             .as_object_mut()
-            .and_then(|o| o.remove(SIGNATURE_FIELD))
-        {
+            .and_then(|o| o.remove(SIGNATURE_FIELD));
+        let signature = match field {
             Some(serde_json::Value::String(text)) => text,
             Some(_) => return Err(signature_invalid()),
-            None => {
-                return Err(plan_error(
-                    IssueCode::PlanUnsigned,
-                    "the plan is not signed: only plans signed with this host's key are accepted"
-                        .into(),
-                ))
-            }
+            None => return Err(unsigned()),
         };
         let plan = Plan::from_value(value)?;
         let expected = signature_bytes(&signature).ok_or_else(signature_invalid)?;
@@ -192,6 +186,13 @@ impl Plan {
             .map_err(|_| signature_invalid())?;
         Ok(plan)
     }
+}
+
+fn unsigned() -> Error {
+    plan_error(
+        IssueCode::PlanUnsigned,
+        "the plan is not signed: only plans signed with this host's key are accepted".into(),
+    )
 }
 
 fn signature_invalid() -> Error {
