@@ -10,6 +10,7 @@ Exit codes:
   2    usage, file, settings or plan error; nothing was written
   3    database or mail transport error; `apply` again resumes
   4    not confirmed (answered no, or no terminal to ask and no --yes)
+  5    another `apply` is running on the same database; nothing was done
   130  interrupted by Ctrl-C between rows; `apply` again resumes";
 
 /// Bulk upload of LMS users from a CSV file into a SQLite database.
@@ -101,7 +102,9 @@ pub struct ApplyArgs {
     /// The CSV file (not needed with --plan-file).
     #[arg(required_unless_present = "plan_file")]
     pub file: Option<PathBuf>,
-    /// Apply a plan saved with `plan --json` instead of planning now. Its fingerprint is checked.
+    /// Apply a plan saved with `plan --json` instead of planning now. Only a plan signed
+    /// with this database's key is accepted; its results go to the results folder, never
+    /// to a path named in the plan.
     #[arg(long, conflicts_with = "file")]
     pub plan_file: Option<PathBuf>,
     /// Do not ask for confirmation.
@@ -211,9 +214,15 @@ pub struct SettingsArgs {
 
 #[derive(Debug, Args)]
 pub struct MailArgs {
-    /// Send email through this SMTP server, e.g. smtp://host:25, smtp://user:pass@host:587?tls=required
-    /// or smtps://host:465. Without it, emails are written as .eml files to the outbox.
-    #[arg(long, env = "BULK_UPLOAD_SMTP", value_name = "URL")]
+    /// Send email through this SMTP server: smtp://user:pass@host:587 (STARTTLS, required),
+    /// smtps://host:465 (implicit TLS), or smtp://host:25?tls=none to send in plain text on
+    /// purpose. Without it, emails are written as .eml files to the outbox.
+    #[arg(
+        long,
+        env = "BULK_UPLOAD_SMTP",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub smtp: Option<String>,
     /// The outbox folder for .eml files [default: `outbox/` next to the database].
     #[arg(
@@ -237,6 +246,14 @@ pub struct ExecArgs {
     /// Argon2id iterations (default 2).
     #[arg(long, hide = true, env = "BULK_UPLOAD_ARGON2_ITERATIONS")]
     pub argon2_iterations: Option<u32>,
+    /// Allow argon2id parameters below OWASP's minimum (m=19456 KiB, t=2). For tests only.
+    #[arg(
+        long,
+        hide = true,
+        env = "BULK_UPLOAD_INSECURE_FAST_HASHING",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub insecure_fast_hashing: bool,
     /// Rows per transaction.
     #[arg(long, hide = true)]
     pub batch_size: Option<usize>,

@@ -77,12 +77,46 @@ fn is_toml(path: &Path) -> bool {
 fn read_file(path: &Path) -> Result<SettingsBuilder, CliError> {
     let text = read_text(path)?;
     if is_toml(path) {
-        toml::from_str(&text)
-            .map_err(|e| CliError::usage(format!("settings file {}: {e}", path.display())))
+        toml::from_str(&text).map_err(|e| {
+            CliError::usage(format!(
+                "settings file {}: {}",
+                path.display(),
+                toml_error(&text, &e)
+            ))
+        })
     } else {
         SettingsBuilder::from_json(&text).map_err(|e| {
-            CliError::usage(format!("settings file {}: {}", path.display(), e.message()))
+            CliError::usage(format!(
+                "settings file {}: {}",
+                path.display(),
+                without_value(e.message())
+            ))
         })
+    }
+}
+
+/// A TOML error as its place and message only. The toml crate's own `Display` quotes the
+/// offending line, which may be the one holding `default_password`; a value quoted in the
+/// message itself (a type error) is cut out too.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let place = e.span().map(|span| {
+        let before = &text.as_bytes()[..span.start.min(text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        format!("line {line}, column {column}: ")
+    });
+    let message = without_value(e.message().lines().next().unwrap_or(""));
+    format!("{}{message}", place.unwrap_or_default())
+}
+
+/// A serde message without the value it may quote: "invalid type: string \"...\", expected
+/// a boolean" names what was found, which may be a password given under the wrong key.
+fn without_value(message: &str) -> String {
+    match message.split_once(", expected ") {
+        Some((found, expected)) if found.contains(['"', '`']) => {
+            format!("a value of the wrong type, expected {expected}")
+        }
+        _ => message.to_owned(),
     }
 }
 

@@ -12,6 +12,8 @@ pub const USAGE: u8 = 2;
 pub const HOST: u8 = 3;
 /// The upload was not confirmed (answered no, or no answer and no `--yes`).
 pub const NOT_CONFIRMED: u8 = 4;
+/// Another `apply` is running on the same database; nothing was done.
+pub const BUSY: u8 = 5;
 /// Interrupted (Ctrl-C) between rows; `apply` again resumes where it stopped.
 pub const INTERRUPTED: u8 = 130;
 

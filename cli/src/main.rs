@@ -7,6 +7,8 @@ mod commands;
 mod config;
 mod db;
 mod exit;
+mod files;
+mod lock;
 mod mail;
 mod progress;
 mod report;

@@ -29,7 +29,7 @@ impl ProgressBar {
         Box::new(move |p: Progress| {
             if let Some(bar) = &bar {
                 bar.set_position(p.done);
-                if p.failed > 0 && p.done % 64 == 0 {
+                if p.failed > 0 && p.done.is_multiple_of(64) {
                     bar.set_message(format!("{} failed", p.failed));
                 }
             }

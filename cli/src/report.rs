@@ -4,6 +4,47 @@
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
 use lms_bulk_upload::{Action, FileReport, Issue, Plan, Results, Severity, Status};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Whether a character must not reach a terminal as it is: C0 and C1 controls and DEL
+/// (escape sequences, bell, backspace, carriage return...), bidirectional formatting
+/// characters (which reorder what is shown) and the Unicode line and paragraph separators.
+fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+                | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// Text from outside the program (cells, rejected values, header names, messages that
+/// quote them, paths) as it may be shown on a terminal: every character of
+/// [`unsafe_for_terminal`] written as a visible `\u{1b}` escape instead. Every value the CLI
+/// prints goes through here; only its own styles (anstyle) are raw escape sequences.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_for_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_for_terminal(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`clean`], keeping line breaks: for the CLI's own multi-line messages.
+pub fn clean_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| clean(line.strip_suffix('\r').unwrap_or(line)).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -31,7 +72,7 @@ pub fn issues_table(issues: &[&Issue]) {
         .max(4);
     let col_w = issues
         .iter()
-        .map(|i| i.column.as_deref().map_or(1, |c| c.chars().count()))
+        .map(|i| i.column.as_deref().map_or(1, |c| clean(c).chars().count()))
         .max()
         .unwrap_or(6)
         .clamp(6, 24);
@@ -47,10 +88,7 @@ pub fn issues_table(issues: &[&Issue]) {
     );
     for issue in issues {
         let line = issue.line.map_or("-".to_owned(), |l| l.to_string());
-        let column: String = issue
-            .column
-            .as_deref()
-            .unwrap_or("-")
+        let column: String = clean(issue.column.as_deref().unwrap_or("-"))
             .chars()
             .take(24)
             .collect();
@@ -60,7 +98,7 @@ pub fn issues_table(issues: &[&Issue]) {
             line,
             column,
             issue.code.as_str(),
-            issue.message
+            clean(&issue.message)
         );
     }
 }
@@ -92,7 +130,8 @@ pub fn file_report(name: &str, report: &FileReport) {
     );
     let style = if rejected > 0 { RED } else { GREEN };
     println!(
-        "{BOLD}{name}{BOLD:#}: {} ({} encoding, delimiter {:?}): {style}{} valid, {} with errors{style:#}; {}, {}",
+        "{BOLD}{}{BOLD:#}: {} ({} encoding, delimiter {:?}): {style}{} valid, {} with errors{style:#}; {}, {}",
+        clean(name),
         plural(report.rows as u64, "row"),
         report.encoding.as_str(),
         report.delimiter,
@@ -130,14 +169,17 @@ pub fn plan_summary(plan: &Plan, rows: bool) {
                 "{:>6}  {style}{:<9}{style:#}  {}  {DIM}{} operation(s){DIM:#}",
                 row.line,
                 row.action.as_str(),
-                row.email,
+                clean(&row.email),
                 row.operations.len()
             );
         }
         println!();
     }
     let s = plan.summary();
-    println!("{BOLD}Plan{BOLD:#} {DIM}{}{DIM:#}", plan.fingerprint());
+    println!(
+        "{BOLD}Plan{BOLD:#} {DIM}{}{DIM:#}",
+        clean(plan.fingerprint())
+    );
     println!(
         "  rows {}: {GREEN}{} to create{GREEN:#}, {} to update, {} unchanged, {}{} rejected{:#}",
         s.rows,
@@ -170,8 +212,8 @@ pub fn results_summary(results: &Results) {
             println!(
                 "{:>6}  {}  {RED}{}{RED:#}",
                 row.line,
-                row.email,
-                row.error.as_deref().unwrap_or("")
+                clean(&row.email),
+                clean(row.error.as_deref().unwrap_or(""))
             );
         }
         if failed.len() > 50 {
@@ -202,16 +244,39 @@ pub fn results_summary(results: &Results) {
         println!("  {YELLOW}interrupted: run `apply` again to finish{YELLOW:#}");
     }
     if let Some(e) = &results.confirmation_error {
-        println!("  {YELLOW}the confirmation email was not sent: {e}{YELLOW:#}");
+        println!(
+            "  {YELLOW}the confirmation email was not sent: {}{YELLOW:#}",
+            clean(e)
+        );
     }
 }
 
 /// An error line on standard error.
 pub fn error(message: &str) {
-    eprintln!("{RED}{BOLD}error{BOLD:#}{RED:#}: {message}");
+    eprintln!("{RED}{BOLD}error{BOLD:#}{RED:#}: {}", clean_lines(message));
 }
 
 /// A note on standard error.
 pub fn note(message: &str) {
-    eprintln!("{DIM}{message}{DIM:#}");
+    eprintln!("{DIM}{}{DIM:#}", clean_lines(message));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert!(matches!(clean("Zoë Müller, ok"), Cow::Borrowed(_)));
+        assert_eq!(clean("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(clean("\u{1b}]0;title\u{7}"), "\\u{1b}]0;title\\u{7}");
+        assert_eq!(clean("x\u{9b}31m"), "x\\u{9b}31m", "C1 CSI");
+        assert_eq!(clean("\r\u{8}\u{7f}\0"), "\\u{d}\\u{8}\\u{7f}\\u{0}");
+        assert_eq!(
+            clean("abc\u{202e}gpj.exe"),
+            "abc\\u{202e}gpj.exe",
+            "bidi override"
+        );
+        assert_eq!(clean_lines("one\u{1b}\ntwo"), "one\\u{1b}\ntwo");
+    }
 }

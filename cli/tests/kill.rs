@@ -37,7 +37,7 @@ fn a_killed_apply_leaves_a_consistent_database_and_resumes_without_duplicates() 
         check_invariants(&env);
         let users = env.count("SELECT count(*) FROM users WHERE protected = 0");
         let journaled = env.count(
-            "SELECT count(*) FROM upload_journal j JOIN upload_runs r ON r.fingerprint = j.fingerprint \
+            "SELECT count(*) FROM run_journal j JOIN upload_runs r ON r.id = j.run_id \
              WHERE j.state = 'finished'",
         );
         assert_eq!(

@@ -1,14 +1,17 @@
 //! `bulk-upload apply`: plan, confirm, execute, write the results.
 
-use crate::args::{ApplyArgs, MailArgs};
+use crate::args::{ApplyArgs, DbArgs, ExecArgs, MailArgs};
+use crate::config;
 use crate::db::{runs, Db, SqliteJournal, SqliteStore};
 use crate::exit::{self, io_error, CliError};
+use crate::files;
+use crate::lock;
 use crate::mail::{self, OutboxMailer, SmtpMailer};
 use crate::progress::ProgressBar;
 use crate::report;
 use lms_bulk_upload::{
-    execute, ExecuteOptions, HashParams, Mailer, Password, Plan, Results,
-    DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB,
+    execute, Action, ExecuteOptions, HashParams, IssueCode, Mailer, Operation, Password, Plan,
+    Results, DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB,
 };
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -16,22 +19,38 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// Argon2id below OWASP's minimum (m = 19456 KiB, t = 2) is refused without the insecure
+/// switch.
+const MIN_ARGON2_MEMORY_KIB: u32 = 19_456;
+const MIN_ARGON2_ITERATIONS: u32 = 2;
+
+/// The largest plan file read (a plan of 2 million rows is well under it).
+const MAX_PLAN_FILE_BYTES: usize = 4 << 30;
+
 /// What is about to run.
 struct Job {
     db: Rc<Db>,
     plan: Plan,
     /// An existing run being resumed, or the key and source of a new one.
     run: RunRef,
+    /// Decided by the CLI from the run's id; never taken from the plan.
     results_path: PathBuf,
     default_password: Option<String>,
 }
 
 enum RunRef {
     Resume(i64),
-    New { run_key: String, source: String },
+    New {
+        id: i64,
+        run_key: String,
+        source: String,
+    },
 }
 
 pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
+    let hash_params = hash_params(&args.exec)?;
+    // Held until this function returns: planning, the question and the execution.
+    let _lock = lock::acquire(&args.db.db)?;
     let job = match (&args.file, &args.plan_file) {
         (_, Some(plan_file)) => from_plan_file(plan_file, args)?,
         (Some(file), None) => from_file(file, args)?,
@@ -46,57 +65,111 @@ pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
             "resuming run #{id}, interrupted before it finished: rows already done are skipped"
         ));
     }
-    let s = job.plan.summary();
-    let writes = s.create + s.update > 0;
+    // From the rows, not from the plan's summary.
+    let writes = job.plan.rows().iter().any(|r| !r.operations.is_empty());
     if writes && !args.yes && !confirm(&args.db.db, &job.plan)? {
         report::error("not confirmed: nothing was changed");
         return Ok(exit::NOT_CONFIRMED);
     }
-    execute_job(job, args)
+    execute_job(job, args, hash_params)
+}
+
+/// The argon2id parameters; below OWASP's minimum only with the insecure switch.
+fn hash_params(e: &ExecArgs) -> Result<HashParams, CliError> {
+    let params = HashParams {
+        memory_kib: e.argon2_memory_kib.unwrap_or(DEFAULT_ARGON2_MEMORY_KIB),
+        iterations: e.argon2_iterations.unwrap_or(DEFAULT_ARGON2_ITERATIONS),
+        ..HashParams::default()
+    };
+    if params.memory_kib >= MIN_ARGON2_MEMORY_KIB && params.iterations >= MIN_ARGON2_ITERATIONS {
+        return Ok(params);
+    }
+    let what = format!(
+        "argon2id with m={} KiB, t={} is below OWASP's minimum (m={MIN_ARGON2_MEMORY_KIB} KiB, \
+         t={MIN_ARGON2_ITERATIONS})",
+        params.memory_kib, params.iterations
+    );
+    if !e.insecure_fast_hashing {
+        return Err(CliError::usage(format!(
+            "{what}: refused (BULK_UPLOAD_ARGON2_MEMORY_KIB / BULK_UPLOAD_ARGON2_ITERATIONS); \
+             BULK_UPLOAD_INSECURE_FAST_HASHING=1 allows it, for tests only"
+        )));
+    }
+    report::note(&format!(
+        "warning: {what}; allowed by BULK_UPLOAD_INSECURE_FAST_HASHING, for tests only"
+    ));
+    Ok(params)
 }
 
 fn from_file(file: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
     let planned = super::plan_file(file, &args.db, &args.parse, &args.settings)?;
-    let (plan, run) = match planned.resume {
-        Some((id, plan)) => (plan, RunRef::Resume(id)),
+    let (plan, run, results_path) = match planned.resume {
+        Some(resume) => (resume.plan, RunRef::Resume(resume.id), resume.results_path),
         None => (
             planned.plan,
             RunRef::New {
+                id: planned.run_id,
                 run_key: planned.run_key,
                 source: file.display().to_string(),
             },
+            planned.results_path,
         ),
     };
     Ok(Job {
         db: planned.db,
         plan,
         run,
-        results_path: planned.results_path,
+        results_path,
         default_password: planned.default_password,
     })
 }
 
+/// A plan file: only one this database signed is accepted.
 fn from_plan_file(path: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| io_error("cannot read", path, e))?;
-    let plan = Plan::from_json(&text)?;
     let db = Db::open(&args.db.db)?;
+    let bytes = super::read(path, MAX_PLAN_FILE_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CliError::usage(format!(
+            "{}: the plan file is not UTF-8 text",
+            path.display()
+        ))
+    })?;
+    let plan = Plan::from_signed_json(&text, &db.plan_key()?).map_err(|e| {
+        let mut err = CliError::from(e.clone());
+        if matches!(
+            e.code(),
+            IssueCode::PlanUnsigned | IssueCode::PlanSignatureInvalid
+        ) {
+            err.message = format!(
+                "{}: {}\nonly plans written by `bulk-upload plan --json` with this database \
+                 ({}) are applied; nothing was changed: plan the file again",
+                path.display(),
+                e.message(),
+                args.db.db.display()
+            );
+        }
+        err
+    })?;
     if let Some((id, when)) = runs::finished_at(&db, plan.fingerprint())? {
         return Err(CliError::usage(format!(
             "this plan was already applied (run #{id}, finished {when}); plan the file again"
         )));
     }
-    let fp = plan.fingerprint().trim_start_matches("sha256:");
-    let results_path = match file_path(&plan.settings().results_url) {
-        Some(p) => p,
-        None => super::results_dir(&args.db).join(format!("plan-{}.csv", &fp[..fp.len().min(12)])),
-    };
-    let run = match runs::find_unfinished(&db, None, Some(plan.fingerprint()))? {
-        Some((id, _)) => RunRef::Resume(id),
-        None => RunRef::New {
-            run_key: format!("plan:{fp}"),
-            source: path.display().to_string(),
-        },
-    };
+    let (run, results_path) =
+        match super::unfinished(&db, &args.db, None, Some(plan.fingerprint()))? {
+            Some(resume) => (RunRef::Resume(resume.id), resume.results_path),
+            None => {
+                let id = runs::next_id(&db)?;
+                let fp = plan.fingerprint().trim_start_matches("sha256:");
+                let run = RunRef::New {
+                    id,
+                    run_key: format!("plan:{fp}"),
+                    source: path.display().to_string(),
+                };
+                (run, super::results_path(&args.db, id))
+            }
+        };
+    check_results_link(&plan, &results_path, &args.db)?;
     let default_password = crate::config::settings_builder(&args.settings)?.default_password;
     Ok(Job {
         db,
@@ -107,37 +180,51 @@ fn from_plan_file(path: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
     })
 }
 
-/// The path of a `file://` URL (percent-decoded).
-fn file_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("file://")?;
-    let bytes = rest.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+/// The confirmation email's link comes from the plan; the results file does not. A plan
+/// whose link names another run's results file in this results folder was made before
+/// other runs: refused, so that the uploader is never sent another run's results.
+fn check_results_link(plan: &Plan, results_path: &Path, db: &DbArgs) -> Result<(), CliError> {
+    let url = &plan.settings().results_url;
+    let ours = config::file_url(results_path);
+    if *url == ours {
+        return Ok(());
     }
-    Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
+    let prefix = format!("{}/run-", config::file_url(&super::results_dir(db)));
+    let other_run = url
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(".csv"))
+        .and_then(|n| n.parse::<i64>().ok());
+    if let Some(planned) = other_run {
+        return Err(CliError::usage(format!(
+            "this plan was made for run #{planned}, and the database has had other runs since: \
+             plan the file again"
+        )));
+    }
+    report::note(&format!(
+        "the confirmation email links to {url} (chosen when planning); this run's results are \
+         written to {}",
+        results_path.display()
+    ));
+    Ok(())
 }
 
 /// Asks on the terminal; without one, reads a line from standard input (EOF: no).
 fn confirm(db: &Path, plan: &Plan) -> Result<bool, CliError> {
-    let s = plan.summary();
+    let count = |action: Action| plan.rows().iter().filter(|r| r.action == action).count();
+    let emails = plan
+        .rows()
+        .iter()
+        .flat_map(|r| &r.operations)
+        .filter(|op| matches!(op, Operation::SendEmail { .. }))
+        .count();
     let mut err = anstream::stderr();
     let _ = write!(
         err,
         "Apply to {}? {} users will be created and {} updated, {} emails sent. This cannot be undone. [y/N] ",
-        db.display(),
-        s.create,
-        s.update,
-        s.emails
+        report::clean(&db.display().to_string()),
+        count(Action::Create),
+        count(Action::Update),
+        emails
     );
     let _ = err.flush();
     let stdin = std::io::stdin();
@@ -220,7 +307,7 @@ impl MailerReport for SmtpMailer {
     }
 }
 
-fn execute_job(job: Job, args: &ApplyArgs) -> Result<u8, CliError> {
+fn execute_job(job: Job, args: &ApplyArgs, hash_params: HashParams) -> Result<u8, CliError> {
     let Job {
         db,
         plan,
@@ -231,14 +318,30 @@ fn execute_job(job: Job, args: &ApplyArgs) -> Result<u8, CliError> {
     let mut mailer = mailer(&args.mail, &args.db.db, &plan.settings().site_url)?;
     let run_id = match run {
         RunRef::Resume(id) => id,
-        RunRef::New { run_key, source } => runs::start(
-            &db,
-            &run_key,
-            plan.fingerprint(),
-            &source,
-            &plan.to_json(),
-            &results_path.display().to_string(),
-        )?,
+        RunRef::New {
+            id,
+            run_key,
+            source,
+        } => {
+            if results_path.exists() {
+                return Err(CliError::usage(format!(
+                    "{} already exists, and run #{id} of this database is new: is this results \
+                     folder shared with another database? Give --results-dir",
+                    results_path.display()
+                )));
+            }
+            runs::start(
+                &db,
+                &runs::NewRun {
+                    id,
+                    run_key: &run_key,
+                    fingerprint: plan.fingerprint(),
+                    source: &source,
+                    plan_json: &plan.to_signed_json(&db.plan_key()?),
+                    results_path: &results_path.display().to_string(),
+                },
+            )?
+        }
     };
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -247,16 +350,12 @@ fn execute_job(job: Job, args: &ApplyArgs) -> Result<u8, CliError> {
     }
     let progress = ProgressBar::new(plan.rows().len() as u64, args.json);
     let mut store = SqliteStore::new(db.clone());
-    let mut journal = SqliteJournal::new(db.clone());
+    let mut journal = SqliteJournal::new(db.clone(), run_id);
     let e = &args.exec;
     let defaults = ExecuteOptions::default();
     let options = ExecuteOptions {
         default_password: default_password.map(Password::new),
-        hash_params: HashParams {
-            memory_kib: e.argon2_memory_kib.unwrap_or(DEFAULT_ARGON2_MEMORY_KIB),
-            iterations: e.argon2_iterations.unwrap_or(DEFAULT_ARGON2_ITERATIONS),
-            ..HashParams::default()
-        },
+        hash_params,
         threads: e.threads.unwrap_or(0),
         batch_size: e.batch_size.unwrap_or(defaults.batch_size),
         progress: Some(progress.callback()),
@@ -296,22 +395,26 @@ fn execute_job(job: Job, args: &ApplyArgs) -> Result<u8, CliError> {
     } else {
         report::results_summary(&results);
         println!();
+        let shown = |p: &Path| report::clean(&p.display().to_string()).into_owned();
         println!("Run #{run_id}");
-        println!("  results: {}", results_path.display());
-        println!("  emails:  {}", mailer.describe());
-        println!("  database: {}", args.db.db.display());
+        println!("  results: {}", shown(&results_path));
+        println!("  emails:  {}", report::clean(&mailer.describe()));
+        println!("  database: {}", shown(&args.db.db));
     }
     Ok(exit_code(&results))
 }
 
+/// The results CSV: owner-only, in an owner-only folder, never written through a symlink.
 fn write_results(path: &Path, results: &Results) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
+        files::create_private_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
     }
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, results.to_csv())
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| io_error("cannot write the results to", path, e))
+    files::write_private_atomic(
+        path,
+        &path.with_extension("csv.tmp"),
+        results.to_csv().as_bytes(),
+    )
+    .map_err(|e| io_error("cannot write the results to", path, e))
 }
 
 fn exit_code(results: &Results) -> u8 {

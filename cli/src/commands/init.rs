@@ -3,9 +3,12 @@
 use crate::args::DbArgs;
 use crate::db::{seed, Db};
 use crate::exit::{self, CliError};
+use crate::report;
 
 pub fn run(db_args: &DbArgs, demo: bool) -> Result<u8, CliError> {
     let db = Db::open(&db_args.db)?;
+    // The key that signs this database's plans, made now rather than at the first plan.
+    db.plan_key()?;
     if demo {
         seed::seed_demo(&db)?;
     }
@@ -16,7 +19,7 @@ pub fn run(db_args: &DbArgs, demo: bool) -> Result<u8, CliError> {
     };
     println!(
         "database {}: {} users, {} groups, {} content items",
-        db_args.db.display(),
+        report::clean(&db_args.db.display().to_string()),
         count("users")?,
         count("groups")?,
         count("content_items")?

@@ -9,21 +9,37 @@ pub mod validate;
 use crate::args::{DbArgs, ParseArgs, SettingsArgs};
 use crate::config;
 use crate::db::{self, Db, SqliteStore};
-use crate::exit::{io_error, CliError};
-use lms_bulk_upload::{parse, Plan, SettingsBuilder, Upload};
+use crate::exit::{self, io_error, CliError};
+use crate::files::{self, ReadError};
+use lms_bulk_upload::{parse, IssueCode, Plan, SettingsBuilder, Upload};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// Reads a file whole.
-pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| io_error("cannot read", path, e))
+/// Reads a file of at most `limit` bytes, refusing a larger one (`file_too_large`) before
+/// reading it whole: by its length, or for a pipe after `limit + 1` bytes.
+pub fn read(path: &Path, limit: usize) -> Result<Vec<u8>, CliError> {
+    files::read_bounded(path, limit as u64).map_err(|e| match e {
+        ReadError::Io(e) => io_error("cannot read", path, e),
+        ReadError::TooLarge { size } => CliError {
+            code: exit::USAGE,
+            message: format!(
+                "{}: the file is larger than the limit of {limit} bytes{} (--max-file-bytes)",
+                path.display(),
+                size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
+            ),
+            issue_code: Some(IssueCode::FileTooLarge.as_str().to_owned()),
+        },
+    })
 }
 
-/// Parses, turning a file error into exit code 2 with the issue's fields.
-pub fn parse_file(bytes: &[u8], args: &ParseArgs) -> Result<Upload, CliError> {
+/// Reads the CSV file within the parse options' `max_file_bytes`, and parses it, turning a
+/// file error into exit code 2 with the issue's fields.
+pub fn read_and_parse(path: &Path, args: &ParseArgs) -> Result<(Vec<u8>, Upload), CliError> {
     let options = config::parse_options(args)?;
-    Ok(parse(bytes, &options)?)
+    let bytes = read(path, options.max_file_bytes)?;
+    let upload = parse(&bytes, &options)?;
+    Ok((bytes, upload))
 }
 
 /// The results folder: `--results-dir`, or `results/` next to the database.
@@ -47,10 +63,46 @@ pub struct Planned {
     pub plan: Plan,
     /// Derived from the file, the settings and how many runs the database has finished.
     pub run_key: String,
+    /// The id the run will get, which its results file is named after.
+    pub run_id: i64,
     pub results_path: PathBuf,
     /// An interrupted run of the same file and settings: `apply` resumes it.
-    pub resume: Option<(i64, Plan)>,
+    pub resume: Option<Resume>,
     pub default_password: Option<String>,
+}
+
+/// An interrupted run: its id, its stored plan and where its results go.
+pub struct Resume {
+    pub id: i64,
+    pub plan: Plan,
+    pub results_path: PathBuf,
+}
+
+/// The results file of run `id`: the CLI decides it, never a plan.
+pub fn results_path(db_args: &DbArgs, id: i64) -> PathBuf {
+    results_dir(db_args).join(format!("run-{id}.csv"))
+}
+
+/// The interrupted run with this key or fingerprint, if any. Its plan is read back with
+/// `from_json`: the database is where the plan key lives, so whoever could change a plan
+/// stored there could sign it too.
+pub fn unfinished(
+    db: &Db,
+    db_args: &DbArgs,
+    run_key: Option<&str>,
+    fingerprint: Option<&str>,
+) -> Result<Option<Resume>, CliError> {
+    let Some(run) = db::runs::find_unfinished(db, run_key, fingerprint)? else {
+        return Ok(None);
+    };
+    Ok(Some(Resume {
+        id: run.id,
+        plan: Plan::from_json(&run.plan_json)?,
+        results_path: run
+            .results_path
+            .map(PathBuf::from)
+            .unwrap_or_else(|| results_path(db_args, run.id)),
+    }))
 }
 
 /// Parse, settings, plan: the common part of `plan` and `apply`.
@@ -60,32 +112,26 @@ pub fn plan_file(
     parse_args: &ParseArgs,
     settings_args: &SettingsArgs,
 ) -> Result<Planned, CliError> {
-    let bytes = read(file)?;
-    let upload = parse_file(&bytes, parse_args)?;
+    let (bytes, upload) = read_and_parse(file, parse_args)?;
     let mut builder = config::settings_builder(settings_args)?;
     let db = Db::open(&db_args.db)?;
     let finished = db::runs::finished_count(&db)?;
     let run_key = run_key(&bytes, &builder, parse_args, finished);
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "upload".into());
-    let results_path = results_dir(db_args).join(format!("{stem}-{run_key}.csv"));
+    let run_id = db::runs::next_id(&db)?;
+    let results_path = results_path(db_args, run_id);
     if builder.results_url == SettingsBuilder::default().results_url {
         builder.results_url = config::file_url(&results_path);
     }
     let default_password = builder.default_password.clone();
     let settings = builder.build()?;
-    let resume = match db::runs::find_unfinished(&db, Some(&run_key), None)? {
-        Some((id, json)) => Some((id, Plan::from_json(&json)?)),
-        None => None,
-    };
+    let resume = unfinished(&db, db_args, Some(&run_key), None)?;
     let mut store = SqliteStore::new(db.clone());
     let plan = lms_bulk_upload::plan(&upload, &settings, &mut store)?;
     Ok(Planned {
         db,
         plan,
         run_key,
+        run_id,
         results_path,
         resume,
         default_password,

@@ -16,12 +16,14 @@ pub fn run(
     let planned = super::plan_file(file, db, parse, settings)?;
     let plan = &planned.plan;
     if json {
-        println!("{}", plan.to_json_pretty());
+        // Signed with the database's key: `apply --plan-file` accepts no other plan.
+        println!("{}", plan.to_signed_json(&planned.db.plan_key()?));
     } else {
         report::plan_summary(plan, rows);
-        if let Some((id, _)) = &planned.resume {
+        if let Some(resume) = &planned.resume {
             report::note(&format!(
-                "run #{id} of this file was interrupted: `apply` will resume it instead of planning again"
+                "run #{} of this file was interrupted: `apply` will resume it instead of planning again",
+                resume.id
             ));
         }
     }

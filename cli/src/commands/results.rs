@@ -3,8 +3,22 @@
 use crate::args::{DbArgs, ResultsFormat};
 use crate::db::{runs, Db};
 use crate::exit::{self, io_error, CliError};
+use crate::report;
 use lms_bulk_upload::Results;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// The export: a path the person chose (a symlink there is followed), created owner-only.
+fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
 
 pub fn run(
     db_args: &DbArgs,
@@ -21,9 +35,9 @@ pub fn run(
                 r.id,
                 r.status,
                 r.started_at,
-                r.source,
-                &r.fingerprint[..r.fingerprint.len().min(19)],
-                r.results_path.as_deref().unwrap_or("")
+                report::clean(&r.source),
+                report::clean(r.fingerprint.get(..19).unwrap_or(&r.fingerprint)),
+                report::clean(r.results_path.as_deref().unwrap_or(""))
             );
             let _ = &r.finished_at;
         }
@@ -43,7 +57,11 @@ pub fn run(
         ResultsFormat::Json => results.to_json() + "\n",
     };
     match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| io_error("cannot write", path, e))?,
+        Some(path) => {
+            write_owner_only(path, &text).map_err(|e| io_error("cannot write", path, e))?
+        }
+        // Data for a pipe as it is; on a terminal, no value gets to send escape sequences.
+        None if std::io::stdout().is_terminal() => print!("{}", report::clean_lines(&text)),
         None => print!("{text}"),
     }
     Ok(exit::OK)

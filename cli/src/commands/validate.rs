@@ -6,8 +6,7 @@ use crate::report;
 use std::path::Path;
 
 pub fn run(file: &Path, parse: &ParseArgs, json: bool) -> Result<u8, CliError> {
-    let bytes = super::read(file)?;
-    let upload = super::parse_file(&bytes, parse)?;
+    let (_, upload) = super::read_and_parse(file, parse)?;
     let file_report = upload.report();
     if json {
         println!(

@@ -6,28 +6,29 @@ use rusqlite::params;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// Execution progress in the `upload_journal` table. Its writes share the store's open
-/// transaction, so after a crash the journal says exactly which rows' writes were committed.
+/// Execution progress of one run in the `run_journal` table, keyed by the run's id (not the
+/// plan's fingerprint: two runs of one plan never share entries). Its writes share the
+/// store's open transaction, so after a crash the journal says exactly which rows' writes
+/// were committed.
 pub struct SqliteJournal {
     db: Rc<Db>,
+    run_id: i64,
 }
 
 impl SqliteJournal {
-    pub fn new(db: Rc<Db>) -> SqliteJournal {
-        SqliteJournal { db }
+    pub fn new(db: Rc<Db>, run_id: i64) -> SqliteJournal {
+        SqliteJournal { db, run_id }
     }
 }
 
 impl Journal for SqliteJournal {
-    fn load(&mut self, fingerprint: &str) -> Result<BTreeMap<u32, JournalEntry>, HostError> {
+    fn load(&mut self, _fingerprint: &str) -> Result<BTreeMap<u32, JournalEntry>, HostError> {
         let conn = self.db.conn();
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT line, state, result_json FROM upload_journal WHERE fingerprint = ?1",
-            )
+            .prepare_cached("SELECT line, state, result_json FROM run_journal WHERE run_id = ?1")
             .map_err(host_error)?;
         let rows = stmt
-            .query_map(params![fingerprint], |r| {
+            .query_map(params![self.run_id], |r| {
                 Ok((
                     r.get::<_, u32>(0)?,
                     r.get::<_, String>(1)?,
@@ -51,26 +52,26 @@ impl Journal for SqliteJournal {
         Ok(out)
     }
 
-    fn begin(&mut self, fingerprint: &str, line: u32) -> Result<(), HostError> {
+    fn begin(&mut self, _fingerprint: &str, line: u32) -> Result<(), HostError> {
         self.db.write(|conn| {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO upload_journal (fingerprint, line, state, result_json) \
+                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
                  VALUES (?1, ?2, 'begun', NULL)",
             )?
-            .execute(params![fingerprint, line])?;
+            .execute(params![self.run_id, line])?;
             Ok(())
         })
     }
 
-    fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
+    fn finish(&mut self, _fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
         let json = serde_json::to_string(row)
             .map_err(|e| HostError::permanent(format!("journal: {e}")))?;
         self.db.write(|conn| {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO upload_journal (fingerprint, line, state, result_json) \
+                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
                  VALUES (?1, ?2, 'finished', ?3)",
             )?
-            .execute(params![fingerprint, row.line, json])?;
+            .execute(params![self.run_id, row.line, json])?;
             Ok(())
         })
     }

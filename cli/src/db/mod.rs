@@ -12,11 +12,14 @@ mod store;
 pub use journal::SqliteJournal;
 pub use store::SqliteStore;
 
-use lms_bulk_upload::HostError;
-use rusqlite::Connection;
+use crate::exit::{io_error, CliError};
+use crate::files;
+use lms_bulk_upload::{HostError, OsRandom, PlanKey};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::cell::Cell;
 use std::path::Path;
 use std::rc::Rc;
+use zeroize::Zeroizing;
 
 /// One connection shared by the store and the journal, so that their writes land in the same
 /// transaction: a batch of rows and the journal entries saying they are done commit together.
@@ -29,21 +32,47 @@ pub struct Db {
 
 impl Db {
     /// Opens (or creates) the database, sets WAL mode and runs the migrations.
-    pub fn open(path: &Path) -> Result<Rc<Db>, rusqlite::Error> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
-        }
+    ///
+    /// A new database is created owner-only (0600, in a new folder 0700; SQLite gives its
+    /// `-wal` and `-shm` files the database's mode); an existing one readable by others is
+    /// restricted to its owner, since it holds the password hashes and the plan key.
+    pub fn open(path: &Path) -> Result<Rc<Db>, CliError> {
+        prepare_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Rc::new(Db {
             conn,
             poisoned: Cell::new(false),
         }))
+    }
+
+    /// The key this database signs its plans with: made from the OS CSPRNG on first use
+    /// (by `init`, or by the first command on a database that predates signed plans), kept
+    /// in the `plan_key` table and never printed.
+    pub fn plan_key(&self) -> Result<PlanKey, CliError> {
+        let stored = |conn: &Connection| -> rusqlite::Result<Option<Vec<u8>>> {
+            conn.query_row("SELECT key FROM plan_key WHERE id = 1", [], |r| r.get(0))
+                .optional()
+        };
+        let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(match stored(&self.conn)? {
+            Some(bytes) => bytes,
+            None => {
+                let key = PlanKey::generate(&OsRandom);
+                // Two processes racing here: the first insert wins, both read it back.
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO plan_key (id, key) VALUES (1, ?1)",
+                    params![key.as_bytes()],
+                )?;
+                stored(&self.conn)?.unwrap_or_default()
+            }
+        });
+        PlanKey::from_bytes(&bytes)
+            .map_err(|e| CliError::host(format!("database: the stored plan key: {}", e.message())))
     }
 
     /// The connection, for reads.
@@ -102,4 +131,39 @@ pub fn host_error(e: rusqlite::Error) -> HostError {
         }
         _ => HostError::permanent(format!("database: {e}")),
     }
+}
+
+/// The folder (0700 when new) and the file (0600 when new, restricted when loose).
+fn prepare_file(path: &Path) -> Result<(), CliError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        files::create_private_dir_all(dir)
+            .map_err(|e| io_error("cannot create the database folder", dir, e))?;
+    }
+    match files::create_new_private(path) {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_error("cannot create the database", path, e)),
+    }
+    let mut loosened = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        match files::restrict_to_owner(&file) {
+            Ok(true) => loosened.push(file.display().to_string()),
+            Ok(false) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => crate::report::note(&format!(
+                "{} can be read by other users and its permissions cannot be changed: {e}",
+                file.display()
+            )),
+        }
+    }
+    if !loosened.is_empty() {
+        crate::report::note(&format!(
+            "{} could be read by other users; now owner-only (0600)",
+            loosened.join(", ")
+        ));
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `upload_runs` table: each `apply`, its plan (for an exact resume) and its results.
 
 use super::Db;
+use crate::exit::CliError;
 use rusqlite::{params, OptionalExtension};
 
 /// A run as listed by `results --list`.
@@ -25,18 +26,32 @@ pub fn finished_count(db: &Db) -> rusqlite::Result<i64> {
     )
 }
 
-/// An interrupted run with this key or fingerprint: `(id, plan_json)`.
+/// An interrupted run, to resume.
+pub struct Unfinished {
+    pub id: i64,
+    pub plan_json: String,
+    /// Where its results go (decided when it started).
+    pub results_path: Option<String>,
+}
+
+/// An interrupted run with this key or fingerprint.
 pub fn find_unfinished(
     db: &Db,
     run_key: Option<&str>,
     fingerprint: Option<&str>,
-) -> rusqlite::Result<Option<(i64, String)>> {
+) -> rusqlite::Result<Option<Unfinished>> {
     db.conn()
         .query_row(
-            "SELECT id, plan_json FROM upload_runs WHERE status = 'running' \
+            "SELECT id, plan_json, results_path FROM upload_runs WHERE status = 'running' \
              AND (run_key = ?1 OR fingerprint = ?2) ORDER BY id DESC LIMIT 1",
             params![run_key, fingerprint],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok(Unfinished {
+                    id: r.get(0)?,
+                    plan_json: r.get(1)?,
+                    results_path: r.get(2)?,
+                })
+            },
         )
         .optional()
 }
@@ -53,30 +68,68 @@ pub fn finished_at(db: &Db, fingerprint: &str) -> rusqlite::Result<Option<(i64, 
         .optional()
 }
 
-/// Records a new run (committed before anything is written).
-pub fn start(
-    db: &Db,
-    run_key: &str,
-    fingerprint: &str,
-    source: &str,
-    plan_json: &str,
-    results_path: &str,
-) -> rusqlite::Result<i64> {
-    db.conn().execute(
-        "INSERT INTO upload_runs (run_key, fingerprint, source, status, plan_json, results_path) \
-         VALUES (?1, ?2, ?3, 'running', ?4, ?5)",
-        params![run_key, fingerprint, source, plan_json, results_path],
-    )?;
-    Ok(db.conn().last_insert_rowid())
+/// The id the next run will get: ids are never reused (AUTOINCREMENT), so this is one more
+/// than the highest ever given. Exact while this process holds the apply lock.
+pub fn next_id(db: &Db) -> rusqlite::Result<i64> {
+    db.conn().query_row(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'upload_runs'), 0), \
+         coalesce((SELECT max(id) FROM upload_runs), 0)) + 1",
+        [],
+        |r| r.get(0),
+    )
 }
 
-/// Marks a run finished with its results.
-pub fn finish(db: &Db, id: i64, results_json: &str) -> rusqlite::Result<()> {
-    db.conn().execute(
+/// A new run to record.
+pub struct NewRun<'a> {
+    /// The id its results file is named after (from [`next_id`]).
+    pub id: i64,
+    pub run_key: &'a str,
+    pub fingerprint: &'a str,
+    pub source: &'a str,
+    pub plan_json: &'a str,
+    pub results_path: &'a str,
+}
+
+/// Records a new run (committed before anything is written) under the id its results file
+/// was named after. If another process took that id meanwhile, the insert fails: two runs
+/// never share an id, a journal or a results file.
+pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
+    let inserted = db.conn().execute(
+        "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json, results_path) \
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
+        params![
+            run.id,
+            run.run_key,
+            run.fingerprint,
+            run.source,
+            run.plan_json,
+            run.results_path
+        ],
+    );
+    match inserted {
+        Ok(_) => Ok(run.id),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            Err(CliError::host(format!(
+                "run #{} was started by another process meanwhile; plan again",
+                run.id
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks a run finished with its results; only a run still running (never twice).
+pub fn finish(db: &Db, id: i64, results_json: &str) -> Result<(), CliError> {
+    let changed = db.conn().execute(
         "UPDATE upload_runs SET status = 'finished', results_json = ?1, \
-         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?2",
+         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?2 AND status = 'running'",
         params![results_json, id],
     )?;
+    if changed == 0 {
+        return Err(CliError::host(format!(
+            "run #{id} was not running any more: its results were not recorded again"
+        )));
+    }
     Ok(())
 }
 

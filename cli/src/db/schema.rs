@@ -70,6 +70,71 @@ CREATE TABLE upload_journal (
     PRIMARY KEY (fingerprint, line)
 ) WITHOUT ROWID;
 "#,
+    // 2: ids never reused (AUTOINCREMENT: a plan's user, group or run id can never name a
+    // newer row), the journal keyed by run instead of by fingerprint, and the plan key.
+    // Tables are rebuilt with foreign keys off (see `migrate`); rows keep their ids.
+    r#"
+CREATE TABLE users_v2 (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    email                TEXT NOT NULL,
+    email_key            TEXT NOT NULL UNIQUE,
+    first_name           TEXT NOT NULL,
+    last_name            TEXT NOT NULL,
+    phone_number         TEXT,
+    unique_id            TEXT,
+    country              TEXT,
+    organisation         TEXT,
+    language_code        TEXT,
+    password_hash        TEXT CHECK (password_hash IS NULL OR password_hash LIKE '$argon2id$%'),
+    force_password_reset INTEGER NOT NULL DEFAULT 0 CHECK (force_password_reset IN (0, 1)),
+    protected            INTEGER NOT NULL DEFAULT 0 CHECK (protected IN (0, 1)),
+    created_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at           TEXT
+);
+INSERT INTO users_v2 SELECT * FROM users;
+DROP TABLE users;
+ALTER TABLE users_v2 RENAME TO users;
+CREATE TABLE groups_v2 (
+    id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE
+);
+INSERT INTO groups_v2 SELECT * FROM groups;
+DROP TABLE groups;
+ALTER TABLE groups_v2 RENAME TO groups;
+CREATE TABLE upload_runs_v2 (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_key      TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('running', 'finished')),
+    plan_json    TEXT NOT NULL,
+    results_path TEXT,
+    results_json TEXT,
+    started_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at  TEXT
+);
+INSERT INTO upload_runs_v2 SELECT * FROM upload_runs;
+DROP TABLE upload_runs;
+ALTER TABLE upload_runs_v2 RENAME TO upload_runs;
+CREATE INDEX upload_runs_by_key ON upload_runs (run_key, status);
+CREATE TABLE run_journal (
+    run_id      INTEGER NOT NULL REFERENCES upload_runs (id),
+    line        INTEGER NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('begun', 'finished')),
+    result_json TEXT,
+    PRIMARY KEY (run_id, line)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO run_journal (run_id, line, state, result_json)
+    SELECT (SELECT max(r.id) FROM upload_runs r WHERE r.fingerprint = j.fingerprint),
+           j.line, j.state, j.result_json
+    FROM upload_journal j
+    WHERE EXISTS (SELECT 1 FROM upload_runs r WHERE r.fingerprint = j.fingerprint);
+DROP TABLE upload_journal;
+CREATE TABLE plan_key (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    key BLOB NOT NULL CHECK (length(key) >= 32)
+);
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -77,17 +142,131 @@ pub const VERSION: usize = MIGRATIONS.len();
 
 /// Runs the migrations the database has not had yet, each in its own transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    migrate_to(conn, VERSION)
+}
+
+/// Runs the migrations up to version `target`.
+fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<usize> {
     let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > VERSION {
         return Err(rusqlite::Error::InvalidParameterName(format!(
             "the database has schema version {current}, newer than this bulk-upload ({VERSION})"
         )));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    // Rebuilding a table (create, copy, drop, rename) must not cascade the drop into the
+    // rows that refer to it: foreign keys are off during migrations (a pragma that cannot
+    // change inside a transaction), and checked before each commit.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while this one waited for the lock.
+        let now: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > index {
+            continue;
+        }
         tx.execute_batch(sql)?;
+        let violations: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if violations > 0 {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "migration {}: {violations} rows refer to missing rows; nothing was changed",
+                index + 1
+            )));
+        }
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;
     }
-    Ok(VERSION)
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn migration_2_keeps_every_row_and_ids_are_never_reused_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v1.sqlite3")).unwrap();
+        migrate_to(&mut conn, 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, first_name, last_name, protected) VALUES
+               (1, 'root@x.com', 'root@x.com', 'Root', 'Admin', 1),
+               (2, 'ana@x.com', 'ana@x.com', 'Ana', 'Lopez', 0),
+               (3, 'bo@x.com', 'bo@x.com', 'Bo', 'Chan', 0);
+             INSERT INTO groups (id, name) VALUES (1, 'Sales'), (2, 'Support');
+             INSERT INTO group_members VALUES (1, 2), (2, 2), (1, 3);
+             INSERT INTO content_items (kind, id) VALUES ('course', 'c1');
+             INSERT INTO enrolments (user_id, kind, content_id) VALUES (3, 'course', 'c1');
+             INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json)
+               VALUES (1, 'k1', 'sha256:aa', 'a.csv', 'finished', '{}'),
+                      (2, 'k2', 'sha256:bb', 'b.csv', 'running', '{}');
+             INSERT INTO upload_journal VALUES ('sha256:bb', 2, 'finished', '{}'),
+                                               ('sha256:bb', 3, 'begun', NULL),
+                                               ('sha256:zz', 9, 'begun', NULL);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+
+        assert_eq!(count(&conn, "SELECT count(*) FROM users"), 3);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM group_members"),
+            3,
+            "dropping the old users table cascaded into no membership"
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM enrolments"), 1);
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM users WHERE protected = 1 AND id = 1"
+            ),
+            1
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM upload_runs"), 2);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM run_journal WHERE run_id = 2"),
+            2,
+            "the running run keeps its journal, now under its id"
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM run_journal"), 2);
+        assert_eq!(count(&conn, "SELECT count(*) FROM plan_key"), 0);
+
+        // From now on a deleted id is never given again, even the highest one (which
+        // version 1 gave to the next user).
+        conn.execute(
+            "INSERT INTO users (email, email_key, first_name, last_name) \
+             VALUES ('cy@x.com', 'cy@x.com', 'Cy', 'Egan')",
+            [],
+        )
+        .unwrap();
+        let cy = conn.last_insert_rowid();
+        conn.execute("DELETE FROM users WHERE id = ?1", [cy])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO users (email, email_key, first_name, last_name) \
+             VALUES ('di@x.com', 'di@x.com', 'Di', 'Egan')",
+            [],
+        )
+        .unwrap();
+        assert!(conn.last_insert_rowid() > cy);
+        let sql: String = conn
+            .query_row(
+                "SELECT group_concat(sql) FROM sqlite_master WHERE name IN ('users', 'groups', 'upload_runs')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sql.matches("AUTOINCREMENT").count(), 3, "{sql}");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
 }

@@ -47,6 +47,23 @@ fn group_id(group: &Group) -> Result<i64, HostError> {
         .map_err(|_| HostError::permanent(format!("not a group id of this database: {}", group.id)))
 }
 
+/// A write that matched no row: the user is gone or protected, and nothing was changed.
+fn written(changed: usize, user: &UserId) -> Result<(), HostError> {
+    if changed == 0 {
+        return Err(HostError::permanent(format!(
+            "user {user} does not exist or is protected: nothing was changed"
+        )));
+    }
+    Ok(())
+}
+
+fn unprotected(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND protected = 0")?
+        .query_row(params![id], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+}
+
 fn kind_of(text: &str) -> Option<ContentKind> {
     match text {
         "course" => Some(ContentKind::Course),
@@ -204,16 +221,17 @@ impl Store for SqliteStore {
 
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
         let id = user_id(user)?;
-        self.db.write(|conn| {
-            let mut stmt = conn.prepare_cached(
+        let changed = self.db.write(|conn| {
+            conn.prepare_cached(
                 "UPDATE users SET first_name = coalesce(?1, first_name), \
                  last_name = coalesce(?2, last_name), phone_number = coalesce(?3, phone_number), \
                  unique_id = coalesce(?4, unique_id), country = coalesce(?5, country), \
                  organisation = coalesce(?6, organisation), \
                  language_code = coalesce(?7, language_code), \
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?8",
-            )?;
-            stmt.execute(params![
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 WHERE id = ?8 AND protected = 0",
+            )?
+            .execute(params![
                 changes.first_name,
                 changes.last_name,
                 changes.phone_number,
@@ -222,9 +240,9 @@ impl Store for SqliteStore {
                 changes.organisation,
                 changes.language_code,
                 id
-            ])?;
-            Ok(())
-        })
+            ])
+        })?;
+        written(changed, user)
     }
 
     fn set_password(
@@ -234,45 +252,58 @@ impl Store for SqliteStore {
         force_reset: bool,
     ) -> Result<(), HostError> {
         let id = user_id(user)?;
-        self.db.write(|conn| {
+        let changed = self.db.write(|conn| {
             conn.prepare_cached(
                 "UPDATE users SET password_hash = ?1, force_password_reset = ?2, \
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?3",
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 WHERE id = ?3 AND protected = 0",
             )?
-            .execute(params![hash.as_str(), force_reset, id])?;
-            Ok(())
-        })
+            .execute(params![hash.as_str(), force_reset, id])
+        })?;
+        written(changed, user)
     }
 
     fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
         let (id, group) = (user_id(user)?, group_id(group)?);
-        self.db.write(|conn| {
+        // The upsert counts an existing membership as one row, so 0 means no such
+        // unprotected user (idempotent for resuming, and refused for a protected user).
+        let changed = self.db.write(|conn| {
             conn.prepare_cached(
-                "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                "INSERT INTO group_members (group_id, user_id) \
+                 SELECT ?1, id FROM users WHERE id = ?2 AND protected = 0 \
+                 ON CONFLICT (group_id, user_id) DO UPDATE SET user_id = excluded.user_id",
             )?
-            .execute(params![group, id])?;
-            Ok(())
-        })
+            .execute(params![group, id])
+        })?;
+        written(changed, user)
     }
 
     fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
         let (id, group) = (user_id(user)?, group_id(group)?);
-        self.db.write(|conn| {
-            conn.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2")?
+        let writable = self.db.write(|conn| {
+            let removed = conn
+                .prepare_cached(
+                    "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2 \
+                     AND user_id IN (SELECT id FROM users WHERE id = ?2 AND protected = 0)",
+                )?
                 .execute(params![group, id])?;
-            Ok(())
-        })
+            // Not a member (any more) is fine when resuming; a protected user is not.
+            Ok(removed > 0 || unprotected(conn, id)?)
+        })?;
+        written(usize::from(writable), user)
     }
 
     fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let id = user_id(user)?;
-        self.db.write(|conn| {
+        let changed = self.db.write(|conn| {
             conn.prepare_cached(
-                "INSERT OR IGNORE INTO enrolments (user_id, kind, content_id) VALUES (?1, ?2, ?3)",
+                "INSERT INTO enrolments (user_id, kind, content_id) \
+                 SELECT id, ?2, ?3 FROM users WHERE id = ?1 AND protected = 0 \
+                 ON CONFLICT (user_id, kind, content_id) DO UPDATE SET kind = excluded.kind",
             )?
-            .execute(params![id, content.kind.as_str(), content.id])?;
-            Ok(())
-        })
+            .execute(params![id, content.kind.as_str(), content.id])
+        })?;
+        written(changed, user)
     }
 
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
@@ -287,5 +318,108 @@ impl Store for SqliteStore {
 
     fn checkpoint(&mut self) -> Result<(), HostError> {
         self.db.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use lms_bulk_upload::{hash_password, HashParams, OsRandom, Password};
+
+    /// A database with a protected user 1 and an ordinary user 2, both in group 1.
+    fn db() -> (tempfile::TempDir, Rc<Db>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite3")).ok().unwrap();
+        db.conn()
+            .execute_batch(
+                "INSERT INTO users (id, email, email_key, first_name, last_name, protected) VALUES
+                   (1, 'root@x.com', 'root@x.com', 'Root', 'Admin', 1),
+                   (2, 'ana@x.com', 'ana@x.com', 'Ana', 'Lopez', 0);
+                 INSERT INTO groups (id, name) VALUES (1, 'Sales'), (2, 'Support');
+                 INSERT INTO group_members VALUES (1, 1), (1, 2);
+                 INSERT INTO content_items (kind, id) VALUES ('course', 'c1');",
+            )
+            .unwrap();
+        (dir, db)
+    }
+
+    /// Everything a write could change, to compare before and after.
+    fn snapshot(db: &Db) -> String {
+        db.conn()
+            .query_row(
+                "SELECT (SELECT group_concat(id || first_name || coalesce(password_hash, '') \
+                 || force_password_reset || coalesce(organisation, ''), ';') FROM users) || '|' || \
+                 (SELECT coalesce(group_concat(group_id || '-' || user_id, ';'), '') \
+                 FROM group_members) || '|' || \
+                 (SELECT coalesce(group_concat(user_id || content_id, ';'), '') FROM enrolments)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn no_write_reaches_a_protected_or_missing_user() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        let params = HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let hash = hash_password(&Password::new("Correct-horse-9"), &params, &OsRandom).unwrap();
+        let changes = Profile {
+            organisation: Some("Evil".into()),
+            ..Profile::default()
+        };
+        let sales = Group {
+            id: "1".into(),
+            name: "Sales".into(),
+        };
+        let support = Group {
+            id: "2".into(),
+            name: "Support".into(),
+        };
+        let course = ContentRef::new(ContentKind::Course, "c1");
+        let before = snapshot(&db);
+        for id in ["1", "99"] {
+            let user = UserId(id.into());
+            let refused = [
+                store.update_profile(&user, &changes),
+                store.set_password(&user, &hash, true),
+                store.add_to_group(&user, &support),
+                store.remove_from_group(&user, &sales),
+                store.enrol(&user, &course),
+            ];
+            for (i, outcome) in refused.into_iter().enumerate() {
+                let e = outcome.unwrap_err();
+                assert!(
+                    e.message().contains("protected"),
+                    "write {i} on {id}: {e:?}"
+                );
+            }
+        }
+        store.checkpoint().unwrap();
+        assert_eq!(snapshot(&db), before, "nothing changed");
+
+        // The same writes on the ordinary user go through, and repeating them (a resumed
+        // run) is not an error.
+        let ana = UserId("2".into());
+        for _ in 0..2 {
+            store.update_profile(&ana, &changes).unwrap();
+            store.set_password(&ana, &hash, false).unwrap();
+            store.add_to_group(&ana, &support).unwrap();
+            store.remove_from_group(&ana, &sales).unwrap();
+            store.enrol(&ana, &course).unwrap();
+        }
+        store.checkpoint().unwrap();
+        let after = snapshot(&db);
+        assert!(after.contains("2-2") && !after.contains("1-2"), "{after}");
+        assert!(after.contains("2c1"), "{after}");
+        assert!(
+            after.contains("1-1"),
+            "the protected user's membership stays: {after}"
+        );
     }
 }

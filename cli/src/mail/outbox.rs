@@ -1,14 +1,16 @@
 //! The outbox transport: one `.eml` file (RFC 5322) per message, in a folder a person can open.
 
+use crate::files;
 use lettre::message::Mailbox;
 use lms_bulk_upload::{HostError, Mailer, Message};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Writes each message to `DIR/NNNNNNN-KIND-RECIPIENT.eml`. Numbers go on from the highest
 /// already in the folder, so the files sort in sending order across runs. Files appear
-/// atomically (written as `.tmp`, then renamed).
+/// atomically (written as `.tmp`, then renamed). The messages hold passwords: a new folder
+/// is 0700, every file 0600, and the temporary file is created new without following a
+/// symlink (one planted at its name is unlinked, never written through).
 pub struct OutboxMailer {
     dir: PathBuf,
     from: Mailbox,
@@ -18,7 +20,7 @@ pub struct OutboxMailer {
 
 impl OutboxMailer {
     pub fn open(dir: &Path, from: Mailbox) -> std::io::Result<OutboxMailer> {
-        fs::create_dir_all(dir)?;
+        files::create_private_dir_all(dir)?;
         let mut highest = 0;
         for entry in fs::read_dir(dir)? {
             let name = entry?.file_name();
@@ -70,16 +72,8 @@ impl Mailer for OutboxMailer {
         );
         let path = self.dir.join(&name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(&bytes)?;
-            drop(file);
-            fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            HostError::transient(format!("outbox {}: {e}", path.display()))
-        })?;
+        files::write_private_atomic(&path, &tmp, &bytes)
+            .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
         self.next += 1;
         self.written += 1;
         Ok(())
