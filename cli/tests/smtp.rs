@@ -73,23 +73,32 @@ fn start_server(python: &str, maildir: &std::path::Path) -> (Server, u16) {
     (server, port)
 }
 
+/// The Python with aiosmtpd, or `None` (the test is skipped) unless it is required.
+fn aiosmtpd_python() -> Option<String> {
+    let python = python();
+    if has_aiosmtpd(&python) {
+        return Some(python);
+    }
+    let msg = format!("SKIPPED: {python} cannot import aiosmtpd (pip install aiosmtpd)");
+    assert!(
+        std::env::var("BULK_UPLOAD_REQUIRE_SMTP").as_deref() != Ok("1"),
+        "{msg}, and BULK_UPLOAD_REQUIRE_SMTP=1"
+    );
+    eprintln!("{msg}");
+    None
+}
+
 #[test]
 fn emails_are_delivered_to_a_real_smtp_server() {
-    let python = python();
-    if !has_aiosmtpd(&python) {
-        let msg = format!("SKIPPED: {python} cannot import aiosmtpd (pip install aiosmtpd)");
-        assert!(
-            std::env::var("BULK_UPLOAD_REQUIRE_SMTP").as_deref() != Ok("1"),
-            "{msg}, and BULK_UPLOAD_REQUIRE_SMTP=1"
-        );
-        eprintln!("{msg}");
+    let Some(python) = aiosmtpd_python() else {
         return;
-    }
+    };
     let env = Env::demo();
     let maildir = env.path("maildir");
     let (_server, port) = start_server(&python, &maildir);
     let sample = sample();
-    let url = format!("smtp://127.0.0.1:{port}");
+    // aiosmtpd on loopback has no certificate: plain text, asked for by name.
+    let url = format!("smtp://127.0.0.1:{port}?tls=none");
     let o = run(&[
         "apply",
         sample.to_str().unwrap(),
@@ -104,6 +113,7 @@ fn emails_are_delivered_to_a_real_smtp_server() {
         "admin@example.co.nz",
     ]);
     assert_eq!(code(&o), 1, "rejected rows only: {}", stderr(&o));
+    assert!(stderr(&o).contains("plain text"), "warned: {}", stderr(&o));
     assert!(
         stdout(&o).contains("46 email(s) sent by SMTP"),
         "{}",
@@ -144,10 +154,59 @@ fn emails_are_delivered_to_a_real_smtp_server() {
 }
 
 #[test]
+fn a_server_without_tls_is_refused_unless_the_url_opts_out() {
+    let Some(python) = aiosmtpd_python() else {
+        return;
+    };
+    let env = Env::demo();
+    let maildir = env.path("maildir");
+    let (_server, port) = start_server(&python, &maildir);
+    let sample = sample();
+    // The URL: credentials, port, no `?tls=`. STARTTLS is required, and this server
+    // does not offer it: refused before any user is written or any email sent.
+    for url in [
+        format!("smtp://lms:Hunter2-smtp@127.0.0.1:{port}"),
+        format!("smtp://lms:Hunter2-smtp@127.0.0.1:{port}?tls=required"),
+    ] {
+        let o = run(&[
+            "apply",
+            sample.to_str().unwrap(),
+            "--db",
+            env.db_str(),
+            "--yes",
+            "--smtp",
+            &url,
+        ]);
+        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("TLS"), "{err}");
+        assert!(!err.contains("Hunter2"), "{err}");
+    }
+    let o = run(&[
+        "apply",
+        sample.to_str().unwrap(),
+        "--db",
+        env.db_str(),
+        "--yes",
+        "--smtp",
+        &format!("smtp://127.0.0.1:{port}?tls=opportunistic"),
+    ]);
+    assert_eq!(
+        code(&o),
+        2,
+        "downgradable: refused as a usage error: {}",
+        stderr(&o)
+    );
+    assert_eq!(env.count("SELECT count(*) FROM users"), 1);
+    let delivered = std::fs::read_dir(maildir.join("new")).map_or(0, |d| d.count());
+    assert_eq!(delivered, 0, "nothing sent in plain text");
+}
+
+#[test]
 fn an_unreachable_smtp_server_is_reported_before_anything_is_written() {
     let env = Env::demo();
     let sample = sample();
-    let url = format!("smtp://127.0.0.1:{}", free_port());
+    let url = format!("smtp://127.0.0.1:{}?tls=none", free_port());
     let o = run(&[
         "apply",
         sample.to_str().unwrap(),
