@@ -70,13 +70,7 @@ fn a_symlink_planted_at_the_outbox_temporary_name_never_receives_the_password() 
     let planted = outbox.join(".0000001-welcome-ana@example.org.eml.tmp");
     std::os::unix::fs::symlink(&stolen, &planted).unwrap();
 
-    let o = run(&[
-        "apply",
-        csv.to_str().unwrap(),
-        "--db",
-        env.db_str(),
-        "--yes",
-    ]);
+    let o = apply_file(&env, &csv, &[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(&stolen).unwrap(),
@@ -122,13 +116,7 @@ fn argon2_below_owasp_is_refused_without_the_insecure_switch() {
         "nothing written"
     );
     // With the switch (what the other tests use), with a warning.
-    let o = run(&[
-        "apply",
-        csv.to_str().unwrap(),
-        "--db",
-        env.db_str(),
-        "--yes",
-    ]);
+    let o = apply_file(&env, &csv, &[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("for tests only"), "{}", stderr(&o));
 }

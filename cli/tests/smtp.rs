@@ -88,14 +88,20 @@ fn aiosmtpd_python() -> Option<String> {
     None
 }
 
-#[test]
-fn emails_are_delivered_to_a_real_smtp_server() {
-    let Some(python) = aiosmtpd_python() else {
-        return;
-    };
+/// A demo database and an aiosmtpd server storing into its `maildir` (`None`: skipped).
+fn demo_with_server() -> Option<(Env, std::path::PathBuf, Server, u16)> {
+    let python = aiosmtpd_python()?;
     let env = Env::demo();
     let maildir = env.path("maildir");
-    let (_server, port) = start_server(&python, &maildir);
+    let (server, port) = start_server(&python, &maildir);
+    Some((env, maildir, server, port))
+}
+
+#[test]
+fn emails_are_delivered_to_a_real_smtp_server() {
+    let Some((env, maildir, _server, port)) = demo_with_server() else {
+        return;
+    };
     let sample = sample();
     // aiosmtpd on loopback has no certificate: plain text, asked for by name.
     let url = format!("smtp://127.0.0.1:{port}?tls=none");
@@ -155,12 +161,9 @@ fn emails_are_delivered_to_a_real_smtp_server() {
 
 #[test]
 fn a_server_without_tls_is_refused_unless_the_url_opts_out() {
-    let Some(python) = aiosmtpd_python() else {
+    let Some((env, maildir, _server, port)) = demo_with_server() else {
         return;
     };
-    let env = Env::demo();
-    let maildir = env.path("maildir");
-    let (_server, port) = start_server(&python, &maildir);
     let sample = sample();
     // The URL: credentials, port, no `?tls=`. STARTTLS is required, and this server
     // does not offer it: refused before any user is written or any email sent.
@@ -168,29 +171,14 @@ fn a_server_without_tls_is_refused_unless_the_url_opts_out() {
         format!("smtp://lms:Hunter2-smtp@127.0.0.1:{port}"),
         format!("smtp://lms:Hunter2-smtp@127.0.0.1:{port}?tls=required"),
     ] {
-        let o = run(&[
-            "apply",
-            sample.to_str().unwrap(),
-            "--db",
-            env.db_str(),
-            "--yes",
-            "--smtp",
-            &url,
-        ]);
+        let o = apply_file(&env, &sample, &["--smtp", &url]);
         assert_eq!(code(&o), 3, "{}", stderr(&o));
         let err = stderr(&o);
         assert!(err.contains("TLS"), "{err}");
         assert!(!err.contains("Hunter2"), "{err}");
     }
-    let o = run(&[
-        "apply",
-        sample.to_str().unwrap(),
-        "--db",
-        env.db_str(),
-        "--yes",
-        "--smtp",
-        &format!("smtp://127.0.0.1:{port}?tls=opportunistic"),
-    ]);
+    let url = format!("smtp://127.0.0.1:{port}?tls=opportunistic");
+    let o = apply_file(&env, &sample, &["--smtp", &url]);
     assert_eq!(
         code(&o),
         2,
@@ -207,15 +195,7 @@ fn an_unreachable_smtp_server_is_reported_before_anything_is_written() {
     let env = Env::demo();
     let sample = sample();
     let url = format!("smtp://127.0.0.1:{}?tls=none", free_port());
-    let o = run(&[
-        "apply",
-        sample.to_str().unwrap(),
-        "--db",
-        env.db_str(),
-        "--yes",
-        "--smtp",
-        &url,
-    ]);
+    let o = apply_file(&env, &sample, &["--smtp", &url]);
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     assert!(stderr(&o).contains("SMTP"), "{}", stderr(&o));
     assert_eq!(env.count("SELECT count(*) FROM users"), 1);

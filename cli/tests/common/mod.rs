@@ -37,6 +37,19 @@ pub fn run(args: &[&str]) -> Output {
     cmd(args).output().unwrap()
 }
 
+/// `apply FILE --db DB --yes` and `extra`.
+pub fn apply_file(env: &Env, file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "apply",
+        file.to_str().unwrap(),
+        "--db",
+        env.db_str(),
+        "--yes",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
