@@ -180,7 +180,9 @@ impl MemoryStore {
         // Ids the state gives are taken first, so an id made up for a user without one
         // never equals one given to a later user.
         for user in state.users.iter().filter(|u| u.id.is_some()) {
-            store.reserved.insert(UserId(user.id.clone().unwrap_or_default()));
+            store
+                .reserved
+                .insert(UserId(user.id.clone().unwrap_or_default()));
         }
         for user in &state.users {
             let id = user.id.clone().unwrap_or_else(|| store.new_id());
