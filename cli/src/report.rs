@@ -213,7 +213,12 @@ pub fn results_summary(results: &Results) {
                 "{:>6}  {}  {RED}{}{RED:#}",
                 row.line,
                 clean(&row.email),
-                clean(row.error.as_deref().unwrap_or(""))
+                clean(
+                    &row.error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                )
             );
         }
         if failed.len() > 50 {
@@ -246,7 +251,7 @@ pub fn results_summary(results: &Results) {
     if let Some(e) = &results.confirmation_error {
         println!(
             "  {YELLOW}the confirmation email was not sent: {}{YELLOW:#}",
-            clean(e)
+            clean(&e.to_string())
         );
     }
 }

@@ -99,6 +99,8 @@ issue_codes! {
     NotificationRequiredForGeneratedPasswords = "notification_required_for_generated_passwords", Error, "send_notification_email can only be off when generate_passwords is off: a generated password must reach its user.";
     WeakDefaultPassword = "weak_default_password", Error, "The default_password does not meet the password policy.";
     InvalidSetting = "invalid_setting", Error, "A setting has a value out of its range (for example a URL or email that is not valid).";
+    WeakGeneratedPassword = "weak_generated_password", Error, "generated_password_length is below 12 characters, in the settings or in a plan given to execute.";
+    WeakHashParams = "weak_hash_params", Error, "The argon2id parameters are below OWASP's minimum (19456 KiB, 2 iterations, 1 lane) and not marked insecure_for_tests.";
     // Plan and execution.
     FingerprintMismatch = "fingerprint_mismatch", Error, "The plan's content does not match its fingerprint: it was altered after planning.";
     UnsupportedPlanVersion = "unsupported_plan_version", Error, "The plan was written by an incompatible version of the engine.";
@@ -112,6 +114,12 @@ issue_codes! {
     InvalidHostReply = "invalid_host_reply", Error, "A host store, mailer or journal answered with a value of the wrong shape (a null where a list is due, a user without an id...).";
     HostMethodMissing = "host_method_missing", Error, "A host object lacks a method the engine needs (find_users, send...).";
     InvalidOption = "invalid_option", Error, "A parse or execute option is unknown or has a value out of its range.";
+    // Re-checked at execution, just before a row is written: the row is not written at all.
+    StalePlan = "stale_plan", Error, "The user the plan updates is gone, or their id or email changed since planning (for example deleted, or an id reused for someone else); the row is not written: plan again.";
+    UserNowProtected = "user_now_protected", Error, "The user became protected after planning; the row is not written.";
+    UserExistsNow = "user_exists_now", Error, "A user the plan creates exists by the time of execution; the row is not written: plan again.";
+    GroupGone = "group_gone", Error, "A group the row changes no longer exists at execution (deleted, or recreated with another id); the row is not written.";
+    ContentGone = "content_gone", Error, "A course, collection or campaign the row enrols in no longer exists at execution; the row is not written.";
 }
 
 impl fmt::Display for IssueCode {

@@ -47,9 +47,11 @@ pub use execute::journal::{Journal, JournalEntry, MemoryJournal};
 pub use execute::password::{
     generate_password, hash_password, HashParams, OsRandom, PasswordHash, PasswordPolicy,
     RandomSource, DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB, DEFAULT_ARGON2_PARALLELISM,
-    PASSWORD_ALPHABET,
+    MAX_GENERATED_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH, PASSWORD_ALPHABET,
 };
-pub use execute::results::{neutralise, ResultRow, ResultSummary, Results, Status};
+pub use execute::results::{
+    neutralise, Done, ResultError, ResultRow, ResultSummary, Results, Status,
+};
 pub use execute::secret::Password;
 pub use execute::templates::{Template, Templates, PLACEHOLDERS};
 pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT_RETRIES};

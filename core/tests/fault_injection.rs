@@ -66,11 +66,7 @@ fn the_plan(store: &mut MemoryStore) -> Plan {
 
 fn options(journal: &mut MemoryJournal) -> ExecuteOptions<'_> {
     ExecuteOptions {
-        hash_params: HashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        hash_params: HashParams::insecure_for_tests(64, 1, 1),
         retry_delay: Duration::ZERO,
         batch_size: 2,
         journal: Some(journal),

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use lms_bulk_upload::{parse, IssueCode, ParseOptions, ResultRow, Results, Status};
+use lms_bulk_upload::{parse, IssueCode, ParseOptions, ResultError, ResultRow, Results, Status};
 
 const HEADER: &str = "firstname,lastname,emailaddress,addgroup,languagecode\n";
 
@@ -306,7 +306,10 @@ fn formula_cells_are_neutralised_in_the_results_export() {
             status: Status::Failed,
             user_id: None,
             done: vec![],
-            error: Some("+cmd|' /C calc'!A0".into()),
+            error: Some(ResultError::new(
+                IssueCode::StoreFailed,
+                "+cmd|' /C calc'!A0",
+            )),
         }],
         cancelled: false,
         confirmation_error: None,

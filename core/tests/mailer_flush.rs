@@ -31,11 +31,7 @@ fn logger<'l>(
 
 fn options() -> ExecuteOptions<'static> {
     ExecuteOptions {
-        hash_params: HashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        hash_params: HashParams::insecure_for_tests(64, 1, 1),
         retry_delay: Duration::ZERO,
         batch_size: 2,
         ..Default::default()

@@ -6,8 +6,8 @@ mod common;
 use common::{Hooked, Op};
 use lms_bulk_upload::{
     parse, plan, plan_with, ContentKind, ContentRef, ExecuteOptions, ExistingUser, HashParams,
-    HostError, MemoryJournal, MemoryStore, Message, MessageKind, PasswordHash, Plan, PlanOptions,
-    Profile, RecordingMailer, Results, Settings, Status, Upload, UserId,
+    HostError, IssueCode, MemoryJournal, MemoryStore, Message, MessageKind, PasswordHash, Plan,
+    PlanOptions, Profile, RecordingMailer, Results, Settings, Status, Upload, UserId,
 };
 use std::cell::Cell;
 use std::collections::BTreeSet;
@@ -19,11 +19,7 @@ const DEFAULT_PASSWORD: &str = "Welcome-to-Intuto-2026";
 
 fn fast<'a>() -> ExecuteOptions<'a> {
     ExecuteOptions {
-        hash_params: HashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        hash_params: HashParams::insecure_for_tests(64, 1, 1),
         retry_delay: Duration::ZERO,
         ..Default::default()
     }
@@ -290,16 +286,19 @@ fn plan_json_round_trips_and_refuses_tampering() {
             "an email",
             json.replacen("\"bo@x.com\"", "\"eve@x.com\"", 1),
         ),
-        (
-            "an action",
-            json.replacen("\"action\":\"rejected\"", "\"action\":\"update\"", 1),
-        ),
         ("a group", json.replacen("\"Marketing\"", "\"Admins\"", 1)),
     ] {
         assert_ne!(tampered, json, "{what} was changed");
         let err = Plan::from_json(&tampered).expect_err(what);
         assert_eq!(err.code().as_str(), "fingerprint_mismatch", "{what}");
     }
+    // A row whose action no longer matches the summary's counts is refused before the
+    // fingerprint is even looked at: what the summary says is what the rows do.
+    let action = json.replacen("\"action\":\"rejected\"", "\"action\":\"update\"", 1);
+    assert_ne!(action, json);
+    let err = Plan::from_json(&action).expect_err("an action");
+    assert_eq!(err.code().as_str(), "invalid_plan");
+    assert!(err.message().contains("summary"), "{err}");
     let newer = json.replacen("\"format_version\":1", "\"format_version\":2", 1);
     let err = Plan::from_json(&newer).expect_err("version");
     assert_eq!(err.code().as_str(), "unsupported_plan_version");
@@ -406,8 +405,8 @@ fn transient_store_errors_are_retried_a_bounded_number_of_times() {
     assert_eq!(results.rows[0].status, Status::Failed);
     assert!(results.rows[0]
         .error
-        .as_deref()
-        .is_some_and(|e| e.contains("lock timeout")));
+        .as_ref()
+        .is_some_and(|e| e.code == IssueCode::StoreFailed && e.message.contains("lock timeout")));
     assert_eq!(attempts, 5);
     assert!(store.user("user0@x.com").is_none());
 }
@@ -420,8 +419,8 @@ fn a_permanent_store_error_fails_only_its_row_and_is_not_retried() {
     assert_eq!(statuses, [Status::Created, Status::Failed, Status::Created]);
     assert!(results.rows[1]
         .error
-        .as_deref()
-        .is_some_and(|e| e.contains("constraint violated")));
+        .as_ref()
+        .is_some_and(|e| e.code == IssueCode::StoreFailed && e.message == "constraint violated"));
     assert_eq!(store.users().len(), 2);
     assert_eq!(results.summary.emails_sent, 2);
 }
@@ -506,9 +505,8 @@ fn cancellation_stops_between_rows_and_a_journal_resumes_without_duplicates() {
     assert!(first.cancelled);
     assert_eq!(first.summary.created, 3);
     assert_eq!(first.summary.failed, 7);
-    assert!(first.rows[3..]
-        .iter()
-        .all(|r| r.status == Status::Failed && r.error.as_deref() == Some("cancelled")));
+    assert!(first.rows[3..].iter().all(|r| r.status == Status::Failed
+        && r.error.as_ref().map(|e| e.code) == Some(IssueCode::Cancelled)));
     assert_eq!(store.users().len(), 3);
     let confirmation = mailer.messages.last().expect("a confirmation");
     assert_eq!(confirmation.kind, MessageKind::UploadComplete);
@@ -552,21 +550,38 @@ fn results_csv_neutralises_formula_cells() {
         .expect("execute");
     let out = results.to_csv();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "line,email,status,user_id,done,error");
+    assert_eq!(
+        lines[0],
+        r#""line","email","status","user_id","done","error""#
+    );
     assert!(
-        lines[1].starts_with("2,'=1+2@x.com,created,"),
+        lines[1].starts_with(r#""2","'=1+2@x.com","created","#),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2].starts_with("3,'+sum@x.com,created,"),
+        lines[2].starts_with(r#""3","'+sum@x.com","created","#),
         "{}",
         lines[2]
     );
-    assert!(lines[3].starts_with("4,'-x@x.com,created,"), "{}", lines[3]);
-    assert!(lines[4].starts_with("5,ok@x.com,created,"), "{}", lines[4]);
+    assert!(
+        lines[3].starts_with(r#""4","'-x@x.com","created","#),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4].starts_with(r#""5","ok@x.com","created","#),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[4].ends_with(r#","created; emailed welcome","""#),
+        "{}",
+        lines[4]
+    );
     for line in &lines[1..] {
-        for cell in line.split(',') {
+        for cell in line.split("\",\"") {
+            let cell = cell.trim_matches('"');
             assert!(
                 !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
                 "{cell}"

@@ -530,11 +530,7 @@ fn run(dir: &Path) -> Result<bool, String> {
     // Execute.
     let mut mailer = RecordingMailer::new();
     let options = ExecuteOptions {
-        hash_params: HashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
+        hash_params: HashParams::insecure_for_tests(64, 1, 1),
         retry_delay: Duration::ZERO,
         ..Default::default()
     };

@@ -76,18 +76,17 @@ pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
 
 /// The argon2id parameters; below OWASP's minimum only with the insecure switch.
 fn hash_params(e: &ExecArgs) -> Result<HashParams, CliError> {
-    let params = HashParams {
-        memory_kib: e.argon2_memory_kib.unwrap_or(DEFAULT_ARGON2_MEMORY_KIB),
-        iterations: e.argon2_iterations.unwrap_or(DEFAULT_ARGON2_ITERATIONS),
-        ..HashParams::default()
-    };
-    if params.memory_kib >= MIN_ARGON2_MEMORY_KIB && params.iterations >= MIN_ARGON2_ITERATIONS {
+    let (m, t) = (
+        e.argon2_memory_kib.unwrap_or(DEFAULT_ARGON2_MEMORY_KIB),
+        e.argon2_iterations.unwrap_or(DEFAULT_ARGON2_ITERATIONS),
+    );
+    // The core refuses weak parameters; the insecure switch is the core's own, named so.
+    if let Ok(params) = HashParams::new(m, t, 1) {
         return Ok(params);
     }
     let what = format!(
-        "argon2id with m={} KiB, t={} is below OWASP's minimum (m={MIN_ARGON2_MEMORY_KIB} KiB, \
-         t={MIN_ARGON2_ITERATIONS})",
-        params.memory_kib, params.iterations
+        "argon2id with m={m} KiB, t={t} is below OWASP's minimum (m={MIN_ARGON2_MEMORY_KIB} KiB, \
+         t={MIN_ARGON2_ITERATIONS})"
     );
     if !e.insecure_fast_hashing {
         return Err(CliError::usage(format!(
@@ -98,7 +97,7 @@ fn hash_params(e: &ExecArgs) -> Result<HashParams, CliError> {
     report::note(&format!(
         "warning: {what}; allowed by BULK_UPLOAD_INSECURE_FAST_HASHING, for tests only"
     ));
-    Ok(params)
+    Ok(HashParams::insecure_for_tests(m, t, 1))
 }
 
 fn from_file(file: &Path, args: &ApplyArgs) -> Result<Job, CliError> {

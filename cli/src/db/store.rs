@@ -363,11 +363,7 @@ mod tests {
     fn no_write_reaches_a_protected_or_missing_user() {
         let (_dir, db) = db();
         let mut store = SqliteStore::new(db.clone());
-        let params = HashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
+        let params = HashParams::insecure_for_tests(64, 1, 1);
         let hash = hash_password(&Password::new("Correct-horse-9"), &params, &OsRandom).unwrap();
         let changes = Profile {
             organisation: Some("Evil".into()),

@@ -2,24 +2,27 @@
 
 pub(crate) mod journal;
 pub(crate) mod password;
+mod recheck;
 pub(crate) mod results;
+mod row;
 pub(crate) mod secret;
 pub(crate) mod templates;
 
 use crate::error::{Error, ErrorKind};
 use crate::execute::journal::{Journal, JournalEntry};
 use crate::execute::password::{
-    generate_password, hash_many, hash_with, HashParams, OsRandom, PasswordHash, RandomSource,
+    check_generated_length, generate_password, hash_many, hash_with, HashParams, OsRandom,
+    PasswordHash, RandomSource,
 };
-use crate::execute::results::{ResultRow, ResultSummary, Results, Status};
+use crate::execute::recheck::Verdict;
+use crate::execute::results::{ResultError, ResultRow, ResultSummary, Results};
 use crate::execute::secret::Password;
 use crate::execute::templates::Templates;
 use crate::host::mailer::{Mailer, MessageFields, MessageKind};
-use crate::host::store::{HostError, NewUser, Store, UserId};
+use crate::host::store::{HostError, Store};
 use crate::issue::IssueCode;
-use crate::parse::email::email_key;
-use crate::plan::{Action, Operation, PasswordSource, Plan, PlanRow};
-use std::collections::{BTreeMap, HashMap};
+use crate::plan::{Action, PasswordSource, Plan, PlanRow};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,11 +153,7 @@ struct Executor<'p, 's, 'o> {
     done: u64,
 }
 
-fn mailer_error(e: &HostError) -> Error {
-    Error::host(ErrorKind::Mailer, IssueCode::MailerFailed, "", e)
-}
-
-fn journal_error(e: HostError) -> Error {
+pub(super) fn journal_error(e: HostError) -> Error {
     Error::host(
         ErrorKind::Store,
         IssueCode::StoreFailed,
@@ -170,6 +169,9 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         mailer: &'s mut dyn Mailer,
         mut options: ExecuteOptions<'o>,
     ) -> Result<Self, Error> {
+        // A plan read back from JSON carries the length: refused before anything is written.
+        check_generated_length(plan.settings.generated_password_length)
+            .map_err(|(code, message)| Error::new(ErrorKind::Plan, code, message))?;
         let argon2 = options.hash_params.argon2()?;
         let default_password = options
             .default_password
@@ -228,7 +230,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             if cancelled || self.cancelled() {
                 cancelled = true;
                 for row in chunk {
-                    let result = failed(row, None, Vec::new(), "cancelled".into());
+                    let result = cancelled_row(row);
                     self.summary.count(&result);
                     rows.push(result);
                 }
@@ -267,42 +269,69 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     }
 
     /// Runs one batch; returns whether it was cancelled part-way.
+    ///
+    /// Before anything of the batch is written, the rows to write are re-checked against
+    /// what the store says now ([`recheck`]); a row that no longer holds is not written and
+    /// fails with the re-check's code. Passwords are only made for the rows that hold.
     fn run_chunk(&mut self, chunk: &'p [PlanRow], out: &mut Vec<ResultRow>) -> Result<bool, Error> {
-        // Rows that an interrupted run began and that create a user: find the user again.
-        let begun: Vec<&str> = chunk
+        let to_write: Vec<&PlanRow> = chunk.iter().filter(|r| self.writes(r)).collect();
+        let verdicts: Vec<Verdict> = if to_write.is_empty() {
+            Vec::new()
+        } else {
+            match self.read_current(&to_write) {
+                Ok(current) => to_write
+                    .iter()
+                    .map(|r| {
+                        let begun =
+                            matches!(self.journal_entries.get(&r.line), Some(JournalEntry::Begun));
+                        current.verdict(r, begun)
+                    })
+                    .collect(),
+                Err(e) => {
+                    let error = ResultError::new(
+                        e.code().unwrap_or(IssueCode::StoreFailed),
+                        format!(
+                            "the store could not be read again before writing: {}",
+                            e.message()
+                        ),
+                    );
+                    to_write
+                        .iter()
+                        .map(|_| Verdict::Refuse(error.clone()))
+                        .collect()
+                }
+            }
+        };
+        let mut verdicts = verdicts.into_iter();
+        let mut verdicts: Vec<Option<Verdict>> = chunk
             .iter()
-            .filter(|r| {
-                r.action == Action::Create
-                    && matches!(self.journal_entries.get(&r.line), Some(JournalEntry::Begun))
+            .map(|r| {
+                if self.writes(r) {
+                    verdicts.next()
+                } else {
+                    None
+                }
             })
-            .map(|r| r.email.as_str())
             .collect();
-        let mut recovered: HashMap<String, UserId> = HashMap::new();
-        if !begun.is_empty() {
-            let users = self.retry(|s| s.store.find_users(&begun)).map_err(|e| {
-                Error::new(
-                    ErrorKind::Store,
-                    IssueCode::StoreFailed,
-                    e.message().to_owned(),
-                )
-                .with_transient(e.is_transient())
-            })?;
-            recovered.extend(users.into_iter().map(|u| (email_key(&u.email), u.id)));
-        }
-        let passwords = self.passwords_for(chunk)?;
+        let passwords = self.passwords_for(chunk, &verdicts)?;
         let mut cancelled = false;
-        for (row, password) in chunk.iter().zip(passwords) {
+        for ((row, password), verdict) in chunk.iter().zip(passwords).zip(verdicts.iter_mut()) {
             let result = if cancelled || self.cancelled() {
                 cancelled = true;
-                failed(row, row.user_id.clone(), Vec::new(), "cancelled".into())
+                cancelled_row(row)
             } else if let Some(JournalEntry::Finished(previous)) =
                 self.journal_entries.get(&row.line)
             {
                 self.summary.resumed += 1;
                 previous.clone()
             } else {
-                let recovered_id = recovered.get(&email_key(&row.email)).cloned();
-                self.run_row(row, password, recovered_id)?
+                match verdict.take() {
+                    None => row::untouched(row),
+                    Some(Verdict::Refuse(error)) => {
+                        row::failed(row, row.user_id.clone(), Vec::new(), error)
+                    }
+                    Some(Verdict::Write { recovered }) => self.run_row(row, password, recovered)?,
+                }
             };
             self.summary.count(&result);
             self.done += 1;
@@ -319,30 +348,42 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         Ok(cancelled)
     }
 
-    /// The password (plaintext, hash) each row of the batch needs, generated ones hashed in parallel.
-    fn passwords_for(&self, chunk: &[PlanRow]) -> Result<Vec<Prepared>, Error> {
-        let needs = |r: &PlanRow| {
-            r.sets_password()
-                && !matches!(
-                    self.journal_entries.get(&r.line),
-                    Some(JournalEntry::Finished(_))
-                )
-        };
+    /// Whether this run writes the row: a create or an update that no earlier run finished.
+    fn writes(&self, row: &PlanRow) -> bool {
+        matches!(row.action, Action::Create | Action::Update)
+            && !matches!(
+                self.journal_entries.get(&row.line),
+                Some(JournalEntry::Finished(_))
+            )
+    }
+
+    /// The password (plaintext, hash) each row of the batch needs, generated ones hashed in
+    /// parallel: only rows that set one and that the re-check lets through.
+    fn passwords_for(
+        &self,
+        chunk: &[PlanRow],
+        verdicts: &[Option<Verdict>],
+    ) -> Result<Vec<Prepared>, Error> {
+        let needs: Vec<bool> = chunk
+            .iter()
+            .zip(verdicts)
+            .map(|(r, v)| matches!(v, Some(Verdict::Write { .. })) && r.sets_password())
+            .collect();
         if self.plan.settings.password_source == PasswordSource::Default {
-            return Ok(chunk
+            return Ok(needs
                 .iter()
-                .map(|r| {
-                    needs(r)
-                        .then(|| (None, self.default_hash.clone()))
-                        .and_then(|(p, h)| h.map(|h| (p, h)))
+                .map(|&n| {
+                    n.then(|| self.default_hash.clone())
+                        .flatten()
+                        .map(|h| (None, h))
                 })
                 .collect());
         }
         let length = self.plan.settings.generated_password_length;
         let random = self.options.random.as_ref();
-        let plain: Vec<Option<Password>> = chunk
+        let plain: Vec<Option<Password>> = needs
             .iter()
-            .map(|r| needs(r).then(|| generate_password(length, random)))
+            .map(|&n| n.then(|| generate_password(length, random)))
             .collect();
         let to_hash: Vec<Password> = plain.iter().flatten().cloned().collect();
         let mut hashes = hash_many(
@@ -376,202 +417,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         }
     }
 
-    fn run_row(
-        &mut self,
-        row: &PlanRow,
-        mut password: Prepared,
-        recovered: Option<UserId>,
-    ) -> Result<ResultRow, Error> {
-        let fingerprint = &self.plan.fingerprint;
-        match row.action {
-            Action::Rejected | Action::Unchanged => {
-                let status = if row.action == Action::Rejected {
-                    Status::Rejected
-                } else {
-                    Status::Unchanged
-                };
-                let error = (status == Status::Rejected).then(|| {
-                    row.issues
-                        .iter()
-                        .filter(|i| i.is_error())
-                        .map(|i| format!("{}: {}", i.code, i.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                });
-                return Ok(ResultRow {
-                    line: row.line,
-                    email: row.email.clone(),
-                    status,
-                    user_id: row.user_id.clone(),
-                    done: Vec::new(),
-                    error,
-                });
-            }
-            Action::Create | Action::Update => {}
-        }
-        if let Some(journal) = self.options.journal.as_deref_mut() {
-            journal
-                .begin(fingerprint, row.line)
-                .map_err(journal_error)?;
-        }
-        let force = self.plan.settings.force_password_reset;
-        let mut user_id = row.user_id.clone().or(recovered.clone());
-        let mut done = Vec::new();
-        let mut emailed_password: Option<Password> = None;
-        for op in &row.operations {
-            let outcome = match op {
-                Operation::CreateUser { profile } => {
-                    let Some((plain, hash)) = password.take() else {
-                        return Ok(failed(
-                            row,
-                            user_id,
-                            done,
-                            "no password was prepared".into(),
-                        ));
-                    };
-                    emailed_password = plain;
-                    if let Some(id) = &recovered {
-                        // Created by an interrupted run: set the password again instead.
-                        let id = id.clone();
-                        self.retry(|s| s.store.set_password(&id, &hash, force))
-                            .map(|()| "found (resumed); password set".to_owned())
-                    } else {
-                        let new_user = NewUser {
-                            email: row.email.clone(),
-                            profile: profile.clone(),
-                            password_hash: hash,
-                            force_password_reset: force,
-                        };
-                        match self.create(&new_user) {
-                            Ok(id) => {
-                                user_id = Some(id);
-                                Ok("created".to_owned())
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                }
-                Operation::SetPassword => {
-                    let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
-                        return Ok(failed(
-                            row,
-                            user_id,
-                            done,
-                            "no password was prepared".into(),
-                        ));
-                    };
-                    emailed_password = plain;
-                    self.retry(|s| s.store.set_password(&id, &hash, force))
-                        .map(|()| "password set".to_owned())
-                }
-                Operation::UpdateProfile { changes } => self
-                    .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
-                    .map(|()| "profile updated".to_owned()),
-                Operation::AddToGroup { group } => self
-                    .with_user(&user_id, |s, id| s.store.add_to_group(id, group))
-                    .map(|()| format!("added to group {}", group.name)),
-                Operation::RemoveFromGroup { group } => self
-                    .with_user(&user_id, |s, id| s.store.remove_from_group(id, group))
-                    .map(|()| format!("removed from group {}", group.name)),
-                Operation::Enrol { content } => self
-                    .with_user(&user_id, |s, id| s.store.enrol(id, content))
-                    .map(|()| format!("enrolled in {content}")),
-                Operation::SendEmail { kind } => self
-                    .send(row, *kind, emailed_password.clone())
-                    .map(|()| format!("emailed {}", kind.as_str())),
-            };
-            match outcome {
-                Ok(what) => done.push(what),
-                Err(e) => {
-                    let what = if matches!(op, Operation::SendEmail { .. }) {
-                        "the email could not be sent"
-                    } else {
-                        "the store failed"
-                    };
-                    return Ok(failed(
-                        row,
-                        user_id,
-                        done,
-                        format!("{what}: {}", e.message()),
-                    ));
-                }
-            }
-        }
-        let status = if row.action == Action::Create {
-            Status::Created
-        } else {
-            Status::Updated
-        };
-        let result = ResultRow {
-            line: row.line,
-            email: row.email.clone(),
-            status,
-            user_id,
-            done,
-            error: None,
-        };
-        if let Some(journal) = self.options.journal.as_deref_mut() {
-            journal
-                .finish(fingerprint, &result)
-                .map_err(journal_error)?;
-        }
-        Ok(result)
-    }
-
-    fn with_user(
-        &mut self,
-        user: &Option<UserId>,
-        mut op: impl FnMut(&mut Self, &UserId) -> Result<(), HostError>,
-    ) -> Result<(), HostError> {
-        let Some(id) = user.as_ref() else {
-            return Err(HostError::permanent("the user has no id"));
-        };
-        self.retry(|s| op(s, id))
-    }
-
-    /// Creates a user; after a transient failure, looks the email up before trying again,
-    /// since the failed call may have created it.
-    fn create(&mut self, user: &NewUser) -> Result<UserId, HostError> {
-        let mut failed_before = false;
-        self.retry(|s| {
-            if failed_before {
-                if let Ok(found) = s.store.find_users(&[user.email.as_str()]) {
-                    if let Some(existing) = found
-                        .into_iter()
-                        .find(|u| crate::parse::email::emails_equal(&u.email, &user.email))
-                    {
-                        return Ok(existing.id);
-                    }
-                }
-            }
-            let created = s.store.create_user(user);
-            failed_before = created.is_err();
-            created
-        })
-    }
-
-    fn send(
-        &mut self,
-        row: &PlanRow,
-        kind: MessageKind,
-        password: Option<Password>,
-    ) -> Result<(), HostError> {
-        let s = &self.plan.settings;
-        let fields = MessageFields {
-            first_name: row.first_name.clone(),
-            last_name: row.last_name.clone(),
-            login: row.email.clone(),
-            site_url: s.site_url.clone(),
-            password,
-            ..MessageFields::default()
-        };
-        let message = self.options.templates.render(kind, &row.email, fields);
-        self.retry(|s| s.mailer.send(&message))?;
-        self.summary.emails_sent += 1;
-        Ok(())
-    }
-
-    fn confirm(&mut self, cancelled: bool) -> Option<String> {
+    fn confirm(&mut self, cancelled: bool) -> Option<ResultError> {
         let to = self.plan.settings.uploader_email.clone()?;
         let mut counts = self.summary.pairs();
         if cancelled {
@@ -589,17 +435,14 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             .render(MessageKind::UploadComplete, &to, fields);
         self.retry(|s| s.mailer.send(&message).and_then(|()| s.mailer.flush()))
             .err()
-            .map(|e| mailer_error(&e).message().to_owned())
+            .map(|e| ResultError::new(e.code().unwrap_or(IssueCode::MailerFailed), e.message()))
     }
 }
 
-fn failed(row: &PlanRow, user_id: Option<UserId>, done: Vec<String>, error: String) -> ResultRow {
-    ResultRow {
-        line: row.line,
-        email: row.email.clone(),
-        status: Status::Failed,
-        user_id,
-        done,
-        error: Some(error),
-    }
+fn cancelled_row(row: &PlanRow) -> ResultRow {
+    let error = ResultError::new(
+        IssueCode::Cancelled,
+        "execution was cancelled before this row",
+    );
+    row::failed(row, row.user_id.clone(), Vec::new(), error)
 }

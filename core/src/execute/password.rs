@@ -69,15 +69,81 @@ impl RandomSource for OsRandom {
     }
 }
 
-/// Argon2id cost parameters.
+/// The shortest generated password accepted (57-symbol alphabet: 12 characters ≈ 70 bits).
+pub const MIN_GENERATED_PASSWORD_LENGTH: usize = 12;
+/// The longest generated password accepted (a bound on work and memory, since a plan read
+/// back from JSON carries the length).
+pub const MAX_GENERATED_PASSWORD_LENGTH: usize = 128;
+
+/// Argon2id cost parameters, never below OWASP's minimum (m = 19456 KiB, t = 2, p ≥ 1)
+/// unless made with [`HashParams::insecure_for_tests`].
+///
+/// As data (JSON, a Python dict, a JavaScript object) it is
+/// `{"memory_kib": 19456, "iterations": 2, "parallelism": 1}`; weak parameters are only
+/// read with `"insecure_for_tests": true`, otherwise refused (`weak_hash_params`).
+///
+/// ```
+/// use lms_bulk_upload::HashParams;
+/// assert_eq!(HashParams::new(19_456, 2, 1).unwrap(), HashParams::default());
+/// assert_eq!(HashParams::new(64, 1, 1).unwrap_err().code().as_str(), "weak_hash_params");
+/// let fast = HashParams::insecure_for_tests(64, 1, 1);
+/// assert!(fast.is_insecure_for_tests());
+/// let json = r#"{"memory_kib":64,"iterations":1,"parallelism":1,"insecure_for_tests":true}"#;
+/// assert_eq!(HashParams::from_value(serde_json::from_str(json).unwrap()).unwrap(), fast);
+/// assert_eq!(serde_json::to_string(&fast).unwrap(), json);
+/// let weak = serde_json::json!({"memory_kib": 64, "iterations": 1, "parallelism": 1});
+/// assert_eq!(HashParams::from_value(weak).unwrap_err().code().as_str(), "weak_hash_params");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "HashParamsData", into = "HashParamsData")]
 pub struct HashParams {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Iterations.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+    insecure_for_tests: bool,
+}
+
+/// The data form of [`HashParams`]: missing keys take OWASP's values.
+#[derive(Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct HashParamsData {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    insecure_for_tests: bool,
+}
+
+impl Default for HashParamsData {
+    fn default() -> Self {
+        HashParams::default().into()
+    }
+}
+
+impl From<HashParams> for HashParamsData {
+    fn from(p: HashParams) -> Self {
+        HashParamsData {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+            insecure_for_tests: p.insecure_for_tests,
+        }
+    }
+}
+
+impl TryFrom<HashParamsData> for HashParams {
+    type Error = Error;
+    fn try_from(d: HashParamsData) -> Result<Self, Error> {
+        if d.insecure_for_tests {
+            Ok(HashParams::insecure_for_tests(
+                d.memory_kib,
+                d.iterations,
+                d.parallelism,
+            ))
+        } else {
+            HashParams::new(d.memory_kib, d.iterations, d.parallelism)
+        }
+    }
 }
 
 impl Default for HashParams {
@@ -86,11 +152,64 @@ impl Default for HashParams {
             memory_kib: DEFAULT_ARGON2_MEMORY_KIB,
             iterations: DEFAULT_ARGON2_ITERATIONS,
             parallelism: DEFAULT_ARGON2_PARALLELISM,
+            insecure_for_tests: false,
         }
     }
 }
 
 impl HashParams {
+    /// Parameters at or above OWASP's minimum: `memory_kib` ≥ 19456, `iterations` ≥ 2,
+    /// `parallelism` ≥ 1; anything weaker is refused with `weak_hash_params`.
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<HashParams, Error> {
+        if memory_kib < DEFAULT_ARGON2_MEMORY_KIB
+            || iterations < DEFAULT_ARGON2_ITERATIONS
+            || parallelism < 1
+        {
+            return Err(Error::settings(
+                IssueCode::WeakHashParams,
+                format!(
+                    "argon2id m={memory_kib} KiB, t={iterations}, p={parallelism} is below OWASP's minimum \
+                     (m={DEFAULT_ARGON2_MEMORY_KIB} KiB, t={DEFAULT_ARGON2_ITERATIONS}, p=1); \
+                     weak parameters are only for tests (HashParams::insecure_for_tests)"
+                ),
+            ));
+        }
+        Ok(HashParams {
+            memory_kib,
+            iterations,
+            parallelism,
+            insecure_for_tests: false,
+        })
+    }
+
+    /// Any parameters, however weak, **for tests only**: hashes made with them can be
+    /// cracked quickly. Their data form says so: `"insecure_for_tests": true`.
+    pub fn insecure_for_tests(memory_kib: u32, iterations: u32, parallelism: u32) -> HashParams {
+        HashParams {
+            memory_kib,
+            iterations,
+            parallelism,
+            insecure_for_tests: true,
+        }
+    }
+
+    /// Memory in KiB.
+    pub fn memory_kib(&self) -> u32 {
+        self.memory_kib
+    }
+    /// Iterations.
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+    /// Lanes.
+    pub fn parallelism(&self) -> u32 {
+        self.parallelism
+    }
+    /// Whether these were made by [`HashParams::insecure_for_tests`].
+    pub fn is_insecure_for_tests(&self) -> bool {
+        self.insecure_for_tests
+    }
+
     pub(crate) fn argon2(&self) -> Result<argon2::Argon2<'static>, Error> {
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| {
@@ -269,7 +388,8 @@ pub fn generate_password(length: usize, random: &dyn RandomSource) -> Password {
 pub struct PasswordPolicy {
     /// Shortest accepted default password, in characters.
     pub min_length: usize,
-    /// Length of generated passwords (57-character alphabet: 16 characters ≈ 93 bits).
+    /// Length of generated passwords (57-character alphabet: 16 characters ≈ 93 bits);
+    /// between [`MIN_GENERATED_PASSWORD_LENGTH`] and [`MAX_GENERATED_PASSWORD_LENGTH`].
     pub generated_length: usize,
 }
 
@@ -323,14 +443,37 @@ impl PasswordPolicy {
         {
             return weak("the default password is a well-known password".into());
         }
-        if self.generated_length < 8 {
-            return Err(Error::settings(
-                IssueCode::InvalidSetting,
-                "generated_length must be at least 8",
-            ));
-        }
         Ok(())
     }
+
+    /// Checks the policy itself: `generated_length` from 12 to 128 (`weak_generated_password`
+    /// below, `invalid_setting` above).
+    pub fn validate(&self) -> Result<(), Error> {
+        check_generated_length(self.generated_length)
+            .map_err(|(code, message)| Error::settings(code, message))
+    }
+}
+
+/// The range check of a generated password length, shared by the settings and execution.
+pub(crate) fn check_generated_length(length: usize) -> Result<(), (IssueCode, String)> {
+    if length < MIN_GENERATED_PASSWORD_LENGTH {
+        return Err((
+            IssueCode::WeakGeneratedPassword,
+            format!(
+                "generated_password_length is {length}; generated passwords have at least \
+                 {MIN_GENERATED_PASSWORD_LENGTH} characters"
+            ),
+        ));
+    }
+    if length > MAX_GENERATED_PASSWORD_LENGTH {
+        return Err((
+            IssueCode::InvalidSetting,
+            format!(
+                "generated_password_length is {length}; at most {MAX_GENERATED_PASSWORD_LENGTH} characters"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -349,11 +492,7 @@ mod tests {
 
     #[test]
     fn hash_verifies_and_debug_hides_the_salted_part() {
-        let params = HashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
+        let params = HashParams::insecure_for_tests(64, 1, 1);
         let p = Password::new("correct horse");
         let hash = hash_password(&p, &params, &OsRandom).unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
@@ -375,11 +514,7 @@ mod tests {
 
     #[test]
     fn reused_memory_gives_the_argon2_crates_own_phc_string() {
-        let params = HashParams {
-            memory_kib: 64,
-            iterations: 2,
-            parallelism: 1,
-        };
+        let params = HashParams::insecure_for_tests(64, 2, 1);
         let argon2 = params.argon2().unwrap();
         let mut memory = HashMemory::new(&argon2);
         let mut salt = [0u8; 16];
@@ -408,5 +543,51 @@ mod tests {
         policy
             .check(&Password::new("Welcome-to-Intuto-2026"))
             .unwrap();
+    }
+
+    #[test]
+    fn generated_length_is_bounded() {
+        for (length, code) in [
+            (0, Some(IssueCode::WeakGeneratedPassword)),
+            (4, Some(IssueCode::WeakGeneratedPassword)),
+            (11, Some(IssueCode::WeakGeneratedPassword)),
+            (12, None),
+            (128, None),
+            (129, Some(IssueCode::InvalidSetting)),
+        ] {
+            let policy = PasswordPolicy {
+                generated_length: length,
+                ..PasswordPolicy::default()
+            };
+            assert_eq!(policy.validate().err().map(|e| e.code()), code, "{length}");
+        }
+    }
+
+    #[test]
+    fn weak_hash_params_need_the_insecure_switch() {
+        for (m, t, p) in [(19_455, 2, 1), (19_456, 1, 1), (19_456, 2, 0), (64, 1, 1)] {
+            let err = HashParams::new(m, t, p).unwrap_err();
+            assert_eq!(err.code(), IssueCode::WeakHashParams, "{m} {t} {p}");
+            let json = serde_json::json!({"memory_kib": m, "iterations": t, "parallelism": p});
+            assert!(serde_json::from_value::<HashParams>(json.clone()).is_err());
+            assert_eq!(
+                HashParams::from_value(json).unwrap_err().code(),
+                IssueCode::WeakHashParams
+            );
+        }
+        assert_eq!(HashParams::new(47_104, 2, 4).unwrap().parallelism(), 4);
+        let fast = serde_json::json!({"memoryKib": 64, "iterations": 1, "insecureForTests": true});
+        assert_eq!(
+            HashParams::from_value(fast).unwrap(),
+            HashParams::insecure_for_tests(64, 1, 1)
+        );
+        let insecure = HashParams::insecure_for_tests(64, 1, 1);
+        let back: HashParams =
+            serde_json::from_str(&serde_json::to_string(&insecure).unwrap()).unwrap();
+        assert_eq!(back, insecure);
+        assert_eq!(
+            serde_json::to_string(&HashParams::default()).unwrap(),
+            r#"{"memory_kib":19456,"iterations":2,"parallelism":1}"#
+        );
     }
 }

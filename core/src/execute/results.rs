@@ -1,7 +1,13 @@
 //! What execution did, row by row, exportable as CSV (formula-safe) and JSON.
+//!
+//! The data (and its JSON) holds codes and typed operations only; English appears when it
+//! is rendered ([`Results::to_csv`], [`Done::describe`], `Display` of [`ResultError`]).
 
-use crate::host::store::UserId;
+use crate::host::mailer::MessageKind;
+use crate::host::store::{ContentRef, UserId};
+use crate::issue::{Issue, IssueCode};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// What happened to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -15,7 +21,8 @@ pub enum Status {
     Unchanged,
     /// The row was left out by the plan.
     Rejected,
-    /// A store or mailer error (or a cancellation) stopped the row.
+    /// A store or mailer error, a cancellation, or the re-check before writing (the plan no
+    /// longer holds for this row) stopped the row; the error's code says which.
     Failed,
 }
 
@@ -43,10 +50,115 @@ pub struct ResultRow {
     pub status: Status,
     /// The user's id, when known.
     pub user_id: Option<UserId>,
-    /// What was done, in order ("created", "added to group Sales", "emailed welcome"...).
-    pub done: Vec<String>,
+    /// What was done, in order.
+    pub done: Vec<Done>,
     /// Why the row was rejected or failed.
-    pub error: Option<String>,
+    pub error: Option<ResultError>,
+}
+
+/// One operation execution performed on a row, as data: `{"op":"create_user"}`,
+/// `{"op":"add_to_group","group":"Sales"}`, `{"op":"enrol","content":{"kind":"course","id":"c1"}}`,
+/// `{"op":"send_email","kind":"welcome"}`...
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Done {
+    /// The user was created (with its password).
+    CreateUser,
+    /// Resuming: the user that an interrupted run created was found again (its password is
+    /// then set anew: a `set_password` follows).
+    RecoverUser,
+    /// The plan's profile changes were written.
+    UpdateProfile,
+    /// The password was set.
+    SetPassword,
+    /// Added to the group (by name).
+    AddToGroup {
+        /// The group's name.
+        group: String,
+    },
+    /// Removed from the group (by name).
+    RemoveFromGroup {
+        /// The group's name.
+        group: String,
+    },
+    /// Enrolled.
+    Enrol {
+        /// The item.
+        content: ContentRef,
+    },
+    /// The email was handed to the mailer.
+    SendEmail {
+        /// `welcome` or `password_changed`.
+        kind: MessageKind,
+    },
+}
+
+impl Done {
+    /// The operation in English, for rendered output ("added to group Sales").
+    pub fn describe(&self) -> String {
+        match self {
+            Done::CreateUser => "created".into(),
+            Done::RecoverUser => "found again (resumed)".into(),
+            Done::UpdateProfile => "profile updated".into(),
+            Done::SetPassword => "password set".into(),
+            Done::AddToGroup { group } => format!("added to group {group}"),
+            Done::RemoveFromGroup { group } => format!("removed from group {group}"),
+            Done::Enrol { content } => format!("enrolled in {content}"),
+            Done::SendEmail { kind } => format!("emailed {}", kind.as_str()),
+        }
+    }
+}
+
+/// Why a row was rejected or failed (or the confirmation email was not sent): a stable code
+/// and a message. A rejected row's error is its first error issue; its other error issues
+/// follow in `more`, in order.
+///
+/// Codes: a rejected row's issue codes (`invalid_email`, `protected_user`, ...);
+/// `cancelled`; `store_failed`, `mailer_failed` (the message is the host's); the re-check's
+/// `stale_plan`, `user_now_protected`, `user_exists_now`, `group_gone`, `content_gone`;
+/// `invalid_plan` for a row whose operations cannot be carried out as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultError {
+    /// The stable code.
+    pub code: IssueCode,
+    /// What happened, for people.
+    pub message: String,
+    /// A rejected row's further errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<ResultError>,
+}
+
+impl ResultError {
+    /// An error with a code and a message.
+    pub fn new(code: IssueCode, message: impl Into<String>) -> ResultError {
+        ResultError {
+            code,
+            message: message.into(),
+            more: Vec::new(),
+        }
+    }
+
+    /// The error issues of a rejected row, the first one leading; `None` if it has none.
+    pub(crate) fn from_issues(issues: &[Issue]) -> Option<ResultError> {
+        let mut errors = issues
+            .iter()
+            .filter(|i| i.is_error())
+            .map(|i| ResultError::new(i.code, i.message.clone()));
+        let mut first = errors.next()?;
+        first.more = errors.collect();
+        Some(first)
+    }
+}
+
+impl fmt::Display for ResultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.message, self.code)?;
+        for other in &self.more {
+            write!(f, "; {other}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Counts of an execution.
@@ -103,10 +215,11 @@ pub struct Results {
     /// One entry per row, in file order.
     pub rows: Vec<ResultRow>,
     /// Whether execution was cancelled before the end (the rest of the rows are `failed`
-    /// with the error "cancelled"; executing the plan again finishes them).
+    /// with the code `cancelled`; executing the plan again finishes them).
     pub cancelled: bool,
-    /// Why the confirmation email to the uploader was not sent, if it was not.
-    pub confirmation_error: Option<String>,
+    /// Why the confirmation email to the uploader was not sent, if it was not
+    /// (`mailer_failed`).
+    pub confirmation_error: Option<ResultError>,
 }
 
 impl Results {
@@ -115,43 +228,54 @@ impl Results {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The results as CSV (`line,email,status,user_id,done,error`), with every cell that a
-    /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR)
-    /// prefixed with `'`.
+    /// The results as CSV (`line,email,status,user_id,done,error`), in English: every cell
+    /// quoted, and every cell that a spreadsheet could run as a formula (its first
+    /// non-space character is `=`, `+`, `-`, `@`, tab, CR, LF or NUL) prefixed with `'`.
     ///
     /// ```
-    /// use lms_bulk_upload::{ResultRow, Results, Status};
+    /// use lms_bulk_upload::{IssueCode, ResultError, ResultRow, Results, Status};
     /// let results = Results {
     ///     fingerprint: String::new(),
     ///     summary: Default::default(),
     ///     rows: vec![ResultRow {
     ///         line: 2, email: "=HYPERLINK(\"http://evil\")@x.com".into(), status: Status::Failed,
-    ///         user_id: None, done: vec![], error: Some("-oops".into()),
+    ///         user_id: None, done: vec![],
+    ///         error: Some(ResultError::new(IssueCode::StoreFailed, " -oops")),
     ///     }],
     ///     cancelled: false,
     ///     confirmation_error: None,
     /// };
     /// let csv = results.to_csv();
     /// assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")@x.com\""));
-    /// assert!(csv.contains(",'-oops"));
+    /// assert!(csv.contains(",\"' -oops [store_failed]\"\r\n"));
     /// ```
     pub fn to_csv(&self) -> String {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::Always)
             .from_writer(Vec::new());
         let _ = writer.write_record(["line", "email", "status", "user_id", "done", "error"]);
         for row in &self.rows {
             let line = row.line.to_string();
             let user = row.user_id.as_ref().map_or("", |u| u.0.as_str());
-            let done = row.done.join("; ");
-            let error = row.error.as_deref().unwrap_or("");
+            let done = row
+                .done
+                .iter()
+                .map(Done::describe)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let error = row
+                .error
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             let cells = [
                 line.as_str(),
                 &row.email,
                 row.status.as_str(),
                 user,
                 &done,
-                error,
+                &error,
             ];
             let _ = writer.write_record(cells.map(neutralise).iter().map(|c| c.as_ref()));
         }
@@ -159,10 +283,28 @@ impl Results {
     }
 }
 
-/// Prefixes a cell that a spreadsheet would evaluate as a formula with `'`.
+/// Prefixes with `'` a cell that a spreadsheet could evaluate as a formula: one whose first
+/// character other than a space (or another Unicode blank) is `=`, `+`, `-`, `@`, tab, CR, LF or NUL (OWASP's CSV
+/// injection guidance). Quoting the cell, which [`Results::to_csv`] does for every cell, is
+/// the other half: a `;` or `,` inside it cannot start a new cell in any locale.
+///
+/// ```
+/// use lms_bulk_upload::neutralise;
+/// assert_eq!(neutralise("=1+2"), "'=1+2");
+/// assert_eq!(neutralise("  @SUM(A1)"), "'  @SUM(A1)");
+/// assert_eq!(neutralise("\0=1"), "'\0=1");
+/// assert_eq!(neutralise("\u{a0}\u{3000}-1"), "'\u{a0}\u{3000}-1");
+/// assert_eq!(neutralise("x;=1+2"), "x;=1+2");
+/// assert_eq!(neutralise("ana@x.com"), "ana@x.com");
+/// ```
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+    // Spaces (and other blanks that are not triggers themselves) may come first.
+    let first = cell
+        .trim_start_matches(|c: char| c.is_whitespace() && !matches!(c, '\t' | '\r' | '\n'))
+        .chars()
+        .next();
+    match first {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => format!("'{cell}").into(),
         _ => cell.into(),
     }
 }

@@ -145,19 +145,37 @@ impl ParseOptions {
 
 impl HashParams {
     /// Argon2id parameters from a JSON object with any of `memory_kib`, `iterations`,
-    /// `parallelism`; absent keys keep the defaults.
+    /// `parallelism`; absent keys keep the defaults. Parameters below OWASP's minimum are
+    /// refused (`weak_hash_params`) unless the object also says `"insecure_for_tests": true`
+    /// ([`HashParams::insecure_for_tests`]).
     pub fn from_value(value: Value) -> Result<HashParams, Error> {
-        const KEYS: [&str; 3] = ["memory_kib", "iterations", "parallelism"];
+        const KEYS: [&str; 4] = [
+            "memory_kib",
+            "iterations",
+            "parallelism",
+            "insecure_for_tests",
+        ];
         let what = "hash_params";
-        let mut params = HashParams::default();
+        let d = HashParams::default();
+        let mut n = [d.memory_kib(), d.iterations(), d.parallelism()];
+        let mut insecure = false;
         for (key, v) in entries(value, what, &KEYS)? {
-            let n = small(&v, what, &key)?;
             match key.as_str() {
-                "memory_kib" => params.memory_kib = n,
-                "iterations" => params.iterations = n,
-                _ => params.parallelism = n,
+                "insecure_for_tests" => {
+                    insecure = v.as_bool().ok_or_else(|| {
+                        invalid(format!("{what}.{key} must be true or false, not {v}"))
+                    })?;
+                }
+                "memory_kib" => n[0] = small(&v, what, &key)?,
+                "iterations" => n[1] = small(&v, what, &key)?,
+                _ => n[2] = small(&v, what, &key)?,
             }
         }
+        let params = if insecure {
+            HashParams::insecure_for_tests(n[0], n[1], n[2])
+        } else {
+            HashParams::new(n[0], n[1], n[2])?
+        };
         params.argon2()?;
         Ok(params)
     }

@@ -110,13 +110,10 @@ pub fn plan_with(
         groups: &groups,
         all_group_names: &all_group_names,
     };
-    let mut summary = Summary::default();
-    let mut rows = Vec::with_capacity(upload.len());
-    for row in upload.rows() {
-        let planned = context.plan_row(&row, existing.get(row.email()));
-        summary.count(&planned);
-        rows.push(planned);
-    }
+    let rows: Vec<PlanRow> = upload
+        .rows()
+        .map(|row| context.plan_row(&row, existing.get(row.email())))
+        .collect();
     // Issues before the first row's line belong to the file (encoding, header).
     let first_row_line = upload.row(0).map_or(u32::MAX, |r| r.line());
     let file_issues: Vec<Issue> = upload
@@ -125,7 +122,7 @@ pub fn plan_with(
         .filter(|i| i.line.is_none_or(|l| l < first_row_line))
         .cloned()
         .collect();
-    summary.warnings += file_issues.iter().filter(|i| !i.is_error()).count() as u64;
+    let summary = Summary::of(&rows, &file_issues);
     let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         fingerprint: String::new(),

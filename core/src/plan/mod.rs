@@ -26,7 +26,12 @@ pub const PLAN_FORMAT_VERSION: u32 = 1;
 /// approved and executed later or elsewhere. The fingerprint catches accidents only (anyone
 /// can recompute it); [`Plan::to_signed_json`] and [`Plan::from_signed_json`] add an
 /// HMAC-SHA-256 under a host's [`PlanKey`], which an edit without the key cannot match.
+///
+/// Reading a plan back also refuses (`invalid_plan`) one whose summary is not the count of
+/// its rows, or whose generated passwords would be shorter than 12 characters: what a
+/// plan says it will do is always what its rows do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PlanData")]
 #[must_use = "a plan does nothing until it is executed"]
 pub struct Plan {
     pub(crate) format_version: u32,
@@ -65,6 +70,50 @@ impl Plan {
     pub fn with_default_password(mut self, password: impl Into<Password>) -> Plan {
         self.default_password = Some(password.into());
         self
+    }
+}
+
+/// A plan as read from JSON, before its own consistency is checked.
+#[derive(Deserialize)]
+struct PlanData {
+    format_version: u32,
+    fingerprint: String,
+    settings: PlanSettings,
+    summary: Summary,
+    file_issues: Vec<Issue>,
+    rows: Vec<PlanRow>,
+}
+
+impl TryFrom<PlanData> for Plan {
+    type Error = String;
+    fn try_from(data: PlanData) -> Result<Plan, String> {
+        let counted = Summary::of(&data.rows, &data.file_issues);
+        if counted != data.summary {
+            let stated = serde_json::to_value(&data.summary).unwrap_or_default();
+            let counted = serde_json::to_value(&counted).unwrap_or_default();
+            let field = stated
+                .as_object()
+                .and_then(|s| s.iter().find(|(k, v)| counted.get(k.as_str()) != Some(v)))
+                .map(|(k, v)| format!("{k} {v}, its rows give {}", counted[k.as_str()]));
+            return Err(format!(
+                "the plan's summary does not match its rows (it says {})",
+                field.unwrap_or_default()
+            ));
+        }
+        if let Err((code, message)) = crate::execute::password::check_generated_length(
+            data.settings.generated_password_length,
+        ) {
+            return Err(format!("{message} [{code}]"));
+        }
+        Ok(Plan {
+            format_version: data.format_version,
+            fingerprint: data.fingerprint,
+            settings: data.settings,
+            summary: data.summary,
+            file_issues: data.file_issues,
+            rows: data.rows,
+            default_password: None,
+        })
     }
 }
 
@@ -249,7 +298,17 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub(crate) fn count(&mut self, row: &PlanRow) {
+    /// The counts of these rows and file issues: the only way a plan's summary is made.
+    pub(crate) fn of(rows: &[PlanRow], file_issues: &[Issue]) -> Summary {
+        let mut summary = Summary::default();
+        for row in rows {
+            summary.count(row);
+        }
+        summary.warnings += file_issues.iter().filter(|i| !i.is_error()).count() as u64;
+        summary
+    }
+
+    fn count(&mut self, row: &PlanRow) {
         self.rows += 1;
         match row.action {
             Action::Create => self.create += 1,

@@ -54,7 +54,8 @@ pub struct Settings {
     pub results_url: String,
     /// Who receives the confirmation email (none: no confirmation is sent).
     pub uploader_email: Option<String>,
-    /// The password policy.
+    /// The password policy (`generated_length` from 12 to 128, checked by
+    /// [`SettingsBuilder::build`] and again by [`execute`](crate::execute)).
     pub password_policy: PasswordPolicy,
 }
 
@@ -212,6 +213,8 @@ impl SettingsBuilder {
             (Some(p), false) => self.password_policy.check(p)?,
             (None, true) => {}
         }
+        // Checked whatever the password source: the plan carries the length either way.
+        self.password_policy.validate()?;
         if self.generate_passwords && !self.send_notification_email {
             return Err(Error::settings(
                 IssueCode::NotificationRequiredForGeneratedPasswords,

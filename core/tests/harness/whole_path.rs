@@ -121,7 +121,7 @@ pub fn whole_path(data: &[u8]) {
     let users_before = store.users().len();
     let mut mailer = RecordingMailer::new();
     let options = ExecuteOptions {
-        hash_params: HashParams { memory_kib: 8, iterations: 1, parallelism: 1 },
+        hash_params: HashParams::insecure_for_tests(8, 1, 1),
         threads: 1,
         batch_size: usize::from(input.batch_size).max(1),
         retry_delay: Duration::ZERO,

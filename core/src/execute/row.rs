@@ -1,0 +1,228 @@
+//! Writing one row that the re-check let through: its operations in order, each a typed
+//! [`Done`], or the coded [`ResultError`] that stopped it.
+
+use super::{journal_error, Executor, Prepared};
+use crate::error::Error;
+use crate::execute::results::{Done, ResultError, ResultRow, Status};
+use crate::execute::secret::Password;
+use crate::host::mailer::{MessageFields, MessageKind};
+use crate::host::store::{HostError, NewUser, UserId};
+use crate::issue::IssueCode;
+use crate::plan::{Action, Operation, PlanRow};
+
+/// The host's failure as a row's error: the engine's own code when it judged the reply
+/// (`invalid_host_reply`...), `store_failed` otherwise; the host's message.
+fn store_failed(e: &HostError) -> ResultError {
+    ResultError::new(e.code().unwrap_or(IssueCode::StoreFailed), e.message())
+}
+
+fn mailer_failed(e: &HostError) -> ResultError {
+    ResultError::new(e.code().unwrap_or(IssueCode::MailerFailed), e.message())
+}
+
+/// A row whose operations cannot be carried out as written (a plan edited by hand).
+fn not_as_written(what: &str) -> ResultError {
+    ResultError::new(IssueCode::InvalidPlan, what)
+}
+
+/// A rejected or unchanged row: nothing is written.
+pub(super) fn untouched(row: &PlanRow) -> ResultRow {
+    let status = if row.action == Action::Rejected {
+        Status::Rejected
+    } else {
+        Status::Unchanged
+    };
+    ResultRow {
+        line: row.line,
+        email: row.email.clone(),
+        status,
+        user_id: row.user_id.clone(),
+        done: Vec::new(),
+        error: (status == Status::Rejected)
+            .then(|| ResultError::from_issues(&row.issues))
+            .flatten(),
+    }
+}
+
+/// A row that failed (or was not written at all), with what was done before.
+pub(super) fn failed(
+    row: &PlanRow,
+    user_id: Option<UserId>,
+    done: Vec<Done>,
+    error: ResultError,
+) -> ResultRow {
+    ResultRow {
+        line: row.line,
+        email: row.email.clone(),
+        status: Status::Failed,
+        user_id,
+        done,
+        error: Some(error),
+    }
+}
+
+impl Executor<'_, '_, '_> {
+    /// Writes a create or update row. `recovered`: the user an interrupted run created.
+    pub(super) fn run_row(
+        &mut self,
+        row: &PlanRow,
+        mut password: Prepared,
+        recovered: Option<UserId>,
+    ) -> Result<ResultRow, Error> {
+        let fingerprint = &self.plan.fingerprint;
+        if let Some(journal) = self.options.journal.as_deref_mut() {
+            journal
+                .begin(fingerprint, row.line)
+                .map_err(journal_error)?;
+        }
+        let force = self.plan.settings.force_password_reset;
+        let mut user_id = row.user_id.clone().or(recovered.clone());
+        let mut done = Vec::with_capacity(row.operations.len() + 1);
+        let mut emailed_password: Option<Password> = None;
+        for op in &row.operations {
+            let outcome: Result<Done, ResultError> = match op {
+                Operation::CreateUser { profile } => {
+                    let Some((plain, hash)) = password.take() else {
+                        let e =
+                            not_as_written("the row creates a user but no password was prepared");
+                        return Ok(failed(row, user_id, done, e));
+                    };
+                    emailed_password = plain;
+                    if let Some(id) = &recovered {
+                        // Created by an interrupted run: set the password again instead.
+                        let id = id.clone();
+                        done.push(Done::RecoverUser);
+                        self.retry(|s| s.store.set_password(&id, &hash, force))
+                            .map(|()| Done::SetPassword)
+                            .map_err(|e| store_failed(&e))
+                    } else {
+                        let new_user = NewUser {
+                            email: row.email.clone(),
+                            profile: profile.clone(),
+                            password_hash: hash,
+                            force_password_reset: force,
+                        };
+                        self.create(&new_user)
+                            .map(|id| {
+                                user_id = Some(id);
+                                Done::CreateUser
+                            })
+                            .map_err(|e| store_failed(&e))
+                    }
+                }
+                Operation::SetPassword => {
+                    let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
+                        let e = not_as_written(
+                            "the row sets a password but has no user or no password was prepared",
+                        );
+                        return Ok(failed(row, user_id, done, e));
+                    };
+                    emailed_password = plain;
+                    self.retry(|s| s.store.set_password(&id, &hash, force))
+                        .map(|()| Done::SetPassword)
+                        .map_err(|e| store_failed(&e))
+                }
+                Operation::UpdateProfile { changes } => self
+                    .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
+                    .map(|()| Done::UpdateProfile),
+                Operation::AddToGroup { group } => self
+                    .with_user(&user_id, |s, id| s.store.add_to_group(id, group))
+                    .map(|()| Done::AddToGroup {
+                        group: group.name.clone(),
+                    }),
+                Operation::RemoveFromGroup { group } => self
+                    .with_user(&user_id, |s, id| s.store.remove_from_group(id, group))
+                    .map(|()| Done::RemoveFromGroup {
+                        group: group.name.clone(),
+                    }),
+                Operation::Enrol { content } => self
+                    .with_user(&user_id, |s, id| s.store.enrol(id, content))
+                    .map(|()| Done::Enrol {
+                        content: content.clone(),
+                    }),
+                Operation::SendEmail { kind } => self
+                    .send(row, *kind, emailed_password.clone())
+                    .map(|()| Done::SendEmail { kind: *kind })
+                    .map_err(|e| mailer_failed(&e)),
+            };
+            match outcome {
+                Ok(what) => done.push(what),
+                Err(e) => return Ok(failed(row, user_id, done, e)),
+            }
+        }
+        let status = if row.action == Action::Create {
+            Status::Created
+        } else {
+            Status::Updated
+        };
+        let result = ResultRow {
+            line: row.line,
+            email: row.email.clone(),
+            status,
+            user_id,
+            done,
+            error: None,
+        };
+        if let Some(journal) = self.options.journal.as_deref_mut() {
+            journal
+                .finish(fingerprint, &result)
+                .map_err(journal_error)?;
+        }
+        Ok(result)
+    }
+
+    fn with_user(
+        &mut self,
+        user: &Option<UserId>,
+        mut op: impl FnMut(&mut Self, &UserId) -> Result<(), HostError>,
+    ) -> Result<(), ResultError> {
+        let Some(id) = user.as_ref() else {
+            return Err(not_as_written(
+                "the row changes a user it neither creates nor names",
+            ));
+        };
+        self.retry(|s| op(s, id)).map_err(|e| store_failed(&e))
+    }
+
+    /// Creates a user; after a transient failure, looks the email up before trying again,
+    /// since the failed call may have created it.
+    fn create(&mut self, user: &NewUser) -> Result<UserId, HostError> {
+        let mut failed_before = false;
+        self.retry(|s| {
+            if failed_before {
+                if let Ok(found) = s.store.find_users(&[user.email.as_str()]) {
+                    if let Some(existing) = found
+                        .into_iter()
+                        .find(|u| crate::parse::email::emails_equal(&u.email, &user.email))
+                    {
+                        return Ok(existing.id);
+                    }
+                }
+            }
+            let created = s.store.create_user(user);
+            failed_before = created.is_err();
+            created
+        })
+    }
+
+    fn send(
+        &mut self,
+        row: &PlanRow,
+        kind: MessageKind,
+        password: Option<Password>,
+    ) -> Result<(), HostError> {
+        let s = &self.plan.settings;
+        let fields = MessageFields {
+            first_name: row.first_name.clone(),
+            last_name: row.last_name.clone(),
+            login: row.email.clone(),
+            site_url: s.site_url.clone(),
+            password,
+            ..MessageFields::default()
+        };
+        let message = self.options.templates.render(kind, &row.email, fields);
+        self.retry(|s| s.mailer.send(&message))?;
+        self.summary.emails_sent += 1;
+        Ok(())
+    }
+}
