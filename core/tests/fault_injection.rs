@@ -1,6 +1,6 @@
-//! Crash and failure at every operation: after resuming with the same journal, the store
-//! equals an uninterrupted run, nobody is created twice, and every user's last emailed
-//! password is the one that works.
+//! Crash and failure at every operation (the re-check's lookups before each batch
+//! included): after resuming with the same journal, the store equals an uninterrupted run,
+//! nobody is created twice, and every user's last emailed password is the one that works.
 
 #![allow(clippy::unwrap_used)]
 
@@ -192,13 +192,20 @@ fn every_fault_point_is_survived() {
     let mut reference_mailer = RecordingMailer::new();
     let mut journal = MemoryJournal::new();
     let calls = Cell::new(0);
+    let mut lookups = 0;
     {
         let faults = Faulty {
             calls: &calls,
             at: 0,
             fault: Fault::Panic,
         };
-        let mut counting = Hooked::new(&mut reference_store, |_: Op<'_>| faults.tick());
+        let mut counting = Hooked::new(&mut reference_store, |op: Op<'_>| {
+            lookups += u64::from(matches!(
+                op,
+                Op::FindUsers | Op::FindGroups | Op::FindContent
+            ));
+            faults.tick()
+        });
         let mut counting_mailer = Hooked::new(&mut reference_mailer, |_: Op<'_>| faults.tick());
         plan.execute(&mut counting, &mut counting_mailer, options(&mut journal))
             .unwrap();
@@ -208,6 +215,9 @@ fn every_fault_point_is_survived() {
         total > 20,
         "the scenario exercises many operations ({total})"
     );
+    // The re-check before each of the 3 batches (6 rows, 2 per batch) reads the users, the
+    // groups and the content again: those 9 lookups are fault points too.
+    assert_eq!(lookups, 9);
     let expected = comparable(&reference_store);
     check_emailed_passwords_work(&reference_store, &reference_mailer, "uninterrupted");
 
