@@ -71,7 +71,7 @@ fn execution_refuses_a_plan_asking_for_short_passwords_before_writing() {
         assert_eq!(err.kind(), ErrorKind::Plan);
         assert!(store.users().is_empty(), "nothing was written");
         assert!(mailer.messages.is_empty(), "nothing was sent");
-        assert!(store.calls.get("create_user").is_none());
+        assert!(!store.calls.contains_key("create_user"));
 
         // Its JSON form is refused on reading.
         let err = Plan::from_json(&planned.to_json()).unwrap_err();
