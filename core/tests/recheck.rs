@@ -3,6 +3,8 @@
 //! content before writing. A row that no longer holds is not written at all and fails with
 //! its own code; the other rows go on.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Hooked, Op};

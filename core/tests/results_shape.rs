@@ -2,6 +2,8 @@
 //! in every language), English only in the rendered CSV, every CSV cell quoted and
 //! formula-safe.
 
+#![allow(clippy::unwrap_used)]
+
 use lms_bulk_upload::{
     parse, plan, ContentKind, ContentRef, Done, ExecuteOptions, ExistingUser, HashParams,
     HostError, IssueCode, Mailer, MemoryStore, Message, MessageKind, Profile, RecordingMailer,

@@ -3,6 +3,8 @@
 //! back from JSON and by execution; argon2id never below OWASP's minimum unless through
 //! the switch named `insecure_for_tests`.
 
+#![allow(clippy::unwrap_used)]
+
 use lms_bulk_upload::{
     parse, plan, ErrorKind, ExecuteOptions, HashParams, IssueCode, MemoryStore, PasswordPolicy,
     Plan, RecordingMailer, Settings, SettingsBuilder,
