@@ -11,6 +11,9 @@ use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[path = "harness/store_changes.rs"]
+mod store_changes;
+
 type Check = Result<(), String>;
 
 fn scenarios_dir() -> PathBuf {
@@ -449,6 +452,7 @@ fn run(dir: &Path) -> Result<bool, String> {
             "parse_options",
             "settings",
             "store",
+            "store_changes",
             "expect",
         ],
         "scenario.json",
@@ -525,6 +529,15 @@ fn run(dir: &Path) -> Result<bool, String> {
     };
     if let Some(expected) = expect.get("plan") {
         check_plan(expected, &plan)?;
+    }
+
+    // Between plan and execute, the store may change.
+    if let Some(changes) = top.get("store_changes") {
+        let before = top.get("store").cloned().unwrap_or_else(|| json!({}));
+        let after = store_changes::apply(&before, changes)?;
+        let state: StoreState =
+            serde_json::from_value(after).map_err(|e| format!("store_changes: {e}"))?;
+        store = MemoryStore::from_state(&state);
     }
 
     // Execute.
