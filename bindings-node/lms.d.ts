@@ -273,7 +273,7 @@ export interface Journal {
 
 export interface ExecuteOptions {
   defaultPassword?: string
-  hashParams?: { memoryKib?: number; iterations?: number; parallelism?: number }
+  hashParams?: { memoryKib?: number; iterations?: number; parallelism?: number; insecureForTests?: boolean }
   threads?: number
   batchSize?: number
   retries?: number
@@ -311,13 +311,27 @@ export interface ResultSummary {
   resumed: number
 }
 
+/** Why a row was rejected or failed: a stable code and a message (`more`: a rejected row's further errors). */
+export interface ResultError {
+  code: string
+  message: string
+  more?: ResultError[]
+}
+
+/** One operation performed on a row, tagged by `op`. */
+export type Done =
+  | { op: 'create_user' | 'recover_user' | 'update_profile' | 'set_password' }
+  | { op: 'add_to_group' | 'remove_from_group'; group: string }
+  | { op: 'enrol'; content: ContentRef }
+  | { op: 'send_email'; kind: 'welcome' | 'password_changed' }
+
 export interface ResultRow {
   line: number
   email: string
   status: 'created' | 'updated' | 'unchanged' | 'rejected' | 'failed'
   userId: string | null
-  done: string[]
-  error: string | null
+  done: Done[]
+  error: ResultError | null
 }
 
 export declare class Results {
@@ -326,7 +340,7 @@ export declare class Results {
   readonly summary: ResultSummary
   readonly rows: ResultRow[]
   readonly cancelled: boolean
-  readonly confirmationError: string | null
+  readonly confirmationError: ResultError | null
   toCSV(): string
   toJSON(): Record<string, unknown>
   toJSONString(): string

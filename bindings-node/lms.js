@@ -348,7 +348,7 @@ const EXECUTE_OPTIONS = ['defaultPassword', 'hashParams', 'threads', 'batchSize'
  * Options: `defaultPassword` (for a plan read back from JSON), `hashParams`
  * `{memoryKib, iterations, parallelism}`, `threads`, `batchSize`, `retries`,
  * `retryDelayMs`, `onProgress({done, total, failed})`, `signal` (an `AbortSignal`: stops
- * between rows; the rest are `failed` with "cancelled"), `journal` (a `MemoryJournal` or an
+ * between rows; the rest are `failed` with the code `cancelled`), `journal` (a `MemoryJournal` or an
  * object with `load`, `begin`, `finish`: executing the same plan again with it resumes),
  * `templates` (`{welcome, welcomeWithPassword, passwordChanged,
  * passwordChangedWithPassword, uploadComplete}`, any of them, each `{subject, text, html}`).
@@ -421,7 +421,8 @@ class Results {
   get summary() {
     return JSON.parse(this[HANDLE].summaryJson())
   }
-  /** `[{line, email, status, userId, done, error}]`. */
+  /** `[{line, email, status, userId, done, error}]`: `done` lists `{op, ...}` objects,
+   * `error` is null or `{code, message}`. */
   get rows() {
     return [...chunkedRows(this[HANDLE], this[HANDLE].length)]
   }
@@ -429,9 +430,10 @@ class Results {
   get cancelled() {
     return this[HANDLE].cancelled
   }
-  /** Why the confirmation email was not sent, or null. */
+  /** Why the confirmation email was not sent (`{code, message}`), or null. */
   get confirmationError() {
-    return this[HANDLE].confirmationError ?? null
+    const error = this[HANDLE].confirmationError
+    return error == null ? null : JSON.parse(error)
   }
   /** CSV `line,email,status,user_id,done,error`, cells neutralised against formula injection. */
   toCSV() {

@@ -54,22 +54,25 @@ impl CancelToken {
     }
 }
 
-/// Argon2id cost as JavaScript gives it; missing fields take the core's defaults.
+/// Argon2id cost as JavaScript gives it; missing fields take the core's defaults, and weak
+/// ones need `insecureForTests: true` (the core refuses them otherwise: `weak_hash_params`).
 #[derive(Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 struct JsHashParams {
     memory_kib: u32,
     iterations: u32,
     parallelism: u32,
+    insecure_for_tests: bool,
 }
 
 impl Default for JsHashParams {
     fn default() -> Self {
         let d = HashParams::default();
         JsHashParams {
-            memory_kib: d.memory_kib,
-            iterations: d.iterations,
-            parallelism: d.parallelism,
+            memory_kib: d.memory_kib(),
+            iterations: d.iterations(),
+            parallelism: d.parallelism(),
+            insecure_for_tests: false,
         }
     }
 }
@@ -219,10 +222,11 @@ pub(crate) fn run_execute<'env>(
             ..ExecuteOptions::default()
         };
         if let Some(h) = given.hash_params {
-            options.hash_params = HashParams {
-                memory_kib: h.memory_kib,
-                iterations: h.iterations,
-                parallelism: h.parallelism,
+            options.hash_params = if h.insecure_for_tests {
+                HashParams::insecure_for_tests(h.memory_kib, h.iterations, h.parallelism)
+            } else {
+                HashParams::new(h.memory_kib, h.iterations, h.parallelism)
+                    .map_err(|e| to_napi(&e))?
             };
         }
         if let Some(threads) = given.threads {

@@ -22,10 +22,13 @@ impl ResultsHandle {
     pub fn cancelled(&self) -> bool {
         self.inner.cancelled
     }
-    /// Why the confirmation email was not sent, if it was not.
+    /// Why the confirmation email was not sent, if it was not: `{code, message}` as JSON.
     #[napi(getter)]
     pub fn confirmation_error(&self) -> Option<String> {
-        self.inner.confirmation_error.clone()
+        self.inner
+            .confirmation_error
+            .as_ref()
+            .map(to_camel_json)
     }
     /// The number of rows.
     #[napi(getter)]

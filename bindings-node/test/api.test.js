@@ -155,12 +155,12 @@ test('execute: results, progress, CSV and JSON', async () => {
   assert.equal(results.fingerprint, plan.fingerprint)
   assert.deepEqual(seen.at(-1), { done: 2, total: 2, failed: 0 })
   assert.deepEqual(results.summary, { rows: 2, created: 1, updated: 0, unchanged: 0, rejected: 1, failed: 0, emailsSent: 1, resumed: 0 })
-  assert.deepEqual(results.rows[0].done, ['created', 'added to group Sales', 'emailed welcome'])
+  assert.deepEqual(results.rows[0].done, [{ op: 'create_user' }, { op: 'add_to_group', group: 'Sales' }, { op: 'send_email', kind: 'welcome' }])
   assert.equal(results.rows[0].userId, 'u1')
   const [message] = mailer.messages
   assert.equal(message.kind, 'welcome')
   assert.ok(store.verifyPassword('ana@example.com', message.fields.password))
-  assert.match(results.toCSV(), /^line,email,status,user_id,done,error\r\n2,ana@example.com,created,u1,/)
+  assert.match(results.toCSV(), /^"line","email","status","user_id","done","error"\r\n"2","ana@example.com","created","u1","created; added to group Sales; emailed welcome",""\r\n/)
   assert.equal(JSON.stringify(results), results.toJSONString())
   assert.equal(results.toJSON().summary.emails_sent, 1)
   assert.equal(store.state().users[0].hasPassword, true)
@@ -171,7 +171,7 @@ test('results CSV neutralises spreadsheet formulas', async () => {
   const store = new lms.MemoryStore()
   const plan = await lms.plan(lms.parse('firstname,lastname,email\n=cmd,X,"=1+1@example.com"\n'), {}, store)
   const results = await plan.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH })
-  assert.ok(!/(^|,)=/m.test(results.toCSV()))
+  assert.ok(!/(^|,)"?=/m.test(results.toCSV()))
 })
 
 test('an AbortSignal cancels between rows', async () => {
@@ -184,7 +184,7 @@ test('an AbortSignal cancels between rows', async () => {
   const results = await plan.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH, signal: controller.signal })
   assert.equal(results.cancelled, true)
   assert.equal(results.summary.failed, 400)
-  assert.equal(results.rows[0].error, 'cancelled')
+  assert.equal(results.rows[0].error.code, 'cancelled')
   // Executing again finishes the rows.
   const again = await plan.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH, batchSize: 50 })
   assert.equal(again.summary.created, 400)
@@ -193,7 +193,7 @@ test('an AbortSignal cancels between rows', async () => {
 test('bad execute options are refused', async () => {
   const { plan, store } = await samplePlan()
   await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { hashparams: {} }), TypeError)
-  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { hashParams: { memoryKib: 1 } }), (e) => e instanceof lms.SettingsError && e.code === 'invalid_setting')
+  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { hashParams: { memoryKib: 1 } }), (e) => e instanceof lms.SettingsError && e.code === 'weak_hash_params')
   await assert.rejects(lms.execute({}, store, new lms.RecordingMailer()), TypeError)
 })
 

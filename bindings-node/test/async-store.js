@@ -86,6 +86,6 @@ class AsyncMailer {
   }
 }
 
-const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1 }
+const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1, insecureForTests: true }
 
 module.exports = { AsyncStore, AsyncMailer, FAST_HASH }

@@ -11,7 +11,7 @@ const path = require('node:path')
 const lms = require('..')
 
 const ROOT = path.join(__dirname, '..', '..', 'tests', 'scenarios')
-const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1 }
+const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1, insecureForTests: true }
 
 const camelKey = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
 const snakeKey = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -155,6 +155,37 @@ function checkResults(results, expected, where) {
   if ('cancelled' in expected) assert.equal(results.cancelled, expected.cancelled, `${where}.cancelled`)
 }
 
+/** What happens to the store between plan and execute (docs/scenario-format.md). */
+function applyStoreChanges(before, changes, where) {
+  const state = JSON.parse(JSON.stringify(before))
+  assert.ok(Array.isArray(changes), `${where}: store_changes must be a list`)
+  const sameEmail = (user, email) => String(user.email).toLowerCase() === email.toLowerCase()
+  const remove = (key, keep, here) => {
+    const kept = (state[key] ?? []).filter(keep)
+    assert.notEqual(kept.length, (state[key] ?? []).length, `${here} matches nothing`)
+    state[key] = kept
+  }
+  changes.forEach((change, i) => {
+    const here = `${where} store_changes[${i}]`
+    const keys = Object.keys(change ?? {})
+    assert.equal(keys.length, 1, `${here} must be an object with one key`)
+    const [op] = keys
+    const arg = change[op]
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b)
+    if (op === 'remove_user') remove('users', (u) => !sameEmail(u, arg), here)
+    else if (op === 'add_user') (state.users ??= []).push({ ...arg })
+    else if (op === 'update_user') {
+      const user = (state.users ?? []).find((u) => sameEmail(u, arg.email))
+      assert.ok(user, `${here}: no user ${arg.email}`)
+      Object.assign(user, arg)
+    } else if (op === 'remove_group') remove('groups', (g) => g.name !== arg, here)
+    else if (op === 'add_group') (state.groups ??= []).push({ ...arg })
+    else if (op === 'remove_content') remove('content', (c) => !same(c, arg), here)
+    else assert.fail(`${here}: unknown change ${op}`)
+  })
+  return state
+}
+
 async function runScenario(name) {
   const dir = path.join(ROOT, name)
   const scenario = JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8'))
@@ -163,7 +194,7 @@ async function runScenario(name) {
   assert.ok(expect && typeof expect === 'object', `${name}: no expect`)
   assert.equal(typeof scenario.description, 'string', `${name}: no description`)
   const hasSettings = 'settings' in scenario
-  only(scenario, ['description', 'parse_options', 'settings', 'store', 'expect'], name)
+  only(scenario, ['description', 'parse_options', 'settings', 'store', 'store_changes', 'expect'], name)
   const parseKeys = ['parse_error', 'issues', 'rows', 'valid_rows']
   if (hasSettings) {
     only(expect, [...parseKeys, 'settings_error', 'plan', 'store', 'emails', 'results'], `${name} expect`)
@@ -186,7 +217,7 @@ async function runScenario(name) {
   checkParse(upload, expect, name)
   if (!hasSettings) return
 
-  const store = new lms.MemoryStore(camel(scenario.store ?? {}))
+  let store = new lms.MemoryStore(camel(scenario.store ?? {}))
   let plan
   try {
     const settings = new lms.Settings(camel(scenario.settings))
@@ -199,6 +230,7 @@ async function runScenario(name) {
   assert.ok(!expect.settings_error, `${name}: planning succeeded but settings_error was expected`)
   if (expect.plan) checkPlan(plan, expect.plan, `${name} plan`)
 
+  if (scenario.store_changes) store = new lms.MemoryStore(camel(applyStoreChanges(scenario.store ?? {}, scenario.store_changes, name)))
   const mailer = new lms.RecordingMailer()
   const results = await plan.execute(store, mailer, { hashParams: FAST_HASH, retryDelayMs: 0 })
   const messages = mailer.messages

@@ -4,7 +4,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const lms = require('..')
 
-const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1 }
+const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1, insecureForTests: true }
 const CSV = 'firstname,lastname,email\nAna,Lopez,ana@example.com\nBo,<Chan>,bo@example.com\n'
 
 async function setUp(settings = {}) {

@@ -1,6 +1,6 @@
 //! `Plan.execute`: options from keyword arguments, progress and cancellation.
 
-use crate::convert::{from_py, from_value};
+use crate::convert::from_py;
 use crate::errors::{raise, to_pyerr, with_cause, OrRaise};
 use crate::journal::JournalArg;
 use crate::mailer::MailerArg;
@@ -80,16 +80,18 @@ fn settings_error(py: Python<'_>, message: String) -> PyErr {
     )
 }
 
-/// `hash_params`: a dict with any of memory_kib, iterations, parallelism (the rest default).
+/// `hash_params`: a dict with any of memory_kib, iterations, parallelism (the rest default),
+/// and `insecure_for_tests: True` for weak ones; the core refuses weak parameters without it
+/// (`weak_hash_params`).
 fn hash_params(py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<HashParams> {
-    let mut value = serde_json::to_value(HashParams::default()).unwrap_or(Value::Null);
-    if let Some(given) = given.filter(|g| !g.is_none()) {
-        match (from_py(given)?, &mut value) {
-            (Value::Object(overrides), Value::Object(base)) => base.extend(overrides),
-            _ => return Err(settings_error(py, "hash_params must be a dict".into())),
-        }
+    let Some(given) = given.filter(|g| !g.is_none()) else {
+        return Ok(HashParams::default());
+    };
+    let value = from_py(given)?;
+    if !value.is_object() {
+        return Err(settings_error(py, "hash_params must be a dict".into()));
     }
-    from_value(value).map_err(|e| settings_error(py, format!("hash_params: {e}")))
+    HashParams::from_json(&value.to_string()).or_raise(py)
 }
 
 /// `templates`: a dict naming any of welcome_with_password, welcome,

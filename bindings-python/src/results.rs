@@ -47,10 +47,11 @@ impl PyResults {
     fn cancelled(&self) -> bool {
         self.inner.cancelled
     }
-    /// Why the confirmation email to the uploader was not sent, if it was not.
+    /// Why the confirmation email to the uploader was not sent, if it was not: a dict
+    /// `{"code": "mailer_failed", "message": ...}`.
     #[getter]
-    fn confirmation_error(&self) -> Option<&str> {
-        self.inner.confirmation_error.as_deref()
+    fn confirmation_error<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.inner.confirmation_error)
     }
     /// The results as CSV (`line,email,status,user_id,done,error`), with cells that a
     /// spreadsheet would run as a formula neutralised.
@@ -95,15 +96,17 @@ impl PyResultRow {
     fn user_id(&self) -> Option<&str> {
         self.row.user_id.as_ref().map(|u| u.0.as_str())
     }
-    /// What was done, in order ("created", "added to group Sales", ...).
+    /// What was done, in order: dicts tagged by "op" (`{"op": "create_user"}`,
+    /// `{"op": "add_to_group", "group": "Sales"}`, ...).
     #[getter]
-    fn done(&self) -> Vec<String> {
-        self.row.done.clone()
+    fn done<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.row.done)
     }
-    /// Why the row was rejected or failed.
+    /// Why the row was rejected or failed: `{"code": ..., "message": ...}` (and "more" for
+    /// a rejected row's further errors), or None.
     #[getter]
-    fn error(&self) -> Option<&str> {
-        self.row.error.as_deref()
+    fn error<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.row.error)
     }
     /// The row as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -115,7 +118,7 @@ impl PyResultRow {
             self.row.line,
             repr_str(&self.row.email),
             repr_str(self.status()),
-            repr_opt(self.row.error.as_deref())
+            repr_opt(self.row.error.as_ref().map(|e| e.code.as_str()))
         )
     }
 }

@@ -249,9 +249,9 @@ def test_execute_results(cheap_hash: lbu.HashParams) -> None:
     assert [r.status for r in results.rows] == ["created", "rejected", "created"]
     assert results.summary["created"] == 2 and results.summary["emails_sent"] == 2
     assert results.fingerprint == plan.fingerprint and not results.cancelled and results.confirmation_error is None
-    assert results.rows[0].user_id and results.rows[0].done[0] == "created"
-    assert "missing_value" in (results.rows[1].error or "")
-    assert results.to_csv().splitlines()[0] == "line,email,status,user_id,done,error"
+    assert results.rows[0].user_id and results.rows[0].done[0] == {"op": "create_user"}
+    assert (results.rows[1].error or {}).get("code") == "missing_value"
+    assert results.to_csv().splitlines()[0] == '"line","email","status","user_id","done","error"'
     assert json.loads(results.to_json())["summary"] == results.summary
     kinds = [m["kind"] for m in mailer.messages]
     assert kinds == ["welcome", "welcome", "upload_complete"]
@@ -281,7 +281,7 @@ def test_progress_callback_and_cancel(cheap_hash: lbu.HashParams) -> None:
     results = plan.execute(store, lbu.RecordingMailer(), progress=lambda p: p.done < 1, hash_params=cheap_hash, batch_size=1)
     assert results.cancelled
     assert [r.status for r in results.rows] == ["created", "failed", "failed"]
-    assert results.rows[2].error == "cancelled"
+    assert (results.rows[2].error or {}).get("code") == "cancelled"
 
 
 def test_exception_in_progress_cancels_and_propagates(cheap_hash: lbu.HashParams) -> None:
@@ -352,7 +352,8 @@ def test_mailer_exception_fails_the_row_only(cheap_hash: lbu.HashParams) -> None
     mailer = FlakyMailer("ana@example.com", transient_failures=1)
     results = plan.execute(store, mailer, hash_params=cheap_hash, retry_delay=0)
     assert [r.status for r in results.rows] == ["failed", "rejected", "created"]
-    assert "ConnectionRefusedError: smtp is down" in (results.rows[0].error or "")
+    error = results.rows[0].error or {}
+    assert error.get("code") == "mailer_failed" and "ConnectionRefusedError: smtp is down" in error.get("message", "")
     assert [m["to"] for m in mailer.sent] == ["cy@example.com"]  # retried after the transient failure
 
 
@@ -362,8 +363,9 @@ def test_store_and_mailer_arguments_are_checked(cheap_hash: lbu.HashParams) -> N
         plan.execute(store, object(), hash_params=cheap_hash)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="find_users"):
         lbu.plan(lbu.parse(CSV), lbu.Settings(), object())  # type: ignore[arg-type]
-    with pytest.raises(lbu.SettingsError):
+    with pytest.raises(lbu.SettingsError) as weak:
         plan.execute(store, lbu.RecordingMailer(), hash_params={"memory_kib": 1})
+    assert weak.value.code == "weak_hash_params"
     with pytest.raises(lbu.SettingsError):
         plan.execute(store, lbu.RecordingMailer(), retry_delay=-1)
 
@@ -397,7 +399,7 @@ def test_the_gil_is_released_while_hashing() -> None:
     done = threading.Event()
 
     def work() -> None:
-        plan.execute(store, lbu.RecordingMailer(), hash_params={"memory_kib": 8192, "iterations": 2}, threads=1)
+        plan.execute(store, lbu.RecordingMailer(), hash_params={"memory_kib": 8192, "iterations": 2, "insecure_for_tests": True}, threads=1)
         done.set()
 
     t = threading.Thread(target=work)

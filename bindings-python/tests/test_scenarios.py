@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -239,6 +239,46 @@ def check_results(expected: Any, results: lbu.Results) -> None:
     subset(expected, actual, "expect.results")
 
 
+def apply_store_changes(state: Any, changes: Any) -> dict[str, Any]:
+    """What happens to the store between plan and execute (docs/scenario-format.md)."""
+    state = json.loads(json.dumps(state))
+    if not isinstance(changes, list):
+        raise ScenarioError("store_changes must be a list")
+
+    def same_email(user: Any, email: str) -> bool:
+        return str(user.get("email", "")).lower() == email.lower()
+
+    def remove(key: str, keep: Callable[[Any], bool], here: str) -> None:
+        before = state.get(key, [])
+        state[key] = [item for item in before if keep(item)]
+        if len(state[key]) == len(before):
+            raise ScenarioError(f"{here} matches nothing")
+
+    for i, change in enumerate(changes):
+        here = f"store_changes[{i}]"
+        if not isinstance(change, dict) or len(change) != 1:
+            raise ScenarioError(f"{here} must be an object with one key")
+        ((op, arg),) = change.items()
+        if op == "remove_user":
+            remove("users", lambda u: not same_email(u, arg), here)
+        elif op == "add_user":
+            state.setdefault("users", []).append(dict(arg))
+        elif op == "update_user":
+            found = [u for u in state.get("users", []) if same_email(u, arg["email"])]
+            if not found:
+                raise ScenarioError(f"{here}: no user {arg['email']}")
+            found[0].update(arg)
+        elif op == "remove_group":
+            remove("groups", lambda g: g.get("name") != arg, here)
+        elif op == "add_group":
+            state.setdefault("groups", []).append(dict(arg))
+        elif op == "remove_content":
+            remove("content", lambda c: c != arg, here)
+        else:
+            raise ScenarioError(f"{here}: unknown change {op!r}")
+    return dict(state)
+
+
 def snake_case(settings: dict[str, Any]) -> dict[str, Any]:
     """Python takes the SPEC's snake_case names; a scenario written with Node's camelCase
     keys (the core's serde aliases) is given in the Python spelling."""
@@ -247,7 +287,7 @@ def snake_case(settings: dict[str, Any]) -> dict[str, Any]:
 
 def run(folder: Path) -> None:
     scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-    known_keys(scenario, ["description", "parse_options", "settings", "store", "expect"], "scenario.json")
+    known_keys(scenario, ["description", "parse_options", "settings", "store", "store_changes", "expect"], "scenario.json")
     expect = scenario.get("expect")
     if not isinstance(expect, dict):
         raise ScenarioError("expect must be an object")
@@ -300,6 +340,8 @@ def run(folder: Path) -> None:
     assert again.fingerprint == plan.fingerprint
     assert again.to_json() == plan.to_json()
 
+    if "store_changes" in scenario:
+        store = lbu.MemoryStore(apply_store_changes(scenario.get("store") or {}, scenario["store_changes"]))
     mailer = lbu.RecordingMailer()
     results = again.execute(
         store, mailer, default_password=default_password, hash_params=CHEAP_HASH, retry_delay=0.0

@@ -121,7 +121,7 @@ def test_an_exception_in_the_store_is_a_failed_row(tmp_path: Path) -> None:
     plan = lbu.plan(lbu.parse(csv), lbu.Settings(), store)
     results = plan.execute(store, OutboxMailer(), hash_params=CHEAP_HASH, retry_delay=0)
     assert [r.status for r in results.rows] == ["created", "failed", "created"]
-    assert results.rows[1].error == "the store failed: IntegrityError: CHECK constraint failed: users"
+    assert results.rows[1].error == {"code": "store_failed", "message": "IntegrityError: CHECK constraint failed: users"}
     assert results.summary["failed"] == 1
     assert store.transient_left == 0  # the transient failure was retried
 

@@ -20,7 +20,7 @@ import lms_bulk_upload as lbu
 from sqlite_store import OutboxMailer, SqliteStore, open_store
 
 Response = Tuple[Dict[str, Any], int]
-CHEAP_HASH: lbu.HashParams = {"memory_kib": 64, "iterations": 1, "parallelism": 1}  # demo only
+CHEAP_HASH: lbu.HashParams = {"memory_kib": 64, "iterations": 1, "parallelism": 1, "insecure_for_tests": True}  # demo only
 
 
 @dataclass

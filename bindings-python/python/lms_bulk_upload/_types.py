@@ -104,15 +104,29 @@ class EmailTemplate(TypedDict):
     html: str
 
 
+class _ResultErrorBase(TypedDict):
+    code: str
+    message: str
+
+
+class ResultErrorDict(_ResultErrorBase, total=False):
+    """Why a row was rejected or failed: a stable code and a message (``more``: a rejected
+    row's further errors)."""
+
+    more: List["ResultErrorDict"]
+
+
 class ResultRowDict(TypedDict):
-    """A finished row (``ResultRow.to_dict()``, and what a journal stores)."""
+    """A finished row (``ResultRow.to_dict()``, and what a journal stores). ``done`` holds
+    the operations performed, each tagged by ``op`` (``{"op": "create_user"}``,
+    ``{"op": "add_to_group", "group": "Sales"}``...)."""
 
     line: int
     email: str
     status: Status
     user_id: Optional[str]
-    done: List[str]
-    error: Optional[str]
+    done: List[Dict[str, Any]]
+    error: Optional[ResultErrorDict]
 
 
 class IssueDict(TypedDict):
@@ -168,6 +182,7 @@ class HashParams(TypedDict, total=False):
     memory_kib: int
     iterations: int
     parallelism: int
+    insecure_for_tests: bool
 
 
 class StoreUserState(TypedDict, total=False):
@@ -283,6 +298,7 @@ __all__ = [
     "PasswordPolicy",
     "PlanSummary",
     "Profile",
+    "ResultErrorDict",
     "ResultRowDict",
     "ResultSummary",
     "Severity",
