@@ -21,7 +21,7 @@ use crate::execute::templates::Templates;
 use crate::host::mailer::{Mailer, MessageFields, MessageKind};
 use crate::host::store::{HostError, Store};
 use crate::issue::IssueCode;
-use crate::plan::{Action, PasswordSource, Plan, PlanRow};
+use crate::plan::{Action, PasswordSource, Plan, PlanRow, DEFAULT_LOOKUP_BATCH};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -275,18 +275,15 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// fails with the re-check's code. Passwords are only made for the rows that hold.
     fn run_chunk(&mut self, chunk: &'p [PlanRow], out: &mut Vec<ResultRow>) -> Result<bool, Error> {
         let to_write: Vec<&PlanRow> = chunk.iter().filter(|r| self.writes(r)).collect();
-        let verdicts: Vec<Verdict> = if to_write.is_empty() {
-            Vec::new()
-        } else {
-            match self.read_current(&to_write) {
-                Ok(current) => to_write
-                    .iter()
-                    .map(|r| {
-                        let begun =
-                            matches!(self.journal_entries.get(&r.line), Some(JournalEntry::Begun));
-                        current.verdict(r, begun)
-                    })
-                    .collect(),
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(to_write.len());
+        // One lookup per batch at the default batch size (a larger batch is read in parts).
+        for part in to_write.chunks(DEFAULT_LOOKUP_BATCH) {
+            match self.read_current(part) {
+                Ok(current) => verdicts.extend(part.iter().map(|r| {
+                    let begun =
+                        matches!(self.journal_entries.get(&r.line), Some(JournalEntry::Begun));
+                    current.verdict(r, begun)
+                })),
                 Err(e) => {
                     let error = ResultError::new(
                         e.code().unwrap_or(IssueCode::StoreFailed),
@@ -295,13 +292,10 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                             e.message()
                         ),
                     );
-                    to_write
-                        .iter()
-                        .map(|_| Verdict::Refuse(error.clone()))
-                        .collect()
+                    verdicts.extend(part.iter().map(|_| Verdict::Refuse(error.clone())));
                 }
             }
-        };
+        }
         let mut verdicts = verdicts.into_iter();
         let mut verdicts: Vec<Option<Verdict>> = chunk
             .iter()

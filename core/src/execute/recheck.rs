@@ -6,10 +6,9 @@ use super::Executor;
 use crate::execute::results::ResultError;
 use crate::host::store::{ContentRef, ExistingUser, HostError, UserId};
 use crate::issue::IssueCode;
-use crate::parse::email::email_key;
+use crate::parse::email::{email_hash, email_key};
 use crate::plan::DEFAULT_LOOKUP_BATCH;
 use crate::plan::{Action, Operation, PlanRow};
-use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Whether a row may be written.
 pub(crate) enum Verdict {
@@ -23,59 +22,75 @@ pub(crate) enum Verdict {
 /// What the store says now about the rows of one batch.
 #[derive(Default)]
 pub(crate) struct Current {
-    /// Users by email key.
-    users: HashMap<String, ExistingUser>,
-    /// Group ids by name, for the names the batch uses.
-    groups: HashMap<String, String>,
-    /// The content items, among those the batch uses, that exist.
-    content: HashSet<ContentRef>,
+    /// The users found.
+    users: Vec<ExistingUser>,
+    /// `(email_hash, index in users)`, sorted: a row's user is found by binary search on
+    /// the hash, then its address compared (no allocation for ASCII addresses; a crafted
+    /// hash collision costs comparisons within one lookup of at most
+    /// [`DEFAULT_LOOKUP_BATCH`] users, never a wrong match).
+    index: Vec<(u64, usize)>,
+    /// `(name, id)` of the groups found among those the rows use, sorted.
+    groups: Vec<(String, String)>,
+    /// The content items found among those the rows use, sorted.
+    content: Vec<ContentRef>,
 }
 
 impl Executor<'_, '_, '_> {
-    /// Reads what the store says now about `rows` (the rows of a batch about to be
-    /// written): one `find_users` call per [`DEFAULT_LOOKUP_BATCH`] emails (so one per batch
-    /// at the default batch size), and one `find_groups` / `find_content` call when the rows
-    /// change groups or enrol. Transient failures are retried like any store call.
+    /// Reads what the store says now about `rows` (at most [`DEFAULT_LOOKUP_BATCH`] rows of
+    /// a batch about to be written): one `find_users` call, and `find_groups` /
+    /// `find_content` calls of at most [`DEFAULT_LOOKUP_BATCH`] names or items when the rows
+    /// change groups or enrol (one each, in practice). Transient failures are retried like
+    /// any store call.
     pub(super) fn read_current(&mut self, rows: &[&PlanRow]) -> Result<Current, HostError> {
-        let mut current = Current::default();
         let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        for chunk in emails.chunks(DEFAULT_LOOKUP_BATCH) {
-            let users = self.retry(|s| s.store.find_users(chunk))?;
-            current
-                .users
-                .extend(users.into_iter().map(|u| (email_key(&u.email), u)));
-        }
-        let mut names: BTreeSet<&str> = BTreeSet::new();
-        let mut content: BTreeSet<&ContentRef> = BTreeSet::new();
+        let users = self.retry(|s| s.store.find_users(&emails))?;
+        let mut index: Vec<(u64, usize)> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (email_hash(&u.email), i))
+            .collect();
+        index.sort_unstable();
+        let mut current = Current {
+            users,
+            index,
+            ..Current::default()
+        };
+        let mut names: Vec<&str> = Vec::new();
+        let mut content: Vec<&ContentRef> = Vec::new();
         for op in rows.iter().flat_map(|r| &r.operations) {
             match op {
                 Operation::AddToGroup { group } | Operation::RemoveFromGroup { group } => {
-                    names.insert(group.name.as_str());
+                    names.push(group.name.as_str());
                 }
-                Operation::Enrol { content: item } => {
-                    content.insert(item);
-                }
+                Operation::Enrol { content: item } => content.push(item),
                 _ => {}
             }
         }
+        names.sort_unstable();
+        names.dedup();
+        content.sort_unstable();
+        content.dedup();
         // Only what was asked counts: a store that answers more is not believed.
-        let asked: Vec<&str> = names.iter().copied().collect();
-        for chunk in asked.chunks(DEFAULT_LOOKUP_BATCH) {
+        for chunk in names.chunks(DEFAULT_LOOKUP_BATCH) {
             let groups = self.retry(|s| s.store.find_groups(chunk))?;
             current.groups.extend(
                 groups
                     .into_iter()
-                    .filter(|g| names.contains(g.name.as_str()))
+                    .filter(|g| names.binary_search(&g.name.as_str()).is_ok())
                     .map(|g| (g.name, g.id)),
             );
         }
+        current.groups.sort_unstable();
         let asked: Vec<ContentRef> = content.iter().map(|c| (*c).clone()).collect();
         for chunk in asked.chunks(DEFAULT_LOOKUP_BATCH) {
             let found = self.retry(|s| s.store.find_content(chunk))?;
-            current
-                .content
-                .extend(found.into_iter().filter(|c| content.contains(c)));
+            current.content.extend(
+                found
+                    .into_iter()
+                    .filter(|c| content.binary_search(&c).is_ok()),
+            );
         }
+        current.content.sort_unstable();
         Ok(current)
     }
 }
@@ -85,11 +100,29 @@ fn refuse(code: IssueCode, message: String) -> Verdict {
 }
 
 impl Current {
+    /// Whether the group exists now with the id the plan saw.
+    fn has_group(&self, name: &str, id: &str) -> bool {
+        self.groups
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .is_ok_and(|i| self.groups[i].1 == id)
+    }
+
+    /// The user found with this address (same [`email_key`]), if any.
+    fn user(&self, email: &str) -> Option<&ExistingUser> {
+        let hash = email_hash(email);
+        let start = self.index.partition_point(|(h, _)| *h < hash);
+        self.index[start..]
+            .iter()
+            .take_while(|(h, _)| *h == hash)
+            .map(|&(_, i)| &self.users[i])
+            .find(|u| same_key(&u.email, email))
+    }
+
     /// Whether `row` (a create or an update) still holds; `begun`: the journal shows that an
     /// interrupted run began it.
     pub(crate) fn verdict(&self, row: &PlanRow, begun: bool) -> Verdict {
         let email = &row.email;
-        let now = self.users.get(&email_key(email));
+        let now = self.user(email);
         let mut recovered = None;
         match (row.action, now) {
             (Action::Update, now) => {
@@ -143,7 +176,7 @@ impl Current {
         for op in &row.operations {
             match op {
                 Operation::AddToGroup { group } | Operation::RemoveFromGroup { group }
-                    if self.groups.get(&group.name) != Some(&group.id) =>
+                    if !self.has_group(&group.name, &group.id) =>
                 {
                     return refuse(
                         IssueCode::GroupGone,
@@ -153,7 +186,7 @@ impl Current {
                         ),
                     );
                 }
-                Operation::Enrol { content } if !self.content.contains(content) => {
+                Operation::Enrol { content } if self.content.binary_search(content).is_err() => {
                     return refuse(
                         IssueCode::ContentGone,
                         format!("the {content} no longer exists"),
@@ -163,5 +196,46 @@ impl Current {
             }
         }
         Verdict::Write { recovered }
+    }
+}
+
+/// Whether two addresses have the same [`email_key`] (the identity the plan and the stores
+/// use), without allocating for ASCII addresses.
+fn same_key(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        email_key(a) == email_key(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_key;
+    use crate::parse::email::{email_hash, email_key};
+
+    #[test]
+    fn same_key_is_email_key_equality_and_agrees_with_the_hash() {
+        let emails = [
+            "ana@x.com",
+            "ANA@X.COM",
+            "ana@\u{212A}elvin.com",
+            "ana@kelvin.com",
+            "Ana@Kelvin.com",
+            "bo@x.com",
+            "b\u{f6}@x.com",
+            "B\u{d6}@X.com",
+            "a@x.co",
+            "",
+        ];
+        for a in emails {
+            for b in emails {
+                let same = same_key(a, b);
+                assert_eq!(same, email_key(a) == email_key(b), "{a} {b}");
+                if same {
+                    assert_eq!(email_hash(a), email_hash(b), "{a} {b}");
+                }
+            }
+        }
     }
 }

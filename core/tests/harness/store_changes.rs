@@ -26,9 +26,7 @@ fn list<'a>(state: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> 
 /// Applies `changes` (a list of one-key objects) to `state` (a `StoreState` as JSON).
 pub(crate) fn apply(state: &Value, changes: &Value) -> Result<Value, String> {
     let mut state = state.as_object().cloned().unwrap_or_default();
-    let changes = changes
-        .as_array()
-        .ok_or("store_changes must be a list")?;
+    let changes = changes.as_array().ok_or("store_changes must be a list")?;
     for (i, change) in changes.iter().enumerate() {
         let here = format!("store_changes[{i}]");
         let (op, arg) = match change.as_object().map(|m| m.iter().collect::<Vec<_>>()) {
