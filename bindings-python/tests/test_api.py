@@ -250,7 +250,8 @@ def test_execute_results(cheap_hash: lbu.HashParams) -> None:
     assert results.summary["created"] == 2 and results.summary["emails_sent"] == 2
     assert results.fingerprint == plan.fingerprint and not results.cancelled and results.confirmation_error is None
     assert results.rows[0].user_id and results.rows[0].done[0] == {"op": "create_user"}
-    assert (results.rows[1].error or {}).get("code") == "missing_value"
+    rejected = results.rows[1].error
+    assert rejected is not None and rejected["code"] == "missing_value"
     assert results.to_csv().splitlines()[0] == '"line","email","status","user_id","done","error"'
     assert json.loads(results.to_json())["summary"] == results.summary
     kinds = [m["kind"] for m in mailer.messages]
@@ -281,7 +282,8 @@ def test_progress_callback_and_cancel(cheap_hash: lbu.HashParams) -> None:
     results = plan.execute(store, lbu.RecordingMailer(), progress=lambda p: p.done < 1, hash_params=cheap_hash, batch_size=1)
     assert results.cancelled
     assert [r.status for r in results.rows] == ["created", "failed", "failed"]
-    assert (results.rows[2].error or {}).get("code") == "cancelled"
+    cancelled = results.rows[2].error
+    assert cancelled is not None and cancelled["code"] == "cancelled"
 
 
 def test_exception_in_progress_cancels_and_propagates(cheap_hash: lbu.HashParams) -> None:
@@ -352,8 +354,9 @@ def test_mailer_exception_fails_the_row_only(cheap_hash: lbu.HashParams) -> None
     mailer = FlakyMailer("ana@example.com", transient_failures=1)
     results = plan.execute(store, mailer, hash_params=cheap_hash, retry_delay=0)
     assert [r.status for r in results.rows] == ["failed", "rejected", "created"]
-    error = results.rows[0].error or {}
-    assert error.get("code") == "mailer_failed" and "ConnectionRefusedError: smtp is down" in error.get("message", "")
+    error = results.rows[0].error
+    assert error is not None and error["code"] == "mailer_failed"
+    assert "ConnectionRefusedError: smtp is down" in error["message"]
     assert [m["to"] for m in mailer.sent] == ["cy@example.com"]  # retried after the transient failure
 
 
