@@ -91,7 +91,7 @@ export declare class ResultsHandle {
   get fingerprint(): string
   /** Whether execution was cancelled before the end. */
   get cancelled(): boolean
-  /** Why the confirmation email was not sent, if it was not. */
+  /** Why the confirmation email was not sent, if it was not: `{code, message}` as JSON. */
   get confirmationError(): string | null
   /** The number of rows. */
   get length(): number
