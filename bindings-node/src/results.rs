@@ -25,10 +25,7 @@ impl ResultsHandle {
     /// Why the confirmation email was not sent, if it was not: `{code, message}` as JSON.
     #[napi(getter)]
     pub fn confirmation_error(&self) -> Option<String> {
-        self.inner
-            .confirmation_error
-            .as_ref()
-            .map(to_camel_json)
+        self.inner.confirmation_error.as_ref().map(to_camel_json)
     }
     /// The number of rows.
     #[napi(getter)]

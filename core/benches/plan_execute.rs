@@ -127,7 +127,10 @@ fn main() {
     let results = results.expect("execute");
     assert_eq!(results.summary.created as usize, rows - existing);
     assert_eq!(results.summary.updated as usize, existing);
-    assert_eq!(results.summary.failed, 0, "the re-check let every row through");
+    assert_eq!(
+        results.summary.failed, 0,
+        "the re-check let every row through"
+    );
     assert_eq!(memory.users().len(), rows);
     report(
         &format!("(b) execute {rows} rows, default password, re-checked"),
