@@ -91,7 +91,7 @@ fn hash_params(py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<Has
     if !value.is_object() {
         return Err(settings_error(py, "hash_params must be a dict".into()));
     }
-    HashParams::from_json(&value.to_string()).or_raise(py)
+    HashParams::from_value(value).or_raise(py)
 }
 
 /// `templates`: a dict naming any of welcome_with_password, welcome,

@@ -88,7 +88,7 @@ fn weak_hash_params_are_refused_unless_marked_insecure_for_tests() {
         let err = HashParams::new(m, t, p).unwrap_err();
         assert_eq!(err.code(), IssueCode::WeakHashParams, "m={m} t={t} p={p}");
         let json = format!(r#"{{"memory_kib":{m},"iterations":{t},"parallelism":{p}}}"#);
-        let err = HashParams::from_json(&json).unwrap_err();
+        let err = HashParams::from_value(serde_json::from_str(&json).unwrap()).unwrap_err();
         assert_eq!(err.code(), IssueCode::WeakHashParams);
         assert!(serde_json::from_str::<HashParams>(&json).is_err());
     }
@@ -103,7 +103,10 @@ fn weak_hash_params_are_refused_unless_marked_insecure_for_tests() {
         json,
         r#"{"memory_kib":64,"iterations":1,"parallelism":1,"insecure_for_tests":true}"#
     );
-    assert_eq!(HashParams::from_json(&json).unwrap(), fast);
+    assert_eq!(
+        HashParams::from_value(serde_json::from_str(&json).unwrap()).unwrap(),
+        fast
+    );
 
     // And it does hash (the stored PHC string shows the weak cost).
     let upload = parse(FILE, &Default::default()).unwrap();
