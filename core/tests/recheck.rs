@@ -23,6 +23,13 @@ fn fast<'a>() -> ExecuteOptions<'a> {
     }
 }
 
+fn journaled(journal: &mut MemoryJournal) -> ExecuteOptions<'_> {
+    ExecuteOptions {
+        journal: Some(journal),
+        ..fast()
+    }
+}
+
 fn user(id: &str, email: &str, protected: bool) -> ExistingUser {
     ExistingUser {
         id: UserId(id.into()),
@@ -76,6 +83,10 @@ fn changed(before: &MemoryStore, change: impl FnOnce(&mut StoreState)) -> Memory
     MemoryStore::from_state(&state)
 }
 
+fn stored<'s>(state: &'s mut StoreState, email: &str) -> &'s mut UserState {
+    state.users.iter_mut().find(|u| u.email == email).unwrap()
+}
+
 fn remove(state: &mut StoreState, email: &str) {
     state.users.retain(|u| !u.email.eq_ignore_ascii_case(email));
 }
@@ -100,13 +111,7 @@ fn emailed(mailer: &RecordingMailer, to: &str) -> bool {
 fn a_user_made_protected_after_planning_keeps_their_password() {
     let mut planning = store_before();
     let plan = the_plan(&mut planning);
-    let mut store = changed(&planning, |s| {
-        s.users
-            .iter_mut()
-            .find(|u| u.email == "ana@x.com")
-            .unwrap()
-            .protected = true;
-    });
+    let mut store = changed(&planning, |s| stored(s, "ana@x.com").protected = true);
     let mut mailer = RecordingMailer::new();
     let results = execute(&plan, &mut store, &mut mailer);
 
@@ -181,11 +186,7 @@ fn the_same_user_with_the_email_in_another_case_still_holds() {
     let mut planning = store_before();
     let plan = the_plan(&mut planning);
     let mut store = changed(&planning, |s| {
-        s.users
-            .iter_mut()
-            .find(|u| u.email == "ana@x.com")
-            .unwrap()
-            .email = "ANA@X.com".into();
+        stored(s, "ana@x.com").email = "ANA@X.com".into()
     });
     let results = execute(&plan, &mut store, &mut RecordingMailer::new());
     assert_eq!(results.rows[0].status, Status::Updated, "{results:?}");
@@ -349,14 +350,7 @@ fn a_resumed_create_finds_its_user_again_unless_it_became_protected() {
         _ => Ok(()),
     });
     let first = planned
-        .execute(
-            &mut store,
-            &mut broken,
-            ExecuteOptions {
-                journal: Some(&mut journal),
-                ..fast()
-            },
-        )
+        .execute(&mut store, &mut broken, journaled(&mut journal))
         .unwrap();
     assert_eq!(code(&first, 2), Some(IssueCode::MailerFailed));
     assert!(store.user("bo@x.com").is_some());
@@ -366,14 +360,7 @@ fn a_resumed_create_finds_its_user_again_unless_it_became_protected() {
     let mut journal_again = journal.clone();
     let mut mailer = RecordingMailer::new();
     let resumed = planned
-        .execute(
-            &mut again,
-            &mut mailer,
-            ExecuteOptions {
-                journal: Some(&mut journal_again),
-                ..fast()
-            },
-        )
+        .execute(&mut again, &mut mailer, journaled(&mut journal_again))
         .unwrap();
     assert_eq!(resumed.rows[0].status, Status::Created, "{resumed:?}");
     assert_eq!(again.users().len(), 1);
@@ -383,14 +370,7 @@ fn a_resumed_create_finds_its_user_again_unless_it_became_protected() {
     let mut protected = changed(&store, |s| s.users[0].protected = true);
     let mut mailer = RecordingMailer::new();
     let refused = planned
-        .execute(
-            &mut protected,
-            &mut mailer,
-            ExecuteOptions {
-                journal: Some(&mut journal),
-                ..fast()
-            },
-        )
+        .execute(&mut protected, &mut mailer, journaled(&mut journal))
         .unwrap();
     assert_eq!(code(&refused, 2), Some(IssueCode::UserNowProtected));
     assert!(mailer.messages.is_empty());
