@@ -49,13 +49,18 @@ fn recomputed_fingerprint(forged: &Value) -> String {
         file_issues: &'a [lms_bulk_upload::Issue],
         rows: &'a [lms_bulk_upload::PlanRow],
     }
-    let plan: Plan = serde_json::from_value(forged.clone()).unwrap();
+    let part = |key: &str| forged[key].clone();
+    let settings = serde_json::from_value(part("settings")).unwrap();
+    let summary = serde_json::from_value(part("summary")).unwrap();
+    let file_issues: Vec<lms_bulk_upload::Issue> =
+        serde_json::from_value(part("file_issues")).unwrap();
+    let rows: Vec<lms_bulk_upload::PlanRow> = serde_json::from_value(part("rows")).unwrap();
     let bytes = serde_json::to_vec(&Canonical {
         format_version: lms_bulk_upload::PLAN_FORMAT_VERSION,
-        settings: plan.settings(),
-        summary: plan.summary(),
-        file_issues: plan.file_issues(),
-        rows: plan.rows(),
+        settings: &settings,
+        summary: &summary,
+        file_issues: &file_issues,
+        rows: &rows,
     })
     .unwrap();
     let hex: String = Sha256::digest(bytes)
@@ -63,6 +68,44 @@ fn recomputed_fingerprint(forged: &Value) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("sha256:{hex}")
+}
+
+/// The summary counted from the rows, as a forger who recomputes everything would.
+fn recounted(plan: &Value) -> Value {
+    let mut n = std::collections::BTreeMap::<&str, u64>::new();
+    let warnings = |issues: &Value| {
+        issues.as_array().map_or(0, |list| {
+            list.iter().filter(|i| i["severity"] == "warning").count() as u64
+        })
+    };
+    for row in plan["rows"].as_array().unwrap() {
+        *n.entry("rows").or_default() += 1;
+        let action = match row["action"].as_str().unwrap() {
+            "create" => "create",
+            "update" => "update",
+            "unchanged" => "unchanged",
+            _ => "rejected",
+        };
+        *n.entry(action).or_default() += 1;
+        *n.entry("warnings").or_default() += warnings(&row["issues"]);
+        for op in row["operations"].as_array().into_iter().flatten() {
+            let counter = match op["op"].as_str().unwrap() {
+                "create_user" | "set_password" => "passwords",
+                "update_profile" => "profile_updates",
+                "add_to_group" => "group_additions",
+                "remove_from_group" => "group_removals",
+                "enrol" => "enrolments",
+                _ => "emails",
+            };
+            *n.entry(counter).or_default() += 1;
+        }
+    }
+    *n.entry("warnings").or_default() += warnings(&plan["file_issues"]);
+    let mut summary = plan["summary"].clone();
+    for (key, count) in summary.as_object_mut().unwrap() {
+        *count = n.get(key.as_str()).copied().unwrap_or(0).into();
+    }
+    summary
 }
 
 #[test]
@@ -110,6 +153,14 @@ fn a_forged_plan_with_a_recomputed_fingerprint_is_refused() {
     for (_, count) in plan["summary"].as_object_mut().unwrap() {
         *count = 0.into(); // "nothing will be written": no question would be asked
     }
+    plan["fingerprint"] = recomputed_fingerprint(&plan).into();
+    let err = Plan::from_json(&plan.to_string()).unwrap_err();
+    assert!(
+        err.code().as_str() == "invalid_plan" && err.message().contains("summary"),
+        "a summary that is not the count of its rows is refused on reading: {err}"
+    );
+    // So the forger recounts the summary too.
+    plan["summary"] = recounted(&plan);
     plan["fingerprint"] = recomputed_fingerprint(&plan).into();
     let forged = plan.to_string();
     assert!(
