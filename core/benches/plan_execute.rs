@@ -133,7 +133,7 @@ fn main() {
     );
     assert_eq!(memory.users().len(), rows);
     report(
-        &format!("(b) execute {rows} rows, default password, re-checked"),
+        &format!("(b) execute {rows} rows, default pw, re-check"),
         rows,
         executing,
         Some(200_000.0),
