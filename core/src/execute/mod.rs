@@ -1,5 +1,6 @@
 //! Executing a plan through the host's [`Store`] and [`Mailer`].
 
+pub(crate) mod hash_params;
 pub(crate) mod journal;
 pub(crate) mod password;
 mod recheck;
