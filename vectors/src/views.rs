@@ -1,0 +1,182 @@
+//! The store and the emails as the expectations see them: normalised, then compared.
+
+use crate::compare::{known_keys, list, matches, object, show, string, Check};
+use lms_bulk_upload::email_key;
+use serde_json::{json, Value};
+use std::cmp::Ordering;
+
+const USER_KEYS: &[&str] = &[
+    "email",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "unique_id",
+    "country",
+    "organisation",
+    "language_code",
+    "groups",
+    "enrolments",
+    "protected",
+    "has_password",
+    "force_password_reset",
+];
+
+/// Content order: by kind (`course` < `collection` < `campaign`), then id.
+fn content_order(a: &Value, b: &Value) -> Ordering {
+    let rank = |v: &Value| {
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        let n = ["course", "collection", "campaign"]
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or(3);
+        (n, kind.to_owned(), v.get("id").map(Value::to_string))
+    };
+    rank(a).cmp(&rank(b))
+}
+
+fn text_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn sort_list(value: Option<&mut Value>, order: impl FnMut(&Value, &Value) -> Ordering) {
+    if let Some(items) = value.and_then(Value::as_array_mut) {
+        items.sort_by(order);
+    }
+}
+
+/// The store state with user ids removed, users in case-insensitive email order, groups
+/// sorted by name (the store's and each user's), content and enrolments by kind then id.
+pub(crate) fn normalise_store(state: &Value) -> Value {
+    let mut state = state.clone();
+    sort_list(state.get_mut("groups"), |a, b| {
+        text_of(a, "name").cmp(text_of(b, "name"))
+    });
+    sort_list(state.get_mut("content"), content_order);
+    if let Some(users) = state.get_mut("users").and_then(Value::as_array_mut) {
+        for user in users.iter_mut() {
+            if let Some(map) = user.as_object_mut() {
+                map.remove("id");
+            }
+            sort_list(user.get_mut("groups"), |a, b| {
+                a.as_str().unwrap_or("").cmp(b.as_str().unwrap_or(""))
+            });
+            sort_list(user.get_mut("enrolments"), content_order);
+        }
+        users.sort_by_key(|u| email_key(text_of(u, "email")));
+    }
+    state
+}
+
+/// `expect.store` against the store after execution.
+pub(crate) fn check_store(expected: &Value, actual: &Value) -> Check {
+    let map = object(expected, "expect.store")?;
+    known_keys(map, &["groups", "content", "users"], "expect.store")?;
+    object(actual, "outcome.store")?;
+    if let Some(users) = map.get("users") {
+        for (i, user) in list(users, "expect.store.users")?.iter().enumerate() {
+            let path = format!("expect.store.users[{i}]");
+            let user = object(user, &path)?;
+            if user.contains_key("id") {
+                return Err(format!(
+                    "{path}: a user's id is the store's business and is not compared; leave it out"
+                ));
+            }
+            known_keys(user, USER_KEYS, &path)?;
+        }
+    }
+    matches(expected, &normalise_store(actual), "expect.store")
+}
+
+/// The parts of a message a secret must stay out of.
+pub(crate) fn message_parts(message: &Value) -> [(&'static str, &str); 3] {
+    ["subject", "text", "html"].map(|part| (part, text_of(message, part)))
+}
+
+fn password_of(message: &Value) -> Option<&str> {
+    message
+        .get("fields")
+        .and_then(|f| f.get("password"))
+        .and_then(Value::as_str)
+}
+
+/// `expect.emails` against every message the mailer received, in order.
+pub(crate) fn check_emails(expected: &Value, messages: &[Value]) -> Check {
+    let expected = list(expected, "expect.emails")?;
+    if expected.len() != messages.len() {
+        let sent: Vec<String> = messages
+            .iter()
+            .map(|m| format!("{} to {}", text_of(m, "kind"), text_of(m, "to")))
+            .collect();
+        return Err(format!(
+            "expect.emails: expected {} messages, got {}: {sent:?}",
+            expected.len(),
+            messages.len()
+        ));
+    }
+    for (i, (e, message)) in expected.iter().zip(messages).enumerate() {
+        let path = format!("expect.emails[{i}]");
+        let mut e = object(e, &path)?.clone();
+        known_keys(
+            &e,
+            &[
+                "kind",
+                "to",
+                "subject",
+                "has_password",
+                "counts",
+                "text_contains",
+            ],
+            &path,
+        )?;
+        let text = text_of(message, "text");
+        if let Some(has) = e.remove("has_password") {
+            let has = has
+                .as_bool()
+                .ok_or_else(|| format!("{path}.has_password must be true or false"))?;
+            match (password_of(message), has) {
+                (Some(p), true) if !p.is_empty() && text.contains(p) => {}
+                (Some(_), true) => {
+                    return Err(format!(
+                        "{path}: the message has a password field, but its text does not contain it"
+                    ))
+                }
+                (None, false) => {}
+                (Some(_), false) => {
+                    return Err(format!(
+                        "{path}: has_password false, but the message has a password"
+                    ))
+                }
+                (None, true) => {
+                    return Err(format!(
+                        "{path}: has_password true, but the message has no password"
+                    ))
+                }
+            }
+        }
+        if let Some(needles) = e.remove("text_contains") {
+            let needles = list(&needles, &format!("{path}.text_contains"))?;
+            for needle in needles {
+                let needle = string(needle, &format!("{path}.text_contains"))?;
+                if !text.contains(needle) {
+                    let shown = match password_of(message).filter(|p| !p.is_empty()) {
+                        Some(p) => text.replace(p, "[password]"),
+                        None => text.to_owned(),
+                    };
+                    return Err(format!(
+                        "{path}: the text does not contain {needle:?}: {}",
+                        show(&json!(shown))
+                    ));
+                }
+            }
+        }
+        let fields = message.get("fields");
+        let view = json!({
+            "kind": message.get("kind"),
+            "to": message.get("to"),
+            "subject": message.get("subject"),
+            "counts": fields.and_then(|f| f.get("counts")).cloned().unwrap_or(json!({})),
+        });
+        matches(&Value::Object(e), &view, &path)?;
+    }
+    Ok(())
+}
