@@ -165,24 +165,29 @@ fn without_needle(
 /// An expected issue (a code, or an object with `code`, `severity`, `line`, `column`,
 /// `message`, `message_contains`) against an issue as core serialises it.
 pub(crate) fn check_issue(expected: &Value, actual: &Value, path: &str) -> Check {
+    issue_shape(expected, path)?;
     match expected {
-        Value::String(code) => matches(&Value::String(code.clone()), get_code(actual), path),
-        Value::Object(map) => {
-            known_keys(
-                map,
-                &[
-                    "code",
-                    "severity",
-                    "line",
-                    "column",
-                    "message",
-                    "message_contains",
-                ],
-                path,
-            )?;
-            let rest = without_needle(map, actual, path)?;
-            matches(&rest, actual, path)
-        }
+        Value::Object(map) => matches(&without_needle(map, actual, path)?, actual, path),
+        code => matches(code, get_code(actual), path),
+    }
+}
+
+/// An expected issue is a code string or an object of known keys.
+fn issue_shape(expected: &Value, path: &str) -> Check {
+    match expected {
+        Value::String(_) => Ok(()),
+        Value::Object(map) => known_keys(
+            map,
+            &[
+                "code",
+                "severity",
+                "line",
+                "column",
+                "message",
+                "message_contains",
+            ],
+            path,
+        ),
         other => Err(format!(
             "{path}: an issue is a code or an object, not {}",
             show(other)
@@ -197,6 +202,9 @@ fn get_code(issue: &Value) -> &Value {
 /// The full list of expected issues, in order, against the actual list.
 pub(crate) fn check_issues(expected: &Value, actual: &Value, path: &str) -> Check {
     let expected = list(expected, path)?;
+    for (i, e) in expected.iter().enumerate() {
+        issue_shape(e, &format!("{path}[{i}]"))?;
+    }
     let actual = list(actual, &format!("{path} (actual)"))?;
     if expected.len() != actual.len() {
         let codes: Vec<String> = actual

@@ -237,6 +237,10 @@ fn check_plan(expected: &Value, plan: &Value) -> Check {
         return Ok(());
     };
     let rows = list(rows, "expect.plan.rows")?;
+    for (i, e) in rows.iter().enumerate() {
+        let path = format!("expect.plan.rows[{i}]");
+        known_keys(object(e, &path)?, ROW_KEYS, &path)?;
+    }
     let actual = plan.get("rows").and_then(Value::as_array);
     let actual = actual.map(Vec::as_slice).unwrap_or_default();
     if rows.len() != actual.len() {
@@ -251,7 +255,6 @@ fn check_plan(expected: &Value, plan: &Value) -> Check {
     for (i, (e, a)) in rows.iter().zip(actual).enumerate() {
         let path = format!("expect.plan.rows[{i}]");
         let mut e = object(e, &path)?.clone();
-        known_keys(&e, ROW_KEYS, &path)?;
         if let Some(issues) = e.remove("issues") {
             let actual = a.get("issues").cloned().unwrap_or(json!([]));
             check_issues(&issues, &actual, &format!("{path}.issues"))?;

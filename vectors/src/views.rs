@@ -21,6 +21,15 @@ const USER_KEYS: &[&str] = &[
     "force_password_reset",
 ];
 
+const EMAIL_KEYS: &[&str] = &[
+    "kind",
+    "to",
+    "subject",
+    "has_password",
+    "counts",
+    "text_contains",
+];
+
 /// Content order: by kind (`course` < `collection` < `campaign`), then id.
 fn content_order(a: &Value, b: &Value) -> Ordering {
     let rank = |v: &Value| {
@@ -102,6 +111,10 @@ fn password_of(message: &Value) -> Option<&str> {
 /// `expect.emails` against every message the mailer received, in order.
 pub(crate) fn check_emails(expected: &Value, messages: &[Value]) -> Check {
     let expected = list(expected, "expect.emails")?;
+    for (i, e) in expected.iter().enumerate() {
+        let path = format!("expect.emails[{i}]");
+        known_keys(object(e, &path)?, EMAIL_KEYS, &path)?;
+    }
     if expected.len() != messages.len() {
         let sent: Vec<String> = messages
             .iter()
@@ -116,18 +129,6 @@ pub(crate) fn check_emails(expected: &Value, messages: &[Value]) -> Check {
     for (i, (e, message)) in expected.iter().zip(messages).enumerate() {
         let path = format!("expect.emails[{i}]");
         let mut e = object(e, &path)?.clone();
-        known_keys(
-            &e,
-            &[
-                "kind",
-                "to",
-                "subject",
-                "has_password",
-                "counts",
-                "text_contains",
-            ],
-            &path,
-        )?;
         let text = text_of(message, "text");
         if let Some(has) = e.remove("has_password") {
             let has = has
