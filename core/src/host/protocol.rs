@@ -224,10 +224,12 @@ impl<H: HostObject> Caller<H> {
         }
     }
 
+    /// The method is named in snake_case whatever the naming: the message can end up in a
+    /// result row, which is byte-identical in every language.
     fn invalid(&self, method: &'static str, detail: impl std::fmt::Display) -> HostError {
         HostError::coded(
             IssueCode::InvalidHostReply,
-            format!("{}.{} {detail}", self.what, self.naming.name(method)),
+            format!("{}.{method} {detail}", self.what),
         )
     }
 }
