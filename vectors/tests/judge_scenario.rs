@@ -63,7 +63,9 @@ fn a_mismatch_is_reported_with_its_path() {
     let expect = json!({"plan": {"rows": [{"operations": ["create_user", "enrol"]}]}});
     let why = judge_scenario(&flow(expect), &outcome()).unwrap_err();
     assert!(
-        why.starts_with("expect.plan.rows[0].operations[1]: expected \"enrol\", got \"add_to_group\""),
+        why.starts_with(
+            "expect.plan.rows[0].operations[1]: expected \"enrol\", got \"add_to_group\""
+        ),
         "{why}"
     );
     let expect = json!({"results": {"rows": [{"status": "failed"}]}});
@@ -74,13 +76,31 @@ fn a_mismatch_is_reported_with_its_path() {
 #[test]
 fn unknown_keys_under_expect_fail_loudly() {
     for (expect, needle) in [
-        (json!({"plan": {"sumary": {}}}), "expect.plan: unknown key \"sumary\""),
-        (json!({"plan": {"summary": {"created": 1}}}), "expect.plan.summary: unknown key \"created\""),
+        (
+            json!({"plan": {"sumary": {}}}),
+            "expect.plan: unknown key \"sumary\"",
+        ),
+        (
+            json!({"plan": {"summary": {"created": 1}}}),
+            "expect.plan.summary: unknown key \"created\"",
+        ),
         (json!({"result": {}}), "expect: unknown key \"result\""),
-        (json!({"emails": [{"kind": "welcome", "password": true}]}), "expect.emails[0]: unknown key \"password\""),
-        (json!({"store": {"users": [{"email": "a@x.com", "name": "A"}]}}), "expect.store.users[0]: unknown key \"name\""),
-        (json!({"results": {"summary": {"create": 1}}}), "expect.results.summary: unknown key \"create\""),
-        (json!({"plan": {"rows": [{"issues": [{"code": "x", "msg": ""}]}]}}), "unknown key \"msg\""),
+        (
+            json!({"emails": [{"kind": "welcome", "password": true}]}),
+            "expect.emails[0]: unknown key \"password\"",
+        ),
+        (
+            json!({"store": {"users": [{"email": "a@x.com", "name": "A"}]}}),
+            "expect.store.users[0]: unknown key \"name\"",
+        ),
+        (
+            json!({"results": {"summary": {"create": 1}}}),
+            "expect.results.summary: unknown key \"create\"",
+        ),
+        (
+            json!({"plan": {"rows": [{"issues": [{"code": "x", "msg": ""}]}]}}),
+            "unknown key \"msg\"",
+        ),
     ] {
         let why = judge_scenario(&flow(expect.clone()), &outcome()).unwrap_err();
         assert!(why.contains(needle), "{expect}: {why}");
@@ -100,7 +120,10 @@ fn a_parse_only_scenario_has_parse_keys_only() {
     assert!(why.contains("parse-only"), "{why}");
     let scenario = json!({"description": "d", "expect": {"rows": 1}});
     let why = judge_scenario(&scenario, &outcome()).unwrap_err();
-    assert!(why.contains("gives expect.parse_error or expect.issues"), "{why}");
+    assert!(
+        why.contains("gives expect.parse_error or expect.issues"),
+        "{why}"
+    );
     let scenario = json!({"description": "d", "expect": {"issues": [], "rows": 1}});
     judge_scenario(&scenario, &outcome()).unwrap();
 }
@@ -119,18 +142,26 @@ fn errors_are_expected_or_reported() {
     assert_eq!(why, "parse failed: empty_file (file): the file is empty");
 
     let mut settings_failed = outcome();
-    settings_failed["settings_error"] = json!({"code": "unknown_group", "kind": "settings", "message": "no group 'Sles'"});
+    settings_failed["settings_error"] =
+        json!({"code": "unknown_group", "kind": "settings", "message": "no group 'Sles'"});
     let expect = json!({"settings_error": {"code": "unknown_group", "kind": "settings"}});
     judge_scenario(&flow(expect), &settings_failed).unwrap();
     let expect = json!({"settings_error": {"code": "unknown_group"}, "plan": {}});
     let why = judge_scenario(&flow(expect), &settings_failed).unwrap_err();
-    assert!(why.contains("cannot be checked with a settings_error"), "{why}");
+    assert!(
+        why.contains("cannot be checked with a settings_error"),
+        "{why}"
+    );
     let why = judge_scenario(&flow(json!({})), &settings_failed).unwrap_err();
-    assert!(why.starts_with("settings or plan failed: unknown_group"), "{why}");
+    assert!(
+        why.starts_with("settings or plan failed: unknown_group"),
+        "{why}"
+    );
 
     let mut execute_failed = outcome();
     execute_failed["results"] = Value::Null;
-    execute_failed["execute_error"] = json!({"code": "store_failed", "kind": "store", "message": "down"});
+    execute_failed["execute_error"] =
+        json!({"code": "store_failed", "kind": "store", "message": "down"});
     let why = judge_scenario(&flow(json!({})), &execute_failed).unwrap_err();
     assert_eq!(why, "execute failed: store_failed (store): down");
 }
@@ -140,8 +171,15 @@ fn a_runner_that_stops_early_fails() {
     let mut partial = outcome();
     partial.as_object_mut().unwrap().remove("results");
     let why = judge_scenario(&flow(json!({})), &partial).unwrap_err();
-    assert!(why.starts_with("outcome.results must be an object"), "{why}");
-    let why = judge_scenario(&flow(json!({})), &json!({"parseError": null, "upload": null})).unwrap_err();
+    assert!(
+        why.starts_with("outcome.results must be an object"),
+        "{why}"
+    );
+    let why = judge_scenario(
+        &flow(json!({})),
+        &json!({"parseError": null, "upload": null}),
+    )
+    .unwrap_err();
     assert!(why.starts_with("outcome.upload must be an object"), "{why}");
     let why = judge_scenario(&flow(json!({})), &json!({"uplod": {}})).unwrap_err();
     assert!(why.contains("outcome: unknown key \"uplod\""), "{why}");
@@ -150,18 +188,21 @@ fn a_runner_that_stops_early_fails() {
 #[test]
 fn the_store_is_normalised_before_it_is_compared() {
     let expect = json!({"store": {
-        "groups": [{"name": "Sales"}, {"name": "Support"}],
-        "content": [{"kind": "course"}, {"kind": "campaign"}],
-        "users": [
-            {"email": "A@x.com", "groups": ["Sales", "Support"],
-             "enrolments": [{"kind": "course", "id": "c"}, {"kind": "campaign", "id": "k"}],
-             "country": null},
-            {"email": "b@x.com", "first_name": "Bo"}
-        ]}});
+    "groups": [{"name": "Sales"}, {"name": "Support"}],
+    "content": [{"kind": "course"}, {"kind": "campaign"}],
+    "users": [
+        {"email": "A@x.com", "groups": ["Sales", "Support"],
+         "enrolments": [{"kind": "course", "id": "c"}, {"kind": "campaign", "id": "k"}],
+         "country": null},
+        {"email": "b@x.com", "first_name": "Bo"}
+    ]}});
     judge_scenario(&flow(expect), &outcome()).unwrap();
     let expect = json!({"store": {"users": [{"email": "a@x.com"}]}});
     let why = judge_scenario(&flow(expect), &outcome()).unwrap_err();
-    assert!(why.starts_with("expect.store.users: expected 1 elements, got 2"), "{why}");
+    assert!(
+        why.starts_with("expect.store.users: expected 1 elements, got 2"),
+        "{why}"
+    );
 }
 
 #[test]
