@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Every call of every host object of one run, in order: `[object, method, args]`.
-pub type Log = Rc<RefCell<Vec<Value>>>;
+pub(crate) type Log = Rc<RefCell<Vec<Value>>>;
 
-pub struct Scripted {
+pub(crate) struct Scripted {
     object: &'static str,
     naming: Naming,
     missing: Vec<String>,
@@ -49,7 +49,7 @@ fn native(value: &Value, naming: Naming) -> Value {
 impl Scripted {
     /// The object `object` ("store", "mailer", "journal") of `host`, or `None` when the
     /// vector gives none (only the journal is optional).
-    pub fn from_vector(
+    pub(crate) fn from_vector(
         host: &Value,
         object: &'static str,
         naming: Naming,
