@@ -1,25 +1,24 @@
 //! The store and the emails as the expectations see them: normalised, then compared.
 
 use crate::compare::{known_keys, list, matches, object, show, string, Check};
-use lms_bulk_upload::email_key;
+use lms_bulk_upload::{email_key, Profile};
 use serde_json::{json, Value};
 use std::cmp::Ordering;
 
-const USER_KEYS: &[&str] = &[
-    "email",
-    "first_name",
-    "last_name",
-    "phone_number",
-    "unique_id",
-    "country",
-    "organisation",
-    "language_code",
-    "groups",
-    "enrolments",
-    "protected",
-    "has_password",
-    "force_password_reset",
-];
+/// The keys of a user in `expect.store.users`: the email, the profile fields, and the rest
+/// of a user's state.
+fn user_keys() -> Vec<&'static str> {
+    let mut keys = vec!["email"];
+    keys.extend(Profile::default().fields().map(|(name, _)| name));
+    keys.extend([
+        "groups",
+        "enrolments",
+        "protected",
+        "has_password",
+        "force_password_reset",
+    ]);
+    keys
+}
 
 const EMAIL_KEYS: &[&str] = &[
     "kind",
@@ -90,7 +89,7 @@ pub(crate) fn check_store(expected: &Value, actual: &Value) -> Check {
                     "{path}: a user's id is the store's business and is not compared; leave it out"
                 ));
             }
-            known_keys(user, USER_KEYS, &path)?;
+            known_keys(user, &user_keys(), &path)?;
         }
     }
     matches(expected, &normalise_store(actual), "expect.store")
