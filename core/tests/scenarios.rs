@@ -1,5 +1,6 @@
 //! Runs every scenario of `tests/scenarios/` through the public Rust API — parse, settings,
-//! plan against a `MemoryStore`, execute with a `RecordingMailer` — collects the raw outcome
+//! plan against a `MemoryStore`, apply the `store_changes`, execute with a
+//! `RecordingMailer` — collects the raw outcome
 //! and hands it to the one judge (`lms-bulk-upload-vectors`), which every language's runner
 //! shares. Formats: `tests/scenarios/README.md`, `docs/scenario-format.md`.
 
@@ -66,6 +67,13 @@ fn run(scenario: &Value, csv: &[u8]) -> Result<Value, String> {
     };
     let plan_json = serde_json::from_str(&plan.to_json()).map_err(|e| e.to_string())?;
     outcome.insert("plan".into(), plan_json);
+    // Between plan and execute, the store may change.
+    if let Some(changes) = scenario.get("store_changes") {
+        let after = lms_bulk_upload_vectors::apply_store_changes(&scenario["store"], changes)?;
+        let state: StoreState =
+            serde_json::from_value(after).map_err(|e| format!("store_changes: {e}"))?;
+        store = MemoryStore::from_state(&state);
+    }
     let options = ExecuteConfig::from_value(execute_config())
         .map_err(|e| e.to_string())?
         .into_options();

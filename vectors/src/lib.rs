@@ -35,6 +35,7 @@
 mod compare;
 mod protocol;
 mod scenario;
+mod store_changes;
 mod views;
 
 use serde_json::Value;
@@ -98,6 +99,20 @@ pub fn judge_protocol_json(vector: &str, outcome: &str) -> Result<(), String> {
 /// [`judge_protocol_folder`] with the folder's path and the outcome as JSON text, for bindings.
 pub fn judge_protocol_folder_json(folder: &str, outcome: &str) -> Result<(), String> {
     judge_protocol_folder(Path::new(folder), &parse(outcome, "outcome")?)
+}
+
+/// The store of a scenario after its `store_changes` (what happens to the store between
+/// planning and execution): `store` is the scenario's `store` (`null`: empty), `changes` its
+/// `store_changes`. A runner plans against `store` and executes against a store built from
+/// the returned state (format: `docs/scenario-format.md`).
+pub fn apply_store_changes(store: &Value, changes: &Value) -> Result<Value, String> {
+    store_changes::apply(store, changes)
+}
+
+/// [`apply_store_changes`] on JSON text, for bindings; returns the changed state as JSON.
+pub fn apply_store_changes_json(store: &str, changes: &str) -> Result<String, String> {
+    apply_store_changes(&parse(store, "store")?, &parse(changes, "store_changes")?)
+        .map(|state| state.to_string())
 }
 
 /// The keys of a scenario outcome, in the order above.
