@@ -12,6 +12,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "parse_options",
     "settings",
     "store",
+    "store_changes",
     "expect",
 ];
 const PARSE_KEYS: &[&str] = &["parse_error", "issues", "rows", "valid_rows"];

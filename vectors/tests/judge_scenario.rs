@@ -248,3 +248,16 @@ fn the_json_form_reports_bad_json() {
     )
     .unwrap();
 }
+
+#[test]
+fn store_changes_are_a_scenario_key_and_apply_as_data() {
+    let mut scenario = flow(json!({}));
+    scenario["store_changes"] = json!([{"remove_group": "Sales"}]);
+    judge_scenario(&scenario, &outcome()).unwrap();
+    let store = json!({"groups": [{"id": "g1", "name": "Sales"}]});
+    let after = lms_bulk_upload_vectors::apply_store_changes(&store, &scenario["store_changes"]);
+    assert_eq!(after.unwrap()["groups"], json!([]));
+    let after =
+        lms_bulk_upload_vectors::apply_store_changes_json("{}", r#"[{"remove_user": "a@x.com"}]"#);
+    assert!(after.unwrap_err().contains("matches nothing"));
+}
