@@ -1,5 +1,5 @@
-//! Core errors → the Python exception classes of `lms_bulk_upload._errors`, and Python
-//! exceptions raised by host objects → the core's `HostError`.
+//! The core's errors as the exceptions of `lms_bulk_upload._errors`, and exceptions raised by
+//! a host object as the core's `HostError`.
 
 use lms_bulk_upload::{Error, ErrorKind, HostError};
 use pyo3::prelude::*;
@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyModule};
 
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
+/// The one table: which exception class each kind of core error raises.
 fn class_name(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::File => "FileError",
@@ -19,42 +20,34 @@ fn class_name(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// Builds the exception of class `class` (a name in `_errors`) with a code and a place.
-pub(crate) fn raise(
-    py: Python<'_>,
-    class: &str,
-    message: &str,
-    code: &str,
-    line: Option<u32>,
-    column: Option<&str>,
-    transient: bool,
-) -> PyErr {
+/// The Python exception for a core error, with its code, place and transient flag. When a
+/// host's exception caused it (the error's `source` chain), that exception is its
+/// `__cause__`.
+pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let module = ERRORS.get_or_try_init(py, || {
             PyModule::import(py, "lms_bulk_upload._errors").map(Bound::unbind)
         })?;
-        let cls = module.bind(py).getattr(class)?;
         let kwargs = PyDict::new(py);
-        kwargs.set_item("code", code)?;
-        kwargs.set_item("line", line)?;
-        kwargs.set_item("column", column)?;
-        kwargs.set_item("transient", transient)?;
-        Ok(PyErr::from_value(cls.call((message,), Some(&kwargs))?))
+        kwargs.set_item("code", e.code().as_str())?;
+        kwargs.set_item("line", e.line())?;
+        kwargs.set_item("column", e.column())?;
+        kwargs.set_item("transient", e.is_transient())?;
+        let class = module.bind(py).getattr(class_name(e.kind()))?;
+        Ok(PyErr::from_value(
+            class.call((e.message(),), Some(&kwargs))?,
+        ))
     };
-    build().unwrap_or_else(|e| e)
-}
-
-/// The Python exception for a core error.
-pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
-    raise(
-        py,
-        class_name(e.kind()),
-        e.message(),
-        e.code().as_str(),
-        e.line(),
-        e.column(),
-        e.is_transient(),
-    )
+    let err = build().unwrap_or_else(|failed| failed);
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(host) = cause.downcast_ref::<PyErr>() {
+            err.set_cause(py, Some(host.clone_ref(py)));
+            break;
+        }
+        source = cause.source();
+    }
+    err
 }
 
 /// `result.or_raise(py)?`: a core result as a Python result.
@@ -68,36 +61,25 @@ impl<T> OrRaise<T> for Result<T, Error> {
     }
 }
 
-/// A Python exception raised by a host object, as a `HostError`: the message is
-/// `"TypeName: str(exc)"`; an exception with a true `transient` attribute is transient.
-pub(crate) fn host_error(py: Python<'_>, err: &PyErr) -> HostError {
+/// An exception raised by a host's method: its `str()` (the type's name when that is empty),
+/// transient when `getattr(exc, "transient", False)` is truthy, the exception as the source.
+pub(crate) fn host_error(py: Python<'_>, err: PyErr) -> HostError {
     let value = err.value(py);
     let transient = value
         .getattr("transient")
         .and_then(|t| t.is_truthy())
         .unwrap_or(false);
-    let name = value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".into());
-    let text = value.str().map(|s| s.to_string()).unwrap_or_default();
-    let message = if text.is_empty() {
-        name
-    } else {
-        format!("{name}: {text}")
-    };
-    if transient {
+    let mut message = value.str().map(|s| s.to_string()).unwrap_or_default();
+    if message.is_empty() {
+        message = value
+            .get_type()
+            .name()
+            .map_or_else(|_| "Exception".into(), |n| n.to_string());
+    }
+    let error = if transient {
         HostError::transient(message)
     } else {
         HostError::permanent(message)
-    }
-}
-
-/// Attaches the host's original exception as the `__cause__` of the error raised for it.
-pub(crate) fn with_cause(py: Python<'_>, err: PyErr, cause: Option<PyErr>) -> PyErr {
-    if let Some(cause) = cause {
-        err.set_cause(py, Some(cause));
-    }
-    err
+    };
+    error.with_source(err)
 }

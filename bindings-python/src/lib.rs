@@ -1,21 +1,21 @@
 //! The Python binding of `lms-bulk-upload`: the native module `lms_bulk_upload._native`.
 //!
-//! The binding only converts types; all behaviour lives in the core crate. Files are named
-//! after the core's modules. Long work (parse, plan, execute) runs with the GIL released;
-//! calls into a Python store, mailer, journal or progress callback take it back for the call.
+//! The binding only converts types; all behaviour lives in the core crate. A host's own
+//! store, mailer or journal is a Python object reached through the core's host protocol
+//! (`host.rs`); options and settings are decoded by the core; results, plan rows, issues and
+//! summaries are read from the core's serde JSON form (`view.rs`). Long work (parse, plan,
+//! execute) runs with the GIL released; calls into Python objects take it back per call.
 
 mod convert;
 mod errors;
 mod execute;
-mod issue;
-mod journal;
-mod mailer;
+mod host;
 mod memory;
 mod plan;
 mod results;
 mod settings;
-mod store;
 mod upload;
+mod view;
 
 use pyo3::prelude::*;
 
@@ -24,13 +24,12 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("PLAN_FORMAT_VERSION", lms_bulk_upload::PLAN_FORMAT_VERSION)?;
-    issue::register(m)?;
+    view::register(m)?;
     upload::register(m)?;
     settings::register(m)?;
     plan::register(m)?;
     execute::register(m)?;
     results::register(m)?;
     memory::register(m)?;
-    journal::register(m)?;
     Ok(())
 }

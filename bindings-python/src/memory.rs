@@ -1,8 +1,10 @@
-//! The in-memory test doubles: `MemoryStore` and `RecordingMailer`.
+//! The core's in-memory doubles: `MemoryStore`, `RecordingMailer` and `MemoryJournal`.
 
-use crate::convert::{from_py, from_value, ser_to_py, to_py};
-use crate::mailer::message_value;
-use lms_bulk_upload::{ContentKind, ContentRef, MemoryStore, RecordingMailer, StoreState};
+use crate::convert::{from_py, ser_to_py, to_py};
+use lms_bulk_upload::host::message_value;
+use lms_bulk_upload::{
+    ContentKind, ContentRef, MemoryJournal, MemoryStore, RecordingMailer, StoreState,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -22,7 +24,7 @@ impl PyMemoryStore {
         let inner = match state.filter(|s| !s.is_none()) {
             None => MemoryStore::new(),
             Some(state) => {
-                let state: StoreState = from_value(from_py(state)?)
+                let state: StoreState = serde_json::from_value(from_py(state)?)
                     .map_err(|e| PyValueError::new_err(format!("invalid store state: {e}")))?;
                 MemoryStore::from_state(&state)
             }
@@ -40,7 +42,7 @@ impl PyMemoryStore {
     }
     /// Adds a content item (`kind` is course, collection or campaign).
     fn add_content(&mut self, kind: &str, id: &str) -> PyResult<()> {
-        let kind: ContentKind = from_value(serde_json::json!(kind))
+        let kind: ContentKind = serde_json::from_value(serde_json::json!(kind))
             .map_err(|e| PyValueError::new_err(format!("content kind: {e}")))?;
         self.inner.add_content(ContentRef::new(kind, id));
         Ok(())
@@ -117,8 +119,27 @@ impl PyRecordingMailer {
     }
 }
 
+/// A journal in memory: pass the same one to `execute` again to resume a cancelled run.
+#[pyclass(name = "MemoryJournal", module = "lms_bulk_upload")]
+#[derive(Default)]
+pub(crate) struct PyMemoryJournal {
+    pub(crate) inner: MemoryJournal,
+}
+
+#[pymethods]
+impl PyMemoryJournal {
+    #[new]
+    fn new() -> PyMemoryJournal {
+        PyMemoryJournal::default()
+    }
+    fn __repr__(&self) -> &'static str {
+        "MemoryJournal()"
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMemoryStore>()?;
     m.add_class::<PyRecordingMailer>()?;
+    m.add_class::<PyMemoryJournal>()?;
     Ok(())
 }

@@ -1,16 +1,17 @@
 //! `plan()`, `Plan` (summary, rows, JSON, fingerprint) and `PlanRow`.
 
-use crate::convert::{repr_str, ser_to_py};
-use crate::errors::{to_pyerr, with_cause, OrRaise};
-use crate::execute::{execute, ExecuteArgs, PyCancelToken};
-use crate::issue::PyIssue;
+use crate::convert::ser_to_py;
+use crate::errors::OrRaise;
+use crate::execute::{execute, PyCancelToken};
+use crate::host::StoreArg;
 use crate::results::PyResults;
 use crate::settings::PySettings;
-use crate::store::StoreArg;
-use crate::upload::{resolve_index, slice_positions, PyUpload};
-use lms_bulk_upload::{Plan, PlanOptions, PlanRow};
+use crate::upload::{sequence_item, PyUpload};
+use crate::view::{object, view, Object, PyIssue};
+use lms_bulk_upload::host::HostStore;
+use lms_bulk_upload::{Plan, PlanOptions};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PySlice, PyString, PyType};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 use std::sync::Arc;
 
 /// What will happen to every row: deterministic, serialisable, fingerprinted.
@@ -25,10 +26,10 @@ pub(crate) struct PyPlanRows {
     plan: Arc<Plan>,
 }
 
-/// The plan for one row.
+/// The plan for one row, as in the plan's JSON.
 #[pyclass(frozen, name = "PlanRow", module = "lms_bulk_upload")]
 pub(crate) struct PyPlanRow {
-    row: PlanRow,
+    value: Object,
 }
 
 /// Builds the plan: reads the store (batched lookups), writes nothing.
@@ -41,21 +42,15 @@ fn plan(
     store: &Bound<'_, PyAny>,
     lookup_batch: Option<usize>,
 ) -> PyResult<PyPlan> {
-    let upload = &upload.get().inner;
-    let settings = &settings.get().inner;
-    let mut store_arg = StoreArg::new(store)?;
+    let (upload, settings) = (&upload.get().inner, &settings.get().inner);
+    let mut store = StoreArg::new(store, HostStore::new)?;
     let mut options = PlanOptions::default();
-    if let Some(batch) = lookup_batch {
-        options.lookup_batch = batch;
-    }
-    let store = store_arg.as_store();
-    let result = py.detach(|| lms_bulk_upload::plan_with(upload, settings, store, &options));
-    match result {
-        Ok(plan) => Ok(PyPlan {
-            inner: Arc::new(plan),
-        }),
-        Err(e) => Err(with_cause(py, to_pyerr(py, &e), store_arg.take_error())),
-    }
+    options.lookup_batch = lookup_batch.unwrap_or(options.lookup_batch);
+    let store = store.get();
+    let plan = py.detach(|| lms_bulk_upload::plan_with(upload, settings, store, &options));
+    Ok(PyPlan {
+        inner: Arc::new(plan.or_raise(py)?),
+    })
 }
 
 #[pymethods]
@@ -65,8 +60,7 @@ impl PyPlan {
     fn fingerprint(&self) -> &str {
         self.inner.fingerprint()
     }
-    /// The counts, as a dict (rows, rejected, create, update, unchanged, profile_updates,
-    /// passwords, group_additions, group_removals, enrolments, emails, warnings).
+    /// The counts, as a dict (rows, rejected, create, update, unchanged, ...).
     #[getter]
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         ser_to_py(py, self.inner.summary())
@@ -100,18 +94,16 @@ impl PyPlan {
             }
         })
     }
-    /// Reads a plan back; raises `PlanError` (`fingerprint_mismatch`,
-    /// `unsupported_plan_version`, `invalid_plan`) if it cannot be trusted.
+    /// Reads a plan back; raises `PlanError` if it cannot be trusted.
     #[classmethod]
     fn from_json(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         json: &Bound<'_, PyAny>,
     ) -> PyResult<PyPlan> {
-        let text = if let Ok(bytes) = json.cast::<PyBytes>() {
-            String::from_utf8_lossy(bytes.as_bytes()).into_owned()
-        } else {
-            json.cast::<PyString>()?.to_cow()?.into_owned()
+        let text = match json.cast::<PyBytes>() {
+            Ok(bytes) => String::from_utf8_lossy(bytes.as_bytes()).into_owned(),
+            Err(_) => json.cast::<PyString>()?.to_cow()?.into_owned(),
         };
         let plan = py.detach(|| Plan::from_json(&text)).or_raise(py)?;
         Ok(PyPlan {
@@ -125,48 +117,21 @@ impl PyPlan {
             inner: Arc::new((*self.inner).clone().with_default_password(password)),
         }
     }
-    /// Executes the plan through the store and the mailer and returns the `Results`.
-    ///
-    /// A row whose store or mailer call raises is `failed` with the exception's message;
-    /// the other rows go on. `progress(p)` is called after every row with a `Progress`;
-    /// returning `False` cancels before the next row (an exception raised in it cancels too
-    /// and is re-raised). `templates` replaces email templates by name (see the stubs).
-    /// The GIL is released except while Python objects are called.
-    #[pyo3(signature = (
-        store, mailer, *, default_password=None, progress=None, cancel=None, journal=None,
-        threads=0, hash_params=None, retries=None, retry_delay=None, batch_size=None,
-        templates=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    /// Executes the plan through the store and the mailer and returns the `Results`; the
+    /// keyword arguments other than the callbacks and the journal are the core's execute
+    /// options. The GIL is released except while Python objects are called.
+    #[pyo3(signature = (store, mailer, *, progress=None, cancel=None, journal=None, **options))]
     fn execute<'py>(
         &self,
-        py: Python<'py>,
         store: &Bound<'py, PyAny>,
         mailer: &Bound<'py, PyAny>,
-        default_password: Option<String>,
         progress: Option<Bound<'py, PyAny>>,
         cancel: Option<Bound<'py, PyCancelToken>>,
         journal: Option<Bound<'py, PyAny>>,
-        threads: usize,
-        hash_params: Option<Bound<'py, PyAny>>,
-        retries: Option<u32>,
-        retry_delay: Option<f64>,
-        batch_size: Option<usize>,
-        templates: Option<Bound<'py, PyAny>>,
+        options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<PyResults> {
-        let args = ExecuteArgs {
-            default_password,
-            progress,
-            cancel,
-            journal,
-            threads,
-            hash_params,
-            retries,
-            retry_delay,
-            batch_size,
-            templates,
-        };
-        execute(py, &self.inner, store, mailer, args)
+        let callbacks = (progress, cancel, journal);
+        execute(&self.inner, store, mailer, callbacks, options)
     }
     fn __len__(&self) -> usize {
         self.inner.rows().len()
@@ -174,8 +139,8 @@ impl PyPlan {
     fn __repr__(&self) -> String {
         let s = self.inner.summary();
         format!(
-            "Plan(fingerprint={}, rows={}, create={}, update={}, unchanged={}, rejected={})",
-            repr_str(self.inner.fingerprint()),
+            "Plan(fingerprint={:?}, rows={}, create={}, update={}, unchanged={}, rejected={})",
+            self.inner.fingerprint(),
             s.rows,
             s.create,
             s.update,
@@ -190,96 +155,21 @@ impl PyPlanRows {
     fn __len__(&self) -> usize {
         self.plan.rows().len()
     }
-    fn __getitem__<'py>(
-        &self,
-        py: Python<'py>,
-        index: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let rows = self.plan.rows();
-        if let Ok(slice) = index.cast::<PySlice>() {
-            let items = slice_positions(slice, rows.len())?
-                .into_iter()
-                .map(|i| PyPlanRow {
-                    row: rows[i].clone(),
-                });
-            return Ok(PyList::new(py, items)?.into_any());
-        }
-        let i = resolve_index(index.extract()?, rows.len())?;
-        Ok(Bound::new(
-            py,
-            PyPlanRow {
-                row: rows[i].clone(),
-            },
-        )?
-        .into_any())
+        sequence_item(index, rows.len(), |i| PyPlanRow {
+            value: object(&rows[i]),
+        })
     }
     fn __repr__(&self) -> String {
         format!("<PlanRows of {} rows>", self.plan.rows().len())
     }
 }
 
-#[pymethods]
-impl PyPlanRow {
-    /// The line where the record starts.
-    #[getter]
-    fn line(&self) -> u32 {
-        self.row.line
-    }
-    /// The email as written in the file.
-    #[getter]
-    fn email(&self) -> &str {
-        &self.row.email
-    }
-    /// The first name from the file.
-    #[getter]
-    fn first_name(&self) -> &str {
-        &self.row.first_name
-    }
-    /// The last name from the file.
-    #[getter]
-    fn last_name(&self) -> &str {
-        &self.row.last_name
-    }
-    /// `create`, `update`, `unchanged` or `rejected`.
-    #[getter]
-    fn action(&self) -> &'static str {
-        self.row.action.as_str()
-    }
-    /// The existing user's id, for updates.
-    #[getter]
-    fn user_id(&self) -> Option<&str> {
-        self.row.user_id.as_ref().map(|u| u.0.as_str())
-    }
-    /// The operations in order, as dicts with an `op` key (`create_user`, `update_profile`,
-    /// `set_password`, `add_to_group`, `remove_from_group`, `enrol`, `send_email`).
-    #[getter]
-    fn operations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ser_to_py(py, &self.row.operations)
-    }
-    /// What is already true, as dicts with a `noop` key.
-    #[getter]
-    fn noops<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ser_to_py(py, &self.row.noops)
-    }
-    /// The row's issues.
-    #[getter]
-    fn issues<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyIssue::list(py, &self.row.issues)
-    }
-    /// The row in the plan's JSON form, as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ser_to_py(py, &self.row)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "PlanRow(line={}, email={}, action={}, operations={})",
-            self.row.line,
-            repr_str(&self.row.email),
-            repr_str(self.action()),
-            self.row.operations.len()
-        )
-    }
-}
+view! { PyPlanRow "PlanRow" {
+    line: plain, email: plain, first_name: plain, last_name: plain, action: plain,
+    user_id: plain, operations: list, noops: list, issues: issues,
+}}
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlan>()?;

@@ -1,12 +1,14 @@
 //! `parse`, `Upload`, its lazy row sequence and `Row`.
 
-use crate::convert::{repr_str, ser_to_py};
+use crate::convert::{from_py, ser_to_py};
 use crate::errors::OrRaise;
-use crate::issue::PyIssue;
-use lms_bulk_upload::{Column, ParseOptions, RowData, Upload};
+use crate::view::{object, view, Object, PyIssue};
+use lms_bulk_upload::{Column, ParseOptions, Upload};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PySlice, PyString};
+use pyo3::IntoPyObjectExt;
+use serde_json::Value;
 use std::sync::Arc;
 
 /// A parsed and validated upload file. Rows are converted to Python objects only when read.
@@ -24,88 +26,32 @@ pub(crate) struct PyUploadRows {
 /// One row of an upload: its line, values, groups, validity and issues.
 #[pyclass(frozen, name = "Row", module = "lms_bulk_upload")]
 pub(crate) struct PyRow {
-    data: RowData,
-}
-
-fn single_char(name: &str, value: &str) -> PyResult<char> {
-    let mut chars = value.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => Ok(c),
-        _ => Err(PyValueError::new_err(format!(
-            "{name} must be a single character, not {value:?}"
-        ))),
-    }
-}
-
-fn options(
-    delimiter: Option<&str>,
-    group_separator: Option<&str>,
-    limits: [Option<usize>; 5],
-) -> PyResult<ParseOptions> {
-    let mut options = ParseOptions::default();
-    if let Some(d) = delimiter {
-        let c = single_char("delimiter", d)?;
-        options.delimiter = Some(u8::try_from(c).ok().filter(u8::is_ascii).ok_or_else(|| {
-            PyValueError::new_err(format!("delimiter must be an ASCII character, not {d:?}"))
-        })?);
-    }
-    if let Some(g) = group_separator {
-        options.group_separator = single_char("group_separator", g)?;
-    }
-    let [file, rows, field, columns, value] = limits;
-    options.max_file_bytes = file.unwrap_or(options.max_file_bytes);
-    options.max_rows = rows.unwrap_or(options.max_rows);
-    options.max_field_bytes = field.unwrap_or(options.max_field_bytes);
-    options.max_columns = columns.unwrap_or(options.max_columns);
-    options.max_value_chars = value.unwrap_or(options.max_value_chars);
-    Ok(options)
+    value: Object,
 }
 
 /// Parses and validates an upload file given as `bytes` (any encoding the engine reads),
-/// `str` (the CSV text itself) or an `os.PathLike` (a file to read). File-level problems
-/// raise `FileError`; row problems are issues of the result.
+/// `str` (the CSV text itself) or an `os.PathLike` (a file to read); the keyword arguments
+/// are the core's parse options. File-level problems raise `FileError`; row problems are
+/// issues of the result.
 #[pyfunction]
-#[pyo3(signature = (
-    source, *, delimiter=None, group_separator=None, max_file_bytes=None, max_rows=None,
-    max_field_bytes=None, max_columns=None, max_value_chars=None
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (source, **options))]
 fn parse(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
-    delimiter: Option<&str>,
-    group_separator: Option<&str>,
-    max_file_bytes: Option<usize>,
-    max_rows: Option<usize>,
-    max_field_bytes: Option<usize>,
-    max_columns: Option<usize>,
-    max_value_chars: Option<usize>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyUpload> {
-    let options = options(
-        delimiter,
-        group_separator,
-        [
-            max_file_bytes,
-            max_rows,
-            max_field_bytes,
-            max_columns,
-            max_value_chars,
-        ],
-    )?;
+    let options = options.map(|o| from_py(o.as_any())).transpose()?;
+    let options = ParseOptions::from_value(options.unwrap_or(Value::Null)).or_raise(py)?;
+    let run = |bytes: &[u8]| py.detach(|| lms_bulk_upload::parse(bytes, &options));
     let result = if let Ok(bytes) = source.cast::<PyBytes>() {
-        let bytes = bytes.as_bytes();
-        py.detach(|| lms_bulk_upload::parse(bytes, &options))
+        run(bytes.as_bytes())
     } else if let Ok(text) = source.cast::<PyString>() {
-        let text = text.to_cow()?;
-        let text: &str = &text;
-        py.detach(|| lms_bulk_upload::parse(text.as_bytes(), &options))
+        run(text.to_cow()?.as_bytes())
     } else if let Ok(array) = source.cast::<PyByteArray>() {
-        let bytes = array.to_vec();
-        py.detach(|| lms_bulk_upload::parse(&bytes, &options))
+        run(&array.to_vec())
     } else if source.hasattr("__fspath__")? {
         let path: std::path::PathBuf = source.extract()?;
-        let bytes = py.detach(|| std::fs::read(&path))?;
-        py.detach(|| lms_bulk_upload::parse(&bytes, &options))
+        run(&py.detach(|| std::fs::read(&path))?)
     } else {
         return Err(PyTypeError::new_err(format!(
             "parse() takes bytes, str (CSV text) or a path (os.PathLike), not {}",
@@ -170,53 +116,46 @@ impl PyUpload {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Upload(rows={}, valid={}, issues={}, encoding={}, delimiter={})",
+            "Upload(rows={}, valid={}, issues={}, encoding={:?}, delimiter={:?})",
             self.inner.len(),
             self.valid_count(),
             self.inner.issues().len(),
-            repr_str(self.encoding()),
-            repr_str(&self.delimiter())
+            self.encoding(),
+            self.delimiter()
         )
     }
 }
 
-fn row_at(upload: &Upload, index: usize) -> PyRow {
-    PyRow {
-        data: upload
-            .row(index)
-            .map(|r| r.to_data())
-            .unwrap_or_else(|| RowData {
-                line: 0,
-                values: Default::default(),
-                add_groups: Vec::new(),
-                remove_groups: Vec::new(),
-                valid: false,
-                issues: Vec::new(),
-            }),
+/// `sequence[index]` of a lazy sequence of `len` items made by `item`: an int (negative
+/// from the end) gives one item, a slice a list.
+pub(crate) fn sequence_item<'py, T>(
+    index: &Bound<'py, PyAny>,
+    len: usize,
+    item: impl Fn(usize) -> T,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: IntoPyObjectExt<'py>,
+{
+    let py = index.py();
+    let len_i = isize::try_from(len).unwrap_or(isize::MAX);
+    if let Ok(slice) = index.cast::<PySlice>() {
+        let ind = slice.indices(len_i)?;
+        let positions = (0..ind.slicelength).map(|k| ind.start + ind.step * k as isize);
+        let items = positions.map(|i| item(usize::try_from(i).unwrap_or_default()));
+        return Ok(PyList::new(
+            py,
+            items
+                .map(|i| i.into_bound_py_any(py))
+                .collect::<PyResult<Vec<_>>>()?,
+        )?
+        .into_any());
     }
-}
-
-/// Resolves a Python index (negative from the end) against `len`.
-pub(crate) fn resolve_index(index: isize, len: usize) -> PyResult<usize> {
-    let len = isize::try_from(len).unwrap_or(isize::MAX);
-    let i = if index < 0 { index + len } else { index };
-    if (0..len).contains(&i) {
-        Ok(usize::try_from(i).unwrap_or_default())
-    } else {
-        Err(PyIndexError::new_err("row index out of range"))
+    let i: isize = index.extract()?;
+    let i = if i < 0 { i + len_i } else { i };
+    match usize::try_from(i) {
+        Ok(i) if i < len => item(i).into_bound_py_any(py),
+        _ => Err(PyIndexError::new_err("index out of range")),
     }
-}
-
-/// The positions a slice selects in a sequence of `len`.
-pub(crate) fn slice_positions(slice: &Bound<'_, PySlice>, len: usize) -> PyResult<Vec<usize>> {
-    let ind = slice.indices(isize::try_from(len).unwrap_or(isize::MAX))?;
-    let mut out = Vec::with_capacity(ind.slicelength);
-    let mut i = ind.start;
-    for _ in 0..ind.slicelength {
-        out.push(usize::try_from(i).unwrap_or_default());
-        i += ind.step;
-    }
-    Ok(out)
 }
 
 #[pymethods]
@@ -224,108 +163,55 @@ impl PyUploadRows {
     fn __len__(&self) -> usize {
         self.upload.len()
     }
-    fn __getitem__<'py>(
-        &self,
-        py: Python<'py>,
-        index: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        if let Ok(slice) = index.cast::<PySlice>() {
-            let rows = slice_positions(slice, self.upload.len())?
-                .into_iter()
-                .map(|i| row_at(&self.upload, i));
-            return Ok(PyList::new(py, rows)?.into_any());
-        }
-        let i = resolve_index(index.extract()?, self.upload.len())?;
-        Ok(Bound::new(py, row_at(&self.upload, i))?.into_any())
+    fn __getitem__<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        sequence_item(index, self.upload.len(), |i| PyRow {
+            value: self
+                .upload
+                .row(i)
+                .map(|r| object(&r.to_data()))
+                .unwrap_or_default(),
+        })
     }
     fn __repr__(&self) -> String {
         format!("<UploadRows of {} rows>", self.upload.len())
     }
 }
 
-fn column_named(name: &str) -> PyResult<Column> {
-    Column::ALL
-        .into_iter()
-        .find(|c| c.as_str() == name)
-        .ok_or_else(|| PyValueError::new_err(format!("{name:?} is not a column name")))
+impl PyRow {
+    fn value_of(&self, column: Column) -> String {
+        let values = self.value.get("values");
+        let value = values
+            .and_then(|v| v.get(column.as_str()))
+            .and_then(Value::as_str);
+        value.unwrap_or_default().to_owned()
+    }
 }
 
-#[pymethods]
-impl PyRow {
-    /// The 1-based line where the record starts (the header is line 1).
-    #[getter]
-    fn line(&self) -> u32 {
-        self.data.line
-    }
-    /// The values of the file's recognised columns, by canonical column name.
-    #[getter]
-    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        for (column, value) in &self.data.values {
-            dict.set_item(column.as_str(), value)?;
-        }
-        Ok(dict)
-    }
+view! { PyRow "Row" {
+    line: plain, values: plain, add_groups: list, remove_groups: list, valid: plain,
+    issues: issues,
+}
     /// The value of a column by its canonical name (`"emailaddress"`...), `""` when absent.
     fn get(&self, column: &str) -> PyResult<String> {
-        let column = column_named(column)?;
-        Ok(self.data.values.get(&column).cloned().unwrap_or_default())
+        let found = Column::ALL.into_iter().find(|c| c.as_str() == column);
+        let column = found
+            .ok_or_else(|| PyValueError::new_err(format!("{column:?} is not a column name")))?;
+        Ok(self.value_of(column))
     }
     /// The email address as written.
     #[getter]
-    fn email(&self) -> &str {
-        self.data
-            .values
-            .get(&Column::EmailAddress)
-            .map_or("", String::as_str)
+    fn email(&self) -> String {
+        self.value_of(Column::EmailAddress)
     }
     /// The first name.
     #[getter]
-    fn first_name(&self) -> &str {
-        self.data
-            .values
-            .get(&Column::FirstName)
-            .map_or("", String::as_str)
+    fn first_name(&self) -> String {
+        self.value_of(Column::FirstName)
     }
     /// The last name.
     #[getter]
-    fn last_name(&self) -> &str {
-        self.data
-            .values
-            .get(&Column::LastName)
-            .map_or("", String::as_str)
-    }
-    /// Groups to add.
-    #[getter]
-    fn add_groups(&self) -> Vec<String> {
-        self.data.add_groups.clone()
-    }
-    /// Groups to remove.
-    #[getter]
-    fn remove_groups(&self) -> Vec<String> {
-        self.data.remove_groups.clone()
-    }
-    /// Whether the row has no errors.
-    #[getter]
-    fn valid(&self) -> bool {
-        self.data.valid
-    }
-    /// The row's issues.
-    #[getter]
-    fn issues<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyIssue::list(py, &self.data.issues)
-    }
-    /// The row as a dict (issues as dicts).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ser_to_py(py, &self.data)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Row(line={}, email={}, valid={})",
-            self.data.line,
-            repr_str(self.email()),
-            if self.data.valid { "True" } else { "False" }
-        )
+    fn last_name(&self) -> String {
+        self.value_of(Column::LastName)
     }
 }
 

@@ -344,7 +344,7 @@ def run(folder: Path) -> None:
         store = lbu.MemoryStore(apply_store_changes(scenario.get("store") or {}, scenario["store_changes"]))
     mailer = lbu.RecordingMailer()
     results = again.execute(
-        store, mailer, default_password=default_password, hash_params=CHEAP_HASH, retry_delay=0.0
+        store, mailer, default_password=default_password, hash_params=CHEAP_HASH, retry_delay_ms=0
     )
     messages = mailer.messages
     if default_password:

@@ -135,37 +135,40 @@ class Upload:
 def parse(
     source: Union[bytes, bytearray, str, "os.PathLike[str]"],
     *,
-    delimiter: Optional[str] = None,
-    group_separator: Optional[str] = None,
-    max_file_bytes: Optional[int] = None,
-    max_rows: Optional[int] = None,
-    max_field_bytes: Optional[int] = None,
-    max_columns: Optional[int] = None,
-    max_value_chars: Optional[int] = None,
+    delimiter: Optional[str] = ...,
+    group_separator: Optional[str] = ...,
+    max_file_bytes: Optional[int] = ...,
+    max_rows: Optional[int] = ...,
+    max_field_bytes: Optional[int] = ...,
+    max_columns: Optional[int] = ...,
+    max_value_chars: Optional[int] = ...,
 ) -> Upload:
     """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
-    (``os.PathLike``). Raises ``FileError`` when the file cannot be used at all."""
+    (``os.PathLike``). Raises ``FileError`` when the file cannot be used at all, and
+    ``SettingsError`` (``invalid_option``) for an unknown option or a value out of range."""
 
 @final
 class Settings:
-    """The administrator's choices, validated at construction (``SettingsError``)."""
+    """The administrator's choices, decoded and validated by the core at construction
+    (``SettingsError`` with a code: ``invalid_setting`` for an unknown name or a value of
+    the wrong type). The default password can never be read back."""
 
     def __new__(
         cls,
         *,
-        enrol_existing_users: Optional[bool] = None,
-        update_existing_profiles: Optional[bool] = None,
-        update_existing_passwords: Optional[bool] = None,
-        generate_passwords: Optional[bool] = None,
-        default_password: Optional[str] = None,
-        force_password_reset: Optional[bool] = None,
-        send_notification_email: Optional[bool] = None,
-        enrolments: Optional[Sequence[Union[ContentRef, "tuple[str, str]"]]] = None,
-        groups: Optional[Sequence[str]] = None,
-        site_url: Optional[str] = None,
-        results_url: Optional[str] = None,
-        uploader_email: Optional[str] = None,
-        password_policy: Optional[PasswordPolicy] = None,
+        enrol_existing_users: bool = ...,
+        update_existing_profiles: bool = ...,
+        update_existing_passwords: bool = ...,
+        generate_passwords: bool = ...,
+        default_password: Optional[str] = ...,
+        force_password_reset: bool = ...,
+        send_notification_email: bool = ...,
+        enrolments: Sequence[Union[ContentRef, "tuple[str, str]"]] = ...,
+        groups: Sequence[str] = ...,
+        site_url: str = ...,
+        results_url: str = ...,
+        uploader_email: Optional[str] = ...,
+        password_policy: PasswordPolicy = ...,
     ) -> "Settings": ...
     @property
     def enrol_existing_users(self) -> bool: ...
@@ -193,7 +196,9 @@ class Settings:
     def uploader_email(self) -> Optional[str]: ...
     @property
     def password_policy(self) -> PasswordPolicy: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """The settings as the core exports them (``has_default_password``, never the
+        password)."""
 
 @final
 class PlanRow:
@@ -270,9 +275,11 @@ class ResultRow:
     @property
     def user_id(self) -> Optional[str]: ...
     @property
-    def done(self) -> List[Dict[str, Any]]: ...
+    def done(self) -> List[Dict[str, Any]]:
+        """What was done, in order: dicts tagged by ``op``, as in the results JSON."""
     @property
-    def error(self) -> Optional[ResultErrorDict]: ...
+    def error(self) -> Optional[ResultErrorDict]:
+        """Why the row was rejected or failed (None otherwise), as in the results JSON."""
     def to_dict(self) -> ResultRowDict: ...
 
 @final
@@ -288,7 +295,9 @@ class Results:
     @property
     def cancelled(self) -> bool: ...
     @property
-    def confirmation_error(self) -> Optional[ResultErrorDict]: ...
+    def confirmation_error(self) -> Optional[ResultErrorDict]:
+        """Why the confirmation email was not sent (None when it was, or was not due)."""
+    def to_dict(self) -> Dict[str, Any]: ...
     def to_csv(self) -> str: ...
     def to_json(self) -> str: ...
     def __len__(self) -> int: ...
@@ -317,18 +326,20 @@ class Plan:
         store: Union["MemoryStore", Store],
         mailer: Union["RecordingMailer", Mailer],
         *,
-        default_password: Optional[str] = None,
         progress: Optional[Callable[[Progress], Optional[bool]]] = None,
         cancel: Optional[CancelToken] = None,
         journal: Optional[Union[MemoryJournal, Journal]] = None,
-        threads: int = 0,
-        hash_params: Optional[HashParams] = None,
-        retries: Optional[int] = None,
-        retry_delay: Optional[float] = None,
-        batch_size: Optional[int] = None,
-        templates: Optional[Mapping[str, EmailTemplate]] = None,
+        default_password: Optional[str] = ...,
+        threads: Optional[int] = ...,
+        hash_params: Optional[HashParams] = ...,
+        retries: Optional[int] = ...,
+        retry_delay_ms: Optional[int] = ...,
+        batch_size: Optional[int] = ...,
+        templates: Optional[Mapping[str, EmailTemplate]] = ...,
     ) -> Results:
-        """Executes the plan. ``progress`` returning ``False`` cancels between rows.
+        """Executes the plan. The options after the journal are the core's execute options
+        (an unknown one is a ``SettingsError`` with ``invalid_option``); ``threads`` 0 means
+        one per core. ``progress`` returning ``False`` cancels between rows.
         ``templates`` replaces any of the templates ``welcome_with_password``, ``welcome``,
         ``password_changed_with_password``, ``password_changed``, ``upload_complete``;
         placeholders are ``{{first_name}}``, ``{{last_name}}``, ``{{login}}``,
