@@ -4,63 +4,23 @@
 nothing) → ``Plan`` (deterministic, JSON, fingerprint) → ``Plan.execute`` (writes the
 store, sends mail) → ``Results``.
 
-The work is done by the Rust core; this package converts types. A host's own store and
-mailer are plain objects with the methods of the :class:`Store` and :class:`Mailer`
-protocols.
+The work is done by the Rust core; this package converts types. A host's own store,
+mailer and journal are plain objects with the methods of the :class:`Store`,
+:class:`Mailer` and :class:`Journal` protocols.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence as _Sequence
 
-from ._errors import (
-    BulkUploadError,
-    FileError,
-    MailerError,
-    PlanError,
-    SettingsError,
-    StoreError,
-    TransientError,
-)
+from ._errors import BulkUploadError, FileError, MailerError, PlanError, SettingsError, StoreError, TransientError
 from ._native import (
-    PLAN_FORMAT_VERSION,
-    CancelToken,
-    Issue,
-    MemoryJournal,
-    MemoryStore,
-    Plan,
-    PlanRow,
-    PlanRows,
-    Progress,
-    RecordingMailer,
-    ResultRow,
-    Results,
-    Row,
-    Settings,
-    Upload,
-    UploadRows,
-    __version__,
-    issue_codes,
-    parse,
-    plan,
+    PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanRow, PlanRows, Progress,
+    RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, issue_codes, parse, plan,
 )
 from ._types import (
-    CodeInfo,
-    ContentRef,
-    EmailTemplate,
-    ExistingUser,
-    Group,
-    HashParams,
-    Journal,
-    Mailer,
-    Message,
-    NewUser,
-    PlanSummary,
-    Profile,
-    ResultRowDict,
-    ResultSummary,
-    Store,
-    StoreState,
+    CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
+    PlanSummary, Profile, ResultErrorDict, ResultRowDict, ResultSummary, Store, StoreState,
 )
 
 # The lazy row views behave as read-only sequences.
@@ -68,47 +28,10 @@ _Sequence.register(UploadRows)
 _Sequence.register(PlanRows)
 
 __all__ = [
-    "PLAN_FORMAT_VERSION",
-    "BulkUploadError",
-    "CancelToken",
-    "CodeInfo",
-    "ContentRef",
-    "EmailTemplate",
-    "ExistingUser",
-    "FileError",
-    "Group",
-    "HashParams",
-    "Issue",
-    "Journal",
-    "Mailer",
-    "MailerError",
-    "MemoryJournal",
-    "MemoryStore",
-    "Message",
-    "NewUser",
-    "Plan",
-    "PlanError",
-    "PlanRow",
-    "PlanRows",
-    "PlanSummary",
-    "Profile",
-    "Progress",
-    "RecordingMailer",
-    "ResultRow",
-    "ResultRowDict",
-    "ResultSummary",
-    "Results",
-    "Row",
-    "Settings",
-    "SettingsError",
-    "Store",
-    "StoreError",
-    "StoreState",
-    "TransientError",
-    "Upload",
-    "UploadRows",
-    "__version__",
-    "issue_codes",
-    "parse",
-    "plan",
+    "PLAN_FORMAT_VERSION", "BulkUploadError", "CancelToken", "CodeInfo", "ContentRef", "EmailTemplate",
+    "ExistingUser", "FileError", "Group", "HashParams", "Issue", "Journal", "Mailer", "MailerError",
+    "MemoryJournal", "MemoryStore", "Message", "NewUser", "Plan", "PlanError", "PlanRow", "PlanRows",
+    "PlanSummary", "Profile", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
+    "Results", "Row", "Settings", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
+    "Upload", "UploadRows", "__version__", "issue_codes", "parse", "plan",
 ]

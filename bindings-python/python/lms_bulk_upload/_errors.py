@@ -1,4 +1,5 @@
-"""The exception classes: one base, one subclass per part of the flow, each with a code."""
+"""The exception classes: one base, one subclass per part of the flow, each with the core's
+code (see :func:`lms_bulk_upload.issue_codes`)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,9 @@ from typing import Optional
 
 
 class BulkUploadError(Exception):
-    """Base of every error the engine raises.
-
-    ``code`` is a stable snake_case code (see :func:`lms_bulk_upload.issue_codes`);
-    ``line`` and ``column`` say where, for file errors that have a place.
-    """
-
-    code: str
-    line: Optional[int]
-    column: Optional[str]
-    message: str
-    transient: bool
+    """Base of every error the engine raises: ``code`` is the core's stable snake_case code,
+    ``line`` and ``column`` say where (file errors that have a place), ``transient`` whether
+    trying again may succeed. A host's exception that caused it is its ``__cause__``."""
 
     def __init__(
         self,
@@ -34,12 +27,9 @@ class BulkUploadError(Exception):
         self.transient = transient
 
     def __str__(self) -> str:
-        where = ""
-        if self.line is not None:
-            where += f"line {self.line}: "
-        if self.column is not None:
-            where += f"{self.column}: "
-        return f"{where}{self.message} [{self.code}]"
+        line = f"line {self.line}: " if self.line is not None else ""
+        column = f"{self.column}: " if self.column is not None else ""
+        return f"{line}{column}{self.message} [{self.code}]"
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.message, self.code, self.line, self.column, self.transient))
@@ -51,8 +41,8 @@ class FileError(BulkUploadError):
 
 
 class SettingsError(BulkUploadError):
-    """The settings are contradictory or incomplete, or name groups or content that do not
-    exist."""
+    """The settings or options are invalid, contradictory or incomplete, or name groups or
+    content that do not exist."""
 
 
 class PlanError(BulkUploadError):
@@ -60,11 +50,12 @@ class PlanError(BulkUploadError):
 
 
 class StoreError(BulkUploadError):
-    """The host's store failed outside a row (while planning, or committing)."""
+    """The host's store failed outside a row (while planning, or committing), lacks a
+    method, or answered with a value of the wrong shape."""
 
 
 class MailerError(BulkUploadError):
-    """The host's mailer failed outside a row."""
+    """The host's mailer failed outside a row, or lacks a method."""
 
 
 class TransientError(Exception):

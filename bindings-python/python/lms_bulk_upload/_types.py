@@ -1,5 +1,6 @@
 """The shapes a host deals with: the ``Store``, ``Mailer`` and ``Journal`` protocols and the
-plain values (TypedDicts) passed to and returned from them.
+plain values (TypedDicts) passed to and returned from them, as the core's host protocol
+defines them.
 
 These are ordinary Python (available at runtime, e.g. for annotations); the engine only
 needs objects with the methods, it never checks ``isinstance``.
@@ -42,23 +43,16 @@ class Profile(TypedDict, total=False):
     language_code: Optional[str]
 
 
-class _ExistingUserRequired(TypedDict):
+class _Identified(TypedDict):
     id: Union[str, int]
     email: str
 
 
-class ExistingUser(_ExistingUserRequired, total=False):
-    """A user as ``Store.find_users`` returns it. The profile may be given as ``profile``
-    or as the profile fields at the top level (``first_name``, ...)."""
+class ExistingUser(_Identified, Profile, total=False):
+    """A user as ``Store.find_users`` returns it: the profile under ``profile`` or its
+    fields at the top level; ``groups``, ``enrolments`` and ``protected`` may be left out."""
 
     profile: Profile
-    first_name: Optional[str]
-    last_name: Optional[str]
-    phone_number: Optional[str]
-    unique_id: Optional[str]
-    country: Optional[str]
-    organisation: Optional[str]
-    language_code: Optional[str]
     groups: List[str]
     enrolments: List[ContentRef]
     protected: bool
@@ -74,7 +68,7 @@ class NewUser(TypedDict):
 
 
 class MessageFields(TypedDict, total=False):
-    """The values a message was rendered from. ``password`` only when it was generated."""
+    """The values a message was rendered from. ``password`` only when it carries one."""
 
     first_name: str
     last_name: str
@@ -117,9 +111,9 @@ class ResultErrorDict(_ResultErrorBase, total=False):
 
 
 class ResultRowDict(TypedDict):
-    """A finished row (``ResultRow.to_dict()``, and what a journal stores). ``done`` holds
-    the operations performed, each tagged by ``op`` (``{"op": "create_user"}``,
-    ``{"op": "add_to_group", "group": "Sales"}``...)."""
+    """A finished row as in the results JSON (``ResultRow.to_dict()``, what a journal
+    stores). ``done`` holds the operations performed, each tagged by ``op``
+    (``{"op": "create_user"}``, ``{"op": "add_to_group", "group": "Sales"}``...)."""
 
     line: int
     email: str
@@ -129,55 +123,25 @@ class ResultRowDict(TypedDict):
     error: Optional[ResultErrorDict]
 
 
-class IssueDict(TypedDict):
-    code: str
-    severity: Severity
-    line: Optional[int]
-    column: Optional[str]
-    message: str
-
-
-class CodeInfo(TypedDict):
-    """An entry of ``issue_codes()``."""
-
-    code: str
-    severity: Severity
-    meaning: str
-
-
-class PlanSummary(TypedDict):
-    rows: int
-    rejected: int
-    create: int
-    update: int
-    unchanged: int
-    profile_updates: int
-    passwords: int
-    group_additions: int
-    group_removals: int
-    enrolments: int
-    emails: int
-    warnings: int
-
-
-class ResultSummary(TypedDict):
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    failed: int
-    emails_sent: int
-    resumed: int
-
-
-class PasswordPolicy(TypedDict, total=False):
-    min_length: int
-    generated_length: int
+# The values the engine returns (shaped like the core's serde forms).
+IssueDict = TypedDict(
+    "IssueDict", {"code": str, "severity": Severity, "line": Optional[int], "column": Optional[str], "message": str}
+)
+CodeInfo = TypedDict("CodeInfo", {"code": str, "severity": Severity, "meaning": str})
+PlanSummary = TypedDict("PlanSummary", {
+    "rows": int, "rejected": int, "create": int, "update": int, "unchanged": int, "profile_updates": int,
+    "passwords": int, "group_additions": int, "group_removals": int, "enrolments": int, "emails": int, "warnings": int,
+})
+ResultSummary = TypedDict("ResultSummary", {
+    "rows": int, "created": int, "updated": int, "unchanged": int, "rejected": int, "failed": int,
+    "emails_sent": int, "resumed": int,
+})
+PasswordPolicy = TypedDict("PasswordPolicy", {"min_length": int, "generated_length": int}, total=False)
 
 
 class HashParams(TypedDict, total=False):
-    """argon2id cost; the defaults are OWASP's (19 MiB, 2 iterations, 1 lane)."""
+    """argon2id cost; the defaults are OWASP's (19 MiB, 2 iterations, 1 lane). Weaker ones
+    are refused (``weak_hash_params``) unless ``insecure_for_tests`` is true."""
 
     memory_kib: int
     iterations: int
@@ -185,16 +149,9 @@ class HashParams(TypedDict, total=False):
     insecure_for_tests: bool
 
 
-class StoreUserState(TypedDict, total=False):
+class StoreUserState(Profile, total=False):
     id: Optional[str]
     email: str
-    first_name: str
-    last_name: str
-    phone_number: str
-    unique_id: str
-    country: str
-    organisation: str
-    language_code: str
     groups: List[str]
     enrolments: List[ContentRef]
     protected: bool
@@ -220,90 +177,48 @@ class Store(Protocol):
 
     def find_users(self, emails: List[str]) -> Sequence[ExistingUser]:
         """The users whose email matches one of ``emails``, case-insensitively."""
-        ...
 
     def find_groups(self, names: List[str]) -> Sequence[Group]:
         """The groups, among ``names``, that exist (case-sensitive)."""
-        ...
 
     def find_content(self, refs: List[ContentRef]) -> Sequence[ContentRef]:
         """The content items, among ``refs``, that exist."""
-        ...
 
     def create_user(self, user: NewUser) -> Union[str, int]:
         """Creates the user and returns its id."""
-        ...
 
     def update_profile(self, user_id: str, changes: Profile) -> Any:
         """Overwrites the fields present in ``changes``."""
-        ...
 
     def set_password(self, user_id: str, password_hash: str, force_reset: bool) -> Any:
         """Sets the argon2id hash and the force-reset flag."""
-        ...
 
     def add_to_group(self, user_id: str, group: Group) -> Any:
         """Adds the user to the group (no-op if already a member)."""
-        ...
 
     def remove_from_group(self, user_id: str, group: Group) -> Any:
         """Removes the user from the group (no-op if not a member)."""
-        ...
 
     def enrol(self, user_id: str, content: ContentRef) -> Any:
         """Enrols the user (no-op if already enrolled)."""
-        ...
 
 
 class Mailer(Protocol):
-    """The host's email sending."""
+    """The host's email sending. An optional ``flush()`` hands over queued messages; the
+    engine calls it after every batch of rows, before the store's ``checkpoint()``."""
 
     def send(self, message: Message) -> Any:
-        """Sends one message; raise to report a failure."""
-        ...
+        """Sends (or queues) one message; raise to report a failure."""
 
 
 class Journal(Protocol):
     """Where execution records progress so that a later run can resume."""
 
-    def load(self, fingerprint: str) -> Mapping[int, Optional[ResultRowDict]]:
+    def load(self, fingerprint: str) -> Optional[Mapping[int, Optional[ResultRowDict]]]:
         """Every entry of the plan: line → None (begun) or the finished row."""
-        ...
 
     def begin(self, fingerprint: str, line: int) -> Any:
         """The row is about to be written."""
-        ...
 
     def finish(self, fingerprint: str, row: ResultRowDict) -> Any:
         """The row is finished."""
-        ...
-
-
-__all__ = [
-    "Action",
-    "CodeInfo",
-    "ContentKind",
-    "ContentRef",
-    "EmailTemplate",
-    "ExistingUser",
-    "Group",
-    "HashParams",
-    "IssueDict",
-    "Journal",
-    "Mailer",
-    "Message",
-    "MessageFields",
-    "MessageKind",
-    "NewUser",
-    "PasswordPolicy",
-    "PlanSummary",
-    "Profile",
-    "ResultErrorDict",
-    "ResultRowDict",
-    "ResultSummary",
-    "Severity",
-    "Status",
-    "Store",
-    "StoreState",
-    "StoreUserState",
-]
