@@ -11,14 +11,8 @@ class BulkUploadError(Exception):
     ``line`` and ``column`` say where (file errors that have a place), ``transient`` whether
     trying again may succeed. A host's exception that caused it is its ``__cause__``."""
 
-    def __init__(
-        self,
-        message: str,
-        code: str = "error",
-        line: Optional[int] = None,
-        column: Optional[str] = None,
-        transient: bool = False,
-    ) -> None:
+    def __init__(self, message: str, code: str, line: Optional[int] = None, column: Optional[str] = None,
+                 transient: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
