@@ -128,27 +128,18 @@ impl PyUpload {
 
 /// `sequence[index]` of a lazy sequence of `len` items made by `item`: an int (negative
 /// from the end) gives one item, a slice a list.
-pub(crate) fn sequence_item<'py, T>(
+pub(crate) fn sequence_item<'py, T: IntoPyObject<'py>>(
     index: &Bound<'py, PyAny>,
     len: usize,
     item: impl Fn(usize) -> T,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    T: IntoPyObjectExt<'py>,
-{
+) -> PyResult<Bound<'py, PyAny>> {
     let py = index.py();
     let len_i = isize::try_from(len).unwrap_or(isize::MAX);
     if let Ok(slice) = index.cast::<PySlice>() {
         let ind = slice.indices(len_i)?;
         let positions = (0..ind.slicelength).map(|k| ind.start + ind.step * k as isize);
         let items = positions.map(|i| item(usize::try_from(i).unwrap_or_default()));
-        return Ok(PyList::new(
-            py,
-            items
-                .map(|i| i.into_bound_py_any(py))
-                .collect::<PyResult<Vec<_>>>()?,
-        )?
-        .into_any());
+        return Ok(PyList::new(py, items.collect::<Vec<_>>())?.into_any());
     }
     let i: isize = index.extract()?;
     let i = if i < 0 { i + len_i } else { i };
