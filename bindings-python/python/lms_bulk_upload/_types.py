@@ -98,9 +98,7 @@ class EmailTemplate(TypedDict):
     html: str
 
 
-class _ResultErrorBase(TypedDict):
-    code: str
-    message: str
+_ResultErrorBase = TypedDict("_ResultErrorBase", {"code": str, "message": str})
 
 
 class ResultErrorDict(_ResultErrorBase, total=False):
