@@ -43,9 +43,7 @@ class Profile(TypedDict, total=False):
     language_code: Optional[str]
 
 
-class _Identified(TypedDict):
-    id: Union[str, int]
-    email: str
+_Identified = TypedDict("_Identified", {"id": Union[str, int], "email": str})
 
 
 class ExistingUser(_Identified, Profile, total=False):
