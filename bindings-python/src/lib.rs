@@ -17,7 +17,29 @@ mod settings;
 mod upload;
 mod view;
 
+use pyo3::exceptions::PyAssertionError;
 use pyo3::prelude::*;
+
+/// The one judge of a scenario and its outcome (JSON texts), for `lms_bulk_upload._testing`.
+#[pyfunction]
+fn _judge_scenario(scenario: &str, outcome: &str) -> PyResult<()> {
+    lms_bulk_upload_vectors::judge_scenario_json(scenario, outcome)
+        .map_err(PyAssertionError::new_err)
+}
+
+/// A scenario's store state after its `store_changes` (JSON texts in and out).
+#[pyfunction]
+fn _apply_store_changes(store: &str, changes: &str) -> PyResult<String> {
+    lms_bulk_upload_vectors::apply_store_changes_json(store, changes)
+        .map_err(PyAssertionError::new_err)
+}
+
+/// The one judge of the host-protocol vector in `folder` and an outcome (JSON text).
+#[pyfunction]
+fn _judge_protocol_folder(folder: &str, outcome: &str) -> PyResult<()> {
+    lms_bulk_upload_vectors::judge_protocol_folder_json(folder, outcome)
+        .map_err(PyAssertionError::new_err)
+}
 
 /// The native module; `lms_bulk_upload/__init__.py` re-exports it.
 #[pymodule]
@@ -31,5 +53,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     execute::register(m)?;
     results::register(m)?;
     memory::register(m)?;
+    m.add_function(wrap_pyfunction!(_apply_store_changes, m)?)?;
+    m.add_function(wrap_pyfunction!(_judge_scenario, m)?)?;
+    m.add_function(wrap_pyfunction!(_judge_protocol_folder, m)?)?;
     Ok(())
 }

@@ -42,6 +42,9 @@ __all__ = [
     "Upload",
     "UploadRows",
     "__version__",
+    "_apply_store_changes",
+    "_judge_protocol_folder",
+    "_judge_scenario",
     "issue_codes",
     "parse",
     "plan",
@@ -379,3 +382,13 @@ class RecordingMailer:
     def messages(self) -> List[Message]: ...
     def clear(self) -> None: ...
     def __len__(self) -> int: ...
+
+def _apply_store_changes(store: str, changes: str) -> str:
+    """A scenario's store state after its ``store_changes`` (JSON in and out). For tests."""
+
+def _judge_scenario(scenario: str, outcome: str) -> None:
+    """The one judge of a scenario (scenario.json) and a runner's outcome, as JSON texts;
+    ``AssertionError`` when they differ. For tests (``lms_bulk_upload._testing``)."""
+
+def _judge_protocol_folder(folder: str, outcome: str) -> None:
+    """The one judge of the host-protocol vector in ``folder`` and a runner's outcome."""

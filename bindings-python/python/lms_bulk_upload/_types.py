@@ -1,10 +1,7 @@
-"""The shapes a host deals with: the ``Store``, ``Mailer`` and ``Journal`` protocols and the
-plain values (TypedDicts) passed to and returned from them, as the core's host protocol
-defines them.
-
-These are ordinary Python (available at runtime, e.g. for annotations); the engine only
-needs objects with the methods, it never checks ``isinstance``.
-"""
+"""The shapes a host deals with, as the core's host protocol defines them: the ``Store``,
+``Mailer`` and ``Journal`` protocols and the plain values (TypedDicts) passed to and returned
+from them. Ordinary Python, available at runtime; the engine only needs objects with the
+methods, it never checks ``isinstance``."""
 
 from __future__ import annotations
 
