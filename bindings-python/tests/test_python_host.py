@@ -102,19 +102,3 @@ def test_a_reply_python_cannot_convert_is_an_invalid_reply() -> None:
     assert e.value.code == "invalid_host_reply" and "find_users" in e.value.message
     assert isinstance(e.value.__cause__, TypeError)
 
-
-def test_a_queueing_mailer_is_flushed_before_each_checkpoint() -> None:
-    events: List[str] = []
-
-    class Committing(Store):
-        def checkpoint(self) -> None:
-            events.append("checkpoint")
-
-    class Queueing(Mailer):
-        def flush(self) -> None:
-            events.append(f"flush {len(self.queued)}")
-
-    store = Committing()
-    plan = lbu.plan(lbu.parse(CSV), lbu.Settings(), store)
-    plan.execute(store, Queueing(), hash_params=CHEAP_HASH, batch_size=1)
-    assert events == ["flush 0", "checkpoint", "flush 1", "checkpoint"]
