@@ -80,9 +80,9 @@ def outcome(vector: Dict[str, Any]) -> Dict[str, Any]:
     calls: List[Call] = []
     host = vector.get("host", {})
     store, mailer, journal = (scripted(role, host.get(role), calls) for role in ("store", "mailer", "journal"))
-    upload = lbu.parse(vector["upload"], **(vector.get("parse_options") or {}))
     stage = "plan"
     try:
+        upload = lbu.parse(vector["upload"], **(vector.get("parse_options") or {}))
         plan = lbu.plan(upload, lbu.Settings(**(vector.get("settings") or {})), store)
         stage = "execute"
         results = plan.execute(store, mailer, journal=journal, **(vector.get("execute") or {}))
