@@ -78,6 +78,7 @@ issue_codes! {
     UnknownColumn = "unknown_column", Warning, "A header column is not recognised; its values are ignored.";
     EncodingGuessed = "encoding_guessed", Warning, "The file is not valid UTF-8 and was read as Windows-1252.";
     ExtraValues = "extra_values", Warning, "A row has values after the last header column; they are ignored.";
+    TooManyIssues = "too_many_issues", Warning, "More issues than max_issues_per_row (on a row) or max_issues (in the file) were found: the first are listed, this one says how many more there were.";
     // Row-level: the row is rejected, the others go on.
     MissingValue = "missing_value", Error, "A required value (firstname, lastname, emailaddress) is blank.";
     InvalidEmail = "invalid_email", Error, "The email address is not a valid address (syntax or RFC 5321 length).";

@@ -68,7 +68,8 @@ pub use parse::email::{
 };
 pub use parse::options::{
     ParseOptions, DEFAULT_MAX_COLUMNS, DEFAULT_MAX_FIELD_BYTES, DEFAULT_MAX_FILE_BYTES,
-    DEFAULT_MAX_ROWS, DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES,
+    DEFAULT_MAX_ISSUES, DEFAULT_MAX_ISSUES_PER_ROW, DEFAULT_MAX_ROWS, DEFAULT_MAX_VALUE_CHARS,
+    MAX_FILE_BYTES,
 };
 pub use parse::parse;
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};

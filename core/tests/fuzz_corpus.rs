@@ -57,9 +57,10 @@ fn fixtures_pass_the_fuzz_checks_with_default_and_small_options() {
         }
         let file = std::fs::read(&path).unwrap();
         for prefix in [
-            [0u8; 9],
-            [0, b'|', 2, 8, 0, 3, 4, 0, 0],
-            [5, 0, 0, 0, 0, 0, 0, 200, 0],
+            [0u8; 10],
+            [0, b'|', 2, 8, 0, 3, 4, 0, 0, 0],
+            [5, 0, 0, 0, 0, 0, 0, 200, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 8 << 3 | 1],
         ] {
             let mut data = prefix.to_vec();
             data.extend_from_slice(&file);
@@ -81,7 +82,7 @@ fn physical_lines_count_like_the_parser() {
 
 #[test]
 fn all_zero_options_are_the_defaults() {
-    let input = ParseInput::arbitrary_take_rest(Unstructured::new(&[0u8; 9])).unwrap();
+    let input = ParseInput::arbitrary_take_rest(Unstructured::new(&[0u8; 10])).unwrap();
     assert_eq!(input.options.to_options(), ParseOptions::default());
     assert!(input.bytes.is_empty());
 }

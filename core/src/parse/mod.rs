@@ -4,6 +4,7 @@ mod bytes;
 pub(crate) mod column;
 pub(crate) mod decode;
 pub(crate) mod email;
+mod issue_log;
 pub(crate) mod options;
 mod reader;
 mod rows;
@@ -12,6 +13,7 @@ pub(crate) mod upload;
 pub(crate) mod validate;
 
 use bytes::{count_lf_cr, has_lone_cr, is_printable_ascii, trim};
+use issue_log::IssueLog;
 use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, HASH_BITS};
 
@@ -57,9 +59,9 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
             "the file is empty".into(),
         ));
     }
-    let mut issues = Vec::new();
+    let mut log = IssueLog::new(options);
     if encoding == crate::Encoding::Windows1252 {
-        issues.push(Issue::new(
+        log.file_issue(Issue::new(
             IssueCode::EncodingGuessed,
             None,
             None,
@@ -71,7 +73,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
         .delimiter
         .or(sep_line)
         .unwrap_or_else(|| detect_delimiter(body));
-    Parser::new(body, line_offset, delimiter, options, issues)?.run(encoding)
+    Parser::new(body, line_offset, delimiter, options, log)?.run(encoding)
 }
 
 fn file_error(code: IssueCode, line: Option<u32>, column: Option<&str>, message: String) -> Error {
@@ -137,7 +139,7 @@ struct Parser<'a> {
     targets: Vec<Option<u8>>,
     slots: [Option<u8>; 10],
     width: usize,
-    issues: Vec<Issue>,
+    log: IssueLog,
     /// The byte offset in `body` where the last record read starts (after any blank lines
     /// the csv reader skipped before it), to find an unterminated quote.
     record_start: usize,
@@ -157,7 +159,7 @@ impl<'a> Parser<'a> {
         line_offset: u32,
         delimiter: u8,
         options: &'a ParseOptions,
-        issues: Vec<Issue>,
+        log: IssueLog,
     ) -> Result<Parser<'a>, Error> {
         let (lf_count, cr_count) = count_lf_cr(body.as_bytes());
         let mut parser = Parser {
@@ -177,7 +179,7 @@ impl<'a> Parser<'a> {
             targets: Vec::new(),
             slots: [None; 10],
             width: 0,
-            issues,
+            log,
             record_start: 0,
             counted_byte: 0,
             counted_line: 1,
@@ -235,7 +237,7 @@ impl<'a> Parser<'a> {
                     target = self.slots[c as usize];
                 }
                 None if text.is_empty() => {}
-                None => self.issues.push(Issue::new(
+                None => self.log.file_issue(Issue::new(
                     IssueCode::UnknownColumn,
                     Some(line),
                     Some(&text),
@@ -304,7 +306,7 @@ impl<'a> Parser<'a> {
             ends: Vec::with_capacity(row_estimate * self.width),
             lines: Vec::with_capacity(row_estimate),
             valid: Vec::with_capacity(row_estimate),
-            issues: std::mem::take(&mut self.issues),
+            issues: Vec::new(),
         };
         let header_len = upload.header.len();
         let separator = self.options.group_separator;
@@ -315,7 +317,6 @@ impl<'a> Parser<'a> {
         // Per valid row: the high 32 bits of its email's hash, then its index (see
         // `mark_duplicates`).
         let mut email_hashes: Vec<u64> = Vec::with_capacity(row_estimate);
-        let mut row_issues: Vec<Issue> = Vec::new();
         // The text of a record read by `core`: its fields joined.
         let mut joined = String::new();
         let body = self.body;
@@ -397,24 +398,21 @@ impl<'a> Parser<'a> {
                     values[column as usize] = slot_value(usize::from(slot));
                 }
             }
+            self.log.begin_row(line);
             if extra {
-                row_issues.push(Issue::new(
-                    IssueCode::ExtraValues,
-                    Some(line),
-                    None,
-                    format!("the row has values after the last of the {header_len} header columns; they are ignored"),
-                ));
+                self.log.push(IssueCode::ExtraValues, None, || {
+                    format!("the row has values after the last of the {header_len} header columns; they are ignored")
+                });
             }
-            let ok = validate_row(
+            validate_row(
                 &values,
-                line,
                 self.options,
-                separator,
                 check_conflicts,
                 printable,
                 clean,
-                &mut row_issues,
+                &mut self.log,
             );
+            let ok = self.log.end_row();
             let index = upload.lines.len();
             if ok {
                 let email = values[Column::EmailAddress as usize];
@@ -431,7 +429,6 @@ impl<'a> Parser<'a> {
             }
             upload.lines.push(line);
             upload.valid.push(ok);
-            upload.issues.append(&mut row_issues);
         }
         if upload.lines.is_empty() {
             return Err(file_error(
@@ -441,8 +438,19 @@ impl<'a> Parser<'a> {
                 "the file has a header but no user rows".into(),
             ));
         }
-        mark_duplicates(&mut upload, email_hashes);
-        upload.issues.sort_by_key(|i| i.line);
+        let duplicates = mark_duplicates(&mut upload, email_hashes);
+        let upload_ref = &upload;
+        let issues = self.log.finish(duplicates.iter().map(|&(later, first)| {
+            let (later, first) = (later as usize, first as usize);
+            let upload = upload_ref;
+            let message = move || {
+                let email = upload.row(later).map_or("", |r| r.email());
+                let first_line = upload.lines[first];
+                format!("{email:?} already appears on line {first_line}; only the first occurrence is used")
+            };
+            (upload.lines[later], message)
+        }));
+        upload.issues = issues;
         Ok(upload)
     }
 

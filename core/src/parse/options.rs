@@ -10,6 +10,10 @@ pub const DEFAULT_MAX_FIELD_BYTES: usize = 4 * 1024;
 pub const DEFAULT_MAX_COLUMNS: usize = 100;
 /// Default for [`ParseOptions::max_value_chars`]: 255 characters per profile value.
 pub const DEFAULT_MAX_VALUE_CHARS: usize = 255;
+/// Default for [`ParseOptions::max_issues_per_row`]: 10 issues listed per row.
+pub const DEFAULT_MAX_ISSUES_PER_ROW: usize = 10;
+/// Default for [`ParseOptions::max_issues`]: 1,000 issues listed per file.
+pub const DEFAULT_MAX_ISSUES: usize = 1_000;
 /// The largest file the engine can hold at all (offsets are 32-bit): just under 4 GiB.
 pub const MAX_FILE_BYTES: usize = u32::MAX as usize - 1;
 
@@ -36,6 +40,13 @@ pub struct ParseOptions {
     pub max_columns: usize,
     /// Longest profile value (names, phone, ...), in characters (`value_too_long`, a row error).
     pub max_value_chars: usize,
+    /// Most issues listed for one row (at least 1). Past it, one `too_many_issues` warning
+    /// on the row says how many more there were; the row is rejected all the same.
+    pub max_issues_per_row: usize,
+    /// Most issues listed for the file, in line order (0 lists none). Past it, one
+    /// `too_many_issues` warning without a line says how many more there were; rows with
+    /// errors are rejected whether or not their issues are listed.
+    pub max_issues: usize,
 }
 
 impl Default for ParseOptions {
@@ -48,6 +59,8 @@ impl Default for ParseOptions {
             max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
             max_columns: DEFAULT_MAX_COLUMNS,
             max_value_chars: DEFAULT_MAX_VALUE_CHARS,
+            max_issues_per_row: DEFAULT_MAX_ISSUES_PER_ROW,
+            max_issues: DEFAULT_MAX_ISSUES,
         }
     }
 }

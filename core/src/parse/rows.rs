@@ -1,6 +1,7 @@
 //! Checks of one row's values, and duplicate emails across rows.
 
-use crate::issue::{Issue, IssueCode};
+use super::issue_log::IssueLog;
+use crate::issue::IssueCode;
 use crate::parse::column::Column;
 use crate::parse::email::{check_email, emails_equal};
 use crate::parse::options::ParseOptions;
@@ -8,32 +9,26 @@ use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
 /// Validates the values of one row (indexed by `Column as usize`, `""` when blank or
-/// absent); returns whether it has no errors. `printable`: every value is printable ASCII;
-/// `clean`: no value has a forbidden character.
-#[allow(clippy::too_many_arguments)]
+/// absent) into the row's issues. `printable`: every value is printable ASCII; `clean`: no
+/// value has a forbidden character. Linear in the row's length: messages are only built
+/// for the issues listed.
 pub(super) fn validate_row(
     values: &[&str; 10],
-    line: u32,
     options: &ParseOptions,
-    group_separator: char,
     check_conflicts: bool,
     printable: bool,
     clean: bool,
-    issues: &mut Vec<Issue>,
-) -> bool {
-    let start = issues.len();
-    let mut push = |code: IssueCode, column: Column, message: String| {
-        issues.push(Issue::new(code, Some(line), Some(column.as_str()), message));
-    };
+    log: &mut IssueLog,
+) {
+    let group_separator = options.group_separator;
     for column in Column::ALL {
         let value = values[column as usize];
+        let name = Some(column.as_str());
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
-                push(
-                    IssueCode::MissingValue,
-                    column,
-                    format!("{column} is blank"),
-                );
+                log.push(IssueCode::MissingValue, name, || {
+                    format!("{column} is blank")
+                });
             }
             continue;
         }
@@ -43,45 +38,40 @@ pub(super) fn validate_row(
             find_forbidden_char(value)
         };
         if let Some(c) = forbidden {
-            push(
-                IssueCode::ControlCharacter,
-                column,
-                format!("{column} contains {}", describe_char(c)),
-            );
+            log.push(IssueCode::ControlCharacter, name, || {
+                format!("{column} contains {}", describe_char(c))
+            });
             continue;
         }
         match column {
             Column::EmailAddress => {
                 if let Err(why) = check_email(value) {
-                    push(
-                        IssueCode::InvalidEmail,
-                        column,
-                        format!("{value:?} is not a valid email address: it {why}"),
-                    );
+                    log.push(IssueCode::InvalidEmail, name, || {
+                        format!("{value:?} is not a valid email address: it {why}")
+                    });
                 }
             }
             Column::LanguageCode if !is_language_tag(value) => {
-                let hint = value.replace('_', "-");
-                let message = if value.contains('_') && is_language_tag(&hint) {
-                    format!("{value:?} is not a BCP 47 language tag; did you mean '{hint}'?")
-                } else {
-                    format!("{value:?} is not a BCP 47 language tag such as \"en-NZ\"")
-                };
-                push(IssueCode::InvalidLanguagecode, column, message);
+                log.push(IssueCode::InvalidLanguagecode, name, || {
+                    let hint = value.replace('_', "-");
+                    if value.contains('_') && is_language_tag(&hint) {
+                        format!("{value:?} is not a BCP 47 language tag; did you mean '{hint}'?")
+                    } else {
+                        format!("{value:?} is not a BCP 47 language tag such as \"en-NZ\"")
+                    }
+                });
             }
             Column::AddGroup | Column::RemoveGroup => {
-                if let Some(long) = split_groups(value, group_separator)
-                    .find(|g| g.chars().count() > options.max_value_chars)
+                let max = options.max_value_chars;
+                if let Some(long) =
+                    split_groups(value, group_separator).find(|g| g.chars().count() > max)
                 {
-                    push(
-                        IssueCode::ValueTooLong,
-                        column,
+                    log.push(IssueCode::ValueTooLong, name, || {
                         format!(
-                            "a group name is {} characters; the limit is {}",
-                            long.chars().count(),
-                            options.max_value_chars
-                        ),
-                    );
+                            "a group name is {} characters; the limit is {max}",
+                            long.chars().count()
+                        )
+                    });
                 }
             }
             _ => {
@@ -91,31 +81,57 @@ pub(super) fn validate_row(
                     value.chars().count()
                 };
                 if chars > options.max_value_chars {
-                    push(
-                        IssueCode::ValueTooLong,
-                        column,
+                    log.push(IssueCode::ValueTooLong, name, || {
                         format!(
                             "{column} is {chars} characters; the limit (max_value_chars) is {}",
                             options.max_value_chars
-                        ),
-                    );
+                        )
+                    });
                 }
             }
         }
     }
     if check_conflicts {
+        let added = values[Column::AddGroup as usize];
         let removed = values[Column::RemoveGroup as usize];
-        for group in split_groups(values[Column::AddGroup as usize], group_separator) {
-            if split_groups(removed, group_separator).any(|r| r == group) {
-                push(
-                    IssueCode::GroupConflict,
-                    Column::RemoveGroup,
-                    format!("the group {group:?} is both added and removed"),
-                );
+        conflicts(added, removed, group_separator, |group| {
+            log.push(
+                IssueCode::GroupConflict,
+                Some(Column::RemoveGroup.as_str()),
+                || format!("the group {group:?} is both added and removed"),
+            );
+        });
+    }
+}
+
+/// Calls `found` with each group of `added` (in order, repeats included) that is also in
+/// `removed`. A few removed groups are compared directly; more are sorted once and
+/// searched, so a row of many groups costs n log n, not n².
+fn conflicts<'v>(
+    added: &'v str,
+    removed: &'v str,
+    separator: char,
+    mut found: impl FnMut(&'v str),
+) {
+    if added.is_empty() || removed.is_empty() {
+        return;
+    }
+    let added = split_groups(added, separator);
+    if split_groups(removed, separator).nth(8).is_none() {
+        for group in added {
+            if split_groups(removed, separator).any(|r| r == group) {
+                found(group);
             }
         }
+        return;
     }
-    issues[start..].iter().all(|i| !i.is_error())
+    let mut removed: Vec<&str> = split_groups(removed, separator).collect();
+    removed.sort_unstable();
+    for group in added {
+        if removed.binary_search(&group).is_ok() {
+            found(group);
+        }
+    }
 }
 
 /// The part of an email hash kept in the keys `mark_duplicates` sorts (the low 32 bits
@@ -123,11 +139,12 @@ pub(super) fn validate_row(
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
+/// Returns the `(later, first)` row indexes, by `later`, for the `duplicate_email` issues.
 ///
 /// `keys` holds, per valid row, 32 bits of its email's hash above its index: sorting them
 /// groups equal hashes in file order. Equal hashes are confirmed by comparing the emails,
 /// so a collision costs a comparison, never a wrong duplicate.
-pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) {
+pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u32, u32)> {
     keys.sort_unstable();
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
@@ -153,7 +170,11 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) {
                 .collect();
             emails.sort_unstable();
             for pair in emails.chunk_by(|a, b| a.0 == b.0) {
-                found.extend(pair[1..].iter().map(|&(_, later)| (later, pair[0].1)));
+                found.extend(
+                    pair[1..]
+                        .iter()
+                        .map(|&(_, later)| (later as u32, pair[0].1 as u32)),
+                );
             }
             continue;
         }
@@ -164,22 +185,13 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) {
                 emails_equal(upload.row(earlier).map_or("", |r| r.email()), email)
             });
             if let Some(first) = first {
-                found.push((later, first));
+                found.push((later as u32, first as u32));
             }
         }
     }
     found.sort_unstable();
-    for (later, first) in found {
-        upload.valid[later] = false;
-        let (line, first_line) = (upload.lines[later], upload.lines[first]);
-        let email = upload.row(later).map_or("", |r| r.email()).to_owned();
-        upload.issues.push(Issue::new(
-            IssueCode::DuplicateEmail,
-            Some(line),
-            Some(Column::EmailAddress.as_str()),
-            format!(
-                "{email:?} already appears on line {first_line}; only the first occurrence is used"
-            ),
-        ));
+    for &(later, _) in &found {
+        upload.valid[later as usize] = false;
     }
+    found
 }

@@ -86,9 +86,10 @@ impl Upload {
         &self.issues
     }
 
-    /// Whether any issue is an error (some rows will be rejected).
+    /// Whether some rows have errors (they will be rejected), whether or not their issues
+    /// are all listed (see [`ParseOptions::max_issues`](crate::ParseOptions::max_issues)).
     pub fn has_errors(&self) -> bool {
-        self.issues.iter().any(Issue::is_error)
+        self.valid.contains(&false)
     }
 
     /// The row at `index` (0-based, in file order).

@@ -2,8 +2,8 @@
 // `core/tests/fuzz_corpus.rs`, which replays the committed corpus in `make test`.
 // It is included, not a module of its own, so both run exactly the same code.
 //
-// Input layout: the first 9 bytes choose the options (all zero = `ParseOptions::default()`),
-// the rest is the file. A seed is therefore `[0u8; 9]` followed by a CSV file.
+// Input layout: the first 10 bytes choose the options (all zero = `ParseOptions::default()`),
+// the rest is the file. A seed is therefore `[0u8; 10]` followed by a CSV file.
 
 use arbitrary::{Arbitrary, Unstructured};
 use lms_bulk_upload::{parse, Column, EmailAddress, ErrorKind, IssueCode, ParseOptions};
@@ -26,6 +26,9 @@ pub struct FuzzOptions {
     pub max_value_chars: u8,
     /// `max_file_bytes` (0: default).
     pub max_file_bytes: u16,
+    /// The issue caps (0: defaults): `max_issues_per_row` is the low 3 bits + 1 (1-8),
+    /// `max_issues` the high 5 bits (0-31), small so that both caps are reached often.
+    pub issue_caps: u8,
 }
 
 impl FuzzOptions {
@@ -51,6 +54,14 @@ impl FuzzOptions {
             max_columns: or(self.max_columns.into(), default.max_columns),
             max_value_chars: or(self.max_value_chars.into(), default.max_value_chars),
             max_file_bytes: or(self.max_file_bytes.into(), default.max_file_bytes),
+            max_issues_per_row: match self.issue_caps {
+                0 => default.max_issues_per_row,
+                b => usize::from(b & 7) + 1,
+            },
+            max_issues: match self.issue_caps {
+                0 => default.max_issues,
+                b => usize::from(b >> 3),
+            },
         }
     }
 }
@@ -58,7 +69,7 @@ impl FuzzOptions {
 /// The fuzz target's input: options, then the file's bytes.
 #[derive(Arbitrary, Debug)]
 pub struct ParseInput {
-    /// The options (the first 9 bytes).
+    /// The options (the first 10 bytes).
     pub options: FuzzOptions,
     /// The file (the rest).
     pub bytes: Vec<u8>,
@@ -160,6 +171,21 @@ pub fn check_parse(data: &[u8]) {
                 assert!(line >= previous || issue.line.is_none(), "issues sorted");
                 previous = previous.max(line);
             }
+            // The caps: at most max_issues listed, plus one marker per row past
+            // max_issues_per_row (each such row listed that many) and one for the file.
+            let markers = |line: bool| {
+                upload
+                    .issues()
+                    .iter()
+                    .filter(|i| i.code == IssueCode::TooManyIssues && i.line.is_some() == line)
+                    .count()
+            };
+            let file_marker = markers(false) == 1;
+            assert!(markers(false) <= 1, "one marker for the file at most");
+            let listed = upload.issues().len() - markers(true) - markers(false);
+            assert!(listed <= options.max_issues, "{listed} issues listed");
+            let per_row = options.max_issues_per_row.max(1);
+            assert!(markers(true) * per_row <= listed);
             let mut last_line = 1;
             let mut emails = std::collections::HashSet::new();
             for row in upload.rows() {
@@ -177,11 +203,21 @@ pub fn check_parse(data: &[u8]) {
                 }
                 let data = row.to_data();
                 assert_eq!(data.valid, row.is_valid());
-                assert_eq!(
-                    row.is_valid(),
-                    !row.issues().iter().any(|i| i.is_error()),
-                    "a row is valid exactly when it has no error"
+                let real = row.issues().iter().filter(|i| i.code != IssueCode::TooManyIssues);
+                assert!(real.count() <= per_row, "at most max_issues_per_row on a row");
+                let listed_error = row.issues().iter().any(|i| i.is_error());
+                assert!(
+                    !(row.is_valid() && listed_error),
+                    "a row with an error is invalid"
                 );
+                if !row.is_valid() && !listed_error {
+                    // its errors were left out by a cap, and a marker says so
+                    let marker = |i: &lms_bulk_upload::Issue| i.code == IssueCode::TooManyIssues;
+                    assert!(
+                        row.issues().iter().any(marker) || file_marker,
+                        "an invalid row lists an error, or its errors were counted as left out"
+                    );
+                }
                 if row.is_valid() {
                     let email =
                         EmailAddress::parse(row.email()).expect("valid rows have a valid email");
