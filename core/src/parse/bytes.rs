@@ -34,7 +34,8 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 /// all printable ASCII, and whether they have no byte that may start a forbidden
 /// character (a control, or the lead byte 0xC2 of C1 controls or 0xE2 of the
 /// bidirectional marks and line separators; see `validate::is_forbidden_char`). The
-/// delimiter must not be a CR, LF or `"`.
+/// delimiter must not be a CR, LF or `"`. Stops (as if the line ended) once `bounds` holds
+/// more than `max_fields` ranges: the line has too many columns whatever follows.
 ///
 /// Eight bytes at a time: a word of printable ASCII without a quote (the "has less / has
 /// more" word tricks, exact for existence) has its delimiters found from an exact mask of
@@ -42,6 +43,7 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 pub(super) fn scan_line(
     bytes: &[u8],
     delimiter: u8,
+    max_fields: usize,
     bounds: &mut Vec<(usize, usize)>,
 ) -> (usize, bool, bool, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -63,6 +65,9 @@ pub(super) fn scan_line(
     let mut field = 0;
     let mut at = 0;
     'words: while at < bytes.len() {
+        if bounds.len() > max_fields {
+            return (at, false, printable, clean);
+        }
         if let Some(word) = bytes.get(at..at + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
@@ -213,7 +218,7 @@ mod tests {
         // The csv reader's reading of the line, when scan_line reads it.
         let check_line = |bytes: &[u8]| {
             let mut bounds = Vec::new();
-            let (end, slow, printable, clean) = scan_line(bytes, b',', &mut bounds);
+            let (end, slow, printable, clean) = scan_line(bytes, b',', usize::MAX, &mut bounds);
             let stop = bytes
                 .iter()
                 .position(|b| b"\r\n\"".contains(b))

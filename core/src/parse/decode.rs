@@ -41,31 +41,82 @@ impl Encoding {
     }
 }
 
-/// Decodes `bytes`, borrowing when they are already UTF-8.
-pub(crate) fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding), Error> {
+/// Decodes `bytes`, borrowing when they are already UTF-8. The text must fit in
+/// `max_bytes` once decoded, which is checked before decoding (`file_too_large`): UTF-16
+/// grows by up to half (a 2-byte unit can be 3 bytes of UTF-8) and Windows-1252 up to
+/// three times (`€` is 1 byte there, 3 in UTF-8). The caller checked the file's own size.
+pub(crate) fn decode(bytes: &[u8], max_bytes: usize) -> Result<(Cow<'_, str>, Encoding), Error> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return match std::str::from_utf8(rest) {
             Ok(text) => Ok((Cow::Borrowed(text), Encoding::Utf8Bom)),
-            Err(_) => Ok((Cow::Owned(windows_1252(rest)), Encoding::Windows1252)),
+            Err(_) => windows_1252(bytes.len(), rest, max_bytes),
         };
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        fits(bytes.len(), utf16_len(rest, u16::from_le_bytes), max_bytes)?;
         return utf16(rest, encoding_rs::UTF_16LE).map(|t| (Cow::Owned(t), Encoding::Utf16Le));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        fits(bytes.len(), utf16_len(rest, u16::from_be_bytes), max_bytes)?;
         return utf16(rest, encoding_rs::UTF_16BE).map(|t| (Cow::Owned(t), Encoding::Utf16Be));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok((Cow::Borrowed(text), Encoding::Utf8)),
-        Err(_) => Ok((Cow::Owned(windows_1252(bytes)), Encoding::Windows1252)),
+        Err(_) => windows_1252(bytes.len(), bytes, max_bytes),
     }
 }
 
-fn windows_1252(bytes: &[u8]) -> String {
-    encoding_rs::WINDOWS_1252
+/// `file_too_large` if the text, `decoded` bytes once decoded, passes `max_bytes`.
+fn fits(file_bytes: usize, decoded: usize, max_bytes: usize) -> Result<(), Error> {
+    if decoded <= max_bytes {
+        return Ok(());
+    }
+    Err(Error::file(
+        IssueCode::FileTooLarge,
+        None,
+        None,
+        format!(
+            "the file is {file_bytes} bytes, {decoded} once decoded to UTF-8; the limit (max_file_bytes) is {max_bytes}"
+        ),
+    ))
+}
+
+/// The UTF-8 length of UTF-16 code units (a surrogate counts 2: a pair is 4 bytes).
+fn utf16_len(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> usize {
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    units
+        .map(|u| match u {
+            0..=0x7F => 1,
+            0x80..=0x7FF | 0xD800..=0xDFFF => 2,
+            _ => 3,
+        })
+        .sum()
+}
+
+fn windows_1252(
+    file_bytes: usize,
+    bytes: &[u8],
+    max_bytes: usize,
+) -> Result<(Cow<'static, str>, Encoding), Error> {
+    // The UTF-8 length of each byte's character (1 to 3).
+    let mut lengths = [1u8; 256];
+    for (b, length) in lengths.iter_mut().enumerate().skip(0x80) {
+        let byte = [b as u8];
+        *length = encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&byte)
+            .0
+            .len() as u8;
+    }
+    let decoded = bytes
+        .iter()
+        .map(|&b| usize::from(lengths[usize::from(b)]))
+        .sum();
+    fits(file_bytes, decoded, max_bytes)?;
+    let text = encoding_rs::WINDOWS_1252
         .decode_without_bom_handling(bytes)
         .0
-        .into_owned()
+        .into_owned();
+    Ok((Cow::Owned(text), Encoding::Windows1252))
 }
 
 fn utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Result<String, Error> {
@@ -80,5 +131,26 @@ fn utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Result<Strin
                 encoding.name()
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_lengths_are_exact() {
+        let text = "a\u{e9}\u{20ac}\u{1F600}z\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16_len(&le, u16::from_le_bytes), text.len());
+        assert_eq!(utf16_len(&be, u16::from_be_bytes), text.len());
+        let all: Vec<u8> = (0..=255).collect();
+        let decoded = encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&all)
+            .0;
+        assert!(windows_1252(256, &all, decoded.len()).is_ok());
+        let error = windows_1252(256, &all, decoded.len() - 1).unwrap_err();
+        assert_eq!(error.code(), IssueCode::FileTooLarge);
     }
 }

@@ -50,7 +50,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
             ),
         ));
     }
-    let (text, encoding) = decode(bytes)?;
+    let (text, encoding) = decode(bytes, max_bytes)?;
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,

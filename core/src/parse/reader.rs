@@ -69,8 +69,12 @@ impl Parser<'_> {
                 return self.end();
             }
             self.bounds.clear();
-            let (len, slow, printable, clean) =
-                scan_line(&bytes[start..], self.delimiter, &mut self.bounds);
+            let (len, slow, printable, clean) = scan_line(
+                &bytes[start..],
+                self.delimiter,
+                self.options.max_columns,
+                &mut self.bounds,
+            );
             if !slow {
                 let (record_start, line) = if self.counted_byte == self.pos && !self.lone_cr {
                     // what `locate` finds, counted while skipping the blank lines
@@ -110,10 +114,22 @@ impl Parser<'_> {
             match result {
                 csv_core::ReadRecordResult::InputEmpty => {}
                 csv_core::ReadRecordResult::OutputFull => {
+                    // Stop at the limits rather than grow the buffers with the record
+                    // (an unterminated quote would otherwise copy the rest of the file).
+                    let field_start = match endlen {
+                        0 => 0,
+                        n => self.field_ends[n - 1],
+                    };
+                    if outlen - field_start > self.options.max_field_bytes {
+                        return Err(self.over_limit(position, Some(endlen)));
+                    }
                     let len = (self.fields.len() * 2).max(4);
                     self.fields.resize(len, 0);
                 }
                 csv_core::ReadRecordResult::OutputEndsFull => {
+                    if endlen > self.options.max_columns {
+                        return Err(self.over_limit(position, None));
+                    }
                     let len = (self.field_ends.len() * 2).max(4);
                     self.field_ends.resize(len, 0);
                 }
@@ -150,15 +166,40 @@ impl Parser<'_> {
         if count <= self.options.max_columns {
             return Ok(());
         }
-        Err(file_error(
+        Err(self.too_many_columns(line))
+    }
+
+    /// The `too_many_columns` error. The count is not given: reading stops at the limit.
+    fn too_many_columns(&self, line: u32) -> Error {
+        let max = self.options.max_columns;
+        file_error(
             IssueCode::TooManyColumns,
             Some(line),
             None,
-            format!(
-                "the line has {count} columns; the limit (max_columns) is {}",
-                self.options.max_columns
-            ),
-        ))
+            format!("the line has more than {max} columns, the limit (max_columns)"),
+        )
+    }
+
+    /// The error for a record `csv_core` stopped reading at a limit, from `position`: the
+    /// field at `field` (`None`: the columns) is too long. An unterminated quote is named
+    /// as such, since it is the usual cause.
+    fn over_limit(&mut self, position: usize, field: Option<usize>) -> Error {
+        let (start, line) = self.locate(position);
+        self.record_start = start;
+        let line = line + self.line_offset;
+        if let Some(error) = self.unterminated_quote() {
+            return error;
+        }
+        let Some(field) = field else {
+            return self.too_many_columns(line);
+        };
+        let max = self.options.max_field_bytes;
+        file_error(
+            IssueCode::FieldTooLong,
+            Some(line),
+            self.column_name(field),
+            format!("a cell is more than {max} bytes; the limit (max_field_bytes) is {max}"),
+        )
     }
 
     /// If the last record read runs to the end of the file inside an open quote, the
