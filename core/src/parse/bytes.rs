@@ -35,7 +35,8 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 /// character (a control, or the lead byte 0xC2 of C1 controls or 0xE2 of the
 /// bidirectional marks and line separators; see `validate::is_forbidden_char`). The
 /// delimiter must not be a CR, LF or `"`. Stops (as if the line ended) once `bounds` holds
-/// more than `max_fields` ranges: the line has too many columns whatever follows.
+/// more than `max_fields` ranges: the line has too many columns whatever follows. Looks for
+/// a closing quote only within `max_quoted` bytes of the opening one.
 ///
 /// Eight bytes at a time: a word of printable ASCII without a quote (the "has less / has
 /// more" word tricks, exact for existence) has its delimiters found from an exact mask of
@@ -44,6 +45,7 @@ pub(super) fn scan_line(
     bytes: &[u8],
     delimiter: u8,
     max_fields: usize,
+    max_quoted: usize,
     bounds: &mut Vec<(usize, usize)>,
 ) -> (usize, bool, bool, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -97,9 +99,16 @@ pub(super) fn scan_line(
                 }
                 b'"' => {
                     let content = i + 1;
-                    let close = match bytes[content..].iter().position(|&b| b == b'"') {
-                        Some(close) if i == field => content + close,
-                        _ => return (i, true, printable, clean),
+                    if i != field {
+                        return (i, true, printable, clean);
+                    }
+                    // A closing quote further than `max_quoted` is csv_core's to find
+                    // (and a cell too long): no search through the rest of the file.
+                    let window =
+                        &bytes[content..bytes.len().min(content.saturating_add(max_quoted))];
+                    let close = match window.iter().position(|&b| b == b'"') {
+                        Some(close) => content + close,
+                        None => return (i, true, printable, clean),
                     };
                     for &b in &bytes[content..close] {
                         if b == b'\r' || b == b'\n' {
@@ -218,7 +227,8 @@ mod tests {
         // The csv reader's reading of the line, when scan_line reads it.
         let check_line = |bytes: &[u8]| {
             let mut bounds = Vec::new();
-            let (end, slow, printable, clean) = scan_line(bytes, b',', usize::MAX, &mut bounds);
+            let (end, slow, printable, clean) =
+                scan_line(bytes, b',', usize::MAX, usize::MAX, &mut bounds);
             let stop = bytes
                 .iter()
                 .position(|b| b"\r\n\"".contains(b))
