@@ -19,14 +19,17 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 /// assert_eq!(a, EmailAddress::parse("ana.lopez@example.COM").unwrap());
 /// assert_eq!(a.as_str(), "Ana.Lopez@Example.com");
 /// assert!(EmailAddress::parse("ana lopez@example.com").is_err());
+/// assert!(EmailAddress::parse("ana..lopez@example.com").is_err());
+/// assert!(EmailAddress::parse("\"ana lopez\"@example.com").is_err());
 /// ```
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    /// Validates `text` (WHATWG "valid e-mail address" syntax, a dot in the domain, RFC 5321
-    /// lengths, internationalised domains accepted) and keeps it as written.
+    /// Validates `text` (WHATWG "valid e-mail address" syntax with an RFC 5321 dot-atom
+    /// local part: no dot first, last or twice in a row; no quoted local part; a dot in the
+    /// domain, RFC 5321 lengths, internationalised domains accepted) and keeps it as written.
     pub fn parse(text: &str) -> Result<EmailAddress, String> {
         check_email(text).map(|()| EmailAddress(text.to_owned()))
     }
@@ -187,7 +190,16 @@ fn is_plainly_valid(email: &[u8]) -> bool {
         return false;
     }
     let class = |b: u8| CLASSES[usize::from(b)];
-    let local_ok = local.iter().fold(LOCAL, |ok, &b| ok & class(b));
+    // Every byte allowed, and where the dots are (the local part is at most 64 bytes).
+    let (local_ok, dots_at) = local
+        .iter()
+        .enumerate()
+        .fold((LOCAL, 0u64), |(ok, at), (i, &b)| {
+            (ok & class(b), at | u64::from(class(b) & DOT != 0) << i)
+        });
+    // Dot-atom: no dot first, last, or next to another dot.
+    let last_bit = 1u64 << (local.len() - 1);
+    let dots_ok = dots_at & (dots_at >> 1 | 1 | last_bit) == 0;
     // Every domain byte a letter, digit, hyphen or dot; it starts and ends with a letter
     // or digit; no dot next to a dot or a hyphen (so no empty label and no label starting
     // or ending with '-'); and it has a dot.
@@ -203,7 +215,7 @@ fn is_plainly_valid(email: &[u8]) -> bool {
         bad |= (a & HYPHEN != 0) & (b & DOT != 0);
         dots += usize::from(b & DOT != 0);
     }
-    local_ok != 0 && ends_ok && known && !bad && dots > 0
+    local_ok != 0 && dots_ok && ends_ok && known && !bad && dots > 0
 }
 
 fn is_local_char(b: u8) -> bool {
@@ -233,12 +245,16 @@ pub(crate) fn check_email(email: &str) -> Result<(), String> {
             local.len()
         ));
     }
+    if local.len() >= 2 && local.starts_with('"') && local.ends_with('"') {
+        return Err("has a quoted local part (\"...\"@), which is not accepted".into());
+    }
     if let Some(bad) = local
         .chars()
         .find(|&c| !c.is_ascii() || !is_local_char(c as u8))
     {
         return Err(format!("has {bad:?}, which is not allowed before the '@'"));
     }
+    check_dot_atom(local)?;
     if domain.is_empty() {
         return Err("has nothing after the '@'".into());
     }
@@ -249,6 +265,20 @@ pub(crate) fn check_email(email: &str) -> Result<(), String> {
         check_label(label).map_err(|why| format!("has the domain {domain:?}: {why}"))?;
     }
     Ok(())
+}
+
+/// The dots of an unquoted local part (RFC 5321 dot-atom): not first, not last, never two
+/// in a row. Mail servers refuse such addresses (`a..b@`, `.a@`, `a.@`).
+fn check_dot_atom(local: &str) -> Result<(), String> {
+    if local.starts_with('.') {
+        Err("starts with a dot".into())
+    } else if local.ends_with('.') {
+        Err("has a dot just before the '@'".into())
+    } else if local.contains("..") {
+        Err("has two dots in a row before the '@'".into())
+    } else {
+        Ok(())
+    }
 }
 
 fn check_label(label: &str) -> Result<(), String> {
@@ -283,6 +313,7 @@ mod tests {
             && !local.is_empty()
             && local.len() <= MAX_LOCAL_PART_BYTES
             && local.bytes().all(is_local_char)
+            && check_dot_atom(local).is_ok()
             && domain.contains('.')
             && domain.split('.').all(|l| check_label(l).is_ok())
     }
@@ -313,6 +344,12 @@ mod tests {
             format!("{}@b.co", "l".repeat(65)),
             format!("a@{}.co", "b".repeat(250)),
             "{weird}!#$%&'*/=?^_`|~-@x.io".to_owned(),
+            "a.b.c@x.io".to_owned(),
+            "a..b@x.com".to_owned(),
+            ".a@x.com".to_owned(),
+            "a.@x.com".to_owned(),
+            ".@x.com".to_owned(),
+            "\"a b\"@x.com".to_owned(),
         ];
         for email in &cases {
             let slow = slow_check(email);
@@ -367,6 +404,7 @@ mod shortcut_exhaustive {
                     };
                     !local.is_empty()
                         && local.bytes().all(is_local_char)
+                        && check_dot_atom(local).is_ok()
                         && domain.contains('.')
                         && domain.split('.').all(|l| check_label(l).is_ok())
                 };
