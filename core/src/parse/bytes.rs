@@ -67,9 +67,6 @@ pub(super) fn scan_line(
     let mut field = 0;
     let mut at = 0;
     'words: while at < bytes.len() {
-        if bounds.len() > max_fields {
-            return (at, false, printable, clean);
-        }
         if let Some(word) = bytes.get(at..at + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
@@ -78,15 +75,23 @@ pub(super) fn scan_line(
                 let y = x ^ delimiters;
                 // exactly the bytes of `x` equal to the delimiter (no carry between bytes)
                 let mut equal = !(((y & LOW7) + LOW7) | y) & HIGH;
-                while equal != 0 {
-                    let i = at + (equal.trailing_zeros() / 8) as usize;
-                    bounds.push((field, i));
-                    field = i + 1;
-                    equal &= equal - 1;
+                if equal != 0 {
+                    while equal != 0 {
+                        let i = at + (equal.trailing_zeros() / 8) as usize;
+                        bounds.push((field, i));
+                        field = i + 1;
+                        equal &= equal - 1;
+                    }
+                    if bounds.len() > max_fields {
+                        return (at + 8, false, printable, clean);
+                    }
                 }
                 at += 8;
                 continue;
             }
+        }
+        if bounds.len() > max_fields {
+            return (at, false, printable, clean);
         }
         let stop = (at + 8).min(bytes.len());
         let mut i = at;

@@ -190,16 +190,9 @@ fn is_plainly_valid(email: &[u8]) -> bool {
         return false;
     }
     let class = |b: u8| CLASSES[usize::from(b)];
-    // Every byte allowed, and where the dots are (the local part is at most 64 bytes).
-    let (local_ok, dots_at) = local
-        .iter()
-        .enumerate()
-        .fold((LOCAL, 0u64), |(ok, at), (i, &b)| {
-            (ok & class(b), at | u64::from(class(b) & DOT != 0) << i)
-        });
+    let local_ok = local.iter().fold(LOCAL, |ok, &b| ok & class(b));
     // Dot-atom: no dot first, last, or next to another dot.
-    let last_bit = 1u64 << (local.len() - 1);
-    let dots_ok = dots_at & (dots_at >> 1 | 1 | last_bit) == 0;
+    let dots_ok = local[0] != b'.' && local[local.len() - 1] != b'.' && !has_double_dot(local);
     // Every domain byte a letter, digit, hyphen or dot; it starts and ends with a letter
     // or digit; no dot next to a dot or a hyphen (so no empty label and no label starting
     // or ending with '-'); and it has a dot.
@@ -207,15 +200,98 @@ fn is_plainly_valid(email: &[u8]) -> bool {
         return false;
     };
     let ends_ok = class(first) & class(last) & ALNUM != 0;
-    let (mut known, mut bad, mut dots) = (true, false, 0usize);
-    for pair in domain.windows(2) {
-        let (a, b) = (class(pair[0]), class(pair[1]));
-        known &= b & (ALNUM | HYPHEN | DOT) != 0;
-        bad |= (a & DOT != 0) & (b & (DOT | HYPHEN) != 0);
-        bad |= (a & HYPHEN != 0) & (b & DOT != 0);
-        dots += usize::from(b & DOT != 0);
+    // One table look-up per byte: its kind, then the flags of (previous kind, kind).
+    let (mut flags, mut previous) = (0u8, domain_kind(first));
+    for &byte in &domain[1..] {
+        let kind = domain_kind(byte);
+        flags |= DOMAIN_PAIRS[usize::from(previous << 2 | kind)];
+        previous = kind;
     }
-    local_ok != 0 && dots_ok && ends_ok && known && !bad && dots > 0
+    local_ok != 0 && dots_ok && ends_ok && flags & (UNKNOWN | BAD_PAIR) == 0 && flags & HAS_DOT != 0
+}
+
+/// Kinds of domain bytes for [`DOMAIN_PAIRS`]: anything else, a letter or digit, `-`, `.`.
+const OTHER: u8 = 0;
+const LET_DIG: u8 = 1;
+const DASH: u8 = 2;
+const FULL_STOP: u8 = 3;
+
+fn domain_kind(b: u8) -> u8 {
+    DOMAIN_KINDS[usize::from(b)]
+}
+
+const DOMAIN_KINDS: [u8; 256] = {
+    let mut table = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let class = CLASSES[b];
+        table[b] = if class & ALNUM != 0 {
+            LET_DIG
+        } else if class & HYPHEN != 0 {
+            DASH
+        } else if class & DOT != 0 {
+            FULL_STOP
+        } else {
+            OTHER
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Flags of a pair of neighbouring domain bytes, by `previous kind << 2 | kind`: the second
+/// is not allowed, the pair is `..` `.-` or `-.` (an empty label or one starting or ending
+/// with `-`), the second is a dot.
+const UNKNOWN: u8 = 1;
+const BAD_PAIR: u8 = 2;
+const HAS_DOT: u8 = 4;
+const DOMAIN_PAIRS: [u8; 16] = {
+    let mut table = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        let (previous, kind) = ((i >> 2) as u8, (i & 3) as u8);
+        let mut flags = 0;
+        if kind == OTHER {
+            flags |= UNKNOWN;
+        }
+        if kind == FULL_STOP {
+            flags |= HAS_DOT;
+        }
+        if (previous == FULL_STOP && (kind == FULL_STOP || kind == DASH))
+            || (previous == DASH && kind == FULL_STOP)
+        {
+            flags |= BAD_PAIR;
+        }
+        table[i] = flags;
+        i += 1;
+    }
+    table
+};
+
+/// Whether `bytes` has two dots in a row. Eight bytes at a time, the words overlapping by
+/// one byte so that every pair of neighbours is inside a word: an exact mask of the dots of
+/// each word (no carry between bytes), and-ed with itself shifted by a byte.
+fn has_double_dot(bytes: &[u8]) -> bool {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const DOTS: u64 = 0x2E2E_2E2E_2E2E_2E2E;
+    let Some(last) = bytes.len().checked_sub(8) else {
+        return bytes.windows(2).any(|pair| pair == b"..");
+    };
+    let mut at = 0;
+    loop {
+        let start = at.min(last);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[start..start + 8]);
+        let y = u64::from_le_bytes(word) ^ DOTS;
+        let dots = !(((y & LOW7) + LOW7) | y) & !LOW7;
+        if dots & (dots >> 8) != 0 {
+            return true;
+        }
+        if start == last {
+            return false;
+        }
+        at += 7;
+    }
 }
 
 fn is_local_char(b: u8) -> bool {
@@ -358,6 +434,21 @@ mod tests {
                 assert!(slow, "{email:?}");
             }
         }
+    }
+
+    #[test]
+    fn double_dots_are_found_in_and_across_words() {
+        for len in 2..=30 {
+            for at in 0..len - 1 {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = b'.';
+                assert!(!has_double_dot(&bytes), "{bytes:?}");
+                bytes[at + 1] = b'.';
+                assert!(has_double_dot(&bytes), "{bytes:?}");
+            }
+        }
+        // bytes that differ from '.' by one bit are not dots
+        assert!(!has_double_dot(b"\x2f\x2e\xae\x2e\x0e\x2e\x2c\x2e\x6e"));
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl IssueLog {
     }
 
     /// Starts the issues of the row on `line`.
+    #[inline]
     pub(super) fn begin_row(&mut self, line: u32) {
         self.row_line = line;
         self.row_listed = 0;
@@ -60,6 +61,7 @@ impl IssueLog {
     }
 
     /// An issue of the current row; `message` is only called when the issue is listed.
+    #[inline]
     pub(super) fn push(
         &mut self,
         code: IssueCode,
@@ -81,6 +83,7 @@ impl IssueLog {
 
     /// Ends the current row: adds its marker if issues were left out; returns whether the
     /// row is valid (it had no error, listed or not).
+    #[inline]
     pub(super) fn end_row(&mut self) -> bool {
         if self.row_omitted > 0 {
             self.markers.push((self.issues.len(), self.row_omitted));

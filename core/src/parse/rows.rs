@@ -23,10 +23,9 @@ pub(super) fn validate_row(
     let group_separator = options.group_separator;
     for column in Column::ALL {
         let value = values[column as usize];
-        let name = Some(column.as_str());
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
-                log.push(IssueCode::MissingValue, name, || {
+                log.push(IssueCode::MissingValue, Some(column.as_str()), || {
                     format!("{column} is blank")
                 });
             }
@@ -38,7 +37,7 @@ pub(super) fn validate_row(
             find_forbidden_char(value)
         };
         if let Some(c) = forbidden {
-            log.push(IssueCode::ControlCharacter, name, || {
+            log.push(IssueCode::ControlCharacter, Some(column.as_str()), || {
                 format!("{column} contains {}", describe_char(c))
             });
             continue;
@@ -46,27 +45,33 @@ pub(super) fn validate_row(
         match column {
             Column::EmailAddress => {
                 if let Err(why) = check_email(value) {
-                    log.push(IssueCode::InvalidEmail, name, || {
+                    log.push(IssueCode::InvalidEmail, Some(column.as_str()), || {
                         format!("{value:?} is not a valid email address: it {why}")
                     });
                 }
             }
             Column::LanguageCode if !is_language_tag(value) => {
-                log.push(IssueCode::InvalidLanguagecode, name, || {
-                    let hint = value.replace('_', "-");
-                    if value.contains('_') && is_language_tag(&hint) {
-                        format!("{value:?} is not a BCP 47 language tag; did you mean '{hint}'?")
-                    } else {
-                        format!("{value:?} is not a BCP 47 language tag such as \"en-NZ\"")
-                    }
-                });
+                log.push(
+                    IssueCode::InvalidLanguagecode,
+                    Some(column.as_str()),
+                    || {
+                        let hint = value.replace('_', "-");
+                        if value.contains('_') && is_language_tag(&hint) {
+                            format!(
+                                "{value:?} is not a BCP 47 language tag; did you mean '{hint}'?"
+                            )
+                        } else {
+                            format!("{value:?} is not a BCP 47 language tag such as \"en-NZ\"")
+                        }
+                    },
+                );
             }
             Column::AddGroup | Column::RemoveGroup => {
                 let max = options.max_value_chars;
                 if let Some(long) =
                     split_groups(value, group_separator).find(|g| g.chars().count() > max)
                 {
-                    log.push(IssueCode::ValueTooLong, name, || {
+                    log.push(IssueCode::ValueTooLong, Some(column.as_str()), || {
                         format!(
                             "a group name is {} characters; the limit is {max}",
                             long.chars().count()
@@ -81,7 +86,7 @@ pub(super) fn validate_row(
                     value.chars().count()
                 };
                 if chars > options.max_value_chars {
-                    log.push(IssueCode::ValueTooLong, name, || {
+                    log.push(IssueCode::ValueTooLong, Some(column.as_str()), || {
                         format!(
                             "{column} is {chars} characters; the limit (max_value_chars) is {}",
                             options.max_value_chars
