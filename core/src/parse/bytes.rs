@@ -167,6 +167,23 @@ pub(super) fn count_lf_cr(bytes: &[u8]) -> (usize, usize) {
     (lf, cr)
 }
 
+/// How many LF-ended lines (and a last line) have a byte other than CR: an upper bound of
+/// the records of a file whose lines end with LF or CRLF.
+pub(super) fn count_content_lines(bytes: &[u8]) -> usize {
+    let (mut lines, mut content) = (0, false);
+    for &b in bytes {
+        match b {
+            b'\n' => {
+                lines += usize::from(content);
+                content = false;
+            }
+            b'\r' => {}
+            _ => content = true,
+        }
+    }
+    lines + usize::from(content)
+}
+
 /// Whether every byte is printable ASCII (space to `~`), in blocks the compiler vectorises.
 pub(super) fn is_printable_ascii(bytes: &[u8]) -> bool {
     let outside = |b: u8| u8::from(b.wrapping_sub(0x20) > 0x5e);
@@ -299,6 +316,8 @@ mod tests {
                 .count();
             assert_eq!(count_line_breaks(bytes) as usize, simple);
         }
+        assert_eq!(count_content_lines(b"a\n\n\r\n b\r\nc"), 3);
+        assert_eq!(count_content_lines(b"\n\n"), 0);
         assert!(has_lone_cr("a\rb"));
         assert!(has_lone_cr("a\r\rb"));
         assert!(has_lone_cr("a\r\r\n"));

@@ -53,12 +53,14 @@ pub(crate) fn decode(bytes: &[u8], max_bytes: usize) -> Result<(Cow<'_, str>, En
         };
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        fits(bytes.len(), utf16_len(rest, u16::from_le_bytes), max_bytes)?;
-        return utf16(rest, encoding_rs::UTF_16LE).map(|t| (Cow::Owned(t), Encoding::Utf16Le));
+        let len = utf16_len(rest, u16::from_le_bytes);
+        fits(bytes.len(), len, max_bytes)?;
+        return utf16(rest, len, encoding_rs::UTF_16LE).map(|t| (Cow::Owned(t), Encoding::Utf16Le));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        fits(bytes.len(), utf16_len(rest, u16::from_be_bytes), max_bytes)?;
-        return utf16(rest, encoding_rs::UTF_16BE).map(|t| (Cow::Owned(t), Encoding::Utf16Be));
+        let len = utf16_len(rest, u16::from_be_bytes);
+        fits(bytes.len(), len, max_bytes)?;
+        return utf16(rest, len, encoding_rs::UTF_16BE).map(|t| (Cow::Owned(t), Encoding::Utf16Be));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok((Cow::Borrowed(text), Encoding::Utf8)),
@@ -112,17 +114,48 @@ fn windows_1252(
         .map(|&b| usize::from(lengths[usize::from(b)]))
         .sum();
     fits(file_bytes, decoded, max_bytes)?;
-    let text = encoding_rs::WINDOWS_1252
-        .decode_without_bom_handling(bytes)
-        .0
-        .into_owned();
+    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(decoded + SPARE);
+    let mut read = 0;
+    loop {
+        let (result, n, _) = decoder.decode_to_string(&bytes[read..], &mut text, true);
+        read += n;
+        match result {
+            encoding_rs::CoderResult::InputEmpty => break,
+            // not expected: the length was counted
+            encoding_rs::CoderResult::OutputFull => text.reserve(SPARE),
+        }
+    }
     Ok((Cow::Owned(text), Encoding::Windows1252))
 }
 
-fn utf16(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Result<String, Error> {
-    match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(text) if bytes.len().is_multiple_of(2) => Ok(text.into_owned()),
-        _ => Err(Error::file(
+/// Room left after the counted length when decoding, so the decoder never stops short.
+const SPARE: usize = 16;
+
+/// Decodes UTF-16 into a string of its counted UTF-8 length `len` (`encoding_rs`'s one-shot
+/// decoding reserves its worst case, one and a half times the file).
+fn utf16(
+    bytes: &[u8],
+    len: usize,
+    encoding: &'static encoding_rs::Encoding,
+) -> Result<String, Error> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(len + SPARE);
+    let mut read = 0;
+    let valid = loop {
+        let (result, n) =
+            decoder.decode_to_string_without_replacement(&bytes[read..], &mut text, true);
+        read += n;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => break true,
+            encoding_rs::DecoderResult::Malformed(..) => break false,
+            // not expected: the length was counted
+            encoding_rs::DecoderResult::OutputFull => text.reserve(SPARE),
+        }
+    };
+    match valid && bytes.len().is_multiple_of(2) {
+        true => Ok(text),
+        false => Err(Error::file(
             IssueCode::InvalidEncoding,
             None,
             None,
@@ -141,6 +174,7 @@ mod tests {
     #[test]
     fn decoded_lengths_are_exact() {
         let text = "a\u{e9}\u{20ac}\u{1F600}z\r\n";
+        let text_16 = text;
         let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
         let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert_eq!(utf16_len(&le, u16::from_le_bytes), text.len());
@@ -152,5 +186,24 @@ mod tests {
         assert!(windows_1252(256, &all, decoded.len()).is_ok());
         let error = windows_1252(256, &all, decoded.len() - 1).unwrap_err();
         assert_eq!(error.code(), IssueCode::FileTooLarge);
+        // decoded in one go, into the counted length (no reallocation)
+        let (Cow::Owned(text), _) = windows_1252(256, &all, usize::MAX).unwrap() else {
+            panic!("owned")
+        };
+        assert_eq!(
+            (text.as_str(), text.capacity()),
+            (&*decoded, decoded.len() + SPARE)
+        );
+        for bom in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let mut bytes = bom.to_vec();
+            bytes.extend(if bom[0] == 0xFF { &le } else { &be });
+            let (Cow::Owned(decoded), _) = decode(&bytes, usize::MAX).unwrap() else {
+                panic!("owned")
+            };
+            assert_eq!(
+                (decoded.as_str(), decoded.capacity()),
+                (text_16, text_16.len() + SPARE)
+            );
+        }
     }
 }

@@ -12,7 +12,7 @@ pub(crate) mod suggest;
 pub(crate) mod upload;
 pub(crate) mod validate;
 
-use bytes::{count_lf_cr, has_lone_cr, is_printable_ascii, trim};
+use bytes::{count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, HASH_BITS};
@@ -293,7 +293,13 @@ impl<'a> Parser<'a> {
 
     fn run(mut self, encoding: crate::Encoding) -> Result<Upload, Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
-        let line_count = self.lf_count + 1;
+        // Counting lines is exact enough unless most are blank (a file of line breaks):
+        // then the lines with content are counted, so the reservation follows the rows.
+        let mut line_count = self.lf_count + 1;
+        let per_row = 4 * self.width + 13; // ends, line, validity, email hash
+        if line_count.saturating_mul(per_row) > 4 * self.body.len() {
+            line_count = count_content_lines(self.body.as_bytes());
+        }
         let row_estimate = line_count.min(self.options.max_rows.saturating_add(1));
         let mut upload = Upload {
             header: self.header.clone(),
@@ -316,7 +322,8 @@ impl<'a> Parser<'a> {
         let mut spill: Vec<String> = vec![String::new(); self.width];
         // Per valid row: the high 32 bits of its email's hash, then its index (see
         // `mark_duplicates`).
-        let mut email_hashes: Vec<u64> = Vec::with_capacity(row_estimate);
+        // (reserved at the first valid row: a file of bad rows needs none)
+        let mut email_hashes: Vec<u64> = Vec::new();
         // The text of a record read by `core`: its fields joined.
         let mut joined = String::new();
         let body = self.body;
@@ -421,6 +428,9 @@ impl<'a> Parser<'a> {
                 } else {
                     email_hash(email)
                 };
+                if email_hashes.capacity() == 0 {
+                    email_hashes.reserve_exact(row_estimate.saturating_sub(index));
+                }
                 email_hashes.push((hash & HASH_BITS) | index as u64);
             }
             for slot in 0..self.width {

@@ -130,10 +130,15 @@ fn conflicts<'v>(
         }
         return;
     }
-    let mut removed: Vec<&str> = split_groups(removed, separator).collect();
-    removed.sort_unstable();
+    // Each removed group as (offset, length) in `removed`: 8 bytes a group, not 16.
+    let name = |&(at, len): &(u32, u32)| &removed[at as usize..(at + len) as usize];
+    let base = removed.as_ptr() as usize;
+    let mut sorted: Vec<(u32, u32)> = split_groups(removed, separator)
+        .map(|g| ((g.as_ptr() as usize - base) as u32, g.len() as u32))
+        .collect();
+    sorted.sort_unstable_by(|a, b| name(a).cmp(name(b)));
     for group in added {
-        if removed.binary_search(&group).is_ok() {
+        if sorted.binary_search_by(|r| name(r).cmp(group)).is_ok() {
             found(group);
         }
     }
