@@ -36,9 +36,11 @@ bench-rust: bench-parse
 	$(CARGO) bench -p lms-bulk-upload --bench plan_execute
 
 # Parse + validate against the raw csv crate, best of 3 (generates bench-data/users-1m.csv,
-# 1,000,000 rows, ~85 MB, if absent), then the peak memory of parsing that file.
+# 1,000,000 rows, ~85 MB, if absent), the hostile files of issue 10 beside clean files of
+# the same size (time and peak heap per MB), then the peak memory of parsing that file.
 bench-parse:
 	$(CARGO) bench -p lms-bulk-upload --bench parse
+	$(CARGO) bench -p lms-bulk-upload --bench parse_hostile
 	$(CARGO) build --release -p lms-bulk-upload --example parse_file
 	/usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv 2> bench-data/parse_file.time
 	@awk -v size=$$(stat -c %s bench-data/users-1m.csv) '/Maximum resident set size/ { \
@@ -49,13 +51,20 @@ bench-parse:
 # arbitrary bytes and options, `whole_path` (parse -> settings -> plan -> JSON -> execute),
 # `plan_json` (untrusted plans). New inputs go to fuzz/target/corpus/<target>; crashes to
 # fuzz/artifacts/<target> (replayed by make test).
+# Per input: FUZZ_TIMEOUT seconds (a slow unit is a crash), FUZZ_MALLOC_MB for one
+# allocation and FUZZ_RSS_MB for the whole process (libFuzzer's own corpus included);
+# the parse target also holds each input to `heap_bound` (core/tests/harness/parse.rs).
 FUZZ_TARGETS ?= parse whole_path plan_json
+FUZZ_TIMEOUT ?= 5
+FUZZ_MALLOC_MB ?= 64
+FUZZ_RSS_MB ?= 1024
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/target/corpus/$$t && \
 	  (cd fuzz && $(CARGO) +nightly fuzz run $$t target/corpus/$$t corpus/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048) || exit 1; \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=$(FUZZ_TIMEOUT) \
+	    -malloc_limit_mb=$(FUZZ_MALLOC_MB) -rss_limit_mb=$(FUZZ_RSS_MB)) || exit 1; \
 	done
 
 # ---- Reference host (cli/) -------------------------------------------------------------

@@ -5,6 +5,22 @@
 
 include!("harness/parse.rs");
 
+use peak_alloc::PeakAlloc;
+
+/// Counts heap bytes, to hold every input to `heap_bound`.
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
+
+/// Runs `check_parse` on one input; the peak heap it took beyond what was allocated before.
+/// (The test harness may allocate on other threads meanwhile: a little noise, on the
+/// safe side.)
+fn checked_peak(data: &[u8]) -> usize {
+    let base = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    check_parse(data);
+    ALLOCATOR.peak_usage().saturating_sub(base)
+}
+
 use std::path::{Path, PathBuf};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
@@ -35,15 +51,37 @@ fn parse_corpus_replays() {
         "the parse corpus is committed ({} inputs)",
         paths.len()
     );
+    let mut worst = (0.0f64, PathBuf::new());
     for path in paths {
         let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| check_parse(&data));
+        // no wall-clock bound in a test: the inputs are small, and parse is linear
         assert!(
-            outcome.is_ok(),
-            "{} fails the parse fuzz checks",
-            path.display()
+            data.len() <= MAX_CORPUS_INPUT,
+            "{} is {} bytes; corpus inputs are at most {MAX_CORPUS_INPUT}",
+            path.display(),
+            data.len()
         );
+        let outcome = std::panic::catch_unwind(|| checked_peak(&data));
+        let Ok(peak) = outcome else {
+            panic!("{} fails the parse fuzz checks", path.display());
+        };
+        assert!(
+            peak <= heap_bound(data.len()),
+            "{}: {peak} bytes of heap for a {}-byte input (bound {})",
+            path.display(),
+            data.len(),
+            heap_bound(data.len())
+        );
+        let ratio = peak as f64 / heap_bound(data.len()) as f64;
+        if ratio > worst.0 {
+            worst = (ratio, path);
+        }
     }
+    println!(
+        "closest to the heap bound: {:.0} % of it ({})",
+        worst.0 * 100.0,
+        worst.1.display()
+    );
 }
 
 #[test]

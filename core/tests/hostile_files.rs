@@ -153,6 +153,31 @@ fn cases() -> Vec<Case> {
             row("A,B,a@b@example.com,,"),
             Issue(C::InvalidEmail, Some(2)),
         ),
+        case(
+            "two dots in a row in the local part",
+            row("A,B,a..b@x.com,,"),
+            Issue(C::InvalidEmail, Some(2)),
+        ),
+        case(
+            "a dot first in the local part",
+            row("A,B,.a@x.com,,"),
+            Issue(C::InvalidEmail, Some(2)),
+        ),
+        case(
+            "a dot last in the local part",
+            row("A,B,a.@x.com,,"),
+            Issue(C::InvalidEmail, Some(2)),
+        ),
+        case(
+            "a quoted local part",
+            row("A,B,\"\"\"a b\"\"@x.com\",,"),
+            Issue(C::InvalidEmail, Some(2)),
+        ),
+        case(
+            "fifty million delimiters on one line",
+            row(&format!("A,B,a@example.com{}", ",".repeat(50_000_000))),
+            FileError(C::TooManyColumns),
+        ),
         case("empty file", Vec::new(), FileError(C::EmptyFile)),
         case(
             "only a BOM",

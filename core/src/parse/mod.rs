@@ -12,7 +12,7 @@ pub(crate) mod suggest;
 pub(crate) mod upload;
 pub(crate) mod validate;
 
-use bytes::{count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
+use bytes::{count_byte, count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, HASH_BITS};
@@ -296,20 +296,27 @@ impl<'a> Parser<'a> {
         // Counting lines is exact enough unless most are blank (a file of line breaks):
         // then the lines with content are counted, so the reservation follows the rows.
         let mut line_count = self.lf_count + 1;
-        let per_row = 4 * self.width + 13; // ends, line, validity, email hash
+        let per_row = 4 * self.width + 17; // ends, row end, line, validity, email hash
         if line_count.saturating_mul(per_row) > 4 * self.body.len() {
             line_count = count_content_lines(self.body.as_bytes());
         }
         let row_estimate = line_count.min(self.options.max_rows.saturating_add(1));
+        // A row keeps the ends of its cells up to its last value: at most one per field,
+        // so the delimiters bound them when rows are short (counted only then).
+        let mut ends_estimate = row_estimate * self.width;
+        if ends_estimate * 4 > self.body.len() {
+            let fields = count_byte(self.body.as_bytes(), self.delimiter) + row_estimate;
+            ends_estimate = ends_estimate.min(fields);
+        }
         let mut upload = Upload {
             header: self.header.clone(),
             slots: self.slots,
-            width: self.width,
             delimiter: self.delimiter,
             encoding,
             group_separator: self.options.group_separator,
             text: String::with_capacity(self.body.len()),
-            ends: Vec::with_capacity(row_estimate * self.width),
+            ends: Vec::with_capacity(ends_estimate),
+            row_ends: Vec::with_capacity(row_estimate),
             lines: Vec::with_capacity(row_estimate),
             valid: Vec::with_capacity(row_estimate),
             issues: Vec::new(),
@@ -433,10 +440,16 @@ impl<'a> Parser<'a> {
                 }
                 email_hashes.push((hash & HASH_BITS) | index as u64);
             }
-            for slot in 0..self.width {
+            // the slots up to the last with a value (a short row keeps a short index)
+            let used = (0..self.width)
+                .rev()
+                .find(|&slot| !slot_value(slot).is_empty())
+                .map_or(0, |slot| slot + 1);
+            for slot in 0..used {
                 upload.text.push_str(slot_value(slot));
                 upload.ends.push(upload.text.len() as u32);
             }
+            upload.row_ends.push(upload.ends.len() as u32);
             upload.lines.push(line);
             upload.valid.push(ok);
         }

@@ -32,13 +32,15 @@ pub struct Upload {
     pub(crate) header: Vec<HeaderCell>,
     /// Column (by `Column as usize`) → slot in each row's offsets.
     pub(crate) slots: [Option<u8>; 10],
-    pub(crate) width: usize,
     pub(crate) delimiter: u8,
     pub(crate) encoding: Encoding,
     pub(crate) group_separator: char,
     pub(crate) text: String,
-    /// `width` end offsets into `text` per row; a cell starts where the previous one ended.
+    /// End offsets into `text` of each row's cells, by slot, up to its last non-blank one
+    /// (the rest are blank); a cell starts where the previous one ended.
     pub(crate) ends: Vec<u32>,
+    /// Per row, where its cells end in `ends` (they start where the previous row's end).
+    pub(crate) row_ends: Vec<u32>,
     pub(crate) lines: Vec<u32>,
     pub(crate) valid: Vec<bool>,
     /// Sorted by line; file-level issues (no line, or line 1) first.
@@ -129,7 +131,14 @@ impl Upload {
         let Some(slot) = self.slots[column as usize] else {
             return "";
         };
-        let at = index * self.width + usize::from(slot);
+        let from = match index {
+            0 => 0,
+            i => self.row_ends[i - 1] as usize,
+        };
+        let at = from + usize::from(slot);
+        if at >= self.row_ends[index] as usize {
+            return "";
+        }
         let start = if at == 0 {
             0
         } else {

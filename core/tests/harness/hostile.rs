@@ -4,11 +4,11 @@
 // committed.
 
 /// The header the bad-rows file uses.
-pub const BAD_HEADER: &str = "firstname,lastname,emailaddress,addgroup,removegroup,languagecode\n";
+pub(crate) const BAD_HEADER: &str = "firstname,lastname,emailaddress,addgroup,removegroup,languagecode\n";
 
 /// About `size` bytes of rows with four errors each (two blank names, an invalid email, an
 /// invalid language code): four issues per 11 bytes if every one were kept.
-pub fn bad_rows(size: usize) -> Vec<u8> {
+pub(crate) fn bad_rows(size: usize) -> Vec<u8> {
     let row = ",,x,,,en_x\n";
     let mut text = String::with_capacity(size + BAD_HEADER.len());
     text.push_str(BAD_HEADER);
@@ -19,7 +19,7 @@ pub fn bad_rows(size: usize) -> Vec<u8> {
 }
 
 /// The group names of one cell of [`many_groups_row`]: `g0;g1;...` within `cell_bytes`.
-pub fn group_cell(cell_bytes: usize) -> String {
+pub(crate) fn group_cell(cell_bytes: usize) -> String {
     let mut cell = String::new();
     for i in 0.. {
         let name = format!("g{i}");
@@ -36,7 +36,7 @@ pub fn group_cell(cell_bytes: usize) -> String {
 
 /// One row with `columns` addgroup and `columns` removegroup cells, each the same
 /// [`group_cell`]: every group added is also removed (the conflict check's worst case).
-pub fn many_groups_row(columns: usize, cell_bytes: usize) -> Vec<u8> {
+pub(crate) fn many_groups_row(columns: usize, cell_bytes: usize) -> Vec<u8> {
     let cell = group_cell(cell_bytes);
     let mut text = String::from("firstname,lastname,emailaddress");
     for name in ["addgroup", "removegroup"] {
@@ -55,7 +55,7 @@ pub fn many_groups_row(columns: usize, cell_bytes: usize) -> Vec<u8> {
 }
 
 /// A header, a good row, then a quote opened on line 3 that runs `size` bytes to the end.
-pub fn unterminated_quote(size: usize) -> Vec<u8> {
+pub(crate) fn unterminated_quote(size: usize) -> Vec<u8> {
     let mut bytes = format!("{BAD_HEADER}Ana,Lopez,ana@example.com,,,\n\"").into_bytes();
     bytes.resize(bytes.len() + size, b'x');
     bytes.push(b'\n');
@@ -63,7 +63,7 @@ pub fn unterminated_quote(size: usize) -> Vec<u8> {
 }
 
 /// A UTF-16LE file with a byte order mark (Excel's "Unicode text"), `rows` good rows.
-pub fn utf16_file(rows: usize) -> Vec<u8> {
+pub(crate) fn utf16_file(rows: usize) -> Vec<u8> {
     let mut text = String::from("firstname\tlastname\temailaddress\n");
     for i in 0..rows {
         text.push_str(&format!("Zoë\tNgata\tzoe.{i}@example.com\n"));
@@ -74,7 +74,7 @@ pub fn utf16_file(rows: usize) -> Vec<u8> {
 }
 
 /// A header, `size` line breaks, one row.
-pub fn blank_lines(size: usize) -> Vec<u8> {
+pub(crate) fn blank_lines(size: usize) -> Vec<u8> {
     let mut bytes = BAD_HEADER.as_bytes().to_vec();
     bytes.resize(bytes.len() + size, b'\n');
     bytes.extend_from_slice(b"Ana,Lopez,ana@example.com,,,\n");
@@ -82,7 +82,7 @@ pub fn blank_lines(size: usize) -> Vec<u8> {
 }
 
 /// A Windows-1252 file whose names are all `€` (byte 0x80, 3 bytes of UTF-8).
-pub fn windows_1252_euros(rows: usize) -> Vec<u8> {
+pub(crate) fn windows_1252_euros(rows: usize) -> Vec<u8> {
     let mut bytes = b"firstname,lastname,emailaddress\n".to_vec();
     for i in 0..rows {
         bytes.extend_from_slice(&[0x80; 24]);
@@ -95,7 +95,7 @@ pub fn windows_1252_euros(rows: usize) -> Vec<u8> {
 
 /// Rows of one character under a ten-column header: the most rows per byte, each with
 /// two errors (the least bytes a row can take).
-pub fn narrow_rows(size: usize) -> Vec<u8> {
+pub(crate) fn narrow_rows(size: usize) -> Vec<u8> {
     let header = "firstname,lastname,emailaddress,phonenumber,uniqueid,country,organisation,languagecode,addgroup,removegroup\n";
     let mut bytes = header.as_bytes().to_vec();
     for _ in 0..size / 2 {
@@ -105,7 +105,7 @@ pub fn narrow_rows(size: usize) -> Vec<u8> {
 }
 
 /// A clean file of `rows` rows in 7 columns (like the benchmark's 1M-row file).
-pub fn clean_file(rows: usize) -> Vec<u8> {
+pub(crate) fn clean_file(rows: usize) -> Vec<u8> {
     let mut text = String::from(
         "firstname,lastname,emailaddress,phonenumber,uniqueid,country,organisation\n",
     );

@@ -124,6 +124,18 @@ pub fn physical_lines(bytes: &[u8]) -> Option<u32> {
     Some(lines)
 }
 
+/// The most heap one input may take while it is parsed and checked: a small multiple of
+/// its size, plus room for the listed issues (at most `max_issues`, 1,000 by default, a
+/// few hundred bytes each). The fuzz target and the corpus replay (`fuzz_corpus.rs`)
+/// measure it with a counting allocator and fail past it.
+pub fn heap_bound(input_len: usize) -> usize {
+    16 * input_len + (512 << 10)
+}
+
+/// The largest input the corpus replay accepts (the fuzzer writes at most 8 KiB, its
+/// `-max_len`): a bigger entry would make `make test` slow, so it belongs elsewhere.
+pub const MAX_CORPUS_INPUT: usize = 64 << 10;
+
 /// Parses the input and checks what must hold for any bytes and options. Panics (a crash
 /// for the fuzzer, a failure for the test) when something does not.
 pub fn check_parse(data: &[u8]) {

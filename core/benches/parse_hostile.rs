@@ -1,0 +1,99 @@
+//! The cost of parsing the hostile files of issue 10, side by side with a clean file of the
+//! same size: time (best of 3) and peak heap, per MB of file.
+//!
+//! `cargo bench -p lms-bulk-upload --bench parse_hostile` (part of `make bench-parse`).
+//! The files come from `core/tests/harness/hostile.rs` (generated in memory); the peak heap
+//! is counted by a global allocator (`peak_alloc`; a reallocation counts both blocks).
+
+use peak_alloc::PeakAlloc;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+mod generators {
+    include!("../tests/harness/hostile.rs");
+}
+
+use generators::*;
+
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
+
+const RUNS: usize = 3;
+
+/// Best time of `RUNS` parses, the peak heap of one, and what came out.
+fn measure(bytes: &[u8]) -> (Duration, usize, String) {
+    let options = lms_bulk_upload::ParseOptions::default();
+    let mut best = Duration::MAX;
+    let mut peak = 0;
+    let mut outcome = String::new();
+    for _ in 0..RUNS {
+        let base = ALLOCATOR.current_usage();
+        ALLOCATOR.reset_peak_usage();
+        let start = Instant::now();
+        let result = black_box(lms_bulk_upload::parse(bytes, &options));
+        best = best.min(start.elapsed());
+        peak = peak.max(ALLOCATOR.peak_usage() - base);
+        outcome = match &result {
+            Ok(upload) => format!(
+                "{} rows, {} valid, {} issues",
+                upload.len(),
+                upload.valid_rows().count(),
+                upload.issues().len()
+            ),
+            Err(error) => format!("refused: {}", error.code()),
+        };
+    }
+    (best, peak, outcome)
+}
+
+/// A clean file of about `size` bytes.
+fn clean_of_size(size: usize) -> Vec<u8> {
+    let per_row = clean_file(1_000).len() / 1_000;
+    clean_file((size / per_row).max(1))
+}
+
+fn line(name: &str, bytes: &[u8]) {
+    let (time, peak, outcome) = measure(bytes);
+    let mb = bytes.len() as f64 / 1e6;
+    println!(
+        "{name:<28} {mb:>8.2} MB {:>9.1} ms {:>8.1} ms/MB {:>9.1} MB peak {:>6.2} x  {outcome}",
+        time.as_secs_f64() * 1e3,
+        time.as_secs_f64() * 1e3 / mb,
+        peak as f64 / 1e6,
+        peak as f64 / bytes.len() as f64,
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let commas = {
+        let mut bytes = BAD_HEADER.as_bytes().to_vec();
+        bytes.extend_from_slice(b"Ana,Lopez,ana@example.com");
+        bytes.resize(bytes.len() + 50_000_000, b',');
+        bytes
+    };
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("bad rows (6.5 MB)", bad_rows(6_500_000)),
+        ("bad rows (10 MiB)", bad_rows(10 << 20)),
+        ("one row of many groups", many_groups_row(48, 3_200)),
+        (
+            "unterminated quote (220 MB)",
+            unterminated_quote(220_000_000),
+        ),
+        ("UTF-16LE, 300k rows", utf16_file(300_000)),
+        ("16 MB of blank lines", blank_lines(16 << 20)),
+        ("Windows-1252, all euro signs", windows_1252_euros(100_000)),
+        ("one-character rows (4 MB)", narrow_rows(4 << 20)),
+        ("50 M delimiters on a line", commas),
+    ];
+    println!(
+        "{:<28} {:>11} {:>12} {:>14} {:>14} {:>8}",
+        "file", "size", "time", "per MB", "peak heap", "x size"
+    );
+    for (name, bytes) in &files {
+        line(name, bytes);
+        line("  clean file, same size", &clean_of_size(bytes.len()));
+    }
+}
