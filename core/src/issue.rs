@@ -108,6 +108,10 @@ issue_codes! {
     InvalidPlan = "invalid_plan", Error, "The plan JSON cannot be read.";
     PlanUnsigned = "plan_unsigned", Error, "The plan has no signature, and only plans signed with the host's key are accepted here.";
     PlanSignatureInvalid = "plan_signature_invalid", Error, "The plan's signature does not match its content: it was changed after signing, or signed with another key.";
+    PlanIsShard = "plan_is_shard", Error, "The plan is a shard of a larger plan: a shard cannot be sharded again, and shard results are merged against the parent plan only.";
+    ShardMissing = "shard_missing", Error, "Merging shard results: a shard of the parent plan has no results (it has not run yet, or was left out).";
+    ShardDuplicate = "shard_duplicate", Error, "Merging shard results: the same shard's results were given twice.";
+    ShardForeign = "shard_foreign", Error, "Merging shard results: a result is not from a shard of this parent plan (another plan, another sharding, or rows that do not match).";
     StoreFailed = "store_failed", Error, "The host's store reported an error.";
     MailerFailed = "mailer_failed", Error, "The host's mailer reported an error.";
     Cancelled = "cancelled", Error, "Execution was cancelled before this row.";

@@ -76,5 +76,6 @@ pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder};
 pub use plan::{
     plan, plan_with, Action, Noop, Operation, PasswordSource, Plan, PlanKey, PlanOptions, PlanRow,
-    PlanSettings, Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
+    PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary, DEFAULT_LOOKUP_BATCH,
+    PLAN_FORMAT_VERSION,
 };

@@ -338,6 +338,8 @@ fn formula_cells_are_neutralised_in_the_results_export() {
         }],
         cancelled: false,
         confirmation_error: None,
+        shard: None,
+        confirmation_deferred: false,
     };
     let csv = results.to_csv();
     for line in csv.lines().skip(1) {

@@ -147,6 +147,8 @@ fn every_formula_trigger_is_neutralised_and_quoted() {
             .collect(),
         cancelled: false,
         confirmation_error: None,
+        shard: None,
+        confirmation_deferred: false,
     };
     let raw = results.to_csv();
     let mut reader = csv::ReaderBuilder::new()

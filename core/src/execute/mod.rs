@@ -2,6 +2,7 @@
 
 pub(crate) mod hash_params;
 pub(crate) mod journal;
+mod merge;
 pub(crate) mod password;
 mod recheck;
 pub(crate) mod results;
@@ -180,7 +181,14 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             .or_else(|| plan.default_password.clone());
         let needs_default = plan.settings.password_source == PasswordSource::Default
             && plan.rows.iter().any(PlanRow::sets_password);
-        if needs_default && default_password.is_none() {
+        // A shard carries the default password's hash, prepared once by the coordinator.
+        let prepared = plan
+            .shard
+            .as_ref()
+            .and_then(|s| s.default_password_hash.clone())
+            .filter(|_| needs_default);
+        let default_password = default_password.filter(|_| prepared.is_none());
+        if needs_default && default_password.is_none() && prepared.is_none() {
             return Err(Error::new(
                 ErrorKind::Plan,
                 IssueCode::DefaultPasswordRequired,
@@ -197,7 +205,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             mailer,
             options,
             argon2,
-            default_hash: None,
+            default_hash: prepared,
             default_password: if needs_default {
                 default_password
             } else {
@@ -259,13 +267,21 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 .with_transient(e.is_transient())
             })?;
         }
-        let confirmation_error = self.confirm(cancelled);
+        // A shard's confirmation is sent once for all shards, after the merge.
+        let is_shard = plan.shard.is_some();
+        let confirmation_error = if is_shard {
+            None
+        } else {
+            self.confirm(cancelled)
+        };
         Ok(Results {
             fingerprint: plan.fingerprint.clone(),
             summary: self.summary,
             rows,
             cancelled,
             confirmation_error,
+            shard: plan.shard(),
+            confirmation_deferred: is_shard,
         })
     }
 
@@ -398,40 +414,71 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         &mut self,
         mut op: impl FnMut(&mut Self) -> Result<T, HostError>,
     ) -> Result<T, HostError> {
-        let mut attempt = 0;
-        loop {
-            match op(self) {
-                Err(e) if e.is_transient() && attempt < self.options.retries => {
-                    attempt += 1;
-                    if !self.options.retry_delay.is_zero() {
-                        std::thread::sleep(self.options.retry_delay * attempt);
-                    }
-                }
-                other => return other,
-            }
-        }
+        let (retries, delay) = (self.options.retries, self.options.retry_delay);
+        retry(retries, delay, || op(self))
     }
 
     fn confirm(&mut self, cancelled: bool) -> Option<ResultError> {
-        let to = self.plan.settings.uploader_email.clone()?;
-        let mut counts = self.summary.pairs();
-        if cancelled {
-            counts.push(("cancelled".into(), 1));
-        }
-        let fields = MessageFields {
-            login: to.clone(),
-            results_url: self.plan.settings.results_url.clone(),
-            counts,
-            ..MessageFields::default()
-        };
-        let message = self
-            .options
-            .templates
-            .render(MessageKind::UploadComplete, &to, fields);
-        self.retry(|s| s.mailer.send(&message).and_then(|()| s.mailer.flush()))
-            .err()
-            .map(|e| ResultError::new(e.code().unwrap_or(IssueCode::MailerFailed), e.message()))
+        let options = &self.options;
+        confirm(
+            self.plan,
+            &self.summary,
+            cancelled,
+            &mut *self.mailer,
+            &options.templates,
+            (options.retries, options.retry_delay),
+        )
     }
+}
+
+/// Runs `op`, retrying a transient error up to `retries` times (`n × delay` before retry `n`).
+fn retry<T>(
+    retries: u32,
+    delay: Duration,
+    mut op: impl FnMut() -> Result<T, HostError>,
+) -> Result<T, HostError> {
+    let mut attempt = 0;
+    loop {
+        match op() {
+            Err(e) if e.is_transient() && attempt < retries => {
+                attempt += 1;
+                if !delay.is_zero() {
+                    std::thread::sleep(delay * attempt);
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Sends the uploader (if the plan's settings name one) the confirmation with `summary`'s
+/// counts; the one copy of it, used by [`execute`] and by the finaliser of a sharded upload.
+/// Returns why it was not sent, if it was not.
+pub(crate) fn confirm(
+    plan: &Plan,
+    summary: &ResultSummary,
+    cancelled: bool,
+    mailer: &mut dyn Mailer,
+    templates: &Templates,
+    (retries, delay): (u32, Duration),
+) -> Option<ResultError> {
+    let to = plan.settings.uploader_email.clone()?;
+    let mut counts = summary.pairs();
+    if cancelled {
+        counts.push(("cancelled".into(), 1));
+    }
+    let fields = MessageFields {
+        login: to.clone(),
+        results_url: plan.settings.results_url.clone(),
+        counts,
+        ..MessageFields::default()
+    };
+    let message = templates.render(MessageKind::UploadComplete, &to, fields);
+    retry(retries, delay, || {
+        mailer.send(&message).and_then(|()| mailer.flush())
+    })
+    .err()
+    .map(|e| ResultError::new(e.code().unwrap_or(IssueCode::MailerFailed), e.message()))
 }
 
 fn cancelled_row(row: &PlanRow) -> ResultRow {

@@ -6,6 +6,7 @@
 use crate::host::mailer::MessageKind;
 use crate::host::store::{ContentRef, UserId};
 use crate::issue::{Issue, IssueCode};
+use crate::plan::ShardRef;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -220,6 +221,13 @@ pub struct Results {
     /// Why the confirmation email to the uploader was not sent, if it was not
     /// (`mailer_failed`).
     pub confirmation_error: Option<ResultError>,
+    /// Set when the plan executed was a shard: which one (for [`Results::merge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRef>,
+    /// Whether the uploader's confirmation was left to the finalising job: true for a shard,
+    /// whose confirmation is sent once for all shards by [`Results::send_confirmation`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmation_deferred: bool,
 }
 
 impl Results {
@@ -244,6 +252,8 @@ impl Results {
     ///     }],
     ///     cancelled: false,
     ///     confirmation_error: None,
+    ///     shard: None,
+    ///     confirmation_deferred: false,
     /// };
     /// let csv = results.to_csv();
     /// assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")@x.com\""));

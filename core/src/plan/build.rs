@@ -130,6 +130,7 @@ pub fn plan_with(
         summary,
         file_issues,
         rows,
+        shard: None,
         default_password: settings.default_password.clone(),
     };
     plan.fingerprint = super::json::fingerprint(&plan);

@@ -14,6 +14,8 @@ struct Canonical<'a> {
     summary: &'a Summary,
     file_issues: &'a [Issue],
     rows: &'a [PlanRow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<&'a super::shard::ShardSpec>,
 }
 
 /// Writes into a hasher or a MAC without building the whole JSON in memory.
@@ -38,6 +40,7 @@ pub(super) fn write_canonical<D: sha2::digest::Update>(plan: &Plan, digest: D) -
         summary: &plan.summary,
         file_issues: &plan.file_issues,
         rows: &plan.rows,
+        shard: plan.shard.as_ref(),
     };
     let mut writer = DigestWriter(digest);
     // Serialising plain data structures into a digest cannot fail.

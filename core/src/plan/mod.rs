@@ -3,6 +3,7 @@
 mod build;
 mod json;
 pub(crate) mod settings;
+pub(crate) mod shard;
 mod sign;
 
 use crate::execute::secret::Password;
@@ -12,6 +13,7 @@ use crate::issue::Issue;
 use serde::{Deserialize, Serialize};
 
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
+pub use shard::{PreparedPassword, ShardOptions, ShardRef};
 pub use sign::PlanKey;
 
 /// The version of the plan's JSON format; a plan of another version is refused.
@@ -40,6 +42,9 @@ pub struct Plan {
     pub(crate) summary: Summary,
     pub(crate) file_issues: Vec<Issue>,
     pub(crate) rows: Vec<PlanRow>,
+    /// Set on a shard: its parent, index and count (and a prepared default-password hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) shard: Option<shard::ShardSpec>,
     /// Kept from the settings for an in-memory execute; never serialised.
     #[serde(skip)]
     pub(crate) default_password: Option<Password>,
@@ -82,6 +87,8 @@ struct PlanData {
     summary: Summary,
     file_issues: Vec<Issue>,
     rows: Vec<PlanRow>,
+    #[serde(default)]
+    shard: Option<shard::ShardSpec>,
 }
 
 impl TryFrom<PlanData> for Plan {
@@ -105,6 +112,9 @@ impl TryFrom<PlanData> for Plan {
         ) {
             return Err(format!("{message} [{code}]"));
         }
+        if let Some(spec) = &data.shard {
+            spec.check(data.settings.password_source)?;
+        }
         Ok(Plan {
             format_version: data.format_version,
             fingerprint: data.fingerprint,
@@ -112,6 +122,7 @@ impl TryFrom<PlanData> for Plan {
             summary: data.summary,
             file_issues: data.file_issues,
             rows: data.rows,
+            shard: data.shard,
             default_password: None,
         })
     }

@@ -140,6 +140,8 @@ struct Signed<'a> {
     summary: &'a super::Summary,
     file_issues: &'a [crate::issue::Issue],
     rows: &'a [super::PlanRow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<&'a super::shard::ShardSpec>,
 }
 
 impl Plan {
@@ -155,6 +157,7 @@ impl Plan {
             summary: &self.summary,
             file_issues: &self.file_issues,
             rows: &self.rows,
+            shard: self.shard.as_ref(),
         };
         serde_json::to_string(&signed).unwrap_or_default()
     }

@@ -1,0 +1,180 @@
+//! Shard results merged into the parent plan's results, and the one confirmation email.
+
+use crate::error::{Error, ErrorKind};
+use crate::execute::results::{Done, ResultSummary, Results};
+use crate::execute::templates::Templates;
+use crate::execute::{confirm, DEFAULT_RETRIES};
+use crate::host::mailer::Mailer;
+use crate::issue::IssueCode;
+use crate::plan::Plan;
+use std::time::Duration;
+
+fn merge_error(code: IssueCode, message: String) -> Error {
+    Error::new(ErrorKind::Plan, code, message)
+}
+
+impl Results {
+    /// The results of every shard of `parent` as the results of `parent` itself: rows in the
+    /// parent's order, the summary counted again from those rows (`resumed` is the shards'
+    /// sum), `cancelled` if any shard was, the parent's fingerprint. The shards may be given
+    /// in any order.
+    ///
+    /// Refused, with nothing merged: `parent` is itself a shard (`plan_is_shard`); a result
+    /// that is not from a shard of `parent`, from another sharding of it, or whose rows are
+    /// not the parent's (`shard_foreign`); a shard given twice (`shard_duplicate`); a shard
+    /// without results (`shard_missing`).
+    ///
+    /// The merged results have `confirmation_deferred` set until the finaliser calls
+    /// [`send_confirmation`](Results::send_confirmation).
+    pub fn merge(parent: &Plan, shards: &[Results]) -> Result<Results, Error> {
+        if parent.shard.is_some() {
+            return Err(merge_error(
+                IssueCode::PlanIsShard,
+                "the plan given as the parent is itself a shard".into(),
+            ));
+        }
+        let count = shards
+            .first()
+            .and_then(|r| r.shard.as_ref())
+            .map_or(0, |s| s.count);
+        // Results may come back from a queue as JSON: bound the count by the parent's rows.
+        if count as usize > parent.rows.len().max(1) {
+            return Err(merge_error(
+                IssueCode::ShardForeign,
+                format!(
+                    "a result names {count} shards; the parent plan has only {} rows",
+                    parent.rows.len()
+                ),
+            ));
+        }
+        let mut slots: Vec<Option<&Results>> = vec![None; count as usize];
+        for result in shards {
+            let Some(shard) = result
+                .shard
+                .as_ref()
+                .filter(|s| s.parent == parent.fingerprint && s.count == count)
+            else {
+                return Err(merge_error(
+                    IssueCode::ShardForeign,
+                    format!(
+                        "the results of plan {} are not from a shard of plan {} (cut into {count})",
+                        result.fingerprint, parent.fingerprint
+                    ),
+                ));
+            };
+            // index < count was checked when the shard plan was read or made.
+            let Some(slot) = slots.get_mut(shard.index as usize) else {
+                return Err(merge_error(
+                    IssueCode::ShardForeign,
+                    format!("shard index {} is not below its count {count}", shard.index),
+                ));
+            };
+            if slot.is_some() {
+                return Err(merge_error(
+                    IssueCode::ShardDuplicate,
+                    format!("the results of shard {} were given twice", shard.index),
+                ));
+            }
+            *slot = Some(result);
+        }
+        let missing: Vec<String> = (0..count)
+            .zip(&slots)
+            .filter(|(_, slot)| slot.is_none())
+            .map(|(i, _)| i.to_string())
+            .collect();
+        if count == 0 || !missing.is_empty() {
+            return Err(merge_error(
+                IssueCode::ShardMissing,
+                if count == 0 {
+                    "no shard results were given".into()
+                } else {
+                    format!("no results for shard(s) {} of {count}", missing.join(", "))
+                },
+            ));
+        }
+        let present: Vec<&Results> = slots.into_iter().flatten().collect();
+        let rows: Vec<_> = present
+            .iter()
+            .flat_map(|r| r.rows.iter().cloned())
+            .collect();
+        let same_lines = rows.len() == parent.rows.len()
+            && rows.iter().zip(&parent.rows).all(|(r, p)| r.line == p.line);
+        if !same_lines {
+            return Err(merge_error(
+                IssueCode::ShardForeign,
+                "the shards' rows are not the parent plan's rows".into(),
+            ));
+        }
+        let mut summary = ResultSummary::default();
+        for row in &rows {
+            summary.count(row);
+            summary.emails_sent += row
+                .done
+                .iter()
+                .filter(|d| matches!(d, Done::SendEmail { .. }))
+                .count() as u64;
+        }
+        summary.resumed = present.iter().map(|r| r.summary.resumed).sum();
+        Ok(Results {
+            fingerprint: parent.fingerprint.clone(),
+            summary,
+            rows,
+            cancelled: present.iter().any(|r| r.cancelled),
+            confirmation_error: None,
+            shard: None,
+            confirmation_deferred: true,
+        })
+    }
+
+    /// Sends the uploader of `parent` (if its settings name one) the confirmation with these
+    /// results' counts: the finalising job's call, once, after [`merge`](Results::merge).
+    /// Transient mailer errors are retried; a failure is `mailer_failed`. Results of a shard,
+    /// or of another plan, are refused (`plan_is_shard`, `shard_foreign`).
+    ///
+    /// The engine does not remember that it sent it: a finaliser that may run twice records
+    /// that in its own database, with the merged results.
+    pub fn send_confirmation(
+        &mut self,
+        parent: &Plan,
+        mailer: &mut dyn Mailer,
+        templates: &Templates,
+    ) -> Result<(), Error> {
+        if self.shard.is_some() || parent.shard.is_some() {
+            return Err(merge_error(
+                IssueCode::PlanIsShard,
+                "the confirmation is sent for the parent plan's merged results, not a shard's"
+                    .into(),
+            ));
+        }
+        if self.fingerprint != parent.fingerprint {
+            return Err(merge_error(
+                IssueCode::ShardForeign,
+                "these results are not the results of this plan".into(),
+            ));
+        }
+        let error = confirm(
+            parent,
+            &self.summary,
+            self.cancelled,
+            mailer,
+            templates,
+            (DEFAULT_RETRIES, Duration::from_millis(50)),
+        );
+        self.confirmation_deferred = false;
+        match error {
+            None => {
+                self.confirmation_error = None;
+                Ok(())
+            }
+            Some(e) => {
+                let message = format!("the confirmation email was not sent: {}", e.message);
+                self.confirmation_error = Some(e);
+                Err(Error::new(
+                    ErrorKind::Mailer,
+                    IssueCode::MailerFailed,
+                    message,
+                ))
+            }
+        }
+    }
+}
