@@ -96,7 +96,8 @@ fn text(value: Value, what: &str, key: &str) -> Result<String, Error> {
 impl ParseOptions {
     /// The options from a JSON object with any of `delimiter` (one ASCII character: `,`,
     /// `;`, a tab...), `group_separator` (one character), `max_file_bytes`, `max_rows`,
-    /// `max_field_bytes`, `max_columns`, `max_value_chars`; absent keys keep their defaults.
+    /// `max_field_bytes`, `max_columns`, `max_value_chars`, `max_issues_per_row`, `max_issues`;
+    /// absent keys keep their defaults.
     ///
     /// ```
     /// let options = lms_bulk_upload::ParseOptions::from_value(serde_json::json!({"delimiter": ";"}))?;
@@ -106,7 +107,7 @@ impl ParseOptions {
     /// # Ok::<(), lms_bulk_upload::Error>(())
     /// ```
     pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
-        const KEYS: [&str; 7] = [
+        const KEYS: [&str; 9] = [
             "delimiter",
             "group_separator",
             "max_file_bytes",
@@ -114,6 +115,8 @@ impl ParseOptions {
             "max_field_bytes",
             "max_columns",
             "max_value_chars",
+            "max_issues_per_row",
+            "max_issues",
         ];
         let what = "parse options";
         let mut options = ParseOptions::default();
@@ -136,7 +139,9 @@ impl ParseOptions {
                 "max_rows" => options.max_rows = size(&v, what, &key)?,
                 "max_field_bytes" => options.max_field_bytes = size(&v, what, &key)?,
                 "max_columns" => options.max_columns = size(&v, what, &key)?,
-                _ => options.max_value_chars = size(&v, what, &key)?,
+                "max_value_chars" => options.max_value_chars = size(&v, what, &key)?,
+                "max_issues_per_row" => options.max_issues_per_row = size(&v, what, &key)?,
+                _ => options.max_issues = size(&v, what, &key)?,
             }
         }
         Ok(options)
