@@ -56,6 +56,7 @@ fn severity_style(severity: Severity) -> Style {
     match severity {
         Severity::Error => RED,
         Severity::Warning => YELLOW,
+        _ => BOLD,
     }
 }
 
@@ -164,6 +165,7 @@ pub fn plan_summary(plan: &Plan, rows: bool) {
                 Action::Update => BOLD,
                 Action::Unchanged => DIM,
                 Action::Rejected => RED,
+                _ => BOLD,
             };
             println!(
                 "{:>6}  {style}{:<9}{style:#}  {}  {DIM}{} operation(s){DIM:#}",

@@ -6,6 +6,7 @@ use std::fmt;
 /// How bad an [`Issue`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Severity {
     /// The row (or the file) cannot be used as it is.
     Error,
@@ -135,6 +136,7 @@ impl fmt::Display for IssueCode {
 
 /// One problem: its code, how bad it is, where it is and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Issue {
     /// The stable machine code.
     pub code: IssueCode,

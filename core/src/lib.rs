@@ -58,7 +58,8 @@ pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT
 pub use host::mailer::{Mailer, Message, MessageFields, MessageKind};
 pub use host::memory::{MemoryStore, RecordingMailer, StoreState, StoredUser, UserState};
 pub use host::store::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
+    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, StoreRead,
+    UserId,
 };
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
 pub use parse::column::{Column, ALIASES};

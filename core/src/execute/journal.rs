@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// What a journal knows about one row of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum JournalEntry {
     /// Execution started writing this row and may have stopped half-way.
     Begun,

@@ -13,6 +13,7 @@ use std::fmt;
 /// What happened to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// The user was created.
     Created,

@@ -17,6 +17,7 @@ pub const PLACEHOLDERS: &[&str] = &[
 
 /// One template: subject, text body and HTML body.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Template {
     /// The subject line (newlines are removed after rendering).
     pub subject: String,

@@ -8,6 +8,7 @@ use std::fmt;
 /// The kinds of email the engine sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MessageKind {
     /// To a new user: login, site link and, when generated, the password.
     Welcome,

@@ -20,6 +20,7 @@ impl fmt::Display for UserId {
 /// The three kinds of content a user can be enrolled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ContentKind {
     /// A course.
     Course,
@@ -319,6 +320,34 @@ pub trait Store {
     /// rows and at the end. The default does nothing.
     fn checkpoint(&mut self) -> Result<(), HostError> {
         Ok(())
+    }
+}
+
+/// The reading half of a [`Store`]: what [`plan`](crate::plan) may call. Every `Store` is
+/// one; `plan` takes this view, so its type says that planning never writes.
+pub trait StoreRead {
+    /// See [`Store::find_users`].
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError>;
+    /// See [`Store::find_groups`].
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError>;
+    /// See [`Store::find_content`].
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError>;
+    /// See [`Store::all_group_names`].
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError>;
+}
+
+impl<S: Store + ?Sized> StoreRead for S {
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        Store::find_users(self, emails)
+    }
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+        Store::find_groups(self, names)
+    }
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+        Store::find_content(self, refs)
+    }
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+        Store::all_group_names(self)
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 /// A recognised column of the upload file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Column {
     /// `firstname` (required).
     FirstName,

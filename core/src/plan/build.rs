@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::host::mailer::MessageKind;
-use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, Store};
+use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, StoreRead};
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::Column;
 use crate::parse::email::email_key;
@@ -43,8 +43,30 @@ impl Default for PlanOptions {
 /// assert_eq!(plan.rows()[0].action, Action::Create);
 /// assert_eq!(plan.summary().emails, 1);
 /// ```
-pub fn plan(upload: &Upload, settings: &Settings, store: &mut dyn Store) -> Result<Plan, Error> {
+pub fn plan<S: StoreRead + ?Sized>(
+    upload: &Upload,
+    settings: &Settings,
+    store: &mut S,
+) -> Result<Plan, Error> {
     plan_with(upload, settings, store, &PlanOptions::default())
+}
+
+/// `&mut S` as a `&mut dyn StoreRead`, whatever `S` is (a `dyn Store` included).
+struct View<'a, S: ?Sized>(&'a mut S);
+
+impl<S: StoreRead + ?Sized> StoreRead for View<'_, S> {
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        self.0.find_users(emails)
+    }
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+        self.0.find_groups(names)
+    }
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+        self.0.find_content(refs)
+    }
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+        self.0.all_group_names()
+    }
 }
 
 fn store_error(e: HostError) -> Error {
@@ -57,10 +79,19 @@ fn store_error(e: HostError) -> Error {
 }
 
 /// Builds the plan. Store lookups are batched (`options.lookup_batch` per call).
-pub fn plan_with(
+pub fn plan_with<S: StoreRead + ?Sized>(
     upload: &Upload,
     settings: &Settings,
-    store: &mut dyn Store,
+    store: &mut S,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    build(upload, settings, &mut View(store), options)
+}
+
+fn build(
+    upload: &Upload,
+    settings: &Settings,
+    store: &mut dyn StoreRead,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
     let batch = options.lookup_batch.max(1);
@@ -137,7 +168,10 @@ pub fn plan_with(
     Ok(plan)
 }
 
-fn resolve_content(settings: &Settings, store: &mut dyn Store) -> Result<Vec<ContentRef>, Error> {
+fn resolve_content(
+    settings: &Settings,
+    store: &mut dyn StoreRead,
+) -> Result<Vec<ContentRef>, Error> {
     if settings.enrolments.is_empty() {
         return Ok(Vec::new());
     }
@@ -159,7 +193,7 @@ fn resolve_content(settings: &Settings, store: &mut dyn Store) -> Result<Vec<Con
 fn resolve_groups(
     upload: &Upload,
     settings: &Settings,
-    store: &mut dyn Store,
+    store: &mut dyn StoreRead,
     batch: usize,
 ) -> Result<BTreeMap<String, Group>, Error> {
     let mut names: BTreeSet<&str> = settings.groups.iter().map(String::as_str).collect();
@@ -192,7 +226,11 @@ fn resolve_groups(
     Ok(found)
 }
 
-fn find_existing(upload: &Upload, store: &mut dyn Store, batch: usize) -> Result<Existing, Error> {
+fn find_existing(
+    upload: &Upload,
+    store: &mut dyn StoreRead,
+    batch: usize,
+) -> Result<Existing, Error> {
     let emails: Vec<&str> = upload.valid_rows().map(|r| r.email()).collect();
     let mut existing = Existing::default();
     for chunk in emails.chunks(batch) {
@@ -224,7 +262,7 @@ impl Existing {
 }
 
 /// ", did you mean 'Sales'?" for a near miss among the store's group names, or "".
-fn suggestion(name: &str, store: &mut dyn Store) -> Result<String, Error> {
+fn suggestion(name: &str, store: &mut dyn StoreRead) -> Result<String, Error> {
     let names = store.all_group_names().map_err(store_error)?;
     Ok(
         crate::parse::suggest::closest(name, names.iter().map(String::as_str))

@@ -131,6 +131,7 @@ impl TryFrom<PlanData> for Plan {
 /// Where passwords come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PasswordSource {
     /// A unique password per user, generated at execution and emailed.
     Generated,
@@ -159,6 +160,7 @@ pub struct PlanSettings {
 /// What the plan does with a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// A new user is created.
     Create,
@@ -185,6 +187,7 @@ impl Action {
 /// One change to make, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Operation {
     /// Create the user with this profile and a password (generated or default).
     CreateUser {
@@ -223,6 +226,7 @@ pub enum Operation {
 /// Something the row asks for that is already true: reported, not done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "noop", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Noop {
     /// The user is already in the group.
     AlreadyMember {
