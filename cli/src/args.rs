@@ -151,7 +151,7 @@ pub struct ParseArgs {
     pub max_file_bytes: Option<usize>,
 }
 
-/// The settings of SPEC §3. Flags override the settings file.
+/// The settings (docs/CONTRACT.md §2). Flags override the settings file.
 #[derive(Debug, Args)]
 pub struct SettingsArgs {
     /// Read settings from a TOML or JSON file (snake_case keys, as in `Settings`).

@@ -2,7 +2,7 @@
 //! `insta` snapshots (core/tests/snapshots/), plus tests of `parse` through the public API.
 //!
 //! Update snapshots with `INSTA_UPDATE=always cargo test -p lms-bulk-upload --test
-//! parse_fixtures`, then review every changed `.snap` file against SPEC §2.
+//! parse_fixtures`, then review every changed `.snap` file against docs/CONTRACT.md §1.
 #![allow(clippy::unwrap_used)]
 
 use lms_bulk_upload::{
@@ -528,7 +528,7 @@ fn issue_codes_are_listed_once_with_a_meaning() {
     ] {
         assert!(
             seen.contains(required),
-            "SPEC §2 code {required} is missing"
+            "the contract's code {required} is missing"
         );
     }
 }

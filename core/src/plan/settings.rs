@@ -60,13 +60,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// A builder with the SPEC's defaults.
+    /// A builder with the documented defaults.
     pub fn builder() -> SettingsBuilder {
         SettingsBuilder::default()
     }
 }
 
-/// Unvalidated settings, with the SPEC's names and defaults. It deserialises from JSON
+/// Unvalidated settings, with the documented names and defaults. It deserialises from JSON
 /// (snake_case or camelCase keys), which is how the bindings pass settings in.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
