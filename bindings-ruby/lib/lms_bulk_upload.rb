@@ -1,0 +1,65 @@
+# frozen_string_literal: true
+
+# lms_bulk_upload — the engine behind an LMS's "bulk upload users from a CSV" screen.
+#
+#   upload   = LmsBulkUpload.parse(Pathname("users.csv"))        # rows + issues
+#   settings = LmsBulkUpload::Settings.new(generate_passwords: true)
+#   plan     = LmsBulkUpload.plan(upload, settings, store)        # reads the store only
+#   results  = plan.execute(store, mailer)                        # writes, sends mail
+#
+# The work is done by the Rust core (through the uniffi-generated LmsBulkUploadNative
+# module); this gem converts types. A host's store, mailer or journal is any Ruby object
+# with the methods (see README.md); structured values are Hashes with Symbol keys, made
+# from the core's own JSON.
+
+require "json"
+require "pathname"
+
+require_relative "lms_bulk_upload/native"
+require_relative "lms_bulk_upload/errors"
+require_relative "lms_bulk_upload/types"
+require_relative "lms_bulk_upload/host_adapter"
+require_relative "lms_bulk_upload/upload"
+require_relative "lms_bulk_upload/doubles"
+require_relative "lms_bulk_upload/plan"
+require_relative "lms_bulk_upload/results"
+
+module LmsBulkUpload
+  # The engine's version.
+  VERSION = LmsBulkUploadNative.version
+  # The plan format version this engine writes and reads.
+  PLAN_FORMAT_VERSION = LmsBulkUploadNative.plan_format_version
+
+  module_function
+
+  # Parses an uploaded file: a String of its bytes (any encoding Excel writes), a Pathname,
+  # or an IO. Options (`delimiter:`, `group_separator:`, `max_file_bytes:`, `max_rows:`,
+  # `max_field_bytes:`, `max_columns:`, `max_value_chars:`) are decoded by the core.
+  # Raises FileError when the file cannot be used at all.
+  def parse(data, **options)
+    bytes =
+      case data
+      when Pathname then File.binread(data)
+      when String then data
+      else
+        raise TypeError, "parse takes a String, a Pathname or an IO, not #{data.class}" unless data.respond_to?(:read)
+
+        data.read
+      end
+    Native.call { Upload.new(LmsBulkUploadNative.parse(bytes, JSON.generate(options))) }
+  end
+
+  # Plans an upload against a store (a MemoryStore or any object with the store's methods),
+  # which is only read. Raises SettingsError or StoreError.
+  def plan(upload, settings, store)
+    adapter = Native.store_arg(store)
+    Native.call(adapter) do
+      Plan.new(LmsBulkUploadNative.plan(upload.native, settings.native, adapter.arg))
+    end
+  end
+
+  # Every issue and error code: CodeInfo (code, severity, meaning) structs.
+  def issue_codes
+    JSON.parse(LmsBulkUploadNative.issue_codes_json).map { |c| CodeInfo.new(**c.transform_keys(&:to_sym)) }
+  end
+end

@@ -1,0 +1,108 @@
+# frozen_string_literal: true
+
+module LmsBulkUpload
+  # Any Ruby object as the binding's one foreign trait (RubyHost): the core's host protocol
+  # asks whether it has a method and calls it with JSON values; this converts them (Hashes
+  # with Symbol keys in, plain data out) and turns an exception into a failed call, with its
+  # message and `transient?`. The first exception is kept, to become the cause of the error
+  # the call ends with.
+  class HostAdapter
+    attr_reader :arg, :first_error
+
+    def initialize(object, what, cancel: nil)
+      @object = object
+      @what = what
+      @cancel = cancel
+      @first_error = nil
+      @fatal = nil
+      @arg = yield(self)
+    end
+
+    # Stop the execution at the next row if an Interrupt (or another exception that is no
+    # StandardError) reaches a host method.
+    attr_writer :cancel
+
+    def has_method(name) # rubocop:disable Naming/PredicateName
+      @object.respond_to?(name)
+    end
+
+    def call(method, args_json)
+      args = JSON.parse(args_json, symbolize_names: true)
+      JSON.generate(HostAdapter.plain(@object.public_send(method, *args)))
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      raise LmsBulkUploadNative::HostCallError::Failed.new(message: HostAdapter.message(e),
+                                                           transient: remember(e))
+    end
+
+    def reraise_fatal
+      raise @fatal if @fatal
+    end
+
+    # Records `error`; whether it says it is transient.
+    def remember(error)
+      @first_error ||= error
+      unless error.is_a?(StandardError)
+        @fatal ||= error
+        @cancel&.cancel
+      end
+      HostAdapter.transient?(error)
+    end
+
+    class << self
+      def transient?(error)
+        if error.respond_to?(:transient?)
+          error.transient? ? true : false
+        elsif error.respond_to?(:transient)
+          error.transient ? true : false
+        else
+          false
+        end
+      end
+
+      # What a failed call reports: the exception's message, or its class when it has none.
+      def message(error)
+        text = error.message.to_s
+        text.empty? ? error.class.name.to_s : text
+      end
+
+      # `value` as JSON data: Hashes (keys as text), Arrays, Strings, Symbols (as text),
+      # Integers (as text past 64 bits), Floats, true, false, nil; a Struct as its Hash.
+      def plain(value)
+        case value
+        when Hash then value.each_with_object({}) { |(k, v), h| h[k.to_s] = plain(v) }
+        when Array then value.map { |v| plain(v) }
+        when String, Float, true, false, nil then value
+        when Symbol then value.to_s
+        when Integer then value.bit_length < 64 ? value : value.to_s
+        when Struct then plain(value.to_h)
+        else
+          raise TypeError, "#{value.class} is not data (give Hashes, Arrays, Strings, Integers, true, false or nil)"
+        end
+      end
+    end
+  end
+
+  # A `progress:` callable as the ProgressSink foreign trait: false (or an exception) from it
+  # stops the execution between rows; the exception is raised again afterwards.
+  class ProgressAdapter
+    attr_reader :first_error
+
+    def initialize(callable)
+      raise TypeError, "progress: must respond to call" unless callable.respond_to?(:call)
+
+      @callable = callable
+      @first_error = nil
+    end
+
+    def progress(done, total, failed)
+      @callable.call(Progress.new(done: done, total: total, failed: failed)) != false
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      @first_error ||= e
+      false
+    end
+
+    def reraise_fatal
+      raise @first_error if @first_error
+    end
+  end
+end

@@ -1,0 +1,91 @@
+# frozen_string_literal: true
+
+# The generated module, its buffers made fast, and the one translation of native errors.
+
+require_relative "lms_bulk_upload_native"
+
+# uniffi's generated writer copies a String into the Rust buffer through `value.bytes` (an
+# Array of one Integer per byte): seconds and gigabytes for an 85 MB upload. The same writes
+# with one memcpy each; the wire format is unchanged.
+LmsBulkUploadNative.const_get(:RustBufferBuilder).class_eval do
+  def write(value)
+    size = value.bytesize
+    reserve(size) { @rust_buf.data.put_bytes(@rust_buf.len, value) }
+  end
+
+  def write_string(value)
+    value = ::LmsBulkUploadNative.uniffi_utf8(value)
+    write_length(value.bytesize)
+    write(value)
+  end
+
+  def write_bytes(value)
+    value = ::LmsBulkUploadNative.uniffi_bytes(value)
+    write_length(value.bytesize)
+    write(value)
+  end
+
+  def write_length(size)
+    raise RangeError, "#{size} bytes cannot cross to the native library (at most 2 GiB - 1)" if size > 0x7fff_ffff
+
+    pack_into(4, "l>", size)
+  end
+end
+
+module LmsBulkUpload
+  # Calls into LmsBulkUploadNative, with native errors raised as this gem's exceptions.
+  module Native
+    module_function
+
+    # Runs the block (a native call); a native error becomes LmsBulkUpload::Error's subclass
+    # for its kind, its cause the first exception a host object raised. An exception that is
+    # no StandardError (Interrupt...) raised by a host method or callback is raised again
+    # as it was, after the native call returned.
+    def call(*adapters)
+      result = yield
+      adapters.each(&:reraise_fatal)
+      result
+    rescue LmsBulkUploadNative::NativeError::Engine => e
+      adapters.each(&:reraise_fatal)
+      raise Error.from_native(e), cause: adapters.lazy.filter_map(&:first_error).first
+    rescue LmsBulkUploadNative::NativeError::Busy => e
+      raise ThreadError, e.message, cause: nil
+    rescue LmsBulkUploadNative::NativeError::Argument => e
+      raise ArgumentError, e.message, cause: nil
+    end
+
+    # The JSON text of a Hash of options, or "null".
+    def options_json(options)
+      JSON.generate(options.empty? ? nil : HostAdapter.plain(options))
+    end
+
+    def store_arg(store)
+      return Arg.new(LmsBulkUploadNative::StoreArg::MEMORY.new(store: store.native)) if store.is_a?(MemoryStore)
+
+      HostAdapter.new(store, "store") { |a| LmsBulkUploadNative::StoreArg::HOST.new(host: a) }
+    end
+
+    def mailer_arg(mailer)
+      if mailer.is_a?(RecordingMailer)
+        return Arg.new(LmsBulkUploadNative::MailerArg::RECORDING.new(mailer: mailer.native))
+      end
+
+      HostAdapter.new(mailer, "mailer") { |a| LmsBulkUploadNative::MailerArg::HOST.new(host: a) }
+    end
+
+    def journal_arg(journal)
+      return nil if journal.nil?
+      if journal.is_a?(MemoryJournal)
+        return Arg.new(LmsBulkUploadNative::JournalArg::MEMORY.new(journal: journal.native))
+      end
+
+      HostAdapter.new(journal, "journal") { |a| LmsBulkUploadNative::JournalArg::HOST.new(host: a) }
+    end
+
+    # A native argument that raises nothing of its own (a double of the engine).
+    Arg = Struct.new(:arg) do
+      def first_error = nil
+      def reraise_fatal = nil
+    end
+  end
+end

@@ -1,0 +1,109 @@
+# frozen_string_literal: true
+
+module LmsBulkUpload
+  # The administrator's choices, from keyword arguments (snake_case, as the core names them:
+  # `enrol_existing_users:`, `generate_passwords:`, `default_password:`,
+  # `enrolments: [{kind: "course", id: "c1"}]`, `groups: ["Sales"]`, `uploader_email:`...),
+  # decoded and validated by the core. Raises SettingsError.
+  class Settings
+    attr_reader :native
+
+    def initialize(**settings)
+      json = JSON.generate(HostAdapter.plain(settings))
+      @native = Native.call { LmsBulkUploadNative::Settings.new(json) }
+    end
+
+    # The settings as a Hash, without the default password (`has_default_password` says
+    # whether one is set).
+    def to_h
+      LmsBulkUpload.from_json(@native.to_json)
+    end
+
+    def inspect
+      "#<LmsBulkUpload::Settings #{to_h}>"
+    end
+  end
+
+  # A deterministic plan: what execution will do, row by row. Its JSON holds no password.
+  class Plan
+    include Enumerable
+
+    CHUNK = 1024
+    private_constant :CHUNK
+
+    attr_reader :native
+
+    def initialize(native)
+      @native = native
+    end
+
+    # Reads a plan back; raises PlanError for another format version or altered content.
+    # A plan made with a default password needs it again: `execute(..., default_password:)`.
+    def self.from_json(json)
+      new(Native.call { LmsBulkUploadNative::Plan.from_json(json) })
+    end
+
+    def to_json(*_args, pretty: false)
+      @native.to_json(pretty)
+    end
+
+    # "sha256:..." of the plan's content.
+    def fingerprint
+      @native.fingerprint
+    end
+
+    # The counts (`rows`, `create`, `update`, `unchanged`, `rejected`, ...), Symbol keys.
+    def summary
+      @summary ||= LmsBulkUpload.from_json(@native.summary_json)
+    end
+
+    # The settings the plan was made with.
+    def settings
+      LmsBulkUpload.from_json(@native.settings_json)
+    end
+
+    def file_issues
+      JSON.parse(@native.file_issues_json).map { |i| Issue.from_h(i) }
+    end
+
+    def size
+      @native.len
+    end
+    alias length size
+
+    # The rows as in the plan JSON (`line`, `email`, `action`, `operations`, `issues`...).
+    def each(&block)
+      return enum_for(:each) { size } unless block
+
+      (0...size).step(CHUNK) { |start| LmsBulkUpload.from_json(@native.rows_json(start, CHUNK)).each(&block) }
+      self
+    end
+
+    def rows
+      to_a
+    end
+
+    # Performs the plan against the store (a MemoryStore or any object with the store's
+    # methods) and the mailer (a RecordingMailer or any object with `send`), returning
+    # Results. `journal:` (a MemoryJournal or an object with `load`, `begin`, `finish`)
+    # makes it resumable; `progress:` is called with a Progress after every row (false stops);
+    # `cancel:` a CancelToken. Other options go to the core as they are: `default_password:`,
+    # `hash_params: {memory_kib:, iterations:, parallelism:}`, `batch_size:`, `retries:`,
+    # `retry_delay_ms:`, `threads:`, `templates:`.
+    def execute(store, mailer, journal: nil, progress: nil, cancel: nil, **options)
+      cancel ||= CancelToken.new
+      args = [Native.store_arg(store), Native.mailer_arg(mailer), Native.journal_arg(journal)].compact
+      args.each { |a| a.cancel = cancel if a.respond_to?(:cancel=) }
+      sink = progress && ProgressAdapter.new(progress)
+      store_arg, mailer_arg, journal_arg = args[0].arg, args[1].arg, journal && args[2].arg
+      Native.call(*args, *sink) do
+        Results.new(@native.execute(store_arg, mailer_arg, journal_arg, Native.options_json(options),
+                                    sink, cancel.native))
+      end
+    end
+
+    def inspect
+      "#<LmsBulkUpload::Plan #{fingerprint} #{summary}>"
+    end
+  end
+end

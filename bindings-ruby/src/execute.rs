@@ -1,0 +1,101 @@
+//! `Plan#execute`: options from data, progress, cancellation, and the `Results`.
+
+use crate::error::{from_json_text, to_json, NativeResult};
+use crate::memory::{JournalArg, MailerArg, StoreArg};
+use crate::plan::Plan;
+use lms_bulk_upload::host::ExecuteConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Told after every row; answers whether to go on (false: stop between rows, as a cancel).
+#[uniffi::export(with_foreign)]
+pub trait ProgressSink: Send + Sync {
+    /// Rows handled, rows in the plan, rows failed so far.
+    fn progress(&self, done: u64, total: u64, failed: u64) -> bool;
+}
+
+/// Stops an execution between rows once `cancel` is called (from any thread).
+#[derive(uniffi::Object, Default)]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+}
+
+#[uniffi::export]
+impl CancelToken {
+    /// A token not cancelled yet.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<CancelToken> {
+        Arc::new(CancelToken::default())
+    }
+
+    /// Asks the execution to stop.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+}
+
+/// What an execution did.
+#[derive(uniffi::Object)]
+pub struct Results {
+    inner: lms_bulk_upload::Results,
+}
+
+#[uniffi::export]
+impl Plan {
+    /// Executes the plan. `options_json`: an object of execute options (decoded by the core:
+    /// `default_password`, `hash_params`, `batch_size`, `retries`, `retry_delay_ms`,
+    /// `threads`, `templates`) or null.
+    pub fn execute(
+        &self,
+        store: StoreArg,
+        mailer: MailerArg,
+        journal: Option<JournalArg>,
+        options_json: String,
+        progress: Option<Arc<dyn ProgressSink>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> NativeResult<Arc<Results>> {
+        let config = ExecuteConfig::from_value(from_json_text(&options_json, "execute options")?)?;
+        let mut store = store.open()?;
+        let mut mailer = mailer.open()?;
+        let mut journal = journal.as_ref().map(JournalArg::open).transpose()?;
+        let flag = cancel.map(|c| Arc::clone(&c.flag)).unwrap_or_default();
+        let mut options = config.into_options();
+        if let Some(sink) = progress {
+            let stop = Arc::clone(&flag);
+            options.progress = Some(Box::new(move |p| {
+                if !sink.progress(p.done, p.total, p.failed) {
+                    stop.store(true, Ordering::SeqCst);
+                }
+            }));
+        }
+        options.cancel = Some(flag);
+        options.journal = journal.as_mut().map(|j| j.journal());
+        let inner = self
+            .inner
+            .execute(store.store(), mailer.mailer(), options)?;
+        Ok(Arc::new(Results { inner }))
+    }
+}
+
+#[uniffi::export]
+impl Results {
+    /// The results as JSON (the same bytes in every language).
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The results as formula-safe CSV.
+    pub fn to_csv(&self) -> String {
+        self.inner.to_csv()
+    }
+
+    /// The counts, as a JSON object.
+    pub fn summary_json(&self) -> String {
+        to_json(&self.inner.summary)
+    }
+}

@@ -1,0 +1,42 @@
+//! The native library of the `lms_bulk_upload` Ruby gem, through uniffi.
+//!
+//! Everything here converts types: structured values cross as JSON text made by the core's
+//! own serde forms (so results JSON is byte-identical in every language), host objects cross
+//! as one foreign trait ([`RubyHost`]) that the core's host protocol drives. The Ruby module
+//! generated from this library is `LmsBulkUploadNative`
+//! (`lib/lms_bulk_upload/lms_bulk_upload_native.rb`); the gem's own Ruby
+//! (`lib/lms_bulk_upload.rb`) wraps it.
+
+uniffi::setup_scaffolding!("lms_bulk_upload_native");
+
+mod error;
+mod execute;
+mod host;
+mod memory;
+mod plan;
+mod upload;
+
+pub use error::{NativeError, NativeResult};
+pub use execute::{CancelToken, ProgressSink, Results};
+pub use host::{HostCallError, RubyHost};
+pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMailer, StoreArg};
+pub use plan::{plan, Plan, Settings};
+pub use upload::{parse, Upload};
+
+/// Every issue and error code with its severity and meaning, as a JSON list.
+#[uniffi::export]
+pub fn issue_codes_json() -> String {
+    error::to_json(&lms_bulk_upload::issue_codes())
+}
+
+/// The version of the engine.
+#[uniffi::export]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// The plan format version this engine writes and reads.
+#[uniffi::export]
+pub fn plan_format_version() -> u32 {
+    lms_bulk_upload::PLAN_FORMAT_VERSION
+}
