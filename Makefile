@@ -5,11 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
+.PHONY: test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
 
 all: test
 
-test: test-rust test-python test-node
+test: test-rust test-python test-node test-ruby
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -28,7 +28,7 @@ test-rust: cli-test-deps
 	  $(CARGO) test --workspace --lib --bins --tests --examples
 	$(CARGO) test --workspace --doc
 
-bench: bench-rust bench-python bench-node
+bench: bench-rust bench-python bench-node bench-ruby
 
 bench-rust: bench-parse
 	@echo "(rust benchmarks: see core/benches)"
@@ -121,3 +121,43 @@ node-deps:
 bench-node: node-deps
 	cd $(NODE_DIR) && npx napi build --platform --release
 	cd $(NODE_DIR) && node bench/parse.js
+
+# ---- Ruby binding (bindings-ruby/, uniffi) ----------------------------------------------
+RUBY_DIR := bindings-ruby
+RUBY_LIB := $(RUBY_DIR)/lib/lms_bulk_upload
+RUBY_SO := liblms_bulk_upload_ruby.so
+RUBY_GENERATED := $(RUBY_LIB)/lms_bulk_upload_native.rb
+
+# Debian's ruby, ruby-ffi, ruby-minitest, ruby-activerecord, ruby-sqlite3 (installed when
+# missing and apt is usable; otherwise it says what to install).
+ruby-deps:
+	bash $(RUBY_DIR)/scripts/deps.sh
+
+# A debug build of the native library, copied (without debug info) next to the generated
+# module, which is regenerated from it by the uniffi-bindgen of this workspace.
+ruby-native:
+	$(CARGO) build -p lms-bulk-upload-ruby --lib --bin uniffi-bindgen
+	strip --strip-debug -o $(RUBY_LIB)/$(RUBY_SO) target/debug/$(RUBY_SO)
+	target/debug/uniffi-bindgen generate target/debug/$(RUBY_SO) --language ruby --no-format --out-dir $(RUBY_LIB)
+
+# Every test under bindings-ruby/test (scenarios, host objects, journal, ActiveRecord example,
+# README quickstart, the gem built and installed), after the generated Ruby is compared with
+# the committed one.
+test-ruby: ruby-deps ruby-native
+	git diff --exit-code -- $(RUBY_GENERATED)
+	cd $(RUBY_DIR) && ruby -Itest -e 'Dir.glob("test/test_*.rb").sort.each { |f| require File.expand_path(f) }'
+
+# A release gem: bindings-ruby/lms_bulk_upload-<version>-<platform>.gem, its library stripped.
+ruby-gem: ruby-deps
+	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
+	strip -o $(RUBY_LIB)/$(RUBY_SO) target/release/$(RUBY_SO)
+	cd $(RUBY_DIR) && gem build lms_bulk_upload.gemspec
+
+# LmsBulkUpload.parse of bench-data/users-1m.csv against Ruby's CSV + a regex + a Set, and
+# against the Rust core's own parse.
+bench-ruby: ruby-deps
+	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
+	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
+	$(CARGO) build --release -p lms-bulk-upload --example parse_file
+	strip -o $(RUBY_LIB)/$(RUBY_SO) target/release/$(RUBY_SO)
+	ruby $(RUBY_DIR)/bench/parse.rb bench-data/users-1m.csv

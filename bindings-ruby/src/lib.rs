@@ -21,7 +21,7 @@ pub use execute::{CancelToken, ProgressSink, Results};
 pub use host::{HostCallError, RubyHost};
 pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMailer, StoreArg};
 pub use plan::{plan, Plan, Settings};
-pub use upload::{parse, Upload};
+pub use upload::{bench_parse_rust, parse, Upload};
 
 /// Every issue and error code with its severity and meaning, as a JSON list.
 #[uniffi::export]

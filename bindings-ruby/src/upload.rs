@@ -60,3 +60,17 @@ impl Upload {
         to_json(&self.inner.report())
     }
 }
+
+/// For benchmarks: parses `data` (default options) in Rust alone `runs` times and returns
+/// the best time in milliseconds — the core's own figure, without the Ruby boundary.
+#[uniffi::export]
+pub fn bench_parse_rust(data: Vec<u8>, runs: u32) -> NativeResult<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..runs.max(1) {
+        let start = std::time::Instant::now();
+        let upload = lms_bulk_upload::parse(&data, &ParseOptions::default())?;
+        best = best.min(start.elapsed().as_secs_f64() * 1e3);
+        drop(upload);
+    }
+    Ok(best)
+}

@@ -66,7 +66,10 @@ module LmsBulkUpload
       end
 
       # `value` as JSON data: Hashes (keys as text), Arrays, Strings, Symbols (as text),
-      # Integers (as text past 64 bits), Floats, true, false, nil; a Struct as its Hash.
+      # Integers (as text past 64 bits), Floats, true, false, nil; a Struct as its Hash, what
+      # converts implicitly (`to_hash`, `to_ary`: an ActiveRecord relation) as that; anything
+      # else as its `to_s`, for the core to judge (the reply of a write is ignored; where data
+      # is due, the core names what it got).
       def plain(value)
         case value
         when Hash then value.each_with_object({}) { |(k, v), h| h[k.to_s] = plain(v) }
@@ -76,7 +79,10 @@ module LmsBulkUpload
         when Integer then value.bit_length < 64 ? value : value.to_s
         when Struct then plain(value.to_h)
         else
-          raise TypeError, "#{value.class} is not data (give Hashes, Arrays, Strings, Integers, true, false or nil)"
+          if value.respond_to?(:to_hash) then plain(value.to_hash)
+          elsif value.respond_to?(:to_ary) then plain(value.to_ary)
+          else value.to_s
+          end
         end
       end
     end
