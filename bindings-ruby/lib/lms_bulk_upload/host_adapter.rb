@@ -22,8 +22,13 @@ module LmsBulkUpload
     # StandardError) reaches a host method.
     attr_writer :cancel
 
+    # Methods every Ruby object has (Kernel#send, Object#display...) are not the host's: a
+    # plain Object is no mailer.
+    UNIVERSAL = [BasicObject, Kernel, Object].freeze
+    private_constant :UNIVERSAL
+
     def has_method(name) # rubocop:disable Naming/PredicateName
-      @object.respond_to?(name)
+      @object.respond_to?(name) && !UNIVERSAL.include?(@object.method(name).owner)
     end
 
     def call(method, args_json)
