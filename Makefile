@@ -136,7 +136,7 @@ ruby-deps:
 # A debug build of the native library, copied (without debug info) next to the generated
 # module, which is regenerated from it by the uniffi-bindgen of this workspace.
 ruby-native:
-	$(CARGO) build -p lms-bulk-upload-ruby --lib --bin uniffi-bindgen
+	$(CARGO) build -p lms-bulk-upload-ruby --features bindgen --lib --bin uniffi-bindgen
 	strip --strip-debug -o $(RUBY_LIB)/$(RUBY_SO) target/debug/$(RUBY_SO)
 	target/debug/uniffi-bindgen generate target/debug/$(RUBY_SO) --language ruby --no-format --out-dir $(RUBY_LIB)
 

@@ -151,10 +151,9 @@ impl StoreArg {
     pub(crate) fn open(&self) -> NativeResult<StoreHandle<'_>> {
         Ok(match self {
             StoreArg::Memory { store } => StoreHandle::Memory(lock(&store.inner, "MemoryStore")?),
-            StoreArg::Host { host } => StoreHandle::Host(HostStore::new(
-                RubyObject(Arc::clone(host)),
-                Naming::Snake,
-            )?),
+            StoreArg::Host { host } => {
+                StoreHandle::Host(HostStore::new(RubyObject(Arc::clone(host)), Naming::Snake)?)
+            }
         })
     }
 }
