@@ -172,3 +172,37 @@ module ScenarioCheck
     subset(expected, actual, "expect.results")
   end
 end
+
+module ScenarioCheck
+  module_function
+
+  # The store's data after `store_changes` (docs/scenario-format.md): what happens to the
+  # store between planning and execution.
+  def apply_store_changes(state, changes)
+    state = JSON.parse(JSON.generate(state || {}))
+    fail!("store_changes must be a list") unless changes.is_a?(Array)
+    changes.each_with_index do |change, i|
+      here = "store_changes[#{i}]"
+      fail!("#{here} must be an object with one key") unless change.is_a?(Hash) && change.size == 1
+      op, arg = change.first
+      case op
+      when "remove_user" then remove(state, "users", here) { |u| u["email"].to_s.casecmp?(arg) }
+      when "add_user" then (state["users"] ||= []) << arg.dup
+      when "update_user"
+        user = (state["users"] || []).find { |u| u["email"].to_s.casecmp?(arg["email"]) } or fail!("#{here}: no user #{arg['email']}")
+        user.merge!(arg)
+      when "remove_group" then remove(state, "groups", here) { |g| g["name"] == arg }
+      when "add_group" then (state["groups"] ||= []) << arg.dup
+      when "remove_content" then remove(state, "content", here) { |c| c == arg }
+      else fail!("#{here}: unknown change #{op.inspect}")
+      end
+    end
+    state
+  end
+
+  def remove(state, key, here, &match)
+    before = state[key] || []
+    state[key] = before.reject(&match)
+    fail!("#{here} matches nothing") if state[key].size == before.size
+  end
+end

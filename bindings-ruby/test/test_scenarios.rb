@@ -20,7 +20,7 @@ class TestScenarios < Minitest::Test
 
   def run_scenario(dir)
     scenario = JSON.parse(dir.join("scenario.json").read)
-    known_keys(scenario, %w[description parse_options settings store expect], "scenario.json")
+    known_keys(scenario, %w[description parse_options settings store store_changes expect], "scenario.json")
     expect = scenario["expect"]
     settings = scenario["settings"]
     if settings.nil?
@@ -33,7 +33,7 @@ class TestScenarios < Minitest::Test
     known_keys(options, PARSE_OPTIONS, "parse_options")
     upload = parse(dir, expect, options.transform_keys(&:to_sym)) or return
     check_parse(expect, upload)
-    run_flow(expect, settings, scenario["store"], upload) if settings
+    run_flow(expect, settings, scenario, upload) if settings
   end
 
   # The upload, or nil when the expected parse error happened (through both input kinds).
@@ -49,10 +49,10 @@ class TestScenarios < Minitest::Test
     nil
   end
 
-  def run_flow(expect, settings, state, upload)
+  def run_flow(expect, settings, scenario, upload)
     default_password = settings["default_password"] || settings["defaultPassword"]
     default_password = nil if default_password == ""
-    store = LmsBulkUpload::MemoryStore.new(state)
+    store = LmsBulkUpload::MemoryStore.new(scenario["store"])
     begin
       plan = LmsBulkUpload.plan(upload, LmsBulkUpload::Settings.new(**settings), store)
     rescue LmsBulkUpload::SettingsError, LmsBulkUpload::PlanError, LmsBulkUpload::StoreError => e
@@ -69,6 +69,9 @@ class TestScenarios < Minitest::Test
     assert_equal plan.fingerprint, again.fingerprint
     assert_equal plan.to_json, again.to_json
 
+    if scenario.key?("store_changes")
+      store = LmsBulkUpload::MemoryStore.new(apply_store_changes(scenario["store"], scenario["store_changes"]))
+    end
     mailer = LmsBulkUpload::RecordingMailer.new
     results = again.execute(store, mailer, default_password: default_password,
                                            hash_params: TestPaths::CHEAP_HASH, retry_delay_ms: 0)
