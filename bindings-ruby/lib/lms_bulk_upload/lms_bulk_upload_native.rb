@@ -503,6 +503,10 @@ class RustBufferStream
     unpack_from 8, 'Q>'
   end
 
+  def read_f64
+    unpack_from 8, 'G'
+  end
+
   def read_bool
     v = unpack_from 1, 'c'
 
@@ -847,6 +851,10 @@ class RustBufferBuilder
   def write_u64(v)
     v = ::LmsBulkUploadNative::uniffi_in_range(v, "u64", 0, 2**64)
     pack_into(8, 'Q>', v)
+  end
+
+  def write_f64(v)
+    pack_into(8, 'G', v)
   end
 
   def write_bool(v)
@@ -1702,6 +1710,10 @@ module UniFFILib
     [:uint64, :uint64, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,
+    [RustBuffer.by_value, :uint32, RustCallStatus.by_ref],
+    :double
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_parse,
     [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
@@ -1927,6 +1939,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_plan,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_bench_parse_rust,
     [],
     :uint16
   
@@ -2363,6 +2379,21 @@ def self.plan(upload, settings, store)
     
   result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_plan,(Upload.uniffi_lower upload),(Settings.uniffi_lower settings),RustBuffer.alloc_from_TypeStoreArg(store))
   return Plan.uniffi_lift(result)
+end
+
+
+  
+  
+
+def self.bench_parse_rust(data, runs)
+    data = ::LmsBulkUploadNative::uniffi_bytes(data)
+    
+    
+    runs = ::LmsBulkUploadNative::uniffi_in_range(runs, "u32", 0, 2**32)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,RustBuffer.alloc_from_bytes(data),runs)
+  return result.to_f
 end
 
 
