@@ -80,7 +80,7 @@ impl Plan {
     }
 
     /// Plan rows.
-    pub fn len(&self) -> u64 {
+    pub fn row_count(&self) -> u64 {
         self.inner.rows().len() as u64
     }
 

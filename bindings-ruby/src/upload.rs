@@ -22,7 +22,7 @@ pub fn parse(data: Vec<u8>, options_json: String) -> NativeResult<Arc<Upload>> {
 #[uniffi::export]
 impl Upload {
     /// Data rows (blank lines are not rows).
-    pub fn len(&self) -> u64 {
+    pub fn row_count(&self) -> u64 {
         self.inner.len() as u64
     }
 

@@ -1626,7 +1626,7 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
   
-  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_len,
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_row_count,
     [:uint64, RustCallStatus.by_ref],
     :uint64
   
@@ -1678,13 +1678,13 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
   
-  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_upload_len,
-    [:uint64, RustCallStatus.by_ref],
-    :uint64
-  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_upload_report_json,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_upload_row_count,
+    [:uint64, RustCallStatus.by_ref],
+    :uint64
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_upload_rows_json,
     [:uint64, :uint64, :uint64, RustCallStatus.by_ref],
@@ -2006,7 +2006,7 @@ module UniFFILib
     [],
     :uint16
   
-  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_len,
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_row_count,
     [],
     :uint16
   
@@ -2038,11 +2038,11 @@ module UniFFILib
     [],
     :uint16
   
-  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_upload_len,
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_upload_report_json,
     [],
     :uint16
   
-  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_upload_report_json,
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_upload_row_count,
     [],
     :uint16
   
@@ -3078,8 +3078,8 @@ end
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_fingerprint,uniffi_clone_handle(),)
     return result.consume_into_string
   end
-  def len()
-    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_len,uniffi_clone_handle(),)
+  def row_count()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_row_count,uniffi_clone_handle(),)
     return result.to_i
   end
   def rows_json(start, count)
@@ -3225,13 +3225,13 @@ end
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_issues_json,uniffi_clone_handle(),)
     return result.consume_into_string
   end
-  def len()
-    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_len,uniffi_clone_handle(),)
-    return result.to_i
-  end
   def report_json()
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_report_json,uniffi_clone_handle(),)
     return result.consume_into_string
+  end
+  def row_count()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_row_count,uniffi_clone_handle(),)
+    return result.to_i
   end
   def rows_json(start, count)
         start = ::LmsBulkUploadNative::uniffi_in_range(start, "u64", 0, 2**64)

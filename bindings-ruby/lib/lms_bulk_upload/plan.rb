@@ -67,7 +67,7 @@ module LmsBulkUpload
     end
 
     def size
-      @native.len
+      @native.row_count
     end
     alias length size
 

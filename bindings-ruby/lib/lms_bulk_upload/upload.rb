@@ -16,7 +16,7 @@ module LmsBulkUpload
 
     # Data rows (blank lines are not rows).
     def size
-      @native.len
+      @native.row_count
     end
     alias length size
 
