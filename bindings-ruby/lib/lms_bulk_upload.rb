@@ -60,6 +60,6 @@ module LmsBulkUpload
 
   # Every issue and error code: CodeInfo (code, severity, meaning) structs.
   def issue_codes
-    JSON.parse(LmsBulkUploadNative.issue_codes_json).map { |c| CodeInfo.new(**c.transform_keys(&:to_sym)) }
+    JSON.parse(LmsBulkUploadNative.issue_codes_json).map { |c| CodeInfo.new(**c.transform_keys(&:to_sym).slice(*CodeInfo.members)) }
   end
 end

@@ -25,17 +25,10 @@ module LmsBulkUpload
   end
 
   # A deterministic plan: what execution will do, row by row. Its JSON holds no password.
+  # Enumerating it gives the rows as in the plan JSON (`line`, `email`, `action`,
+  # `operations`, `issues`...), Hashes with Symbol keys.
   class Plan
-    include Enumerable
-
-    CHUNK = 1024
-    private_constant :CHUNK
-
-    attr_reader :native
-
-    def initialize(native)
-      @native = native
-    end
+    include NativeRows
 
     # Reads a plan back; raises PlanError for another format version or altered content.
     # A plan made with a default password needs it again: `execute(..., default_password:)`.
@@ -66,22 +59,6 @@ module LmsBulkUpload
       JSON.parse(@native.file_issues_json).map { |i| Issue.from_h(i) }
     end
 
-    def size
-      @native.row_count
-    end
-    alias length size
-
-    # The rows as in the plan JSON (`line`, `email`, `action`, `operations`, `issues`...).
-    def each(&block)
-      return enum_for(:each) { size } unless block
-
-      (0...size).step(CHUNK) { |start| LmsBulkUpload.from_json(@native.rows_json(start, CHUNK)).each(&block) }
-      self
-    end
-
-    def rows
-      to_a
-    end
 
     # Performs the plan against the store (a MemoryStore or any object with the store's
     # methods) and the mailer (a RecordingMailer or any object with `send`), returning
@@ -104,6 +81,12 @@ module LmsBulkUpload
 
     def inspect
       "#<LmsBulkUpload::Plan #{fingerprint} #{summary}>"
+    end
+
+    private
+
+    def row_from(hash)
+      hash
     end
   end
 end

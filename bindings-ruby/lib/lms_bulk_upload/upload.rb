@@ -3,22 +3,7 @@
 module LmsBulkUpload
   # A parsed file: rows (Row structs, read from the native upload on demand) and issues.
   class Upload
-    include Enumerable
-
-    CHUNK = 1024
-    private_constant :CHUNK
-
-    attr_reader :native
-
-    def initialize(native)
-      @native = native
-    end
-
-    # Data rows (blank lines are not rows).
-    def size
-      @native.row_count
-    end
-    alias length size
+    include NativeRows
 
     # Rows without errors.
     def valid_count
@@ -42,17 +27,6 @@ module LmsBulkUpload
       rows_from(index, 1).first
     end
 
-    def each(&block)
-      return enum_for(:each) { size } unless block
-
-      (0...size).step(CHUNK) { |start| rows_from(start, CHUNK).each(&block) }
-      self
-    end
-
-    def rows
-      to_a
-    end
-
     # Encoding, delimiter, header, counts and issues, as a Hash.
     def report
       LmsBulkUpload.from_json(@native.report_json)
@@ -64,8 +38,8 @@ module LmsBulkUpload
 
     private
 
-    def rows_from(start, count)
-      JSON.parse(@native.rows_json(start, count)).map { |r| Row.from_h(r) }
+    def row_from(hash)
+      Row.from_h(hash)
     end
   end
 end
