@@ -14,6 +14,7 @@ mod execute;
 mod host;
 mod memory;
 mod plan;
+mod sign;
 mod upload;
 
 pub use error::{NativeError, NativeResult};
@@ -21,6 +22,7 @@ pub use execute::{CancelToken, ProgressSink, Results};
 pub use host::{HostCallError, RubyHost};
 pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMailer, StoreArg};
 pub use plan::{plan, Plan, Settings};
+pub use sign::PlanKey;
 pub use upload::{bench_parse_rust, parse, Upload};
 
 /// Every issue and error code with its severity and meaning, as a JSON list.

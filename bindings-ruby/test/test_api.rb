@@ -81,6 +81,23 @@ class TestApi < Minitest::Test
     assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload::Plan.from_json("{") }
   end
 
+  def test_a_signed_plan_is_read_back_only_with_its_key_and_unaltered
+    plan = LmsBulkUpload.plan(LmsBulkUpload.parse(CSV_TEXT), settings, LmsBulkUpload::MemoryStore.new)
+    key = LmsBulkUpload::PlanKey.generate
+    signed = plan.to_signed_json(key)
+    assert_match(/"signature":"[0-9a-f]{64}"/, signed)
+    refute_includes key.inspect + key.to_s, key.to_hex
+    again = LmsBulkUpload::Plan.from_signed_json(signed, LmsBulkUpload::PlanKey.from_hex(key.to_hex))
+    assert_equal plan.fingerprint, again.fingerprint
+    other = assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload::Plan.from_signed_json(signed, LmsBulkUpload::PlanKey.generate) }
+    assert_equal "plan_signature_invalid", other.code
+    unsigned = assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload::Plan.from_signed_json(plan.to_json, key) }
+    assert_equal "plan_unsigned", unsigned.code
+    short = assert_raises(LmsBulkUpload::SettingsError) { LmsBulkUpload::PlanKey.new("k" * 16) }
+    assert_equal "invalid_setting", short.code
+    assert_equal 32, LmsBulkUpload::PlanKey.new("k" * 32).to_hex.size / 2
+  end
+
   def test_a_ruby_store_gets_plain_values_and_its_integer_ids_come_back_as_text
     store = HashStore.new
     results = run_upload(store)

@@ -560,6 +560,13 @@ class RustBufferStream
     return Plan.uniffi_lift(handle)
   end
 
+  # The Object type PlanKey.
+
+  def read_TypePlanKey
+    handle = unpack_from 8, 'Q>'
+    return PlanKey.uniffi_lift(handle)
+  end
+
   # The Object type ProgressSink.
 
   def read_TypeProgressSink
@@ -898,6 +905,13 @@ class RustBufferBuilder
 
   def write_TypePlan(obj)
     handle = Plan.uniffi_lower obj
+    pack_into(8, 'Q>', handle)
+  end
+
+  # The Object type PlanKey.
+
+  def write_TypePlanKey(obj)
+    handle = PlanKey.uniffi_lower obj
     pack_into(8, 'Q>', handle)
   end
 
@@ -1614,6 +1628,10 @@ module UniFFILib
     [RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_plan_from_signed_json,
+    [RustBuffer.by_value, :uint64, RustCallStatus.by_ref],
+    :uint64
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_execute,
     [:uint64, RustBuffer.by_value, RustBuffer.by_value, RustBuffer.by_value, RustBuffer.by_value, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
@@ -1646,6 +1664,10 @@ module UniFFILib
     [:uint64, :int8, RustCallStatus.by_ref],
     RustBuffer.by_value
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_to_signed_json,
+    [:uint64, :uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_settings,
     [:uint64, RustCallStatus.by_ref],
     :uint64
@@ -1659,6 +1681,30 @@ module UniFFILib
     :uint64
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_settings_to_json,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_plankey,
+    [:uint64, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_free_plankey,
+    [:uint64, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_plankey_from_bytes,
+    [RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_plankey_from_hex,
+    [RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_plankey_generate,
+    [RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plankey_to_hex,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
   
@@ -2026,7 +2072,15 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_to_signed_json,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_settings_to_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plankey_to_hex,
     [],
     :uint16
   
@@ -2074,7 +2128,23 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_plan_from_signed_json,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_settings_new,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_plankey_from_bytes,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_plankey_from_hex,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_plankey_generate,
     [],
     :uint16
   
@@ -3053,6 +3123,17 @@ end
     return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_plan_from_json,RustBuffer.alloc_from_string(json)))
   end
   
+  def self.from_signed_json(json, key)
+        json = ::LmsBulkUploadNative::uniffi_utf8(json)
+        
+        key = key
+        (PlanKey.uniffi_check_lower key)
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_plan_from_signed_json,RustBuffer.alloc_from_string(json),(PlanKey.uniffi_lower key)))
+  end
+  
 
   def execute(store, mailer, journal, options_json, progress, cancel)
         store = store
@@ -3102,6 +3183,12 @@ end
         pretty = pretty ? true : false
         
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_to_json,uniffi_clone_handle(),(pretty ? 1 : 0))
+    return result.consume_into_string
+  end
+  def to_signed_json(key)
+        key = key
+        (PlanKey.uniffi_check_lower key)
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_to_signed_json,uniffi_clone_handle(),(PlanKey.uniffi_lower key))
     return result.consume_into_string
   end
   
@@ -3164,6 +3251,86 @@ end
 
   def to_json()
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_settings_to_json,uniffi_clone_handle(),)
+    return result.consume_into_string
+  end
+  
+end
+  
+  class PlanKey
+
+  # A private helper for initializing instances of the class from a raw handle,
+  # bypassing any initialization logic and ensuring they are GC'd properly.
+  def self.uniffi_allocate(handle)
+    inst = allocate
+    inst.instance_variable_set :@handle, handle
+    ObjectSpace.define_finalizer(inst, uniffi_define_finalizer_by_handle(handle, inst.object_id))
+    return inst
+  end
+
+  # A private helper for registering an object finalizer.
+  # N.B. it's important that this does not capture a reference
+  # to the actual instance, only its underlying handle.
+  def self.uniffi_define_finalizer_by_handle(handle, object_id)
+    Proc.new do |_id|
+      ::LmsBulkUploadNative.rust_call(
+        :uniffi_lms_bulk_upload_ruby_fn_free_plankey,
+        handle
+      )
+    end
+  end
+  # A private helper for lowering instances into a raw handle.
+  # This does an explicit typecheck, because accidentally lowering a different type of
+  # object in a place where this type is expected, could lead to memory unsafety.
+  def self.uniffi_check_lower(inst)
+    if !inst.is_a? self
+      raise TypeError.new "Expected a PlanKey instance, got #{inst}"
+    end
+  end
+
+  def uniffi_clone_handle()
+    return ::LmsBulkUploadNative.rust_call(
+      :uniffi_lms_bulk_upload_ruby_fn_clone_plankey,
+      @handle
+    )
+  end
+
+  def self.uniffi_lower(inst)
+    return inst.uniffi_clone_handle()
+  end
+
+  def self.uniffi_lift(handle)
+    uniffi_allocate handle
+  end
+
+  
+  def self.from_bytes(bytes)
+        bytes = ::LmsBulkUploadNative::uniffi_bytes(bytes)
+        
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_plankey_from_bytes,RustBuffer.alloc_from_bytes(bytes)))
+  end
+  
+  def self.from_hex(hex)
+        hex = ::LmsBulkUploadNative::uniffi_utf8(hex)
+        
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_plankey_from_hex,RustBuffer.alloc_from_string(hex)))
+  end
+  
+  def self.generate()
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_constructor_plankey_generate,))
+  end
+  
+
+  def to_hex()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plankey_to_hex,uniffi_clone_handle(),)
     return result.consume_into_string
   end
   

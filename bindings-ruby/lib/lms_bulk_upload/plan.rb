@@ -24,6 +24,34 @@ module LmsBulkUpload
     end
   end
 
+  # A host's key for signing plans (HMAC-SHA-256, 32 bytes at least): `PlanKey.generate`,
+  # `PlanKey.from_hex(hex)`, `PlanKey.new(bytes)`. `inspect` never shows it; `to_hex` does,
+  # for the host to store where only it can read it.
+  class PlanKey
+    attr_reader :native
+
+    def self.generate
+      allocate.tap { |k| k.instance_variable_set(:@native, LmsBulkUploadNative::PlanKey.generate) }
+    end
+
+    def self.from_hex(hex)
+      allocate.tap { |k| k.instance_variable_set(:@native, Native.call { LmsBulkUploadNative::PlanKey.from_hex(hex) }) }
+    end
+
+    def initialize(bytes)
+      @native = Native.call { LmsBulkUploadNative::PlanKey.from_bytes(bytes) }
+    end
+
+    def to_hex
+      @native.to_hex
+    end
+
+    def inspect
+      "#<LmsBulkUpload::PlanKey [REDACTED]>"
+    end
+    alias to_s inspect
+  end
+
   # A deterministic plan: what execution will do, row by row. Its JSON holds no password.
   # Enumerating it gives the rows as in the plan JSON (`line`, `email`, `action`,
   # `operations`, `issues`...), Hashes with Symbol keys.
@@ -36,8 +64,20 @@ module LmsBulkUpload
       new(Native.call { LmsBulkUploadNative::Plan.from_json(json) })
     end
 
+    # Reads a plan written by `to_signed_json` with the same PlanKey; raises PlanError
+    # (`plan_unsigned`, `plan_signature_invalid`, ...) otherwise.
+    def self.from_signed_json(json, key)
+      new(Native.call { LmsBulkUploadNative::Plan.from_signed_json(json, key.native) })
+    end
+
     def to_json(*_args, pretty: false)
       @native.to_json(pretty)
+    end
+
+    # The plan JSON with an HMAC-SHA-256 `signature` under `key` (a PlanKey): a plan that
+    # travels through hands or storage the host does not trust.
+    def to_signed_json(key)
+      @native.to_signed_json(key.native)
     end
 
     # "sha256:..." of the plan's content.
