@@ -52,6 +52,9 @@ module LmsBulkUpload
   # Plans an upload against a store (a MemoryStore or any object with the store's methods),
   # which is only read. Raises SettingsError or StoreError.
   def plan(upload, settings, store)
+    raise TypeError, "plan takes an LmsBulkUpload::Upload, not #{upload.class}" unless upload.is_a?(Upload)
+    raise TypeError, "plan takes LmsBulkUpload::Settings, not #{settings.class}" unless settings.is_a?(Settings)
+
     adapter = Native.store_arg(store)
     Native.call(adapter) do
       Plan.new(LmsBulkUploadNative.plan(upload.native, settings.native, adapter.arg))

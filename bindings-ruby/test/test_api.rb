@@ -31,6 +31,8 @@ class TestApi < Minitest::Test
     assert upload[-1].valid?
     assert_nil upload[2]
     assert_raises(TypeError) { LmsBulkUpload.parse(42) }
+    assert_raises(TypeError) { LmsBulkUpload.plan(CSV_TEXT, settings, HashStore.new) }
+    assert_raises(TypeError) { LmsBulkUpload.plan(upload, { generate_passwords: true }, HashStore.new) }
   end
 
   def test_parse_options_are_decoded_by_the_core

@@ -38,7 +38,8 @@ module LmsBulkUpload
     module_function
 
     # Runs the block (a native call); a native error becomes LmsBulkUpload::Error's subclass
-    # for its kind, its cause the first exception a host object raised. An exception that is
+    # for its kind; a store or mailer error's cause is the first exception a host object
+    # raised. An exception that is
     # no StandardError (Interrupt...) raised by a host method or callback is raised again
     # as it was, after the native call returned.
     def call(*adapters)
@@ -47,7 +48,8 @@ module LmsBulkUpload
       result
     rescue LmsBulkUploadNative::NativeError::Engine => e
       adapters.each(&:reraise_fatal)
-      raise Error.from_native(e), cause: adapters.lazy.filter_map(&:first_error).first
+      host_failure = %w[store mailer].include?(e.kind)
+      raise Error.from_native(e), cause: host_failure ? adapters.lazy.filter_map(&:first_error).first : nil
     rescue LmsBulkUploadNative::NativeError::Busy => e
       raise ThreadError, e.message, cause: nil
     rescue LmsBulkUploadNative::NativeError::Argument => e
