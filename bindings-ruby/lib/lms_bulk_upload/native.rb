@@ -91,3 +91,27 @@ module LmsBulkUpload
     end
   end
 end
+
+# The long native calls (parse, plan, execute) release the GVL, so a Rails server's other
+# threads run meanwhile; a host method called back from them takes the GVL again (ffi does
+# that for callbacks made during a blocking call). The signatures are those of the generated
+# module, which `test/test_native.rb` compares with it.
+module LmsBulkUpload
+  module Native
+    # name => [parameters, result]; :buffer is a RustBuffer by value, :status the
+    # RustCallStatus by reference.
+    BLOCKING = {
+      uniffi_lms_bulk_upload_ruby_fn_func_parse: [%i[buffer buffer status], :uint64],
+      uniffi_lms_bulk_upload_ruby_fn_func_plan: [%i[uint64 uint64 buffer status], :uint64],
+      uniffi_lms_bulk_upload_ruby_fn_method_plan_execute: [%i[uint64 buffer buffer buffer buffer buffer buffer status], :uint64]
+    }.freeze
+  end
+end
+
+LmsBulkUploadNative.const_get(:UniFFILib).module_eval do
+  types = { buffer: LmsBulkUploadNative.const_get(:RustBuffer).by_value,
+            status: LmsBulkUploadNative.const_get(:RustCallStatus).by_ref }
+  LmsBulkUpload::Native::BLOCKING.each do |name, (params, result)|
+    attach_function name, params.map { |p| types.fetch(p, p) }, result, blocking: true
+  end
+end
