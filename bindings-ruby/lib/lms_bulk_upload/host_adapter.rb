@@ -9,10 +9,9 @@ module LmsBulkUpload
   class HostAdapter
     attr_reader :arg, :first_error
 
-    def initialize(object, what, cancel: nil)
+    def initialize(object)
       @object = object
-      @what = what
-      @cancel = cancel
+      @cancel = nil
       @first_error = nil
       @fatal = nil
       @arg = yield(self)

@@ -64,7 +64,7 @@ module LmsBulkUpload
     def store_arg(store)
       return Arg.new(LmsBulkUploadNative::StoreArg::MEMORY.new(store: store.native)) if store.is_a?(MemoryStore)
 
-      HostAdapter.new(store, "store") { |a| LmsBulkUploadNative::StoreArg::HOST.new(host: a) }
+      HostAdapter.new(store) { |a| LmsBulkUploadNative::StoreArg::HOST.new(host: a) }
     end
 
     def mailer_arg(mailer)
@@ -72,7 +72,7 @@ module LmsBulkUpload
         return Arg.new(LmsBulkUploadNative::MailerArg::RECORDING.new(mailer: mailer.native))
       end
 
-      HostAdapter.new(mailer, "mailer") { |a| LmsBulkUploadNative::MailerArg::HOST.new(host: a) }
+      HostAdapter.new(mailer) { |a| LmsBulkUploadNative::MailerArg::HOST.new(host: a) }
     end
 
     def journal_arg(journal)
@@ -81,7 +81,7 @@ module LmsBulkUpload
         return Arg.new(LmsBulkUploadNative::JournalArg::MEMORY.new(journal: journal.native))
       end
 
-      HostAdapter.new(journal, "journal") { |a| LmsBulkUploadNative::JournalArg::HOST.new(host: a) }
+      HostAdapter.new(journal) { |a| LmsBulkUploadNative::JournalArg::HOST.new(host: a) }
     end
 
     # A native argument that raises nothing of its own (a double of the engine).
