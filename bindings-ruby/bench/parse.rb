@@ -42,38 +42,43 @@ def plain_ruby(bytes)
   { rows: records.size - 1, issues: issues }
 end
 
-# Best time of `runs` calls of the block, and what `measure` says of its last result. Each
-# result is let go before the next run (and the native upload freed by GC), so no run
-# pays for memory the previous one still holds, nor for freeing it: the Rust figure drops
-# its upload outside the timing likewise.
-def best(runs, measure)
-  value = nil
-  time = Array.new(runs) do
-    GC.start
-    sleep 0.2 # the finalizers of what GC found (the native upload's free) run now, untimed
-    start = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    result = yield
-    elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - start) * 1e3
-    value = measure.call(result)
-    result = nil # rubocop:disable Lint/UselessAssignment
-    elapsed
-  end.min
+# One timed call of the block, after a major GC whose finalizers (the native upload's free)
+# have run: no run pays for memory the previous one still holds, nor for freeing it.
+def timed
   GC.start
-  [time, value]
+  sleep 0.2
+  start = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  result = yield
+  [(Process.clock_gettime(Process::CLOCK_MONOTONIC) - start) * 1e3, result]
 end
 
 abort "#{FILE} is missing: run `cargo bench -p lms-bulk-upload --bench parse` (or make bench-ruby)" unless File.file?(FILE)
 bytes = File.binread(FILE)
 mb = bytes.bytesize / 1e6
-# The Rust figure is taken under the same conditions as the binding's: one parse after a
-# major GC (which gives freed memory back to the OS, so each run page-faults its upload's
-# memory afresh, as a host parsing one upload does). Back to back, reusing the memory the
-# previous run freed, the core is faster still: that figure is printed for reference.
-rust, = best(RUNS, ->(_) {}) { LmsBulkUploadNative.bench_parse_rust(bytes, 1) }
+# The Rust figure is taken under the same conditions as the binding's, the two alternating
+# so that a busy machine weighs on both alike: one parse after a major GC (which gives freed
+# memory back to the OS, so each run page-faults its upload's memory afresh, as a host
+# parsing one upload does). Back to back, reusing the memory the previous run freed, the
+# core is faster still: that figure is printed for reference.
+rust_times = []
+binding_times = []
+rows = nil
+RUNS.times do
+  rust_times << timed { LmsBulkUploadNative.bench_parse_rust(bytes, 1) }.first
+  time, upload = timed { LmsBulkUpload.parse(bytes) }
+  binding_times << time
+  rows = upload.size
+  upload = nil # rubocop:disable Lint/UselessAssignment
+end
+rust = rust_times.min
+binding = binding_times.min
 rust_warm = LmsBulkUploadNative.bench_parse_rust(bytes, RUNS)
-binding, rows = best(RUNS, :size.to_proc) { LmsBulkUpload.parse(bytes) }
-plain, plain_rows = best(RUNS, ->(r) { r[:rows] }) { plain_ruby(bytes) }
-raise "row counts differ: #{plain_rows} vs #{rows}" unless plain_rows == rows
+plain = Array.new(RUNS) do
+  time, result = timed { plain_ruby(bytes) }
+  raise "row counts differ: #{result[:rows]} vs #{rows}" unless result[:rows] == rows
+
+  time
+end.min
 
 def line(name, ms, mb, rows)
   puts format("%-36s %9.1f ms %9.1f MB/s %12s rows/s", name, ms, mb / (ms / 1e3),
