@@ -169,6 +169,13 @@ class TestApi < Minitest::Test
     assert_equal "host_method_missing", mailer.code
   end
 
+  def test_an_object_whose_respond_to_raises_lacks_the_method
+    store = HashStore.new
+    def store.respond_to?(name, *) = name.to_s == "find_users" ? raise(NoMethodError, "proxy broken") : super
+    error = assert_raises(LmsBulkUpload::StoreError) { LmsBulkUpload.plan(LmsBulkUpload.parse(CSV_TEXT), settings, store) }
+    assert_equal "host_method_missing", error.code
+  end
+
   def test_a_mailer_gets_hashes_and_is_flushed
     mailer = ListMailer.new
     run_upload(HashStore.new, mailer)

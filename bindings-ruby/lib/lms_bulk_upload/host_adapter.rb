@@ -28,6 +28,9 @@ module LmsBulkUpload
 
     def has_method(name) # rubocop:disable Naming/PredicateName
       @object.respond_to?(name) && !UNIVERSAL.include?(@object.method(name).owner)
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      remember(e)
+      false
     end
 
     def call(method, args_json)
