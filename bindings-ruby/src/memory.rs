@@ -4,7 +4,7 @@
 use crate::error::{to_json, NativeError, NativeResult};
 use crate::host::{RubyHost, RubyObject};
 use lms_bulk_upload::host::{message_value, HostJournal, HostMailer, HostStore, Naming};
-use lms_bulk_upload::{Journal, Mailer, StoreState};
+use lms_bulk_upload::{Journal, Mailer, Store, StoreState};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Locks a double; a double already in use (a host method of the running call touching it)
@@ -140,85 +140,81 @@ pub enum JournalArg {
     },
 }
 
-/// A store argument made usable for one call: the double locked, or the host object behind
-/// the core's protocol.
-pub(crate) enum StoreHandle<'a> {
-    Memory(MutexGuard<'a, lms_bulk_upload::MemoryStore>),
-    Host(HostStore<RubyObject>),
+/// An argument made usable for one call: the engine's double locked, or the host object
+/// behind the core's protocol adapter.
+pub(crate) enum Handle<'a, D, H> {
+    Double(MutexGuard<'a, D>),
+    Host(H),
+}
+
+/// A host object behind the core's adapter for it.
+fn host<H>(
+    host: &Arc<dyn RubyHost>,
+    adapter: fn(RubyObject, Naming) -> Result<H, lms_bulk_upload::Error>,
+) -> NativeResult<H> {
+    Ok(adapter(RubyObject(Arc::clone(host)), Naming::Snake)?)
 }
 
 impl StoreArg {
-    pub(crate) fn open(&self) -> NativeResult<StoreHandle<'_>> {
+    pub(crate) fn open(
+        &self,
+    ) -> NativeResult<Handle<'_, lms_bulk_upload::MemoryStore, HostStore<RubyObject>>> {
         Ok(match self {
-            StoreArg::Memory { store } => StoreHandle::Memory(lock(&store.inner, "MemoryStore")?),
-            StoreArg::Host { host } => {
-                StoreHandle::Host(HostStore::new(RubyObject(Arc::clone(host)), Naming::Snake)?)
-            }
+            StoreArg::Memory { store } => Handle::Double(lock(&store.inner, "MemoryStore")?),
+            StoreArg::Host { host: h } => Handle::Host(host(h, HostStore::new)?),
         })
     }
-}
-
-impl StoreHandle<'_> {
-    pub(crate) fn store(&mut self) -> &mut dyn lms_bulk_upload::Store {
-        match self {
-            StoreHandle::Memory(guard) => &mut **guard,
-            StoreHandle::Host(host) => host,
-        }
-    }
-}
-
-pub(crate) enum MailerHandle<'a> {
-    Recording(MutexGuard<'a, lms_bulk_upload::RecordingMailer>),
-    Host(HostMailer<RubyObject>),
 }
 
 impl MailerArg {
-    pub(crate) fn open(&self) -> NativeResult<MailerHandle<'_>> {
+    pub(crate) fn open(
+        &self,
+    ) -> NativeResult<Handle<'_, lms_bulk_upload::RecordingMailer, HostMailer<RubyObject>>> {
         Ok(match self {
             MailerArg::Recording { mailer } => {
-                MailerHandle::Recording(lock(&mailer.inner, "RecordingMailer")?)
+                Handle::Double(lock(&mailer.inner, "RecordingMailer")?)
             }
-            MailerArg::Host { host } => MailerHandle::Host(HostMailer::new(
-                RubyObject(Arc::clone(host)),
-                Naming::Snake,
-            )?),
+            MailerArg::Host { host: h } => Handle::Host(host(h, HostMailer::new)?),
         })
     }
 }
 
-impl MailerHandle<'_> {
-    pub(crate) fn mailer(&mut self) -> &mut dyn Mailer {
+impl JournalArg {
+    pub(crate) fn open(
+        &self,
+    ) -> NativeResult<Handle<'_, lms_bulk_upload::MemoryJournal, HostJournal<RubyObject>>> {
+        Ok(match self {
+            JournalArg::Memory { journal } => {
+                Handle::Double(lock(&journal.inner, "MemoryJournal")?)
+            }
+            JournalArg::Host { host: h } => Handle::Host(host(h, HostJournal::new)?),
+        })
+    }
+}
+
+impl<D: Store, H: Store> Handle<'_, D, H> {
+    pub(crate) fn store(&mut self) -> &mut dyn Store {
         match self {
-            MailerHandle::Recording(guard) => &mut **guard,
-            MailerHandle::Host(host) => host,
+            Handle::Double(guard) => &mut **guard,
+            Handle::Host(host) => host,
         }
     }
 }
 
-pub(crate) enum JournalHandle<'a> {
-    Memory(MutexGuard<'a, lms_bulk_upload::MemoryJournal>),
-    Host(HostJournal<RubyObject>),
-}
-
-impl JournalArg {
-    pub(crate) fn open(&self) -> NativeResult<JournalHandle<'_>> {
-        Ok(match self {
-            JournalArg::Memory { journal } => {
-                JournalHandle::Memory(lock(&journal.inner, "MemoryJournal")?)
-            }
-            JournalArg::Host { host } => JournalHandle::Host(HostJournal::new(
-                RubyObject(Arc::clone(host)),
-                Naming::Snake,
-            )?),
-        })
+impl<D: Mailer, H: Mailer> Handle<'_, D, H> {
+    pub(crate) fn mailer(&mut self) -> &mut dyn Mailer {
+        match self {
+            Handle::Double(guard) => &mut **guard,
+            Handle::Host(host) => host,
+        }
     }
 }
 
-impl JournalHandle<'_> {
+impl<D: Journal, H: Journal> Handle<'_, D, H> {
     pub(crate) fn journal(&mut self) -> &mut dyn Journal {
         match self {
-            JournalHandle::Memory(guard) => &mut **guard,
-            JournalHandle::Host(host) => host,
+            Handle::Double(guard) => &mut **guard,
+            Handle::Host(host) => host,
         }
     }
 }
