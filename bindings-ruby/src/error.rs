@@ -30,6 +30,11 @@ pub enum NativeError {
         /// Which double.
         message: String,
     },
+    /// The vectors' judge found the outcome of a run different from the expectations.
+    Mismatch {
+        /// The path that differs and how.
+        message: String,
+    },
     /// A value the binding itself could not read (a `MemoryStore` state that is not one).
     Argument {
         /// Why.
@@ -41,7 +46,9 @@ impl fmt::Display for NativeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NativeError::Engine { message, code, .. } => write!(f, "{message} [{code}]"),
-            NativeError::Busy { message } | NativeError::Argument { message } => {
+            NativeError::Busy { message }
+            | NativeError::Mismatch { message }
+            | NativeError::Argument { message } => {
                 f.write_str(message)
             }
         }

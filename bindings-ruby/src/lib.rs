@@ -15,6 +15,7 @@ mod host;
 mod memory;
 mod plan;
 mod sign;
+mod testing;
 mod upload;
 
 pub use error::{NativeError, NativeResult};
@@ -23,6 +24,7 @@ pub use host::{HostCallError, RubyHost};
 pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMailer, StoreArg};
 pub use plan::{plan, Plan, Settings};
 pub use sign::PlanKey;
+pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
 pub use upload::{bench_parse_rust, parse, Upload};
 
 /// Every issue and error code with its severity and meaning, as a JSON list.

@@ -108,7 +108,8 @@ class TestApi < Minitest::Test
     assert_equal 2, store.calls[:create_user]
     assert_operator store.calls[:checkpoint], :>=, 1
     assert_equal results.to_h, LmsBulkUpload.from_json(results.to_json)
-    assert_match(/\Aline,email,status,user_id,done,error\r\n2,ana@x.com,created,1,/, results.to_csv)
+    assert_match(/\A"line","email","status","user_id","done","error"\r\n"2","ana@x.com","created","1",/, results.to_csv)
+    assert_equal [{ op: "create_user" }, { op: "send_email", kind: "welcome" }], results.rows[0][:done]
   end
 
   def test_ids_past_64_bits_stay_exact
@@ -131,7 +132,7 @@ class TestApi < Minitest::Test
     end
     results = run_upload(store)
     assert_equal %w[created failed], results.rows.map { |r| r[:status] }
-    assert_includes results.rows[1][:error], "email rejected by policy"
+    assert_equal({ code: "store_failed", message: "email rejected by policy" }, results.rows[1][:error])
   end
 
   def test_an_exception_answering_transient_is_retried
@@ -216,7 +217,8 @@ class TestApi < Minitest::Test
     mailer.define_singleton_method(:send) { |_m| store.state }
     results = run_upload(store, mailer)
     assert_equal %w[failed failed], results.rows.map { |r| r[:status] }
-    assert_includes results.rows[0][:error], "in use"
+    assert_equal "mailer_failed", results.rows[0][:error][:code]
+    assert_includes results.rows[0][:error][:message], "in use"
   end
 
   def test_memory_store_state_round_trips_and_new_ids_never_collide

@@ -698,6 +698,11 @@ class RustBufferStream
         )
     end
     if variant == 3
+        return NativeError::Mismatch.new(
+            message: read_string()
+        )
+    end
+    if variant == 4
         return NativeError::Argument.new(
             message: read_string()
         )
@@ -1015,8 +1020,13 @@ class RustBufferBuilder
         self.write_string(v.message)
       return
     end
-    if v.is_a?(NativeError::Argument)
+    if v.is_a?(NativeError::Mismatch)
       pack_into 4, 'l>', 3
+        self.write_string(v.message)
+      return
+    end
+    if v.is_a?(NativeError::Argument)
+      pack_into 4, 'l>', 4
         self.write_string(v.message)
       return
     end
@@ -1168,6 +1178,23 @@ module NativeError
     end
   end
   class Busy < StandardError
+    def initialize(message:)
+        
+        @message = message
+        
+        super()
+    end
+    
+
+    attr_reader :message
+    
+
+    def to_s
+        "#{self.class.name}(message=#{@message.inspect})"
+
+    end
+  end
+  class Mismatch < StandardError
     def initialize(message:)
         
         @message = message
@@ -1756,6 +1783,18 @@ module UniFFILib
     [:uint64, :uint64, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_apply_store_changes_json,
+    [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_judge_protocol_folder_json,
+    [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_judge_scenario_json,
+    [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :void
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,
     [RustBuffer.by_value, :uint32, RustCallStatus.by_ref],
     :double
@@ -1985,6 +2024,18 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_plan,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_apply_store_changes_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_judge_protocol_folder_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_judge_scenario_json,
     [],
     :uint16
   
@@ -2451,6 +2502,47 @@ def self.plan(upload, settings, store)
   return Plan.uniffi_lift(result)
 end
 
+
+  
+  
+
+def self.apply_store_changes_json(store, changes)
+    store = ::LmsBulkUploadNative::uniffi_utf8(store)
+    
+    
+    changes = ::LmsBulkUploadNative::uniffi_utf8(changes)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_apply_store_changes_json,RustBuffer.alloc_from_string(store),RustBuffer.alloc_from_string(changes))
+  return result.consume_into_string
+end
+
+
+  
+  
+
+def self.judge_protocol_folder_json(folder, outcome)
+    folder = ::LmsBulkUploadNative::uniffi_utf8(folder)
+    
+    
+    outcome = ::LmsBulkUploadNative::uniffi_utf8(outcome)
+    
+    
+  ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_judge_protocol_folder_json,RustBuffer.alloc_from_string(folder),RustBuffer.alloc_from_string(outcome))
+end
+
+  
+  
+
+def self.judge_scenario_json(scenario, outcome)
+    scenario = ::LmsBulkUploadNative::uniffi_utf8(scenario)
+    
+    
+    outcome = ::LmsBulkUploadNative::uniffi_utf8(outcome)
+    
+    
+  ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_judge_scenario_json,RustBuffer.alloc_from_string(scenario),RustBuffer.alloc_from_string(outcome))
+end
 
   
   

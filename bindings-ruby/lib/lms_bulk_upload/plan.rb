@@ -99,13 +99,13 @@ module LmsBulkUpload
       JSON.parse(@native.file_issues_json).map { |i| Issue.from_h(i) }
     end
 
-
     # Performs the plan against the store (a MemoryStore or any object with the store's
     # methods) and the mailer (a RecordingMailer or any object with `send`), returning
     # Results. `journal:` (a MemoryJournal or an object with `load`, `begin`, `finish`)
     # makes it resumable; `progress:` is called with a Progress after every row (false stops);
     # `cancel:` a CancelToken. Other options go to the core as they are: `default_password:`,
-    # `hash_params: {memory_kib:, iterations:, parallelism:}`, `batch_size:`, `retries:`,
+    # `hash_params: {memory_kib:, iterations:, parallelism:}` (weaker than OWASP only with
+    # `insecure_for_tests: true`), `batch_size:`, `retries:`,
     # `retry_delay_ms:`, `threads:`, `templates:`.
     def execute(store, mailer, journal: nil, progress: nil, cancel: nil, **options)
       cancel ||= CancelToken.new
