@@ -48,9 +48,7 @@ impl fmt::Display for NativeError {
             NativeError::Engine { message, code, .. } => write!(f, "{message} [{code}]"),
             NativeError::Busy { message }
             | NativeError::Mismatch { message }
-            | NativeError::Argument { message } => {
-                f.write_str(message)
-            }
+            | NativeError::Argument { message } => f.write_str(message),
         }
     }
 }
