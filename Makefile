@@ -158,6 +158,5 @@ ruby-gem: ruby-deps
 bench-ruby: ruby-deps
 	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
-	$(CARGO) build --release -p lms-bulk-upload --example parse_file
 	strip -o $(RUBY_LIB)/$(RUBY_SO) target/release/$(RUBY_SO)
 	ruby $(RUBY_DIR)/bench/parse.rb bench-data/users-1m.csv
