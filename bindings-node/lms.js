@@ -1,11 +1,9 @@
 'use strict'
-// The public entry point of the `lms-bulk-upload` package.
-//
-// The engine is the Rust core, loaded through the napi-rs addon (`index.js`, generated).
-// This file only adapts it to JavaScript: error classes, Promises, `AbortSignal`, rows read
-// in slices, and the bridge through which the engine's worker thread calls a host's own
-// store, mailer and journal. Options, settings and host replies go to the core as JSON,
-// which decodes and checks them; what comes back is the core's JSON, keys in camelCase.
+// The public entry point of the `lms-bulk-upload` package: the Rust core, loaded through the
+// napi-rs addon (`index.js`, generated), adapted to JavaScript — error classes, Promises,
+// `AbortSignal`, rows read in slices, and the bridge through which the engine's worker thread
+// calls a host's own store, mailer and journal. Options, settings and host replies go to the
+// core as JSON, which decodes and checks them; what comes back is its JSON, keys camelCase.
 
 const fs = require('node:fs')
 const native = require('./index.js')
@@ -62,16 +60,13 @@ function guard(fn) {
 const HANDLE = Symbol('lms-bulk-upload.handle')
 const CHUNK = 4096
 
-function own(target, handle) {
-  Object.defineProperty(target, HANDLE, { value: handle })
-}
+const own = (target, handle) => Object.defineProperty(target, HANDLE, { value: handle })
 
 /** Getters of `Class` for `keys`, each `read(handle, key)`. */
 function getters(Class, keys, read) {
-  for (const key of keys) Object.defineProperty(Class.prototype, key, { get: function () { return read(this[HANDLE], key) } })
+  for (const key of keys) Object.defineProperty(Class.prototype, key, { get() { return read(this[HANDLE], key) } })
 }
-/** What a handle's `headJson()` holds: everything but the rows. */
-const head = (handle, key) => JSON.parse(handle.headJson())[key]
+const head = (handle, key) => JSON.parse(handle.headJson())[key] // everything but the rows
 
 function* chunkedRows(handle) {
   for (let start = 0; start < handle.length; start += CHUNK) {
@@ -80,14 +75,8 @@ function* chunkedRows(handle) {
 }
 
 /** JSON for the core: a BigInt (some database drivers give them) as its digits, a `Map` as an object. */
-function toJson(value) {
-  return JSON.stringify(value ?? null, (_, v) => {
-    if (typeof v === 'bigint') return v.toString()
-    return v instanceof Map ? Object.fromEntries(v) : v
-  })
-}
-
-const optionsJson = (options) => (options == null ? undefined : toJson(options))
+const toJson = (value) =>
+  JSON.stringify(value ?? null, (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v))
 
 /**
  * A host object (store, mailer, journal) as the engine calls it, through a napi
@@ -97,7 +86,7 @@ const optionsJson = (options) => (options == null ? undefined : toJson(options))
  */
 function bridge(host) {
   return async function callHost(method, argsJson) {
-    if (argsJson === null || argsJson === undefined) return String(typeof host?.[method] === 'function')
+    if (argsJson == null) return String(typeof host?.[method] === 'function')
     try {
       return toJson({ ok: await host[method](...JSON.parse(argsJson)) })
     } catch (error) {
@@ -125,21 +114,19 @@ function toBytes(input) {
 }
 
 /**
- * Parses and validates an upload file.
- *
- * `input`: the file's bytes (`Buffer`, `Uint8Array`), its text (a string is CSV content,
- * never a path), or a file given as a `URL` or `{ path }`. Throws a `FileError` when the
- * file is unusable; row problems are `upload.issues`.
+ * Parses and validates an upload file: its bytes (`Buffer`, `Uint8Array`), its text (a string
+ * is CSV content, never a path), or a file as a `URL` or `{ path }`. Throws a `FileError` when
+ * the file is unusable; row problems are `upload.issues`.
  */
 function parse(input, options) {
   const bytes = toBytes(input)
-  return new Upload(guard(() => native.parseBytes(bytes, optionsJson(options))))
+  return new Upload(guard(() => native.parseBytes(bytes, toJson(options))))
 }
 
 /** Reads a file without blocking and parses it on a worker thread. */
 async function parseFile(path, options) {
   const bytes = await fs.promises.readFile(path)
-  return new Upload(await guard(() => native.parseBytesAsync(bytes, optionsJson(options))))
+  return new Upload(await guard(() => native.parseBytesAsync(bytes, toJson(options))))
 }
 
 /**
@@ -219,9 +206,9 @@ class Rows {
 
 /**
  * A deterministic plan: shown, stored, approved, executed later or elsewhere. `fingerprint`
- * (`sha256:<hex>` of its canonical content), `summary`,
- * `settings` (no password), `fileIssues`, `rows` (`{line, email, firstName, lastName, action,
- * userId, operations, noops, issues}`), `toJSON()`, `toJSONString()`.
+ * (`sha256:<hex>` of its content), `summary`, `settings` (no password), `fileIssues`, `rows`
+ * (`{line, email, firstName, lastName, action, userId, operations, noops, issues}`),
+ * `toJSON()`, `toJSONString()`.
  */
 class Plan extends Rows {
   constructor(handle) {
@@ -258,17 +245,15 @@ async function execute(plan, store, mailer, { onProgress, signal, journal, ...op
   if (!(plan instanceof Plan)) throw new TypeError('execute() takes a Plan')
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
   let warned = false
-  const progress = onProgress
-    ? (done, total, failed) => {
-        try {
-          onProgress({ done, total, failed })
-        } catch (error) {
-          // A throwing progress callback must not take the process down; report it once.
-          if (!warned) process.emitWarning(`lms-bulk-upload: onProgress threw: ${error?.message ?? error}`)
-          warned = true
-        }
-      }
-    : undefined
+  const progress = onProgress && ((done, total, failed) => {
+    try {
+      onProgress({ done, total, failed })
+    } catch (error) {
+      // A throwing progress callback must not take the process down; report it once.
+      if (!warned) process.emitWarning(`lms-bulk-upload: onProgress threw: ${error?.message ?? error}`)
+      warned = true
+    }
+  })
   const token = signal ? new native.CancelToken() : undefined
   const onAbort = () => token.cancel()
   if (signal?.aborted) token.cancel()
@@ -307,7 +292,7 @@ getters(Results, ['fingerprint', 'summary', 'cancelled', 'confirmationError'], h
 class MemoryStore {
   /** `state`: `{groups: [{id, name}], content: [{kind, id}], users: [{id, email, firstName, ...}]}`. */
   constructor(state) {
-    own(this, new native.MemoryStoreHandle(optionsJson(state)))
+    own(this, new native.MemoryStoreHandle(state === undefined ? undefined : toJson(state)))
   }
   /** The store as data: groups, content and users (sorted by email; `hasPassword`, no hashes). */
   state() {
@@ -363,9 +348,7 @@ class MemoryJournal {
 }
 
 /** Every issue and error code `{code, severity, meaning}`. */
-function issueCodes() {
-  return JSON.parse(native.issueCodesJson())
-}
+const issueCodes = () => JSON.parse(native.issueCodesJson())
 
 module.exports = {
   parse, parseFile, plan, execute, issueCodes, Upload, Settings, Plan, Results, MemoryStore, RecordingMailer, MemoryJournal,
