@@ -16,12 +16,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A double shared between JavaScript and the engine.
+#[derive(Default)]
 pub(crate) struct Shared<T>(pub(crate) Arc<Mutex<T>>);
 
 impl<T> Shared<T> {
-    fn new(value: T) -> Shared<T> {
-        Shared(Arc::new(Mutex::new(value)))
-    }
     fn lock(&self) -> MutexGuard<'_, T> {
         // A panic while holding the lock cannot leave these plain collections half-written
         // in a way that matters to a test double: carry on with the data.
@@ -57,7 +55,7 @@ impl MemoryStoreHandle {
             None => MemoryStore::new(),
         };
         Ok(MemoryStoreHandle {
-            inner: Shared::new(store),
+            inner: Shared(Arc::new(Mutex::new(store))),
         })
     }
 
@@ -144,14 +142,9 @@ impl Store for Shared<MemoryStore> {
 
 /// The native `RecordingMailer`.
 #[napi]
+#[derive(Default)]
 pub struct RecordingMailerHandle {
     pub(crate) inner: Shared<RecordingMailer>,
-}
-
-impl Default for RecordingMailerHandle {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 #[napi]
@@ -159,9 +152,7 @@ impl RecordingMailerHandle {
     /// An empty mailer.
     #[napi(constructor)]
     pub fn new() -> Self {
-        RecordingMailerHandle {
-            inner: Shared::new(RecordingMailer::new()),
-        }
+        Self::default()
     }
 
     /// The messages sent so far, as a host's mailer gets them (camelCase JSON).
@@ -193,14 +184,9 @@ impl Mailer for Shared<RecordingMailer> {
 /// The native `MemoryJournal`: give the same one to `execute` again to resume a cancelled
 /// execution of the same plan (within this process).
 #[napi]
+#[derive(Default)]
 pub struct MemoryJournalHandle {
     pub(crate) inner: Shared<MemoryJournal>,
-}
-
-impl Default for MemoryJournalHandle {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 #[napi]
@@ -208,9 +194,7 @@ impl MemoryJournalHandle {
     /// An empty journal.
     #[napi(constructor)]
     pub fn new() -> Self {
-        MemoryJournalHandle {
-            inner: Shared::new(MemoryJournal::new()),
-        }
+        Self::default()
     }
 }
 
