@@ -236,3 +236,13 @@ test('a throwing onProgress does not stop the execution', async () => {
     process.off('warning', onWarning)
   }
 })
+
+test('a MemoryStore loaded with users never gives their ids to new users', async () => {
+  const store = new lms.MemoryStore({ users: [{ id: 'u1', email: 'old@example.com', firstName: 'Old', lastName: 'Timer' }] })
+  const plan = await lms.plan(lms.parse('firstname,lastname,email\nNew,Comer,new@example.com\n'), {}, store)
+  const results = await plan.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH })
+  assert.equal(results.summary.created, 1)
+  const ids = store.state().users.map((u) => u.id)
+  assert.equal(new Set(ids).size, 2, `ids ${ids}`)
+  assert.notEqual(results.rows[0].userId, 'u1')
+})

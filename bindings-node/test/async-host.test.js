@@ -166,3 +166,23 @@ test('lookups are batched: one findUsers call per 1000 emails', async () => {
   await lms.plan(lms.parse(lines.join('\n')), {}, host, { lookupBatch: 500 })
   assert.equal(host.calls.filter((c) => c === 'findUsers').length, 5)
 })
+
+test('a queueing mailer is flushed after each batch, before the store checkpoint', async () => {
+  const host = store()
+  const order = []
+  host.checkpoint = async () => order.push('checkpoint')
+  const queued = []
+  const mailer = {
+    send: async (message) => queued.push(message.to),
+    flush: async () => order.push(`flush ${queued.splice(0).join(' ')}`),
+  }
+  const plan = await lms.plan(lms.parse(CSV), {}, host)
+  await plan.execute(host, mailer, { hashParams: FAST_HASH, batchSize: 2 })
+  assert.deepEqual(order, ['flush ana@example.com bo@example.com', 'checkpoint', 'flush ', 'checkpoint'])
+})
+
+test('a store whose lookup returns nothing fails the plan with invalid_host_reply', async () => {
+  const host = store()
+  host.findUsers = async () => null
+  await assert.rejects(lms.plan(lms.parse(CSV), {}, host), (e) => e instanceof lms.StoreError && e.code === 'invalid_host_reply' && /find_?users/i.test(e.message))
+})
