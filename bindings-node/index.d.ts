@@ -124,6 +124,9 @@ export declare class UploadHandle {
   get hasErrors(): boolean
 }
 
+/** `apply_store_changes_json`: a scenario's store state after its `store_changes`. */
+export declare function applyStoreChangesJson(storeJson: string, changesJson: string): string
+
 /**
  * For benchmarks: parses `data` in Rust alone `runs` times and returns the best time in
  * milliseconds (what the same work costs without the JavaScript boundary).
@@ -135,6 +138,15 @@ export declare function benchParseRust(data: Uint8Array, runs: number): number
  * (`[{code, severity, meaning}]`).
  */
 export declare function issueCodesJson(): string
+
+/**
+ * `judge_protocol_folder_json`: the host-protocol vector of `folder` (its vector.json and
+ * results.json) against a runner's outcome.
+ */
+export declare function judgeProtocolFolderJson(folder: string, outcomeJson: string): string | null
+
+/** `judge_scenario_json`: a scenario's JSON against a runner's outcome. */
+export declare function judgeScenarioJson(scenarioJson: string, outcomeJson: string): string | null
 
 /** Parses and validates the bytes of an upload file. `optionsJson`: `ParseOptions`. */
 export declare function parseBytes(data: Uint8Array, optionsJson?: string | undefined | null): UploadHandle

@@ -15,6 +15,7 @@ mod execute;
 mod host;
 mod memory;
 mod plan;
+mod testing;
 mod upload;
 
 use lms_bulk_upload::host::Naming;
@@ -26,6 +27,7 @@ use serde_json::Value;
 pub use execute::{CancelToken, ResultsHandle};
 pub use memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 pub use plan::{plan_async, PlanHandle, SettingsHandle};
+pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
 pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
 
 /// A core error as a napi error: its message is `LMS_BULK_UPLOAD_ERROR:` and a JSON payload
