@@ -74,7 +74,7 @@ pub(crate) enum Given<T> {
 }
 
 impl<T> Given<T> {
-    /// `native` or `bridge`: exactly one of them, or none when `optional`.
+    /// `native` or `bridge`: at most one of them (neither: `None`).
     pub(crate) fn pick(native: Option<T>, bridge: Option<Bridge>) -> Result<Option<Given<T>>> {
         match (native, bridge) {
             (Some(native), None) => Ok(Some(Given::Native(native))),
