@@ -23,16 +23,11 @@ class BulkUploadError extends Error {
     Object.assign(this, { code, kind, line, column, transient })
   }
 }
-/** The file cannot be used (`parse`). */
-class FileError extends BulkUploadError {}
-/** The settings or options are contradictory, incomplete or unknown, or name things that do not exist. */
-class SettingsError extends BulkUploadError {}
-/** A plan cannot be read, was tampered with, or cannot be executed as given. */
-class PlanError extends BulkUploadError {}
-/** The host's store (or journal) failed, or is not one. */
-class StoreError extends BulkUploadError {}
-/** The host's mailer failed outside a row, or is not one. */
-class MailerError extends BulkUploadError {}
+class FileError extends BulkUploadError {} // the file cannot be used (`parse`)
+class SettingsError extends BulkUploadError {} // settings or options contradictory, unknown, or naming what does not exist
+class PlanError extends BulkUploadError {} // a plan unreadable, tampered with, or not executable as given
+class StoreError extends BulkUploadError {} // the host's store (or journal) failed, or is not one
+class MailerError extends BulkUploadError {} // the host's mailer failed outside a row, or is not one
 
 /** The class of each error kind of the core. */
 const ERROR_CLASSES = { file: FileError, settings: SettingsError, plan: PlanError, store: StoreError, mailer: MailerError }
@@ -260,10 +255,8 @@ async function execute(plan, store, mailer, { onProgress, signal, journal, ...op
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const journalArgs = journal == null ? [] : side(journal, MemoryJournal)
-    const handle = await guard(() =>
-      plan[HANDLE].execute(...side(store, MemoryStore), ...side(mailer, RecordingMailer), toJson(options), progress, token, ...journalArgs),
-    )
-    return new Results(handle)
+    const args = [...side(store, MemoryStore), ...side(mailer, RecordingMailer), toJson(options), progress, token, ...journalArgs]
+    return new Results(await guard(() => plan[HANDLE].execute(...args)))
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
