@@ -145,6 +145,12 @@ export declare function issueCodesJson(): string
  */
 export declare function judgeProtocolFolderJson(folder: string, outcomeJson: string): string | null
 
+/**
+ * `judge_protocol_json`: a host-protocol vector's JSON (its `expect.results` the expected text
+ * itself, not `true`) against a runner's outcome.
+ */
+export declare function judgeProtocolJson(vectorJson: string, outcomeJson: string): string | null
+
 /** `judge_scenario_json`: a scenario's JSON against a runner's outcome. */
 export declare function judgeScenarioJson(scenarioJson: string, outcomeJson: string): string | null
 

@@ -847,6 +847,7 @@ module.exports.applyStoreChangesJson = nativeBinding.applyStoreChangesJson
 module.exports.benchParseRust = nativeBinding.benchParseRust
 module.exports.issueCodesJson = nativeBinding.issueCodesJson
 module.exports.judgeProtocolFolderJson = nativeBinding.judgeProtocolFolderJson
+module.exports.judgeProtocolJson = nativeBinding.judgeProtocolJson
 module.exports.judgeScenarioJson = nativeBinding.judgeScenarioJson
 module.exports.parseBytes = nativeBinding.parseBytes
 module.exports.parseBytesAsync = nativeBinding.parseBytesAsync

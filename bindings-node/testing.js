@@ -12,6 +12,8 @@ function verdict(mismatch) {
 module.exports = {
   /** Judges a runner's outcome (JSON text) against a scenario (its scenario.json text). */
   judgeScenario: (scenarioJson, outcomeJson) => verdict(native.judgeScenarioJson(scenarioJson, outcomeJson)),
+  /** Judges a runner's outcome against a host-protocol vector given as JSON text (expected results inline). */
+  judgeProtocol: (vectorJson, outcomeJson) => verdict(native.judgeProtocolJson(vectorJson, outcomeJson)),
   /** Judges a runner's outcome (JSON text) against the host-protocol vector of `folder`. */
   judgeProtocolFolder: (folder, outcomeJson) => verdict(native.judgeProtocolFolderJson(folder, outcomeJson)),
   /** A scenario's `store` after its `store_changes` (both as data). */

@@ -27,7 +27,9 @@ use serde_json::Value;
 pub use execute::{CancelToken, ResultsHandle};
 pub use memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 pub use plan::{plan_async, PlanHandle, SettingsHandle};
-pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
+pub use testing::{
+    apply_store_changes_json, judge_protocol_folder_json, judge_protocol_json, judge_scenario_json,
+};
 pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
 
 /// A core error as a napi error: its message is `LMS_BULK_UPLOAD_ERROR:` and a JSON payload

@@ -11,6 +11,13 @@ pub fn judge_scenario_json(scenario_json: String, outcome_json: String) -> Optio
     lms_bulk_upload_vectors::judge_scenario_json(&scenario_json, &outcome_json).err()
 }
 
+/// `judge_protocol_json`: a host-protocol vector's JSON (its `expect.results` the expected text
+/// itself, not `true`) against a runner's outcome.
+#[napi]
+pub fn judge_protocol_json(vector_json: String, outcome_json: String) -> Option<String> {
+    lms_bulk_upload_vectors::judge_protocol_json(&vector_json, &outcome_json).err()
+}
+
 /// `judge_protocol_folder_json`: the host-protocol vector of `folder` (its vector.json and
 /// results.json) against a runner's outcome.
 #[napi]

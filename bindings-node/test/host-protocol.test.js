@@ -93,6 +93,14 @@ test('the host-protocol vectors are there', () => {
   assert.ok(names.length >= 15, `only ${names.length} vectors in ${ROOT}`)
 })
 
+test('the judge refuses an outcome whose results differ', async () => {
+  const folder = path.join(ROOT, names[0])
+  const outcome = await run(JSON.parse(fs.readFileSync(path.join(folder, 'vector.json'), 'utf8')))
+  judgeProtocolFolder(folder, JSON.stringify(outcome))
+  const wrong = { ...outcome, results_json: outcome.results_json.replace('"line":2', '"line":3') }
+  assert.throws(() => judgeProtocolFolder(folder, JSON.stringify(wrong)), { name: 'AssertionError', message: /byte for byte/ })
+})
+
 for (const name of names) {
   test(`host-protocol vector ${name}`, async () => {
     const folder = path.join(ROOT, name)

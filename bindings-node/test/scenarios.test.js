@@ -60,6 +60,15 @@ test('the scenario corpus is there', () => {
   assert.ok(names.length > 0, `no scenarios in ${ROOT}`)
 })
 
+test('the judge refuses an outcome that differs from the scenario', () => {
+  const scenario = JSON.stringify({ description: 'One valid row.', expect: { issues: [], rows: 1, valid_rows: 1 } })
+  judgeScenario(scenario, JSON.stringify({ upload: { rows: 1, validRows: 1, issues: [] } }))
+  assert.throws(() => judgeScenario(scenario, JSON.stringify({ upload: { rows: 2, validRows: 1, issues: [] } })), {
+    name: 'AssertionError',
+    message: 'expect.rows: expected 1, got 2',
+  })
+})
+
 for (const name of names) {
   test(`scenario ${name}`, async () => {
     const dir = path.join(ROOT, name)
