@@ -85,8 +85,8 @@ export declare class ResultsHandle {
   /** The number of rows. */
   get length(): number
   /**
-   * Everything but the rows, as camelCase JSON:
-   * `{fingerprint, summary, cancelled, confirmationError}`.
+   * Everything but the rows, as camelCase JSON (`{fingerprint, summary, cancelled,
+   * confirmationError, ...}`: whatever the core's results hold).
    */
   headJson(): string
   /** Rows `start..end`, as camelCase JSON. */

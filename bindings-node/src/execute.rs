@@ -9,7 +9,7 @@ use lms_bulk_upload::{MemoryJournal, MemoryStore, Plan, Progress, RecordingMaile
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -116,17 +116,17 @@ impl ResultsHandle {
     pub fn length(&self) -> u32 {
         self.inner.rows.len() as u32
     }
-    /// Everything but the rows, as camelCase JSON:
-    /// `{fingerprint, summary, cancelled, confirmationError}`.
+    /// Everything but the rows, as camelCase JSON (`{fingerprint, summary, cancelled,
+    /// confirmationError, ...}`: whatever the core's results hold).
     #[napi]
-    pub fn head_json(&self) -> String {
-        let r = &self.inner;
-        to_js(&json!({
-            "fingerprint": r.fingerprint,
-            "summary": r.summary,
-            "cancelled": r.cancelled,
-            "confirmation_error": r.confirmation_error,
-        }))
+    pub fn head_json(&mut self) -> String {
+        let rows = std::mem::take(&mut self.inner.rows);
+        let mut head = serde_json::to_value(&self.inner).unwrap_or(Value::Null);
+        self.inner.rows = rows;
+        if let Value::Object(map) = &mut head {
+            map.remove("rows");
+        }
+        to_js(&head)
     }
     /// Rows `start..end`, as camelCase JSON.
     #[napi]
