@@ -15,8 +15,6 @@ export declare class CancelToken {
   constructor()
   /** Asks the execution to stop before its next row. */
   cancel(): void
-  /** Whether `cancel` was called. */
-  get cancelled(): boolean
 }
 
 /**
@@ -38,8 +36,8 @@ export declare class MemoryStoreHandle {
   callsJson(): string
   /** Adds a group. */
   addGroup(id: string, name: string): void
-  /** Adds a content item (`kind`: course, collection or campaign). */
-  addContent(kind: string, id: string): void
+  /** Adds a content item (`{kind, id}`; kind: course, collection or campaign). */
+  addContent(contentJson: string): void
   /** Adds an existing user (`{id, email, profile, groups, enrolments, protected}`). */
   addUser(userJson: string): void
   /** Whether `password` is the one stored for the user with `email`. */
@@ -53,33 +51,30 @@ export declare class PlanHandle {
    * A plan made with a default password needs it again.
    */
   static fromJson(json: string, defaultPassword?: string | undefined | null): PlanHandle
-  /** `sha256:<hex>` of the plan's canonical content. */
-  get fingerprint(): string
   /** The number of rows. */
   get length(): number
-  /** The counts, as camelCase JSON. */
-  summaryJson(): string
+  /**
+   * Everything but the rows, as camelCase JSON: `{fingerprint, summary, settings,
+   * fileIssues}`.
+   */
+  headJson(): string
   /** Rows `start..end`, as camelCase JSON. */
   rowsJson(start: number, end: number): string
-  /** The settings the plan was made with (no password), as camelCase JSON. */
-  settingsJson(): string
-  /** File-level issues, as camelCase JSON. */
-  fileIssuesJson(): string
   /** The plan's own JSON (the language-neutral format, snake_case keys, deterministic). */
   toJsonString(): string
   /**
    * Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`), one
    * mailer (`recording` or `mailerBridge`) and at most one journal (`journal` or
-   * `journalBridge`).
+   * `journalBridge`); `optionsJson` is the core's `ExecuteConfig`.
    */
-  execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null, onProgress?: ((done: number, total: number, failed: number) => void) | undefined | null, cancel?: CancelToken | undefined | null, journal?: MemoryJournalHandle | undefined | null, journalBridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null): Promise<ResultsHandle>
+  execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null, onProgress?: ((done: number, total: number, failed: number) => void) | undefined | null, cancel?: CancelToken | undefined | null, journal?: MemoryJournalHandle | undefined | null, journalBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null): Promise<ResultsHandle>
 }
 
 /** The native `RecordingMailer`. */
 export declare class RecordingMailerHandle {
   /** An empty mailer. */
   constructor()
-  /** The messages sent so far, as JSON (`[{kind, to, subject, text, html, fields}]`). */
+  /** The messages sent so far, as a host's mailer gets them (camelCase JSON). */
   messagesJson(): string
   /** Forgets the messages. */
   clear(): void
@@ -87,16 +82,13 @@ export declare class RecordingMailerHandle {
 
 /** The results of an execution (the native side of `Results`). */
 export declare class ResultsHandle {
-  /** The fingerprint of the plan that was executed. */
-  get fingerprint(): string
-  /** Whether execution was cancelled before the end. */
-  get cancelled(): boolean
-  /** Why the confirmation email was not sent, if it was not: `{code, message}` as JSON. */
-  get confirmationError(): string | null
   /** The number of rows. */
   get length(): number
-  /** The counts, as camelCase JSON. */
-  summaryJson(): string
+  /**
+   * Everything but the rows, as camelCase JSON (`{fingerprint, summary, cancelled,
+   * confirmationError, ...}`: whatever the core's results hold).
+   */
+  headJson(): string
   /** Rows `start..end`, as camelCase JSON. */
   rowsJson(start: number, end: number): string
   /** The results as CSV (formula-safe cells). */
@@ -112,7 +104,7 @@ export declare class SettingsHandle {
    * refused). Throws a settings error with a code on a contradiction.
    */
   constructor(json: string)
-  /** The settings as camelCase JSON; the default password, if any, is `"[REDACTED]"`. */
+  /** The settings as camelCase JSON, without the default password (`hasDefaultPassword`). */
   toJsonString(): string
 }
 
@@ -124,15 +116,16 @@ export declare class UploadHandle {
   rowsJson(start: number, end: number): string
   /** Every issue as JSON (`[{code, severity, line, column, message}]`). */
   issuesJson(): string
-  /** The number of issues (without converting them). */
-  get issueCount(): number
   /** The file report as JSON (`{encoding, delimiter, header, rows, validRows, issues}`). */
   reportJson(): string
   /** Rows without errors. */
-  get validCount(): number
+  get validRows(): number
   /** Whether any issue is an error. */
   get hasErrors(): boolean
 }
+
+/** `apply_store_changes_json`: a scenario's store state after its `store_changes`. */
+export declare function applyStoreChangesJson(storeJson: string, changesJson: string): string
 
 /**
  * For benchmarks: parses `data` in Rust alone `runs` times and returns the best time in
@@ -146,11 +139,26 @@ export declare function benchParseRust(data: Uint8Array, runs: number): number
  */
 export declare function issueCodesJson(): string
 
-/** Parses and validates the bytes of an upload file. `optionsJson`: camelCase `ParseOptions`. */
+/**
+ * `judge_protocol_folder_json`: the host-protocol vector of `folder` (its vector.json and
+ * results.json) against a runner's outcome.
+ */
+export declare function judgeProtocolFolderJson(folder: string, outcomeJson: string): string | null
+
+/**
+ * `judge_protocol_json`: a host-protocol vector's JSON (its `expect.results` the expected text
+ * itself, not `true`) against a runner's outcome.
+ */
+export declare function judgeProtocolJson(vectorJson: string, outcomeJson: string): string | null
+
+/** `judge_scenario_json`: a scenario's JSON against a runner's outcome. */
+export declare function judgeScenarioJson(scenarioJson: string, outcomeJson: string): string | null
+
+/** Parses and validates the bytes of an upload file. `optionsJson`: `ParseOptions`. */
 export declare function parseBytes(data: Uint8Array, optionsJson?: string | undefined | null): UploadHandle
 
 /** Like `parseBytes`, on a worker thread (for large files read asynchronously). */
 export declare function parseBytesAsync(data: Uint8Array, optionsJson?: string | undefined | null): Promise<UploadHandle>
 
 /** Builds the plan on a worker thread; the store is only read. */
-export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string) => Promise<string>) | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>
+export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>

@@ -96,7 +96,11 @@ export interface SettingsOptions {
 
 export declare class Settings {
   constructor(options?: SettingsOptions)
-  toJSON(): Required<Omit<SettingsOptions, 'passwordPolicy'>> & { passwordPolicy: Required<PasswordPolicy> }
+  /** The settings without the default password: `hasDefaultPassword` says whether one is set. */
+  toJSON(): Required<Omit<SettingsOptions, 'passwordPolicy' | 'defaultPassword'>> & {
+    passwordPolicy: Required<PasswordPolicy>
+    hasDefaultPassword: boolean
+  }
 }
 
 export interface Profile {
@@ -114,13 +118,15 @@ export interface Group {
   name: string
 }
 
-export interface ExistingUser {
+/** A user as `findUsers` gives it: profile fields in `profile`, or at the top level. */
+export interface ExistingUser extends Profile {
   id: string | number | bigint
   email: string
-  profile?: Profile
-  groups?: string[]
-  enrolments?: ContentRef[]
-  protected?: boolean
+  profile?: Profile | null
+  groups?: string[] | null
+  enrolments?: ContentRef[] | null
+  /** A boolean, or 0 / 1 as SQL databases give them. */
+  protected?: boolean | 0 | 1 | null
 }
 
 export interface NewUser {
@@ -133,11 +139,14 @@ export interface NewUser {
 
 type MaybePromise<T> = T | Promise<T>
 
-/** The host's user database. Every method may return a value or a Promise. */
+/**
+ * The host's user database. Every method may return a value or a Promise; the engine checks
+ * every reply (a lookup returning anything but a list fails with `invalid_host_reply`).
+ */
 export interface Store {
-  findUsers(emails: string[]): MaybePromise<ExistingUser[] | null | undefined>
-  findGroups(names: string[]): MaybePromise<{ id: string | number | bigint; name: string }[] | null | undefined>
-  findContent(refs: ContentRef[]): MaybePromise<ContentRef[] | null | undefined>
+  findUsers(emails: string[]): MaybePromise<ExistingUser[]>
+  findGroups(names: string[]): MaybePromise<{ id: string | number | bigint; name: string }[]>
+  findContent(refs: ContentRef[]): MaybePromise<ContentRef[]>
   createUser(user: NewUser): MaybePromise<string | number | bigint>
   updateProfile(userId: string, changes: Profile): MaybePromise<unknown>
   setPassword(userId: string, passwordHash: string, forceReset: boolean): MaybePromise<unknown>
@@ -147,9 +156,6 @@ export interface Store {
   allGroupNames?(): MaybePromise<string[]>
   checkpoint?(): MaybePromise<unknown>
 }
-
-/** What `plan()` needs of a store: the lookups. */
-export type ReadStore = Pick<Store, 'findUsers' | 'findGroups' | 'findContent' | 'allGroupNames'>
 
 export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete'
 
@@ -164,15 +170,18 @@ export interface Message {
     lastName: string
     login: string
     siteUrl: string
-    /** The generated password, when the message carries one: never log such a message. */
-    password: string | null
+    /** The generated password, only when the message carries one: never log such a message. */
+    password?: string
     resultsUrl: string
     counts: Record<string, number>
   }
 }
 
 export interface Mailer {
+  /** Sends the message, or queues it until `flush`. */
   send(message: Message): MaybePromise<unknown>
+  /** Hands the queued messages over; called after each batch, before the store's `checkpoint`. */
+  flush?(): MaybePromise<unknown>
 }
 
 export interface PlanSummary {
@@ -221,7 +230,7 @@ export interface PlanOptions {
   lookupBatch?: number
 }
 
-export declare function plan(upload: Upload, settings: Settings | SettingsOptions, store: ReadStore | MemoryStore, options?: PlanOptions): Promise<Plan>
+export declare function plan(upload: Upload, settings: Settings | SettingsOptions, store: Store | MemoryStore, options?: PlanOptions): Promise<Plan>
 
 export interface Progress {
   done: number

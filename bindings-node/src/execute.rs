@@ -1,23 +1,17 @@
-//! Executing a plan on a worker thread: options, progress and cancellation.
+//! Executing a plan on a worker thread (options decoded by the core, progress,
+//! cancellation), and the `Results`.
 
-use crate::errors::{custom, to_napi};
-use crate::json::snake_key;
-use crate::mailer::HostMailer;
-use crate::memory::{RecordingMailerHandle, SharedMailer};
-use crate::results::ResultsHandle;
-use crate::store::Bridge;
-use lms_bulk_upload::{
-    ExecuteOptions, HashParams, Journal, Mailer, Password, Plan, Progress, Store, Template,
-    Templates,
-};
+use crate::host::{spawn, Given};
+use crate::memory::Shared;
+use crate::{slice_to_js, to_js, to_napi};
+use lms_bulk_upload::host::ExecuteConfig;
+use lms_bulk_upload::{MemoryJournal, MemoryStore, Plan, Progress, RecordingMailer, Results};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde::Deserialize;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// `(done, total, failed) => void`.
 pub(crate) type ProgressFn = ThreadsafeFunction<
@@ -47,125 +41,12 @@ impl CancelToken {
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::SeqCst);
     }
-    /// Whether `cancel` was called.
-    #[napi(getter)]
-    pub fn cancelled(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
-    }
-}
-
-/// Argon2id cost as JavaScript gives it; missing fields take the core's defaults, and weak
-/// ones need `insecureForTests: true` (the core refuses them otherwise: `weak_hash_params`).
-#[derive(Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-struct JsHashParams {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
-    insecure_for_tests: bool,
-}
-
-impl Default for JsHashParams {
-    fn default() -> Self {
-        let d = HashParams::default();
-        JsHashParams {
-            memory_kib: d.memory_kib(),
-            iterations: d.iterations(),
-            parallelism: d.parallelism(),
-            insecure_for_tests: false,
-        }
-    }
-}
-
-/// `ExecuteOptions` as JavaScript gives them (the callbacks are passed separately).
-#[derive(Deserialize, Default)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-struct JsExecuteOptions {
-    default_password: Option<String>,
-    hash_params: Option<JsHashParams>,
-    threads: Option<usize>,
-    batch_size: Option<usize>,
-    retries: Option<u32>,
-    retry_delay_ms: Option<u64>,
-    templates: Option<Value>,
-}
-
-/// The template names JavaScript may give, camelCase (snake_case is accepted too).
-const TEMPLATE_NAMES: &str =
-    "welcome, welcomeWithPassword, passwordChanged, passwordChangedWithPassword, uploadComplete";
-
-fn template_error(message: String) -> Error {
-    custom("settings", "invalid_setting", message)
-}
-
-/// `templates`: an object naming any of the five templates, each `{subject, text, html}`;
-/// the others keep the defaults. The core checks the placeholders (`invalid_template`).
-fn templates(given: Option<Value>) -> Result<Templates> {
-    let mut templates = Templates::default();
-    let Some(given) = given.filter(|v| !v.is_null()) else {
-        return Ok(templates);
-    };
-    let Value::Object(map) = given else {
-        return Err(template_error(format!(
-            "templates must be an object naming any of {TEMPLATE_NAMES}"
-        )));
-    };
-    for (name, value) in map {
-        let slot = match snake_key(&name).as_str() {
-            "welcome" => &mut templates.welcome,
-            "welcome_with_password" => &mut templates.welcome_with_password,
-            "password_changed" => &mut templates.password_changed,
-            "password_changed_with_password" => &mut templates.password_changed_with_password,
-            "upload_complete" => &mut templates.upload_complete,
-            _ => {
-                return Err(template_error(format!(
-                    "templates: unknown template {name:?} (known: {TEMPLATE_NAMES})"
-                )))
-            }
-        };
-        let Value::Object(parts) = &value else {
-            return Err(template_error(format!(
-                "templates.{name} must be an object {{subject, text, html}}"
-            )));
-        };
-        if let Some(key) = parts
-            .keys()
-            .find(|k| !matches!(k.as_str(), "subject" | "text" | "html"))
-        {
-            return Err(template_error(format!(
-                "templates.{name}: unknown key {key:?} (give subject, text and html)"
-            )));
-        }
-        let part = |key: &str| -> Result<&str> {
-            parts
-                .get(key)
-                .and_then(Value::as_str)
-                .ok_or_else(|| template_error(format!("templates.{name} needs a string {key}")))
-        };
-        *slot = Template::new(part("subject")?, part("text")?, part("html")?)
-            .map_err(|e| to_napi(&e))?;
-    }
-    Ok(templates)
-}
-
-pub(crate) fn choose_mailer(
-    recording: Option<&RecordingMailerHandle>,
-    bridge: Option<Bridge>,
-) -> Result<Box<dyn Mailer + Send>> {
-    match (recording, bridge) {
-        (Some(m), None) => Ok(Box::new(SharedMailer(m.inner.clone()))),
-        (None, Some(bridge)) => Ok(Box::new(HostMailer { bridge })),
-        _ => Err(Error::new(
-            Status::InvalidArg,
-            "give exactly one mailer: a RecordingMailer or a bridge",
-        )),
-    }
 }
 
 /// Reports progress to JavaScript without flooding its queue: while one report waits to
 /// run, later ones are skipped, except the last (`done == total`), which is always sent.
 struct Reporter {
-    callback: Arc<ProgressFn>,
+    callback: ProgressFn,
     pending: Arc<AtomicBool>,
 }
 
@@ -176,9 +57,9 @@ impl Reporter {
             return;
         }
         let pending = self.pending.clone();
-        let args = FnArgs::from((to_u32(p.done), to_u32(p.total), to_u32(p.failed)));
+        let n = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         self.callback.call_with_return_value(
-            args,
+            FnArgs::from((n(p.done), n(p.total), n(p.failed))),
             ThreadsafeFunctionCallMode::NonBlocking,
             move |_, _| {
                 pending.store(false, Ordering::Release);
@@ -188,64 +69,78 @@ impl Reporter {
     }
 }
 
-fn to_u32(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
+/// Runs `plan` through the store, mailer and journal on a worker thread; `options` are the
+/// core's [`ExecuteConfig`], checked before anything starts.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn run_execute<'env>(
+pub(crate) fn run<'env>(
     env: &'env Env,
     plan: Arc<Plan>,
-    mut store: Box<dyn Store + Send>,
-    mut mailer: Box<dyn Mailer + Send>,
-    options_json: Option<String>,
+    store: Given<Shared<MemoryStore>>,
+    mailer: Given<Shared<RecordingMailer>>,
+    journal: Option<Given<Shared<MemoryJournal>>>,
+    options: Value,
     on_progress: Option<ProgressFn>,
     cancel: Option<Arc<AtomicBool>>,
-    mut journal: Option<Box<dyn Journal + Send>>,
 ) -> Result<Object<'env>> {
-    let mut given: JsExecuteOptions = match options_json.as_deref() {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| custom("plan", "invalid_setting", format!("execute options: {e}")))?,
-        None => JsExecuteOptions::default(),
-    };
-    let templates = templates(given.templates.take())?;
+    let config = ExecuteConfig::from_value(options).map_err(to_napi)?;
     let reporter = on_progress.map(|callback| Reporter {
-        callback: Arc::new(callback),
+        callback,
         pending: Arc::new(AtomicBool::new(false)),
     });
-    crate::worker::spawn(env, move || {
-        let mut options = ExecuteOptions {
-            default_password: given.default_password.map(Password::new),
-            cancel,
-            templates,
-            journal: journal.as_deref_mut().map(|j| j as &mut dyn Journal),
-            ..ExecuteOptions::default()
-        };
-        if let Some(h) = given.hash_params {
-            options.hash_params = if h.insecure_for_tests {
-                HashParams::insecure_for_tests(h.memory_kib, h.iterations, h.parallelism)
-            } else {
-                HashParams::new(h.memory_kib, h.iterations, h.parallelism)
-                    .map_err(|e| to_napi(&e))?
-            };
-        }
-        if let Some(threads) = given.threads {
-            options.threads = threads;
-        }
-        if let Some(batch) = given.batch_size {
-            options.batch_size = batch;
-        }
-        if let Some(retries) = given.retries {
-            options.retries = retries;
-        }
-        if let Some(ms) = given.retry_delay_ms {
-            options.retry_delay = Duration::from_millis(ms);
-        }
+    spawn(env, move || {
+        let (mut store, mut mailer) = (store.store()?, mailer.mailer()?);
+        let mut journal = journal.map(Given::journal).transpose()?;
+        let mut options = config.into_options();
+        options.cancel = cancel;
+        options.journal = journal.as_deref_mut().map(|j| j as _);
         if let Some(reporter) = reporter {
             options.progress = Some(Box::new(move |p| reporter.report(p)));
         }
-        lms_bulk_upload::execute(&plan, store.as_mut(), mailer.as_mut(), options)
-            .map(|results| ResultsHandle { inner: results })
-            .map_err(|e| to_napi(&e))
+        let results = lms_bulk_upload::execute(&plan, store.as_mut(), mailer.as_mut(), options);
+        Ok(ResultsHandle {
+            inner: results.map_err(to_napi)?,
+        })
     })
+}
+
+/// The results of an execution (the native side of `Results`).
+#[napi]
+pub struct ResultsHandle {
+    pub(crate) inner: Results,
+}
+
+#[napi]
+impl ResultsHandle {
+    /// The number of rows.
+    #[napi(getter)]
+    pub fn length(&self) -> u32 {
+        self.inner.rows.len() as u32
+    }
+    /// Everything but the rows, as camelCase JSON (`{fingerprint, summary, cancelled,
+    /// confirmationError, ...}`: whatever the core's results hold).
+    #[napi]
+    pub fn head_json(&mut self) -> String {
+        let rows = std::mem::take(&mut self.inner.rows);
+        let mut head = serde_json::to_value(&self.inner).unwrap_or(Value::Null);
+        self.inner.rows = rows;
+        if let Value::Object(map) = &mut head {
+            map.remove("rows");
+        }
+        to_js(&head)
+    }
+    /// Rows `start..end`, as camelCase JSON.
+    #[napi]
+    pub fn rows_json(&self, start: u32, end: u32) -> String {
+        slice_to_js(&self.inner.rows, start, end)
+    }
+    /// The results as CSV (formula-safe cells).
+    #[napi]
+    pub fn to_csv(&self) -> String {
+        self.inner.to_csv()
+    }
+    /// The results' own JSON (the language-neutral format, snake_case keys).
+    #[napi]
+    pub fn to_json_string(&self) -> String {
+        self.inner.to_json()
+    }
 }

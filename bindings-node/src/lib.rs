@@ -2,38 +2,70 @@
 //!
 //! This crate only converts types: every behaviour lives in the core crate. The native
 //! classes here (`UploadHandle`, `PlanHandle`, ...) are wrapped by `lms.js`, the package's
-//! public entry point, which adds the error classes and the bridge to a host's own store,
-//! mailer and journal (plain JavaScript objects whose methods may return Promises).
+//! public entry point, which adds the error classes and makes the bridge through which the
+//! engine reaches a host's own store, mailer and journal ([`host`]).
 //!
-//! Data crosses the boundary as JSON text: keys are camelCase on the JavaScript side and
-//! snake_case on the Rust side ([`json::camelize`], [`json::snakify`]). Serialised formats
-//! (a plan's JSON, results as JSON or CSV) are the core's own, byte for byte, so they move
-//! between languages unchanged.
+//! Data crosses the boundary as JSON text. What JavaScript gives is read with the core's
+//! decoders after [`Naming::Camel`] turned its keys to snake_case; what it gets back has its
+//! keys turned to camelCase the same way. Serialised formats (a plan's JSON, results as JSON
+//! or CSV) are the core's own, byte for byte, so they move between languages unchanged.
 #![deny(clippy::unwrap_used)]
 
-mod errors;
 mod execute;
-mod journal;
-mod json;
-mod mailer;
+mod host;
 mod memory;
 mod plan;
-mod results;
-mod settings;
-mod store;
+mod testing;
 mod upload;
-mod worker;
 
+use lms_bulk_upload::host::Naming;
 use napi_derive::napi;
+use serde::Serialize;
+use serde_json::Value;
 
 // The functions JavaScript calls (the classes are reached through them).
-pub use execute::CancelToken;
-pub use journal::MemoryJournalHandle;
-pub use memory::{MemoryStoreHandle, RecordingMailerHandle};
-pub use plan::{plan_async, PlanHandle};
-pub use results::ResultsHandle;
-pub use settings::SettingsHandle;
+pub use execute::{CancelToken, ResultsHandle};
+pub use memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
+pub use plan::{plan_async, PlanHandle, SettingsHandle};
+pub use testing::{
+    apply_store_changes_json, judge_protocol_folder_json, judge_protocol_json, judge_scenario_json,
+};
 pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
+
+/// A core error as a napi error: its message is `LMS_BULK_UPLOAD_ERROR:` and a JSON payload
+/// `{kind, code, severity, line, column, message, transient}`, which `lms.js` turns into
+/// the error class of its kind. No code is made up here: every one is the core's.
+pub(crate) fn to_napi(error: lms_bulk_upload::Error) -> napi::Error {
+    let mut payload = serde_json::to_value(error.issue()).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut payload {
+        map.insert("kind".into(), error.kind().as_str().into());
+        map.insert("transient".into(), error.is_transient().into());
+    }
+    napi::Error::from_reason(format!("LMS_BULK_UPLOAD_ERROR:{payload}"))
+}
+
+/// JSON text made by `lms.js` (`JSON.stringify` of what the caller gave; none is null),
+/// with its keys in snake_case for the core's decoders.
+pub(crate) fn from_js(json: Option<&str>) -> napi::Result<Value> {
+    let value = match json {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?,
+        None => Value::Null,
+    };
+    Ok(Naming::Camel.keys_in(value))
+}
+
+/// `value` as JSON text with camelCase keys, for JavaScript.
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> String {
+    let value = serde_json::to_value(value).unwrap_or(Value::Null);
+    Naming::Camel.keys_out(value).to_string()
+}
+
+/// `items[start..end]` (clamped) as camelCase JSON.
+pub(crate) fn slice_to_js<T: Serialize>(items: &[T], start: u32, end: u32) -> String {
+    let end = (end as usize).min(items.len());
+    to_js(&items[(start as usize).min(end)..end])
+}
 
 /// Every issue and error code with its severity and meaning, as JSON
 /// (`[{code, severity, meaning}]`).

@@ -1,162 +1,150 @@
-//! The in-memory doubles, `MemoryStore` and `RecordingMailer`, usable from JavaScript and
-//! by the engine on its worker thread at the same time (each call takes the lock briefly).
+//! The core's in-memory doubles, `MemoryStore`, `RecordingMailer` and `MemoryJournal`,
+//! usable from JavaScript and by the engine on its worker thread at the same time (each
+//! call takes the lock briefly).
 
-use crate::errors::{bad_json, custom};
-use crate::json::{snakify, to_camel_json};
-use crate::mailer::message_json;
+use crate::{from_js, to_js};
+use lms_bulk_upload::host::message_value;
 use lms_bulk_upload::{
-    ContentRef, ExistingUser, Group, HostError, Mailer, MemoryStore, Message, NewUser,
-    PasswordHash, Profile, RecordingMailer, Store, StoreState, UserId,
+    ContentRef, ExistingUser, Group, HostError, Journal, JournalEntry, Mailer, MemoryJournal,
+    MemoryStore, Message, NewUser, PasswordHash, Profile, RecordingMailer, ResultRow, Store,
+    StoreState, UserId,
 };
-use napi::bindgen_prelude::*;
+use napi::{Error, Status};
 use napi_derive::napi;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave these plain collections half-written in
-    // a way that matters to a test double: carry on with the data.
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// A double shared between JavaScript and the engine.
+#[derive(Default)]
+pub(crate) struct Shared<T>(pub(crate) Arc<Mutex<T>>);
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, T> {
+        // A panic while holding the lock cannot leave these plain collections half-written
+        // in a way that matters to a test double: carry on with the data.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    /// Another handle on the same double, for the engine.
+    pub(crate) fn share(&self) -> Shared<T> {
+        Shared(self.0.clone())
+    }
+}
+
+/// Reads `json` (from `lms.js`) as a `T` of the core; a wrong shape is a wrong argument.
+fn read<T: DeserializeOwned>(what: &str, json: &str) -> napi::Result<T> {
+    serde_json::from_value(from_js(Some(json))?)
+        .map_err(|e| Error::new(Status::InvalidArg, format!("{what}: {e}")))
 }
 
 /// The native `MemoryStore`.
 #[napi]
 pub struct MemoryStoreHandle {
-    pub(crate) inner: Arc<Mutex<MemoryStore>>,
+    pub(crate) inner: Shared<MemoryStore>,
 }
 
 #[napi]
 impl MemoryStoreHandle {
     /// A store holding `stateJson` (a `StoreState`, camelCase or snake_case keys), or empty.
     #[napi(constructor)]
-    pub fn new(state_json: Option<String>) -> Result<Self> {
+    pub fn new(state_json: Option<String>) -> napi::Result<Self> {
         let store = match state_json {
+            Some(json) => MemoryStore::from_state(&read::<StoreState>("store state", &json)?),
             None => MemoryStore::new(),
-            Some(text) => {
-                let value: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| bad_json("store state", e))?;
-                let state: StoreState = serde_json::from_value(snakify(value))
-                    .map_err(|e| custom("store", "invalid_setting", format!("store state: {e}")))?;
-                MemoryStore::from_state(&state)
-            }
         };
         Ok(MemoryStoreHandle {
-            inner: Arc::new(Mutex::new(store)),
+            inner: Shared(Arc::new(Mutex::new(store))),
         })
     }
 
     /// The store as data (camelCase JSON of a `StoreState`; users sorted by email).
     #[napi]
     pub fn state_json(&self) -> String {
-        to_camel_json(&lock(&self.inner).state())
+        to_js(&self.inner.lock().state())
     }
 
     /// Calls made so far, by snake_case method name (JSON object).
     #[napi]
     pub fn calls_json(&self) -> String {
-        serde_json::to_string(&lock(&self.inner).calls).unwrap_or_default()
+        serde_json::to_string(&self.inner.lock().calls).unwrap_or_default()
     }
 
     /// Adds a group.
     #[napi]
     pub fn add_group(&self, id: String, name: String) {
-        lock(&self.inner).add_group(&id, &name);
+        self.inner.lock().add_group(&id, &name);
     }
 
-    /// Adds a content item (`kind`: course, collection or campaign).
+    /// Adds a content item (`{kind, id}`; kind: course, collection or campaign).
     #[napi]
-    pub fn add_content(&self, kind: String, id: String) -> Result<()> {
-        let content: ContentRef =
-            serde_json::from_value(serde_json::json!({"kind": kind, "id": id}))
-                .map_err(|e| custom("store", "invalid_setting", format!("content: {e}")))?;
-        lock(&self.inner).add_content(content);
+    pub fn add_content(&self, content_json: String) -> napi::Result<()> {
+        let content = read::<ContentRef>("content", &content_json)?;
+        self.inner.lock().add_content(content);
         Ok(())
     }
 
     /// Adds an existing user (`{id, email, profile, groups, enrolments, protected}`).
     #[napi]
-    pub fn add_user(&self, user_json: String) -> Result<()> {
-        let value: serde_json::Value =
-            serde_json::from_str(&user_json).map_err(|e| bad_json("user", e))?;
-        let user: ExistingUser = serde_json::from_value(snakify(value))
-            .map_err(|e| custom("store", "invalid_setting", format!("user: {e}")))?;
-        lock(&self.inner).add_user(user);
+    pub fn add_user(&self, user_json: String) -> napi::Result<()> {
+        let user = read::<ExistingUser>("user", &user_json)?;
+        self.inner.lock().add_user(user);
         Ok(())
     }
 
     /// Whether `password` is the one stored for the user with `email`.
     #[napi]
     pub fn verify_password(&self, email: String, password: String) -> bool {
-        lock(&self.inner)
-            .user(&email)
-            .and_then(|u| u.password_hash.as_ref())
-            .is_some_and(|h| h.verify(&password))
+        let store = self.inner.lock();
+        let hash = store.user(&email).and_then(|u| u.password_hash.as_ref());
+        hash.is_some_and(|h| h.verify(&password))
     }
 }
 
-/// A [`Store`] over the shared [`MemoryStore`], locking it per call.
-pub(crate) struct SharedMemory(pub(crate) Arc<Mutex<MemoryStore>>);
-
-impl Store for SharedMemory {
-    fn find_users(&mut self, emails: &[&str]) -> std::result::Result<Vec<ExistingUser>, HostError> {
-        lock(&self.0).find_users(emails)
+impl Store for Shared<MemoryStore> {
+    fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        self.lock().find_users(emails)
     }
-    fn find_groups(&mut self, names: &[&str]) -> std::result::Result<Vec<Group>, HostError> {
-        lock(&self.0).find_groups(names)
+    fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+        self.lock().find_groups(names)
     }
-    fn find_content(
-        &mut self,
-        refs: &[ContentRef],
-    ) -> std::result::Result<Vec<ContentRef>, HostError> {
-        lock(&self.0).find_content(refs)
+    fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+        self.lock().find_content(refs)
     }
-    fn create_user(&mut self, user: &NewUser) -> std::result::Result<UserId, HostError> {
-        lock(&self.0).create_user(user)
+    fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
+        self.lock().create_user(user)
     }
-    fn update_profile(
-        &mut self,
-        user: &UserId,
-        changes: &Profile,
-    ) -> std::result::Result<(), HostError> {
-        lock(&self.0).update_profile(user, changes)
+    fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
+        self.lock().update_profile(user, changes)
     }
     fn set_password(
         &mut self,
         user: &UserId,
         hash: &PasswordHash,
         force_reset: bool,
-    ) -> std::result::Result<(), HostError> {
-        lock(&self.0).set_password(user, hash, force_reset)
+    ) -> Result<(), HostError> {
+        self.lock().set_password(user, hash, force_reset)
     }
-    fn add_to_group(&mut self, user: &UserId, group: &Group) -> std::result::Result<(), HostError> {
-        lock(&self.0).add_to_group(user, group)
+    fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        self.lock().add_to_group(user, group)
     }
-    fn remove_from_group(
-        &mut self,
-        user: &UserId,
-        group: &Group,
-    ) -> std::result::Result<(), HostError> {
-        lock(&self.0).remove_from_group(user, group)
+    fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
+        self.lock().remove_from_group(user, group)
     }
-    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> std::result::Result<(), HostError> {
-        lock(&self.0).enrol(user, content)
+    fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        self.lock().enrol(user, content)
     }
-    fn all_group_names(&mut self) -> std::result::Result<Vec<String>, HostError> {
-        lock(&self.0).all_group_names()
+    fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+        self.lock().all_group_names()
     }
 }
 
 /// The native `RecordingMailer`.
 #[napi]
+#[derive(Default)]
 pub struct RecordingMailerHandle {
-    pub(crate) inner: Arc<Mutex<RecordingMailer>>,
-}
-
-impl Default for RecordingMailerHandle {
-    fn default() -> Self {
-        Self::new()
-    }
+    pub(crate) inner: Shared<RecordingMailer>,
 }
 
 #[napi]
@@ -164,34 +152,60 @@ impl RecordingMailerHandle {
     /// An empty mailer.
     #[napi(constructor)]
     pub fn new() -> Self {
-        RecordingMailerHandle {
-            inner: Arc::new(Mutex::new(RecordingMailer::new())),
-        }
+        Self::default()
     }
 
-    /// The messages sent so far, as JSON (`[{kind, to, subject, text, html, fields}]`).
+    /// The messages sent so far, as a host's mailer gets them (camelCase JSON).
     #[napi]
     pub fn messages_json(&self) -> String {
-        let messages: Vec<_> = lock(&self.inner)
+        let messages: Vec<_> = self
+            .inner
+            .lock()
             .messages
             .iter()
-            .map(message_json)
+            .map(message_value)
             .collect();
-        serde_json::to_string(&messages).unwrap_or_default()
+        to_js(&messages)
     }
 
     /// Forgets the messages.
     #[napi]
     pub fn clear(&self) {
-        lock(&self.inner).messages.clear();
+        self.inner.lock().messages.clear();
     }
 }
 
-/// A [`Mailer`] over the shared [`RecordingMailer`].
-pub(crate) struct SharedMailer(pub(crate) Arc<Mutex<RecordingMailer>>);
+impl Mailer for Shared<RecordingMailer> {
+    fn send(&mut self, message: &Message) -> Result<(), HostError> {
+        self.lock().send(message)
+    }
+}
 
-impl Mailer for SharedMailer {
-    fn send(&mut self, message: &Message) -> std::result::Result<(), HostError> {
-        lock(&self.0).send(message)
+/// The native `MemoryJournal`: give the same one to `execute` again to resume a cancelled
+/// execution of the same plan (within this process).
+#[napi]
+#[derive(Default)]
+pub struct MemoryJournalHandle {
+    pub(crate) inner: Shared<MemoryJournal>,
+}
+
+#[napi]
+impl MemoryJournalHandle {
+    /// An empty journal.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Journal for Shared<MemoryJournal> {
+    fn load(&mut self, fingerprint: &str) -> Result<BTreeMap<u32, JournalEntry>, HostError> {
+        self.lock().load(fingerprint)
+    }
+    fn begin(&mut self, fingerprint: &str, line: u32) -> Result<(), HostError> {
+        self.lock().begin(fingerprint, line)
+    }
+    fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
+        self.lock().finish(fingerprint, row)
     }
 }

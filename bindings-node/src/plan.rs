@@ -1,30 +1,40 @@
-//! `plan()` and the `Plan`: built on a worker thread, shown and serialised from JavaScript.
+//! `Settings`, `plan()` and the `Plan`: built on a worker thread, shown and serialised from
+//! JavaScript, executed ([`crate::execute`]).
 
-use crate::errors::to_napi;
-use crate::execute::{run_execute, CancelToken, ProgressFn};
-use crate::journal::{choose_journal, MemoryJournalHandle};
-use crate::json::to_camel_json;
-use crate::memory::{MemoryStoreHandle, RecordingMailerHandle, SharedMemory};
-use crate::settings::SettingsHandle;
-use crate::store::{Bridge, HostStore};
+use crate::execute::{run, CancelToken, ProgressFn};
+use crate::host::{spawn, Bridge, Given};
+use crate::memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 use crate::upload::UploadHandle;
-use lms_bulk_upload::{Plan, PlanOptions, Store};
+use crate::{from_js, slice_to_js, to_js, to_napi};
+use lms_bulk_upload::host::Naming;
+use lms_bulk_upload::{Plan, PlanOptions, Settings};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde_json::json;
 use std::sync::Arc;
 
-/// The store an operation runs against: the native `MemoryStore` or a host object.
-pub(crate) fn choose_store(
-    memory: Option<&MemoryStoreHandle>,
-    bridge: Option<Bridge>,
-) -> Result<Box<dyn Store + Send>> {
-    match (memory, bridge) {
-        (Some(m), None) => Ok(Box::new(SharedMemory(m.inner.clone()))),
-        (None, Some(bridge)) => Ok(Box::new(HostStore { bridge })),
-        _ => Err(Error::new(
-            Status::InvalidArg,
-            "give exactly one store: a MemoryStore or a bridge",
-        )),
+/// Validated settings (the native side of `Settings`).
+#[napi]
+pub struct SettingsHandle {
+    pub(crate) inner: Arc<Settings>,
+}
+
+#[napi]
+impl SettingsHandle {
+    /// Builds settings from a JSON object (camelCase or snake_case keys; unknown keys are
+    /// refused). Throws a settings error with a code on a contradiction.
+    #[napi(constructor)]
+    pub fn new(json: String) -> Result<Self> {
+        let settings = Settings::from_value(from_js(Some(&json))?).map_err(to_napi)?;
+        Ok(SettingsHandle {
+            inner: Arc::new(settings),
+        })
+    }
+
+    /// The settings as camelCase JSON, without the default password (`hasDefaultPassword`).
+    #[napi]
+    pub fn to_json_string(&self) -> String {
+        self.inner.to_value(Naming::Camel).to_string()
     }
 }
 
@@ -36,23 +46,22 @@ pub fn plan_async<'env>(
     settings: &SettingsHandle,
     memory: Option<&MemoryStoreHandle>,
     #[napi(
-        ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+        ts_arg_type = "((method: string, argsJson: string | null) => Promise<string>) | undefined | null"
     )]
     bridge: Option<Bridge>,
     lookup_batch: Option<u32>,
 ) -> Result<Object<'env>> {
-    let mut store = choose_store(memory, bridge)?;
-    let upload = upload.inner.clone();
-    let settings = settings.inner.clone();
+    let store = Given::one(memory.map(|m| m.inner.share()), bridge)?;
+    let (upload, settings) = (upload.inner.clone(), settings.inner.clone());
     let options = PlanOptions {
         lookup_batch: lookup_batch.map_or(lms_bulk_upload::DEFAULT_LOOKUP_BATCH, |b| b as usize),
     };
-    crate::worker::spawn(env, move || {
-        lms_bulk_upload::plan_with(&upload, &settings, store.as_mut(), &options)
-            .map(|plan| PlanHandle {
-                inner: Arc::new(plan),
-            })
-            .map_err(|e| to_napi(&e))
+    spawn(env, move || {
+        let mut store = store.store()?;
+        let plan = lms_bulk_upload::plan_with(&upload, &settings, store.as_mut(), &options);
+        Ok(PlanHandle {
+            inner: Arc::new(plan.map_err(to_napi)?),
+        })
     })
 }
 
@@ -68,7 +77,7 @@ impl PlanHandle {
     /// A plan made with a default password needs it again.
     #[napi(factory)]
     pub fn from_json(json: String, default_password: Option<String>) -> Result<PlanHandle> {
-        let mut plan = Plan::from_json(&json).map_err(|e| to_napi(&e))?;
+        let mut plan = Plan::from_json(&json).map_err(to_napi)?;
         if let Some(password) = default_password {
             plan = plan.with_default_password(password);
         }
@@ -77,43 +86,30 @@ impl PlanHandle {
         })
     }
 
-    /// `sha256:<hex>` of the plan's canonical content.
-    #[napi(getter)]
-    pub fn fingerprint(&self) -> String {
-        self.inner.fingerprint().to_owned()
-    }
-
     /// The number of rows.
     #[napi(getter)]
     pub fn length(&self) -> u32 {
         self.inner.rows().len() as u32
     }
 
-    /// The counts, as camelCase JSON.
+    /// Everything but the rows, as camelCase JSON: `{fingerprint, summary, settings,
+    /// fileIssues}`.
     #[napi]
-    pub fn summary_json(&self) -> String {
-        to_camel_json(self.inner.summary())
+    pub fn head_json(&self) -> String {
+        let plan = &self.inner;
+        let head = json!({
+            "fingerprint": plan.fingerprint(),
+            "summary": plan.summary(),
+            "settings": plan.settings(),
+            "file_issues": plan.file_issues(),
+        });
+        to_js(&head)
     }
 
     /// Rows `start..end`, as camelCase JSON.
     #[napi]
     pub fn rows_json(&self, start: u32, end: u32) -> String {
-        let rows = self.inner.rows();
-        let end = (end as usize).min(rows.len());
-        let start = (start as usize).min(end);
-        to_camel_json(&rows[start..end])
-    }
-
-    /// The settings the plan was made with (no password), as camelCase JSON.
-    #[napi]
-    pub fn settings_json(&self) -> String {
-        to_camel_json(self.inner.settings())
-    }
-
-    /// File-level issues, as camelCase JSON.
-    #[napi]
-    pub fn file_issues_json(&self) -> String {
-        to_camel_json(&self.inner.file_issues())
+        slice_to_js(self.inner.rows(), start, end)
     }
 
     /// The plan's own JSON (the language-neutral format, snake_case keys, deterministic).
@@ -124,7 +120,7 @@ impl PlanHandle {
 
     /// Executes the plan on a worker thread. Give one store (`memory` or `storeBridge`), one
     /// mailer (`recording` or `mailerBridge`) and at most one journal (`journal` or
-    /// `journalBridge`).
+    /// `journalBridge`); `optionsJson` is the core's `ExecuteConfig`.
     #[napi(ts_return_type = "Promise<ResultsHandle>")]
     #[allow(clippy::too_many_arguments)]
     pub fn execute<'env>(
@@ -132,12 +128,12 @@ impl PlanHandle {
         env: &'env Env,
         memory: Option<&MemoryStoreHandle>,
         #[napi(
-            ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+            ts_arg_type = "((method: string, argsJson: string | null) => Promise<string>) | undefined | null"
         )]
         store_bridge: Option<Bridge>,
         recording: Option<&RecordingMailerHandle>,
         #[napi(
-            ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+            ts_arg_type = "((method: string, argsJson: string | null) => Promise<string>) | undefined | null"
         )]
         mailer_bridge: Option<Bridge>,
         options_json: Option<String>,
@@ -148,19 +144,19 @@ impl PlanHandle {
         cancel: Option<&CancelToken>,
         journal: Option<&MemoryJournalHandle>,
         #[napi(
-            ts_arg_type = "((method: string, argsJson: string) => Promise<string>) | undefined | null"
+            ts_arg_type = "((method: string, argsJson: string | null) => Promise<string>) | undefined | null"
         )]
         journal_bridge: Option<Bridge>,
     ) -> Result<Object<'env>> {
-        run_execute(
+        run(
             env,
             self.inner.clone(),
-            choose_store(memory, store_bridge)?,
-            crate::execute::choose_mailer(recording, mailer_bridge)?,
-            options_json,
+            Given::one(memory.map(|m| m.inner.share()), store_bridge)?,
+            Given::one(recording.map(|m| m.inner.share()), mailer_bridge)?,
+            Given::pick(journal.map(|j| j.inner.share()), journal_bridge)?,
+            from_js(options_json.as_deref())?,
             on_progress,
             cancel.map(|c| c.flag.clone()),
-            choose_journal(journal, journal_bridge)?,
         )
     }
 }

@@ -61,7 +61,9 @@ test('file errors are FileErrors with code, kind, line and column', () => {
   const tooMany = 'firstname,lastname,email\nA,B,a@b.co\nC,D,c@d.co\n'
   assert.throws(() => lms.parse(tooMany, { maxRows: 1 }), { code: 'too_many_rows' })
   assert.throws(() => lms.parse('firstname,lastname,email\n"A,B,a@b.co\n'), (e) => e.code === 'malformed_csv' && e.line === 2)
-  assert.throws(() => lms.parse(CSV, { maxRowz: 1 }), (e) => e.code === 'invalid_setting' && /maxRowz/.test(e.message))
+  // Options are decoded by the core: an unknown one is refused with its code.
+  assert.throws(() => lms.parse(CSV, { maxRowz: 1 }), (e) => e instanceof lms.SettingsError && e.code === 'invalid_option' && /max_rowz/.test(e.message))
+  assert.throws(() => lms.parse(CSV, { delimiter: ',,' }), { code: 'invalid_option' })
 })
 
 test('parse options are camelCase', () => {
@@ -82,7 +84,8 @@ test('settings are validated when built, with codes', () => {
     assert.throws(() => new lms.Settings(options), (e) => e instanceof lms.SettingsError && e.code === code && e.kind === 'settings')
   }
   const settings = new lms.Settings({ generatePasswords: false, defaultPassword: 'Welcome-2026-LMS', passwordPolicy: { minLength: 12 } })
-  assert.equal(settings.toJSON().defaultPassword, '[REDACTED]')
+  assert.equal(settings.toJSON().hasDefaultPassword, true)
+  assert.equal('defaultPassword' in settings.toJSON(), false)
   assert.equal(settings.toJSON().passwordPolicy.minLength, 12)
   assert.ok(!JSON.stringify(settings).includes('Welcome'))
 })
@@ -192,7 +195,8 @@ test('an AbortSignal cancels between rows', async () => {
 
 test('bad execute options are refused', async () => {
   const { plan, store } = await samplePlan()
-  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { hashparams: {} }), TypeError)
+  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { hashparams: {} }), (e) => e instanceof lms.SettingsError && e.code === 'invalid_option' && /"hashparams"/.test(e.message))
+  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { batchSize: 0 }), { code: 'invalid_option' })
   await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { hashParams: { memoryKib: 1 } }), (e) => e instanceof lms.SettingsError && e.code === 'weak_hash_params')
   await assert.rejects(lms.execute({}, store, new lms.RecordingMailer()), TypeError)
 })
@@ -206,7 +210,7 @@ test('a MemoryStore can be filled by hand and read back', async () => {
   assert.deepEqual(state.users[0], {
     id: 'e1', email: 'Old@Example.com', firstName: 'Old', lastName: 'Timer', groups: ['Sales'], enrolments: [], protected: true, hasPassword: false, forcePasswordReset: false,
   })
-  assert.throws(() => store.addContent({ kind: 'book', id: 'x' }), { code: 'invalid_setting' })
+  assert.throws(() => store.addContent({ kind: 'book', id: 'x' }), /unknown variant `book`/)
   const plan = await lms.plan(lms.parse('firstname,lastname,email\nO,T,old@example.com\n'), { updateExistingProfiles: true }, store)
   assert.equal(plan.rows[0].issues[0].code, 'protected_user')
   const mailer = new lms.RecordingMailer()
@@ -231,4 +235,14 @@ test('a throwing onProgress does not stop the execution', async () => {
   } finally {
     process.off('warning', onWarning)
   }
+})
+
+test('a MemoryStore loaded with users never gives their ids to new users', async () => {
+  const store = new lms.MemoryStore({ users: [{ id: 'u1', email: 'old@example.com', firstName: 'Old', lastName: 'Timer' }] })
+  const plan = await lms.plan(lms.parse('firstname,lastname,email\nNew,Comer,new@example.com\n'), {}, store)
+  const results = await plan.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH })
+  assert.equal(results.summary.created, 1)
+  const ids = store.state().users.map((u) => u.id)
+  assert.equal(new Set(ids).size, 2, `ids ${ids}`)
+  assert.notEqual(results.rows[0].userId, 'u1')
 })

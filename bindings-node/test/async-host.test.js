@@ -146,12 +146,14 @@ test('group suggestions use the optional allGroupNames', async () => {
   assert.match(issue.message, /Sales/)
 })
 
-test('a store without a required method is refused up front', async () => {
-  await assert.rejects(lms.plan(lms.parse(CSV), {}, { findUsers() {} }), /lacks the methods findGroups, findContent/)
+test('a host object without a required method is refused by the core, with a code', async () => {
+  const missing = (Class, method) => (e) => e instanceof Class && e.code === 'host_method_missing' && e.message.includes(`no method ${method}`)
+  await assert.rejects(lms.plan(lms.parse(CSV), {}, { findUsers() {} }), missing(lms.StoreError, 'findGroups'))
   const plan = await lms.plan(lms.parse(CSV), {}, store())
   const readOnly = { findUsers() {}, findGroups() {}, findContent() {} }
-  await assert.rejects(plan.execute(readOnly, new AsyncMailer()), /the store lacks the methods createUser, updateProfile/)
-  await assert.rejects(plan.execute(new lms.MemoryStore(), {}), /the mailer lacks the method send/)
+  await assert.rejects(plan.execute(readOnly, new AsyncMailer()), missing(lms.StoreError, 'createUser'))
+  await assert.rejects(plan.execute(new lms.MemoryStore(), {}), missing(lms.MailerError, 'send'))
+  await assert.rejects(plan.execute(null, new AsyncMailer()), missing(lms.StoreError, 'findUsers'))
 })
 
 test('lookups are batched: one findUsers call per 1000 emails', async () => {
@@ -163,4 +165,24 @@ test('lookups are batched: one findUsers call per 1000 emails', async () => {
   host.calls = []
   await lms.plan(lms.parse(lines.join('\n')), {}, host, { lookupBatch: 500 })
   assert.equal(host.calls.filter((c) => c === 'findUsers').length, 5)
+})
+
+test('a queueing mailer is flushed after each batch, before the store checkpoint', async () => {
+  const host = store()
+  const order = []
+  host.checkpoint = async () => order.push('checkpoint')
+  const queued = []
+  const mailer = {
+    send: async (message) => queued.push(message.to),
+    flush: async () => order.push(`flush ${queued.splice(0).join(' ')}`),
+  }
+  const plan = await lms.plan(lms.parse(CSV), {}, host)
+  await plan.execute(host, mailer, { hashParams: FAST_HASH, batchSize: 2 })
+  assert.deepEqual(order, ['flush ana@example.com bo@example.com', 'checkpoint', 'flush ', 'checkpoint'])
+})
+
+test('a store whose lookup returns nothing fails the plan with invalid_host_reply', async () => {
+  const host = store()
+  host.findUsers = async () => null
+  await assert.rejects(lms.plan(lms.parse(CSV), {}, host), (e) => e instanceof lms.StoreError && e.code === 'invalid_host_reply' && /find_?users/i.test(e.message))
 })

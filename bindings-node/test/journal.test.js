@@ -151,14 +151,16 @@ test('a journal whose load fails or gives the wrong shape stops before any row',
   )
   await assert.rejects(
     plan.execute(store, new AsyncMailer(), { hashParams: FAST_HASH, journal: { ...base, load: () => ({ two: null }) } }),
-    (e) => e instanceof lms.StoreError && /not a line number/.test(e.message),
+    (e) => e instanceof lms.StoreError && e.code === 'invalid_host_reply' && /journal\.load gave "two" as a line number/.test(e.message),
   )
   assert.equal(store.users.size, 0)
 })
 
-test('a journal without its methods is a TypeError', async () => {
+test('a journal without its methods is refused by the core, with a code', async () => {
   const store = new lms.MemoryStore()
   const plan = await lms.plan(lms.parse(CSV.join('\n')), {}, store)
-  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { journal: { load() {} } }), /the journal lacks the methods begin, finish/)
-  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { journal: 'journal.db' }), TypeError)
+  const missing = (method) => (e) => e instanceof lms.StoreError && e.code === 'host_method_missing' && e.message.includes(`journal object has no method ${method}`)
+  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { journal: { load() {} } }), missing('begin'))
+  await assert.rejects(plan.execute(store, new lms.RecordingMailer(), { journal: 'journal.db' }), missing('load'))
+  assert.equal(store.state().users.length, 0)
 })
