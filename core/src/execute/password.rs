@@ -233,12 +233,14 @@ pub fn generate_password(length: usize, random: &dyn RandomSource) -> Password {
 
 /// What a password must satisfy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PasswordPolicy {
     /// Shortest accepted default password, in characters.
+    #[serde(alias = "minLength")]
     pub min_length: usize,
     /// Length of generated passwords (57-character alphabet: 16 characters ≈ 93 bits);
     /// between [`MIN_GENERATED_PASSWORD_LENGTH`] and [`MAX_GENERATED_PASSWORD_LENGTH`].
+    #[serde(alias = "generatedLength")]
     pub generated_length: usize,
 }
 

@@ -414,6 +414,23 @@ mod tests {
     }
 
     #[test]
+    fn a_password_policy_takes_camel_case_and_refuses_unknown_keys() {
+        let camel = json!({"passwordPolicy": {"generatedLength": 20}});
+        assert_eq!(
+            Settings::from_value(camel)
+                .unwrap()
+                .password_policy
+                .generated_length,
+            20
+        );
+        let typo = json!({"password_policy": {"generated_lenght": 20}});
+        assert_eq!(
+            Settings::from_value(typo).unwrap_err().code(),
+            IssueCode::InvalidSetting
+        );
+    }
+
+    #[test]
     fn the_default_password_is_not_in_debug() {
         let c = ExecuteConfig::from_value(json!({"default_password": "Sekr3t!pass"})).unwrap();
         assert!(!format!("{c:?}").contains("Sekr3t"));
