@@ -3,7 +3,7 @@
 
 pub(crate) mod mailer;
 pub(crate) mod memory;
-mod protocol;
+pub(crate) mod protocol;
 pub(crate) mod store;
 
 pub use protocol::{message_value, HostJournal, HostMailer, HostObject, HostStore, Naming};

@@ -8,6 +8,7 @@ use crate::execute::password::HashParams;
 use crate::execute::secret::Password;
 use crate::execute::templates::{Template, Templates};
 use crate::execute::ExecuteOptions;
+use crate::host::protocol::snake;
 use crate::host::Naming;
 use crate::issue::IssueCode;
 use crate::parse::options::ParseOptions;
@@ -17,20 +18,6 @@ use std::time::Duration;
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::Settings, IssueCode::InvalidOption, message)
-}
-
-/// The snake_case form of a key given in snake_case or camelCase.
-fn snake_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The entries of an options object (null: none), keys in snake_case, each one of `known`.
@@ -43,7 +30,7 @@ fn entries(value: Value, what: &str, known: &[&str]) -> Result<Vec<(String, Valu
     map.into_iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(key, v)| {
-            let key = snake_key(&key);
+            let key = snake(&key);
             if known.contains(&key.as_str()) {
                 Ok((key, v))
             } else {

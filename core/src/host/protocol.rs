@@ -135,7 +135,8 @@ fn camel(name: &str) -> String {
     out
 }
 
-fn snake(name: &str) -> String {
+/// The snake_case form of a camelCase name (a snake_case one is returned as it is).
+pub(crate) fn snake(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for c in name.chars() {
         if c.is_ascii_uppercase() {
