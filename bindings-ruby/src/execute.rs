@@ -5,7 +5,7 @@ use crate::memory::{JournalArg, MailerArg, StoreArg};
 use crate::plan::Plan;
 use lms_bulk_upload::host::ExecuteConfig;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Told after every row; answers whether to go on (false: stop between rows, as a cancel).
 #[uniffi::export(with_foreign)]
@@ -39,10 +39,24 @@ impl CancelToken {
     }
 }
 
-/// What an execution did.
+/// What an execution did (behind a lock: `send_confirmation` records its outcome in it).
 #[derive(uniffi::Object)]
 pub struct Results {
-    inner: lms_bulk_upload::Results,
+    inner: Mutex<lms_bulk_upload::Results>,
+}
+
+impl Results {
+    pub(crate) fn new(inner: lms_bulk_upload::Results) -> Arc<Results> {
+        Arc::new(Results {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// The core's results (a panic elsewhere cannot leave them half-written: no lock is
+    /// held across one).
+    pub(crate) fn get(&self) -> MutexGuard<'_, lms_bulk_upload::Results> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[uniffi::export]
@@ -78,7 +92,7 @@ impl Plan {
         let inner = self
             .inner
             .execute(store.store(), mailer.mailer(), options)?;
-        Ok(Arc::new(Results { inner }))
+        Ok(Results::new(inner))
     }
 }
 
@@ -86,16 +100,16 @@ impl Plan {
 impl Results {
     /// The results as JSON (the same bytes in every language).
     pub fn to_json(&self) -> String {
-        self.inner.to_json()
+        self.get().to_json()
     }
 
     /// The results as formula-safe CSV.
     pub fn to_csv(&self) -> String {
-        self.inner.to_csv()
+        self.get().to_csv()
     }
 
     /// The counts, as a JSON object.
     pub fn summary_json(&self) -> String {
-        to_json(&self.inner.summary)
+        to_json(&self.get().summary)
     }
 }

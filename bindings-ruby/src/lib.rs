@@ -14,6 +14,7 @@ mod execute;
 mod host;
 mod memory;
 mod plan;
+mod shard;
 mod sign;
 mod testing;
 mod upload;

@@ -52,6 +52,13 @@ impl MemoryStore {
     pub fn calls_json(&self) -> NativeResult<String> {
         Ok(to_json(&lock(&self.inner, "MemoryStore")?.calls))
     }
+
+    /// Whether `password` is the one stored (as its argon2id hash) for the user with `email`.
+    pub fn verify_password(&self, email: String, password: String) -> NativeResult<bool> {
+        let store = lock(&self.inner, "MemoryStore")?;
+        let hash = store.user(&email).and_then(|u| u.password_hash.as_ref());
+        Ok(hash.is_some_and(|h| h.verify(&password)))
+    }
 }
 
 /// A mailer that keeps every message.

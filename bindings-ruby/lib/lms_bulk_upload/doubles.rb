@@ -20,6 +20,11 @@ module LmsBulkUpload
     def calls
       Native.call { LmsBulkUpload.from_json(@native.calls_json) }
     end
+
+    # Whether `password` is the one stored (as its argon2id hash) for the user with `email`.
+    def verify_password(email, password)
+      Native.call { @native.verify_password(email, password) }
+    end
   end
 
   # A mailer that keeps every message (for tests): `messages` are Hashes as a host mailer's

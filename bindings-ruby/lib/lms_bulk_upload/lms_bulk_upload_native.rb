@@ -449,6 +449,48 @@ private_constant :UniffiHandleMap
     end
   end
 
+  # The Sequence<T> type for TypePlan.
+
+  def self.check_lower_SequenceTypePlan(v)
+    v.each do |item|
+      (Plan.uniffi_check_lower item)
+    end
+  end
+
+  def self.alloc_from_SequenceTypePlan(v)
+    RustBuffer.allocWithBuilder do |builder|
+      builder.write_SequenceTypePlan(v)
+      return builder.finalize()
+    end
+  end
+
+  def consume_into_SequenceTypePlan
+    consumeWithStream do |stream|
+      return stream.read_SequenceTypePlan
+    end
+  end
+
+  # The Sequence<T> type for TypeResults.
+
+  def self.check_lower_SequenceTypeResults(v)
+    v.each do |item|
+      (Results.uniffi_check_lower item)
+    end
+  end
+
+  def self.alloc_from_SequenceTypeResults(v)
+    RustBuffer.allocWithBuilder do |builder|
+      builder.write_SequenceTypeResults(v)
+      return builder.finalize()
+    end
+  end
+
+  def consume_into_SequenceTypeResults
+    consumeWithStream do |stream|
+      return stream.read_SequenceTypeResults
+    end
+  end
+
   
 end
 
@@ -809,6 +851,38 @@ class RustBufferStream
     end
   end
 
+  # The Sequence<T> type for TypePlan.
+
+  def read_SequenceTypePlan
+    count = unpack_from 4, 'l>'
+
+    raise InternalError, 'Unexpected negative sequence length' if count.negative?
+
+    items = []
+
+    count.times do
+      items.append read_TypePlan
+    end
+
+    items
+  end
+
+  # The Sequence<T> type for TypeResults.
+
+  def read_SequenceTypeResults
+    count = unpack_from 4, 'l>'
+
+    raise InternalError, 'Unexpected negative sequence length' if count.negative?
+
+    items = []
+
+    count.times do
+      items.append read_TypeResults
+    end
+
+    items
+  end
+
   
 
   def unpack_from(size, format)
@@ -1099,6 +1173,26 @@ class RustBufferBuilder
     else
       pack_into(1, 'c', 1)
       self.write_TypeJournalArg(v)
+    end
+  end
+
+  # The Sequence<T> type for TypePlan.
+
+  def write_SequenceTypePlan(items)
+    pack_into(4, 'l>', items.size)
+
+    items.each do |item|
+      self.write_TypePlan(item)
+    end
+  end
+
+  # The Sequence<T> type for TypeResults.
+
+  def write_SequenceTypeResults(items)
+    pack_into(4, 'l>', items.size)
+
+    items.each do |item|
+      self.write_TypeResults(item)
     end
   end
 
@@ -1563,6 +1657,10 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     :void
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_results_merge,
+    [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_summary_json,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -1574,6 +1672,10 @@ module UniFFILib
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_to_json,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_send_confirmation,
+    [:uint64, :uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :void
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_rubyhost,
     [:uint64, RustCallStatus.by_ref],
@@ -1626,6 +1728,10 @@ module UniFFILib
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_state_json,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_verify_password,
+    [:uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :int8
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_recordingmailer,
     [:uint64, RustCallStatus.by_ref],
@@ -1689,6 +1795,14 @@ module UniFFILib
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_to_json,
     [:uint64, :int8, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_shard_json,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_shards,
+    [:uint64, :uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     RustBuffer.by_value
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_to_signed_json,
@@ -2071,6 +2185,10 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_send_confirmation,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_rubyhost_has_method,
     [],
     :uint16
@@ -2084,6 +2202,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_state_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_verify_password,
     [],
     :uint16
   
@@ -2120,6 +2242,14 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_to_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_shard_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_shards,
     [],
     :uint16
   
@@ -2160,6 +2290,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_canceltoken_new,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_results_merge,
     [],
     :uint16
   
@@ -2809,6 +2943,17 @@ end
   end
 
   
+  def self.merge(parent, results)
+        parent = parent
+        (Plan.uniffi_check_lower parent)
+        results = results
+        RustBuffer.check_lower_SequenceTypeResults(results)
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_results_merge,(Plan.uniffi_lower parent),RustBuffer.alloc_from_SequenceTypeResults(results)))
+  end
+  
 
   def summary_json()
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_summary_json,uniffi_clone_handle(),)
@@ -2822,6 +2967,16 @@ end
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_to_json,uniffi_clone_handle(),)
     return result.consume_into_string
   end
+  def send_confirmation(parent, mailer, templates_json)
+        parent = parent
+        (Plan.uniffi_check_lower parent)
+        mailer = mailer
+        RustBuffer.check_lower_TypeMailerArg(mailer)
+        templates_json = ::LmsBulkUploadNative::uniffi_utf8(templates_json)
+        
+      ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_results_send_confirmation,uniffi_clone_handle(),(Plan.uniffi_lower parent),RustBuffer.alloc_from_TypeMailerArg(mailer),RustBuffer.alloc_from_string(templates_json))
+  end
+  
   
 end
   
@@ -3096,6 +3251,14 @@ end
     result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_state_json,uniffi_clone_handle(),)
     return result.consume_into_string
   end
+  def verify_password(email, password)
+        email = ::LmsBulkUploadNative::uniffi_utf8(email)
+        
+        password = ::LmsBulkUploadNative::uniffi_utf8(password)
+        
+    result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_verify_password,uniffi_clone_handle(),RustBuffer.alloc_from_string(email),RustBuffer.alloc_from_string(password))
+    return 1 == result
+  end
   
 end
   
@@ -3276,6 +3439,20 @@ end
         
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_to_json,uniffi_clone_handle(),(pretty ? 1 : 0))
     return result.consume_into_string
+  end
+  def shard_json()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_shard_json,uniffi_clone_handle(),)
+    return result.consume_into_string
+  end
+  def shards(rows_per_shard, default_password, hash_params_json)
+        rows_per_shard = ::LmsBulkUploadNative::uniffi_in_range(rows_per_shard, "u64", 0, 2**64)
+        
+        default_password = (default_password ? ::LmsBulkUploadNative::uniffi_utf8(default_password) : nil)
+        RustBuffer.check_lower_Optionalstring(default_password)
+        hash_params_json = ::LmsBulkUploadNative::uniffi_utf8(hash_params_json)
+        
+    result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_plan_shards,uniffi_clone_handle(),rows_per_shard,RustBuffer.alloc_from_Optionalstring(default_password),RustBuffer.alloc_from_string(hash_params_json))
+    return result.consume_into_SequenceTypePlan
   end
   def to_signed_json(key)
         key = key

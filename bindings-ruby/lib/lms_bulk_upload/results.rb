@@ -5,8 +5,38 @@ module LmsBulkUpload
   class Results
     include Enumerable
 
+    attr_reader :native
+
+    # The results of every shard of `parent` (each exactly once, any order) merged into the
+    # parent's: rows in the parent's order, the counts made again. Raises PlanError
+    # (`shard_missing`, `shard_duplicate`, `shard_foreign`).
+    def self.merge(parent, results)
+      raise TypeError, "merge takes an LmsBulkUpload::Plan, not #{parent.class}" unless parent.is_a?(Plan)
+
+      natives = results.map do |r|
+        raise TypeError, "merge takes LmsBulkUpload::Results, not #{r.class}" unless r.is_a?(Results)
+
+        r.native
+      end
+      Native.call { new(LmsBulkUploadNative::Results.merge(parent.native, natives)) }
+    end
+
     def initialize(native)
       @native = native
+    end
+
+    # Sends the uploader of `parent` the one confirmation with these (merged) results' counts,
+    # through `mailer` (a RecordingMailer or any object with `send`); `templates:` as for
+    # `Plan#execute`. Raises MailerError (its outcome is in `to_h[:confirmation_error]`).
+    # The engine does not remember having sent it: a finaliser that may run twice records it.
+    def send_confirmation(parent, mailer, templates: nil)
+      raise TypeError, "send_confirmation takes an LmsBulkUpload::Plan, not #{parent.class}" unless parent.is_a?(Plan)
+
+      adapter = Native.mailer_arg(mailer)
+      json = JSON.generate(templates && HostAdapter.plain(templates))
+      Native.call(adapter) { @native.send_confirmation(parent.native, adapter.arg, json) }
+    ensure
+      @json = @to_h = nil
     end
 
     def to_json(*_args)
