@@ -46,24 +46,6 @@ module LmsBulkUpload
       @native.to_hex
     end
 
-    # The plan cut into shards (Plans) of `rows_per_shard` rows, in row order, for workers to
-    # execute independently (docs/shards.md). A plan that sets the default password needs it
-    # here, `default_password:`, hashed once at `hash_params:` so that the shards carry only
-    # its hash. Raises PlanError (`plan_is_shard`, `default_password_required`) or
-    # SettingsError (`invalid_option`).
-    def shards(rows_per_shard, default_password: nil, hash_params: nil)
-      raise TypeError, "rows_per_shard must be an Integer, not #{rows_per_shard.class}" unless rows_per_shard.is_a?(Integer)
-      raise ArgumentError, "rows_per_shard must not be negative" if rows_per_shard.negative?
-
-      params = JSON.generate(hash_params && HostAdapter.plain(hash_params))
-      Native.call { @native.shards(rows_per_shard, default_password, params).map { |n| Plan.new(n) } }
-    end
-
-    # Which shard this plan is, `{parent: "sha256:...", index:, count:}`, or nil for a whole plan.
-    def shard
-      LmsBulkUpload.from_json(@native.shard_json)
-    end
-
     def inspect
       "#<LmsBulkUpload::PlanKey [REDACTED]>"
     end
@@ -140,8 +122,8 @@ module LmsBulkUpload
     # The plan cut into shards (Plans) of `rows_per_shard` rows, in row order, for workers to
     # execute independently (docs/shards.md). A plan that sets the default password needs it
     # here, `default_password:`, hashed once at `hash_params:` so that the shards carry only
-    # its hash. Raises PlanError (`plan_is_shard`, `default_password_required`) or
-    # SettingsError (`invalid_option`).
+    # its hash. Raises PlanError (`plan_is_shard`, `default_password_required`,
+    # `invalid_option` for 0 rows).
     def shards(rows_per_shard, default_password: nil, hash_params: nil)
       raise TypeError, "rows_per_shard must be an Integer, not #{rows_per_shard.class}" unless rows_per_shard.is_a?(Integer)
       raise ArgumentError, "rows_per_shard must not be negative" if rows_per_shard.negative?
