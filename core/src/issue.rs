@@ -107,6 +107,7 @@ issue_codes! {
     FingerprintMismatch = "fingerprint_mismatch", Error, "The plan's content does not match its fingerprint: it was altered after planning.";
     UnsupportedPlanVersion = "unsupported_plan_version", Error, "The plan was written by an incompatible version of the engine.";
     InvalidPlan = "invalid_plan", Error, "The plan JSON cannot be read.";
+    InvalidResults = "invalid_results", Error, "Results JSON read back (for a merge) cannot be read or its summary is not its rows.";
     PlanUnsigned = "plan_unsigned", Error, "The plan has no signature, and only plans signed with the host's key are accepted here.";
     PlanSignatureInvalid = "plan_signature_invalid", Error, "The plan's signature does not match its content: it was changed after signing, or signed with another key.";
     PlanIsShard = "plan_is_shard", Error, "The plan is a shard of a larger plan: a shard cannot be sharded again, and shard results are merged against the parent plan only.";

@@ -203,3 +203,33 @@ fn a_failed_confirmation_email_is_coded() {
     ));
     assert_eq!(mailer.1.messages[0].kind, MessageKind::Welcome);
 }
+
+#[test]
+fn results_read_back_from_json_are_the_same_and_a_forged_summary_is_refused() {
+    use lms_bulk_upload::{
+        parse, plan, ExecuteOptions, HashParams, MemoryStore, RecordingMailer, Results, Settings,
+    };
+    let upload = parse(
+        b"firstname,lastname,email\nA,B,a@x.com\nC,D,bad\n",
+        &Default::default(),
+    )
+    .unwrap();
+    let mut store = MemoryStore::new();
+    let settings = Settings::builder().build().unwrap();
+    let plan = plan(&upload, &settings, &mut store).unwrap();
+    let options = ExecuteOptions {
+        hash_params: HashParams::insecure_for_tests(64, 1, 1),
+        ..Default::default()
+    };
+    let results = plan
+        .execute(&mut store, &mut RecordingMailer::new(), options)
+        .unwrap();
+    let json = results.to_json();
+    let back = Results::from_json(&json).unwrap();
+    assert_eq!(back, results);
+    assert_eq!(back.to_json(), json, "byte for byte");
+    let forged = json.replace("\"created\":1", "\"created\":7");
+    assert_ne!(forged, json);
+    let e = Results::from_json(&forged).unwrap_err();
+    assert_eq!(e.code().as_str(), "invalid_results");
+}

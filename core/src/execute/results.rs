@@ -3,6 +3,7 @@
 //! The data (and its JSON) holds codes and typed operations only; English appears when it
 //! is rendered ([`Results::to_csv`], [`Done::describe`], `Display` of [`ResultError`]).
 
+use crate::error::{Error, ErrorKind};
 use crate::host::mailer::MessageKind;
 use crate::host::store::{ContentRef, UserId};
 use crate::issue::{Issue, IssueCode};
@@ -235,6 +236,36 @@ impl Results {
     /// The results as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Results read back from [`Results::to_json`] — as a finalising job does with the
+    /// results its shard jobs stored, before [`Results::merge`]. The summary is recounted
+    /// from the rows; results whose stated summary disagrees are refused
+    /// ([`IssueCode::InvalidResults`]), like results that cannot be read.
+    ///
+    /// ```
+    /// # use lms_bulk_upload::Results;
+    /// let e = Results::from_json("{}").unwrap_err();
+    /// assert_eq!(e.code().as_str(), "invalid_results");
+    /// ```
+    pub fn from_json(json: &str) -> Result<Results, Error> {
+        let invalid = |why: String| Error::new(ErrorKind::Plan, IssueCode::InvalidResults, why);
+        let results: Results =
+            serde_json::from_str(json).map_err(|e| invalid(format!("the results JSON: {e}")))?;
+        let mut recounted = ResultSummary {
+            emails_sent: results.summary.emails_sent,
+            resumed: results.summary.resumed,
+            ..ResultSummary::default()
+        };
+        for row in &results.rows {
+            recounted.count(row);
+        }
+        if recounted != results.summary {
+            return Err(invalid(
+                "the results' summary does not match their rows".to_owned(),
+            ));
+        }
+        Ok(results)
     }
 
     /// The results as CSV (`line,email,status,user_id,done,error`), in English: every cell
