@@ -113,9 +113,12 @@ test-node: node-deps
 	cd $(NODE_DIR) && node --test test/
 	cd $(NODE_DIR) && npx tsc -p test/types
 	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
+	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
+	cd examples/node/bullmq-shards && node --test test/
 
 node-deps:
 	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	cd examples/node/bullmq-shards && npm ci --no-audit --no-fund
 
 # Parse + validate of bench-data/users-1m.csv: Rust, the binding, and csv-parse + a regex.
 bench-node: node-deps

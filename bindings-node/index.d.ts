@@ -68,6 +68,14 @@ export declare class PlanHandle {
    * `journalBridge`); `optionsJson` is the core's `ExecuteConfig`.
    */
   execute(memory?: MemoryStoreHandle | undefined | null, storeBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null, onProgress?: ((done: number, total: number, failed: number) => void) | undefined | null, cancel?: CancelToken | undefined | null, journal?: MemoryJournalHandle | undefined | null, journalBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null): Promise<ResultsHandle>
+  /**
+   * The plan cut into shards of `rowsPerShard` rows (`Plan::shards_with`). With a
+   * `defaultPassword`, it is hashed once here (`hashParamsJson`: the core's `HashParams`)
+   * and every shard carries only that hash.
+   */
+  shards(rowsPerShard: number, defaultPassword?: string | undefined | null, hashParamsJson?: string | undefined | null): Array<PlanHandle>
+  /** Which shard this plan is, as camelCase JSON `{parent, index, count}`, or `null`. */
+  shardJson(): string
 }
 
 /** The native `RecordingMailer`. */
@@ -95,6 +103,21 @@ export declare class ResultsHandle {
   toCsv(): string
   /** The results' own JSON (the language-neutral format, snake_case keys). */
   toJsonString(): string
+  /**
+   * Results read back from their JSON (`toJSONString()`), e.g. a shard job's, saved by
+   * the host for its finaliser.
+   */
+  static fromJson(json: string): ResultsHandle
+  /** The shards' results merged into the parent plan's (`Results::merge`). */
+  static merge(parent: PlanHandle, shards: Array<ResultsHandle>): ResultsHandle
+  /**
+   * Sends the uploader's confirmation for these merged results on a worker thread
+   * (`Results::send_confirmation`); resolves with the results as they are after it
+   * (for `adopt`). `templatesJson`: the core's `Templates`.
+   */
+  sendConfirmation(parent: PlanHandle, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, templatesJson?: string | undefined | null): Promise<ResultsHandle>
+  /** Takes `other`'s results as its own (after `sendConfirmation` resolved). */
+  adopt(other: ResultsHandle): void
 }
 
 /** Validated settings (the native side of `Settings`). */

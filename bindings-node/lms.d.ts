@@ -305,6 +305,23 @@ export declare class Plan {
   toJSON(): Record<string, unknown>
   toJSONString(): string
   execute(store: Store | MemoryStore, mailer: Mailer | RecordingMailer, options?: ExecuteOptions): Promise<Results>
+  /** The plan cut into shards of `rowsPerShard` rows (docs/shards.md); refused for a shard (`plan_is_shard`). */
+  shards(rowsPerShard: number, options?: ShardOptions): Plan[]
+  /** Which shard this plan is, or `null` for a whole plan. */
+  readonly shard: ShardRef | null
+}
+
+/** Options of `plan.shards()`: a default-password plan needs its password, hashed once here. */
+export interface ShardOptions {
+  defaultPassword?: string
+  hashParams?: ExecuteOptions['hashParams']
+}
+
+/** A shard's identity: the parent plan's fingerprint, its index (from 0) and the shard count. */
+export interface ShardRef {
+  parent: string
+  index: number
+  count: number
 }
 
 export declare function execute(plan: Plan, store: Store | MemoryStore, mailer: Mailer | RecordingMailer, options?: ExecuteOptions): Promise<Results>
@@ -350,9 +367,19 @@ export declare class Results {
   readonly rows: ResultRow[]
   readonly cancelled: boolean
   readonly confirmationError: ResultError | null
+  /** Set for a shard's results: which shard. */
+  readonly shard: ShardRef | null
+  /** True for a shard's results: the confirmation is the finaliser's (`sendConfirmation`). */
+  readonly confirmationDeferred: boolean
   toCSV(): string
   toJSON(): Record<string, unknown>
   toJSONString(): string
+  /** Results read back from their JSON (a shard job's, saved for the finaliser). */
+  static fromJSON(json: string | object): Results
+  /** Every shard's results of `parent` (each once, any order) merged into the parent's. */
+  static merge(parent: Plan, resultsList: Results[]): Results
+  /** Sends the uploader's one confirmation with these merged counts; resolves with these results. */
+  sendConfirmation(parent: Plan, mailer: Mailer | RecordingMailer, options?: { templates?: EmailTemplates }): Promise<Results>
 }
 
 export interface UserState extends Profile {

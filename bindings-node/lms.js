@@ -223,6 +223,23 @@ class Plan extends Rows {
   execute(store, mailer, options) {
     return execute(this, store, mailer, options)
   }
+  /**
+   * Cuts the plan into shards of `rowsPerShard` rows, each a Plan of its own (see
+   * docs/shards.md). A default-password plan needs `defaultPassword`: it is hashed once here
+   * (with `hashParams`) and the shards carry only its hash.
+   */
+  shards(rowsPerShard, { defaultPassword, hashParams, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new TypeError(`unknown shards option ${Object.keys(rest).join(', ')}`)
+    if (!Number.isInteger(rowsPerShard) || rowsPerShard < 0 || rowsPerShard > 0xffffffff) {
+      throw new TypeError('rowsPerShard must be a non-negative integer')
+    }
+    const params = hashParams === undefined ? undefined : toJson(hashParams)
+    return guard(() => this[HANDLE].shards(rowsPerShard, defaultPassword, params)).map((h) => new Plan(h))
+  }
+  /** Which shard this plan is: `{parent, index, count}`, or `null` for a whole plan. */
+  get shard() {
+    return JSON.parse(this[HANDLE].shardJson())
+  }
 }
 getters(Plan, ['fingerprint', 'summary', 'settings', 'fileIssues'], head)
 
@@ -276,8 +293,40 @@ class Results extends Rows {
   toCSV() {
     return this[HANDLE].toCsv()
   }
+  /** Results read back from `toJSONString()` (or the object `toJSON()` gave), e.g. a shard job's. */
+  static fromJSON(json) {
+    const text = typeof json === 'string' ? json : JSON.stringify(json)
+    return new Results(guard(() => native.ResultsHandle.fromJson(text)))
+  }
+  /**
+   * The results of every shard of `parent` (each exactly once, any order) merged into the
+   * parent's results: rows in the parent's order, counts recounted.
+   */
+  static merge(parent, resultsList) {
+    if (!(parent instanceof Plan)) throw new TypeError('Results.merge() takes the parent Plan')
+    if (!Array.isArray(resultsList) || !resultsList.every((r) => r instanceof Results)) {
+      throw new TypeError('Results.merge() takes an array of Results')
+    }
+    return new Results(guard(() => native.ResultsHandle.merge(parent[HANDLE], resultsList.map((r) => r[HANDLE]))))
+  }
+  /**
+   * Sends the uploader's confirmation with these (merged) results' counts, once: the
+   * finalising job's call. `mailer`: a `RecordingMailer` or an object with `send` (and
+   * optionally `flush`). Resolves with these results, updated (`confirmationError`).
+   */
+  async sendConfirmation(parent, mailer, { templates, ...rest } = {}) {
+    if (Object.keys(rest).length) throw new TypeError(`unknown sendConfirmation option ${Object.keys(rest).join(', ')}`)
+    if (!(parent instanceof Plan)) throw new TypeError('sendConfirmation() takes the parent Plan')
+    const t = templates === undefined ? undefined : toJson(templates)
+    const after = await guard(() => this[HANDLE].sendConfirmation(parent[HANDLE], ...side(mailer, RecordingMailer), t))
+    this[HANDLE].adopt(after)
+    return this
+  }
 }
 getters(Results, ['fingerprint', 'summary', 'cancelled', 'confirmationError'], head)
+// A shard's results: which shard (`null` otherwise), and that its confirmation was left to the finaliser.
+getters(Results, ['shard'], (handle, key) => head(handle, key) ?? null)
+getters(Results, ['confirmationDeferred'], (handle, key) => head(handle, key) ?? false)
 
 // ---- Test doubles -------------------------------------------------------------------------
 

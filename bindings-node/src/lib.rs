@@ -15,6 +15,7 @@ mod execute;
 mod host;
 mod memory;
 mod plan;
+mod shard;
 mod testing;
 mod upload;
 

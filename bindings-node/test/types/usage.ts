@@ -47,6 +47,12 @@ async function flow(): Promise<void> {
   } catch (error) {
     if (error instanceof lms.FileError) console.log(error.code, error.line, error.kind)
   }
+  const shards: lms.Plan[] = plan.shards(500, { defaultPassword: 'x', hashParams: { memoryKib: 19456 } })
+  const ref: lms.ShardRef | null = shards[0].shard
+  const shardResults: lms.Results[] = [lms.Results.fromJSON(results.toJSONString())]
+  const merged = lms.Results.merge(plan, shardResults)
+  const confirmed: lms.Results = await merged.sendConfirmation(plan, { send: async () => {} }, { templates })
+  console.log(ref?.parent, ref?.index, confirmed.shard, confirmed.confirmationDeferred)
   const list: lms.CodeInfo[] = lms.issueCodes()
   console.log(list.length)
 }
