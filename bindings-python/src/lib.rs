@@ -14,6 +14,7 @@ mod memory;
 mod plan;
 mod results;
 mod settings;
+mod sign;
 mod upload;
 mod view;
 
@@ -53,6 +54,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     execute::register(m)?;
     results::register(m)?;
     memory::register(m)?;
+    sign::register(m)?;
     m.add_function(wrap_pyfunction!(_apply_store_changes, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_protocol_folder, m)?)?;

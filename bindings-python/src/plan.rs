@@ -6,6 +6,7 @@ use crate::execute::{execute, PyCancelToken};
 use crate::host::StoreArg;
 use crate::results::PyResults;
 use crate::settings::PySettings;
+use crate::sign::PyPlanKey;
 use crate::upload::{sequence_item, PyUpload};
 use crate::view::{object, view, Object, PyIssue};
 use lms_bulk_upload::host::HostStore;
@@ -93,6 +94,21 @@ impl PyPlan {
                 plan.to_json()
             }
         })
+    }
+    /// The plan as compact JSON with a `signature`: HMAC-SHA-256 under `key`.
+    fn to_signed_json(&self, py: Python<'_>, key: &Bound<'_, PyPlanKey>) -> String {
+        crate::sign::to_signed_json(py, &self.inner, key.get())
+    }
+    /// Reads a plan signed with `key`: every check of `from_json`, then the signature
+    /// (`PlanError`: `plan_unsigned`, `plan_signature_invalid`).
+    #[classmethod]
+    fn from_signed_json(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        json: &Bound<'_, PyAny>,
+        key: &Bound<'_, PyPlanKey>,
+    ) -> PyResult<PyPlan> {
+        crate::sign::from_signed_json(py, json, key.get())
     }
     /// Reads a plan back; raises `PlanError` if it cannot be trusted.
     #[classmethod]

@@ -15,7 +15,7 @@ from collections.abc import Sequence as _Sequence
 
 from ._errors import BulkUploadError, FileError, MailerError, PlanError, SettingsError, StoreError, TransientError
 from ._native import (
-    PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanRow, PlanRows, Progress,
+    PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
     RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, issue_codes, parse, plan,
 )
 from ._types import (
@@ -28,7 +28,7 @@ _Sequence.register(UploadRows)
 _Sequence.register(PlanRows)
 
 __all__ = [
-    "PLAN_FORMAT_VERSION", "BulkUploadError", "CancelToken", "CodeInfo", "ContentRef", "EmailTemplate",
+    "PLAN_FORMAT_VERSION", "PlanKey", "BulkUploadError", "CancelToken", "CodeInfo", "ContentRef", "EmailTemplate",
     "ExistingUser", "FileError", "Group", "HashParams", "Issue", "Journal", "Mailer", "MailerError",
     "MemoryJournal", "MemoryStore", "Message", "NewUser", "Plan", "PlanError", "PlanRow", "PlanRows",
     "PlanSummary", "Profile", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",

@@ -31,6 +31,7 @@ __all__ = [
     "MemoryStore",
     "PLAN_FORMAT_VERSION",
     "Plan",
+    "PlanKey",
     "PlanRow",
     "PlanRows",
     "Progress",
@@ -320,6 +321,12 @@ class Plan:
     @property
     def file_issues(self) -> List[Issue]: ...
     def to_json(self, *, pretty: bool = False) -> str: ...
+    def to_signed_json(self, key: PlanKey) -> str:
+        """The plan's compact JSON with a ``signature``: HMAC-SHA-256 under ``key``."""
+    @classmethod
+    def from_signed_json(cls, json: Union[str, bytes], key: PlanKey) -> "Plan":
+        """Every check of ``from_json``, then the signature: ``PlanError`` with
+        ``plan_unsigned`` or ``plan_signature_invalid``."""
     @classmethod
     def from_json(cls, json: Union[str, bytes]) -> "Plan":
         """Reads a plan back; ``PlanError`` if it was altered or cannot be read."""
@@ -357,6 +364,23 @@ def plan(
     lookup_batch: Optional[int] = None,
 ) -> Plan:
     """Builds the plan: reads the store (batched), writes nothing."""
+
+@final
+class PlanKey:
+    """A host's key for signing plans (HMAC-SHA-256, at least 32 bytes). ``repr`` never
+    shows it; it cannot be pickled."""
+
+    @classmethod
+    def generate(cls) -> "PlanKey":
+        """A fresh 32-byte key from the OS CSPRNG."""
+    @classmethod
+    def from_hex(cls, hex: str) -> "PlanKey":
+        """``SettingsError`` (``invalid_setting``) if not hex or under 32 bytes."""
+    @classmethod
+    def from_bytes(cls, key: bytes) -> "PlanKey":
+        """``SettingsError`` (``invalid_setting``) if under 32 bytes."""
+    def to_hex(self) -> str:
+        """The key as lowercase hex, for the host to store where only it can read it."""
 
 @final
 class MemoryStore:
