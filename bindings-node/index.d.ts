@@ -76,6 +76,29 @@ export declare class PlanHandle {
   shards(rowsPerShard: number, defaultPassword?: string | undefined | null, hashParamsJson?: string | undefined | null): Array<PlanHandle>
   /** Which shard this plan is, as camelCase JSON `{parent, index, count}`, or `null`. */
   shardJson(): string
+  /**
+   * Reads a plan signed with `key`: every check of `fromJson`, then the signature
+   * (`plan_unsigned`, `plan_signature_invalid`). A plan made with a default password
+   * needs it again.
+   */
+  static fromSignedJson(json: string, key: PlanKeyHandle, defaultPassword?: string | undefined | null): PlanHandle
+  /** The plan's own JSON with a `signature` field: the HMAC-SHA-256 under `key`. */
+  toSignedJsonString(key: PlanKeyHandle): string
+}
+
+/**
+ * A host's key for signing plans (the native side of `PlanKey`): HMAC-SHA-256, at least
+ * 32 bytes, zeroed when dropped.
+ */
+export declare class PlanKeyHandle {
+  /** A fresh 32-byte key from the OS CSPRNG. */
+  static generate(): PlanKeyHandle
+  /** A key from its hex form (as `toHex` wrote it); refused with `invalid_setting`. */
+  static fromHex(hex: string): PlanKeyHandle
+  /** A key from raw bytes (32 at least); refused with `invalid_setting`. */
+  static fromBytes(bytes: Uint8Array): PlanKeyHandle
+  /** The key as lowercase hex, for the host to store where only it can read it. */
+  toHex(): string
 }
 
 /** The native `RecordingMailer`. */

@@ -839,6 +839,7 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.MemoryJournalHandle = nativeBinding.MemoryJournalHandle
 module.exports.MemoryStoreHandle = nativeBinding.MemoryStoreHandle
 module.exports.PlanHandle = nativeBinding.PlanHandle
+module.exports.PlanKeyHandle = nativeBinding.PlanKeyHandle
 module.exports.RecordingMailerHandle = nativeBinding.RecordingMailerHandle
 module.exports.ResultsHandle = nativeBinding.ResultsHandle
 module.exports.SettingsHandle = nativeBinding.SettingsHandle

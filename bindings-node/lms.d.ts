@@ -304,11 +304,35 @@ export declare class Plan {
   /** The language-neutral plan JSON (snake_case keys), as an object. */
   toJSON(): Record<string, unknown>
   toJSONString(): string
+  /** Reads a plan signed with `key`: every check of `fromJSON`, then the signature (`plan_unsigned`, `plan_signature_invalid`). */
+  static fromSignedJSON(json: string | object, key: PlanKey, options?: { defaultPassword?: string }): Plan
+  /** The plan's JSON text with a `signature`: an HMAC-SHA-256 under `key`. */
+  toSignedJSON(key: PlanKey): string
   execute(store: Store | MemoryStore, mailer: Mailer | RecordingMailer, options?: ExecuteOptions): Promise<Results>
   /** The plan cut into shards of `rowsPerShard` rows (docs/shards.md); refused for a shard (`plan_is_shard`). */
   shards(rowsPerShard: number, options?: ShardOptions): Plan[]
   /** Which shard this plan is, or `null` for a whole plan. */
   readonly shard: ShardRef | null
+}
+
+/**
+ * A host's key for signing plans (HMAC-SHA-256, at least 32 bytes). Store `toHex()` where only
+ * the host can read it; `String()`, `JSON.stringify` and `util.inspect` show `PlanKey([REDACTED])`.
+ */
+export declare class PlanKey {
+  private constructor()
+  /** A fresh 32-byte key from the OS CSPRNG. */
+  static generate(): PlanKey
+  /** A key from its hex form; a `SettingsError` (`invalid_setting`) when it is not one. */
+  static fromHex(hex: string): PlanKey
+  /** A key from raw bytes, 32 at least (`invalid_setting`). */
+  static fromBytes(bytes: Uint8Array): PlanKey
+  /** The key as lowercase hex. */
+  toHex(): string
+  /** `PlanKey([REDACTED])`. */
+  toString(): string
+  /** `PlanKey([REDACTED])`. */
+  toJSON(): string
 }
 
 /** Options of `plan.shards()`: a default-password plan needs its password, hashed once here. */

@@ -219,6 +219,20 @@ class Plan extends Rows {
     const text = typeof json === 'string' ? json : JSON.stringify(json)
     return new Plan(guard(() => native.PlanHandle.fromJson(text, defaultPassword)))
   }
+  /**
+   * Reads a plan signed with `key` (`plan.toSignedJSON(key)`): every check of `fromJSON`,
+   * then the signature (`plan_unsigned`, `plan_signature_invalid`).
+   */
+  static fromSignedJSON(json, key, { defaultPassword } = {}) {
+    if (!(key instanceof PlanKey)) throw new TypeError('Plan.fromSignedJSON() takes a PlanKey')
+    const text = typeof json === 'string' ? json : JSON.stringify(json)
+    return new Plan(guard(() => native.PlanHandle.fromSignedJson(text, key[HANDLE], defaultPassword)))
+  }
+  /** The plan's JSON text with a `signature` (HMAC-SHA-256 under `key`): see `PlanKey`. */
+  toSignedJSON(key) {
+    if (!(key instanceof PlanKey)) throw new TypeError('toSignedJSON() takes a PlanKey')
+    return this[HANDLE].toSignedJsonString(key[HANDLE])
+  }
   /** Executes the plan: see `execute()`. */
   execute(store, mailer, options) {
     return execute(this, store, mailer, options)
@@ -242,6 +256,45 @@ class Plan extends Rows {
   }
 }
 getters(Plan, ['fingerprint', 'summary', 'settings', 'fileIssues'], head)
+
+/**
+ * A host's key for signing plans (HMAC-SHA-256, at least 32 bytes), kept native and zeroed
+ * when collected. Store `toHex()` where only the host can read it; `util.inspect`,
+ * `String()` and `JSON.stringify` show `PlanKey([REDACTED])`.
+ */
+class PlanKey {
+  constructor(handle) {
+    if (!(handle instanceof native.PlanKeyHandle)) throw new TypeError('a PlanKey comes from PlanKey.generate(), fromHex() or fromBytes()')
+    own(this, handle)
+  }
+  /** A fresh 32-byte key from the OS CSPRNG. */
+  static generate() {
+    return new PlanKey(native.PlanKeyHandle.generate())
+  }
+  /** A key from its hex form (as `toHex()` wrote it); a `SettingsError` (`invalid_setting`) otherwise. */
+  static fromHex(hex) {
+    if (typeof hex !== 'string') throw new TypeError('PlanKey.fromHex() takes a string')
+    return new PlanKey(guard(() => native.PlanKeyHandle.fromHex(hex)))
+  }
+  /** A key from raw bytes (`Buffer`, `Uint8Array`), 32 at least (`invalid_setting`). */
+  static fromBytes(bytes) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('PlanKey.fromBytes() takes a Buffer or a Uint8Array')
+    return new PlanKey(guard(() => native.PlanKeyHandle.fromBytes(toBytes(bytes))))
+  }
+  /** The key as lowercase hex, for the host to store. */
+  toHex() {
+    return this[HANDLE].toHex()
+  }
+  toString() {
+    return 'PlanKey([REDACTED])'
+  }
+  toJSON() {
+    return 'PlanKey([REDACTED])'
+  }
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return 'PlanKey([REDACTED])'
+  }
+}
 
 // ---- execute ------------------------------------------------------------------------------
 
@@ -393,6 +446,6 @@ class MemoryJournal {
 const issueCodes = () => JSON.parse(native.issueCodesJson())
 
 module.exports = {
-  parse, parseFile, plan, execute, issueCodes, Upload, Settings, Plan, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  parse, parseFile, plan, execute, issueCodes, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
 }

@@ -16,6 +16,7 @@ mod host;
 mod memory;
 mod plan;
 mod shard;
+mod sign;
 mod testing;
 mod upload;
 
@@ -28,6 +29,7 @@ use serde_json::Value;
 pub use execute::{CancelToken, ResultsHandle};
 pub use memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 pub use plan::{plan_async, PlanHandle, SettingsHandle};
+pub use sign::PlanKeyHandle;
 pub use testing::{
     apply_store_changes_json, judge_protocol_folder_json, judge_protocol_json, judge_scenario_json,
 };

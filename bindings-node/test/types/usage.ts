@@ -53,6 +53,10 @@ async function flow(): Promise<void> {
   const merged = lms.Results.merge(plan, shardResults)
   const confirmed: lms.Results = await merged.sendConfirmation(plan, { send: async () => {} }, { templates })
   console.log(ref?.parent, ref?.index, confirmed.shard, confirmed.confirmationDeferred)
+  const key: lms.PlanKey = lms.PlanKey.fromHex(lms.PlanKey.generate().toHex())
+  const signed: string = plan.toSignedJSON(key)
+  const checked: lms.Plan = lms.Plan.fromSignedJSON(signed, lms.PlanKey.fromBytes(new Uint8Array(32)), { defaultPassword: 'x' })
+  console.log(checked.fingerprint, String(key))
   const list: lms.CodeInfo[] = lms.issueCodes()
   console.log(list.length)
 }

@@ -1,7 +1,9 @@
 'use strict'
 // One upload spread over BullMQ workers: the web process plans it and enqueues a flow (a
 // finaliser job whose children are the shard jobs); a worker runs a shard; the finaliser,
-// which BullMQ starts once every child has completed, merges and confirms once.
+// which BullMQ starts once every child has completed, merges and confirms once. Every plan
+// stored (the uploads row, each shard job) is signed with the installation's `PlanKey`, so
+// whoever can write the database or Redis but not read the key cannot change one.
 
 const { FlowProducer } = require('bullmq')
 const lms = require('lms-bulk-upload')
@@ -12,11 +14,12 @@ const queues = (prefix) => ({ shards: `${prefix}-shards`, finalise: `${prefix}-f
 
 /**
  * The web process, once the uploader approved `plan`: records the upload, cuts the plan into
- * shards and enqueues the flow. `jobOptions`: BullMQ's, for every shard job (e.g. attempts).
+ * shards and enqueues the flow, each plan signed with `key`. `jobOptions`: BullMQ's, for
+ * every shard job (e.g. attempts).
  */
-async function enqueueUpload({ pool, schema, connection, prefix, plan, rowsPerShard, jobOptions = {} }) {
+async function enqueueUpload({ pool, schema, connection, prefix, plan, key, rowsPerShard, jobOptions = {} }) {
   await inTransaction(pool, schema, (client) =>
-    client.query('INSERT INTO uploads (fingerprint, plan) VALUES ($1, $2) ON CONFLICT DO NOTHING', [plan.fingerprint, plan.toJSONString()]),
+    client.query('INSERT INTO uploads (fingerprint, plan) VALUES ($1, $2) ON CONFLICT DO NOTHING', [plan.fingerprint, plan.toSignedJSON(key)]),
   )
   const shards = plan.shards(rowsPerShard)
   const names = queues(prefix)
@@ -30,7 +33,7 @@ async function enqueueUpload({ pool, schema, connection, prefix, plan, rowsPerSh
       children: shards.map((shard) => ({
         name: 'shard',
         queueName: names.shards,
-        data: { shard: shard.toJSONString() },
+        data: { shard: shard.toSignedJSON(key) },
         opts: { jobId: `shard-${shard.fingerprint.slice(7)}`, ...jobOptions },
       })),
     })
@@ -44,8 +47,8 @@ async function enqueueUpload({ pool, schema, connection, prefix, plan, rowsPerSh
  * in it) and saves its results with the last batch. A redelivered job resumes from the
  * journal: finished rows are skipped, nobody is created twice.
  */
-async function runShard({ pool, schema, shardJson, executeOptions = {}, onCheckpoint }) {
-  const shard = lms.Plan.fromJSON(shardJson)
+async function runShard({ pool, schema, key, shardJson, executeOptions = {}, onCheckpoint }) {
+  const shard = lms.Plan.fromSignedJSON(shardJson, key)
   return inTransaction(pool, schema, async (client) => {
     const store = new PgStore(client, { onCheckpoint })
     const results = await shard.execute(store, new OutboxMailer(client), { ...executeOptions, journal: new PgJournal(client) })
@@ -63,12 +66,12 @@ async function runShard({ pool, schema, shardJson, executeOptions = {}, onCheckp
  * The upload row is locked and marked finished in the transaction that writes the email
  * to the outbox, so a finaliser run twice (or killed and run again) confirms once.
  */
-async function finaliseUpload({ pool, schema, fingerprint }) {
+async function finaliseUpload({ pool, schema, key, fingerprint }) {
   return inTransaction(pool, schema, async (client) => {
     const { rows } = await client.query('SELECT plan, finished_at, results FROM uploads WHERE fingerprint = $1 FOR UPDATE', [fingerprint])
     if (rows.length === 0) throw new Error(`no upload ${fingerprint}`)
     if (rows[0].finished_at) return JSON.parse(rows[0].results).summary
-    const parent = lms.Plan.fromJSON(rows[0].plan)
+    const parent = lms.Plan.fromSignedJSON(rows[0].plan, key)
     const saved = await client.query('SELECT results FROM shard_results WHERE parent = $1', [fingerprint])
     const merged = lms.Results.merge(parent, saved.rows.map((r) => lms.Results.fromJSON(r.results)))
     await merged.sendConfirmation(parent, new OutboxMailer(client))

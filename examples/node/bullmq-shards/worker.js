@@ -1,14 +1,18 @@
 'use strict'
 // A worker process: runs shard jobs and finaliser jobs. Configuration from the environment:
-// LBU_PG_URL, LBU_REDIS_URL, LBU_SCHEMA, LBU_QUEUE_PREFIX; LBU_STALLED_MS (BullMQ's lock
+// LBU_PG_URL, LBU_REDIS_URL, LBU_SCHEMA, LBU_QUEUE_PREFIX, LBU_PLAN_KEY (the hex `PlanKey`
+// the web process signs plans with; required); LBU_STALLED_MS (BullMQ's lock
 // duration and stalled-job check: a killed worker's job is taken up again after it).
 // Prints one JSON line per event on stdout (`ready`, `checkpoint`, `shard_done`, `finalised`).
 
 const { Worker } = require('bullmq')
+const lms = require('lms-bulk-upload')
 const { Pool } = require('pg')
 const { queues, runShard, finaliseUpload } = require('./uploads')
 
 const env = process.env
+if (!env.LBU_PLAN_KEY) throw new Error('LBU_PLAN_KEY (the hex PlanKey plans are signed with) is required')
+const key = lms.PlanKey.fromHex(env.LBU_PLAN_KEY)
 const schema = env.LBU_SCHEMA ?? 'public'
 const connection = { url: env.LBU_REDIS_URL ?? 'redis://127.0.0.1:6379' }
 const stalledMs = Number(env.LBU_STALLED_MS ?? 30000)
@@ -26,6 +30,7 @@ const shardWorker = new Worker(
     const summary = await runShard({
       pool,
       schema,
+      key,
       shardJson: job.data.shard,
       executeOptions: { threads: 1, batchSize: Number(env.LBU_BATCH_SIZE ?? 256) },
       onCheckpoint: () => say({ event: 'checkpoint', index }),
@@ -38,7 +43,7 @@ const shardWorker = new Worker(
 const finaliser = new Worker(
   names.finalise,
   async (job) => {
-    const summary = await finaliseUpload({ pool, schema, fingerprint: job.data.fingerprint })
+    const summary = await finaliseUpload({ pool, schema, key, fingerprint: job.data.fingerprint })
     say({ event: 'finalised', summary })
     return summary
   },

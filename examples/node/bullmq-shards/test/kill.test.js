@@ -28,6 +28,7 @@ const START_REDIS =
 const run = `${process.pid}_${crypto.randomBytes(4).toString('hex')}`
 const schema = `lbu_test_${run}`
 const prefix = `lbu-test-${run}`
+const key = lms.PlanKey.generate() // the installation's key: the workers get it in LBU_PLAN_KEY
 
 function redisReachable(url) {
   const { hostname, port } = new URL(url)
@@ -43,7 +44,7 @@ function redisReachable(url) {
 /** A worker process; `events` collects its JSON lines; `waitFor(pred)` resolves on the first match. */
 function startWorker() {
   const child = spawn(process.execPath, [path.join(__dirname, '..', 'worker.js')], {
-    env: { ...process.env, LBU_PG_URL: PG_URL, LBU_REDIS_URL: REDIS_URL, LBU_SCHEMA: schema, LBU_QUEUE_PREFIX: prefix, LBU_STALLED_MS: '2000', LBU_BATCH_SIZE: String(BATCH) },
+    env: { ...process.env, LBU_PG_URL: PG_URL, LBU_REDIS_URL: REDIS_URL, LBU_SCHEMA: schema, LBU_QUEUE_PREFIX: prefix, LBU_PLAN_KEY: key.toHex(), LBU_STALLED_MS: '2000', LBU_BATCH_SIZE: String(BATCH) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const worker = { child, events: [], waiters: [] }
@@ -120,7 +121,7 @@ test(`${ROWS} generated-password rows on 2 BullMQ workers, one SIGKILLed mid-sha
 
   workers.push(startWorker(), startWorker())
   await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'ready')))
-  await enqueueUpload({ pool, schema, connection, prefix, plan, rowsPerShard: ROWS_PER_SHARD, jobOptions: { attempts: 3 } })
+  await enqueueUpload({ pool, schema, connection, prefix, plan, key, rowsPerShard: ROWS_PER_SHARD, jobOptions: { attempts: 3 } })
 
   // Kill the first worker once one of its shards has committed a batch but not finished.
   const victim = workers[0]
@@ -167,7 +168,7 @@ test(`${ROWS} generated-password rows on 2 BullMQ workers, one SIGKILLed mid-sha
 
   // Exactly one confirmation, with the merged counts; a second finaliser run sends nothing.
   const fingerprint = plan.fingerprint
-  assert.equal((await finaliseUpload({ pool, schema, fingerprint })).created, ROWS)
+  assert.equal((await finaliseUpload({ pool, schema, key, fingerprint })).created, ROWS)
   const confirmations = await q("SELECT message FROM S.outbox WHERE kind = 'upload_complete'")
   assert.equal(confirmations.length, 1)
   assert.equal(confirmations[0].message.to, 'boss@example.com')
