@@ -1,6 +1,6 @@
 //! `plan()`, `Plan` (summary, rows, JSON, fingerprint) and `PlanRow`.
 
-use crate::convert::ser_to_py;
+use crate::convert::{from_py, ser_to_py};
 use crate::errors::OrRaise;
 use crate::execute::{execute, PyCancelToken};
 use crate::host::StoreArg;
@@ -10,7 +10,7 @@ use crate::sign::PyPlanKey;
 use crate::upload::{sequence_item, PyUpload};
 use crate::view::{object, view, Object, PyIssue};
 use lms_bulk_upload::host::HostStore;
-use lms_bulk_upload::{Plan, PlanOptions};
+use lms_bulk_upload::{HashParams, Password, Plan, PlanOptions, ShardOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 use std::sync::Arc;
@@ -148,6 +148,43 @@ impl PyPlan {
     ) -> PyResult<PyResults> {
         let callbacks = (progress, cancel, journal);
         execute(&self.inner, store, mailer, callbacks, options)
+    }
+    /// Splits the plan into shards of `rows_per_shard` rows (the core's `shards_with`). For a
+    /// plan that sets the default password, `default_password` is hashed once here (at
+    /// `hash_params`, the execute option's dict) and the shards carry only its hash.
+    #[pyo3(signature = (rows_per_shard, *, default_password=None, hash_params=None))]
+    fn shards(
+        &self,
+        py: Python<'_>,
+        rows_per_shard: usize,
+        default_password: Option<String>,
+        hash_params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<PyPlan>> {
+        let params = match hash_params.filter(|h| !h.is_none()) {
+            Some(h) => HashParams::from_value(from_py(h)?).or_raise(py)?,
+            None => HashParams::default(),
+        };
+        let plan = &self.inner;
+        let shards = py.detach(|| {
+            let mut options = ShardOptions::new(rows_per_shard);
+            if let Some(password) = default_password {
+                let prepared = Plan::prepare_default_password(&Password::new(password), &params)?;
+                options = options.default_password(prepared);
+            }
+            plan.shards_with(&options)
+        });
+        Ok(shards
+            .or_raise(py)?
+            .into_iter()
+            .map(|inner| PyPlan {
+                inner: Arc::new(inner),
+            })
+            .collect())
+    }
+    /// Which shard this plan is (`{"parent", "index", "count"}`), or None for a whole plan.
+    #[getter]
+    fn shard<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.inner.shard())
     }
     fn __len__(&self) -> usize {
         self.inner.rows().len()

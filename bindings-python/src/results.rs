@@ -1,9 +1,15 @@
 //! `Results` of an execution and `ResultRow`, read from the core's results JSON form.
 
+use crate::convert::{from_py, ser_to_py};
+use crate::errors::OrRaise;
+use crate::host::MailerArg;
+use crate::plan::PyPlan;
 use crate::view::{object, view, Object};
-use lms_bulk_upload::Results;
+use lms_bulk_upload::host::HostMailer;
+use lms_bulk_upload::{Results, Templates};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyType};
 
 /// What execution did, row by row; exportable as CSV (formula-safe) and JSON.
 #[pyclass(frozen, name = "Results", module = "lms_bulk_upload")]
@@ -47,6 +53,60 @@ view! { PyResults "Results" {
     }
     fn __len__(&self) -> usize {
         self.inner.rows.len()
+    }
+    /// Which shard these are the results of (`{"parent", "index", "count"}`), or None.
+    #[getter]
+    fn shard<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.inner.shard)
+    }
+    /// Whether the uploader's confirmation is still to be sent (results of a shard, or
+    /// merged results before `send_confirmation`).
+    #[getter]
+    fn confirmation_deferred(&self) -> bool {
+        self.inner.confirmation_deferred
+    }
+    /// Reads results back from `to_json()` (e.g. a shard job's stored results); `merge`
+    /// checks them against the parent plan. `ValueError` if they cannot be read.
+    #[classmethod]
+    fn from_json(_cls: &Bound<'_, PyType>, py: Python<'_>, json: &str) -> PyResult<PyResults> {
+        let results = py.detach(|| serde_json::from_str::<Results>(json));
+        let results = results.map_err(|e| PyValueError::new_err(format!("not results JSON: {e}")))?;
+        Ok(PyResults::new(results))
+    }
+    /// The shards' results merged into the parent plan's results (the core's
+    /// `Results::merge`): every shard exactly once, in any order.
+    #[classmethod]
+    fn merge(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        parent: &Bound<'_, PyPlan>,
+        results: Vec<PyRef<'_, PyResults>>,
+    ) -> PyResult<PyResults> {
+        let shards: Vec<Results> = results.iter().map(|r| r.inner.clone()).collect();
+        let parent = &parent.get().inner;
+        let merged = py.detach(|| Results::merge(parent, &shards)).or_raise(py)?;
+        Ok(PyResults::new(merged))
+    }
+    /// Sends the uploader of `parent` the one confirmation with these (merged) results'
+    /// counts, and returns the results with the confirmation no longer deferred.
+    #[pyo3(signature = (parent, mailer, *, templates=None))]
+    fn send_confirmation(
+        &self,
+        parent: &Bound<'_, PyPlan>,
+        mailer: &Bound<'_, PyAny>,
+        templates: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyResults> {
+        let py = parent.py();
+        let templates = match templates.filter(|t| !t.is_none()) {
+            Some(t) => Templates::from_value(from_py(t)?).or_raise(py)?,
+            None => Templates::default(),
+        };
+        let mut mailer = MailerArg::new(mailer, HostMailer::new)?;
+        let (mailer, parent) = (mailer.get(), &parent.get().inner);
+        let mut results = self.inner.clone();
+        let sent = py.detach(|| results.send_confirmation(parent, mailer, &templates));
+        sent.or_raise(py)?;
+        Ok(PyResults::new(results))
     }
 }
 

@@ -20,7 +20,7 @@ from ._native import (
 )
 from ._types import (
     CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
-    PlanSummary, Profile, ResultErrorDict, ResultRowDict, ResultSummary, Store, StoreState,
+    PlanSummary, Profile, ResultErrorDict, ResultRowDict, ResultSummary, ShardRef, Store, StoreState,
 )
 
 # The lazy row views behave as read-only sequences.
@@ -32,6 +32,6 @@ __all__ = [
     "ExistingUser", "FileError", "Group", "HashParams", "Issue", "Journal", "Mailer", "MailerError",
     "MemoryJournal", "MemoryStore", "Message", "NewUser", "Plan", "PlanError", "PlanRow", "PlanRows",
     "PlanSummary", "Profile", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
-    "Results", "Row", "Settings", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
+    "Results", "Row", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
     "Upload", "UploadRows", "__version__", "issue_codes", "parse", "plan",
 ]

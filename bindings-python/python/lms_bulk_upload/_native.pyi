@@ -9,6 +9,7 @@ from ._types import (
     ContentRef,
     EmailTemplate,
     HashParams,
+    ShardRef,
     IssueDict,
     Journal,
     Mailer,
@@ -305,6 +306,29 @@ class Results:
     def to_csv(self) -> str: ...
     def to_json(self) -> str: ...
     def __len__(self) -> int: ...
+    @property
+    def shard(self) -> Optional[ShardRef]:
+        """Which shard these are the results of, or None."""
+    @property
+    def confirmation_deferred(self) -> bool:
+        """Whether the uploader's confirmation is still to be sent (a shard's results, or
+        merged results before ``send_confirmation``)."""
+    @classmethod
+    def from_json(cls, json: str) -> "Results":
+        """Reads results back from ``to_json()``; ``ValueError`` if they cannot be read."""
+    @classmethod
+    def merge(cls, parent: "Plan", results: Sequence["Results"]) -> "Results":
+        """The shards' results merged into the parent's: every shard exactly once, in any
+        order (``PlanError`` with ``shard_missing``, ``shard_duplicate``, ``shard_foreign``)."""
+    def send_confirmation(
+        self,
+        parent: "Plan",
+        mailer: Union["RecordingMailer", Mailer],
+        *,
+        templates: Optional[Mapping[str, EmailTemplate]] = None,
+    ) -> "Results":
+        """Sends the uploader of ``parent`` the one confirmation with these merged counts;
+        returns the results with the confirmation no longer deferred."""
 
 @final
 class Plan:
@@ -331,6 +355,19 @@ class Plan:
     def from_json(cls, json: Union[str, bytes]) -> "Plan":
         """Reads a plan back; ``PlanError`` if it was altered or cannot be read."""
     def with_default_password(self, password: str) -> "Plan": ...
+    def shards(
+        self,
+        rows_per_shard: int,
+        *,
+        default_password: Optional[str] = None,
+        hash_params: Optional[HashParams] = None,
+    ) -> List["Plan"]:
+        """Self-contained plans of ``rows_per_shard`` rows each, in row order. A plan that
+        sets the default password needs ``default_password``: it is hashed once here and the
+        shards carry only the hash."""
+    @property
+    def shard(self) -> Optional[ShardRef]:
+        """Which shard this plan is, or None for a whole plan."""
     def execute(
         self,
         store: Union["MemoryStore", Store],

@@ -132,6 +132,14 @@ ResultSummary = TypedDict("ResultSummary", {
 PasswordPolicy = TypedDict("PasswordPolicy", {"min_length": int, "generated_length": int}, total=False)
 
 
+class ShardRef(TypedDict):
+    """Which shard of which plan: the parent's fingerprint, the index (from 0), the count."""
+
+    parent: str
+    index: int
+    count: int
+
+
 class HashParams(TypedDict, total=False):
     """argon2id cost; the defaults are OWASP's (19 MiB, 2 iterations, 1 lane). Weaker ones
     are refused (``weak_hash_params``) unless ``insecure_for_tests`` is true."""
