@@ -90,7 +90,7 @@ MATURIN := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin
 
 python-env:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q maturin pytest mypy
+	$(PY) -m pip install -q maturin pytest mypy "celery[redis]" "psycopg[binary]" argon2-cffi
 
 test-python: python-env
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml

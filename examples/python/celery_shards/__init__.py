@@ -1,0 +1,1 @@
+"""An upload spread over Celery workers, against PostgreSQL: see README.md."""
