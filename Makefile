@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-node fuzz fmt clean
+.PHONY: test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean
 
 all: test
 
@@ -28,7 +28,7 @@ test-rust: cli-test-deps
 	  $(CARGO) test --workspace --lib --bins --tests --examples
 	$(CARGO) test --workspace --doc
 
-bench: bench-rust bench-python bench-node bench-ruby
+bench: bench-rust bench-python bench-shards-python bench-node bench-ruby
 
 bench-rust: bench-parse
 	@echo "(rust benchmarks: see core/benches)"
@@ -101,6 +101,11 @@ test-python: python-env
 bench-python: python-env
 	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
 	$(PY) bindings-python/bench/bench_parse.py
+
+# The Celery example (real PostgreSQL and Redis): 4,000 generated passwords, 1 vs 2 workers.
+bench-shards-python: python-env
+	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
+	$(PY) bindings-python/bench/bench_shards.py
 
 # ---- Node binding (bindings-node/) -----------------------------------------------------
 NODE_DIR := bindings-node

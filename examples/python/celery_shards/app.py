@@ -95,5 +95,8 @@ def dispatch(csv: bytes, settings: lbu.Settings, rows_per_shard: int) -> str:
         conn.execute("INSERT INTO uploads (id, plan_json, shard_count) VALUES (%s, %s, %s)",
                      (plan.fingerprint, plan.to_json(), len(shards)))
         conn.commit()
-    chord([run_shard.s(s.to_json()) for s in shards])(finalise.s(plan.fingerprint))
+    result = chord([run_shard.s(s.to_json()) for s in shards])(finalise.s(plan.fingerprint))
+    # The web process does not wait for the upload (its state is in PostgreSQL): stop
+    # listening for the finaliser's result.
+    result.backend.remove_pending_result(result)
     return plan.fingerprint
