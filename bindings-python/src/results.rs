@@ -7,7 +7,6 @@ use crate::plan::PyPlan;
 use crate::view::{object, view, Object};
 use lms_bulk_upload::host::HostMailer;
 use lms_bulk_upload::{Results, Templates};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyType};
 
@@ -65,12 +64,11 @@ view! { PyResults "Results" {
     fn confirmation_deferred(&self) -> bool {
         self.inner.confirmation_deferred
     }
-    /// Reads results back from `to_json()` (e.g. a shard job's stored results); `merge`
-    /// checks them against the parent plan. `ValueError` if they cannot be read.
+    /// Reads results back from `to_json()` (the core's `Results::from_json`: a shard job's
+    /// stored results); `PlanError` with `invalid_results` if they cannot be trusted.
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, py: Python<'_>, json: &str) -> PyResult<PyResults> {
-        let results = py.detach(|| serde_json::from_str::<Results>(json));
-        let results = results.map_err(|e| PyValueError::new_err(format!("not results JSON: {e}")))?;
+        let results = py.detach(|| Results::from_json(json)).or_raise(py)?;
         Ok(PyResults::new(results))
     }
     /// The shards' results merged into the parent plan's results (the core's

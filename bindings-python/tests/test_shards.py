@@ -71,8 +71,10 @@ def test_merge_refuses_missing_duplicate_and_foreign_shards(cheap_hash: lbu.Hash
     with pytest.raises(lbu.PlanError) as e:
         done[0].send_confirmation(plan, lbu.RecordingMailer())
     assert e.value.code == "plan_is_shard"
-    with pytest.raises(ValueError):
-        lbu.Results.from_json("{not json")
+    for bad in ["{not json", json.dumps({**json.loads(done[0].to_json()), "summary": {**done[0].summary, "created": 99}})]:
+        with pytest.raises(lbu.PlanError) as e:
+            lbu.Results.from_json(bad)
+        assert e.value.code == "invalid_results"
 
 
 def test_default_password_shards_carry_its_hash_only(cheap_hash: lbu.HashParams) -> None:

@@ -315,7 +315,8 @@ class Results:
         merged results before ``send_confirmation``)."""
     @classmethod
     def from_json(cls, json: str) -> "Results":
-        """Reads results back from ``to_json()``; ``ValueError`` if they cannot be read."""
+        """Reads results back from ``to_json()``; ``PlanError`` (``invalid_results``) if they
+        cannot be read or their summary is not their rows'."""
     @classmethod
     def merge(cls, parent: "Plan", results: Sequence["Results"]) -> "Results":
         """The shards' results merged into the parent's: every shard exactly once, in any
