@@ -208,3 +208,9 @@ export declare function parseBytesAsync(data: Uint8Array, optionsJson?: string |
 
 /** Builds the plan on a worker thread; the store is only read. */
 export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>
+
+/**
+ * Whether `password` matches a stored argon2id PHC hash (a host's login check, or a test of
+ * what an upload stored in the host's own database).
+ */
+export declare function verifyPassword(phc: string, password: string): boolean

@@ -853,3 +853,4 @@ module.exports.judgeScenarioJson = nativeBinding.judgeScenarioJson
 module.exports.parseBytes = nativeBinding.parseBytes
 module.exports.parseBytesAsync = nativeBinding.parseBytesAsync
 module.exports.planAsync = nativeBinding.planAsync
+module.exports.verifyPassword = nativeBinding.verifyPassword

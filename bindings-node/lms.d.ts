@@ -444,6 +444,8 @@ export declare class MemoryJournal {
 }
 
 export declare function issueCodes(): CodeInfo[]
+/** Whether `password` matches a stored argon2id PHC hash (a login check). */
+export declare function verifyPassword(phc: string, password: string): boolean
 
 export interface ErrorFields {
   code: string

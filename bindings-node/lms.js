@@ -445,7 +445,10 @@ class MemoryJournal {
 /** Every issue and error code `{code, severity, meaning}`. */
 const issueCodes = () => JSON.parse(native.issueCodesJson())
 
+/** Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`). */
+const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
+
 module.exports = {
-  parse, parseFile, plan, execute, issueCodes, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  parse, parseFile, plan, execute, issueCodes, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
 }

@@ -70,6 +70,13 @@ pub(crate) fn slice_to_js<T: Serialize>(items: &[T], start: u32, end: u32) -> St
     to_js(&items[(start as usize).min(end)..end])
 }
 
+/// Whether `password` matches a stored argon2id PHC hash (a host's login check, or a test of
+/// what an upload stored in the host's own database).
+#[napi]
+pub fn verify_password(phc: String, password: String) -> bool {
+    lms_bulk_upload::PasswordHash::from_phc(phc).verify(&password)
+}
+
 /// Every issue and error code with its severity and meaning, as JSON
 /// (`[{code, severity, meaning}]`).
 #[napi]

@@ -246,3 +246,19 @@ test('a MemoryStore loaded with users never gives their ids to new users', async
   assert.equal(new Set(ids).size, 2, `ids ${ids}`)
   assert.notEqual(results.rows[0].userId, 'u1')
 })
+
+test('verifyPassword checks a password against a stored argon2id hash', async () => {
+  const lms = require('..')
+  const store = new lms.MemoryStore()
+  const upload = lms.parse('First Name,Last Name,Email\nA,B,a@x.com\n')
+  const thePlan = await lms.plan(upload, {}, store)
+  const mailer = new lms.RecordingMailer()
+  await thePlan.execute(store, mailer, { hashParams: { memoryKib: 64, iterations: 1, parallelism: 1, insecureForTests: true } })
+  const password = mailer.messages.find((m) => m.fields.password).fields.password
+  const hash = store.state().users[0]
+  assert.ok(store.verifyPassword('a@x.com', password))
+  assert.equal(hash.passwordHash, undefined, 'the state never holds the hash')
+  const phc = lms.verifyPassword('$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA', password)
+  assert.equal(phc, false, 'a wrong hash does not verify')
+  assert.equal(lms.verifyPassword('not a phc string', password), false)
+})

@@ -148,9 +148,8 @@ test(`${ROWS} generated-password rows on 2 BullMQ workers, one SIGKILLed mid-sha
   const [{ enrolled }] = await q("SELECT count(DISTINCT user_id)::int AS enrolled FROM S.enrolments WHERE kind = 'course' AND content_id = 'c1'")
   assert.equal(enrolled, ROWS)
 
-  // Every user's last emailed password is the one whose hash is stored: the email and the
-  // hash were committed by the same transaction, and the hash is argon2id at the real cost.
-  // (Node 20 has no argon2 and the binding exposes no verify for a foreign store's hash.)
+  // Every user's last emailed password verifies against the stored hash (argon2id at the
+  // real cost), and the email and the hash were committed by the same transaction.
   const hashes = await q('SELECT lower(email) AS email, password_hash, hash_txid FROM S.users')
   const last = await q(
     `SELECT DISTINCT ON (lower(to_addr)) lower(to_addr) AS email, txid, message->'fields'->>'password' AS password
@@ -164,6 +163,7 @@ test(`${ROWS} generated-password rows on 2 BullMQ workers, one SIGKILLed mid-sha
     const mail = lastByEmail.get(h.email)
     assert.ok(mail?.password, h.email)
     assert.equal(String(mail.txid), String(h.hash_txid), `${h.email}: last email and stored hash from one transaction`)
+    assert.ok(lms.verifyPassword(h.password_hash, mail.password), `${h.email}: the last emailed password verifies`)
   }
 
   // Exactly one confirmation, with the merged counts; a second finaliser run sends nothing.
