@@ -28,6 +28,9 @@ QUEUE = os.environ.get("LBU_QUEUE", "lbu-shards")
 HASH_PARAMS: lbu.HashParams = json.loads(os.environ.get("LBU_HASH_PARAMS", "{}"))
 # Rows per transaction (the engine commits through `checkpoint()` after each batch).
 BATCH_SIZE = int(os.environ.get("LBU_BATCH_SIZE", "256"))
+# One hashing thread per worker process: a host scales a big upload by running more workers
+# (each of Celery's processes would otherwise hash on every core and fight the others).
+HASH_THREADS = int(os.environ.get("LBU_HASH_THREADS", "1"))
 
 app = Celery("celery_shards", broker=REDIS_URL, backend=REDIS_URL)
 app.conf.update(
@@ -54,7 +57,8 @@ def run_shard(shard_json: str) -> int:
                      (shard.fingerprint, os.getpid()))
         conn.commit()
         host = PgHost(conn)
-        results = shard.execute(host, host, journal=host, hash_params=HASH_PARAMS, batch_size=BATCH_SIZE)
+        results = shard.execute(host, host, journal=host, hash_params=HASH_PARAMS, batch_size=BATCH_SIZE,
+                                threads=HASH_THREADS)
         conn.execute("INSERT INTO shard_results VALUES (%s, %s, %s) ON CONFLICT (upload_id, idx)"
                      " DO UPDATE SET results_json = EXCLUDED.results_json",
                      (ref["parent"], ref["index"], results.to_json()))
