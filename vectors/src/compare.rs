@@ -134,12 +134,7 @@ pub(crate) fn snake_keys(value: &Value) -> Value {
 
 /// A method name in snake_case (`findUsers` → `find_users`).
 pub(crate) fn snake_name(name: &str) -> String {
-    let mut one = Map::new();
-    one.insert(name.to_owned(), Value::Null);
-    match snake_keys(&Value::Object(one)) {
-        Value::Object(map) => map.keys().next().cloned().unwrap_or_default(),
-        _ => name.to_owned(),
-    }
+    Naming::Camel.snake_name(name)
 }
 
 /// Checks `message_contains` (when `expected` gives it) against `actual["message"]` and

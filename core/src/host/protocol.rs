@@ -102,6 +102,14 @@ impl Naming {
         }
     }
 
+    /// `name` (in this naming) in snake_case: the inverse of [`Naming::name`].
+    pub fn snake_name(self, name: &str) -> String {
+        match self {
+            Naming::Snake => name.to_owned(),
+            Naming::Camel => snake(name),
+        }
+    }
+
     /// Object keys of `value`, at every depth, from snake_case to this naming.
     pub fn keys_out(self, value: Value) -> Value {
         match self {
