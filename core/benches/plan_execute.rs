@@ -69,6 +69,7 @@ fn store(existing: usize) -> MemoryStore {
             groups: vec!["Sales".into()],
             enrolments: Vec::new(),
             protected: false,
+            suspended: false,
         });
     }
     store

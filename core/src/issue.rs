@@ -127,6 +127,11 @@ issue_codes! {
     UserExistsNow = "user_exists_now", Error, "A user the plan creates exists by the time of execution; the row is not written: plan again.";
     GroupGone = "group_gone", Error, "A group the row changes no longer exists at execution (deleted, or recreated with another id); the row is not written.";
     ContentGone = "content_gone", Error, "A course, collection or campaign the row enrols in no longer exists at execution; the row is not written.";
+    // Undoing an upload.
+    UndoOfUndo = "undo_of_undo", Error, "The results are those of an undo: an undo cannot be undone (upload the file again instead).";
+    UndoUnsupported = "undo_unsupported", Error, "The undo needs a store write the host does not have (suspend_user, delete_user or withdraw); refused when the undo is planned.";
+    UndoConflict = "undo_conflict", Warning, "Something the upload did was changed since (a value edited, a user gone or replaced, a group deleted): undo leaves it as it is now.";
+    NotUndoable = "not_undoable", Warning, "The upload set (and emailed) a new password for an existing user: undo cannot take it back.";
 }
 
 impl fmt::Display for IssueCode {

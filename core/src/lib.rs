@@ -24,6 +24,7 @@
 //! - [`Settings::builder`] validates the administrator's choices.
 //! - [`plan`] reads the [`Store`] (batched lookups) and decides every row: [`Plan`].
 //! - [`execute`] (or [`Plan::execute`]) performs it: [`Results`], and a confirmation email.
+//! - [`plan_undo`] makes the plan that reverses an upload from its [`Results`].
 //!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
@@ -41,6 +42,7 @@ pub mod host;
 mod issue;
 mod parse;
 mod plan;
+mod undo;
 
 pub use error::{Error, ErrorKind};
 pub use execute::journal::{Journal, JournalEntry, MemoryJournal};
@@ -58,8 +60,8 @@ pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT
 pub use host::mailer::{Mailer, Message, MessageFields, MessageKind};
 pub use host::memory::{MemoryStore, RecordingMailer, StoreState, StoredUser, UserState};
 pub use host::store::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, StoreRead,
-    UserId,
+    ContentKind, ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser, Profile, Store,
+    StoreRead, UserId,
 };
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
 pub use parse::column::{Column, ALIASES};
@@ -80,3 +82,4 @@ pub use plan::{
     PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary, DEFAULT_LOOKUP_BATCH,
     PLAN_FORMAT_VERSION,
 };
+pub use undo::{plan_undo, UndoOptions};

@@ -41,6 +41,7 @@ fn before() -> MemoryStore {
         groups: groups.iter().map(|g| (*g).to_owned()).collect(),
         enrolments: vec![ContentRef::new(ContentKind::Course, "c1")],
         protected,
+        suspended: false,
     };
     store.add_user(user("e1", "cy@example.com", &["Sales"], false));
     store.add_user(user("e2", "di@example.com", &[], false));

@@ -340,6 +340,7 @@ fn formula_cells_are_neutralised_in_the_results_export() {
         confirmation_error: None,
         shard: None,
         confirmation_deferred: false,
+        undo_of: None,
     };
     let csv = results.to_csv();
     for line in csv.lines().skip(1) {

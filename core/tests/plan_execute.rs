@@ -41,6 +41,7 @@ fn existing(id: &str, email: &str, first: &str, groups: &[&str], protected: bool
         groups: groups.iter().map(|g| (*g).to_owned()).collect(),
         enrolments: vec![ContentRef::new(ContentKind::Course, "c1")],
         protected,
+        suspended: false,
     }
 }
 

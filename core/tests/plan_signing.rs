@@ -30,6 +30,7 @@ fn store() -> MemoryStore {
             groups: Vec::new(),
             enrolments: Vec::new(),
             protected,
+            suspended: false,
         });
     }
     store

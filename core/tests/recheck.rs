@@ -42,6 +42,7 @@ fn user(id: &str, email: &str, protected: bool) -> ExistingUser {
         groups: Vec::new(),
         enrolments: Vec::new(),
         protected,
+        suspended: false,
     }
 }
 
@@ -163,6 +164,7 @@ fn an_id_reused_for_someone_else_gets_nothing_of_the_old_users_row() {
             groups: Vec::new(),
             enrolments: Vec::new(),
             protected: true,
+            suspended: false,
             has_password: false,
             force_password_reset: false,
         });

@@ -43,6 +43,7 @@ fn run() -> Results {
         groups: vec!["Support".into()],
         enrolments: Vec::new(),
         protected: false,
+        suspended: false,
     });
     let upload = parse(
         b"firstname,lastname,emailaddress,addgroup,removegroup,languagecode\n\
@@ -87,7 +88,7 @@ fn result_rows_hold_codes_and_typed_operations() {
         rows,
         [
             r#"{"line":2,"email":"bo@x.com","status":"created","user_id":"u1","done":[{"op":"create_user"},{"op":"add_to_group","group":"Sales"},{"op":"enrol","content":{"kind":"course","id":"c1"}},{"op":"send_email","kind":"welcome"}],"error":null}"#,
-            r#"{"line":3,"email":"ana@x.com","status":"updated","user_id":"e1","done":[{"op":"update_profile"},{"op":"add_to_group","group":"Sales"},{"op":"remove_from_group","group":"Support"},{"op":"set_password"},{"op":"send_email","kind":"password_changed"},{"op":"enrol","content":{"kind":"course","id":"c1"}}],"error":null}"#,
+            r#"{"line":3,"email":"ana@x.com","status":"updated","user_id":"e1","done":[{"op":"update_profile","changes":{"first_name":"Ana","last_name":"Lopez"},"before":{"first_name":"","last_name":""}},{"op":"add_to_group","group":"Sales"},{"op":"remove_from_group","group":"Support"},{"op":"set_password"},{"op":"send_email","kind":"password_changed"},{"op":"enrol","content":{"kind":"course","id":"c1"}}],"error":null}"#,
             r#"{"line":4,"email":"not-an-email","status":"rejected","user_id":null,"done":[],"error":{"code":"invalid_email","message":"M","more":[{"code":"invalid_languagecode","message":"M"}]}}"#,
             r#"{"line":5,"email":"di@x.com","status":"failed","user_id":"u2","done":[{"op":"create_user"},{"op":"enrol","content":{"kind":"course","id":"c1"}}],"error":{"code":"mailer_failed","message":"550 mailbox unavailable"}}"#,
         ]
@@ -141,6 +142,7 @@ fn every_formula_trigger_is_neutralised_and_quoted() {
                 user_id: Some(UserId((*cell).into())),
                 done: vec![Done::AddToGroup {
                     group: (*cell).into(),
+                    already: false,
                 }],
                 error: Some(ResultError::new(IssueCode::StoreFailed, *cell)),
             })
@@ -149,6 +151,7 @@ fn every_formula_trigger_is_neutralised_and_quoted() {
         confirmation_error: None,
         shard: None,
         confirmation_deferred: false,
+        undo_of: None,
     };
     let raw = results.to_csv();
     let mut reader = csv::ReaderBuilder::new()

@@ -6,10 +6,13 @@
 
 use lms_bulk_upload::host::{message_value, ExecuteConfig};
 use lms_bulk_upload::{
-    parse, plan, Error, MemoryStore, ParseOptions, RecordingMailer, Settings, StoreState,
+    parse, plan, plan_undo, Error, ExecuteOptions, MemoryJournal, MemoryStore, ParseOptions,
+    RecordingMailer, Results, Settings, StoreState, UndoOptions,
 };
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Fast hashing so the corpus runs quickly (never for real passwords).
 fn execute_config() -> Value {
@@ -74,14 +77,12 @@ fn run(scenario: &Value, csv: &[u8]) -> Result<Value, String> {
             serde_json::from_value(after).map_err(|e| format!("store_changes: {e}"))?;
         store = MemoryStore::from_state(&state);
     }
-    let options = ExecuteConfig::from_value(execute_config())
-        .map_err(|e| e.to_string())?
-        .into_options();
     let mut mailer = RecordingMailer::new();
-    match plan.execute(&mut store, &mut mailer, options) {
+    let mut executed = None;
+    match plan.execute(&mut store, &mut mailer, options()?) {
         Ok(results) => {
-            let results = serde_json::from_str(&results.to_json()).map_err(|e| e.to_string())?;
-            outcome.insert("results".into(), results);
+            outcome.insert("results".into(), json_of(&results.to_json())?);
+            executed = Some(results);
         }
         Err(e) => {
             outcome.insert("execute_error".into(), error_value(&e));
@@ -90,7 +91,83 @@ fn run(scenario: &Value, csv: &[u8]) -> Result<Value, String> {
     outcome.insert("store".into(), to_value(store.state()));
     let emails = mailer.messages.iter().map(message_value).collect();
     outcome.insert("emails".into(), Value::Array(emails));
+    if let (Some(undo), Some(results)) = (scenario.get("undo"), executed) {
+        outcome.insert("undo".into(), run_undo(undo, &results, &store)?);
+    }
     Ok(Value::Object(outcome))
+}
+
+fn options<'a>() -> Result<ExecuteOptions<'a>, String> {
+    Ok(ExecuteConfig::from_value(execute_config())
+        .map_err(|e| e.to_string())?
+        .into_options())
+}
+
+fn json_of(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+/// The undo part: plan the undo of `results` against the store after the upload (and the
+/// undo's `store_changes`), execute it with a journal (interrupted after `cancel_after`
+/// rows, then resumed), then try to undo the undo.
+fn run_undo(undo: &Value, results: &Results, store: &MemoryStore) -> Result<Value, String> {
+    let mut out = Map::new();
+    let changes = undo.get("store_changes").cloned().unwrap_or(json!([]));
+    let after = lms_bulk_upload_vectors::apply_store_changes(&to_value(store.state()), &changes)?;
+    let state: StoreState =
+        serde_json::from_value(after).map_err(|e| format!("undo.store_changes: {e}"))?;
+    let mut store = MemoryStore::from_state(&state);
+    let planned = UndoOptions::from_value(undo["options"].clone())
+        .and_then(|o| plan_undo(results, &mut store, &o));
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(e) => {
+            out.insert("error".into(), error_value(&e));
+            return Ok(Value::Object(out));
+        }
+    };
+    out.insert("plan".into(), json_of(&plan.to_json())?);
+    let mut journal = MemoryJournal::new();
+    let mut mailer = RecordingMailer::new();
+    let mut failed = None;
+    if let Some(n) = undo.get("cancel_after").and_then(Value::as_u64) {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let mut first = options()?;
+        first.journal = Some(&mut journal);
+        first.cancel = Some(cancel);
+        first.progress = Some(Box::new(move |p| {
+            if p.done >= n {
+                flag.store(true, Ordering::SeqCst);
+            }
+        }));
+        match plan.execute(&mut store, &mut mailer, first) {
+            Ok(r) => {
+                out.insert("first_results".into(), json_of(&r.to_json())?);
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
+    if failed.is_none() {
+        let mut again = options()?;
+        again.journal = Some(&mut journal);
+        match plan.execute(&mut store, &mut mailer, again) {
+            Ok(r) => {
+                out.insert("results".into(), json_of(&r.to_json())?);
+                if let Err(e) = plan_undo(&r, &mut store, &UndoOptions::new()) {
+                    out.insert("again_error".into(), error_value(&e));
+                }
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
+    if let Some(e) = failed {
+        out.insert("execute_error".into(), error_value(&e));
+    }
+    out.insert("store".into(), to_value(store.state()));
+    let emails = mailer.messages.iter().map(message_value).collect();
+    out.insert("emails".into(), Value::Array(emails));
+    Ok(Value::Object(out))
 }
 
 fn judge(dir: &Path) -> Result<(), String> {

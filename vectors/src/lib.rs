@@ -36,6 +36,7 @@ mod compare;
 mod protocol;
 mod scenario;
 mod store_changes;
+mod undo;
 mod views;
 
 use serde_json::Value;

@@ -13,6 +13,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "settings",
     "store",
     "store_changes",
+    "undo",
     "expect",
 ];
 const PARSE_KEYS: &[&str] = &["parse_error", "issues", "rows", "valid_rows"];
@@ -26,6 +27,7 @@ const FLOW_KEYS: &[&str] = &[
     "store",
     "emails",
     "results",
+    "undo",
 ];
 /// The keys of a scenario outcome.
 pub(crate) const OUTCOME_KEYS: &[&str] = &[
@@ -37,6 +39,7 @@ pub(crate) const OUTCOME_KEYS: &[&str] = &[
     "results",
     "store",
     "emails",
+    "undo",
 ];
 
 /// See [`crate::judge_scenario`].
@@ -55,6 +58,16 @@ pub(crate) fn judge(scenario: &Value, outcome: &Value) -> Check {
         "expect",
     )?;
     let settings = top.get("settings").filter(|s| !s.is_null());
+    let undo = match top.get("undo") {
+        Some(_) if settings.is_none() => {
+            return Err("\"undo\" needs \"settings\" (an upload to undo)".into())
+        }
+        Some(undo) => crate::undo::check_shape(undo, expect)?,
+        None if expect.contains_key("undo") => {
+            return Err("expect.undo is given but the scenario has no \"undo\"".into())
+        }
+        None => None,
+    };
     if settings.is_some() {
         known_keys(expect, FLOW_KEYS, "expect")?;
         if expect.contains_key("settings_error") {
@@ -141,6 +154,16 @@ pub(crate) fn judge(scenario: &Value, outcome: &Value) -> Check {
     if let Some(expected) = expect.get("results") {
         check_results(expected, results)?;
     }
+    if let Some(expected) = undo {
+        let before = top.get("store").cloned().unwrap_or(Value::Null);
+        crate::undo::judge(
+            expected,
+            get(outcome, "undo"),
+            &before,
+            check_plan,
+            check_results,
+        )?;
+    }
     Ok(())
 }
 
@@ -198,9 +221,18 @@ const ROW_KEYS: &[&str] = &[
     "issues",
 ];
 
-/// `summary`: every key must be one the actual summary has.
-fn check_summary(expected: &Value, actual: &Value, path: &str) -> Check {
-    let actual_keys = object(actual, &format!("{path} (actual)"))?;
+/// Counts a plan's summary leaves out when they are 0 (plans without undo keep the bytes
+/// and fingerprint they had before undo existed).
+const ZERO_OMITTED: &[&str] = &["suspensions", "deletions", "withdrawals"];
+
+/// `summary`: every key must be one the actual summary has (or one of `omitted`, an absent
+/// count being 0).
+fn check_summary(expected: &Value, actual: &Value, path: &str, omitted: &[&str]) -> Check {
+    let mut actual_keys = object(actual, &format!("{path} (actual)"))?.clone();
+    for key in omitted {
+        actual_keys.entry(*key).or_insert(json!(0));
+    }
+    let actual = &Value::Object(actual_keys.clone());
     for key in object(expected, path)?.keys() {
         if !actual_keys.contains_key(key) {
             return Err(format!(
@@ -216,7 +248,12 @@ fn check_plan(expected: &Value, plan: &Value) -> Check {
     let map = object(expected, "expect.plan")?;
     known_keys(map, &["summary", "rows", "file_issues"], "expect.plan")?;
     if let Some(summary) = map.get("summary") {
-        check_summary(summary, get_value(plan, "summary"), "expect.plan.summary")?;
+        check_summary(
+            summary,
+            get_value(plan, "summary"),
+            "expect.plan.summary",
+            ZERO_OMITTED,
+        )?;
     }
     if let Some(issues) = map.get("file_issues") {
         let actual = plan.get("file_issues").cloned().unwrap_or(json!([]));
@@ -265,6 +302,7 @@ fn check_results(expected: &Value, results: &Value) -> Check {
             summary,
             get_value(results, "summary"),
             "expect.results.summary",
+            &[],
         )?;
     }
     matches(expected, results, "expect.results")

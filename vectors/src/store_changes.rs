@@ -104,10 +104,14 @@ pub(crate) fn apply(store: &Value, changes: &Value) -> Result<Value, String> {
                     remove(content, |c| *c != item, &what)
                 })?;
             }
+            "lack" => {
+                let method = Value::String(text()?.to_owned());
+                with_list(&mut state, "lacks", |lacks| lacks.push(method));
+            }
             other => {
                 return Err(format!(
                     "{here}: unknown change {other:?} (the changes are remove_user, add_user, \
-                     update_user, remove_group, add_group, remove_content)"
+                     update_user, remove_group, add_group, remove_content, lack)"
                 ))
             }
         }

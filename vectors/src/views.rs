@@ -14,6 +14,7 @@ fn user_keys() -> Vec<&'static str> {
         "groups",
         "enrolments",
         "protected",
+        "suspended",
         "has_password",
         "force_password_reset",
     ]);
@@ -77,12 +78,17 @@ pub(crate) fn normalise_store(state: &Value) -> Value {
 
 /// `expect.store` against the store after execution.
 pub(crate) fn check_store(expected: &Value, actual: &Value) -> Check {
-    let map = object(expected, "expect.store")?;
-    known_keys(map, &["groups", "content", "users"], "expect.store")?;
+    check_store_at(expected, actual, "expect.store")
+}
+
+/// [`check_store`] for the expectation at `at` (`expect.undo.store`...).
+pub(crate) fn check_store_at(expected: &Value, actual: &Value, at: &str) -> Check {
+    let map = object(expected, at)?;
+    known_keys(map, &["groups", "content", "users"], at)?;
     object(actual, "outcome.store")?;
     if let Some(users) = map.get("users") {
-        for (i, user) in list(users, "expect.store.users")?.iter().enumerate() {
-            let path = format!("expect.store.users[{i}]");
+        for (i, user) in list(users, &format!("{at}.users"))?.iter().enumerate() {
+            let path = format!("{at}.users[{i}]");
             let user = object(user, &path)?;
             if user.contains_key("id") {
                 return Err(format!(
@@ -92,7 +98,7 @@ pub(crate) fn check_store(expected: &Value, actual: &Value) -> Check {
             known_keys(user, &user_keys(), &path)?;
         }
     }
-    matches(expected, &normalise_store(actual), "expect.store")
+    matches(expected, &normalise_store(actual), at)
 }
 
 /// The parts of a message a secret must stay out of.

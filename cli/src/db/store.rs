@@ -97,6 +97,7 @@ fn find_chunk(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<Existi
                 groups: Vec::new(),
                 enrolments: Vec::new(),
                 protected: r.get(9)?,
+                suspended: false,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -123,6 +123,7 @@ impl Results {
             confirmation_error: None,
             shard: None,
             confirmation_deferred: true,
+            undo_of: parent.settings.undo_of.clone(),
         })
     }
 

@@ -282,6 +282,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             confirmation_error,
             shard: plan.shard(),
             confirmation_deferred: is_shard,
+            undo_of: plan.settings.undo_of.clone(),
         })
     }
 
@@ -341,7 +342,9 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                     Some(Verdict::Refuse(error)) => {
                         row::failed(row, row.user_id.clone(), Vec::new(), error)
                     }
-                    Some(Verdict::Write { recovered }) => self.run_row(row, password, recovered)?,
+                    Some(Verdict::Write { recovered, current }) => {
+                        self.run_row(row, password, recovered, current.as_deref())?
+                    }
                 }
             };
             self.summary.count(&result);
@@ -466,6 +469,9 @@ pub(crate) fn confirm(
     let mut counts = summary.pairs();
     if cancelled {
         counts.push(("cancelled".into(), 1));
+    }
+    if plan.settings.undo_of.is_some() {
+        counts.push(("undo".into(), 1));
     }
     let fields = MessageFields {
         login: to.clone(),

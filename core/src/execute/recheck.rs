@@ -13,8 +13,12 @@ use crate::plan::{Action, Operation, PlanRow};
 /// Whether a row may be written.
 pub(crate) enum Verdict {
     /// Write it. For a create that the journal shows begun, `recovered` is the user the
-    /// interrupted run created (found again by its email).
-    Write { recovered: Option<UserId> },
+    /// interrupted run created (found again by its email); for an update, `current` is the
+    /// user as the store has it now (what the results record as "before").
+    Write {
+        recovered: Option<UserId>,
+        current: Option<Box<ExistingUser>>,
+    },
     /// Do not write it, for this reason.
     Refuse(ResultError),
 }
@@ -124,6 +128,7 @@ impl Current {
         let email = &row.email;
         let now = self.user(email);
         let mut recovered = None;
+        let mut current = None;
         match (row.action, now) {
             (Action::Update, now) => {
                 let Some(planned) = &row.user_id else {
@@ -154,7 +159,9 @@ impl Current {
                             format!("{email} became a protected user after planning and is left untouched"),
                         )
                     }
-                    Some(_) => {}
+                    // What was there before; unknown once an interrupted run began the row
+                    // (it may have written some of it already).
+                    Some(user) => current = (!begun).then(|| Box::new(user.clone())),
                 }
             }
             (_, None) => {}
@@ -195,7 +202,7 @@ impl Current {
                 _ => {}
             }
         }
-        Verdict::Write { recovered }
+        Verdict::Write { recovered, current }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::host::mailer::MessageKind;
-use crate::host::store::{ContentRef, UserId};
+use crate::host::store::{ContentRef, Profile, UserId};
 use crate::issue::{Issue, IssueCode};
 use crate::plan::ShardRef;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,11 @@ pub struct ResultRow {
 /// One operation execution performed on a row, as data: `{"op":"create_user"}`,
 /// `{"op":"add_to_group","group":"Sales"}`, `{"op":"enrol","content":{"kind":"course","id":"c1"}}`,
 /// `{"op":"send_email","kind":"welcome"}`...
+///
+/// It records what was there before, so that the upload can be undone
+/// ([`plan_undo`](crate::plan_undo)): the profile values it replaced, and `already` on a
+/// group or enrolment change the store already had when the row was written (then undo
+/// leaves it). Never a password or a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -72,28 +77,55 @@ pub enum Done {
     /// then set anew: a `set_password` follows).
     RecoverUser,
     /// The plan's profile changes were written.
-    UpdateProfile,
+    UpdateProfile {
+        /// The values written.
+        #[serde(default)]
+        changes: Box<Profile>,
+        /// The values they replaced (`""` for a field that was empty); `null` when they are
+        /// not known (the row was interrupted and resumed: the first run may have written
+        /// them already), and undo then leaves those fields.
+        #[serde(default)]
+        before: Option<Box<Profile>>,
+    },
     /// The password was set.
     SetPassword,
     /// Added to the group (by name).
     AddToGroup {
         /// The group's name.
         group: String,
+        /// The user was already a member when the row was written.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        already: bool,
     },
     /// Removed from the group (by name).
     RemoveFromGroup {
         /// The group's name.
         group: String,
+        /// The user was already not a member when the row was written.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        already: bool,
     },
     /// Enrolled.
     Enrol {
         /// The item.
         content: ContentRef,
+        /// The user was already enrolled when the row was written.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        already: bool,
     },
     /// The email was handed to the mailer.
     SendEmail {
         /// `welcome` or `password_changed`.
         kind: MessageKind,
+    },
+    /// Undo: the user was suspended.
+    SuspendUser,
+    /// Undo: the user was deleted.
+    DeleteUser,
+    /// Undo: the enrolment was withdrawn.
+    Withdraw {
+        /// The item.
+        content: ContentRef,
     },
 }
 
@@ -103,12 +135,15 @@ impl Done {
         match self {
             Done::CreateUser => "created".into(),
             Done::RecoverUser => "found again (resumed)".into(),
-            Done::UpdateProfile => "profile updated".into(),
+            Done::UpdateProfile { .. } => "profile updated".into(),
             Done::SetPassword => "password set".into(),
-            Done::AddToGroup { group } => format!("added to group {group}"),
-            Done::RemoveFromGroup { group } => format!("removed from group {group}"),
-            Done::Enrol { content } => format!("enrolled in {content}"),
+            Done::AddToGroup { group, .. } => format!("added to group {group}"),
+            Done::RemoveFromGroup { group, .. } => format!("removed from group {group}"),
+            Done::Enrol { content, .. } => format!("enrolled in {content}"),
             Done::SendEmail { kind } => format!("emailed {}", kind.as_str()),
+            Done::SuspendUser => "suspended".into(),
+            Done::DeleteUser => "deleted".into(),
+            Done::Withdraw { content } => format!("withdrawn from {content}"),
         }
     }
 }
@@ -230,6 +265,9 @@ pub struct Results {
     /// whose confirmation is sent once for all shards by [`Results::send_confirmation`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub confirmation_deferred: bool,
+    /// Set when the plan executed was an undo: the fingerprint of the upload it reversed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_of: Option<String>,
 }
 
 impl Results {
@@ -286,6 +324,7 @@ impl Results {
     ///     confirmation_error: None,
     ///     shard: None,
     ///     confirmation_deferred: false,
+    ///     undo_of: None,
     /// };
     /// let csv = results.to_csv();
     /// assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")@x.com\""));

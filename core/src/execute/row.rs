@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::execute::results::{Done, ResultError, ResultRow, Status};
 use crate::execute::secret::Password;
 use crate::host::mailer::{MessageFields, MessageKind};
-use crate::host::store::{HostError, NewUser, UserId};
+use crate::host::store::{ExistingUser, HostError, NewUser, Profile, UserId};
 use crate::issue::IssueCode;
 use crate::plan::{Action, Operation, PlanRow};
 
@@ -18,6 +18,18 @@ fn store_failed(e: &HostError) -> ResultError {
 
 fn mailer_failed(e: &HostError) -> ResultError {
     ResultError::new(e.code().unwrap_or(IssueCode::MailerFailed), e.message())
+}
+
+/// The stored values of the fields `changes` overwrites (`""` for an empty one).
+fn before(stored: &Profile, changes: &Profile) -> Profile {
+    let mut before = Profile::default();
+    let (stored, changes) = (stored.fields(), changes.fields());
+    for ((slot, (_, old)), (_, new)) in before.fields_mut().into_iter().zip(stored).zip(changes) {
+        if new.is_some() {
+            *slot = Some(old.unwrap_or_default().to_owned());
+        }
+    }
+    before
 }
 
 /// A row whose operations cannot be carried out as written (a plan edited by hand).
@@ -68,6 +80,7 @@ impl Executor<'_, '_, '_> {
         row: &PlanRow,
         mut password: Prepared,
         recovered: Option<UserId>,
+        current: Option<&ExistingUser>,
     ) -> Result<ResultRow, Error> {
         let fingerprint = &self.plan.fingerprint;
         if let Some(journal) = self.options.journal.as_deref_mut() {
@@ -124,22 +137,54 @@ impl Executor<'_, '_, '_> {
                 }
                 Operation::UpdateProfile { changes } => self
                     .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
-                    .map(|()| Done::UpdateProfile),
+                    .map(|()| Done::UpdateProfile {
+                        changes: Box::new(changes.clone()),
+                        before: current.map(|u| Box::new(before(&u.profile, changes))),
+                    }),
                 Operation::AddToGroup { group } => self
                     .with_user(&user_id, |s, id| s.store.add_to_group(id, group))
                     .map(|()| Done::AddToGroup {
                         group: group.name.clone(),
+                        already: current.is_some_and(|u| u.groups.contains(&group.name)),
                     }),
                 Operation::RemoveFromGroup { group } => self
                     .with_user(&user_id, |s, id| s.store.remove_from_group(id, group))
                     .map(|()| Done::RemoveFromGroup {
                         group: group.name.clone(),
+                        already: current.is_some_and(|u| !u.groups.contains(&group.name)),
                     }),
                 Operation::Enrol { content } => self
                     .with_user(&user_id, |s, id| s.store.enrol(id, content))
                     .map(|()| Done::Enrol {
                         content: content.clone(),
+                        already: current.is_some_and(|u| u.enrolments.contains(content)),
                     }),
+                Operation::Withdraw { content } => self
+                    .with_user(&user_id, |s, id| s.store.withdraw(id, content))
+                    .map(|()| Done::Withdraw {
+                        content: content.clone(),
+                    }),
+                Operation::SuspendUser => self
+                    .with_user(&user_id, |s, id| s.store.suspend_user(id))
+                    .map(|()| Done::SuspendUser),
+                Operation::DeleteUser => {
+                    let mut deleted = false;
+                    let outcome = self.with_user(&user_id, |s, id| {
+                        deleted = s.store.delete_user(id)?;
+                        if deleted {
+                            Ok(())
+                        } else {
+                            s.store.suspend_user(id)
+                        }
+                    });
+                    outcome.map(|()| {
+                        if deleted {
+                            Done::DeleteUser
+                        } else {
+                            Done::SuspendUser
+                        }
+                    })
+                }
                 Operation::SendEmail { kind } => self
                     .send(row, *kind, emailed_password.clone())
                     .map(|()| Done::SendEmail { kind: *kind })

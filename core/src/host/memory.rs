@@ -3,7 +3,7 @@
 use crate::execute::password::PasswordHash;
 use crate::host::mailer::{Mailer, Message};
 use crate::host::store::{
-    ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
+    ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser, Profile, Store, UserId,
 };
 use crate::parse::email::email_key;
 use serde::{Deserialize, Serialize};
@@ -103,6 +103,8 @@ pub struct StoredUser {
     pub enrolments: BTreeSet<ContentRef>,
     /// Never changed by uploads.
     pub protected: bool,
+    /// Deactivated (by an undo).
+    pub suspended: bool,
 }
 
 /// A user in a [`StoreState`] (the language-neutral snapshot used by the scenarios).
@@ -123,6 +125,8 @@ pub struct UserState {
     #[serde(default)]
     pub protected: bool,
     #[serde(default)]
+    pub suspended: bool,
+    #[serde(default)]
     pub has_password: bool,
     #[serde(default)]
     pub force_password_reset: bool,
@@ -138,6 +142,10 @@ pub struct StoreState {
     pub content: Vec<ContentRef>,
     /// Users.
     pub users: Vec<UserState>,
+    /// The inverse writes this store does without (`["withdraw"]`): to show an undo that
+    /// needs one refused. Empty: it has them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lacks: Vec<InverseWrite>,
 }
 
 /// A [`Store`] in memory, for tests, examples and embedders who want one.
@@ -158,6 +166,7 @@ pub struct MemoryStore {
     content: BTreeSet<ContentRef>,
     next_id: u64,
     reserved: HashSet<UserId>,
+    lacks: BTreeSet<InverseWrite>,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -171,6 +180,7 @@ impl MemoryStore {
     /// A store holding `state`.
     pub fn from_state(state: &StoreState) -> MemoryStore {
         let mut store = MemoryStore::new();
+        store.lacks = state.lacks.iter().copied().collect();
         for group in &state.groups {
             store.add_group(&group.id, &group.name);
         }
@@ -200,6 +210,7 @@ impl MemoryStore {
                 groups: group_ids,
                 enrolments: user.enrolments.iter().cloned().collect(),
                 protected: user.protected,
+                suspended: user.suspended,
             });
         }
         store
@@ -229,6 +240,7 @@ impl MemoryStore {
                     groups,
                     enrolments: u.enrolments.iter().cloned().collect(),
                     protected: u.protected,
+                    suspended: u.suspended,
                     has_password: u.password_hash.is_some(),
                     force_password_reset: u.force_password_reset,
                 }
@@ -239,6 +251,7 @@ impl MemoryStore {
             groups: self.groups.values().cloned().collect(),
             content: self.content.iter().cloned().collect(),
             users,
+            lacks: self.lacks.iter().copied().collect(),
         }
     }
 
@@ -274,6 +287,7 @@ impl MemoryStore {
             groups: group_ids,
             enrolments: user.enrolments.into_iter().collect(),
             protected: user.protected,
+            suspended: user.suspended,
         });
     }
 
@@ -282,7 +296,7 @@ impl MemoryStore {
         self.by_email.get(email).map(|i| &self.users[i])
     }
 
-    /// All users, in insertion order.
+    /// All users, in insertion order (a deleted user's place is taken by the last one).
     pub fn users(&self) -> &[StoredUser] {
         &self.users
     }
@@ -318,6 +332,16 @@ impl MemoryStore {
         }
     }
 
+    fn has(&self, write: InverseWrite) -> Result<(), HostError> {
+        if self.lacks.contains(&write) {
+            return Err(HostError::coded(
+                crate::issue::IssueCode::UndoUnsupported,
+                format!("the store has no {}", write.method_name()),
+            ));
+        }
+        Ok(())
+    }
+
     fn count(&mut self, method: &'static str) {
         *self.calls.entry(method).or_default() += 1;
     }
@@ -341,6 +365,7 @@ impl MemoryStore {
                 .collect(),
             enrolments: user.enrolments.iter().cloned().collect(),
             protected: user.protected,
+            suspended: user.suspended,
         }
     }
 }
@@ -393,6 +418,7 @@ impl Store for MemoryStore {
                 groups: BTreeSet::new(),
                 enrolments: BTreeSet::new(),
                 protected: false,
+                suspended: false,
             },
         );
         Ok(id)
@@ -431,6 +457,45 @@ impl Store for MemoryStore {
     }
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         Ok(self.groups.keys().cloned().collect())
+    }
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        !self.lacks.contains(&write)
+    }
+    fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        self.count("suspend_user");
+        self.has(InverseWrite::SuspendUser)?;
+        self.user_mut(user)?.suspended = true;
+        Ok(())
+    }
+    /// Deletes a user left with no group and no enrolment; keeps (`false`) any other.
+    fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
+        self.count("delete_user");
+        self.has(InverseWrite::DeleteUser)?;
+        let stored = self.user_mut(user)?;
+        if !stored.groups.is_empty() || !stored.enrolments.is_empty() {
+            return Ok(false);
+        }
+        let Some(index) = self.by_id.remove(user) else {
+            return Ok(false);
+        };
+        let removed = self.users.swap_remove(index);
+        self.by_email
+            .map
+            .remove(&self.by_email.key(email_key(&removed.email)));
+        // Its id is never handed out again.
+        self.reserved.insert(removed.id);
+        if let Some(moved) = self.users.get(index) {
+            let (id, key) = (moved.id.clone(), self.by_email.key(email_key(&moved.email)));
+            self.by_id.insert(id, index);
+            self.by_email.map.insert(key, index);
+        }
+        Ok(true)
+    }
+    fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        self.count("withdraw");
+        self.has(InverseWrite::Withdraw)?;
+        self.user_mut(user)?.enrolments.remove(content);
+        Ok(())
     }
 }
 

@@ -343,6 +343,40 @@ impl Settings {
     }
 }
 
+impl crate::undo::UndoOptions {
+    /// The keys an undo-options object may have.
+    pub const KEYS: [&'static str; 3] = ["delete_created_users", "uploader_email", "results_url"];
+
+    /// Decodes a JSON object with any of [`UndoOptions::KEYS`](crate::UndoOptions::KEYS)
+    /// (snake_case or camelCase; null values are absent); the values are checked by
+    /// [`plan_undo`](crate::plan_undo).
+    ///
+    /// ```
+    /// use lms_bulk_upload::UndoOptions;
+    /// let options = UndoOptions::from_value(serde_json::json!({"deleteCreatedUsers": true}))?;
+    /// assert!(options.delete_created_users);
+    /// let wrong = UndoOptions::from_value(serde_json::json!({"delete": true}));
+    /// assert_eq!(wrong.unwrap_err().code().as_str(), "invalid_option");
+    /// # Ok::<(), lms_bulk_upload::Error>(())
+    /// ```
+    pub fn from_value(value: Value) -> Result<crate::undo::UndoOptions, Error> {
+        let what = "undo options";
+        let mut options = crate::undo::UndoOptions::default();
+        for (key, v) in entries(value, what, &Self::KEYS)? {
+            match key.as_str() {
+                "delete_created_users" => {
+                    options.delete_created_users = v.as_bool().ok_or_else(|| {
+                        invalid(format!("{what}.{key} must be true or false, not {v}"))
+                    })?;
+                }
+                "uploader_email" => options.uploader_email = Some(text(v, what, &key)?),
+                _ => options.results_url = text(v, what, &key)?,
+            }
+        }
+        Ok(options)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,8 @@ use crate::execute::password::PasswordHash;
 use crate::execute::results::ResultRow;
 use crate::host::mailer::{Mailer, Message};
 use crate::host::store::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, Profile, Store, UserId,
+    ContentKind, ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser, Profile, Store,
+    UserId,
 };
 use crate::issue::IssueCode;
 use serde_json::{json, Map, Value};
@@ -443,6 +444,7 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         .map(|c| read::content(c, fail))
         .collect::<Result<_, _>>()?;
     let protected = read::flag(map.remove("protected"), "protected", fail)?;
+    let suspended = read::flag(map.remove("suspended"), "suspended", fail)?;
     let profile = profile_from(&mut map, fail)?;
     Ok(ExistingUser {
         id: UserId(id),
@@ -451,6 +453,7 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         groups,
         enrolments,
         protected,
+        suspended,
     })
 }
 
@@ -488,6 +491,12 @@ fn group_value(group: &Group) -> Value {
 /// | `enrol` | user id, `{kind, id}` | ignored |
 /// | `all_group_names` (optional) | — | a list of names (for "did you mean") |
 /// | `checkpoint` (optional) | — | ignored; commit the writes so far |
+/// | `suspend_user` (optional: undo) | user id | ignored |
+/// | `delete_user` (optional: undo) | user id | `true` if deleted, `false` if the host keeps the user (it is then suspended) |
+/// | `withdraw` (optional: undo) | user id, `{kind, id}` | ignored |
+///
+/// A user's `suspended` flag (optional, like `protected`) says it is deactivated. An undo
+/// that needs an optional method the object lacks is refused when it is planned.
 ///
 /// Ids are text: an integer id from the host is written in decimal.
 pub struct HostStore<H> {
@@ -626,6 +635,48 @@ impl<H: HostObject> Store for HostStore<H> {
         self.caller
             .call_optional("checkpoint", Vec::new())
             .map(drop)
+    }
+
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        self.caller.has(write.method_name())
+    }
+
+    fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        self.inverse(InverseWrite::SuspendUser, vec![json!(user.0)])
+            .map(drop)
+    }
+
+    fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
+        let reply = self.inverse(InverseWrite::DeleteUser, vec![json!(user.0)])?;
+        match reply {
+            Value::Bool(deleted) => Ok(deleted),
+            other => Err(self.caller.invalid(
+                "delete_user",
+                format!("gave {}, not true or false", read::kind(&other)),
+            )),
+        }
+    }
+
+    fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        let args = vec![json!(user.0), content_value(content)];
+        self.inverse(InverseWrite::Withdraw, args).map(drop)
+    }
+}
+
+impl<H: HostObject> HostStore<H> {
+    /// Calls an optional undo method: `undo_unsupported` when the object lacks it.
+    fn inverse(&mut self, write: InverseWrite, args: Vec<Value>) -> Result<Value, HostError> {
+        let name = write.method_name();
+        match self.caller.call_optional(name, args)? {
+            Some(reply) => Ok(reply),
+            None => Err(HostError::coded(
+                IssueCode::UndoUnsupported,
+                format!(
+                    "the store object has no method {}",
+                    self.caller.naming.name(name)
+                ),
+            )),
+        }
     }
 }
 

@@ -122,20 +122,25 @@ impl Profile {
         ]
     }
 
-    /// Overwrites the fields that are `Some` in `changes`.
+    /// The fields, mutable, in the order of [`Profile::fields`].
+    pub fn fields_mut(&mut self) -> [&mut Option<String>; 7] {
+        [
+            &mut self.first_name,
+            &mut self.last_name,
+            &mut self.phone_number,
+            &mut self.unique_id,
+            &mut self.country,
+            &mut self.organisation,
+            &mut self.language_code,
+        ]
+    }
+
+    /// Overwrites the fields that are `Some` in `changes`; `Some("")` clears the field.
     pub fn apply(&mut self, changes: &Profile) {
-        let pairs = [
-            (&mut self.first_name, &changes.first_name),
-            (&mut self.last_name, &changes.last_name),
-            (&mut self.phone_number, &changes.phone_number),
-            (&mut self.unique_id, &changes.unique_id),
-            (&mut self.country, &changes.country),
-            (&mut self.organisation, &changes.organisation),
-            (&mut self.language_code, &changes.language_code),
-        ];
-        for (field, change) in pairs {
+        let changes = changes.fields();
+        for (field, (_, change)) in self.fields_mut().into_iter().zip(changes) {
             if let Some(value) = change {
-                *field = Some(value.clone());
+                *field = (!value.is_empty()).then(|| value.to_owned());
             }
         }
     }
@@ -160,6 +165,10 @@ pub struct ExistingUser {
     /// An administrator, or someone outside the uploader's reach: never changed by an upload.
     #[serde(default)]
     pub protected: bool,
+    /// Deactivated (kept out of logins by the host): what undoing an upload does to the
+    /// users it created.
+    #[serde(default)]
+    pub suspended: bool,
 }
 
 /// A user to create.
@@ -278,6 +287,45 @@ impl std::error::Error for HostError {
     }
 }
 
+/// The writes that only undoing an upload needs ([`crate::undo`]). They are optional: a
+/// store says which it has with [`Store::supports`], and an undo plan that needs one the
+/// store lacks is refused when it is made (`undo_unsupported`), never half-way through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InverseWrite {
+    /// [`Store::suspend_user`].
+    SuspendUser,
+    /// [`Store::delete_user`].
+    DeleteUser,
+    /// [`Store::withdraw`].
+    Withdraw,
+}
+
+impl InverseWrite {
+    /// Every inverse write.
+    pub const ALL: [InverseWrite; 3] = [
+        InverseWrite::SuspendUser,
+        InverseWrite::DeleteUser,
+        InverseWrite::Withdraw,
+    ];
+    /// The store method's snake_case name: `suspend_user`, `delete_user`, `withdraw`.
+    pub fn method_name(self) -> &'static str {
+        match self {
+            InverseWrite::SuspendUser => "suspend_user",
+            InverseWrite::DeleteUser => "delete_user",
+            InverseWrite::Withdraw => "withdraw",
+        }
+    }
+}
+
+fn unsupported(write: InverseWrite) -> HostError {
+    HostError::coded(
+        IssueCode::UndoUnsupported,
+        format!("the store has no {}", write.method_name()),
+    )
+}
+
 /// The host's user database.
 ///
 /// Lookups are batched: the engine passes many emails (or names) per call, never one call
@@ -296,7 +344,8 @@ pub trait Store {
     fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError>;
     /// Creates a user and returns its id.
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError>;
-    /// Overwrites the profile fields that are `Some` in `changes`.
+    /// Overwrites the profile fields that are `Some` in `changes`; `Some("")` clears the
+    /// field (undo restores a field that was empty before the upload that way).
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError>;
     /// Sets the password hash and the force-reset flag.
     fn set_password(
@@ -321,6 +370,29 @@ pub trait Store {
     fn checkpoint(&mut self) -> Result<(), HostError> {
         Ok(())
     }
+    /// Whether the store has this inverse write (the default: none).
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        let _ = write;
+        false
+    }
+    /// Deactivates the user (a no-op if already suspended): the host keeps suspended users
+    /// out of logins. Undo calls it for the users an upload created.
+    fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        let _ = user;
+        Err(unsupported(InverseWrite::SuspendUser))
+    }
+    /// Deletes the user if nothing but what the upload gave it is attached (its groups and
+    /// enrolments are removed first), returning `true`; returns `false` and changes nothing
+    /// when the host keeps it (activity, submissions...): the engine then suspends it.
+    fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
+        let _ = user;
+        Err(unsupported(InverseWrite::DeleteUser))
+    }
+    /// Withdraws the user's enrolment (a no-op if not enrolled).
+    fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        let _ = (user, content);
+        Err(unsupported(InverseWrite::Withdraw))
+    }
 }
 
 /// The reading half of a [`Store`]: what [`plan`](crate::plan) may call. Every `Store` is
@@ -334,6 +406,8 @@ pub trait StoreRead {
     fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError>;
     /// See [`Store::all_group_names`].
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError>;
+    /// See [`Store::supports`].
+    fn supports(&mut self, write: InverseWrite) -> bool;
 }
 
 impl<S: Store + ?Sized> StoreRead for S {
@@ -348,6 +422,9 @@ impl<S: Store + ?Sized> StoreRead for S {
     }
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         Store::all_group_names(self)
+    }
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        Store::supports(self, write)
     }
 }
 
@@ -389,5 +466,17 @@ impl<S: Store + ?Sized> Store for &mut S {
     }
     fn checkpoint(&mut self) -> Result<(), HostError> {
         (**self).checkpoint()
+    }
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        (**self).supports(write)
+    }
+    fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        (**self).suspend_user(user)
+    }
+    fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
+        (**self).delete_user(user)
+    }
+    fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        (**self).withdraw(user, content)
     }
 }

@@ -52,7 +52,7 @@ pub fn plan<S: StoreRead + ?Sized>(
 }
 
 /// `&mut S` as a `&mut dyn StoreRead`, whatever `S` is (a `dyn Store` included).
-struct View<'a, S: ?Sized>(&'a mut S);
+pub(crate) struct View<'a, S: ?Sized>(pub(crate) &'a mut S);
 
 impl<S: StoreRead + ?Sized> StoreRead for View<'_, S> {
     fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
@@ -66,6 +66,9 @@ impl<S: StoreRead + ?Sized> StoreRead for View<'_, S> {
     }
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         self.0.all_group_names()
+    }
+    fn supports(&mut self, write: crate::host::store::InverseWrite) -> bool {
+        self.0.supports(write)
     }
 }
 
@@ -121,6 +124,7 @@ fn build(
         site_url: settings.site_url.clone(),
         results_url: settings.results_url.clone(),
         uploader_email: settings.uploader_email.clone(),
+        undo_of: None,
     };
     // Near-miss suggestions for unknown groups in the file come from every group in the
     // store, not only those the file or settings name (fetched once, only when needed).

@@ -2,6 +2,7 @@
 
 mod build;
 mod json;
+pub(crate) use json::fingerprint;
 pub(crate) mod settings;
 pub(crate) mod shard;
 mod sign;
@@ -12,6 +13,7 @@ use crate::host::store::{ContentRef, Group, Profile, UserId};
 use crate::issue::Issue;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use build::View;
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
 pub use shard::{PreparedPassword, ShardOptions, ShardRef};
 pub use sign::PlanKey;
@@ -155,6 +157,10 @@ pub struct PlanSettings {
     pub site_url: String,
     pub results_url: String,
     pub uploader_email: Option<String>,
+    /// Set on an undo plan: the fingerprint of the upload's plan it reverses (an undo
+    /// plan's results cannot be undone again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_of: Option<String>,
 }
 
 /// What the plan does with a row.
@@ -220,6 +226,16 @@ pub enum Operation {
     SendEmail {
         /// `welcome` or `password_changed`.
         kind: MessageKind,
+    },
+    /// Undo: deactivate the user the upload created ([`Store::suspend_user`](crate::Store::suspend_user)).
+    SuspendUser,
+    /// Undo: delete the user the upload created, or suspend it when the store keeps it
+    /// ([`Store::delete_user`](crate::Store::delete_user)).
+    DeleteUser,
+    /// Undo: withdraw the enrolment the upload made.
+    Withdraw {
+        /// The item.
+        content: ContentRef,
     },
 }
 
@@ -308,8 +324,23 @@ pub struct Summary {
     pub enrolments: u64,
     /// Emails to users (the uploader's confirmation not included).
     pub emails: u64,
+    /// Undo: users to suspend.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suspensions: u64,
+    /// Undo: users to delete (or suspend, if the store keeps them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deletions: u64,
+    /// Undo: enrolments to withdraw.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub withdrawals: u64,
     /// Warnings on rows and file.
     pub warnings: u64,
+}
+
+/// Undo counts are left out of a plan that has none, so that plans made before undo
+/// existed keep their fingerprint.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -340,6 +371,9 @@ impl Summary {
                 Operation::RemoveFromGroup { .. } => self.group_removals += 1,
                 Operation::Enrol { .. } => self.enrolments += 1,
                 Operation::SendEmail { .. } => self.emails += 1,
+                Operation::SuspendUser => self.suspensions += 1,
+                Operation::DeleteUser => self.deletions += 1,
+                Operation::Withdraw { .. } => self.withdrawals += 1,
             }
         }
     }

@@ -101,6 +101,7 @@ pub fn whole_path(data: &[u8]) {
             groups: groups.iter().filter_map(|g| input.store_groups.get(usize::from(*g) % 8).cloned()).collect(),
             enrolments: Vec::new(),
             protected: *protected,
+            suspended: false,
         });
     }
     let plan_options = PlanOptions { lookup_batch: usize::from(input.lookup_batch).max(1) };
