@@ -22,7 +22,7 @@ ROWS_PER_SHARD = 100
 
 def one_run(workers: int) -> float:
     for env in run_env():
-        for k in ("LBU_PG_URL", "LBU_REDIS_URL", "LBU_PG_SCHEMA", "LBU_QUEUE"):
+        for k in ("LBU_PG_URL", "LBU_REDIS_URL", "LBU_PG_SCHEMA", "LBU_QUEUE", "LBU_PLAN_KEY"):
             os.environ[k] = env[k]
         import celery_shards.app as appmod
         from celery_shards.pg_host import connect

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 import redis
 
+import lms_bulk_upload as lbu
 from conftest import ROOT
 
 EXAMPLES = ROOT / "examples" / "python"
@@ -79,7 +80,10 @@ def run_env(**extra: str) -> Iterator[Dict[str, str]]:
     require_servers()
     name = f"lbu_{uuid.uuid4().hex[:12]}"
     create_schema(name)
+    # One key per run, as an installation has one: the web process and the workers share it.
+    key = os.environ.get("LBU_PLAN_KEY") or lbu.PlanKey.generate().to_hex()
     env = dict(os.environ, LBU_PG_URL=PG_URL, LBU_REDIS_URL=REDIS_URL, LBU_PG_SCHEMA=name, LBU_QUEUE=name,
+               LBU_PLAN_KEY=key,
                PYTHONPATH=os.pathsep.join([str(EXAMPLES), os.environ.get("PYTHONPATH", "")]), **extra)
     try:
         yield env

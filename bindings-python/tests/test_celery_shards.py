@@ -23,7 +23,7 @@ ROWS, ROWS_PER_SHARD, BATCH = 2000, 100, 20
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Dict[str, str]]:
     for e in run_env(LBU_BATCH_SIZE=str(BATCH), LBU_VISIBILITY_TIMEOUT="10"):
-        for k in ("LBU_PG_URL", "LBU_REDIS_URL", "LBU_PG_SCHEMA", "LBU_QUEUE"):
+        for k in ("LBU_PG_URL", "LBU_REDIS_URL", "LBU_PG_SCHEMA", "LBU_QUEUE", "LBU_PLAN_KEY"):
             monkeypatch.setenv(k, e[k])
         yield e
 
@@ -101,3 +101,23 @@ def test_two_workers_one_killed_mid_shard(env: Dict[str, str], tmp_path: Path) -
     assert len(confirmations) == 1
     to, fields = confirmations[0]
     assert to == "admin@example.com" and fields["counts"]["created"] == ROWS
+
+
+def test_a_shard_not_signed_with_the_installation_key_is_refused(env: Dict[str, str]) -> None:
+    """Whoever can write Redis but not read LBU_PLAN_KEY cannot make a worker run a plan:
+    an unsigned shard, one signed with another key, and a signed one edited afterwards are
+    refused before the worker touches the database."""
+    from celery_shards.app import KEY, run_shard
+
+    upload = lbu.parse(csv(3))
+    store = lbu.MemoryStore({"groups": [{"id": "g1", "name": "Sales"}]})
+    shard = lbu.plan(upload, lbu.Settings(), store).shards(2)[0]
+    other = lbu.PlanKey.generate()
+    signed = shard.to_signed_json(KEY)
+    edited = signed.replace("u0@example.com", "attacker@example.com")
+    for forged, code in [(shard.to_json(), "plan_unsigned"), (shard.to_signed_json(other), "plan_signature_invalid"),
+                         (edited, "fingerprint_mismatch")]:
+        with pytest.raises(lbu.PlanError) as e:
+            run_shard.run(forged)
+        assert e.value.code == code
+    assert lbu.Plan.from_signed_json(signed, KEY).fingerprint == shard.fingerprint

@@ -8,6 +8,10 @@ Broker and result backend are Redis (LBU_REDIS_URL); the host's database is Post
 delivered again, which is safe because executing a shard twice finishes it (the journal,
 committed with the writes, and the engine's re-check of the store) without duplicating
 anyone.
+
+Every plan that leaves the web process (the uploads row, each shard task in Redis) is signed
+with the installation's `PlanKey` (LBU_PLAN_KEY, hex, required): whoever can write the
+database or Redis but cannot read the key cannot change what a worker executes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,16 @@ BATCH_SIZE = int(os.environ.get("LBU_BATCH_SIZE", "256"))
 # (each of Celery's processes would otherwise hash on every core and fight the others).
 HASH_THREADS = int(os.environ.get("LBU_HASH_THREADS", "1"))
 
+def plan_key() -> lbu.PlanKey:
+    """The installation's key (LBU_PLAN_KEY, the hex of at least 32 bytes)."""
+    key = os.environ.get("LBU_PLAN_KEY")
+    if not key:
+        raise RuntimeError("LBU_PLAN_KEY (the hex PlanKey plans are signed with) is required")
+    return lbu.PlanKey.from_hex(key)
+
+
+KEY = plan_key()
+
 app = Celery("celery_shards", broker=REDIS_URL, backend=REDIS_URL)
 app.conf.update(
     task_default_queue=QUEUE,
@@ -46,7 +60,7 @@ app.conf.update(
 @app.task(acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
 def run_shard(shard_json: str) -> int:
     """Executes one shard against PostgreSQL; stores its results for the finaliser."""
-    shard = lbu.Plan.from_json(shard_json)
+    shard = lbu.Plan.from_signed_json(shard_json, KEY)
     ref = shard.shard
     assert ref is not None, "run_shard is given shards"
     with connect() as conn:
@@ -81,7 +95,7 @@ def finalise(self: Any, _indexes: List[int], upload_id: str) -> lbu.ResultSummar
         if len(stored) < count:  # a duplicate delivery completed the chord early: wait
             conn.rollback()
             raise self.retry(countdown=1)
-        plan = lbu.Plan.from_json(plan_json)
+        plan = lbu.Plan.from_signed_json(plan_json, KEY)
         merged = lbu.Results.merge(plan, [lbu.Results.from_json(j) for j in stored])
         host = PgHost(conn)
         merged = merged.send_confirmation(plan, host)
@@ -97,9 +111,9 @@ def dispatch(csv: bytes, settings: lbu.Settings, rows_per_shard: int) -> str:
         plan = lbu.plan(lbu.parse(csv), settings, PgHost(conn))
         shards = plan.shards(rows_per_shard)
         conn.execute("INSERT INTO uploads (id, plan_json, shard_count) VALUES (%s, %s, %s)",
-                     (plan.fingerprint, plan.to_json(), len(shards)))
+                     (plan.fingerprint, plan.to_signed_json(KEY), len(shards)))
         conn.commit()
-    result = chord([run_shard.s(s.to_json()) for s in shards])(finalise.s(plan.fingerprint))
+    result = chord([run_shard.s(s.to_signed_json(KEY)) for s in shards])(finalise.s(plan.fingerprint))
     # The web process does not wait for the upload (its state is in PostgreSQL): stop
     # listening for the finaliser's result.
     result.backend.remove_pending_result(result)
