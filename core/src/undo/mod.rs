@@ -170,13 +170,18 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
     }
     needed.sort_unstable();
     needed.dedup();
-    if let Some(missing) = needed.into_iter().find(|w| !store.supports(*w)) {
+    let missing: Vec<&str> = needed
+        .into_iter()
+        .filter(|w| !store.supports(*w))
+        .map(InverseWrite::method_name)
+        .collect();
+    if !missing.is_empty() {
         return Err(Error::new(
             ErrorKind::Store,
             IssueCode::UndoUnsupported,
             format!(
                 "this undo needs the store's {}, which it does not have",
-                missing.method_name()
+                missing.join(" and ")
             ),
         ));
     }
