@@ -4,8 +4,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use lms_bulk_upload::{
-    parse, plan_with, ContentKind, ContentRef, ExecuteOptions, ExistingUser, HashParams, MemoryStore, ParseOptions, Plan,
-    PlanOptions, Profile, RandomSource, RecordingMailer, Settings, UserId,
+    parse, plan_undo, plan_with, ContentKind, ContentRef, ExecuteOptions, ExistingUser, HashParams, MemoryStore,
+    ParseOptions, Plan, PlanOptions, Profile, RandomSource, RecordingMailer, Settings, StoreState, UndoOptions, UserId,
 };
 use std::time::Duration;
 
@@ -120,8 +120,9 @@ pub fn whole_path(data: &[u8]) {
     assert_eq!(again.to_json(), json, "the JSON round trip is exact");
 
     let users_before = store.users().len();
+    let state_before = store.state();
     let mut mailer = RecordingMailer::new();
-    let options = ExecuteOptions {
+    let options = || ExecuteOptions {
         hash_params: HashParams::insecure_for_tests(8, 1, 1),
         threads: 1,
         batch_size: usize::from(input.batch_size).max(1),
@@ -129,7 +130,7 @@ pub fn whole_path(data: &[u8]) {
         random: std::sync::Arc::new(Counter(Default::default())),
         ..Default::default()
     };
-    let results = plan.execute(&mut store, &mut mailer, options).expect("execution of a valid plan");
+    let results = plan.execute(&mut store, &mut mailer, options()).expect("execution of a valid plan");
     assert_eq!(results.rows.len(), plan.rows().len());
     assert_eq!(results.summary.failed, 0, "the memory store never fails");
     assert_eq!(store.users().len() as u64, users_before as u64 + plan.summary().create);
@@ -139,6 +140,33 @@ pub fn whole_path(data: &[u8]) {
         assert!(!exported.contains(password), "a password leaked into the results");
         assert!(!format!("{message:?}").contains(password), "a password leaked into Debug");
     }
+
+    // Undo, with nothing changed since: the store is as before, but for the users the upload
+    // created (suspended, or gone when deleted) and passwords; undoing the undo is refused.
+    let delete = input.batch_size % 2 == 1;
+    let undo = plan_undo(&results, &mut store, &UndoOptions::new().delete_created_users(delete))
+        .expect("an undo of fresh results is planned");
+    let undo_json = undo.to_json();
+    assert_eq!(Plan::from_json(&undo_json).map(|p| p.to_json()).ok(), Some(undo_json), "the undo plan reads back");
+    assert_eq!(undo.summary().rejected, 0, "protected users are never in an upload's changes");
+    let undone = undo.execute(&mut store, &mut RecordingMailer::new(), options()).expect("the undo executes");
+    assert_eq!(undone.summary.failed, 0, "the memory store never fails");
+    assert_eq!(undone.summary.emails_sent, 0, "an undo emails no user");
+    assert_eq!(comparable(&store.state(), true), comparable(&state_before, false), "the undo restored the store");
+    let again = plan_undo(&undone, &mut store, &UndoOptions::new()).expect_err("an undo is not undone");
+    assert_eq!(again.code().as_str(), "undo_of_undo");
+}
+
+/// A store state without what undo leaves changed: passwords, and (in `after`) the
+/// suspended users the upload created.
+fn comparable(state: &StoreState, after: bool) -> StoreState {
+    let mut state = state.clone();
+    state.users.retain(|u| !(after && u.suspended));
+    for user in &mut state.users {
+        user.has_password = false;
+        user.force_password_reset = false;
+    }
+    state
 }
 
 /// Untrusted plan JSON: refused with a plan error, or read back unchanged.
