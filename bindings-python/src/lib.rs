@@ -3,7 +3,8 @@
 //! The binding only converts types; all behaviour lives in the core crate. A host's own
 //! store, mailer or journal is a Python object reached through the core's host protocol
 //! (`host.rs`); options and settings are decoded by the core; results, plan rows, issues and
-//! summaries are read from the core's serde JSON form (`view.rs`). Long work (parse, plan,
+//! summaries are read from the core's serde JSON form (`view.rs`). Undo (`undo.rs`) is the
+//! core's `plan_undo`; its plan is a `Plan` like any other. Long work (parse, plan,
 //! execute) runs with the GIL released; calls into Python objects take it back per call.
 
 mod convert;
@@ -15,6 +16,7 @@ mod plan;
 mod results;
 mod settings;
 mod sign;
+mod undo;
 mod upload;
 mod view;
 
@@ -55,6 +57,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     results::register(m)?;
     memory::register(m)?;
     sign::register(m)?;
+    undo::register(m)?;
     m.add_function(wrap_pyfunction!(_apply_store_changes, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_protocol_folder, m)?)?;

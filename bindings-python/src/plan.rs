@@ -66,6 +66,11 @@ impl PyPlan {
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         ser_to_py(py, self.inner.summary())
     }
+    /// The fingerprint of the upload this plan undoes (a plan from `plan_undo`), else None.
+    #[getter]
+    fn undo_of(&self) -> Option<&str> {
+        self.inner.undo_of()
+    }
     /// One `PlanRow` per data row, in file order (a lazy sequence).
     #[getter]
     fn rows(&self) -> PyPlanRows {

@@ -13,7 +13,7 @@ use pyo3::types::{PyList, PyType};
 /// What execution did, row by row; exportable as CSV (formula-safe) and JSON.
 #[pyclass(frozen, name = "Results", module = "lms_bulk_upload")]
 pub(crate) struct PyResults {
-    inner: Results,
+    pub(crate) inner: Results,
     value: Object,
 }
 
@@ -34,6 +34,7 @@ pub(crate) struct PyResultRow {
 
 view! { PyResults "Results" {
     fingerprint: plain, summary: plain, cancelled: plain, confirmation_error: plain,
+    undo_of: plain,
 }
     /// One `ResultRow` per row, in file order.
     #[getter]

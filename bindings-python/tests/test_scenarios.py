@@ -2,8 +2,9 @@
 the core's one judge (formats: tests/scenarios/README.md, docs/scenario-format.md).
 
 This runner only runs a scenario — parse, settings, plan against a ``MemoryStore``, apply
-the ``store_changes``, execute with a ``RecordingMailer`` — and collects the raw outcome;
-the judge compares.
+the ``store_changes``, execute with a ``RecordingMailer``, and for a scenario with ``undo``,
+plan, execute (interrupted and resumed when asked) and try to undo again the undo — and
+collects the raw outcome; the judge compares.
 """
 
 from __future__ import annotations
@@ -43,8 +44,50 @@ def outcome(scenario: Dict[str, Any], data: bytes) -> Dict[str, Any]:
         changes = json.dumps(scenario["store_changes"])
         store = lbu.MemoryStore(json.loads(_testing.apply_store_changes(json.dumps(scenario.get("store")), changes)))
     mailer = lbu.RecordingMailer()
+    results = None
     try:
-        out["results"] = json.loads(plan.execute(store, mailer, hash_params=CHEAP_HASH, retry_delay_ms=0).to_json())
+        results = plan.execute(store, mailer, hash_params=CHEAP_HASH, retry_delay_ms=0)
+        out["results"] = json.loads(results.to_json())
+    except lbu.BulkUploadError as e:
+        out["execute_error"] = error_outcome(e)
+    out.update(store=store.state(), emails=mailer.messages)
+    if "undo" in scenario and results is not None:
+        out["undo"] = undo_outcome(scenario["undo"], results, store)
+    return out
+
+
+def undo_outcome(undo: Dict[str, Any], results: lbu.Results, store: lbu.MemoryStore) -> Dict[str, Any]:
+    """The undo part: plan the undo of ``results`` against the store after the upload (and the
+    undo's ``store_changes``), execute it with a journal (cancelled once ``cancel_after`` rows
+    are done, then run again to finish), then try to undo the undo."""
+    out: Dict[str, Any] = {}
+    changes = json.dumps(undo.get("store_changes") or [])
+    store = lbu.MemoryStore(json.loads(_testing.apply_store_changes(json.dumps(store.state()), changes)))
+    try:
+        plan = lbu.plan_undo(results, store, undo.get("options"))
+    except lbu.BulkUploadError as e:
+        return {"error": error_outcome(e)}
+    out["plan"] = json.loads(plan.to_json())
+    journal = lbu.MemoryJournal()
+    mailer = lbu.RecordingMailer()
+    try:
+        if "cancel_after" in undo:
+            n: int = undo["cancel_after"]
+            cancel = lbu.CancelToken()
+
+            def stop_after_n(p: lbu.Progress) -> None:
+                if p.done >= n:
+                    cancel.cancel()
+
+            first = plan.execute(store, mailer, journal=journal, progress=stop_after_n, cancel=cancel,
+                                 hash_params=CHEAP_HASH, retry_delay_ms=0)
+            out["first_results"] = json.loads(first.to_json())
+        again = plan.execute(store, mailer, journal=journal, hash_params=CHEAP_HASH, retry_delay_ms=0)
+        out["results"] = json.loads(again.to_json())
+        try:
+            lbu.plan_undo(again, store)
+        except lbu.BulkUploadError as e:
+            out["again_error"] = error_outcome(e)
     except lbu.BulkUploadError as e:
         out["execute_error"] = error_outcome(e)
     return {**out, "store": store.state(), "emails": mailer.messages}

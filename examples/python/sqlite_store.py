@@ -2,7 +2,9 @@
 
 This is what an LMS embeds: its own database behind the `Store` protocol. Lookups are
 batched (one query per call, many emails), writes happen per user, and `checkpoint()`
-commits, so every batch of rows is one transaction. Run it to see a whole upload.
+commits, so every batch of rows is one transaction. `suspend_user`, `delete_user` and
+`withdraw` are the optional writes that undoing an upload needs. Run it to see a whole
+upload, and its undo.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ CREATE TABLE IF NOT EXISTS users (
     first_name TEXT, last_name TEXT, phone_number TEXT, unique_id TEXT,
     country TEXT, organisation TEXT, language_code TEXT,
     password_hash TEXT, force_password_reset INTEGER NOT NULL DEFAULT 0,
-    is_admin INTEGER NOT NULL DEFAULT 0
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    suspended INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS members (user_id INTEGER, group_id INTEGER, PRIMARY KEY (user_id, group_id));
@@ -64,6 +67,7 @@ class SqliteStore:
                 "groups": groups,
                 "enrolments": enrolments,
                 "protected": bool(row["is_admin"]),
+                "suspended": bool(row["suspended"]),
             }
             users.append(user)
         return users
@@ -95,7 +99,9 @@ class SqliteStore:
         fields = [f for f in PROFILE if f in changes]
         if fields:
             sets = ", ".join(f"{f} = ?" for f in fields)
-            self.db.execute(f"UPDATE users SET {sets} WHERE id = ?", (*(changes[f] for f in fields), int(user_id)))  # type: ignore[literal-required]
+            # "" clears a field (an undo restoring one that was empty): stored as NULL.
+            values = (changes[f] or None for f in fields)  # type: ignore[literal-required]
+            self.db.execute(f"UPDATE users SET {sets} WHERE id = ?", (*values, int(user_id)))
 
     def set_password(self, user_id: str, password_hash: str, force_reset: bool) -> None:
         self.db.execute("UPDATE users SET password_hash = ?, force_password_reset = ? WHERE id = ?",
@@ -112,6 +118,24 @@ class SqliteStore:
 
     def checkpoint(self) -> None:
         self.db.commit()
+
+    # -- the writes of an undo (optional) ----------------------------------------------
+    def suspend_user(self, user_id: str) -> None:
+        self.db.execute("UPDATE users SET suspended = 1 WHERE id = ?", (int(user_id),))
+
+    def delete_user(self, user_id: str) -> bool:
+        # The engine has removed the groups and enrolments the upload gave; anything still
+        # attached was added since, and this LMS keeps such a user (the engine suspends it).
+        uid = int(user_id)
+        for table in ("members", "enrolments"):
+            if self.db.execute(f"SELECT 1 FROM {table} WHERE user_id = ?", (uid,)).fetchone():
+                return False
+        self.db.execute("DELETE FROM users WHERE id = ?", (uid,))
+        return True
+
+    def withdraw(self, user_id: str, content: lbu.ContentRef) -> None:
+        self.db.execute("DELETE FROM enrolments WHERE user_id = ? AND kind = ? AND content_id = ?",
+                        (int(user_id), content["kind"], content["id"]))
 
 
 def open_store(path: str = ":memory:") -> SqliteStore:
@@ -153,6 +177,16 @@ def main() -> None:
     assert [r.status for r in results.rows] == ["created", "rejected", "rejected"]
     assert "did you mean 'Support'?" in plan.rows[2].issues[0].message
     assert len(mailer.outbox) == 1
+
+    # Undo the upload (results may be kept as JSON and read back with Results.from_json):
+    # Ana, whom it created, is taken out of Sales and c-101 and suspended.
+    undo = lbu.plan_undo(lbu.Results.from_json(results.to_json()), store)
+    assert undo.undo_of == plan.fingerprint and undo.summary.get("suspensions") == 1
+    undone = undo.execute(store, mailer)
+    assert undone.undo_of == plan.fingerprint
+    row = store.db.execute("SELECT suspended, (SELECT COUNT(*) FROM members WHERE user_id = users.id)"
+                           " FROM users WHERE email_key = 'ana@example.com'").fetchone()
+    assert tuple(row) == (1, 0)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
     POST /uploads/validate   the file → the validation report (rows, issues)
     POST /uploads/plan       the file + settings → the plan to show and approve (JSON)
     POST /uploads/apply      the approved plan JSON → results
+    POST /uploads/undo       an upload's results JSON → the plan that undoes it, to approve
+                             and apply like any other
 
 Each handler takes a small request object and returns (body, status), as a Flask view
 would return `jsonify(body), status`. The plan travels as JSON between requests (it could
@@ -59,7 +61,16 @@ def apply(request: Request, store: SqliteStore, mailer: OutboxMailer) -> Respons
     if plan.fingerprint != request.form.get("approved_fingerprint"):
         return {"error": {"code": "not_approved", "message": "this plan was not the one approved"}}, 409
     results = plan.execute(store, mailer, hash_params=CHEAP_HASH)
-    return {"summary": results.summary, "csv": results.to_csv()}, 200
+    return {"summary": results.summary, "csv": results.to_csv(), "results": results.to_json()}, 200
+
+
+def make_undo(request: Request, store: SqliteStore) -> Response:
+    try:
+        results = lbu.Results.from_json(request.form["results"])
+        plan = lbu.plan_undo(results, store, {"uploader_email": request.form.get("uploader_email")})
+    except lbu.BulkUploadError as e:
+        return error_response(e, 409 if e.code == "undo_of_undo" else 422)
+    return {"fingerprint": plan.fingerprint, "summary": plan.summary, "plan": plan.to_json()}, 200
 
 
 def main() -> None:
@@ -88,6 +99,21 @@ def main() -> None:
     assert status == 200 and body["summary"]["created"] == 1, body
     assert [m["to"] for m in mailer.outbox] == ["ana@example.com", "admin@example.com"]
     print(body["csv"])
+
+    # Undo it: the stored results → the undo plan, approved and applied like any plan.
+    form = {"results": body["results"], "uploader_email": "admin@example.com"}
+    body, status = make_undo(Request(form=form), store)
+    assert status == 200 and body["summary"]["suspensions"] == 1, body
+    form = {"plan": body["plan"], "approved_fingerprint": body["fingerprint"]}
+    body, status = apply(Request(form=form), store, mailer)
+    assert status == 200 and body["summary"]["updated"] == 1, body
+    assert store.db.execute("SELECT suspended FROM users WHERE email_key = 'ana@example.com'").fetchone()[0] == 1
+    assert store.db.execute("SELECT COUNT(*) FROM members").fetchone()[0] == 0
+    assert mailer.outbox[-1]["to"] == "admin@example.com"
+
+    # The results of an undo cannot be undone.
+    body, status = make_undo(Request(form={"results": body["results"]}), store)
+    assert status == 409 and body["error"]["code"] == "undo_of_undo"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 ``parse`` → ``Upload`` (rows + issues) → ``Settings`` → ``plan`` (reads the store, writes
 nothing) → ``Plan`` (deterministic, JSON, fingerprint) → ``Plan.execute`` (writes the
-store, sends mail) → ``Results``.
+store, sends mail) → ``Results``. ``plan_undo(results, store)`` → the ``Plan`` that undoes
+that upload (executed like any other).
 
 The work is done by the Rust core; this package converts types. A host's own store,
 mailer and journal are plain objects with the methods of the :class:`Store`,
@@ -17,10 +18,11 @@ from ._errors import BulkUploadError, FileError, MailerError, PlanError, Setting
 from ._native import (
     PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
     RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, issue_codes, parse, plan,
+    plan_undo,
 )
 from ._types import (
     CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
-    PlanSummary, Profile, ResultErrorDict, ResultRowDict, ResultSummary, ShardRef, Store, StoreState,
+    PlanSummary, Profile, ResultErrorDict, ResultRowDict, ResultSummary, ShardRef, Store, StoreState, UndoOptions,
 )
 
 # The lazy row views behave as read-only sequences.
@@ -33,5 +35,5 @@ __all__ = [
     "MemoryJournal", "MemoryStore", "Message", "NewUser", "Plan", "PlanError", "PlanRow", "PlanRows",
     "PlanSummary", "Profile", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
     "Results", "Row", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
-    "Upload", "UploadRows", "__version__", "issue_codes", "parse", "plan",
+    "UndoOptions", "Upload", "UploadRows", "__version__", "issue_codes", "parse", "plan", "plan_undo",
 ]

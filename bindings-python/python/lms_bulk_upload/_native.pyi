@@ -23,6 +23,7 @@ from ._types import (
     Status,
     Store,
     StoreState,
+    UndoOptions,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "issue_codes",
     "parse",
     "plan",
+    "plan_undo",
 ]
 
 __version__: str
@@ -224,7 +226,8 @@ class PlanRow:
     @property
     def operations(self) -> List[Dict[str, Any]]:
         """Dicts with an ``op`` key: create_user, update_profile, set_password, add_to_group,
-        remove_from_group, enrol, send_email."""
+        remove_from_group, enrol, send_email; in an undo plan also suspend_user,
+        delete_user and withdraw."""
     @property
     def noops(self) -> List[Dict[str, Any]]: ...
     @property
@@ -302,6 +305,10 @@ class Results:
     @property
     def confirmation_error(self) -> Optional[ResultErrorDict]:
         """Why the confirmation email was not sent (None when it was, or was not due)."""
+    @property
+    def undo_of(self) -> Optional[str]:
+        """When these are the results of an undo: the fingerprint of the upload it undid
+        (such results cannot be undone: ``PlanError`` with ``undo_of_undo``)."""
     def to_dict(self) -> Dict[str, Any]: ...
     def to_csv(self) -> str: ...
     def to_json(self) -> str: ...
@@ -339,6 +346,10 @@ class Plan:
     def fingerprint(self) -> str: ...
     @property
     def summary(self) -> PlanSummary: ...
+    @property
+    def undo_of(self) -> Optional[str]:
+        """The fingerprint of the upload this plan undoes (a plan from ``plan_undo``), else
+        None."""
     @property
     def rows(self) -> PlanRows: ...
     @property
@@ -402,6 +413,20 @@ def plan(
     lookup_batch: Optional[int] = None,
 ) -> Plan:
     """Builds the plan: reads the store (batched), writes nothing."""
+
+def plan_undo(
+    results: Results,
+    store: Union["MemoryStore", Store],
+    options: Optional[UndoOptions] = None,
+) -> Plan:
+    """The plan that undoes the upload ``results`` come from, made by the core against the
+    store as it is now: reads the store (batched), writes nothing; execute it like any plan.
+    Users the upload created are suspended (deleted with ``delete_created_users``, where the
+    store's ``delete_user`` lets it), groups and enrolments it added are removed, profile
+    fields it wrote are restored. Raises ``StoreError`` with ``undo_unsupported`` when the
+    store lacks a method the undo needs (``suspend_user``, ``delete_user``, ``withdraw``),
+    ``PlanError`` with ``undo_of_undo`` for the results of an undo, ``SettingsError`` with
+    ``invalid_option`` for an unknown option."""
 
 @final
 class PlanKey:

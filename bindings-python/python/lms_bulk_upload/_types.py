@@ -12,6 +12,7 @@ Severity = Literal["error", "warning"]
 Action = Literal["create", "update", "unchanged", "rejected"]
 Status = Literal["created", "updated", "unchanged", "rejected", "failed"]
 MessageKind = Literal["welcome", "password_changed", "upload_complete"]
+InverseWrite = Literal["suspend_user", "delete_user", "withdraw"]
 
 
 class ContentRef(TypedDict):
@@ -45,12 +46,14 @@ _Identified = TypedDict("_Identified", {"id": Union[str, int], "email": str})
 
 class ExistingUser(_Identified, Profile, total=False):
     """A user as ``Store.find_users`` returns it: the profile under ``profile`` or its
-    fields at the top level; ``groups``, ``enrolments`` and ``protected`` may be left out."""
+    fields at the top level; ``groups``, ``enrolments``, ``protected`` and ``suspended``
+    (deactivated, by an undo) may be left out."""
 
     profile: Profile
     groups: List[str]
     enrolments: List[ContentRef]
     protected: bool
+    suspended: bool
 
 
 class NewUser(TypedDict):
@@ -121,10 +124,35 @@ IssueDict = TypedDict(
     "IssueDict", {"code": str, "severity": Severity, "line": Optional[int], "column": Optional[str], "message": str}
 )
 CodeInfo = TypedDict("CodeInfo", {"code": str, "severity": Severity, "meaning": str})
-PlanSummary = TypedDict("PlanSummary", {
+_PlanSummaryBase = TypedDict("_PlanSummaryBase", {
     "rows": int, "rejected": int, "create": int, "update": int, "unchanged": int, "profile_updates": int,
     "passwords": int, "group_additions": int, "group_removals": int, "enrolments": int, "emails": int, "warnings": int,
 })
+
+
+class PlanSummary(_PlanSummaryBase, total=False):
+    """The counts of a plan. The undo counts (users to suspend, users to delete, enrolments
+    to withdraw) are present only when not 0, as in the plan's JSON: read them with
+    ``summary.get("suspensions", 0)``."""
+
+    suspensions: int
+    deletions: int
+    withdrawals: int
+
+
+class UndoOptions(TypedDict, total=False):
+    """The options of ``plan_undo``, decoded by the core (an unknown key is a
+    ``SettingsError`` with ``invalid_option``; a bad ``uploader_email`` or ``results_url``
+    is ``invalid_setting``)."""
+
+    delete_created_users: bool
+    """Delete the users the upload created instead of suspending them (a user the store
+    keeps is suspended). Default: False."""
+    uploader_email: Optional[str]
+    """Who gets the confirmation with the counts (None: no one)."""
+    results_url: str
+    """The link to the undo's results in the confirmation."""
+
 ResultSummary = TypedDict("ResultSummary", {
     "rows": int, "created": int, "updated": int, "unchanged": int, "rejected": int, "failed": int,
     "emails_sent": int, "resumed": int,
@@ -156,16 +184,19 @@ class StoreUserState(Profile, total=False):
     groups: List[str]
     enrolments: List[ContentRef]
     protected: bool
+    suspended: bool
     has_password: bool
     force_password_reset: bool
 
 
 class StoreState(TypedDict, total=False):
-    """A whole ``MemoryStore`` as data (the scenarios' ``store``)."""
+    """A whole ``MemoryStore`` as data (the scenarios' ``store``). ``lacks``: the undo
+    writes the store pretends not to have (absent: it has them all)."""
 
     groups: List[Group]
     content: List[ContentRef]
     users: List[StoreUserState]
+    lacks: List[InverseWrite]
 
 
 class Store(Protocol):
@@ -174,6 +205,12 @@ class Store(Protocol):
 
     Optional methods, used when present: ``all_group_names() -> list[str]`` (spelling
     suggestions) and ``checkpoint() -> None`` (commit; called after every batch of rows).
+
+    Optional methods for undo (``plan_undo``): ``suspend_user(user_id) -> None``
+    (deactivate; a no-op if already suspended), ``delete_user(user_id) -> bool`` (True if
+    deleted; False if the host keeps the user, which is then suspended) and
+    ``withdraw(user_id, content) -> None`` (a no-op if not enrolled). An undo that needs one
+    the store lacks is refused when planned: ``StoreError`` with ``undo_unsupported``.
     """
 
     def find_users(self, emails: List[str]) -> Sequence[ExistingUser]:
@@ -223,3 +260,4 @@ class Journal(Protocol):
 
     def finish(self, fingerprint: str, row: ResultRowDict) -> Any:
         """The row is finished."""
+
