@@ -88,6 +88,7 @@ issue_codes! {
     ControlCharacter = "control_character", Error, "A value contains a control or bidirectional-override character (line breaks, NUL, RTL override...).";
     ValueTooLong = "value_too_long", Error, "A value is longer than the max_value_chars limit for profile fields.";
     GroupConflict = "group_conflict", Error, "The same group is both added and removed on one row.";
+    ClearInRequiredColumn = "clear_in_required_column", Error, "The clear token (#clear by default) is in a required column (firstname, lastname, emailaddress): a required value cannot be cleared.";
     // Found when planning against the store.
     UnknownGroup = "unknown_group", Error, "A group named in the file or the settings does not exist (names are case-sensitive).";
     UnknownContent = "unknown_content", Error, "A course, collection or campaign selected for enrolment does not exist.";

@@ -94,7 +94,8 @@ impl ParseOptions {
     /// # Ok::<(), lms_bulk_upload::Error>(())
     /// ```
     pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
-        const KEYS: [&str; 9] = [
+        const KEYS: [&str; 10] = [
+            "clear_token",
             "delimiter",
             "group_separator",
             "max_file_bytes",
@@ -122,6 +123,16 @@ impl ParseOptions {
                     options.delimiter = Some(byte);
                 }
                 "group_separator" => options.group_separator = one_char(&v, what, &key)?,
+                "clear_token" => {
+                    let token = text(v, what, &key)?;
+                    if token.trim() != token || token.chars().any(char::is_control) {
+                        return Err(invalid(format!(
+                            "{what}.clear_token must have no surrounding spaces or control characters"
+                        )));
+                    }
+                    // "" turns clearing off (JSON null means "the default").
+                    options.clear_token = (!token.is_empty()).then_some(token);
+                }
                 "max_file_bytes" => options.max_file_bytes = size(&v, what, &key)?,
                 "max_rows" => options.max_rows = size(&v, what, &key)?,
                 "max_field_bytes" => options.max_field_bytes = size(&v, what, &key)?,

@@ -314,6 +314,7 @@ impl<'a> Parser<'a> {
             delimiter: self.delimiter,
             encoding,
             group_separator: self.options.group_separator,
+            clear_token: self.options.clear_token.clone(),
             text: String::with_capacity(self.body.len()),
             ends: Vec::with_capacity(ends_estimate),
             row_ends: Vec::with_capacity(row_estimate),

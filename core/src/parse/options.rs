@@ -47,7 +47,15 @@ pub struct ParseOptions {
     /// `too_many_issues` warning without a line says how many more there were; rows with
     /// errors are rejected whether or not their issues are listed.
     pub max_issues: usize,
+    /// The value that clears an optional field of an existing user when profiles are
+    /// updated (a blank cell keeps the stored value): `#clear` by default, compared ignoring
+    /// ASCII case; `None` turns clearing off. In a required column it is an error
+    /// (`clear_in_required_column`); for a new user it is the same as a blank cell.
+    pub clear_token: Option<String>,
 }
+
+/// Default for [`ParseOptions::clear_token`].
+pub const DEFAULT_CLEAR_TOKEN: &str = "#clear";
 
 impl Default for ParseOptions {
     fn default() -> Self {
@@ -61,6 +69,7 @@ impl Default for ParseOptions {
             max_value_chars: DEFAULT_MAX_VALUE_CHARS,
             max_issues_per_row: DEFAULT_MAX_ISSUES_PER_ROW,
             max_issues: DEFAULT_MAX_ISSUES,
+            clear_token: Some(DEFAULT_CLEAR_TOKEN.to_owned()),
         }
     }
 }

@@ -31,6 +31,21 @@ pub(super) fn validate_row(
             }
             continue;
         }
+        if options
+            .clear_token
+            .as_deref()
+            .is_some_and(|t| value.eq_ignore_ascii_case(t))
+            && !column.is_group_list()
+        {
+            if Column::REQUIRED.contains(&column) {
+                log.push(
+                    IssueCode::ClearInRequiredColumn,
+                    Some(column.as_str()),
+                    || format!("{column} is required and cannot be cleared"),
+                );
+            }
+            continue;
+        }
         let forbidden = if printable || clean {
             None
         } else {

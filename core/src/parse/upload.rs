@@ -35,6 +35,8 @@ pub struct Upload {
     pub(crate) delimiter: u8,
     pub(crate) encoding: Encoding,
     pub(crate) group_separator: char,
+    /// [`ParseOptions::clear_token`](crate::ParseOptions::clear_token).
+    pub(crate) clear_token: Option<String>,
     pub(crate) text: String,
     /// End offsets into `text` of each row's cells, by slot, up to its last non-blank one
     /// (the rest are blank); a cell starts where the previous one ended.
@@ -127,6 +129,12 @@ impl Upload {
         }
     }
 
+    pub(crate) fn is_clear(&self, value: &str) -> bool {
+        self.clear_token
+            .as_deref()
+            .is_some_and(|t| value.eq_ignore_ascii_case(t))
+    }
+
     fn cell(&self, index: usize, column: Column) -> &str {
         let Some(slot) = self.slots[column as usize] else {
             return "";
@@ -186,9 +194,15 @@ impl<'a> Row<'a> {
     pub fn get(&self, column: Column) -> &'a str {
         self.upload.cell(self.index, column)
     }
-    /// The value, or `None` when blank or absent.
+    /// The value, or `None` when blank or absent (or the clear token: see
+    /// [`Row::clears`]).
     pub fn value(&self, column: Column) -> Option<&'a str> {
-        Some(self.get(column)).filter(|v| !v.is_empty())
+        Some(self.get(column)).filter(|v| !v.is_empty() && !self.upload.is_clear(v))
+    }
+    /// Whether the cell holds the clear token ([`ParseOptions::clear_token`](crate::ParseOptions::clear_token)):
+    /// the row clears that field of an existing user.
+    pub fn clears(&self, column: Column) -> bool {
+        self.upload.is_clear(self.get(column))
     }
     /// The email address as written.
     pub fn email(&self) -> &'a str {

@@ -514,21 +514,33 @@ fn profile_of(row: &Row<'_>) -> Profile {
     }
 }
 
-/// The non-blank cells that differ from what is stored.
+/// The non-blank cells that differ from what is stored, and `""` for a stored value the
+/// row clears (the clear token).
 fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
     let file = profile_of(row);
-    let differs = |new: &Option<String>, old: &Option<String>| match new {
-        Some(n) if old.as_deref() != Some(n.as_str()) => Some(n.clone()),
-        _ => None,
-    };
-    let p = &user.profile;
-    Profile {
-        first_name: differs(&file.first_name, &p.first_name),
-        last_name: differs(&file.last_name, &p.last_name),
-        phone_number: differs(&file.phone_number, &p.phone_number),
-        unique_id: differs(&file.unique_id, &p.unique_id),
-        country: differs(&file.country, &p.country),
-        organisation: differs(&file.organisation, &p.organisation),
-        language_code: differs(&file.language_code, &p.language_code),
+    let mut changes = Profile::default();
+    let columns = [
+        Column::FirstName,
+        Column::LastName,
+        Column::PhoneNumber,
+        Column::UniqueId,
+        Column::Country,
+        Column::Organisation,
+        Column::LanguageCode,
+    ];
+    let (file, stored) = (file.fields(), user.profile.fields());
+    for (((slot, (_, new)), (_, old)), column) in changes
+        .fields_mut()
+        .into_iter()
+        .zip(file)
+        .zip(stored)
+        .zip(columns)
+    {
+        *slot = match new {
+            Some(n) if old != Some(n) => Some(n.to_owned()),
+            None if row.clears(column) && old.is_some_and(|o| !o.is_empty()) => Some(String::new()),
+            _ => None,
+        };
     }
+    changes
 }
