@@ -413,7 +413,9 @@ impl Store for SqliteStore {
                 return Ok(None);
             }
             for sql in &checks {
-                let referred: bool = conn.prepare_cached(sql)?.query_row(params![id], |r| r.get(0))?;
+                let referred: bool = conn
+                    .prepare_cached(sql)?
+                    .query_row(params![id], |r| r.get(0))?;
                 if referred {
                     return Ok(Some(false));
                 }
@@ -624,7 +626,10 @@ mod tests {
             .unwrap();
         let mut store = SqliteStore::new(db.clone());
         store.remove_from_group(&ana, &sales).unwrap();
-        assert!(!store.delete_user(&ana).unwrap(), "a submission refers to it");
+        assert!(
+            !store.delete_user(&ana).unwrap(),
+            "a submission refers to it"
+        );
         store.checkpoint().unwrap();
         db.conn().execute("DELETE FROM submissions", []).unwrap();
         assert!(store.delete_user(&ana).unwrap());
