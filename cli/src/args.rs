@@ -53,7 +53,8 @@ pub enum Command {
     /// it created, reverse its group changes, withdraw its enrolments and restore the profile
     /// fields it wrote. Planned, shown and confirmed like `apply`; emails only the uploader.
     Undo(Box<UndoArgs>),
-    /// Export the results of an earlier `apply` (the latest by default).
+    /// Export the results of an earlier `apply` or `undo` (the latest by default), or list
+    /// the runs (undone runs and undos marked).
     Results {
         #[command(flatten)]
         db: DbArgs,
@@ -135,8 +136,9 @@ pub struct ApplyArgs {
 pub struct UndoArgs {
     /// The run to undo (see `results --list`); the latest when omitted.
     pub run: Option<i64>,
-    /// Delete the users the upload created instead of suspending them. A user that anything
-    /// else refers to (a group, an enrolment, any other row) is suspended instead.
+    /// Delete the users the upload created instead of suspending them. A user something
+    /// still refers to once the upload's groups and enrolments are removed (a membership or
+    /// enrolment made since, any other row) is suspended instead.
     #[arg(long)]
     pub delete: bool,
     /// Do not ask for confirmation.

@@ -408,8 +408,9 @@ fn an_interrupted_undo_is_resumed_and_a_run_with_failed_rows_is_not_marked_undon
     let created = created_ids(&applied);
     let conn = env.conn();
 
-    // The journal write of the 30th row fails (as a crash would stop the run there): the
-    // undo stops, its batches so far committed, and the run stays unfinished.
+    // Once the undo's journal holds 30 entries, its next journal write fails (as a crash
+    // would stop the run there): the undo stops with its earlier batches committed, the
+    // open one rolled back, and the run unfinished.
     conn.execute_batch(
         "CREATE TRIGGER crash BEFORE INSERT ON run_journal WHEN NEW.run_id = 3 AND \
          (SELECT count(*) FROM run_journal WHERE run_id = 3) >= 30 \
@@ -470,9 +471,26 @@ fn an_interrupted_undo_is_resumed_and_a_run_with_failed_rows_is_not_marked_undon
     );
     conn.execute_batch("DROP TRIGGER refuse").unwrap();
 
-    // Undone again: a new undo (run 4) of what is left, and now run 2 is undone.
-    let o = undo(&env, &["2", "--yes"]);
+    // Undone again: a new undo (run 4) of what is left, and now run 2 is undone. The
+    // uploader named in a settings file gets the confirmation, the sender from its site.
+    let outbox = env.outbox();
+    let settings = data("settings.toml");
+    let o = undo(
+        &env,
+        &["2", "--yes", "--settings", settings.to_str().unwrap()],
+    );
     assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
+    let sent = new_outbox_files(&env, &outbox);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains("upload_complete-admin@example.co.nz"),
+        "{sent:?}"
+    );
+    let raw = std::fs::read_to_string(env.path("outbox").join(&sent[0])).unwrap();
+    assert!(
+        raw.contains("From: LMS <no-reply@lms.example.co.nz>"),
+        "{raw}"
+    );
     assert!(stdout(&o).contains("users to suspend 1,"), "{}", stdout(&o));
     assert_eq!(
         env.count("SELECT undone_by FROM upload_runs WHERE id = 2"),

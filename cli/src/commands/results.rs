@@ -1,4 +1,5 @@
-//! `bulk-upload results [RUN]`: export the results of an earlier apply.
+//! `bulk-upload results [RUN]`: export the results of an earlier apply or undo, or list the
+//! runs.
 
 use crate::args::{DbArgs, ResultsFormat};
 use crate::db::{runs, Db};
