@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: a demo database seeded with groups and content, the sample file applied.
 # Running it again shows the second run finding everyone already there (no duplicates).
+# It ends by showing how to undo the run (`bulk-upload undo`); it does not undo it.
 set -euo pipefail
 BIN=${BIN:-target/release/bulk-upload}
 DIR=${DEMO_DIR:-demo}
@@ -27,3 +28,8 @@ echo "Database: $DB   (try: sqlite3 $DB 'SELECT email, first_name, last_name FRO
 echo "Emails:   $DIR/outbox/*.eml   (open them with any mail program)"
 echo "Results:  $DIR/results/*.csv (also: $BIN results --db $DB --list)"
 echo "Run 'make demo' again: the second run updates or leaves everyone as is, never duplicates."
+echo
+echo "Undo it (shows the undo plan and asks first; the latest run by default):"
+echo "  $BIN undo --db $DB --uploader-email admin@example.co.nz"
+echo "  (suspends the users it created, --delete deletes them; reverses its groups and"
+echo "  enrolments; restores the fields it changed; emails no user)"

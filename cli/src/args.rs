@@ -7,11 +7,12 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    done; no row rejected or failed
   1    done, but some rows were rejected (validate, plan) or failed (apply)
-  2    usage, file, settings or plan error; nothing was written
-  3    database or mail transport error; `apply` again resumes
+  2    usage, file, settings or plan error, or an undo refused (the run is an undo
+       itself, was undone already or has not finished); nothing was written
+  3    database or mail transport error; `apply` (or `undo`) again resumes
   4    not confirmed (answered no, or no terminal to ask and no --yes)
-  5    another `apply` is running on the same database; nothing was done
-  130  interrupted by Ctrl-C between rows; `apply` again resumes";
+  5    another `apply` or `undo` is running on the same database; nothing was done
+  130  interrupted by Ctrl-C between rows; `apply` (or `undo`) again resumes";
 
 /// Bulk upload of LMS users from a CSV file into a SQLite database.
 #[derive(Debug, Parser)]
@@ -45,9 +46,15 @@ pub enum Command {
     },
     /// Show what `apply` would do, reading the database and writing nothing.
     Plan(Box<PlanArgs>),
-    /// Plan, confirm and carry out the upload. It cannot be undone.
+    /// Plan, confirm and carry out the upload (`undo` reverses it, except the emails and
+    /// the passwords it set for existing users).
     Apply(Box<ApplyArgs>),
-    /// Export the results of an earlier `apply` (the latest by default).
+    /// Undo an earlier `apply` (the latest run by default): suspend (or --delete) the users
+    /// it created, reverse its group changes, withdraw its enrolments and restore the profile
+    /// fields it wrote. Planned, shown and confirmed like `apply`; emails only the uploader.
+    Undo(Box<UndoArgs>),
+    /// Export the results of an earlier `apply` or `undo` (the latest by default), or list
+    /// the runs (undone runs and undos marked).
     Results {
         #[command(flatten)]
         db: DbArgs,
@@ -119,6 +126,43 @@ pub struct ApplyArgs {
     pub parse: ParseArgs,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The run to undo (see `results --list`); the latest when omitted.
+    pub run: Option<i64>,
+    /// Delete the users the upload created instead of suspending them. A user something
+    /// still refers to once the upload's groups and enrolments are removed (a membership or
+    /// enrolment made since, any other row) is suspended instead.
+    #[arg(long)]
+    pub delete: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the results as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Read `uploader_email`, `results_url` and `site_url` from this settings file (TOML or
+    /// JSON, as for `apply`); the other settings do not apply to an undo.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Who gets the confirmation email with the counts and the results link (no one if
+    /// not given).
+    #[arg(long, env = "BULK_UPLOAD_UPLOADER_EMAIL")]
+    pub uploader_email: Option<String>,
+    /// The results link in the confirmation email [default: the file:// URL of the results CSV].
+    #[arg(long)]
+    pub results_url: Option<String>,
+    /// The site, whose host names the default sender (as for `apply`).
+    #[arg(long, env = "BULK_UPLOAD_SITE_URL")]
+    pub site_url: Option<String>,
     #[command(flatten)]
     pub mail: MailArgs,
     #[command(flatten)]

@@ -74,6 +74,12 @@ fn is_toml(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
 }
 
+/// The settings file alone (`undo` takes only the uploader, the results link and the site
+/// from it).
+pub fn settings_file(path: &Path) -> Result<SettingsBuilder, CliError> {
+    read_file(path)
+}
+
 fn read_file(path: &Path) -> Result<SettingsBuilder, CliError> {
     let text = read_text(path)?;
     if is_toml(path) {

@@ -1,4 +1,4 @@
-//! One `apply` at a time per database: an exclusive lock on a file beside it, held from
+//! One `apply` or `undo` at a time per database: an exclusive lock on a file beside it, held from
 //! before planning until the results are recorded. The operating system releases it when
 //! the process ends, however it ends (a killed run leaves no stale lock).
 
@@ -44,8 +44,8 @@ pub fn acquire(db: &Path) -> Result<ApplyLock, CliError> {
             return Err(CliError {
                 code: BUSY,
                 message: format!(
-                    "another `apply`{who} is running on {}: nothing was done; run this one \
-                     again when it has finished",
+                    "another `apply` or `undo`{who} is running on {}: nothing was done; run \
+                     this one again when it has finished",
                     db.display()
                 ),
                 issue_code: None,

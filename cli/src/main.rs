@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             commands::plan::run(&a.file, &a.db, &a.parse, &a.settings, a.json, a.rows)
         }
         Command::Apply(args) => commands::apply::run(args),
+        Command::Undo(args) => commands::undo::run(args),
         Command::Results {
             db,
             run,

@@ -151,7 +151,7 @@ pub fn plan_issues(plan: &Plan) -> Vec<&Issue> {
         .collect()
 }
 
-/// `plan` and `apply`: the issues, optionally every row, and the counts.
+/// `plan`, `apply` and `undo`: the issues, optionally every row, and the counts.
 pub fn plan_summary(plan: &Plan, rows: bool) {
     let issues = plan_issues(plan);
     issues_table(&issues);
@@ -178,6 +178,40 @@ pub fn plan_summary(plan: &Plan, rows: bool) {
         println!();
     }
     let s = plan.summary();
+    if let Some(undone) = plan.undo_of() {
+        println!(
+            "{BOLD}Undo plan{BOLD:#} {DIM}{} (undoes {}){DIM:#}",
+            clean(plan.fingerprint()),
+            clean(undone.get(..19).unwrap_or(undone))
+        );
+        println!(
+            "  rows {}: {} to change, {} left as they are, {}{} rejected{:#}",
+            s.rows,
+            s.update,
+            s.unchanged,
+            if s.rejected > 0 { RED } else { Style::new() },
+            s.rejected,
+            if s.rejected > 0 { RED } else { Style::new() },
+        );
+        println!(
+            "  users to suspend {}, to delete {}, profiles to restore {}, group removals {}, \
+             group additions {}, enrolments to withdraw {}, emails {}",
+            s.suspensions,
+            s.deletions,
+            s.profile_updates,
+            s.group_removals,
+            s.group_additions,
+            s.withdrawals,
+            s.emails
+        );
+        if s.warnings > 0 {
+            println!(
+                "  {YELLOW}{} (not undoable, or changed since: left as they are){YELLOW:#}",
+                plural(s.warnings, "warning")
+            );
+        }
+        return;
+    }
     println!(
         "{BOLD}Plan{BOLD:#} {DIM}{}{DIM:#}",
         clean(plan.fingerprint())
@@ -201,8 +235,8 @@ pub fn plan_summary(plan: &Plan, rows: bool) {
     }
 }
 
-/// `apply`: the counts and the rows that failed.
-pub fn results_summary(results: &Results) {
+/// `apply` and `undo` (the `command` that resumes): the counts and the rows that failed.
+pub fn results_summary(results: &Results, command: &str) {
     let failed: Vec<_> = results
         .rows
         .iter()
@@ -248,7 +282,7 @@ pub fn results_summary(results: &Results) {
         );
     }
     if results.cancelled {
-        println!("  {YELLOW}interrupted: run `apply` again to finish{YELLOW:#}");
+        println!("  {YELLOW}interrupted: run `{command}` again to finish{YELLOW:#}");
     }
     if let Some(e) = &results.confirmation_error {
         println!(

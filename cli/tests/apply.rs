@@ -284,7 +284,7 @@ fn without_confirmation_nothing_is_written() {
     child.stdin.take().unwrap().write_all(b"n\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(code(&o), 4, "{}", stderr(&o));
-    assert!(stderr(&o).contains("cannot be undone"));
+    assert!(stderr(&o).contains("cannot be unsent"), "{}", stderr(&o));
     assert_eq!(env.count("SELECT count(*) FROM users"), 1);
     assert!(env.outbox().is_empty());
     // No answer at all (stdin closed) is a no as well.

@@ -1,9 +1,11 @@
 //! The subcommands.
 
 pub mod apply;
+mod exec;
 pub mod init;
 pub mod plan;
 pub mod results;
+pub mod undo;
 pub mod validate;
 
 use crate::args::{DbArgs, ParseArgs, SettingsArgs};

@@ -1,4 +1,5 @@
-//! `bulk-upload results [RUN]`: export the results of an earlier apply.
+//! `bulk-upload results [RUN]`: export the results of an earlier apply or undo, or list the
+//! runs.
 
 use crate::args::{DbArgs, ResultsFormat};
 use crate::db::{runs, Db};
@@ -30,8 +31,20 @@ pub fn run(
     let db = Db::open(&db_args.db)?;
     if list {
         for r in runs::list(&db)? {
+            let mut marks = Vec::new();
+            if let Some(undone) = r.undo_of_run {
+                marks.push(format!("undo of #{undone}"));
+            }
+            if let Some(by) = r.undone_by {
+                marks.push(format!("undone by #{by}"));
+            }
+            let marks = if marks.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", marks.join(", "))
+            };
             println!(
-                "#{:<4} {:<9} {}  {}  {}  {}",
+                "#{:<4} {:<9} {}  {}  {}  {}{marks}",
                 r.id,
                 r.status,
                 r.started_at,
@@ -49,8 +62,11 @@ pub fn run(
             None => "no finished run in this database".into(),
         }));
     };
-    let results: Results = serde_json::from_str(&json).map_err(|e| {
-        CliError::host(format!("run #{id}: the stored results are unreadable: {e}"))
+    let results = Results::from_json(&json).map_err(|e| {
+        CliError::host(format!(
+            "run #{id}: the stored results are unreadable: {}",
+            e.message()
+        ))
     })?;
     let text = match format {
         ResultsFormat::Csv => results.to_csv(),

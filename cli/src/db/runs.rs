@@ -1,4 +1,5 @@
-//! The `upload_runs` table: each `apply`, its plan (for an exact resume) and its results.
+//! The `upload_runs` table: each `apply` and `undo`, its plan (for an exact resume) and its
+//! results, and which run undid which.
 
 use super::Db;
 use crate::exit::CliError;
@@ -14,6 +15,10 @@ pub struct RunInfo {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub results_path: Option<String>,
+    /// Set on an undo: the run it undoes.
+    pub undo_of_run: Option<i64>,
+    /// Set on a run that was undone: the undo run.
+    pub undone_by: Option<i64>,
 }
 
 /// How many runs have finished: part of the run key, so that applying the same file again
@@ -88,6 +93,8 @@ pub struct NewRun<'a> {
     pub source: &'a str,
     pub plan_json: &'a str,
     pub results_path: &'a str,
+    /// Set on an undo: the run it undoes (marked undone when this one finishes).
+    pub undo_of_run: Option<i64>,
 }
 
 /// Records a new run (committed before anything is written) under the id its results file
@@ -95,15 +102,16 @@ pub struct NewRun<'a> {
 /// never share an id, a journal or a results file.
 pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
     let inserted = db.conn().execute(
-        "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json, results_path) \
-         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
+        "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json, \
+         results_path, undo_of_run) VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7)",
         params![
             run.id,
             run.run_key,
             run.fingerprint,
             run.source,
             run.plan_json,
-            run.results_path
+            run.results_path,
+            run.undo_of_run
         ],
     );
     match inserted {
@@ -118,9 +126,13 @@ pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
     }
 }
 
-/// Marks a run finished with its results; only a run still running (never twice).
-pub fn finish(db: &Db, id: i64, results_json: &str) -> Result<(), CliError> {
-    let changed = db.conn().execute(
+/// Marks a run finished with its results; only a run still running (never twice). An undo
+/// in which no row `failed` marks the run it undoes as undone by it, in the same
+/// transaction; after one with failed rows the run can be undone again (the new undo plan
+/// is made from the store as it is then, so it does only what is left).
+pub fn finish(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), CliError> {
+    let tx = db.conn().unchecked_transaction()?;
+    let changed = tx.execute(
         "UPDATE upload_runs SET status = 'finished', results_json = ?1, \
          finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?2 AND status = 'running'",
         params![results_json, id],
@@ -130,13 +142,52 @@ pub fn finish(db: &Db, id: i64, results_json: &str) -> Result<(), CliError> {
             "run #{id} was not running any more: its results were not recorded again"
         )));
     }
+    if !failed {
+        tx.execute(
+            "UPDATE upload_runs SET undone_by = ?1 WHERE undone_by IS NULL \
+             AND id = (SELECT undo_of_run FROM upload_runs WHERE id = ?1)",
+            params![id],
+        )?;
+    }
+    tx.commit()?;
     Ok(())
+}
+
+/// A run, as `undo` needs it.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub id: i64,
+    pub status: String,
+    /// Set once it has finished.
+    pub results_json: Option<String>,
+    pub undo_of_run: Option<i64>,
+    pub undone_by: Option<i64>,
+}
+
+/// Run `id`, or the latest run when `id` is `None`.
+pub fn get(db: &Db, id: Option<i64>) -> rusqlite::Result<Option<Run>> {
+    db.conn()
+        .query_row(
+            "SELECT id, status, results_json, undo_of_run, undone_by FROM upload_runs \
+             WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT 1",
+            params![id],
+            |r| {
+                Ok(Run {
+                    id: r.get(0)?,
+                    status: r.get(1)?,
+                    results_json: r.get(2)?,
+                    undo_of_run: r.get(3)?,
+                    undone_by: r.get(4)?,
+                })
+            },
+        )
+        .optional()
 }
 
 pub fn list(db: &Db) -> rusqlite::Result<Vec<RunInfo>> {
     let mut stmt = db.conn().prepare(
-        "SELECT id, source, fingerprint, status, started_at, finished_at, results_path \
-         FROM upload_runs ORDER BY id",
+        "SELECT id, source, fingerprint, status, started_at, finished_at, results_path, \
+         undo_of_run, undone_by FROM upload_runs ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(RunInfo {
@@ -147,6 +198,8 @@ pub fn list(db: &Db) -> rusqlite::Result<Vec<RunInfo>> {
             started_at: r.get(4)?,
             finished_at: r.get(5)?,
             results_path: r.get(6)?,
+            undo_of_run: r.get(7)?,
+            undone_by: r.get(8)?,
         })
     })?;
     rows.collect()

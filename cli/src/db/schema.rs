@@ -135,6 +135,14 @@ CREATE TABLE plan_key (
     key BLOB NOT NULL CHECK (length(key) >= 32)
 );
 "#,
+    // 3: undo. A user can be suspended (what undoing the upload that created it does); a
+    // run records which run it undoes, and which run undid it.
+    r#"
+ALTER TABLE users ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1));
+ALTER TABLE upload_runs ADD COLUMN undo_of_run INTEGER REFERENCES upload_runs (id);
+ALTER TABLE upload_runs ADD COLUMN undone_by INTEGER REFERENCES upload_runs (id);
+CREATE INDEX upload_runs_by_undo_of ON upload_runs (undo_of_run);
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -268,5 +276,44 @@ mod tests {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
         assert_eq!(check, "ok");
+    }
+
+    #[test]
+    fn migration_3_adds_the_suspended_flag_and_the_undo_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v2.sqlite3")).unwrap();
+        migrate_to(&mut conn, 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, first_name, last_name, protected) VALUES
+               (1, 'root@x.com', 'root@x.com', 'Root', 'Admin', 1),
+               (2, 'ana@x.com', 'ana@x.com', 'Ana', 'Lopez', 0);
+             INSERT INTO groups (id, name) VALUES (1, 'Sales');
+             INSERT INTO group_members VALUES (1, 2);
+             INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json)
+               VALUES (1, 'k1', 'sha256:aa', 'a.csv', 'finished', '{}');",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM users WHERE suspended = 0"),
+            2,
+            "nobody is suspended by the migration"
+        );
+        assert_eq!(count(&conn, "SELECT count(*) FROM group_members"), 1);
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM upload_runs WHERE undo_of_run IS NULL AND undone_by IS NULL"
+            ),
+            1
+        );
+        // The flag is 0 or 1, and the links name runs.
+        assert!(conn
+            .execute("UPDATE users SET suspended = 2 WHERE id = 2", [])
+            .is_err());
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        assert!(conn
+            .execute("UPDATE upload_runs SET undone_by = 99 WHERE id = 1", [])
+            .is_err());
     }
 }

@@ -2,8 +2,8 @@
 
 use super::{host_error, Db};
 use lms_bulk_upload::{
-    email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, PasswordHash,
-    Profile, Store, UserId,
+    email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser,
+    PasswordHash, Profile, Store, UserId,
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -16,12 +16,58 @@ const IN_CHUNK: usize = 500;
 /// rows, committed when the engine calls [`Store::checkpoint`].
 pub struct SqliteStore {
     db: Rc<Db>,
+    /// The columns that refer to a user (foreign keys to `users`), read from the schema on
+    /// the first [`Store::delete_user`].
+    references: Option<Vec<Reference>>,
+}
+
+/// A column of another table that refers to a column of `users`.
+struct Reference {
+    table: String,
+    column: String,
+    /// The `users` column it refers to (`id` when the key names the primary key).
+    to: String,
 }
 
 impl SqliteStore {
     pub fn new(db: Rc<Db>) -> SqliteStore {
-        SqliteStore { db }
+        SqliteStore {
+            db,
+            references: None,
+        }
     }
+
+    /// Every foreign key to `users` in the schema: memberships and enrolments today, and any
+    /// table added later, so that a user something refers to is never deleted.
+    fn references(&mut self) -> Result<&[Reference], HostError> {
+        if self.references.is_none() {
+            let conn = self.db.conn();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT m.name, f.\"from\", coalesce(f.\"to\", 'id') FROM sqlite_master m, \
+                     pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = 'users' \
+                     ORDER BY m.name, f.\"from\"",
+                )
+                .map_err(host_error)?;
+            let found = stmt
+                .query_map([], |r| {
+                    Ok(Reference {
+                        table: r.get(0)?,
+                        column: r.get(1)?,
+                        to: r.get(2)?,
+                    })
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(host_error)?;
+            self.references = Some(found);
+        }
+        Ok(self.references.as_deref().unwrap_or_default())
+    }
+}
+
+/// An SQL identifier, quoted.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn placeholders(n: usize) -> String {
@@ -76,7 +122,7 @@ fn kind_of(text: &str) -> Option<ContentKind> {
 fn find_chunk(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<ExistingUser>> {
     let sql = format!(
         "SELECT id, email, first_name, last_name, phone_number, unique_id, country, \
-         organisation, language_code, protected FROM users WHERE email_key IN ({})",
+         organisation, language_code, protected, suspended FROM users WHERE email_key IN ({})",
         placeholders(keys.len())
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -97,7 +143,7 @@ fn find_chunk(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<Existi
                 groups: Vec::new(),
                 enrolments: Vec::new(),
                 protected: r.get(9)?,
-                suspended: false,
+                suspended: r.get(10)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -220,15 +266,19 @@ impl Store for SqliteStore {
         })
     }
 
+    /// A field that is `None` is left as it is; `Some("")` clears it: NULL, or `''` for the
+    /// first and last name, which every user has (NOT NULL).
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
         let id = user_id(user)?;
         let changed = self.db.write(|conn| {
             conn.prepare_cached(
                 "UPDATE users SET first_name = coalesce(?1, first_name), \
-                 last_name = coalesce(?2, last_name), phone_number = coalesce(?3, phone_number), \
-                 unique_id = coalesce(?4, unique_id), country = coalesce(?5, country), \
-                 organisation = coalesce(?6, organisation), \
-                 language_code = coalesce(?7, language_code), \
+                 last_name = coalesce(?2, last_name), \
+                 phone_number = CASE WHEN ?3 IS NULL THEN phone_number ELSE nullif(?3, '') END, \
+                 unique_id = CASE WHEN ?4 IS NULL THEN unique_id ELSE nullif(?4, '') END, \
+                 country = CASE WHEN ?5 IS NULL THEN country ELSE nullif(?5, '') END, \
+                 organisation = CASE WHEN ?6 IS NULL THEN organisation ELSE nullif(?6, '') END, \
+                 language_code = CASE WHEN ?7 IS NULL THEN language_code ELSE nullif(?7, '') END, \
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  WHERE id = ?8 AND protected = 0",
             )?
@@ -320,6 +370,81 @@ impl Store for SqliteStore {
     fn checkpoint(&mut self) -> Result<(), HostError> {
         self.db.commit()
     }
+
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        matches!(
+            write,
+            InverseWrite::SuspendUser | InverseWrite::DeleteUser | InverseWrite::Withdraw
+        )
+    }
+
+    fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        let id = user_id(user)?;
+        // Already suspended counts as done (a resumed undo), and keeps its updated_at.
+        let changed = self.db.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE users SET suspended = 1, updated_at = CASE WHEN suspended = 0 \
+                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE updated_at END \
+                 WHERE id = ?1 AND protected = 0",
+            )?
+            .execute(params![id])
+        })?;
+        written(changed, user)
+    }
+
+    /// Deletes the user only when no row of any table refers to it (no membership, no
+    /// enrolment, nothing a later table holds): `false`, and nothing changed, otherwise.
+    fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
+        let id = user_id(user)?;
+        let checks: Vec<String> = self
+            .references()?
+            .iter()
+            .map(|r| {
+                format!(
+                    "SELECT EXISTS (SELECT 1 FROM {} WHERE {} IN (SELECT {} FROM users WHERE id = ?1))",
+                    quoted(&r.table),
+                    quoted(&r.column),
+                    quoted(&r.to)
+                )
+            })
+            .collect();
+        let outcome = self.db.write(|conn| {
+            if !unprotected(conn, id)? {
+                return Ok(None);
+            }
+            for sql in &checks {
+                let referred: bool = conn
+                    .prepare_cached(sql)?
+                    .query_row(params![id], |r| r.get(0))?;
+                if referred {
+                    return Ok(Some(false));
+                }
+            }
+            let deleted = conn
+                .prepare_cached("DELETE FROM users WHERE id = ?1 AND protected = 0")?
+                .execute(params![id])?;
+            Ok(Some(deleted > 0))
+        })?;
+        match outcome {
+            Some(deleted) => Ok(deleted),
+            None => written(0, user).map(|()| false),
+        }
+    }
+
+    fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        let id = user_id(user)?;
+        let writable = self.db.write(|conn| {
+            let removed = conn
+                .prepare_cached(
+                    "DELETE FROM enrolments WHERE user_id = ?1 AND kind = ?2 AND content_id = ?3 \
+                     AND user_id IN (SELECT id FROM users WHERE id = ?1 AND protected = 0)",
+                )?
+                .execute(params![id, content.kind.as_str(), content.id])?;
+            // Not enrolled (any more) is fine when resuming; a protected user is not.
+            Ok(removed > 0 || unprotected(conn, id)?)
+        })?;
+        written(usize::from(writable), user)
+    }
 }
 
 #[cfg(test)]
@@ -350,7 +475,8 @@ mod tests {
         db.conn()
             .query_row(
                 "SELECT (SELECT group_concat(id || first_name || coalesce(password_hash, '') \
-                 || force_password_reset || coalesce(organisation, ''), ';') FROM users) || '|' || \
+                 || force_password_reset || coalesce(organisation, '') || suspended, ';') \
+                 FROM users) || '|' || \
                  (SELECT coalesce(group_concat(group_id || '-' || user_id, ';'), '') \
                  FROM group_members) || '|' || \
                  (SELECT coalesce(group_concat(user_id || content_id, ';'), '') FROM enrolments)",
@@ -388,6 +514,9 @@ mod tests {
                 store.add_to_group(&user, &support),
                 store.remove_from_group(&user, &sales),
                 store.enrol(&user, &course),
+                store.withdraw(&user, &course),
+                store.suspend_user(&user),
+                store.delete_user(&user).map(|_| ()),
             ];
             for (i, outcome) in refused.into_iter().enumerate() {
                 let e = outcome.unwrap_err();
@@ -417,6 +546,106 @@ mod tests {
         assert!(
             after.contains("1-1"),
             "the protected user's membership stays: {after}"
+        );
+    }
+
+    fn user(store: &mut SqliteStore, email: &str) -> ExistingUser {
+        store.find_users(&[email]).unwrap().pop().unwrap()
+    }
+
+    #[test]
+    fn an_empty_value_clears_a_field() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        let ana = UserId("2".into());
+        let set = Profile {
+            phone_number: Some("+64 21 555".into()),
+            organisation: Some("Kōwhai".into()),
+            ..Profile::default()
+        };
+        store.update_profile(&ana, &set).unwrap();
+        let clear = Profile {
+            phone_number: Some(String::new()),
+            last_name: Some(String::new()),
+            ..Profile::default()
+        };
+        store.update_profile(&ana, &clear).unwrap();
+        store.checkpoint().unwrap();
+        let (phone, organisation, last): (Option<String>, Option<String>, String) = db
+            .conn()
+            .query_row(
+                "SELECT phone_number, organisation, last_name FROM users WHERE id = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(phone, None, "Some(\"\") stores NULL");
+        assert_eq!(organisation.as_deref(), Some("Kōwhai"), "None leaves it");
+        assert_eq!(last, "", "a name is NOT NULL: cleared to ''");
+        assert_eq!(user(&mut store, "ana@x.com").profile.phone_number, None);
+    }
+
+    #[test]
+    fn inverse_writes_suspend_withdraw_and_delete_only_a_user_nothing_refers_to() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        for write in InverseWrite::ALL {
+            assert!(store.supports(write), "{write:?}");
+        }
+        let course = ContentRef::new(ContentKind::Course, "c1");
+        let sales = Group {
+            id: "1".into(),
+            name: "Sales".into(),
+        };
+        let ana = UserId("2".into());
+        store.enrol(&ana, &course).unwrap();
+        store.checkpoint().unwrap();
+        assert!(!user(&mut store, "ana@x.com").suspended);
+
+        // In a group and enrolled: kept.
+        assert!(!store.delete_user(&ana).unwrap());
+        store.withdraw(&ana, &course).unwrap();
+        store.withdraw(&ana, &course).unwrap(); // not enrolled any more: fine
+        assert!(!store.delete_user(&ana).unwrap(), "still in Sales");
+        store.checkpoint().unwrap();
+        assert!(user(&mut store, "ana@x.com").enrolments.is_empty());
+
+        for _ in 0..2 {
+            store.suspend_user(&ana).unwrap();
+        }
+        store.checkpoint().unwrap();
+        assert!(user(&mut store, "ana@x.com").suspended);
+
+        // A row of a table added later that refers to the user keeps it too.
+        db.conn()
+            .execute_batch(
+                "CREATE TABLE submissions (id INTEGER PRIMARY KEY, \
+                 author INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE);
+                 INSERT INTO submissions (author) VALUES (2);",
+            )
+            .unwrap();
+        let mut store = SqliteStore::new(db.clone());
+        store.remove_from_group(&ana, &sales).unwrap();
+        assert!(
+            !store.delete_user(&ana).unwrap(),
+            "a submission refers to it"
+        );
+        store.checkpoint().unwrap();
+        db.conn().execute("DELETE FROM submissions", []).unwrap();
+        assert!(store.delete_user(&ana).unwrap());
+        store.checkpoint().unwrap();
+        assert!(store.find_users(&["ana@x.com"]).unwrap().is_empty());
+        assert!(
+            store.delete_user(&ana).is_err(),
+            "a user already gone is an error, like every write"
+        );
+        assert_eq!(
+            db.conn()
+                .query_row("SELECT count(*) FROM users WHERE id = 1", [], |r| r
+                    .get::<_, i64>(0))
+                .unwrap(),
+            1,
+            "the protected user stays"
         );
     }
 }

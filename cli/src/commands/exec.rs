@@ -1,0 +1,304 @@
+//! What `apply` and `undo` share once a plan is chosen: the question, the run record, the
+//! execution with the journal, the results file and the exit code.
+
+use crate::args::{DbArgs, ExecArgs, MailArgs};
+use crate::db::{runs, Db, SqliteJournal, SqliteStore};
+use crate::exit::{self, io_error, CliError};
+use crate::files;
+use crate::mail::{self, OutboxMailer, SmtpMailer};
+use crate::progress::ProgressBar;
+use crate::report;
+use lms_bulk_upload::{
+    execute, ExecuteOptions, HashParams, Mailer, Password, Plan, Results,
+    DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB,
+};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Argon2id below OWASP's minimum (m = 19456 KiB, t = 2) is refused without the insecure
+/// switch.
+const MIN_ARGON2_MEMORY_KIB: u32 = 19_456;
+const MIN_ARGON2_ITERATIONS: u32 = 2;
+
+/// What is about to run.
+pub struct Job {
+    pub db: Rc<Db>,
+    pub plan: Plan,
+    /// An existing run being resumed, or the key and source of a new one.
+    pub run: RunRef,
+    /// Decided by the CLI from the run's id; never taken from the plan.
+    pub results_path: PathBuf,
+    pub default_password: Option<String>,
+}
+
+pub enum RunRef {
+    Resume(i64),
+    New {
+        id: i64,
+        run_key: String,
+        source: String,
+        /// Set for an undo: the run it undoes.
+        undo_of_run: Option<i64>,
+    },
+}
+
+/// Where and how a job runs: the command's flags.
+pub struct Host<'a> {
+    /// `apply` or `undo`: what to run again to resume.
+    pub command: &'static str,
+    pub db: &'a DbArgs,
+    pub mail: &'a MailArgs,
+    pub exec: &'a ExecArgs,
+    pub json: bool,
+    /// The site whose host names the default sender.
+    pub site_url: &'a str,
+}
+
+/// The argon2id parameters; below OWASP's minimum only with the insecure switch.
+pub fn hash_params(e: &ExecArgs) -> Result<HashParams, CliError> {
+    let (m, t) = (
+        e.argon2_memory_kib.unwrap_or(DEFAULT_ARGON2_MEMORY_KIB),
+        e.argon2_iterations.unwrap_or(DEFAULT_ARGON2_ITERATIONS),
+    );
+    // The core refuses weak parameters; the insecure switch is the core's own, named so.
+    if let Ok(params) = HashParams::new(m, t, 1) {
+        return Ok(params);
+    }
+    let what = format!(
+        "argon2id with m={m} KiB, t={t} is below OWASP's minimum (m={MIN_ARGON2_MEMORY_KIB} KiB, \
+         t={MIN_ARGON2_ITERATIONS})"
+    );
+    if !e.insecure_fast_hashing {
+        return Err(CliError::usage(format!(
+            "{what}: refused (BULK_UPLOAD_ARGON2_MEMORY_KIB / BULK_UPLOAD_ARGON2_ITERATIONS); \
+             BULK_UPLOAD_INSECURE_FAST_HASHING=1 allows it, for tests only"
+        )));
+    }
+    report::note(&format!(
+        "warning: {what}; allowed by BULK_UPLOAD_INSECURE_FAST_HASHING, for tests only"
+    ));
+    Ok(HashParams::insecure_for_tests(m, t, 1))
+}
+
+/// Asks `question` on standard error and reads the answer from standard input (a terminal,
+/// or a piped line; EOF: no).
+pub fn confirm(question: &str) -> Result<bool, CliError> {
+    let mut err = anstream::stderr();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::usage(format!("cannot read the answer: {e}")))?;
+    if answer.is_empty() {
+        let _ = writeln!(err);
+    }
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn mailer(args: &MailArgs, db: &Path, site_url: &str) -> Result<Box<dyn MailerReport>, CliError> {
+    let from = mail::sender(args.mail_from.as_deref(), site_url).map_err(CliError::usage)?;
+    match &args.smtp {
+        Some(url) => {
+            let smtp = SmtpMailer::new(url, from).map_err(CliError::usage)?;
+            smtp.check().map_err(CliError::host)?;
+            Ok(Box::new(smtp))
+        }
+        None => {
+            let dir = args
+                .outbox
+                .clone()
+                .unwrap_or_else(|| super::beside(db, "outbox"));
+            let outbox = OutboxMailer::open(&dir, from)
+                .map_err(|e| io_error("cannot open the outbox", &dir, e))?;
+            Ok(Box::new(OutboxReport { outbox, dir }))
+        }
+    }
+}
+
+/// A mailer that can say where its messages went.
+trait MailerReport: Mailer {
+    fn mailer(&mut self) -> &mut dyn Mailer;
+    fn describe(&self) -> String;
+}
+
+struct OutboxReport {
+    outbox: OutboxMailer,
+    dir: PathBuf,
+}
+
+impl Mailer for OutboxReport {
+    fn send(
+        &mut self,
+        message: &lms_bulk_upload::Message,
+    ) -> Result<(), lms_bulk_upload::HostError> {
+        self.outbox.send(message)
+    }
+}
+
+impl MailerReport for OutboxReport {
+    fn mailer(&mut self) -> &mut dyn Mailer {
+        self
+    }
+    fn describe(&self) -> String {
+        format!(
+            "{} email(s) written to the outbox {}",
+            self.outbox.written(),
+            self.dir.display()
+        )
+    }
+}
+
+impl MailerReport for SmtpMailer {
+    fn mailer(&mut self) -> &mut dyn Mailer {
+        self
+    }
+    fn describe(&self) -> String {
+        format!("{} email(s) sent by SMTP", self.sent())
+    }
+}
+
+/// Records the run (a new one before anything is written), executes the plan with the run's
+/// journal, writes its results file and, unless interrupted, records the results.
+pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result<u8, CliError> {
+    let Job {
+        db,
+        plan,
+        run,
+        results_path,
+        default_password,
+    } = job;
+    let mut mailer = mailer(host.mail, &host.db.db, host.site_url)?;
+    let (run_id, undo_of_run) = match run {
+        RunRef::Resume(id) => (id, runs::get(&db, Some(id))?.and_then(|r| r.undo_of_run)),
+        RunRef::New {
+            id,
+            run_key,
+            source,
+            undo_of_run,
+        } => {
+            if results_path.exists() {
+                return Err(CliError::usage(format!(
+                    "{} already exists, and run #{id} of this database is new: is this results \
+                     folder shared with another database? Give --results-dir",
+                    results_path.display()
+                )));
+            }
+            let id = runs::start(
+                &db,
+                &runs::NewRun {
+                    id,
+                    run_key: &run_key,
+                    fingerprint: plan.fingerprint(),
+                    source: &source,
+                    plan_json: &plan.to_signed_json(&db.plan_key()?),
+                    results_path: &results_path.display().to_string(),
+                    undo_of_run,
+                },
+            )?;
+            (id, undo_of_run)
+        }
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
+    }
+    let progress = ProgressBar::new(plan.rows().len() as u64, host.json);
+    let mut store = SqliteStore::new(db.clone());
+    let mut journal = SqliteJournal::new(db.clone(), run_id);
+    let e = host.exec;
+    let defaults = ExecuteOptions::default();
+    let options = ExecuteOptions {
+        default_password: default_password.map(Password::new),
+        hash_params,
+        threads: e.threads.unwrap_or(0),
+        batch_size: e.batch_size.unwrap_or(defaults.batch_size),
+        progress: Some(progress.callback()),
+        cancel: Some(cancel.clone()),
+        journal: Some(&mut journal),
+        ..defaults
+    };
+    let outcome = execute(&plan, &mut store, mailer.mailer(), options);
+    progress.finish();
+    let results = match outcome {
+        Ok(results) => results,
+        Err(e) => {
+            let mut err = CliError::from(e);
+            err.message = format!(
+                "{}\nrun #{run_id} stopped; the rows done so far are committed: `{}` again resumes",
+                err.message, host.command
+            );
+            return Err(err);
+        }
+    };
+    write_results(&results_path, &results)?;
+    let failed = results.summary.failed > 0;
+    if !results.cancelled {
+        runs::finish(&db, run_id, &results.to_json(), failed)?;
+    }
+    if host.json {
+        let mut out = serde_json::json!({
+            "run": run_id,
+            "fingerprint": plan.fingerprint(),
+            "results_path": results_path,
+            "mail": mailer.describe(),
+            "summary": results.summary,
+            "cancelled": results.cancelled,
+            "confirmation_error": results.confirmation_error,
+            "rows": results.rows,
+        });
+        if let Some(undone) = undo_of_run {
+            out["undo_of_run"] = undone.into();
+        }
+        println!("{out}");
+    } else {
+        report::results_summary(&results, host.command);
+        println!();
+        let shown = |p: &Path| report::clean(&p.display().to_string()).into_owned();
+        match undo_of_run {
+            Some(undone) => println!("Run #{run_id} (undo of run #{undone})"),
+            None => println!("Run #{run_id}"),
+        }
+        println!("  results: {}", shown(&results_path));
+        println!("  emails:  {}", report::clean(&mailer.describe()));
+        println!("  database: {}", shown(&host.db.db));
+    }
+    if let (Some(undone), false, true) = (undo_of_run, results.cancelled, failed) {
+        report::note(&format!(
+            "some rows failed: run #{undone} is not marked undone; `bulk-upload undo {undone}` \
+             again undoes what is left"
+        ));
+    }
+    Ok(exit_code(&results))
+}
+
+/// The results CSV: owner-only, in an owner-only folder, never written through a symlink.
+fn write_results(path: &Path, results: &Results) -> Result<(), CliError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        files::create_private_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
+    }
+    files::write_private_atomic(
+        path,
+        &path.with_extension("csv.tmp"),
+        results.to_csv().as_bytes(),
+    )
+    .map_err(|e| io_error("cannot write the results to", path, e))
+}
+
+fn exit_code(results: &Results) -> u8 {
+    if results.cancelled {
+        exit::INTERRUPTED
+    } else if results.summary.rejected + results.summary.failed > 0 {
+        exit::ROWS_REJECTED
+    } else {
+        exit::OK
+    }
+}

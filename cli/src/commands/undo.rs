@@ -1,0 +1,167 @@
+//! `bulk-upload undo [RUN]`: plan the undo of a run from its stored results, show it,
+//! confirm, and execute it like any run (recorded, signed, journaled, results file).
+
+use super::exec::{self, Host, Job, RunRef};
+use crate::args::UndoArgs;
+use crate::config;
+use crate::db::{runs, Db, SqliteStore};
+use crate::exit::{self, CliError};
+use crate::lock;
+use crate::report;
+use lms_bulk_upload::{plan_undo, Plan, Results, SettingsBuilder, UndoOptions};
+use std::path::Path;
+
+pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
+    let hash_params = exec::hash_params(&args.exec)?;
+    // One run at a time: no `apply` or other `undo` between the check and the execution.
+    let _lock = lock::acquire(&args.db.db)?;
+    let db = Db::open(&args.db.db)?;
+    let file = match &args.settings {
+        Some(path) => Some(config::settings_file(path)?),
+        None => None,
+    };
+    let undone = target(&db, args.run)?;
+    let run_key = format!("undo:{}", undone.id);
+    let (plan, run, results_path) = match super::unfinished(&db, &args.db, Some(&run_key), None)? {
+        Some(resume) => {
+            report::note(&format!(
+                "resuming run #{} (the undo of run #{}), interrupted before it finished: rows \
+                     already done are skipped",
+                resume.id, undone.id
+            ));
+            (resume.plan, RunRef::Resume(resume.id), resume.results_path)
+        }
+        None => {
+            let results = finished_results(&undone)?;
+            let id = runs::next_id(&db)?;
+            let results_path = super::results_path(&args.db, id);
+            let options = options(args, file.as_ref(), &results_path);
+            let mut store = SqliteStore::new(db.clone());
+            // The core refuses the results of an undo (`undo_of_undo`).
+            let plan = plan_undo(&results, &mut store, &options)?;
+            let run = RunRef::New {
+                id,
+                run_key,
+                source: format!("undo of run #{}", undone.id),
+                undo_of_run: Some(undone.id),
+            };
+            (plan, run, results_path)
+        }
+    };
+    if !args.json {
+        println!("Undo of run #{}", undone.id);
+        report::plan_summary(&plan, false);
+        println!();
+    }
+    let writes = plan.rows().iter().any(|r| !r.operations.is_empty());
+    if writes && !args.yes && !confirm(&args.db.db, undone.id, &plan, args.delete)? {
+        report::error("not confirmed: nothing was changed");
+        return Ok(exit::NOT_CONFIRMED);
+    }
+    let site_url = args
+        .site_url
+        .clone()
+        .or_else(|| file.as_ref().map(|f| f.site_url.clone()))
+        .unwrap_or_else(|| SettingsBuilder::default().site_url);
+    let host = Host {
+        command: "undo",
+        db: &args.db,
+        mail: &args.mail,
+        exec: &args.exec,
+        json: args.json,
+        site_url: &site_url,
+    };
+    let job = Job {
+        db,
+        plan,
+        run,
+        results_path,
+        default_password: None,
+    };
+    exec::execute_job(job, &host, hash_params)
+}
+
+/// The run to undo: the one asked for, or the latest. With no run named, an interrupted
+/// undo that is the latest run stands for the run it undoes (so that it is resumed).
+fn target(db: &Db, asked: Option<i64>) -> Result<runs::Run, CliError> {
+    let Some(run) = runs::get(db, asked)? else {
+        return Err(CliError::usage(match asked {
+            Some(id) => format!("there is no run #{id} in this database (see `results --list`)"),
+            None => "there is no run in this database to undo".into(),
+        }));
+    };
+    match (asked, run.status.as_str(), run.undo_of_run) {
+        (None, "running", Some(undone)) => runs::get(db, Some(undone))?
+            .ok_or_else(|| CliError::host(format!("run #{undone} is missing from the database"))),
+        (Some(_), "running", Some(undone)) => Err(CliError::usage(format!(
+            "run #{} is the undo of run #{undone}, interrupted before it finished: \
+             `bulk-upload undo {undone}` finishes it",
+            run.id
+        ))),
+        _ => Ok(run),
+    }
+}
+
+/// The stored results of a run that may be undone: finished, and not undone already.
+fn finished_results(run: &runs::Run) -> Result<Results, CliError> {
+    if let Some(by) = run.undone_by {
+        return Err(CliError::usage(format!(
+            "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
+            run.id
+        )));
+    }
+    let Some(json) = &run.results_json else {
+        return Err(CliError::usage(format!(
+            "run #{} has not finished (it was interrupted): `apply` it again to finish it, then \
+             undo it; nothing was changed",
+            run.id
+        )));
+    };
+    Results::from_json(json).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.message = format!("run #{}: the stored results: {}", run.id, err.message);
+        err
+    })
+}
+
+/// The core's undo options from the flags and the settings file.
+fn options(args: &UndoArgs, file: Option<&SettingsBuilder>, results_path: &Path) -> UndoOptions {
+    let default_url = SettingsBuilder::default().results_url;
+    let results_url = args
+        .results_url
+        .clone()
+        .or_else(|| {
+            file.map(|f| f.results_url.clone())
+                .filter(|u| *u != default_url)
+        })
+        .unwrap_or_else(|| config::file_url(results_path));
+    let mut options = UndoOptions::new()
+        .delete_created_users(args.delete)
+        .results_url(results_url);
+    let uploader = args
+        .uploader_email
+        .clone()
+        .or_else(|| file.and_then(|f| f.uploader_email.clone()));
+    if let Some(email) = uploader {
+        options = options.uploader_email(email);
+    }
+    options
+}
+
+/// The question, with the plan's counts.
+fn confirm(db: &Path, undone: i64, plan: &Plan, delete: bool) -> Result<bool, CliError> {
+    let s = plan.summary();
+    let created = if delete {
+        format!(
+            "{} users it created will be deleted (or suspended, when anything refers to them)",
+            s.deletions
+        )
+    } else {
+        format!("{} users it created will be suspended", s.suspensions)
+    };
+    exec::confirm(&format!(
+        "Undo run #{undone} in {}? {created}; {} users changed in all. No user is emailed.",
+        report::clean(&db.display().to_string()),
+        s.update,
+    ))
+}
