@@ -6,6 +6,7 @@
 #   settings = LmsBulkUpload::Settings.new(generate_passwords: true)
 #   plan     = LmsBulkUpload.plan(upload, settings, store)        # reads the store only
 #   results  = plan.execute(store, mailer)                        # writes, sends mail
+#   undo     = LmsBulkUpload.plan_undo(results, store)            # a Plan that reverses it
 #
 # The work is done by the Rust core (through the uniffi-generated LmsBulkUploadNative
 # module); this gem converts types. A host's store, mailer or journal is any Ruby object
@@ -58,6 +59,23 @@ module LmsBulkUpload
     adapter = Native.store_arg(store)
     Native.call(adapter) do
       Plan.new(LmsBulkUploadNative.plan(upload.native, settings.native, adapter.arg))
+    end
+  end
+
+  # Plans the undo of an upload from its Results (`Results.from_json` reads back results kept
+  # as JSON) against the store as it is now, which is only read: an ordinary Plan (preview
+  # it, keep it, sign it, execute it), whose `undo_of` is the upload's fingerprint. Options
+  # are decoded by the core: `delete_created_users:` (default false: suspend them),
+  # `uploader_email:` (who gets the confirmation), `results_url:`. Raises SettingsError
+  # (`invalid_option`, `invalid_setting`), PlanError (`undo_of_undo`: these are the results
+  # of an undo) or StoreError (`undo_unsupported`: the undo needs a store method the store
+  # lacks, `suspend_user`, `delete_user` or `withdraw`; nothing was written).
+  def plan_undo(results, store, **options)
+    raise TypeError, "plan_undo takes LmsBulkUpload::Results, not #{results.class}" unless results.is_a?(Results)
+
+    adapter = Native.store_arg(store)
+    Native.call(adapter) do
+      Plan.new(LmsBulkUploadNative.plan_undo(results.native, adapter.arg, Native.options_json(options)))
     end
   end
 

@@ -17,6 +17,7 @@ mod plan;
 mod shard;
 mod sign;
 mod testing;
+mod undo;
 mod upload;
 
 pub use error::{NativeError, NativeResult};
@@ -26,6 +27,7 @@ pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMai
 pub use plan::{plan, Plan, Settings};
 pub use sign::PlanKey;
 pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
+pub use undo::plan_undo;
 pub use upload::{bench_parse_rust, parse, Upload};
 
 /// Every issue and error code with its severity and meaning, as a JSON list.

@@ -67,6 +67,33 @@ class HashStore
   end
 end
 
+# A HashStore that can undo an upload's creations by suspending (and withdraw enrolments),
+# but not delete: `suspend_user` and `withdraw`, no `delete_user`.
+class SuspendingHashStore < HashStore
+  def suspend_user(id)
+    @calls[:suspend_user] += 1
+    user(id)[:suspended] = true
+  end
+
+  def withdraw(id, content)
+    @calls[:withdraw] += 1
+    user(id)[:enrolments] -= [content]
+  end
+end
+
+# One that deletes too: a user someone gave another group or enrolment since is kept
+# (`delete_user` answers false) and the engine suspends it instead.
+class DeletingHashStore < SuspendingHashStore
+  def delete_user(id)
+    @calls[:delete_user] += 1
+    found = user(id)
+    return false unless found[:groups].empty? && found[:enrolments].empty?
+
+    @users.delete(found[:email].downcase)
+    true
+  end
+end
+
 # A journal: `load` answers line => nil (begun) or the finished row.
 class HashJournal
   attr_reader :entries

@@ -54,11 +54,51 @@ class TestScenarios < Minitest::Test
     end
     mailer = LmsBulkUpload::RecordingMailer.new
     begin
-      outcome[:results] = JSON.parse(plan.execute(store, mailer, hash_params: TestPaths::CHEAP_HASH, retry_delay_ms: 0).to_json)
+      results = plan.execute(store, mailer, **EXECUTE)
+      outcome[:results] = JSON.parse(results.to_json)
     rescue LmsBulkUpload::Error => e
       outcome[:execute_error] = error_value(e)
     end
-    outcome.merge(store: store.state, emails: mailer.messages)
+    outcome.merge!(store: store.state, emails: mailer.messages)
+    outcome[:undo] = undo_outcome(scenario["undo"], results, store.state) if scenario.key?("undo") && results
+    outcome
+  end
+
+  EXECUTE = { hash_params: TestPaths::CHEAP_HASH, retry_delay_ms: 0 }.freeze
+
+  # The undo part (as `run_undo` of core/tests/scenarios.rs): plan the undo of `results`
+  # against the store after the upload (and the undo's `store_changes`), execute it with a
+  # journal (stopped after `cancel_after` rows, then run again), then try to undo the undo.
+  def undo_outcome(undo, results, state)
+    out = {}
+    store = LmsBulkUpload::MemoryStore.new(LmsBulkUpload::Testing.apply_store_changes(state, undo["store_changes"] || []))
+    options = (undo["options"] || {}).transform_keys(&:to_sym)
+    begin
+      plan = LmsBulkUpload.plan_undo(results, store, **options)
+    rescue LmsBulkUpload::Error => e
+      return { error: error_value(e) }
+    end
+    out[:plan] = JSON.parse(plan.to_json)
+    journal = LmsBulkUpload::MemoryJournal.new
+    mailer = LmsBulkUpload::RecordingMailer.new
+    begin
+      if (n = undo["cancel_after"])
+        cancel = LmsBulkUpload::CancelToken.new
+        first = plan.execute(store, mailer, journal: journal, cancel: cancel,
+                                            progress: ->(p) { cancel.cancel if p.done >= n }, **EXECUTE)
+        out[:first_results] = JSON.parse(first.to_json)
+      end
+      again = plan.execute(store, mailer, journal: journal, **EXECUTE)
+      out[:results] = JSON.parse(again.to_json)
+      begin
+        LmsBulkUpload.plan_undo(again, store)
+      rescue LmsBulkUpload::Error => e
+        out[:again_error] = error_value(e)
+      end
+    rescue LmsBulkUpload::Error => e
+      out[:execute_error] = error_value(e)
+    end
+    out.merge(store: store.state, emails: mailer.messages)
   end
 end
 

@@ -5,7 +5,8 @@
 #
 # This is what a Rails LMS embeds: its own models behind the store's methods. Lookups are
 # batched (one query per call, many emails), writes happen per user, and `checkpoint`
-# commits, so every batch of rows is one transaction. `canvas_upload.rb` runs a whole upload.
+# commits, so every batch of rows is one transaction. `suspend_user`, `delete_user` and
+# `withdraw` let LmsBulkUpload.plan_undo reverse an upload. `canvas_upload.rb` runs a whole upload.
 
 require "active_record"
 require "lms_bulk_upload"
@@ -25,6 +26,7 @@ module Canvas
         t.string :password_hash
         t.boolean :force_password_reset, null: false, default: false
         t.boolean :site_admin, null: false, default: false
+        t.boolean :suspended, null: false, default: false
       end
       create_table :groups, if_not_exists: true do |t|
         t.string :name, null: false, index: { unique: true }
@@ -96,7 +98,8 @@ module Canvas
           profile: PROFILE.to_h { |f| [f, user[f]] },
           groups: user.groups.map(&:name),
           enrolments: user.courses.map { |c| { kind: "course", id: c.sis_course_id } },
-          protected: user.site_admin
+          protected: user.site_admin,
+          suspended: user.suspended
         }
       end
     end
@@ -122,8 +125,9 @@ module Canvas
                    password_hash: user[:password_hash], force_password_reset: user[:force_password_reset]).id
     end
 
+    # An empty value clears the field (undo restores a field that was empty that way).
     def update_profile(user_id, changes)
-      User.find(user_id).update!(changes.slice(*PROFILE))
+      User.find(user_id).update!(changes.slice(*PROFILE).transform_values(&:presence))
     end
 
     def set_password(user_id, password_hash, force_reset)
@@ -141,6 +145,28 @@ module Canvas
     def enrol(user_id, content)
       course = Course.find_by!(sis_course_id: content[:id])
       Enrollment.find_or_create_by!(user_id: user_id, course_id: course.id)
+    end
+
+    # -- undo (optional: an LMS without them cannot undo what needs them) -------------------
+    # Suspended users are kept out of logins by the LMS.
+    def suspend_user(user_id)
+      User.find(user_id).update!(suspended: true)
+    end
+
+    # Deletes the user unless something the upload did not give it is attached (the engine
+    # has withdrawn the upload's enrolments and groups first); false keeps it, and the
+    # engine suspends it instead.
+    def delete_user(user_id)
+      user = User.find(user_id)
+      return false if user.group_memberships.exists? || user.enrollments.exists?
+
+      user.destroy!
+      true
+    end
+
+    def withdraw(user_id, content)
+      course = Course.find_by(sis_course_id: content[:id]) or return
+      Enrollment.where(user_id: user_id, course_id: course.id).delete_all
     end
 
     # Commits the batch so far (the engine calls it after every batch).

@@ -1661,6 +1661,10 @@ module UniFFILib
     [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_results_from_json,
+    [RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_summary_json,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -1809,6 +1813,10 @@ module UniFFILib
     [:uint64, :uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_plan_undo_of,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_settings,
     [:uint64, RustCallStatus.by_ref],
     :uint64
@@ -1908,6 +1916,10 @@ module UniFFILib
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_judge_scenario_json,
     [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_plan_undo,
+    [:uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,
     [RustBuffer.by_value, :uint32, RustCallStatus.by_ref],
@@ -2153,6 +2165,10 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_plan_undo,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_bench_parse_rust,
     [],
     :uint16
@@ -2257,6 +2273,10 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_plan_undo_of,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_settings_to_json,
     [],
     :uint16
@@ -2294,6 +2314,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_results_merge,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_results_from_json,
     [],
     :uint16
   
@@ -2681,6 +2705,24 @@ end
   
   
 
+def self.plan_undo(results, store, options_json)
+    results = results
+    (Results.uniffi_check_lower results)
+    
+    store = store
+    RustBuffer.check_lower_TypeStoreArg(store)
+    
+    options_json = ::LmsBulkUploadNative::uniffi_utf8(options_json)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_plan_undo,(Results.uniffi_lower results),RustBuffer.alloc_from_TypeStoreArg(store),RustBuffer.alloc_from_string(options_json))
+  return Plan.uniffi_lift(result)
+end
+
+
+  
+  
+
 def self.bench_parse_rust(data, runs)
     data = ::LmsBulkUploadNative::uniffi_bytes(data)
     
@@ -2952,6 +2994,15 @@ end
     # Lightly yucky way to bypass the usual "initialize" logic
     # and just create a new instance with the required handle.
     return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_results_merge,(Plan.uniffi_lower parent),RustBuffer.alloc_from_SequenceTypeResults(results)))
+  end
+  
+  def self.from_json(json)
+        json = ::LmsBulkUploadNative::uniffi_utf8(json)
+        
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_results_from_json,RustBuffer.alloc_from_string(json)))
   end
   
 
@@ -3459,6 +3510,10 @@ end
         (PlanKey.uniffi_check_lower key)
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_to_signed_json,uniffi_clone_handle(),(PlanKey.uniffi_lower key))
     return result.consume_into_string
+  end
+  def undo_of()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_plan_undo_of,uniffi_clone_handle(),)
+    return result.consume_into_Optionalstring
   end
   
 end

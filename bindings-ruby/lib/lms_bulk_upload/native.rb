@@ -92,7 +92,7 @@ module LmsBulkUpload
   end
 end
 
-# The long native calls (parse, plan, execute) release the GVL, so a Rails server's other
+# The long native calls (parse, plan, plan_undo, execute) release the GVL, so a Rails server's other
 # threads run meanwhile; a host method called back from them takes the GVL again (ffi does
 # that for callbacks made during a blocking call). The signatures are those of the generated
 # module, which `test/test_native.rb` compares with it.
@@ -103,6 +103,7 @@ module LmsBulkUpload
     BLOCKING = {
       uniffi_lms_bulk_upload_ruby_fn_func_parse: [%i[buffer buffer status], :uint64],
       uniffi_lms_bulk_upload_ruby_fn_func_plan: [%i[uint64 uint64 buffer status], :uint64],
+      uniffi_lms_bulk_upload_ruby_fn_func_plan_undo: [%i[uint64 buffer buffer status], :uint64],
       uniffi_lms_bulk_upload_ruby_fn_method_plan_execute: [%i[uint64 buffer buffer buffer buffer buffer buffer status], :uint64]
     }.freeze
   end

@@ -132,6 +132,12 @@ module LmsBulkUpload
       Native.call { @native.shards(rows_per_shard, default_password, params).map { |n| Plan.new(n) } }
     end
 
+    # The fingerprint of the upload this plan undoes (LmsBulkUpload.plan_undo), or nil for a
+    # plan that is no undo.
+    def undo_of
+      @native.undo_of
+    end
+
     # Which shard this plan is, `{parent: "sha256:...", index:, count:}`, or nil for a whole plan.
     def shard
       LmsBulkUpload.from_json(@native.shard_json)

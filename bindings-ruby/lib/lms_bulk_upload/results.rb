@@ -21,6 +21,15 @@ module LmsBulkUpload
       Native.call { new(LmsBulkUploadNative::Results.merge(parent.native, natives)) }
     end
 
+    # Results read back from `to_json` (kept by the host, to undo the upload later, or a
+    # shard's for `merge`). Raises PlanError (`invalid_results`) for JSON that is not
+    # results or whose summary does not match its rows.
+    def self.from_json(json)
+      raise TypeError, "from_json takes a String, not #{json.class}" unless json.is_a?(String)
+
+      Native.call { new(LmsBulkUploadNative::Results.from_json(json)) }
+    end
+
     def initialize(native)
       @native = native
     end
@@ -73,6 +82,11 @@ module LmsBulkUpload
 
     def fingerprint
       to_h[:fingerprint]
+    end
+
+    # For the results of an undo: the fingerprint of the upload it reversed; nil otherwise.
+    def undo_of
+      to_h[:undo_of]
     end
 
     def inspect
