@@ -55,7 +55,8 @@ export declare class PlanHandle {
   get length(): number
   /**
    * Everything but the rows, as camelCase JSON: `{fingerprint, summary, settings,
-   * fileIssues}`.
+   * fileIssues, undoOf}` (`undoOf`: the fingerprint of the upload an undo plan reverses,
+   * or null).
    */
   headJson(): string
   /** Rows `start..end`, as camelCase JSON. */
@@ -208,6 +209,13 @@ export declare function parseBytesAsync(data: Uint8Array, optionsJson?: string |
 
 /** Builds the plan on a worker thread; the store is only read. */
 export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>
+
+/**
+ * Plans the undo of the upload `results` come from, on a worker thread; the store is only
+ * read. Give one store (`memory` or `bridge`); `optionsJson` is the core's `UndoOptions`,
+ * checked before anything starts.
+ */
+export declare function planUndoAsync(results: ResultsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null): Promise<PlanHandle>
 
 /**
  * Whether `password` matches a stored argon2id PHC hash (a host's login check, or a test of

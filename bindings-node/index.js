@@ -853,4 +853,5 @@ module.exports.judgeScenarioJson = nativeBinding.judgeScenarioJson
 module.exports.parseBytes = nativeBinding.parseBytes
 module.exports.parseBytesAsync = nativeBinding.parseBytesAsync
 module.exports.planAsync = nativeBinding.planAsync
+module.exports.planUndoAsync = nativeBinding.planUndoAsync
 module.exports.verifyPassword = nativeBinding.verifyPassword

@@ -127,6 +127,8 @@ export interface ExistingUser extends Profile {
   enrolments?: ContentRef[] | null
   /** A boolean, or 0 / 1 as SQL databases give them. */
   protected?: boolean | 0 | 1 | null
+  /** Deactivated (by an undo): a boolean, or 0 / 1. */
+  suspended?: boolean | 0 | 1 | null
 }
 
 export interface NewUser {
@@ -155,6 +157,12 @@ export interface Store {
   enrol(userId: string, content: ContentRef): MaybePromise<unknown>
   allGroupNames?(): MaybePromise<string[]>
   checkpoint?(): MaybePromise<unknown>
+  /** Undo: deactivates a user the upload created (a no-op if already suspended). */
+  suspendUser?(userId: string): MaybePromise<unknown>
+  /** Undo (`deleteCreatedUsers`): `true` if deleted, `false` if the store keeps the user (it is then suspended). */
+  deleteUser?(userId: string): MaybePromise<boolean>
+  /** Undo: withdraws an enrolment the upload made. */
+  withdraw?(userId: string, content: ContentRef): MaybePromise<unknown>
 }
 
 export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete'
@@ -196,6 +204,12 @@ export interface PlanSummary {
   groupRemovals: number
   enrolments: number
   emails: number
+  /** Undo: users to suspend (present on an undo plan, when not 0). */
+  suspensions?: number
+  /** Undo: users to delete (or suspend, if the store keeps them); present when not 0. */
+  deletions?: number
+  /** Undo: enrolments to withdraw; present when not 0. */
+  withdrawals?: number
   warnings: number
 }
 
@@ -207,6 +221,8 @@ export type Operation =
   | { op: 'remove_from_group'; group: Group }
   | { op: 'enrol'; content: ContentRef }
   | { op: 'send_email'; kind: MessageKind }
+  | { op: 'suspend_user' | 'delete_user' }
+  | { op: 'withdraw'; content: ContentRef }
 
 export type Noop =
   | { noop: 'already_member'; group: string }
@@ -231,6 +247,23 @@ export interface PlanOptions {
 }
 
 export declare function plan(upload: Upload, settings: Settings | SettingsOptions, store: Store | MemoryStore, options?: PlanOptions): Promise<Plan>
+
+/** Options of `planUndo()` (snake_case keys are accepted too; an unknown one is `invalid_option`). */
+export interface UndoOptions {
+  /** Delete the users the upload created (where the store lets it) instead of suspending them. */
+  deleteCreatedUsers?: boolean
+  /** Who gets the confirmation with the counts (no one if absent). */
+  uploaderEmail?: string | null
+  /** The link to the undo's results in the confirmation. */
+  resultsUrl?: string
+}
+
+/**
+ * The plan that undoes the upload `results` come from, made from the store as it is now
+ * (nothing is written): a `StoreError` (`undo_unsupported`) when it needs a store method
+ * the store lacks, a `PlanError` (`undo_of_undo`) for the results of an undo.
+ */
+export declare function planUndo(results: Results, store: Store | MemoryStore, options?: UndoOptions): Promise<Plan>
 
 export interface Progress {
   done: number
@@ -313,6 +346,8 @@ export declare class Plan {
   shards(rowsPerShard: number, options?: ShardOptions): Plan[]
   /** Which shard this plan is, or `null` for a whole plan. */
   readonly shard: ShardRef | null
+  /** An undo plan: the fingerprint of the upload it reverses; `null` otherwise. */
+  readonly undoOf: string | null
 }
 
 /**
@@ -370,10 +405,15 @@ export interface ResultError {
 
 /** One operation performed on a row, tagged by `op`. */
 export type Done =
-  | { op: 'create_user' | 'recover_user' | 'update_profile' | 'set_password' }
-  | { op: 'add_to_group' | 'remove_from_group'; group: string }
-  | { op: 'enrol'; content: ContentRef }
+  | { op: 'create_user' | 'recover_user' | 'set_password' }
+  /** `before`: the values the changes replaced (`''` for an empty field), `null` when not known (a resumed row). */
+  | { op: 'update_profile'; changes: Profile; before: Profile | null }
+  /** `already`: the store already had it when the row was written (undo leaves it). */
+  | { op: 'add_to_group' | 'remove_from_group'; group: string; already?: boolean }
+  | { op: 'enrol'; content: ContentRef; already?: boolean }
   | { op: 'send_email'; kind: 'welcome' | 'password_changed' }
+  | { op: 'suspend_user' | 'delete_user' }
+  | { op: 'withdraw'; content: ContentRef }
 
 export interface ResultRow {
   line: number
@@ -395,6 +435,8 @@ export declare class Results {
   readonly shard: ShardRef | null
   /** True for a shard's results: the confirmation is the finaliser's (`sendConfirmation`). */
   readonly confirmationDeferred: boolean
+  /** An undo's results: the fingerprint of the upload it reversed; `null` otherwise (`planUndo` refuses them). */
+  readonly undoOf: string | null
   toCSV(): string
   toJSON(): Record<string, unknown>
   toJSONString(): string
@@ -412,19 +454,24 @@ export interface UserState extends Profile {
   groups?: string[]
   enrolments?: ContentRef[]
   protected?: boolean
+  suspended?: boolean
   hasPassword?: boolean
   forcePasswordReset?: boolean
 }
+
+export type InverseWrite = 'suspend_user' | 'delete_user' | 'withdraw'
 
 export interface StoreState {
   groups?: Group[]
   content?: ContentRef[]
   users?: UserState[]
+  /** The undo writes this store pretends not to have (to show an undo refused: `undo_unsupported`). */
+  lacks?: InverseWrite[]
 }
 
 export declare class MemoryStore {
   constructor(state?: StoreState)
-  state(): Required<StoreState>
+  state(): Required<Omit<StoreState, 'lacks'>> & Pick<StoreState, 'lacks'>
   calls(): Record<string, number>
   addGroup(id: string, name: string): this
   addContent(content: ContentRef): this

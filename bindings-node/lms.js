@@ -183,6 +183,22 @@ async function plan(upload, settings, store, { lookupBatch, ...rest } = {}) {
   return new Plan(await guard(() => native.planAsync(upload[HANDLE], handle, ...side(store, MemoryStore), lookupBatch)))
 }
 
+/**
+ * Plans the undo of the upload `results` come from (issue 14), reading the store as it is
+ * now, writing nothing: an undo plan, previewed, stored, signed and executed like any other
+ * (`undoOf` is the upload's fingerprint). What the upload created is suspended (or deleted
+ * with `deleteCreatedUsers`, where the store lets it), groups and enrolments are reversed,
+ * profile fields restored; a host store needs the optional `suspendUser`, `deleteUser`,
+ * `withdraw` the undo uses (else a `StoreError`, `undo_unsupported`). Options
+ * `{deleteCreatedUsers, uploaderEmail, resultsUrl}` are decoded by the engine (an unknown
+ * one is a `SettingsError`, `invalid_option`); an undo's own results are refused
+ * (`PlanError`, `undo_of_undo`).
+ */
+async function planUndo(results, store, options) {
+  if (!(results instanceof Results)) throw new TypeError('planUndo() takes the Results of an execution')
+  return new Plan(await guard(() => native.planUndoAsync(results[HANDLE], ...side(store, MemoryStore), toJson(options))))
+}
+
 /** What a Plan and Results share: rows read in slices, and the core's own JSON (snake_case keys). */
 class Rows {
   /** Every row, camelCase. */
@@ -203,7 +219,7 @@ class Rows {
  * A deterministic plan: shown, stored, approved, executed later or elsewhere. `fingerprint`
  * (`sha256:<hex>` of its content), `summary`, `settings` (no password), `fileIssues`, `rows`
  * (`{line, email, firstName, lastName, action, userId, operations, noops, issues}`),
- * `toJSON()`, `toJSONString()`.
+ * `undoOf` (an undo plan's upload fingerprint, or null), `toJSON()`, `toJSONString()`.
  */
 class Plan extends Rows {
   constructor(handle) {
@@ -256,6 +272,8 @@ class Plan extends Rows {
   }
 }
 getters(Plan, ['fingerprint', 'summary', 'settings', 'fileIssues'], head)
+// An undo plan: the fingerprint of the upload it reverses (`null` otherwise).
+getters(Plan, ['undoOf'], (handle, key) => head(handle, key) ?? null)
 
 /**
  * A host's key for signing plans (HMAC-SHA-256, at least 32 bytes), kept native and zeroed
@@ -334,8 +352,9 @@ async function execute(plan, store, mailer, { onProgress, signal, journal, ...op
 
 /**
  * What execution did, row by row: `fingerprint`, `summary`, `rows` (`{line, email, status,
- * userId, done, error}`), `cancelled`, `confirmationError`, `toCSV()` (cells neutralised
- * against formula injection), `toJSON()`, `toJSONString()`.
+ * userId, done, error}`), `cancelled`, `confirmationError`, `undoOf` (an undo's: the upload's
+ * fingerprint, or null), `toCSV()` (cells neutralised against formula injection), `toJSON()`,
+ * `toJSONString()`.
  */
 class Results extends Rows {
   constructor(handle) {
@@ -380,6 +399,8 @@ getters(Results, ['fingerprint', 'summary', 'cancelled', 'confirmationError'], h
 // A shard's results: which shard (`null` otherwise), and that its confirmation was left to the finaliser.
 getters(Results, ['shard'], (handle, key) => head(handle, key) ?? null)
 getters(Results, ['confirmationDeferred'], (handle, key) => head(handle, key) ?? false)
+// An undo's results: the fingerprint of the upload it reversed (`null` otherwise).
+getters(Results, ['undoOf'], (handle, key) => head(handle, key) ?? null)
 
 // ---- Test doubles -------------------------------------------------------------------------
 
@@ -449,6 +470,6 @@ const issueCodes = () => JSON.parse(native.issueCodesJson())
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
 module.exports = {
-  parse, parseFile, plan, execute, issueCodes, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  parse, parseFile, plan, planUndo, execute, issueCodes, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
 }

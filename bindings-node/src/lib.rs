@@ -18,6 +18,7 @@ mod plan;
 mod shard;
 mod sign;
 mod testing;
+mod undo;
 mod upload;
 
 use lms_bulk_upload::host::Naming;
@@ -33,6 +34,7 @@ pub use sign::PlanKeyHandle;
 pub use testing::{
     apply_store_changes_json, judge_protocol_folder_json, judge_protocol_json, judge_scenario_json,
 };
+pub use undo::plan_undo_async;
 pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
 
 /// A core error as a napi error: its message is `LMS_BULK_UPLOAD_ERROR:` and a JSON payload

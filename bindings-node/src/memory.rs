@@ -5,9 +5,9 @@
 use crate::{from_js, to_js};
 use lms_bulk_upload::host::message_value;
 use lms_bulk_upload::{
-    ContentRef, ExistingUser, Group, HostError, Journal, JournalEntry, Mailer, MemoryJournal,
-    MemoryStore, Message, NewUser, PasswordHash, Profile, RecordingMailer, ResultRow, Store,
-    StoreState, UserId,
+    ContentRef, ExistingUser, Group, HostError, InverseWrite, Journal, JournalEntry, Mailer,
+    MemoryJournal, MemoryStore, Message, NewUser, PasswordHash, Profile, RecordingMailer,
+    ResultRow, Store, StoreState, UserId,
 };
 use napi::{Error, Status};
 use napi_derive::napi;
@@ -137,6 +137,18 @@ impl Store for Shared<MemoryStore> {
     }
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         self.lock().all_group_names()
+    }
+    fn supports(&mut self, write: InverseWrite) -> bool {
+        self.lock().supports(write)
+    }
+    fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        self.lock().suspend_user(user)
+    }
+    fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
+        self.lock().delete_user(user)
+    }
+    fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
+        self.lock().withdraw(user, content)
     }
 }
 

@@ -93,7 +93,8 @@ impl PlanHandle {
     }
 
     /// Everything but the rows, as camelCase JSON: `{fingerprint, summary, settings,
-    /// fileIssues}`.
+    /// fileIssues, undoOf}` (`undoOf`: the fingerprint of the upload an undo plan reverses,
+    /// or null).
     #[napi]
     pub fn head_json(&self) -> String {
         let plan = &self.inner;
@@ -102,6 +103,7 @@ impl PlanHandle {
             "summary": plan.summary(),
             "settings": plan.settings(),
             "file_issues": plan.file_issues(),
+            "undo_of": plan.undo_of(),
         });
         to_js(&head)
     }

@@ -208,7 +208,7 @@ test('a MemoryStore can be filled by hand and read back', async () => {
     .addUser({ id: 'e1', email: 'Old@Example.com', profile: { firstName: 'Old', lastName: 'Timer' }, groups: ['Sales'], protected: true })
   const state = store.state()
   assert.deepEqual(state.users[0], {
-    id: 'e1', email: 'Old@Example.com', firstName: 'Old', lastName: 'Timer', groups: ['Sales'], enrolments: [], protected: true, hasPassword: false, forcePasswordReset: false,
+    id: 'e1', email: 'Old@Example.com', firstName: 'Old', lastName: 'Timer', groups: ['Sales'], enrolments: [], protected: true, suspended: false, hasPassword: false, forcePasswordReset: false,
   })
   assert.throws(() => store.addContent({ kind: 'book', id: 'x' }), /unknown variant `book`/)
   const plan = await lms.plan(lms.parse('firstname,lastname,email\nO,T,old@example.com\n'), { updateExistingProfiles: true }, store)

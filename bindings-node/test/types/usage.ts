@@ -57,6 +57,25 @@ async function flow(): Promise<void> {
   const signed: string = plan.toSignedJSON(key)
   const checked: lms.Plan = lms.Plan.fromSignedJSON(signed, lms.PlanKey.fromBytes(new Uint8Array(32)), { defaultPassword: 'x' })
   console.log(checked.fingerprint, String(key))
+  const undoStore: lms.Store = {
+    ...store,
+    suspendUser: async () => {},
+    deleteUser: async (userId) => userId !== 'keep',
+    withdraw: (_id, content) => console.log(content.kind),
+  }
+  const options: lms.UndoOptions = { deleteCreatedUsers: true, uploaderEmail: 'admin@example.com' }
+  const undo: lms.Plan = await lms.planUndo(results, undoStore, options)
+  const undone: lms.Results = await undo.execute(undoStore, mailer)
+  const of: string | null = undo.undoOf ?? undone.undoOf
+  console.log(of, undo.summary.suspensions ?? 0, undo.summary.deletions, undo.summary.withdrawals)
+  await lms.planUndo(undone, new lms.MemoryStore({ lacks: ['withdraw'] })).catch((e: unknown) => {
+    if (e instanceof lms.PlanError && e.code === 'undo_of_undo') console.log(e.kind)
+  })
+  for (const done of undone.rows.flatMap((r) => r.done)) {
+    if (done.op === 'withdraw') console.log(done.content.id)
+    if (done.op === 'update_profile') console.log(done.changes.firstName, done.before?.firstName)
+    if (done.op === 'add_to_group' && done.already) console.log(done.group)
+  }
   const list: lms.CodeInfo[] = lms.issueCodes()
   console.log(list.length)
 }
