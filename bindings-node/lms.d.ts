@@ -459,14 +459,14 @@ export interface UserState extends Profile {
   forcePasswordReset?: boolean
 }
 
-export type InverseWrite = 'suspend_user' | 'delete_user' | 'withdraw'
+export type OptionalMethod = 'suspend_user' | 'delete_user' | 'withdraw'
 
 export interface StoreState {
   groups?: Group[]
   content?: ContentRef[]
   users?: UserState[]
   /** The undo writes this store pretends not to have (to show an undo refused: `undo_unsupported`). */
-  lacks?: InverseWrite[]
+  lacks?: OptionalMethod[]
 }
 
 export declare class MemoryStore {

@@ -5,8 +5,8 @@
 use crate::{from_js, to_js};
 use lms_bulk_upload::host::message_value;
 use lms_bulk_upload::{
-    ContentRef, ExistingUser, Group, HostError, InverseWrite, Journal, JournalEntry, Mailer,
-    MemoryJournal, MemoryStore, Message, NewUser, PasswordHash, Profile, RecordingMailer,
+    ContentRef, ExistingUser, Group, HostError, Journal, JournalEntry, Mailer, MemoryJournal,
+    MemoryStore, Message, NewUser, OptionalMethod, PasswordHash, Profile, RecordingMailer,
     ResultRow, Store, StoreState, UserId,
 };
 use napi::{Error, Status};
@@ -138,7 +138,7 @@ impl Store for Shared<MemoryStore> {
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         self.lock().all_group_names()
     }
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         self.lock().supports(write)
     }
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {

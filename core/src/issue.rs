@@ -88,6 +88,8 @@ issue_codes! {
     ControlCharacter = "control_character", Error, "A value contains a control or bidirectional-override character (line breaks, NUL, RTL override...).";
     ValueTooLong = "value_too_long", Error, "A value is longer than the max_value_chars limit for profile fields.";
     GroupConflict = "group_conflict", Error, "The same group is both added and removed on one row.";
+    InvalidFieldValue = "invalid_field_value", Error, "A value of one of the host's profile fields is not of its kind (not one of its values, not a YYYY-MM-DD date, not a number).";
+    UnknownLoginMethod = "unknown_login_method", Error, "The auth column (or the default_login_method setting) names a login method the host does not have.";
     ClearInRequiredColumn = "clear_in_required_column", Error, "The clear token (#clear by default) is in a required column (firstname, lastname, emailaddress): a required value cannot be cleared.";
     // Found when planning against the store.
     UnknownGroup = "unknown_group", Error, "A group named in the file or the settings does not exist (names are case-sensitive).";
@@ -95,7 +97,10 @@ issue_codes! {
     ProtectedUser = "protected_user", Error, "The user exists and is protected (an administrator or outside the uploader's reach); the row is left untouched.";
     RemovegroupOnNewUser = "removegroup_on_new_user", Warning, "A removegroup value on a row that creates a new user does nothing.";
     ExistingUserSkipped = "existing_user_skipped", Warning, "The user exists and no setting allows changing existing users; nothing is done.";
+    UserSuspended = "user_suspended", Warning, "The existing user is suspended and update_existing_profiles is off: the user stays suspended (with it on, the user is reactivated).";
+    MissingFromFile = "missing_from_file", Warning, "With suspend_missing_users: the user is within the uploader's reach but not in the file, and is suspended (a row of its own, after the file's rows).";
     ChangesNeedUpdateProfiles = "changes_need_update_profiles", Warning, "The row asks for profile or group changes to an existing user, but update_existing_profiles is off.";
+    MissingUsersThreshold = "missing_users_threshold", Error, "With suspend_missing_users: more users would be suspended than missing_users_threshold allows (a percentage of the users in scope); the plan is refused.";
     // Settings errors.
     DefaultPasswordRequired = "default_password_required", Error, "generate_passwords is off, so a default_password is required.";
     DefaultPasswordWithGenerated = "default_password_with_generated", Error, "A default_password was given while generate_passwords is on; choose one.";

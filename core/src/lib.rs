@@ -60,8 +60,8 @@ pub use execute::{execute, ExecuteOptions, Progress, DEFAULT_BATCH_SIZE, DEFAULT
 pub use host::mailer::{Mailer, Message, MessageFields, MessageKind};
 pub use host::memory::{MemoryStore, RecordingMailer, StoreState, StoredUser, UserState};
 pub use host::store::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser, Profile, Store,
-    StoreRead, UserId,
+    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod, Profile,
+    ScopePage, Store, StoreRead, UserId, PASSWORD_LOGIN,
 };
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
 pub use parse::column::{Column, ALIASES};
@@ -69,6 +69,7 @@ pub use parse::decode::Encoding;
 pub use parse::email::{
     email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES,
 };
+pub use parse::fields::{FieldKind, ProfileField, MAX_PROFILE_FIELDS};
 pub use parse::options::{
     ParseOptions, DEFAULT_CLEAR_TOKEN, DEFAULT_MAX_COLUMNS, DEFAULT_MAX_FIELD_BYTES,
     DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_ISSUES, DEFAULT_MAX_ISSUES_PER_ROW, DEFAULT_MAX_ROWS,
@@ -76,7 +77,7 @@ pub use parse::options::{
 };
 pub use parse::parse;
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
-pub use plan::settings::{Settings, SettingsBuilder};
+pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{
     plan, plan_with, Action, Noop, Operation, PasswordSource, Plan, PlanKey, PlanOptions, PlanRow,
     PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary, DEFAULT_LOOKUP_BATCH,

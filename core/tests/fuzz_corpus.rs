@@ -121,6 +121,11 @@ fn physical_lines_count_like_the_parser() {
 #[test]
 fn all_zero_options_are_the_defaults() {
     let input = ParseInput::arbitrary_take_rest(Unstructured::new(&[0u8; 10])).unwrap();
-    assert_eq!(input.options.to_options(), ParseOptions::default());
+    let options = ParseOptions {
+        fields: host_fields(),
+        login_methods: vec!["saml".into()],
+        ..ParseOptions::default()
+    };
+    assert_eq!(input.options.to_options(), options);
     assert!(input.bytes.is_empty());
 }

@@ -31,6 +31,7 @@ fn store() -> MemoryStore {
             enrolments: Vec::new(),
             protected,
             suspended: false,
+            login_method: None,
         });
     }
     store

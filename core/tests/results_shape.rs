@@ -44,6 +44,7 @@ fn run() -> Results {
         enrolments: Vec::new(),
         protected: false,
         suspended: false,
+        login_method: None,
     });
     let upload = parse(
         b"firstname,lastname,emailaddress,addgroup,removegroup,languagecode\n\

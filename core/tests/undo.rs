@@ -1,6 +1,7 @@
 //! Undo through the host protocol (what every binding's host objects go through), and undo
 //! of results read back from storage: the refusals happen when the undo is planned, before
 //! any write; a forged row cannot reach another user.
+#![allow(clippy::unwrap_used)]
 
 use lms_bulk_upload::host::{HostObject, HostStore, Naming};
 use lms_bulk_upload::{

@@ -15,6 +15,8 @@ fn user_keys() -> Vec<&'static str> {
         "enrolments",
         "protected",
         "suspended",
+        "login_method",
+        "custom",
         "has_password",
         "force_password_reset",
     ]);

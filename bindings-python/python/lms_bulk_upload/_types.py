@@ -12,7 +12,7 @@ Severity = Literal["error", "warning"]
 Action = Literal["create", "update", "unchanged", "rejected"]
 Status = Literal["created", "updated", "unchanged", "rejected", "failed"]
 MessageKind = Literal["welcome", "password_changed", "upload_complete"]
-InverseWrite = Literal["suspend_user", "delete_user", "withdraw"]
+OptionalMethod = Literal["suspend_user", "delete_user", "withdraw"]
 
 
 class ContentRef(TypedDict):
@@ -196,7 +196,7 @@ class StoreState(TypedDict, total=False):
     groups: List[Group]
     content: List[ContentRef]
     users: List[StoreUserState]
-    lacks: List[InverseWrite]
+    lacks: List[OptionalMethod]
 
 
 class Store(Protocol):

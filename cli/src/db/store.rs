@@ -2,7 +2,7 @@
 
 use super::{host_error, Db};
 use lms_bulk_upload::{
-    email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser,
+    email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod,
     PasswordHash, Profile, Store, UserId,
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
@@ -139,11 +139,13 @@ fn find_chunk(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<Existi
                     country: r.get(6)?,
                     organisation: r.get(7)?,
                     language_code: r.get(8)?,
+                    ..Profile::default()
                 },
                 groups: Vec::new(),
                 enrolments: Vec::new(),
                 protected: r.get(9)?,
                 suspended: r.get(10)?,
+                login_method: None,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -259,7 +261,7 @@ impl Store for SqliteStore {
                 p.country,
                 p.organisation,
                 p.language_code,
-                user.password_hash.as_str(),
+                user.password_hash.as_ref().map(|h| h.as_str()),
                 user.force_password_reset,
             ])?;
             Ok(UserId(conn.last_insert_rowid().to_string()))
@@ -371,10 +373,10 @@ impl Store for SqliteStore {
         self.db.commit()
     }
 
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         matches!(
             write,
-            InverseWrite::SuspendUser | InverseWrite::DeleteUser | InverseWrite::Withdraw
+            OptionalMethod::SuspendUser | OptionalMethod::DeleteUser | OptionalMethod::Withdraw
         )
     }
 
@@ -589,7 +591,11 @@ mod tests {
     fn inverse_writes_suspend_withdraw_and_delete_only_a_user_nothing_refers_to() {
         let (_dir, db) = db();
         let mut store = SqliteStore::new(db.clone());
-        for write in InverseWrite::ALL {
+        for write in [
+            OptionalMethod::SuspendUser,
+            OptionalMethod::DeleteUser,
+            OptionalMethod::Withdraw,
+        ] {
             assert!(store.supports(write), "{write:?}");
         }
         let course = ContentRef::new(ContentKind::Course, "c1");

@@ -118,7 +118,17 @@ pub enum Done {
         /// `welcome` or `password_changed`.
         kind: MessageKind,
     },
-    /// Undo: the user was suspended.
+    /// The user's login method was changed.
+    SetLoginMethod {
+        /// The method set.
+        method: String,
+        /// The method before (`None`: not known, the row was resumed).
+        #[serde(default)]
+        before: Option<String>,
+    },
+    /// The suspended user was reactivated.
+    ReactivateUser,
+    /// The user was suspended (missing from the file, or by an undo).
     SuspendUser,
     /// Undo: the user was deleted.
     DeleteUser,
@@ -141,6 +151,8 @@ impl Done {
             Done::RemoveFromGroup { group, .. } => format!("removed from group {group}"),
             Done::Enrol { content, .. } => format!("enrolled in {content}"),
             Done::SendEmail { kind } => format!("emailed {}", kind.as_str()),
+            Done::SetLoginMethod { method, .. } => format!("login method set to {method}"),
+            Done::ReactivateUser => "reactivated".into(),
             Done::SuspendUser => "suspended".into(),
             Done::DeleteUser => "deleted".into(),
             Done::Withdraw { content } => format!("withdrawn from {content}"),

@@ -23,11 +23,19 @@ fn mailer_failed(e: &HostError) -> ResultError {
 /// The stored values of the fields `changes` overwrites (`""` for an empty one).
 fn before(stored: &Profile, changes: &Profile) -> Profile {
     let mut before = Profile::default();
-    let (stored, changes) = (stored.fields(), changes.fields());
-    for ((slot, (_, old)), (_, new)) in before.fields_mut().into_iter().zip(stored).zip(changes) {
+    for ((slot, (_, old)), (_, new)) in before
+        .fields_mut()
+        .into_iter()
+        .zip(stored.fields())
+        .zip(changes.fields())
+    {
         if new.is_some() {
             *slot = Some(old.unwrap_or_default().to_owned());
         }
+    }
+    for name in changes.custom.keys() {
+        let old = stored.custom.get(name).cloned().unwrap_or_default();
+        before.custom.insert(name.clone(), old);
     }
     before
 }
@@ -94,7 +102,34 @@ impl Executor<'_, '_, '_> {
         let mut emailed_password: Option<Password> = None;
         for op in &row.operations {
             let outcome: Result<Done, ResultError> = match op {
-                Operation::CreateUser { profile } => {
+                Operation::CreateUser {
+                    profile,
+                    login_method: Some(method),
+                } => {
+                    if let Some(id) = &recovered {
+                        // Created by an interrupted run: nothing to set again (no password).
+                        user_id = Some(id.clone());
+                        Ok(Done::RecoverUser)
+                    } else {
+                        let new_user = NewUser {
+                            email: row.email.clone(),
+                            profile: profile.clone(),
+                            password_hash: None,
+                            force_password_reset: false,
+                            login_method: method.clone(),
+                        };
+                        self.create(&new_user)
+                            .map(|id| {
+                                user_id = Some(id);
+                                Done::CreateUser
+                            })
+                            .map_err(|e| store_failed(&e))
+                    }
+                }
+                Operation::CreateUser {
+                    profile,
+                    login_method: None,
+                } => {
                     let Some((plain, hash)) = password.take() else {
                         let e =
                             not_as_written("the row creates a user but no password was prepared");
@@ -112,8 +147,9 @@ impl Executor<'_, '_, '_> {
                         let new_user = NewUser {
                             email: row.email.clone(),
                             profile: profile.clone(),
-                            password_hash: hash,
+                            password_hash: Some(hash),
                             force_password_reset: force,
+                            login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
                         };
                         self.create(&new_user)
                             .map(|id| {
@@ -123,6 +159,19 @@ impl Executor<'_, '_, '_> {
                             .map_err(|e| store_failed(&e))
                     }
                 }
+                Operation::SetLoginMethod { method } => self
+                    .with_user(&user_id, |s, id| s.store.set_login_method(id, method))
+                    .map(|()| Done::SetLoginMethod {
+                        method: method.clone(),
+                        before: current.map(|u| {
+                            u.login_method
+                                .clone()
+                                .unwrap_or_else(|| crate::host::store::PASSWORD_LOGIN.to_owned())
+                        }),
+                    }),
+                Operation::ReactivateUser => self
+                    .with_user(&user_id, |s, id| s.store.reactivate_user(id))
+                    .map(|()| Done::ReactivateUser),
                 Operation::SetPassword => {
                     let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
                         let e = not_as_written(

@@ -3,7 +3,8 @@
 use crate::execute::password::PasswordHash;
 use crate::host::mailer::{Mailer, Message};
 use crate::host::store::{
-    ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser, Profile, Store, UserId,
+    ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod, Profile, ScopePage, Store,
+    UserId,
 };
 use crate::parse::email::email_key;
 use serde::{Deserialize, Serialize};
@@ -103,8 +104,10 @@ pub struct StoredUser {
     pub enrolments: BTreeSet<ContentRef>,
     /// Never changed by uploads.
     pub protected: bool,
-    /// Deactivated (by an undo).
+    /// Deactivated (missing from a file, or by an undo).
     pub suspended: bool,
+    /// How the user signs in (`None`: password).
+    pub login_method: Option<String>,
 }
 
 /// A user in a [`StoreState`] (the language-neutral snapshot used by the scenarios).
@@ -126,6 +129,9 @@ pub struct UserState {
     pub protected: bool,
     #[serde(default)]
     pub suspended: bool,
+    /// How the user signs in (absent: password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_method: Option<String>,
     #[serde(default)]
     pub has_password: bool,
     #[serde(default)]
@@ -145,7 +151,7 @@ pub struct StoreState {
     /// The inverse writes this store does without (`["withdraw"]`): to show an undo that
     /// needs one refused. Empty: it has them all.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub lacks: Vec<InverseWrite>,
+    pub lacks: Vec<OptionalMethod>,
 }
 
 /// A [`Store`] in memory, for tests, examples and embedders who want one.
@@ -166,7 +172,7 @@ pub struct MemoryStore {
     content: BTreeSet<ContentRef>,
     next_id: u64,
     reserved: HashSet<UserId>,
-    lacks: BTreeSet<InverseWrite>,
+    lacks: BTreeSet<OptionalMethod>,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -211,6 +217,7 @@ impl MemoryStore {
                 enrolments: user.enrolments.iter().cloned().collect(),
                 protected: user.protected,
                 suspended: user.suspended,
+                login_method: user.login_method.clone(),
             });
         }
         store
@@ -241,6 +248,7 @@ impl MemoryStore {
                     enrolments: u.enrolments.iter().cloned().collect(),
                     protected: u.protected,
                     suspended: u.suspended,
+                    login_method: u.login_method.clone(),
                     has_password: u.password_hash.is_some(),
                     force_password_reset: u.force_password_reset,
                 }
@@ -288,6 +296,7 @@ impl MemoryStore {
             enrolments: user.enrolments.into_iter().collect(),
             protected: user.protected,
             suspended: user.suspended,
+            login_method: user.login_method,
         });
     }
 
@@ -332,7 +341,7 @@ impl MemoryStore {
         }
     }
 
-    fn has(&self, write: InverseWrite) -> Result<(), HostError> {
+    fn has(&self, write: OptionalMethod) -> Result<(), HostError> {
         if self.lacks.contains(&write) {
             return Err(HostError::coded(
                 crate::issue::IssueCode::UndoUnsupported,
@@ -366,6 +375,7 @@ impl MemoryStore {
             enrolments: user.enrolments.iter().cloned().collect(),
             protected: user.protected,
             suspended: user.suspended,
+            login_method: user.login_method.clone(),
         }
     }
 }
@@ -413,12 +423,14 @@ impl Store for MemoryStore {
                 id: id.clone(),
                 email: user.email.clone(),
                 profile: user.profile.clone(),
-                password_hash: Some(user.password_hash.clone()),
+                password_hash: user.password_hash.clone(),
                 force_password_reset: user.force_password_reset,
                 groups: BTreeSet::new(),
                 enrolments: BTreeSet::new(),
                 protected: false,
                 suspended: false,
+                login_method: (user.login_method != crate::host::store::PASSWORD_LOGIN)
+                    .then(|| user.login_method.clone()),
             },
         );
         Ok(id)
@@ -458,19 +470,19 @@ impl Store for MemoryStore {
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         Ok(self.groups.keys().cloned().collect())
     }
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         !self.lacks.contains(&write)
     }
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
         self.count("suspend_user");
-        self.has(InverseWrite::SuspendUser)?;
+        self.has(OptionalMethod::SuspendUser)?;
         self.user_mut(user)?.suspended = true;
         Ok(())
     }
     /// Deletes a user left with no group and no enrolment; keeps (`false`) any other.
     fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
         self.count("delete_user");
-        self.has(InverseWrite::DeleteUser)?;
+        self.has(OptionalMethod::DeleteUser)?;
         let stored = self.user_mut(user)?;
         if !stored.groups.is_empty() || !stored.enrolments.is_empty() {
             return Ok(false);
@@ -493,9 +505,42 @@ impl Store for MemoryStore {
     }
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         self.count("withdraw");
-        self.has(InverseWrite::Withdraw)?;
+        self.has(OptionalMethod::Withdraw)?;
         self.user_mut(user)?.enrolments.remove(content);
         Ok(())
+    }
+    fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        self.count("reactivate_user");
+        self.has(OptionalMethod::ReactivateUser)?;
+        self.user_mut(user)?.suspended = false;
+        Ok(())
+    }
+    fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
+        self.count("set_login_method");
+        self.has(OptionalMethod::SetLoginMethod)?;
+        let user = self.user_mut(user)?;
+        user.login_method =
+            (method != crate::host::store::PASSWORD_LOGIN).then(|| method.to_owned());
+        Ok(())
+    }
+    /// Every user is in scope, in insertion order; the cursor is a position.
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
+        self.count("scope_users");
+        self.has(OptionalMethod::ScopeUsers)?;
+        let start = match after {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .map_err(|_| HostError::permanent(format!("no such cursor {cursor:?}")))?,
+        };
+        let names = self.group_names_by_id();
+        let end = start.saturating_add(limit.max(1)).min(self.users.len());
+        let users = self.users[start.min(end)..end]
+            .iter()
+            .map(|u| self.existing(u, &names))
+            .collect();
+        let next = (end < self.users.len()).then(|| end.to_string());
+        Ok(ScopePage { users, next })
     }
 }
 
@@ -529,7 +574,8 @@ mod id_tests {
         NewUser {
             email: email.into(),
             profile: Profile::default(),
-            password_hash: PasswordHash::from_phc("$argon2id$test"),
+            password_hash: Some(PasswordHash::from_phc("$argon2id$test")),
+            login_method: "password".into(),
             force_password_reset: false,
         }
     }

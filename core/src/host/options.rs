@@ -80,6 +80,72 @@ fn text(value: Value, what: &str, key: &str) -> Result<String, Error> {
     }
 }
 
+/// One declared profile field: `{"name", "aliases", "kind": "text" | "one_of" | "date" |
+/// "number", "values" (for one_of), "required", "max_length"}`.
+fn profile_field(value: Value) -> Result<crate::ProfileField, Error> {
+    let what = "a profile field";
+    const KEYS: [&str; 6] = [
+        "name",
+        "aliases",
+        "kind",
+        "values",
+        "required",
+        "max_length",
+    ];
+    let mut field = crate::ProfileField::text("");
+    let (mut kind, mut values) = (None, None);
+    for (key, v) in entries(value, what, &KEYS)? {
+        match key.as_str() {
+            "name" => field.name = text(v, what, &key)?,
+            "aliases" | "values" => {
+                let Value::Array(items) = v else {
+                    return Err(invalid(format!("{what}'s {key} must be a list, not {v}")));
+                };
+                let items = items
+                    .into_iter()
+                    .map(|i| text(i, what, &key))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if key == "aliases" {
+                    field.aliases = items;
+                } else {
+                    values = Some(items);
+                }
+            }
+            "kind" => kind = Some(text(v, what, &key)?),
+            "required" => {
+                field.required = v
+                    .as_bool()
+                    .ok_or_else(|| invalid(format!("{what}'s required must be true or false")))?;
+            }
+            _ => field.max_length = Some(size(&v, what, &key)?),
+        }
+    }
+    field.kind = match (kind.as_deref().unwrap_or("text"), values) {
+        ("one_of", Some(values)) => crate::FieldKind::OneOf(values),
+        ("one_of", None) => {
+            return Err(invalid(format!(
+                "the profile field {:?} is one_of but gives no values",
+                field.name
+            )))
+        }
+        (_, Some(_)) => {
+            return Err(invalid(format!(
+                "the profile field {:?} gives values but is not one_of",
+                field.name
+            )))
+        }
+        ("text", None) => crate::FieldKind::Text,
+        ("date", None) => crate::FieldKind::Date,
+        ("number", None) => crate::FieldKind::Number,
+        (other, None) => {
+            return Err(invalid(format!(
+                "a profile field's kind is text, one_of, date or number, not {other:?}"
+            )))
+        }
+    };
+    Ok(field)
+}
+
 impl ParseOptions {
     /// The options from a JSON object with any of `delimiter` (one ASCII character: `,`,
     /// `;`, a tab...), `group_separator` (one character), `max_file_bytes`, `max_rows`,
@@ -94,8 +160,10 @@ impl ParseOptions {
     /// # Ok::<(), lms_bulk_upload::Error>(())
     /// ```
     pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
-        const KEYS: [&str; 10] = [
+        const KEYS: [&str; 12] = [
             "clear_token",
+            "fields",
+            "login_methods",
             "delimiter",
             "group_separator",
             "max_file_bytes",
@@ -123,6 +191,26 @@ impl ParseOptions {
                     options.delimiter = Some(byte);
                 }
                 "group_separator" => options.group_separator = one_char(&v, what, &key)?,
+                "fields" => {
+                    let Value::Array(items) = v else {
+                        return Err(invalid(format!("{what}.fields must be a list, not {v}")));
+                    };
+                    options.fields = items
+                        .into_iter()
+                        .map(profile_field)
+                        .collect::<Result<_, _>>()?;
+                }
+                "login_methods" => {
+                    let Value::Array(items) = v else {
+                        return Err(invalid(format!(
+                            "{what}.login_methods must be a list of names, not {v}"
+                        )));
+                    };
+                    options.login_methods = items
+                        .into_iter()
+                        .map(|m| text(m, what, "login_methods"))
+                        .collect::<Result<_, _>>()?;
+                }
                 "clear_token" => {
                     let token = text(v, what, &key)?;
                     if token.trim() != token || token.chars().any(char::is_control) {
@@ -342,6 +430,9 @@ impl Settings {
             results_url: self.results_url.clone(),
             uploader_email: self.uploader_email.clone(),
             password_policy: self.password_policy,
+            default_login_method: self.default_login_method.clone(),
+            suspend_missing_users: self.suspend_missing_users,
+            missing_users_threshold: self.missing_users_threshold,
         };
         let mut value = serde_json::to_value(builder).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {

@@ -42,8 +42,8 @@ use crate::execute::password::PasswordHash;
 use crate::execute::results::ResultRow;
 use crate::host::mailer::{Mailer, Message};
 use crate::host::store::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, InverseWrite, NewUser, Profile, Store,
-    UserId,
+    ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod, Profile,
+    ScopePage, Store, UserId,
 };
 use crate::issue::IssueCode;
 use serde_json::{json, Map, Value};
@@ -419,6 +419,23 @@ fn profile_from(map: &mut Map<String, Value>, fail: read::Fail<'_>) -> Result<Pr
             )))
         }
     };
+    let custom = match fields.remove("custom") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(custom)) => custom
+            .into_iter()
+            .filter_map(|(name, v)| match read::text(Some(v), &name, fail) {
+                Ok(Some(text)) => Some(Ok((name, text))),
+                Ok(None) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(fail(format!(
+                "gave custom profile fields as {}, not an object",
+                read::kind(&other)
+            )))
+        }
+    };
     let mut take = |key: &str| read::text(fields.remove(key), key, fail);
     Ok(Profile {
         first_name: take(PROFILE_KEYS[0])?,
@@ -428,6 +445,7 @@ fn profile_from(map: &mut Map<String, Value>, fail: read::Fail<'_>) -> Result<Pr
         country: take(PROFILE_KEYS[4])?,
         organisation: take(PROFILE_KEYS[5])?,
         language_code: take(PROFILE_KEYS[6])?,
+        custom,
     })
 }
 
@@ -445,6 +463,7 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         .collect::<Result<_, _>>()?;
     let protected = read::flag(map.remove("protected"), "protected", fail)?;
     let suspended = read::flag(map.remove("suspended"), "suspended", fail)?;
+    let login_method = read::text(map.remove("login_method"), "login_method", fail)?;
     let profile = profile_from(&mut map, fail)?;
     Ok(ExistingUser {
         id: UserId(id),
@@ -454,17 +473,25 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         enrolments,
         protected,
         suspended,
+        login_method,
     })
 }
 
 fn profile_value(profile: &Profile) -> Value {
-    Value::Object(
-        profile
-            .fields()
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), Value::String(v.to_owned()))))
-            .collect(),
-    )
+    let mut map: Map<String, Value> = profile
+        .fields()
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), Value::String(v.to_owned()))))
+        .collect();
+    if !profile.custom.is_empty() {
+        let custom = profile
+            .custom
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        map.insert("custom".into(), Value::Object(custom));
+    }
+    Value::Object(map)
 }
 
 fn content_value(content: &ContentRef) -> Value {
@@ -494,6 +521,9 @@ fn group_value(group: &Group) -> Value {
 /// | `suspend_user` (optional: undo) | user id | ignored |
 /// | `delete_user` (optional: undo) | user id | `true` if deleted, `false` if the host keeps the user (it is then suspended) |
 /// | `withdraw` (optional: undo) | user id, `{kind, id}` | ignored |
+/// | `reactivate_user` (optional) | user id | ignored |
+/// | `set_login_method` (optional) | user id, method name | ignored |
+/// | `scope_users` (optional) | cursor (`null` first), limit | `{users: [user...], next: cursor or null}` |
 ///
 /// A user's `suspended` flag (optional, like `protected`) says it is deactivated. An undo
 /// that needs an optional method the object lacks is refused when it is planned.
@@ -583,8 +613,9 @@ impl<H: HostObject> Store for HostStore<H> {
         let arg = json!({
             "email": user.email,
             "profile": profile_value(&user.profile),
-            "password_hash": user.password_hash.as_str(),
+            "password_hash": user.password_hash.as_ref().map(PasswordHash::as_str),
             "force_password_reset": user.force_password_reset,
+            "login_method": user.login_method,
         });
         let reply = self.caller.call("create_user", vec![arg])?;
         let fail = |d| self.caller.invalid("create_user", d);
@@ -637,17 +668,17 @@ impl<H: HostObject> Store for HostStore<H> {
             .map(drop)
     }
 
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         self.caller.has(write.method_name())
     }
 
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
-        self.inverse(InverseWrite::SuspendUser, vec![json!(user.0)])
+        self.inverse(OptionalMethod::SuspendUser, vec![json!(user.0)])
             .map(drop)
     }
 
     fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
-        let reply = self.inverse(InverseWrite::DeleteUser, vec![json!(user.0)])?;
+        let reply = self.inverse(OptionalMethod::DeleteUser, vec![json!(user.0)])?;
         match reply {
             Value::Bool(deleted) => Ok(deleted),
             other => Err(self.caller.invalid(
@@ -659,13 +690,38 @@ impl<H: HostObject> Store for HostStore<H> {
 
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let args = vec![json!(user.0), content_value(content)];
-        self.inverse(InverseWrite::Withdraw, args).map(drop)
+        self.inverse(OptionalMethod::Withdraw, args).map(drop)
+    }
+
+    fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        self.inverse(OptionalMethod::ReactivateUser, vec![json!(user.0)])
+            .map(drop)
+    }
+
+    fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
+        let args = vec![json!(user.0), json!(method)];
+        self.inverse(OptionalMethod::SetLoginMethod, args).map(drop)
+    }
+
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
+        let reply = self.inverse(OptionalMethod::ScopeUsers, vec![json!(after), json!(limit)])?;
+        let fail = |d| self.caller.invalid("scope_users", d);
+        let mut page = read::object(reply, "a page of users", &fail)?;
+        let users = read::list(page.remove("users").unwrap_or(Value::Null), "users", &fail)?
+            .into_iter()
+            .map(|u| user_from(u, &fail))
+            .collect::<Result<_, _>>()?;
+        let next = match page.remove("next") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(read::id(Some(v), "the next page's cursor", &fail)?),
+        };
+        Ok(ScopePage { users, next })
     }
 }
 
 impl<H: HostObject> HostStore<H> {
     /// Calls an optional undo method: `undo_unsupported` when the object lacks it.
-    fn inverse(&mut self, write: InverseWrite, args: Vec<Value>) -> Result<Value, HostError> {
+    fn inverse(&mut self, write: OptionalMethod, args: Vec<Value>) -> Result<Value, HostError> {
         let name = write.method_name();
         match self.caller.call_optional(name, args)? {
             Some(reply) => Ok(reply),
@@ -834,7 +890,8 @@ mod tests {
                 first_name: Some("A".into()),
                 ..Profile::default()
             },
-            password_hash: PasswordHash::from_phc("$argon2id$x"),
+            password_hash: Some(PasswordHash::from_phc("$argon2id$x")),
+            login_method: "password".into(),
             force_password_reset: true,
         };
         assert_eq!(store.create_user(&user).unwrap().0, "9");

@@ -3,6 +3,7 @@
 use crate::execute::password::PasswordHash;
 use crate::issue::IssueCode;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -101,12 +102,16 @@ pub struct Profile {
     /// IETF BCP 47 language tag.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language_code: Option<String>,
+    /// The host's own profile fields ([`ParseOptions::fields`](crate::ParseOptions::fields)),
+    /// by name. As changes, a field present is overwritten (`""` clears it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
 }
 
 impl Profile {
     /// Whether no field is set.
     pub fn is_empty(&self) -> bool {
-        self.fields().iter().all(|(_, v)| v.is_none())
+        self.fields().iter().all(|(_, v)| v.is_none()) && self.custom.is_empty()
     }
 
     /// The fields with their snake_case names, in a fixed order.
@@ -137,10 +142,16 @@ impl Profile {
 
     /// Overwrites the fields that are `Some` in `changes`; `Some("")` clears the field.
     pub fn apply(&mut self, changes: &Profile) {
-        let changes = changes.fields();
-        for (field, (_, change)) in self.fields_mut().into_iter().zip(changes) {
+        for (field, (_, change)) in self.fields_mut().into_iter().zip(changes.fields()) {
             if let Some(value) = change {
                 *field = (!value.is_empty()).then(|| value.to_owned());
+            }
+        }
+        for (name, value) in &changes.custom {
+            if value.is_empty() {
+                self.custom.remove(name);
+            } else {
+                self.custom.insert(name.clone(), value.clone());
             }
         }
     }
@@ -166,9 +177,12 @@ pub struct ExistingUser {
     #[serde(default)]
     pub protected: bool,
     /// Deactivated (kept out of logins by the host): what undoing an upload does to the
-    /// users it created.
+    /// users it created, and what happens to users missing from a file that lists them all.
     #[serde(default)]
     pub suspended: bool,
+    /// How the user signs in (`None`: by password, [`PASSWORD_LOGIN`]).
+    #[serde(default)]
+    pub login_method: Option<String>,
 }
 
 /// A user to create.
@@ -178,11 +192,17 @@ pub struct NewUser {
     pub email: String,
     /// Profile fields (`first_name` and `last_name` set).
     pub profile: Profile,
-    /// The argon2id PHC string of the password.
-    pub password_hash: PasswordHash,
+    /// The argon2id PHC string of the password; `None` for a user who signs in another way
+    /// (`login_method`).
+    pub password_hash: Option<PasswordHash>,
     /// Whether the user must choose a new password at next login.
     pub force_password_reset: bool,
+    /// How the user signs in: `password`, or one of the host's login methods.
+    pub login_method: String,
 }
+
+/// The built-in login method: a password the engine generates (or the default one).
+pub const PASSWORD_LOGIN: &str = "password";
 
 /// A failure reported by the host's store, mailer or journal.
 ///
@@ -287,43 +307,67 @@ impl std::error::Error for HostError {
     }
 }
 
-/// The writes that only undoing an upload needs ([`crate::undo`]). They are optional: a
-/// store says which it has with [`Store::supports`], and an undo plan that needs one the
-/// store lacks is refused when it is made (`undo_unsupported`), never half-way through.
+/// The store methods a host may leave out: the writes that undoing an upload needs, and
+/// what reactivating suspended users, login methods and suspending users missing from the
+/// file need. A store says which it has with [`Store::supports`]; a plan (or an undo plan)
+/// that needs one the store lacks is refused when it is made, never half-way through
+/// (`undo_unsupported` for an undo, `host_method_missing` otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum InverseWrite {
+pub enum OptionalMethod {
     /// [`Store::suspend_user`].
     SuspendUser,
     /// [`Store::delete_user`].
     DeleteUser,
     /// [`Store::withdraw`].
     Withdraw,
+    /// [`Store::reactivate_user`].
+    ReactivateUser,
+    /// [`Store::set_login_method`].
+    SetLoginMethod,
+    /// [`Store::scope_users`].
+    ScopeUsers,
 }
 
-impl InverseWrite {
-    /// Every inverse write.
-    pub const ALL: [InverseWrite; 3] = [
-        InverseWrite::SuspendUser,
-        InverseWrite::DeleteUser,
-        InverseWrite::Withdraw,
+impl OptionalMethod {
+    /// Every optional method.
+    pub const ALL: [OptionalMethod; 6] = [
+        OptionalMethod::SuspendUser,
+        OptionalMethod::DeleteUser,
+        OptionalMethod::Withdraw,
+        OptionalMethod::ReactivateUser,
+        OptionalMethod::SetLoginMethod,
+        OptionalMethod::ScopeUsers,
     ];
-    /// The store method's snake_case name: `suspend_user`, `delete_user`, `withdraw`.
+    /// The store method's snake_case name: `suspend_user`, `delete_user`, `withdraw`,
+    /// `reactivate_user`, `set_login_method`, `scope_users`.
     pub fn method_name(self) -> &'static str {
         match self {
-            InverseWrite::SuspendUser => "suspend_user",
-            InverseWrite::DeleteUser => "delete_user",
-            InverseWrite::Withdraw => "withdraw",
+            OptionalMethod::SuspendUser => "suspend_user",
+            OptionalMethod::DeleteUser => "delete_user",
+            OptionalMethod::Withdraw => "withdraw",
+            OptionalMethod::ReactivateUser => "reactivate_user",
+            OptionalMethod::SetLoginMethod => "set_login_method",
+            OptionalMethod::ScopeUsers => "scope_users",
         }
     }
 }
 
-fn unsupported(write: InverseWrite) -> HostError {
+fn unsupported(write: OptionalMethod) -> HostError {
     HostError::coded(
-        IssueCode::UndoUnsupported,
+        IssueCode::HostMethodMissing,
         format!("the store has no {}", write.method_name()),
     )
+}
+
+/// One page of [`Store::scope_users`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopePage {
+    /// The users of this page.
+    pub users: Vec<ExistingUser>,
+    /// The cursor of the next page; `None` on the last one.
+    pub next: Option<String>,
 }
 
 /// The host's user database.
@@ -371,7 +415,7 @@ pub trait Store {
         Ok(())
     }
     /// Whether the store has this inverse write (the default: none).
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         let _ = write;
         false
     }
@@ -379,19 +423,38 @@ pub trait Store {
     /// out of logins. Undo calls it for the users an upload created.
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
         let _ = user;
-        Err(unsupported(InverseWrite::SuspendUser))
+        Err(unsupported(OptionalMethod::SuspendUser))
     }
     /// Deletes the user if nothing but what the upload gave it is attached (its groups and
     /// enrolments are removed first), returning `true`; returns `false` and changes nothing
     /// when the host keeps it (activity, submissions...): the engine then suspends it.
     fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
         let _ = user;
-        Err(unsupported(InverseWrite::DeleteUser))
+        Err(unsupported(OptionalMethod::DeleteUser))
     }
     /// Withdraws the user's enrolment (a no-op if not enrolled).
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let _ = (user, content);
-        Err(unsupported(InverseWrite::Withdraw))
+        Err(unsupported(OptionalMethod::Withdraw))
+    }
+    /// Lets a suspended user sign in again (a no-op if not suspended): a suspended user in
+    /// a later file, when profiles are updated.
+    fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        let _ = user;
+        Err(unsupported(OptionalMethod::ReactivateUser))
+    }
+    /// Sets how the user signs in: `password`, or one of the host's login methods
+    /// ([`ParseOptions::login_methods`](crate::ParseOptions::login_methods)).
+    fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
+        let _ = (user, method);
+        Err(unsupported(OptionalMethod::SetLoginMethod))
+    }
+    /// The users within the uploader's reach (what "users missing from the file" is counted
+    /// against), a page at a time: at most `limit` users after the cursor `after` (`None`:
+    /// the first page), in a stable order, with the cursor of the next page.
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
+        let _ = (after, limit);
+        Err(unsupported(OptionalMethod::ScopeUsers))
     }
 }
 
@@ -407,7 +470,9 @@ pub trait StoreRead {
     /// See [`Store::all_group_names`].
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError>;
     /// See [`Store::supports`].
-    fn supports(&mut self, write: InverseWrite) -> bool;
+    fn supports(&mut self, write: OptionalMethod) -> bool;
+    /// See [`Store::scope_users`].
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError>;
 }
 
 impl<S: Store + ?Sized> StoreRead for S {
@@ -423,8 +488,11 @@ impl<S: Store + ?Sized> StoreRead for S {
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         Store::all_group_names(self)
     }
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         Store::supports(self, write)
+    }
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
+        Store::scope_users(self, after, limit)
     }
 }
 
@@ -467,7 +535,7 @@ impl<S: Store + ?Sized> Store for &mut S {
     fn checkpoint(&mut self) -> Result<(), HostError> {
         (**self).checkpoint()
     }
-    fn supports(&mut self, write: InverseWrite) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         (**self).supports(write)
     }
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
@@ -478,5 +546,14 @@ impl<S: Store + ?Sized> Store for &mut S {
     }
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         (**self).withdraw(user, content)
+    }
+    fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        (**self).reactivate_user(user)
+    }
+    fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
+        (**self).set_login_method(user, method)
+    }
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
+        (**self).scope_users(after, limit)
     }
 }

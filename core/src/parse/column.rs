@@ -28,11 +28,14 @@ pub enum Column {
     AddGroup,
     /// `removegroup`: groups to remove the user from; may repeat, cells may list several.
     RemoveGroup,
+    /// `auth`: how the user signs in, `password` or one of the host's login methods
+    /// ([`ParseOptions::login_methods`](crate::ParseOptions::login_methods)).
+    Auth,
 }
 
 impl Column {
     /// Every column, in the canonical order.
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::FirstName,
         Column::LastName,
         Column::EmailAddress,
@@ -43,6 +46,7 @@ impl Column {
         Column::LanguageCode,
         Column::AddGroup,
         Column::RemoveGroup,
+        Column::Auth,
     ];
 
     /// The columns every file must have.
@@ -61,6 +65,7 @@ impl Column {
             Column::LanguageCode => "languagecode",
             Column::AddGroup => "addgroup",
             Column::RemoveGroup => "removegroup",
+            Column::Auth => "auth",
         }
     }
 
@@ -85,12 +90,10 @@ impl Column {
     /// assert_eq!(Column::from_header("shoe size"), None);
     /// ```
     pub fn from_header(header: &str) -> Option<Column> {
-        let key: String = header
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '_' | '-' | '\u{a0}'))
-            .flat_map(char::to_lowercase)
-            .collect();
+        Column::from_normalised(&normalise_header(header))
+    }
+
+    pub(crate) fn from_normalised(key: &str) -> Option<Column> {
         Column::ALL
             .into_iter()
             .find(|c| c.as_str() == key)
@@ -101,6 +104,17 @@ impl Column {
                     .map(|(_, c)| *c)
             })
     }
+}
+
+/// A header as it is compared: surrounding spaces trimmed, spaces, `_`, `-` and no-break
+/// spaces removed, lowercase.
+pub(crate) fn normalise_header(header: &str) -> String {
+    header
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\u{a0}'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl fmt::Display for Column {
@@ -139,4 +153,7 @@ pub const ALIASES: &[(&str, Column)] = &[
     ("group", Column::AddGroup),
     ("groups", Column::AddGroup),
     ("removegroups", Column::RemoveGroup),
+    ("authmethod", Column::Auth),
+    ("authentication", Column::Auth),
+    ("loginmethod", Column::Auth),
 ];

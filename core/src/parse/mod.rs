@@ -4,6 +4,7 @@ mod bytes;
 pub(crate) mod column;
 pub(crate) mod decode;
 pub(crate) mod email;
+pub(crate) mod fields;
 mod issue_log;
 pub(crate) mod options;
 mod reader;
@@ -19,9 +20,10 @@ use rows::{mark_duplicates, validate_row, HASH_BITS};
 
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
-use crate::parse::column::Column;
+use crate::parse::column::{normalise_header, Column};
 use crate::parse::decode::decode;
 use crate::parse::email::{ascii_email_hash, email_hash};
+use crate::parse::fields::{check_declarations, MAX_PROFILE_FIELDS};
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
 use crate::parse::upload::{HeaderCell, Upload};
 
@@ -38,6 +40,8 @@ use crate::parse::upload::{HeaderCell, Upload};
 /// assert_eq!((row.line(), row.get(lms_bulk_upload::Column::FirstName)), (3, "Zoë"));
 /// ```
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
+    check_declarations(&options.fields, &options.login_methods)
+        .map_err(|why| Error::new(crate::ErrorKind::Settings, IssueCode::InvalidOption, why))?;
     let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
     if bytes.len() > max_bytes {
         return Err(file_error(
@@ -113,6 +117,11 @@ fn detect_delimiter(body: &str) -> u8 {
     candidates[best]
 }
 
+/// The built-in columns.
+pub(crate) const COLUMNS: usize = Column::ALL.len();
+/// Slots a row can have: one per built-in column and per host profile field.
+const MAX_SLOTS: usize = COLUMNS + MAX_PROFILE_FIELDS;
+
 struct Parser<'a> {
     body: &'a str,
     line_offset: u32,
@@ -137,7 +146,9 @@ struct Parser<'a> {
     header: Vec<HeaderCell>,
     /// For each header position, the slot its value goes to (None: ignored).
     targets: Vec<Option<u8>>,
-    slots: [Option<u8>; 10],
+    slots: [Option<u8>; COLUMNS],
+    /// The slot of each of the host's profile fields (`options.fields`), if in the header.
+    field_slots: Vec<Option<u8>>,
     width: usize,
     log: IssueLog,
     /// The byte offset in `body` where the last record read starts (after any blank lines
@@ -177,7 +188,8 @@ impl<'a> Parser<'a> {
             bounds: Vec::new(),
             header: Vec::new(),
             targets: Vec::new(),
-            slots: [None; 10],
+            slots: [None; COLUMNS],
+            field_slots: vec![None; options.fields.len()],
             width: 0,
             log,
             record_start: 0,
@@ -204,14 +216,43 @@ impl<'a> Parser<'a> {
         if let Some(error) = self.unterminated_quote() {
             return Err(error);
         }
-        let mut seen: [Option<usize>; 10] = [None; 10];
+        let mut seen: [Option<usize>; COLUMNS] = [None; COLUMNS];
         // The first record always comes from `core`.
         for position in 0..self.field_count {
             let raw = self.field(position);
             self.check_field_len(raw, line, None)?;
             let text = String::from_utf8_lossy(raw).trim().to_owned();
-            let column = Column::from_header(&text);
+            let key = normalise_header(&text);
+            let column = Column::from_normalised(&key);
             let mut target = None;
+            let custom = match column {
+                Some(_) => None,
+                None => self.options.fields.iter().position(|f| f.matches(&key)),
+            };
+            if let Some(i) = custom {
+                if self.field_slots[i].is_some() {
+                    return Err(file_error(
+                        IssueCode::DuplicateColumn,
+                        Some(line),
+                        Some(&self.options.fields[i].name),
+                        format!(
+                            "the column {:?} (column {}) repeats the profile field {:?}",
+                            text,
+                            position + 1,
+                            self.options.fields[i].name
+                        ),
+                    ));
+                }
+                self.field_slots[i] = Some(self.width as u8);
+                self.width += 1;
+                self.targets.push(self.field_slots[i]);
+                self.header.push(HeaderCell {
+                    header: text,
+                    column: None,
+                    field: Some(self.options.fields[i].name.clone()),
+                });
+                continue;
+            }
             match column {
                 Some(c) => {
                     if let Some(first) = seen[c as usize] {
@@ -248,12 +289,21 @@ impl<'a> Parser<'a> {
             self.header.push(HeaderCell {
                 header: text,
                 column,
+                field: None,
             });
         }
         let missing: Vec<&str> = Column::REQUIRED
             .iter()
             .filter(|c| seen[**c as usize].is_none())
             .map(|c| c.as_str())
+            .chain(
+                self.options
+                    .fields
+                    .iter()
+                    .zip(&self.field_slots)
+                    .filter(|(f, slot)| f.required && slot.is_none())
+                    .map(|(f, _)| f.name.as_str()),
+            )
             .collect();
         if let Some(first) = missing.first() {
             let found: Vec<&str> = self.header.iter().map(|h| h.header.as_str()).collect();
@@ -311,6 +361,9 @@ impl<'a> Parser<'a> {
         let mut upload = Upload {
             header: self.header.clone(),
             slots: self.slots,
+            field_slots: self.field_slots.clone(),
+            fields: self.options.fields.clone().into(),
+            login_methods: self.options.login_methods.clone().into(),
             delimiter: self.delimiter,
             encoding,
             group_separator: self.options.group_separator,
@@ -354,8 +407,8 @@ impl<'a> Parser<'a> {
             let mut extra = false;
             // The trimmed value of each slot (its first non-blank cell), and which slots
             // have several cells merged in `spill`.
-            let mut cells: [&str; 10] = [""; 10];
-            let mut merged: u16 = 0;
+            let mut cells: [&str; MAX_SLOTS] = [""; MAX_SLOTS];
+            let mut merged: u32 = 0;
             for (position, &(from, to)) in self.bounds.iter().enumerate() {
                 let value = text.get(from..to).unwrap_or("\u{FFFD}");
                 if value.len() > self.options.max_field_bytes {
@@ -407,11 +460,15 @@ impl<'a> Parser<'a> {
                     cells[slot]
                 }
             };
-            let mut values: [&str; 10] = [""; 10];
+            let mut values: [&str; COLUMNS] = [""; COLUMNS];
             for column in Column::ALL {
                 if let Some(slot) = self.slots[column as usize] {
                     values[column as usize] = slot_value(usize::from(slot));
                 }
+            }
+            let mut custom: [Option<&str>; MAX_PROFILE_FIELDS] = [None; MAX_PROFILE_FIELDS];
+            for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
+                *value = slot.map(|slot| slot_value(usize::from(slot)));
             }
             self.log.begin_row(line);
             if extra {
@@ -421,6 +478,7 @@ impl<'a> Parser<'a> {
             }
             validate_row(
                 &values,
+                &custom[..self.field_slots.len()],
                 self.options,
                 check_conflicts,
                 printable,
@@ -481,10 +539,13 @@ impl<'a> Parser<'a> {
     /// The name an issue about the cell at `position` gives: the canonical column name, or
     /// the header text of an unknown column.
     fn column_name(&self, position: usize) -> Option<&str> {
-        self.header.get(position).map(|h| match h.column {
-            Some(column) => column.as_str(),
-            None => h.header.as_str(),
-        })
+        self.header
+            .get(position)
+            .map(|h| match (h.column, &h.field) {
+                (Some(column), _) => column.as_str(),
+                (None, Some(field)) => field.as_str(),
+                (None, None) => h.header.as_str(),
+            })
     }
 }
 

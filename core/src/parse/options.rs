@@ -52,6 +52,14 @@ pub struct ParseOptions {
     /// ASCII case; `None` turns clearing off. In a required column it is an error
     /// (`clear_in_required_column`); for a new user it is the same as a blank cell.
     pub clear_token: Option<String>,
+    /// The host's own profile fields (at most [`MAX_PROFILE_FIELDS`](crate::MAX_PROFILE_FIELDS)):
+    /// their columns are read and validated like the built-in ones, their values reach the
+    /// store in [`Profile::custom`](crate::Profile::custom). A bad declaration fails `parse`
+    /// (`invalid_option`).
+    pub fields: Vec<crate::parse::fields::ProfileField>,
+    /// The host's login methods besides the built-in `password` (`saml`, `oidc`...): the
+    /// values the `auth` column and the `default_login_method` setting may name.
+    pub login_methods: Vec<String>,
 }
 
 /// Default for [`ParseOptions::clear_token`].
@@ -70,6 +78,8 @@ impl Default for ParseOptions {
             max_issues_per_row: DEFAULT_MAX_ISSUES_PER_ROW,
             max_issues: DEFAULT_MAX_ISSUES,
             clear_token: Some(DEFAULT_CLEAR_TOKEN.to_owned()),
+            fields: Vec::new(),
+            login_methods: Vec::new(),
         }
     }
 }

@@ -13,7 +13,8 @@ use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag
 /// value has a forbidden character. Linear in the row's length: messages are only built
 /// for the issues listed.
 pub(super) fn validate_row(
-    values: &[&str; 10],
+    values: &[&str; super::COLUMNS],
+    custom: &[Option<&str>],
     options: &ParseOptions,
     check_conflicts: bool,
     printable: bool,
@@ -31,12 +32,7 @@ pub(super) fn validate_row(
             }
             continue;
         }
-        if options
-            .clear_token
-            .as_deref()
-            .is_some_and(|t| value.eq_ignore_ascii_case(t))
-            && !column.is_group_list()
-        {
+        if is_clear(options, value) && !column.is_group_list() && column != Column::Auth {
             if Column::REQUIRED.contains(&column) {
                 log.push(
                     IssueCode::ClearInRequiredColumn,
@@ -81,6 +77,18 @@ pub(super) fn validate_row(
                     },
                 );
             }
+            Column::Auth => {
+                if crate::parse::fields::login_method(value, &options.login_methods).is_none() {
+                    log.push(IssueCode::UnknownLoginMethod, Some(column.as_str()), || {
+                        let mut known = vec!["password"];
+                        known.extend(options.login_methods.iter().map(String::as_str));
+                        format!(
+                            "{value:?} is not a login method here (they are {})",
+                            known.join(", ")
+                        )
+                    });
+                }
+            }
             Column::AddGroup | Column::RemoveGroup => {
                 let max = options.max_value_chars;
                 if let Some(long) =
@@ -111,6 +119,43 @@ pub(super) fn validate_row(
             }
         }
     }
+    // `None`: the field's column is not in the file.
+    for (field, value) in options.fields.iter().zip(custom) {
+        let name = field.name.as_str();
+        let Some(value) = *value else {
+            continue;
+        };
+        if value.is_empty() || is_clear(options, value) {
+            if field.required {
+                let code = if value.is_empty() {
+                    IssueCode::MissingValue
+                } else {
+                    IssueCode::ClearInRequiredColumn
+                };
+                log.push(code, Some(name), || format!("{name} is required"));
+            }
+            continue;
+        }
+        if let Some(c) = find_forbidden_char(value) {
+            log.push(IssueCode::ControlCharacter, Some(name), || {
+                format!("{name} contains {}", describe_char(c))
+            });
+            continue;
+        }
+        let max = field.max_length.unwrap_or(options.max_value_chars);
+        let chars = value.chars().count();
+        if chars > max {
+            log.push(IssueCode::ValueTooLong, Some(name), || {
+                format!("{name} is {chars} characters; the limit is {max}")
+            });
+            continue;
+        }
+        if let Err(why) = field.check(value) {
+            log.push(IssueCode::InvalidFieldValue, Some(name), || {
+                format!("{name}: {why}")
+            });
+        }
+    }
     if check_conflicts {
         let added = values[Column::AddGroup as usize];
         let removed = values[Column::RemoveGroup as usize];
@@ -122,6 +167,13 @@ pub(super) fn validate_row(
             );
         });
     }
+}
+
+fn is_clear(options: &ParseOptions, value: &str) -> bool {
+    options
+        .clear_token
+        .as_deref()
+        .is_some_and(|t| value.eq_ignore_ascii_case(t))
 }
 
 /// Calls `found` with each group of `added` (in order, repeats included) that is also in

@@ -3,6 +3,7 @@
 use crate::issue::Issue;
 use crate::parse::column::Column;
 use crate::parse::decode::Encoding;
+use crate::parse::fields::ProfileField;
 use serde::{Deserialize, Serialize};
 
 /// One cell of the header line and what it was matched to.
@@ -10,8 +11,12 @@ use serde::{Deserialize, Serialize};
 pub struct HeaderCell {
     /// The text as written in the file (trimmed).
     pub header: String,
-    /// The recognised column, or `None` for an unknown (ignored) column.
+    /// The recognised column, or `None` for a host profile field or an unknown (ignored)
+    /// column.
     pub column: Option<Column>,
+    /// The host profile field it was matched to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// A parsed and validated upload file.
@@ -31,7 +36,11 @@ pub struct HeaderCell {
 pub struct Upload {
     pub(crate) header: Vec<HeaderCell>,
     /// Column (by `Column as usize`) → slot in each row's offsets.
-    pub(crate) slots: [Option<u8>; 10],
+    pub(crate) slots: [Option<u8>; crate::parse::COLUMNS],
+    /// The slot of each host profile field, in the order of `fields`.
+    pub(crate) field_slots: Vec<Option<u8>>,
+    pub(crate) fields: std::sync::Arc<[ProfileField]>,
+    pub(crate) login_methods: std::sync::Arc<[String]>,
     pub(crate) delimiter: u8,
     pub(crate) encoding: Encoding,
     pub(crate) group_separator: char,
@@ -129,6 +138,11 @@ impl Upload {
         }
     }
 
+    /// The login methods the host declared (besides `password`).
+    pub fn login_methods(&self) -> &[String] {
+        &self.login_methods
+    }
+
     pub(crate) fn is_clear(&self, value: &str) -> bool {
         self.clear_token
             .as_deref()
@@ -136,7 +150,11 @@ impl Upload {
     }
 
     fn cell(&self, index: usize, column: Column) -> &str {
-        let Some(slot) = self.slots[column as usize] else {
+        self.slot_cell(index, self.slots[column as usize])
+    }
+
+    fn slot_cell(&self, index: usize, slot: Option<u8>) -> &str {
+        let Some(slot) = slot else {
             return "";
         };
         let from = match index {
@@ -215,6 +233,39 @@ impl<'a> Row<'a> {
     /// The groups to remove, in order, blank names skipped.
     pub fn remove_groups(&self) -> impl Iterator<Item = &'a str> + 'a {
         split_groups(self.get(Column::RemoveGroup), self.upload.group_separator)
+    }
+    /// The login method the `auth` cell names (`password` or one of the host's), `None`
+    /// when blank or absent.
+    pub fn login_method(&self) -> Option<&'a str> {
+        let cell = self.value(Column::Auth)?;
+        crate::parse::fields::login_method(cell, &self.upload.login_methods)
+    }
+    /// The host profile fields of the row that have a value, by name, in the order they
+    /// were declared (a `one_of` value as declared). A cell with the clear token is not one
+    /// of them: see [`Row::cleared_fields`].
+    pub fn custom_values(&self) -> impl Iterator<Item = (&'a str, String)> + 'a {
+        let (upload, index) = (self.upload, self.index);
+        upload
+            .fields
+            .iter()
+            .zip(upload.field_slots.iter())
+            .filter_map(move |(field, slot)| {
+                let cell = upload.slot_cell(index, *slot);
+                if cell.is_empty() || upload.is_clear(cell) {
+                    return None;
+                }
+                field.check(cell).ok().map(|v| (field.name.as_str(), v))
+            })
+    }
+    /// The host profile fields whose cell holds the clear token.
+    pub fn cleared_fields(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let (upload, index) = (self.upload, self.index);
+        upload
+            .fields
+            .iter()
+            .zip(upload.field_slots.iter())
+            .filter(move |(_, slot)| upload.is_clear(upload.slot_cell(index, **slot)))
+            .map(|(field, _)| field.name.as_str())
     }
     /// Whether the row has no errors.
     pub fn is_valid(&self) -> bool {

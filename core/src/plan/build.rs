@@ -67,8 +67,15 @@ impl<S: StoreRead + ?Sized> StoreRead for View<'_, S> {
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         self.0.all_group_names()
     }
-    fn supports(&mut self, write: crate::host::store::InverseWrite) -> bool {
+    fn supports(&mut self, write: crate::host::store::OptionalMethod) -> bool {
         self.0.supports(write)
+    }
+    fn scope_users(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::host::store::ScopePage, HostError> {
+        self.0.scope_users(after, limit)
     }
 }
 
@@ -106,6 +113,19 @@ fn build(
         .filter_map(|name| groups.get(name.as_str()).cloned())
         .collect();
     let existing = find_existing(upload, store, batch)?;
+    let default_login_method = match settings.default_login_method.as_deref() {
+        None => None,
+        Some(m) => match crate::parse::fields::login_method(m, upload.login_methods()) {
+            Some(crate::host::store::PASSWORD_LOGIN) => None,
+            Some(known) => Some(known.to_owned()),
+            None => {
+                return Err(Error::settings(
+                    IssueCode::UnknownLoginMethod,
+                    format!("default_login_method {m:?} is not a login method of the host (they are password and those of the parse options' login_methods)"),
+                ))
+            }
+        },
+    };
 
     let plan_settings = PlanSettings {
         enrol_existing_users: settings.enrol_existing_users,
@@ -144,11 +164,20 @@ fn build(
         settings: &plan_settings,
         groups: &groups,
         all_group_names: &all_group_names,
+        default_login_method: default_login_method.as_deref(),
     };
-    let rows: Vec<PlanRow> = upload
+    let mut rows: Vec<PlanRow> = upload
         .rows()
         .map(|row| context.plan_row(&row, existing.get(row.email())))
         .collect();
+    if settings.suspend_missing_users {
+        rows.extend(super::missing::missing_users(
+            upload,
+            store,
+            settings.missing_users_threshold,
+        )?);
+    }
+    require_methods(&rows, store)?;
     // Issues before the first row's line belong to the file (encoding, header).
     let first_row_line = upload.row(0).map_or(u32::MAX, |r| r.line());
     let file_issues: Vec<Issue> = upload
@@ -170,6 +199,40 @@ fn build(
     };
     plan.fingerprint = super::json::fingerprint(&plan);
     Ok(plan)
+}
+
+/// The optional store methods the rows use, each one the store must have: refused now
+/// (`host_method_missing`), before anything is written.
+fn require_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Result<(), Error> {
+    use crate::host::store::OptionalMethod as M;
+    let mut needed: Vec<M> = rows
+        .iter()
+        .flat_map(|r| &r.operations)
+        .filter_map(|op| match op {
+            Operation::SetLoginMethod { .. } => Some(M::SetLoginMethod),
+            Operation::ReactivateUser => Some(M::ReactivateUser),
+            Operation::SuspendUser => Some(M::SuspendUser),
+            _ => None,
+        })
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let missing: Vec<&str> = needed
+        .into_iter()
+        .filter(|m| !store.supports(*m))
+        .map(M::method_name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Store,
+        IssueCode::HostMethodMissing,
+        format!(
+            "this plan needs the store's {}, which it does not have",
+            missing.join(" and ")
+        ),
+    ))
 }
 
 fn resolve_content(
@@ -280,6 +343,8 @@ struct RowContext<'a> {
     groups: &'a BTreeMap<String, Group>,
     /// Every group name in the store, for "did you mean" (empty when no row needs it).
     all_group_names: &'a [String],
+    /// How new users sign in without an `auth` value (`None`: password).
+    default_login_method: Option<&'a str>,
 }
 
 impl RowContext<'_> {
@@ -369,8 +434,12 @@ impl RowContext<'_> {
 
     fn plan_new(&self, row: &Row<'_>, planned: &mut PlanRow) {
         planned.action = Action::Create;
+        let method = row.login_method().or(self.default_login_method);
         planned.operations.push(Operation::CreateUser {
             profile: profile_of(row),
+            login_method: method
+                .filter(|m| *m != crate::host::store::PASSWORD_LOGIN)
+                .map(str::to_owned),
         });
         let mut added = BTreeSet::new();
         for group in self
@@ -407,6 +476,39 @@ impl RowContext<'_> {
         let s = self.settings;
         let wants_groups =
             row.add_groups().next().is_some() || row.remove_groups().next().is_some();
+        let password = crate::host::store::PASSWORD_LOGIN;
+        let stored_method = user.login_method.as_deref().unwrap_or(password);
+        // The file's `auth` changes the method only where it is given: a file without the
+        // column (or a blank cell) keeps every existing user's method.
+        let new_method = row.login_method().filter(|m| *m != stored_method);
+        let mut method = stored_method;
+        if user.suspended {
+            if s.update_existing_profiles {
+                planned.operations.push(Operation::ReactivateUser);
+            } else {
+                planned.issues.push(Issue::new(
+                    IssueCode::UserSuspended,
+                    Some(row.line()),
+                    Some(Column::EmailAddress.as_str()),
+                    format!("{} is suspended and stays so: update_existing_profiles reactivates suspended users who are in the file", row.email()),
+                ));
+            }
+        }
+        if let Some(new) = new_method {
+            if s.update_existing_profiles {
+                planned.operations.push(Operation::SetLoginMethod {
+                    method: new.to_owned(),
+                });
+                method = new;
+            } else {
+                planned.issues.push(Issue::new(
+                    IssueCode::ChangesNeedUpdateProfiles,
+                    Some(row.line()),
+                    Some(Column::Auth.as_str()),
+                    "the row changes an existing user's login method, which needs update_existing_profiles".into(),
+                ));
+            }
+        }
         if s.update_existing_profiles {
             let changes = profile_changes(row, user);
             if changes.is_empty() {
@@ -463,7 +565,10 @@ impl RowContext<'_> {
                     .into(),
             ));
         }
-        if s.update_existing_passwords {
+        // Password settings apply to password users only; a user moved to password login
+        // needs one, whatever update_existing_passwords says.
+        let moved_to_password = method == password && stored_method != password;
+        if method == password && (s.update_existing_passwords || moved_to_password) {
             planned.operations.push(Operation::SetPassword);
             planned
                 .operations
@@ -511,13 +616,18 @@ fn profile_of(row: &Row<'_>) -> Profile {
         country: v(Column::Country),
         organisation: v(Column::Organisation),
         language_code: v(Column::LanguageCode),
+        custom: row
+            .custom_values()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
     }
 }
 
 /// The non-blank cells that differ from what is stored, and `""` for a stored value the
 /// row clears (the clear token).
 fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
-    let file = profile_of(row);
+    let mut file = profile_of(row);
+    let file_custom = std::mem::take(&mut file.custom);
     let mut changes = Profile::default();
     let columns = [
         Column::FirstName,
@@ -541,6 +651,17 @@ fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
             None if row.clears(column) && old.is_some_and(|o| !o.is_empty()) => Some(String::new()),
             _ => None,
         };
+    }
+    let stored = &user.profile.custom;
+    for (name, value) in file_custom {
+        if stored.get(&name) != Some(&value) {
+            changes.custom.insert(name, value);
+        }
+    }
+    for name in row.cleared_fields() {
+        if stored.get(name).is_some_and(|v| !v.is_empty()) {
+            changes.custom.insert(name.to_owned(), String::new());
+        }
     }
     changes
 }

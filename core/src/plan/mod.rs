@@ -2,6 +2,7 @@
 
 mod build;
 mod json;
+mod missing;
 pub(crate) use json::fingerprint;
 pub(crate) mod settings;
 pub(crate) mod shard;
@@ -195,11 +196,22 @@ impl Action {
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Operation {
-    /// Create the user with this profile and a password (generated or default).
+    /// Create the user with this profile and a password (generated or default), or no
+    /// password when the user signs in another way.
     CreateUser {
         /// The profile from the file.
         profile: Profile,
+        /// One of the host's login methods; absent for the built-in password login.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login_method: Option<String>,
     },
+    /// Change how the existing user signs in.
+    SetLoginMethod {
+        /// `password` or one of the host's login methods.
+        method: String,
+    },
+    /// Let the suspended user sign in again.
+    ReactivateUser,
     /// Overwrite these profile fields of the existing user.
     UpdateProfile {
         /// The fields that change, with their new values.
@@ -227,7 +239,8 @@ pub enum Operation {
         /// `welcome` or `password_changed`.
         kind: MessageKind,
     },
-    /// Undo: deactivate the user the upload created ([`Store::suspend_user`](crate::Store::suspend_user)).
+    /// Deactivate the user: a user missing from a file that lists everyone, or (undo) a
+    /// user the upload created ([`Store::suspend_user`](crate::Store::suspend_user)).
     SuspendUser,
     /// Undo: delete the user the upload created, or suspend it when the store keeps it
     /// ([`Store::delete_user`](crate::Store::delete_user)).
@@ -291,11 +304,17 @@ pub struct PlanRow {
 }
 
 impl PlanRow {
-    /// Whether a password is set (new user, or `SetPassword`).
+    /// Whether a password is set (a new user who signs in by password, or `SetPassword`).
     pub fn sets_password(&self) -> bool {
-        self.operations
-            .iter()
-            .any(|op| matches!(op, Operation::CreateUser { .. } | Operation::SetPassword))
+        self.operations.iter().any(|op| {
+            matches!(
+                op,
+                Operation::CreateUser {
+                    login_method: None,
+                    ..
+                } | Operation::SetPassword
+            )
+        })
     }
 }
 
@@ -324,7 +343,7 @@ pub struct Summary {
     pub enrolments: u64,
     /// Emails to users (the uploader's confirmation not included).
     pub emails: u64,
-    /// Undo: users to suspend.
+    /// Users to suspend (missing from a file that lists everyone, or created by the upload an undo reverses).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub suspensions: u64,
     /// Undo: users to delete (or suspend, if the store keeps them).
@@ -333,6 +352,12 @@ pub struct Summary {
     /// Undo: enrolments to withdraw.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub withdrawals: u64,
+    /// Suspended users to reactivate.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reactivations: u64,
+    /// Existing users whose login method changes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub login_method_changes: u64,
     /// Warnings on rows and file.
     pub warnings: u64,
 }
@@ -365,7 +390,13 @@ impl Summary {
         self.warnings += row.issues.iter().filter(|i| !i.is_error()).count() as u64;
         for op in &row.operations {
             match op {
-                Operation::CreateUser { .. } | Operation::SetPassword => self.passwords += 1,
+                Operation::CreateUser {
+                    login_method: None, ..
+                }
+                | Operation::SetPassword => self.passwords += 1,
+                Operation::CreateUser { .. } => {}
+                Operation::SetLoginMethod { .. } => self.login_method_changes += 1,
+                Operation::ReactivateUser => self.reactivations += 1,
                 Operation::UpdateProfile { .. } => self.profile_updates += 1,
                 Operation::AddToGroup { .. } => self.group_additions += 1,
                 Operation::RemoveFromGroup { .. } => self.group_removals += 1,

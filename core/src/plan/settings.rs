@@ -57,7 +57,21 @@ pub struct Settings {
     /// The password policy (`generated_length` from 12 to 128, checked by
     /// [`SettingsBuilder::build`] and again by [`execute`](crate::execute)).
     pub password_policy: PasswordPolicy,
+    /// How new users sign in when their row has no `auth` value: `None` for the built-in
+    /// password login, or one of the host's login methods (checked when planning).
+    pub default_login_method: Option<String>,
+    /// The file lists everyone: users within the uploader's reach
+    /// ([`Store::scope_users`](crate::Store::scope_users)) who are not in it are suspended
+    /// (never protected ones).
+    pub suspend_missing_users: bool,
+    /// With `suspend_missing_users`: the most users that may be suspended, as a percentage
+    /// of those in scope (0 to 100, default 10); a plan that would suspend more is refused
+    /// (`missing_users_threshold`).
+    pub missing_users_threshold: u32,
 }
+
+/// Default for [`Settings::missing_users_threshold`]: 10 %.
+pub const DEFAULT_MISSING_USERS_THRESHOLD: u32 = 10;
 
 impl Settings {
     /// A builder with the documented defaults.
@@ -96,6 +110,12 @@ pub struct SettingsBuilder {
     pub uploader_email: Option<String>,
     #[serde(alias = "passwordPolicy")]
     pub password_policy: PasswordPolicy,
+    #[serde(alias = "defaultLoginMethod")]
+    pub default_login_method: Option<String>,
+    #[serde(alias = "suspendMissingUsers")]
+    pub suspend_missing_users: bool,
+    #[serde(alias = "missingUsersThreshold")]
+    pub missing_users_threshold: u32,
 }
 
 impl std::fmt::Debug for SettingsBuilder {
@@ -126,6 +146,9 @@ impl Default for SettingsBuilder {
             results_url: "https://lms.example.com/uploads/results".into(),
             uploader_email: None,
             password_policy: PasswordPolicy::default(),
+            default_login_method: None,
+            suspend_missing_users: false,
+            missing_users_threshold: DEFAULT_MISSING_USERS_THRESHOLD,
         }
     }
 }
@@ -152,6 +175,17 @@ impl SettingsBuilder {
         send_notification_email: bool,
         /// The password policy.
         password_policy: PasswordPolicy,
+        /// Suspend the users in scope who are not in the file.
+        suspend_missing_users: bool,
+        /// The most users `suspend_missing_users` may suspend, in percent of the scope.
+        missing_users_threshold: u32,
+    }
+
+    /// How new users sign in when their row has no `auth` value (`password`, or one of the
+    /// host's login methods).
+    pub fn default_login_method(mut self, method: impl Into<String>) -> Self {
+        self.default_login_method = Some(method.into());
+        self
     }
 
     /// The one password for every user whose password is set (with `generate_passwords` off).
@@ -236,6 +270,15 @@ impl SettingsBuilder {
                 ));
             }
         }
+        if self.missing_users_threshold > 100 {
+            return Err(Error::settings(
+                IssueCode::InvalidSetting,
+                format!(
+                    "missing_users_threshold is a percentage from 0 to 100, not {}",
+                    self.missing_users_threshold
+                ),
+            ));
+        }
         if let Some(email) = &self.uploader_email {
             check_email(email).map_err(|why| {
                 Error::settings(
@@ -276,6 +319,11 @@ impl SettingsBuilder {
             results_url: self.results_url,
             uploader_email: self.uploader_email,
             password_policy: self.password_policy,
+            default_login_method: self
+                .default_login_method
+                .filter(|m| m != crate::host::store::PASSWORD_LOGIN),
+            suspend_missing_users: self.suspend_missing_users,
+            missing_users_threshold: self.missing_users_threshold,
         })
     }
 }

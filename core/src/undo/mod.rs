@@ -11,6 +11,9 @@
 //! | `add_to_group` | removed from the group (if still a member) |
 //! | `remove_from_group` | added back (if the group still exists: else `undo_conflict`) |
 //! | `enrol` | the enrolment is withdrawn (if still enrolled) |
+//! | `set_login_method` | the method before is set again (unless changed since) |
+//! | `reactivate_user` | suspended again |
+//! | `suspend_user` (a user missing from the file) | reactivated |
 //! | `set_password` on an existing user | nothing: listed as `not_undoable` |
 //! | `send_email` | nothing (an email cannot be unsent); undo emails nobody but the uploader |
 //!
@@ -18,14 +21,14 @@
 //! Protected users are never touched (the row is rejected with `protected_user`), a user
 //! gone since or whose email now names another id is left with `undo_conflict`, and the
 //! results of an undo cannot be undone (`undo_of_undo`). An undo that needs a write the
-//! store lacks ([`InverseWrite`]) is refused here (`undo_unsupported`), before anything is
+//! store lacks ([`OptionalMethod`]) is refused here (`undo_unsupported`), before anything is
 //! written.
 
 mod reverse;
 
 use crate::error::{Error, ErrorKind};
 use crate::execute::results::{Done, Results};
-use crate::host::store::{ExistingUser, Group, InverseWrite, StoreRead};
+use crate::host::store::{ExistingUser, Group, OptionalMethod, StoreRead};
 use crate::issue::IssueCode;
 use crate::parse::email::{check_email, email_key};
 use crate::plan::{
@@ -158,22 +161,22 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         .iter()
         .flat_map(|r| &r.operations)
         .filter_map(|op| match op {
-            Operation::SuspendUser => Some(InverseWrite::SuspendUser),
-            Operation::DeleteUser => Some(InverseWrite::DeleteUser),
-            Operation::Withdraw { .. } => Some(InverseWrite::Withdraw),
+            Operation::SuspendUser => Some(OptionalMethod::SuspendUser),
+            Operation::DeleteUser => Some(OptionalMethod::DeleteUser),
+            Operation::Withdraw { .. } => Some(OptionalMethod::Withdraw),
             _ => None,
         });
-    let mut needed: Vec<InverseWrite> = needed.collect();
-    if needed.contains(&InverseWrite::DeleteUser) {
+    let mut needed: Vec<OptionalMethod> = needed.collect();
+    if needed.contains(&OptionalMethod::DeleteUser) {
         // A user the store keeps is suspended instead.
-        needed.push(InverseWrite::SuspendUser);
+        needed.push(OptionalMethod::SuspendUser);
     }
     needed.sort_unstable();
     needed.dedup();
     let missing: Vec<&str> = needed
         .into_iter()
         .filter(|w| !store.supports(*w))
-        .map(InverseWrite::method_name)
+        .map(OptionalMethod::method_name)
         .collect();
     if !missing.is_empty() {
         return Err(Error::new(

@@ -104,6 +104,30 @@ pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> P
                     out.issues.push(conflict(m))
                 });
             }
+            Done::SetLoginMethod { method, before } if !created => {
+                let now = user
+                    .login_method
+                    .as_deref()
+                    .unwrap_or(crate::host::store::PASSWORD_LOGIN);
+                match before {
+                    Some(before) if now == method && before != method => {
+                        out.operations.push(Operation::SetLoginMethod {
+                            method: before.clone(),
+                        })
+                    }
+                    Some(_) if now == method => {}
+                    Some(_) => out.issues.push(conflict(format!(
+                        "the login method was changed since the upload (to {now}): left as it is"
+                    ))),
+                    None => out.issues.push(conflict(
+                        "the login method is left as it is: the one before the upload is not known (the row was resumed)".into(),
+                    )),
+                }
+            }
+            Done::ReactivateUser if !user.suspended => out.operations.push(Operation::SuspendUser),
+            Done::SuspendUser if user.suspended && !created => {
+                out.operations.push(Operation::ReactivateUser)
+            }
             Done::SetPassword if !created => out.issues.push(Issue::new(
                 IssueCode::NotUndoable,
                 line,
@@ -140,7 +164,7 @@ fn restore(
     before: Option<&Profile>,
     report: &mut dyn FnMut(String),
 ) {
-    let before = before.map(Profile::fields);
+    let before_fields = before.map(Profile::fields);
     let now = user.profile.fields();
     for (i, (slot, (name, wrote))) in restore
         .fields_mut()
@@ -149,7 +173,7 @@ fn restore(
         .enumerate()
     {
         let Some(wrote) = wrote else { continue };
-        let Some(old) = before.as_ref().map(|b| b[i].1) else {
+        let Some(old) = before_fields.as_ref().map(|b| b[i].1) else {
             report(format!(
                 "{name} is left as it is: its value before the upload is not known (the row was interrupted and resumed)"
             ));
@@ -165,6 +189,25 @@ fn restore(
         let old = old.unwrap_or_default();
         if old != holds {
             *slot = Some(old.to_owned());
+        }
+    }
+    for (name, wrote) in &changes.custom {
+        let Some(before) = before else {
+            report(format!(
+                "{name} is left as it is: its value before the upload is not known (the row was interrupted and resumed)"
+            ));
+            continue;
+        };
+        let holds = user.profile.custom.get(name).map_or("", String::as_str);
+        if holds != wrote {
+            report(format!(
+                "{name} was changed since the upload (to {holds:?}): left as it is"
+            ));
+            continue;
+        }
+        let old = before.custom.get(name).map_or("", String::as_str);
+        if old != holds {
+            restore.custom.insert(name.clone(), old.to_owned());
         }
     }
 }

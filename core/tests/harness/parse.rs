@@ -62,8 +62,25 @@ impl FuzzOptions {
                 0 => default.max_issues,
                 b => usize::from(b >> 3),
             },
+            // Host fields and login methods are always declared: a file whose header
+            // names them (`department`, `grade`, `start`, `hours`, `auth`) reaches their
+            // checks; the clear token is the default.
+            fields: host_fields(),
+            login_methods: vec!["saml".into()],
+            ..default
         }
     }
+}
+
+/// The host profile fields every fuzzed parse declares, one of each kind.
+pub fn host_fields() -> Vec<lms_bulk_upload::ProfileField> {
+    use lms_bulk_upload::{FieldKind, ProfileField};
+    vec![
+        ProfileField { aliases: vec!["dept".into()], max_length: Some(20), ..ProfileField::text("department") },
+        ProfileField { kind: FieldKind::OneOf(vec!["A".into(), "B".into()]), ..ProfileField::text("grade") },
+        ProfileField { kind: FieldKind::Date, ..ProfileField::text("start") },
+        ProfileField { kind: FieldKind::Number, ..ProfileField::text("hours") },
+    ]
 }
 
 /// The fuzz target's input: options, then the file's bytes.

@@ -102,6 +102,7 @@ pub fn whole_path(data: &[u8]) {
             enrolments: Vec::new(),
             protected: *protected,
             suspended: false,
+            login_method: None,
         });
     }
     let plan_options = PlanOptions { lookup_batch: usize::from(input.lookup_batch).max(1) };

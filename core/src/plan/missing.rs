@@ -1,0 +1,120 @@
+//! Users missing from a file that lists everyone (`suspend_missing_users`): the users in
+//! the uploader's scope, read page by page, that no row of the file names.
+
+use super::{Action, Operation, PlanRow, DEFAULT_LOOKUP_BATCH};
+use crate::error::{Error, ErrorKind};
+use crate::host::store::{HostError, OptionalMethod, StoreRead};
+use crate::issue::{Issue, IssueCode};
+use crate::parse::email::email_key;
+use crate::parse::upload::Upload;
+use std::collections::HashSet;
+
+/// The most pages of [`StoreRead::scope_users`] read (10 million users at 1,000 a page): a
+/// host whose cursor never ends is stopped.
+const MAX_PAGES: usize = 10_000;
+
+/// One row per user in scope that the file does not name, is not protected and is not
+/// suspended already: a suspension, after the file's rows (numbered after its last line),
+/// in the store's order. Refused when the store cannot list its scope or suspend
+/// (`host_method_missing`), or when more than `threshold` percent of the scope would be
+/// suspended (`missing_users_threshold`).
+pub(super) fn missing_users(
+    upload: &Upload,
+    store: &mut dyn StoreRead,
+    threshold: u32,
+) -> Result<Vec<PlanRow>, Error> {
+    for method in [OptionalMethod::ScopeUsers, OptionalMethod::SuspendUser] {
+        if !store.supports(method) {
+            return Err(Error::new(
+                ErrorKind::Store,
+                IssueCode::HostMethodMissing,
+                format!(
+                    "suspend_missing_users needs the store's {}, which it does not have",
+                    method.method_name()
+                ),
+            ));
+        }
+    }
+    // Every row's address counts, rejected rows included: a typo elsewhere on a person's
+    // row must not suspend them.
+    let in_file: HashSet<String> = upload
+        .rows()
+        .map(|r| email_key(r.email()))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut line = upload.rows().map(|r| r.line()).max().unwrap_or(1);
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    let mut in_scope: u64 = 0;
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = store
+            .scope_users(after.as_deref(), DEFAULT_LOOKUP_BATCH)
+            .map_err(|e| scope_error(&e))?;
+        for user in page.users {
+            let key = email_key(&user.email);
+            if !seen.insert(key.clone()) {
+                continue; // a user listed twice counts once
+            }
+            in_scope += 1;
+            if in_file.contains(&key) || user.protected || user.suspended {
+                continue;
+            }
+            line = line.saturating_add(1);
+            rows.push(PlanRow {
+                line,
+                email: user.email.clone(),
+                first_name: user.profile.first_name.clone().unwrap_or_default(),
+                last_name: user.profile.last_name.clone().unwrap_or_default(),
+                action: Action::Update,
+                user_id: Some(user.id.clone()),
+                operations: vec![Operation::SuspendUser],
+                noops: Vec::new(),
+                issues: vec![Issue::new(
+                    IssueCode::MissingFromFile,
+                    Some(line),
+                    None,
+                    format!("{} is not in the file and is suspended", user.email),
+                )],
+            });
+        }
+        match page.next {
+            None => {
+                check_threshold(rows.len() as u64, in_scope, threshold)?;
+                return Ok(rows);
+            }
+            Some(next) if after.as_deref() == Some(next.as_str()) => {
+                return Err(scope_error(&HostError::coded(
+                    IssueCode::InvalidHostReply,
+                    "store.scope_users gave the same cursor again",
+                )))
+            }
+            Some(next) => after = Some(next),
+        }
+    }
+    Err(scope_error(&HostError::coded(
+        IssueCode::InvalidHostReply,
+        format!("store.scope_users did not end after {MAX_PAGES} pages"),
+    )))
+}
+
+fn check_threshold(suspended: u64, in_scope: u64, threshold: u32) -> Result<(), Error> {
+    if suspended * 100 <= u64::from(threshold) * in_scope {
+        return Ok(());
+    }
+    Err(Error::settings(
+        IssueCode::MissingUsersThreshold,
+        format!(
+            "{suspended} of the {in_scope} users in scope are not in the file and would be suspended, more than missing_users_threshold ({threshold} %) allows: check the file, or raise the threshold"
+        ),
+    ))
+}
+
+fn scope_error(e: &HostError) -> Error {
+    Error::host(
+        ErrorKind::Store,
+        IssueCode::StoreFailed,
+        "the store could not list the users in scope",
+        e,
+    )
+}
