@@ -26,6 +26,8 @@ pub struct PathInput {
     group_separator: char,
     lookup_batch: u8,
     batch_size: u8,
+    /// `suspend_missing_users` (threshold 100 %): store users not in the file are suspended.
+    suspend_missing: bool,
 }
 
 /// A deterministic byte source (the fuzzer must be reproducible).
@@ -51,14 +53,18 @@ pub fn whole_path(data: &[u8]) {
         group_separator: input.group_separator,
         max_rows: 200,
         max_field_bytes: 512,
+        fields: vec![lms_bulk_upload::ProfileField::text("department")],
+        login_methods: vec!["saml".into()],
         ..Default::default()
     };
     let csv = if input.rows.is_empty() {
         input.csv.clone()
     } else {
-        let mut text = String::from("firstname,lastname,emailaddress,addgroup,removegroup\n");
+        // `department` and `auth` take the first and last names: most are invalid there
+        // (an unknown login method), some are not.
+        let mut text = String::from("firstname,lastname,emailaddress,addgroup,removegroup,department,auth\n");
         for (first, last, local, add, remove) in input.rows.iter().take(50) {
-            text.push_str(&format!("{first},{last},{local}@example.com,{add},{remove}\n"));
+            text.push_str(&format!("{first},{last},{local}@example.com,{add},{remove},{first},{last}\n"));
         }
         text.into_bytes()
     };
@@ -78,6 +84,9 @@ pub fn whole_path(data: &[u8]) {
     if uploader {
         builder = builder.uploader_email("uploader@example.com");
     }
+    if input.suspend_missing {
+        builder = builder.suspend_missing_users(true).missing_users_threshold(100);
+    }
     for group in input.groups.iter().take(4) {
         builder = builder.group(group.clone());
     }
@@ -93,7 +102,12 @@ pub fn whole_path(data: &[u8]) {
     for (k, id) in input.store_content.iter().take(8) {
         store.add_content(ContentRef::new(kind(*k), id.clone()));
     }
+    // A store holds one user per address (as a real one does, by a unique index).
+    let mut taken = std::collections::HashSet::new();
     for (i, (local, protected, groups)) in input.store_users.iter().take(16).enumerate() {
+        if !taken.insert(lms_bulk_upload::email_key(&format!("{local}@example.com"))) {
+            continue;
+        }
         store.add_user(ExistingUser {
             id: UserId(format!("e{i}")),
             email: format!("{local}@example.com"),
@@ -107,7 +121,9 @@ pub fn whole_path(data: &[u8]) {
     }
     let plan_options = PlanOptions { lookup_batch: usize::from(input.lookup_batch).max(1) };
     let Ok(plan) = plan_with(&upload, &settings, &mut store, &plan_options) else { return };
-    assert_eq!(plan.rows().len(), upload.len());
+    let missing = plan.rows().len() - upload.len();
+    assert!(missing == 0 || input.suspend_missing, "rows of their own only for missing users");
+    assert_eq!(plan.summary().suspensions as usize, missing);
 
     let json = plan.to_json();
     if !generate {
@@ -133,6 +149,9 @@ pub fn whole_path(data: &[u8]) {
     };
     let results = plan.execute(&mut store, &mut mailer, options()).expect("execution of a valid plan");
     assert_eq!(results.rows.len(), plan.rows().len());
+    for user in store.users().iter().filter(|u| u.suspended) {
+        assert!(!user.protected, "a protected user is never suspended");
+    }
     assert_eq!(results.summary.failed, 0, "the memory store never fails");
     assert_eq!(store.users().len() as u64, users_before as u64 + plan.summary().create);
     let exported = format!("{}{}", results.to_json(), results.to_csv());
