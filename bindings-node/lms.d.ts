@@ -165,7 +165,7 @@ export interface Store {
   withdraw?(userId: string, content: ContentRef): MaybePromise<unknown>
 }
 
-export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete'
+export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete' | 'undo_complete'
 
 export interface Message {
   kind: MessageKind
@@ -292,8 +292,12 @@ export interface EmailTemplates {
   passwordChanged?: EmailTemplate
   /** The password was changed to a generated one. */
   passwordChangedWithPassword?: EmailTemplate
+  /** A new user on another login method than password (single sign-on): login and link. */
+  welcomeSso?: EmailTemplate
   /** To the uploader when the execution is over. */
   uploadComplete?: EmailTemplate
+  /** To the uploader when an undo is over. */
+  undoComplete?: EmailTemplate
 }
 
 /** What a journal knows of a plan: line → `null` (begun, maybe half-done) or the finished row. */

@@ -109,7 +109,7 @@ test('without deleteCreatedUsers the undo executes through that store', async ()
   assert.deepEqual(cy.groups, [])
   assert.deepEqual(cy.enrolments, [])
   assert.deepEqual(undone.rows.find((r) => r.email === 'cy@example.com').done.map((d) => d.op), ['update_profile', 'withdraw', 'remove_from_group'])
-  assert.deepEqual(mailer.messages.map((m) => [m.kind, m.to]), [['upload_complete', 'admin@example.com']])
+  assert.deepEqual(mailer.messages.map((m) => [m.kind, m.to]), [['undo_complete', 'admin@example.com']])
 
   // The undo's results cannot be undone.
   const again = await lms.planUndo(undone, store).catch((e) => e)

@@ -314,7 +314,7 @@ fn undo_restores_every_table_but_the_created_users_suspended_and_the_passwords_s
     let sent = new_outbox_files(&env, &outbox);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(
-        sent[0].contains("upload_complete-admin@example.co.nz"),
+        sent[0].contains("undo_complete-admin@example.co.nz"),
         "{sent:?}"
     );
     let text = eml_text(&env.path("outbox").join(&sent[0]));
@@ -483,7 +483,7 @@ fn an_interrupted_undo_is_resumed_and_a_run_with_failed_rows_is_not_marked_undon
     let sent = new_outbox_files(&env, &outbox);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(
-        sent[0].contains("upload_complete-admin@example.co.nz"),
+        sent[0].contains("undo_complete-admin@example.co.nz"),
         "{sent:?}"
     );
     let raw = std::fs::read_to_string(env.path("outbox").join(&sent[0])).unwrap();

@@ -400,7 +400,8 @@ class Plan:
         (an unknown one is a ``SettingsError`` with ``invalid_option``); ``threads`` 0 means
         one per core. ``progress`` returning ``False`` cancels between rows.
         ``templates`` replaces any of the templates ``welcome_with_password``, ``welcome``,
-        ``password_changed_with_password``, ``password_changed``, ``upload_complete``;
+        ``welcome_sso``, ``password_changed_with_password``, ``password_changed``,
+        ``upload_complete``, ``undo_complete``;
         placeholders are ``{{first_name}}``, ``{{last_name}}``, ``{{login}}``,
         ``{{site_url}}``, ``{{password}}``, ``{{results_url}}``, ``{{counts}}``."""
     def __len__(self) -> int: ...

@@ -11,7 +11,7 @@ ContentKind = Literal["course", "collection", "campaign"]
 Severity = Literal["error", "warning"]
 Action = Literal["create", "update", "unchanged", "rejected"]
 Status = Literal["created", "updated", "unchanged", "rejected", "failed"]
-MessageKind = Literal["welcome", "password_changed", "upload_complete"]
+MessageKind = Literal["welcome", "password_changed", "upload_complete", "undo_complete"]
 OptionalMethod = Literal["suspend_user", "delete_user", "withdraw"]
 
 

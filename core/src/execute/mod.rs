@@ -470,16 +470,18 @@ pub(crate) fn confirm(
     if cancelled {
         counts.push(("cancelled".into(), 1));
     }
-    if plan.settings.undo_of.is_some() {
-        counts.push(("undo".into(), 1));
-    }
+    let kind = if plan.settings.undo_of.is_some() {
+        MessageKind::UndoComplete
+    } else {
+        MessageKind::UploadComplete
+    };
     let fields = MessageFields {
         login: to.clone(),
         results_url: plan.settings.results_url.clone(),
         counts,
         ..MessageFields::default()
     };
-    let message = templates.render(MessageKind::UploadComplete, &to, fields);
+    let message = templates.render(kind, &to, fields);
     retry(retries, delay, || {
         mailer.send(&message).and_then(|()| mailer.flush())
     })

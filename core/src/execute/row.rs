@@ -306,12 +306,17 @@ impl Executor<'_, '_, '_> {
         password: Option<Password>,
     ) -> Result<(), HostError> {
         let s = &self.plan.settings;
+        let login_method = row.operations.iter().find_map(|op| match op {
+            Operation::CreateUser { login_method, .. } => login_method.clone(),
+            _ => None,
+        });
         let fields = MessageFields {
             first_name: row.first_name.clone(),
             last_name: row.last_name.clone(),
             login: row.email.clone(),
             site_url: s.site_url.clone(),
             password,
+            login_method,
             ..MessageFields::default()
         };
         let message = self.options.templates.render(kind, &row.email, fields);

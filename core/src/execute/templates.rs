@@ -58,8 +58,9 @@ fn placeholders(text: &str) -> impl Iterator<Item = &str> {
         .filter_map(|part| part.split_once("}}").map(|(name, _)| name.trim()))
 }
 
-/// The four templates: welcome with a generated password, welcome without (default
-/// password: never tell it), password changed (with or without), upload complete.
+/// The templates: welcome with a generated password, welcome without (default password:
+/// never tell it), welcome for a user on another login method (single sign-on: the link
+/// only), password changed (with or without), upload complete, undo complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
     /// `welcome` when the password was generated.
@@ -70,8 +71,12 @@ pub struct Templates {
     pub password_changed_with_password: Template,
     /// `password_changed` with a default password.
     pub password_changed: Template,
+    /// `welcome` for a user who signs in another way than by password (single sign-on).
+    pub welcome_sso: Template,
     /// `upload_complete`, to the uploader.
     pub upload_complete: Template,
+    /// `undo_complete`, to the uploader of an undo.
+    pub undo_complete: Template,
 }
 
 const HTML_HEAD: &str = "<!doctype html><html><body style=\"font-family:sans-serif\">";
@@ -108,6 +113,16 @@ impl Default for Templates {
                 "Hello {{first_name}},\n\nYour password has been changed by your administrator, who will give you the new one.\n\nLogin: {{login}}\n\nSign in at {{site_url}}\n",
                 "<p>Hello {{first_name}},</p><p>Your password has been changed by your administrator, who will give you the new one.</p><p>Login: <b>{{login}}</b></p><p><a href=\"{{site_url}}\">Sign in</a></p>",
             ),
+            welcome_sso: t(
+                "Your new account",
+                "Hello {{first_name}},\n\nAn account has been created for you.\n\nLogin: {{login}}\nSign in with your organisation's account (no password is needed here).\n\nSign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>An account has been created for you.</p><p>Login: <b>{{login}}</b><br>Sign in with your organisation's account (no password is needed here).</p><p><a href=\"{{site_url}}\">Sign in</a></p>",
+            ),
+            undo_complete: t(
+                "Bulk upload undone",
+                "The undo of your bulk upload is complete.\n\n{{counts}}\n\nResults: {{results_url}}\n",
+                "<p>The undo of your bulk upload is complete.</p><pre>{{counts}}</pre><p><a href=\"{{results_url}}\">See the results</a></p>",
+            ),
             upload_complete: t(
                 "Bulk upload complete",
                 "Your bulk upload is complete.\n\n{{counts}}\n\nResults: {{results_url}}\n",
@@ -118,19 +133,22 @@ impl Default for Templates {
 }
 
 impl Templates {
-    fn pick(&self, kind: MessageKind, with_password: bool) -> &Template {
-        match (kind, with_password) {
+    fn pick(&self, kind: MessageKind, fields: &MessageFields) -> &Template {
+        let sso = fields.login_method.is_some();
+        match (kind, fields.password.is_some()) {
+            (MessageKind::Welcome, _) if sso => &self.welcome_sso,
             (MessageKind::Welcome, true) => &self.welcome_with_password,
             (MessageKind::Welcome, false) => &self.welcome,
             (MessageKind::PasswordChanged, true) => &self.password_changed_with_password,
             (MessageKind::PasswordChanged, false) => &self.password_changed,
             (MessageKind::UploadComplete, _) => &self.upload_complete,
+            (MessageKind::UndoComplete, _) => &self.undo_complete,
         }
     }
 
     /// Renders a message to `to` from `fields`.
     pub fn render(&self, kind: MessageKind, to: &str, fields: MessageFields) -> Message {
-        let template = self.pick(kind, fields.password.is_some());
+        let template = self.pick(kind, &fields);
         let subject: String = fill(&template.subject, &fields, false)
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })

@@ -16,15 +16,18 @@ pub enum MessageKind {
     PasswordChanged,
     /// To the uploader at the end: the counts and the link to the results.
     UploadComplete,
+    /// To the uploader at the end of an undo: the counts and the link to its results.
+    UndoComplete,
 }
 
 impl MessageKind {
-    /// `welcome`, `password_changed` or `upload_complete`.
+    /// `welcome`, `password_changed`, `upload_complete` or `undo_complete`.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::Welcome => "welcome",
             MessageKind::PasswordChanged => "password_changed",
             MessageKind::UploadComplete => "upload_complete",
+            MessageKind::UndoComplete => "undo_complete",
         }
     }
 }
@@ -47,6 +50,8 @@ pub struct MessageFields {
     pub results_url: String,
     /// For `upload_complete`: `(name, count)` pairs such as `("created", 12)`.
     pub counts: Vec<(String, u64)>,
+    /// For `welcome`: the user's login method when it is not `password` (single sign-on).
+    pub login_method: Option<String>,
 }
 
 impl fmt::Debug for MessageFields {
@@ -58,6 +63,7 @@ impl fmt::Debug for MessageFields {
             .field("site_url", &self.site_url)
             .field("password", &self.password)
             .field("results_url", &self.results_url)
+            .field("login_method", &self.login_method)
             .field("counts", &self.counts)
             .finish()
     }

@@ -278,12 +278,14 @@ impl Templates {
     /// `password_changed`, `upload_complete`, each `{subject, text, html}`; placeholders are
     /// checked ([`Template::new`]).
     pub fn from_value(value: Value) -> Result<Templates, Error> {
-        const KEYS: [&str; 5] = [
+        const KEYS: [&str; 7] = [
             "welcome_with_password",
             "welcome",
+            "welcome_sso",
             "password_changed_with_password",
             "password_changed",
             "upload_complete",
+            "undo_complete",
         ];
         let mut templates = Templates::default();
         for (name, v) in entries(value, "templates", &KEYS)? {
@@ -309,6 +311,8 @@ impl Templates {
                 "welcome" => &mut templates.welcome,
                 "password_changed_with_password" => &mut templates.password_changed_with_password,
                 "password_changed" => &mut templates.password_changed,
+                "welcome_sso" => &mut templates.welcome_sso,
+                "undo_complete" => &mut templates.undo_complete,
                 _ => &mut templates.upload_complete,
             } = template;
         }

@@ -750,6 +750,9 @@ pub fn message_value(message: &Message) -> Value {
         fields.insert("password".into(), json!(password.expose()));
     }
     fields.insert("results_url".into(), json!(f.results_url));
+    if let Some(method) = &f.login_method {
+        fields.insert("login_method".into(), json!(method));
+    }
     let counts: Map<String, Value> = f
         .counts
         .iter()
