@@ -151,11 +151,11 @@ fn missing_users_are_read_page_by_page_and_suspended_through_the_host() {
 fn sso_users_reach_the_host_without_a_hash_and_host_fields_in_the_profile() {
     let options = ParseOptions::from_value(json!({
         "login_methods": ["saml"],
-        "fields": [{"name": "start_date", "aliases": ["start"], "kind": "date"}],
+        "fields": [{"name": "start_date", "aliases": ["start"], "kind": "date"}, {"name": "level_2"}],
     }))
     .unwrap();
     let upload = parse(
-        b"firstname,lastname,email,auth,Start\nAna,Q,ana@x.com,saml,2026-01-05\nBo,Q,bo@x.com,,\n",
+        b"firstname,lastname,email,auth,Start,level_2\nAna,Q,ana@x.com,saml,2026-01-05,x\nBo,Q,bo@x.com,,,\n",
         &options,
     )
     .unwrap();
@@ -172,12 +172,11 @@ fn sso_users_reach_the_host_without_a_hash_and_host_fields_in_the_profile() {
         let hash = naming.name("password_hash");
         let method = naming.name("login_method");
         assert_eq!((&ana[&hash], &ana[&method]), (&Value::Null, &json!("saml")));
-        assert_eq!(
-            ana["profile"]["custom"][naming.name("start_date")],
-            json!("2026-01-05")
-        );
+        // Host field names reach the host as it declared them, in either naming.
+        assert_eq!(ana["profile"]["custom"]["start_date"], json!("2026-01-05"));
         assert!(bo[&hash].as_str().unwrap().starts_with("$argon2id$"));
         assert_eq!(bo[&method], json!("password"));
+        assert_eq!(ana["profile"]["custom"]["level_2"], json!("x"));
         let welcome = &mailer.messages[0];
         assert!(
             welcome.fields.password.is_none(),
@@ -185,4 +184,27 @@ fn sso_users_reach_the_host_without_a_hash_and_host_fields_in_the_profile() {
         );
         assert!(mailer.messages[1].fields.password.is_some());
     }
+}
+
+#[test]
+fn host_field_names_round_trip_in_camel_case_naming() {
+    // `level_2` in camelCase would be `level2`, which snake_case turns into `level2`: the
+    // names inside `custom` are never renamed, so a stored value is seen again.
+    let options = ParseOptions::from_value(json!({"fields": [{"name": "level_2"}]})).unwrap();
+    let upload = parse(
+        b"firstname,lastname,email,level_2\nAna,Q,ana@x.com,x\n",
+        &options,
+    )
+    .unwrap();
+    let stored = json!({"id": 1, "email": "ana@x.com", "first_name": "Ana", "last_name": "Q",
+                        "custom": {"level_2": "x"}});
+    let settings = Settings::from_value(json!({"updateExistingProfiles": true})).unwrap();
+    let mut store = HostStore::new(Host::new(vec![stored]), Naming::Camel).unwrap();
+    let planned = plan(&upload, &settings, &mut store).unwrap();
+    assert_eq!(
+        planned.rows()[0].action.as_str(),
+        "unchanged",
+        "{:?}",
+        planned.rows()[0]
+    );
 }

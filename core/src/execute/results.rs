@@ -224,6 +224,23 @@ pub struct ResultSummary {
     pub emails_sent: u64,
     /// Rows skipped because a journal said an earlier run finished them.
     pub resumed: u64,
+    /// Users suspended (missing from the file, or created by the upload an undo reversed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suspended: u64,
+    /// Users deleted (an undo).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deleted: u64,
+    /// Suspended users reactivated.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reactivated: u64,
+    /// Users whose login method was changed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub login_methods_changed: u64,
+}
+
+/// Counts that results without them leave out (their JSON keeps the bytes it had).
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ResultSummary {
@@ -236,9 +253,19 @@ impl ResultSummary {
             Status::Rejected => self.rejected += 1,
             Status::Failed => self.failed += 1,
         }
+        for done in &row.done {
+            match done {
+                Done::SuspendUser => self.suspended += 1,
+                Done::DeleteUser => self.deleted += 1,
+                Done::ReactivateUser => self.reactivated += 1,
+                Done::SetLoginMethod { .. } => self.login_methods_changed += 1,
+                _ => {}
+            }
+        }
     }
 
-    /// `(name, count)` pairs for the confirmation email.
+    /// `(name, count)` pairs for the confirmation email (the suspensions, deletions,
+    /// reactivations and login method changes only when there are some).
     pub fn pairs(&self) -> Vec<(String, u64)> {
         [
             ("rows", self.rows),
@@ -250,6 +277,16 @@ impl ResultSummary {
             ("emails sent", self.emails_sent),
         ]
         .into_iter()
+        .chain(
+            [
+                ("suspended", self.suspended),
+                ("deleted", self.deleted),
+                ("reactivated", self.reactivated),
+                ("login methods changed", self.login_methods_changed),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0),
+        )
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }

@@ -16,6 +16,19 @@ use crate::plan::settings::{Settings, SettingsBuilder};
 use serde_json::{Map, Value};
 use std::time::Duration;
 
+/// What a value is, for messages: its kind, never the value itself (an option may be a
+/// secret, such as a default password given with the wrong type).
+fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::Settings, IssueCode::InvalidOption, message)
 }
@@ -25,7 +38,12 @@ fn entries(value: Value, what: &str, known: &[&str]) -> Result<Vec<(String, Valu
     let map = match value {
         Value::Null => Map::new(),
         Value::Object(map) => map,
-        other => return Err(invalid(format!("{what} must be an object, not {other}"))),
+        other => {
+            return Err(invalid(format!(
+                "{what} must be an object, not {}",
+                shape(&other)
+            )))
+        }
     };
     map.into_iter()
         .filter(|(_, v)| !v.is_null())
@@ -46,7 +64,8 @@ fn entries(value: Value, what: &str, known: &[&str]) -> Result<Vec<(String, Valu
 fn number(value: &Value, what: &str, key: &str) -> Result<u64, Error> {
     value.as_u64().ok_or_else(|| {
         invalid(format!(
-            "{what}.{key} must be a whole number ≥ 0, not {value}"
+            "{what}.{key} must be a whole number ≥ 0, not {}",
+            shape(value)
         ))
     })
 }
@@ -66,7 +85,8 @@ fn one_char(value: &Value, what: &str, key: &str) -> Result<char, Error> {
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(c),
         _ => Err(invalid(format!(
-            "{what}.{key} must be a single character, not {value}"
+            "{what}.{key} must be a single character, not {}",
+            shape(value)
         ))),
     }
 }
@@ -75,7 +95,8 @@ fn text(value: Value, what: &str, key: &str) -> Result<String, Error> {
     match value {
         Value::String(s) => Ok(s),
         other => Err(invalid(format!(
-            "{what}.{key} must be a string, not {other}"
+            "{what}.{key} must be a string, not {}",
+            shape(&other)
         ))),
     }
 }
@@ -99,7 +120,10 @@ fn profile_field(value: Value) -> Result<crate::ProfileField, Error> {
             "name" => field.name = text(v, what, &key)?,
             "aliases" | "values" => {
                 let Value::Array(items) = v else {
-                    return Err(invalid(format!("{what}'s {key} must be a list, not {v}")));
+                    return Err(invalid(format!(
+                        "{what}'s {key} must be a list, not {}",
+                        shape(&v)
+                    )));
                 };
                 let items = items
                     .into_iter()
@@ -185,7 +209,7 @@ impl ParseOptions {
                         .filter(|b| b.is_ascii() && !matches!(b, b'"' | b'\r' | b'\n'))
                         .ok_or_else(|| {
                             invalid(format!(
-                                "{what}.delimiter must be one ASCII character other than a quote or a line break, not {v}"
+                                "{what}.delimiter must be one ASCII character other than a quote or a line break"
                             ))
                         })?;
                     options.delimiter = Some(byte);
@@ -193,7 +217,10 @@ impl ParseOptions {
                 "group_separator" => options.group_separator = one_char(&v, what, &key)?,
                 "fields" => {
                     let Value::Array(items) = v else {
-                        return Err(invalid(format!("{what}.fields must be a list, not {v}")));
+                        return Err(invalid(format!(
+                            "{what}.fields must be a list, not {}",
+                            shape(&v)
+                        )));
                     };
                     options.fields = items
                         .into_iter()
@@ -203,7 +230,8 @@ impl ParseOptions {
                 "login_methods" => {
                     let Value::Array(items) = v else {
                         return Err(invalid(format!(
-                            "{what}.login_methods must be a list of names, not {v}"
+                            "{what}.login_methods must be a list of names, not {}",
+                            shape(&v)
                         )));
                     };
                     options.login_methods = items
@@ -254,7 +282,10 @@ impl HashParams {
             match key.as_str() {
                 "insecure_for_tests" => {
                     insecure = v.as_bool().ok_or_else(|| {
-                        invalid(format!("{what}.{key} must be true or false, not {v}"))
+                        invalid(format!(
+                            "{what}.{key} must be true or false, not {}",
+                            shape(&v)
+                        ))
                     })?;
                 }
                 "memory_kib" => n[0] = small(&v, what, &key)?,
@@ -472,7 +503,10 @@ impl crate::undo::UndoOptions {
             match key.as_str() {
                 "delete_created_users" => {
                     options.delete_created_users = v.as_bool().ok_or_else(|| {
-                        invalid(format!("{what}.{key} must be true or false, not {v}"))
+                        invalid(format!(
+                            "{what}.{key} must be true or false, not {}",
+                            shape(&v)
+                        ))
                     })?;
                 }
                 "uploader_email" => options.uploader_email = Some(text(v, what, &key)?),

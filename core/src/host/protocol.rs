@@ -111,7 +111,9 @@ impl Naming {
         }
     }
 
-    /// Object keys of `value`, at every depth, from snake_case to this naming.
+    /// Object keys of `value`, at every depth, from snake_case to this naming — but for
+    /// the keys inside a `custom` object (the host's own profile field names, passed as
+    /// the host declared them).
     pub fn keys_out(self, value: Value) -> Value {
         match self {
             Naming::Snake => value,
@@ -119,7 +121,8 @@ impl Naming {
         }
     }
 
-    /// Object keys of `value`, at every depth, from this naming to snake_case.
+    /// Object keys of `value`, at every depth, from this naming to snake_case — but for
+    /// the keys inside a `custom` object.
     pub fn keys_in(self, value: Value) -> Value {
         match self {
             Naming::Snake => value,
@@ -162,7 +165,11 @@ fn map_keys(value: Value, f: &dyn Fn(&str) -> String) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (f(&k), map_keys(v, f)))
+                .map(|(k, v)| match f(&k) {
+                    // Host field names are the host's own: never renamed.
+                    name if name == "custom" => (name, v),
+                    name => (name, map_keys(v, f)),
+                })
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(|v| map_keys(v, f)).collect()),

@@ -291,6 +291,18 @@ impl<'a> Row<'a> {
                 .collect(),
             add_groups: self.add_groups().map(str::to_owned).collect(),
             remove_groups: self.remove_groups().map(str::to_owned).collect(),
+            custom: upload
+                .fields
+                .iter()
+                .zip(upload.field_slots.iter())
+                .filter(|(_, slot)| slot.is_some())
+                .map(|(f, slot)| {
+                    (
+                        f.name.clone(),
+                        upload.slot_cell(self.index, *slot).to_owned(),
+                    )
+                })
+                .collect(),
             valid: self.is_valid(),
             issues: self.issues().to_vec(),
         }
@@ -317,6 +329,9 @@ pub struct RowData {
     pub add_groups: Vec<String>,
     /// Groups to remove.
     pub remove_groups: Vec<String>,
+    /// The cells of the host's profile fields the file has, by field name, as written.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub custom: std::collections::BTreeMap<String, String>,
     /// Whether the row has no errors.
     pub valid: bool,
     /// The row's issues.

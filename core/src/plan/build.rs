@@ -175,6 +175,7 @@ fn build(
             upload,
             store,
             settings.missing_users_threshold,
+            batch,
         )?);
     }
     require_methods(&rows, store)?;

@@ -1,7 +1,7 @@
 //! Users missing from a file that lists everyone (`suspend_missing_users`): the users in
 //! the uploader's scope, read page by page, that no row of the file names.
 
-use super::{Action, Operation, PlanRow, DEFAULT_LOOKUP_BATCH};
+use super::{Action, Operation, PlanRow};
 use crate::error::{Error, ErrorKind};
 use crate::host::store::{HostError, OptionalMethod, StoreRead};
 use crate::issue::{Issue, IssueCode};
@@ -9,9 +9,9 @@ use crate::parse::email::email_key;
 use crate::parse::upload::Upload;
 use std::collections::HashSet;
 
-/// The most pages of [`StoreRead::scope_users`] read (10 million users at 1,000 a page): a
-/// host whose cursor never ends is stopped.
-const MAX_PAGES: usize = 10_000;
+/// The largest scope read: a host whose cursor never ends is stopped after the pages that
+/// could hold this many users.
+const MAX_SCOPE_USERS: usize = 10_000_000;
 
 /// One row per user in scope that the file does not name, is not protected and is not
 /// suspended already: a suspension, after the file's rows (numbered after its last line),
@@ -22,6 +22,7 @@ pub(super) fn missing_users(
     upload: &Upload,
     store: &mut dyn StoreRead,
     threshold: u32,
+    page_size: usize,
 ) -> Result<Vec<PlanRow>, Error> {
     for method in [OptionalMethod::ScopeUsers, OptionalMethod::SuspendUser] {
         if !store.supports(method) {
@@ -47,9 +48,11 @@ pub(super) fn missing_users(
     let mut seen = HashSet::new();
     let mut in_scope: u64 = 0;
     let mut after: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    let page_size = page_size.max(1);
+    let max_pages = MAX_SCOPE_USERS / page_size + 1;
+    for _ in 0..max_pages {
         let page = store
-            .scope_users(after.as_deref(), DEFAULT_LOOKUP_BATCH)
+            .scope_users(after.as_deref(), page_size)
             .map_err(|e| scope_error(&e))?;
         for user in page.users {
             let key = email_key(&user.email);
@@ -94,7 +97,7 @@ pub(super) fn missing_users(
     }
     Err(scope_error(&HostError::coded(
         IssueCode::InvalidHostReply,
-        format!("store.scope_users did not end after {MAX_PAGES} pages"),
+        format!("store.scope_users did not end after {max_pages} pages"),
     )))
 }
 
