@@ -120,7 +120,9 @@ fn from_plan_file(path: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
             }
         };
     check_results_link(&plan, &results_path, &args.db)?;
-    let default_password = crate::config::settings_builder(&args.settings)?.default_password;
+    let file = config::read_settings(&args.settings)?;
+    let default_password =
+        config::settings_builder(&args.settings, file.as_ref())?.default_password;
     Ok(Job {
         db,
         plan,

@@ -13,7 +13,7 @@ use crate::config;
 use crate::db::{self, Db, SqliteStore};
 use crate::exit::{self, io_error, CliError};
 use crate::files::{self, ReadError};
-use lms_bulk_upload::{parse, IssueCode, Plan, SettingsBuilder, Upload};
+use lms_bulk_upload::{parse, IssueCode, ParseOptions, Plan, SettingsBuilder, Upload};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -37,10 +37,9 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<u8>, CliError> {
 
 /// Reads the CSV file within the parse options' `max_file_bytes`, and parses it, turning a
 /// file error into exit code 2 with the issue's fields.
-pub fn read_and_parse(path: &Path, args: &ParseArgs) -> Result<(Vec<u8>, Upload), CliError> {
-    let options = config::parse_options(args)?;
+pub fn read_and_parse(path: &Path, options: &ParseOptions) -> Result<(Vec<u8>, Upload), CliError> {
     let bytes = read(path, options.max_file_bytes)?;
-    let upload = parse(&bytes, &options)?;
+    let upload = parse(&bytes, options)?;
     Ok((bytes, upload))
 }
 
@@ -114,11 +113,13 @@ pub fn plan_file(
     parse_args: &ParseArgs,
     settings_args: &SettingsArgs,
 ) -> Result<Planned, CliError> {
-    let (bytes, upload) = read_and_parse(file, parse_args)?;
-    let mut builder = config::settings_builder(settings_args)?;
+    let settings_file = config::read_settings(settings_args)?;
+    let options = config::parse_options(parse_args, settings_file.as_ref())?;
+    let (bytes, upload) = read_and_parse(file, &options)?;
+    let mut builder = config::settings_builder(settings_args, settings_file.as_ref())?;
     let db = Db::open(&db_args.db)?;
     let finished = db::runs::finished_count(&db)?;
-    let run_key = run_key(&bytes, &builder, parse_args, finished);
+    let run_key = run_key(&bytes, &builder, parse_args, &options, finished);
     let run_id = db::runs::next_id(&db)?;
     let results_path = results_path(db_args, run_id);
     if builder.results_url == SettingsBuilder::default().results_url {
@@ -140,7 +141,13 @@ pub fn plan_file(
     })
 }
 
-fn run_key(bytes: &[u8], builder: &SettingsBuilder, parse: &ParseArgs, finished: i64) -> String {
+fn run_key(
+    bytes: &[u8],
+    builder: &SettingsBuilder,
+    parse: &ParseArgs,
+    options: &ParseOptions,
+    finished: i64,
+) -> String {
     let mut h = Sha256::new();
     h.update(bytes);
     h.update([0]);
@@ -150,6 +157,24 @@ fn run_key(bytes: &[u8], builder: &SettingsBuilder, parse: &ParseArgs, finished:
         "{:?}|{:?}|{finished}",
         parse.delimiter, parse.group_separator
     ));
+    // The host's declarations change the plan too; without any, the key is what it was
+    // before they existed (so that a run interrupted by an older binary is still resumed).
+    let defaults = ParseOptions::default();
+    let declared = (
+        &options.fields,
+        &options.login_methods,
+        &options.clear_token,
+    );
+    if declared
+        != (
+            &defaults.fields,
+            &defaults.login_methods,
+            &defaults.clear_token,
+        )
+    {
+        h.update([0]);
+        h.update(format!("{declared:?}"));
+    }
     h.finalize()[..6]
         .iter()
         .map(|b| format!("{b:02x}"))
