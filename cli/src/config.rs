@@ -163,13 +163,20 @@ fn settings_of(settings: &Map<String, Value>) -> Result<SettingsBuilder, String>
                 .map(|e| (key, e.to_string()))
         });
         match culprit {
-            Some((key, message)) if message.starts_with("unknown field") => format!(
-                "unknown key {key:?}: {}; or one of the host's declarations (fields, \
-                 login_methods, clear_token)",
-                message
-                    .split_once(", ")
-                    .map_or("", |(_, expected)| expected)
-            ),
+            Some((key, message)) if message.starts_with("unknown field") => {
+                // serde lists every spelling; the snake_case ones are the documented keys.
+                let known: Vec<&str> = message
+                    .split('`')
+                    .skip(3)
+                    .step_by(2)
+                    .filter(|k| !k.chars().any(|c| c.is_ascii_uppercase()))
+                    .collect();
+                format!(
+                    "unknown key {key:?}: the keys are the engine's settings ({}) and the \
+                     host's declarations (fields, login_methods, clear_token)",
+                    known.join(", ")
+                )
+            }
             Some((key, message)) => format!("{key}: {}", without_value(&message)),
             None => without_value(&e.to_string()),
         }

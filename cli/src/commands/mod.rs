@@ -36,10 +36,22 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<u8>, CliError> {
 }
 
 /// Reads the CSV file within the parse options' `max_file_bytes`, and parses it, turning a
-/// file error into exit code 2 with the issue's fields.
-pub fn read_and_parse(path: &Path, options: &ParseOptions) -> Result<(Vec<u8>, Upload), CliError> {
+/// file error into exit code 2 with the issue's fields. The engine checks the host's
+/// declarations when parsing: a bad one (`invalid_option`) names the settings file.
+pub fn read_and_parse(
+    path: &Path,
+    options: &ParseOptions,
+    settings: Option<&config::SettingsFile>,
+) -> Result<(Vec<u8>, Upload), CliError> {
     let bytes = read(path, options.max_file_bytes)?;
-    let upload = parse(&bytes, options)?;
+    let upload = parse(&bytes, options).map_err(|e| {
+        let declaration = e.code() == IssueCode::InvalidOption;
+        let mut err = CliError::from(e);
+        if let (true, Some(file)) = (declaration, settings) {
+            err.message = format!("settings file {}: {}", file.path.display(), err.message);
+        }
+        err
+    })?;
     Ok((bytes, upload))
 }
 
@@ -115,7 +127,7 @@ pub fn plan_file(
 ) -> Result<Planned, CliError> {
     let settings_file = config::read_settings(settings_args)?;
     let options = config::parse_options(parse_args, settings_file.as_ref())?;
-    let (bytes, upload) = read_and_parse(file, &options)?;
+    let (bytes, upload) = read_and_parse(file, &options, settings_file.as_ref())?;
     let mut builder = config::settings_builder(settings_args, settings_file.as_ref())?;
     let db = Db::open(&db_args.db)?;
     let finished = db::runs::finished_count(&db)?;
