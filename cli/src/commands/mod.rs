@@ -169,24 +169,12 @@ fn run_key(
         "{:?}|{:?}|{finished}",
         parse.delimiter, parse.group_separator
     ));
-    // The host's declarations change the plan too; without any, the key is what it was
-    // before they existed (so that a run interrupted by an older binary is still resumed).
-    let defaults = ParseOptions::default();
-    let declared = (
-        &options.fields,
-        &options.login_methods,
-        &options.clear_token,
-    );
-    if declared
-        != (
-            &defaults.fields,
-            &defaults.login_methods,
-            &defaults.clear_token,
-        )
-    {
-        h.update([0]);
-        h.update(format!("{declared:?}"));
-    }
+    // The host's declarations change the plan too.
+    h.update([0]);
+    h.update(format!(
+        "{:?}|{:?}|{:?}",
+        options.fields, options.login_methods, options.clear_token
+    ));
     h.finalize()[..6]
         .iter()
         .map(|b| format!("{b:02x}"))
