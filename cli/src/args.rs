@@ -40,6 +40,11 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         parse: ParseArgs,
+        /// Read the host's declarations (profile `fields`, `login_methods`, `clear_token`)
+        /// from this settings file (TOML or JSON, as for `apply`); its settings do not apply
+        /// to `validate`.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
         /// Print the file report as JSON.
         #[arg(long)]
         json: bool,
@@ -193,12 +198,18 @@ pub struct ParseArgs {
     /// Largest file accepted, in bytes.
     #[arg(long)]
     pub max_file_bytes: Option<usize>,
+    /// The cell value that clears an existing user's optional field when profiles are
+    /// updated (a blank cell keeps it); "" turns clearing off. Over the settings file's
+    /// `clear_token` [default: #clear].
+    #[arg(long, value_name = "TOKEN")]
+    pub clear_token: Option<String>,
 }
 
 /// The settings (docs/CONTRACT.md §2). Flags override the settings file.
 #[derive(Debug, Args)]
 pub struct SettingsArgs {
-    /// Read settings from a TOML or JSON file (snake_case keys, as in `Settings`).
+    /// Read settings from a TOML or JSON file (snake_case keys, as in `Settings`), and the
+    /// host's declarations: profile `fields`, `login_methods`, `clear_token`.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// Existing users in the file are enrolled too.
@@ -254,6 +265,24 @@ pub struct SettingsArgs {
     /// Length of generated passwords.
     #[arg(long)]
     pub generated_password_length: Option<usize>,
+    /// How new users sign in when their row has no `auth` value: `password`, or one of the
+    /// settings file's `login_methods` (no password is set or emailed) [default: password].
+    #[arg(long, value_name = "NAME", visible_alias = "default-login-method")]
+    pub login_method: Option<String>,
+    /// The file lists everyone: users of the database who are not in it are suspended
+    /// (never protected ones), within --missing-threshold.
+    #[arg(
+        long,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL",
+        visible_alias = "suspend-missing-users"
+    )]
+    pub suspend_missing: Option<bool>,
+    /// With --suspend-missing: the most users that may be suspended, in percent of the
+    /// users in the database; a plan over it is refused [default: 10].
+    #[arg(long, value_name = "PCT", visible_alias = "missing-users-threshold")]
+    pub missing_threshold: Option<u32>,
 }
 
 #[derive(Debug, Args)]

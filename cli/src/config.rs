@@ -1,20 +1,49 @@
-//! Settings from a TOML/JSON file and the command line, and parse options from flags.
+//! Settings and the host's declarations from a TOML/JSON file and the command line, and
+//! parse options from flags.
 
 use crate::args::{ParseArgs, SettingsArgs};
 use crate::exit::{io_error, CliError};
 use lms_bulk_upload::{ContentKind, ContentRef, ParseOptions, SettingsBuilder};
-use std::path::Path;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+/// The keys of a settings file that are the host's declarations rather than settings: they
+/// go to the parse options (`ParseOptions::from_value`), the rest to the engine's settings.
+/// camelCase is accepted as for the settings.
+const DECLARATIONS: [(&str, &str); 3] = [
+    ("fields", "fields"),
+    ("login_methods", "loginMethods"),
+    ("clear_token", "clearToken"),
+];
+
+/// A settings file, read once: the engine's settings and the host's declarations (profile
+/// `fields`, `login_methods`, `clear_token`).
+pub struct SettingsFile {
+    pub path: PathBuf,
+    /// The settings, unvalidated (the flags go over them, then the engine builds them).
+    pub builder: SettingsBuilder,
+    /// The declarations as written, for `ParseOptions::from_value` (which checks them).
+    pub declarations: Map<String, Value>,
+    /// Whether the file names `generate_passwords` itself.
+    sets_generate: bool,
+}
+
+/// Reads the `--settings` file, if any.
+pub fn read_settings(args: &SettingsArgs) -> Result<Option<SettingsFile>, CliError> {
+    args.settings.as_deref().map(settings_file).transpose()
+}
 
 /// Reads the settings file (if any), then applies the flags over it.
 ///
 /// A default password, from whichever source, turns `generate_passwords` off unless the file
 /// or a flag sets it explicitly (the engine then refuses the contradiction).
-pub fn settings_builder(args: &SettingsArgs) -> Result<SettingsBuilder, CliError> {
-    let mut b = match &args.settings {
-        Some(path) => read_file(path)?,
-        None => SettingsBuilder::default(),
-    };
-    let explicit_generate = args.generate_passwords.is_some() || file_sets_generate(args)?;
+pub fn settings_builder(
+    args: &SettingsArgs,
+    file: Option<&SettingsFile>,
+) -> Result<SettingsBuilder, CliError> {
+    let mut b = file.map(|f| f.builder.clone()).unwrap_or_default();
+    let explicit_generate =
+        args.generate_passwords.is_some() || file.is_some_and(|f| f.sets_generate);
     let flags = [
         (&mut b.enrol_existing_users, args.enrol_existing_users),
         (
@@ -28,6 +57,7 @@ pub fn settings_builder(args: &SettingsArgs) -> Result<SettingsBuilder, CliError
         (&mut b.generate_passwords, args.generate_passwords),
         (&mut b.force_password_reset, args.force_password_reset),
         (&mut b.send_notification_email, args.send_notification_email),
+        (&mut b.suspend_missing_users, args.suspend_missing),
     ];
     for (field, flag) in flags {
         if let Some(value) = flag {
@@ -62,6 +92,12 @@ pub fn settings_builder(args: &SettingsArgs) -> Result<SettingsBuilder, CliError
     if let Some(n) = args.generated_password_length {
         b.password_policy.generated_length = n;
     }
+    if let Some(method) = &args.login_method {
+        b.default_login_method = Some(method.clone());
+    }
+    if let Some(percent) = args.missing_threshold {
+        b.missing_users_threshold = percent;
+    }
     Ok(b)
 }
 
@@ -74,31 +110,77 @@ fn is_toml(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
 }
 
-/// The settings file alone (`undo` takes only the uploader, the results link and the site
-/// from it).
-pub fn settings_file(path: &Path) -> Result<SettingsBuilder, CliError> {
-    read_file(path)
+/// Reads a settings file: TOML (`.toml`) or JSON, one object whose keys are the engine's
+/// settings and the host's declarations. Nothing is checked here beyond the shape; the
+/// engine decodes and checks both.
+pub fn settings_file(path: &Path) -> Result<SettingsFile, CliError> {
+    let text = read_text(path)?;
+    let failed = |why: String| CliError::usage(format!("settings file {}: {why}", path.display()));
+    let value: Value = if is_toml(path) {
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| failed(toml_error(&text, &e)))?;
+        serde_json::to_value(table).map_err(|e| failed(without_value(&e.to_string())))?
+    } else {
+        serde_json::from_str(&text).map_err(|e| failed(without_value(&e.to_string())))?
+    };
+    let Value::Object(map) = value else {
+        return Err(failed("expected an object of settings".into()));
+    };
+    let mut settings = Map::new();
+    let mut declarations = Map::new();
+    for (key, v) in map {
+        match DECLARATIONS.iter().find(|(s, c)| key == *s || key == *c) {
+            Some((snake, _)) => {
+                declarations.insert((*snake).to_owned(), v);
+            }
+            None => {
+                settings.insert(key, v);
+            }
+        }
+    }
+    let sets_generate =
+        settings.contains_key("generate_passwords") || settings.contains_key("generatePasswords");
+    let builder = settings_of(&settings).map_err(failed)?;
+    Ok(SettingsFile {
+        path: path.to_owned(),
+        builder,
+        declarations,
+        sets_generate,
+    })
 }
 
-fn read_file(path: &Path) -> Result<SettingsBuilder, CliError> {
-    let text = read_text(path)?;
-    if is_toml(path) {
-        toml::from_str(&text).map_err(|e| {
-            CliError::usage(format!(
-                "settings file {}: {}",
-                path.display(),
-                toml_error(&text, &e)
-            ))
-        })
-    } else {
-        SettingsBuilder::from_json(&text).map_err(|e| {
-            CliError::usage(format!(
-                "settings file {}: {}",
-                path.display(),
-                without_value(e.message())
-            ))
-        })
-    }
+/// The engine's settings from the file's other keys (serde, as `SettingsBuilder::from_json`);
+/// an error names the key it is about, never the value (which may be a password under the
+/// wrong key).
+fn settings_of(settings: &Map<String, Value>) -> Result<SettingsBuilder, String> {
+    let decode =
+        |map: Map<String, Value>| serde_json::from_value::<SettingsBuilder>(Value::Object(map));
+    decode(settings.clone()).map_err(|e| {
+        // The first key that fails on its own is the one the error is about.
+        let culprit = settings.iter().find_map(|(key, v)| {
+            decode(Map::from_iter([(key.clone(), v.clone())]))
+                .err()
+                .map(|e| (key, e.to_string()))
+        });
+        match culprit {
+            Some((key, message)) if message.starts_with("unknown field") => {
+                // serde lists every spelling; the snake_case ones are the documented keys.
+                let known: Vec<&str> = message
+                    .split('`')
+                    .skip(3)
+                    .step_by(2)
+                    .filter(|k| !k.chars().any(|c| c.is_ascii_uppercase()))
+                    .collect();
+                format!(
+                    "unknown key {key:?}: the keys are the engine's settings ({}) and the \
+                     host's declarations (fields, login_methods, clear_token)",
+                    known.join(", ")
+                )
+            }
+            Some((key, message)) => format!("{key}: {}", without_value(&message)),
+            None => without_value(&e.to_string()),
+        }
+    })
 }
 
 /// A TOML error as its place and message only. The toml crate's own `Display` quotes the
@@ -124,20 +206,6 @@ fn without_value(message: &str) -> String {
         }
         _ => message.to_owned(),
     }
-}
-
-/// Whether the settings file names `generate_passwords` itself.
-fn file_sets_generate(args: &SettingsArgs) -> Result<bool, CliError> {
-    let Some(path) = &args.settings else {
-        return Ok(false);
-    };
-    let text = read_text(path)?;
-    let value: serde_json::Value = if is_toml(path) {
-        toml::from_str(&text).unwrap_or_default()
-    } else {
-        serde_json::from_str(&text).unwrap_or_default()
-    };
-    Ok(value.get("generate_passwords").is_some() || value.get("generatePasswords").is_some())
 }
 
 fn default_password(args: &SettingsArgs) -> Result<Option<String>, CliError> {
@@ -184,11 +252,32 @@ pub fn content_ref(text: &str) -> Result<ContentRef, CliError> {
     Ok(ContentRef::new(kind, id.trim()))
 }
 
-pub fn parse_options(args: &ParseArgs) -> Result<ParseOptions, CliError> {
-    let mut options = ParseOptions {
-        group_separator: args.group_separator,
-        ..ParseOptions::default()
-    };
+/// The parse options: the settings file's declarations (profile `fields`, `login_methods`,
+/// `clear_token`) decoded by the engine, then the flags over them (`--clear-token` over the
+/// file's `clear_token`).
+pub fn parse_options(
+    args: &ParseArgs,
+    file: Option<&SettingsFile>,
+) -> Result<ParseOptions, CliError> {
+    let mut declared = Map::new();
+    if let Some(file) = file {
+        declared.clone_from(&file.declarations);
+        // Decoded alone first, so that an error in the file says so.
+        ParseOptions::from_value(Value::Object(declared.clone())).map_err(|e| {
+            let mut err = CliError::from(e);
+            err.message = format!("settings file {}: {}", file.path.display(), err.message);
+            err
+        })?;
+    }
+    if let Some(token) = &args.clear_token {
+        declared.insert("clear_token".into(), Value::String(token.clone()));
+    }
+    let mut options = ParseOptions::from_value(Value::Object(declared)).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.message = format!("--clear-token: {}", err.message);
+        err
+    })?;
+    options.group_separator = args.group_separator;
     if let Some(d) = &args.delimiter {
         options.delimiter = Some(match d.as_str() {
             "tab" | "\\t" | "\t" => b'\t',

@@ -25,7 +25,12 @@ fn main() -> ExitCode {
         ColorChoice::Auto => {}
     }
     let outcome = match &cli.command {
-        Command::Validate { file, parse, json } => commands::validate::run(file, parse, *json),
+        Command::Validate {
+            file,
+            parse,
+            settings,
+            json,
+        } => commands::validate::run(file, parse, settings.as_deref(), *json),
         Command::Plan(a) => {
             commands::plan::run(&a.file, &a.db, &a.parse, &a.settings, a.json, a.rows)
         }

@@ -3,7 +3,7 @@
 
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
-use lms_bulk_upload::{Action, FileReport, Issue, Plan, Results, Severity, Status};
+use lms_bulk_upload::{Action, Done, FileReport, Issue, Plan, Results, Severity, Status};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -204,6 +204,12 @@ pub fn plan_summary(plan: &Plan, rows: bool) {
             s.withdrawals,
             s.emails
         );
+        if let Some(line) = counts(&[
+            ("users to reactivate", s.reactivations),
+            ("login methods to restore", s.login_method_changes),
+        ]) {
+            println!("  {line}");
+        }
         if s.warnings > 0 {
             println!(
                 "  {YELLOW}{} (not undoable, or changed since: left as they are){YELLOW:#}",
@@ -230,9 +236,31 @@ pub fn plan_summary(plan: &Plan, rows: bool) {
         "  passwords to set {}, profile updates {}, group additions {}, removals {}, enrolments {}, emails {}",
         s.passwords, s.profile_updates, s.group_additions, s.group_removals, s.enrolments, s.emails
     );
+    if s.suspensions > 0 {
+        println!(
+            "  {YELLOW}users to suspend {} (not in the file){YELLOW:#}",
+            s.suspensions
+        );
+    }
+    if let Some(line) = counts(&[
+        ("users to reactivate", s.reactivations),
+        ("login method changes", s.login_method_changes),
+    ]) {
+        println!("  {line}");
+    }
     if s.warnings > 0 {
         println!("  {YELLOW}{}{YELLOW:#}", plural(s.warnings, "warning"));
     }
+}
+
+/// The counts that are not zero, as `name n, name n`; `None` when all are zero.
+fn counts(pairs: &[(&str, u64)]) -> Option<String> {
+    let shown: Vec<String> = pairs
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    (!shown.is_empty()).then(|| shown.join(", "))
 }
 
 /// `apply` and `undo` (the `command` that resumes): the counts and the rows that failed.
@@ -275,6 +303,24 @@ pub fn results_summary(results: &Results, command: &str) {
         if s.failed > 0 { RED } else { Style::new() },
         plural(s.emails_sent, "email"),
     );
+    let done = |f: fn(&Done) -> bool| {
+        results
+            .rows
+            .iter()
+            .flat_map(|r| &r.done)
+            .filter(|d| f(d))
+            .count() as u64
+    };
+    if let Some(line) = counts(&[
+        ("suspended", done(|d| matches!(d, Done::SuspendUser))),
+        ("reactivated", done(|d| matches!(d, Done::ReactivateUser))),
+        (
+            "login methods changed",
+            done(|d| matches!(d, Done::SetLoginMethod { .. })),
+        ),
+    ]) {
+        println!("  users {line}");
+    }
     if s.resumed > 0 {
         println!(
             "  {} already done by the interrupted run (resumed)",

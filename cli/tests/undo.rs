@@ -247,7 +247,8 @@ fn assert_restored(
                     assert!(seq(now) >= seq(row), "{row:?} {now:?}");
                 }
             }
-            // groups, group_members, content_items, enrolments, plan_key: exactly as before.
+            // groups, group_members, content_items, enrolments, plan_key, user_fields: exactly as
+            // before.
             _ => assert_eq!(rows, now, "table {name}"),
         }
         checked.insert(name.as_str());
@@ -263,6 +264,7 @@ fn assert_restored(
             "run_journal",
             "sqlite_sequence",
             "upload_runs",
+            "user_fields",
             "users",
         ]),
         "every table of the schema was compared"

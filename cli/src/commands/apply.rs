@@ -120,7 +120,9 @@ fn from_plan_file(path: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
             }
         };
     check_results_link(&plan, &results_path, &args.db)?;
-    let default_password = crate::config::settings_builder(&args.settings)?.default_password;
+    let file = config::read_settings(&args.settings)?;
+    let default_password =
+        config::settings_builder(&args.settings, file.as_ref())?.default_password;
     Ok(Job {
         db,
         plan,
@@ -167,9 +169,13 @@ fn confirm(db: &Path, plan: &Plan) -> Result<bool, CliError> {
         .flat_map(|r| &r.operations)
         .filter(|op| matches!(op, Operation::SendEmail { .. }))
         .count();
+    let suspended = match plan.summary().suspensions {
+        0 => String::new(),
+        n => format!(" ({n} of them suspended: not in the file)"),
+    };
     exec::confirm(&format!(
-        "Apply to {}? {} users will be created and {} updated, {} emails sent. Emails cannot be \
-         unsent, nor passwords given back; `bulk-upload undo` reverses the rest.",
+        "Apply to {}? {} users will be created and {} updated{suspended}, {} emails sent. \
+         Emails cannot be unsent, nor passwords given back; `bulk-upload undo` reverses the rest.",
         report::clean(&db.display().to_string()),
         count(Action::Create),
         count(Action::Update),

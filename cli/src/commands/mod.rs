@@ -13,7 +13,7 @@ use crate::config;
 use crate::db::{self, Db, SqliteStore};
 use crate::exit::{self, io_error, CliError};
 use crate::files::{self, ReadError};
-use lms_bulk_upload::{parse, IssueCode, Plan, SettingsBuilder, Upload};
+use lms_bulk_upload::{parse, IssueCode, ParseOptions, Plan, SettingsBuilder, Upload};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -36,11 +36,22 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<u8>, CliError> {
 }
 
 /// Reads the CSV file within the parse options' `max_file_bytes`, and parses it, turning a
-/// file error into exit code 2 with the issue's fields.
-pub fn read_and_parse(path: &Path, args: &ParseArgs) -> Result<(Vec<u8>, Upload), CliError> {
-    let options = config::parse_options(args)?;
+/// file error into exit code 2 with the issue's fields. The engine checks the host's
+/// declarations when parsing: a bad one (`invalid_option`) names the settings file.
+pub fn read_and_parse(
+    path: &Path,
+    options: &ParseOptions,
+    settings: Option<&config::SettingsFile>,
+) -> Result<(Vec<u8>, Upload), CliError> {
     let bytes = read(path, options.max_file_bytes)?;
-    let upload = parse(&bytes, &options)?;
+    let upload = parse(&bytes, options).map_err(|e| {
+        let declaration = e.code() == IssueCode::InvalidOption;
+        let mut err = CliError::from(e);
+        if let (true, Some(file)) = (declaration, settings) {
+            err.message = format!("settings file {}: {}", file.path.display(), err.message);
+        }
+        err
+    })?;
     Ok((bytes, upload))
 }
 
@@ -114,11 +125,13 @@ pub fn plan_file(
     parse_args: &ParseArgs,
     settings_args: &SettingsArgs,
 ) -> Result<Planned, CliError> {
-    let (bytes, upload) = read_and_parse(file, parse_args)?;
-    let mut builder = config::settings_builder(settings_args)?;
+    let settings_file = config::read_settings(settings_args)?;
+    let options = config::parse_options(parse_args, settings_file.as_ref())?;
+    let (bytes, upload) = read_and_parse(file, &options, settings_file.as_ref())?;
+    let mut builder = config::settings_builder(settings_args, settings_file.as_ref())?;
     let db = Db::open(&db_args.db)?;
     let finished = db::runs::finished_count(&db)?;
-    let run_key = run_key(&bytes, &builder, parse_args, finished);
+    let run_key = run_key(&bytes, &builder, parse_args, &options, finished);
     let run_id = db::runs::next_id(&db)?;
     let results_path = results_path(db_args, run_id);
     if builder.results_url == SettingsBuilder::default().results_url {
@@ -140,7 +153,13 @@ pub fn plan_file(
     })
 }
 
-fn run_key(bytes: &[u8], builder: &SettingsBuilder, parse: &ParseArgs, finished: i64) -> String {
+fn run_key(
+    bytes: &[u8],
+    builder: &SettingsBuilder,
+    parse: &ParseArgs,
+    options: &ParseOptions,
+    finished: i64,
+) -> String {
     let mut h = Sha256::new();
     h.update(bytes);
     h.update([0]);
@@ -149,6 +168,12 @@ fn run_key(bytes: &[u8], builder: &SettingsBuilder, parse: &ParseArgs, finished:
     h.update(format!(
         "{:?}|{:?}|{finished}",
         parse.delimiter, parse.group_separator
+    ));
+    // The host's declarations change the plan too.
+    h.update([0]);
+    h.update(format!(
+        "{:?}|{:?}|{:?}",
+        options.fields, options.login_methods, options.clear_token
     ));
     h.finalize()[..6]
         .iter()

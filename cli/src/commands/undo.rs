@@ -17,7 +17,7 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
     let _lock = lock::acquire(&args.db.db)?;
     let db = Db::open(&args.db.db)?;
     let file = match &args.settings {
-        Some(path) => Some(config::settings_file(path)?),
+        Some(path) => Some(config::settings_file(path)?.builder),
         None => None,
     };
     let undone = target(&db, args.run)?;

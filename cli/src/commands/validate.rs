@@ -1,12 +1,20 @@
 //! `bulk-upload validate FILE`.
 
 use crate::args::ParseArgs;
+use crate::config;
 use crate::exit::{self, CliError};
 use crate::report;
 use std::path::Path;
 
-pub fn run(file: &Path, parse: &ParseArgs, json: bool) -> Result<u8, CliError> {
-    let (_, upload) = super::read_and_parse(file, parse)?;
+pub fn run(
+    file: &Path,
+    parse: &ParseArgs,
+    settings: Option<&Path>,
+    json: bool,
+) -> Result<u8, CliError> {
+    let settings = settings.map(config::settings_file).transpose()?;
+    let options = config::parse_options(parse, settings.as_ref())?;
+    let (_, upload) = super::read_and_parse(file, &options, settings.as_ref())?;
     let file_report = upload.report();
     if json {
         println!(

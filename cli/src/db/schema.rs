@@ -143,6 +143,19 @@ ALTER TABLE upload_runs ADD COLUMN undo_of_run INTEGER REFERENCES upload_runs (i
 ALTER TABLE upload_runs ADD COLUMN undone_by INTEGER REFERENCES upload_runs (id);
 CREATE INDEX upload_runs_by_undo_of ON upload_runs (undo_of_run);
 "#,
+    // 4: the host's declarations. How a user signs in (NULL: by password; else one of the
+    // settings file's `login_methods`, whose users have no password hash), and the values of
+    // the declared profile fields, one row per user and field (no row: no value).
+    r#"
+ALTER TABLE users ADD COLUMN login_method TEXT
+    CHECK (login_method IS NULL OR (login_method <> 'password' AND length(login_method) BETWEEN 1 AND 64));
+CREATE TABLE user_fields (
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name    TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+    value   TEXT NOT NULL CHECK (value <> ''),
+    PRIMARY KEY (user_id, name)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes.
@@ -315,5 +328,48 @@ mod tests {
         assert!(conn
             .execute("UPDATE upload_runs SET undone_by = 99 WHERE id = 1", [])
             .is_err());
+    }
+
+    #[test]
+    fn migration_4_adds_login_methods_and_profile_field_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v3.sqlite3")).unwrap();
+        migrate_to(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, first_name, last_name, password_hash) VALUES
+               (1, 'ana@x.com', 'ana@x.com', 'Ana', 'Lopez', '$argon2id$v=19$m=64,t=1,p=1$x$y'),
+               (2, 'bo@x.com', 'bo@x.com', 'Bo', 'Chan', NULL);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM users WHERE login_method IS NULL"
+            ),
+            2,
+            "everyone signs in by password after the migration"
+        );
+        conn.execute_batch(
+            "UPDATE users SET login_method = 'saml' WHERE id = 2;
+             INSERT INTO user_fields VALUES (1, 'department', 'Sales'), (2, 'department', 'Ops');",
+        )
+        .unwrap();
+        for refused in [
+            "UPDATE users SET login_method = 'password' WHERE id = 1",
+            "UPDATE users SET login_method = '' WHERE id = 1",
+            "INSERT INTO user_fields VALUES (1, 'grade', '')",
+            "INSERT INTO user_fields VALUES (1, 'department', 'Support')",
+            "INSERT INTO user_fields VALUES (99, 'department', 'Sales')",
+        ] {
+            assert!(conn.execute(refused, []).is_err(), "{refused}");
+        }
+        conn.execute("DELETE FROM users WHERE id = 1", []).unwrap();
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM user_fields"),
+            1,
+            "a user's values go with it"
+        );
     }
 }

@@ -3,10 +3,10 @@
 use super::{host_error, Db};
 use lms_bulk_upload::{
     email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod,
-    PasswordHash, Profile, Store, UserId,
+    PasswordHash, Profile, ScopePage, Store, UserId, PASSWORD_LOGIN,
 };
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
-use std::collections::HashMap;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Params};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 /// Emails (or names) per `IN (...)` query.
@@ -38,7 +38,9 @@ impl SqliteStore {
     }
 
     /// Every foreign key to `users` in the schema: memberships and enrolments today, and any
-    /// table added later, so that a user something refers to is never deleted.
+    /// table added later, so that a user something refers to is never deleted. The user's
+    /// own profile field values (`user_fields`) are part of the user, not something that
+    /// refers to it: they are deleted with it.
     fn references(&mut self) -> Result<&[Reference], HostError> {
         if self.references.is_none() {
             let conn = self.db.conn();
@@ -46,7 +48,7 @@ impl SqliteStore {
                 .prepare(
                     "SELECT m.name, f.\"from\", coalesce(f.\"to\", 'id') FROM sqlite_master m, \
                      pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = 'users' \
-                     ORDER BY m.name, f.\"from\"",
+                     AND m.name <> 'user_fields' ORDER BY m.name, f.\"from\"",
                 )
                 .map_err(host_error)?;
             let found = stmt
@@ -119,75 +121,126 @@ fn kind_of(text: &str) -> Option<ContentKind> {
     }
 }
 
-fn find_chunk(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<ExistingUser>> {
-    let sql = format!(
-        "SELECT id, email, first_name, last_name, phone_number, unique_id, country, \
-         organisation, language_code, protected, suspended FROM users WHERE email_key IN ({})",
-        placeholders(keys.len())
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut users: Vec<ExistingUser> = stmt
-        .query_map(params_from_iter(keys), |r| {
-            Ok(ExistingUser {
-                id: UserId(r.get::<_, i64>(0)?.to_string()),
-                email: r.get(1)?,
-                profile: Profile {
-                    first_name: r.get(2)?,
-                    last_name: r.get(3)?,
-                    phone_number: r.get(4)?,
-                    unique_id: r.get(5)?,
-                    country: r.get(6)?,
-                    organisation: r.get(7)?,
-                    language_code: r.get(8)?,
-                    ..Profile::default()
-                },
-                groups: Vec::new(),
-                enrolments: Vec::new(),
-                protected: r.get(9)?,
-                suspended: r.get(10)?,
-                login_method: None,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    if users.is_empty() {
-        return Ok(users);
-    }
-    let index: HashMap<String, usize> = users
+/// The columns of `users` an [`ExistingUser`] is read from, in the order of [`existing`].
+const USER_COLUMNS: &str = "id, email, first_name, last_name, phone_number, unique_id, country, \
+     organisation, language_code, protected, suspended, login_method";
+
+fn existing(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExistingUser> {
+    Ok(ExistingUser {
+        id: UserId(r.get::<_, i64>(0)?.to_string()),
+        email: r.get(1)?,
+        profile: Profile {
+            first_name: r.get(2)?,
+            last_name: r.get(3)?,
+            phone_number: r.get(4)?,
+            unique_id: r.get(5)?,
+            country: r.get(6)?,
+            organisation: r.get(7)?,
+            language_code: r.get(8)?,
+            custom: BTreeMap::new(),
+        },
+        groups: Vec::new(),
+        enrolments: Vec::new(),
+        protected: r.get(9)?,
+        suspended: r.get(10)?,
+        login_method: r.get(11)?,
+    })
+}
+
+/// The users a `WHERE` clause selects, without their groups, enrolments and field values.
+fn select_users(
+    conn: &Connection,
+    clause: &str,
+    params: impl Params,
+) -> rusqlite::Result<Vec<ExistingUser>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {clause}");
+    conn.prepare_cached(&sql)?
+        .query_map(params, existing)?
+        .collect()
+}
+
+/// Adds each user's groups, enrolments and profile field values.
+fn fill(conn: &Connection, users: &mut [ExistingUser]) -> rusqlite::Result<()> {
+    let index: HashMap<i64, usize> = users
         .iter()
         .enumerate()
-        .map(|(i, u)| (u.id.0.clone(), i))
+        .filter_map(|(i, u)| Some((u.id.0.parse().ok()?, i)))
         .collect();
-    let ids: Vec<i64> = users.iter().filter_map(|u| u.id.0.parse().ok()).collect();
-    let sql = format!(
-        "SELECT m.user_id, g.name FROM group_members m JOIN groups g ON g.id = m.group_id \
-         WHERE m.user_id IN ({}) ORDER BY g.name",
-        placeholders(ids.len())
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(&ids))?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        if let Some(&i) = index.get(&id.to_string()) {
-            users[i].groups.push(r.get(1)?);
+    let ids: Vec<i64> = index.keys().copied().collect();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT m.user_id, g.name FROM group_members m JOIN groups g ON g.id = m.group_id \
+             WHERE m.user_id IN ({}) ORDER BY g.name",
+            placeholders(chunk.len())
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(chunk))?;
+        while let Some(r) = rows.next()? {
+            if let Some(&i) = index.get(&r.get::<_, i64>(0)?) {
+                users[i].groups.push(r.get(1)?);
+            }
+        }
+        let sql = format!(
+            "SELECT user_id, kind, content_id FROM enrolments WHERE user_id IN ({}) \
+             ORDER BY kind, content_id",
+            placeholders(chunk.len())
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(chunk))?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            if let (Some(&i), Some(kind)) = (index.get(&r.get::<_, i64>(0)?), kind_of(&kind)) {
+                users[i]
+                    .enrolments
+                    .push(ContentRef::new(kind, r.get::<_, String>(2)?));
+            }
+        }
+        let sql = format!(
+            "SELECT user_id, name, value FROM user_fields WHERE user_id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(chunk))?;
+        while let Some(r) = rows.next()? {
+            if let Some(&i) = index.get(&r.get::<_, i64>(0)?) {
+                users[i].profile.custom.insert(r.get(1)?, r.get(2)?);
+            }
         }
     }
-    let sql = format!(
-        "SELECT user_id, kind, content_id FROM enrolments WHERE user_id IN ({}) \
-         ORDER BY kind, content_id",
-        placeholders(ids.len())
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(&ids))?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let kind: String = r.get(1)?;
-        if let (Some(&i), Some(kind)) = (index.get(&id.to_string()), kind_of(&kind)) {
-            users[i]
-                .enrolments
-                .push(ContentRef::new(kind, r.get::<_, String>(2)?));
-        }
-    }
+    Ok(())
+}
+
+fn find_chunk(conn: &Connection, keys: &[String]) -> rusqlite::Result<Vec<ExistingUser>> {
+    let clause = format!("email_key IN ({})", placeholders(keys.len()));
+    let mut users = select_users(conn, &clause, params_from_iter(keys))?;
+    fill(conn, &mut users)?;
     Ok(users)
+}
+
+/// Writes the user's profile field values: a value replaces the stored one, `""` deletes it.
+fn write_fields(
+    conn: &Connection,
+    id: i64,
+    custom: &BTreeMap<String, String>,
+) -> rusqlite::Result<()> {
+    for (name, value) in custom {
+        if value.is_empty() {
+            conn.prepare_cached("DELETE FROM user_fields WHERE user_id = ?1 AND name = ?2")?
+                .execute(params![id, name])?;
+        } else {
+            conn.prepare_cached(
+                "INSERT INTO user_fields (user_id, name, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (user_id, name) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![id, name, value])?;
+        }
+    }
+    Ok(())
+}
+
+/// How a login method is stored: NULL for the built-in password login.
+fn stored_method(method: &str) -> Option<&str> {
+    (method != PASSWORD_LOGIN).then_some(method)
 }
 
 impl Store for SqliteStore {
@@ -249,7 +302,8 @@ impl Store for SqliteStore {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO users (email, email_key, first_name, last_name, phone_number, \
                  unique_id, country, organisation, language_code, password_hash, \
-                 force_password_reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 force_password_reset, login_method) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             stmt.execute(params![
                 user.email,
@@ -263,18 +317,23 @@ impl Store for SqliteStore {
                 p.language_code,
                 user.password_hash.as_ref().map(|h| h.as_str()),
                 user.force_password_reset,
+                stored_method(&user.login_method),
             ])?;
-            Ok(UserId(conn.last_insert_rowid().to_string()))
+            let id = conn.last_insert_rowid();
+            write_fields(conn, id, &p.custom)?;
+            Ok(UserId(id.to_string()))
         })
     }
 
     /// A field that is `None` is left as it is; `Some("")` clears it: NULL, or `''` for the
-    /// first and last name, which every user has (NOT NULL).
+    /// first and last name, which every user has (NOT NULL). A profile field value is
+    /// written to `user_fields` (`""` deletes its row).
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
         let id = user_id(user)?;
         let changed = self.db.write(|conn| {
-            conn.prepare_cached(
-                "UPDATE users SET first_name = coalesce(?1, first_name), \
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE users SET first_name = coalesce(?1, first_name), \
                  last_name = coalesce(?2, last_name), \
                  phone_number = CASE WHEN ?3 IS NULL THEN phone_number ELSE nullif(?3, '') END, \
                  unique_id = CASE WHEN ?4 IS NULL THEN unique_id ELSE nullif(?4, '') END, \
@@ -283,17 +342,22 @@ impl Store for SqliteStore {
                  language_code = CASE WHEN ?7 IS NULL THEN language_code ELSE nullif(?7, '') END, \
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                  WHERE id = ?8 AND protected = 0",
-            )?
-            .execute(params![
-                changes.first_name,
-                changes.last_name,
-                changes.phone_number,
-                changes.unique_id,
-                changes.country,
-                changes.organisation,
-                changes.language_code,
-                id
-            ])
+                )?
+                .execute(params![
+                    changes.first_name,
+                    changes.last_name,
+                    changes.phone_number,
+                    changes.unique_id,
+                    changes.country,
+                    changes.organisation,
+                    changes.language_code,
+                    id
+                ])?;
+            // Only for the user the statement found unprotected.
+            if changed > 0 {
+                write_fields(conn, id, &changes.custom)?;
+            }
+            Ok(changed)
         })?;
         written(changed, user)
     }
@@ -376,8 +440,66 @@ impl Store for SqliteStore {
     fn supports(&mut self, write: OptionalMethod) -> bool {
         matches!(
             write,
-            OptionalMethod::SuspendUser | OptionalMethod::DeleteUser | OptionalMethod::Withdraw
+            OptionalMethod::SuspendUser
+                | OptionalMethod::DeleteUser
+                | OptionalMethod::Withdraw
+                | OptionalMethod::ReactivateUser
+                | OptionalMethod::SetLoginMethod
+                | OptionalMethod::ScopeUsers
         )
+    }
+
+    fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
+        let id = user_id(user)?;
+        // Not suspended counts as done (a resumed run), and keeps its updated_at.
+        let changed = self.db.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE users SET suspended = 0, updated_at = CASE WHEN suspended = 1 \
+                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE updated_at END \
+                 WHERE id = ?1 AND protected = 0",
+            )?
+            .execute(params![id])
+        })?;
+        written(changed, user)
+    }
+
+    /// `password` is stored as NULL. The password hash is left as it is: a user moved to
+    /// another method keeps it (unused), and one moved back gets a new one from the engine.
+    fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
+        let id = user_id(user)?;
+        let changed = self.db.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE users SET login_method = ?1, updated_at = CASE WHEN login_method IS ?1 \
+                 THEN updated_at ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END \
+                 WHERE id = ?2 AND protected = 0",
+            )?
+            .execute(params![stored_method(method), id])
+        })?;
+        written(changed, user)
+    }
+
+    /// Every user of the database is within the uploader's reach: all of them, in id order,
+    /// `limit` at a time; the cursor is the last id of the page. Protected users are listed
+    /// too (the engine counts them in the scope and never suspends them).
+    fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
+        let after: i64 = match after {
+            None => 0,
+            Some(cursor) => cursor.parse().map_err(|_| {
+                HostError::permanent(format!("not a cursor of this database: {cursor:?}"))
+            })?,
+        };
+        let limit = limit.max(1);
+        let conn = self.db.conn();
+        // One more than asked for says whether there is a next page.
+        let asked = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+        let mut users = select_users(conn, "id > ?1 ORDER BY id LIMIT ?2", params![after, asked])
+            .map_err(host_error)?;
+        let next = (users.len() > limit).then(|| {
+            users.truncate(limit);
+            users.last().map(|u| u.id.0.clone()).unwrap_or_default()
+        });
+        fill(conn, &mut users).map_err(host_error)?;
+        Ok(ScopePage { users, next })
     }
 
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
@@ -422,6 +544,9 @@ impl Store for SqliteStore {
                     return Ok(Some(false));
                 }
             }
+            // The user's own field values go with it (also ON DELETE CASCADE).
+            conn.prepare_cached("DELETE FROM user_fields WHERE user_id = ?1")?
+                .execute(params![id])?;
             let deleted = conn
                 .prepare_cached("DELETE FROM users WHERE id = ?1 AND protected = 0")?
                 .execute(params![id])?;
@@ -477,8 +602,10 @@ mod tests {
         db.conn()
             .query_row(
                 "SELECT (SELECT group_concat(id || first_name || coalesce(password_hash, '') \
-                 || force_password_reset || coalesce(organisation, '') || suspended, ';') \
-                 FROM users) || '|' || \
+                 || force_password_reset || coalesce(organisation, '') || suspended \
+                 || coalesce(login_method, ''), ';') FROM users) || '|' || \
+                 (SELECT coalesce(group_concat(user_id || name || value, ';'), '') \
+                 FROM user_fields) || '|' || \
                  (SELECT coalesce(group_concat(group_id || '-' || user_id, ';'), '') \
                  FROM group_members) || '|' || \
                  (SELECT coalesce(group_concat(user_id || content_id, ';'), '') FROM enrolments)",
@@ -507,6 +634,10 @@ mod tests {
             name: "Support".into(),
         };
         let course = ContentRef::new(ContentKind::Course, "c1");
+        let custom = Profile {
+            custom: BTreeMap::from([("department".to_owned(), "Evil".to_owned())]),
+            ..Profile::default()
+        };
         let before = snapshot(&db);
         for id in ["1", "99"] {
             let user = UserId(id.into());
@@ -519,6 +650,9 @@ mod tests {
                 store.withdraw(&user, &course),
                 store.suspend_user(&user),
                 store.delete_user(&user).map(|_| ()),
+                store.reactivate_user(&user),
+                store.set_login_method(&user, "saml"),
+                store.update_profile(&user, &custom),
             ];
             for (i, outcome) in refused.into_iter().enumerate() {
                 let e = outcome.unwrap_err();
@@ -653,5 +787,152 @@ mod tests {
             1,
             "the protected user stays"
         );
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn new_user(email: &str, method: &str, hash: Option<PasswordHash>) -> NewUser {
+        NewUser {
+            email: email.into(),
+            profile: Profile {
+                first_name: Some("New".into()),
+                last_name: Some("Person".into()),
+                custom: fields(&[("department", "Sales"), ("grade", "B")]),
+                ..Profile::default()
+            },
+            password_hash: hash,
+            force_password_reset: false,
+            login_method: method.into(),
+        }
+    }
+
+    #[test]
+    fn profile_field_values_are_created_read_changed_and_deleted() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        let id = store
+            .create_user(&new_user("cy@x.com", "saml", None))
+            .unwrap();
+        store.checkpoint().unwrap();
+        let cy = user(&mut store, "cy@x.com");
+        assert_eq!(cy.id, id);
+        assert_eq!(
+            cy.profile.custom,
+            fields(&[("department", "Sales"), ("grade", "B")])
+        );
+        assert_eq!(cy.login_method.as_deref(), Some("saml"));
+        let (hash, method): (Option<String>, Option<String>) = db
+            .conn()
+            .query_row(
+                "SELECT password_hash, login_method FROM users WHERE email_key = 'cy@x.com'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((hash, method.as_deref()), (None, Some("saml")));
+
+        let changes = Profile {
+            organisation: Some("Kōwhai".into()),
+            custom: fields(&[("department", "Support"), ("grade", ""), ("site", "AKL")]),
+            ..Profile::default()
+        };
+        for _ in 0..2 {
+            store.update_profile(&id, &changes).unwrap();
+        }
+        store.checkpoint().unwrap();
+        let cy = user(&mut store, "cy@x.com");
+        assert_eq!(
+            cy.profile.custom,
+            fields(&[("department", "Support"), ("site", "AKL")]),
+            "a value replaced, \"\" deleted, a new one added"
+        );
+        assert_eq!(cy.profile.organisation.as_deref(), Some("Kōwhai"));
+        assert_eq!(
+            user(&mut store, "ana@x.com").profile.custom,
+            BTreeMap::new(),
+            "nobody else's values"
+        );
+
+        // A user with nothing but its own values attached is deleted, and they with it.
+        assert!(store.delete_user(&id).unwrap());
+        store.checkpoint().unwrap();
+        let left: i64 = db
+            .conn()
+            .query_row("SELECT count(*) FROM user_fields", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn login_methods_and_reactivation() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        let params = HashParams::insecure_for_tests(64, 1, 1);
+        let hash = hash_password(&Password::new("Correct-horse-9"), &params, &OsRandom).unwrap();
+        let id = store
+            .create_user(&new_user("bo@x.com", "password", Some(hash)))
+            .unwrap();
+        store.checkpoint().unwrap();
+        assert_eq!(user(&mut store, "bo@x.com").login_method, None);
+        for _ in 0..2 {
+            store.set_login_method(&id, "oidc").unwrap();
+        }
+        store.checkpoint().unwrap();
+        assert_eq!(
+            user(&mut store, "bo@x.com").login_method.as_deref(),
+            Some("oidc")
+        );
+        store.set_login_method(&id, "password").unwrap();
+        store.checkpoint().unwrap();
+        assert_eq!(user(&mut store, "bo@x.com").login_method, None, "NULL");
+
+        store.suspend_user(&id).unwrap();
+        store.checkpoint().unwrap();
+        assert!(user(&mut store, "bo@x.com").suspended);
+        for _ in 0..2 {
+            store.reactivate_user(&id).unwrap();
+        }
+        store.checkpoint().unwrap();
+        assert!(!user(&mut store, "bo@x.com").suspended);
+    }
+
+    #[test]
+    fn scope_users_lists_everyone_in_id_order_a_page_at_a_time() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        for method in OptionalMethod::ALL {
+            assert!(store.supports(method), "{method:?}");
+        }
+        store
+            .create_user(&new_user("cy@x.com", "saml", None))
+            .unwrap();
+        store.checkpoint().unwrap();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = store.scope_users(after.as_deref(), 2).unwrap();
+            pages += 1;
+            assert!(page.users.len() <= 2);
+            seen.extend(page.users);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 2, "2 + 1 users: the second page is the last");
+        let emails: Vec<&str> = seen.iter().map(|u| u.email.as_str()).collect();
+        assert_eq!(emails, ["root@x.com", "ana@x.com", "cy@x.com"]);
+        assert!(seen[0].protected, "protected users are in the scope");
+        assert_eq!(seen[1].groups, ["Sales"], "filled like find_users");
+        assert_eq!(seen[2].profile.custom.len(), 2);
+        let all = store.scope_users(None, 1000).unwrap();
+        assert_eq!((all.users.len(), all.next), (3, None));
+        assert!(store.scope_users(Some("x"), 10).is_err());
     }
 }

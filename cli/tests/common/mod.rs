@@ -129,9 +129,12 @@ pub fn generated_csv(path: &Path, n: usize) {
 /// The database invariants that must hold after any run, complete or killed.
 pub fn check_invariants(env: &Env) {
     assert_eq!(
-        env.count("SELECT count(*) FROM users WHERE password_hash IS NULL AND protected = 0"),
+        env.count(
+            "SELECT count(*) FROM users WHERE password_hash IS NULL AND protected = 0 \
+             AND login_method IS NULL"
+        ),
         0,
-        "every uploaded user has a password hash"
+        "every uploaded user who signs in by password has a password hash"
     );
     assert_eq!(
         env.count("SELECT count(*) FROM users WHERE password_hash NOT LIKE '$argon2id$%'"),
@@ -183,4 +186,43 @@ pub fn password_in(text: &str) -> Option<String> {
     text.lines()
         .find_map(|l| l.strip_prefix("Password: "))
         .map(|p| p.trim().to_owned())
+}
+
+/// The stored profile field values of the user with this (lowercase) email, by name.
+pub fn fields_of(env: &Env, email: &str) -> std::collections::BTreeMap<String, String> {
+    env.conn()
+        .prepare(
+            "SELECT f.name, f.value FROM user_fields f JOIN users u ON u.id = f.user_id \
+             WHERE u.email_key = ?1",
+        )
+        .unwrap()
+        .query_map([email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The user's `login_method` (NULL: password), `password_hash IS NOT NULL` and `suspended`.
+pub fn login_of(env: &Env, email: &str) -> (Option<String>, bool, bool) {
+    env.conn()
+        .query_row(
+            "SELECT login_method, password_hash IS NOT NULL, suspended FROM users \
+             WHERE email_key = ?1",
+            [email],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+}
+
+/// The outbox's messages to `to` (`-welcome-` or other kinds in the file name), as text.
+pub fn emails_to(env: &Env, to: &str) -> Vec<String> {
+    env.outbox()
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(&format!("-{to}.eml")))
+        })
+        .map(|p| eml_text(p))
+        .collect()
 }
