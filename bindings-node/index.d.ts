@@ -218,6 +218,12 @@ export declare function planAsync(upload: UploadHandle, settings: SettingsHandle
 export declare function planUndoAsync(results: ResultsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null): Promise<PlanHandle>
 
 /**
+ * The optional store methods the native `MemoryStore`'s wrapper does not forward (JSON
+ * list of snake_case names; empty when every one is forwarded).
+ */
+export declare function unforwardedStoreMethodsJson(): string
+
+/**
  * Whether `password` matches a stored argon2id PHC hash (a host's login check, or a test of
  * what an upload stored in the host's own database).
  */

@@ -854,4 +854,5 @@ module.exports.parseBytes = nativeBinding.parseBytes
 module.exports.parseBytesAsync = nativeBinding.parseBytesAsync
 module.exports.planAsync = nativeBinding.planAsync
 module.exports.planUndoAsync = nativeBinding.planUndoAsync
+module.exports.unforwardedStoreMethodsJson = nativeBinding.unforwardedStoreMethodsJson
 module.exports.verifyPassword = nativeBinding.verifyPassword

@@ -6,7 +6,7 @@ export type ErrorKind = 'file' | 'settings' | 'plan' | 'store' | 'mailer'
 export type ContentKind = 'course' | 'collection' | 'campaign'
 export type Column =
   | 'firstname' | 'lastname' | 'emailaddress' | 'phonenumber' | 'uniqueid'
-  | 'country' | 'organisation' | 'languagecode' | 'addgroup' | 'removegroup'
+  | 'country' | 'organisation' | 'languagecode' | 'addgroup' | 'removegroup' | 'auth'
 
 /** One problem: a stable code, a severity, a place and a message. */
 export interface Issue {
@@ -23,6 +23,25 @@ export interface CodeInfo {
   meaning: string
 }
 
+/** What a host profile field takes: any text, one of `values`, a `YYYY-MM-DD` date, a number. */
+export type ProfileFieldKind = 'text' | 'one_of' | 'date' | 'number'
+
+/**
+ * A profile field of the host's own (`parse(..., {fields})`): its column is read and
+ * validated like a built-in one (`invalid_field_value`), and its value reaches the store in
+ * `profile.custom`. `name`: lowercase letters, digits and `_`, not a built-in column. In
+ * `profile.custom` the keys are camelCase like every key (`start_date` -> `startDate`).
+ */
+export type ProfileField = {
+  name: string
+  /** Other headers accepted for the column (matched forgivingly: `Start Date`, `start-date`). */
+  aliases?: string[]
+  /** A row without a value is rejected (`missing_value`), a file without the column refused. */
+  required?: boolean
+  /** Longest value in characters (default: `maxValueChars`). */
+  maxLength?: number
+} & ({ kind?: 'text' | 'date' | 'number'; values?: undefined } | { kind: 'one_of'; values: string[] })
+
 export interface ParseOptions {
   delimiter?: string
   groupSeparator?: string
@@ -31,6 +50,14 @@ export interface ParseOptions {
   maxFieldBytes?: number
   maxColumns?: number
   maxValueChars?: number
+  maxIssuesPerRow?: number
+  maxIssues?: number
+  /** Clears an existing user's optional field (default `'#clear'`, any ASCII case); `''` turns clearing off. */
+  clearToken?: string
+  /** The host's own profile fields (at most 16; a bad declaration is a `SettingsError`, `invalid_option`). */
+  fields?: ProfileField[]
+  /** The host's login methods besides the built-in `'password'` (e.g. `['saml']`): what the `auth` column may name. */
+  loginMethods?: string[]
 }
 
 export interface Row {
@@ -45,7 +72,8 @@ export interface Row {
 export interface FileReport {
   encoding: string
   delimiter: string
-  header: { header: string; column: Column | null }[]
+  /** Each header cell: the built-in column it is, or the host profile field (`field`: its name), or neither (ignored). */
+  header: { header: string; column: Column | null; field?: string }[]
   rows: number
   validRows: number
   issues: Issue[]
@@ -92,6 +120,12 @@ export interface SettingsOptions {
   resultsUrl?: string
   uploaderEmail?: string | null
   passwordPolicy?: PasswordPolicy
+  /** How new users sign in when their row has no `auth` value: `null` (or `'password'`) for a password, or one of `loginMethods`. */
+  defaultLoginMethod?: string | null
+  /** The file lists everyone: users in the store's `scopeUsers` that it does not name are suspended (never protected ones). */
+  suspendMissingUsers?: boolean
+  /** With `suspendMissingUsers`: the most users that may be suspended, in percent of those in scope (0 to 100, default 10), else `missing_users_threshold`. */
+  missingUsersThreshold?: number
 }
 
 export declare class Settings {
@@ -103,7 +137,8 @@ export declare class Settings {
   }
 }
 
-export interface Profile {
+/** The built-in profile fields. */
+export interface BuiltInProfile {
   firstName?: string | null
   lastName?: string | null
   phoneNumber?: string | null
@@ -113,30 +148,54 @@ export interface Profile {
   languageCode?: string | null
 }
 
+export interface Profile extends BuiltInProfile {
+  /**
+   * The host's own fields (`ParseOptions.fields`) by name, camelCase (`start_date` ->
+   * `startDate`); in changes, `''` clears a field. Left out when there are none.
+   */
+  custom?: Record<string, string>
+}
+
+/** A profile as a host's store gives it: custom values may be numbers or null (absent). */
+export interface StoredProfile extends BuiltInProfile {
+  /** Keys camelCase (`startDate`) or snake_case (`start_date`); a number is read as its text, so give a date as `'YYYY-MM-DD'`. */
+  custom?: Record<string, string | number | null> | null
+}
+
 export interface Group {
   id: string
   name: string
 }
 
-/** A user as `findUsers` gives it: profile fields in `profile`, or at the top level. */
-export interface ExistingUser extends Profile {
+/** A user as `findUsers` (and `scopeUsers`) gives it: profile fields in `profile`, or at the top level. */
+export interface ExistingUser extends StoredProfile {
   id: string | number | bigint
   email: string
-  profile?: Profile | null
+  profile?: StoredProfile | null
   groups?: string[] | null
   enrolments?: ContentRef[] | null
   /** A boolean, or 0 / 1 as SQL databases give them. */
   protected?: boolean | 0 | 1 | null
-  /** Deactivated (by an undo): a boolean, or 0 / 1. */
+  /** Deactivated (missing from a file, or by an undo): a boolean, or 0 / 1. A suspended user in a file is reactivated when profiles are updated. */
   suspended?: boolean | 0 | 1 | null
+  /** How the user signs in: `'password'` (or absent) or one of `loginMethods`. */
+  loginMethod?: string | null
 }
 
 export interface NewUser {
   email: string
   profile: Profile
-  /** argon2id PHC string. */
-  passwordHash: string
+  /** argon2id PHC string; `null` for a user who signs in another way (`loginMethod`). */
+  passwordHash: string | null
   forcePasswordReset: boolean
+  /** `'password'`, or one of the host's `loginMethods` (then `passwordHash` is null). */
+  loginMethod: string
+}
+
+/** One page of `scopeUsers`: the users, and the cursor of the next page (`null` on the last). */
+export interface ScopePage {
+  users: ExistingUser[]
+  next?: string | number | bigint | null
 }
 
 type MaybePromise<T> = T | Promise<T>
@@ -163,6 +222,15 @@ export interface Store {
   deleteUser?(userId: string): MaybePromise<boolean>
   /** Undo: withdraws an enrolment the upload made. */
   withdraw?(userId: string, content: ContentRef): MaybePromise<unknown>
+  /** Lets a suspended user in a file sign in again (with `updateExistingProfiles`; undo of a suspension). */
+  reactivateUser?(userId: string): MaybePromise<unknown>
+  /** Sets how an existing user signs in (an `auth` value, with `updateExistingProfiles`). */
+  setLoginMethod?(userId: string, method: string): MaybePromise<unknown>
+  /**
+   * `suspendMissingUsers`: the users within the uploader's reach, a page at a time: at most
+   * `limit` after the cursor `after` (`null`: the first page), in a stable order.
+   */
+  scopeUsers?(after: string | null, limit: number): MaybePromise<ScopePage>
 }
 
 export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete' | 'undo_complete'
@@ -204,23 +272,31 @@ export interface PlanSummary {
   groupRemovals: number
   enrolments: number
   emails: number
-  /** Undo: users to suspend (present on an undo plan, when not 0). */
+  /** Users to suspend: missing from the file (`suspendMissingUsers`), or created by the upload an undo reverses; present when not 0. */
   suspensions?: number
   /** Undo: users to delete (or suspend, if the store keeps them); present when not 0. */
   deletions?: number
   /** Undo: enrolments to withdraw; present when not 0. */
   withdrawals?: number
+  /** Suspended users to reactivate; present when not 0. */
+  reactivations?: number
+  /** Existing users whose login method changes; present when not 0. */
+  loginMethodChanges?: number
   warnings: number
 }
 
 export type Operation =
-  | { op: 'create_user'; profile: Profile }
+  /** `loginMethod`: one of the host's login methods (no password is made); absent for a password. */
+  | { op: 'create_user'; profile: Profile; loginMethod?: string }
+  | { op: 'set_login_method'; method: string }
+  | { op: 'reactivate_user' }
   | { op: 'update_profile'; changes: Profile }
   | { op: 'set_password' }
   | { op: 'add_to_group'; group: Group }
   | { op: 'remove_from_group'; group: Group }
   | { op: 'enrol'; content: ContentRef }
   | { op: 'send_email'; kind: MessageKind }
+  /** `suspend_user`: a user missing from the file (a row of its own, after the file's rows), or undo. */
   | { op: 'suspend_user' | 'delete_user' }
   | { op: 'withdraw'; content: ContentRef }
 
@@ -416,8 +492,10 @@ export type Done =
   | { op: 'add_to_group' | 'remove_from_group'; group: string; already?: boolean }
   | { op: 'enrol'; content: ContentRef; already?: boolean }
   | { op: 'send_email'; kind: 'welcome' | 'password_changed' }
-  | { op: 'suspend_user' | 'delete_user' }
+  | { op: 'suspend_user' | 'delete_user' | 'reactivate_user' }
   | { op: 'withdraw'; content: ContentRef }
+  /** `before`: the method it replaced, `null` when not known (a resumed row). */
+  | { op: 'set_login_method'; method: string; before: string | null }
 
 export interface ResultRow {
   line: number
@@ -459,17 +537,21 @@ export interface UserState extends Profile {
   enrolments?: ContentRef[]
   protected?: boolean
   suspended?: boolean
+  /** How the user signs in; absent for a password. */
+  loginMethod?: string
   hasPassword?: boolean
   forcePasswordReset?: boolean
 }
 
-export type OptionalMethod = 'suspend_user' | 'delete_user' | 'withdraw'
+/** The store methods a host may leave out (snake_case, as in `StoreState.lacks`). */
+export type OptionalMethod =
+  | 'suspend_user' | 'delete_user' | 'withdraw' | 'reactivate_user' | 'set_login_method' | 'scope_users'
 
 export interface StoreState {
   groups?: Group[]
   content?: ContentRef[]
   users?: UserState[]
-  /** The undo writes this store pretends not to have (to show an undo refused: `undo_unsupported`). */
+  /** The optional methods this store pretends not to have (an undo refused: `undo_unsupported`; a plan: `host_method_missing`). */
   lacks?: OptionalMethod[]
 }
 

@@ -111,7 +111,9 @@ function toBytes(input) {
 /**
  * Parses and validates an upload file: its bytes (`Buffer`, `Uint8Array`), its text (a string
  * is CSV content, never a path), or a file as a `URL` or `{ path }`. Throws a `FileError` when
- * the file is unusable; row problems are `upload.issues`.
+ * the file is unusable; row problems are `upload.issues`. Options (decoded by the engine):
+ * limits, `delimiter`, `groupSeparator`, `clearToken`, `fields` (the host's own profile
+ * fields) and `loginMethods` (what the `auth` column may name besides `password`).
  */
 function parse(input, options) {
   const bytes = toBytes(input)
@@ -174,7 +176,10 @@ class Settings {
 
 /**
  * Builds the plan: what will happen to every row. Reads the store (batched lookups), writes
- * nothing. Runs off the JavaScript thread; the store's methods may return Promises.
+ * nothing. Runs off the JavaScript thread; the store's methods may return Promises. A plan
+ * that needs an optional store method the object lacks (`scopeUsers` and `suspendUser` for
+ * `suspendMissingUsers`, `reactivateUser`, `setLoginMethod`) is refused here: a
+ * `StoreError`, `host_method_missing`.
  */
 async function plan(upload, settings, store, { lookupBatch, ...rest } = {}) {
   if (!(upload instanceof Upload)) throw new TypeError('plan() takes an Upload from parse()')

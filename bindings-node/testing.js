@@ -17,5 +17,7 @@ module.exports = {
   /** Judges a runner's outcome (JSON text) against the host-protocol vector of `folder`. */
   judgeProtocolFolder: (folder, outcomeJson) => verdict(native.judgeProtocolFolderJson(folder, outcomeJson)),
   /** A scenario's `store` after its `store_changes` (both as data). */
+  /** The optional store methods the native MemoryStore's wrapper does not forward (snake_case names). */
+  unforwardedStoreMethods: () => JSON.parse(native.unforwardedStoreMethodsJson()),
   applyStoreChanges: (store, changes) => JSON.parse(native.applyStoreChangesJson(JSON.stringify(store ?? null), JSON.stringify(changes))),
 }

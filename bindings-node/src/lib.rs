@@ -33,6 +33,7 @@ pub use plan::{plan_async, PlanHandle, SettingsHandle};
 pub use sign::PlanKeyHandle;
 pub use testing::{
     apply_store_changes_json, judge_protocol_folder_json, judge_protocol_json, judge_scenario_json,
+    unforwarded_store_methods_json,
 };
 pub use undo::plan_undo_async;
 pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};

@@ -31,3 +31,10 @@ pub fn apply_store_changes_json(store_json: String, changes_json: String) -> Res
     lms_bulk_upload_vectors::apply_store_changes_json(&store_json, &changes_json)
         .map_err(Error::from_reason)
 }
+
+/// The optional store methods the native `MemoryStore`'s wrapper does not forward (JSON
+/// list of snake_case names; empty when every one is forwarded).
+#[napi]
+pub fn unforwarded_store_methods_json() -> String {
+    serde_json::to_string(&crate::memory::unforwarded_optional_methods()).unwrap_or_default()
+}

@@ -78,6 +78,67 @@ async function flow(): Promise<void> {
   }
   const list: lms.CodeInfo[] = lms.issueCodes()
   console.log(list.length)
+
+  // Issue 15: host profile fields, login methods, users missing from the file.
+  const fields: lms.ProfileField[] = [
+    { name: 'start_date', kind: 'date', required: true },
+    { name: 'grade', kind: 'one_of', values: ['A', 'B'], aliases: ['level'] },
+    { name: 'department', maxLength: 40 },
+  ]
+  const parseOptions: lms.ParseOptions = { fields, loginMethods: ['saml'], clearToken: '<delete>', maxIssues: 100 }
+  const sso = lms.parse(buffer, parseOptions)
+  console.log(sso.report().header.map((h) => h.field ?? h.column), sso.rows[0]?.values.auth)
+  const scoped: lms.ExistingUser[] = [
+    { id: 1n, email: 'a@example.com', custom: { startDate: '2026-01-02', hours: 37.5, grade: null }, loginMethod: 'saml' },
+    { id: 2, email: 'b@example.com', profile: { firstName: 'B', custom: { start_date: '2026-01-03' } }, suspended: 1 },
+  ]
+  const hostStore: lms.Store = {
+    ...store,
+    createUser: async (user: lms.NewUser) => {
+      const method: string = user.loginMethod
+      const hash: string | null = user.passwordHash
+      const start: string | undefined = user.profile.custom?.startDate
+      return `${method}${hash ?? ''}${start ?? ''}`
+    },
+    updateProfile: async (_id, changes) => console.log(changes.custom?.department === ''),
+    suspendUser: async () => {},
+    reactivateUser: async (userId) => console.log(userId),
+    setLoginMethod: async (_id, method) => console.log(method),
+    scopeUsers: async (after, limit) => {
+      const start = after === null ? 0 : Number(after)
+      const page: lms.ScopePage = { users: scoped.slice(start, start + limit), next: start + limit < scoped.length ? String(start + limit) : null }
+      return page
+    },
+  }
+  const ssoSettings: lms.SettingsOptions = {
+    defaultLoginMethod: 'saml',
+    suspendMissingUsers: true,
+    missingUsersThreshold: 25,
+    updateExistingProfiles: true,
+  }
+  const shown = new lms.Settings(ssoSettings).toJSON()
+  const method: string | null = shown.defaultLoginMethod
+  const threshold: number = shown.missingUsersThreshold
+  console.log(method, threshold, shown.suspendMissingUsers)
+  const ssoPlan = await lms.plan(sso, ssoSettings, hostStore)
+  const counts: [number, number, number] = [
+    ssoPlan.summary.reactivations ?? 0,
+    ssoPlan.summary.loginMethodChanges ?? 0,
+    ssoPlan.summary.suspensions ?? 0,
+  ]
+  for (const op of ssoPlan.rows.flatMap((r) => r.operations ?? [])) {
+    if (op.op === 'create_user') console.log(op.loginMethod ?? 'password', op.profile.custom?.startDate)
+    if (op.op === 'set_login_method') console.log(op.method)
+    if (op.op === 'update_profile') console.log(op.changes.custom)
+  }
+  const ssoResults = await ssoPlan.execute(hostStore, mailer)
+  for (const done of ssoResults.rows.flatMap((r) => r.done)) {
+    if (done.op === 'set_login_method') console.log(done.method, done.before ?? 'unknown')
+    if (done.op === 'reactivate_user' || done.op === 'suspend_user') console.log(done.op)
+  }
+  const lacking = new lms.MemoryStore({ lacks: ['scope_users', 'reactivate_user', 'set_login_method'] })
+  const state = lacking.state()
+  console.log(counts, state.lacks, state.users.map((u) => [u.loginMethod, u.custom?.startDate]))
 }
 
 void flow
