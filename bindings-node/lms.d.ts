@@ -30,7 +30,7 @@ export type ProfileFieldKind = 'text' | 'one_of' | 'date' | 'number'
  * A profile field of the host's own (`parse(..., {fields})`): its column is read and
  * validated like a built-in one (`invalid_field_value`), and its value reaches the store in
  * `profile.custom`. `name`: lowercase letters, digits and `_`, not a built-in column. In
- * `profile.custom` the keys are camelCase like every key (`start_date` -> `startDate`).
+ * `profile.custom` the keys are the field names as declared (`start_date`): never camelCased.
  */
 export type ProfileField = {
   name: string
@@ -150,15 +150,15 @@ export interface BuiltInProfile {
 
 export interface Profile extends BuiltInProfile {
   /**
-   * The host's own fields (`ParseOptions.fields`) by name, camelCase (`start_date` ->
-   * `startDate`); in changes, `''` clears a field. Left out when there are none.
+   * The host's own fields (`ParseOptions.fields`) by name, as declared (`start_date`: never
+   * camelCased); in changes, `''` clears a field. Left out when there are none.
    */
   custom?: Record<string, string>
 }
 
 /** A profile as a host's store gives it: custom values may be numbers or null (absent). */
 export interface StoredProfile extends BuiltInProfile {
-  /** Keys camelCase (`startDate`) or snake_case (`start_date`); a number is read as its text, so give a date as `'YYYY-MM-DD'`. */
+  /** Keys as declared (`start_date`); a number is read as its text, so give a date as `'YYYY-MM-DD'`. */
   custom?: Record<string, string | number | null> | null
 }
 

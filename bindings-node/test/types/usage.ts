@@ -89,7 +89,7 @@ async function flow(): Promise<void> {
   const sso = lms.parse(buffer, parseOptions)
   console.log(sso.report().header.map((h) => h.field ?? h.column), sso.rows[0]?.values.auth)
   const scoped: lms.ExistingUser[] = [
-    { id: 1n, email: 'a@example.com', custom: { startDate: '2026-01-02', hours: 37.5, grade: null }, loginMethod: 'saml' },
+    { id: 1n, email: 'a@example.com', custom: { start_date: '2026-01-02', hours: 37.5, grade: null }, loginMethod: 'saml' },
     { id: 2, email: 'b@example.com', profile: { firstName: 'B', custom: { start_date: '2026-01-03' } }, suspended: 1 },
   ]
   const hostStore: lms.Store = {
@@ -97,7 +97,7 @@ async function flow(): Promise<void> {
     createUser: async (user: lms.NewUser) => {
       const method: string = user.loginMethod
       const hash: string | null = user.passwordHash
-      const start: string | undefined = user.profile.custom?.startDate
+      const start: string | undefined = user.profile.custom?.start_date
       return `${method}${hash ?? ''}${start ?? ''}`
     },
     updateProfile: async (_id, changes) => console.log(changes.custom?.department === ''),
@@ -127,7 +127,7 @@ async function flow(): Promise<void> {
     ssoPlan.summary.suspensions ?? 0,
   ]
   for (const op of ssoPlan.rows.flatMap((r) => r.operations ?? [])) {
-    if (op.op === 'create_user') console.log(op.loginMethod ?? 'password', op.profile.custom?.startDate)
+    if (op.op === 'create_user') console.log(op.loginMethod ?? 'password', op.profile.custom?.start_date)
     if (op.op === 'set_login_method') console.log(op.method)
     if (op.op === 'update_profile') console.log(op.changes.custom)
   }
@@ -138,7 +138,7 @@ async function flow(): Promise<void> {
   }
   const lacking = new lms.MemoryStore({ lacks: ['scope_users', 'reactivate_user', 'set_login_method'] })
   const state = lacking.state()
-  console.log(counts, state.lacks, state.users.map((u) => [u.loginMethod, u.custom?.startDate]))
+  console.log(counts, state.lacks, state.users.map((u) => [u.loginMethod, u.custom?.start_date]))
 }
 
 void flow
