@@ -474,6 +474,14 @@ export interface ResultSummary {
   failed: number
   emailsSent: number
   resumed: number
+  /** Users suspended (missing from the file, or by an undo); left out when 0. */
+  suspended?: number
+  /** Users deleted by an undo; left out when 0. */
+  deleted?: number
+  /** Suspended users reactivated; left out when 0. */
+  reactivated?: number
+  /** Users whose login method changed; left out when 0. */
+  loginMethodsChanged?: number
 }
 
 /** Why a row was rejected or failed: a stable code and a message (`more`: a rejected row's further errors). */
