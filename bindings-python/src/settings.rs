@@ -22,7 +22,8 @@ view! { PySettings "Settings" new(PySettings::create) {
     update_existing_passwords: plain, generate_passwords: plain, has_default_password: plain,
     force_password_reset: plain, send_notification_email: plain, enrolments: list,
     groups: list, site_url: plain, results_url: plain, uploader_email: plain,
-    password_policy: plain,
+    password_policy: plain, default_login_method: plain, suspend_missing_users: plain,
+    missing_users_threshold: plain,
 }}
 
 impl PySettings {

@@ -35,8 +35,13 @@ module LmsBulkUpload
 
   # Parses an uploaded file: a String of its bytes (any encoding Excel writes), a Pathname,
   # or an IO. Options (`delimiter:`, `group_separator:`, `max_file_bytes:`, `max_rows:`,
-  # `max_field_bytes:`, `max_columns:`, `max_value_chars:`) are decoded by the core.
-  # Raises FileError when the file cannot be used at all.
+  # `max_field_bytes:`, `max_columns:`, `max_value_chars:`, `max_issues_per_row:`,
+  # `max_issues:`, `clear_token:` (default "#clear", "" for none), `fields:` (the host's own
+  # profile fields: `[{name: "department", aliases: ["dept"], kind: "text" | "one_of" |
+  # "date" | "number", values: [...], required: true, max_length: 40}]`), `login_methods:`
+  # (besides "password": `["saml"]`, the `auth` column's values)) are decoded by the core.
+  # Raises FileError when the file cannot be used at all, SettingsError (`invalid_option`)
+  # for an unknown option or a bad declaration.
   def parse(data, **options)
     bytes =
       case data

@@ -22,7 +22,8 @@ from ._native import (
 )
 from ._types import (
     CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
-    PlanSummary, Profile, ResultErrorDict, ResultRowDict, ResultSummary, ShardRef, Store, StoreState, UndoOptions,
+    ParseOptions, PlanSummary, Profile, ProfileField, ResultErrorDict, ResultRowDict, ResultSummary, ScopePage,
+    ShardRef, Store, StoreState, UndoOptions,
 )
 
 # The lazy row views behave as read-only sequences.
@@ -32,8 +33,8 @@ _Sequence.register(PlanRows)
 __all__ = [
     "PLAN_FORMAT_VERSION", "PlanKey", "BulkUploadError", "CancelToken", "CodeInfo", "ContentRef", "EmailTemplate",
     "ExistingUser", "FileError", "Group", "HashParams", "Issue", "Journal", "Mailer", "MailerError",
-    "MemoryJournal", "MemoryStore", "Message", "NewUser", "Plan", "PlanError", "PlanRow", "PlanRows",
-    "PlanSummary", "Profile", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
-    "Results", "Row", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
+    "MemoryJournal", "MemoryStore", "Message", "NewUser", "ParseOptions", "Plan", "PlanError", "PlanRow", "PlanRows",
+    "PlanSummary", "Profile", "ProfileField", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
+    "Results", "Row", "ScopePage", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
     "UndoOptions", "Upload", "UploadRows", "__version__", "issue_codes", "parse", "plan", "plan_undo",
 ]

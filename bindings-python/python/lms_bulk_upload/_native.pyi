@@ -16,6 +16,7 @@ from ._types import (
     Message,
     PasswordPolicy,
     PlanSummary,
+    ProfileField,
     ResultErrorDict,
     ResultRowDict,
     ResultSummary,
@@ -149,10 +150,19 @@ def parse(
     max_field_bytes: Optional[int] = ...,
     max_columns: Optional[int] = ...,
     max_value_chars: Optional[int] = ...,
+    max_issues_per_row: Optional[int] = ...,
+    max_issues: Optional[int] = ...,
+    clear_token: Optional[str] = ...,
+    fields: Optional[Sequence[ProfileField]] = ...,
+    login_methods: Optional[Sequence[str]] = ...,
 ) -> Upload:
     """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
     (``os.PathLike``). Raises ``FileError`` when the file cannot be used at all, and
-    ``SettingsError`` (``invalid_option``) for an unknown option or a value out of range."""
+    ``SettingsError`` (``invalid_option``) for an unknown option or a value out of range
+    (the options as one dict: ``ParseOptions``). ``fields`` declares the host's own profile
+    fields (``ProfileField``), ``login_methods`` its login methods besides ``password``
+    (the ``auth`` column's values), ``clear_token`` the value that clears a field
+    (default ``#clear``; ``""``: none)."""
 
 @final
 class Settings:
@@ -176,7 +186,17 @@ class Settings:
         results_url: str = ...,
         uploader_email: Optional[str] = ...,
         password_policy: PasswordPolicy = ...,
-    ) -> "Settings": ...
+        default_login_method: Optional[str] = ...,
+        suspend_missing_users: bool = ...,
+        missing_users_threshold: int = ...,
+    ) -> "Settings":
+        """``default_login_method``: how new users sign in when their row has no ``auth``
+        value (None or ``"password"``: by password; else one of the parse option
+        ``login_methods``, checked when planning: ``unknown_login_method``).
+        ``suspend_missing_users``: the file lists everyone, and the users in the store's
+        ``scope_users`` it does not name are suspended, unless more than
+        ``missing_users_threshold`` percent (0 to 100, default 10) of them would be
+        (``missing_users_threshold``)."""
     @property
     def enrol_existing_users(self) -> bool: ...
     @property
@@ -203,6 +223,12 @@ class Settings:
     def uploader_email(self) -> Optional[str]: ...
     @property
     def password_policy(self) -> PasswordPolicy: ...
+    @property
+    def default_login_method(self) -> Optional[str]: ...
+    @property
+    def suspend_missing_users(self) -> bool: ...
+    @property
+    def missing_users_threshold(self) -> int: ...
     def to_dict(self) -> Dict[str, Any]:
         """The settings as the core exports them (``has_default_password``, never the
         password)."""
@@ -225,9 +251,12 @@ class PlanRow:
     def user_id(self) -> Optional[str]: ...
     @property
     def operations(self) -> List[Dict[str, Any]]:
-        """Dicts with an ``op`` key: create_user, update_profile, set_password, add_to_group,
-        remove_from_group, enrol, send_email; in an undo plan also suspend_user,
-        delete_user and withdraw."""
+        """Dicts with an ``op`` key: create_user (``profile``, and ``login_method`` for a user
+        who signs in another way than by password), update_profile (``changes``),
+        set_login_method (``method``), reactivate_user, set_password, add_to_group,
+        remove_from_group, enrol, send_email; suspend_user for a user missing from the file
+        (``suspend_missing_users``, a row after the file's last line); in an undo plan also
+        suspend_user, delete_user and withdraw."""
     @property
     def noops(self) -> List[Dict[str, Any]]: ...
     @property
@@ -284,7 +313,9 @@ class ResultRow:
     def user_id(self) -> Optional[str]: ...
     @property
     def done(self) -> List[Dict[str, Any]]:
-        """What was done, in order: dicts tagged by ``op``, as in the results JSON."""
+        """What was done, in order: dicts tagged by ``op``, as in the results JSON
+        (``{"op": "create_user"}``, ``{"op": "set_login_method", "method": "saml",
+        "before": "password"}``, ``{"op": "reactivate_user"}``, ``{"op": "suspend_user"}``...)."""
     @property
     def error(self) -> Optional[ResultErrorDict]:
         """Why the row was rejected or failed (None otherwise), as in the results JSON."""

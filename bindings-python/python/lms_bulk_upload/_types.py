@@ -12,7 +12,8 @@ Severity = Literal["error", "warning"]
 Action = Literal["create", "update", "unchanged", "rejected"]
 Status = Literal["created", "updated", "unchanged", "rejected", "failed"]
 MessageKind = Literal["welcome", "password_changed", "upload_complete", "undo_complete"]
-OptionalMethod = Literal["suspend_user", "delete_user", "withdraw"]
+OptionalMethod = Literal["suspend_user", "delete_user", "withdraw", "reactivate_user", "set_login_method", "scope_users"]
+FieldKind = Literal["text", "one_of", "date", "number"]
 
 
 class ContentRef(TypedDict):
@@ -39,30 +40,94 @@ class Profile(TypedDict, total=False):
     country: Optional[str]
     organisation: Optional[str]
     language_code: Optional[str]
+    custom: Dict[str, str]
+    """The host's own profile fields (``ParseOptions.fields``), by name. In changes, a
+    field present is overwritten and ``""`` clears it."""
+
+
+_ProfileFieldBase = TypedDict("_ProfileFieldBase", {"name": str})
+
+
+class ProfileField(_ProfileFieldBase, total=False):
+    """A profile field the host declares (``parse(fields=[...])``): its column is read and
+    validated like the built-in ones and its value reaches the store in the profile's
+    ``custom``. A bad declaration fails ``parse`` with ``SettingsError`` (``invalid_option``)."""
+
+    aliases: List[str]
+    """Other headers accepted for it (matched forgivingly: ``Dept``, ``Start Date``)."""
+    kind: FieldKind
+    """``text`` (the default), ``one_of`` (with ``values``), ``date`` (``YYYY-MM-DD``) or
+    ``number``."""
+    values: List[str]
+    """For ``one_of``: the values, matched ignoring case and stored as declared."""
+    required: bool
+    """A file without the column is refused; a row without a value is rejected."""
+    max_length: int
+    """Longest value in characters (absent: ``max_value_chars``)."""
+
+
+class ParseOptions(TypedDict, total=False):
+    """The keyword arguments of ``parse``, decoded by the core (an unknown one, or a value
+    out of range, is a ``SettingsError`` with ``invalid_option``): ``parse(data, **options)``."""
+
+    delimiter: str
+    group_separator: str
+    max_file_bytes: int
+    max_rows: int
+    max_field_bytes: int
+    max_columns: int
+    max_value_chars: int
+    max_issues_per_row: int
+    max_issues: int
+    clear_token: str
+    """The cell value that clears an existing user's optional field (default ``#clear``;
+    ``""`` turns clearing off)."""
+    fields: List[ProfileField]
+    """The host's own profile fields (at most 16; names lowercase identifiers, not built-in
+    columns)."""
+    login_methods: List[str]
+    """The host's login methods besides the built-in ``password`` (``["saml"]``): the values
+    the ``auth`` column and the ``default_login_method`` setting may name."""
 
 
 _Identified = TypedDict("_Identified", {"id": Union[str, int], "email": str})
 
 
 class ExistingUser(_Identified, Profile, total=False):
-    """A user as ``Store.find_users`` returns it: the profile under ``profile`` or its
-    fields at the top level; ``groups``, ``enrolments``, ``protected`` and ``suspended``
-    (deactivated, by an undo) may be left out."""
+    """A user as ``Store.find_users`` (and ``Store.scope_users``) returns it: the profile
+    under ``profile`` or its fields at the top level (``custom`` with them);
+    ``groups``, ``enrolments``, ``protected``, ``suspended`` (deactivated: missing from a
+    file, or by an undo) and ``login_method`` (absent or None: password) may be left out."""
 
     profile: Profile
     groups: List[str]
     enrolments: List[ContentRef]
     protected: bool
     suspended: bool
+    login_method: Optional[str]
+
+
+_ScopePageBase = TypedDict("_ScopePageBase", {"users": Sequence[ExistingUser]})
+
+
+class ScopePage(_ScopePageBase, total=False):
+    """What the optional ``Store.scope_users(after, limit)`` returns: a page of the users
+    within the uploader's reach and the cursor of the next page (absent or None on the
+    last one)."""
+
+    next: Optional[Union[str, int]]
 
 
 class NewUser(TypedDict):
-    """What ``Store.create_user`` receives. ``password_hash`` is an argon2id PHC string."""
+    """What ``Store.create_user`` receives. ``password_hash`` is an argon2id PHC string, or
+    None for a user who signs in another way (``login_method`` is then one of the host's
+    ``login_methods``, such as ``"saml"``; it is ``"password"`` otherwise)."""
 
     email: str
     profile: Profile
-    password_hash: str
+    password_hash: Optional[str]
     force_password_reset: bool
+    login_method: str
 
 
 class MessageFields(TypedDict, total=False):
@@ -131,13 +196,19 @@ _PlanSummaryBase = TypedDict("_PlanSummaryBase", {
 
 
 class PlanSummary(_PlanSummaryBase, total=False):
-    """The counts of a plan. The undo counts (users to suspend, users to delete, enrolments
-    to withdraw) are present only when not 0, as in the plan's JSON: read them with
-    ``summary.get("suspensions", 0)``."""
+    """The counts of a plan. The counts below (users to suspend, users to delete, enrolments
+    to withdraw, users to reactivate, login method changes) are present only when not 0, as
+    in the plan's JSON: read them with ``summary.get("suspensions", 0)``."""
 
     suspensions: int
+    """Users to suspend: users missing from the file (``suspend_missing_users``), or the
+    users an undone upload created."""
     deletions: int
     withdrawals: int
+    reactivations: int
+    """Suspended users in the file to reactivate."""
+    login_method_changes: int
+    """Existing users whose login method changes."""
 
 
 class UndoOptions(TypedDict, total=False):
@@ -185,13 +256,14 @@ class StoreUserState(Profile, total=False):
     enrolments: List[ContentRef]
     protected: bool
     suspended: bool
+    login_method: str
     has_password: bool
     force_password_reset: bool
 
 
 class StoreState(TypedDict, total=False):
-    """A whole ``MemoryStore`` as data (the scenarios' ``store``). ``lacks``: the undo
-    writes the store pretends not to have (absent: it has them all)."""
+    """A whole ``MemoryStore`` as data (the scenarios' ``store``). ``lacks``: the optional
+    store methods the store pretends not to have (absent: it has them all)."""
 
     groups: List[Group]
     content: List[ContentRef]
@@ -211,6 +283,24 @@ class Store(Protocol):
     deleted; False if the host keeps the user, which is then suspended) and
     ``withdraw(user_id, content) -> None`` (a no-op if not enrolled). An undo that needs one
     the store lacks is refused when planned: ``StoreError`` with ``undo_unsupported``.
+
+    Optional methods for an upload:
+
+    - ``scope_users(after: Optional[str], limit: int) -> ScopePage``: the users within the
+      uploader's reach, a page at a time (at most ``limit`` after the cursor ``after``; None:
+      the first page), in a stable order, with the ``next`` cursor (None on the last page).
+      With the setting ``suspend_missing_users``, the users it lists that the file does not
+      name are suspended with ``suspend_user`` (never protected or already suspended ones);
+      a store without both is refused when planned: ``StoreError`` with
+      ``host_method_missing``.
+    - ``reactivate_user(user_id) -> None``: a suspended user in the file, when profiles are
+      updated.
+    - ``set_login_method(user_id, method: str) -> None``: an existing user whose ``auth``
+      value (``login_methods``) differs, when profiles are updated.
+
+    ``create_user`` receives ``password_hash`` None and the ``login_method`` for a user who
+    signs in another way (SSO); ``find_users`` may give each user's ``login_method``.
+    Custom profile fields travel in the profile's ``custom`` dict.
     """
 
     def find_users(self, emails: List[str]) -> Sequence[ExistingUser]:
@@ -223,7 +313,8 @@ class Store(Protocol):
         """The content items, among ``refs``, that exist."""
 
     def create_user(self, user: NewUser) -> Union[str, int]:
-        """Creates the user and returns its id."""
+        """Creates the user (with no password when ``user["password_hash"]`` is None) and
+        returns its id."""
 
     def update_profile(self, user_id: str, changes: Profile) -> Any:
         """Overwrites the fields present in ``changes``."""

@@ -3,8 +3,12 @@
 module LmsBulkUpload
   # The administrator's choices, from keyword arguments (snake_case, as the core names them:
   # `enrol_existing_users:`, `generate_passwords:`, `default_password:`,
-  # `enrolments: [{kind: "course", id: "c1"}]`, `groups: ["Sales"]`, `uploader_email:`...),
-  # decoded and validated by the core. Raises SettingsError.
+  # `enrolments: [{kind: "course", id: "c1"}]`, `groups: ["Sales"]`, `uploader_email:`,
+  # `default_login_method:` (how new users without an `auth` value sign in: nil/"password"
+  # or one of the parse option `login_methods`), `suspend_missing_users:` (suspend the users
+  # of the store's `scope_users` the file does not name), `missing_users_threshold:` (at
+  # most this percentage of them, default 10)...), decoded and validated by the core.
+  # Raises SettingsError.
   class Settings
     attr_reader :native
 
