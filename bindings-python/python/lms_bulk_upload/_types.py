@@ -224,10 +224,24 @@ class UndoOptions(TypedDict, total=False):
     results_url: str
     """The link to the undo's results in the confirmation."""
 
-ResultSummary = TypedDict("ResultSummary", {
+_ResultSummaryBase = TypedDict("_ResultSummaryBase", {
     "rows": int, "created": int, "updated": int, "unchanged": int, "rejected": int, "failed": int,
     "emails_sent": int, "resumed": int,
 })
+
+
+class ResultSummary(_ResultSummaryBase, total=False):
+    """The counts of an execution. The counts below are present only when not 0, as in the
+    results' JSON: read them with ``summary.get("suspended", 0)``."""
+
+    suspended: int
+    """Users suspended (missing from the file, or by an undo)."""
+    deleted: int
+    """Users an undo deleted."""
+    reactivated: int
+    """Suspended users reactivated."""
+    login_methods_changed: int
+    """Users whose login method changed."""
 PasswordPolicy = TypedDict("PasswordPolicy", {"min_length": int, "generated_length": int}, total=False)
 
 
