@@ -19,21 +19,9 @@ struct Scripted {
     calls: Vec<String>,
 }
 
-const REQUIRED: [&str; 9] = [
-    "find_users",
-    "find_groups",
-    "find_content",
-    "create_user",
-    "update_profile",
-    "set_password",
-    "add_to_group",
-    "remove_from_group",
-    "enrol",
-];
-
 impl Scripted {
     fn new(users: Value, extra: &[&'static str]) -> Scripted {
-        let mut methods = REQUIRED.to_vec();
+        let mut methods = HostStore::<Scripted>::REQUIRED.to_vec();
         methods.extend(extra);
         Scripted {
             users,

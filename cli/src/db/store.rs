@@ -243,6 +243,23 @@ fn stored_method(method: &str) -> Option<&str> {
     (method != PASSWORD_LOGIN).then_some(method)
 }
 
+impl SqliteStore {
+    /// Suspends or reactivates; a user already in that state counts as done (a resumed
+    /// run) and keeps its updated_at.
+    fn set_suspended(&mut self, user: &UserId, suspended: bool) -> Result<(), HostError> {
+        let id = user_id(user)?;
+        let changed = self.db.write(|conn| {
+            conn.prepare_cached(
+                "UPDATE users SET suspended = ?2, updated_at = CASE WHEN suspended = ?2 \
+                 THEN updated_at ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END \
+                 WHERE id = ?1 AND protected = 0",
+            )?
+            .execute(params![id, suspended])
+        })?;
+        written(changed, user)
+    }
+}
+
 impl Store for SqliteStore {
     fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
         let mut keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
@@ -450,17 +467,7 @@ impl Store for SqliteStore {
     }
 
     fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
-        let id = user_id(user)?;
-        // Not suspended counts as done (a resumed run), and keeps its updated_at.
-        let changed = self.db.write(|conn| {
-            conn.prepare_cached(
-                "UPDATE users SET suspended = 0, updated_at = CASE WHEN suspended = 1 \
-                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE updated_at END \
-                 WHERE id = ?1 AND protected = 0",
-            )?
-            .execute(params![id])
-        })?;
-        written(changed, user)
+        self.set_suspended(user, false)
     }
 
     /// `password` is stored as NULL. The password hash is left as it is: a user moved to
@@ -503,17 +510,7 @@ impl Store for SqliteStore {
     }
 
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
-        let id = user_id(user)?;
-        // Already suspended counts as done (a resumed undo), and keeps its updated_at.
-        let changed = self.db.write(|conn| {
-            conn.prepare_cached(
-                "UPDATE users SET suspended = 1, updated_at = CASE WHEN suspended = 0 \
-                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE updated_at END \
-                 WHERE id = ?1 AND protected = 0",
-            )?
-            .execute(params![id])
-        })?;
-        written(changed, user)
+        self.set_suspended(user, true)
     }
 
     /// Deletes the user only when no row of any table refers to it (no membership, no
