@@ -255,21 +255,8 @@ impl SettingsBuilder {
                 "send_notification_email can only be off when generate_passwords is off: a generated password must reach its user",
             ));
         }
-        for (name, url) in [
-            ("site_url", &self.site_url),
-            ("results_url", &self.results_url),
-        ] {
-            // A host that writes the results to a shared folder links to them with file://.
-            let file_ok = name == "results_url" && url.starts_with("file://");
-            if !(url.starts_with("https://") || url.starts_with("http://") || file_ok)
-                || url.chars().any(char::is_control)
-            {
-                return Err(Error::settings(
-                    IssueCode::InvalidSetting,
-                    format!("{name} must be an http(s) URL, not {url:?}"),
-                ));
-            }
-        }
+        check_url("site_url", &self.site_url)?;
+        check_url("results_url", &self.results_url)?;
         if self.missing_users_threshold > 100 {
             return Err(Error::settings(
                 IssueCode::InvalidSetting,
@@ -279,14 +266,7 @@ impl SettingsBuilder {
                 ),
             ));
         }
-        if let Some(email) = &self.uploader_email {
-            check_email(email).map_err(|why| {
-                Error::settings(
-                    IssueCode::InvalidSetting,
-                    format!("uploader_email {email:?} {why}"),
-                )
-            })?;
-        }
+        check_uploader_email(self.uploader_email.as_deref())?;
         let mut groups: Vec<String> = Vec::new();
         for group in self.groups.iter().map(|g| g.trim()) {
             if group.is_empty() || group.chars().any(char::is_control) {
@@ -326,4 +306,30 @@ impl SettingsBuilder {
             missing_users_threshold: self.missing_users_threshold,
         })
     }
+}
+
+/// An http(s) URL without control characters; `results_url` may also be `file://` (a host
+/// that writes the results to a shared folder links to them that way).
+pub(crate) fn check_url(name: &str, url: &str) -> Result<(), Error> {
+    let file_ok = name == "results_url" && url.starts_with("file://");
+    if !(url.starts_with("https://") || url.starts_with("http://") || file_ok)
+        || url.chars().any(char::is_control)
+    {
+        return Err(Error::settings(
+            IssueCode::InvalidSetting,
+            format!("{name} must be an http(s) URL, not {url:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The uploader's address, when given, is a valid email address.
+pub(crate) fn check_uploader_email(email: Option<&str>) -> Result<(), Error> {
+    let Some(email) = email else { return Ok(()) };
+    check_email(email).map_err(|why| {
+        Error::settings(
+            IssueCode::InvalidSetting,
+            format!("uploader_email {email:?} {why}"),
+        )
+    })
 }

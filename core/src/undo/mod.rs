@@ -30,7 +30,7 @@ use crate::error::{Error, ErrorKind};
 use crate::execute::results::{Done, Results};
 use crate::host::store::{ExistingUser, Group, OptionalMethod, StoreRead};
 use crate::issue::IssueCode;
-use crate::parse::email::{check_email, email_key};
+use crate::parse::email::email_key;
 use crate::plan::{
     Operation, PasswordSource, Plan, PlanSettings, Summary, DEFAULT_LOOKUP_BATCH,
     PLAN_FORMAT_VERSION,
@@ -82,26 +82,8 @@ impl UndoOptions {
     }
 
     fn check(&self) -> Result<(), Error> {
-        let url = &self.results_url;
-        if !(url.starts_with("https://")
-            || url.starts_with("http://")
-            || url.starts_with("file://"))
-            || url.chars().any(char::is_control)
-        {
-            return Err(Error::settings(
-                IssueCode::InvalidSetting,
-                format!("results_url must be an http(s) URL, not {url:?}"),
-            ));
-        }
-        if let Some(email) = &self.uploader_email {
-            check_email(email).map_err(|why| {
-                Error::settings(
-                    IssueCode::InvalidSetting,
-                    format!("uploader_email {email:?} {why}"),
-                )
-            })?;
-        }
-        Ok(())
+        crate::plan::settings::check_url("results_url", &self.results_url)?;
+        crate::plan::settings::check_uploader_email(self.uploader_email.as_deref())
     }
 }
 
