@@ -3,7 +3,7 @@
 
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
-use lms_bulk_upload::{Action, Done, FileReport, Issue, Plan, Results, Severity, Status};
+use lms_bulk_upload::{Action, FileReport, Issue, Plan, Results, Severity, Status};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -303,21 +303,10 @@ pub fn results_summary(results: &Results, command: &str) {
         if s.failed > 0 { RED } else { Style::new() },
         plural(s.emails_sent, "email"),
     );
-    let done = |f: fn(&Done) -> bool| {
-        results
-            .rows
-            .iter()
-            .flat_map(|r| &r.done)
-            .filter(|d| f(d))
-            .count() as u64
-    };
     if let Some(line) = counts(&[
-        ("suspended", done(|d| matches!(d, Done::SuspendUser))),
-        ("reactivated", done(|d| matches!(d, Done::ReactivateUser))),
-        (
-            "login methods changed",
-            done(|d| matches!(d, Done::SetLoginMethod { .. })),
-        ),
+        ("suspended", s.suspended),
+        ("reactivated", s.reactivated),
+        ("login methods changed", s.login_methods_changed),
     ]) {
         println!("  users {line}");
     }

@@ -343,10 +343,7 @@ impl MemoryStore {
 
     fn has(&self, write: OptionalMethod) -> Result<(), HostError> {
         if self.lacks.contains(&write) {
-            return Err(HostError::coded(
-                crate::issue::IssueCode::UndoUnsupported,
-                format!("the store has no {}", write.method_name()),
-            ));
+            return Err(write.missing());
         }
         Ok(())
     }

@@ -680,12 +680,12 @@ impl<H: HostObject> Store for HostStore<H> {
     }
 
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
-        self.inverse(OptionalMethod::SuspendUser, vec![json!(user.0)])
+        self.optional(OptionalMethod::SuspendUser, vec![json!(user.0)])
             .map(drop)
     }
 
     fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
-        let reply = self.inverse(OptionalMethod::DeleteUser, vec![json!(user.0)])?;
+        let reply = self.optional(OptionalMethod::DeleteUser, vec![json!(user.0)])?;
         match reply {
             Value::Bool(deleted) => Ok(deleted),
             other => Err(self.caller.invalid(
@@ -697,21 +697,22 @@ impl<H: HostObject> Store for HostStore<H> {
 
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let args = vec![json!(user.0), content_value(content)];
-        self.inverse(OptionalMethod::Withdraw, args).map(drop)
+        self.optional(OptionalMethod::Withdraw, args).map(drop)
     }
 
     fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
-        self.inverse(OptionalMethod::ReactivateUser, vec![json!(user.0)])
+        self.optional(OptionalMethod::ReactivateUser, vec![json!(user.0)])
             .map(drop)
     }
 
     fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
         let args = vec![json!(user.0), json!(method)];
-        self.inverse(OptionalMethod::SetLoginMethod, args).map(drop)
+        self.optional(OptionalMethod::SetLoginMethod, args)
+            .map(drop)
     }
 
     fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
-        let reply = self.inverse(OptionalMethod::ScopeUsers, vec![json!(after), json!(limit)])?;
+        let reply = self.optional(OptionalMethod::ScopeUsers, vec![json!(after), json!(limit)])?;
         let fail = |d| self.caller.invalid("scope_users", d);
         let mut page = read::object(reply, "a page of users", &fail)?;
         let users = read::list(page.remove("users").unwrap_or(Value::Null), "users", &fail)?
@@ -727,19 +728,11 @@ impl<H: HostObject> Store for HostStore<H> {
 }
 
 impl<H: HostObject> HostStore<H> {
-    /// Calls an optional undo method: `undo_unsupported` when the object lacks it.
-    fn inverse(&mut self, write: OptionalMethod, args: Vec<Value>) -> Result<Value, HostError> {
-        let name = write.method_name();
-        match self.caller.call_optional(name, args)? {
-            Some(reply) => Ok(reply),
-            None => Err(HostError::coded(
-                IssueCode::UndoUnsupported,
-                format!(
-                    "the store object has no method {}",
-                    self.caller.naming.name(name)
-                ),
-            )),
-        }
+    /// Calls an optional method: `host_method_missing` when the object lacks it.
+    fn optional(&mut self, write: OptionalMethod, args: Vec<Value>) -> Result<Value, HostError> {
+        self.caller
+            .call_optional(write.method_name(), args)?
+            .ok_or_else(|| write.missing())
     }
 }
 

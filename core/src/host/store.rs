@@ -354,11 +354,15 @@ impl OptionalMethod {
     }
 }
 
-fn unsupported(write: OptionalMethod) -> HostError {
-    HostError::coded(
-        IssueCode::HostMethodMissing,
-        format!("the store has no {}", write.method_name()),
-    )
+impl OptionalMethod {
+    /// The failure of a call to this method on a store that lacks it (plans check
+    /// [`Store::supports`] first, so only a plan that skipped the check gets here).
+    pub(crate) fn missing(self) -> HostError {
+        HostError::coded(
+            IssueCode::HostMethodMissing,
+            format!("the store has no {}", self.method_name()),
+        )
+    }
 }
 
 /// One page of [`Store::scope_users`].
@@ -423,38 +427,38 @@ pub trait Store {
     /// out of logins. Undo calls it for the users an upload created.
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
         let _ = user;
-        Err(unsupported(OptionalMethod::SuspendUser))
+        Err(OptionalMethod::SuspendUser.missing())
     }
     /// Deletes the user if nothing but what the upload gave it is attached (its groups and
     /// enrolments are removed first), returning `true`; returns `false` and changes nothing
     /// when the host keeps it (activity, submissions...): the engine then suspends it.
     fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
         let _ = user;
-        Err(unsupported(OptionalMethod::DeleteUser))
+        Err(OptionalMethod::DeleteUser.missing())
     }
     /// Withdraws the user's enrolment (a no-op if not enrolled).
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let _ = (user, content);
-        Err(unsupported(OptionalMethod::Withdraw))
+        Err(OptionalMethod::Withdraw.missing())
     }
     /// Lets a suspended user sign in again (a no-op if not suspended): a suspended user in
     /// a later file, when profiles are updated.
     fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
         let _ = user;
-        Err(unsupported(OptionalMethod::ReactivateUser))
+        Err(OptionalMethod::ReactivateUser.missing())
     }
     /// Sets how the user signs in: `password`, or one of the host's login methods
     /// ([`ParseOptions::login_methods`](crate::ParseOptions::login_methods)).
     fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {
         let _ = (user, method);
-        Err(unsupported(OptionalMethod::SetLoginMethod))
+        Err(OptionalMethod::SetLoginMethod.missing())
     }
     /// The users within the uploader's reach (what "users missing from the file" is counted
     /// against), a page at a time: at most `limit` users after the cursor `after` (`None`:
     /// the first page), in a stable order, with the cursor of the next page.
     fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
         let _ = (after, limit);
-        Err(unsupported(OptionalMethod::ScopeUsers))
+        Err(OptionalMethod::ScopeUsers.missing())
     }
 }
 
