@@ -112,7 +112,8 @@ fn build(
         .iter()
         .filter_map(|name| groups.get(name.as_str()).cloned())
         .collect();
-    let existing = find_existing(upload, store, batch)?;
+    let emails = upload.valid_rows().map(|r| r.email());
+    let existing = find_existing(emails, store, batch).map_err(store_error)?;
     let default_login_method = match settings.default_login_method.as_deref() {
         None => None,
         Some(m) => match crate::parse::fields::login_method(m, upload.login_methods()) {
@@ -294,15 +295,17 @@ fn resolve_groups(
     Ok(found)
 }
 
-fn find_existing(
-    upload: &Upload,
+/// The users with these addresses, `batch` addresses per `find_users` call (planning an
+/// upload, and planning an undo).
+pub(crate) fn find_existing<'e>(
+    emails: impl IntoIterator<Item = &'e str>,
     store: &mut dyn StoreRead,
     batch: usize,
-) -> Result<Existing, Error> {
-    let emails: Vec<&str> = upload.valid_rows().map(|r| r.email()).collect();
+) -> Result<Existing, HostError> {
+    let emails: Vec<&str> = emails.into_iter().collect();
     let mut existing = Existing::default();
-    for chunk in emails.chunks(batch) {
-        for user in store.find_users(chunk).map_err(store_error)? {
+    for chunk in emails.chunks(batch.max(1)) {
+        for user in store.find_users(chunk)? {
             existing
                 .index
                 .insert(email_key(&user.email), existing.users.len());
@@ -315,13 +318,14 @@ fn find_existing(
 /// The users the store found, indexed by email key (the users stay in a vector, so growing
 /// the index moves small entries only).
 #[derive(Default)]
-struct Existing {
+pub(crate) struct Existing {
     users: Vec<ExistingUser>,
     index: HashMap<String, usize>,
 }
 
 impl Existing {
-    fn get(&self, email: &str) -> Option<&ExistingUser> {
+    /// The user found with this address (compared by email key).
+    pub(crate) fn get(&self, email: &str) -> Option<&ExistingUser> {
         if self.users.is_empty() {
             return None;
         }

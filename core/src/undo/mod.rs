@@ -30,10 +30,9 @@ use crate::error::{Error, ErrorKind};
 use crate::execute::results::{Done, Results};
 use crate::host::store::{ExistingUser, Group, OptionalMethod, StoreRead};
 use crate::issue::IssueCode;
-use crate::parse::email::email_key;
 use crate::plan::{
-    Operation, PasswordSource, Plan, PlanSettings, Summary, DEFAULT_LOOKUP_BATCH,
-    PLAN_FORMAT_VERSION,
+    find_existing, Existing, Operation, PasswordSource, Plan, PlanSettings, Summary,
+    DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
 use std::collections::HashMap;
 
@@ -132,7 +131,8 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         .iter()
         .filter(|r| r.user_id.is_some() && r.done.iter().any(reverse::changes_store))
         .collect();
-    let users = find_users(store, touched.iter().map(|r| r.email.as_str()))?;
+    let emails = touched.iter().map(|r| r.email.as_str());
+    let users = find_existing(emails, store, DEFAULT_LOOKUP_BATCH).map_err(|e| read_failed(&e))?;
     let groups = find_groups(store, touched.iter().flat_map(|r| &r.done))?;
     let current = Current { users, groups };
     let rows: Vec<_> = touched
@@ -208,37 +208,17 @@ impl Plan {
 
 /// What the store says now about the users and groups the results name.
 pub(super) struct Current {
-    users: HashMap<String, ExistingUser>,
+    users: Existing,
     groups: HashMap<String, Group>,
 }
 
 impl Current {
     fn user(&self, email: &str) -> Option<&ExistingUser> {
-        self.users.get(&email_key(email))
+        self.users.get(email)
     }
     fn group(&self, name: &str) -> Option<&Group> {
         self.groups.get(name)
     }
-}
-
-fn find_users<'a>(
-    store: &mut dyn StoreRead,
-    emails: impl Iterator<Item = &'a str>,
-) -> Result<HashMap<String, ExistingUser>, Error> {
-    let emails: Vec<&str> = emails.collect();
-    let mut found = HashMap::with_capacity(emails.len());
-    for chunk in emails.chunks(DEFAULT_LOOKUP_BATCH) {
-        let users = store.find_users(chunk).map_err(|e| read_failed(&e))?;
-        // Only what was asked counts: a user the store adds is not believed.
-        let asked: std::collections::HashSet<String> = chunk.iter().map(|e| email_key(e)).collect();
-        for user in users {
-            let key = email_key(&user.email);
-            if asked.contains(&key) {
-                found.insert(key, user);
-            }
-        }
-    }
-    Ok(found)
 }
 
 fn find_groups<'a>(
