@@ -273,14 +273,7 @@ fn resolve_groups(
         }
     }
     let names: Vec<&str> = names.into_iter().collect();
-    let mut found = BTreeMap::new();
-    for chunk in names.chunks(batch) {
-        for group in store.find_groups(chunk).map_err(store_error)? {
-            if chunk.contains(&group.name.as_str()) {
-                found.insert(group.name.clone(), group);
-            }
-        }
-    }
+    let found = find_groups_named(&names, store, batch).map_err(store_error)?;
     if let Some(missing) = settings
         .groups
         .iter()
@@ -291,6 +284,24 @@ fn resolve_groups(
             IssueCode::UnknownGroup,
             format!("the group {missing:?} does not exist{hint}"),
         ));
+    }
+    Ok(found)
+}
+
+/// The groups among `names` that exist, by name, `batch` names per `find_groups` call; a
+/// group the store answers but was not asked for is not believed.
+pub(crate) fn find_groups_named(
+    names: &[&str],
+    store: &mut dyn StoreRead,
+    batch: usize,
+) -> Result<BTreeMap<String, Group>, HostError> {
+    let mut found = BTreeMap::new();
+    for chunk in names.chunks(batch.max(1)) {
+        for group in store.find_groups(chunk)? {
+            if chunk.contains(&group.name.as_str()) {
+                found.insert(group.name.clone(), group);
+            }
+        }
     }
     Ok(found)
 }

@@ -31,10 +31,10 @@ use crate::execute::results::{Done, Results};
 use crate::host::store::{ExistingUser, Group, OptionalMethod, StoreRead};
 use crate::issue::IssueCode;
 use crate::plan::{
-    find_existing, Existing, Operation, PasswordSource, Plan, PlanSettings, Summary,
-    DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
+    find_existing, find_groups_named, Existing, Operation, PasswordSource, Plan, PlanSettings,
+    Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// The choices of an undo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +209,7 @@ impl Plan {
 /// What the store says now about the users and groups the results name.
 pub(super) struct Current {
     users: Existing,
-    groups: HashMap<String, Group>,
+    groups: BTreeMap<String, Group>,
 }
 
 impl Current {
@@ -224,7 +224,7 @@ impl Current {
 fn find_groups<'a>(
     store: &mut dyn StoreRead,
     done: impl Iterator<Item = &'a Done>,
-) -> Result<HashMap<String, Group>, Error> {
+) -> Result<BTreeMap<String, Group>, Error> {
     let mut names: Vec<&str> = done
         .filter_map(|d| match d {
             Done::AddToGroup { group, .. } | Done::RemoveFromGroup { group, .. } => {
@@ -235,15 +235,7 @@ fn find_groups<'a>(
         .collect();
     names.sort_unstable();
     names.dedup();
-    let mut found = HashMap::with_capacity(names.len());
-    for chunk in names.chunks(DEFAULT_LOOKUP_BATCH) {
-        for group in store.find_groups(chunk).map_err(|e| read_failed(&e))? {
-            if names.binary_search(&group.name.as_str()).is_ok() {
-                found.insert(group.name.clone(), group);
-            }
-        }
-    }
-    Ok(found)
+    find_groups_named(&names, store, DEFAULT_LOOKUP_BATCH).map_err(|e| read_failed(&e))
 }
 
 fn read_failed(e: &crate::host::store::HostError) -> Error {
