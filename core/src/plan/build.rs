@@ -206,24 +206,7 @@ fn build(
 /// The optional store methods the rows use, each one the store must have: refused now
 /// (`host_method_missing`), before anything is written.
 fn require_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Result<(), Error> {
-    use crate::host::store::OptionalMethod as M;
-    let mut needed: Vec<M> = rows
-        .iter()
-        .flat_map(|r| &r.operations)
-        .filter_map(|op| match op {
-            Operation::SetLoginMethod { .. } => Some(M::SetLoginMethod),
-            Operation::ReactivateUser => Some(M::ReactivateUser),
-            Operation::SuspendUser => Some(M::SuspendUser),
-            _ => None,
-        })
-        .collect();
-    needed.sort_unstable();
-    needed.dedup();
-    let missing: Vec<&str> = needed
-        .into_iter()
-        .filter(|m| !store.supports(*m))
-        .map(M::method_name)
-        .collect();
+    let missing = missing_methods(rows, store);
     if missing.is_empty() {
         return Ok(());
     }
@@ -235,6 +218,33 @@ fn require_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Result<(), Er
             missing.join(" and ")
         ),
     ))
+}
+
+/// The optional store methods the rows' operations call that the store does not have, by
+/// name, each once (for an upload plan and an undo plan alike).
+pub(crate) fn missing_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Vec<&'static str> {
+    use crate::host::store::OptionalMethod as M;
+    let mut needed: Vec<M> = rows
+        .iter()
+        .flat_map(|r| &r.operations)
+        .flat_map(|op| match op {
+            Operation::SetLoginMethod { .. } => &[M::SetLoginMethod][..],
+            Operation::ReactivateUser => &[M::ReactivateUser],
+            Operation::SuspendUser => &[M::SuspendUser],
+            // A user the store keeps is suspended instead.
+            Operation::DeleteUser => &[M::DeleteUser, M::SuspendUser],
+            Operation::Withdraw { .. } => &[M::Withdraw],
+            _ => &[],
+        })
+        .copied()
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    needed
+        .into_iter()
+        .filter(|m| !store.supports(*m))
+        .map(M::method_name)
+        .collect()
 }
 
 fn resolve_content(

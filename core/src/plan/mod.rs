@@ -14,7 +14,7 @@ use crate::host::store::{ContentRef, Group, Profile, UserId};
 use crate::issue::Issue;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use build::{find_existing, find_groups_named, Existing, View};
+pub(crate) use build::{find_existing, find_groups_named, missing_methods, Existing, View};
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
 pub use shard::{PreparedPassword, ShardOptions, ShardRef};
 pub use sign::PlanKey;

@@ -21,18 +21,18 @@
 //! Protected users are never touched (the row is rejected with `protected_user`), a user
 //! gone since or whose email now names another id is left with `undo_conflict`, and the
 //! results of an undo cannot be undone (`undo_of_undo`). An undo that needs a write the
-//! store lacks ([`OptionalMethod`]) is refused here (`undo_unsupported`), before anything is
-//! written.
+//! store lacks ([`OptionalMethod`](crate::OptionalMethod)) is refused here
+//! (`undo_unsupported`), before anything is written.
 
 mod reverse;
 
 use crate::error::{Error, ErrorKind};
 use crate::execute::results::{Done, Results};
-use crate::host::store::{ExistingUser, Group, OptionalMethod, StoreRead};
+use crate::host::store::{ExistingUser, Group, StoreRead};
 use crate::issue::IssueCode;
 use crate::plan::{
-    find_existing, find_groups_named, Existing, Operation, PasswordSource, Plan, PlanSettings,
-    Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
+    find_existing, find_groups_named, missing_methods, Existing, PasswordSource, Plan,
+    PlanSettings, Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
 use std::collections::BTreeMap;
 
@@ -139,27 +139,7 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         .iter()
         .map(|r| reverse::row(r, &current, options.delete_created_users))
         .collect();
-    let needed = rows
-        .iter()
-        .flat_map(|r| &r.operations)
-        .filter_map(|op| match op {
-            Operation::SuspendUser => Some(OptionalMethod::SuspendUser),
-            Operation::DeleteUser => Some(OptionalMethod::DeleteUser),
-            Operation::Withdraw { .. } => Some(OptionalMethod::Withdraw),
-            _ => None,
-        });
-    let mut needed: Vec<OptionalMethod> = needed.collect();
-    if needed.contains(&OptionalMethod::DeleteUser) {
-        // A user the store keeps is suspended instead.
-        needed.push(OptionalMethod::SuspendUser);
-    }
-    needed.sort_unstable();
-    needed.dedup();
-    let missing: Vec<&str> = needed
-        .into_iter()
-        .filter(|w| !store.supports(*w))
-        .map(OptionalMethod::method_name)
-        .collect();
+    let missing = missing_methods(&rows, store);
     if !missing.is_empty() {
         return Err(Error::new(
             ErrorKind::Store,
