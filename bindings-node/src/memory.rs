@@ -268,4 +268,7 @@ impl Journal for Shared<MemoryJournal> {
     fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
         self.lock().finish(fingerprint, row)
     }
+    fn created(&mut self, fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
+        self.lock().created(fingerprint, line, user)
+    }
 }

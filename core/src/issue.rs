@@ -116,10 +116,14 @@ issue_codes! {
     InvalidResults = "invalid_results", Error, "Results JSON read back (for a merge) cannot be read or its summary is not its rows.";
     PlanUnsigned = "plan_unsigned", Error, "The plan has no signature, and only plans signed with the host's key are accepted here.";
     PlanSignatureInvalid = "plan_signature_invalid", Error, "The plan's signature does not match its content: it was changed after signing, or signed with another key.";
+    ResultsUnsigned = "results_unsigned", Error, "The results have no verified signature (read with from_json, or built by hand): they cannot drive an undo unless the host says they come from storage only it can write.";
+    ResultsSignatureInvalid = "results_signature_invalid", Error, "The results' signature does not match their content: they were changed after signing, or signed with another key.";
     PlanIsShard = "plan_is_shard", Error, "The plan is a shard of a larger plan: a shard cannot be sharded again, and shard results are merged against the parent plan only.";
+    ShardSetsPassword = "shard_sets_password", Error, "The plan sets a new password on an existing user: it cannot be sharded (or a shard that does is refused at execution), since a shard replayed later would set it again over the password the user chose since.";
     ShardMissing = "shard_missing", Error, "Merging shard results: a shard of the parent plan has no results (it has not run yet, or was left out).";
     ShardDuplicate = "shard_duplicate", Error, "Merging shard results: the same shard's results were given twice.";
     ShardForeign = "shard_foreign", Error, "Merging shard results: a result is not from a shard of this parent plan (another plan, another sharding, or rows that do not match).";
+    ShardResultMismatch = "shard_result_mismatch", Error, "Merging shard results: a row names another person or user id than the parent plan's row on its line, or records something that row does not do (edited results); nothing is merged.";
     StoreFailed = "store_failed", Error, "The host's store reported an error.";
     MailerFailed = "mailer_failed", Error, "The host's mailer reported an error.";
     Cancelled = "cancelled", Error, "Execution was cancelled before this row.";

@@ -52,7 +52,7 @@ pub use execute::password::{
     MAX_GENERATED_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH, PASSWORD_ALPHABET,
 };
 pub use execute::results::{
-    neutralise, Done, ResultError, ResultRow, ResultSummary, Results, Status,
+    neutralise, Done, Provenance, ResultError, ResultRow, ResultSummary, Results, Status,
 };
 pub use execute::secret::Password;
 pub use execute::templates::{Template, Templates, PLACEHOLDERS};

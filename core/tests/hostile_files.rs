@@ -341,6 +341,7 @@ fn formula_cells_are_neutralised_in_the_results_export() {
         shard: None,
         confirmation_deferred: false,
         undo_of: None,
+        provenance: Default::default(),
     };
     let csv = results.to_csv();
     for line in csv.lines().skip(1) {

@@ -153,6 +153,7 @@ fn every_formula_trigger_is_neutralised_and_quoted() {
         shard: None,
         confirmation_deferred: false,
         undo_of: None,
+        provenance: Default::default(),
     };
     let raw = results.to_csv();
     let mut reader = csv::ReaderBuilder::new()

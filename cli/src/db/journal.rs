@@ -1,7 +1,7 @@
 //! [`Journal`] in the same SQLite database and transaction as the store's writes.
 
 use super::{host_error, Db};
-use lms_bulk_upload::{HostError, Journal, JournalEntry, ResultRow};
+use lms_bulk_upload::{HostError, Journal, JournalEntry, ResultRow, UserId};
 use rusqlite::params;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -45,6 +45,7 @@ impl Journal for SqliteJournal {
                         .map_err(|e| HostError::permanent(format!("journal line {line}: {e}")))?;
                     JournalEntry::Finished(row)
                 }
+                ("created", Some(id)) => JournalEntry::Created(UserId(id)),
                 _ => JournalEntry::Begun,
             };
             out.insert(line, entry);
@@ -59,6 +60,17 @@ impl Journal for SqliteJournal {
                  VALUES (?1, ?2, 'begun', NULL)",
             )?
             .execute(params![self.run_id, line])?;
+            Ok(())
+        })
+    }
+
+    fn created(&mut self, _fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
+        self.db.write(|conn| {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
+                 VALUES (?1, ?2, 'created', ?3)",
+            )?
+            .execute(params![self.run_id, line, user.0])?;
             Ok(())
         })
     }

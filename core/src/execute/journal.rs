@@ -1,7 +1,7 @@
 //! A journal of execution progress, so a crashed or cancelled execution can be resumed.
 
 use crate::execute::results::ResultRow;
-use crate::host::store::HostError;
+use crate::host::store::{HostError, UserId};
 use std::collections::BTreeMap;
 
 /// What a journal knows about one row of a plan.
@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 pub enum JournalEntry {
     /// Execution started writing this row and may have stopped half-way.
     Begun,
+    /// Execution began this row and the store created its user, with this id: the proof
+    /// that a user found with the row's email on resuming is the run's own.
+    Created(UserId),
     /// The row was finished, with this outcome.
     Finished(ResultRow),
 }
@@ -27,6 +30,17 @@ pub trait Journal {
     fn begin(&mut self, fingerprint: &str, line: u32) -> Result<(), HostError>;
     /// The row is finished (created, updated, unchanged or rejected).
     fn finish(&mut self, fingerprint: &str, row: &ResultRow) -> Result<(), HostError>;
+    /// The row's user was created with this id (recorded before anything else of the row).
+    ///
+    /// On resuming, a row whose user exists is adopted as the run's own only when the
+    /// journal gives this id back ([`JournalEntry::Created`]) and the store's user for the
+    /// email has it; otherwise the row fails with `user_exists_now` (someone else may have
+    /// created that account after the run's `create_user` failed). The default records
+    /// nothing: a journal without it never adopts.
+    fn created(&mut self, fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
+        let _ = (fingerprint, line, user);
+        Ok(())
+    }
 }
 
 /// A journal in memory.
@@ -58,6 +72,13 @@ impl Journal for MemoryJournal {
             .entry(fingerprint.to_owned())
             .or_default()
             .insert(row.line, JournalEntry::Finished(row.clone()));
+        Ok(())
+    }
+    fn created(&mut self, fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
+        self.entries
+            .entry(fingerprint.to_owned())
+            .or_default()
+            .insert(line, JournalEntry::Created(user.clone()));
         Ok(())
     }
 }

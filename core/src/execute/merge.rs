@@ -1,12 +1,12 @@
 //! Shard results merged into the parent plan's results, and the one confirmation email.
 
 use crate::error::{Error, ErrorKind};
-use crate::execute::results::{Done, ResultSummary, Results};
+use crate::execute::results::{Done, Provenance, ResultRow, ResultSummary, Results, Status};
 use crate::execute::templates::Templates;
 use crate::execute::{confirm, DEFAULT_RETRIES};
 use crate::host::mailer::Mailer;
 use crate::issue::IssueCode;
-use crate::plan::Plan;
+use crate::plan::{Action, Operation, Plan, PlanRow};
 use std::time::Duration;
 
 fn merge_error(code: IssueCode, message: String) -> Error {
@@ -21,11 +21,15 @@ impl Results {
     ///
     /// Refused, with nothing merged: `parent` is itself a shard (`plan_is_shard`); a result
     /// that is not from a shard of `parent`, from another sharding of it, or whose rows are
-    /// not the parent's (`shard_foreign`); a shard given twice (`shard_duplicate`); a shard
+    /// not the parent's (`shard_foreign`); a row that names another person or user id than
+    /// the parent's row on its line, or records something that row does not do
+    /// (`shard_result_mismatch`: shard results read back are data anyone with access to
+    /// the queue may have edited); a shard given twice (`shard_duplicate`); a shard
     /// without results (`shard_missing`).
     ///
     /// The merged results have `confirmation_deferred` set until the finaliser calls
-    /// [`send_confirmation`](Results::send_confirmation).
+    /// [`send_confirmation`](Results::send_confirmation). They are verified
+    /// ([`Provenance`]) only if every shard's results were.
     pub fn merge(parent: &Plan, shards: &[Results]) -> Result<Results, Error> {
         if parent.shard.is_some() {
             return Err(merge_error(
@@ -105,6 +109,20 @@ impl Results {
                 "the shards' rows are not the parent plan's rows".into(),
             ));
         }
+        if let Some((result, planned)) = rows
+            .iter()
+            .zip(&parent.rows)
+            .find(|(r, p)| !same_row(r, p))
+        {
+            return Err(merge_error(
+                IssueCode::ShardResultMismatch,
+                format!(
+                    "the result for line {} does not match the parent plan's row on that line \
+                     (another person or user id, or something the plan did not do): refused",
+                    planned.line.min(result.line)
+                ),
+            ));
+        }
         let mut summary = ResultSummary::default();
         for row in &rows {
             summary.count(row);
@@ -124,6 +142,11 @@ impl Results {
             shard: None,
             confirmation_deferred: true,
             undo_of: parent.settings.undo_of.clone(),
+            provenance: if present.iter().all(|r| r.provenance.is_verified()) {
+                Provenance::verified()
+            } else {
+                Provenance::unverified()
+            },
         })
     }
 
@@ -176,6 +199,63 @@ impl Results {
                     message,
                 ))
             }
+        }
+    }
+}
+
+/// Whether a shard's result row is the result of the parent's row on its line: same email,
+/// the planned user id (a created user's id is the store's), and nothing done that the row
+/// does not plan.
+fn same_row(result: &ResultRow, planned: &PlanRow) -> bool {
+    if result.email != planned.email || result.line != planned.line {
+        return false;
+    }
+    if planned.user_id.is_some() && result.user_id != planned.user_id {
+        return false;
+    }
+    let creates = planned.action == Action::Create;
+    let status_ok = match result.status {
+        Status::Created => creates,
+        Status::Updated => planned.action == Action::Update,
+        Status::Unchanged => planned.action == Action::Unchanged,
+        Status::Rejected => planned.action == Action::Rejected,
+        Status::Failed => true,
+    };
+    status_ok && result.done.iter().all(|d| planned_op(d, planned, creates))
+}
+
+/// Whether `done` is the record of one of `planned`'s operations.
+fn planned_op(done: &Done, planned: &PlanRow, creates: bool) -> bool {
+    let ops = &planned.operations;
+    let has = |f: &dyn Fn(&Operation) -> bool| ops.iter().any(f);
+    match done {
+        Done::CreateUser | Done::RecoverUser => creates,
+        Done::SetPassword => planned.sets_password(),
+        Done::UpdateProfile { changes, .. } => has(&|op| {
+            matches!(op, Operation::UpdateProfile { changes: c, .. } if **changes == *c)
+        }),
+        Done::AddToGroup { group, .. } => has(&|op| {
+            matches!(op, Operation::AddToGroup { group: g } if g.name == *group)
+        }),
+        Done::RemoveFromGroup { group, .. } => has(&|op| {
+            matches!(op, Operation::RemoveFromGroup { group: g } if g.name == *group)
+        }),
+        Done::Enrol { content, .. } => {
+            has(&|op| matches!(op, Operation::Enrol { content: c } if c == content))
+        }
+        Done::SendEmail { kind } => {
+            has(&|op| matches!(op, Operation::SendEmail { kind: k } if k == kind))
+        }
+        Done::SetLoginMethod { method, .. } => has(&|op| {
+            matches!(op, Operation::SetLoginMethod { method: m, .. } if m == method)
+        }),
+        Done::ReactivateUser { .. } => has(&|op| matches!(op, Operation::ReactivateUser)),
+        Done::SuspendUser { .. } => {
+            has(&|op| matches!(op, Operation::SuspendUser | Operation::DeleteUser))
+        }
+        Done::DeleteUser => has(&|op| matches!(op, Operation::DeleteUser)),
+        Done::Withdraw { content } => {
+            has(&|op| matches!(op, Operation::Withdraw { content: c } if c == content))
         }
     }
 }

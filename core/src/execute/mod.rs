@@ -2,6 +2,7 @@
 
 pub(crate) mod hash_params;
 pub(crate) mod journal;
+pub(crate) mod signed_results;
 mod merge;
 pub(crate) mod password;
 mod recheck;
@@ -17,12 +18,13 @@ use crate::execute::password::{
     PasswordHash, RandomSource,
 };
 use crate::execute::recheck::Verdict;
-use crate::execute::results::{ResultError, ResultRow, ResultSummary, Results};
+use crate::execute::results::{Provenance, ResultError, ResultRow, ResultSummary, Results};
 use crate::execute::secret::Password;
 use crate::execute::templates::Templates;
 use crate::host::mailer::{Mailer, MessageFields, MessageKind};
 use crate::host::store::{HostError, Store};
 use crate::issue::IssueCode;
+use crate::plan::shard::sets_existing_password;
 use crate::plan::{Action, PasswordSource, Plan, PlanRow, DEFAULT_LOOKUP_BATCH};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -174,6 +176,19 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         // A plan read back from JSON carries the length: refused before anything is written.
         check_generated_length(plan.settings.generated_password_length)
             .map_err(|(code, message)| Error::new(ErrorKind::Plan, code, message))?;
+        if plan.shard.is_some() {
+            if let Some(row) = plan.rows.iter().find(|r| sets_existing_password(r)) {
+                return Err(Error::new(
+                    ErrorKind::Plan,
+                    IssueCode::ShardSetsPassword,
+                    format!(
+                        "line {}: this shard sets a new password on an existing user; a shard \
+                         may be a replay, and would set it over the one the user chose since",
+                        row.line
+                    ),
+                ));
+            }
+        }
         let argon2 = options.hash_params.argon2()?;
         let default_password = options
             .default_password
@@ -283,6 +298,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             shard: plan.shard(),
             confirmation_deferred: is_shard,
             undo_of: plan.settings.undo_of.clone(),
+            provenance: Provenance::verified(),
         })
     }
 
@@ -298,8 +314,11 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         for part in to_write.chunks(DEFAULT_LOOKUP_BATCH) {
             match self.read_current(part) {
                 Ok(current) => verdicts.extend(part.iter().map(|r| {
-                    let begun =
-                        matches!(self.journal_entries.get(&r.line), Some(JournalEntry::Begun));
+                    let begun = match self.journal_entries.get(&r.line) {
+                        Some(JournalEntry::Begun) => Some(None),
+                        Some(JournalEntry::Created(id)) => Some(Some(id)),
+                        _ => None,
+                    };
                     current.verdict(r, begun)
                 })),
                 Err(e) => {

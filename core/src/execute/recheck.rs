@@ -122,9 +122,12 @@ impl Current {
             .find(|u| same_key(&u.email, email))
     }
 
-    /// Whether `row` (a create or an update) still holds; `begun`: the journal shows that an
-    /// interrupted run began it.
-    pub(crate) fn verdict(&self, row: &PlanRow, begun: bool) -> Verdict {
+    /// Whether `row` (a create or an update) still holds. `begun`: the journal shows that an
+    /// interrupted run began it (`Some`), and the id of the user it created, if it recorded
+    /// one (`Some(Some(id))`).
+    pub(crate) fn verdict(&self, row: &PlanRow, begun: Option<Option<&UserId>>) -> Verdict {
+        let created = begun.flatten();
+        let begun_at_all = begun.is_some();
         let email = &row.email;
         let now = self.user(email);
         let mut recovered = None;
@@ -159,24 +162,32 @@ impl Current {
                             format!("{email} became a protected user after planning and is left untouched"),
                         )
                     }
-                    // What was there before; unknown once an interrupted run began the row
-                    // (it may have written some of it already).
-                    Some(user) => current = (!begun).then(|| Box::new(user.clone())),
+                    Some(user) => {
+                        if let Some(why) = stale_expectation(row, user) {
+                            return refuse(IssueCode::UndoConflict, why);
+                        }
+                        // What was there before; unknown once an interrupted run began the
+                        // row (it may have written some of it already).
+                        current = (!begun_at_all).then(|| Box::new(user.clone()));
+                    }
                 }
             }
             (_, None) => {}
-            (_, Some(user)) if begun && user.protected => {
+            (_, Some(user)) if created.is_some_and(|id| *id == user.id) && user.protected => {
                 return refuse(
                     IssueCode::UserNowProtected,
                     format!("{email} became a protected user after the interrupted run created it"),
                 )
             }
-            // Created by the interrupted run: found again, never created twice.
-            (_, Some(user)) if begun => recovered = Some(user.id.clone()),
+            // Created by the interrupted run (the journal recorded this id when the store
+            // created it): found again, never created twice.
+            (_, Some(user)) if created.is_some_and(|id| *id == user.id) => {
+                recovered = Some(user.id.clone())
+            }
             (_, Some(_)) => {
                 return refuse(
                     IssueCode::UserExistsNow,
-                    format!("{email} exists now; it did not when the plan was made"),
+                    format!("{email} exists now; it did not when the plan was made, and the journal does not record this run creating it"),
                 )
             }
         }
@@ -204,6 +215,58 @@ impl Current {
         }
         Verdict::Write { recovered, current }
     }
+}
+
+/// Why an undo row no longer holds, if it does not: a value it replaces (a profile field, the
+/// login method) is not the one the undo was planned against. The whole row is then left
+/// unwritten: the undo must be planned again.
+fn stale_expectation(row: &PlanRow, user: &ExistingUser) -> Option<String> {
+    for op in &row.operations {
+        match op {
+            Operation::UpdateProfile {
+                expect: Some(expect),
+                ..
+            } => {
+                let now = user.profile.fields();
+                for (i, (name, expected)) in expect.fields().into_iter().enumerate() {
+                    let Some(expected) = expected else { continue };
+                    let holds = now[i].1.unwrap_or_default();
+                    if holds != expected {
+                        return Some(format!(
+                            "{} {name} was changed after the undo was planned (to {holds:?}): nothing of the row is written; plan the undo again",
+                            row.email
+                        ));
+                    }
+                }
+                for (name, expected) in &expect.custom {
+                    let holds = user.profile.custom.get(name).map_or("", String::as_str);
+                    if holds != expected {
+                        return Some(format!(
+                            "{} {name} was changed after the undo was planned (to {holds:?}): nothing of the row is written; plan the undo again",
+                            row.email
+                        ));
+                    }
+                }
+            }
+            Operation::SetLoginMethod {
+                expect: Some(expected),
+                ..
+            } => {
+                let holds = user
+                    .login_method
+                    .as_deref()
+                    .unwrap_or(crate::host::store::PASSWORD_LOGIN);
+                if holds != expected {
+                    return Some(format!(
+                        "{} login method was changed after the undo was planned (to {holds}): nothing of the row is written; plan the undo again",
+                        row.email
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether two addresses have the same [`email_key`] (the identity the plan and the stores

@@ -66,7 +66,8 @@ pub struct ResultRow {
 /// It records what was there before, so that the upload can be undone
 /// ([`plan_undo`](crate::plan_undo)): the profile values it replaced, and `already` on a
 /// group or enrolment change the store already had when the row was written (then undo
-/// leaves it). Never a password or a hash.
+/// leaves it), and `already` on a suspension or reactivation the store already had. Never a
+/// password or a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -127,9 +128,17 @@ pub enum Done {
         before: Option<String>,
     },
     /// The suspended user was reactivated.
-    ReactivateUser,
+    ReactivateUser {
+        /// The user was already active when the row was written (then undo leaves it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        already: bool,
+    },
     /// The user was suspended (missing from the file, or by an undo).
-    SuspendUser,
+    SuspendUser {
+        /// The user was already suspended when the row was written (then undo leaves it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        already: bool,
+    },
     /// Undo: the user was deleted.
     DeleteUser,
     /// Undo: the enrolment was withdrawn.
@@ -152,8 +161,8 @@ impl Done {
             Done::Enrol { content, .. } => format!("enrolled in {content}"),
             Done::SendEmail { kind } => format!("emailed {}", kind.as_str()),
             Done::SetLoginMethod { method, .. } => format!("login method set to {method}"),
-            Done::ReactivateUser => "reactivated".into(),
-            Done::SuspendUser => "suspended".into(),
+            Done::ReactivateUser { .. } => "reactivated".into(),
+            Done::SuspendUser { .. } => "suspended".into(),
             Done::DeleteUser => "deleted".into(),
             Done::Withdraw { content } => format!("withdrawn from {content}"),
         }
@@ -255,9 +264,9 @@ impl ResultSummary {
         }
         for done in &row.done {
             match done {
-                Done::SuspendUser => self.suspended += 1,
+                Done::SuspendUser { .. } => self.suspended += 1,
                 Done::DeleteUser => self.deleted += 1,
-                Done::ReactivateUser => self.reactivated += 1,
+                Done::ReactivateUser { .. } => self.reactivated += 1,
                 Done::SetLoginMethod { .. } => self.login_methods_changed += 1,
                 _ => {}
             }
@@ -317,7 +326,50 @@ pub struct Results {
     /// Set when the plan executed was an undo: the fingerprint of the upload it reversed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo_of: Option<String>,
+    /// Where these results come from, as far as the engine can vouch: never serialised, so
+    /// results read back are [`Provenance::unverified`] unless their signature was checked
+    /// ([`Results::from_signed_json`]). Results built by hand take `Default::default()`.
+    #[serde(skip)]
+    pub provenance: Provenance,
 }
+
+/// Whether the engine itself vouches for a [`Results`]: made by [`execute`](crate::execute)
+/// in this process, read back with a verified signature ([`Results::from_signed_json`]), or
+/// merged from such results. Results read with [`Results::from_json`] (or built by hand) are
+/// unverified, and [`plan_undo`](crate::plan_undo) refuses them unless the host says they
+/// come from storage only it can write
+/// ([`UndoOptions::results_from_trusted_storage`](crate::UndoOptions::results_from_trusted_storage)).
+///
+/// It is never part of the results' JSON (an attacker who edits results cannot set it), and
+/// two results that say the same thing are equal whatever their provenance.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Provenance {
+    verified: bool,
+}
+
+impl Provenance {
+    /// Results the engine cannot vouch for (the default).
+    pub fn unverified() -> Provenance {
+        Provenance { verified: false }
+    }
+    /// Made by `execute` in this process, or read back with a verified signature.
+    pub(crate) fn verified() -> Provenance {
+        Provenance { verified: true }
+    }
+    /// Whether the engine vouches for the results.
+    pub fn is_verified(self) -> bool {
+        self.verified
+    }
+}
+
+impl PartialEq for Provenance {
+    /// Results are compared by what they say, not by where they come from.
+    fn eq(&self, _: &Provenance) -> bool {
+        true
+    }
+}
+
+impl Eq for Provenance {}
 
 impl Results {
     /// The results as JSON.
@@ -336,9 +388,21 @@ impl Results {
     /// assert_eq!(e.code().as_str(), "invalid_results");
     /// ```
     pub fn from_json(json: &str) -> Result<Results, Error> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+            Error::new(
+                ErrorKind::Plan,
+                IssueCode::InvalidResults,
+                format!("the results JSON: {e}"),
+            )
+        })?;
+        Results::from_value(value)
+    }
+
+    /// The checks of [`Results::from_json`] on parsed JSON; the results are unverified.
+    pub(crate) fn from_value(value: serde_json::Value) -> Result<Results, Error> {
         let invalid = |why: String| Error::new(ErrorKind::Plan, IssueCode::InvalidResults, why);
-        let results: Results =
-            serde_json::from_str(json).map_err(|e| invalid(format!("the results JSON: {e}")))?;
+        let results: Results = serde_json::from_value(value)
+            .map_err(|e| invalid(format!("the results JSON: {e}")))?;
         let mut recounted = ResultSummary {
             emails_sent: results.summary.emails_sent,
             resumed: results.summary.resumed,
@@ -374,6 +438,7 @@ impl Results {
     ///     shard: None,
     ///     confirmation_deferred: false,
     ///     undo_of: None,
+    ///     provenance: Default::default(),
     /// };
     /// let csv = results.to_csv();
     /// assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")@x.com\""));

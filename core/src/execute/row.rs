@@ -118,12 +118,14 @@ impl Executor<'_, '_, '_> {
                             force_password_reset: false,
                             login_method: method.clone(),
                         };
-                        self.create(&new_user)
-                            .map(|id| {
+                        match self.create(&new_user) {
+                            Ok(id) => {
+                                self.record_created(row.line, &id)?;
                                 user_id = Some(id);
-                                Done::CreateUser
-                            })
-                            .map_err(|e| store_failed(&e))
+                                Ok(Done::CreateUser)
+                            }
+                            Err(e) => Err(store_failed(&e)),
+                        }
                     }
                 }
                 Operation::CreateUser {
@@ -151,15 +153,17 @@ impl Executor<'_, '_, '_> {
                             force_password_reset: force,
                             login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
                         };
-                        self.create(&new_user)
-                            .map(|id| {
+                        match self.create(&new_user) {
+                            Ok(id) => {
+                                self.record_created(row.line, &id)?;
                                 user_id = Some(id);
-                                Done::CreateUser
-                            })
-                            .map_err(|e| store_failed(&e))
+                                Ok(Done::CreateUser)
+                            }
+                            Err(e) => Err(store_failed(&e)),
+                        }
                     }
                 }
-                Operation::SetLoginMethod { method } => self
+                Operation::SetLoginMethod { method, .. } => self
                     .with_user(&user_id, |s, id| s.store.set_login_method(id, method))
                     .map(|()| Done::SetLoginMethod {
                         method: method.clone(),
@@ -171,7 +175,9 @@ impl Executor<'_, '_, '_> {
                     }),
                 Operation::ReactivateUser => self
                     .with_user(&user_id, |s, id| s.store.reactivate_user(id))
-                    .map(|()| Done::ReactivateUser),
+                    .map(|()| Done::ReactivateUser {
+                        already: current.is_some_and(|u| !u.suspended),
+                    }),
                 Operation::SetPassword => {
                     let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
                         let e = not_as_written(
@@ -184,7 +190,7 @@ impl Executor<'_, '_, '_> {
                         .map(|()| Done::SetPassword)
                         .map_err(|e| store_failed(&e))
                 }
-                Operation::UpdateProfile { changes } => self
+                Operation::UpdateProfile { changes, .. } => self
                     .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
                     .map(|()| Done::UpdateProfile {
                         changes: Box::new(changes.clone()),
@@ -215,7 +221,9 @@ impl Executor<'_, '_, '_> {
                     }),
                 Operation::SuspendUser => self
                     .with_user(&user_id, |s, id| s.store.suspend_user(id))
-                    .map(|()| Done::SuspendUser),
+                    .map(|()| Done::SuspendUser {
+                        already: current.is_some_and(|u| u.suspended),
+                    }),
                 Operation::DeleteUser => {
                     let mut deleted = false;
                     let outcome = self.with_user(&user_id, |s, id| {
@@ -230,7 +238,9 @@ impl Executor<'_, '_, '_> {
                         if deleted {
                             Done::DeleteUser
                         } else {
-                            Done::SuspendUser
+                            Done::SuspendUser {
+                                already: current.is_some_and(|u| u.suspended),
+                            }
                         }
                     })
                 }
@@ -263,6 +273,17 @@ impl Executor<'_, '_, '_> {
                 .map_err(journal_error)?;
         }
         Ok(result)
+    }
+
+    /// Records in the journal the id the store gave the row's new user: what proves, on
+    /// resuming, that a user found with that email is this run's own.
+    fn record_created(&mut self, line: u32, id: &UserId) -> Result<(), Error> {
+        if let Some(journal) = self.options.journal.as_deref_mut() {
+            journal
+                .created(&self.plan.fingerprint, line, id)
+                .map_err(journal_error)?;
+        }
+        Ok(())
     }
 
     fn with_user(

@@ -482,7 +482,15 @@ impl Settings {
 
 impl crate::undo::UndoOptions {
     /// The keys an undo-options object may have.
-    pub const KEYS: [&'static str; 3] = ["delete_created_users", "uploader_email", "results_url"];
+    pub const KEYS: [&'static str; 7] = [
+        "delete_created_users",
+        "uploader_email",
+        "results_url",
+        "results_from_trusted_storage",
+        "fields",
+        "login_methods",
+        "undone_creations",
+    ];
 
     /// Decodes a JSON object with any of [`UndoOptions::KEYS`](crate::UndoOptions::KEYS)
     /// (snake_case or camelCase; null values are absent); the values are checked by
@@ -500,14 +508,36 @@ impl crate::undo::UndoOptions {
         let what = "undo options";
         let mut options = crate::undo::UndoOptions::default();
         for (key, v) in entries(value, what, &Self::KEYS)? {
+            let flag = |v: &Value| {
+                v.as_bool().ok_or_else(|| {
+                    invalid(format!(
+                        "{what}.{key} must be true or false, not {}",
+                        shape(v)
+                    ))
+                })
+            };
             match key.as_str() {
-                "delete_created_users" => {
-                    options.delete_created_users = v.as_bool().ok_or_else(|| {
-                        invalid(format!(
-                            "{what}.{key} must be true or false, not {}",
+                "delete_created_users" => options.delete_created_users = flag(&v)?,
+                "results_from_trusted_storage" => options.results_from_trusted_storage = flag(&v)?,
+                "fields" => {
+                    options.fields = ParseOptions::from_value(serde_json::json!({ "fields": v }))?.fields;
+                }
+                "login_methods" => {
+                    options.login_methods =
+                        ParseOptions::from_value(serde_json::json!({ "login_methods": v }))?
+                            .login_methods;
+                }
+                "undone_creations" => {
+                    let Value::Array(items) = v else {
+                        return Err(invalid(format!(
+                            "{what}.undone_creations must be a list of user ids, not {}",
                             shape(&v)
-                        ))
-                    })?;
+                        )));
+                    };
+                    options.undone_creations = items
+                        .into_iter()
+                        .map(|id| text(id, what, "undone_creations").map(crate::UserId))
+                        .collect::<Result<_, _>>()?;
                 }
                 "uploader_email" => options.uploader_email = Some(text(v, what, &key)?),
                 _ => options.results_url = text(v, what, &key)?,

@@ -524,6 +524,7 @@ impl RowContext<'_> {
             if s.update_existing_profiles {
                 planned.operations.push(Operation::SetLoginMethod {
                     method: new.to_owned(),
+                    expect: None,
                 });
                 method = new;
             } else {
@@ -542,7 +543,10 @@ impl RowContext<'_> {
             } else {
                 planned
                     .operations
-                    .push(Operation::UpdateProfile { changes });
+                    .push(Operation::UpdateProfile {
+                        changes,
+                        expect: None,
+                    });
             }
             let mut seen = BTreeSet::new();
             for group in s

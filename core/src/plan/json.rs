@@ -19,7 +19,7 @@ struct Canonical<'a> {
 }
 
 /// Writes into a hasher or a MAC without building the whole JSON in memory.
-pub(super) struct DigestWriter<D>(pub(super) D);
+pub(crate) struct DigestWriter<D>(pub(crate) D);
 
 impl<D: sha2::digest::Update> std::io::Write for DigestWriter<D> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -86,6 +86,10 @@ impl Plan {
     /// edits. A plan that crossed a place others can write is read with
     /// [`from_signed_json`](Plan::from_signed_json) instead.
     ///
+    /// A shard (a plan with a `shard` section, which may carry the default password's hash)
+    /// is refused (`plan_unsigned`): shards are read with
+    /// [`from_signed_json`](Plan::from_signed_json) only.
+    ///
     /// A plan made with a default password needs it again:
     /// [`with_default_password`](Plan::with_default_password).
     pub fn from_json(json: &str) -> Result<Plan, Error> {
@@ -95,6 +99,14 @@ impl Plan {
                 format!("the plan is not valid JSON: {e}"),
             )
         })?;
+        if value.get("shard").is_some() {
+            return Err(plan_error(
+                IssueCode::PlanUnsigned,
+                "the plan is a shard: shards cross a queue and are read only with \
+                 Plan::from_signed_json (signed with this host's key)"
+                    .into(),
+            ));
+        }
         Plan::from_value(value)
     }
 

@@ -18,6 +18,7 @@ pub(crate) use build::{find_existing, find_groups_named, missing_methods, Existi
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
 pub use shard::{PreparedPassword, ShardOptions, ShardRef};
 pub use sign::PlanKey;
+pub(crate) use sign::SIGNATURE_FIELD;
 
 /// The version of the plan's JSON format; a plan of another version is refused.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -209,6 +210,10 @@ pub enum Operation {
     SetLoginMethod {
         /// `password` or one of the host's login methods.
         method: String,
+        /// Undo: the method the user must still have when the row is written (else the row
+        /// is not written: `undo_conflict`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<String>,
     },
     /// Let the suspended user sign in again.
     ReactivateUser,
@@ -216,6 +221,10 @@ pub enum Operation {
     UpdateProfile {
         /// The fields that change, with their new values.
         changes: Profile,
+        /// Undo: the values those fields must still hold when the row is written (`""` for
+        /// empty; else the row is not written: `undo_conflict`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<Profile>,
     },
     /// Set a new password (generated or default) on the existing user.
     SetPassword,

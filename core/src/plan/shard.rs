@@ -145,7 +145,10 @@ impl Plan {
     /// `i × rows_per_shard ..`, the same settings, no file issues (they stay with the parent)
     /// and its own summary and fingerprint; a plan without rows gives one empty shard.
     ///
-    /// Refused: a plan that is itself a shard (`plan_is_shard`); `rows_per_shard` 0
+    /// Refused: a plan that is itself a shard (`plan_is_shard`); a plan that sets a new
+    /// password on an existing user (`shard_sets_password`: a shard replayed without its
+    /// journal would set it again over the password the user chose since; such a plan is
+    /// executed whole); `rows_per_shard` 0
     /// (`invalid_option`); a plan that sets the default password without a prepared one
     /// (`default_password_required`), or a prepared one for a plan that generates
     /// passwords (`invalid_option`).
@@ -165,6 +168,18 @@ impl Plan {
                 ErrorKind::Plan,
                 IssueCode::InvalidOption,
                 "rows_per_shard must be at least 1",
+            ));
+        }
+        if let Some(row) = self.rows.iter().find(|r| sets_existing_password(r)) {
+            return Err(Error::new(
+                ErrorKind::Plan,
+                IssueCode::ShardSetsPassword,
+                format!(
+                    "line {}: the plan sets a new password on an existing user, which a shard \
+                     replayed later would set again over the one the user chose since: \
+                     execute this plan whole",
+                    row.line
+                ),
             ));
         }
         let is_default = self.settings.password_source == PasswordSource::Default;
@@ -221,4 +236,14 @@ impl Plan {
         }
         Ok(shards)
     }
+}
+
+/// Whether the row sets a password on a user that exists already (`set_password`, as
+/// opposed to creating a user with one).
+pub(crate) fn sets_existing_password(row: &PlanRow) -> bool {
+    row.action != super::Action::Create
+        && row
+            .operations
+            .iter()
+            .any(|op| matches!(op, super::Operation::SetPassword))
 }

@@ -22,7 +22,7 @@ type HmacSha256 = Hmac<Sha256>;
 const MIN_KEY_BYTES: usize = 32;
 
 /// The JSON field holding the signature.
-const SIGNATURE_FIELD: &str = "signature";
+pub(crate) const SIGNATURE_FIELD: &str = "signature";
 
 /// A host's key for signing plans (HMAC-SHA-256), at least 32 bytes.
 ///
@@ -95,11 +95,46 @@ impl PlanKey {
         &self.0
     }
 
-    fn mac(&self, plan: &Plan) -> HmacSha256 {
+    fn hmac(&self) -> HmacSha256 {
         // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
-        let mac = <HmacSha256 as Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        write_canonical(plan, mac)
+        <HmacSha256 as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
+    }
+
+    fn mac(&self, plan: &Plan) -> HmacSha256 {
+        write_canonical(plan, self.hmac())
+    }
+
+    /// The MAC of `value`'s compact JSON, after a domain label (so that bytes signed as one
+    /// kind of document never verify as another kind under the same key).
+    pub(crate) fn mac_labelled<T: Serialize>(&self, label: &str, value: &T) -> HmacSha256 {
+        let mut mac = self.hmac();
+        mac.update(label.as_bytes());
+        mac.update(b"\n");
+        let mut writer = super::json::DigestWriter(mac);
+        // Serialising plain data structures into a MAC cannot fail.
+        let _ = serde_json::to_writer(&mut writer, value);
+        writer.0
+    }
+
+    /// The lowercase hex signature of `value` under the domain `label`.
+    pub(crate) fn sign_labelled<T: Serialize>(&self, label: &str, value: &T) -> String {
+        hex(&self.mac_labelled(label, value).finalize().into_bytes())
+    }
+
+    /// Whether `signature` (lowercase hex, exactly) is the signature of `value` under the
+    /// domain `label`; compared in constant time.
+    pub(crate) fn verify_labelled<T: Serialize>(
+        &self,
+        label: &str,
+        value: &T,
+        signature: &str,
+    ) -> bool {
+        signature_bytes(signature).is_some_and(|expected| {
+            self.mac_labelled(label, value)
+                .verify_slice(&expected)
+                .is_ok()
+        })
     }
 }
 

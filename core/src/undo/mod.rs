@@ -23,12 +23,24 @@
 //! results of an undo cannot be undone (`undo_of_undo`). An undo that needs a write the
 //! store lacks ([`OptionalMethod`](crate::OptionalMethod)) is refused here
 //! (`undo_unsupported`), before anything is written.
+//!
+//! Results are untrusted data: results the engine cannot verify (not from `execute` in this
+//! process, not read with [`Results::from_signed_json`]) are refused (`results_unsigned`)
+//! unless the host vouches for their storage ([`UndoOptions::results_from_trusted_storage`]),
+//! and an undo of such results never adds anyone to a group, reactivates, suspends or
+//! deletes anyone. Whatever the results say, undo writes back only a declared custom field ([`UndoOptions::fields`]) with a value it
+//! accepts, a built-in field with a value an upload could write, and `password` or a
+//! declared login method; a user is suspended or deleted as created only on verified
+//! results, and only if the store's user for that email still has the id the results
+//! recorded at creation. Every write is
+//! checked again at execution against the value it replaces (`expect`): a value changed
+//! since the undo was planned fails the row (`undo_conflict`), nothing of it written.
 
 mod reverse;
 
 use crate::error::{Error, ErrorKind};
 use crate::execute::results::{Done, Results};
-use crate::host::store::{ExistingUser, Group, StoreRead};
+use crate::host::store::{ExistingUser, Group, StoreRead, UserId};
 use crate::issue::IssueCode;
 use crate::plan::{
     find_existing, find_groups_named, missing_methods, Existing, PasswordSource, Plan,
@@ -47,6 +59,26 @@ pub struct UndoOptions {
     pub uploader_email: Option<String>,
     /// The link to the undo's results in the confirmation.
     pub results_url: String,
+    /// The host vouches that results the engine cannot verify (read with
+    /// [`Results::from_json`], not [`Results::from_signed_json`]) come from storage only the
+    /// host can write. Default `false`: such results are refused (`results_unsigned`).
+    /// Even then, an undo of unverified results only takes back what they say the run
+    /// added (memberships, enrolments) and sets back profile values and login methods within
+    /// the declarations: it never adds anyone to a group, reactivates, suspends or deletes
+    /// anyone (`undo_conflict`): only verified results prove what the run created or took.
+    pub results_from_trusted_storage: bool,
+    /// The host's profile fields, as declared for the upload
+    /// ([`ParseOptions::fields`](crate::ParseOptions::fields)): undo restores only these
+    /// custom fields, and only to values they accept.
+    pub fields: Vec<crate::parse::fields::ProfileField>,
+    /// The host's login methods besides `password`, as declared for the upload
+    /// ([`ParseOptions::login_methods`](crate::ParseOptions::login_methods)): undo sets back
+    /// only `password` or one of these.
+    pub login_methods: Vec<String>,
+    /// Users created by an upload that has been undone since: an undo never reactivates them
+    /// (`undo_conflict`). A host that keeps runs (the CLI) lists the users created by the
+    /// runs it has undone.
+    pub undone_creations: Vec<UserId>,
 }
 
 impl Default for UndoOptions {
@@ -55,6 +87,10 @@ impl Default for UndoOptions {
             delete_created_users: false,
             uploader_email: None,
             results_url: "https://lms.example.com/uploads/results".into(),
+            results_from_trusted_storage: false,
+            fields: Vec::new(),
+            login_methods: Vec::new(),
+            undone_creations: Vec::new(),
         }
     }
 }
@@ -77,6 +113,25 @@ impl UndoOptions {
     /// The link to the results in the confirmation.
     pub fn results_url(mut self, url: impl Into<String>) -> Self {
         self.results_url = url.into();
+        self
+    }
+    /// The host's trust decision: `true` says that results the engine cannot verify come
+    /// from storage only the host can write, so they may drive the undo. Prefer signed
+    /// results ([`Results::to_signed_json`]) and leave this `false`.
+    pub fn results_from_trusted_storage(mut self, trusted: bool) -> Self {
+        self.results_from_trusted_storage = trusted;
+        self
+    }
+    /// The upload's declarations (its parse options' `fields` and `login_methods`): what
+    /// undo may write back.
+    pub fn declarations(mut self, parse: &crate::ParseOptions) -> Self {
+        self.fields = parse.fields.clone();
+        self.login_methods = parse.login_methods.clone();
+        self
+    }
+    /// Users created by uploads that were undone since: never reactivated.
+    pub fn undone_creations(mut self, users: impl IntoIterator<Item = UserId>) -> Self {
+        self.undone_creations = users.into_iter().collect();
         self
     }
 
@@ -126,6 +181,10 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
             ),
         ));
     }
+    let verified = results.provenance.is_verified();
+    if !verified && !options.results_from_trusted_storage {
+        return Err(crate::execute::signed_results::unsigned_for_undo());
+    }
     let touched: Vec<_> = results
         .rows
         .iter()
@@ -135,9 +194,10 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
     let users = find_existing(emails, store, DEFAULT_LOOKUP_BATCH).map_err(|e| read_failed(&e))?;
     let groups = find_groups(store, touched.iter().flat_map(|r| &r.done))?;
     let current = Current { users, groups };
+    let rules = reverse::Rules::new(options, verified);
     let rows: Vec<_> = touched
         .iter()
-        .map(|r| reverse::row(r, &current, options.delete_created_users))
+        .map(|r| reverse::row(r, &current, &rules))
         .collect();
     let missing = missing_methods(&rows, store);
     if !missing.is_empty() {

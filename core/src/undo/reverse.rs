@@ -1,8 +1,12 @@
 //! One row of an undo plan: what reverses one result row, given the store as it is now.
 
-use super::Current;
-use crate::execute::results::{Done, ResultRow};
-use crate::host::store::{ExistingUser, Profile};
+use super::{Current, UndoOptions};
+use crate::execute::results::{Done, ResultRow, Status};
+use crate::host::store::{ExistingUser, Profile, UserId, PASSWORD_LOGIN};
+use crate::parse::fields::ProfileField;
+use crate::parse::options::DEFAULT_MAX_VALUE_CHARS;
+use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
+use std::collections::BTreeSet;
 use crate::issue::{Issue, IssueCode};
 use crate::plan::{Action, Operation, PlanRow};
 
@@ -15,12 +19,85 @@ pub(super) fn changes_store(done: &Done) -> bool {
             | Done::AddToGroup { already: true, .. }
             | Done::RemoveFromGroup { already: true, .. }
             | Done::Enrol { already: true, .. }
+            | Done::SuspendUser { already: true }
+            | Done::ReactivateUser { already: true }
     )
+}
+
+/// What an undo may write: from the options and the results' provenance.
+pub(super) struct Rules<'a> {
+    delete_created: bool,
+    /// The results are the engine's own (signed, or from `execute` in this process).
+    verified: bool,
+    fields: &'a [ProfileField],
+    login_methods: &'a [String],
+    undone_creations: BTreeSet<&'a UserId>,
+}
+
+impl<'a> Rules<'a> {
+    pub(super) fn new(options: &'a UndoOptions, verified: bool) -> Rules<'a> {
+        Rules {
+            delete_created: options.delete_created_users,
+            verified,
+            fields: &options.fields,
+            login_methods: &options.login_methods,
+            undone_creations: options.undone_creations.iter().collect(),
+        }
+    }
+
+    /// Why undo may not write `value` into the built-in field `name`, if it may not: the
+    /// checks an upload's value passes.
+    fn builtin_refusal(name: &str, value: &str) -> Option<String> {
+        if value.is_empty() {
+            // Emptiness is what the user had: setting it back grants nothing.
+            return None;
+        }
+        if let Some(c) = find_forbidden_char(value) {
+            return Some(format!(
+                "{name} is not set back: its value before has {}",
+                describe_char(c)
+            ));
+        }
+        if value.chars().count() > DEFAULT_MAX_VALUE_CHARS {
+            return Some(format!(
+                "{name} is not set back: its value before is longer than {DEFAULT_MAX_VALUE_CHARS} characters"
+            ));
+        }
+        if name == "language_code" && !is_language_tag(value) {
+            return Some(format!(
+                "{name} is not set back: {value:?} is not a language tag"
+            ));
+        }
+        None
+    }
+
+    /// Why undo may not write `value` into the custom field `name`, if it may not: the
+    /// field must be declared and accept the value as it is stored.
+    fn custom_refusal(&self, name: &str, value: &str) -> Option<String> {
+        let Some(field) = self.fields.iter().find(|f| f.name == name) else {
+            return Some(format!(
+                "{name:?} is not a declared profile field: undo does not write it"
+            ));
+        };
+        if value.is_empty() {
+            return None;
+        }
+        let longest = field.max_length.unwrap_or(DEFAULT_MAX_VALUE_CHARS);
+        let valid = find_forbidden_char(value).is_none()
+            && value.chars().count() <= longest
+            && field.check(value).is_ok_and(|stored| stored == value);
+        (!valid).then(|| format!("{name} is not set back: its value before is not one it accepts"))
+    }
+
+    /// Whether `method` is one undo may set back: `password` or a declared method.
+    fn method_allowed(&self, method: &str) -> bool {
+        method == PASSWORD_LOGIN || self.login_methods.iter().any(|m| m == method)
+    }
 }
 
 /// The undo plan's row for `row` (a result row whose user is known and that changed the
 /// store).
-pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> PlanRow {
+pub(super) fn row(row: &ResultRow, current: &Current, rules: &Rules<'_>) -> PlanRow {
     let email = &row.email;
     let line = Some(row.line);
     let mut out = PlanRow {
@@ -64,11 +141,15 @@ pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> P
         ));
         return out;
     }
-    let created = row
-        .done
-        .iter()
-        .any(|d| matches!(d, Done::CreateUser | Done::RecoverUser));
+    // Created by this run: the row says so and its status agrees, and (checked above) the
+    // store's user for this email has the id recorded when it was created.
+    let created = row.status == Status::Created
+        && row
+            .done
+            .iter()
+            .any(|d| matches!(d, Done::CreateUser | Done::RecoverUser));
     let mut profile = Profile::default();
+    let mut expect = Profile::default();
     for done in row.done.iter().rev() {
         match done {
             Done::Enrol {
@@ -91,28 +172,42 @@ pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> P
             Done::RemoveFromGroup {
                 group,
                 already: false,
-            } if !user.groups.contains(group) && !created => match current.group(group) {
-                Some(g) => out
-                    .operations
-                    .push(Operation::AddToGroup { group: g.clone() }),
-                None => out.issues.push(conflict(format!(
-                    "the group '{group}' no longer exists: the membership cannot be restored"
-                ))),
-            },
+            } if !user.groups.contains(group) && !created => {
+                if !rules.verified {
+                    out.issues.push(conflict(format!(
+                        "the membership of '{group}' is not restored: these results are not signed, and undo adds to a group only on results it can verify"
+                    )));
+                    continue;
+                }
+                match current.group(group) {
+                    Some(g) => out
+                        .operations
+                        .push(Operation::AddToGroup { group: g.clone() }),
+                    None => out.issues.push(conflict(format!(
+                        "the group '{group}' no longer exists: the membership cannot be restored"
+                    ))),
+                }
+            }
             Done::UpdateProfile { changes, before } if !created => {
-                restore(&mut profile, user, changes, before.as_deref(), &mut |m| {
-                    out.issues.push(conflict(m))
-                });
+                restore(
+                    (&mut profile, &mut expect),
+                    user,
+                    changes,
+                    before.as_deref(),
+                    rules,
+                    &mut |m| out.issues.push(conflict(m)),
+                );
             }
             Done::SetLoginMethod { method, before } if !created => {
-                let now = user
-                    .login_method
-                    .as_deref()
-                    .unwrap_or(crate::host::store::PASSWORD_LOGIN);
+                let now = user.login_method.as_deref().unwrap_or(PASSWORD_LOGIN);
                 match before {
+                    Some(before) if !rules.method_allowed(before) => out.issues.push(conflict(
+                        format!("the login method {before:?} is not one the host declares: undo does not set it"),
+                    )),
                     Some(before) if now == method && before != method => {
                         out.operations.push(Operation::SetLoginMethod {
                             method: before.clone(),
+                            expect: Some(now.to_owned()),
                         })
                     }
                     Some(_) if now == method => {}
@@ -124,9 +219,21 @@ pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> P
                     )),
                 }
             }
-            Done::ReactivateUser if !user.suspended => out.operations.push(Operation::SuspendUser),
-            Done::SuspendUser if user.suspended && !created => {
-                out.operations.push(Operation::ReactivateUser)
+            Done::ReactivateUser { already: false } if !user.suspended => {
+                out.operations.push(Operation::SuspendUser)
+            }
+            Done::SuspendUser { already: false } if user.suspended && !created => {
+                if !rules.verified {
+                    out.issues.push(conflict(format!(
+                        "{email} is not reactivated: these results are not signed, and undo gives access back only on results it can verify"
+                    )));
+                } else if rules.undone_creations.contains(&user.id) {
+                    out.issues.push(conflict(format!(
+                        "{email} is not reactivated: the upload that created it was undone"
+                    )));
+                } else {
+                    out.operations.push(Operation::ReactivateUser);
+                }
             }
             Done::SetPassword if !created => out.issues.push(Issue::new(
                 IssueCode::NotUndoable,
@@ -139,15 +246,23 @@ pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> P
     }
     if !profile.is_empty() {
         // Profile restored before the memberships: `operations` runs in order.
-        out.operations
-            .insert(0, Operation::UpdateProfile { changes: profile });
+        out.operations.insert(
+            0,
+            Operation::UpdateProfile {
+                changes: profile,
+                expect: Some(expect),
+            },
+        );
     }
-    if created && !user.suspended {
-        out.operations.push(if delete_created {
-            Operation::DeleteUser
-        } else {
-            Operation::SuspendUser
-        });
+    if created && !rules.verified {
+        out.issues.push(conflict(format!(
+            "{email} is left active: these results are not signed, and only signed results (or results of execute in this process) prove that the run created a user"
+        )));
+    } else if created && rules.delete_created {
+        // Whatever its state: a user this run created and a later run suspended is deleted.
+        out.operations.push(Operation::DeleteUser);
+    } else if created && !user.suspended {
+        out.operations.push(Operation::SuspendUser);
     }
     if !out.operations.is_empty() {
         out.action = Action::Update;
@@ -156,19 +271,22 @@ pub(super) fn row(row: &ResultRow, current: &Current, delete_created: bool) -> P
 }
 
 /// Adds to `restore` the before-value of each field `changes` wrote that still holds what
-/// the upload wrote; reports the others.
+/// the upload wrote (and to `expect` what it holds), if undo may write it; reports the
+/// others.
 fn restore(
-    restore: &mut Profile,
+    (restore, expect): (&mut Profile, &mut Profile),
     user: &ExistingUser,
     changes: &Profile,
     before: Option<&Profile>,
+    rules: &Rules<'_>,
     report: &mut dyn FnMut(String),
 ) {
     let before_fields = before.map(Profile::fields);
     let now = user.profile.fields();
-    for (i, (slot, (name, wrote))) in restore
+    for (i, ((slot, expected), (name, wrote))) in restore
         .fields_mut()
         .into_iter()
+        .zip(expect.fields_mut())
         .zip(changes.fields())
         .enumerate()
     {
@@ -188,7 +306,12 @@ fn restore(
         }
         let old = old.unwrap_or_default();
         if old != holds {
+            if let Some(why) = Rules::builtin_refusal(name, old) {
+                report(why);
+                continue;
+            }
             *slot = Some(old.to_owned());
+            *expected = Some(holds.to_owned());
         }
     }
     for (name, wrote) in &changes.custom {
@@ -207,7 +330,12 @@ fn restore(
         }
         let old = before.custom.get(name).map_or("", String::as_str);
         if old != holds {
+            if let Some(why) = rules.custom_refusal(name, old) {
+                report(why);
+                continue;
+            }
             restore.custom.insert(name.clone(), old.to_owned());
+            expect.custom.insert(name.clone(), holds.to_owned());
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct PathInput {
     batch_size: u8,
     /// `suspend_missing_users` (threshold 100 %): store users not in the file are suspended.
     suspend_missing: bool,
+    /// Edits an attacker makes to the stored results before they drive an undo, and to a
+    /// shard's results before a merge: (which row, what edit, a value).
+    edits: Vec<(u8, u8, String)>,
 }
 
 /// A deterministic byte source (the fuzzer must be reproducible).
@@ -49,7 +52,7 @@ fn kind(k: u8) -> ContentKind {
 /// parse → settings → plan → JSON round trip → execute, checking the invariants.
 pub fn whole_path(data: &[u8]) {
     let Ok(input) = PathInput::arbitrary(&mut Unstructured::new(data)) else { return };
-    let options = ParseOptions {
+    let parse_options = ParseOptions {
         group_separator: input.group_separator,
         max_rows: 200,
         max_field_bytes: 512,
@@ -68,7 +71,7 @@ pub fn whole_path(data: &[u8]) {
         }
         text.into_bytes()
     };
-    let Ok(upload) = parse(&csv, &options) else { return };
+    let Ok(upload) = parse(&csv, &parse_options) else { return };
 
     let [enrol_existing, update_profiles, update_passwords, generate, force_reset, notify, uploader] = input.flags;
     let mut builder = Settings::builder()
@@ -164,8 +167,10 @@ pub fn whole_path(data: &[u8]) {
     // Undo, with nothing changed since: the store is as before, but for the users the upload
     // created (suspended, or gone when deleted) and passwords; undoing the undo is refused.
     let delete = input.batch_size % 2 == 1;
-    let undo = plan_undo(&results, &mut store, &UndoOptions::new().delete_created_users(delete))
-        .expect("an undo of fresh results is planned");
+    edited_results(&input, &results, &store, &state_before, &parse_options);
+    edited_shards(&input, &plan, &store);
+    let undo_options = UndoOptions::new().delete_created_users(delete).declarations(&parse_options);
+    let undo = plan_undo(&results, &mut store, &undo_options).expect("an undo of fresh results is planned");
     let undo_json = undo.to_json();
     assert_eq!(Plan::from_json(&undo_json).map(|p| p.to_json()).ok(), Some(undo_json), "the undo plan reads back");
     assert_eq!(undo.summary().rejected, 0, "protected users are never in an upload's changes");
@@ -175,6 +180,175 @@ pub fn whole_path(data: &[u8]) {
     assert_eq!(comparable(&store.state(), true), comparable(&state_before, false), "the undo restored the store");
     let again = plan_undo(&undone, &mut store, &UndoOptions::new()).expect_err("an undo is not undone");
     assert_eq!(again.code().as_str(), "undo_of_undo");
+}
+
+/// Applies the fuzzer's edits to the results JSON, as an attacker who can write where results
+/// are stored would.
+fn edit_results(input: &PathInput, json: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let rows = value.get_mut("rows")?.as_array_mut()?;
+    if rows.is_empty() {
+        return None;
+    }
+    let n = rows.len();
+    for (which, what, text) in input.edits.iter().take(8) {
+        let i = usize::from(*which) % n;
+        let j = (i + 1) % n;
+        match what % 9 {
+            // Another person on this line.
+            0 => {
+                let other = rows[j].clone();
+                rows[i]["email"] = other["email"].clone();
+                rows[i]["user_id"] = other["user_id"].clone();
+            }
+            1 => rows[i]["user_id"] = serde_json::json!(format!("e{}", text.len() % 16)),
+            // The run "created" this user.
+            2 => push_done(&mut rows[i], serde_json::json!({"op": "create_user"})),
+            // The run "removed" it from a group (undo would add it back).
+            3 => push_done(&mut rows[i], serde_json::json!({"op": "remove_from_group", "group": text})),
+            // A value before that an upload would refuse.
+            4 => push_done(&mut rows[i], serde_json::json!({"op": "update_profile",
+                "changes": {"custom": {"role": ""}}, "before": {"custom": {"role": "admin"}}})),
+            5 => push_done(&mut rows[i], serde_json::json!({"op": "set_login_method",
+                "method": "password", "before": "backdoor"})),
+            6 => push_done(&mut rows[i], serde_json::json!({"op": "suspend_user"})),
+            7 => rows[i]["status"] = serde_json::json!("created"),
+            _ => push_done(&mut rows[i], serde_json::json!({"op": "update_profile",
+                "changes": {"first_name": ""}, "before": {"first_name": text}})),
+        }
+    }
+    // The summary is recounted from the rows: keep it consistent so the edit is not refused
+    // for that alone.
+    let mut edited: lms_bulk_upload::Results = serde_json::from_value(value).ok()?;
+    let mut summary = lms_bulk_upload::ResultSummary {
+        emails_sent: edited.summary.emails_sent,
+        resumed: edited.summary.resumed,
+        ..Default::default()
+    };
+    for row in &edited.rows {
+        summary.rows += 1;
+        match row.status {
+            lms_bulk_upload::Status::Created => summary.created += 1,
+            lms_bulk_upload::Status::Updated => summary.updated += 1,
+            lms_bulk_upload::Status::Unchanged => summary.unchanged += 1,
+            lms_bulk_upload::Status::Rejected => summary.rejected += 1,
+            _ => summary.failed += 1,
+        }
+        for done in &row.done {
+            match done {
+                lms_bulk_upload::Done::SuspendUser { .. } => summary.suspended += 1,
+                lms_bulk_upload::Done::DeleteUser => summary.deleted += 1,
+                lms_bulk_upload::Done::ReactivateUser { .. } => summary.reactivated += 1,
+                lms_bulk_upload::Done::SetLoginMethod { .. } => summary.login_methods_changed += 1,
+                _ => {}
+            }
+        }
+    }
+    edited.summary = summary;
+    Some(edited.to_json())
+}
+
+fn push_done(row: &mut serde_json::Value, done: serde_json::Value) {
+    if let Some(list) = row.get_mut("done").and_then(|d| d.as_array_mut()) {
+        list.insert(0, done);
+    }
+}
+
+/// Edited results: unsigned, they are refused by default; signed by the host before the edit,
+/// refused too; and when the host vouches for the storage (the edit made by someone who could
+/// write there all the same), the undo writes nothing outside the run's own changes.
+fn edited_results(
+    input: &PathInput,
+    results: &lms_bulk_upload::Results,
+    store: &MemoryStore,
+    state_before: &StoreState,
+    options: &ParseOptions,
+) {
+    let Some(json) = edit_results(input, &results.to_json()) else { return };
+    let Ok(edited) = lms_bulk_upload::Results::from_json(&json) else { return };
+    let mut copy = store.clone();
+    let refused = plan_undo(&edited, &mut copy, &UndoOptions::new()).expect_err("unsigned results drive no undo");
+    assert_eq!(refused.code().as_str(), "results_unsigned");
+    let key = lms_bulk_upload::PlanKey::from_bytes(&[7; 32]).expect("a key");
+    let signed = results.to_signed_json(&key);
+    if json != results.to_json() {
+        let forged = signed.replacen(&results.to_json()[1..], &json[1..], 1);
+        if forged != signed {
+            let e = lms_bulk_upload::Results::from_signed_json(&forged, &key).expect_err("an edit breaks the signature");
+            assert_eq!(e.code().as_str(), "results_signature_invalid");
+        }
+    }
+    let after_upload = store.state();
+    let options = UndoOptions::new().declarations(options).results_from_trusted_storage(true).delete_created_users(true);
+    let Ok(undo) = plan_undo(&edited, &mut copy, &options) else { return };
+    let Ok(_) = undo.execute(&mut copy, &mut RecordingMailer::new(), ExecuteOptions {
+        hash_params: HashParams::insecure_for_tests(8, 1, 1),
+        retry_delay: Duration::ZERO,
+        ..Default::default()
+    }) else { return };
+    let after_edit = copy.state();
+    // Vouched-for results (not verified) take back memberships and enrolments and set back
+    // declared values; they never grant, suspend, reactivate or delete.
+    for user in &after_upload.users {
+        let id = user.id.as_deref().unwrap_or_default();
+        let before = state_before.users.iter().find(|u| u.id == user.id);
+        let Some(now) = after_edit.users.iter().find(|u| u.id == user.id) else {
+            panic!("an undo of unsigned results deleted {id}");
+        };
+        assert_eq!(now.suspended, user.suspended, "an undo of unsigned results (un)suspended {id}");
+        assert!(now.profile.custom.keys().all(|k| k == "department"), "an undeclared field was written");
+        assert!(
+            matches!(now.login_method.as_deref(), None | Some("password" | "saml")),
+            "an undeclared login method was set"
+        );
+        let restored = |f: &dyn Fn(&lms_bulk_upload::UserState) -> String| {
+            let v = f(now);
+            v == f(user) || before.is_some_and(|b| v == f(b))
+        };
+        assert!(restored(&|u| format!("{:?}", u.profile.language_code)), "a language was written");
+        for group in &now.groups {
+            assert!(user.groups.contains(group), "unsigned results added {id} to {group}");
+        }
+    }
+}
+
+/// Shards of the plan, executed on a copy of the store, their results edited before the
+/// merge: a result naming another person on a line is refused; an unsigned shard is refused.
+fn edited_shards(input: &PathInput, plan: &Plan, store: &MemoryStore) {
+    let Ok(shards) = plan.shards(3) else { return };
+    let key = lms_bulk_upload::PlanKey::from_bytes(&[9; 32]).expect("a key");
+    let mut copy = store.clone();
+    let mut results = Vec::new();
+    for shard in &shards {
+        let e = Plan::from_json(&shard.to_json()).expect_err("an unsigned shard is refused");
+        assert_eq!(e.code().as_str(), "plan_unsigned");
+        let shard = Plan::from_signed_json(&shard.to_signed_json(&key), &key).expect("a signed shard reads back");
+        let Ok(done) = shard.execute(&mut copy, &mut RecordingMailer::new(), ExecuteOptions {
+            hash_params: HashParams::insecure_for_tests(8, 1, 1),
+            retry_delay: Duration::ZERO,
+            default_password: Some(lms_bulk_upload::Password::new(input.default_password.clone())),
+            ..Default::default()
+        }) else { return };
+        results.push(done);
+    }
+    let merged = lms_bulk_upload::Results::merge(plan, &results).expect("the shards' own results merge");
+    assert!(merged.provenance.is_verified());
+    let Some(first) = results.first() else { return };
+    let Some(json) = edit_results(input, &first.to_json()) else { return };
+    let Ok(edited) = lms_bulk_upload::Results::from_json(&json) else { return };
+    if edited == *first {
+        return;
+    }
+    results[0] = edited;
+    if let Ok(merged) = lms_bulk_upload::Results::merge(plan, &results) {
+        assert!(!merged.provenance.is_verified(), "edited results merged as verified");
+        for (row, planned) in merged.rows.iter().zip(plan.rows()) {
+            assert_eq!(row.email, planned.email, "a shard result names another person");
+            if planned.user_id.is_some() {
+                assert_eq!(row.user_id, planned.user_id, "a shard result names another user id");
+            }
+        }
+    }
 }
 
 /// A store state without what undo leaves changed: passwords, and (in `after`) the
