@@ -17,6 +17,7 @@ pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
     let hash_params = exec::hash_params(&args.exec)?;
     // Held until this function returns: planning, the question and the execution.
     let _lock = lock::acquire(&args.db.db)?;
+    refuse_during_undo(&args.db)?;
     let job = match (&args.file, &args.plan_file) {
         (_, Some(plan_file)) => from_plan_file(plan_file, args)?,
         (Some(file), None) => from_file(file, args)?,
@@ -47,6 +48,19 @@ pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
         site_url: &site_url,
     };
     exec::execute_job(job, &host, hash_params)
+}
+
+/// An interrupted undo is finished before any upload: an upload in between would change what
+/// the undo was planned against (and its rows would then be undone as planned, stale).
+fn refuse_during_undo(db_args: &DbArgs) -> Result<(), CliError> {
+    let db = Db::open(&db_args.db)?;
+    match runs::unfinished_undo(&db)? {
+        Some((id, of)) => Err(CliError::usage(format!(
+            "run #{id} (the undo of run #{of}) was interrupted before it finished: finish it \
+             with `bulk-upload undo {of}` before uploading again; nothing was changed"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn from_file(file: &Path, args: &ApplyArgs) -> Result<Job, CliError> {

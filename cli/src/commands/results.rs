@@ -62,7 +62,7 @@ pub fn run(
             None => "no finished run in this database".into(),
         }));
     };
-    let results = Results::from_json(&json).map_err(|e| {
+    let results = Results::from_signed_json(&json, &db.plan_key()?).map_err(|e| {
         CliError::host(format!(
             "run #{id}: the stored results are unreadable: {}",
             e.message()

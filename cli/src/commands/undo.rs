@@ -8,7 +8,7 @@ use crate::db::{runs, Db, SqliteStore};
 use crate::exit::{self, CliError};
 use crate::lock;
 use crate::report;
-use lms_bulk_upload::{plan_undo, Plan, Results, SettingsBuilder, UndoOptions};
+use lms_bulk_upload::{plan_undo, Plan, PlanKey, Results, SettingsBuilder, Status, UndoOptions, UserId};
 use std::path::Path;
 
 pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
@@ -22,8 +22,19 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
     };
     let undone = target(&db, args.run)?;
     let run_key = format!("undo:{}", undone.id);
+    refuse_beside_unfinished_undo(&db, undone.id)?;
+    let key = db.plan_key()?;
     let (plan, run, results_path) = match super::unfinished(&db, &args.db, Some(&run_key), None)? {
         Some(resume) => {
+            // An undo is planned against the store as it was: resumed across later runs it
+            // would write values planned before them.
+            if runs::latest_id(&db)?.is_some_and(|latest| latest > resume.id) {
+                return Err(CliError::usage(format!(
+                    "run #{} (the undo of run #{}) was interrupted, and later runs have run since: \
+                     it is not resumed across them; nothing was changed",
+                    resume.id, undone.id
+                )));
+            }
             report::note(&format!(
                 "resuming run #{} (the undo of run #{}), interrupted before it finished: rows \
                      already done are skipped",
@@ -32,10 +43,11 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
             (resume.plan, RunRef::Resume(resume.id), resume.results_path)
         }
         None => {
-            let results = finished_results(&undone)?;
+            let results = finished_results(&undone, &key)?;
             let id = runs::next_id(&db)?;
             let results_path = super::results_path(&args.db, id);
-            let options = options(args, file.as_ref(), &results_path);
+            let options = options(args, file.as_ref(), &results_path)?
+                .undone_creations(undone_creations(&db, &key)?);
             let mut store = SqliteStore::new(db.clone());
             // The core refuses the results of an undo (`undo_of_undo`).
             let plan = plan_undo(&results, &mut store, &options)?;
@@ -102,8 +114,41 @@ fn target(db: &Db, asked: Option<i64>) -> Result<runs::Run, CliError> {
     }
 }
 
+/// Another run's undo, interrupted, must be finished first (`bulk-upload undo RUN` resumes
+/// it): undos planned beside it would each see the other's half-written rows.
+fn refuse_beside_unfinished_undo(db: &Db, undone: i64) -> Result<(), CliError> {
+    match runs::unfinished_undo(db)? {
+        Some((id, of)) if of != undone => Err(CliError::usage(format!(
+            "run #{id} (the undo of run #{of}) was interrupted before it finished: finish it \
+             with `bulk-upload undo {of}` first; nothing was changed"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The users created by the runs undone so far (from their signed results): an undo never
+/// reactivates them.
+fn undone_creations(db: &Db, key: &PlanKey) -> Result<Vec<UserId>, CliError> {
+    let mut users = Vec::new();
+    for (id, json) in runs::undone_results(db)? {
+        let results = Results::from_signed_json(&json, key).map_err(|e| {
+            let mut err = CliError::from(e);
+            err.message = format!("run #{id}: the stored results: {}", err.message);
+            err
+        })?;
+        users.extend(
+            results
+                .rows
+                .into_iter()
+                .filter(|r| r.status == Status::Created)
+                .filter_map(|r| r.user_id),
+        );
+    }
+    Ok(users)
+}
+
 /// The stored results of a run that may be undone: finished, and not undone already.
-fn finished_results(run: &runs::Run) -> Result<Results, CliError> {
+fn finished_results(run: &runs::Run, key: &PlanKey) -> Result<Results, CliError> {
     if let Some(by) = run.undone_by {
         return Err(CliError::usage(format!(
             "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
@@ -117,7 +162,8 @@ fn finished_results(run: &runs::Run) -> Result<Results, CliError> {
             run.id
         )));
     };
-    Results::from_json(json).map_err(|e| {
+    // Signed when stored: read back verified (`results_unsigned`, `results_signature_invalid`).
+    Results::from_signed_json(json, key).map_err(|e| {
         let mut err = CliError::from(e);
         err.message = format!("run #{}: the stored results: {}", run.id, err.message);
         err
@@ -125,7 +171,11 @@ fn finished_results(run: &runs::Run) -> Result<Results, CliError> {
 }
 
 /// The core's undo options from the flags and the settings file.
-fn options(args: &UndoArgs, file: Option<&SettingsBuilder>, results_path: &Path) -> UndoOptions {
+fn options(
+    args: &UndoArgs,
+    file: Option<&SettingsBuilder>,
+    results_path: &Path,
+) -> Result<UndoOptions, CliError> {
     let default_url = SettingsBuilder::default().results_url;
     let results_url = args
         .results_url
@@ -145,7 +195,19 @@ fn options(args: &UndoArgs, file: Option<&SettingsBuilder>, results_path: &Path)
     if let Some(email) = uploader {
         options = options.uploader_email(email);
     }
-    options
+    // The upload's declarations (profile fields, login methods): what undo may write back.
+    if let Some(path) = &args.settings {
+        let none = crate::args::ParseArgs {
+            delimiter: None,
+            group_separator: ';',
+            max_rows: None,
+            max_file_bytes: None,
+            clear_token: None,
+        };
+        let declared = config::parse_options(&none, Some(&config::settings_file(path)?))?;
+        options = options.declarations(&declared);
+    }
+    Ok(options)
 }
 
 /// The question, with the plan's counts.

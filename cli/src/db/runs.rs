@@ -216,3 +216,33 @@ pub fn results_json(db: &Db, id: Option<i64>) -> rusqlite::Result<Option<(i64, S
         )
         .optional()
 }
+
+/// The interrupted undo, if any: `(its id, the run it undoes)`.
+pub fn unfinished_undo(db: &Db) -> rusqlite::Result<Option<(i64, i64)>> {
+    db.conn()
+        .query_row(
+            "SELECT id, undo_of_run FROM upload_runs WHERE status = 'running' \
+             AND undo_of_run IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+}
+
+/// The id of the latest run.
+pub fn latest_id(db: &Db) -> rusqlite::Result<Option<i64>> {
+    db.conn()
+        .query_row("SELECT max(id) FROM upload_runs", [], |r| r.get(0))
+        .optional()
+        .map(Option::flatten)
+}
+
+/// The stored results of every run that was undone.
+pub fn undone_results(db: &Db) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = db.conn().prepare(
+        "SELECT id, results_json FROM upload_runs WHERE undone_by IS NOT NULL \
+         AND results_json IS NOT NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
