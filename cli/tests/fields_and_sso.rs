@@ -139,8 +139,16 @@ fn field_values_are_updated_kept_on_a_blank_cell_and_cleared_with_the_clear_toke
         map(&[("department", "Finance")])
     );
 
-    // Undo puts the values back (Bo's row again).
-    let o = run(&["undo", "--db", env.db_str(), "--yes"]);
+    // Undo puts the values back (Bo's row again), within the settings file's declarations:
+    // without them it writes no custom field back.
+    let o = run(&[
+        "undo",
+        "--db",
+        env.db_str(),
+        "--yes",
+        "--settings",
+        settings.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(
         fields_of(&env, "ana@x.com"),

@@ -41,7 +41,12 @@ fn key() -> PlanKey {
 }
 
 /// Upload `csv` with `settings` into `store`; the results straight from `execute`.
-fn upload(csv: &str, settings: serde_json::Value, options: &ParseOptions, store: &mut MemoryStore) -> Results {
+fn upload(
+    csv: &str,
+    settings: serde_json::Value,
+    options: &ParseOptions,
+    store: &mut MemoryStore,
+) -> Results {
     let upload = parse(csv.as_bytes(), options).unwrap();
     let settings = Settings::from_value(settings).unwrap();
     plan(&upload, &settings, store)
@@ -91,15 +96,26 @@ impl Recount for Results {
 #[test]
 fn results_are_signed_and_an_edit_or_another_key_is_refused() {
     let mut store = MemoryStore::new();
-    let results = upload("firstname,lastname,email\nAna,Lee,ana@x.com\n", json!({}), &ParseOptions::default(), &mut store);
-    assert!(results.provenance.is_verified(), "results straight from execute are the engine's own");
+    let results = upload(
+        "firstname,lastname,email\nAna,Lee,ana@x.com\n",
+        json!({}),
+        &ParseOptions::default(),
+        &mut store,
+    );
+    assert!(
+        results.provenance.is_verified(),
+        "results straight from execute are the engine's own"
+    );
     let signed = results.to_signed_json(&key());
     let back = Results::from_signed_json(&signed, &key()).unwrap();
     assert_eq!(back, results);
     assert!(back.provenance.is_verified());
 
     let read = Results::from_json(&signed).unwrap();
-    assert!(!read.provenance.is_verified(), "from_json never verifies, signature or not");
+    assert!(
+        !read.provenance.is_verified(),
+        "from_json never verifies, signature or not"
+    );
 
     let e = Results::from_signed_json(&results.to_json(), &key()).unwrap_err();
     assert_eq!(e.code().as_str(), "results_unsigned");
@@ -110,18 +126,37 @@ fn results_are_signed_and_an_edit_or_another_key_is_refused() {
     let e = Results::from_signed_json(&signed, &other).unwrap_err();
     assert_eq!(e.code().as_str(), "results_signature_invalid");
     // A plan signed with the same key is not results.
-    let plan_json = Plan::from_json(&Plan::from_json(&lms_bulk_upload::plan(
-        &parse(b"firstname,lastname,email\nAna,Lee,ana@x.com\n", &ParseOptions::default()).unwrap(),
-        &Settings::builder().build().unwrap(),
-        &mut MemoryStore::new(),
-    ).unwrap().to_json()).unwrap().to_json()).unwrap().to_signed_json(&key());
+    let plan_json = Plan::from_json(
+        &Plan::from_json(
+            &lms_bulk_upload::plan(
+                &parse(
+                    b"firstname,lastname,email\nAna,Lee,ana@x.com\n",
+                    &ParseOptions::default(),
+                )
+                .unwrap(),
+                &Settings::builder().build().unwrap(),
+                &mut MemoryStore::new(),
+            )
+            .unwrap()
+            .to_json(),
+        )
+        .unwrap()
+        .to_json(),
+    )
+    .unwrap()
+    .to_signed_json(&key());
     assert!(Results::from_signed_json(&plan_json, &key()).is_err());
 }
 
 #[test]
 fn unverified_results_drive_no_undo_unless_the_host_vouches_for_their_storage() {
     let mut store = MemoryStore::new();
-    let results = upload("firstname,lastname,email\nAna,Lee,ana@x.com\n", json!({}), &ParseOptions::default(), &mut store);
+    let results = upload(
+        "firstname,lastname,email\nAna,Lee,ana@x.com\n",
+        json!({}),
+        &ParseOptions::default(),
+        &mut store,
+    );
     let read = Results::from_json(&results.to_json()).unwrap();
     let e = plan_undo(&read, &mut store, &UndoOptions::new()).unwrap_err();
     assert_eq!(e.code().as_str(), "results_unsigned");
@@ -129,7 +164,11 @@ fn unverified_results_drive_no_undo_unless_the_host_vouches_for_their_storage() 
     assert!(plan_undo(&read, &mut store, &vouched).is_ok());
     let signed = Results::from_signed_json(&results.to_signed_json(&key()), &key()).unwrap();
     let undo = plan_undo(&signed, &mut store, &UndoOptions::new()).unwrap();
-    assert_eq!(undo.summary().suspensions, 1, "signed results undo the creation");
+    assert_eq!(
+        undo.summary().suspensions,
+        1,
+        "signed results undo the creation"
+    );
 }
 
 fn admins_store() -> MemoryStore {
@@ -142,20 +181,49 @@ fn admins_store() -> MemoryStore {
 #[test]
 fn a_forged_removal_never_grants_a_membership_and_a_signed_one_is_restored() {
     let mut store = admins_store();
-    let results = upload("firstname,lastname,email\nEve,Old,eve@x.com\n", json!({"update_existing_profiles": true}), &ParseOptions::default(), &mut store);
+    let results = upload(
+        "firstname,lastname,email\nEve,Old,eve@x.com\n",
+        json!({"update_existing_profiles": true}),
+        &ParseOptions::default(),
+        &mut store,
+    );
     let forged = edited(&results, |r| {
         r.rows[0].status = Status::Updated;
-        r.rows[0].done.push(Done::RemoveFromGroup { group: "Administrators".into(), already: false });
+        r.rows[0].done.push(Done::RemoveFromGroup {
+            group: "Administrators".into(),
+            already: false,
+        });
     });
     // Unsigned: refused. Vouched for: no grant.
-    assert_eq!(plan_undo(&forged, &mut store, &UndoOptions::new()).unwrap_err().code().as_str(), "results_unsigned");
-    let undo = plan_undo(&forged, &mut store, &UndoOptions::new().results_from_trusted_storage(true)).unwrap();
+    assert_eq!(
+        plan_undo(&forged, &mut store, &UndoOptions::new())
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "results_unsigned"
+    );
+    let undo = plan_undo(
+        &forged,
+        &mut store,
+        &UndoOptions::new().results_from_trusted_storage(true),
+    )
+    .unwrap();
     assert_eq!(undo.summary().group_additions, 0, "{}", undo.to_json());
-    undo.execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    undo.execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     assert!(store.user("eve@x.com").unwrap().groups.is_empty());
     // Signed after the edit by someone without the key: refused.
-    let signed = results.to_signed_json(&key()).replace("\"done\":[", "\"done\":[{\"op\":\"remove_from_group\",\"group\":\"Administrators\"},");
-    assert_eq!(Results::from_signed_json(&signed, &key()).unwrap_err().code().as_str(), "results_signature_invalid");
+    let signed = results.to_signed_json(&key()).replace(
+        "\"done\":[",
+        "\"done\":[{\"op\":\"remove_from_group\",\"group\":\"Administrators\"},",
+    );
+    assert_eq!(
+        Results::from_signed_json(&signed, &key())
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "results_signature_invalid"
+    );
 }
 
 #[test]
@@ -170,11 +238,19 @@ fn undo_writes_only_declared_fields_and_methods_with_values_they_accept() {
     };
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
-    let results = upload("firstname,lastname,email,grade,auth\nEve,New,eve@x.com,A,saml\n", json!({"update_existing_profiles": true}), &options, &mut store);
+    let results = upload(
+        "firstname,lastname,email,grade,auth\nEve,New,eve@x.com,A,saml\n",
+        json!({"update_existing_profiles": true}),
+        &options,
+        &mut store,
+    );
     let forged = edited(&results, |r| {
         for done in &mut r.rows[0].done {
             match done {
-                Done::UpdateProfile { changes, before: Some(before) } => {
+                Done::UpdateProfile {
+                    changes,
+                    before: Some(before),
+                } => {
                     changes.custom.insert("role".into(), String::new());
                     before.custom.insert("role".into(), "admin".into());
                     before.custom.insert("grade".into(), "Z".into());
@@ -186,38 +262,77 @@ fn undo_writes_only_declared_fields_and_methods_with_values_they_accept() {
             }
         }
     });
-    let vouched = UndoOptions::new().results_from_trusted_storage(true).declarations(&options);
+    let vouched = UndoOptions::new()
+        .results_from_trusted_storage(true)
+        .declarations(&options);
     let undo = plan_undo(&forged, &mut store, &vouched).unwrap();
-    undo.execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    undo.execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     let eve = store.user("eve@x.com").unwrap();
-    assert!(!eve.profile.custom.contains_key("role"), "an undeclared field was written");
-    assert_eq!(eve.profile.custom.get("grade").map(String::as_str), Some("A"), "a value the field refuses was written");
-    assert_eq!(eve.login_method.as_deref(), Some("saml"), "an undeclared login method was set");
-    assert_eq!(eve.profile.first_name.as_deref(), Some("Old"), "the declared, valid restore still happens");
+    assert!(
+        !eve.profile.custom.contains_key("role"),
+        "an undeclared field was written"
+    );
+    assert_eq!(
+        eve.profile.custom.get("grade").map(String::as_str),
+        Some("A"),
+        "a value the field refuses was written"
+    );
+    assert_eq!(
+        eve.login_method.as_deref(),
+        Some("saml"),
+        "an undeclared login method was set"
+    );
+    assert_eq!(
+        eve.profile.first_name.as_deref(),
+        Some("Old"),
+        "the declared, valid restore still happens"
+    );
     // Signed results are bounded by the declarations too: without them, no custom field.
     let genuine = Results::from_signed_json(&results.to_signed_json(&key()), &key()).unwrap();
     let undo = plan_undo(&genuine, &mut store, &UndoOptions::new()).unwrap();
-    assert!(undo.to_json().contains("not a declared profile field"), "{}", undo.to_json());
+    assert!(
+        undo.to_json().contains("not a declared profile field"),
+        "{}",
+        undo.to_json()
+    );
 }
 
 #[test]
 fn a_create_user_in_results_never_suspends_or_deletes_a_user_the_run_did_not_create() {
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
-    let results = upload("firstname,lastname,email\nAna,Lee,ana@x.com\nEve,Old,eve@x.com\n", json!({"update_existing_profiles": true}), &ParseOptions::default(), &mut store);
+    let results = upload(
+        "firstname,lastname,email\nAna,Lee,ana@x.com\nEve,Old,eve@x.com\n",
+        json!({"update_existing_profiles": true}),
+        &ParseOptions::default(),
+        &mut store,
+    );
     let forged = edited(&results, |r| {
         let eve = r.rows.iter_mut().find(|r| r.email == "eve@x.com").unwrap();
         eve.status = Status::Created;
         eve.user_id = Some(UserId("e1".into()));
         eve.done.insert(0, Done::CreateUser);
     });
-    let vouched = UndoOptions::new().results_from_trusted_storage(true).delete_created_users(true);
+    let vouched = UndoOptions::new()
+        .results_from_trusted_storage(true)
+        .delete_created_users(true);
     let undo = plan_undo(&forged, &mut store, &vouched).unwrap();
-    assert_eq!(undo.summary().deletions + undo.summary().suspensions, 0, "{}", undo.to_json());
+    assert_eq!(
+        undo.summary().deletions + undo.summary().suspensions,
+        0,
+        "{}",
+        undo.to_json()
+    );
     // Verified results whose creation row names another id than the store's: left alone.
     let mut other = MemoryStore::new();
     other.add_user(user("e9", "ana@x.com"));
-    let undo = plan_undo(&results, &mut other, &UndoOptions::new().delete_created_users(true)).unwrap();
+    let undo = plan_undo(
+        &results,
+        &mut other,
+        &UndoOptions::new().delete_created_users(true),
+    )
+    .unwrap();
     assert_eq!(undo.summary().deletions, 0);
     assert!(undo.to_json().contains("undo_conflict"));
 }
@@ -227,13 +342,24 @@ fn merge_refuses_a_shard_result_naming_another_person_on_a_line() {
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
     let csv = "firstname,lastname,email\nAna,Lee,ana@x.com\nBo,Lee,bo@x.com\n";
-    let parent = plan(&parse(csv.as_bytes(), &ParseOptions::default()).unwrap(), &Settings::builder().build().unwrap(), &mut store).unwrap();
+    let parent = plan(
+        &parse(csv.as_bytes(), &ParseOptions::default()).unwrap(),
+        &Settings::builder().build().unwrap(),
+        &mut store,
+    )
+    .unwrap();
     let shards = parent.shards(1).unwrap();
     let mut results: Vec<Results> = shards
         .iter()
-        .map(|s| s.execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap())
+        .map(|s| {
+            s.execute(&mut store, &mut RecordingMailer::new(), fast())
+                .unwrap()
+        })
         .collect();
-    assert!(Results::merge(&parent, &results).unwrap().provenance.is_verified());
+    assert!(Results::merge(&parent, &results)
+        .unwrap()
+        .provenance
+        .is_verified());
     let mut json: serde_json::Value = serde_json::from_str(&results[1].to_json()).unwrap();
     json["rows"][0]["email"] = json!("eve@x.com");
     json["rows"][0]["user_id"] = json!("e1");
@@ -241,17 +367,41 @@ fn merge_refuses_a_shard_result_naming_another_person_on_a_line() {
     let e = Results::merge(&parent, &results).unwrap_err();
     assert_eq!(e.code().as_str(), "shard_result_mismatch");
     // Stored unsigned, the genuine results merge but are not verified.
-    results[1] = Results::from_json(&shards[1].execute(&mut MemoryStore::new(), &mut RecordingMailer::new(), fast()).unwrap().to_json()).unwrap();
-    assert!(!Results::merge(&parent, &results).unwrap().provenance.is_verified());
+    results[1] = Results::from_json(
+        &shards[1]
+            .execute(&mut MemoryStore::new(), &mut RecordingMailer::new(), fast())
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    assert!(!Results::merge(&parent, &results)
+        .unwrap()
+        .provenance
+        .is_verified());
 }
 
 #[test]
 fn an_unsigned_shard_is_refused_and_a_signed_one_read() {
     let csv = "firstname,lastname,email\nAna,Lee,ana@x.com\n";
-    let settings = Settings::builder().generate_passwords(false).default_password("Tr1cky-Horse-Battery-77").build().unwrap();
-    let parent = plan(&parse(csv.as_bytes(), &ParseOptions::default()).unwrap(), &settings, &mut MemoryStore::new()).unwrap();
-    let prepared = Plan::prepare_default_password(&lms_bulk_upload::Password::new("Tr1cky-Horse-Battery-77"), &HashParams::insecure_for_tests(64, 1, 1)).unwrap();
-    let shard = &parent.shards_with(&lms_bulk_upload::ShardOptions::new(1).default_password(prepared)).unwrap()[0];
+    let settings = Settings::builder()
+        .generate_passwords(false)
+        .default_password("Tr1cky-Horse-Battery-77")
+        .build()
+        .unwrap();
+    let parent = plan(
+        &parse(csv.as_bytes(), &ParseOptions::default()).unwrap(),
+        &settings,
+        &mut MemoryStore::new(),
+    )
+    .unwrap();
+    let prepared = Plan::prepare_default_password(
+        &lms_bulk_upload::Password::new("Tr1cky-Horse-Battery-77"),
+        &HashParams::insecure_for_tests(64, 1, 1),
+    )
+    .unwrap();
+    let shard = &parent
+        .shards_with(&lms_bulk_upload::ShardOptions::new(1).default_password(prepared))
+        .unwrap()[0];
     let e = Plan::from_json(&shard.to_json()).unwrap_err();
     assert_eq!(e.code().as_str(), "plan_unsigned");
     let back = Plan::from_signed_json(&shard.to_signed_json(&key()), &key()).unwrap();
@@ -263,38 +413,105 @@ fn a_shard_never_sets_a_password_on_an_existing_user_and_a_replay_keeps_the_user
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
     let csv = "firstname,lastname,email\nAna,Lee,ana@x.com\nEve,Old,eve@x.com\n";
-    let settings = Settings::builder().update_existing_passwords(true).build().unwrap();
-    let parent = plan(&parse(csv.as_bytes(), &ParseOptions::default()).unwrap(), &settings, &mut store).unwrap();
-    assert_eq!(parent.shards(1).unwrap_err().code().as_str(), "shard_sets_password");
+    let settings = Settings::builder()
+        .update_existing_passwords(true)
+        .build()
+        .unwrap();
+    let parent = plan(
+        &parse(csv.as_bytes(), &ParseOptions::default()).unwrap(),
+        &settings,
+        &mut store,
+    )
+    .unwrap();
+    assert_eq!(
+        parent.shards(1).unwrap_err().code().as_str(),
+        "shard_sets_password"
+    );
 
     // A create-only shard, executed, then the user sets her own password; replayed without
     // its journal the shard does not touch her.
     let settings = Settings::builder().build().unwrap();
-    let parent = plan(&parse(csv.as_bytes(), &ParseOptions::default()).unwrap(), &settings, &mut store).unwrap();
-    let shard = Plan::from_signed_json(&parent.shards(1).unwrap()[0].to_signed_json(&key()), &key()).unwrap();
-    shard.execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    let parent = plan(
+        &parse(csv.as_bytes(), &ParseOptions::default()).unwrap(),
+        &settings,
+        &mut store,
+    )
+    .unwrap();
+    let shard =
+        Plan::from_signed_json(&parent.shards(1).unwrap()[0].to_signed_json(&key()), &key())
+            .unwrap();
+    shard
+        .execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     let ana = store.user("ana@x.com").unwrap().id.clone();
-    let own = lms_bulk_upload::hash_password(&lms_bulk_upload::Password::new("Her-own-choice-2026"), &HashParams::insecure_for_tests(64, 1, 1), &OsRandom).unwrap();
+    let own = lms_bulk_upload::hash_password(
+        &lms_bulk_upload::Password::new("Her-own-choice-2026"),
+        &HashParams::insecure_for_tests(64, 1, 1),
+        &OsRandom,
+    )
+    .unwrap();
     store.set_password(&ana, &own, false).unwrap();
-    let replay = shard.execute(&mut store, &mut RecordingMailer::new(), ExecuteOptions { journal: Some(&mut MemoryJournal::new()), ..fast() }).unwrap();
-    assert_eq!(replay.rows[0].error.as_ref().unwrap().code.as_str(), "user_exists_now");
-    assert_eq!(store.user("ana@x.com").unwrap().password_hash.as_ref(), Some(&own));
+    let replay = shard
+        .execute(
+            &mut store,
+            &mut RecordingMailer::new(),
+            ExecuteOptions {
+                journal: Some(&mut MemoryJournal::new()),
+                ..fast()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        replay.rows[0].error.as_ref().unwrap().code.as_str(),
+        "user_exists_now"
+    );
+    assert_eq!(
+        store.user("ana@x.com").unwrap().password_hash.as_ref(),
+        Some(&own)
+    );
 }
 
 #[test]
 fn an_undo_write_checks_the_value_it_replaces_when_it_is_executed() {
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
-    let results = upload("firstname,lastname,email,phonenumber\nEve,Old,eve@x.com,555\n", json!({"update_existing_profiles": true}), &ParseOptions::default(), &mut store);
+    let results = upload(
+        "firstname,lastname,email,phonenumber\nEve,Old,eve@x.com,555\n",
+        json!({"update_existing_profiles": true}),
+        &ParseOptions::default(),
+        &mut store,
+    );
     let undo = plan_undo(&results, &mut store, &UndoOptions::new()).unwrap();
     assert_eq!(undo.summary().profile_updates, 1);
     // Changed after the undo was planned, before it runs.
     let eve = UserId("e1".into());
-    store.update_profile(&eve, &Profile { phone_number: Some("777".into()), ..Profile::default() }).unwrap();
-    let done = Plan::from_signed_json(&undo.to_signed_json(&key()), &key()).unwrap().execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    store
+        .update_profile(
+            &eve,
+            &Profile {
+                phone_number: Some("777".into()),
+                ..Profile::default()
+            },
+        )
+        .unwrap();
+    let done = Plan::from_signed_json(&undo.to_signed_json(&key()), &key())
+        .unwrap()
+        .execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     assert_eq!(done.rows[0].status, Status::Failed);
-    assert_eq!(done.rows[0].error.as_ref().unwrap().code.as_str(), "undo_conflict");
-    assert_eq!(store.user("eve@x.com").unwrap().profile.phone_number.as_deref(), Some("777"));
+    assert_eq!(
+        done.rows[0].error.as_ref().unwrap().code.as_str(),
+        "undo_conflict"
+    );
+    assert_eq!(
+        store
+            .user("eve@x.com")
+            .unwrap()
+            .profile
+            .phone_number
+            .as_deref(),
+        Some("777")
+    );
 }
 
 #[test]
@@ -302,23 +519,48 @@ fn undo_out_of_order_never_leaves_a_user_of_an_undone_upload_active() {
     // Run 2 creates Ana; run 3 (a file that lists everyone, without her) suspends her.
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
-    let run2 = upload("firstname,lastname,email\nAna,Lee,ana@x.com\nEve,Old,eve@x.com\n", json!({}), &ParseOptions::default(), &mut store);
-    let run3 = upload("firstname,lastname,email\nEve,Old,eve@x.com\n", json!({"suspend_missing_users": true, "missing_users_threshold": 100}), &ParseOptions::default(), &mut store);
+    let run2 = upload(
+        "firstname,lastname,email\nAna,Lee,ana@x.com\nEve,Old,eve@x.com\n",
+        json!({}),
+        &ParseOptions::default(),
+        &mut store,
+    );
+    let run3 = upload(
+        "firstname,lastname,email\nEve,Old,eve@x.com\n",
+        json!({"suspend_missing_users": true, "missing_users_threshold": 100}),
+        &ParseOptions::default(),
+        &mut store,
+    );
     assert!(store.user("ana@x.com").unwrap().suspended);
     // `undo 2 --delete` deletes her, suspended or not.
     let mut deleting = store.clone();
-    plan_undo(&run2, &mut deleting, &UndoOptions::new().delete_created_users(true)).unwrap()
-        .execute(&mut deleting, &mut RecordingMailer::new(), fast()).unwrap();
+    plan_undo(
+        &run2,
+        &mut deleting,
+        &UndoOptions::new().delete_created_users(true),
+    )
+    .unwrap()
+    .execute(&mut deleting, &mut RecordingMailer::new(), fast())
+    .unwrap();
     assert!(deleting.user("ana@x.com").is_none());
     let undo3 = plan_undo(&run3, &mut deleting, &UndoOptions::new()).unwrap();
     assert_eq!(undo3.summary().reactivations, 0);
     // `undo 2` (suspending) then `undo 3`: she is not reactivated.
-    plan_undo(&run2, &mut store, &UndoOptions::new()).unwrap()
-        .execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    plan_undo(&run2, &mut store, &UndoOptions::new())
+        .unwrap()
+        .execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     let ana = store.user("ana@x.com").unwrap().id.clone();
-    let undo3 = plan_undo(&run3, &mut store, &UndoOptions::new().undone_creations([ana])).unwrap();
+    let undo3 = plan_undo(
+        &run3,
+        &mut store,
+        &UndoOptions::new().undone_creations([ana]),
+    )
+    .unwrap();
     assert_eq!(undo3.summary().reactivations, 0);
-    undo3.execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    undo3
+        .execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     assert!(store.user("ana@x.com").unwrap().suspended);
 }
 
@@ -326,18 +568,49 @@ fn undo_out_of_order_never_leaves_a_user_of_an_undone_upload_active() {
 fn resuming_adopts_only_a_user_the_journal_records_as_the_runs_own() {
     let csv = "firstname,lastname,email\nAna,Lee,ana@x.com\n";
     let mut store = MemoryStore::new();
-    let planned = plan(&parse(csv.as_bytes(), &ParseOptions::default()).unwrap(), &Settings::builder().build().unwrap(), &mut store).unwrap();
+    let planned = plan(
+        &parse(csv.as_bytes(), &ParseOptions::default()).unwrap(),
+        &Settings::builder().build().unwrap(),
+        &mut store,
+    )
+    .unwrap();
     // The run began the row and its create_user failed; someone else then created ana.
     let mut journal = MemoryJournal::new();
     journal.begin(planned.fingerprint(), 2).unwrap();
     store.add_user(user("mallory", "ana@x.com"));
-    let results = planned.execute(&mut store, &mut RecordingMailer::new(), ExecuteOptions { journal: Some(&mut journal), ..fast() }).unwrap();
-    assert_eq!(results.rows[0].error.as_ref().unwrap().code.as_str(), "user_exists_now");
-    assert!(store.user("ana@x.com").unwrap().password_hash.is_none(), "not adopted");
+    let results = planned
+        .execute(
+            &mut store,
+            &mut RecordingMailer::new(),
+            ExecuteOptions {
+                journal: Some(&mut journal),
+                ..fast()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        results.rows[0].error.as_ref().unwrap().code.as_str(),
+        "user_exists_now"
+    );
+    assert!(
+        store.user("ana@x.com").unwrap().password_hash.is_none(),
+        "not adopted"
+    );
     // The journal recorded the id at creation: that user is the run's own, and is adopted.
     let mut journal = MemoryJournal::new();
-    journal.created(planned.fingerprint(), 2, &UserId("mallory".into())).unwrap();
-    let results = planned.execute(&mut store, &mut RecordingMailer::new(), ExecuteOptions { journal: Some(&mut journal), ..fast() }).unwrap();
+    journal
+        .created(planned.fingerprint(), 2, &UserId("mallory".into()))
+        .unwrap();
+    let results = planned
+        .execute(
+            &mut store,
+            &mut RecordingMailer::new(),
+            ExecuteOptions {
+                journal: Some(&mut journal),
+                ..fast()
+            },
+        )
+        .unwrap();
     assert_eq!(results.rows[0].status, Status::Created);
     assert_eq!(results.rows[0].done[0], Done::RecoverUser);
 }
@@ -347,12 +620,21 @@ fn a_suspension_the_store_already_had_is_marked_and_not_undone() {
     let mut store = MemoryStore::new();
     store.add_user(user("e1", "eve@x.com"));
     store.add_user(user("e2", "bo@x.com"));
-    let upload_ = parse(b"firstname,lastname,email\nEve,Old,eve@x.com\n", &ParseOptions::default()).unwrap();
-    let settings = Settings::from_value(json!({"suspend_missing_users": true, "missing_users_threshold": 100})).unwrap();
+    let upload_ = parse(
+        b"firstname,lastname,email\nEve,Old,eve@x.com\n",
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    let settings = Settings::from_value(
+        json!({"suspend_missing_users": true, "missing_users_threshold": 100}),
+    )
+    .unwrap();
     let planned = plan(&upload_, &settings, &mut store).unwrap();
     // Suspended for cause between planning and execution.
     store.suspend_user(&UserId("e2".into())).unwrap();
-    let results = planned.execute(&mut store, &mut RecordingMailer::new(), fast()).unwrap();
+    let results = planned
+        .execute(&mut store, &mut RecordingMailer::new(), fast())
+        .unwrap();
     let bo = results.rows.iter().find(|r| r.email == "bo@x.com").unwrap();
     assert_eq!(bo.done, vec![Done::SuspendUser { already: true }]);
     let undo = plan_undo(&results, &mut store, &UndoOptions::new()).unwrap();

@@ -243,7 +243,12 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
     let failed = results.summary.failed > 0;
     if !results.cancelled {
         // Signed with the database's key: read back verified by `undo` and `results`.
-        runs::finish(&db, run_id, &results.to_signed_json(&db.plan_key()?), failed)?;
+        runs::finish(
+            &db,
+            run_id,
+            &results.to_signed_json(&db.plan_key()?),
+            failed,
+        )?;
     }
     if host.json {
         let mut out = serde_json::json!({

@@ -8,7 +8,9 @@ use crate::db::{runs, Db, SqliteStore};
 use crate::exit::{self, CliError};
 use crate::lock;
 use crate::report;
-use lms_bulk_upload::{plan_undo, Plan, PlanKey, Results, SettingsBuilder, Status, UndoOptions, UserId};
+use lms_bulk_upload::{
+    plan_undo, Plan, PlanKey, Results, SettingsBuilder, Status, UndoOptions, UserId,
+};
 use std::path::Path;
 
 pub fn run(args: &UndoArgs) -> Result<u8, CliError> {

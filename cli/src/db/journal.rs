@@ -45,7 +45,8 @@ impl Journal for SqliteJournal {
                         .map_err(|e| HostError::permanent(format!("journal line {line}: {e}")))?;
                     JournalEntry::Finished(row)
                 }
-                ("created", Some(id)) => JournalEntry::Created(UserId(id)),
+                // Begun, with the id the store gave the row's new user.
+                ("begun", Some(id)) => JournalEntry::Created(UserId(id)),
                 _ => JournalEntry::Begun,
             };
             out.insert(line, entry);
@@ -68,7 +69,7 @@ impl Journal for SqliteJournal {
         self.db.write(|conn| {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'created', ?3)",
+                 VALUES (?1, ?2, 'begun', ?3)",
             )?
             .execute(params![self.run_id, line, user.0])?;
             Ok(())

@@ -109,10 +109,8 @@ impl Results {
                 "the shards' rows are not the parent plan's rows".into(),
             ));
         }
-        if let Some((result, planned)) = rows
-            .iter()
-            .zip(&parent.rows)
-            .find(|(r, p)| !same_row(r, p))
+        if let Some((result, planned)) =
+            rows.iter().zip(&parent.rows).find(|(r, p)| !same_row(r, p))
         {
             return Err(merge_error(
                 IssueCode::ShardResultMismatch,
@@ -231,24 +229,24 @@ fn planned_op(done: &Done, planned: &PlanRow, creates: bool) -> bool {
     match done {
         Done::CreateUser | Done::RecoverUser => creates,
         Done::SetPassword => planned.sets_password(),
-        Done::UpdateProfile { changes, .. } => has(&|op| {
-            matches!(op, Operation::UpdateProfile { changes: c, .. } if **changes == *c)
-        }),
-        Done::AddToGroup { group, .. } => has(&|op| {
-            matches!(op, Operation::AddToGroup { group: g } if g.name == *group)
-        }),
-        Done::RemoveFromGroup { group, .. } => has(&|op| {
-            matches!(op, Operation::RemoveFromGroup { group: g } if g.name == *group)
-        }),
+        Done::UpdateProfile { changes, .. } => {
+            has(&|op| matches!(op, Operation::UpdateProfile { changes: c, .. } if **changes == *c))
+        }
+        Done::AddToGroup { group, .. } => {
+            has(&|op| matches!(op, Operation::AddToGroup { group: g } if g.name == *group))
+        }
+        Done::RemoveFromGroup { group, .. } => {
+            has(&|op| matches!(op, Operation::RemoveFromGroup { group: g } if g.name == *group))
+        }
         Done::Enrol { content, .. } => {
             has(&|op| matches!(op, Operation::Enrol { content: c } if c == content))
         }
         Done::SendEmail { kind } => {
             has(&|op| matches!(op, Operation::SendEmail { kind: k } if k == kind))
         }
-        Done::SetLoginMethod { method, .. } => has(&|op| {
-            matches!(op, Operation::SetLoginMethod { method: m, .. } if m == method)
-        }),
+        Done::SetLoginMethod { method, .. } => {
+            has(&|op| matches!(op, Operation::SetLoginMethod { method: m, .. } if m == method))
+        }
         Done::ReactivateUser { .. } => has(&|op| matches!(op, Operation::ReactivateUser)),
         Done::SuspendUser { .. } => {
             has(&|op| matches!(op, Operation::SuspendUser | Operation::DeleteUser))

@@ -2,13 +2,13 @@
 
 pub(crate) mod hash_params;
 pub(crate) mod journal;
-pub(crate) mod signed_results;
 mod merge;
 pub(crate) mod password;
 mod recheck;
 pub(crate) mod results;
 mod row;
 pub(crate) mod secret;
+pub(crate) mod signed_results;
 pub(crate) mod templates;
 
 use crate::error::{Error, ErrorKind};

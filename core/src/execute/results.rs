@@ -401,8 +401,8 @@ impl Results {
     /// The checks of [`Results::from_json`] on parsed JSON; the results are unverified.
     pub(crate) fn from_value(value: serde_json::Value) -> Result<Results, Error> {
         let invalid = |why: String| Error::new(ErrorKind::Plan, IssueCode::InvalidResults, why);
-        let results: Results = serde_json::from_value(value)
-            .map_err(|e| invalid(format!("the results JSON: {e}")))?;
+        let results: Results =
+            serde_json::from_value(value).map_err(|e| invalid(format!("the results JSON: {e}")))?;
         let mut recounted = ResultSummary {
             emails_sent: results.summary.emails_sent,
             resumed: results.summary.resumed,

@@ -520,7 +520,8 @@ impl crate::undo::UndoOptions {
                 "delete_created_users" => options.delete_created_users = flag(&v)?,
                 "results_from_trusted_storage" => options.results_from_trusted_storage = flag(&v)?,
                 "fields" => {
-                    options.fields = ParseOptions::from_value(serde_json::json!({ "fields": v }))?.fields;
+                    options.fields =
+                        ParseOptions::from_value(serde_json::json!({ "fields": v }))?.fields;
                 }
                 "login_methods" => {
                     options.login_methods =

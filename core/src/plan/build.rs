@@ -541,12 +541,10 @@ impl RowContext<'_> {
             if changes.is_empty() {
                 planned.noops.push(Noop::ProfileUnchanged);
             } else {
-                planned
-                    .operations
-                    .push(Operation::UpdateProfile {
-                        changes,
-                        expect: None,
-                    });
+                planned.operations.push(Operation::UpdateProfile {
+                    changes,
+                    expect: None,
+                });
             }
             let mut seen = BTreeSet::new();
             for group in s

@@ -3,12 +3,12 @@
 use super::{Current, UndoOptions};
 use crate::execute::results::{Done, ResultRow, Status};
 use crate::host::store::{ExistingUser, Profile, UserId, PASSWORD_LOGIN};
+use crate::issue::{Issue, IssueCode};
 use crate::parse::fields::ProfileField;
 use crate::parse::options::DEFAULT_MAX_VALUE_CHARS;
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
-use std::collections::BTreeSet;
-use crate::issue::{Issue, IssueCode};
 use crate::plan::{Action, Operation, PlanRow};
+use std::collections::BTreeSet;
 
 /// Whether this operation changed the store (what an undo looks at): not an email, not a
 /// change the store already had.
