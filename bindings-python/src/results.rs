@@ -4,6 +4,7 @@ use crate::convert::{from_py, ser_to_py};
 use crate::errors::OrRaise;
 use crate::host::MailerArg;
 use crate::plan::PyPlan;
+use crate::sign::PyPlanKey;
 use crate::view::{object, view, Object};
 use lms_bulk_upload::host::HostMailer;
 use lms_bulk_upload::{Results, Templates};
@@ -65,8 +66,40 @@ view! { PyResults "Results" {
     fn confirmation_deferred(&self) -> bool {
         self.inner.confirmation_deferred
     }
+    /// The results' compact JSON with a `signature`: HMAC-SHA-256 under the host's `key`
+    /// (the core's `Results::to_signed_json`), for results kept where others can write.
+    fn to_signed_json(&self, py: Python<'_>, key: &Bound<'_, PyPlanKey>) -> String {
+        let (results, key) = (&self.inner, &key.get().inner);
+        py.detach(|| results.to_signed_json(key))
+    }
+    /// Reads results written by `to_signed_json` with the same key (the core's
+    /// `Results::from_signed_json`): every check of `from_json`, then the signature;
+    /// `PlanError` with `results_unsigned` or `results_signature_invalid`. The results
+    /// are `verified`.
+    #[classmethod]
+    fn from_signed_json(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        json: &str,
+        key: &Bound<'_, PyPlanKey>,
+    ) -> PyResult<PyResults> {
+        let key = &key.get().inner;
+        let results = py
+            .detach(|| Results::from_signed_json(json, key))
+            .or_raise(py)?;
+        Ok(PyResults::new(results))
+    }
+    /// Whether the engine vouches for these results: made by `execute` in this process,
+    /// read with `from_signed_json`, or merged from such results. `plan_undo` refuses
+    /// results that are not (`results_unsigned`) unless the options say
+    /// `results_from_trusted_storage`.
+    #[getter]
+    fn verified(&self) -> bool {
+        self.inner.provenance.is_verified()
+    }
     /// Reads results back from `to_json()` (the core's `Results::from_json`: a shard job's
-    /// stored results); `PlanError` with `invalid_results` if they cannot be trusted.
+    /// stored results); `PlanError` with `invalid_results` if they cannot be read. The
+    /// results are not `verified`: prefer `from_signed_json`.
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, py: Python<'_>, json: &str) -> PyResult<PyResults> {
         let results = py.detach(|| Results::from_json(json)).or_raise(py)?;

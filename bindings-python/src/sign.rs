@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// store it where only the host can read it.
 #[pyclass(frozen, name = "PlanKey", module = "lms_bulk_upload")]
 pub(crate) struct PyPlanKey {
-    inner: PlanKey,
+    pub(crate) inner: PlanKey,
 }
 
 #[pymethods]

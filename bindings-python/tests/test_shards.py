@@ -30,15 +30,16 @@ def test_shards_executed_in_any_order_and_twice_merge_into_one_confirmation(chea
     shards = plan.shards(5)
     assert [len(s) for s in shards] == [5, 5, 5, 5, 4]
     assert [s.shard for s in shards] == [{"parent": plan.fingerprint, "index": i, "count": 5} for i in range(5)]
-    # A shard travels as JSON and is a plan of its own (fingerprinted, no secret).
-    shards = [lbu.Plan.from_json(s.to_json()) for s in shards]
+    # A shard travels as signed JSON and is a plan of its own (fingerprinted, no secret).
+    key = lbu.PlanKey.generate()
+    shards = [lbu.Plan.from_signed_json(s.to_signed_json(key), key) for s in shards]
     order = list(range(5))
     random.Random(7).shuffle(order)
     results: dict[int, lbu.Results] = {}
     for i in order + [order[0]]:  # the first one is delivered twice
         r = shards[i].execute(store, mailer, journal=journal, hash_params=cheap_hash)
         assert r.shard == shards[i].shard and r.confirmation_deferred
-        results[i] = lbu.Results.from_json(r.to_json())
+        results[i] = lbu.Results.from_signed_json(r.to_signed_json(key), key)
     assert all(m["kind"] == "welcome" for m in mailer.messages)  # no confirmation from a shard
     assert len(mailer.messages) == 23  # the repeated shard sent nothing again
 
@@ -89,10 +90,28 @@ def test_default_password_shards_carry_its_hash_only(cheap_hash: lbu.HashParams)
     assert bad.value.code == "weak_hash_params"
     shards = plan.shards(2, default_password=secret, hash_params=cheap_hash)
     assert all(secret not in s.to_json() and "$argon2id$" in s.to_json() for s in shards)
-    results = [lbu.Plan.from_json(s.to_json()).execute(store, mailer) for s in shards]
+    key = lbu.PlanKey.generate()
+    for s in shards:  # a shard carries the password's hash: never read unsigned
+        with pytest.raises(lbu.PlanError) as e:
+            lbu.Plan.from_json(s.to_json())
+        assert e.value.code == "plan_unsigned"
+    results = [lbu.Plan.from_signed_json(s.to_signed_json(key), key).execute(store, mailer) for s in shards]
     merged = lbu.Results.merge(plan, results).send_confirmation(plan, mailer)
     assert json.loads(merged.to_json())["summary"]["created"] == 4
     assert all(store.check_password(f"u{i}@example.com", secret) for i in range(4))
     with pytest.raises(lbu.PlanError) as e:
         shards[0].shards(1)
     assert e.value.code == "plan_is_shard"
+
+
+def test_merge_refuses_a_stored_shard_result_naming_another_person(cheap_hash: lbu.HashParams) -> None:
+    store = lbu.MemoryStore(GROUPS)
+    plan = lbu.plan(lbu.parse(csv(4)), settings(), store)
+    done = [s.execute(store, lbu.RecordingMailer(), hash_params=cheap_hash) for s in plan.shards(2)]
+    assert lbu.Results.merge(plan, done).verified
+    forged = json.loads(done[1].to_json())
+    forged["rows"][0]["email"] = "admin@example.com"
+    done[1] = lbu.Results.from_json(json.dumps(forged))
+    with pytest.raises(lbu.PlanError) as e:
+        lbu.Results.merge(plan, done)
+    assert e.value.code == "shard_result_mismatch"

@@ -87,6 +87,28 @@ def test_the_results_of_an_undo_cannot_be_undone() -> None:
         assert e.value.code == "undo_of_undo"
 
 
+def test_results_read_back_unsigned_drive_no_undo_and_signed_ones_do() -> None:
+    store = lbu.MemoryStore(STATE)
+    results = upload(store)
+    assert results.verified
+    key = lbu.PlanKey.generate()
+    stored = lbu.Results.from_json(results.to_json())
+    assert not stored.verified
+    with pytest.raises(lbu.PlanError) as e:
+        lbu.plan_undo(stored, store)
+    assert e.value.code == "results_unsigned"
+    vouched = lbu.plan_undo(stored, store, {"results_from_trusted_storage": True})
+    assert "suspensions" not in vouched.summary  # unverified results suspend no one
+    signed = lbu.Results.from_signed_json(results.to_signed_json(key), key)
+    assert signed.verified and lbu.plan_undo(signed, store).summary.get("suspensions") == 2
+    with pytest.raises(lbu.PlanError) as e:
+        lbu.Results.from_signed_json(results.to_signed_json(key).replace("bo@x.com", "ann@x.com"), key)
+    assert e.value.code == "results_signature_invalid"
+    with pytest.raises(lbu.PlanError) as e:
+        lbu.Results.from_signed_json(results.to_json(), key)
+    assert e.value.code == "results_unsigned"
+
+
 def test_options_are_decoded_by_the_core() -> None:
     store = lbu.MemoryStore(STATE)
     results = upload(store)

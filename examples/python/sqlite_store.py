@@ -178,9 +178,11 @@ def main() -> None:
     assert "did you mean 'Support'?" in plan.rows[2].issues[0].message
     assert len(mailer.outbox) == 1
 
-    # Undo the upload (results may be kept as JSON and read back with Results.from_json):
-    # Ana, whom it created, is taken out of Sales and c-101 and suspended.
-    undo = lbu.plan_undo(lbu.Results.from_json(results.to_json()), store)
+    # Undo the upload (results kept as signed JSON, read back with Results.from_signed_json:
+    # results read back unsigned drive no undo): Ana, whom it created, is taken out of Sales
+    # and c-101 and suspended.
+    key = lbu.PlanKey.generate()
+    undo = lbu.plan_undo(lbu.Results.from_signed_json(results.to_signed_json(key), key), store)
     assert undo.undo_of == plan.fingerprint and undo.summary.get("suspensions") == 1
     undone = undo.execute(store, mailer)
     assert undone.undo_of == plan.fingerprint

@@ -354,11 +354,24 @@ class Results:
     @classmethod
     def from_json(cls, json: str) -> "Results":
         """Reads results back from ``to_json()``; ``PlanError`` (``invalid_results``) if they
-        cannot be read or their summary is not their rows'."""
+        cannot be read or their summary is not their rows'. Not ``verified``."""
+    def to_signed_json(self, key: "PlanKey") -> str:
+        """The results' compact JSON with a ``signature``: HMAC-SHA-256 under ``key``."""
+    @classmethod
+    def from_signed_json(cls, json: str, key: "PlanKey") -> "Results":
+        """Every check of ``from_json``, then the signature: ``PlanError`` with
+        ``results_unsigned`` or ``results_signature_invalid``. The results are ``verified``."""
+    @property
+    def verified(self) -> bool:
+        """Whether the engine vouches for these results (from ``execute`` in this process,
+        ``from_signed_json``, or merged from such): ``plan_undo`` refuses others
+        (``results_unsigned``) unless ``results_from_trusted_storage``."""
     @classmethod
     def merge(cls, parent: "Plan", results: Sequence["Results"]) -> "Results":
         """The shards' results merged into the parent's: every shard exactly once, in any
-        order (``PlanError`` with ``shard_missing``, ``shard_duplicate``, ``shard_foreign``)."""
+        order (``PlanError`` with ``shard_missing``, ``shard_duplicate``, ``shard_foreign``;
+        ``shard_result_mismatch`` for a row naming another person or user id than the
+        parent's row on its line, or recording something it does not do)."""
     def send_confirmation(
         self,
         parent: "Plan",
@@ -396,7 +409,8 @@ class Plan:
         ``plan_unsigned`` or ``plan_signature_invalid``."""
     @classmethod
     def from_json(cls, json: Union[str, bytes]) -> "Plan":
-        """Reads a plan back; ``PlanError`` if it was altered or cannot be read."""
+        """Reads a plan back; ``PlanError`` if it was altered or cannot be read, and
+        ``plan_unsigned`` for a shard (shards are read with ``from_signed_json`` only)."""
     def with_default_password(self, password: str) -> "Plan": ...
     def shards(
         self,
@@ -457,8 +471,10 @@ def plan_undo(
     store's ``delete_user`` lets it), groups and enrolments it added are removed, profile
     fields it wrote are restored. Raises ``StoreError`` with ``undo_unsupported`` when the
     store lacks a method the undo needs (``suspend_user``, ``delete_user``, ``withdraw``),
-    ``PlanError`` with ``undo_of_undo`` for the results of an undo, ``SettingsError`` with
-    ``invalid_option`` for an unknown option."""
+    ``PlanError`` with ``undo_of_undo`` for the results of an undo, ``PlanError`` with
+    ``results_unsigned`` for results that are not ``verified`` (unless the options say
+    ``results_from_trusted_storage``), ``SettingsError`` with ``invalid_option`` for an
+    unknown option."""
 
 @final
 class PlanKey:

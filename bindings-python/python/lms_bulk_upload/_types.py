@@ -223,6 +223,18 @@ class UndoOptions(TypedDict, total=False):
     """Who gets the confirmation with the counts (None: no one)."""
     results_url: str
     """The link to the undo's results in the confirmation."""
+    results_from_trusted_storage: bool
+    """The host's trust decision: results that are not ``verified`` (read with
+    ``Results.from_json``) come from storage only the host can write. Default False: such
+    results are refused (``PlanError`` with ``results_unsigned``). Even then, the undo
+    grants nothing (no group added back, no reactivation) and suspends or deletes no one."""
+    fields: List[ProfileField]
+    """The upload's declared profile fields (as in its parse options): undo writes back only
+    these custom fields, with values they accept."""
+    login_methods: List[str]
+    """The upload's declared login methods: undo sets back only ``password`` or these."""
+    undone_creations: List[str]
+    """Ids of users created by uploads undone since: never reactivated."""
 
 _ResultSummaryBase = TypedDict("_ResultSummaryBase", {
     "rows": int, "created": int, "updated": int, "unchanged": int, "rejected": int, "failed": int,

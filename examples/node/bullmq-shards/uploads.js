@@ -55,7 +55,7 @@ async function runShard({ pool, schema, key, shardJson, executeOptions = {}, onC
     const { parent, index } = shard.shard
     await client.query(
       'INSERT INTO shard_results VALUES ($1, $2, $3) ON CONFLICT (parent, index) DO UPDATE SET results = EXCLUDED.results',
-      [parent, index, results.toJSONString()],
+      [parent, index, results.toSignedJSON(key)],
     )
     return results.summary
   })
@@ -73,7 +73,8 @@ async function finaliseUpload({ pool, schema, key, fingerprint }) {
     if (rows[0].finished_at) return JSON.parse(rows[0].results).summary
     const parent = lms.Plan.fromSignedJSON(rows[0].plan, key)
     const saved = await client.query('SELECT results FROM shard_results WHERE parent = $1', [fingerprint])
-    const merged = lms.Results.merge(parent, saved.rows.map((r) => lms.Results.fromJSON(r.results)))
+    // Signed by the shard jobs: a row edited in the table is refused, not merged.
+    const merged = lms.Results.merge(parent, saved.rows.map((r) => lms.Results.fromSignedJSON(r.results, key)))
     await merged.sendConfirmation(parent, new OutboxMailer(client))
     await client.query('UPDATE uploads SET finished_at = now(), results = $2 WHERE fingerprint = $1', [fingerprint, merged.toJSONString()])
     return merged.summary

@@ -75,7 +75,7 @@ def run_shard(shard_json: str) -> int:
                                 threads=HASH_THREADS)
         conn.execute("INSERT INTO shard_results VALUES (%s, %s, %s) ON CONFLICT (upload_id, idx)"
                      " DO UPDATE SET results_json = EXCLUDED.results_json",
-                     (ref["parent"], ref["index"], results.to_json()))
+                     (ref["parent"], ref["index"], results.to_signed_json(KEY)))
         conn.commit()
     return ref["index"]
 
@@ -90,16 +90,18 @@ def finalise(self: Any, _indexes: List[int], upload_id: str) -> lbu.ResultSummar
         assert row is not None, f"unknown upload {upload_id}"
         plan_json, count, confirmed, merged_json = row
         if confirmed:
-            return lbu.Results.from_json(merged_json).summary
+            return lbu.Results.from_signed_json(merged_json, KEY).summary
         stored = [j for (j,) in conn.execute("SELECT results_json FROM shard_results WHERE upload_id = %s", (upload_id,))]
         if len(stored) < count:  # a duplicate delivery completed the chord early: wait
             conn.rollback()
             raise self.retry(countdown=1)
         plan = lbu.Plan.from_signed_json(plan_json, KEY)
-        merged = lbu.Results.merge(plan, [lbu.Results.from_json(j) for j in stored])
+        # Signed by the shard jobs: a row edited in the table is refused, not merged.
+        merged = lbu.Results.merge(plan, [lbu.Results.from_signed_json(j, KEY) for j in stored])
         host = PgHost(conn)
         merged = merged.send_confirmation(plan, host)
-        conn.execute("UPDATE uploads SET confirmed = true, merged_json = %s WHERE id = %s", (merged.to_json(), upload_id))
+        conn.execute("UPDATE uploads SET confirmed = true, merged_json = %s WHERE id = %s",
+                     (merged.to_signed_json(KEY), upload_id))
         conn.commit()
         return merged.summary
 
