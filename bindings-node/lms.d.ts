@@ -332,12 +332,26 @@ export interface UndoOptions {
   uploaderEmail?: string | null
   /** The link to the undo's results in the confirmation. */
   resultsUrl?: string
+  /**
+   * The host's trust decision: results that are not `verified` come from storage only it
+   * can write. Default false: they are refused (`results_unsigned`). Even then, the undo
+   * grants nothing (no group added back, no reactivation) and suspends or deletes no one.
+   */
+  resultsFromTrustedStorage?: boolean
+  /** The upload's declared profile fields: undo writes back only these, with values they accept. */
+  fields?: ProfileField[]
+  /** The upload's declared login methods: undo sets back only `password` or these. */
+  loginMethods?: string[]
+  /** Ids of users created by uploads undone since: never reactivated. */
+  undoneCreations?: string[]
 }
 
 /**
  * The plan that undoes the upload `results` come from, made from the store as it is now
  * (nothing is written): a `StoreError` (`undo_unsupported`) when it needs a store method
- * the store lacks, a `PlanError` (`undo_of_undo`) for the results of an undo.
+ * the store lacks, a `PlanError` (`undo_of_undo`) for the results of an undo, a
+ * `PlanError` (`results_unsigned`) for results that are not `verified` (unless
+ * `resultsFromTrustedStorage`).
  */
 export declare function planUndo(results: Results, store: Store | MemoryStore, options?: UndoOptions): Promise<Plan>
 
@@ -408,6 +422,7 @@ export interface ExecuteOptions {
 
 export declare class Plan {
   private constructor()
+  /** Reads a plan back: `fingerprint_mismatch` for altered content, `plan_unsigned` for a shard (read shards with `fromSignedJSON`). */
   static fromJSON(json: string | object, options?: { defaultPassword?: string }): Plan
   readonly fingerprint: string
   readonly summary: PlanSummary
@@ -530,8 +545,14 @@ export declare class Results {
   toCSV(): string
   toJSON(): Record<string, unknown>
   toJSONString(): string
-  /** Results read back from their JSON (a shard job's, saved for the finaliser). */
+  /** Whether the engine vouches for these results (from `execute`, `fromSignedJSON`, or merged from such). */
+  readonly verified: boolean
+  /** Results read back from their JSON (a shard job's, saved for the finaliser); not `verified`. */
   static fromJSON(json: string | object): Results
+  /** Results signed with `key`: every check of `fromJSON`, then the signature (`results_unsigned`, `results_signature_invalid`). */
+  static fromSignedJSON(json: string | object, key: PlanKey): Results
+  /** The results' JSON text with a `signature` (HMAC-SHA-256 under `key`). */
+  toSignedJSON(key: PlanKey): string
   /** Every shard's results of `parent` (each once, any order) merged into the parent's. */
   static merge(parent: Plan, resultsList: Results[]): Results
   /** Sends the uploader's one confirmation with these merged counts; resolves with these results. */

@@ -370,10 +370,32 @@ class Results extends Rows {
   toCSV() {
     return this[HANDLE].toCsv()
   }
-  /** Results read back from `toJSONString()` (or the object `toJSON()` gave), e.g. a shard job's. */
+  /**
+   * Results read back from `toJSONString()` (or the object `toJSON()` gave), e.g. a shard
+   * job's. Not `verified`: `planUndo` refuses them (`results_unsigned`) unless the options
+   * say `resultsFromTrustedStorage`; prefer `fromSignedJSON`.
+   */
   static fromJSON(json) {
     const text = typeof json === 'string' ? json : JSON.stringify(json)
     return new Results(guard(() => native.ResultsHandle.fromJson(text)))
+  }
+  /**
+   * Reads results signed with `key` (`results.toSignedJSON(key)`): every check of
+   * `fromJSON`, then the signature (`results_unsigned`, `results_signature_invalid`).
+   */
+  static fromSignedJSON(json, key) {
+    if (!(key instanceof PlanKey)) throw new TypeError('Results.fromSignedJSON() takes a PlanKey')
+    const text = typeof json === 'string' ? json : JSON.stringify(json)
+    return new Results(guard(() => native.ResultsHandle.fromSignedJson(text, key[HANDLE])))
+  }
+  /** The results' JSON text with a `signature` (HMAC-SHA-256 under `key`). */
+  toSignedJSON(key) {
+    if (!(key instanceof PlanKey)) throw new TypeError('toSignedJSON() takes a PlanKey')
+    return this[HANDLE].toSignedJsonString(key[HANDLE])
+  }
+  /** Whether the engine vouches for these results (from `execute`, or `fromSignedJSON`). */
+  get verified() {
+    return this[HANDLE].verified
   }
   /**
    * The results of every shard of `parent` (each exactly once, any order) merged into the

@@ -1,9 +1,10 @@
 //! Signed plans: conversions of the core's `PlanKey`, `Plan::to_signed_json` and
 //! `Plan::from_signed_json`. The key stays native; JavaScript holds only the handle.
 
+use crate::execute::ResultsHandle;
 use crate::plan::PlanHandle;
 use crate::to_napi;
-use lms_bulk_upload::{OsRandom, Plan, PlanKey};
+use lms_bulk_upload::{OsRandom, Plan, PlanKey, Results};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -70,5 +71,30 @@ impl PlanHandle {
     #[napi]
     pub fn to_signed_json_string(&self, key: &PlanKeyHandle) -> String {
         self.inner.to_signed_json(&key.inner)
+    }
+}
+
+#[napi]
+impl ResultsHandle {
+    /// Reads results signed with `key`: every check of `fromJson`, then the signature
+    /// (`results_unsigned`, `results_signature_invalid`). The results are verified.
+    #[napi(factory)]
+    pub fn from_signed_json(json: String, key: &PlanKeyHandle) -> Result<ResultsHandle> {
+        let inner = Results::from_signed_json(&json, &key.inner).map_err(to_napi)?;
+        Ok(ResultsHandle { inner })
+    }
+
+    /// The results' JSON with a `signature` (HMAC-SHA-256 under `key`).
+    #[napi]
+    pub fn to_signed_json_string(&self, key: &PlanKeyHandle) -> String {
+        self.inner.to_signed_json(&key.inner)
+    }
+
+    /// Whether the engine vouches for these results (from `execute` in this process, read
+    /// with `fromSignedJson`, or merged from such): `planUndo` refuses others
+    /// (`results_unsigned`) unless the options say `resultsFromTrustedStorage`.
+    #[napi(getter)]
+    pub fn verified(&self) -> bool {
+        self.inner.provenance.is_verified()
     }
 }

@@ -17,7 +17,7 @@ const ROOT = path.join(__dirname, '..', '..', 'tests', 'host-protocol')
 const METHODS = {
   store: ['find_users', 'find_groups', 'find_content', 'create_user', 'update_profile', 'set_password', 'add_to_group', 'remove_from_group', 'enrol', 'all_group_names', 'checkpoint'],
   mailer: ['send', 'flush'],
-  journal: ['load', 'begin', 'finish'],
+  journal: ['load', 'begin', 'finish', 'created'],
 }
 
 const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())

@@ -11,6 +11,7 @@ const CSV = ['firstname,lastname,email,addgroup']
 for (let i = 0; i < USERS; i++) CSV.push(`F${i},L${i},user${i}@example.com,Sales`)
 CSV.push('Bad,Row,not-an-email,')
 const COURSE = { kind: 'course', id: 'c1' }
+const KEY = lms.PlanKey.generate()
 
 function newStore() {
   return new lms.MemoryStore().addGroup('g1', 'Sales').addContent(COURSE)
@@ -41,8 +42,9 @@ test('shards executed out of order, one twice, merge into one result and one con
   shards.forEach((shard, index) => {
     assert.deepEqual(shard.shard, { parent: plan.fingerprint, index, count: 5 })
     assert.notEqual(shard.fingerprint, plan.fingerprint)
-    // A shard survives its JSON (what a queue carries).
-    assert.deepEqual(lms.Plan.fromJSON(shard.toJSONString()).shard, shard.shard)
+    // A shard survives its signed JSON (what a queue carries); unsigned it is refused.
+    assert.deepEqual(lms.Plan.fromSignedJSON(shard.toSignedJSON(KEY), KEY).shard, shard.shard)
+    assert.throws(() => lms.Plan.fromJSON(shard.toJSONString()), { name: 'PlanError', code: 'plan_unsigned' })
   })
   assert.deepEqual(shards.map((s) => s.rows.length), [5, 5, 5, 5, 4])
 
@@ -66,8 +68,9 @@ test('shards executed out of order, one twice, merge into one result and one con
   assert.ok(!mailer.messages.some((m) => m.kind === 'upload_complete'), 'no shard confirms')
 
   // The finaliser: results as a worker saved them, in any order.
-  const saved = shuffled([...results.values()], 3).map((r) => lms.Results.fromJSON(r.toJSONString()))
+  const saved = shuffled([...results.values()], 3).map((r) => lms.Results.fromSignedJSON(r.toSignedJSON(KEY), KEY))
   const merged = lms.Results.merge(plan, saved)
+  assert.equal(merged.verified, true)
   assert.equal(merged.fingerprint, plan.fingerprint)
   assert.equal(merged.shard, null)
   assert.equal(merged.confirmationDeferred, true, 'not yet confirmed')
@@ -114,7 +117,9 @@ test('a default-password plan: shards carry its hash, never the plaintext', asyn
     assert.ok(!text.includes(password), 'no plaintext in a shard')
     assert.match(JSON.parse(text).shard.default_password_hash, /^\$argon2id\$/)
     // A worker has no password: it executes the shard as read from the queue.
-    results.push(await lms.Plan.fromJSON(text).execute(store, mailer, { hashParams: FAST_HASH }))
+    assert.throws(() => lms.Plan.fromJSON(text), { code: 'plan_unsigned' })
+    const signed = shard.toSignedJSON(KEY)
+    results.push(await lms.Plan.fromSignedJSON(signed, KEY).execute(store, mailer, { hashParams: FAST_HASH }))
   }
   const merged = lms.Results.merge(plan, results)
   assert.equal(merged.summary.created, USERS)
@@ -141,4 +146,16 @@ test('refusals carry the core codes', async () => {
   const merged = lms.Results.merge(plan, results)
   await assert.rejects(merged.sendConfirmation(plan, failing), { code: 'mailer_failed' })
   assert.equal(merged.confirmationError?.code ?? null, null, 'a rejected call leaves the results as they were')
+})
+
+test('merge refuses a stored shard result that names another person on a line', async () => {
+  const store = newStore()
+  const plan = await planOn(store)
+  const results = []
+  for (const shard of plan.shards(10)) results.push(await shard.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH }))
+  const forged = JSON.parse(results[1].toJSONString())
+  forged.rows[0].email = 'boss@example.com'
+  results[1] = lms.Results.fromJSON(forged)
+  assert.equal(results[1].verified, false)
+  assert.throws(() => lms.Results.merge(plan, results), { name: 'PlanError', code: 'shard_result_mismatch' })
 })

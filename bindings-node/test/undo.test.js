@@ -176,3 +176,22 @@ test('with the MemoryStore double: undo, undoOf, a store that lacks a write, opt
   // Read back from its JSON, an undo's results are still refused.
   await assert.rejects(lms.planUndo(lms.Results.fromJSON(undone.toJSONString()), store), { code: 'undo_of_undo' })
 })
+
+test('results read back unsigned drive no undo; signed ones do', async () => {
+  const store = new lms.MemoryStore()
+  const upload = lms.parse('firstname,lastname,email\nAna,Lee,ana@example.com\n')
+  const plan = await lms.plan(upload, {}, store)
+  const results = await plan.execute(store, new lms.RecordingMailer(), { hashParams: FAST_HASH })
+  assert.equal(results.verified, true)
+  const stored = lms.Results.fromJSON(results.toJSONString())
+  assert.equal(stored.verified, false)
+  await assert.rejects(lms.planUndo(stored, store), { name: 'PlanError', code: 'results_unsigned' })
+  const vouched = await lms.planUndo(stored, store, { resultsFromTrustedStorage: true })
+  assert.equal(vouched.summary.suspensions ?? 0, 0, 'unverified results suspend no one')
+  const key = lms.PlanKey.generate()
+  const signed = lms.Results.fromSignedJSON(results.toSignedJSON(key), key)
+  assert.equal(signed.verified, true)
+  assert.equal((await lms.planUndo(signed, store)).summary.suspensions, 1)
+  assert.throws(() => lms.Results.fromSignedJSON(results.toSignedJSON(key).replace('ana@', 'eve@'), key), { code: 'results_signature_invalid' })
+  assert.throws(() => lms.Results.fromSignedJSON(results.toJSONString(), key), { code: 'results_unsigned' })
+})

@@ -1,6 +1,7 @@
 //! Signed plans: `PlanKey`, `Plan#to_signed_json`, `Plan.from_signed_json`.
 
 use crate::error::NativeResult;
+use crate::execute::Results;
 use crate::plan::Plan;
 use std::sync::Arc;
 
@@ -53,5 +54,27 @@ impl Plan {
     /// The plan as compact JSON with an HMAC-SHA-256 `signature` under `key`.
     pub fn to_signed_json(&self, key: &PlanKey) -> String {
         self.inner.to_signed_json(&key.inner)
+    }
+}
+
+#[uniffi::export]
+impl Results {
+    /// Reads results signed with `key`: every check of `from_json`, then the signature
+    /// (`results_unsigned`, `results_signature_invalid`); the results are verified.
+    #[uniffi::constructor]
+    pub fn from_signed_json(json: String, key: &PlanKey) -> NativeResult<Arc<Results>> {
+        let inner = lms_bulk_upload::Results::from_signed_json(&json, &key.inner)?;
+        Ok(Results::new(inner))
+    }
+
+    /// The results as compact JSON with an HMAC-SHA-256 `signature` under `key`.
+    pub fn to_signed_json(&self, key: &PlanKey) -> String {
+        self.get().to_signed_json(&key.inner)
+    }
+
+    /// Whether the engine vouches for these results (from `execute` in this process, read
+    /// with `from_signed_json`, or merged from such).
+    pub fn verified(&self) -> bool {
+        self.get().provenance.is_verified()
     }
 }

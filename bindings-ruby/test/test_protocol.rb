@@ -12,7 +12,7 @@ class TestProtocol < Minitest::Test
     "store" => %w[find_users find_groups find_content create_user update_profile set_password add_to_group
                   remove_from_group enrol all_group_names checkpoint],
     "mailer" => %w[send flush],
-    "journal" => %w[load begin finish]
+    "journal" => %w[load begin finish created]
   }.freeze
 
   # What a scripted method raises: its message, transient as the vector says.

@@ -105,6 +105,18 @@ class TestShards < Minitest::Test
     assert_match(/\Aadmin@x\.com: rows: #{ROWS}\ncreated: #{ROWS}\n/, mailer.messages.first[:text])
   end
 
+  def test_merge_refuses_a_stored_shard_result_naming_another_person
+    plan = LmsBulkUpload.plan(@upload, settings(generate_passwords: true), @store)
+    results = plan.shards(6).map { |shard| shard.execute(@store, LmsBulkUpload::RecordingMailer.new, retry_delay_ms: 0) }
+    assert LmsBulkUpload::Results.merge(plan, results).verified?
+    forged = JSON.parse(results[1].to_json)
+    forged["rows"][0]["email"] = "admin@x.com"
+    results[1] = LmsBulkUpload::Results.from_json(JSON.generate(forged))
+    refute results[1].verified?
+    error = assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload::Results.merge(plan, results) }
+    assert_equal "shard_result_mismatch", error.code
+  end
+
   def test_sharding_refuses_a_shard_and_zero_rows
     plan = LmsBulkUpload.plan(@upload, settings(generate_passwords: true), @store)
     nested = assert_raises(LmsBulkUpload::PlanError) { plan.shards(5).first.shards(2) }
@@ -119,14 +131,20 @@ class TestShards < Minitest::Test
     required = assert_raises(LmsBulkUpload::PlanError) { plan.shards(6) }
     assert_equal "default_password_required", required.code
 
-    jobs = plan.shards(6, default_password: PASSWORD, hash_params: TestPaths::CHEAP_HASH).map(&:to_json)
+    key = LmsBulkUpload::PlanKey.generate
+    shards = plan.shards(6, default_password: PASSWORD, hash_params: TestPaths::CHEAP_HASH)
+    shards.each do |shard|
+      unsigned = assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload::Plan.from_json(shard.to_json) }
+      assert_equal "plan_unsigned", unsigned.code, "a shard carrying a password hash is read signed only"
+    end
+    jobs = shards.map { |shard| shard.to_signed_json(key) }
     assert_equal 4, jobs.size
     jobs.each { |job| refute_includes job, PASSWORD, "a shard carries the hash, not the password" }
 
     journal = LmsBulkUpload::MemoryJournal.new
     mailer = LmsBulkUpload::RecordingMailer.new
     results = jobs.shuffle(random: Random.new(3)).map do |job|
-      LmsBulkUpload::Plan.from_json(job).execute(@store, mailer, journal: journal, retry_delay_ms: 0) # no default_password:
+      LmsBulkUpload::Plan.from_signed_json(job, key).execute(@store, mailer, journal: journal, retry_delay_ms: 0) # no default_password:
     end
     merged = LmsBulkUpload::Results.merge(plan, results)
     assert_equal ROWS, merged.summary[:created]

@@ -121,8 +121,20 @@ class TestUndo < Minitest::Test
   def test_the_memory_store_and_results_kept_as_json
     store = LmsBulkUpload::MemoryStore.new(groups: [{ id: "g1", name: "Sales" }], content: [{ kind: "course", id: "c1" }])
     results = upload(store)
+    assert results.verified?
     kept = LmsBulkUpload::Results.from_json(results.to_json)
     assert_equal results.to_json, kept.to_json
+    refute kept.verified?
+    unsigned = assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload.plan_undo(kept, store) }
+    assert_equal "results_unsigned", unsigned.code
+    vouched = LmsBulkUpload.plan_undo(kept, store, results_from_trusted_storage: true, delete_created_users: true)
+    assert_equal 0, vouched.summary.fetch(:deletions, 0), "unverified results delete no one"
+    key = LmsBulkUpload::PlanKey.generate
+    forged = results.to_signed_json(key).sub("ana@x.com", "eve@x.com")
+    invalid = assert_raises(LmsBulkUpload::PlanError) { LmsBulkUpload::Results.from_signed_json(forged, key) }
+    assert_equal "results_signature_invalid", invalid.code
+    kept = LmsBulkUpload::Results.from_signed_json(results.to_signed_json(key), key)
+    assert kept.verified?
     plan = LmsBulkUpload.plan_undo(kept, store, delete_created_users: true)
     assert_equal LmsBulkUpload.plan_undo(results, store, delete_created_users: true).fingerprint, plan.fingerprint
     plan.execute(store, LmsBulkUpload::RecordingMailer.new, **OPTIONS)

@@ -23,6 +23,9 @@ from sqlite_store import OutboxMailer, SqliteStore, open_store
 
 Response = Tuple[Dict[str, Any], int]
 CHEAP_HASH: lbu.HashParams = {"memory_kib": 64, "iterations": 1, "parallelism": 1, "insecure_for_tests": True}  # demo only
+# The server's key (a real host loads it from where only it can read): results handed to the
+# browser are signed, and read back verified, so edited results drive no undo.
+KEY = lbu.PlanKey.generate()
 
 
 @dataclass
@@ -61,12 +64,12 @@ def apply(request: Request, store: SqliteStore, mailer: OutboxMailer) -> Respons
     if plan.fingerprint != request.form.get("approved_fingerprint"):
         return {"error": {"code": "not_approved", "message": "this plan was not the one approved"}}, 409
     results = plan.execute(store, mailer, hash_params=CHEAP_HASH)
-    return {"summary": results.summary, "csv": results.to_csv(), "results": results.to_json()}, 200
+    return {"summary": results.summary, "csv": results.to_csv(), "results": results.to_signed_json(KEY)}, 200
 
 
 def make_undo(request: Request, store: SqliteStore) -> Response:
     try:
-        results = lbu.Results.from_json(request.form["results"])
+        results = lbu.Results.from_signed_json(request.form["results"], KEY)
         plan = lbu.plan_undo(results, store, {"uploader_email": request.form.get("uploader_email")})
     except lbu.BulkUploadError as e:
         return error_response(e, 409 if e.code == "undo_of_undo" else 422)

@@ -31,7 +31,7 @@ fn methods(object: &str) -> Vec<&'static str> {
             all
         }
         "mailer" => vec!["send", "flush"],
-        _ => vec!["load", "begin", "finish"],
+        _ => vec!["load", "begin", "finish", "created"],
     }
 }
 

@@ -1661,6 +1661,10 @@ module UniFFILib
     [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_results_from_signed_json,
+    [RustBuffer.by_value, :uint64, RustCallStatus.by_ref],
+    :uint64
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_results_from_json,
     [RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
@@ -1680,6 +1684,14 @@ module UniFFILib
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_send_confirmation,
     [:uint64, :uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_to_signed_json,
+    [:uint64, :uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_verified,
+    [:uint64, RustCallStatus.by_ref],
+    :int8
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_rubyhost,
     [:uint64, RustCallStatus.by_ref],
@@ -2205,6 +2217,14 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_to_signed_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_verified,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_rubyhost_has_method,
     [],
     :uint16
@@ -2314,6 +2334,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_results_merge,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_results_from_signed_json,
     [],
     :uint16
   
@@ -2996,6 +3020,17 @@ end
     return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_results_merge,(Plan.uniffi_lower parent),RustBuffer.alloc_from_SequenceTypeResults(results)))
   end
   
+  def self.from_signed_json(json, key)
+        json = ::LmsBulkUploadNative::uniffi_utf8(json)
+        
+        key = key
+        (PlanKey.uniffi_check_lower key)
+    # Call the (fallible) function before creating any half-baked object instances.
+    # Lightly yucky way to bypass the usual "initialize" logic
+    # and just create a new instance with the required handle.
+    return uniffi_allocate(::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_results_from_signed_json,RustBuffer.alloc_from_string(json),(PlanKey.uniffi_lower key)))
+  end
+  
   def self.from_json(json)
         json = ::LmsBulkUploadNative::uniffi_utf8(json)
         
@@ -3028,6 +3063,16 @@ end
       ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_results_send_confirmation,uniffi_clone_handle(),(Plan.uniffi_lower parent),RustBuffer.alloc_from_TypeMailerArg(mailer),RustBuffer.alloc_from_string(templates_json))
   end
   
+  def to_signed_json(key)
+        key = key
+        (PlanKey.uniffi_check_lower key)
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_to_signed_json,uniffi_clone_handle(),(PlanKey.uniffi_lower key))
+    return result.consume_into_string
+  end
+  def verified()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_verified,uniffi_clone_handle(),)
+    return 1 == result
+  end
   
 end
   

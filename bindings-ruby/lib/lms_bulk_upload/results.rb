@@ -9,7 +9,8 @@ module LmsBulkUpload
 
     # The results of every shard of `parent` (each exactly once, any order) merged into the
     # parent's: rows in the parent's order, the counts made again. Raises PlanError
-    # (`shard_missing`, `shard_duplicate`, `shard_foreign`).
+    # (`shard_missing`, `shard_duplicate`, `shard_foreign`, `shard_result_mismatch` for a row
+    # naming another person than the parent's row on its line).
     def self.merge(parent, results)
       raise TypeError, "merge takes an LmsBulkUpload::Plan, not #{parent.class}" unless parent.is_a?(Plan)
 
@@ -21,17 +22,42 @@ module LmsBulkUpload
       Native.call { new(LmsBulkUploadNative::Results.merge(parent.native, natives)) }
     end
 
-    # Results read back from `to_json` (kept by the host, to undo the upload later, or a
-    # shard's for `merge`). Raises PlanError (`invalid_results`) for JSON that is not
-    # results or whose summary does not match its rows.
+    # Results read back from `to_json` (a shard's for `merge`). Raises PlanError
+    # (`invalid_results`) for JSON that is not results or whose summary does not match its
+    # rows. They are not `verified?`: `plan_undo` refuses them unless the options say
+    # `results_from_trusted_storage`; keep results with `to_signed_json` instead.
     def self.from_json(json)
       raise TypeError, "from_json takes a String, not #{json.class}" unless json.is_a?(String)
 
       Native.call { new(LmsBulkUploadNative::Results.from_json(json)) }
     end
 
+    # Results written by `to_signed_json` with the same PlanKey (kept where others can
+    # write); raises PlanError (`results_unsigned`, `results_signature_invalid`) otherwise.
+    # The results are `verified?`.
+    def self.from_signed_json(json, key)
+      raise TypeError, "from_signed_json takes a String, not #{json.class}" unless json.is_a?(String)
+      raise TypeError, "from_signed_json takes an LmsBulkUpload::PlanKey, not #{key.class}" unless key.is_a?(PlanKey)
+
+      Native.call { new(LmsBulkUploadNative::Results.from_signed_json(json, key.native)) }
+    end
+
     def initialize(native)
       @native = native
+    end
+
+    # The results' JSON with an HMAC-SHA-256 `signature` under `key`.
+    def to_signed_json(key)
+      raise TypeError, "to_signed_json takes an LmsBulkUpload::PlanKey, not #{key.class}" unless key.is_a?(PlanKey)
+
+      @native.to_signed_json(key.native)
+    end
+
+    # Whether the engine vouches for these results (from `execute` in this process,
+    # `from_signed_json`, or merged from such): `plan_undo` refuses others
+    # (`results_unsigned`) unless the options say `results_from_trusted_storage`.
+    def verified?
+      @native.verified
     end
 
     # Sends the uploader of `parent` the one confirmation with these (merged) results' counts,

@@ -834,6 +834,10 @@ impl<H: HostObject> Journal for HostJournal<H> {
                     .map_err(|_| fail(format!("gave {line:?} as a line number")))?;
                 let entry = match row {
                     Value::Null => JournalEntry::Begun,
+                    // Begun, and the id `created` recorded for the row's new user.
+                    id @ (Value::String(_) | Value::Number(_)) => JournalEntry::Created(UserId(
+                        read::id(Some(id), "the created user's id", &fail)?,
+                    )),
                     row => JournalEntry::Finished(
                         serde_json::from_value::<ResultRow>(row)
                             .map_err(|e| fail(format!("gave a row that cannot be read: {e}")))?,
@@ -855,6 +859,13 @@ impl<H: HostObject> Journal for HostJournal<H> {
         self.caller
             .call("finish", vec![json!(fingerprint), row])
             .map(drop)
+    }
+
+    /// Optional: a journal without `created` records nothing, and never adopts a user on
+    /// resuming.
+    fn created(&mut self, fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
+        let args = vec![json!(fingerprint), json!(line), json!(user.0)];
+        self.caller.call_optional("created", args).map(drop)
     }
 }
 
