@@ -142,6 +142,19 @@ export declare class ResultsHandle {
   sendConfirmation(parent: PlanHandle, recording?: RecordingMailerHandle | undefined | null, mailerBridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, templatesJson?: string | undefined | null): Promise<ResultsHandle>
   /** Takes `other`'s results as its own (after `sendConfirmation` resolved). */
   adopt(other: ResultsHandle): void
+  /**
+   * Reads results signed with `key`: every check of `fromJson`, then the signature
+   * (`results_unsigned`, `results_signature_invalid`). The results are verified.
+   */
+  static fromSignedJson(json: string, key: PlanKeyHandle): ResultsHandle
+  /** The results' JSON with a `signature` (HMAC-SHA-256 under `key`). */
+  toSignedJsonString(key: PlanKeyHandle): string
+  /**
+   * Whether the engine vouches for these results (from `execute` in this process, read
+   * with `fromSignedJson`, or merged from such): `planUndo` refuses others
+   * (`results_unsigned`) unless the options say `resultsFromTrustedStorage`.
+   */
+  get verified(): boolean
 }
 
 /** Validated settings (the native side of `Settings`). */

@@ -121,6 +121,10 @@ test('a journal failure stops the execution; executing again finds the half-done
     begin: (fingerprint, line) => {
       entries[line] = null
     },
+    // The id the store gave the row's user: what lets a resumed run adopt it as its own.
+    created: (fingerprint, line, userId) => {
+      entries[line] = userId
+    },
     finish: async (fingerprint, row) => {
       if (--failFinish === 0) throw new Error('journal table is locked')
       entries[row.line] = row
@@ -130,7 +134,7 @@ test('a journal failure stops the execution; executing again finds the half-done
     plan.execute(store, new AsyncMailer(), { hashParams: FAST_HASH, journal }),
     (e) => e instanceof lms.StoreError && e.code === 'store_failed' && /the journal failed: journal table is locked/.test(e.message),
   )
-  assert.equal(entries[3], null, 'the second row was begun, never finished')
+  assert.equal(typeof entries[3], 'string', 'the second row was begun and its user created, never finished')
   assert.equal(store.users.size, 2)
 
   const again = await plan.execute(store, new AsyncMailer(), { hashParams: FAST_HASH, journal })

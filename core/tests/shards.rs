@@ -20,6 +20,11 @@ use std::time::Duration;
 
 const DEFAULT_PASSWORD: &str = "Welcome-to-Intuto-2026";
 
+/// The host's key: shards cross a queue signed.
+fn key() -> PlanKey {
+    PlanKey::from_bytes(&[5; 32]).unwrap()
+}
+
 fn fast(journal: &mut MemoryJournal) -> ExecuteOptions<'_> {
     ExecuteOptions {
         hash_params: HashParams::insecure_for_tests(64, 1, 1),
@@ -107,10 +112,15 @@ fn four_shards_in_any_order_one_redelivered_merge_and_confirm_once() {
             (parent.fingerprint(), i as u32, 4)
         );
         assert_eq!(shard.summary().create, 250);
-        // What a queue carries: the JSON, read back on the worker.
-        let json = shard.to_json();
+        // What a queue carries: the signed JSON, read back on the worker (unsigned, a shard
+        // is refused).
+        let json = shard.to_signed_json(&key());
         assert!(json.contains(&format!("\"parent\":\"{}\"", parent.fingerprint())));
-        assert_eq!(&Plan::from_json(&json).unwrap(), shard);
+        assert_eq!(&Plan::from_signed_json(&json, &key()).unwrap(), shard);
+        assert_eq!(
+            Plan::from_json(&shard.to_json()).unwrap_err().code(),
+            IssueCode::PlanUnsigned
+        );
     }
     assert!(
         !parent.to_json().contains("\"shard\""),
@@ -121,7 +131,8 @@ fn four_shards_in_any_order_one_redelivered_merge_and_confirm_once() {
     let mut journal = MemoryJournal::new(); // the host's database, shared by the workers
     let mut results = Vec::new();
     for i in [2, 0, 3, 1] {
-        let worker_plan = Plan::from_json(&shards[i].to_json()).unwrap();
+        let worker_plan =
+            Plan::from_signed_json(&shards[i].to_signed_json(&key()), &key()).unwrap();
         let result = worker_plan
             .execute(&mut store, &mut mailer, fast(&mut journal))
             .unwrap();
@@ -134,7 +145,7 @@ fn four_shards_in_any_order_one_redelivered_merge_and_confirm_once() {
     let mails_before = mailer.messages.len();
 
     // The queue delivers shard 3 again: the journal finishes it without touching anyone.
-    let again = Plan::from_json(&shards[3].to_json())
+    let again = Plan::from_signed_json(&shards[3].to_signed_json(&key()), &key())
         .unwrap()
         .execute(&mut store, &mut mailer, fast(&mut journal))
         .unwrap();
@@ -207,7 +218,7 @@ fn a_shard_crashed_mid_way_is_redelivered_without_duplicates() {
     assert!(outcome.is_err(), "the worker died");
     assert_eq!(store.users().len(), 26, "shard 0 and six of shard 1");
     // Redelivered to another worker with the same journal.
-    let second = Plan::from_json(&shards[1].to_json())
+    let second = Plan::from_signed_json(&shards[1].to_signed_json(&key()), &key())
         .unwrap()
         .execute(&mut store, &mut mailer, fast(&mut journal))
         .unwrap();
@@ -252,7 +263,7 @@ fn default_password_shards_carry_its_hash_and_need_no_plaintext() {
         assert!(!json.contains(DEFAULT_PASSWORD), "no plaintext in a shard");
         assert!(json.contains(prepared.hash().as_str()), "the prepared hash");
         // A worker that never saw the plaintext: no default_password in the options.
-        let worker_plan = Plan::from_json(&json).unwrap();
+        let worker_plan = Plan::from_signed_json(&shard.to_signed_json(&key()), &key()).unwrap();
         let result = worker_plan
             .execute(&mut store, &mut mailer, fast(&mut journal))
             .unwrap();
@@ -322,7 +333,11 @@ fn signed_shards_round_trip_and_their_identity_cannot_be_edited() {
         edit(&|v| v["shard"]["parent"] = "sha256:nope".into()),
         edit(&|v| v["shard"]["default_password_hash"] = "plaintext".into()),
     ] {
-        assert_eq!(error_code(Plan::from_json(&bad)), IssueCode::InvalidPlan);
+        assert_eq!(
+            error_code(Plan::from_signed_json(&bad, &key)),
+            IssueCode::InvalidPlan
+        );
+        assert_eq!(error_code(Plan::from_json(&bad)), IssueCode::PlanUnsigned);
     }
 }
 

@@ -165,6 +165,12 @@ fn results_read_back_keep_what_undo_needs_and_an_undo_is_not_undone() {
     let results = created_and_enrolled();
     let back = Results::from_json(&results.to_json()).unwrap();
     assert_eq!(back, results);
+    // Read back unsigned, they drive an undo only when the host vouches for their storage;
+    // signed, they are verified.
+    assert!(!back.provenance.is_verified());
+    let key = lms_bulk_upload::PlanKey::from_bytes(&[3; 32]).unwrap();
+    let back = Results::from_signed_json(&results.to_signed_json(&key), &key).unwrap();
+    assert!(back.provenance.is_verified());
     let mut store = MemoryStore::from_state(
         &serde_json::from_value(json!({"content": [{"kind": "course", "id": "c1"}],
             "users": [{"id": "u1", "email": "ana@x.com", "first_name": "Ana", "last_name": "Lee",

@@ -369,12 +369,17 @@ class Mailer(Protocol):
 class Journal(Protocol):
     """Where execution records progress so that a later run can resume."""
 
-    def load(self, fingerprint: str) -> Optional[Mapping[int, Optional[ResultRowDict]]]:
-        """Every entry of the plan: line → None (begun) or the finished row."""
+    def load(self, fingerprint: str) -> Optional[Mapping[int, Union[None, str, ResultRowDict]]]:
+        """Every entry of the plan: line → None (begun), the id ``created`` recorded for the
+        row's new user, or the finished row."""
 
     def begin(self, fingerprint: str, line: int) -> Any:
         """The row is about to be written."""
 
     def finish(self, fingerprint: str, row: ResultRowDict) -> Any:
         """The row is finished."""
+
+    # Optional (not part of the protocol class, so that journals without it still match):
+    # ``created(fingerprint, line, user_id)`` records the id ``create_user`` returned; without
+    # it a resumed run never adopts a user it finds (``user_exists_now``).
 

@@ -115,6 +115,10 @@ class PgJournal {
       [fingerprint, line],
     )
   }
+  /** The id the store gave the row's new user: what lets a resumed run adopt it as its own. */
+  async created(fingerprint, line, userId) {
+    await this.client.query('UPDATE journal SET row = to_jsonb($3::text) WHERE fingerprint = $1 AND line = $2', [fingerprint, line, userId])
+  }
   async finish(fingerprint, row) {
     await this.client.query(
       'INSERT INTO journal VALUES ($1, $2, $3) ON CONFLICT (fingerprint, line) DO UPDATE SET row = EXCLUDED.row',

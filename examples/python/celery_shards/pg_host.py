@@ -6,7 +6,7 @@ of a batch of rows commit together in `checkpoint()` — or not at all when a wo
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, cast
+from typing import Any, Dict, List, Mapping, Optional, Union, cast
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -135,12 +135,17 @@ class PgHost:
         self.conn.commit()
 
     # -- Journal (same connection, same transaction) -----------------------------------------
-    def load(self, fingerprint: str) -> Dict[int, Optional[lbu.ResultRowDict]]:
+    def load(self, fingerprint: str) -> Dict[int, Union[None, str, lbu.ResultRowDict]]:
         rows = self.conn.execute("SELECT line, result FROM journal WHERE fingerprint = %s", (fingerprint,))
         return {line: result for (line, result) in rows}
 
     def begin(self, fingerprint: str, line: int) -> None:
         self.conn.execute("INSERT INTO journal VALUES (%s, %s, NULL) ON CONFLICT DO NOTHING", (fingerprint, line))
+
+    def created(self, fingerprint: str, line: int, user_id: str) -> None:
+        """The id the store gave the row's new user: what lets a resumed run adopt it."""
+        self.conn.execute("UPDATE journal SET result = %s WHERE fingerprint = %s AND line = %s",
+                          (Jsonb(user_id), fingerprint, line))
 
     def finish(self, fingerprint: str, row: lbu.ResultRowDict) -> None:
         self.conn.execute(
@@ -156,6 +161,7 @@ class PgHost:
 
 def journal_rows(conn: psycopg.Connection[Any], fingerprint: str) -> Mapping[str, int]:
     """How many rows of a plan the journal holds as begun and as finished (committed)."""
-    row = conn.execute("SELECT count(*), count(result) FROM journal WHERE fingerprint = %s", (fingerprint,)).fetchone()
+    row = conn.execute("SELECT count(*), count(*) FILTER (WHERE jsonb_typeof(result) = 'object') FROM journal"
+                       " WHERE fingerprint = %s", (fingerprint,)).fetchone()
     assert row is not None
     return {"begun": int(row[0]), "finished": int(row[1])}
