@@ -215,7 +215,8 @@ fn same_row(result: &ResultRow, planned: &PlanRow) -> bool {
     let status_ok = match result.status {
         Status::Created => creates,
         Status::Updated => planned.action == Action::Update,
-        Status::Unchanged => planned.action == Action::Unchanged,
+        // A row with nothing to write is left as it is, whatever its action.
+        Status::Unchanged => planned.action == Action::Unchanged || planned.operations.is_empty(),
         Status::Rejected => planned.action == Action::Rejected,
         Status::Failed => true,
     };
