@@ -114,6 +114,24 @@ fn apply_and_other_undos_wait_for_an_unfinished_undo() {
         stderr(&o)
     );
 
+    // A later run recorded behind the lock's back (an older version, a restored backup):
+    // the interrupted undo is not resumed across it.
+    let conn = env.conn();
+    conn.execute_batch(
+        "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json) \
+         VALUES (9, 'later', 'sha256:later', 'a later run', 'finished', '{}')",
+    )
+    .unwrap();
+    let o = undo(&env, &["1", "--yes"]);
+    assert_ne!(code(&o), 0);
+    assert!(
+        stderr(&o).contains("later runs have run since"),
+        "{}",
+        stderr(&o)
+    );
+    conn.execute_batch("DELETE FROM upload_runs WHERE id = 9")
+        .unwrap();
+
     let o = undo(&env, &["1", "--yes"]);
     assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
     let o = apply_file(&env, &write(&env, "c.csv", &people(30..31)), &[]);
