@@ -388,21 +388,21 @@ impl Results {
     /// assert_eq!(e.code().as_str(), "invalid_results");
     /// ```
     pub fn from_json(json: &str) -> Result<Results, Error> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-            Error::new(
-                ErrorKind::Plan,
-                IssueCode::InvalidResults,
-                format!("the results JSON: {e}"),
-            )
-        })?;
-        Results::from_value(value)
+        // Straight from the text (no intermediate JSON tree: results can be large).
+        let results: Results = serde_json::from_str(json).map_err(|e| invalid_results(&e))?;
+        results.recounted()
     }
 
     /// The checks of [`Results::from_json`] on parsed JSON; the results are unverified.
     pub(crate) fn from_value(value: serde_json::Value) -> Result<Results, Error> {
+        let results: Results = serde_json::from_value(value).map_err(|e| invalid_results(&e))?;
+        results.recounted()
+    }
+
+    /// These results, if their summary is the count of their rows.
+    fn recounted(self) -> Result<Results, Error> {
+        let results = self;
         let invalid = |why: String| Error::new(ErrorKind::Plan, IssueCode::InvalidResults, why);
-        let results: Results =
-            serde_json::from_value(value).map_err(|e| invalid(format!("the results JSON: {e}")))?;
         let mut recounted = ResultSummary {
             emails_sent: results.summary.emails_sent,
             resumed: results.summary.resumed,
@@ -476,6 +476,14 @@ impl Results {
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }
+}
+
+fn invalid_results(e: &serde_json::Error) -> Error {
+    Error::new(
+        ErrorKind::Plan,
+        IssueCode::InvalidResults,
+        format!("the results JSON: {e}"),
+    )
 }
 
 /// Prefixes with `'` a cell that a spreadsheet could evaluate as a formula: one whose first
