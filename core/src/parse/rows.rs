@@ -240,8 +240,8 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u
                 .map(|&key| {
                     let row = index(key);
                     let email = upload.row(row).map_or("", |r| r.email());
-                    // the lowercase form `emails_equal` compares, char by char
-                    let key: String = email.chars().flat_map(char::to_lowercase).collect();
+                    // the identity `emails_equal` compares
+                    let key = crate::parse::email::email_key(email);
                     (key, row)
                 })
                 .collect();
