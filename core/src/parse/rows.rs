@@ -15,6 +15,7 @@ use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag
 pub(super) fn validate_row(
     values: &[&str; super::COLUMNS],
     custom: &[Option<&str>],
+    one_of: &[Option<crate::parse::fields::OneOfIndex>],
     options: &ParseOptions,
     check_conflicts: bool,
     printable: bool,
@@ -120,7 +121,7 @@ pub(super) fn validate_row(
         }
     }
     // `None`: the field's column is not in the file.
-    for (field, value) in options.fields.iter().zip(custom) {
+    for ((field, value), index) in options.fields.iter().zip(custom).zip(one_of) {
         let name = field.name.as_str();
         let Some(value) = *value else {
             continue;
@@ -150,7 +151,7 @@ pub(super) fn validate_row(
             });
             continue;
         }
-        if let Err(why) = field.check(value) {
+        if let Err(why) = field.check(value, index.as_ref()) {
             log.push(IssueCode::InvalidFieldValue, Some(name), || {
                 format!("{name}: {why}")
             });
