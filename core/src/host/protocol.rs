@@ -470,8 +470,11 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         .collect::<Result<_, _>>()?;
     let protected = read::flag(map.remove("protected"), "protected", fail)?;
     let suspended = read::flag(map.remove("suspended"), "suspended", fail)?;
-    let suspended_by_upload =
-        read::flag(map.remove("suspended_by_upload"), "suspended_by_upload", fail)?;
+    let suspended_by_upload = read::flag(
+        map.remove("suspended_by_upload"),
+        "suspended_by_upload",
+        fail,
+    )?;
     let login_method = read::text(map.remove("login_method"), "login_method", fail)?;
     let profile = profile_from(&mut map, fail)?;
     Ok(ExistingUser {

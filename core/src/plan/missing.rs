@@ -138,8 +138,10 @@ fn lenient_address(cell: &str) -> Option<&str> {
     };
     let text = text.split('?').next().unwrap_or(text);
     let text = text
-        .trim_matches(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')'))
-        .trim_end_matches(['.', ',', ';', ':']);
+        .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '('))
+        .trim_end_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '.' | ',' | ';' | ':')
+        });
     (text.contains('@') && text != cell).then_some(text)
 }
 
