@@ -54,8 +54,16 @@ pub(crate) fn to_napi(error: lms_bulk_upload::Error) -> napi::Error {
 /// with its keys in snake_case for the core's decoders.
 pub(crate) fn from_js(json: Option<&str>) -> napi::Result<Value> {
     let value = match json {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?,
+        // JSON.stringify's text is well-formed: what serde_json refuses is nesting deeper
+        // than its limit (128), a coded `invalid_option`.
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            let payload = serde_json::json!({
+                "code": "invalid_option", "severity": "error", "line": null, "column": null,
+                "message": format!("a value cannot be read: {e}"),
+                "kind": "settings", "transient": false,
+            });
+            napi::Error::from_reason(format!("LMS_BULK_UPLOAD_ERROR:{payload}"))
+        })?,
         None => Value::Null,
     };
     Ok(Naming::Camel.keys_in(value))
