@@ -45,7 +45,7 @@ test('a host reply nested 2,000 deep or containing itself is invalid_host_reply'
 test('reactivation is its own setting, for users an upload suspended only', async () => {
   const upload = lms.parse('firstname,lastname,email\nEd,X,ed@x.com\nBo,X,bo@x.com\n')
   const state = { users: [user('ed@x.com', { suspended: true }), user('bo@x.com', { suspended: true, suspendedByUpload: true })] }
-  const ops = (plan) => plan.rows.map((r) => r.operations.map((o) => o.op))
+  const ops = (plan) => plan.rows.map((r) => (r.operations ?? []).map((o) => o.op))
   const profiles = await lms.plan(upload, { updateExistingProfiles: true }, new lms.MemoryStore(state))
   assert.ok(!ops(profiles).flat().includes('reactivate_user'))
   const settings = new lms.Settings({ reactivateSuspendedUsers: true })
