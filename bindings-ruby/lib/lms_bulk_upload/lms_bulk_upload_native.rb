@@ -666,6 +666,11 @@ class RustBufferStream
             transient: read_bool()
         )
     end
+    if variant == 2
+        return HostCallError::Unreadable.new(
+            message: read_string()
+        )
+    end
 
     raise InternalError, 'Unexpected variant tag for TypeHostCallError'
   end
@@ -1045,6 +1050,11 @@ class RustBufferBuilder
         self.write_bool(v.transient)
       return
     end
+    if v.is_a?(HostCallError::Unreadable)
+      pack_into 4, 'l>', 2
+        self.write_string(v.message)
+      return
+    end
   end
   
 
@@ -1344,6 +1354,23 @@ module HostCallError
 
     def to_s
         "#{self.class.name}(message=#{@message.inspect}, transient=#{@transient.inspect})"
+
+    end
+  end
+  class Unreadable < StandardError
+    def initialize(message:)
+        
+        @message = message
+        
+        super()
+    end
+    
+
+    attr_reader :message
+    
+
+    def to_s
+        "#{self.class.name}(message=#{@message.inspect})"
 
     end
   end
