@@ -53,10 +53,12 @@ pub(crate) fn repr_of(py: Python<'_>, name: &str, value: &Object, fields: &[&str
 
 /// The `#[pymethods]` of a view class `$cls` (a struct with a `value: Object` field): one
 /// getter per field, read with `plain`, `list` or `issues`; `to_dict()`; `__repr__`; a
-/// constructor taking keyword arguments as a dict, when `new(path)` is given; and the
-/// class's own methods.
+/// constructor taking keyword arguments as a dict, when `new(path)` is given; `to_dict` made
+/// by `dict(path)` when given (a class whose `value` holds only its head); and the class's
+/// own methods.
 macro_rules! view {
-    ($cls:ident $name:literal $(new($new:path))? { $($field:ident: $read:ident),* $(,)? }
+    ($cls:ident $name:literal $(new($new:path))? $(dict($dict:path))?
+     { $($field:ident: $read:ident),* $(,)? }
      $($own:tt)*) => {
         #[pymethods]
         impl $cls {
@@ -78,6 +80,8 @@ macro_rules! view {
             )*
             /// The value as a dict, shaped like the core's JSON form.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                $( return $dict(self, py); )?
+                #[allow(unreachable_code)]
                 $crate::convert::to_py(py, &serde_json::Value::Object(self.value.clone()))
             }
             fn __repr__(&self, py: Python<'_>) -> String {
