@@ -589,6 +589,8 @@ export declare class MemoryJournal {
 }
 
 export declare function issueCodes(): CodeInfo[]
+/** The identity of an address, as the engine compares them: lowercase, the domain mapped to ASCII by IDNA (`ana@Bücher.de` → `ana@xn--bcher-kva.de`). A store that looks users up itself keys them by it. */
+export declare function emailKey(email: string): string
 /** Whether `password` matches a stored argon2id PHC hash (a login check). */
 export declare function verifyPassword(phc: string, password: string): boolean
 

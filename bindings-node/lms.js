@@ -487,10 +487,13 @@ class MemoryJournal {
 /** Every issue and error code `{code, severity, meaning}`. */
 const issueCodes = () => JSON.parse(native.issueCodesJson())
 
+/** The identity of an address, as the engine compares them: lowercase, the domain mapped to ASCII by IDNA. */
+const emailKey = (email) => native.emailKey(String(email))
+
 /** Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`). */
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
 module.exports = {
-  parse, parseFile, plan, planUndo, execute, issueCodes, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
 }

@@ -88,6 +88,13 @@ pub fn verify_password(phc: String, password: String) -> bool {
     lms_bulk_upload::PasswordHash::from_phc(phc).verify(&password)
 }
 
+/// The identity of an address, as the engine compares them: lowercase, the domain mapped to
+/// ASCII by IDNA.
+#[napi]
+pub fn email_key(email: String) -> String {
+    lms_bulk_upload::email_key(&email)
+}
+
 /// Every issue and error code with its severity and meaning, as JSON
 /// (`[{code, severity, meaning}]`).
 #[napi]

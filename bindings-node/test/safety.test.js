@@ -86,3 +86,8 @@ test('a weak default password is refused with zxcvbn\'s reason, not the password
     (e) => e.code === 'weak_default_password' && e.message.includes('zxcvbn') && !e.message.includes('Welcome2024!'),
   )
 })
+
+test('emailKey is the engine\'s identity of an address', () => {
+  assert.equal(lms.emailKey('Ana@Bücher.de'), 'ana@xn--bcher-kva.de')
+  assert.equal(lms.emailKey('ANA@XN--BCHER-KVA.DE'), 'ana@xn--bcher-kva.de')
+})

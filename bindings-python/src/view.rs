@@ -139,8 +139,17 @@ fn issue_codes(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     crate::convert::ser_to_py(py, &lms_bulk_upload::issue_codes())
 }
 
+/// The identity of an address, as the engine compares them: lowercase, the domain mapped to
+/// ASCII by IDNA (`ana@Bücher.de` → `ana@xn--bcher-kva.de`). A store that looks users up
+/// itself keys them by it.
+#[pyfunction]
+fn email_key(email: &str) -> String {
+    lms_bulk_upload::email_key(email)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyIssue>()?;
     m.add_function(wrap_pyfunction!(issue_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(email_key, m)?)?;
     Ok(())
 }

@@ -152,3 +152,32 @@ def test_results_from_json_takes_a_small_multiple_of_the_json(tmp_path: Any) -> 
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) <= 4.0, done.stdout
+
+
+def test_email_key_is_the_engines_identity() -> None:
+    assert lbu.email_key("Ana@Bücher.de") == "ana@xn--bcher-kva.de"
+    assert lbu.email_key("ANA@XN--BCHER-KVA.DE") == "ana@xn--bcher-kva.de"
+
+
+class QuotingMailer:
+    """A mailer whose exception quotes the message it could not send."""
+
+    def send(self, message: lbu.Message) -> None:
+        raise RuntimeError(f"SMTP 554 rejected: {message['text']}")
+
+
+def test_a_password_quoted_by_a_mailer_exception_is_scrubbed(cheap_hash: lbu.HashParams) -> None:
+    upload = lbu.parse(b"firstname,lastname,email\nAna,X,ana@x.com\n")
+    store = lbu.MemoryStore()
+    plan = lbu.plan(upload, lbu.Settings(), store)
+    journal = lbu.MemoryJournal()
+    results = plan.execute(store, QuotingMailer(), hash_params=cheap_hash, retry_delay_ms=0, journal=journal)
+    error = results.rows[0].error
+    assert error is not None and error["code"] == "mailer_failed"
+    assert "SMTP 554" in error["message"] and "[REDACTED]" in error["message"]
+    hashed = store.state()["users"][0]
+    assert hashed["has_password"]
+    # No 16-character run of the generated alphabet is left in what is stored.
+    import re
+    for text in (results.to_json(), repr(journal.entries() if hasattr(journal, "entries") else "")):
+        assert not re.search(r"(?<![A-Za-z0-9])[A-HJ-NP-Za-km-z2-9]{16}(?![A-Za-z0-9])", text.replace("[REDACTED]", "")), text

@@ -95,4 +95,9 @@ class TestSafety < Minitest::Test
     assert_includes e.message, "zxcvbn"
     refute_includes e.message, "Welcome2024!"
   end
+
+  def test_email_key_is_the_engines_identity
+    assert_equal "ana@xn--bcher-kva.de", LmsBulkUpload.email_key("Ana@Bücher.de")
+    assert_equal "ana@xn--bcher-kva.de", LmsBulkUpload.email_key("ANA@XN--BCHER-KVA.DE")
+  end
 end

@@ -28,6 +28,7 @@ from ._types import (
 )
 
 __all__ = [
+    "email_key",
     "CancelToken",
     "Issue",
     "MemoryJournal",
@@ -80,6 +81,11 @@ class Issue:
 
 def issue_codes() -> List[CodeInfo]:
     """Every issue and error code with its severity and meaning."""
+
+def email_key(email: str) -> str:
+    """The identity of an address, as the engine compares them: lowercase, the domain
+    mapped to ASCII by IDNA (``ana@Bücher.de`` → ``ana@xn--bcher-kva.de``). A store that
+    looks users up itself keys them by it."""
 
 @final
 class Row:

@@ -1916,6 +1916,10 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_email_key,
+    [RustBuffer.by_value, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_issue_codes_json,
     [RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -2163,6 +2167,10 @@ module UniFFILib
   attach_function :ffi_lms_bulk_upload_ruby_rust_future_complete_void,
     [:uint64, RustCallStatus.by_ref],
     :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_email_key,
+    [],
+    :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_issue_codes_json,
     [],
@@ -2642,6 +2650,18 @@ end
 
 
   
+
+  
+  
+
+def self.email_key(email)
+    email = ::LmsBulkUploadNative::uniffi_utf8(email)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_func_email_key,RustBuffer.alloc_from_string(email))
+  return result.consume_into_string
+end
+
 
   
   

@@ -364,6 +364,46 @@ mod tests {
     }
 
     #[test]
+    fn migration_5_adds_suspended_by_upload_and_rekeys_idna_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v4.sqlite3")).unwrap();
+        migrate_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, first_name, last_name, suspended) VALUES
+               (1, 'ana@bücher.de', 'ana@bücher.de', 'Ana', 'Lopez', 1),
+               (2, 'Bo@X.com', 'bo@x.com', 'Bo', 'Chan', 0),
+               (3, 'cy@xn--bcher-kva.de', 'cy@xn--bcher-kva.de', 'Cy', 'Old', 0),
+               (4, 'cy@bücher.de', 'cy@bücher.de', 'Cy', 'New', 0);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        let key = |id: i64| -> String {
+            conn.query_row("SELECT email_key FROM users WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(key(1), "ana@xn--bcher-kva.de");
+        assert_eq!(key(2), "bo@x.com");
+        assert_eq!(
+            key(4),
+            "cy@bücher.de",
+            "a key another user has is left as it was"
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM users WHERE suspended_by_upload = 1"
+            ),
+            0,
+            "a user suspended before is not known to be an upload's"
+        );
+        assert!(conn
+            .execute("UPDATE users SET suspended_by_upload = 2 WHERE id = 1", [])
+            .is_err());
+    }
+
+    #[test]
     fn migration_4_adds_login_methods_and_profile_field_values() {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = Connection::open(dir.path().join("v3.sqlite3")).unwrap();
