@@ -16,7 +16,7 @@ pub(crate) mod validate;
 use bytes::{count_byte, count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
-use rows::{mark_duplicates, validate_row, HASH_BITS};
+use rows::{mark_duplicates, validate_row, CustomCells, HASH_BITS};
 
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
@@ -483,8 +483,10 @@ impl<'a> Parser<'a> {
             }
             validate_row(
                 &values,
-                &custom[..self.field_slots.len()],
-                &self.one_of,
+                CustomCells {
+                    values: &custom[..self.field_slots.len()],
+                    one_of: &self.one_of,
+                },
                 self.options,
                 check_conflicts,
                 printable,

@@ -12,10 +12,16 @@ use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag
 /// absent) into the row's issues. `printable`: every value is printable ASCII; `clean`: no
 /// value has a forbidden character. Linear in the row's length: messages are only built
 /// for the issues listed.
+/// A row's cells of the host's profile fields (`None`: the column is not in the file), with
+/// each field's `one_of` index, in the order of the declarations.
+pub(super) struct CustomCells<'a> {
+    pub(super) values: &'a [Option<&'a str>],
+    pub(super) one_of: &'a [Option<crate::parse::fields::OneOfIndex>],
+}
+
 pub(super) fn validate_row(
     values: &[&str; super::COLUMNS],
-    custom: &[Option<&str>],
-    one_of: &[Option<crate::parse::fields::OneOfIndex>],
+    custom: CustomCells<'_>,
     options: &ParseOptions,
     check_conflicts: bool,
     printable: bool,
@@ -121,6 +127,10 @@ pub(super) fn validate_row(
         }
     }
     // `None`: the field's column is not in the file.
+    let CustomCells {
+        values: custom,
+        one_of,
+    } = custom;
     for ((field, value), index) in options.fields.iter().zip(custom).zip(one_of) {
         let name = field.name.as_str();
         let Some(value) = *value else {
