@@ -516,7 +516,7 @@ impl RowContext<'_> {
                 planned.operations.push(Operation::ReactivateUser);
             } else {
                 let why = if self.reactivate_suspended_users {
-                    "they were not suspended by an upload (the host says so), and only those are reactivated"
+                    "the store does not say an upload suspended them (suspended_by_upload), and only such users are reactivated"
                 } else {
                     "reactivate_suspended_users is off"
                 };
@@ -632,7 +632,10 @@ impl RowContext<'_> {
                 }
             }
         }
-        if !(s.update_existing_profiles || s.update_existing_passwords || s.enrol_existing_users) {
+        // A reactivation alone (reactivate_suspended_users) is a change the settings allow.
+        if !(s.update_existing_profiles || s.update_existing_passwords || s.enrol_existing_users)
+            && planned.operations.is_empty()
+        {
             planned.issues.push(Issue::new(
                 IssueCode::ExistingUserSkipped,
                 Some(row.line()),
