@@ -194,6 +194,12 @@ export declare function applyStoreChangesJson(storeJson: string, changesJson: st
 export declare function benchParseRust(data: Uint8Array, runs: number): number
 
 /**
+ * The identity of an address, as the engine compares them: lowercase, the domain mapped to
+ * ASCII by IDNA.
+ */
+export declare function emailKey(email: string): string
+
+/**
  * Every issue and error code with its severity and meaning, as JSON
  * (`[{code, severity, meaning}]`).
  */

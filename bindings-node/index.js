@@ -846,6 +846,7 @@ module.exports.SettingsHandle = nativeBinding.SettingsHandle
 module.exports.UploadHandle = nativeBinding.UploadHandle
 module.exports.applyStoreChangesJson = nativeBinding.applyStoreChangesJson
 module.exports.benchParseRust = nativeBinding.benchParseRust
+module.exports.emailKey = nativeBinding.emailKey
 module.exports.issueCodesJson = nativeBinding.issueCodesJson
 module.exports.judgeProtocolFolderJson = nativeBinding.judgeProtocolFolderJson
 module.exports.judgeProtocolJson = nativeBinding.judgeProtocolJson

@@ -126,6 +126,8 @@ export interface SettingsOptions {
   suspendMissingUsers?: boolean
   /** With `suspendMissingUsers`: the most users that may be suspended, in percent of those in scope (0 to 100, default 10), else `missing_users_threshold`. */
   missingUsersThreshold?: number
+  /** Suspended users in the file are reactivated: only those an upload suspended (the store's `suspendedByUpload`); `updateExistingProfiles` alone never reactivates anyone. Default false. */
+  reactivateSuspendedUsers?: boolean
 }
 
 export declare class Settings {
@@ -176,8 +178,10 @@ export interface ExistingUser extends StoredProfile {
   enrolments?: ContentRef[] | null
   /** A boolean, or 0 / 1 as SQL databases give them. */
   protected?: boolean | 0 | 1 | null
-  /** Deactivated (missing from a file, or by an undo): a boolean, or 0 / 1. A suspended user in a file is reactivated when profiles are updated. */
+  /** Deactivated (missing from a file, or by an undo): a boolean, or 0 / 1. */
   suspended?: boolean | 0 | 1 | null
+  /** With `suspended`: the engine's `suspendUser` suspended the user (the host records it, and clears it on `reactivateUser`). Only such a user is reactivated by an upload, with `reactivateSuspendedUsers`. Default false. */
+  suspendedByUpload?: boolean | 0 | 1 | null
   /** How the user signs in: `'password'` (or absent) or one of `loginMethods`. */
   loginMethod?: string | null
 }
@@ -222,7 +226,7 @@ export interface Store {
   deleteUser?(userId: string): MaybePromise<boolean>
   /** Undo: withdraws an enrolment the upload made. */
   withdraw?(userId: string, content: ContentRef): MaybePromise<unknown>
-  /** Lets a suspended user in a file sign in again (with `updateExistingProfiles`; undo of a suspension). */
+  /** Lets a suspended user in a file sign in again (with `reactivateSuspendedUsers`, a user an upload suspended; undo of a suspension). */
   reactivateUser?(userId: string): MaybePromise<unknown>
   /** Sets how an existing user signs in (an `auth` value, with `updateExistingProfiles`). */
   setLoginMethod?(userId: string, method: string): MaybePromise<unknown>
@@ -606,6 +610,8 @@ export declare class MemoryJournal {
 }
 
 export declare function issueCodes(): CodeInfo[]
+/** The identity of an address, as the engine compares them: lowercase, the domain mapped to ASCII by IDNA (`ana@Bücher.de` → `ana@xn--bcher-kva.de`). A store that looks users up itself keys them by it. */
+export declare function emailKey(email: string): string
 /** Whether `password` matches a stored argon2id PHC hash (a login check). */
 export declare function verifyPassword(phc: string, password: string): boolean
 

@@ -69,9 +69,19 @@ function* chunkedRows(handle) {
   }
 }
 
-/** JSON for the core: a BigInt (some database drivers give them) as its digits, a `Map` as an object. */
-const toJson = (value) =>
-  JSON.stringify(value ?? null, (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v))
+/**
+ * JSON for the core: a BigInt (some database drivers give them) as its digits, a `Map` as an
+ * object. A value that contains itself (or nests too deep for `JSON.stringify`) is a
+ * `SettingsError` with the code `invalid_option`; the core refuses nesting deeper than 128.
+ */
+function toJson(value) {
+  try {
+    return JSON.stringify(value ?? null, (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v))
+  } catch (error) {
+    const message = `a value cannot be converted: ${error?.message ?? error}`
+    throw new SettingsError(message, { code: 'invalid_option', kind: 'settings' })
+  }
+}
 
 /**
  * A host object (store, mailer, journal) as the engine calls it, through a napi
@@ -82,11 +92,17 @@ const toJson = (value) =>
 function bridge(host) {
   return async function callHost(method, argsJson) {
     if (argsJson == null) return String(typeof host?.[method] === 'function')
+    let reply
     try {
-      return toJson({ ok: await host[method](...JSON.parse(argsJson)) })
+      reply = await host[method](...JSON.parse(argsJson))
     } catch (error) {
       const message = typeof error?.message === 'string' ? error.message : String(error)
       return toJson({ error: message, transient: error?.transient === true })
+    }
+    try {
+      return toJson({ ok: reply })
+    } catch (error) {
+      return toJson({ error: error.message, unreadable: true }) // the core: invalid_host_reply
     }
   }
 }
@@ -493,10 +509,13 @@ class MemoryJournal {
 /** Every issue and error code `{code, severity, meaning}`. */
 const issueCodes = () => JSON.parse(native.issueCodesJson())
 
+/** The identity of an address, as the engine compares them: lowercase, the domain mapped to ASCII by IDNA. */
+const emailKey = (email) => native.emailKey(String(email))
+
 /** Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`). */
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
 module.exports = {
-  parse, parseFile, plan, planUndo, execute, issueCodes, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
 }

@@ -10,7 +10,7 @@
 
 use crate::to_napi;
 use lms_bulk_upload::host::{HostJournal, HostMailer, HostObject, HostStore, Naming};
-use lms_bulk_upload::{HostError, Journal, Mailer, Store};
+use lms_bulk_upload::{HostError, IssueCode, Journal, Mailer, Store};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::JsDeferred;
@@ -38,6 +38,9 @@ struct Reply {
     error: Option<String>,
     #[serde(default)]
     transient: bool,
+    /// The reply itself could not be turned into JSON (a cycle, nesting too deep).
+    #[serde(default)]
+    unreadable: bool,
 }
 
 impl JsObject {
@@ -56,8 +59,20 @@ impl HostObject for JsObject {
         let answer = self
             .ask(method, Some(Value::Array(args).to_string()))
             .map_err(HostError::permanent)?;
-        let reply: Reply = serde_json::from_str(&answer)
-            .map_err(|e| HostError::permanent(format!("{method}: {e}")))?;
+        // Nested deeper than serde_json's limit (128): a reply that cannot be read.
+        let reply: Reply = serde_json::from_str(&answer).map_err(|e| {
+            HostError::coded(
+                IssueCode::InvalidHostReply,
+                format!("{method} returned a value that cannot be read: {e}"),
+            )
+        })?;
+        if reply.unreadable {
+            let message = reply.error.unwrap_or_default();
+            return Err(HostError::coded(
+                IssueCode::InvalidHostReply,
+                format!("{method} returned a value that cannot be read: {message}"),
+            ));
+        }
         match reply.error {
             Some(message) if reply.transient => Err(HostError::transient(message)),
             Some(message) => Err(HostError::permanent(message)),

@@ -54,8 +54,16 @@ pub(crate) fn to_napi(error: lms_bulk_upload::Error) -> napi::Error {
 /// with its keys in snake_case for the core's decoders.
 pub(crate) fn from_js(json: Option<&str>) -> napi::Result<Value> {
     let value = match json {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?,
+        // JSON.stringify's text is well-formed: what serde_json refuses is nesting deeper
+        // than its limit (128), a coded `invalid_option`.
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            let payload = serde_json::json!({
+                "code": "invalid_option", "severity": "error", "line": null, "column": null,
+                "message": format!("a value cannot be read: {e}"),
+                "kind": "settings", "transient": false,
+            });
+            napi::Error::from_reason(format!("LMS_BULK_UPLOAD_ERROR:{payload}"))
+        })?,
         None => Value::Null,
     };
     Ok(Naming::Camel.keys_in(value))
@@ -78,6 +86,13 @@ pub(crate) fn slice_to_js<T: Serialize>(items: &[T], start: u32, end: u32) -> St
 #[napi]
 pub fn verify_password(phc: String, password: String) -> bool {
     lms_bulk_upload::PasswordHash::from_phc(phc).verify(&password)
+}
+
+/// The identity of an address, as the engine compares them: lowercase, the domain mapped to
+/// ASCII by IDNA.
+#[napi]
+pub fn email_key(email: String) -> String {
+    lms_bulk_upload::email_key(&email)
 }
 
 /// Every issue and error code with its severity and meaning, as JSON

@@ -178,6 +178,7 @@ pub(crate) fn unforwarded_optional_methods() -> Vec<&'static str> {
             enrolments: Vec::new(),
             protected: false,
             suspended: false,
+            suspended_by_upload: false,
             login_method: None,
         });
         let mut shared = Shared(Arc::new(Mutex::new(store)));

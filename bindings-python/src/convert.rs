@@ -48,9 +48,75 @@ pub(crate) fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// The deepest nesting of lists and dicts read from Python (serde_json's own limit when
+/// reading JSON text): deeper is refused with a coded error, never a stack overflow.
+pub(crate) const MAX_DEPTH: usize = 128;
+
 /// A Python object (dicts and mappings, lists, tuples, str, int, float, bool, None) as a JSON
-/// value. Integers beyond 64 bits become strings of their digits.
+/// value. Integers beyond 64 bits become strings of their digits. Nesting deeper than
+/// [`MAX_DEPTH`] or a container that contains itself is refused (`invalid_option`; a host
+/// reply is then `invalid_host_reply`).
 pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    from_py_in(obj, &mut Vec::new())
+}
+
+/// `open`: the containers being read, outermost first (a cycle is one of them again).
+fn from_py_in(obj: &Bound<'_, PyAny>, open: &mut Vec<usize>) -> PyResult<Value> {
+    let is_container = obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+        || obj.is_instance_of::<PyDict>()
+        || (!obj.is_instance_of::<PyString>() && obj.cast::<PyMapping>().is_ok());
+    if !is_container {
+        return scalar(obj);
+    }
+    let id = obj.as_ptr() as usize;
+    if open.contains(&id) {
+        return Err(too_deep(
+            obj.py(),
+            "a list or dict contains itself, so it cannot be converted",
+        ));
+    }
+    if open.len() >= MAX_DEPTH {
+        return Err(too_deep(
+            obj.py(),
+            &format!("lists and dicts are nested more than {MAX_DEPTH} deep"),
+        ));
+    }
+    open.push(id);
+    let value = container(obj, open);
+    open.pop();
+    value
+}
+
+fn too_deep(py: Python<'_>, message: &str) -> PyErr {
+    crate::errors::settings_error(py, "invalid_option", message)
+}
+
+fn container(obj: &Bound<'_, PyAny>, open: &mut Vec<usize>) -> PyResult<Value> {
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut items = Vec::new();
+        for item in obj.try_iter()? {
+            items.push(from_py_in(&item?, open)?);
+        }
+        Ok(Value::Array(items))
+    } else if let Ok(dict) = obj.cast::<PyDict>() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in dict.iter() {
+            map.insert(key(&k)?, from_py_in(&v, open)?);
+        }
+        Ok(Value::Object(map))
+    } else {
+        let mapping = obj.cast::<PyMapping>()?;
+        let mut map = serde_json::Map::new();
+        for item in mapping.items()?.iter() {
+            let (k, v) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
+            map.insert(key(&k)?, from_py_in(&v, open)?);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+fn scalar(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if obj.is_none() {
         Ok(Value::Null)
     } else if let Ok(b) = obj.cast::<PyBool>() {
@@ -69,20 +135,6 @@ pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
             .ok_or_else(|| PyTypeError::new_err("a float that is not finite cannot be used"))
     } else if let Ok(s) = obj.cast::<PyString>() {
         Ok(Value::String(s.to_cow()?.into_owned()))
-    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        obj.try_iter()?.map(|item| from_py(&item?)).collect()
-    } else if let Ok(dict) = obj.cast::<PyDict>() {
-        dict.iter()
-            .map(|(k, v)| Ok((key(&k)?, from_py(&v)?)))
-            .collect()
-    } else if let Ok(mapping) = obj.cast::<PyMapping>() {
-        let items = mapping.items()?;
-        let pairs = items
-            .iter()
-            .map(|item| item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>());
-        pairs
-            .map(|kv| kv.and_then(|(k, v)| Ok((key(&k)?, from_py(&v)?))))
-            .collect()
     } else {
         Err(PyTypeError::new_err(format!(
             "cannot use a value of type {} here (expected dict, list, tuple, str, int, float, bool or None)",

@@ -50,6 +50,21 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
     err
 }
 
+/// A `SettingsError` with this code, for a value the binding refuses before the core sees
+/// it (nested too deep, a container that contains itself).
+pub(crate) fn settings_error(py: Python<'_>, code: &str, message: &str) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let module = ERRORS.get_or_try_init(py, || {
+            PyModule::import(py, "lms_bulk_upload._errors").map(Bound::unbind)
+        })?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("code", code)?;
+        let class = module.bind(py).getattr("SettingsError")?;
+        Ok(PyErr::from_value(class.call((message,), Some(&kwargs))?))
+    };
+    build().unwrap_or_else(|failed| failed)
+}
+
 /// `result.or_raise(py)?`: a core result as a Python result.
 pub(crate) trait OrRaise<T> {
     fn or_raise(self, py: Python<'_>) -> PyResult<T>;

@@ -19,11 +19,28 @@ pub(crate) struct PyResults {
 }
 
 impl PyResults {
+    /// The rows stay in `inner` only: `value` is the head (a JSON value of every row would
+    /// take many times the results' size: 19 × for `from_json` before).
     pub(crate) fn new(inner: Results) -> PyResults {
-        PyResults {
-            value: object(&inner),
-            inner,
+        let mut value = Object::new();
+        for (key, field) in [
+            ("fingerprint", serde_json::to_value(&inner.fingerprint)),
+            ("summary", serde_json::to_value(&inner.summary)),
+            ("cancelled", serde_json::to_value(inner.cancelled)),
+            (
+                "confirmation_error",
+                serde_json::to_value(&inner.confirmation_error),
+            ),
+            ("undo_of", serde_json::to_value(&inner.undo_of)),
+        ] {
+            value.insert(key.to_owned(), field.unwrap_or(serde_json::Value::Null));
         }
+        PyResults { value, inner }
+    }
+
+    /// `to_dict()`: the whole results JSON form, rows included, built when asked.
+    fn dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.inner)
     }
 }
 
@@ -33,7 +50,7 @@ pub(crate) struct PyResultRow {
     value: Object,
 }
 
-view! { PyResults "Results" {
+view! { PyResults "Results" dict(PyResults::dict) {
     fingerprint: plain, summary: plain, cancelled: plain, confirmation_error: plain,
     undo_of: plain,
 }

@@ -23,7 +23,7 @@ view! { PySettings "Settings" new(PySettings::create) {
     force_password_reset: plain, send_notification_email: plain, enrolments: list,
     groups: list, site_url: plain, results_url: plain, uploader_email: plain,
     password_policy: plain, default_login_method: plain, suspend_missing_users: plain,
-    missing_users_threshold: plain,
+    missing_users_threshold: plain, reactivate_suspended_users: plain,
 }}
 
 impl PySettings {

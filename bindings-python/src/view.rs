@@ -53,10 +53,12 @@ pub(crate) fn repr_of(py: Python<'_>, name: &str, value: &Object, fields: &[&str
 
 /// The `#[pymethods]` of a view class `$cls` (a struct with a `value: Object` field): one
 /// getter per field, read with `plain`, `list` or `issues`; `to_dict()`; `__repr__`; a
-/// constructor taking keyword arguments as a dict, when `new(path)` is given; and the
-/// class's own methods.
+/// constructor taking keyword arguments as a dict, when `new(path)` is given; `to_dict` made
+/// by `dict(path)` when given (a class whose `value` holds only its head); and the class's
+/// own methods.
 macro_rules! view {
-    ($cls:ident $name:literal $(new($new:path))? { $($field:ident: $read:ident),* $(,)? }
+    ($cls:ident $name:literal $(new($new:path))? $(dict($dict:path))?
+     { $($field:ident: $read:ident),* $(,)? }
      $($own:tt)*) => {
         #[pymethods]
         impl $cls {
@@ -78,6 +80,8 @@ macro_rules! view {
             )*
             /// The value as a dict, shaped like the core's JSON form.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                $( return $dict(self, py); )?
+                #[allow(unreachable_code)]
                 $crate::convert::to_py(py, &serde_json::Value::Object(self.value.clone()))
             }
             fn __repr__(&self, py: Python<'_>) -> String {
@@ -135,8 +139,17 @@ fn issue_codes(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     crate::convert::ser_to_py(py, &lms_bulk_upload::issue_codes())
 }
 
+/// The identity of an address, as the engine compares them: lowercase, the domain mapped to
+/// ASCII by IDNA (`ana@Bücher.de` → `ana@xn--bcher-kva.de`). A store that looks users up
+/// itself keys them by it.
+#[pyfunction]
+fn email_key(email: &str) -> String {
+    lms_bulk_upload::email_key(email)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyIssue>()?;
     m.add_function(wrap_pyfunction!(issue_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(email_key, m)?)?;
     Ok(())
 }

@@ -162,9 +162,15 @@ def test_a_host_without_scope_users_is_refused_at_planning() -> None:
 
 
 def test_a_suspended_user_in_the_file_is_reactivated_through_the_host() -> None:
-    store = Directory(people("Ana", suspended=True))
-    plan = lbu.plan(lbu.parse("firstname,lastname,email\nAna,X,ana@x.com\n"),
-                    lbu.Settings(update_existing_profiles=True), store)
+    upload = lbu.parse("firstname,lastname,email\nAna,X,ana@x.com\n")
+    # Suspended by someone else (no suspended_by_upload): never reactivated.
+    by_hand = Directory(people("Ana", suspended=True))
+    plan = lbu.plan(upload, lbu.Settings(update_existing_profiles=True, reactivate_suspended_users=True), by_hand)
+    assert plan.summary.get("reactivations") is None
+    store = Directory(people("Ana", suspended=True, suspended_by_upload=True))
+    plan = lbu.plan(upload, lbu.Settings(update_existing_profiles=True), store)
+    assert plan.summary.get("reactivations") is None, "update_existing_profiles alone never reactivates"
+    plan = lbu.plan(upload, lbu.Settings(reactivate_suspended_users=True), store)
     assert plan.summary.get("reactivations") == 1
     results = plan.execute(store, Outbox())
     assert calls(store, "reactivate_user") == [("e1",)] and not store.users["e1"]["suspended"]

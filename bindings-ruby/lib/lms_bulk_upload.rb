@@ -84,6 +84,13 @@ module LmsBulkUpload
     end
   end
 
+  # The identity of an address, as the engine compares them: lowercase, the domain mapped
+  # to ASCII by IDNA ("ana@Bücher.de" is "ana@xn--bcher-kva.de"). A store that looks users
+  # up itself keys them by it.
+  def email_key(email)
+    LmsBulkUploadNative.email_key(email.to_s)
+  end
+
   # Every issue and error code: CodeInfo (code, severity, meaning) structs.
   def issue_codes
     JSON.parse(LmsBulkUploadNative.issue_codes_json).map { |c| CodeInfo.new(**c.transform_keys(&:to_sym).slice(*CodeInfo.members)) }

@@ -5,7 +5,7 @@
 //! `HostStore`, `HostMailer` and `HostJournal` do everything else.
 
 use lms_bulk_upload::host::HostObject;
-use lms_bulk_upload::HostError;
+use lms_bulk_upload::{HostError, IssueCode};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -21,12 +21,20 @@ pub enum HostCallError {
         /// `exception.transient?` (or `transient`) was true.
         transient: bool,
     },
+    /// The method's reply cannot be turned into data (it contains itself, or is nested too
+    /// deep): the core's `invalid_host_reply`.
+    Unreadable {
+        /// Why.
+        message: String,
+    },
 }
 
 impl fmt::Display for HostCallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostCallError::Failed { message, .. } => f.write_str(message),
+            HostCallError::Failed { message, .. } | HostCallError::Unreadable { message } => {
+                f.write_str(message)
+            }
         }
     }
 }
@@ -66,8 +74,15 @@ impl HostObject for RubyObject {
         let args = Value::Array(args).to_string();
         match self.0.call(method.to_owned(), args) {
             Ok(reply) => serde_json::from_str(&reply).map_err(|e| {
-                HostError::permanent(format!("{method} returned a value that is not data: {e}"))
+                HostError::coded(
+                    IssueCode::InvalidHostReply,
+                    format!("{method} returned a value that is not data: {e}"),
+                )
             }),
+            Err(HostCallError::Unreadable { message }) => Err(HostError::coded(
+                IssueCode::InvalidHostReply,
+                format!("{method} returned a value that cannot be read: {message}"),
+            )),
             Err(HostCallError::Failed { message, transient }) => Err(if transient {
                 HostError::transient(message)
             } else {

@@ -30,6 +30,13 @@ pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_sc
 pub use undo::plan_undo;
 pub use upload::{bench_parse_rust, parse, Upload};
 
+/// The identity of an address, as the engine compares them: lowercase, the domain mapped to
+/// ASCII by IDNA.
+#[uniffi::export]
+pub fn email_key(email: String) -> String {
+    lms_bulk_upload::email_key(&email)
+}
+
 /// Every issue and error code with its severity and meaning, as a JSON list.
 #[uniffi::export]
 pub fn issue_codes_json() -> String {

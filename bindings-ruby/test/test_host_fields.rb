@@ -149,9 +149,14 @@ class TestHostFields < Minitest::Test
   end
 
   def test_a_suspended_user_in_the_file_is_reactivated_through_the_host
-    store = DirectoryStore.new(people("Ana", suspended: true))
-    plan = LmsBulkUpload.plan(parse("firstname,lastname,email\nAna,X,ana@x.com\n"),
-                              LmsBulkUpload::Settings.new(update_existing_profiles: true), store)
+    upload = parse("firstname,lastname,email\nAna,X,ana@x.com\n")
+    by_hand = DirectoryStore.new(people("Ana", suspended: true))
+    plan = LmsBulkUpload.plan(upload, LmsBulkUpload::Settings.new(reactivate_suspended_users: true), by_hand)
+    assert_nil plan.summary[:reactivations], "suspended by someone else: never reactivated"
+    store = DirectoryStore.new(people("Ana", suspended: true, suspended_by_upload: true))
+    plan = LmsBulkUpload.plan(upload, LmsBulkUpload::Settings.new(update_existing_profiles: true), store)
+    assert_nil plan.summary[:reactivations], "update_existing_profiles alone never reactivates"
+    plan = LmsBulkUpload.plan(upload, LmsBulkUpload::Settings.new(reactivate_suspended_users: true), store)
     assert_equal 1, plan.summary[:reactivations]
     results = plan.execute(store, ListMailer.new, **OPTIONS)
     assert_equal [["e1"]], store.called(:reactivate_user)

@@ -283,6 +283,17 @@ pub struct SettingsArgs {
     /// users in the database; a plan over it is refused [default: 10].
     #[arg(long, value_name = "PCT", visible_alias = "missing-users-threshold")]
     pub missing_threshold: Option<u32>,
+    /// Reactivate the suspended users in the file whom bulk-upload suspended (missing from
+    /// a file, or by an undo); a user suspended by hand always stays suspended [default:
+    /// false; --update-existing-profiles alone never reactivates].
+    #[arg(
+        long,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL",
+        visible_alias = "reactivate-suspended-users"
+    )]
+    pub reactivate_suspended: Option<bool>,
 }
 
 #[derive(Debug, Args)]

@@ -58,6 +58,7 @@ pub fn settings_builder(
         (&mut b.force_password_reset, args.force_password_reset),
         (&mut b.send_notification_email, args.send_notification_email),
         (&mut b.suspend_missing_users, args.suspend_missing),
+        (&mut b.reactivate_suspended_users, args.reactivate_suspended),
     ];
     for (field, flag) in flags {
         if let Some(value) = flag {

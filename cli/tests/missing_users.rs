@@ -1,7 +1,7 @@
 //! Users missing from a file that lists everyone (issue 15): `--suspend-missing` suspends
 //! the database's users that the file does not name (never the protected administrator),
-//! within `--missing-threshold`; a suspended user in a later file is reactivated with
-//! `--update-existing-profiles`; `undo` reverses a suspension run.
+//! within `--missing-threshold`; a user it suspended who is in a later file is reactivated
+//! with `--reactivate-suspended` (never one suspended by hand); `undo` reverses a suspension run.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
@@ -83,7 +83,13 @@ fn users_missing_from_the_file_are_suspended_never_the_administrator() {
     assert_eq!(env.outbox().len(), emails, "nobody is emailed");
 
     // The same with the settings file, and a flag turning it off again.
-    let settings = write(&env, "s.toml", "suspend_missing_users = true\n");
+    // p8 is 1 of the 9 users who can still be suspended (p9 is, the administrator is
+    // protected): over the default 10 %, within 20 %.
+    let settings = write(
+        &env,
+        "s.toml",
+        "suspend_missing_users = true\nmissing_users_threshold = 20\n",
+    );
     let fewer = write(&env, "fewer.csv", &people(0..8));
     let o = run(&[
         "plan",
@@ -158,7 +164,7 @@ fn a_plan_over_the_threshold_is_refused_and_writes_nothing() {
 }
 
 #[test]
-fn a_suspended_user_in_a_later_file_is_reactivated_with_update_existing_profiles() {
+fn a_user_bulk_upload_suspended_is_reactivated_with_reactivate_suspended_only() {
     let env = with_people();
     let o = apply_file(
         &env,
@@ -167,6 +173,10 @@ fn a_suspended_user_in_a_later_file_is_reactivated_with_update_existing_profiles
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(suspended(&env), ["p9@example.org"]);
+    assert_eq!(
+        env.count("SELECT suspended_by_upload FROM users WHERE email = 'p9@example.org'"),
+        1
+    );
 
     let back = write(&env, "back.csv", &people(9..10));
     let o = apply_file(&env, &back, &[]);
@@ -174,10 +184,35 @@ fn a_suspended_user_in_a_later_file_is_reactivated_with_update_existing_profiles
     assert!(stdout(&o).contains("user_suspended"), "{}", stdout(&o));
     assert_eq!(suspended(&env), ["p9@example.org"], "stays suspended");
 
+    // update_existing_profiles alone never reactivates (issue 19, item 10).
     let o = apply_file(&env, &back, &["--update-existing-profiles"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(suspended(&env), ["p9@example.org"], "stays suspended");
+
+    // A user suspended by hand is never reactivated, even with the flag.
+    env.conn()
+        .execute(
+            "UPDATE users SET suspended = 1 WHERE email = 'p8@example.org'",
+            [],
+        )
+        .unwrap();
+    let both = write(&env, "both.csv", &people(8..10));
+    let o = apply_file(&env, &both, &["--reactivate-suspended"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("users reactivated 1"), "{}", stdout(&o));
-    assert!(suspended(&env).is_empty());
+    assert_eq!(suspended(&env), ["p8@example.org"]);
+
+    // The settings file's key does the same.
+    let settings = write(&env, "r.toml", "reactivate_suspended_users = true\n");
+    env.conn()
+        .execute(
+            "UPDATE users SET suspended = 1, suspended_by_upload = 1 WHERE email = 'p9@example.org'",
+            [],
+        )
+        .unwrap();
+    let o = apply_file(&env, &back, &["--settings", settings.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(suspended(&env), ["p8@example.org"]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The cost of parsing the hostile files of issue 10, side by side with a clean file of the
-//! same size: time (best of 3) and peak heap, per MB of file.
+//! The cost of parsing the hostile files of issue 10 (and the hostile declarations of issue
+//! 19: a `one_of` of 1,000 values, 16 × 16,000 aliases), side by side with a clean file of
+//! the same size: time (best of 3) and peak heap, per MB of file.
 //!
 //! `cargo bench -p lms-bulk-upload --bench parse_hostile` (part of `make bench-parse`).
 //! The files come from `core/tests/harness/hostile.rs` (generated in memory); the peak heap
@@ -100,6 +101,23 @@ fn main() {
     };
     for (name, bytes) in &files {
         line(name, bytes, &ParseOptions::default());
+        line(
+            "  clean file, same size",
+            &clean_of_size(bytes.len()),
+            &clean,
+        );
+    }
+    // Issue 19, item 12: the host's declarations as the hostile input (a clean file of the
+    // same size without them beside each).
+    let declared: Vec<(&str, (Vec<u8>, ParseOptions))> = vec![
+        ("one_of of 1,000 values", one_of_file(1_000, 200_000)),
+        (
+            "16 x 16,000 declared aliases",
+            many_aliases(16, 16_000, 100_000),
+        ),
+    ];
+    for (name, (bytes, options)) in &declared {
+        line(name, bytes, options);
         line(
             "  clean file, same size",
             &clean_of_size(bytes.len()),

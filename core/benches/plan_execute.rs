@@ -70,6 +70,7 @@ fn store(existing: usize) -> MemoryStore {
             enrolments: Vec::new(),
             protected: false,
             suspended: false,
+            suspended_by_upload: false,
             login_method: None,
         });
     }

@@ -97,7 +97,8 @@ issue_codes! {
     ProtectedUser = "protected_user", Error, "The user exists and is protected (an administrator or outside the uploader's reach); the row is left untouched.";
     RemovegroupOnNewUser = "removegroup_on_new_user", Warning, "A removegroup value on a row that creates a new user does nothing.";
     ExistingUserSkipped = "existing_user_skipped", Warning, "The user exists and no setting allows changing existing users; nothing is done.";
-    UserSuspended = "user_suspended", Warning, "The existing user is suspended and update_existing_profiles is off: the user stays suspended (with it on, the user is reactivated).";
+    ChangesNeedUpdatePasswords = "changes_need_update_passwords", Warning, "The row moves an existing user to password login, which sets a password they did not choose: it needs update_existing_passwords; the user's login method is left as it is.";
+    UserSuspended = "user_suspended", Warning, "The existing user is suspended and stays so: reactivate_suspended_users is off, or the host does not say an upload suspended them (suspended_by_upload); the row's other changes are made.";
     MissingFromFile = "missing_from_file", Warning, "With suspend_missing_users: the user is within the uploader's reach but not in the file, and is suspended (a row of its own, after the file's rows).";
     ChangesNeedUpdateProfiles = "changes_need_update_profiles", Warning, "The row asks for profile or group changes to an existing user, but update_existing_profiles is off.";
     MissingUsersThreshold = "missing_users_threshold", Error, "With suspend_missing_users: more users would be suspended than missing_users_threshold allows (a percentage of the users in scope); the plan is refused.";

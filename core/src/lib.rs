@@ -49,7 +49,8 @@ pub use execute::journal::{Journal, JournalEntry, MemoryJournal};
 pub use execute::password::{
     generate_password, hash_password, HashParams, OsRandom, PasswordHash, PasswordPolicy,
     RandomSource, DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB, DEFAULT_ARGON2_PARALLELISM,
-    MAX_GENERATED_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH, PASSWORD_ALPHABET,
+    MAX_GENERATED_PASSWORD_LENGTH, MIN_GENERATED_PASSWORD_LENGTH, MIN_PASSWORD_SCORE,
+    PASSWORD_ALPHABET,
 };
 pub use execute::results::{
     neutralise, Done, Provenance, ResultError, ResultRow, ResultSummary, Results, Status,

@@ -42,6 +42,7 @@ fn before() -> MemoryStore {
         enrolments: vec![ContentRef::new(ContentKind::Course, "c1")],
         protected,
         suspended: false,
+        suspended_by_upload: false,
         login_method: None,
     };
     store.add_user(user("e1", "cy@example.com", &["Sales"], false));

@@ -42,6 +42,7 @@ fn existing(id: &str, email: &str, first: &str, groups: &[&str], protected: bool
         enrolments: vec![ContentRef::new(ContentKind::Course, "c1")],
         protected,
         suspended: false,
+        suspended_by_upload: false,
         login_method: None,
     }
 }

@@ -31,6 +31,7 @@ fn store() -> MemoryStore {
             enrolments: Vec::new(),
             protected,
             suspended: false,
+            suspended_by_upload: false,
             login_method: None,
         });
     }

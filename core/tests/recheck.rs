@@ -43,6 +43,7 @@ fn user(id: &str, email: &str, protected: bool) -> ExistingUser {
         enrolments: Vec::new(),
         protected,
         suspended: false,
+        suspended_by_upload: false,
         login_method: None,
     }
 }
@@ -166,6 +167,7 @@ fn an_id_reused_for_someone_else_gets_nothing_of_the_old_users_row() {
             enrolments: Vec::new(),
             protected: true,
             suspended: false,
+            suspended_by_upload: false,
             login_method: None,
             has_password: false,
             force_password_reset: false,

@@ -44,6 +44,7 @@ fn run() -> Results {
         enrolments: Vec::new(),
         protected: false,
         suspended: false,
+        suspended_by_upload: false,
         login_method: None,
     });
     let upload = parse(

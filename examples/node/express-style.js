@@ -26,9 +26,10 @@ function storeFor(db) {
   return {
     async findUsers(emails) {
       await tick()
-      const wanted = new Set(emails.map((e) => e.toLowerCase()))
+      // The engine's identity of an address (lowercase, IDNA domain).
+      const wanted = new Set(emails.map(lms.emailKey))
       return db.users
-        .filter((u) => wanted.has(u.email.toLowerCase()))
+        .filter((u) => wanted.has(lms.emailKey(u.email)))
         .map((u) => ({ id: u.id, email: u.email, profile: { firstName: u.firstName, lastName: u.lastName }, groups: u.groups, protected: u.role === 'admin' }))
     },
     async findGroups(names) {

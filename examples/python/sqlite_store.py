@@ -35,8 +35,8 @@ PROFILE = ["first_name", "last_name", "phone_number", "unique_id", "country", "o
 
 
 def email_key(email: str) -> str:
-    # The engine compares emails case-insensitively; so does this store.
-    return email.lower()
+    # The engine's identity of an address (lowercase, IDNA domain); so is this store's.
+    return lbu.email_key(email)
 
 
 class SqliteStore:

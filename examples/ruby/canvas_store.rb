@@ -75,9 +75,9 @@ module Canvas
     belongs_to :course
   end
 
-  # The engine compares emails case-insensitively; so does this store.
+  # The engine's identity of an address (lowercase, IDNA domain); so is this store's.
   def self.email_key(email)
-    email.downcase
+    LmsBulkUpload.email_key(email)
   end
 
   # The store's methods over the models (courses are the only content kind this LMS has;

@@ -17,8 +17,8 @@ from collections.abc import Sequence as _Sequence
 from ._errors import BulkUploadError, FileError, MailerError, PlanError, SettingsError, StoreError, TransientError
 from ._native import (
     PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
-    RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, issue_codes, parse, plan,
-    plan_undo,
+    RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, email_key, issue_codes, parse,
+    plan, plan_undo,
 )
 from ._types import (
     CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
@@ -36,5 +36,5 @@ __all__ = [
     "MemoryJournal", "MemoryStore", "Message", "NewUser", "ParseOptions", "Plan", "PlanError", "PlanRow", "PlanRows",
     "PlanSummary", "Profile", "ProfileField", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
     "Results", "Row", "ScopePage", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
-    "UndoOptions", "Upload", "UploadRows", "__version__", "issue_codes", "parse", "plan", "plan_undo",
+    "UndoOptions", "Upload", "UploadRows", "__version__", "email_key", "issue_codes", "parse", "plan", "plan_undo",
 ]

@@ -28,6 +28,7 @@ from ._types import (
 )
 
 __all__ = [
+    "email_key",
     "CancelToken",
     "Issue",
     "MemoryJournal",
@@ -80,6 +81,11 @@ class Issue:
 
 def issue_codes() -> List[CodeInfo]:
     """Every issue and error code with its severity and meaning."""
+
+def email_key(email: str) -> str:
+    """The identity of an address, as the engine compares them: lowercase, the domain
+    mapped to ASCII by IDNA (``ana@Bücher.de`` → ``ana@xn--bcher-kva.de``). A store that
+    looks users up itself keys them by it."""
 
 @final
 class Row:
@@ -189,14 +195,18 @@ class Settings:
         default_login_method: Optional[str] = ...,
         suspend_missing_users: bool = ...,
         missing_users_threshold: int = ...,
+        reactivate_suspended_users: bool = ...,
     ) -> "Settings":
         """``default_login_method``: how new users sign in when their row has no ``auth``
         value (None or ``"password"``: by password; else one of the parse option
         ``login_methods``, checked when planning: ``unknown_login_method``).
         ``suspend_missing_users``: the file lists everyone, and the users in the store's
         ``scope_users`` it does not name are suspended, unless more than
-        ``missing_users_threshold`` percent (0 to 100, default 10) of them would be
-        (``missing_users_threshold``)."""
+        ``missing_users_threshold`` percent (0 to 100, default 10) of the users who could
+        be suspended would be (``missing_users_threshold``).
+        ``reactivate_suspended_users`` (default False): suspended users in the file are
+        reactivated, only those an upload suspended (the store's ``suspended_by_upload``);
+        ``update_existing_profiles`` alone never reactivates anyone."""
     @property
     def enrol_existing_users(self) -> bool: ...
     @property
@@ -229,6 +239,8 @@ class Settings:
     def suspend_missing_users(self) -> bool: ...
     @property
     def missing_users_threshold(self) -> int: ...
+    @property
+    def reactivate_suspended_users(self) -> bool: ...
     def to_dict(self) -> Dict[str, Any]:
         """The settings as the core exports them (``has_default_password``, never the
         password)."""

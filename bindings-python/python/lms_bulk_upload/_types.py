@@ -97,13 +97,17 @@ class ExistingUser(_Identified, Profile, total=False):
     """A user as ``Store.find_users`` (and ``Store.scope_users``) returns it: the profile
     under ``profile`` or its fields at the top level (``custom`` with them);
     ``groups``, ``enrolments``, ``protected``, ``suspended`` (deactivated: missing from a
-    file, or by an undo) and ``login_method`` (absent or None: password) may be left out."""
+    file, or by an undo), ``suspended_by_upload`` (the engine's ``suspend_user`` suspended
+    them, as the host recorded: only such users may be reactivated by an upload, with
+    ``reactivate_suspended_users``; default False) and ``login_method`` (absent or None:
+    password) may be left out."""
 
     profile: Profile
     groups: List[str]
     enrolments: List[ContentRef]
     protected: bool
     suspended: bool
+    suspended_by_upload: bool
     login_method: Optional[str]
 
 
@@ -282,6 +286,7 @@ class StoreUserState(Profile, total=False):
     enrolments: List[ContentRef]
     protected: bool
     suspended: bool
+    suspended_by_upload: bool
     login_method: str
     has_password: bool
     force_password_reset: bool

@@ -7,6 +7,9 @@ module LmsBulkUpload
   # message and `transient?`. The first exception is kept, to become the cause of the error
   # the call ends with.
   class HostAdapter
+    # The deepest nesting of Hashes and Arrays converted (JSON.generate's own default).
+    MAX_DEPTH = 100
+
     attr_reader :arg, :first_error
 
     def initialize(object)
@@ -35,7 +38,14 @@ module LmsBulkUpload
 
     def call(method, args_json)
       args = JSON.parse(args_json, symbolize_names: true)
-      JSON.generate(HostAdapter.plain(@object.public_send(method, *args)))
+      reply = @object.public_send(method, *args)
+      begin
+        JSON.generate(HostAdapter.plain(reply))
+      rescue SettingsError => e
+        raise LmsBulkUploadNative::HostCallError::Unreadable.new(message: e.message)
+      end
+    rescue LmsBulkUploadNative::HostCallError::Unreadable
+      raise
     rescue Exception => e # rubocop:disable Lint/RescueException
       raise LmsBulkUploadNative::HostCallError::Failed.new(message: HostAdapter.message(e),
                                                            transient: remember(e))
@@ -77,19 +87,39 @@ module LmsBulkUpload
       # converts implicitly (`to_hash`, `to_ary`: an ActiveRecord relation) as that; anything
       # else as its `to_s`, for the core to judge (the reply of a write is ignored; where data
       # is due, the core names what it got).
-      def plain(value)
+      # Hashes and Arrays nested deeper than MAX_DEPTH, or one that contains itself, raise
+      # SettingsError `invalid_option` (a host's reply: `invalid_host_reply`).
+      def plain(value, open = [])
         case value
-        when Hash then value.each_with_object({}) { |(k, v), h| h[k.to_s] = plain(v) }
-        when Array then value.map { |v| plain(v) }
+        when Hash then nest(value, open) { value.each_with_object({}) { |(k, v), h| h[k.to_s] = plain(v, open) } }
+        when Array then nest(value, open) { value.map { |v| plain(v, open) } }
         when String, Float, true, false, nil then value
         when Symbol then value.to_s
         when Integer then value.bit_length < 64 ? value : value.to_s
-        when Struct then plain(value.to_h)
+        when Struct then plain(value.to_h, open)
         else
-          if value.respond_to?(:to_hash) then plain(value.to_hash)
-          elsif value.respond_to?(:to_ary) then plain(value.to_ary)
+          if value.respond_to?(:to_hash) then plain(value.to_hash, open)
+          elsif value.respond_to?(:to_ary) then plain(value.to_ary, open)
           else value.to_s
           end
+        end
+      end
+
+      private
+
+      def nest(value, open)
+        if open.any? { |o| o.equal?(value) }
+          raise SettingsError.new("a Hash or Array contains itself, so it cannot be converted", code: "invalid_option")
+        end
+        if open.size >= MAX_DEPTH
+          raise SettingsError.new("Hashes and Arrays are nested more than #{MAX_DEPTH} deep", code: "invalid_option")
+        end
+
+        open.push(value)
+        begin
+          yield
+        ensure
+          open.pop
         end
       end
     end

@@ -666,6 +666,11 @@ class RustBufferStream
             transient: read_bool()
         )
     end
+    if variant == 2
+        return HostCallError::Unreadable.new(
+            message: read_string()
+        )
+    end
 
     raise InternalError, 'Unexpected variant tag for TypeHostCallError'
   end
@@ -1045,6 +1050,11 @@ class RustBufferBuilder
         self.write_bool(v.transient)
       return
     end
+    if v.is_a?(HostCallError::Unreadable)
+      pack_into 4, 'l>', 2
+        self.write_string(v.message)
+      return
+    end
   end
   
 
@@ -1344,6 +1354,23 @@ module HostCallError
 
     def to_s
         "#{self.class.name}(message=#{@message.inspect}, transient=#{@transient.inspect})"
+
+    end
+  end
+  class Unreadable < StandardError
+    def initialize(message:)
+        
+        @message = message
+        
+        super()
+    end
+    
+
+    attr_reader :message
+    
+
+    def to_s
+        "#{self.class.name}(message=#{@message.inspect})"
 
     end
   end
@@ -1901,6 +1928,10 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_email_key,
+    [RustBuffer.by_value, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_issue_codes_json,
     [RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -2148,6 +2179,10 @@ module UniFFILib
   attach_function :ffi_lms_bulk_upload_ruby_rust_future_complete_void,
     [:uint64, RustCallStatus.by_ref],
     :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_email_key,
+    [],
+    :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_issue_codes_json,
     [],
@@ -2639,6 +2674,18 @@ end
 
 
   
+
+  
+  
+
+def self.email_key(email)
+    email = ::LmsBulkUploadNative::uniffi_utf8(email)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_func_email_key,RustBuffer.alloc_from_string(email))
+  return result.consume_into_string
+end
+
 
   
   

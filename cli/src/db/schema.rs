@@ -156,7 +156,19 @@ CREATE TABLE user_fields (
     PRIMARY KEY (user_id, name)
 ) WITHOUT ROWID;
 "#,
+    // 5: who suspended a user. 1 when bulk-upload suspended them (missing from a file, or
+    // undoing the upload that created them): only those may be reactivated by an upload
+    // (`reactivate_suspended_users`); a user suspended by hand (or before this version)
+    // is 0. Email keys of non-ASCII addresses are recomputed after it (IDNA domains).
+    r#"
+ALTER TABLE users ADD COLUMN suspended_by_upload INTEGER NOT NULL DEFAULT 0
+    CHECK (suspended_by_upload IN (0, 1));
+"#,
 ];
+
+/// The migration after which every email key is recomputed with the engine's `email_key`
+/// (from version 5 on, a domain is compared after IDNA mapping).
+const REKEY_AT: usize = 5;
 
 /// The schema version this binary writes.
 pub const VERSION: usize = MIGRATIONS.len();
@@ -186,6 +198,9 @@ fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<usize> {
             continue;
         }
         tx.execute_batch(sql)?;
+        if index + 1 == REKEY_AT {
+            rekey_non_ascii(&tx)?;
+        }
         let violations: i64 =
             tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
                 r.get(0)
@@ -201,6 +216,24 @@ fn migrate_to(conn: &mut Connection, target: usize) -> rusqlite::Result<usize> {
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(target)
+}
+
+/// Recomputes the email key of every non-ASCII address (an ASCII address's key is its
+/// lowercase, unchanged). A key another user already has is left as it was: the migration
+/// never merges two people, an administrator does.
+fn rekey_non_ascii(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT id, email FROM users WHERE email GLOB '*[^ -~]*'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, email) in rows {
+        tx.execute(
+            "UPDATE users SET email_key = ?2 WHERE id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email_key = ?2 AND o.id <> ?1)",
+            rusqlite::params![id, lms_bulk_upload::email_key(&email)],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -327,6 +360,46 @@ mod tests {
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
         assert!(conn
             .execute("UPDATE upload_runs SET undone_by = 99 WHERE id = 1", [])
+            .is_err());
+    }
+
+    #[test]
+    fn migration_5_adds_suspended_by_upload_and_rekeys_idna_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v4.sqlite3")).unwrap();
+        migrate_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, first_name, last_name, suspended) VALUES
+               (1, 'ana@bücher.de', 'ana@bücher.de', 'Ana', 'Lopez', 1),
+               (2, 'Bo@X.com', 'bo@x.com', 'Bo', 'Chan', 0),
+               (3, 'cy@xn--bcher-kva.de', 'cy@xn--bcher-kva.de', 'Cy', 'Old', 0),
+               (4, 'cy@bücher.de', 'cy@bücher.de', 'Cy', 'New', 0);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        let key = |id: i64| -> String {
+            conn.query_row("SELECT email_key FROM users WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(key(1), "ana@xn--bcher-kva.de");
+        assert_eq!(key(2), "bo@x.com");
+        assert_eq!(
+            key(4),
+            "cy@bücher.de",
+            "a key another user has is left as it was"
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM users WHERE suspended_by_upload = 1"
+            ),
+            0,
+            "a user suspended before is not known to be an upload's"
+        );
+        assert!(conn
+            .execute("UPDATE users SET suspended_by_upload = 2 WHERE id = 1", [])
             .is_err());
     }
 

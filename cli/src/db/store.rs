@@ -123,7 +123,7 @@ fn kind_of(text: &str) -> Option<ContentKind> {
 
 /// The columns of `users` an [`ExistingUser`] is read from, in the order of [`existing`].
 const USER_COLUMNS: &str = "id, email, first_name, last_name, phone_number, unique_id, country, \
-     organisation, language_code, protected, suspended, login_method";
+     organisation, language_code, protected, suspended, login_method, suspended_by_upload";
 
 fn existing(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExistingUser> {
     Ok(ExistingUser {
@@ -143,6 +143,7 @@ fn existing(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExistingUser> {
         enrolments: Vec::new(),
         protected: r.get(9)?,
         suspended: r.get(10)?,
+        suspended_by_upload: r.get(12)?,
         login_method: r.get(11)?,
     })
 }
@@ -250,7 +251,8 @@ impl SqliteStore {
         let id = user_id(user)?;
         let changed = self.db.write(|conn| {
             conn.prepare_cached(
-                "UPDATE users SET suspended = ?2, updated_at = CASE WHEN suspended = ?2 \
+                "UPDATE users SET suspended = ?2, suspended_by_upload = ?2, \
+                 updated_at = CASE WHEN suspended = ?2 \
                  THEN updated_at ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END \
                  WHERE id = ?1 AND protected = 0",
             )?

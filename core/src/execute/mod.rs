@@ -155,6 +155,8 @@ struct Executor<'p, 's, 'o> {
     journal_entries: BTreeMap<u32, JournalEntry>,
     summary: ResultSummary,
     done: u64,
+    /// The passwords emailed since the mailer last flushed: scrubbed from a flush error.
+    batch_secrets: Vec<Password>,
 }
 
 pub(super) fn journal_error(e: HostError) -> Error {
@@ -229,6 +231,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             journal_entries,
             summary: ResultSummary::default(),
             done: 0,
+            batch_secrets: Vec::new(),
         })
     }
 
@@ -262,14 +265,17 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             }
             cancelled = self.run_chunk(chunk, &mut rows)?;
             // Emails a mailer queued must be out before the batch is recorded as done.
-            self.retry(|s| s.mailer.flush()).map_err(|e| {
+            let flushed = self.retry(|s| s.mailer.flush());
+            let secrets = std::mem::take(&mut self.batch_secrets);
+            flushed.map_err(|e| {
+                let message = crate::execute::secret::scrub(
+                    e.message().to_owned(),
+                    secrets.iter().chain(self.default_password.iter()),
+                );
                 Error::new(
                     ErrorKind::Mailer,
                     IssueCode::MailerFailed,
-                    format!(
-                        "the mailer could not hand over its queued emails: {}",
-                        e.message()
-                    ),
+                    format!("the mailer could not hand over its queued emails: {message}"),
                 )
                 .with_transient(e.is_transient())
             })?;

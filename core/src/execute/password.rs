@@ -253,6 +253,43 @@ impl Default for PasswordPolicy {
     }
 }
 
+/// The lowest `zxcvbn` score a default password may have: 3, "safely unguessable:
+/// moderate protection from an offline slow-hash scenario" (under 10^10 guesses is refused).
+/// A shared password is known to every user of the upload, so it must at least resist a
+/// guessing attack on its argon2id hash.
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
+/// `zxcvbn` judges at most this many characters (its cost grows faster than linearly); a
+/// longer password is judged by its prefix, which is no weaker than the whole.
+const MAX_JUDGED_CHARS: usize = 100;
+
+/// `Ok` when `zxcvbn` scores the password at least [`MIN_PASSWORD_SCORE`]; otherwise its
+/// feedback (warning and suggestions), which never quotes the password.
+fn strength(text: &str, user_inputs: &[&str]) -> Result<(), String> {
+    let judged: String = text.chars().take(MAX_JUDGED_CHARS).collect();
+    let inputs: Vec<&str> = user_inputs
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty() && s.len() <= MAX_JUDGED_CHARS)
+        .collect();
+    let entropy = zxcvbn::zxcvbn(&judged, &inputs);
+    let score = u8::from(entropy.score());
+    if score >= MIN_PASSWORD_SCORE {
+        return Ok(());
+    }
+    let mut why =
+        format!("zxcvbn scores it {score} of 4, at least {MIN_PASSWORD_SCORE} is needed.");
+    if let Some(feedback) = entropy.feedback() {
+        if let Some(warning) = feedback.warning() {
+            why.push_str(&format!(" {warning}"));
+        }
+        for suggestion in feedback.suggestions() {
+            why.push_str(&format!(" {suggestion}"));
+        }
+    }
+    Err(why)
+}
+
 const COMMON_PASSWORDS: &[&str] = &[
     "password",
     "password1",
@@ -269,9 +306,18 @@ const COMMON_PASSWORDS: &[&str] = &[
 ];
 
 impl PasswordPolicy {
-    /// Checks a default password: long enough, not one character repeated, not a well-known
-    /// password, not digits only.
+    /// Checks a default password: long enough, not digits only, not one character
+    /// repeated, not a well-known password, and hard to guess as judged by `zxcvbn` (a
+    /// score of at least [`MIN_PASSWORD_SCORE`]). The reason is in the error; the password
+    /// never is.
     pub fn check(&self, password: &Password) -> Result<(), Error> {
+        self.check_with(password, &[])
+    }
+
+    /// [`check`](Self::check), with words an attacker would try first given to `zxcvbn`
+    /// (the site's host name, the uploader's address): a password built from them scores
+    /// lower.
+    pub fn check_with(&self, password: &Password, user_inputs: &[&str]) -> Result<(), Error> {
         let text = password.expose();
         let chars = text.chars().count();
         let weak = |why: String| Err(Error::settings(IssueCode::WeakDefaultPassword, why));
@@ -294,9 +340,13 @@ impl PasswordPolicy {
         {
             return weak("the default password is a well-known password".into());
         }
-        Ok(())
+        strength(text, user_inputs).map_err(|why| {
+            Error::settings(
+                IssueCode::WeakDefaultPassword,
+                format!("the default password is too easy to guess: {why}"),
+            )
+        })
     }
-
     /// Checks the policy itself: `generated_length` from 12 to 128 (`weak_generated_password`
     /// below, `invalid_setting` above).
     pub fn validate(&self) -> Result<(), Error> {

@@ -4,7 +4,7 @@
 use super::{journal_error, Executor, Prepared};
 use crate::error::Error;
 use crate::execute::results::{Done, ResultError, ResultRow, Status};
-use crate::execute::secret::Password;
+use crate::execute::secret::{scrub, Password};
 use crate::host::mailer::{MessageFields, MessageKind};
 use crate::host::store::{ExistingUser, HostError, NewUser, Profile, UserId};
 use crate::issue::IssueCode;
@@ -249,9 +249,22 @@ impl Executor<'_, '_, '_> {
                     .map(|()| Done::SendEmail { kind: *kind })
                     .map_err(|e| mailer_failed(&e)),
             };
+            if let Some(plain) = &emailed_password {
+                if self.batch_secrets.last() != Some(plain) {
+                    self.batch_secrets.push(plain.clone());
+                }
+            }
             match outcome {
                 Ok(what) => done.push(what),
-                Err(e) => return Ok(failed(row, user_id, done, e)),
+                Err(mut e) => {
+                    // Every secret the engine knows for this row: the password it set (and
+                    // emailed) and the shared default password.
+                    e.message = scrub(
+                        std::mem::take(&mut e.message),
+                        emailed_password.iter().chain(self.default_password.iter()),
+                    );
+                    return Ok(failed(row, user_id, done, e));
+                }
             }
         }
         let status = if row.action == Action::Create {

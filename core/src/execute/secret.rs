@@ -49,3 +49,17 @@ impl From<String> for Password {
         Password::new(value)
     }
 }
+
+/// `text` with every occurrence of each secret replaced by `[REDACTED]`: a host's error
+/// message (a mailer quoting the message body it failed to send) must not carry a password
+/// into a row's error, the results or the journal.
+pub(crate) fn scrub<'a>(text: String, secrets: impl IntoIterator<Item = &'a Password>) -> String {
+    let mut text = text;
+    for secret in secrets {
+        let plain = secret.expose();
+        if !plain.is_empty() && text.contains(plain) {
+            text = text.replace(plain, "[REDACTED]");
+        }
+    }
+    text
+}

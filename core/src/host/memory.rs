@@ -106,6 +106,8 @@ pub struct StoredUser {
     pub protected: bool,
     /// Deactivated (missing from a file, or by an undo).
     pub suspended: bool,
+    /// Suspended by the engine's `suspend_user` (an upload or an undo), not by someone else.
+    pub suspended_by_upload: bool,
     /// How the user signs in (`None`: password).
     pub login_method: Option<String>,
 }
@@ -129,6 +131,9 @@ pub struct UserState {
     pub protected: bool,
     #[serde(default)]
     pub suspended: bool,
+    /// With `suspended`: suspended by an upload or an undo (absent: by someone else).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended_by_upload: bool,
     /// How the user signs in (absent: password).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_method: Option<String>,
@@ -217,6 +222,7 @@ impl MemoryStore {
                 enrolments: user.enrolments.iter().cloned().collect(),
                 protected: user.protected,
                 suspended: user.suspended,
+                suspended_by_upload: user.suspended && user.suspended_by_upload,
                 login_method: user.login_method.clone(),
             });
         }
@@ -248,6 +254,7 @@ impl MemoryStore {
                     enrolments: u.enrolments.iter().cloned().collect(),
                     protected: u.protected,
                     suspended: u.suspended,
+                    suspended_by_upload: u.suspended && u.suspended_by_upload,
                     login_method: u.login_method.clone(),
                     has_password: u.password_hash.is_some(),
                     force_password_reset: u.force_password_reset,
@@ -296,6 +303,7 @@ impl MemoryStore {
             enrolments: user.enrolments.into_iter().collect(),
             protected: user.protected,
             suspended: user.suspended,
+            suspended_by_upload: user.suspended && user.suspended_by_upload,
             login_method: user.login_method,
         });
     }
@@ -372,6 +380,7 @@ impl MemoryStore {
             enrolments: user.enrolments.iter().cloned().collect(),
             protected: user.protected,
             suspended: user.suspended,
+            suspended_by_upload: user.suspended && user.suspended_by_upload,
             login_method: user.login_method.clone(),
         }
     }
@@ -426,6 +435,7 @@ impl Store for MemoryStore {
                 enrolments: BTreeSet::new(),
                 protected: false,
                 suspended: false,
+                suspended_by_upload: false,
                 login_method: (user.login_method != crate::host::store::PASSWORD_LOGIN)
                     .then(|| user.login_method.clone()),
             },
@@ -473,7 +483,9 @@ impl Store for MemoryStore {
     fn suspend_user(&mut self, user: &UserId) -> Result<(), HostError> {
         self.count("suspend_user");
         self.has(OptionalMethod::SuspendUser)?;
-        self.user_mut(user)?.suspended = true;
+        let stored = self.user_mut(user)?;
+        stored.suspended = true;
+        stored.suspended_by_upload = true;
         Ok(())
     }
     /// Deletes a user left with no group and no enrolment; keeps (`false`) any other.
@@ -509,7 +521,9 @@ impl Store for MemoryStore {
     fn reactivate_user(&mut self, user: &UserId) -> Result<(), HostError> {
         self.count("reactivate_user");
         self.has(OptionalMethod::ReactivateUser)?;
-        self.user_mut(user)?.suspended = false;
+        let stored = self.user_mut(user)?;
+        stored.suspended = false;
+        stored.suspended_by_upload = false;
         Ok(())
     }
     fn set_login_method(&mut self, user: &UserId, method: &str) -> Result<(), HostError> {

@@ -468,6 +468,7 @@ impl Settings {
             default_login_method: self.default_login_method.clone(),
             suspend_missing_users: self.suspend_missing_users,
             missing_users_threshold: self.missing_users_threshold,
+            reactivate_suspended_users: self.reactivate_suspended_users,
         };
         let mut value = serde_json::to_value(builder).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {

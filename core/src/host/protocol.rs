@@ -470,6 +470,11 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         .collect::<Result<_, _>>()?;
     let protected = read::flag(map.remove("protected"), "protected", fail)?;
     let suspended = read::flag(map.remove("suspended"), "suspended", fail)?;
+    let suspended_by_upload = read::flag(
+        map.remove("suspended_by_upload"),
+        "suspended_by_upload",
+        fail,
+    )?;
     let login_method = read::text(map.remove("login_method"), "login_method", fail)?;
     let profile = profile_from(&mut map, fail)?;
     Ok(ExistingUser {
@@ -480,6 +485,7 @@ fn user_from(value: Value, fail: read::Fail<'_>) -> Result<ExistingUser, HostErr
         enrolments,
         protected,
         suspended,
+        suspended_by_upload: suspended && suspended_by_upload,
         login_method,
     })
 }
@@ -532,8 +538,11 @@ fn group_value(group: &Group) -> Value {
 /// | `set_login_method` (optional) | user id, method name | ignored |
 /// | `scope_users` (optional) | cursor (`null` first), limit | `{users: [user...], next: cursor or null}` |
 ///
-/// A user's `suspended` flag (optional, like `protected`) says it is deactivated. An undo
-/// that needs an optional method the object lacks is refused when it is planned.
+/// A user's `suspended` flag (optional, like `protected`) says it is deactivated; its
+/// `suspended_by_upload` flag (optional, default `false`) says the engine suspended it
+/// (the host records that when `suspend_user` is called, and clears it on
+/// `reactivate_user`): only such a user may be reactivated by an upload. An undo that needs
+/// an optional method the object lacks is refused when it is planned.
 ///
 /// Ids are text: an integer id from the host is written in decimal.
 pub struct HostStore<H> {

@@ -180,6 +180,13 @@ pub struct ExistingUser {
     /// users it created, and what happens to users missing from a file that lists them all.
     #[serde(default)]
     pub suspended: bool,
+    /// With `suspended`: the user was suspended by an upload (missing from a file that
+    /// lists everyone, or by undoing the upload that created them), as the host recorded
+    /// when the engine called `suspend_user`. Only such a user may be reactivated by an
+    /// upload (with `reactivate_suspended_users`); `false` (the default) means suspended by
+    /// someone else, or the host does not know, and the user stays suspended.
+    #[serde(default)]
+    pub suspended_by_upload: bool,
     /// How the user signs in (`None`: by password, [`PASSWORD_LOGIN`]).
     #[serde(default)]
     pub login_method: Option<String>,

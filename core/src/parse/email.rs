@@ -80,23 +80,35 @@ impl From<EmailAddress> for String {
     }
 }
 
-/// The lowercase form of an address, used as its identity.
+/// The identity of an address: its lowercase form, with an internationalised domain
+/// mapped to its ASCII (IDNA, UTS #46) form, so that `ana@bücher.de`, `ana@BÜCHER.de` and
+/// `ana@xn--bcher-kva.de` are one person. The address itself is stored as written.
+///
+/// ```
+/// use lms_bulk_upload::email_key;
+/// assert_eq!(email_key("Ana@Bücher.de"), "ana@xn--bcher-kva.de");
+/// assert_eq!(email_key("ANA@XN--BCHER-KVA.DE"), "ana@xn--bcher-kva.de");
+/// ```
 pub fn email_key(email: &str) -> String {
     if email.is_ascii() {
-        email.to_ascii_lowercase()
-    } else {
-        email.to_lowercase()
+        return email.to_ascii_lowercase();
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return email.to_lowercase();
+    };
+    match idna::domain_to_ascii(domain) {
+        Ok(ascii) if !ascii.is_empty() => format!("{}@{ascii}", local.to_lowercase()),
+        // A domain IDNA refuses is compared by its lowercase form.
+        _ => email.to_lowercase(),
     }
 }
 
-/// Whether two addresses are the same identity (case-insensitive).
+/// Whether two addresses are the same identity (same [`email_key`]).
 pub fn emails_equal(a: &str, b: &str) -> bool {
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)
     } else {
-        a.chars()
-            .flat_map(char::to_lowercase)
-            .eq(b.chars().flat_map(char::to_lowercase))
+        email_key(a) == email_key(b)
     }
 }
 
@@ -106,9 +118,9 @@ pub(crate) fn email_hash(email: &str) -> u64 {
     if email.is_ascii() {
         hash_lowercase_bytes(email.as_bytes())
     } else {
-        // Same byte hashing over the Unicode lowercase form, so that "ana@\u{212A}elvin.com"
-        // and "ana@kelvin.com" (equal keys) hash alike.
-        hash_lowercase_bytes(email.to_lowercase().as_bytes())
+        // Same byte hashing over the key, so that "ana@\u{212A}elvin.com", "ana@bücher.de"
+        // and "ana@kelvin.com", "ana@xn--bcher-kva.de" (equal keys) hash alike.
+        hash_lowercase_bytes(email_key(email).as_bytes())
     }
 }
 

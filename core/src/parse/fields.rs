@@ -3,6 +3,7 @@
 
 use crate::parse::column::{normalise_header, Column, ALIASES};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 
 /// The most profile fields a host may declare.
 pub const MAX_PROFILE_FIELDS: usize = 16;
@@ -51,22 +52,15 @@ impl ProfileField {
         }
     }
 
-    /// Whether `header` (normalised) names this field.
-    pub(crate) fn matches(&self, normalised: &str) -> bool {
-        normalise_header(&self.name) == normalised
-            || self
-                .aliases
-                .iter()
-                .any(|a| normalise_header(a) == normalised)
-    }
-
     /// Why `value` (non-blank, trimmed) is not one this field takes; the stored form.
-    pub(crate) fn check(&self, value: &str) -> Result<String, String> {
+    /// `index`: the field's [`OneOfIndex`], built once per parse (a `one_of` field is then
+    /// one hash lookup per cell, whatever the number of its values).
+    pub(crate) fn check(&self, value: &str, index: Option<&OneOfIndex>) -> Result<String, String> {
         match &self.kind {
             FieldKind::Text => Ok(value.to_owned()),
-            FieldKind::OneOf(values) => values
-                .iter()
-                .find(|v| v.to_lowercase() == value.to_lowercase())
+            FieldKind::OneOf(values) => index
+                .and_then(|index| index.find(value))
+                .and_then(|i| values.get(i))
                 .cloned()
                 .ok_or_else(|| {
                     let shown: Vec<&str> = values.iter().take(10).map(String::as_str).collect();
@@ -82,6 +76,54 @@ impl ProfileField {
     }
 }
 
+/// The values of a `one_of` field by their lowercase form (the first declared wins), built
+/// once per parse: checking a cell lowercases the cell only.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OneOfIndex(HashMap<String, usize>);
+
+impl OneOfIndex {
+    /// One entry per field, `None` for a field that is not `one_of`.
+    pub(crate) fn for_fields(fields: &[ProfileField]) -> Vec<Option<OneOfIndex>> {
+        fields
+            .iter()
+            .map(|field| match &field.kind {
+                FieldKind::OneOf(values) => {
+                    let mut map = HashMap::with_capacity(values.len());
+                    for (i, v) in values.iter().enumerate() {
+                        map.entry(lowercase(v)).or_insert(i);
+                    }
+                    Some(OneOfIndex(map))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn find(&self, value: &str) -> Option<usize> {
+        self.0.get(&lowercase(value)).copied()
+    }
+}
+
+fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+/// Each declared header (name or alias, normalised) with the index of its field, built
+/// once per file: a header is matched by one lookup, whatever the number of aliases.
+pub(crate) fn header_index(fields: &[ProfileField]) -> HashMap<String, usize> {
+    let mut index = HashMap::new();
+    for (i, field) in fields.iter().enumerate() {
+        for header in std::iter::once(&field.name).chain(&field.aliases) {
+            index.entry(normalise_header(header)).or_insert(i);
+        }
+    }
+    index
+}
+
 /// Checks the host's declarations: names well-formed and distinct from each other, from
 /// the built-in columns and their aliases; at most [`MAX_PROFILE_FIELDS`]; a `one_of` with
 /// values; login method names well-formed. `Err` says what is wrong.
@@ -95,7 +137,7 @@ pub(crate) fn check_declarations(
             fields.len()
         ));
     }
-    let mut headers: Vec<String> = Vec::new();
+    let mut headers: HashSet<String> = HashSet::new();
     for field in fields {
         if !is_identifier(&field.name) {
             return Err(format!(
@@ -112,7 +154,7 @@ pub(crate) fn check_declarations(
                     "the profile field header {header:?} is empty, a built-in column, or declared twice"
                 ));
             }
-            headers.push(key);
+            headers.insert(key);
         }
         if let FieldKind::OneOf(values) = &field.kind {
             if values.is_empty() || values.iter().any(|v| v.trim().is_empty() || v.trim() != v) {

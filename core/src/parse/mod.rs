@@ -16,14 +16,14 @@ pub(crate) mod validate;
 use bytes::{count_byte, count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
-use rows::{mark_duplicates, validate_row, HASH_BITS};
+use rows::{mark_duplicates, validate_row, CustomCells, HASH_BITS};
 
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::{normalise_header, Column};
 use crate::parse::decode::decode;
 use crate::parse::email::{ascii_email_hash, email_hash};
-use crate::parse::fields::{check_declarations, MAX_PROFILE_FIELDS};
+use crate::parse::fields::{check_declarations, OneOfIndex, MAX_PROFILE_FIELDS};
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
 use crate::parse::upload::{HeaderCell, Upload};
 
@@ -149,6 +149,8 @@ struct Parser<'a> {
     slots: [Option<u8>; COLUMNS],
     /// The slot of each of the host's profile fields (`options.fields`), if in the header.
     field_slots: Vec<Option<u8>>,
+    /// The values of each `one_of` field, indexed once (by `options.fields` order).
+    one_of: std::sync::Arc<[Option<OneOfIndex>]>,
     width: usize,
     log: IssueLog,
     /// The byte offset in `body` where the last record read starts (after any blank lines
@@ -190,6 +192,7 @@ impl<'a> Parser<'a> {
             targets: Vec::new(),
             slots: [None; COLUMNS],
             field_slots: vec![None; options.fields.len()],
+            one_of: OneOfIndex::for_fields(&options.fields).into(),
             width: 0,
             log,
             record_start: 0,
@@ -217,6 +220,7 @@ impl<'a> Parser<'a> {
             return Err(error);
         }
         let mut seen: [Option<usize>; COLUMNS] = [None; COLUMNS];
+        let declared = crate::parse::fields::header_index(&self.options.fields);
         // The first record always comes from `core`.
         for position in 0..self.field_count {
             let raw = self.field(position);
@@ -227,7 +231,7 @@ impl<'a> Parser<'a> {
             let mut target = None;
             let custom = match column {
                 Some(_) => None,
-                None => self.options.fields.iter().position(|f| f.matches(&key)),
+                None => declared.get(&key).copied(),
             };
             if let Some(i) = custom {
                 if self.field_slots[i].is_some() {
@@ -363,6 +367,7 @@ impl<'a> Parser<'a> {
             slots: self.slots,
             field_slots: self.field_slots.clone(),
             fields: self.options.fields.clone().into(),
+            one_of: self.one_of.clone(),
             login_methods: self.options.login_methods.clone().into(),
             delimiter: self.delimiter,
             encoding,
@@ -478,7 +483,10 @@ impl<'a> Parser<'a> {
             }
             validate_row(
                 &values,
-                &custom[..self.field_slots.len()],
+                CustomCells {
+                    values: &custom[..self.field_slots.len()],
+                    one_of: &self.one_of,
+                },
                 self.options,
                 check_conflicts,
                 printable,

@@ -12,9 +12,16 @@ use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag
 /// absent) into the row's issues. `printable`: every value is printable ASCII; `clean`: no
 /// value has a forbidden character. Linear in the row's length: messages are only built
 /// for the issues listed.
+/// A row's cells of the host's profile fields (`None`: the column is not in the file), with
+/// each field's `one_of` index, in the order of the declarations.
+pub(super) struct CustomCells<'a> {
+    pub(super) values: &'a [Option<&'a str>],
+    pub(super) one_of: &'a [Option<crate::parse::fields::OneOfIndex>],
+}
+
 pub(super) fn validate_row(
     values: &[&str; super::COLUMNS],
-    custom: &[Option<&str>],
+    custom: CustomCells<'_>,
     options: &ParseOptions,
     check_conflicts: bool,
     printable: bool,
@@ -120,7 +127,11 @@ pub(super) fn validate_row(
         }
     }
     // `None`: the field's column is not in the file.
-    for (field, value) in options.fields.iter().zip(custom) {
+    let CustomCells {
+        values: custom,
+        one_of,
+    } = custom;
+    for ((field, value), index) in options.fields.iter().zip(custom).zip(one_of) {
         let name = field.name.as_str();
         let Some(value) = *value else {
             continue;
@@ -150,7 +161,7 @@ pub(super) fn validate_row(
             });
             continue;
         }
-        if let Err(why) = field.check(value) {
+        if let Err(why) = field.check(value, index.as_ref()) {
             log.push(IssueCode::InvalidFieldValue, Some(name), || {
                 format!("{name}: {why}")
             });
@@ -240,8 +251,8 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u
                 .map(|&key| {
                     let row = index(key);
                     let email = upload.row(row).map_or("", |r| r.email());
-                    // the lowercase form `emails_equal` compares, char by char
-                    let key: String = email.chars().flat_map(char::to_lowercase).collect();
+                    // the identity `emails_equal` compares
+                    let key = crate::parse::email::email_key(email);
                     (key, row)
                 })
                 .collect();

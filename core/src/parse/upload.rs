@@ -40,6 +40,8 @@ pub struct Upload {
     /// The slot of each host profile field, in the order of `fields`.
     pub(crate) field_slots: Vec<Option<u8>>,
     pub(crate) fields: std::sync::Arc<[ProfileField]>,
+    /// The values of each `one_of` field, indexed once (in the order of `fields`).
+    pub(crate) one_of: std::sync::Arc<[Option<crate::parse::fields::OneOfIndex>]>,
     pub(crate) login_methods: std::sync::Arc<[String]>,
     pub(crate) delimiter: u8,
     pub(crate) encoding: Encoding,
@@ -249,12 +251,16 @@ impl<'a> Row<'a> {
             .fields
             .iter()
             .zip(upload.field_slots.iter())
-            .filter_map(move |(field, slot)| {
+            .zip(upload.one_of.iter())
+            .filter_map(move |((field, slot), one_of)| {
                 let cell = upload.slot_cell(index, *slot);
                 if cell.is_empty() || upload.is_clear(cell) {
                     return None;
                 }
-                field.check(cell).ok().map(|v| (field.name.as_str(), v))
+                field
+                    .check(cell, one_of.as_ref())
+                    .ok()
+                    .map(|v| (field.name.as_str(), v))
             })
     }
     /// The host profile fields whose cell holds the clear token.

@@ -166,6 +166,7 @@ fn build(
         groups: &groups,
         all_group_names: &all_group_names,
         default_login_method: default_login_method.as_deref(),
+        reactivate_suspended_users: settings.reactivate_suspended_users,
     };
     let mut rows: Vec<PlanRow> = upload
         .rows()
@@ -371,6 +372,8 @@ struct RowContext<'a> {
     all_group_names: &'a [String],
     /// How new users sign in without an `auth` value (`None`: password).
     default_login_method: Option<&'a str>,
+    /// The `reactivate_suspended_users` setting.
+    reactivate_suspended_users: bool,
 }
 
 impl RowContext<'_> {
@@ -509,18 +512,26 @@ impl RowContext<'_> {
         let new_method = row.login_method().filter(|m| *m != stored_method);
         let mut method = stored_method;
         if user.suspended {
-            if s.update_existing_profiles {
+            if self.reactivate_suspended_users && user.suspended_by_upload {
                 planned.operations.push(Operation::ReactivateUser);
             } else {
+                let why = if self.reactivate_suspended_users {
+                    "the store does not say an upload suspended them (suspended_by_upload), and only such users are reactivated"
+                } else {
+                    "reactivate_suspended_users is off"
+                };
                 planned.issues.push(Issue::new(
                     IssueCode::UserSuspended,
                     Some(row.line()),
                     Some(Column::EmailAddress.as_str()),
-                    format!("{} is suspended and stays so: update_existing_profiles reactivates suspended users who are in the file", row.email()),
+                    format!("{} is suspended and stays so: {why}", row.email()),
                 ));
             }
         }
-        if let Some(new) = new_method {
+        // Moving a user to password login sets a password they did not choose: a password
+        // change, which needs update_existing_passwords too.
+        let to_password_refused = new_method == Some(password) && !s.update_existing_passwords;
+        if let Some(new) = new_method.filter(|_| !to_password_refused) {
             if s.update_existing_profiles {
                 planned.operations.push(Operation::SetLoginMethod {
                     method: new.to_owned(),
@@ -535,6 +546,14 @@ impl RowContext<'_> {
                     "the row changes an existing user's login method, which needs update_existing_profiles".into(),
                 ));
             }
+        }
+        if to_password_refused {
+            planned.issues.push(Issue::new(
+                IssueCode::ChangesNeedUpdatePasswords,
+                Some(row.line()),
+                Some(Column::Auth.as_str()),
+                format!("the row moves an existing user from {stored_method} to password login, which sets a password they did not choose: it needs update_existing_passwords; the login method is left as it is"),
+            ));
         }
         if s.update_existing_profiles {
             let changes = profile_changes(row, user);
@@ -615,7 +634,10 @@ impl RowContext<'_> {
                 }
             }
         }
-        if !(s.update_existing_profiles || s.update_existing_passwords || s.enrol_existing_users) {
+        // A reactivation alone (reactivate_suspended_users) is a change the settings allow.
+        if !(s.update_existing_profiles || s.update_existing_passwords || s.enrol_existing_users)
+            && planned.operations.is_empty()
+        {
             planned.issues.push(Issue::new(
                 IssueCode::ExistingUserSkipped,
                 Some(row.line()),

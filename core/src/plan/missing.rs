@@ -9,8 +9,8 @@ use crate::parse::email::email_key;
 use crate::parse::upload::Upload;
 use std::collections::HashSet;
 
-/// The largest scope read: a host whose cursor never ends is stopped after the pages that
-/// could hold this many users.
+/// The largest scope read: a host whose cursor never ends, or whose pages hold more users
+/// than asked for, is stopped once it has listed this many users.
 const MAX_SCOPE_USERS: usize = 10_000_000;
 
 /// One row per user in scope that the file does not name, is not protected and is not
@@ -37,16 +37,24 @@ pub(super) fn missing_users(
         }
     }
     // Every row's address counts, rejected rows included: a typo elsewhere on a person's
-    // row must not suspend them.
-    let in_file: HashSet<String> = upload
-        .rows()
-        .map(|r| email_key(r.email()))
-        .filter(|k| !k.is_empty())
-        .collect();
+    // row must not suspend them, nor an address written in a form refused for the row
+    // (`mailto:ana@x.com`, `Ana <ana@x.com>`, a trailing dot): its candidate counts too.
+    let mut in_file: HashSet<String> = HashSet::new();
+    for row in upload.rows() {
+        let email = row.email();
+        if !email.is_empty() {
+            in_file.insert(email_key(email));
+        }
+        if let Some(candidate) = lenient_address(email) {
+            in_file.insert(email_key(candidate));
+        }
+    }
     let mut line = upload.rows().map(|r| r.line()).max().unwrap_or(1);
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
     let mut in_scope: u64 = 0;
+    // Every user the store lists counts, duplicates and pages larger than asked included.
+    let mut listed: usize = 0;
     let mut after: Option<String> = None;
     let page_size = page_size.max(1);
     let max_pages = MAX_SCOPE_USERS / page_size + 1;
@@ -54,13 +62,25 @@ pub(super) fn missing_users(
         let page = store
             .scope_users(after.as_deref(), page_size)
             .map_err(|e| scope_error(&e))?;
+        listed = listed.saturating_add(page.users.len());
+        if listed > MAX_SCOPE_USERS {
+            return Err(scope_error(&HostError::coded(
+                IssueCode::InvalidHostReply,
+                format!("store.scope_users listed more than {MAX_SCOPE_USERS} users"),
+            )));
+        }
         for user in page.users {
             let key = email_key(&user.email);
             if !seen.insert(key.clone()) {
                 continue; // a user listed twice counts once
             }
+            // Only users who could be suspended count towards the threshold: a protected
+            // or already suspended user is never suspended by this upload.
+            if user.protected || user.suspended {
+                continue;
+            }
             in_scope += 1;
-            if in_file.contains(&key) || user.protected || user.suspended {
+            if in_file.contains(&key) {
                 continue;
             }
             line = line.saturating_add(1);
@@ -99,6 +119,30 @@ pub(super) fn missing_users(
         IssueCode::InvalidHostReply,
         format!("store.scope_users did not end after {max_pages} pages"),
     )))
+}
+
+/// The address a cell refused for its form most likely means, for protection only (the
+/// row stays rejected): inside `<...>`, after `mailto:`, without surrounding quotes,
+/// spaces or trailing dots and commas. `None` when that leaves no `@`.
+fn lenient_address(cell: &str) -> Option<&str> {
+    let mut text = cell.trim();
+    if let (Some(open), Some(close)) = (text.rfind('<'), text.rfind('>')) {
+        if open < close {
+            text = &text[open + 1..close];
+        }
+    }
+    let text = text.trim();
+    let text = match text.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => &text[7..],
+        _ => text,
+    };
+    let text = text.split('?').next().unwrap_or(text);
+    let text = text
+        .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '('))
+        .trim_end_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '.' | ',' | ';' | ':')
+        });
+    (text.contains('@') && text != cell).then_some(text)
 }
 
 fn check_threshold(suspended: u64, in_scope: u64, threshold: u32) -> Result<(), Error> {

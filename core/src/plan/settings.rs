@@ -68,6 +68,11 @@ pub struct Settings {
     /// of those in scope (0 to 100, default 10); a plan that would suspend more is refused
     /// (`missing_users_threshold`).
     pub missing_users_threshold: u32,
+    /// Suspended users in the file are reactivated — only those an upload suspended
+    /// ([`ExistingUser::suspended_by_upload`](crate::ExistingUser::suspended_by_upload), as
+    /// the host says); a user suspended by someone else always stays suspended. Off by
+    /// default; `update_existing_profiles` alone never reactivates anyone.
+    pub reactivate_suspended_users: bool,
 }
 
 /// Default for [`Settings::missing_users_threshold`]: 10 %.
@@ -94,7 +99,11 @@ pub struct SettingsBuilder {
     pub update_existing_passwords: bool,
     #[serde(alias = "generatePasswords")]
     pub generate_passwords: bool,
-    #[serde(alias = "defaultPassword", skip_serializing)]
+    #[serde(
+        alias = "defaultPassword",
+        skip_serializing,
+        deserialize_with = "secret::optional_string"
+    )]
     pub default_password: Option<String>,
     #[serde(alias = "forcePasswordReset")]
     pub force_password_reset: bool,
@@ -116,6 +125,8 @@ pub struct SettingsBuilder {
     pub suspend_missing_users: bool,
     #[serde(alias = "missingUsersThreshold")]
     pub missing_users_threshold: u32,
+    #[serde(alias = "reactivateSuspendedUsers")]
+    pub reactivate_suspended_users: bool,
 }
 
 impl std::fmt::Debug for SettingsBuilder {
@@ -149,6 +160,7 @@ impl Default for SettingsBuilder {
             default_login_method: None,
             suspend_missing_users: false,
             missing_users_threshold: DEFAULT_MISSING_USERS_THRESHOLD,
+            reactivate_suspended_users: false,
         }
     }
 }
@@ -179,6 +191,8 @@ impl SettingsBuilder {
         suspend_missing_users: bool,
         /// The most users `suspend_missing_users` may suspend, in percent of the scope.
         missing_users_threshold: u32,
+        /// Reactivate the suspended users in the file that an upload suspended.
+        reactivate_suspended_users: bool,
     }
 
     /// How new users sign in when their row has no `auth` value (`password`, or one of the
@@ -244,7 +258,9 @@ impl SettingsBuilder {
                     "a default_password was given but generate_passwords is on; turn one of them off",
                 ))
             }
-            (Some(p), false) => self.password_policy.check(p)?,
+            (Some(p), false) => self
+                .password_policy
+                .check_with(p, &password_context(&self.site_url, self.uploader_email.as_deref()))?,
             (None, true) => {}
         }
         // Checked whatever the password source: the plan carries the length either way.
@@ -304,8 +320,97 @@ impl SettingsBuilder {
                 .filter(|m| m != crate::host::store::PASSWORD_LOGIN),
             suspend_missing_users: self.suspend_missing_users,
             missing_users_threshold: self.missing_users_threshold,
+            reactivate_suspended_users: self.reactivate_suspended_users,
         })
     }
+}
+
+/// Reading a secret setting: a value of the wrong type is refused without quoting it
+/// (serde's own message would: "invalid type: integer `12345678`").
+mod secret {
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    pub(super) fn optional_string<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        deserializer.deserialize_option(Secret)
+    }
+
+    struct Secret;
+
+    fn refused<E: de::Error>(shape: &str) -> E {
+        E::custom(format!(
+            "default_password must be a string, not {shape} (its value is not shown)"
+        ))
+    }
+
+    impl<'de> Visitor<'de> for Secret {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Secret)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(refused("a boolean"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(refused("a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(refused("a number"))
+        }
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+            Err(refused("a number"))
+        }
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+            Err(refused("a number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(refused("a number"))
+        }
+        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Err(refused("bytes"))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(refused("a list"))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(refused("an object"))
+        }
+    }
+}
+
+/// The words of the site and the uploader an attacker would try first in a shared password:
+/// the site's host name and its labels, the uploader's address and its parts.
+fn password_context<'a>(site_url: &'a str, uploader_email: Option<&'a str>) -> Vec<&'a str> {
+    let host = site_url
+        .split_once("://")
+        .map_or(site_url, |(_, rest)| rest)
+        .split(['/', ':', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let mut words = vec![host];
+    words.extend(host.split('.').filter(|l| l.len() > 2 && *l != "www"));
+    if let Some(email) = uploader_email {
+        words.push(email);
+        words.extend(email.split(['@', '.']).filter(|l| l.len() > 2));
+    }
+    words
 }
 
 /// An http(s) URL without control characters; `results_url` may also be `file://` (a host

@@ -121,3 +121,59 @@ pub(crate) fn clean_file(rows: usize) -> Vec<u8> {
     }
     text.into_bytes()
 }
+
+/// Parse options declaring one `one_of` field, `grade`, of `values` values (`Grade0`...),
+/// and a clean file of `rows` rows with a `grade` column (each value one of the last ones,
+/// written in another case: every cell is checked against the whole list).
+pub(crate) fn one_of_file(values: usize, rows: usize) -> (Vec<u8>, lms_bulk_upload::ParseOptions) {
+    let field = lms_bulk_upload::ProfileField {
+        kind: lms_bulk_upload::FieldKind::OneOf((0..values).map(|i| format!("Grade{i}")).collect()),
+        ..lms_bulk_upload::ProfileField::text("grade")
+    };
+    let options = lms_bulk_upload::ParseOptions {
+        fields: vec![field],
+        max_rows: usize::MAX,
+        ..Default::default()
+    };
+    let mut text = String::from("firstname,lastname,emailaddress,grade\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "Ana,Lopez,ana.{i}@example.com,GRADE{}\n",
+            values - 1 - i % values.min(10)
+        ));
+    }
+    (text.into_bytes(), options)
+}
+
+/// Parse options declaring `fields` profile fields of `aliases` aliases each (`f3_a17`...),
+/// and a clean file of `rows` rows whose header names each field by its last alias.
+pub(crate) fn many_aliases(
+    fields: usize,
+    aliases: usize,
+    rows: usize,
+) -> (Vec<u8>, lms_bulk_upload::ParseOptions) {
+    let declared = (0..fields)
+        .map(|f| lms_bulk_upload::ProfileField {
+            aliases: (0..aliases).map(|a| format!("f{f}_a{a}")).collect(),
+            ..lms_bulk_upload::ProfileField::text(format!("field{f}"))
+        })
+        .collect();
+    let options = lms_bulk_upload::ParseOptions {
+        fields: declared,
+        max_rows: usize::MAX,
+        ..Default::default()
+    };
+    let mut text = String::from("firstname,lastname,emailaddress");
+    for f in 0..fields {
+        text.push_str(&format!(",f{f}_a{}", aliases - 1));
+    }
+    text.push('\n');
+    for i in 0..rows {
+        text.push_str(&format!("Ana,Lopez,ana.{i}@example.com"));
+        for f in 0..fields {
+            text.push_str(&format!(",v{f}"));
+        }
+        text.push('\n');
+    }
+    (text.into_bytes(), options)
+}

@@ -119,6 +119,7 @@ pub fn whole_path(data: &[u8]) {
             enrolments: Vec::new(),
             protected: *protected,
             suspended: false,
+            suspended_by_upload: false,
             login_method: None,
         });
     }

@@ -72,7 +72,7 @@ class PgHost:
 
     # -- Store: reads (batched) ---------------------------------------------------------
     def find_users(self, emails: List[str]) -> List[lbu.ExistingUser]:
-        keys = sorted({e.lower() for e in emails})
+        keys = sorted({lbu.email_key(e) for e in emails})
         cols = ", ".join(["id", "email", "is_admin", *PROFILE])
         rows = self.conn.execute(f"SELECT {cols} FROM users WHERE email_key = ANY(%s)", (keys,)).fetchall()
         users: List[lbu.ExistingUser] = []
@@ -104,7 +104,7 @@ class PgHost:
             "INSERT INTO users (email, email_key, first_name, last_name, phone_number, unique_id, country,"
             " organisation, language_code, password_hash, force_password_reset)"
             " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            (user["email"], user["email"].lower(), *(profile.get(f) for f in PROFILE),
+            (user["email"], lbu.email_key(user["email"]), *(profile.get(f) for f in PROFILE),
              user["password_hash"], user["force_password_reset"]),
         ).fetchone()
         assert row is not None
