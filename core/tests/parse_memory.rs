@@ -161,6 +161,10 @@ fn a_workbook_stays_within_eight_times_its_text() {
         // A small workbook: the reader's tables (styles, shared strings) dominate.
         let (outcome, peak) = peak_of(|| parse(&bytes, &ParseOptions::default()).map(|u| u.len()));
         assert_eq!(outcome.unwrap(), 4, "{name}");
-        assert!(peak <= 8 * bytes.len() + 8 * SLACK, "{name}: peak {peak} bytes for {} bytes", bytes.len());
+        assert!(
+            peak <= 8 * bytes.len() + 8 * SLACK,
+            "{name}: peak {peak} bytes for {} bytes",
+            bytes.len()
+        );
     }
 }
