@@ -5,11 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean
+.PHONY: test-suites test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean
 
 all: test
 
-test: test-rust test-python test-node test-ruby
+# Every suite against PostgreSQL and Redis: the servers LBU_PG_URL / LBU_REDIS_URL name, or
+# throwaway ones started for this run and stopped after it (scripts/with-services.sh).
+test:
+	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
+
+test-suites: test-rust test-python test-node test-ruby
 
 lint:
 	$(CARGO) fmt --all -- --check

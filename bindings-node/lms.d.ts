@@ -58,6 +58,10 @@ export interface ParseOptions {
   fields?: ProfileField[]
   /** The host's login methods besides the built-in `'password'` (e.g. `['saml']`): what the `auth` column may name. */
   loginMethods?: string[]
+  /** For a spreadsheet (`.xlsx`, `.xls`, `.ods`, recognised by content): the sheet to read, by name (default: the first). */
+  sheet?: string
+  /** The file's encoding when known (`'windows-1250'`, `'shift_jis'`...); default: a BOM, else UTF-8, else the detected code page. */
+  encoding?: string
 }
 
 export interface Row {
@@ -70,6 +74,11 @@ export interface Row {
 }
 
 export interface FileReport {
+  /** What kind of file it was (recognised by content). */
+  format: 'csv' | 'xlsx' | 'xls' | 'ods'
+  /** The sheet that was read, for a spreadsheet. */
+  sheet?: string
+  /** `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`, or the legacy code page (`windows-1250`, `Shift_JIS`...); `utf-8` for a spreadsheet. */
   encoding: string
   delimiter: string
   /** Each header cell: the built-in column it is, or the host profile field (`field`: its name), or neither (ignored). */

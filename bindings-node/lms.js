@@ -170,7 +170,7 @@ class Upload {
     if (!this._issues) Object.defineProperty(this, '_issues', { value: JSON.parse(this[HANDLE].issuesJson()) })
     return this._issues
   }
-  /** `{encoding, delimiter, header, rows, validRows, issues}`: what the validation screen shows. */
+  /** `{format, sheet?, encoding, delimiter, header, rows, validRows, issues}`: what the validation screen shows. */
   report() {
     return JSON.parse(this[HANDLE].reportJson())
   }

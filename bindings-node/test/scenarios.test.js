@@ -168,7 +168,9 @@ for (const name of names) {
   test(`scenario ${name}`, async () => {
     const dir = path.join(ROOT, name)
     const text = fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8')
-    const outcome = await run(JSON.parse(text), fs.readFileSync(path.join(dir, 'upload.csv')))
+    // upload.csv, or a spreadsheet: upload.xlsx, upload.xls, upload.ods
+    const upload = ['csv', 'xlsx', 'xls', 'ods'].map((ext) => path.join(dir, `upload.${ext}`)).find((p) => fs.existsSync(p))
+    const outcome = await run(JSON.parse(text), fs.readFileSync(upload))
     judgeScenario(text, JSON.stringify(outcome))
   })
 }

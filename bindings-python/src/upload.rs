@@ -92,6 +92,16 @@ impl PyUpload {
     fn encoding(&self) -> &'static str {
         self.inner.encoding().as_str()
     }
+    /// What kind of file it was: `csv`, `xlsx`, `xls` or `ods` (recognised by content).
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.inner.format().as_str()
+    }
+    /// The name of the sheet that was read, for a spreadsheet (else `None`).
+    #[getter]
+    fn sheet(&self) -> Option<&str> {
+        self.inner.sheet()
+    }
     /// The delimiter used (given or detected).
     #[getter]
     fn delimiter(&self) -> String {

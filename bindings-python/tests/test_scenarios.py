@@ -100,5 +100,7 @@ def test_there_are_scenarios() -> None:
 @pytest.mark.parametrize("folder", DIRS, ids=[d.name for d in DIRS])
 def test_scenario(folder: Path) -> None:
     scenario = (folder / "scenario.json").read_text(encoding="utf-8")
-    data = (folder / "upload.csv").read_bytes()
+    # upload.csv, or a spreadsheet: upload.xlsx, upload.xls, upload.ods
+    upload = next(folder / f"upload.{ext}" for ext in ("csv", "xlsx", "xls", "ods") if (folder / f"upload.{ext}").is_file())
+    data = upload.read_bytes()
     _testing.judge_scenario(scenario, json.dumps(outcome(json.loads(scenario), data)))

@@ -16,7 +16,9 @@ class TestScenarios < Minitest::Test
   DIRS.each do |dir|
     define_method("test_scenario_#{dir.basename}") do
       text = dir.join("scenario.json").read
-      LmsBulkUpload::Testing.judge_scenario(text, outcome(JSON.parse(text), dir.join("upload.csv")))
+      # upload.csv, or a spreadsheet: upload.xlsx, upload.xls, upload.ods
+      upload = %w[csv xlsx xls ods].map { |ext| dir.join("upload.#{ext}") }.find(&:file?)
+      LmsBulkUpload::Testing.judge_scenario(text, outcome(JSON.parse(text), upload))
       pass # the judge found nothing different
     rescue LmsBulkUpload::Testing::Mismatch => e
       flunk "#{dir.basename}: #{e.message}"

@@ -124,4 +124,67 @@ fn main() {
             &clean,
         );
     }
+    spreadsheets(&clean);
+}
+
+/// Spreadsheets: a clean workbook beside the same rows as CSV (per MB of each, and per
+/// row), and the hostile workbooks of core/tests/fixtures/spreadsheets beside a clean
+/// workbook of the same size.
+fn spreadsheets(clean: &ParseOptions) {
+    println!("\nspreadsheets (.xlsx by content; time per MB of the file as uploaded)");
+    for rows in [10_000, 100_000] {
+        let csv = clean_file(rows);
+        let xlsx = xlsx_from_csv(&csv);
+        line(&format!("xlsx, {rows} rows"), &xlsx, clean);
+        line(&format!("  the same rows as CSV"), &csv, clean);
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spreadsheets");
+    for (name, file) in [
+        ("zip bomb (200 MB in 200 KB)", "bomb.xlsx"),
+        ("ods, a row repeated 1M times", "repeated_rows.ods"),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).expect("the committed fixture");
+        line(name, &bytes, &ParseOptions::default());
+        let rows = (bytes.len() / 40).max(10);
+        line(
+            "  clean xlsx, about as big",
+            &xlsx_from_csv(&clean_file(rows)),
+            clean,
+        );
+    }
+}
+
+/// A minimal `.xlsx` (one sheet of inline strings, deflated) holding the cells of `csv`
+/// (a clean file: no quotes, commas only between cells).
+fn xlsx_from_csv(csv: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let text = std::str::from_utf8(csv).expect("clean files are UTF-8");
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for (r, row) in text.lines().enumerate() {
+        sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
+        for cell in row.split(',') {
+            let escaped = cell.replace('&', "&amp;").replace('<', "&lt;");
+            sheet.push_str(&format!(
+                r#"<c t="inlineStr"><is><t>{escaped}</t></is></c>"#
+            ));
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let parts = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned()),
+        ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned()),
+        ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned()),
+        ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned()),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, body) in parts {
+        zip.start_file(name, options).expect("in memory");
+        zip.write_all(body.as_bytes()).expect("in memory");
+    }
+    zip.finish().expect("in memory").into_inner()
 }

@@ -75,9 +75,14 @@ issue_codes! {
     TooManyRows = "too_many_rows", Error, "The file has more data rows than the max_rows limit.";
     TooManyColumns = "too_many_columns", Error, "A line has more columns than the max_columns limit.";
     FieldTooLong = "field_too_long", Error, "A cell is longer than the max_field_bytes limit.";
+    UnsupportedFile = "unsupported_file", Error, "The file is neither CSV text nor a spreadsheet the engine reads (.xlsx, .xls, .ods); for example another kind of zip archive.";
+    MalformedSpreadsheet = "malformed_spreadsheet", Error, "The file looks like a spreadsheet (.xlsx, .xls, .ods) but cannot be read as one (damaged, encrypted, or cells out of order).";
+    SheetNotFound = "sheet_not_found", Error, "The workbook has no sheet of the name asked for (the message lists its sheets).";
     // File-level warnings.
     UnknownColumn = "unknown_column", Warning, "A header column is not recognised; its values are ignored.";
-    EncodingGuessed = "encoding_guessed", Warning, "The file is not valid UTF-8 and was read as Windows-1252.";
+    EncodingGuessed = "encoding_guessed", Warning, "The file is not valid UTF-8 and was read in the legacy code page its letters fit best (Windows-1252, Windows-1250, Windows-1251, Shift_JIS...), named in the message.";
+    EncodingUnsure = "encoding_unsure", Warning, "The detected code page is not certain (few accented letters to judge from, or some bytes are not valid in it): check the names, and name the encoding if they look wrong.";
+    PasswordColumn = "password_column", Warning, "The file has a password column: passwords are never taken from a file; the column is ignored (choose generated passwords, a default password or sign-in links in the settings).";
     ExtraValues = "extra_values", Warning, "A row has values after the last header column; they are ignored.";
     TooManyIssues = "too_many_issues", Warning, "More issues than max_issues_per_row (on a row) or max_issues (in the file) were found: the first are listed, this one says how many more there were.";
     // Row-level: the row is rejected, the others go on.

@@ -66,7 +66,7 @@ pub use host::store::{
 };
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
 pub use parse::column::{Column, ALIASES};
-pub use parse::decode::Encoding;
+pub use parse::decode::{CodePage, Encoding};
 pub use parse::email::{
     email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES,
 };
@@ -77,6 +77,7 @@ pub use parse::options::{
     DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES,
 };
 pub use parse::parse;
+pub use parse::sheet::FileFormat;
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{

@@ -87,18 +87,26 @@ fn parse_corpus_replays() {
 #[test]
 fn fixtures_pass_the_fuzz_checks_with_default_and_small_options() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut count = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            files.push(path);
+        }
+    }
+    let mut count = 0;
+    for path in files {
         if path.extension().is_some_and(|e| e == "py") {
             continue;
         }
         let file = std::fs::read(&path).unwrap();
         for prefix in [
-            [0u8; 10],
-            [0, b'|', 2, 8, 0, 3, 4, 0, 0, 0],
-            [5, 0, 0, 0, 0, 0, 0, 200, 0, 0],
-            [0, 0, 0, 0, 0, 0, 0, 0, 0, 8 << 3 | 1],
+            [0u8; 11],
+            [0, b'|', 2, 8, 0, 3, 4, 0, 0, 0, 4],
+            [5, 0, 0, 0, 0, 0, 0, 200, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 8 << 3 | 1, 2],
         ] {
             let mut data = prefix.to_vec();
             data.extend_from_slice(&file);
@@ -120,7 +128,7 @@ fn physical_lines_count_like_the_parser() {
 
 #[test]
 fn all_zero_options_are_the_defaults() {
-    let input = ParseInput::arbitrary_take_rest(Unstructured::new(&[0u8; 10])).unwrap();
+    let input = ParseInput::arbitrary_take_rest(Unstructured::new(&[0u8; 11])).unwrap();
     let options = ParseOptions {
         fields: host_fields(),
         login_methods: vec!["saml".into()],

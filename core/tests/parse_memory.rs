@@ -136,3 +136,35 @@ fn one_character_rows_stay_within_eight_times_the_file() {
     let issues = check("one-character rows", &bytes, &ParseOptions::default(), 8).unwrap();
     assert_eq!(issues, lms_bulk_upload::DEFAULT_MAX_ISSUES + 1);
 }
+
+#[test]
+fn hostile_workbooks_are_refused_within_twice_their_size() {
+    let _serial = serial();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spreadsheets");
+    // 200 MB of XML in a 200 KB zip: counted into nothing, refused past the budget.
+    let bomb = std::fs::read(dir.join("bomb.xlsx")).unwrap();
+    assert_eq!(check("zip bomb", &bomb, &ParseOptions::default(), 2), None);
+    // A million repeated rows in 622 bytes: measured from the XML, refused before the grid.
+    let ods = std::fs::read(dir.join("repeated_rows.ods")).unwrap();
+    let (outcome, peak) = peak_of(|| parse(&ods, &ParseOptions::default()).map(|_| ()));
+    assert_eq!(outcome.unwrap_err().code(), IssueCode::FileTooLarge);
+    // the zip reader's and the XML reader's buffers, not the 90 million cells
+    assert!(peak <= 2 * SLACK, "repeated rows: peak {peak} bytes");
+}
+
+#[test]
+fn a_workbook_stays_within_eight_times_its_text() {
+    let _serial = serial();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spreadsheets");
+    for name in ["staff.xlsx", "staff.xls", "staff.ods"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        // A small workbook: the reader's tables (styles, shared strings) dominate.
+        let (outcome, peak) = peak_of(|| parse(&bytes, &ParseOptions::default()).map(|u| u.len()));
+        assert_eq!(outcome.unwrap(), 4, "{name}");
+        assert!(
+            peak <= 8 * bytes.len() + 8 * SLACK,
+            "{name}: peak {peak} bytes for {} bytes",
+            bytes.len()
+        );
+    }
+}

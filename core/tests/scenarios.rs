@@ -174,7 +174,13 @@ fn judge(dir: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(dir.join("scenario.json"))
         .map_err(|e| format!("scenario.json: {e}"))?;
     let scenario: Value = serde_json::from_str(&text).map_err(|e| format!("scenario.json: {e}"))?;
-    let csv = std::fs::read(dir.join("upload.csv")).map_err(|e| format!("upload.csv: {e}"))?;
+    // The upload: `upload.csv`, or a spreadsheet (`upload.xlsx`, `upload.xls`, `upload.ods`).
+    let file = ["csv", "xlsx", "xls", "ods"]
+        .iter()
+        .map(|ext| dir.join(format!("upload.{ext}")))
+        .find(|p| p.is_file())
+        .ok_or("no upload.csv (or .xlsx, .xls, .ods)")?;
+    let csv = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let outcome = run(&scenario, &csv)?;
     lms_bulk_upload_vectors::judge_scenario(&scenario, &outcome)
 }

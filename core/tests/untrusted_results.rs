@@ -32,6 +32,7 @@ fn user(id: &str, email: &str) -> ExistingUser {
         enrolments: Vec::new(),
         protected: false,
         suspended: false,
+        suspended_by_upload: false,
         login_method: None,
     }
 }

@@ -88,6 +88,12 @@ class ParseOptions(TypedDict, total=False):
     login_methods: List[str]
     """The host's login methods besides the built-in ``password`` (``["saml"]``): the values
     the ``auth`` column and the ``default_login_method`` setting may name."""
+    sheet: str
+    """For a spreadsheet (``.xlsx``, ``.xls``, ``.ods``, recognised by content), the sheet to
+    read by name (default: the first)."""
+    encoding: str
+    """The file's encoding when it is known (``windows-1250``, ``shift_jis``...); by default
+    a byte order mark decides, else UTF-8, else the detected legacy code page."""
 
 
 _Identified = TypedDict("_Identified", {"id": Union[str, int], "email": str})

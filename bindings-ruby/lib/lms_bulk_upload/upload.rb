@@ -27,7 +27,7 @@ module LmsBulkUpload
       rows_from(index, 1).first
     end
 
-    # Encoding, delimiter, header, counts and issues, as a Hash.
+    # Format, sheet, encoding, delimiter, header, counts and issues, as a Hash.
     def report
       LmsBulkUpload.from_json(@native.report_json)
     end

@@ -173,8 +173,10 @@ fn profile_field(value: Value) -> Result<crate::ProfileField, Error> {
 impl ParseOptions {
     /// The options from a JSON object with any of `delimiter` (one ASCII character: `,`,
     /// `;`, a tab...), `group_separator` (one character), `max_file_bytes`, `max_rows`,
-    /// `max_field_bytes`, `max_columns`, `max_value_chars`, `max_issues_per_row`, `max_issues`;
-    /// absent keys keep their defaults.
+    /// `max_field_bytes`, `max_columns`, `max_value_chars`, `max_issues_per_row`, `max_issues`,
+    /// `clear_token`, `fields`, `login_methods`, `sheet` (a spreadsheet's sheet by name) and
+    /// `encoding` (a label such as `windows-1250` or `shift_jis`); absent keys keep their
+    /// defaults.
     ///
     /// ```
     /// let options = lms_bulk_upload::ParseOptions::from_value(serde_json::json!({"delimiter": ";"}))?;
@@ -184,7 +186,9 @@ impl ParseOptions {
     /// # Ok::<(), lms_bulk_upload::Error>(())
     /// ```
     pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
-        const KEYS: [&str; 12] = [
+        const KEYS: [&str; 14] = [
+            "sheet",
+            "encoding",
             "clear_token",
             "fields",
             "login_methods",
@@ -215,6 +219,15 @@ impl ParseOptions {
                     options.delimiter = Some(byte);
                 }
                 "group_separator" => options.group_separator = one_char(&v, what, &key)?,
+                "sheet" => options.sheet = Some(text(v, what, &key)?),
+                "encoding" => {
+                    let label = text(v, what, &key)?;
+                    options.encoding = Some(crate::Encoding::from_label(&label).ok_or_else(|| {
+                        invalid(format!(
+                            "{what}.encoding must name an encoding (utf-8, windows-1250, windows-1251, shift_jis, gbk, big5...)"
+                        ))
+                    })?);
+                }
                 "fields" => {
                     let Value::Array(items) = v else {
                         return Err(invalid(format!(

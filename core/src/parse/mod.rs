@@ -9,6 +9,7 @@ mod issue_log;
 pub(crate) mod options;
 mod reader;
 mod rows;
+pub(crate) mod sheet;
 pub(crate) mod suggest;
 pub(crate) mod upload;
 pub(crate) mod validate;
@@ -21,10 +22,11 @@ use rows::{mark_duplicates, validate_row, CustomCells, HASH_BITS};
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::{normalise_header, Column};
-use crate::parse::decode::decode;
+use crate::parse::decode::{decode, Chosen};
 use crate::parse::email::{ascii_email_hash, email_hash};
 use crate::parse::fields::{check_declarations, OneOfIndex, MAX_PROFILE_FIELDS};
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
+use crate::parse::sheet::FileFormat;
 use crate::parse::upload::{HeaderCell, Upload};
 
 /// Parses and validates an upload file.
@@ -54,7 +56,31 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
             ),
         ));
     }
-    let (text, encoding) = decode(bytes, max_bytes)?;
+    let format = sheet::detect(bytes)?;
+    let (text, source) = match format {
+        FileFormat::Csv => {
+            let (text, encoding, chosen) = decode(bytes, max_bytes, options.encoding)?;
+            (
+                text,
+                Source {
+                    encoding,
+                    chosen,
+                    format,
+                    sheet: None,
+                },
+            )
+        }
+        _ => {
+            let read = sheet::read(bytes, format, options)?;
+            let source = Source {
+                encoding: crate::Encoding::Utf8,
+                chosen: Chosen::Known,
+                format,
+                sheet: Some(read.sheet),
+            };
+            (std::borrow::Cow::Owned(read.text), source)
+        }
+    };
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,
@@ -64,24 +90,65 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
         ));
     }
     let mut log = IssueLog::new(options);
-    if encoding == crate::Encoding::Windows1252 {
-        log.file_issue(Issue::new(
+    encoding_issues(&source, &mut log);
+    let (body, line_offset, sep_line) = match format {
+        FileFormat::Csv => strip_sep_line(&text),
+        _ => (&*text, 0, Some(b',')),
+    };
+    let delimiter = match format {
+        FileFormat::Csv => options.delimiter.or(sep_line),
+        _ => sep_line,
+    }
+    .unwrap_or_else(|| detect_delimiter(body));
+    Parser::new(body, line_offset, delimiter, options, log)?.run(source)
+}
+
+/// Where the text came from: the encoding (and how sure), the format, the sheet.
+struct Source {
+    encoding: crate::Encoding,
+    chosen: Chosen,
+    format: FileFormat,
+    sheet: Option<String>,
+}
+
+/// The file's warnings about its encoding: which legacy code page was detected, and
+/// whether the detector was unsure.
+fn encoding_issues(source: &Source, log: &mut IssueLog) {
+    let name = source.encoding.as_str();
+    match (source.chosen, source.encoding) {
+        (Chosen::Known, _) => return,
+        (_, crate::Encoding::Windows1252) => log.file_issue(Issue::new(
             IssueCode::EncodingGuessed,
             None,
             None,
             "the file is not valid UTF-8; it was read as Windows-1252 (save as \"CSV UTF-8\" to be sure of accents)".into(),
+        )),
+        _ => log.file_issue(Issue::new(
+            IssueCode::EncodingGuessed,
+            None,
+            None,
+            format!("the file is not valid UTF-8; it was read as {name}, the code page its letters fit best (save as \"CSV UTF-8\" to be sure of accents)"),
+        )),
+    }
+    if source.chosen == Chosen::Unsure {
+        log.file_issue(Issue::new(
+            IssueCode::EncodingUnsure,
+            None,
+            None,
+            format!("the file's encoding could not be told for sure (it was read as {name}): check the names in the rows, and choose the file's encoding if letters look wrong"),
         ));
     }
-    let (body, line_offset, sep_line) = strip_sep_line(&text);
-    let delimiter = options
-        .delimiter
-        .or(sep_line)
-        .unwrap_or_else(|| detect_delimiter(body));
-    Parser::new(body, line_offset, delimiter, options, log)?.run(encoding)
 }
 
 fn file_error(code: IssueCode, line: Option<u32>, column: Option<&str>, message: String) -> Error {
     Error::file(code, line, column, message)
+}
+
+/// Whether a normalised header names a password (`Password`, `pwd`, `Initial password`...).
+fn is_password_header(key: &str) -> bool {
+    matches!(key, "pwd" | "pass" | "passwd" | "passcode" | "passphrase")
+        || key.ends_with("password")
+        || key.starts_with("password")
 }
 
 /// Excel's `sep=;` first line: returns the rest, how many lines were skipped, the delimiter.
@@ -282,6 +349,14 @@ impl<'a> Parser<'a> {
                     target = self.slots[c as usize];
                 }
                 None if text.is_empty() => {}
+                None if is_password_header(&key) => self.log.file_issue(Issue::new(
+                    IssueCode::PasswordColumn,
+                    Some(line),
+                    Some(&text),
+                    format!(
+                        "the column {text:?} is ignored: passwords are never taken from a file (it would put them in a spreadsheet, an email attachment, a download folder); choose generated passwords, a default password with a forced reset, or sign-in links in the settings"
+                    ),
+                )),
                 None => self.log.file_issue(Issue::new(
                     IssueCode::UnknownColumn,
                     Some(line),
@@ -345,7 +420,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn run(mut self, encoding: crate::Encoding) -> Result<Upload, Error> {
+    fn run(mut self, source: Source) -> Result<Upload, Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
         // Counting lines is exact enough unless most are blank (a file of line breaks):
         // then the lines with content are counted, so the reservation follows the rows.
@@ -370,7 +445,9 @@ impl<'a> Parser<'a> {
             one_of: self.one_of.clone(),
             login_methods: self.options.login_methods.clone().into(),
             delimiter: self.delimiter,
-            encoding,
+            encoding: source.encoding,
+            format: source.format,
+            sheet: source.sheet,
             group_separator: self.options.group_separator,
             clear_token: self.options.clear_token.clone(),
             text: String::with_capacity(self.body.len()),

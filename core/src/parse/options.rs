@@ -60,6 +60,12 @@ pub struct ParseOptions {
     /// The host's login methods besides the built-in `password` (`saml`, `oidc`...): the
     /// values the `auth` column and the `default_login_method` setting may name.
     pub login_methods: Vec<String>,
+    /// For a spreadsheet, the sheet to read by its name (`None`: the first sheet).
+    pub sheet: Option<String>,
+    /// The file's encoding, when the host or the administrator knows it (`None`: a byte
+    /// order mark decides, else UTF-8 if the bytes are UTF-8, else the legacy code page
+    /// detected from the letters, with `encoding_guessed`). A byte order mark still wins.
+    pub encoding: Option<crate::Encoding>,
 }
 
 /// Default for [`ParseOptions::clear_token`].
@@ -80,6 +86,8 @@ impl Default for ParseOptions {
             clear_token: Some(DEFAULT_CLEAR_TOKEN.to_owned()),
             fields: Vec::new(),
             login_methods: Vec::new(),
+            sheet: None,
+            encoding: None,
         }
     }
 }

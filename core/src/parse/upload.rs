@@ -4,6 +4,7 @@ use crate::issue::Issue;
 use crate::parse::column::Column;
 use crate::parse::decode::Encoding;
 use crate::parse::fields::ProfileField;
+use crate::parse::sheet::FileFormat;
 use serde::{Deserialize, Serialize};
 
 /// One cell of the header line and what it was matched to.
@@ -45,6 +46,9 @@ pub struct Upload {
     pub(crate) login_methods: std::sync::Arc<[String]>,
     pub(crate) delimiter: u8,
     pub(crate) encoding: Encoding,
+    pub(crate) format: FileFormat,
+    /// The sheet read, for a spreadsheet.
+    pub(crate) sheet: Option<String>,
     pub(crate) group_separator: char,
     /// [`ParseOptions::clear_token`](crate::ParseOptions::clear_token).
     pub(crate) clear_token: Option<String>,
@@ -128,9 +132,22 @@ impl Upload {
         self.rows().filter(Row::is_valid)
     }
 
-    /// A serialisable summary: encoding, delimiter, header mapping, counts and issues.
+    /// What kind of file it was: CSV, or a spreadsheet (`.xlsx`, `.xls`, `.ods`).
+    pub fn format(&self) -> FileFormat {
+        self.format
+    }
+
+    /// The name of the sheet that was read, for a spreadsheet.
+    pub fn sheet(&self) -> Option<&str> {
+        self.sheet.as_deref()
+    }
+
+    /// A serialisable summary: format, sheet, encoding, delimiter, header mapping, counts
+    /// and issues.
     pub fn report(&self) -> FileReport {
         FileReport {
+            format: self.format,
+            sheet: self.sheet.clone(),
             encoding: self.encoding,
             delimiter: self.delimiter(),
             header: self.header.clone(),
@@ -179,7 +196,13 @@ impl Upload {
 /// A serialisable report of a parsed file (what the validation screen shows).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileReport {
-    /// The encoding the file was read with.
+    /// What kind of file it was (`csv`, `xlsx`, `xls`, `ods`).
+    #[serde(default)]
+    pub format: FileFormat,
+    /// The sheet that was read, for a spreadsheet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// The encoding the file was read with (`utf-8` for a spreadsheet).
     pub encoding: Encoding,
     /// The delimiter used.
     pub delimiter: char,

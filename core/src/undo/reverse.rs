@@ -4,7 +4,7 @@ use super::{Current, UndoOptions};
 use crate::execute::results::{Done, ResultRow, Status};
 use crate::host::store::{ExistingUser, Profile, UserId, PASSWORD_LOGIN};
 use crate::issue::{Issue, IssueCode};
-use crate::parse::fields::ProfileField;
+use crate::parse::fields::{OneOfIndex, ProfileField};
 use crate::parse::options::DEFAULT_MAX_VALUE_CHARS;
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 use crate::plan::{Action, Operation, PlanRow};
@@ -30,6 +30,8 @@ pub(super) struct Rules<'a> {
     /// The results are the engine's own (signed, or from `execute` in this process).
     verified: bool,
     fields: &'a [ProfileField],
+    /// For each of `fields`, the index of its `one_of` values (built once per undo).
+    one_of: Vec<Option<OneOfIndex>>,
     login_methods: &'a [String],
     undone_creations: BTreeSet<&'a UserId>,
 }
@@ -40,6 +42,7 @@ impl<'a> Rules<'a> {
             delete_created: options.delete_created_users,
             verified,
             fields: &options.fields,
+            one_of: OneOfIndex::for_fields(&options.fields),
             login_methods: &options.login_methods,
             undone_creations: options.undone_creations.iter().collect(),
         }
@@ -74,7 +77,7 @@ impl<'a> Rules<'a> {
     /// Why undo may not write `value` into the custom field `name`, if it may not: the
     /// field must be declared and accept the value as it is stored.
     fn custom_refusal(&self, name: &str, value: &str) -> Option<String> {
-        let Some(field) = self.fields.iter().find(|f| f.name == name) else {
+        let Some(at) = self.fields.iter().position(|f| f.name == name) else {
             return Some(format!(
                 "{name:?} is not a declared profile field: undo does not write it"
             ));
@@ -82,10 +85,13 @@ impl<'a> Rules<'a> {
         if value.is_empty() {
             return None;
         }
+        let field = &self.fields[at];
         let longest = field.max_length.unwrap_or(DEFAULT_MAX_VALUE_CHARS);
         let valid = find_forbidden_char(value).is_none()
             && value.chars().count() <= longest
-            && field.check(value).is_ok_and(|stored| stored == value);
+            && field
+                .check(value, self.one_of[at].as_ref())
+                .is_ok_and(|stored| stored == value);
         (!valid).then(|| format!("{name} is not set back: its value before is not one it accepts"))
     }
 
