@@ -69,7 +69,7 @@ export class EnrolmentDialog extends HTMLElement {
       h('h2', { id: 'enrol-title' }, 'Manage Enrolments'),
       h('p', { id: 'enrol-help' }, 'Every user the file creates (and existing users, with “Enrol existing users”) is enrolled in the selected items.'),
       h('fieldset', {}, h('legend', {}, 'Register Into'), radios),
-      h('div', { class: 'field' }, h('label', { for: 'enrol-search' }, 'Search available items'), this.search),
+      h('div', { class: 'field' }, h('label', { for: 'enrol-search' }, 'Search by name'), this.search),
       h(
         'div',
         { class: 'shuttle' },
