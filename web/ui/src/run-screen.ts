@@ -63,11 +63,31 @@ export class RunScreen extends Screen {
   disconnectedCallback(): void {
     this.source?.close()
     this.source = null
+    this.stopPolling()
   }
+
+  private stopPolling(): void {
+    if (this.poll !== undefined) window.clearInterval(this.poll)
+    this.poll = undefined
+  }
+
+  private poll: number | undefined
 
   private listen(id: string): void {
     const source = new EventSource(`/api/runs/${seg(id)}/events`)
     this.source = source
+    // A stream the browser gives up on (the server restarted and refused it): poll instead.
+    source.addEventListener('error', () => {
+      if (source.readyState !== EventSource.CLOSED || this.poll !== undefined || !this.isConnected) return
+      this.poll = window.setInterval(() => {
+        call<Run>('GET', `/api/runs/${seg(id)}`)
+          .then((run) => {
+            this.show(run)
+            if (ENDED.has(run.state)) this.stopPolling()
+          })
+          .catch(() => undefined)
+      }, 1000)
+    })
     source.addEventListener('progress', (e) => this.show(JSON.parse((e as MessageEvent<string>).data) as Run))
     source.addEventListener('end', (e) => {
       source.close()

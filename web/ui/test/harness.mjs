@@ -224,3 +224,26 @@ export async function until(fn, ms = 30_000, what = 'condition') {
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/** The focused element's role-ish kind and accessible name (aria-label, label, text). */
+export function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement
+    if (!el || el === document.body) return { tag: 'body', name: '' }
+    const name = (el.getAttribute('aria-label') || (el.labels && el.labels[0] && el.labels[0].textContent) || el.textContent || '').trim()
+    return { tag: el.tagName.toLowerCase(), type: el.getAttribute('type') ?? '', name }
+  })
+}
+
+/** Presses Tab (Shift+Tab with back) until the focused element's name matches; keyboard only. */
+export async function tabTo(page, name, { back = false, max = 80 } = {}) {
+  const want = typeof name === 'string' ? (n) => n === name : (n) => name.test(n)
+  const seen = []
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab')
+    const f = await focused(page)
+    seen.push(`${f.tag}:${f.name}`)
+    if (want(f.name)) return f
+  }
+  throw new Error(`Tab never reached ${name}; went through: ${seen.join(' | ')}`)
+}
