@@ -80,8 +80,8 @@ pub use parse::parse;
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{
-    plan, plan_with, Action, Noop, Operation, PasswordSource, Plan, PlanKey, PlanOptions, PlanRow,
-    PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary, DEFAULT_LOOKUP_BATCH,
-    PLAN_FORMAT_VERSION,
+    plan, plan_with, Action, FieldChange, Noop, Operation, PasswordSource, Plan, PlanKey,
+    PlanOptions, PlanRow, PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary,
+    DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
 pub use undo::{plan_undo, UndoOptions};

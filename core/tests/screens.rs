@@ -188,3 +188,33 @@ fn lines_are_those_parse_gives_with_a_sep_line_blank_lines_and_crlf() {
     assert_eq!(reparsed.len(), 2);
     assert!(reparsed.rows().any(|r| r.email() == "bo@example.com"));
 }
+
+#[test]
+fn a_preview_shows_old_and_new_values_of_an_update() {
+    let file = "firstname,lastname,email,organisation\nBo,Chan-Lee,bo@example.com,#clear\n";
+    let upload = parse(file.as_bytes(), &ParseOptions::default()).unwrap();
+    let mut store = MemoryStore::new();
+    let user: ExistingUser = serde_json::from_value(serde_json::json!({
+        "id": "u1", "email": "bo@example.com",
+        "profile": {"first_name": "Bo", "last_name": "Chan", "organisation": "Acme"}
+    }))
+    .unwrap();
+    store.add_user(user.clone());
+    let settings = Settings::builder()
+        .update_existing_profiles(true)
+        .build()
+        .unwrap();
+    let planned = plan(&upload, &settings, &mut store).unwrap();
+    let changes = planned.rows()[0].changes(Some(&user));
+    let shown: Vec<(&str, Option<&str>, Option<&str>)> = changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.before.as_deref(), c.after.as_deref()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("last_name", Some("Chan"), Some("Chan-Lee")),
+            ("organisation", Some("Acme"), None)
+        ]
+    );
+}
