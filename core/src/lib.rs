@@ -66,7 +66,7 @@ pub use host::store::{
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
 pub use parse::column::{Column, ALIASES};
 pub use parse::decode::Encoding;
-pub use parse::edit::{rewrite_file, suggest_column, CellEdit};
+pub use parse::edit::{read_header, rewrite_file, suggest_column, CellEdit};
 pub use parse::email::{
     email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES,
 };

@@ -218,3 +218,28 @@ fn a_preview_shows_old_and_new_values_of_an_update() {
         ]
     );
 }
+
+#[test]
+fn the_header_of_a_refused_file_is_read_with_its_matches_so_a_column_can_be_assigned() {
+    let options = ParseOptions::default();
+    assert!(parse(FILE.as_bytes(), &options).is_err());
+    let cells = lms_bulk_upload::read_header(FILE.as_bytes(), &options).unwrap();
+    let shown: Vec<(&str, Option<Column>)> = cells
+        .iter()
+        .map(|c| (c.header.as_str(), c.column))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("First Name", Some(Column::FirstName)),
+            ("Surnme", None),
+            ("Email", Some(Column::EmailAddress)),
+            ("Shoe size", None)
+        ]
+    );
+    let mut assigned = ParseOptions::default();
+    assigned.column_assignments = BTreeMap::from([(1, Some("lastname".to_owned()))]);
+    let cells = lms_bulk_upload::read_header(FILE.as_bytes(), &assigned).unwrap();
+    assert_eq!(cells[1].column, Some(Column::LastName));
+    assert!(lms_bulk_upload::read_header(b"\n\n", &options).is_err());
+}

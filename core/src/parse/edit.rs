@@ -9,6 +9,7 @@ use crate::parse::column::{normalise_header, Column, ALIASES};
 use crate::parse::decode::decode;
 use crate::parse::fields::ProfileField;
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
+use crate::parse::upload::HeaderCell;
 use std::collections::BTreeMap;
 
 /// One cell to replace: the line the row starts on (as `parse` numbers it), the 0-based
@@ -160,6 +161,88 @@ pub fn rewrite_file(
         ));
     }
     Ok(out)
+}
+
+/// The header line of a file, each cell matched as `parse` would match it (the column
+/// assignments of `options` included), without reading the rows: for a screen that lets
+/// the administrator match columns by hand when `parse` refused the file for a missing or
+/// repeated column. Refused as `parse` refuses an unreadable file (`file_too_large`,
+/// `empty_file`, an encoding error).
+///
+/// ```
+/// use lms_bulk_upload::{read_header, Column, ParseOptions};
+/// let cells = read_header(b"Given,Surname,Mail\nAna,Lopez,ana@example.com\n", &ParseOptions::default())?;
+/// assert_eq!(cells[1].column, Some(Column::LastName));
+/// assert_eq!(cells[2].column, None);
+/// # Ok::<(), lms_bulk_upload::Error>(())
+/// ```
+pub fn read_header(bytes: &[u8], options: &ParseOptions) -> Result<Vec<HeaderCell>, Error> {
+    let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
+    if bytes.len() > max_bytes {
+        return Err(Error::file(
+            IssueCode::FileTooLarge,
+            None,
+            None,
+            format!(
+                "the file is {} bytes; the limit is {max_bytes}",
+                bytes.len()
+            ),
+        ));
+    }
+    let (text, _) = decode(bytes, max_bytes)?;
+    let (body, _, sep_line) = super::strip_sep_line(&text);
+    let delimiter = options
+        .delimiter
+        .or(sep_line)
+        .unwrap_or_else(|| super::detect_delimiter(body));
+    // The header line only, within the field and column limits.
+    let end = body.find('\n').unwrap_or(body.len());
+    let limit = options
+        .max_field_bytes
+        .saturating_mul(options.max_columns.max(1))
+        .min(end);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(&body.as_bytes()[..limit]);
+    let mut record = csv::StringRecord::new();
+    let read = reader.read_record(&mut record).unwrap_or(false);
+    if !read || record.iter().all(|c| c.trim().is_empty()) {
+        return Err(Error::file(
+            IssueCode::EmptyFile,
+            None,
+            None,
+            "the file has no header line".into(),
+        ));
+    }
+    Ok(record
+        .iter()
+        .take(options.max_columns.max(1))
+        .enumerate()
+        .map(|(position, cell)| {
+            let header = cell.trim().to_owned();
+            let key = match options.column_assignments.get(&position) {
+                Some(None) => String::new(),
+                Some(Some(name)) => normalise_header(name),
+                None => normalise_header(&header),
+            };
+            let column = Column::from_normalised(&key);
+            let field = match column {
+                Some(_) => None,
+                None => options
+                    .fields
+                    .iter()
+                    .find(|f| !key.is_empty() && f.matches(&key))
+                    .map(|f| f.name.clone()),
+            };
+            HeaderCell {
+                header,
+                column,
+                field,
+            }
+        })
+        .collect())
 }
 
 /// How many line ends `bytes[from..to]` holds (a CRLF is one, counted at its LF).
