@@ -171,7 +171,7 @@ pub fn rewrite_file(
 ///
 /// ```
 /// use lms_bulk_upload::{read_header, Column, ParseOptions};
-/// let cells = read_header(b"Given,Surname,Mail\nAna,Lopez,ana@example.com\n", &ParseOptions::default())?;
+/// let cells = read_header(b"Given,Surname,Shoe size\nAna,Lopez,38\n", &ParseOptions::default())?;
 /// assert_eq!(cells[1].column, Some(Column::LastName));
 /// assert_eq!(cells[2].column, None);
 /// # Ok::<(), lms_bulk_upload::Error>(())
