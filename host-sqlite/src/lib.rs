@@ -9,6 +9,7 @@ mod error;
 pub mod files;
 pub mod lock;
 pub mod mail;
+pub mod run;
 
 pub use error::{io_error, Error, ErrorKind};
 

@@ -216,3 +216,31 @@ pub fn results_json(db: &Db, id: Option<i64>) -> rusqlite::Result<Option<(i64, S
         )
         .optional()
 }
+
+/// A run's stored results read back: the one function the CLI's `results` and `undo` and
+/// the web server use, so that what is checked on the way back is checked everywhere.
+pub fn stored_results(run_id: i64, json: &str) -> Result<lms_bulk_upload::Results, Error> {
+    lms_bulk_upload::Results::from_json(json).map_err(|e| {
+        let mut err = Error::from(e);
+        err.message = format!("run #{run_id}: the stored results: {}", err.message);
+        err
+    })
+}
+
+/// The stored results of a run that may be undone: finished, and not undone already.
+pub fn undoable_results(run: &Run) -> Result<lms_bulk_upload::Results, Error> {
+    if let Some(by) = run.undone_by {
+        return Err(Error::usage(format!(
+            "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
+            run.id
+        )));
+    }
+    let Some(json) = &run.results_json else {
+        return Err(Error::usage(format!(
+            "run #{} has not finished (it was interrupted): `apply` it again to finish it, then \
+             undo it; nothing was changed",
+            run.id
+        )));
+    };
+    stored_results(run.id, json)
+}
