@@ -5,20 +5,18 @@
 mod args;
 mod commands;
 mod config;
-mod db;
 mod exit;
-mod files;
-mod lock;
-mod mail;
 mod progress;
 mod report;
 
 use args::{Cli, ColorChoice, Command};
 use clap::Parser;
+use lms_bulk_upload_sqlite::{db, files, lock, mail};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    lms_bulk_upload_sqlite::set_note_sink(report::note);
     match cli.color {
         ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
         ColorChoice::Never => anstream::ColorChoice::Never.write_global(),

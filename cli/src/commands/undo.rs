@@ -8,7 +8,7 @@ use crate::db::{runs, Db, SqliteStore};
 use crate::exit::{self, CliError};
 use crate::lock;
 use crate::report;
-use lms_bulk_upload::{plan_undo, Plan, Results, SettingsBuilder, UndoOptions};
+use lms_bulk_upload::{plan_undo, Plan, SettingsBuilder, UndoOptions};
 use std::path::Path;
 
 pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
@@ -32,7 +32,7 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
             (resume.plan, RunRef::Resume(resume.id), resume.results_path)
         }
         None => {
-            let results = finished_results(&undone)?;
+            let results = runs::undoable_results(&undone)?;
             let id = runs::next_id(&db)?;
             let results_path = super::results_path(&args.db, id);
             let options = options(args, file.as_ref(), &results_path);
@@ -100,28 +100,6 @@ fn target(db: &Db, asked: Option<i64>) -> Result<runs::Run, CliError> {
         ))),
         _ => Ok(run),
     }
-}
-
-/// The stored results of a run that may be undone: finished, and not undone already.
-fn finished_results(run: &runs::Run) -> Result<Results, CliError> {
-    if let Some(by) = run.undone_by {
-        return Err(CliError::usage(format!(
-            "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
-            run.id
-        )));
-    }
-    let Some(json) = &run.results_json else {
-        return Err(CliError::usage(format!(
-            "run #{} has not finished (it was interrupted): `apply` it again to finish it, then \
-             undo it; nothing was changed",
-            run.id
-        )));
-    };
-    Results::from_json(json).map_err(|e| {
-        let mut err = CliError::from(e);
-        err.message = format!("run #{}: the stored results: {}", run.id, err.message);
-        err
-    })
 }
 
 /// The core's undo options from the flags and the settings file.

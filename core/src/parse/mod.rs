@@ -3,6 +3,7 @@
 mod bytes;
 pub(crate) mod column;
 pub(crate) mod decode;
+pub(crate) mod edit;
 pub(crate) mod email;
 pub(crate) mod fields;
 mod issue_log;
@@ -222,7 +223,36 @@ impl<'a> Parser<'a> {
             let raw = self.field(position);
             self.check_field_len(raw, line, None)?;
             let text = String::from_utf8_lossy(raw).trim().to_owned();
-            let key = normalise_header(&text);
+            let assigned = self.options.column_assignments.get(&position);
+            if let Some(None) = assigned {
+                // Ignored by hand: no value read, no unknown_column issue.
+                self.targets.push(None);
+                self.header.push(HeaderCell {
+                    header: text,
+                    column: None,
+                    field: None,
+                });
+                continue;
+            }
+            let key = match assigned {
+                Some(Some(name)) => {
+                    let key = normalise_header(name);
+                    if Column::from_normalised(&key).is_none()
+                        && !self.options.fields.iter().any(|f| f.matches(&key))
+                    {
+                        return Err(Error::new(
+                            crate::ErrorKind::Settings,
+                            IssueCode::InvalidOption,
+                            format!(
+                                "column_assignments: column {} is assigned to {name:?}, which is no column or declared profile field",
+                                position + 1
+                            ),
+                        ));
+                    }
+                    key
+                }
+                _ => normalise_header(&text),
+            };
             let column = Column::from_normalised(&key);
             let mut target = None;
             let custom = match column {
@@ -291,6 +321,22 @@ impl<'a> Parser<'a> {
                 column,
                 field: None,
             });
+        }
+        if let Some(past) = self
+            .options
+            .column_assignments
+            .keys()
+            .find(|p| **p >= self.field_count)
+        {
+            return Err(Error::new(
+                crate::ErrorKind::Settings,
+                IssueCode::InvalidOption,
+                format!(
+                    "column_assignments: the header has {} columns, not {}",
+                    self.field_count,
+                    past + 1
+                ),
+            ));
         }
         let missing: Vec<&str> = Column::REQUIRED
             .iter()

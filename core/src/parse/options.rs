@@ -60,6 +60,11 @@ pub struct ParseOptions {
     /// The host's login methods besides the built-in `password` (`saml`, `oidc`...): the
     /// values the `auth` column and the `default_login_method` setting may name.
     pub login_methods: Vec<String>,
+    /// Columns matched by hand: the header cell at this 0-based position is read as the
+    /// named column or host profile field (any of its names or aliases), or ignored
+    /// (`None`), whatever its header says. A position past the header, or a name that is
+    /// no column or declared field, fails `parse` (`invalid_option`).
+    pub column_assignments: std::collections::BTreeMap<usize, Option<String>>,
 }
 
 /// Default for [`ParseOptions::clear_token`].
@@ -80,6 +85,7 @@ impl Default for ParseOptions {
             clear_token: Some(DEFAULT_CLEAR_TOKEN.to_owned()),
             fields: Vec::new(),
             login_methods: Vec::new(),
+            column_assignments: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! results, and which run undid which.
 
 use super::Db;
-use crate::exit::CliError;
+use crate::Error;
 use rusqlite::{params, OptionalExtension};
 
 /// A run as listed by `results --list`.
@@ -100,7 +100,7 @@ pub struct NewRun<'a> {
 /// Records a new run (committed before anything is written) under the id its results file
 /// was named after. If another process took that id meanwhile, the insert fails: two runs
 /// never share an id, a journal or a results file.
-pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
+pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, Error> {
     let inserted = db.conn().execute(
         "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json, \
          results_path, undo_of_run) VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7)",
@@ -117,7 +117,7 @@ pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
     match inserted {
         Ok(_) => Ok(run.id),
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-            Err(CliError::host(format!(
+            Err(Error::host(format!(
                 "run #{} was started by another process meanwhile; plan again",
                 run.id
             )))
@@ -130,7 +130,7 @@ pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
 /// in which no row `failed` marks the run it undoes as undone by it, in the same
 /// transaction; after one with failed rows the run can be undone again (the new undo plan
 /// is made from the store as it is then, so it does only what is left).
-pub fn finish(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), CliError> {
+pub fn finish(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), Error> {
     let tx = db.conn().unchecked_transaction()?;
     let changed = tx.execute(
         "UPDATE upload_runs SET status = 'finished', results_json = ?1, \
@@ -138,7 +138,7 @@ pub fn finish(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), 
         params![results_json, id],
     )?;
     if changed == 0 {
-        return Err(CliError::host(format!(
+        return Err(Error::host(format!(
             "run #{id} was not running any more: its results were not recorded again"
         )));
     }
@@ -215,4 +215,32 @@ pub fn results_json(db: &Db, id: Option<i64>) -> rusqlite::Result<Option<(i64, S
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
+}
+
+/// A run's stored results read back: the one function the CLI's `results` and `undo` and
+/// the web server use, so that what is checked on the way back is checked everywhere.
+pub fn stored_results(run_id: i64, json: &str) -> Result<lms_bulk_upload::Results, Error> {
+    lms_bulk_upload::Results::from_json(json).map_err(|e| {
+        let mut err = Error::from(e);
+        err.message = format!("run #{run_id}: the stored results: {}", err.message);
+        err
+    })
+}
+
+/// The stored results of a run that may be undone: finished, and not undone already.
+pub fn undoable_results(run: &Run) -> Result<lms_bulk_upload::Results, Error> {
+    if let Some(by) = run.undone_by {
+        return Err(Error::usage(format!(
+            "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
+            run.id
+        )));
+    }
+    let Some(json) = &run.results_json else {
+        return Err(Error::usage(format!(
+            "run #{} has not finished (it was interrupted): `apply` it again to finish it, then \
+             undo it; nothing was changed",
+            run.id
+        )));
+    };
+    stored_results(run.id, json)
 }
