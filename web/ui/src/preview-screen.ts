@@ -1,7 +1,7 @@
 // <bu-preview>: the plan before it runs — counts, rows paged (old -> new per field,
 // memberships and enrolments), per-row exclusion (the server rebuilds the plan without
 // those lines), the note that undo is possible, and Approve and run.
-import { call, defaultPasswords, query, type Page, type PlanRow, type PlanView, type Run, type Settings } from './api.js'
+import { call, catalog, defaultPasswords, type ContentItem, query, type Page, type PlanRow, type PlanView, type Run, type Settings } from './api.js'
 import { counts, h, replace, when } from './dom.js'
 import { Pager } from './pager.js'
 import { navigate, seg } from './router.js'
@@ -9,16 +9,53 @@ import { Screen } from './screen.js'
 
 const PER_PAGE = 50
 
-/** An operation of the plan, described without its secrets. */
-export function describeOp(op: { op: string } & Record<string, unknown>): string {
-  const parts = Object.entries(op)
-    .filter(([k, v]) => k !== 'op' && !/password|hash|token|secret/i.test(k) && v !== null && typeof v !== 'object')
-    .map(([k, v]) => `${k.replace(/_/g, ' ')} ${String(v)}`)
-  return [op.op.replace(/_/g, ' '), ...parts].join(', ')
+type Op = { op: string } & Record<string, unknown>
+
+function text(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : ''
+}
+
+/** An operation of the plan in words (core's Operation, tagged by `op`), never its secrets. */
+export function describeOp(op: Op, content: ContentItem[] = []): string {
+  const group = (op.group ?? {}) as Record<string, unknown>
+  const item = (op.content ?? {}) as Record<string, unknown>
+  const itemName = (): string => {
+    const found = content.find((c) => c.kind === item.kind && c.id === text(item.id))
+    return `${text(item.kind)} ${found ? found.name : text(item.id)}`.trim()
+  }
+  switch (op.op) {
+    case 'create_user':
+      return op.login_method ? `Create the user (signs in by ${text(op.login_method)})` : 'Create the user'
+    case 'set_login_method':
+      return `Sign in by ${text(op.method)}`
+    case 'reactivate_user':
+      return 'Reactivate the user'
+    case 'update_profile':
+      return 'Update the profile'
+    case 'set_password':
+      return 'Set a new password'
+    case 'add_to_group':
+      return `Add to group ${text(group.name)}`
+    case 'remove_from_group':
+      return `Remove from group ${text(group.name)}`
+    case 'enrol':
+      return `Enrol in ${itemName()}`
+    case 'withdraw':
+      return `Withdraw from ${itemName()}`
+    case 'send_email':
+      return `Email: ${text(op.kind).replace(/_/g, ' ')}`
+    case 'suspend_user':
+      return 'Suspend the user'
+    case 'delete_user':
+      return 'Delete the user'
+    default:
+      return String(op.op).replace(/_/g, ' ')
+  }
 }
 
 export class PreviewScreen extends Screen {
   private plan!: PlanView
+  private content: ContentItem[] = []
   private body = h('tbody')
   private pager = new Pager()
   private action = h('select', { id: 'preview-action' })
@@ -31,7 +68,8 @@ export class PreviewScreen extends Screen {
   }
 
   protected async load(): Promise<void> {
-    const plan = await call<PlanView>('GET', `/api/plans/${seg(this.params.id ?? '')}`)
+    const [plan, cat] = await Promise.all([call<PlanView>('GET', `/api/plans/${seg(this.params.id ?? '')}`), catalog()])
+    this.content = cat.content
     this.plan = plan
     this.retitle(plan.undo_of_run ? 'Preview of the undo' : 'Preview')
     this.pager.label = 'rows'
@@ -118,7 +156,7 @@ export class PreviewScreen extends Screen {
       h('td', { class: 'value' }, [r.first_name, r.last_name].filter(Boolean).join(' ')),
       h('td', {}, r.action),
       h('td', {}, r.changes.length ? h('ul', {}, r.changes.map((c) => h('li', {}, `${c.field}: `, h('del', {}, c.before ?? '(none)'), ' → ', h('ins', {}, c.after ?? '(none)')))) : ''),
-      h('td', {}, r.operations.length ? h('ul', {}, r.operations.map((o) => h('li', {}, describeOp(o)))) : ''),
+      h('td', {}, r.operations.length ? h('ul', {}, r.operations.map((o) => h('li', {}, describeOp(o, this.content)))) : ''),
       h('td', {}, r.issues.length ? h('ul', {}, r.issues.map((i) => h('li', {}, i.message, ' ', h('code', {}, i.code)))) : ''),
     )
   }
