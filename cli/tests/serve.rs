@@ -297,6 +297,7 @@ fn the_server_speaks_http_with_strict_headers_and_runs_a_plan_with_live_progress
         Some("text/event-stream")
     );
     let text = String::from_utf8_lossy(&events.body).into_owned();
+    assert!(text.contains("event: progress\ndata: {"), "{text}");
     let end = text.split("event: end\ndata: ").nth(1).expect(&text);
     let last: Value = serde_json::from_str(end.lines().next().unwrap()).unwrap();
     assert_eq!(last["state"], "finished");

@@ -288,3 +288,68 @@ fn a_default_password_is_used_by_the_run_and_never_shown_stored_or_echoed() {
         assert!(!seen.contains(secret), "{seen}");
     }
 }
+
+#[test]
+fn a_cancelled_run_stops_between_rows_keeps_what_was_written_and_can_be_undone() {
+    let env = common::env();
+    let mut c = Client::signed_in(&env);
+    let mut file = String::from("firstname,lastname,email\n");
+    for i in 0..3000 {
+        file.push_str(&format!("P{i},Tester,p{i}@example.org\n"));
+    }
+    let id = c.upload("many.csv", file.as_bytes()).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plan = c
+        .send("POST", &format!("/api/uploads/{id}/plans"), json!({}))
+        .json();
+    let plan_id = plan["id"].as_str().unwrap();
+    let run = c
+        .send("POST", &format!("/api/plans/{plan_id}/approve"), json!({}))
+        .json();
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let a = c.send("POST", &format!("/api/runs/{run_id}/cancel"), json!({}));
+    assert_eq!(a.status, 202, "{}", a.text());
+    let done = c.wait(&run_id);
+    assert_eq!(done["state"], "cancelled", "{done}");
+    let created = done["counts"]["created"].as_u64().unwrap();
+    assert!(created < 3000, "stopped part-way: {created}");
+    let users: i64 = env
+        .db()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM users WHERE email_key LIKE 'p%@example.org'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(users as u64, created, "what was written stays");
+    let a = c.get(&format!(
+        "/api/runs/{run_id}/results?status=failed&per_page=1"
+    ));
+    assert_eq!(a.json()["total"].as_u64().unwrap(), 3000 - created);
+    // Undo reverses what was written.
+    let undo = c.send(
+        "POST",
+        &format!("/api/runs/{run_id}/undo"),
+        json!({"delete_created_users": true}),
+    );
+    assert_eq!(undo.status, 201, "{}", undo.text());
+    let undo_id = undo.json()["id"].as_str().unwrap().to_owned();
+    let undo_run = c
+        .send("POST", &format!("/api/plans/{undo_id}/approve"), json!({}))
+        .json();
+    let finished = c.wait(undo_run["id"].as_str().unwrap());
+    assert_eq!(finished["state"], "finished");
+    let left: i64 = env
+        .db()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM users WHERE email_key LIKE 'p%@example.org' AND suspended = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}
