@@ -5,11 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser bench-web
+.PHONY: test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser bench-web
 
 all: test
 
-test: test-rust test-python test-node test-ruby test-browser
+test: test-rust test-api test-python test-node test-ruby test-browser
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -72,6 +72,14 @@ fuzz:
 cli-test-deps:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -c "import aiosmtpd" 2>/dev/null || $(VENV)/bin/python -m pip install -q aiosmtpd
+
+# The web API against its OpenAPI document: schemathesis (PyPI, in the repo's venv) on a
+# running `bulk-upload serve` with a signed-in session, MAX_EXAMPLES per operation (a few
+# seconds); any 5xx fails.
+test-api: cli-test-deps
+	$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || $(VENV)/bin/python -m pip install -q schemathesis
+	$(CARGO) build -p lms-bulk-upload-cli
+	BIN=target/debug/bulk-upload bash web/scripts/test-api.sh
 
 # A debug build is plenty for 50 rows (and shares the test build).
 demo:

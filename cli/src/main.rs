@@ -8,8 +8,9 @@ mod config;
 mod exit;
 mod progress;
 mod report;
+mod serve;
 
-use args::{Cli, ColorChoice, Command};
+use args::{AdminCommand, Cli, ColorChoice, Command};
 use clap::Parser;
 use lms_bulk_upload_sqlite::{db, files, lock, mail};
 use std::process::ExitCode;
@@ -41,7 +42,17 @@ fn main() -> ExitCode {
             format,
             output,
         } => commands::results::run(db, *run, *list, *format, output.as_ref()),
-        Command::Init { db, demo } => commands::init::run(db, *demo),
+        Command::Init { db, demo, exec } => commands::init::run(db, *demo, exec),
+        Command::Admin {
+            command:
+                AdminCommand::Add {
+                    email,
+                    db,
+                    password_stdin,
+                    exec,
+                },
+        } => commands::admin::add(db, email, *password_stdin, exec),
+        Command::Serve(args) => serve::run(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -10,6 +10,7 @@ pub mod files;
 pub mod lock;
 pub mod mail;
 pub mod run;
+pub mod web;
 
 pub use error::{io_error, Error, ErrorKind};
 

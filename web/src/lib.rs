@@ -174,6 +174,16 @@ impl Api {
         (parsed, options)
     }
 
+    /// Keeps a parse just made (an upload's first), so that its report is not a second parse.
+    pub(crate) fn remember(&self, stored: &StoredUpload, parsed: Result<Upload, Error>) {
+        let mut cache = lock(&self.cache);
+        cache.retain(|(id, _, _)| *id != stored.id);
+        cache.push_back((stored.id.clone(), stored.version, Arc::new(parsed)));
+        while cache.len() > self.config.cached_uploads.max(1) {
+            cache.pop_front();
+        }
+    }
+
     pub(crate) fn options_for(&self, stored: &StoredUpload) -> ParseOptions {
         let mut options = self.host.parse_options();
         options.column_assignments = stored.assignments.clone();

@@ -3,6 +3,7 @@
 //! [`Store`]: lms_bulk_upload::Store
 //! [`Journal`]: lms_bulk_upload::Journal
 
+pub mod admins;
 mod journal;
 pub mod runs;
 mod schema;

@@ -248,11 +248,17 @@ pub(super) fn approve(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
             "the server restarted since this plan was made, and the default password is never stored: make the plan again",
         ));
     }
-    let run = ctx
-        .api
-        .host()
-        .approve(id, &ctx.session.email, password)
-        .map_err(hook_problem)?;
+    let kept = password.as_ref().map(|p| Password::new(p.expose()));
+    let run = match ctx.api.host().approve(id, &ctx.session.email, password) {
+        Ok(run) => run,
+        Err(e) => {
+            // Not approved: the plan may be approved again, with its password.
+            if let Some(p) = kept {
+                lock(&ctx.api.default_passwords).insert(id.to_owned(), p);
+            }
+            return Err(hook_problem(e));
+        }
+    };
     Ok(Response::json(202, &views::run_json(&run))
         .with_header("location", format!("/api/runs/{}", run.id)))
 }

@@ -75,9 +75,10 @@ pub(super) fn create(ctx: &Ctx<'_>) -> Result<Response, Problem> {
     let options = ctx.api.host().parse_options();
     // Refused before it is stored: a file the engine cannot read at all. A header without
     // a required column is kept, so that a column can be assigned by hand.
-    if let Err(e) = lms_bulk_upload::parse(&ctx.req.body, &options) {
+    let parsed = lms_bulk_upload::parse(&ctx.req.body, &options);
+    if let Err(e) = &parsed {
         if !header_refusal(e.code()) {
-            return Err(Problem::engine(&e));
+            return Err(Problem::engine(e));
         }
     }
     let id = ctx
@@ -86,6 +87,9 @@ pub(super) fn create(ctx: &Ctx<'_>) -> Result<Response, Problem> {
         .create_upload(&ctx.session.email, &filename, &ctx.req.body)
         .map_err(hook_problem)?;
     let stored = load(ctx, &id)?;
+    if stored.assignments.is_empty() {
+        ctx.api.remember(&stored, parsed);
+    }
     Ok(Response::json(201, &report(ctx, &stored)?)
         .with_header("location", format!("/api/uploads/{id}")))
 }
