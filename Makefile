@@ -197,7 +197,7 @@ chromium:
 # database and outbox (web/ui/test/*.test.mjs); screenshots land in docs/screenshots/.
 test-browser: chromium web-ui
 	$(CARGO) build -p lms-bulk-upload-cli
-	cd $(UI_DIR) && node --test --test-concurrency=1 test/
+	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
 
 # Report on screen for 1,000,000 and 100,000 rows, the preview of 100,000, the server's peak
 # memory per MB of file: printed, not asserted.

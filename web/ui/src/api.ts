@@ -21,8 +21,8 @@ export interface UploadReport {
   id: string
   filename: string
   size: number
-  encoding: string
-  delimiter: string
+  encoding: string | null
+  delimiter: string | null
   rows: number
   valid_rows: number
   error_rows: number
@@ -35,7 +35,7 @@ export interface UploadReport {
 }
 export interface UploadRow {
   line: number
-  cells: string[]
+  cells: (string | null)[]
   valid: boolean
   issues: Issue[]
 }
@@ -80,8 +80,8 @@ export interface PlanRow {
 export interface Run {
   id: string
   kind: 'upload' | 'undo'
-  plan_id: string
-  uploader: string
+  plan_id: string | null
+  uploader: string | null
   started_at: string
   finished_at: string | null
   state: 'queued' | 'running' | 'finished' | 'cancelled' | 'interrupted'
@@ -89,6 +89,7 @@ export interface Run {
   counts: Record<string, number>
   undone_by: string | null
   undo_of: string | null
+  error?: string | null
 }
 export interface ResultRow {
   line: number

@@ -43,7 +43,7 @@ export class HistoryScreen extends Screen {
               {},
               h('td', {}, h('a', { href: `/runs/${seg(r.id)}/results` }, `Run ${r.id}`)),
               h('td', {}, r.kind),
-              h('td', { class: 'value' }, r.uploader),
+              h('td', { class: 'value' }, r.uploader ?? '(command line)'),
               h('td', {}, when(r.started_at)),
               h('td', {}, when(r.finished_at)),
               h('td', {}, stateText(r)),

@@ -89,8 +89,8 @@ export class ReportScreen extends Screen {
           [
             ['File', report.filename],
             ['Size', bytes(report.size)],
-            ['Encoding', report.encoding],
-            ['Delimiter', report.delimiter === '\t' ? 'tab' : report.delimiter],
+            ['Encoding', report.encoding ?? '—'],
+            ['Delimiter', report.delimiter === null ? '—' : report.delimiter === '\t' ? 'tab' : report.delimiter],
             ['Rows', report.rows],
             ['Valid rows', report.valid_rows],
             ['Rows with errors', report.error_rows],

@@ -30,7 +30,7 @@ export class ResultsScreen extends Screen {
     this.append(
       h('section', { 'aria-labelledby': 'results-counts' },
         h('h2', { id: 'results-counts' }, 'Counts'),
-        h('p', {}, `${stateText(run)}. Started ${when(run.started_at)} by ${run.uploader}.`),
+        h('p', {}, `${stateText(run)}. Started ${when(run.started_at)}${run.uploader ? ` by ${run.uploader}` : ''}.`),
         counts(run.counts, 'Result counts'),
         h('p', {}, h('a', { href: `/api/runs/${seg(id)}/results.csv`, download: `results-${id}.csv` }, 'Download the results (CSV)'))),
       h(

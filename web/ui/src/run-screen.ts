@@ -103,7 +103,7 @@ export class RunScreen extends Screen {
     this.bar.setAttribute('aria-valuetext', `${done} of ${total} rows`)
     this.barText.textContent = `${done.toLocaleString('en')} of ${total.toLocaleString('en')} rows · ${stateText(run)}`
     replace(this.countsBox, counts(run.counts, 'Run counts'))
-    this.meta.textContent = `Started ${when(run.started_at)} by ${run.uploader}${run.finished_at ? `, ended ${when(run.finished_at)}` : ''}. Closing this page does not stop the run.`
+    this.meta.textContent = `Started ${when(run.started_at)}${run.uploader ? ` by ${run.uploader}` : ''}${run.finished_at ? `, ended ${when(run.finished_at)}` : ''}.${run.error ? ` Stopped: ${run.error}.` : ''} Closing this page does not stop the run.`
     const tenth = total > 0 ? Math.floor((done * 10) / total) : 0
     if (run.state !== this.lastState || (run.state === 'running' && tenth !== this.lastTenth)) {
       this.live.textContent = `${stateText(run)}: ${done} of ${total} rows done.`

@@ -115,6 +115,6 @@ test('the main flow, keyboard only', async () => {
   await page.getByRole('heading', { name: 'Results' }).waitFor()
   await tabTo(page, 'Failed only')
   await page.keyboard.press('Space')
-  await page.getByRole('cell', { name: 'No rows.' }).waitFor()
+  await page.getByRole('cell', { name: 'No rows.', exact: true }).waitFor()
   assert.deepEqual(page.problems, [])
 })

@@ -69,10 +69,10 @@ test('column matching: each header and its field, an unknown column with the sug
 test('issues filtered to errors, a cell fixed in place re-validated by the engine, the corrected file', async () => {
   await upload(page, join(DATA, 'staff.csv'))
   const issues = page.getByRole('table', { name: 'Issues found in the file, one page at a time' })
-  await issues.getByRole('cell', { name: 'wiremu.tane(at)example.co.nz' }).waitFor()
+  await issues.getByRole('cell', { name: 'wiremu.tane(at)example.co.nz', exact: true }).waitFor()
   await page.getByLabel('Errors only').check()
   const rows = issues.locator('tbody tr')
-  await issues.getByRole('cell', { name: 'wiremu.tane(at)example.co.nz' }).waitFor()
+  await issues.getByRole('cell', { name: 'wiremu.tane(at)example.co.nz', exact: true }).waitFor()
   for (const text of await rows.allTextContents()) assert.match(text, /Error:/)
 
   // A value that is still wrong: the row stays invalid, the issue stays.
@@ -80,13 +80,13 @@ test('issues filtered to errors, a cell fixed in place re-validated by the engin
   await page.getByLabel('New value for Email Address on line 7').fill('still wrong')
   await page.getByRole('button', { name: 'Save and re-validate' }).click()
   await page.getByText(/^Line 7 re-validated:/).waitFor()
-  await issues.getByRole('cell', { name: 'still wrong' }).waitFor()
+  await issues.getByRole('cell', { name: 'still wrong', exact: true }).waitFor()
 
   await page.getByRole('button', { name: 'Fix line 7, column Email Address' }).click()
   await page.getByLabel('New value for Email Address on line 7').fill('wiremu.tane@example.co.nz')
   await page.getByRole('button', { name: 'Save and re-validate' }).click()
   await page.getByText('Line 7 fixed and re-validated: the row is valid.').waitFor()
-  await issues.getByRole('cell', { name: 'No issues.' }).waitFor()
+  await issues.getByRole('cell', { name: 'No issues.', exact: true }).waitFor()
   const report = (await api(page, 'GET', `/api/uploads/${uploadId()}`)).body
   assert.equal(report.error_rows, 0)
   assert.equal(report.valid_rows, 8)
@@ -122,7 +122,7 @@ test('hostile values in every column are shown as text on every screen; nothing 
   await page.getByRole('button', { name: 'Approve and run' }).click()
   await page.getByRole('link', { name: 'See the results' }).click({ timeout: 60_000 })
   await page.getByRole('heading', { name: 'Results' }).waitFor()
-  await page.getByRole('cell', { name: 'hostile.one@example.org' }).waitFor()
+  await page.getByRole('cell', { name: 'hostile.one@example.org', exact: true }).waitFor()
   await check('the results')
   await page.getByRole('link', { name: 'History' }).click()
   await page.getByRole('heading', { name: 'History' }).waitFor()
