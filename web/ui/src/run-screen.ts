@@ -106,7 +106,14 @@ export class RunScreen extends Screen {
     this.meta.textContent = `Started ${when(run.started_at)}${run.uploader ? ` by ${run.uploader}` : ''}${run.finished_at ? `, ended ${when(run.finished_at)}` : ''}.${run.error ? ` Stopped: ${run.error}.` : ''} Closing this page does not stop the run.`
     const tenth = total > 0 ? Math.floor((done * 10) / total) : 0
     if (run.state !== this.lastState || (run.state === 'running' && tenth !== this.lastTenth)) {
-      this.live.textContent = `${stateText(run)}: ${done} of ${total} rows done.`
+      const summary = Object.entries(run.counts)
+        .filter(([k, v]) => k !== 'rows' && typeof v === 'number' && v > 0)
+        .map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`)
+        .join(', ')
+      this.live.textContent =
+        run.state === 'cancelled'
+          ? `Cancelled. ${summary}.`
+          : `${stateText(run)}: ${done} of ${total} rows done.${run.state === 'finished' && summary ? ` ${summary}.` : ''}`
       this.lastTenth = tenth
       this.lastState = run.state
     }

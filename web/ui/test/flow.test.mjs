@@ -101,7 +101,7 @@ test('the seed flow: upload, report, settings, enrolments, groups, preview, run,
   assert.match(page.url(), /\/runs\/[^/]+$/)
   const runPath = new URL(page.url()).pathname
   await page.getByRole('link', { name: 'See the results' }).waitFor({ timeout: 60_000 })
-  assert.match(await page.getByRole('status').filter({ hasText: 'rows done' }).textContent(), /Finished: 8 of 8 rows done/)
+  assert.match(await page.getByRole('status').filter({ hasText: 'rows done' }).textContent(), /^Finished: 8 of 8 rows done\. created 8/)
   assert.equal(await page.getByRole('progressbar').getAttribute('aria-valuetext'), '8 of 8 rows')
   await screenshot(page, 'run')
   await assertAccessible(t, page, assert)
