@@ -149,7 +149,7 @@ export class ReportScreen extends Screen {
         {},
         h('th', { scope: 'row' }, c.header),
         h('td', {}, select),
-        h('td', {}, c.field ? (c.assigned ? 'Assigned by hand' : 'Matched') : 'Unknown column, ignored'),
+        h('td', {}, c.assigned ? [c.field ? 'Assigned by hand ' : 'Ignored by hand ', this.resetButton(c.index, c.header)] : c.field ? 'Matched' : 'Unknown column, ignored'),
         h('td', {}, suggestion),
       )
     })
@@ -169,6 +169,24 @@ export class ReportScreen extends Screen {
     )
   }
 
+  private resetButton(index: number, header: string): HTMLButtonElement {
+    const b = h('button', { type: 'button', 'aria-label': `Match column ${header} automatically` }, 'Match automatically')
+    b.addEventListener('click', () => void this.columnsChange({ reset: [index] }))
+    return b
+  }
+
+  private async columnsChange(body: { assign?: Record<string, string | null>; reset?: number[] }): Promise<void> {
+    this.clearError()
+    try {
+      const report = await call<UploadReport>('PUT', `${this.base}/columns`, body)
+      this.show(report)
+      await this.loadIssues(1)
+      this.status.textContent = `Columns applied; the file was re-validated: ${report.errors} errors, ${report.warnings} warnings.`
+    } catch (e) {
+      this.fail(e)
+    }
+  }
+
   private async assign(selects: HTMLSelectElement[]): Promise<void> {
     this.clearError()
     const assign: Record<string, string | null> = {}
@@ -179,14 +197,7 @@ export class ReportScreen extends Screen {
       this.status.textContent = 'No column changed.'
       return
     }
-    try {
-      const report = await call<UploadReport>('PUT', `${this.base}/columns`, { assign })
-      this.show(report)
-      await this.loadIssues(1)
-      this.status.textContent = `Columns applied; the file was re-validated: ${report.errors} errors, ${report.warnings} warnings.`
-    } catch (e) {
-      this.fail(e)
-    }
+    await this.columnsChange({ assign })
   }
 
   private async loadIssues(page: number): Promise<void> {

@@ -64,12 +64,12 @@ export function parseCredentials(text) {
 }
 
 /** Starts `bulk-upload serve` and waits until it answers. */
-export async function startServer(env, { port, extraEnv = {} } = {}) {
+export async function startServer(env, { port, extraEnv = {}, args = [] } = {}) {
   port ??= await freePort()
   const base = `http://127.0.0.1:${port}`
   const child = spawn(
     BIN,
-    ['serve', '--db', env.db, '--listen', `127.0.0.1:${port}`, '--outbox', env.outbox, '--site-url', base],
+    ['serve', '--db', env.db, '--listen', `127.0.0.1:${port}`, '--outbox', env.outbox, '--site-url', base, ...args],
     { env: binEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let log = ''
