@@ -122,7 +122,13 @@ export function launch() {
 
 /** A page that records script errors, CSP violations and any dialog (alert) it sees. */
 export async function newPage(browser, base) {
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, acceptDownloads: true })
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    locale: 'en-NZ',
+    timezoneId: 'Pacific/Auckland',
+  })
   const page = await context.newPage()
   page.problems = []
   page.dialogs = []
