@@ -96,7 +96,7 @@ export class PreviewScreen extends Screen {
         h('p', { class: 'note' }, plan.undo_of_run
           ? `This plan reverses run ${plan.undo_of_run}.`
           : 'Nothing is written until you approve. After the run, its results page offers Undo, which reverses what this run did.'),
-        h('p', { class: 'help' }, `Plan made ${when(plan.created_at)}.`)),
+        h('p', { class: 'meta' }, `Plan made ${when(plan.created_at)}.`)),
       h(
         'section',
         { 'aria-labelledby': 'preview-rows' },

@@ -28,9 +28,9 @@ export class RunScreen extends Screen {
   private source: EventSource | null = null
   private bar = h('progress', { id: 'run-progress', max: 1, value: 0 })
   private barText = h('p', { class: 'progress-text' })
-  private live = h('div', { class: 'live', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' })
+  private live = h('div', { class: 'live sr-only', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' })
   private countsBox = h('div')
-  private meta = h('p', { class: 'help' })
+  private meta = h('p', { class: 'meta' })
   private cancel = h('button', { type: 'button' }, 'Cancel the run')
   private done = h('div')
   private lastTenth = -1
@@ -102,7 +102,8 @@ export class RunScreen extends Screen {
     this.bar.value = Math.min(done, Math.max(total, 1))
     this.bar.setAttribute('aria-valuetext', `${done} of ${total} rows`)
     this.barText.textContent = `${done.toLocaleString('en')} of ${total.toLocaleString('en')} rows · ${stateText(run)}`
-    replace(this.countsBox, counts(run.counts, 'Run counts'))
+    const any = Object.values(run.counts).some((v) => typeof v === 'number' && v > 0)
+    replace(this.countsBox, any || ENDED.has(run.state) ? counts(run.counts, 'Run counts') : h('p', {}, 'The counts appear as the server reports them.'))
     this.meta.textContent = `Started ${when(run.started_at)}${run.uploader ? ` by ${run.uploader}` : ''}${run.finished_at ? `, ended ${when(run.finished_at)}` : ''}.${run.error ? ` Stopped: ${run.error}.` : ''} Closing this page does not stop the run.`
     const tenth = total > 0 ? Math.floor((done * 10) / total) : 0
     if (run.state !== this.lastState || (run.state === 'running' && tenth !== this.lastTenth)) {

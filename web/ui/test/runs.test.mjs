@@ -73,7 +73,7 @@ test('per-row exclusion: unticked lines are left out of a plan rebuilt on the se
 
 test('cancel: a running run stops between rows; what was written stays and can be undone', async (t) => {
   const id = await planAndApprove(generatedCsv(env.dir, ROWS, 'cancel'))
-  await until(async () => (await run(id)).progress.done > 0, 30_000, 'the run to start')
+  await page.getByText(/^[1-9][\d,]* of 1,500 rows · Running$/).waitFor({ timeout: 30_000 })
   await screenshot(page, 'run-progress')
   await assertAccessible(t, page, assert)
   await page.getByRole('button', { name: 'Cancel the run' }).click()
