@@ -18,8 +18,10 @@ fn a_column_assigned_by_hand_is_read_as_that_column_and_ignoring_one_silences_it
     let refused = parse(FILE.as_bytes(), &options).unwrap_err();
     assert_eq!(refused.code().as_str(), "missing_required_column");
 
-    let mut assigned = ParseOptions::default();
-    assigned.column_assignments = BTreeMap::from([(1, Some("last name".to_owned())), (3, None)]);
+    let assigned = ParseOptions {
+        column_assignments: BTreeMap::from([(1, Some("last name".to_owned())), (3, None)]),
+        ..ParseOptions::default()
+    };
     let upload = parse(FILE.as_bytes(), &assigned).unwrap();
     assert_eq!(upload.header()[1].column, Some(Column::LastName));
     assert_eq!(upload.header()[3].column, None);
@@ -33,8 +35,10 @@ fn a_column_assigned_by_hand_is_read_as_that_column_and_ignoring_one_silences_it
     assert_eq!(upload.row(0).unwrap().get(Column::LastName), "Lopez");
 
     for (position, name) in [(1, "shoe"), (9, "lastname")] {
-        let mut wrong = ParseOptions::default();
-        wrong.column_assignments = BTreeMap::from([(position, Some(name.to_owned()))]);
+        let wrong = ParseOptions {
+            column_assignments: BTreeMap::from([(position, Some(name.to_owned()))]),
+            ..ParseOptions::default()
+        };
         let e = parse(FILE.as_bytes(), &wrong).unwrap_err();
         assert_eq!(e.code().as_str(), "invalid_option", "{position} {name}");
     }
@@ -42,8 +46,10 @@ fn a_column_assigned_by_hand_is_read_as_that_column_and_ignoring_one_silences_it
 
 #[test]
 fn a_fixed_cell_is_validated_by_the_same_rules_and_other_cells_are_kept() {
-    let mut options = ParseOptions::default();
-    options.column_assignments = BTreeMap::from([(1, Some("lastname".to_owned()))]);
+    let options = ParseOptions {
+        column_assignments: BTreeMap::from([(1, Some("lastname".to_owned()))]),
+        ..ParseOptions::default()
+    };
     let upload = parse(FILE.as_bytes(), &options).unwrap();
     let bo = upload.rows().find(|r| r.email() == "bo@example").unwrap();
     assert!(!bo.is_valid());
@@ -107,8 +113,13 @@ fn a_fixed_cell_is_validated_by_the_same_rules_and_other_cells_are_kept() {
             value: "x".into(),
         },
     ] {
-        let e =
-            rewrite_file(FILE.as_bytes(), &options, &[edit.clone()], &BTreeMap::new()).unwrap_err();
+        let e = rewrite_file(
+            FILE.as_bytes(),
+            &options,
+            std::slice::from_ref(&edit),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
         assert_eq!(e.code().as_str(), "invalid_option", "{edit:?}");
     }
     let small = ParseOptions {
@@ -237,8 +248,10 @@ fn the_header_of_a_refused_file_is_read_with_its_matches_so_a_column_can_be_assi
             ("Shoe size", None)
         ]
     );
-    let mut assigned = ParseOptions::default();
-    assigned.column_assignments = BTreeMap::from([(1, Some("lastname".to_owned()))]);
+    let assigned = ParseOptions {
+        column_assignments: BTreeMap::from([(1, Some("lastname".to_owned()))]),
+        ..ParseOptions::default()
+    };
     let cells = lms_bulk_upload::read_header(FILE.as_bytes(), &assigned).unwrap();
     assert_eq!(cells[1].column, Some(Column::LastName));
     assert!(lms_bulk_upload::read_header(b"\n\n", &options).is_err());

@@ -26,7 +26,7 @@ impl Default for ExecSettings {
     fn default() -> Self {
         let defaults = ExecuteOptions::default();
         ExecSettings {
-            hash_params: defaults.hash_params.clone(),
+            hash_params: defaults.hash_params,
             threads: defaults.threads,
             batch_size: defaults.batch_size,
         }
@@ -50,7 +50,7 @@ pub fn execute_run(
     let mut journal = SqliteJournal::new(db.clone(), run_id);
     let options = ExecuteOptions {
         default_password,
-        hash_params: exec.hash_params.clone(),
+        hash_params: exec.hash_params,
         threads: exec.threads,
         batch_size: exec.batch_size,
         progress,

@@ -37,11 +37,11 @@ pub struct Problem {
     /// What went wrong, for a person.
     pub detail: String,
     /// The engine's issues, when there are.
-    pub issues: Option<Value>,
+    pub issues: Option<Box<Value>>,
     /// Seconds before trying again (429).
     pub retry_after: Option<u64>,
     /// The methods allowed (405).
-    pub allow: Option<String>,
+    pub allow: Option<Box<str>>,
 }
 
 impl Problem {
@@ -73,7 +73,7 @@ impl Problem {
             status,
             code: e.code().as_str().to_owned(),
             detail: e.message().to_owned(),
-            issues: Some(json!([issue])),
+            issues: Some(Box::new(json!([issue]))),
             retry_after: None,
             allow: None,
         }
@@ -81,7 +81,7 @@ impl Problem {
 
     /// With an `Allow` header (405).
     pub fn with_allow(mut self, allowed: &str) -> Problem {
-        self.allow = Some(allowed.to_owned());
+        self.allow = Some(allowed.into());
         self
     }
 
@@ -99,14 +99,14 @@ impl Problem {
             "code": self.code,
         });
         if let Some(issues) = &self.issues {
-            body["issues"] = issues.clone();
+            body["issues"] = (**issues).clone();
         }
         let mut response = Response::new(self.status, "application/problem+json", body.to_string());
         if let Some(seconds) = self.retry_after {
             response = response.with_header("retry-after", seconds.to_string());
         }
         if let Some(allowed) = &self.allow {
-            response = response.with_header("allow", allowed.clone());
+            response = response.with_header("allow", allowed.to_string());
         }
         if self.status == 401 {
             response = response.with_header("www-authenticate", "Session");

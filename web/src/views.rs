@@ -2,8 +2,8 @@
 
 use crate::hooks::{RunInfo, StoredPlan, StoredUpload};
 use lms_bulk_upload::{
-    suggest_column, Column, ExistingUser, HeaderCell, Issue, ParseOptions, PlanRow, ResultRow,
-    ResultSummary, Row, Upload,
+    suggest_column, Column, ExistingUser, HeaderCell, Issue, ParseOptions, PlanRow, ResultRow, Row,
+    Upload,
 };
 use serde_json::{json, Value};
 
@@ -227,7 +227,7 @@ pub(crate) fn plan_row_json(row: &PlanRow, before: Option<&ExistingUser>) -> Val
 
 /// A Run.
 pub(crate) fn run_json(run: &RunInfo) -> Value {
-    let counts = run.counts.clone().unwrap_or_else(ResultSummary::default);
+    let counts = run.counts.clone().unwrap_or_default();
     json!({
         "id": run.id,
         "kind": if run.undo_of.is_some() { "undo" } else { "upload" },

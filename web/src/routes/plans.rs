@@ -7,7 +7,7 @@ use crate::http::Response;
 use crate::problem::Problem;
 use crate::{hook_problem, lock, views, Api};
 use lms_bulk_upload::{
-    email_key, ExistingUser, Password, PasswordSource, Plan, PlanOptions, SettingsBuilder,
+    email_key, ExistingUser, Password, PasswordSource, PlanOptions, SettingsBuilder,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -65,27 +65,10 @@ fn settings_view(builder: &SettingsBuilder) -> Value {
 /// Stores a plan the API made and answers its PlanView (201).
 pub(super) fn store(
     api: &Api,
-    owner: &str,
-    plan: &Plan,
-    upload: Option<(&str, u64)>,
-    undo_of_run: Option<&str>,
-    run_id: &str,
-    settings: Value,
-    excluded: &BTreeSet<u32>,
+    new: NewPlan<'_>,
     default_password: Option<Password>,
 ) -> Result<Response, Problem> {
-    let id = api
-        .host()
-        .create_plan(NewPlan {
-            plan,
-            owner,
-            upload,
-            undo_of_run,
-            run_id,
-            settings,
-            excluded_lines: excluded,
-        })
-        .map_err(hook_problem)?;
+    let id = api.host().create_plan(new).map_err(hook_problem)?;
     if let Some(password) = default_password {
         lock(&api.default_passwords).insert(id.clone(), password);
     }
@@ -148,13 +131,15 @@ pub(super) fn create(ctx: &Ctx<'_>, upload_id: &str) -> Result<Response, Problem
         default_password.filter(|_| plan.settings().password_source == PasswordSource::Default);
     store(
         ctx.api,
-        &ctx.session.email,
-        &plan,
-        Some((&stored.id, stored.version)),
-        None,
-        &run_id,
-        shown,
-        &excluded,
+        NewPlan {
+            plan: &plan,
+            owner: &ctx.session.email,
+            upload: Some((&stored.id, stored.version)),
+            undo_of_run: None,
+            run_id: &run_id,
+            settings: shown,
+            excluded_lines: &excluded,
+        },
         default_password,
     )
 }

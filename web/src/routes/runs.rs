@@ -2,7 +2,7 @@
 //! and as CSV), undo.
 
 use super::{json_body, offset, page_json, paging, plans, query, Ctx};
-use crate::hooks::{Host, RunInfo};
+use crate::hooks::{Host, NewPlan, RunInfo};
 use crate::http::{Body, Response};
 use crate::problem::Problem;
 use crate::{hook_problem, views};
@@ -89,7 +89,7 @@ impl Iterator for Events {
                 self.last = data.clone();
                 return Some(format!("event: progress\ndata: {data}\n\n").into_bytes());
             }
-            if self.ticks % KEEPALIVE_TICKS == 0 {
+            if self.ticks.is_multiple_of(KEEPALIVE_TICKS) {
                 return Some(b": keepalive\n\n".to_vec());
             }
         }
@@ -197,13 +197,15 @@ pub(super) fn undo(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         .map_err(hook_problem)?;
     plans::store(
         ctx.api,
-        &ctx.session.email,
-        &plan,
-        None,
-        Some(&run.id),
-        &run_id,
-        json!({"delete_created_users": body.delete_created_users}),
-        &BTreeSet::new(),
+        NewPlan {
+            plan: &plan,
+            owner: &ctx.session.email,
+            upload: None,
+            undo_of_run: Some(&run.id),
+            run_id: &run_id,
+            settings: json!({"delete_created_users": body.delete_created_users}),
+            excluded_lines: &BTreeSet::new(),
+        },
         None,
     )
 }
