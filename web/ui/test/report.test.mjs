@@ -121,13 +121,21 @@ test('hostile values in every column are shown as text on every screen; nothing 
   await page.evaluate(() => {
     window.pwned = undefined
   })
-  await upload(page, join(DATA, 'hostile.csv'))
+  // The file's name is hostile too.
+  await page.goto('/uploads/new')
+  await page.getByLabel('Choose a CSV file').setInputFiles({
+    name: "<img src=x onerror=alert('name')>.csv",
+    mimeType: 'text/csv',
+    buffer: readFileSync(join(DATA, 'hostile.csv')),
+  })
+  await page.getByRole('heading', { name: /^Validation report/ }).waitFor()
   const check = async (where) => {
     assert.deepEqual(page.dialogs, [], `no alert on ${where}`)
     assert.equal(await page.evaluate(() => window.pwned), undefined, `no script ran on ${where}`)
     const injected = await page.evaluate(() => document.querySelectorAll('main img, main svg, main iframe, main script, main b, main style').length)
     assert.equal(injected, 0, `no element made from a value on ${where}`)
   }
+  assert.match(await page.getByRole('heading', { level: 1 }).textContent(), /<img src=x onerror=alert\('name'\)>\.csv/)
   await page.getByText("<img src=x onerror=alert('header')>").first().waitFor()
   await page.getByText("<img src=x onerror=alert('email')>@example.org").first().waitFor()
   await check('the report')
