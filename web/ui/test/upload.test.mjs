@@ -79,3 +79,32 @@ test('an unrecognised email column: the file is kept, the column assigned by han
   assert.equal(await page.getByRole('button', { name: 'Continue to settings' }).isDisabled(), true)
   assert.deepEqual(page.problems, [])
 })
+
+test('sign-in: a wrong password is refused with its code, and a screen URL waits behind sign-in', async () => {
+  const other = await newPage(browser, server.base)
+  await other.goto('/runs')
+  await other.getByRole('heading', { name: 'Sign in' }).waitFor()
+  assert.equal(new URL(other.url()).search, '?next=%2Fruns')
+  await other.getByLabel('Email').fill(env.email)
+  await other.getByLabel('Password').fill('not the password')
+  await other.getByRole('button', { name: 'Sign in' }).click()
+  await other.getByRole('alert').getByText('invalid_credentials').waitFor()
+  await other.getByLabel('Password').fill(env.password)
+  await other.getByRole('button', { name: 'Sign in' }).click()
+  await other.getByRole('heading', { name: 'History' }).waitFor()
+  await other.context().close()
+})
+
+test('sign-in never sends the browser to another site (next= is an app path or nothing)', async () => {
+  for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
+    const other = await newPage(browser, server.base)
+    await other.goto(`/sign-in?next=${encodeURIComponent(next)}`)
+    await other.getByLabel('Email').fill(env.email)
+    await other.getByLabel('Password').fill(env.password)
+    await other.getByRole('button', { name: 'Sign in' }).click()
+    await other.getByRole('heading', { name: 'Upload a file' }).waitFor()
+    assert.equal(new URL(other.url()).origin, server.base)
+    assert.equal(new URL(other.url()).pathname, '/')
+    await other.context().close()
+  }
+})
