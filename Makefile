@@ -186,6 +186,7 @@ web-ui-deps:
 # Type-checks and builds the bundle (esbuild, deterministic) and fails when it differs from
 # the committed web/ui/dist (the binary serves the committed files).
 web-ui: web-ui-deps
+	! grep -rnE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write' $(UI_DIR)/src || { echo "web/ui/src: values become text nodes or attributes, never markup"; exit 1; }
 	cd $(UI_DIR) && npm run build
 	git diff --exit-code -- $(UI_DIR)/dist || { echo "web/ui/dist differs from the committed bundle: commit the rebuilt files"; exit 1; }
 
