@@ -338,6 +338,20 @@ fn a_server_killed_mid_run_resumes_the_run_from_its_journal_when_restarted() {
     assert_eq!(a.status, 202);
     let run = a.json()["id"].as_str().unwrap().to_owned();
 
+    // A browser opens the progress stream and is closed after the first event: the run
+    // goes on without it.
+    {
+        let mut stream = TcpStream::connect(("127.0.0.1", browser.port)).unwrap();
+        write!(
+            stream,
+            "GET /api/runs/{run}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\n\r\n",
+            browser.cookie
+        )
+        .unwrap();
+        let mut first = [0u8; 512];
+        let n = stream.read(&mut first).unwrap();
+        assert!(String::from_utf8_lossy(&first[..n]).contains("text/event-stream"));
+    }
     // Watch the progress (as the browser does) and kill the server part-way.
     let started = Instant::now();
     let mut killed_at = None;
