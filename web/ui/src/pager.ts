@@ -42,7 +42,7 @@ export class Pager extends HTMLElement {
   private render(): void {
     this.prev.disabled = this.page <= 1
     this.next.disabled = this.page >= this.pages
-    this.status.textContent = `Page ${this.page} of ${this.pages} (${this.total.toLocaleString('en')} ${this.label})`
+    this.status.textContent = `Page ${this.page} of ${this.pages} (${this.total.toLocaleString('en')} ${this.total === 1 ? this.label.replace(/s$/, '') : this.label})`
   }
 }
 customElements.define('bu-pager', Pager)

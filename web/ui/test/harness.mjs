@@ -157,7 +157,7 @@ export async function signIn(page, env, path = '/') {
 export async function upload(page, file) {
   await page.goto('/uploads/new')
   await page.getByLabel('Choose a CSV file').setInputFiles(file)
-  await page.getByRole('heading', { name: /^Validation report/ }).waitFor({ timeout: 60_000 })
+  await page.getByRole('heading', { name: /^Validation report: / }).waitFor({ timeout: 60_000 })
 }
 
 /** axe-core's WCAG 2.1 A/AA rules on the page as it is now; returns the violations. */

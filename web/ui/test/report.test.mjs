@@ -128,7 +128,7 @@ test('hostile values in every column are shown as text on every screen; nothing 
     mimeType: 'text/csv',
     buffer: readFileSync(join(DATA, 'hostile.csv')),
   })
-  await page.getByRole('heading', { name: /^Validation report/ }).waitFor()
+  await page.getByRole('heading', { name: /^Validation report: / }).waitFor()
   const check = async (where) => {
     assert.deepEqual(page.dialogs, [], `no alert on ${where}`)
     assert.equal(await page.evaluate(() => window.pwned), undefined, `no script ran on ${where}`)

@@ -59,6 +59,15 @@ test('per-row exclusion: unticked lines are left out of a plan rebuilt on the se
   assert.equal(await table.getByRole('cell', { name: 'tama.whaanga@example.co.nz', exact: true }).count(), 0)
   assert.equal(await table.getByRole('cell', { name: 'oliver.smith@example.co.uk', exact: true }).count(), 0)
   await screenshot(page, 'preview-excluded')
+  // The rows filtered by action, on the server.
+  const pager = page.getByRole('navigation', { name: 'Pages of rows' })
+  await page.getByLabel('Show').selectOption('rejected')
+  await pager.getByText('Page 1 of 1 (1 row)').waitFor()
+  await table.getByRole('cell', { name: '7', exact: true }).waitFor()
+  await page.getByLabel('Show').selectOption('create')
+  await pager.getByText('Page 1 of 1 (5 rows)').waitFor()
+  assert.equal(await table.getByRole('cell', { name: '7', exact: true }).count(), 0)
+  await page.getByLabel('Show').selectOption('')
 
   await page.getByRole('button', { name: 'Approve and run' }).click()
   await page.getByRole('link', { name: 'See the results' }).click({ timeout: 60_000 })
