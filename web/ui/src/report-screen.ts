@@ -24,6 +24,25 @@ export const BUILTIN_FIELDS = [
 
 const PER_PAGE = 50
 
+/** The built-in columns' names for people; a declared field shows its own name. */
+const FIELD_LABELS: Record<string, string> = {
+  firstname: 'First name',
+  lastname: 'Last name',
+  emailaddress: 'Email address',
+  phonenumber: 'Phone number',
+  uniqueid: 'Unique ID',
+  country: 'Country',
+  organisation: 'Organisation',
+  languagecode: 'Language code',
+  addgroup: 'Add group',
+  removegroup: 'Remove group',
+  auth: 'Login method (auth)',
+}
+
+function fieldLabel(field: string): string {
+  return FIELD_LABELS[field] ?? field
+}
+
 export class ReportScreen extends Screen {
   private report!: UploadReport
   private fields: string[] = []
@@ -130,7 +149,7 @@ export class ReportScreen extends Screen {
       const id = `column-field-${c.index}`
       const select = h('select', { id, 'data-index': c.index, 'aria-label': `Field for column ${c.header}` })
       select.append(h('option', { value: '' }, '(ignored)'))
-      for (const f of known) select.append(h('option', { value: f }, f))
+      for (const f of known) select.append(h('option', { value: f }, fieldLabel(f)))
       select.value = c.field ?? ''
       select.dataset.initial = select.value
       selects.push(select)
@@ -138,7 +157,7 @@ export class ReportScreen extends Screen {
       if (c.suggestion && !c.field) {
         const use = h('button', { type: 'button', 'aria-label': `Use ${c.suggestion} for column ${c.header}` }, `Use ${c.suggestion}`)
         use.addEventListener('click', () => {
-          if (![...select.options].some((o) => o.value === c.suggestion)) select.append(h('option', { value: c.suggestion ?? '' }, c.suggestion ?? ''))
+          if (![...select.options].some((o) => o.value === c.suggestion)) select.append(h('option', { value: c.suggestion ?? '' }, fieldLabel(c.suggestion ?? '')))
           select.value = c.suggestion ?? ''
           select.focus()
         })
