@@ -41,14 +41,22 @@ export class HistoryScreen extends Screen {
             h(
               'tr',
               {},
-              h('td', {}, h('a', { href: `/runs/${seg(r.id)}/results` }, `Run ${r.id}`)),
+              h('td', {}, h('a', { href: `/runs/${seg(r.id)}/results`, 'aria-label': `Results of ${r.id}` }, r.id)),
               h('td', {}, r.kind),
               h('td', { class: 'value' }, r.uploader ?? '(command line)'),
               h('td', {}, when(r.started_at)),
               h('td', {}, when(r.finished_at)),
               h('td', {}, stateText(r)),
               h('td', {}, Object.entries(r.counts).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`).join(', ')),
-              h('td', {}, r.undone_by ? h('a', { href: `/runs/${seg(r.undone_by)}/results` }, 'Undone') : r.undo_of ? 'Undo of an earlier run' : ''),
+              h(
+                'td',
+                {},
+                r.undone_by
+                  ? h('a', { href: `/runs/${seg(r.undone_by)}/results` }, `Undone by ${r.undone_by}`)
+                  : r.undo_of
+                    ? ['Undo of ', h('a', { href: `/runs/${seg(r.undo_of)}/results` }, r.undo_of)]
+                    : '',
+              ),
             ),
           ),
     )
