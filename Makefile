@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-suites test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean
+.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser bench-web
 
 all: test
 
@@ -14,7 +14,7 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: test-rust test-python test-node test-ruby
+test-suites: test-rust test-api test-python test-node test-ruby test-browser
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -77,6 +77,14 @@ fuzz:
 cli-test-deps:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -c "import aiosmtpd" 2>/dev/null || $(VENV)/bin/python -m pip install -q aiosmtpd
+
+# The web API against its OpenAPI document: schemathesis (PyPI, in the repo's venv) on a
+# running `bulk-upload serve` with a signed-in session, MAX_EXAMPLES per operation (a few
+# seconds); any 5xx fails.
+test-api: cli-test-deps
+	$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || $(VENV)/bin/python -m pip install -q schemathesis
+	$(CARGO) build -p lms-bulk-upload-cli
+	BIN=target/debug/bulk-upload bash web/scripts/test-api.sh
 
 # A debug build is plenty for 50 rows (and shares the test build).
 demo:
@@ -173,3 +181,33 @@ bench-ruby: ruby-deps
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
 	strip -o $(RUBY_LIB)/$(RUBY_SO) target/release/$(RUBY_SO)
 	ruby $(RUBY_DIR)/bench/parse.rb bench-data/users-1m.csv
+
+# ---- The administrator's screens (web/ui/, served by `bulk-upload serve`) -------------
+UI_DIR := web/ui
+
+web-ui-deps:
+	cd $(UI_DIR) && npm ci --no-audit --no-fund
+
+# Type-checks and builds the bundle (esbuild, deterministic) and fails when it differs from
+# the committed web/ui/dist (the binary serves the committed files).
+web-ui: web-ui-deps
+	! grep -rnE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write' $(UI_DIR)/src || { echo "web/ui/src: values become text nodes or attributes, never markup"; exit 1; }
+	cd $(UI_DIR) && npm run build
+	git diff --exit-code -- $(UI_DIR)/dist || { echo "web/ui/dist differs from the committed bundle: commit the rebuilt files"; exit 1; }
+
+# Debian's Chromium, installed when missing (never a browser download by npm/playwright).
+chromium:
+	test -x /usr/bin/chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+# Every screen in a real browser against the real `bulk-upload serve` on a temp SQLite
+# database and outbox (web/ui/test/*.test.mjs); screenshots land in docs/screenshots/.
+test-browser: chromium web-ui
+	$(CARGO) build -p lms-bulk-upload-cli
+	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
+
+# Report on screen for 1,000,000 and 100,000 rows, the preview of 100,000, the server's peak
+# memory per MB of file: printed, not asserted.
+bench-web: chromium web-ui
+	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
+	$(CARGO) build --release -p lms-bulk-upload-cli
+	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(CURDIR)/target/release/bulk-upload node bench/bench-web.mjs

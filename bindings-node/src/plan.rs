@@ -55,6 +55,7 @@ pub fn plan_async<'env>(
     let (upload, settings) = (upload.inner.clone(), settings.inner.clone());
     let options = PlanOptions {
         lookup_batch: lookup_batch.map_or(lms_bulk_upload::DEFAULT_LOOKUP_BATCH, |b| b as usize),
+        ..Default::default()
     };
     spawn(env, move || {
         let mut store = store.store()?;

@@ -7,7 +7,8 @@ BIN=${BIN:-target/release/bulk-upload}
 DIR=${DEMO_DIR:-demo}
 DB="$DIR/lms.sqlite3"
 mkdir -p "$DIR"
-"$BIN" init --demo --db "$DB"
+INIT=$("$BIN" init --demo --db "$DB")
+echo "$INIT"
 echo
 echo "== validate examples/data/users.csv"
 "$BIN" validate examples/data/users.csv || true
@@ -33,3 +34,14 @@ echo "Undo it (shows the undo plan and asks first; the latest run by default):"
 echo "  $BIN undo --db $DB --uploader-email admin@example.co.nz"
 echo "  (suspends the users it created, --delete deletes them; reverses its groups and"
 echo "  enrolments; restores the fields it changed; emails no user)"
+echo
+echo "Open the administrator's screens (upload, validate, fix, preview, approve, undo):"
+echo "  $BIN serve --db $DB"
+echo "  then http://127.0.0.1:8080/ in a browser, signed in as admin@example.co.nz"
+PASSWORD_LINE=$(echo "$INIT" | grep 'password:' || true)
+if [ -n "$PASSWORD_LINE" ]; then
+  echo "  with the one-time $(echo "$PASSWORD_LINE" | sed 's/^ *//') (shown only when the database is made)"
+else
+  echo "  (its password was printed when this database was made; to set another:"
+  echo "   $BIN admin add admin@example.co.nz --db $DB)"
+fi

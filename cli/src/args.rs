@@ -79,10 +79,64 @@ pub enum Command {
     Init {
         #[command(flatten)]
         db: DbArgs,
-        /// Seed demo groups, courses, collections, campaigns and an administrator.
+        /// Seed demo groups, courses, collections, campaigns and an administrator, and a
+        /// demo administrator of the screens whose one-time password is printed.
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
     },
+    /// The administrators who sign in to the screens (`serve`).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Serve the administrator's screens and their HTTP API on this database: upload,
+    /// validate, fix, plan, preview, approve, follow, undo. Runs execute in the server and
+    /// resume after a restart.
+    Serve(Box<ServeArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add an administrator (or set a new password for one): prompts for the password.
+    Add {
+        /// Their email address (what they sign in with).
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Read the password from the first line of standard input (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "BULK_UPLOAD_LISTEN")]
+    pub listen: std::net::SocketAddr,
+    /// The site's public URL: the links in the emails, and the only origin whose requests
+    /// are accepted [default: http:// and the address listened on].
+    #[arg(long, env = "BULK_UPLOAD_SITE_URL")]
+    pub site_url: Option<String>,
+    /// Mark the session cookie `Secure` (served over TLS, or behind a proxy that is).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// The host's declarations (profile `fields`, `login_methods`, `clear_token`) from this
+    /// settings file; its settings are chosen on the screens.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    #[command(flatten)]
+    pub parse: ParseArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -66,6 +66,21 @@ impl From<lms_bulk_upload::Error> for CliError {
     }
 }
 
+impl From<lms_bulk_upload_sqlite::Error> for CliError {
+    fn from(e: lms_bulk_upload_sqlite::Error) -> Self {
+        use lms_bulk_upload_sqlite::ErrorKind;
+        CliError {
+            code: match e.kind {
+                ErrorKind::Usage => USAGE,
+                ErrorKind::Host => HOST,
+                ErrorKind::Busy => BUSY,
+            },
+            message: e.message,
+            issue_code: e.issue_code,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for CliError {
     fn from(e: rusqlite::Error) -> Self {
         CliError::host(format!("database: {e}"))

@@ -5,20 +5,19 @@
 mod args;
 mod commands;
 mod config;
-mod db;
 mod exit;
-mod files;
-mod lock;
-mod mail;
 mod progress;
 mod report;
+mod serve;
 
-use args::{Cli, ColorChoice, Command};
+use args::{AdminCommand, Cli, ColorChoice, Command};
 use clap::Parser;
+use lms_bulk_upload_sqlite::{db, files, lock, mail};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    lms_bulk_upload_sqlite::set_note_sink(report::note);
     match cli.color {
         ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
         ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
@@ -43,7 +42,17 @@ fn main() -> ExitCode {
             format,
             output,
         } => commands::results::run(db, *run, *list, *format, output.as_ref()),
-        Command::Init { db, demo } => commands::init::run(db, *demo),
+        Command::Init { db, demo, exec } => commands::init::run(db, *demo, exec),
+        Command::Admin {
+            command:
+                AdminCommand::Add {
+                    email,
+                    db,
+                    password_stdin,
+                    exec,
+                },
+        } => commands::admin::add(db, email, *password_stdin, exec),
+        Command::Serve(args) => serve::run(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

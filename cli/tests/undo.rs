@@ -256,6 +256,7 @@ fn assert_restored(
     assert_eq!(
         checked,
         BTreeSet::from([
+            "admins",
             "content_items",
             "enrolments",
             "group_members",
@@ -266,6 +267,10 @@ fn assert_restored(
             "upload_runs",
             "user_fields",
             "users",
+            "web_plans",
+            "web_runs",
+            "web_sessions",
+            "web_uploads",
         ]),
         "every table of the schema was compared"
     );

@@ -67,6 +67,7 @@ pub use host::store::{
 pub use issue::{issue_codes, CodeInfo, Issue, IssueCode, Severity};
 pub use parse::column::{Column, ALIASES};
 pub use parse::decode::{CodePage, Encoding};
+pub use parse::edit::{read_header, rewrite_file, suggest_column, CellEdit};
 pub use parse::email::{
     email_key, emails_equal, EmailAddress, MAX_EMAIL_BYTES, MAX_LOCAL_PART_BYTES,
 };
@@ -81,8 +82,8 @@ pub use parse::sheet::FileFormat;
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{
-    plan, plan_with, Action, Noop, Operation, PasswordSource, Plan, PlanKey, PlanOptions, PlanRow,
-    PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary, DEFAULT_LOOKUP_BATCH,
-    PLAN_FORMAT_VERSION,
+    plan, plan_with, Action, FieldChange, Noop, Operation, PasswordSource, Plan, PlanKey,
+    PlanOptions, PlanRow, PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary,
+    DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
 pub use undo::{plan_undo, UndoOptions};

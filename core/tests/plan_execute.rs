@@ -350,6 +350,7 @@ fn store_lookups_are_batched() {
         let mut store = MemoryStore::new();
         let options = PlanOptions {
             lookup_batch: batch.unwrap_or(lms_bulk_upload::DEFAULT_LOOKUP_BATCH),
+            ..Default::default()
         };
         let planned = plan_with(&upload, &settings, &mut store, &options).expect("plan");
         assert_eq!(planned.summary().create, n as u64);

@@ -2,16 +2,17 @@
 //! execution with the journal, the results file and the exit code.
 
 use crate::args::{DbArgs, ExecArgs, MailArgs};
-use crate::db::{runs, Db, SqliteJournal, SqliteStore};
+use crate::db::{runs, Db};
 use crate::exit::{self, io_error, CliError};
 use crate::files;
 use crate::mail::{self, OutboxMailer, SmtpMailer};
 use crate::progress::ProgressBar;
 use crate::report;
 use lms_bulk_upload::{
-    execute, ExecuteOptions, HashParams, Mailer, Password, Plan, Results,
-    DEFAULT_ARGON2_ITERATIONS, DEFAULT_ARGON2_MEMORY_KIB,
+    HashParams, Mailer, Password, Plan, Results, DEFAULT_ARGON2_ITERATIONS,
+    DEFAULT_ARGON2_MEMORY_KIB,
 };
+use lms_bulk_upload_sqlite::run::{execute_run, ExecSettings};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -212,21 +213,23 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
         let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
     }
     let progress = ProgressBar::new(plan.rows().len() as u64, host.json);
-    let mut store = SqliteStore::new(db.clone());
-    let mut journal = SqliteJournal::new(db.clone(), run_id);
     let e = host.exec;
-    let defaults = ExecuteOptions::default();
-    let options = ExecuteOptions {
-        default_password: default_password.map(Password::new),
+    let defaults = ExecSettings::default();
+    let settings = ExecSettings {
         hash_params,
         threads: e.threads.unwrap_or(0),
         batch_size: e.batch_size.unwrap_or(defaults.batch_size),
-        progress: Some(progress.callback()),
-        cancel: Some(cancel.clone()),
-        journal: Some(&mut journal),
-        ..defaults
     };
-    let outcome = execute(&plan, &mut store, mailer.mailer(), options);
+    let outcome = execute_run(
+        &db,
+        &plan,
+        run_id,
+        mailer.mailer(),
+        &settings,
+        default_password.map(Password::new),
+        Some(progress.callback()),
+        Some(cancel.clone()),
+    );
     progress.finish();
     let results = match outcome {
         Ok(results) => results,
@@ -243,12 +246,7 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
     let failed = results.summary.failed > 0;
     if !results.cancelled {
         // Signed with the database's key: read back verified by `undo` and `results`.
-        runs::finish(
-            &db,
-            run_id,
-            &results.to_signed_json(&db.plan_key()?),
-            failed,
-        )?;
+        runs::finish(&db, run_id, &results, failed)?;
     }
     if host.json {
         let mut out = serde_json::json!({

@@ -1,7 +1,8 @@
 //! The subcommands.
 
+pub mod admin;
 pub mod apply;
-mod exec;
+pub(crate) mod exec;
 pub mod init;
 pub mod plan;
 pub mod results;

@@ -8,9 +8,7 @@ use crate::db::{runs, Db, SqliteStore};
 use crate::exit::{self, CliError};
 use crate::lock;
 use crate::report;
-use lms_bulk_upload::{
-    plan_undo, Plan, PlanKey, Results, SettingsBuilder, Status, UndoOptions, UserId,
-};
+use lms_bulk_upload::{plan_undo, Plan, SettingsBuilder, UndoOptions};
 use std::path::Path;
 
 pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
@@ -45,11 +43,11 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
             (resume.plan, RunRef::Resume(resume.id), resume.results_path)
         }
         None => {
-            let results = finished_results(&undone, &key)?;
+            let results = runs::undoable_results(&undone, &key)?;
             let id = runs::next_id(&db)?;
             let results_path = super::results_path(&args.db, id);
             let options = options(args, file.as_ref(), &results_path)?
-                .undone_creations(undone_creations(&db, &key)?);
+                .undone_creations(runs::undone_creations(&db, &key)?);
             let mut store = SqliteStore::new(db.clone());
             // The core refuses the results of an undo (`undo_of_undo`).
             let plan = plan_undo(&results, &mut store, &options)?;
@@ -126,50 +124,6 @@ fn refuse_beside_unfinished_undo(db: &Db, undone: i64) -> Result<(), CliError> {
         ))),
         _ => Ok(()),
     }
-}
-
-/// The users created by the runs undone so far (from their signed results): an undo never
-/// reactivates them.
-fn undone_creations(db: &Db, key: &PlanKey) -> Result<Vec<UserId>, CliError> {
-    let mut users = Vec::new();
-    for (id, json) in runs::undone_results(db)? {
-        let results = Results::from_signed_json(&json, key).map_err(|e| {
-            let mut err = CliError::from(e);
-            err.message = format!("run #{id}: the stored results: {}", err.message);
-            err
-        })?;
-        users.extend(
-            results
-                .rows
-                .into_iter()
-                .filter(|r| r.status == Status::Created)
-                .filter_map(|r| r.user_id),
-        );
-    }
-    Ok(users)
-}
-
-/// The stored results of a run that may be undone: finished, and not undone already.
-fn finished_results(run: &runs::Run, key: &PlanKey) -> Result<Results, CliError> {
-    if let Some(by) = run.undone_by {
-        return Err(CliError::usage(format!(
-            "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
-            run.id
-        )));
-    }
-    let Some(json) = &run.results_json else {
-        return Err(CliError::usage(format!(
-            "run #{} has not finished (it was interrupted): `apply` it again to finish it, then \
-             undo it; nothing was changed",
-            run.id
-        )));
-    };
-    // Signed when stored: read back verified (`results_unsigned`, `results_signature_invalid`).
-    Results::from_signed_json(json, key).map_err(|e| {
-        let mut err = CliError::from(e);
-        err.message = format!("run #{}: the stored results: {}", run.id, err.message);
-        err
-    })
 }
 
 /// The core's undo options from the flags and the settings file.

@@ -3,6 +3,7 @@
 mod bytes;
 pub(crate) mod column;
 pub(crate) mod decode;
+pub(crate) mod edit;
 pub(crate) mod email;
 pub(crate) mod fields;
 mod issue_log;
@@ -56,31 +57,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
             ),
         ));
     }
-    let format = sheet::detect(bytes)?;
-    let (text, source) = match format {
-        FileFormat::Csv => {
-            let (text, encoding, chosen) = decode(bytes, max_bytes, options.encoding)?;
-            (
-                text,
-                Source {
-                    encoding,
-                    chosen,
-                    format,
-                    sheet: None,
-                },
-            )
-        }
-        _ => {
-            let read = sheet::read(bytes, format, options)?;
-            let source = Source {
-                encoding: crate::Encoding::Utf8,
-                chosen: Chosen::Known,
-                format,
-                sheet: Some(read.sheet),
-            };
-            (std::borrow::Cow::Owned(read.text), source)
-        }
-    };
+    let (text, source) = file_text(bytes, max_bytes, options)?;
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,
@@ -91,20 +68,12 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
     }
     let mut log = IssueLog::new(options);
     encoding_issues(&source, &mut log);
-    let (body, line_offset, sep_line) = match format {
-        FileFormat::Csv => strip_sep_line(&text),
-        _ => (&*text, 0, Some(b',')),
-    };
-    let delimiter = match format {
-        FileFormat::Csv => options.delimiter.or(sep_line),
-        _ => sep_line,
-    }
-    .unwrap_or_else(|| detect_delimiter(body));
+    let (body, line_offset, delimiter) = body_and_delimiter(&text, source.format, options);
     Parser::new(body, line_offset, delimiter, options, log)?.run(source)
 }
 
 /// Where the text came from: the encoding (and how sure), the format, the sheet.
-struct Source {
+pub(crate) struct Source {
     encoding: crate::Encoding,
     chosen: Chosen,
     format: FileFormat,
@@ -138,6 +107,56 @@ fn encoding_issues(source: &Source, log: &mut IssueLog) {
             format!("the file's encoding could not be told for sure (it was read as {name}): check the names in the rows, and choose the file's encoding if letters look wrong"),
         ));
     }
+}
+
+/// The file as text: a CSV decoded ([`decode`]), or a spreadsheet's sheet as CSV text
+/// ([`sheet::read`]), with where it came from. `bytes` were checked against `max_bytes`.
+pub(crate) fn file_text<'a>(
+    bytes: &'a [u8],
+    max_bytes: usize,
+    options: &ParseOptions,
+) -> Result<(std::borrow::Cow<'a, str>, Source), Error> {
+    let format = sheet::detect(bytes)?;
+    Ok(match format {
+        FileFormat::Csv => {
+            let (text, encoding, chosen) = decode(bytes, max_bytes, options.encoding)?;
+            let source = Source {
+                encoding,
+                chosen,
+                format,
+                sheet: None,
+            };
+            (text, source)
+        }
+        _ => {
+            let read = sheet::read(bytes, format, options)?;
+            let source = Source {
+                encoding: crate::Encoding::Utf8,
+                chosen: Chosen::Known,
+                format,
+                sheet: Some(read.sheet),
+            };
+            (std::borrow::Cow::Owned(read.text), source)
+        }
+    })
+}
+
+/// The text after Excel's `sep=` line, how many lines that line took, and the delimiter:
+/// given, from `sep=`, or detected; a spreadsheet's text is always comma-separated.
+pub(crate) fn body_and_delimiter<'t>(
+    text: &'t str,
+    format: FileFormat,
+    options: &ParseOptions,
+) -> (&'t str, u32, u8) {
+    if format != FileFormat::Csv {
+        return (text, 0, b',');
+    }
+    let (body, line_offset, sep_line) = strip_sep_line(text);
+    let delimiter = options
+        .delimiter
+        .or(sep_line)
+        .unwrap_or_else(|| detect_delimiter(body));
+    (body, line_offset, delimiter)
 }
 
 fn file_error(code: IssueCode, line: Option<u32>, column: Option<&str>, message: String) -> Error {
@@ -293,7 +312,36 @@ impl<'a> Parser<'a> {
             let raw = self.field(position);
             self.check_field_len(raw, line, None)?;
             let text = String::from_utf8_lossy(raw).trim().to_owned();
-            let key = normalise_header(&text);
+            let assigned = self.options.column_assignments.get(&position);
+            if let Some(None) = assigned {
+                // Ignored by hand: no value read, no unknown_column issue.
+                self.targets.push(None);
+                self.header.push(HeaderCell {
+                    header: text,
+                    column: None,
+                    field: None,
+                });
+                continue;
+            }
+            let key = match assigned {
+                Some(Some(name)) => {
+                    let key = normalise_header(name);
+                    if Column::from_normalised(&key).is_none()
+                        && !declared.contains_key(&key)
+                    {
+                        return Err(Error::new(
+                            crate::ErrorKind::Settings,
+                            IssueCode::InvalidOption,
+                            format!(
+                                "column_assignments: column {} is assigned to {name:?}, which is no column or declared profile field",
+                                position + 1
+                            ),
+                        ));
+                    }
+                    key
+                }
+                _ => normalise_header(&text),
+            };
             let column = Column::from_normalised(&key);
             let mut target = None;
             let custom = match column {
@@ -370,6 +418,22 @@ impl<'a> Parser<'a> {
                 column,
                 field: None,
             });
+        }
+        if let Some(past) = self
+            .options
+            .column_assignments
+            .keys()
+            .find(|p| **p >= self.field_count)
+        {
+            return Err(Error::new(
+                crate::ErrorKind::Settings,
+                IssueCode::InvalidOption,
+                format!(
+                    "column_assignments: the header has {} columns, not {}",
+                    self.field_count,
+                    past + 1
+                ),
+            ));
         }
         let missing: Vec<&str> = Column::REQUIRED
             .iter()

@@ -66,6 +66,11 @@ pub struct ParseOptions {
     /// order mark decides, else UTF-8 if the bytes are UTF-8, else the legacy code page
     /// detected from the letters, with `encoding_guessed`). A byte order mark still wins.
     pub encoding: Option<crate::Encoding>,
+    /// Columns matched by hand: the header cell at this 0-based position is read as the
+    /// named column or host profile field (any of its names or aliases), or ignored
+    /// (`None`), whatever its header says. A position past the header, or a name that is
+    /// no column or declared field, fails `parse` (`invalid_option`).
+    pub column_assignments: std::collections::BTreeMap<usize, Option<String>>,
 }
 
 /// Default for [`ParseOptions::clear_token`].
@@ -88,6 +93,7 @@ impl Default for ParseOptions {
             login_methods: Vec::new(),
             sheet: None,
             encoding: None,
+            column_assignments: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -22,12 +22,18 @@ pub const DEFAULT_LOOKUP_BATCH: usize = 1_000;
 pub struct PlanOptions {
     /// Emails or group names per store lookup (at least 1).
     pub lookup_batch: usize,
+    /// Lines left out of the plan by the administrator (a preview's per-row exclusion): the
+    /// plan has no row for them and its summary does not count them. An excluded row's
+    /// address still counts as in the file, so `suspend_missing_users` never suspends its
+    /// user; a suspension row (numbered after the file's last line) may be excluded too.
+    pub exclude_lines: BTreeSet<u32>,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             lookup_batch: DEFAULT_LOOKUP_BATCH,
+            exclude_lines: BTreeSet::new(),
         }
     }
 }
@@ -179,6 +185,9 @@ fn build(
             settings.missing_users_threshold,
             batch,
         )?);
+    }
+    if !options.exclude_lines.is_empty() {
+        rows.retain(|r| !options.exclude_lines.contains(&r.line));
     }
     require_methods(&rows, store)?;
     // Issues before the first row's line belong to the file (encoding, header).

@@ -1,6 +1,7 @@
 //! The deterministic plan: what will happen to every row, computed by reading the store only.
 
 mod build;
+mod changes;
 mod json;
 mod missing;
 pub(crate) use json::fingerprint;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use build::{find_existing, find_groups_named, missing_methods, Existing, View};
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
+pub use changes::FieldChange;
 pub use shard::{PreparedPassword, ShardOptions, ShardRef};
 pub use sign::PlanKey;
 pub(crate) use sign::SIGNATURE_FIELD;

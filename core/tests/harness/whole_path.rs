@@ -123,7 +123,7 @@ pub fn whole_path(data: &[u8]) {
             login_method: None,
         });
     }
-    let plan_options = PlanOptions { lookup_batch: usize::from(input.lookup_batch).max(1) };
+    let plan_options = PlanOptions { lookup_batch: usize::from(input.lookup_batch).max(1), ..Default::default() };
     let Ok(plan) = plan_with(&upload, &settings, &mut store, &plan_options) else { return };
     let missing = plan.rows().len() - upload.len();
     assert!(missing == 0 || input.suspend_missing, "rows of their own only for missing users");

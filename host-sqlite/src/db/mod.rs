@@ -3,6 +3,7 @@
 //! [`Store`]: lms_bulk_upload::Store
 //! [`Journal`]: lms_bulk_upload::Journal
 
+pub mod admins;
 mod journal;
 pub mod runs;
 mod schema;
@@ -12,8 +13,8 @@ mod store;
 pub use journal::SqliteJournal;
 pub use store::SqliteStore;
 
-use crate::exit::{io_error, CliError};
 use crate::files;
+use crate::{io_error, Error};
 use lms_bulk_upload::{HostError, OsRandom, PlanKey};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::cell::Cell;
@@ -36,7 +37,7 @@ impl Db {
     /// A new database is created owner-only (0600, in a new folder 0700; SQLite gives its
     /// `-wal` and `-shm` files the database's mode); an existing one readable by others is
     /// restricted to its owner, since it holds the password hashes and the plan key.
-    pub fn open(path: &Path) -> Result<Rc<Db>, CliError> {
+    pub fn open(path: &Path) -> Result<Rc<Db>, Error> {
         prepare_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -54,7 +55,7 @@ impl Db {
     /// The key this database signs its plans with: made from the OS CSPRNG on first use
     /// (by `init`, or by the first command on a database that predates signed plans), kept
     /// in the `plan_key` table and never printed.
-    pub fn plan_key(&self) -> Result<PlanKey, CliError> {
+    pub fn plan_key(&self) -> Result<PlanKey, Error> {
         let stored = |conn: &Connection| -> rusqlite::Result<Option<Vec<u8>>> {
             conn.query_row("SELECT key FROM plan_key WHERE id = 1", [], |r| r.get(0))
                 .optional()
@@ -72,7 +73,7 @@ impl Db {
             }
         });
         PlanKey::from_bytes(&bytes)
-            .map_err(|e| CliError::host(format!("database: the stored plan key: {}", e.message())))
+            .map_err(|e| Error::host(format!("database: the stored plan key: {}", e.message())))
     }
 
     /// The connection, for reads.
@@ -134,7 +135,7 @@ pub fn host_error(e: rusqlite::Error) -> HostError {
 }
 
 /// The folder (0700 when new) and the file (0600 when new, restricted when loose).
-fn prepare_file(path: &Path) -> Result<(), CliError> {
+fn prepare_file(path: &Path) -> Result<(), Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         files::create_private_dir_all(dir)
             .map_err(|e| io_error("cannot create the database folder", dir, e))?;
@@ -153,14 +154,14 @@ fn prepare_file(path: &Path) -> Result<(), CliError> {
             Ok(true) => loosened.push(file.display().to_string()),
             Ok(false) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => crate::report::note(&format!(
+            Err(e) => crate::note(&format!(
                 "{} can be read by other users and its permissions cannot be changed: {e}",
                 file.display()
             )),
         }
     }
     if !loosened.is_empty() {
-        crate::report::note(&format!(
+        crate::note(&format!(
             "{} could be read by other users; now owner-only (0600)",
             loosened.join(", ")
         ));

@@ -86,7 +86,7 @@ impl SmtpMailer {
     pub fn new(url: &str, from: Mailbox) -> Result<SmtpMailer, String> {
         let (lettre_url, plain) = with_tls_policy(url)?;
         if plain {
-            crate::report::note(&format!(
+            crate::note(&format!(
                 "warning: --smtp {} has ?tls=none: the credentials and the passwords in the \
                  emails travel in plain text",
                 redact(url)

@@ -2,7 +2,7 @@
 //! results, and which run undid which.
 
 use super::Db;
-use crate::exit::CliError;
+use crate::Error;
 use rusqlite::{params, OptionalExtension};
 
 /// A run as listed by `results --list`.
@@ -100,7 +100,7 @@ pub struct NewRun<'a> {
 /// Records a new run (committed before anything is written) under the id its results file
 /// was named after. If another process took that id meanwhile, the insert fails: two runs
 /// never share an id, a journal or a results file.
-pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
+pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, Error> {
     let inserted = db.conn().execute(
         "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json, \
          results_path, undo_of_run) VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7)",
@@ -117,7 +117,7 @@ pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
     match inserted {
         Ok(_) => Ok(run.id),
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-            Err(CliError::host(format!(
+            Err(Error::host(format!(
                 "run #{} was started by another process meanwhile; plan again",
                 run.id
             )))
@@ -129,8 +129,15 @@ pub fn start(db: &Db, run: &NewRun<'_>) -> Result<i64, CliError> {
 /// Marks a run finished with its results; only a run still running (never twice). An undo
 /// in which no row `failed` marks the run it undoes as undone by it, in the same
 /// transaction; after one with failed rows the run can be undone again (the new undo plan
-/// is made from the store as it is then, so it does only what is left).
-pub fn finish(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), CliError> {
+/// is made from the store as it is then, so it does only what is left). The results are
+/// stored signed with the database's key, and read back verified ([`stored_results`]).
+pub fn finish(
+    db: &Db,
+    id: i64,
+    results: &lms_bulk_upload::Results,
+    failed: bool,
+) -> Result<(), Error> {
+    let results_json = results.to_signed_json(&db.plan_key()?);
     let tx = db.conn().unchecked_transaction()?;
     let changed = tx.execute(
         "UPDATE upload_runs SET status = 'finished', results_json = ?1, \
@@ -138,7 +145,7 @@ pub fn finish(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), 
         params![results_json, id],
     )?;
     if changed == 0 {
-        return Err(CliError::host(format!(
+        return Err(Error::host(format!(
             "run #{id} was not running any more: its results were not recorded again"
         )));
     }
@@ -245,4 +252,61 @@ pub fn undone_results(db: &Db) -> rusqlite::Result<Vec<(i64, String)>> {
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
+}
+
+/// A run's stored results read back: the one function the CLI's `results` and `undo` and
+/// the web server use, so that what is checked on the way back is checked everywhere.
+/// Results are stored signed with the database's key and read back verified
+/// (`results_unsigned`, `results_signature_invalid`).
+pub fn stored_results(
+    run_id: i64,
+    json: &str,
+    key: &lms_bulk_upload::PlanKey,
+) -> Result<lms_bulk_upload::Results, Error> {
+    lms_bulk_upload::Results::from_signed_json(json, key).map_err(|e| {
+        let mut err = Error::from(e);
+        err.message = format!("run #{run_id}: the stored results: {}", err.message);
+        err
+    })
+}
+
+/// The stored results of a run that may be undone: finished, and not undone already.
+pub fn undoable_results(
+    run: &Run,
+    key: &lms_bulk_upload::PlanKey,
+) -> Result<lms_bulk_upload::Results, Error> {
+    if let Some(by) = run.undone_by {
+        return Err(Error::usage(format!(
+            "run #{} was already undone by run #{by}: nothing was changed (see `results --list`)",
+            run.id
+        )));
+    }
+    let Some(json) = &run.results_json else {
+        return Err(Error::usage(format!(
+            "run #{} has not finished (it was interrupted): `apply` it again to finish it, then \
+             undo it; nothing was changed",
+            run.id
+        )));
+    };
+    stored_results(run.id, json, key)
+}
+
+/// The users created by the runs undone so far (from their stored results, read back
+/// verified): an undo never reactivates them. Used by `bulk-upload undo` and the web host.
+pub fn undone_creations(
+    db: &Db,
+    key: &lms_bulk_upload::PlanKey,
+) -> Result<Vec<lms_bulk_upload::UserId>, Error> {
+    let mut users = Vec::new();
+    for (id, json) in undone_results(db)? {
+        let results = stored_results(id, &json, key)?;
+        users.extend(
+            results
+                .rows
+                .into_iter()
+                .filter(|r| r.status == lms_bulk_upload::Status::Created)
+                .filter_map(|r| r.user_id),
+        );
+    }
+    Ok(users)
 }

@@ -164,6 +164,57 @@ CREATE TABLE user_fields (
 ALTER TABLE users ADD COLUMN suspended_by_upload INTEGER NOT NULL DEFAULT 0
     CHECK (suspended_by_upload IN (0, 1));
 "#,
+    // 6: the web host (`bulk-upload serve`). Administrators of the screens in a table of
+    // their own (not a role on `users`: an upload can never change who administers it, nor
+    // an administrator's password); sessions by the SHA-256 of their id (the id itself is
+    // only in the browser's cookie); upload sessions with their bytes; plans as signed JSON,
+    // each with the run id reserved for its results link; and the web's side of each run
+    // (who approved it, its state).
+    r#"
+CREATE TABLE admins (
+    email_key     TEXT PRIMARY KEY,                     -- lowercase: the identity
+    email         TEXT NOT NULL,
+    password_hash TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+) WITHOUT ROWID;
+CREATE TABLE web_sessions (
+    digest     BLOB PRIMARY KEY CHECK (length(digest) = 32),
+    admin      TEXT NOT NULL REFERENCES admins (email_key) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    expires_at INTEGER NOT NULL                         -- seconds since the Unix epoch
+) WITHOUT ROWID;
+CREATE TABLE web_uploads (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    admin       TEXT NOT NULL,
+    filename    TEXT NOT NULL,
+    bytes       BLOB NOT NULL,
+    assignments TEXT NOT NULL DEFAULT '{}',             -- header position -> field or null
+    version     INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE web_plans (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    admin          TEXT NOT NULL,
+    upload_id      INTEGER REFERENCES web_uploads (id),
+    upload_version INTEGER,
+    undo_of_run    INTEGER REFERENCES upload_runs (id),
+    run_id         INTEGER NOT NULL UNIQUE,              -- reserved: the run it becomes
+    settings_json  TEXT NOT NULL,
+    excluded_lines TEXT NOT NULL DEFAULT '[]',
+    plan_json      TEXT NOT NULL,                        -- signed with the plan key
+    approved       INTEGER NOT NULL DEFAULT 0 CHECK (approved IN (0, 1)),
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE web_runs (
+    run_id      INTEGER PRIMARY KEY REFERENCES upload_runs (id),
+    plan_id     INTEGER NOT NULL UNIQUE REFERENCES web_plans (id),
+    admin       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'finished', 'cancelled', 'interrupted')),
+    done        INTEGER NOT NULL DEFAULT 0,
+    total       INTEGER NOT NULL,
+    error       TEXT
+);
+"#,
 ];
 
 /// The migration after which every email key is recomputed with the engine's `email_key`
@@ -443,6 +494,45 @@ mod tests {
             count(&conn, "SELECT count(*) FROM user_fields"),
             1,
             "a user's values go with it"
+        );
+    }
+
+    #[test]
+    fn migration_6_adds_the_web_hosts_tables_and_keeps_every_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v5.sqlite3")).unwrap();
+        migrate_to(&mut conn, 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json)
+               VALUES (1, 'k1', 'sha256:aa', 'a.csv', 'finished', '{}');",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        assert_eq!(count(&conn, "SELECT count(*) FROM upload_runs"), 1);
+        conn.execute_batch(
+            "INSERT INTO admins (email_key, email, password_hash)
+               VALUES ('ana@x.com', 'Ana@x.com', '$argon2id$v=19$m=64,t=1,p=1$x$y');",
+        )
+        .unwrap();
+        for refused in [
+            "INSERT INTO admins (email_key, email, password_hash) VALUES ('bo@x.com', 'bo@x.com', 'plain')",
+            "INSERT INTO web_sessions VALUES (x'00', 'ana@x.com', 't', 1)",
+            "INSERT INTO web_sessions VALUES (zeroblob(32), 'nobody@x.com', 't', 1)",
+            "INSERT INTO web_runs (run_id, plan_id, admin, state, total) VALUES (1, 99, 'a', 'running', 1)",
+        ] {
+            assert!(conn.execute(refused, []).is_err(), "{refused}");
+        }
+        conn.execute(
+            "INSERT INTO web_sessions VALUES (zeroblob(32), 'ana@x.com', 't', 1)",
+            [],
+        )
+        .unwrap();
+        conn.execute("DELETE FROM admins", []).unwrap();
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM web_sessions"),
+            0,
+            "an administrator's sessions go with them"
         );
     }
 }

@@ -5,7 +5,7 @@ mod outbox;
 mod smtp;
 
 pub use outbox::OutboxMailer;
-pub use smtp::SmtpMailer;
+pub use smtp::{redact, SmtpMailer};
 
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lms_bulk_upload::{HostError, Message};

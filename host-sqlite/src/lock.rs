@@ -2,8 +2,8 @@
 //! before planning until the results are recorded. The operating system releases it when
 //! the process ends, however it ends (a killed run leaves no stale lock).
 
-use crate::exit::{io_error, CliError, BUSY};
 use crate::files;
+use crate::{io_error, Error, ErrorKind};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ pub fn path_for(db: &Path) -> PathBuf {
 }
 
 /// Takes the lock, or refuses at once (exit code 5) when another `apply` holds it.
-pub fn acquire(db: &Path) -> Result<ApplyLock, CliError> {
+pub fn acquire(db: &Path) -> Result<ApplyLock, Error> {
     let path = path_for(db);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         files::create_private_dir_all(dir)
@@ -41,8 +41,8 @@ pub fn acquire(db: &Path) -> Result<ApplyLock, CliError> {
             } else {
                 String::new()
             };
-            return Err(CliError {
-                code: BUSY,
+            return Err(Error {
+                kind: ErrorKind::Busy,
                 message: format!(
                     "another `apply` or `undo`{who} is running on {}: nothing was done; run \
                      this one again when it has finished",

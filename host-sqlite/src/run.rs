@@ -1,0 +1,62 @@
+//! Executing a recorded run: the plan, the SQLite store and the run's journal on one
+//! connection, so that each batch of rows and its journal entries commit together, and a
+//! run stopped anywhere resumes exactly where it stopped. The CLI's `apply` and `undo` and
+//! the web server's runs all go through [`execute_run`].
+
+use crate::db::{Db, SqliteJournal, SqliteStore};
+use lms_bulk_upload::{
+    execute, ExecuteOptions, HashParams, Mailer, Password, Plan, Progress, Results,
+};
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// How rows are executed.
+#[derive(Debug, Clone)]
+pub struct ExecSettings {
+    /// argon2id parameters for the passwords set.
+    pub hash_params: HashParams,
+    /// Hashing threads (0: every core).
+    pub threads: usize,
+    /// Rows per transaction.
+    pub batch_size: usize,
+}
+
+impl Default for ExecSettings {
+    fn default() -> Self {
+        let defaults = ExecuteOptions::default();
+        ExecSettings {
+            hash_params: defaults.hash_params,
+            threads: defaults.threads,
+            batch_size: defaults.batch_size,
+        }
+    }
+}
+
+/// Executes run `run_id` (already recorded in `upload_runs`) with its journal: rows the
+/// journal has as done are skipped, so calling it again after a stop resumes the run.
+#[allow(clippy::too_many_arguments)]
+pub fn execute_run(
+    db: &Rc<Db>,
+    plan: &Plan,
+    run_id: i64,
+    mailer: &mut dyn Mailer,
+    exec: &ExecSettings,
+    default_password: Option<Password>,
+    progress: Option<Box<dyn FnMut(Progress) + '_>>,
+    cancel: Option<Arc<AtomicBool>>,
+) -> Result<Results, lms_bulk_upload::Error> {
+    let mut store = SqliteStore::new(db.clone());
+    let mut journal = SqliteJournal::new(db.clone(), run_id);
+    let options = ExecuteOptions {
+        default_password,
+        hash_params: exec.hash_params,
+        threads: exec.threads,
+        batch_size: exec.batch_size,
+        progress,
+        cancel,
+        journal: Some(&mut journal),
+        ..ExecuteOptions::default()
+    };
+    execute(plan, &mut store, mailer, options)
+}

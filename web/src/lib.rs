@@ -1,0 +1,192 @@
+//! The HTTP API of lms-bulk-upload's administrator's screens, with no web framework in it:
+//! [`Api::handle`] takes a [`Request`] and gives a [`Response`]; the host supplies the
+//! [`Host`] hooks (administrators, sessions, upload sessions, plans, runs, the store). The
+//! contract is `docs/http-api.md`, and `openapi.yaml` (served at `/api/openapi.yaml`) its
+//! machine-readable form. See `web/README.md` for how a framework mounts it.
+#![forbid(unsafe_code)]
+
+mod assets;
+pub mod hooks;
+pub mod http;
+mod problem;
+mod routes;
+pub mod security;
+mod views;
+
+pub use hooks::{
+    Catalog, HookError, Host, NewPlan, RunInfo, RunState, SessionRecord, StoredPlan, StoredUpload,
+};
+pub use http::{Body, Request, Response};
+pub use problem::{Problem, API_CODES};
+pub use security::SignInLimits;
+
+use lms_bulk_upload::{Error, ParseOptions, Password, Upload};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Request bodies but an uploaded file are at most this long (1 MiB).
+pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// The OpenAPI document of this API.
+pub const OPENAPI_YAML: &str = include_str!("../openapi.yaml");
+
+/// How the API behaves.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Adds `Secure` to the session cookie (the site is served over TLS, or behind a proxy
+    /// that is).
+    pub secure_cookies: bool,
+    /// How long a session lasts, in seconds (8 hours by default).
+    pub session_secs: u64,
+    /// Sign-in rate limits.
+    pub sign_in: SignInLimits,
+    /// How many parsed uploads are kept in memory (the latest ones).
+    pub cached_uploads: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            secure_cookies: false,
+            session_secs: 8 * 3600,
+            sign_in: SignInLimits::default(),
+            cached_uploads: 4,
+        }
+    }
+}
+
+type Parsed = Arc<Result<Upload, Error>>;
+
+/// The API: one per site, shared by every request (it is `Send + Sync`).
+pub struct Api {
+    host: Arc<dyn Host>,
+    config: ApiConfig,
+    limiter: Mutex<security::RateLimiter>,
+    /// Parsed uploads by (id, version): a page of a large file is not a parse of it.
+    cache: Mutex<VecDeque<(String, u64, Parsed)>>,
+    /// The default password of a plan, until it is approved: never stored, echoed or logged.
+    default_passwords: Mutex<HashMap<String, Password>>,
+    clock: Box<dyn Fn() -> u64 + Send + Sync>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A hook's failure as a problem.
+pub(crate) fn hook_problem(e: HookError) -> Problem {
+    match e {
+        HookError::Refused { code, message } => Problem::new(code, message),
+        HookError::Engine(e) => Problem::engine(&e),
+        HookError::Failed(message) => Problem::new("host_failed", message),
+    }
+}
+
+impl Api {
+    /// The API over these hooks.
+    pub fn new(host: Arc<dyn Host>, config: ApiConfig) -> Api {
+        Api {
+            host,
+            config,
+            limiter: Mutex::new(security::RateLimiter::default()),
+            cache: Mutex::new(VecDeque::new()),
+            default_passwords: Mutex::new(HashMap::new()),
+            clock: Box::new(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            }),
+        }
+    }
+
+    /// Replaces the clock (seconds since the Unix epoch), for tests of expiry.
+    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Api {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// The most bytes of body this request may have: the edge refuses a longer one (by its
+    /// `Content-Length`, or once it has counted that many bytes) with [`Api::too_large`],
+    /// before reading it whole.
+    pub fn body_limit(&self, method: &str, path: &str) -> usize {
+        if method.eq_ignore_ascii_case("POST") && path.trim_end_matches('/') == "/api/uploads" {
+            self.host.parse_options().max_file_bytes
+        } else {
+            MAX_JSON_BYTES
+        }
+    }
+
+    /// The answer to a body over [`Api::body_limit`].
+    pub fn too_large(&self, limit: usize) -> Response {
+        let problem = Problem::new(
+            "body_too_large",
+            format!("the body is larger than this route takes ({limit} bytes)"),
+        );
+        security::secure_headers(problem.response(), true)
+    }
+
+    /// Answers a request.
+    pub fn handle(&self, request: Request) -> Response {
+        let api = request.path.starts_with("/api/");
+        let limit = self.body_limit(&request.method, &request.path);
+        let response = if request.body.len() > limit {
+            return self.too_large(limit);
+        } else {
+            match routes::route(self, &request) {
+                Ok(response) => response,
+                Err(problem) => problem.response(),
+            }
+        };
+        let mut response = security::secure_headers(response, api);
+        if request.method.eq_ignore_ascii_case("HEAD") {
+            response.body = Body::Full(Vec::new());
+        }
+        response
+    }
+
+    pub(crate) fn host(&self) -> &dyn Host {
+        self.host.as_ref()
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// The upload parsed with its assignments (cached by id and version).
+    pub(crate) fn parsed(&self, stored: &StoredUpload) -> (Parsed, ParseOptions) {
+        let options = self.options_for(stored);
+        {
+            let cache = lock(&self.cache);
+            if let Some((_, _, parsed)) = cache
+                .iter()
+                .find(|(id, v, _)| *id == stored.id && *v == stored.version)
+            {
+                return (parsed.clone(), options);
+            }
+        }
+        let parsed = Arc::new(lms_bulk_upload::parse(&stored.bytes, &options));
+        let mut cache = lock(&self.cache);
+        cache.retain(|(id, _, _)| *id != stored.id);
+        cache.push_back((stored.id.clone(), stored.version, parsed.clone()));
+        while cache.len() > self.config.cached_uploads.max(1) {
+            cache.pop_front();
+        }
+        (parsed, options)
+    }
+
+    /// Keeps a parse just made (an upload's first), so that its report is not a second parse.
+    pub(crate) fn remember(&self, stored: &StoredUpload, parsed: Result<Upload, Error>) {
+        let mut cache = lock(&self.cache);
+        cache.retain(|(id, _, _)| *id != stored.id);
+        cache.push_back((stored.id.clone(), stored.version, Arc::new(parsed)));
+        while cache.len() > self.config.cached_uploads.max(1) {
+            cache.pop_front();
+        }
+    }
+
+    pub(crate) fn options_for(&self, stored: &StoredUpload) -> ParseOptions {
+        let mut options = self.host.parse_options();
+        options.column_assignments = stored.assignments.clone();
+        options
+    }
+}

@@ -1,0 +1,13 @@
+// The bundle's entry: every screen and component registers its custom element.
+import './pager.js'
+import './enrolment-dialog.js'
+import './group-picker.js'
+import './sign-in.js'
+import './upload-screen.js'
+import './report-screen.js'
+import './settings-screen.js'
+import './preview-screen.js'
+import './run-screen.js'
+import './results-screen.js'
+import './history-screen.js'
+import './app-shell.js'
