@@ -165,9 +165,13 @@ def parse(
     clear_token: Optional[str] = ...,
     fields: Optional[Sequence[ProfileField]] = ...,
     login_methods: Optional[Sequence[str]] = ...,
+    sheet: Optional[str] = ...,
+    encoding: Optional[str] = ...,
 ) -> Upload:
     """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
-    (``os.PathLike``). Raises ``FileError`` when the file cannot be used at all, and
+    (``os.PathLike``); a CSV in any encoding Excel writes, or an ``.xlsx``, ``.xls`` or
+    ``.ods`` workbook (recognised by content; ``sheet`` names the sheet, default the first;
+    ``encoding`` names a CSV's encoding when it is known). Raises ``FileError`` when the file cannot be used at all, and
     ``SettingsError`` (``invalid_option``) for an unknown option or a value out of range
     (the options as one dict: ``ParseOptions``). ``fields`` declares the host's own profile
     fields (``ProfileField``), ``login_methods`` its login methods besides ``password``
