@@ -175,12 +175,19 @@ pub fn file_report(name: &str, report: &FileReport) {
         count(&issues, Severity::Warning),
     );
     let style = if rejected > 0 { RED } else { GREEN };
+    // A spreadsheet has a sheet, not an encoding or a delimiter.
+    let read_as = match &report.sheet {
+        Some(sheet) => format!("sheet {:?}", clean(sheet)),
+        None => format!(
+            "{} encoding, delimiter {:?}",
+            report.encoding.as_str(),
+            report.delimiter
+        ),
+    };
     println!(
-        "{BOLD}{}{BOLD:#}: {} ({} encoding, delimiter {:?}): {style}{} valid, {} with errors{style:#}; {}, {}",
+        "{BOLD}{}{BOLD:#}: {} ({read_as}): {style}{} valid, {} with errors{style:#}; {}, {}",
         clean(name),
         plural(report.rows as u64, "row"),
-        report.encoding.as_str(),
-        report.delimiter,
         report.valid_rows,
         rejected,
         plural(errors as u64, "error"),
