@@ -259,6 +259,23 @@ impl<'a> Row<'a> {
     pub fn remove_groups(&self) -> impl Iterator<Item = &'a str> + 'a {
         split_groups(self.get(Column::RemoveGroup), self.upload.group_separator)
     }
+    /// The content the row's own `course`, `collection` and `campaign` cells name, in
+    /// column order then as written, blank ids skipped and each once.
+    pub fn enrolments(&self) -> Vec<crate::ContentRef> {
+        let mut found: Vec<crate::ContentRef> = Vec::new();
+        for column in [Column::Course, Column::Collection, Column::Campaign] {
+            let Some(kind) = column.content_kind() else {
+                continue;
+            };
+            for id in split_groups(self.get(column), self.upload.group_separator) {
+                let content = crate::ContentRef::new(kind, id);
+                if !found.contains(&content) {
+                    found.push(content);
+                }
+            }
+        }
+        found
+    }
     /// The login method the `auth` cell names (`password` or one of the host's), `None`
     /// when blank or absent.
     pub fn login_method(&self) -> Option<&'a str> {
