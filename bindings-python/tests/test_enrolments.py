@@ -22,7 +22,7 @@ STATE: lbu.StoreState = {
 def test_per_row_enrolments_are_planned_executed_and_undone() -> None:
     store = lbu.MemoryStore(STATE)
     upload = lbu.parse(CSV)
-    assert upload[0].values["course"] == "c2;c1"
+    assert upload.rows[0].values["course"] == "c2;c1"
     plan = lbu.plan(upload, lbu.Settings(enrolments=[("course", "c1")]), store)
     ana, bo, cy = plan.rows
     enrols = [op["content"] for op in ana.operations if op["op"] == "enrol"]

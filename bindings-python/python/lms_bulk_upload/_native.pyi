@@ -167,6 +167,8 @@ def parse(
     clear_token: Optional[str] = ...,
     fields: Optional[Sequence[ProfileField]] = ...,
     login_methods: Optional[Sequence[str]] = ...,
+    sheet: Optional[str] = ...,
+    encoding: Optional[str] = ...,
 ) -> Upload:
     """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
     (``os.PathLike``). Raises ``FileError`` when the file cannot be used at all, and
@@ -174,7 +176,9 @@ def parse(
     (the options as one dict: ``ParseOptions``). ``fields`` declares the host's own profile
     fields (``ProfileField``), ``login_methods`` its login methods besides ``password``
     (the ``auth`` column's values), ``clear_token`` the value that clears a field
-    (default ``#clear``; ``""``: none)."""
+    (default ``#clear``; ``""``: none), ``sheet`` a spreadsheet's sheet by name (default:
+    the first), ``encoding`` the file's encoding by label (``windows-1250``, ``shift_jis``...;
+    default: detected)."""
 
 @final
 class Settings:
