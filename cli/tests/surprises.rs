@@ -149,7 +149,7 @@ fn ctrl_c_shows_unfinished_rows_as_not_run_and_no_failures() {
     let env = Env::demo();
     let file = env.path("many.csv");
     generated_csv(&file, 400);
-    let mut child = cmd(&[
+    let child = cmd(&[
         "apply",
         file.to_str().unwrap(),
         "--db",

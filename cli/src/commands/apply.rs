@@ -41,10 +41,12 @@ pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
             report::note("nothing to change: no run was recorded and no email was sent");
         } else {
             let planned = job.plan.summary();
-            let mut summary = lms_bulk_upload::ResultSummary::default();
-            summary.rows = planned.rows;
-            summary.unchanged = planned.unchanged;
-            summary.rejected = planned.rejected;
+            let summary = lms_bulk_upload::ResultSummary {
+                rows: planned.rows,
+                unchanged: planned.unchanged,
+                rejected: planned.rejected,
+                ..Default::default()
+            };
             println!(
                 "{}",
                 serde_json::json!({ "run": null, "recorded": false, "summary": summary })
