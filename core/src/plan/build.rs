@@ -498,8 +498,9 @@ impl RowContext<'_> {
     /// The settings' enrolments for everyone, then the row's own, each once.
     fn enrolments_of(&self, row: &Row<'_>) -> Vec<ContentRef> {
         let mut all = self.settings.enrolments.clone();
+        let mut seen: BTreeSet<ContentRef> = all.iter().cloned().collect();
         for content in row.enrolments() {
-            if !all.contains(&content) {
+            if seen.insert(content.clone()) {
                 all.push(content);
             }
         }
