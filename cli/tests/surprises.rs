@@ -113,6 +113,11 @@ fn undo_of_a_run_that_changed_nothing_undoable_writes_nothing_and_emails_no_one(
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing to undo"), "{}", stderr(&o));
     assert_eq!(runs(&env), 2, "no undo run recorded");
+    let o = run(&["undo", "2", "--db", env.db_str(), "--json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["recorded"], false, "{out}");
+    assert_eq!(out["undo_of_run"], 2);
     assert_eq!(
         env.outbox().len(),
         mails,

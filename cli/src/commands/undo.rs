@@ -74,6 +74,12 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
              recorded and no email was sent",
             undone.id
         ));
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({ "run": null, "recorded": false, "undo_of_run": undone.id })
+            );
+        }
         return Ok(exit::OK);
     }
     if !args.yes && !confirm(&args.db.db, undone.id, &plan, args.delete)? {
