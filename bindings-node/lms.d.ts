@@ -7,6 +7,7 @@ export type ContentKind = 'course' | 'collection' | 'campaign'
 export type Column =
   | 'firstname' | 'lastname' | 'emailaddress' | 'phonenumber' | 'uniqueid'
   | 'country' | 'organisation' | 'languagecode' | 'addgroup' | 'removegroup' | 'auth'
+  | 'course' | 'collection' | 'campaign'
 
 /** One problem: a stable code, a severity, a place and a message. */
 export interface Issue {
@@ -66,6 +67,7 @@ export interface ParseOptions {
 
 export interface Row {
   line: number
+  /** By canonical column; `course`, `collection`, `campaign`: the ids the row enrols in (several separated by the group separator). */
   values: Partial<Record<Column, string>>
   addGroups: string[]
   removeGroups: string[]

@@ -20,6 +20,7 @@ run() {
   local start end
   start=$(date +%s.%N)
   "$BIN" apply "$DIR/users.csv" --db "$DIR/lms2.sqlite3" --yes --color never \
+    --site-url https://lms.example.invalid/ \
     --default-password-env BENCH_DEFAULT_PASSWORD --enrol course:induction-101 "$@" > /dev/null
   end=$(date +%s.%N)
   awk -v n="$N" -v s="$start" -v e="$end" -v l="$label" \

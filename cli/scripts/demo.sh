@@ -31,7 +31,7 @@ echo "Results:  $DIR/results/*.csv (also: $BIN results --db $DB --list)"
 echo "Run 'make demo' again: the second run updates or leaves everyone as is, never duplicates."
 echo
 echo "Undo it (shows the undo plan and asks first; the latest run by default):"
-echo "  $BIN undo --db $DB --uploader-email admin@example.co.nz"
+echo "  $BIN undo --db $DB --uploader-email admin@example.co.nz --site-url https://lms.example.co.nz/"
 echo "  (suspends the users it created, --delete deletes them; reverses its groups and"
 echo "  enrolments; restores the fields it changed; emails no user)"
 echo

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    done; no row rejected or failed
-  1    done, but some rows were rejected (validate, plan) or failed (apply)
+  1    done, but some rows were rejected (validate, plan, apply: the file's errors)
+       or failed (apply, undo: the database or the mail refused them)
   2    usage, file, settings or plan error, or an undo refused (the run is an undo
        itself, was undone already or has not finished); nothing was written
   3    database or mail transport error; `apply` (or `undo`) again resumes
@@ -91,6 +92,26 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The database's groups (what `addgroup`, `removegroup` and --group name).
+    Groups {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+    /// The database's courses (what `course` and --enrol course:ID name).
+    Courses {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+    /// The database's collections (what `collection` and --enrol collection:ID name).
+    Collections {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+    /// The database's campaigns (what `campaign` and --enrol campaign:ID name).
+    Campaigns {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Serve the administrator's screens and their HTTP API on this database: upload,
     /// validate, fix, plan, preview, approve, follow, undo. Runs execute in the server and
     /// resume after a restart.
@@ -110,6 +131,31 @@ pub enum AdminCommand {
         password_stdin: bool,
         #[command(flatten)]
         exec: ExecArgs,
+    },
+}
+
+/// `groups`, `courses`, `collections`, `campaigns`: add or list.
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// Add one or more (a group by its name; a course, collection or campaign by its id,
+    /// with --title). One that exists already is left as it is.
+    Add {
+        /// The group names, or the content ids.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// The title of the course, collection or campaign [default: its id].
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List them, one a line (id, then the title for content).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -257,6 +303,15 @@ pub struct ParseArgs {
     /// `clear_token` [default: #clear].
     #[arg(long, value_name = "TOKEN")]
     pub clear_token: Option<String>,
+    /// The sheet of a spreadsheet (.xlsx, .xls, .ods) to read, by name; over the settings
+    /// file's `sheet` [default: the first sheet].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// The file's encoding (`windows-1250`, `windows-1251`, `shift_jis`, `utf-8`...), when
+    /// the detection guesses wrong; over the settings file's `encoding` [default: a byte
+    /// order mark, else UTF-8, else the code page detected from the letters].
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
 }
 
 /// The settings (docs/CONTRACT.md §2). Flags override the settings file.

@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 /// The keys of a settings file that are the host's declarations rather than settings: they
 /// go to the parse options (`ParseOptions::from_value`), the rest to the engine's settings.
 /// camelCase is accepted as for the settings.
-const DECLARATIONS: [(&str, &str); 3] = [
+const DECLARATIONS: [(&str, &str); 5] = [
     ("fields", "fields"),
     ("login_methods", "loginMethods"),
     ("clear_token", "clearToken"),
+    ("sheet", "sheet"),
+    ("encoding", "encoding"),
 ];
 
 /// A settings file, read once: the engine's settings and the host's declarations (profile
@@ -174,7 +176,7 @@ fn settings_of(settings: &Map<String, Value>) -> Result<SettingsBuilder, String>
                     .collect();
                 format!(
                     "unknown key {key:?}: the keys are the engine's settings ({}) and the \
-                     host's declarations (fields, login_methods, clear_token)",
+                     host's declarations (fields, login_methods, clear_token, sheet, encoding)",
                     known.join(", ")
                 )
             }
@@ -270,14 +272,23 @@ pub fn parse_options(
             err
         })?;
     }
-    if let Some(token) = &args.clear_token {
-        declared.insert("clear_token".into(), Value::String(token.clone()));
+    let flags = [
+        ("clear_token", "--clear-token", &args.clear_token),
+        ("sheet", "--sheet", &args.sheet),
+        ("encoding", "--encoding", &args.encoding),
+    ];
+    for (key, flag, value) in flags {
+        if let Some(value) = value {
+            declared.insert(key.into(), Value::String(value.clone()));
+            // Checked alone, so that an error names the flag.
+            ParseOptions::from_value(serde_json::json!({ key: value })).map_err(|e| {
+                let mut err = CliError::from(e);
+                err.message = format!("{flag}: {}", err.message);
+                err
+            })?;
+        }
     }
-    let mut options = ParseOptions::from_value(Value::Object(declared)).map_err(|e| {
-        let mut err = CliError::from(e);
-        err.message = format!("--clear-token: {}", err.message);
-        err
-    })?;
+    let mut options = ParseOptions::from_value(Value::Object(declared))?;
     options.group_separator = args.group_separator;
     if let Some(d) = &args.delimiter {
         options.delimiter = Some(match d.as_str() {

@@ -8,10 +8,12 @@ mod config;
 mod exit;
 mod progress;
 mod report;
+mod results_csv;
 mod serve;
 
 use args::{AdminCommand, Cli, ColorChoice, Command};
 use clap::Parser;
+use commands::catalogue::Catalogue;
 use lms_bulk_upload_sqlite::{db, files, lock, mail};
 use std::process::ExitCode;
 
@@ -52,6 +54,12 @@ fn main() -> ExitCode {
                     exec,
                 },
         } => commands::admin::add(db, email, *password_stdin, exec),
+        Command::Groups { command } => commands::catalogue::run(Catalogue::Groups, command),
+        Command::Courses { command } => commands::catalogue::run(Catalogue::Courses, command),
+        Command::Collections { command } => {
+            commands::catalogue::run(Catalogue::Collections, command)
+        }
+        Command::Campaigns { command } => commands::catalogue::run(Catalogue::Campaigns, command),
         Command::Serve(args) => serve::run(args),
     };
     match outcome {

@@ -3,9 +3,50 @@
 
 use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
-use lms_bulk_upload::{Action, FileReport, Issue, Plan, Results, Severity, Status};
+use lms_bulk_upload::{
+    Action, FileReport, Issue, IssueCode, Plan, ResultRow, Results, Severity, Status, Upload,
+};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+/// The header cells as written in the file, by the column (or profile field) they were
+/// read as: issues name the column as the administrator wrote it. Set once, after the file
+/// is parsed; core's issues keep the canonical name (`emailaddress`), for machines.
+static HEADERS: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+
+/// Remembers how the file names its columns, for the issues shown after.
+pub fn set_headers(upload: &Upload) {
+    let mut map = BTreeMap::new();
+    for cell in upload.header() {
+        let name = match (&cell.column, &cell.field) {
+            (_, Some(field)) => field.clone(),
+            (Some(column), None) => column.as_str().to_owned(),
+            (None, None) => continue,
+        };
+        map.entry(name).or_insert_with(|| cell.header.clone());
+    }
+    let _ = HEADERS.set(map);
+}
+
+/// The column of an issue as the file writes it (the canonical name without a file).
+pub fn column_as_written(column: &str) -> &str {
+    HEADERS
+        .get()
+        .and_then(|m| m.get(column))
+        .filter(|h| !h.is_empty())
+        .map_or(column, String::as_str)
+}
+
+/// A row that was never started: the run was interrupted (Ctrl-C) before it.
+pub fn not_run(row: &ResultRow) -> bool {
+    row.status == Status::Failed
+        && row
+            .error
+            .as_ref()
+            .is_some_and(|e| e.code == IssueCode::Cancelled)
+}
 
 /// Whether a character must not reach a terminal as it is: C0 and C1 controls and DEL
 /// (escape sequences, bell, backspace, carriage return...), bidirectional formatting
@@ -73,7 +114,11 @@ pub fn issues_table(issues: &[&Issue]) {
         .max(4);
     let col_w = issues
         .iter()
-        .map(|i| i.column.as_deref().map_or(1, |c| clean(c).chars().count()))
+        .map(|i| {
+            i.column
+                .as_deref()
+                .map_or(1, |c| clean(column_as_written(c)).chars().count())
+        })
         .max()
         .unwrap_or(6)
         .clamp(6, 24);
@@ -89,7 +134,7 @@ pub fn issues_table(issues: &[&Issue]) {
     );
     for issue in issues {
         let line = issue.line.map_or("-".to_owned(), |l| l.to_string());
-        let column: String = clean(issue.column.as_deref().unwrap_or("-"))
+        let column: String = clean(issue.column.as_deref().map_or("-", column_as_written))
             .chars()
             .take(24)
             .collect();
@@ -130,12 +175,19 @@ pub fn file_report(name: &str, report: &FileReport) {
         count(&issues, Severity::Warning),
     );
     let style = if rejected > 0 { RED } else { GREEN };
+    // A spreadsheet has a sheet, not an encoding or a delimiter.
+    let read_as = match &report.sheet {
+        Some(sheet) => format!("sheet {:?}", clean(sheet)),
+        None => format!(
+            "{} encoding, delimiter {:?}",
+            report.encoding.as_str(),
+            report.delimiter
+        ),
+    };
     println!(
-        "{BOLD}{}{BOLD:#}: {} ({} encoding, delimiter {:?}): {style}{} valid, {} with errors{style:#}; {}, {}",
+        "{BOLD}{}{BOLD:#}: {} ({read_as}): {style}{} valid, {} with errors{style:#}; {}, {}",
         clean(name),
         plural(report.rows as u64, "row"),
-        report.encoding.as_str(),
-        report.delimiter,
         report.valid_rows,
         rejected,
         plural(errors as u64, "error"),
@@ -268,8 +320,9 @@ pub fn results_summary(results: &Results, command: &str) {
     let failed: Vec<_> = results
         .rows
         .iter()
-        .filter(|r| r.status == Status::Failed)
+        .filter(|r| r.status == Status::Failed && !not_run(r))
         .collect();
+    let not_run = results.rows.iter().filter(|r| not_run(r)).count() as u64;
     if !failed.is_empty() {
         println!("{BOLD}Failed rows{BOLD:#}");
         for row in failed.iter().take(50) {
@@ -291,19 +344,24 @@ pub fn results_summary(results: &Results, command: &str) {
         println!();
     }
     let s = &results.summary;
+    let failed = s.failed.saturating_sub(not_run);
+    let red = if failed > 0 { RED } else { Style::new() };
+    let not_run = if not_run > 0 {
+        format!(", {YELLOW}{not_run} not run{YELLOW:#}")
+    } else {
+        String::new()
+    };
     println!(
-        "{BOLD}Done{BOLD:#}: {} rows: {GREEN}{} created{GREEN:#}, {} updated, {} unchanged, {} rejected, {}{} failed{:#}; {}",
-        s.rows,
+        "{BOLD}Done{BOLD:#}: {}: {GREEN}{} created{GREEN:#}, {} updated, {} unchanged, {} rejected, {red}{failed} failed{red:#}{not_run}; {}",
+        plural(s.rows, "row"),
         s.created,
         s.updated,
         s.unchanged,
         s.rejected,
-        if s.failed > 0 { RED } else { Style::new() },
-        s.failed,
-        if s.failed > 0 { RED } else { Style::new() },
         plural(s.emails_sent, "email"),
     );
     if let Some(line) = counts(&[
+        ("deleted", s.deleted),
         ("suspended", s.suspended),
         ("reactivated", s.reactivated),
         ("login methods changed", s.login_methods_changed),

@@ -145,7 +145,9 @@ fn apply_creates_users_emails_them_and_writes_results_where_the_link_points() {
         .trim();
     let path = url.strip_prefix("file://").unwrap();
     let csv = std::fs::read_to_string(path).unwrap();
-    assert!(csv.starts_with(r#""line","email","status","user_id","done","error""#));
+    assert!(csv.starts_with(
+        "\u{feff}\"line\",\"email\",\"firstname\",\"lastname\",\"status\",\"user_id\",\"done\",\"error\""
+    ));
     assert_eq!(csv.lines().count(), 52);
     assert!(csv.contains("protected_user"));
     assert!(stdout(&o).contains(path), "the path is printed");
@@ -343,7 +345,9 @@ fn results_are_exported_as_csv_and_json() {
     apply_sample(&env, &[]);
     let o = run(&["results", "--db", env.db_str()]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).starts_with(r#""line","email","status","user_id","done","error""#));
+    assert!(stdout(&o).starts_with(
+        "\u{feff}\"line\",\"email\",\"firstname\",\"lastname\",\"status\",\"user_id\",\"done\",\"error\""
+    ));
     let o = run(&["results", "--db", env.db_str(), "--format", "json"]);
     let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(results["summary"]["created"], 45);

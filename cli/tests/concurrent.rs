@@ -90,23 +90,21 @@ fn a_second_apply_is_refused_while_the_first_holds_the_database() {
         "{first_results}"
     );
 
-    // Once it has finished, the same file again is a new run with its own journal and
-    // results file; run 1's are untouched.
+    // Once it has finished, the same file again changes nothing: no run is recorded, and
+    // run 1's results are untouched.
     let again = run(&["apply", file, "--db", env.db_str(), "--yes", "--json"]);
     assert_eq!(code(&again), 0, "{}", stderr(&again));
     let out: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!(out["run"], 2);
+    assert_eq!(out["run"], serde_json::Value::Null, "{out}");
+    assert_eq!(out["recorded"], false);
     assert_eq!(out["summary"]["unchanged"], ROWS);
     assert_eq!(std::fs::read_to_string(&results_1).unwrap(), first_results);
-    assert!(env.path("results/run-2.csv").exists());
-    assert_eq!(
-        env.count("SELECT count(*) FROM upload_runs WHERE status = 'finished'"),
-        2
-    );
+    assert!(!env.path("results/run-2.csv").exists());
+    assert_eq!(env.count("SELECT count(*) FROM upload_runs"), 1);
     assert_eq!(
         run_journal_states(&env),
         [(1, "finished".to_owned(), ROWS as i64)],
-        "run 2 wrote nothing, and left run 1's journal as it was"
+        "the second apply wrote nothing, and left run 1's journal as it was"
     );
     check_invariants(&env);
 }

@@ -98,13 +98,14 @@ issue_codes! {
     ClearInRequiredColumn = "clear_in_required_column", Error, "The clear token (#clear by default) is in a required column (firstname, lastname, emailaddress): a required value cannot be cleared.";
     // Found when planning against the store.
     UnknownGroup = "unknown_group", Error, "A group named in the file or the settings does not exist (names are case-sensitive).";
-    UnknownContent = "unknown_content", Error, "A course, collection or campaign selected for enrolment does not exist.";
+    UnknownContent = "unknown_content", Error, "A course, collection or campaign selected for enrolment (in the settings, or in a row's course, collection or campaign cell) does not exist.";
     ProtectedUser = "protected_user", Error, "The user exists and is protected (an administrator or outside the uploader's reach); the row is left untouched.";
     RemovegroupOnNewUser = "removegroup_on_new_user", Warning, "A removegroup value on a row that creates a new user does nothing.";
     ExistingUserSkipped = "existing_user_skipped", Warning, "The user exists and no setting allows changing existing users; nothing is done.";
     ChangesNeedUpdatePasswords = "changes_need_update_passwords", Warning, "The row moves an existing user to password login, which sets a password they did not choose: it needs update_existing_passwords; the user's login method is left as it is.";
     UserSuspended = "user_suspended", Warning, "The existing user is suspended and stays so: reactivate_suspended_users is off, or the host does not say an upload suspended them (suspended_by_upload); the row's other changes are made.";
     MissingFromFile = "missing_from_file", Warning, "With suspend_missing_users: the user is within the uploader's reach but not in the file, and is suspended (a row of its own, after the file's rows).";
+    ChangesNeedEnrolExistingUsers = "changes_need_enrol_existing_users", Warning, "The row's course, collection or campaign cells would enrol an existing user, but enrol_existing_users is off: they are not enrolled.";
     ChangesNeedUpdateProfiles = "changes_need_update_profiles", Warning, "The row asks for profile or group changes to an existing user, but update_existing_profiles is off.";
     MissingUsersThreshold = "missing_users_threshold", Error, "With suspend_missing_users: more users would be suspended than missing_users_threshold allows (a percentage of the users in scope); the plan is refused.";
     // Settings errors.

@@ -95,7 +95,9 @@ class Row:
     def line(self) -> int: ...
     @property
     def values(self) -> Dict[str, str]:
-        """The values of the file's recognised columns, by canonical column name."""
+        """The values of the file's recognised columns, by canonical column name
+        (``firstname`` ... ``auth``, and ``course``, ``collection``, ``campaign``: the ids the
+        row enrols in, several separated by the group separator)."""
     def get(self, column: str) -> str: ...
     @property
     def email(self) -> str: ...
@@ -176,7 +178,9 @@ def parse(
     (the options as one dict: ``ParseOptions``). ``fields`` declares the host's own profile
     fields (``ProfileField``), ``login_methods`` its login methods besides ``password``
     (the ``auth`` column's values), ``clear_token`` the value that clears a field
-    (default ``#clear``; ``""``: none)."""
+    (default ``#clear``; ``""``: none), ``sheet`` a spreadsheet's sheet by name (default:
+    the first), ``encoding`` the file's encoding by label (``windows-1250``, ``shift_jis``...;
+    default: detected)."""
 
 @final
 class Settings:
@@ -274,7 +278,8 @@ class PlanRow:
         """Dicts with an ``op`` key: create_user (``profile``, and ``login_method`` for a user
         who signs in another way than by password), update_profile (``changes``),
         set_login_method (``method``), reactivate_user, set_password, add_to_group,
-        remove_from_group, enrol, send_email; suspend_user for a user missing from the file
+        remove_from_group, enrol (``content``: the settings' enrolments, then the row's own
+        course, collection and campaign cells, each once), send_email; suspend_user for a user missing from the file
         (``suspend_missing_users``, a row after the file's last line); in an undo plan also
         suspend_user, delete_user and withdraw."""
     @property

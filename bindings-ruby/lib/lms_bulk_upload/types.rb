@@ -17,7 +17,9 @@ module LmsBulkUpload
   end
 
   # One data row of an upload: `values` maps canonical column names (:emailaddress,
-  # :firstname...) to the cell's text.
+  # :firstname...) to the cell's text; :course, :collection and :campaign hold the ids the
+  # row enrols in (several separated by the group separator), enrolled beside the
+  # settings' enrolments.
   Row = Struct.new(:line, :values, :add_groups, :remove_groups, :valid, :issues, keyword_init: true) do
     def valid?
       valid

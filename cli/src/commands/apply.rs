@@ -34,6 +34,35 @@ pub fn run(args: &ApplyArgs) -> Result<u8, CliError> {
     }
     // From the rows, not from the plan's summary.
     let writes = job.plan.rows().iter().any(|r| !r.operations.is_empty());
+    if !writes && matches!(job.run, RunRef::New { .. }) {
+        // Every row rejected or unchanged: no run to record (nor to undo), no confirmation.
+        let rejected = job.plan.summary().rejected > 0;
+        if !args.json {
+            report::note("nothing to change: no run was recorded and no email was sent");
+        } else {
+            let planned = job.plan.summary();
+            let summary = lms_bulk_upload::ResultSummary {
+                rows: planned.rows,
+                unchanged: planned.unchanged,
+                rejected: planned.rejected,
+                ..Default::default()
+            };
+            println!(
+                "{}",
+                serde_json::json!({ "run": null, "recorded": false, "summary": summary })
+            );
+        }
+        return Ok(if rejected {
+            exit::ROWS_REJECTED
+        } else {
+            exit::OK
+        });
+    }
+    exec::require_site(
+        &job.plan.settings().site_url,
+        exec::sends_email(&job.plan) || job.plan.settings().uploader_email.is_some(),
+        "--site-url (or site_url in the settings file, or BULK_UPLOAD_SITE_URL)",
+    )?;
     if writes && !args.yes && !confirm(&args.db.db, &job.plan)? {
         report::error("not confirmed: nothing was changed");
         return Ok(exit::NOT_CONFIRMED);
@@ -65,6 +94,7 @@ fn refuse_during_undo(db_args: &DbArgs) -> Result<(), CliError> {
 
 fn from_file(file: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
     let planned = super::plan_file(file, &args.db, &args.parse, &args.settings)?;
+    let upload = Some(planned.upload);
     let (plan, run, results_path) = match planned.resume {
         Some(resume) => (resume.plan, RunRef::Resume(resume.id), resume.results_path),
         None => (
@@ -84,6 +114,7 @@ fn from_file(file: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
         run,
         results_path,
         default_password: planned.default_password,
+        upload,
     })
 }
 
@@ -143,6 +174,7 @@ fn from_plan_file(path: &Path, args: &ApplyArgs) -> Result<Job, CliError> {
         run,
         results_path,
         default_password,
+        upload: None,
     })
 }
 

@@ -33,6 +33,9 @@ pub struct Job {
     /// Decided by the CLI from the run's id; never taken from the plan.
     pub results_path: PathBuf,
     pub default_password: Option<String>,
+    /// The file as parsed, when the plan was made from one now (the results file repeats
+    /// each row's own data).
+    pub upload: Option<lms_bulk_upload::Upload>,
 }
 
 pub enum RunRef {
@@ -82,6 +85,27 @@ pub fn hash_params(e: &ExecArgs) -> Result<HashParams, CliError> {
         "warning: {what}; allowed by BULK_UPLOAD_INSECURE_FAST_HASHING, for tests only"
     ));
     Ok(HashParams::insecure_for_tests(m, t, 1))
+}
+
+/// Whether the plan emails any user.
+pub fn sends_email(plan: &Plan) -> bool {
+    plan.rows()
+        .iter()
+        .flat_map(|r| &r.operations)
+        .any(|op| matches!(op, lms_bulk_upload::Operation::SendEmail { .. }))
+}
+
+/// Emails name the site (the login link, the results link, the sender): with none
+/// configured they would name the placeholder `lms.example.com`, so sending is refused.
+pub fn require_site(site_url: &str, emails: bool, how: &str) -> Result<(), CliError> {
+    let placeholder = lms_bulk_upload::SettingsBuilder::default().site_url;
+    if emails && site_url == placeholder {
+        return Err(CliError::usage(format!(
+            "emails would be sent naming the placeholder site {placeholder}: give the LMS's \
+             address with {how}; nothing was changed"
+        )));
+    }
+    Ok(())
 }
 
 /// Asks `question` on standard error and reads the answer from standard input (a terminal,
@@ -175,6 +199,7 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
         run,
         results_path,
         default_password,
+        upload,
     } = job;
     let mut mailer = mailer(host.mail, &host.db.db, host.site_url)?;
     let (run_id, undo_of_run) = match run {
@@ -242,7 +267,10 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
             return Err(err);
         }
     };
-    write_results(&results_path, &results)?;
+    write_results(
+        &results_path,
+        &crate::results_csv::to_csv(&results, Some(&plan), upload.as_ref()),
+    )?;
     let failed = results.summary.failed > 0;
     if !results.cancelled {
         // Signed with the database's key: read back verified by `undo` and `results`.
@@ -285,16 +313,12 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
 }
 
 /// The results CSV: owner-only, in an owner-only folder, never written through a symlink.
-fn write_results(path: &Path, results: &Results) -> Result<(), CliError> {
+fn write_results(path: &Path, csv: &str) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         files::create_private_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
     }
-    files::write_private_atomic(
-        path,
-        &path.with_extension("csv.tmp"),
-        results.to_csv().as_bytes(),
-    )
-    .map_err(|e| io_error("cannot write the results to", path, e))
+    files::write_private_atomic(path, &path.with_extension("csv.tmp"), csv.as_bytes())
+        .map_err(|e| io_error("cannot write the results to", path, e))
 }
 
 fn exit_code(results: &Results) -> u8 {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod apply;
+pub mod catalogue;
 pub(crate) mod exec;
 pub mod init;
 pub mod plan;
@@ -53,6 +54,7 @@ pub fn read_and_parse(
         }
         err
     })?;
+    crate::report::set_headers(&upload);
     Ok((bytes, upload))
 }
 
@@ -83,6 +85,8 @@ pub struct Planned {
     /// An interrupted run of the same file and settings: `apply` resumes it.
     pub resume: Option<Resume>,
     pub default_password: Option<String>,
+    /// The file as parsed: the results file repeats each row's own data.
+    pub upload: Upload,
 }
 
 /// An interrupted run: its id, its stored plan and where its results go.
@@ -151,6 +155,7 @@ pub fn plan_file(
         results_path,
         resume,
         default_password,
+        upload,
     })
 }
 
@@ -173,8 +178,8 @@ fn run_key(
     // The host's declarations change the plan too.
     h.update([0]);
     h.update(format!(
-        "{:?}|{:?}|{:?}",
-        options.fields, options.login_methods, options.clear_token
+        "{:?}|{:?}|{:?}|{:?}|{:?}",
+        options.fields, options.login_methods, options.clear_token, options.sheet, options.encoding
     ));
     h.finalize()[..6]
         .iter()

@@ -69,7 +69,11 @@ pub fn run(
         ))
     })?;
     let text = match format {
-        ResultsFormat::Csv => results.to_csv(),
+        ResultsFormat::Csv => {
+            // The run's stored plan gives the names; an unreadable one leaves them blank.
+            let plan = stored_plan(&db, id);
+            crate::results_csv::to_csv(&results, plan.as_ref(), None)
+        }
         ResultsFormat::Json => results.to_json() + "\n",
     };
     match output {
@@ -81,4 +85,17 @@ pub fn run(
         None => print!("{text}"),
     }
     Ok(exit::OK)
+}
+
+/// Run `id`'s plan as stored, verified with the database's key.
+fn stored_plan(db: &Db, id: i64) -> Option<lms_bulk_upload::Plan> {
+    let json: String = db
+        .conn()
+        .query_row(
+            "SELECT plan_json FROM upload_runs WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .ok()?;
+    lms_bulk_upload::Plan::from_signed_json(&json, &db.plan_key().ok()?).ok()
 }

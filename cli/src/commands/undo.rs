@@ -66,7 +66,23 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
         println!();
     }
     let writes = plan.rows().iter().any(|r| !r.operations.is_empty());
-    if writes && !args.yes && !confirm(&args.db.db, undone.id, &plan, args.delete)? {
+    if !writes && matches!(run, RunRef::New { .. }) {
+        // A run that changed nothing (or nothing undo reverses): no undo run is recorded,
+        // and the uploader is not emailed about nothing.
+        report::note(&format!(
+            "run #{} changed nothing that an undo reverses: nothing to undo; no run was \
+             recorded and no email was sent",
+            undone.id
+        ));
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({ "run": null, "recorded": false, "undo_of_run": undone.id })
+            );
+        }
+        return Ok(exit::OK);
+    }
+    if !args.yes && !confirm(&args.db.db, undone.id, &plan, args.delete)? {
         report::error("not confirmed: nothing was changed");
         return Ok(exit::NOT_CONFIRMED);
     }
@@ -75,6 +91,15 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
         .clone()
         .or_else(|| file.as_ref().map(|f| f.site_url.clone()))
         .unwrap_or_else(|| SettingsBuilder::default().site_url);
+    let confirmation =
+        args.uploader_email.is_some() || file.as_ref().is_some_and(|f| f.uploader_email.is_some());
+    if args.mail.mail_from.is_none() {
+        exec::require_site(
+            &site_url,
+            confirmation,
+            "--site-url or --mail-from (or site_url in the settings file, or BULK_UPLOAD_SITE_URL)",
+        )?;
+    }
     let host = Host {
         command: "undo",
         db: &args.db,
@@ -89,6 +114,7 @@ pub fn run(args: &UndoArgs) -> Result<u8, CliError> {
         run,
         results_path,
         default_password: None,
+        upload: None,
     };
     exec::execute_job(job, &host, hash_params)
 }
@@ -159,6 +185,8 @@ fn options(
             max_rows: None,
             max_file_bytes: None,
             clear_token: None,
+            sheet: None,
+            encoding: None,
         };
         let declared = config::parse_options(&none, Some(&config::settings_file(path)?))?;
         options = options.declarations(&declared);

@@ -26,10 +26,16 @@ pub fn cmd(args: &[&str]) -> Command {
         .env("BULK_UPLOAD_ARGON2_MEMORY_KIB", "64")
         .env("BULK_UPLOAD_ARGON2_ITERATIONS", "1")
         .env("BULK_UPLOAD_INSECURE_FAST_HASHING", "1")
+        .env_remove("BULK_UPLOAD_SITE_URL")
         .env_remove("BULK_UPLOAD_DB")
         .env_remove("BULK_UPLOAD_SMTP")
         .env_remove("BULK_UPLOAD_OUTBOX")
         .stdin(Stdio::null());
+    // Emails need a configured site: one for the tests, unless a settings file names its
+    // own or the command serves the screens (whose site is the address listened on).
+    if !args.iter().any(|a| *a == "--settings" || *a == "serve") {
+        c.env("BULK_UPLOAD_SITE_URL", "https://lms.test.example/");
+    }
     c
 }
 

@@ -31,11 +31,18 @@ pub enum Column {
     /// `auth`: how the user signs in, `password` or one of the host's login methods
     /// ([`ParseOptions::login_methods`](crate::ParseOptions::login_methods)).
     Auth,
+    /// `course`: courses to enrol this user in, by id; may repeat (`course1`, `course2`...),
+    /// cells may list several, as groups.
+    Course,
+    /// `collection`: collections to enrol this user in, by id; as `course`.
+    Collection,
+    /// `campaign`: campaigns to enrol this user in, by id; as `course`.
+    Campaign,
 }
 
 impl Column {
     /// Every column, in the canonical order.
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 14] = [
         Column::FirstName,
         Column::LastName,
         Column::EmailAddress,
@@ -47,6 +54,9 @@ impl Column {
         Column::AddGroup,
         Column::RemoveGroup,
         Column::Auth,
+        Column::Course,
+        Column::Collection,
+        Column::Campaign,
     ];
 
     /// The columns every file must have.
@@ -66,17 +76,31 @@ impl Column {
             Column::AddGroup => "addgroup",
             Column::RemoveGroup => "removegroup",
             Column::Auth => "auth",
+            Column::Course => "course",
+            Column::Collection => "collection",
+            Column::Campaign => "campaign",
         }
     }
 
     /// Whether the column may appear several times (values are merged).
     pub fn may_repeat(self) -> bool {
-        matches!(self, Column::AddGroup | Column::RemoveGroup)
+        self.is_group_list() || self.content_kind().is_some()
     }
 
     /// Whether the column is a list of group names.
     pub fn is_group_list(self) -> bool {
-        self.may_repeat()
+        matches!(self, Column::AddGroup | Column::RemoveGroup)
+    }
+
+    /// The kind of content a per-row enrolment column lists (`course`, `collection`,
+    /// `campaign`), `None` for the other columns.
+    pub fn content_kind(self) -> Option<crate::ContentKind> {
+        match self {
+            Column::Course => Some(crate::ContentKind::Course),
+            Column::Collection => Some(crate::ContentKind::Collection),
+            Column::Campaign => Some(crate::ContentKind::Campaign),
+            _ => None,
+        }
     }
 
     /// Matches a header cell: case-insensitive, surrounding spaces trimmed, spaces, `_`
@@ -153,6 +177,14 @@ pub const ALIASES: &[(&str, Column)] = &[
     ("group", Column::AddGroup),
     ("groups", Column::AddGroup),
     ("removegroups", Column::RemoveGroup),
+    ("courses", Column::Course),
+    ("course1", Column::Course),
+    ("course2", Column::Course),
+    ("course3", Column::Course),
+    ("course4", Column::Course),
+    ("course5", Column::Course),
+    ("collections", Column::Collection),
+    ("campaigns", Column::Campaign),
     ("authmethod", Column::Auth),
     ("authentication", Column::Auth),
     ("loginmethod", Column::Auth),

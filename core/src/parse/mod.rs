@@ -379,7 +379,7 @@ impl<'a> Parser<'a> {
                                 Some(line),
                                 Some(c.as_str()),
                                 format!(
-                                    "the column {:?} (column {}) repeats {:?} (column {}); only addgroup and removegroup may repeat",
+                                    "the column {:?} (column {}) repeats {:?} (column {}); only addgroup, removegroup, course, collection and campaign may repeat",
                                     text,
                                     position + 1,
                                     self.header[first].header,
@@ -552,7 +552,7 @@ impl<'a> Parser<'a> {
             // The trimmed value of each slot (its first non-blank cell), and which slots
             // have several cells merged in `spill`.
             let mut cells: [&str; MAX_SLOTS] = [""; MAX_SLOTS];
-            let mut merged: u32 = 0;
+            let mut merged: u64 = 0;
             for (position, &(from, to)) in self.bounds.iter().enumerate() {
                 let value = text.get(from..to).unwrap_or("\u{FFFD}");
                 if value.len() > self.options.max_field_bytes {

@@ -39,7 +39,7 @@ pub(super) fn validate_row(
             }
             continue;
         }
-        if is_clear(options, value) && !column.is_group_list() && column != Column::Auth {
+        if is_clear(options, value) && !column.may_repeat() && column != Column::Auth {
             if Column::REQUIRED.contains(&column) {
                 log.push(
                     IssueCode::ClearInRequiredColumn,
@@ -96,14 +96,23 @@ pub(super) fn validate_row(
                     });
                 }
             }
-            Column::AddGroup | Column::RemoveGroup => {
+            Column::AddGroup
+            | Column::RemoveGroup
+            | Column::Course
+            | Column::Collection
+            | Column::Campaign => {
                 let max = options.max_value_chars;
                 if let Some(long) =
                     split_groups(value, group_separator).find(|g| g.chars().count() > max)
                 {
+                    let what = if column.is_group_list() {
+                        "a group name"
+                    } else {
+                        "a content id"
+                    };
                     log.push(IssueCode::ValueTooLong, Some(column.as_str()), || {
                         format!(
-                            "a group name is {} characters; the limit is {max}",
+                            "{what} is {} characters; the limit is {max}",
                             long.chars().count()
                         )
                     });

@@ -259,6 +259,24 @@ impl<'a> Row<'a> {
     pub fn remove_groups(&self) -> impl Iterator<Item = &'a str> + 'a {
         split_groups(self.get(Column::RemoveGroup), self.upload.group_separator)
     }
+    /// The content the row's own `course`, `collection` and `campaign` cells name, in
+    /// column order then as written, blank ids skipped and each once.
+    pub fn enrolments(&self) -> Vec<crate::ContentRef> {
+        // A set beside the list: a crafted cell of thousands of ids stays linear.
+        let mut seen = std::collections::HashSet::new();
+        let mut found: Vec<crate::ContentRef> = Vec::new();
+        for column in [Column::Course, Column::Collection, Column::Campaign] {
+            let Some(kind) = column.content_kind() else {
+                continue;
+            };
+            for id in split_groups(self.get(column), self.upload.group_separator) {
+                if seen.insert((kind, id)) {
+                    found.push(crate::ContentRef::new(kind, id));
+                }
+            }
+        }
+        found
+    }
     /// The login method the `auth` cell names (`password` or one of the host's), `None`
     /// when blank or absent.
     pub fn login_method(&self) -> Option<&'a str> {

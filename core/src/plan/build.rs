@@ -112,6 +112,7 @@ fn build(
 ) -> Result<Plan, Error> {
     let batch = options.lookup_batch.max(1);
     let enrolments = resolve_content(settings, store)?;
+    let row_content = resolve_row_content(upload, store, batch)?;
     let groups = resolve_groups(upload, settings, store, batch)?;
     let settings_groups: Vec<Group> = settings
         .groups
@@ -171,6 +172,7 @@ fn build(
         settings: &plan_settings,
         groups: &groups,
         all_group_names: &all_group_names,
+        content: &row_content,
         default_login_method: default_login_method.as_deref(),
         reactivate_suspended_users: settings.reactivate_suspended_users,
     };
@@ -278,6 +280,31 @@ fn resolve_content(
     Ok(settings.enrolments.clone())
 }
 
+/// The content the valid rows' own `course`, `collection` and `campaign` cells name that
+/// the store has, `batch` items per `find_content` call; an item the store answers but was
+/// not asked for is not believed.
+fn resolve_row_content(
+    upload: &Upload,
+    store: &mut dyn StoreRead,
+    batch: usize,
+) -> Result<BTreeSet<ContentRef>, Error> {
+    let columns = [Column::Course, Column::Collection, Column::Campaign];
+    if !columns.iter().any(|c| upload.has_column(*c)) {
+        return Ok(BTreeSet::new());
+    }
+    let named: BTreeSet<ContentRef> = upload.valid_rows().flat_map(|r| r.enrolments()).collect();
+    let named: Vec<ContentRef> = named.into_iter().collect();
+    let mut found = BTreeSet::new();
+    for chunk in named.chunks(batch) {
+        for content in store.find_content(chunk).map_err(store_error)? {
+            if chunk.contains(&content) {
+                found.insert(content);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Every group named in the settings or in a valid row, resolved; unknown settings groups fail.
 fn resolve_groups(
     upload: &Upload,
@@ -379,6 +406,8 @@ struct RowContext<'a> {
     groups: &'a BTreeMap<String, Group>,
     /// Every group name in the store, for "did you mean" (empty when no row needs it).
     all_group_names: &'a [String],
+    /// The content named by the rows' own cells that the store has.
+    content: &'a BTreeSet<ContentRef>,
     /// How new users sign in without an `auth` value (`None`: password).
     default_login_method: Option<&'a str>,
     /// The `reactivate_suspended_users` setting.
@@ -403,6 +432,7 @@ impl RowContext<'_> {
         }
         if let Some(issue) = self
             .unknown_group(row)
+            .or_else(|| self.unknown_content(row))
             .or_else(|| self.settings_group_removed(row))
         {
             planned.issues.push(issue);
@@ -433,6 +463,48 @@ impl RowContext<'_> {
             Some(Column::RemoveGroup.as_str()),
             format!("the row removes the group '{group}', which the settings add every user to"),
         ))
+    }
+
+    /// A course, collection or campaign of the row's own cells that the store does not
+    /// have: the row is rejected. The near miss is looked for among the content this plan
+    /// knows exists (the settings' and the rows'); the store has no list of its content.
+    fn unknown_content(&self, row: &Row<'_>) -> Option<Issue> {
+        let missing = row
+            .enrolments()
+            .into_iter()
+            .find(|c| !self.content.contains(c))?;
+        let known = self
+            .content
+            .iter()
+            .chain(&self.settings.enrolments)
+            .filter(|c| c.kind == missing.kind)
+            .map(|c| c.id.as_str());
+        let hint = crate::parse::suggest::closest(&missing.id, known)
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        let column = match missing.kind {
+            crate::ContentKind::Course => Column::Course,
+            crate::ContentKind::Collection => Column::Collection,
+            crate::ContentKind::Campaign => Column::Campaign,
+        };
+        Some(Issue::new(
+            IssueCode::UnknownContent,
+            Some(row.line()),
+            Some(column.as_str()),
+            format!("the {missing} does not exist (ids are case-sensitive){hint}"),
+        ))
+    }
+
+    /// The settings' enrolments for everyone, then the row's own, each once.
+    fn enrolments_of(&self, row: &Row<'_>) -> Vec<ContentRef> {
+        let mut all = self.settings.enrolments.clone();
+        let mut seen: BTreeSet<ContentRef> = all.iter().cloned().collect();
+        for content in row.enrolments() {
+            if seen.insert(content.clone()) {
+                all.push(content);
+            }
+        }
+        all
     }
 
     fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {
@@ -500,10 +572,8 @@ impl RowContext<'_> {
                 "removegroup does nothing for a new user".into(),
             ));
         }
-        for content in &self.settings.enrolments {
-            planned.operations.push(Operation::Enrol {
-                content: content.clone(),
-            });
+        for content in self.enrolments_of(row) {
+            planned.operations.push(Operation::Enrol { content });
         }
         planned
             .operations
@@ -631,17 +701,28 @@ impl RowContext<'_> {
                 .extend(self.email_op(MessageKind::PasswordChanged));
         }
         if s.enrol_existing_users {
-            for content in &s.enrolments {
-                if user.enrolments.contains(content) {
-                    planned.noops.push(Noop::AlreadyEnrolled {
-                        content: content.clone(),
-                    });
+            for content in self.enrolments_of(row) {
+                if user.enrolments.contains(&content) {
+                    planned.noops.push(Noop::AlreadyEnrolled { content });
                 } else {
-                    planned.operations.push(Operation::Enrol {
-                        content: content.clone(),
-                    });
+                    planned.operations.push(Operation::Enrol { content });
                 }
             }
+        } else if let Some(content) = row.enrolments().first() {
+            let column = match content.kind {
+                crate::ContentKind::Course => Column::Course,
+                crate::ContentKind::Collection => Column::Collection,
+                crate::ContentKind::Campaign => Column::Campaign,
+            };
+            planned.issues.push(Issue::new(
+                IssueCode::ChangesNeedEnrolExistingUsers,
+                Some(row.line()),
+                Some(column.as_str()),
+                format!(
+                    "the row enrols an existing user in the {content}, which needs \
+                     enrol_existing_users; not enrolled"
+                ),
+            ));
         }
         // A reactivation alone (reactivate_suspended_users) is a change the settings allow.
         if !(s.update_existing_profiles || s.update_existing_passwords || s.enrol_existing_users)
