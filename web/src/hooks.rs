@@ -46,7 +46,18 @@ pub struct SessionRecord {
     pub expires_at: u64,
 }
 
-/// An upload session: the file (with its fixes) and the columns matched by hand.
+/// How the administrator asked a file to be read (stored with the upload, like column
+/// assignments): `None` is the engine's choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The sheet of a workbook, by its name (`None`: the first).
+    pub sheet: Option<String>,
+    /// The encoding of a CSV file, by its label (`None`: detected).
+    pub encoding: Option<String>,
+}
+
+/// An upload session: the file (with its fixes), the columns matched by hand, the sheet
+/// and encoding chosen.
 #[derive(Debug, Clone)]
 pub struct StoredUpload {
     /// Its id.
@@ -59,6 +70,8 @@ pub struct StoredUpload {
     pub bytes: Vec<u8>,
     /// Columns matched by hand (header position → field, `None`: ignored).
     pub assignments: BTreeMap<usize, Option<String>>,
+    /// The sheet and encoding chosen.
+    pub reading: Reading,
     /// Grows with every change.
     pub version: u64,
 }
@@ -199,14 +212,16 @@ pub trait Host: Send + Sync {
         -> Result<String, HookError>;
     /// An upload.
     fn upload(&self, id: &str) -> Result<Option<StoredUpload>, HookError>;
-    /// Replaces an upload's bytes and assignments if its version is still `expected`
-    /// (the version then grows by one); `false` when another change came first.
+    /// Replaces an upload's bytes, assignments and reading if its version is still
+    /// `expected` (the version then grows by one); `false` when another change came first.
+    /// `bytes` is `None` when the file itself did not change (only the choices did).
     fn update_upload(
         &self,
         id: &str,
         expected: u64,
-        bytes: &[u8],
+        bytes: Option<&[u8]>,
         assignments: &BTreeMap<usize, Option<String>>,
+        reading: &Reading,
     ) -> Result<bool, HookError>;
 
     // ---- plans

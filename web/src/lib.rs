@@ -14,7 +14,8 @@ pub mod security;
 mod views;
 
 pub use hooks::{
-    Catalog, HookError, Host, NewPlan, RunInfo, RunState, SessionRecord, StoredPlan, StoredUpload,
+    Catalog, HookError, Host, NewPlan, Reading, RunInfo, RunState, SessionRecord, StoredPlan,
+    StoredUpload,
 };
 pub use http::{Body, Request, Response};
 pub use problem::{Problem, API_CODES};
@@ -71,6 +72,16 @@ pub struct Api {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Sets the sheet and encoding chosen (an encoding label the engine does not know, which
+/// the API never stores, leaves the engine to detect).
+pub(crate) fn reading_options(options: &mut ParseOptions, reading: &Reading) {
+    options.sheet = reading.sheet.clone();
+    options.encoding = reading
+        .encoding
+        .as_deref()
+        .and_then(lms_bulk_upload::Encoding::from_label);
 }
 
 /// A hook's failure as a problem.
@@ -184,9 +195,11 @@ impl Api {
         }
     }
 
+    /// The host's parse options with the upload's column assignments, sheet and encoding.
     pub(crate) fn options_for(&self, stored: &StoredUpload) -> ParseOptions {
         let mut options = self.host.parse_options();
         options.column_assignments = stored.assignments.clone();
+        reading_options(&mut options, &stored.reading);
         options
     }
 }

@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/uploads/up_1/issues"),
     ("GET", "/api/uploads/up_1/rows"),
     ("PUT", "/api/uploads/up_1/columns"),
+    ("PUT", "/api/uploads/up_1/reading"),
     ("PATCH", "/api/uploads/up_1/cells"),
     ("GET", "/api/uploads/up_1/file"),
     ("POST", "/api/uploads/up_1/plans"),

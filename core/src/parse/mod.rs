@@ -326,9 +326,7 @@ impl<'a> Parser<'a> {
             let key = match assigned {
                 Some(Some(name)) => {
                     let key = normalise_header(name);
-                    if Column::from_normalised(&key).is_none()
-                        && !declared.contains_key(&key)
-                    {
+                    if Column::from_normalised(&key).is_none() && !declared.contains_key(&key) {
                         return Err(Error::new(
                             crate::ErrorKind::Settings,
                             IssueCode::InvalidOption,

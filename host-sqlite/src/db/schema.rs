@@ -215,6 +215,12 @@ CREATE TABLE web_runs (
     error       TEXT
 );
 "#,
+    // 7: how the administrator asked an upload to be read: the sheet of a workbook and the
+    // encoding of a CSV file (null: the first sheet, the encoding the engine detects).
+    r#"
+ALTER TABLE web_uploads ADD COLUMN sheet TEXT;
+ALTER TABLE web_uploads ADD COLUMN encoding TEXT;
+"#,
 ];
 
 /// The migration after which every email key is recomputed with the engine's `email_key`

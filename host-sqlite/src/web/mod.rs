@@ -15,7 +15,8 @@ use lms_bulk_upload::{
     Results, StoreRead, UndoOptions,
 };
 use lms_bulk_upload_web::{
-    Catalog, HookError, Host, NewPlan, RunInfo, RunState, SessionRecord, StoredPlan, StoredUpload,
+    Catalog, HookError, Host, NewPlan, Reading, RunInfo, RunState, SessionRecord, StoredPlan,
+    StoredUpload,
 };
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeMap, VecDeque};
@@ -275,7 +276,8 @@ impl Host for SqliteWebHost {
         let row = db
             .conn()
             .query_row(
-                "SELECT admin, filename, bytes, assignments, version FROM web_uploads WHERE id = ?1",
+                "SELECT admin, filename, bytes, assignments, version, sheet, encoding \
+                 FROM web_uploads WHERE id = ?1",
                 params![n],
                 |r| {
                     Ok((
@@ -284,12 +286,16 @@ impl Host for SqliteWebHost {
                         r.get::<_, Vec<u8>>(2)?,
                         r.get::<_, String>(3)?,
                         r.get::<_, i64>(4)?,
+                        Reading {
+                            sheet: r.get(5)?,
+                            encoding: r.get(6)?,
+                        },
                     ))
                 },
             )
             .optional()
             .map_err(failed)?;
-        let Some((owner, filename, bytes, assignments, version)) = row else {
+        let Some((owner, filename, bytes, assignments, version, reading)) = row else {
             return Ok(None);
         };
         let assignments: BTreeMap<usize, Option<String>> =
@@ -300,6 +306,7 @@ impl Host for SqliteWebHost {
             filename,
             bytes,
             assignments,
+            reading,
             version: version.max(0) as u64,
         }))
     }
@@ -308,8 +315,9 @@ impl Host for SqliteWebHost {
         &self,
         id: &str,
         expected: u64,
-        bytes: &[u8],
+        bytes: Option<&[u8]>,
         assignments: &BTreeMap<usize, Option<String>>,
+        reading: &Reading,
     ) -> Result<bool, HookError> {
         let Some(n) = id_of("up_", id) else {
             return Ok(false);
@@ -319,9 +327,17 @@ impl Host for SqliteWebHost {
             .db()?
             .conn()
             .execute(
-                "UPDATE web_uploads SET bytes = ?3, assignments = ?4, version = version + 1 \
+                "UPDATE web_uploads SET bytes = coalesce(?3, bytes), assignments = ?4, \
+                 sheet = ?5, encoding = ?6, version = version + 1 \
                  WHERE id = ?1 AND version = ?2",
-                params![n, expected as i64, bytes, json],
+                params![
+                    n,
+                    expected as i64,
+                    bytes,
+                    json,
+                    reading.sheet,
+                    reading.encoding
+                ],
             )
             .map_err(failed)?;
         Ok(changed == 1)

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
 /// The settings a plan request may give (docs/http-api.md, Settings).
-const SETTINGS_KEYS: [&str; 12] = [
+const SETTINGS_KEYS: [&str; 13] = [
     "enrol_existing_users",
     "update_existing_profiles",
     "update_existing_passwords",
@@ -27,6 +27,7 @@ const SETTINGS_KEYS: [&str; 12] = [
     "default_login_method",
     "suspend_missing_users",
     "missing_users_threshold",
+    "reactivate_suspended_users",
 ];
 
 /// Most lines one plan request excludes.

@@ -2,11 +2,13 @@
 //! fixed in place, the corrected file.
 
 use super::{json_body, offset, page_json, paging, query, Ctx};
-use crate::hooks::StoredUpload;
+use crate::hooks::{Reading, StoredUpload};
 use crate::http::Response;
 use crate::problem::Problem;
 use crate::{hook_problem, views};
-use lms_bulk_upload::{read_header, rewrite_file, CellEdit, Column, IssueCode, Upload};
+use lms_bulk_upload::{
+    read_header, rewrite_file, sheet_names, CellEdit, Column, IssueCode, ParseOptions, Upload,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -30,14 +32,22 @@ pub(super) fn load(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
 /// The report of an upload: parsed, or its header when the engine refused the header.
 fn report(ctx: &Ctx<'_>, stored: &StoredUpload) -> Result<Value, Problem> {
     let (parsed, options) = ctx.api.parsed(stored);
-    match parsed.as_ref() {
-        Ok(upload) => Ok(views::report_json(stored, upload, &options)),
+    // A workbook's sheets, to choose from (none for a CSV file).
+    let sheets = sheet_names(&stored.bytes, &options).unwrap_or_default();
+    let mut report = match parsed.as_ref() {
+        Ok(upload) => views::report_json(stored, upload, &options),
         Err(e) if header_refusal(e.code()) => {
             let header = read_header(&stored.bytes, &options).map_err(|e| Problem::engine(&e))?;
-            Ok(views::refused_report_json(stored, &header, e, &options))
+            views::refused_report_json(stored, &header, e, &options)
         }
-        Err(e) => Err(Problem::engine(e)),
-    }
+        Err(e) => return Err(Problem::engine(e)),
+    };
+    report["sheets"] = json!(sheets);
+    report["reading"] = json!({
+        "sheet": stored.reading.sheet,
+        "encoding": stored.reading.encoding,
+    });
+    Ok(report)
 }
 
 /// The upload the engine read, or its refusal.
@@ -206,14 +216,74 @@ pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         assignments.insert(index, field);
     }
     // The engine checks the names and positions: refused before anything is stored.
-    let mut options = ctx.api.host().parse_options();
+    let mut options = ctx.api.options_for(&stored);
     options.column_assignments = assignments.clone();
     if let Err(e) = lms_bulk_upload::parse(&stored.bytes, &options) {
         if !header_refusal(e.code()) {
             return Err(Problem::engine(&e));
         }
     }
-    save(ctx, &stored, &stored.bytes, &assignments)?;
+    save(ctx, &stored, None, &assignments, &stored.reading)?;
+    let stored = load(ctx, id)?;
+    Ok(Response::json(200, &report(ctx, &stored)?))
+}
+
+/// How to read the file: `{"sheet", "encoding"}`, each optional (absent: unchanged; null:
+/// the engine's choice again).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadingRequest {
+    #[serde(default, deserialize_with = "present")]
+    sheet: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    encoding: Option<Option<String>>,
+}
+
+/// A key given (its value may be null) as `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+pub(super) fn reading(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
+    let body: ReadingRequest = json_body(ctx.req)?;
+    let stored = load(ctx, id)?;
+    let mut reading = stored.reading.clone();
+    let mut assignments = stored.assignments.clone();
+    if let Some(sheet) = body.sheet {
+        if sheet.as_ref().is_some_and(|s| s.len() > 255) {
+            return Err(Problem::new(
+                "invalid_request",
+                "a sheet name is at most 255 bytes",
+            ));
+        }
+        if sheet != reading.sheet {
+            // Another sheet has another header: columns matched by hand are matched again.
+            assignments.clear();
+        }
+        reading.sheet = sheet;
+    }
+    if let Some(encoding) = body.encoding {
+        reading.encoding = match encoding {
+            None => None,
+            // The engine reads the label (its `invalid_option` when it knows none).
+            Some(label) => {
+                let named = ParseOptions::from_value(json!({ "encoding": label }))
+                    .map_err(|e| Problem::engine(&e))?;
+                named.encoding.map(|e| e.as_str().to_owned())
+            }
+        };
+    }
+    // The engine reads the file so before anything is stored: an unknown sheet is refused
+    // (`sheet_not_found`, naming the sheets); a header without a required column is kept.
+    let mut options = ctx.api.host().parse_options();
+    options.column_assignments = assignments.clone();
+    crate::reading_options(&mut options, &reading);
+    if let Err(e) = lms_bulk_upload::parse(&stored.bytes, &options) {
+        if !header_refusal(e.code()) {
+            return Err(Problem::engine(&e));
+        }
+    }
+    save(ctx, &stored, None, &assignments, &reading)?;
     let stored = load(ctx, id)?;
     Ok(Response::json(200, &report(ctx, &stored)?))
 }
@@ -221,13 +291,14 @@ pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
 fn save(
     ctx: &Ctx<'_>,
     stored: &StoredUpload,
-    bytes: &[u8],
+    bytes: Option<&[u8]>,
     assignments: &BTreeMap<usize, Option<String>>,
+    reading: &Reading,
 ) -> Result<(), Problem> {
     let saved = ctx
         .api
         .host()
-        .update_upload(&stored.id, stored.version, bytes, assignments)
+        .update_upload(&stored.id, stored.version, bytes, assignments, reading)
         .map_err(hook_problem)?;
     if !saved {
         return Err(Problem::new(
@@ -266,8 +337,19 @@ pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let bytes = rewrite_file(&stored.bytes, &options, &[edit], &BTreeMap::new())
         .map_err(|e| Problem::engine(&e))?;
     // The whole file again, by the same rules: a fix may make another row a duplicate.
+    // The file written back is UTF-8 CSV text (a workbook's chosen sheet, decoded): the
+    // sheet and encoding chosen are behind it.
+    let mut options = options;
+    options.sheet = None;
+    options.encoding = None;
     lms_bulk_upload::parse(&bytes, &options).map_err(|e| Problem::engine(&e))?;
-    save(ctx, &stored, &bytes, &stored.assignments)?;
+    save(
+        ctx,
+        &stored,
+        Some(&bytes),
+        &stored.assignments,
+        &Reading::default(),
+    )?;
     let stored = load(ctx, id)?;
     let report = report(ctx, &stored)?;
     let (parsed, _) = ctx.api.parsed(&stored);
@@ -303,9 +385,15 @@ pub(super) fn file(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     }
     let bytes =
         rewrite_file(&stored.bytes, &options, &[], &headers).map_err(|e| Problem::engine(&e))?;
-    let stem = stored
-        .filename
-        .trim_end_matches(".csv")
+    let name = &stored.filename;
+    let stem = name
+        .rsplit_once('.')
+        .filter(|(_, ext)| {
+            ["csv", "txt", "xlsx", "xls", "ods"]
+                .iter()
+                .any(|e| ext.eq_ignore_ascii_case(e))
+        })
+        .map_or(name.as_str(), |(stem, _)| stem)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
