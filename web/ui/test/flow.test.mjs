@@ -38,7 +38,7 @@ test('the seed flow: upload, report, settings, enrolments, groups, preview, run,
   await page.getByText(/^Files up to/).waitFor()
   await screenshot(page, 'upload')
   await assertAccessible(t, page, assert)
-  await page.getByLabel('Choose a CSV file').setInputFiles(join(DATA, 'staff.csv'))
+  await page.getByLabel('Choose a file').setInputFiles(join(DATA, 'staff.csv'))
 
   // Validation report: counts, the one bad email, fixed in place.
   await page.getByRole('heading', { name: 'Validation report: staff.csv' }).waitFor()

@@ -160,7 +160,7 @@ export async function signIn(page, env, path = '/') {
 /** Uploads a file from the upload screen and waits for its validation report. */
 export async function upload(page, file) {
   await page.goto('/uploads/new')
-  await page.getByLabel('Choose a CSV file').setInputFiles(file)
+  await page.getByLabel('Choose a file').setInputFiles(file)
   await page.getByRole('heading', { name: /^Validation report: / }).waitFor({ timeout: 60_000 })
 }
 
