@@ -124,7 +124,7 @@ pub(crate) fn report_json(stored: &StoredUpload, upload: &Upload, options: &Pars
     json!({
         "id": stored.id,
         "filename": stored.filename,
-        "size": stored.bytes.len(),
+        "size": stored.size,
         "format": upload.format().as_str(),
         "sheet": upload.sheet(),
         "encoding": upload.encoding(),
@@ -152,7 +152,7 @@ pub(crate) fn refused_report_json(
     json!({
         "id": stored.id,
         "filename": stored.filename,
-        "size": stored.bytes.len(),
+        "size": stored.size,
         "format": null,
         "sheet": stored.reading.sheet,
         "encoding": null,

@@ -7,7 +7,7 @@ use crate::http::Response;
 use crate::problem::Problem;
 use crate::{hook_problem, views};
 use lms_bulk_upload::{
-    read_header, rewrite_file, sheet_names, CellEdit, Column, IssueCode, ParseOptions, Upload,
+    read_header, rewrite_file, CellEdit, Column, IssueCode, ParseOptions, Upload,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,8 +21,16 @@ fn header_refusal(code: IssueCode) -> bool {
     )
 }
 
-/// The upload, if it is this administrator's.
+/// The upload's record without its bytes, if it is this administrator's.
 pub(super) fn load(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
+    match ctx.api.host().upload_info(id).map_err(hook_problem)? {
+        Some(u) if u.owner == ctx.session.email => Ok(u),
+        _ => Err(Problem::new("not_found", "no such upload")),
+    }
+}
+
+/// The upload with its bytes, if it is this administrator's (to change or write it).
+fn load_bytes(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
     match ctx.api.host().upload(id).map_err(hook_problem)? {
         Some(u) if u.owner == ctx.session.email => Ok(u),
         _ => Err(Problem::new("not_found", "no such upload")),
@@ -31,18 +39,24 @@ pub(super) fn load(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
 
 /// The report of an upload: parsed, or its header when the engine refused the header.
 fn report(ctx: &Ctx<'_>, stored: &StoredUpload) -> Result<Value, Problem> {
-    let (parsed, options) = ctx.api.parsed(stored);
-    // A workbook's sheets, to choose from (none for a CSV file).
-    let sheets = sheet_names(&stored.bytes, &options).unwrap_or_default();
-    let mut report = match parsed.as_ref() {
+    let (read, options) = ctx.api.parsed(stored)?;
+    let mut report = match read.parsed.as_ref() {
         Ok(upload) => views::report_json(stored, upload, &options),
         Err(e) if header_refusal(e.code()) => {
-            let header = read_header(&stored.bytes, &options).map_err(|e| Problem::engine(&e))?;
+            let full;
+            let bytes = if stored.bytes.len() as u64 == stored.size {
+                &stored.bytes
+            } else {
+                full = load_bytes(ctx, &stored.id)?;
+                &full.bytes
+            };
+            let header = read_header(bytes, &options).map_err(|e| Problem::engine(&e))?;
             views::refused_report_json(stored, &header, e, &options)
         }
         Err(e) => return Err(Problem::engine(e)),
     };
-    report["sheets"] = json!(sheets);
+    // A workbook's sheets, to choose from (none for a CSV file).
+    report["sheets"] = json!(read.sheets);
     report["reading"] = json!({
         "sheet": stored.reading.sheet,
         "encoding": stored.reading.encoding,
@@ -51,8 +65,8 @@ fn report(ctx: &Ctx<'_>, stored: &StoredUpload) -> Result<Value, Problem> {
 }
 
 /// The upload the engine read, or its refusal.
-fn readable(parsed: &Result<Upload, lms_bulk_upload::Error>) -> Result<&Upload, Problem> {
-    parsed.as_ref().map_err(Problem::engine)
+fn readable(read: &crate::ReadUpload) -> Result<&Upload, Problem> {
+    read.parsed.as_ref().map_err(Problem::engine)
 }
 
 /// A file name kept as given but bounded and without control characters or paths.
@@ -85,8 +99,8 @@ pub(super) fn create(ctx: &Ctx<'_>) -> Result<Response, Problem> {
     let options = ctx.api.host().parse_options();
     // Refused before it is stored: a file the engine cannot read at all. A header without
     // a required column is kept, so that a column can be assigned by hand.
-    let parsed = lms_bulk_upload::parse(&ctx.req.body, &options);
-    if let Err(e) = &parsed {
+    let read = crate::ReadUpload::read(&ctx.req.body, &options);
+    if let Err(e) = &read.parsed {
         if !header_refusal(e.code()) {
             return Err(Problem::engine(e));
         }
@@ -96,9 +110,10 @@ pub(super) fn create(ctx: &Ctx<'_>) -> Result<Response, Problem> {
         .host()
         .create_upload(&ctx.session.email, &filename, &ctx.req.body)
         .map_err(hook_problem)?;
+    // Its record, not its bytes read back: the parse just made is the upload's.
     let stored = load(ctx, &id)?;
-    if stored.assignments.is_empty() {
-        ctx.api.remember(&stored, parsed);
+    if stored.assignments.is_empty() && stored.reading == Reading::default() {
+        ctx.api.remember(&stored, read);
     }
     Ok(Response::json(201, &report(ctx, &stored)?)
         .with_header("location", format!("/api/uploads/{id}")))
@@ -124,7 +139,7 @@ pub(super) fn issues(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         }
     };
     let stored = load(ctx, id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let matching: Vec<_> = upload
         .issues()
@@ -153,7 +168,7 @@ pub(super) fn rows(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         }
     };
     let stored = load(ctx, id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let (total, items) = if errors_only {
         let total = upload.rows().filter(|r| !r.is_valid()).count();
@@ -188,7 +203,7 @@ struct Assign {
 
 pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let body: Assign = json_body(ctx.req)?;
-    let stored = load(ctx, id)?;
+    let stored = load_bytes(ctx, id)?;
     let mut assignments = stored.assignments.clone();
     for index in &body.reset {
         assignments.remove(index);
@@ -246,7 +261,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 
 pub(super) fn reading(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let body: ReadingRequest = json_body(ctx.req)?;
-    let stored = load(ctx, id)?;
+    let stored = load_bytes(ctx, id)?;
     let mut reading = stored.reading.clone();
     let mut assignments = stored.assignments.clone();
     if let Some(sheet) = body.sheet {
@@ -319,8 +334,8 @@ struct FixCell {
 
 pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let body: FixCell = json_body(ctx.req)?;
-    let stored = load(ctx, id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let stored = load_bytes(ctx, id)?;
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let Some(index) = views::row_index(upload, body.line) else {
         return Err(Problem::new(
@@ -352,7 +367,7 @@ pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     )?;
     let stored = load(ctx, id)?;
     let report = report(ctx, &stored)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let row = upload
         .row(index)
@@ -362,7 +377,7 @@ pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
 }
 
 pub(super) fn file(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
-    let stored = load(ctx, id)?;
+    let stored = load_bytes(ctx, id)?;
     let options = ctx.api.options_for(&stored);
     // Headers matched by hand are written as the column's name, so the file reads the same
     // without the assignment.
