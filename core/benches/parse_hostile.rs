@@ -136,7 +136,7 @@ fn spreadsheets(clean: &ParseOptions) {
         let csv = clean_file(rows);
         let xlsx = xlsx_from_csv(&csv);
         line(&format!("xlsx, {rows} rows"), &xlsx, clean);
-        line(&format!("  the same rows as CSV"), &csv, clean);
+        line("  the same rows as CSV", &csv, clean);
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spreadsheets");
     for (name, file) in [
