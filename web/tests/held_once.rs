@@ -159,7 +159,7 @@ fn the_pages_of_an_upload_and_its_plan_do_not_read_the_file_again() {
     let stored: Vec<u8> = env
         .db()
         .conn()
-        .query_row("SELECT bytes FROM web_uploads", [], |r| r.get(0))
+        .query_row("SELECT bytes FROM web_upload_files", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, file);
     // The corrected file needs the bytes: read once, whole.

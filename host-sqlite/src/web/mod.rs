@@ -280,13 +280,18 @@ impl Host for SqliteWebHost {
         // place: SQLite never holds a second copy of the file. One transaction.
         let tx = db.conn().unchecked_transaction().map_err(failed)?;
         tx.execute(
-            "INSERT INTO web_uploads (admin, filename, bytes) VALUES (?1, ?2, zeroblob(?3))",
-            params![owner, filename, bytes.len() as i64],
+            "INSERT INTO web_uploads (admin, filename, bytes) VALUES (?1, ?2, x'')",
+            params![owner, filename],
         )
         .map_err(failed)?;
         let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO web_upload_files (upload_id, bytes) VALUES (?1, zeroblob(?2))",
+            params![id, bytes.len() as i64],
+        )
+        .map_err(failed)?;
         let mut blob = tx
-            .blob_open(rusqlite::MAIN_DB, "web_uploads", "bytes", id, false)
+            .blob_open(rusqlite::MAIN_DB, "web_upload_files", "bytes", id, false)
             .map_err(failed)?;
         blob.write_at(bytes, 0).map_err(failed)?;
         drop(blob);
@@ -306,7 +311,7 @@ impl Host for SqliteWebHost {
         // Read in place into one buffer of the blob's size (not materialised by SQLite,
         // then copied).
         let mut blob = tx
-            .blob_open(rusqlite::MAIN_DB, "web_uploads", "bytes", n, true)
+            .blob_open(rusqlite::MAIN_DB, "web_upload_files", "bytes", n, true)
             .map_err(failed)?;
         let mut bytes = Vec::with_capacity(blob.len());
         std::io::Read::read_to_end(&mut blob, &mut bytes).map_err(failed)?;
@@ -336,23 +341,23 @@ impl Host for SqliteWebHost {
             return Ok(false);
         };
         let json = serde_json::to_string(assignments).map_err(failed)?;
-        let changed = self
-            .db()?
-            .conn()
+        let db = self.db()?;
+        let tx = db.conn().unchecked_transaction().map_err(failed)?;
+        let changed = tx
             .execute(
-                "UPDATE web_uploads SET bytes = coalesce(?3, bytes), assignments = ?4, \
-                 sheet = ?5, encoding = ?6, version = version + 1 \
-                 WHERE id = ?1 AND version = ?2",
-                params![
-                    n,
-                    expected as i64,
-                    bytes,
-                    json,
-                    reading.sheet,
-                    reading.encoding
-                ],
+                "UPDATE web_uploads SET assignments = ?3, sheet = ?4, encoding = ?5, \
+                 version = version + 1 WHERE id = ?1 AND version = ?2",
+                params![n, expected as i64, json, reading.sheet, reading.encoding],
             )
             .map_err(failed)?;
+        if let (1, Some(bytes)) = (changed, bytes) {
+            tx.execute(
+                "UPDATE web_upload_files SET bytes = ?2 WHERE upload_id = ?1",
+                params![n, bytes],
+            )
+            .map_err(failed)?;
+        }
+        tx.commit().map_err(failed)?;
         Ok(changed == 1)
     }
 
@@ -748,8 +753,9 @@ fn upload_record(
 ) -> Result<Option<StoredUpload>, HookError> {
     let row = conn
         .query_row(
-            "SELECT admin, filename, length(bytes), assignments, version, sheet, encoding \
-             FROM web_uploads WHERE id = ?1",
+            "SELECT u.admin, u.filename, \
+             coalesce((SELECT length(f.bytes) FROM web_upload_files f WHERE f.upload_id = u.id), 0), \
+             u.assignments, u.version, u.sheet, u.encoding FROM web_uploads u WHERE u.id = ?1",
             params![n],
             |r| {
                 Ok((
