@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser bench-web
+.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -200,10 +200,17 @@ chromium:
 	test -x /usr/bin/chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
 # Every screen in a real browser against the real `bulk-upload serve` on a temp SQLite
-# database and outbox (web/ui/test/*.test.mjs); screenshots land in docs/screenshots/.
+# database and outbox (web/ui/test/*.test.mjs); its screenshots go to a temporary folder,
+# so a run leaves the work tree clean.
 test-browser: chromium web-ui
 	$(CARGO) build -p lms-bulk-upload-cli
 	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
+
+# The same suite, writing its screenshots into docs/screenshots/ (the README's pictures):
+# run it when a screen changed, and commit the pictures.
+screenshots: chromium web-ui
+	$(CARGO) build -p lms-bulk-upload-cli
+	cd $(UI_DIR) && SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots node --test --test-concurrency=1 test/*.test.mjs
 
 # Report on screen for 1,000,000 and 100,000 rows, the preview of 100,000, the server's peak
 # memory per MB of file: printed, not asserted.

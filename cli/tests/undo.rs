@@ -270,6 +270,7 @@ fn assert_restored(
             "web_plans",
             "web_runs",
             "web_sessions",
+            "web_upload_files",
             "web_uploads",
         ]),
         "every table of the schema was compared"

@@ -78,7 +78,7 @@ pub use parse::options::{
     DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES,
 };
 pub use parse::parse;
-pub use parse::sheet::FileFormat;
+pub use parse::sheet::{sheet_names, FileFormat};
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{

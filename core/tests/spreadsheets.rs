@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 use lms_bulk_upload::{
-    parse, Encoding, FieldKind, FileFormat, IssueCode, ParseOptions, ProfileField, RowData,
+    parse, sheet_names, Encoding, FieldKind, FileFormat, IssueCode, ParseOptions, ProfileField,
+    RowData,
 };
 use std::path::PathBuf;
 
@@ -104,6 +105,29 @@ fn a_named_sheet_is_read_and_an_unknown_one_is_refused() {
     // The options' data form takes the sheet too (every binding passes it this way).
     let options = ParseOptions::from_value(serde_json::json!({"sheet": "Managers"})).unwrap();
     assert_eq!(options.sheet.as_deref(), Some("Managers"));
+}
+
+#[test]
+fn a_workbook_lists_its_sheets_and_a_csv_none() {
+    for name in ["staff.xlsx", "staff.xls", "staff.ods"] {
+        let names = sheet_names(&fixture(name), &ParseOptions::default()).unwrap();
+        assert_eq!(names, ["Staff", "Managers"], "{name}");
+    }
+    let none = sheet_names(&fixture("staff.csv"), &ParseOptions::default()).unwrap();
+    assert!(none.is_empty());
+    // The bounds of parse hold before a workbook is opened.
+    let small = ParseOptions {
+        max_file_bytes: 100,
+        ..ParseOptions::default()
+    };
+    let error = sheet_names(&fixture("staff.xlsx"), &small).unwrap_err();
+    assert_eq!(error.code(), IssueCode::FileTooLarge);
+    let error = sheet_names(&fixture("bomb.xlsx"), &ParseOptions::default()).unwrap_err();
+    assert_eq!(error.code(), IssueCode::FileTooLarge, "{error}");
+    let error = sheet_names(&fixture("repeated_rows.ods"), &ParseOptions::default()).unwrap_err();
+    assert_eq!(error.code(), IssueCode::FileTooLarge, "{error}");
+    let error = sheet_names(&fixture("not_a_workbook.zip"), &ParseOptions::default()).unwrap_err();
+    assert_eq!(error.code(), IssueCode::UnsupportedFile);
 }
 
 #[test]

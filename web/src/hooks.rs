@@ -9,6 +9,7 @@ use lms_bulk_upload::{
     StoreRead,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A hook's failure.
 #[derive(Debug, Clone)]
@@ -46,7 +47,18 @@ pub struct SessionRecord {
     pub expires_at: u64,
 }
 
-/// An upload session: the file (with its fixes) and the columns matched by hand.
+/// How the administrator asked a file to be read (stored with the upload, like column
+/// assignments): `None` is the engine's choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// The sheet of a workbook, by its name (`None`: the first).
+    pub sheet: Option<String>,
+    /// The encoding of a CSV file, by its label (`None`: detected).
+    pub encoding: Option<String>,
+}
+
+/// An upload session: the file (with its fixes), the columns matched by hand, the sheet
+/// and encoding chosen.
 #[derive(Debug, Clone)]
 pub struct StoredUpload {
     /// Its id.
@@ -55,10 +67,15 @@ pub struct StoredUpload {
     pub owner: String,
     /// The file's name as given.
     pub filename: String,
-    /// The file as it is now (fixed cells included).
+    /// The file as it is now (fixed cells included); empty in the record
+    /// [`Host::upload_info`] gives.
     pub bytes: Vec<u8>,
+    /// The file's length in bytes.
+    pub size: u64,
     /// Columns matched by hand (header position → field, `None`: ignored).
     pub assignments: BTreeMap<usize, Option<String>>,
+    /// The sheet and encoding chosen.
+    pub reading: Reading,
     /// Grows with every change.
     pub version: u64,
 }
@@ -66,8 +83,9 @@ pub struct StoredUpload {
 /// A plan to store: the host signs it and keeps it; only what it stored is ever run.
 #[derive(Debug)]
 pub struct NewPlan<'a> {
-    /// The plan.
-    pub plan: &'a Plan,
+    /// The plan (shared: the host may keep it, so that reading it back is not a second
+    /// parse of what it just signed).
+    pub plan: &'a Arc<Plan>,
     /// The administrator who made it.
     pub owner: &'a str,
     /// The upload it was made from, and that upload's version then.
@@ -89,8 +107,8 @@ pub struct StoredPlan {
     pub id: String,
     /// The administrator who made it.
     pub owner: String,
-    /// The plan.
-    pub plan: Plan,
+    /// The plan (shared: a page of a large plan is not a copy of it).
+    pub plan: Arc<Plan>,
     /// The upload and its version when planned.
     pub upload: Option<(String, u64)>,
     /// The run it undoes.
@@ -197,16 +215,24 @@ pub trait Host: Send + Sync {
     /// Stores a new upload; its id.
     fn create_upload(&self, owner: &str, filename: &str, bytes: &[u8])
         -> Result<String, HookError>;
-    /// An upload.
+    /// An upload, with its bytes.
     fn upload(&self, id: &str) -> Result<Option<StoredUpload>, HookError>;
-    /// Replaces an upload's bytes and assignments if its version is still `expected`
-    /// (the version then grows by one); `false` when another change came first.
+    /// An upload's record without its bytes (`bytes` empty, `size` set): what a page of a
+    /// parsed upload needs, so that it is not a read of the whole file. By default the
+    /// whole upload.
+    fn upload_info(&self, id: &str) -> Result<Option<StoredUpload>, HookError> {
+        self.upload(id)
+    }
+    /// Replaces an upload's bytes, assignments and reading if its version is still
+    /// `expected` (the version then grows by one); `false` when another change came first.
+    /// `bytes` is `None` when the file itself did not change (only the choices did).
     fn update_upload(
         &self,
         id: &str,
         expected: u64,
-        bytes: &[u8],
+        bytes: Option<&[u8]>,
         assignments: &BTreeMap<usize, Option<String>>,
+        reading: &Reading,
     ) -> Result<bool, HookError>;
 
     // ---- plans

@@ -14,13 +14,15 @@ pub mod security;
 mod views;
 
 pub use hooks::{
-    Catalog, HookError, Host, NewPlan, RunInfo, RunState, SessionRecord, StoredPlan, StoredUpload,
+    Catalog, HookError, Host, NewPlan, Reading, RunInfo, RunState, SessionRecord, StoredPlan,
+    StoredUpload,
 };
 pub use http::{Body, Request, Response};
 pub use problem::{Problem, API_CODES};
 pub use security::SignInLimits;
 
 use lms_bulk_upload::{Error, ParseOptions, Password, Upload};
+use problem::Problem as ApiProblem;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -55,7 +57,23 @@ impl Default for ApiConfig {
     }
 }
 
-type Parsed = Arc<Result<Upload, Error>>;
+/// An upload as the engine read it: the parse (or its refusal) and a workbook's sheets.
+pub(crate) struct ReadUpload {
+    pub(crate) parsed: Result<Upload, Error>,
+    pub(crate) sheets: Vec<String>,
+}
+
+impl ReadUpload {
+    /// Reads `bytes` with `options`: one parse, and the sheets of a workbook.
+    pub(crate) fn read(bytes: &[u8], options: &ParseOptions) -> ReadUpload {
+        ReadUpload {
+            parsed: lms_bulk_upload::parse(bytes, options),
+            sheets: lms_bulk_upload::sheet_names(bytes, options).unwrap_or_default(),
+        }
+    }
+}
+
+type Parsed = Arc<ReadUpload>;
 
 /// The API: one per site, shared by every request (it is `Send + Sync`).
 pub struct Api {
@@ -71,6 +89,16 @@ pub struct Api {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Sets the sheet and encoding chosen (an encoding label the engine does not know, which
+/// the API never stores, leaves the engine to detect).
+pub(crate) fn reading_options(options: &mut ParseOptions, reading: &Reading) {
+    options.sheet = reading.sheet.clone();
+    options.encoding = reading
+        .encoding
+        .as_deref()
+        .and_then(lms_bulk_upload::Encoding::from_label);
 }
 
 /// A hook's failure as a problem.
@@ -152,8 +180,13 @@ impl Api {
         (self.clock)()
     }
 
-    /// The upload parsed with its assignments (cached by id and version).
-    pub(crate) fn parsed(&self, stored: &StoredUpload) -> (Parsed, ParseOptions) {
+    /// The upload parsed with its assignments (cached by id and version). `stored` may be
+    /// the record without bytes ([`Host::upload_info`]): the bytes are read only when the
+    /// parse is not cached.
+    pub(crate) fn parsed(
+        &self,
+        stored: &StoredUpload,
+    ) -> Result<(Parsed, ParseOptions), ApiProblem> {
         let options = self.options_for(stored);
         {
             let cache = lock(&self.cache);
@@ -161,32 +194,49 @@ impl Api {
                 .iter()
                 .find(|(id, v, _)| *id == stored.id && *v == stored.version)
             {
-                return (parsed.clone(), options);
+                return Ok((parsed.clone(), options));
             }
         }
-        let parsed = Arc::new(lms_bulk_upload::parse(&stored.bytes, &options));
+        let parsed = if stored.bytes.len() as u64 == stored.size {
+            Arc::new(ReadUpload::read(&stored.bytes, &options))
+        } else {
+            let full = self
+                .host
+                .upload(&stored.id)
+                .map_err(hook_problem)?
+                .filter(|u| u.version == stored.version)
+                .ok_or_else(|| {
+                    ApiProblem::new(
+                        "plan_outdated",
+                        "the upload was changed meanwhile: reload it and try again",
+                    )
+                })?;
+            Arc::new(ReadUpload::read(&full.bytes, &options))
+        };
         let mut cache = lock(&self.cache);
         cache.retain(|(id, _, _)| *id != stored.id);
         cache.push_back((stored.id.clone(), stored.version, parsed.clone()));
         while cache.len() > self.config.cached_uploads.max(1) {
             cache.pop_front();
         }
-        (parsed, options)
+        Ok((parsed, options))
     }
 
     /// Keeps a parse just made (an upload's first), so that its report is not a second parse.
-    pub(crate) fn remember(&self, stored: &StoredUpload, parsed: Result<Upload, Error>) {
+    pub(crate) fn remember(&self, stored: &StoredUpload, read: ReadUpload) {
         let mut cache = lock(&self.cache);
         cache.retain(|(id, _, _)| *id != stored.id);
-        cache.push_back((stored.id.clone(), stored.version, Arc::new(parsed)));
+        cache.push_back((stored.id.clone(), stored.version, Arc::new(read)));
         while cache.len() > self.config.cached_uploads.max(1) {
             cache.pop_front();
         }
     }
 
+    /// The host's parse options with the upload's column assignments, sheet and encoding.
     pub(crate) fn options_for(&self, stored: &StoredUpload) -> ParseOptions {
         let mut options = self.host.parse_options();
         options.column_assignments = stored.assignments.clone();
+        reading_options(&mut options, &stored.reading);
         options
     }
 }

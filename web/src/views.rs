@@ -124,7 +124,9 @@ pub(crate) fn report_json(stored: &StoredUpload, upload: &Upload, options: &Pars
     json!({
         "id": stored.id,
         "filename": stored.filename,
-        "size": stored.bytes.len(),
+        "size": stored.size,
+        "format": upload.format().as_str(),
+        "sheet": upload.sheet(),
         "encoding": upload.encoding(),
         "delimiter": upload.delimiter().to_string(),
         "rows": upload.len(),
@@ -150,7 +152,9 @@ pub(crate) fn refused_report_json(
     json!({
         "id": stored.id,
         "filename": stored.filename,
-        "size": stored.bytes.len(),
+        "size": stored.size,
+        "format": null,
+        "sheet": stored.reading.sheet,
         "encoding": null,
         "delimiter": null,
         "rows": 0,
@@ -181,13 +185,28 @@ pub(crate) fn upload_row_json(upload: &Upload, row: &Row<'_>) -> Value {
     })
 }
 
+/// The counts the engine's summary leaves out when they are 0 (the API shows every count).
+const SOMETIMES_COUNTED: [&str; 5] = [
+    "suspensions",
+    "deletions",
+    "withdrawals",
+    "reactivations",
+    "login_method_changes",
+];
+
 /// A PlanView.
 pub(crate) fn plan_json(plan: &StoredPlan) -> Value {
+    let mut summary = serde_json::to_value(plan.plan.summary()).unwrap_or(Value::Null);
+    if let Value::Object(counts) = &mut summary {
+        for key in SOMETIMES_COUNTED {
+            counts.entry(key).or_insert(json!(0));
+        }
+    }
     json!({
         "id": plan.id,
         "upload_id": plan.upload.as_ref().map(|(id, _)| id),
         "undo_of_run": plan.undo_of_run,
-        "summary": plan.plan.summary(),
+        "summary": summary,
         "settings": plan.settings,
         "excluded_lines": plan.excluded_lines,
         "approved_run": plan.approved.then(|| plan.run_id.clone()),

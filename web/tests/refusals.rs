@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/uploads/up_1/issues"),
     ("GET", "/api/uploads/up_1/rows"),
     ("PUT", "/api/uploads/up_1/columns"),
+    ("PUT", "/api/uploads/up_1/reading"),
     ("PATCH", "/api/uploads/up_1/cells"),
     ("GET", "/api/uploads/up_1/file"),
     ("POST", "/api/uploads/up_1/plans"),
@@ -293,6 +294,10 @@ fn a_stored_plan_changed_in_the_database_is_refused_not_run() {
             [],
         )
         .unwrap();
+    // The server that made it (the plan in its memory) refuses it too: the JSON recorded
+    // as the run's plan is what is verified at approval.
+    let a = c.send("POST", &format!("/api/plans/{plan_id}/approve"), json!({}));
+    assert_eq!(a.status, 422, "{}", a.text());
     // A fresh server (no plan cached) refuses it.
     let env2 = common::Env {
         api: std::sync::Arc::new(lms_bulk_upload_web::Api::new(

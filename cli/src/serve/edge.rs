@@ -39,10 +39,23 @@ async fn handle(
     if declared.is_some_and(|n| n > limit as u64) {
         return convert(api.too_large(limit));
     }
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => return convert(api.too_large(limit)),
-    };
+    // One buffer, sized by the declared length: the body is never held twice (collected,
+    // then copied), which for an 84 MB file is 84 MB less at the peak.
+    let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = tokio_stream::StreamExt::next(&mut stream).await {
+        let Ok(chunk) = chunk else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+                .into_response();
+        };
+        if bytes.len() + chunk.len() > limit {
+            return convert(api.too_large(limit));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     let headers = parts
         .headers
         .iter()
@@ -53,7 +66,7 @@ async fn handle(
         path,
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers,
-        body: bytes.to_vec(),
+        body: bytes,
         peer: Some(peer.ip()),
     };
     let api2 = api.clone();

@@ -215,6 +215,21 @@ CREATE TABLE web_runs (
     error       TEXT
 );
 "#,
+    // 7: how the administrator asked an upload to be read: the sheet of a workbook and the
+    // encoding of a CSV file (null: the first sheet, the encoding the engine detects). The
+    // file's bytes move to a table of their own, as its last column: SQLite then writes and
+    // reads them in place (incremental blob I/O) instead of building the whole row in memory,
+    // which for a blob followed by other columns is two more copies of the file.
+    r#"
+ALTER TABLE web_uploads ADD COLUMN sheet TEXT;
+ALTER TABLE web_uploads ADD COLUMN encoding TEXT;
+CREATE TABLE web_upload_files (
+    upload_id INTEGER PRIMARY KEY REFERENCES web_uploads (id),
+    bytes     BLOB NOT NULL                             -- the file with its fixes
+);
+INSERT INTO web_upload_files (upload_id, bytes) SELECT id, bytes FROM web_uploads;
+UPDATE web_uploads SET bytes = x'';
+"#,
 ];
 
 /// The migration after which every email key is recomputed with the engine's `email_key`
@@ -495,6 +510,30 @@ mod tests {
             1,
             "a user's values go with it"
         );
+    }
+
+    #[test]
+    fn migration_7_moves_upload_bytes_to_their_own_table_and_adds_the_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v6.sqlite3")).unwrap();
+        migrate_to(&mut conn, 6).unwrap();
+        conn.execute(
+            "INSERT INTO web_uploads (admin, filename, bytes) VALUES ('a@x.com', 'a.csv', x'00ff0a')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        let (bytes, left, sheet): (Vec<u8>, Vec<u8>, Option<String>) = conn
+            .query_row(
+                "SELECT f.bytes, u.bytes, u.sheet FROM web_uploads u \
+                 JOIN web_upload_files f ON f.upload_id = u.id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(bytes, [0x00, 0xff, 0x0a], "the file's bytes, exact");
+        assert!(left.is_empty(), "not kept twice");
+        assert_eq!(sheet, None, "the engine's choice");
     }
 
     #[test]

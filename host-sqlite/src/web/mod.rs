@@ -15,7 +15,8 @@ use lms_bulk_upload::{
     Results, StoreRead, UndoOptions,
 };
 use lms_bulk_upload_web::{
-    Catalog, HookError, Host, NewPlan, RunInfo, RunState, SessionRecord, StoredPlan, StoredUpload,
+    Catalog, HookError, Host, NewPlan, Reading, RunInfo, RunState, SessionRecord, StoredPlan,
+    StoredUpload,
 };
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeMap, VecDeque};
@@ -86,25 +87,42 @@ impl SqliteWebHost {
         Db::open(&self.config.db).map_err(HookError::from)
     }
 
-    fn verified_plan(&self, db: &Db, id: i64, json: &str) -> Result<Arc<Plan>, HookError> {
-        {
-            let cache = self
-                .plans
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some((_, plan)) = cache.iter().find(|(i, _)| *i == id) {
-                return Ok(plan.clone());
-            }
-        }
-        let plan = Arc::new(Plan::from_signed_json(json, &db.plan_key()?)?);
+    /// A plan read back lately (or just stored), if any.
+    fn cached_plan(&self, id: i64) -> Option<Arc<Plan>> {
+        let cache = self
+            .plans
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.iter().find(|(i, _)| *i == id).map(|(_, p)| p.clone())
+    }
+
+    fn keep_plan(&self, id: i64, plan: Arc<Plan>) {
         let mut cache = self
             .plans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.push_back((id, plan.clone()));
+        cache.retain(|(i, _)| *i != id);
+        cache.push_back((id, plan));
         while cache.len() > 4 {
             cache.pop_front();
         }
+    }
+
+    /// The stored plan `id`, verified: from the cache, or its signed JSON read and checked.
+    fn verified_plan(&self, db: &Db, id: i64) -> Result<Arc<Plan>, HookError> {
+        if let Some(plan) = self.cached_plan(id) {
+            return Ok(plan);
+        }
+        let json: String = db
+            .conn()
+            .query_row(
+                "SELECT plan_json FROM web_plans WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .map_err(failed)?;
+        let plan = Arc::new(Plan::from_signed_json(&json, &db.plan_key()?)?);
+        self.keep_plan(id, plan.clone());
         Ok(plan)
     }
 
@@ -258,13 +276,27 @@ impl Host for SqliteWebHost {
         bytes: &[u8],
     ) -> Result<String, HookError> {
         let db = self.db()?;
-        db.conn()
-            .execute(
-                "INSERT INTO web_uploads (admin, filename, bytes) VALUES (?1, ?2, ?3)",
-                params![owner, filename, bytes],
-            )
+        // The row with a zeroblob of the file's size, then the bytes written into it in
+        // place: SQLite never holds a second copy of the file. One transaction.
+        let tx = db.conn().unchecked_transaction().map_err(failed)?;
+        tx.execute(
+            "INSERT INTO web_uploads (admin, filename, bytes) VALUES (?1, ?2, x'')",
+            params![owner, filename],
+        )
+        .map_err(failed)?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO web_upload_files (upload_id, bytes) VALUES (?1, zeroblob(?2))",
+            params![id, bytes.len() as i64],
+        )
+        .map_err(failed)?;
+        let mut blob = tx
+            .blob_open(rusqlite::MAIN_DB, "web_upload_files", "bytes", id, false)
             .map_err(failed)?;
-        Ok(format!("up_{}", db.conn().last_insert_rowid()))
+        blob.write_at(bytes, 0).map_err(failed)?;
+        drop(blob);
+        tx.commit().map_err(failed)?;
+        Ok(format!("up_{id}"))
     }
 
     fn upload(&self, id: &str) -> Result<Option<StoredUpload>, HookError> {
@@ -272,58 +304,60 @@ impl Host for SqliteWebHost {
             return Ok(None);
         };
         let db = self.db()?;
-        let row = db
-            .conn()
-            .query_row(
-                "SELECT admin, filename, bytes, assignments, version FROM web_uploads WHERE id = ?1",
-                params![n],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(failed)?;
-        let Some((owner, filename, bytes, assignments, version)) = row else {
+        let tx = db.conn().unchecked_transaction().map_err(failed)?;
+        let Some(mut upload) = upload_record(&tx, id, n)? else {
             return Ok(None);
         };
-        let assignments: BTreeMap<usize, Option<String>> =
-            serde_json::from_str(&assignments).map_err(failed)?;
-        Ok(Some(StoredUpload {
-            id: id.to_owned(),
-            owner,
-            filename,
-            bytes,
-            assignments,
-            version: version.max(0) as u64,
-        }))
+        // Read in place into one buffer of the blob's size (not materialised by SQLite,
+        // then copied).
+        let mut blob = tx
+            .blob_open(rusqlite::MAIN_DB, "web_upload_files", "bytes", n, true)
+            .map_err(failed)?;
+        let mut bytes = Vec::with_capacity(blob.len());
+        std::io::Read::read_to_end(&mut blob, &mut bytes).map_err(failed)?;
+        drop(blob);
+        tx.commit().map_err(failed)?;
+        upload.size = bytes.len() as u64;
+        upload.bytes = bytes;
+        Ok(Some(upload))
+    }
+
+    fn upload_info(&self, id: &str) -> Result<Option<StoredUpload>, HookError> {
+        let Some(n) = id_of("up_", id) else {
+            return Ok(None);
+        };
+        upload_record(self.db()?.conn(), id, n)
     }
 
     fn update_upload(
         &self,
         id: &str,
         expected: u64,
-        bytes: &[u8],
+        bytes: Option<&[u8]>,
         assignments: &BTreeMap<usize, Option<String>>,
+        reading: &Reading,
     ) -> Result<bool, HookError> {
         let Some(n) = id_of("up_", id) else {
             return Ok(false);
         };
         let json = serde_json::to_string(assignments).map_err(failed)?;
-        let changed = self
-            .db()?
-            .conn()
+        let db = self.db()?;
+        let tx = db.conn().unchecked_transaction().map_err(failed)?;
+        let changed = tx
             .execute(
-                "UPDATE web_uploads SET bytes = ?3, assignments = ?4, version = version + 1 \
-                 WHERE id = ?1 AND version = ?2",
-                params![n, expected as i64, bytes, json],
+                "UPDATE web_uploads SET assignments = ?3, sheet = ?4, encoding = ?5, \
+                 version = version + 1 WHERE id = ?1 AND version = ?2",
+                params![n, expected as i64, json, reading.sheet, reading.encoding],
             )
             .map_err(failed)?;
+        if let (1, Some(bytes)) = (changed, bytes) {
+            tx.execute(
+                "UPDATE web_upload_files SET bytes = ?2 WHERE upload_id = ?1",
+                params![n, bytes],
+            )
+            .map_err(failed)?;
+        }
+        tx.commit().map_err(failed)?;
         Ok(changed == 1)
     }
 
@@ -388,7 +422,11 @@ impl Host for SqliteWebHost {
                 ],
             )
             .map_err(failed)?;
-        Ok(format!("pl_{}", db.conn().last_insert_rowid()))
+        let id = db.conn().last_insert_rowid();
+        // The plan this host signed and stored a moment ago: read back from memory, not
+        // parsed and verified again (what runs is still read from the database, verified).
+        self.keep_plan(id, p.plan.clone());
+        Ok(format!("pl_{id}"))
     }
 
     fn plan(&self, id: &str) -> Result<Option<StoredPlan>, HookError> {
@@ -400,7 +438,7 @@ impl Host for SqliteWebHost {
             .conn()
             .query_row(
                 "SELECT admin, upload_id, upload_version, undo_of_run, run_id, settings_json, \
-                 excluded_lines, plan_json, approved, created_at FROM web_plans WHERE id = ?1",
+                 excluded_lines, approved, created_at FROM web_plans WHERE id = ?1",
                 params![n],
                 |r| {
                     Ok((
@@ -411,9 +449,8 @@ impl Host for SqliteWebHost {
                         r.get::<_, i64>(4)?,
                         r.get::<_, String>(5)?,
                         r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, bool>(8)?,
-                        r.get::<_, String>(9)?,
+                        r.get::<_, bool>(7)?,
+                        r.get::<_, String>(8)?,
                     ))
                 },
             )
@@ -427,18 +464,17 @@ impl Host for SqliteWebHost {
             run_id,
             settings,
             excluded,
-            json,
             approved,
             created_at,
         )) = row
         else {
             return Ok(None);
         };
-        let plan = self.verified_plan(&db, n, &json)?;
+        let plan = self.verified_plan(&db, n)?;
         Ok(Some(StoredPlan {
             id: id.to_owned(),
             owner,
-            plan: (*plan).clone(),
+            plan,
             upload: upload.map(|u| (format!("up_{u}"), version.unwrap_or(0).max(0) as u64)),
             undo_of_run: undo_of.map(run_name),
             run_id: run_name(run_id),
@@ -465,9 +501,9 @@ impl Host for SqliteWebHost {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(failed)?;
-        // The plan stored and signed when it was made: verified again, then recorded as the
-        // run's plan. Nothing from the request reaches it.
-        let plan = self.verified_plan(&db, n, &json)?;
+        // The plan stored and signed when it was made: the very JSON recorded as the run's
+        // plan is verified (never the copy in memory). Nothing from the request reaches it.
+        let plan = Plan::from_signed_json(&json, &db.plan_key()?)?;
         let source = match (upload, undo_of) {
             (_, Some(run)) => format!("undo of run #{run} (web)"),
             (Some(upload), _) => db
@@ -707,4 +743,49 @@ impl Host for SqliteWebHost {
     fn site_url(&self) -> String {
         self.config.site_url.trim_end_matches('/').to_owned()
     }
+}
+
+/// An upload's record without its bytes (`size` is the blob's length).
+fn upload_record(
+    conn: &rusqlite::Connection,
+    id: &str,
+    n: i64,
+) -> Result<Option<StoredUpload>, HookError> {
+    let row = conn
+        .query_row(
+            "SELECT u.admin, u.filename, \
+             coalesce((SELECT length(f.bytes) FROM web_upload_files f WHERE f.upload_id = u.id), 0), \
+             u.assignments, u.version, u.sheet, u.encoding FROM web_uploads u WHERE u.id = ?1",
+            params![n],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    Reading {
+                        sheet: r.get(5)?,
+                        encoding: r.get(6)?,
+                    },
+                ))
+            },
+        )
+        .optional()
+        .map_err(failed)?;
+    let Some((owner, filename, size, assignments, version, reading)) = row else {
+        return Ok(None);
+    };
+    let assignments: BTreeMap<usize, Option<String>> =
+        serde_json::from_str(&assignments).map_err(failed)?;
+    Ok(Some(StoredUpload {
+        id: id.to_owned(),
+        owner,
+        filename,
+        bytes: Vec::new(),
+        size: size.max(0) as u64,
+        assignments,
+        reading,
+        version: version.max(0) as u64,
+    }))
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
 /// The settings a plan request may give (docs/http-api.md, Settings).
-const SETTINGS_KEYS: [&str; 12] = [
+const SETTINGS_KEYS: [&str; 13] = [
     "enrol_existing_users",
     "update_existing_profiles",
     "update_existing_passwords",
@@ -27,6 +27,7 @@ const SETTINGS_KEYS: [&str; 12] = [
     "default_login_method",
     "suspend_missing_users",
     "missing_users_threshold",
+    "reactivate_suspended_users",
 ];
 
 /// Most lines one plan request excludes.
@@ -99,8 +100,8 @@ pub(super) fn create(ctx: &Ctx<'_>, upload_id: &str) -> Result<Response, Problem
         ));
     }
     let stored = uploads::load(ctx, upload_id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
-    let upload = parsed.as_ref().as_ref().map_err(Problem::engine)?;
+    let (parsed, _) = ctx.api.parsed(&stored)?;
+    let upload = parsed.parsed.as_ref().map_err(Problem::engine)?;
     let mut builder: SettingsBuilder = serde_json::from_value(Value::Object(body.settings))
         .map_err(|e| Problem::new("invalid_request", format!("settings: {e}")))?;
     let host = ctx.api.host();
@@ -124,9 +125,11 @@ pub(super) fn create(ctx: &Ctx<'_>, upload_id: &str) -> Result<Response, Problem
         ));
     })
     .map_err(hook_problem)?;
-    let plan = outcome
-        .ok_or_else(|| Problem::new("host_failed", "the store was not given"))?
-        .map_err(|e| Problem::engine(&e))?;
+    let plan = std::sync::Arc::new(
+        outcome
+            .ok_or_else(|| Problem::new("host_failed", "the store was not given"))?
+            .map_err(|e| Problem::engine(&e))?,
+    );
     let default_password =
         default_password.filter(|_| plan.settings().password_source == PasswordSource::Default);
     store(

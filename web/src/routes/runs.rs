@@ -187,14 +187,15 @@ pub(super) fn undo(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let host = ctx.api.host();
     let run_id = host.reserve_run_id().map_err(hook_problem)?;
     let results_url = format!("{}/runs/{run_id}/results", host.site_url());
-    let plan = host
-        .plan_undo(
+    let plan = std::sync::Arc::new(
+        host.plan_undo(
             &run.id,
             body.delete_created_users,
             &ctx.session.email,
             &results_url,
         )
-        .map_err(hook_problem)?;
+        .map_err(hook_problem)?,
+    );
     plans::store(
         ctx.api,
         NewPlan {

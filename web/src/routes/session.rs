@@ -123,6 +123,7 @@ pub(crate) fn default_settings() -> serde_json::Value {
         "default_login_method": null,
         "suspend_missing_users": d.suspend_missing_users,
         "missing_users_threshold": d.missing_users_threshold,
+        "reactivate_suspended_users": d.reactivate_suspended_users,
     })
 }
 

@@ -2,11 +2,13 @@
 //! fixed in place, the corrected file.
 
 use super::{json_body, offset, page_json, paging, query, Ctx};
-use crate::hooks::StoredUpload;
+use crate::hooks::{Reading, StoredUpload};
 use crate::http::Response;
 use crate::problem::Problem;
 use crate::{hook_problem, views};
-use lms_bulk_upload::{read_header, rewrite_file, CellEdit, Column, IssueCode, Upload};
+use lms_bulk_upload::{
+    read_header, rewrite_file, CellEdit, Column, IssueCode, ParseOptions, Upload,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -19,8 +21,16 @@ fn header_refusal(code: IssueCode) -> bool {
     )
 }
 
-/// The upload, if it is this administrator's.
+/// The upload's record without its bytes, if it is this administrator's.
 pub(super) fn load(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
+    match ctx.api.host().upload_info(id).map_err(hook_problem)? {
+        Some(u) if u.owner == ctx.session.email => Ok(u),
+        _ => Err(Problem::new("not_found", "no such upload")),
+    }
+}
+
+/// The upload with its bytes, if it is this administrator's (to change or write it).
+fn load_bytes(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
     match ctx.api.host().upload(id).map_err(hook_problem)? {
         Some(u) if u.owner == ctx.session.email => Ok(u),
         _ => Err(Problem::new("not_found", "no such upload")),
@@ -29,20 +39,34 @@ pub(super) fn load(ctx: &Ctx<'_>, id: &str) -> Result<StoredUpload, Problem> {
 
 /// The report of an upload: parsed, or its header when the engine refused the header.
 fn report(ctx: &Ctx<'_>, stored: &StoredUpload) -> Result<Value, Problem> {
-    let (parsed, options) = ctx.api.parsed(stored);
-    match parsed.as_ref() {
-        Ok(upload) => Ok(views::report_json(stored, upload, &options)),
+    let (read, options) = ctx.api.parsed(stored)?;
+    let mut report = match read.parsed.as_ref() {
+        Ok(upload) => views::report_json(stored, upload, &options),
         Err(e) if header_refusal(e.code()) => {
-            let header = read_header(&stored.bytes, &options).map_err(|e| Problem::engine(&e))?;
-            Ok(views::refused_report_json(stored, &header, e, &options))
+            let full;
+            let bytes = if stored.bytes.len() as u64 == stored.size {
+                &stored.bytes
+            } else {
+                full = load_bytes(ctx, &stored.id)?;
+                &full.bytes
+            };
+            let header = read_header(bytes, &options).map_err(|e| Problem::engine(&e))?;
+            views::refused_report_json(stored, &header, e, &options)
         }
-        Err(e) => Err(Problem::engine(e)),
-    }
+        Err(e) => return Err(Problem::engine(e)),
+    };
+    // A workbook's sheets, to choose from (none for a CSV file).
+    report["sheets"] = json!(read.sheets);
+    report["reading"] = json!({
+        "sheet": stored.reading.sheet,
+        "encoding": stored.reading.encoding,
+    });
+    Ok(report)
 }
 
 /// The upload the engine read, or its refusal.
-fn readable(parsed: &Result<Upload, lms_bulk_upload::Error>) -> Result<&Upload, Problem> {
-    parsed.as_ref().map_err(Problem::engine)
+fn readable(read: &crate::ReadUpload) -> Result<&Upload, Problem> {
+    read.parsed.as_ref().map_err(Problem::engine)
 }
 
 /// A file name kept as given but bounded and without control characters or paths.
@@ -75,8 +99,8 @@ pub(super) fn create(ctx: &Ctx<'_>) -> Result<Response, Problem> {
     let options = ctx.api.host().parse_options();
     // Refused before it is stored: a file the engine cannot read at all. A header without
     // a required column is kept, so that a column can be assigned by hand.
-    let parsed = lms_bulk_upload::parse(&ctx.req.body, &options);
-    if let Err(e) = &parsed {
+    let read = crate::ReadUpload::read(&ctx.req.body, &options);
+    if let Err(e) = &read.parsed {
         if !header_refusal(e.code()) {
             return Err(Problem::engine(e));
         }
@@ -86,9 +110,10 @@ pub(super) fn create(ctx: &Ctx<'_>) -> Result<Response, Problem> {
         .host()
         .create_upload(&ctx.session.email, &filename, &ctx.req.body)
         .map_err(hook_problem)?;
+    // Its record, not its bytes read back: the parse just made is the upload's.
     let stored = load(ctx, &id)?;
-    if stored.assignments.is_empty() {
-        ctx.api.remember(&stored, parsed);
+    if stored.assignments.is_empty() && stored.reading == Reading::default() {
+        ctx.api.remember(&stored, read);
     }
     Ok(Response::json(201, &report(ctx, &stored)?)
         .with_header("location", format!("/api/uploads/{id}")))
@@ -114,7 +139,7 @@ pub(super) fn issues(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         }
     };
     let stored = load(ctx, id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let matching: Vec<_> = upload
         .issues()
@@ -143,7 +168,7 @@ pub(super) fn rows(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         }
     };
     let stored = load(ctx, id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let (total, items) = if errors_only {
         let total = upload.rows().filter(|r| !r.is_valid()).count();
@@ -178,7 +203,7 @@ struct Assign {
 
 pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let body: Assign = json_body(ctx.req)?;
-    let stored = load(ctx, id)?;
+    let stored = load_bytes(ctx, id)?;
     let mut assignments = stored.assignments.clone();
     for index in &body.reset {
         assignments.remove(index);
@@ -206,14 +231,74 @@ pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         assignments.insert(index, field);
     }
     // The engine checks the names and positions: refused before anything is stored.
-    let mut options = ctx.api.host().parse_options();
+    let mut options = ctx.api.options_for(&stored);
     options.column_assignments = assignments.clone();
     if let Err(e) = lms_bulk_upload::parse(&stored.bytes, &options) {
         if !header_refusal(e.code()) {
             return Err(Problem::engine(&e));
         }
     }
-    save(ctx, &stored, &stored.bytes, &assignments)?;
+    save(ctx, &stored, None, &assignments, &stored.reading)?;
+    let stored = load(ctx, id)?;
+    Ok(Response::json(200, &report(ctx, &stored)?))
+}
+
+/// How to read the file: `{"sheet", "encoding"}`, each optional (absent: unchanged; null:
+/// the engine's choice again).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadingRequest {
+    #[serde(default, deserialize_with = "present")]
+    sheet: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    encoding: Option<Option<String>>,
+}
+
+/// A key given (its value may be null) as `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+pub(super) fn reading(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
+    let body: ReadingRequest = json_body(ctx.req)?;
+    let stored = load_bytes(ctx, id)?;
+    let mut reading = stored.reading.clone();
+    let mut assignments = stored.assignments.clone();
+    if let Some(sheet) = body.sheet {
+        if sheet.as_ref().is_some_and(|s| s.len() > 255) {
+            return Err(Problem::new(
+                "invalid_request",
+                "a sheet name is at most 255 bytes",
+            ));
+        }
+        if sheet != reading.sheet {
+            // Another sheet has another header: columns matched by hand are matched again.
+            assignments.clear();
+        }
+        reading.sheet = sheet;
+    }
+    if let Some(encoding) = body.encoding {
+        reading.encoding = match encoding {
+            None => None,
+            // The engine reads the label (its `invalid_option` when it knows none).
+            Some(label) => {
+                let named = ParseOptions::from_value(json!({ "encoding": label }))
+                    .map_err(|e| Problem::engine(&e))?;
+                named.encoding.map(|e| e.as_str().to_owned())
+            }
+        };
+    }
+    // The engine reads the file so before anything is stored: an unknown sheet is refused
+    // (`sheet_not_found`, naming the sheets); a header without a required column is kept.
+    let mut options = ctx.api.host().parse_options();
+    options.column_assignments = assignments.clone();
+    crate::reading_options(&mut options, &reading);
+    if let Err(e) = lms_bulk_upload::parse(&stored.bytes, &options) {
+        if !header_refusal(e.code()) {
+            return Err(Problem::engine(&e));
+        }
+    }
+    save(ctx, &stored, None, &assignments, &reading)?;
     let stored = load(ctx, id)?;
     Ok(Response::json(200, &report(ctx, &stored)?))
 }
@@ -221,13 +306,14 @@ pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
 fn save(
     ctx: &Ctx<'_>,
     stored: &StoredUpload,
-    bytes: &[u8],
+    bytes: Option<&[u8]>,
     assignments: &BTreeMap<usize, Option<String>>,
+    reading: &Reading,
 ) -> Result<(), Problem> {
     let saved = ctx
         .api
         .host()
-        .update_upload(&stored.id, stored.version, bytes, assignments)
+        .update_upload(&stored.id, stored.version, bytes, assignments, reading)
         .map_err(hook_problem)?;
     if !saved {
         return Err(Problem::new(
@@ -248,8 +334,8 @@ struct FixCell {
 
 pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let body: FixCell = json_body(ctx.req)?;
-    let stored = load(ctx, id)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let stored = load_bytes(ctx, id)?;
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let Some(index) = views::row_index(upload, body.line) else {
         return Err(Problem::new(
@@ -266,11 +352,22 @@ pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     let bytes = rewrite_file(&stored.bytes, &options, &[edit], &BTreeMap::new())
         .map_err(|e| Problem::engine(&e))?;
     // The whole file again, by the same rules: a fix may make another row a duplicate.
+    // The file written back is UTF-8 CSV text (a workbook's chosen sheet, decoded): the
+    // sheet and encoding chosen are behind it.
+    let mut options = options;
+    options.sheet = None;
+    options.encoding = None;
     lms_bulk_upload::parse(&bytes, &options).map_err(|e| Problem::engine(&e))?;
-    save(ctx, &stored, &bytes, &stored.assignments)?;
+    save(
+        ctx,
+        &stored,
+        Some(&bytes),
+        &stored.assignments,
+        &Reading::default(),
+    )?;
     let stored = load(ctx, id)?;
     let report = report(ctx, &stored)?;
-    let (parsed, _) = ctx.api.parsed(&stored);
+    let (parsed, _) = ctx.api.parsed(&stored)?;
     let upload = readable(&parsed)?;
     let row = upload
         .row(index)
@@ -280,7 +377,7 @@ pub(super) fn fix_cell(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
 }
 
 pub(super) fn file(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
-    let stored = load(ctx, id)?;
+    let stored = load_bytes(ctx, id)?;
     let options = ctx.api.options_for(&stored);
     // Headers matched by hand are written as the column's name, so the file reads the same
     // without the assignment.
@@ -303,9 +400,15 @@ pub(super) fn file(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
     }
     let bytes =
         rewrite_file(&stored.bytes, &options, &[], &headers).map_err(|e| Problem::engine(&e))?;
-    let stem = stored
-        .filename
-        .trim_end_matches(".csv")
+    let name = &stored.filename;
+    let stem = name
+        .rsplit_once('.')
+        .filter(|(_, ext)| {
+            ["csv", "txt", "xlsx", "xls", "ods"]
+                .iter()
+                .any(|e| ext.eq_ignore_ascii_case(e))
+        })
+        .map_or(name.as_str(), |(stem, _)| stem)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {

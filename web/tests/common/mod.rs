@@ -37,6 +37,15 @@ impl Env {
 }
 
 pub fn env_with(options: ParseOptions, config: ApiConfig) -> Env {
+    env_around(options, config, |host| Arc::new(host))
+}
+
+/// The environment with the SQLite hooks wrapped (to count or change what they do).
+pub fn env_around(
+    options: ParseOptions,
+    config: ApiConfig,
+    wrap: impl FnOnce(SqliteWebHost) -> Arc<dyn lms_bulk_upload_web::Host>,
+) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("lms.sqlite3");
     {
@@ -74,7 +83,7 @@ pub fn env_with(options: ParseOptions, config: ApiConfig) -> Env {
     })
     .unwrap();
     Env {
-        api: Arc::new(Api::new(Arc::new(host), config)),
+        api: Arc::new(Api::new(wrap(host), config)),
         dir,
     }
 }

@@ -37,11 +37,15 @@ async function session(file, alsoPreview) {
     await page.getByRole('heading', { name: 'Upload a file' }).waitFor()
     await page.getByText(/^Files up to/).waitFor()
     const t0 = performance.now()
-    await page.getByLabel('Choose a CSV file').setInputFiles(file)
+    await page.getByLabel('Choose a file').setInputFiles(file)
     await page.getByRole('heading', { name: /^Validation report: / }).waitFor()
     await page.getByRole('table', { name: /^Issues found/ }).getByRole('row').nth(1).waitFor()
     const report = (performance.now() - t0) / 1000
-    const rows = await page.getByRole('region', { name: 'File report' }).getByRole('definition').nth(4).textContent()
+    const rows = await page
+      .getByRole('region', { name: 'File report' })
+      .locator('div', { has: page.locator('dt', { hasText: /^Rows$/ }) })
+      .locator('dd')
+      .textContent()
     let preview = null
     if (alsoPreview) {
       await page.getByRole('button', { name: 'Continue to settings' }).click()

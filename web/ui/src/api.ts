@@ -21,6 +21,10 @@ export interface UploadReport {
   id: string
   filename: string
   size: number
+  format: 'csv' | 'xlsx' | 'xls' | 'ods' | null
+  sheet: string | null
+  sheets: string[]
+  reading: { sheet: string | null; encoding: string | null }
   encoding: string | null
   delimiter: string | null
   rows: number
@@ -56,6 +60,7 @@ export interface Settings {
   default_login_method: string | null
   suspend_missing_users: boolean
   missing_users_threshold: number
+  reactivate_suspended_users: boolean
 }
 export interface PlanView {
   id: string

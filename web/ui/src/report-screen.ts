@@ -24,6 +24,30 @@ export const BUILTIN_FIELDS = [
 
 const PER_PAGE = 50
 
+/** Rows shown as the engine read them, to check the names (encoding, sheet). */
+const SAMPLE_ROWS = 5
+
+/** Encodings an administrator may name for a CSV file (WHATWG labels the engine knows). */
+const ENCODINGS: [string, string][] = [
+  ['utf-8', 'UTF-8'],
+  ['windows-1252', 'Western European (Windows-1252)'],
+  ['windows-1250', 'Central European (Windows-1250)'],
+  ['windows-1251', 'Cyrillic (Windows-1251)'],
+  ['windows-1253', 'Greek (Windows-1253)'],
+  ['windows-1254', 'Turkish (Windows-1254)'],
+  ['windows-1257', 'Baltic (Windows-1257)'],
+  ['windows-1258', 'Vietnamese (Windows-1258)'],
+  ['iso-8859-2', 'Central European (ISO-8859-2)'],
+  ['koi8-r', 'Cyrillic (KOI8-R)'],
+  ['shift_jis', 'Japanese (Shift_JIS)'],
+  ['euc-jp', 'Japanese (EUC-JP)'],
+  ['gbk', 'Chinese, simplified (GBK)'],
+  ['big5', 'Chinese, traditional (Big5)'],
+  ['euc-kr', 'Korean (EUC-KR)'],
+]
+
+const FORMATS: Record<string, string> = { csv: 'CSV text', xlsx: 'Excel workbook (.xlsx)', xls: 'Excel 97–2003 workbook (.xls)', ods: 'OpenDocument spreadsheet (.ods)' }
+
 /** The built-in columns' names for people; a declared field shows its own name. */
 const FIELD_LABELS: Record<string, string> = {
   firstname: 'First name',
@@ -47,6 +71,8 @@ export class ReportScreen extends Screen {
   private report!: UploadReport
   private fields: string[] = []
   private summary = h('section', { 'aria-labelledby': 'report-file' })
+  private reading = h('section', { 'aria-labelledby': 'report-reading' })
+  private sample = h('section', { 'aria-labelledby': 'report-sample' })
   private columns = h('section', { 'aria-labelledby': 'report-columns' })
   private issues = h('section', { 'aria-labelledby': 'report-issues' })
   private actions = h('section', { 'aria-labelledby': 'report-next' })
@@ -69,7 +95,7 @@ export class ReportScreen extends Screen {
     this.pager.label = 'issues'
     this.pager.addEventListener('page', (e) => void this.loadIssues((e as CustomEvent<number>).detail))
     this.errorsOnly.addEventListener('change', () => void this.loadIssues(1))
-    this.append(this.summary, this.columns, this.issues, this.actions, this.status)
+    this.append(this.summary, this.reading, this.sample, this.columns, this.issues, this.actions, this.status)
     const [report, cat] = await Promise.all([call<UploadReport>('GET', this.base), catalog()])
     const declared = cat.fields.map((f) => (typeof f === 'string' ? f : f.name))
     this.fields = [...new Set([...BUILTIN_FIELDS, ...declared])]
@@ -108,6 +134,8 @@ export class ReportScreen extends Screen {
           [
             ['File', report.filename],
             ['Size', bytes(report.size)],
+            ['Format', report.format ? (FORMATS[report.format] ?? report.format) : '—'],
+            ...(report.sheet !== null ? [['Sheet', report.sheet] as [string, string]] : []),
             ['Encoding', report.encoding ?? '—'],
             ['Delimiter', report.delimiter === null ? '—' : report.delimiter === '\t' ? 'tab' : report.delimiter],
             ['Rows', report.rows],
@@ -127,6 +155,8 @@ export class ReportScreen extends Screen {
           )
         : null,
     )
+    this.showReading()
+    void this.loadSample()
     this.showColumns()
     const next = h('button', { type: 'button', class: 'primary' }, 'Continue to settings')
     next.disabled = !report.can_plan
@@ -137,6 +167,102 @@ export class ReportScreen extends Screen {
       report.can_plan ? null : h('p', {}, 'No row can be uploaded yet: fix the errors above first.'),
       h('p', {}, h('a', { href: `${this.base}/file`, download: report.filename.replace(/\.[^.]*$/, '') + '-corrected.csv' }, 'Download the corrected file')),
       next,
+    )
+  }
+
+  /** The sheet of a workbook, the encoding of a CSV file the engine guessed: chosen here,
+   * re-validated and stored by the server. */
+  private showReading(): void {
+    const report = this.report
+    const parts: Node[] = []
+    if (report.sheets.length > 1) {
+      const select = h('select', { id: 'reading-sheet' })
+      for (const name of report.sheets) select.append(h('option', { value: name }, name))
+      select.value = report.sheet ?? report.sheets[0] ?? ''
+      const apply = h('button', { type: 'button' }, 'Read this sheet')
+      apply.addEventListener('click', () => void this.read({ sheet: select.value === report.sheets[0] ? null : select.value }))
+      parts.push(
+        h('div', { class: 'field' }, h('label', { for: 'reading-sheet' }, 'Sheet of the workbook'), select, ' ', apply),
+      )
+    }
+    const guessed = report.file_issues.some((i) => i.code === 'encoding_guessed' || i.code === 'encoding_unsure')
+    if (report.format === 'csv' && (guessed || report.reading.encoding !== null)) {
+      const select = h('select', { id: 'reading-encoding', 'aria-describedby': 'reading-encoding-help' })
+      select.append(h('option', { value: '' }, 'Detect automatically'))
+      const known = new Set(ENCODINGS.map(([v]) => v))
+      for (const [value, label] of ENCODINGS) select.append(h('option', { value }, label))
+      const named = report.reading.encoding?.toLowerCase() ?? ''
+      if (named && !known.has(named)) select.append(h('option', { value: named }, named))
+      select.value = named
+      const apply = h('button', { type: 'button' }, 'Read with this encoding')
+      apply.addEventListener('click', () => void this.read({ encoding: select.value || null }))
+      parts.push(
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'reading-encoding' }, 'Encoding of the file'),
+          select,
+          ' ',
+          apply,
+          h(
+            'p',
+            { id: 'reading-encoding-help', class: 'help' },
+            report.reading.encoding
+              ? `Read as ${report.encoding ?? report.reading.encoding}, as you named it.`
+              : `The file is not UTF-8: it was read as ${report.encoding ?? '?'}, the code page its letters fit best. If the names below look wrong, name the encoding it was saved in.`,
+          ),
+        ),
+      )
+    }
+    if (parts.length === 0) {
+      this.reading.replaceChildren()
+      this.reading.hidden = true
+      return
+    }
+    this.reading.hidden = false
+    replace(this.reading, h('h2', { id: 'report-reading' }, 'Reading the file'), parts)
+  }
+
+  private async read(body: { sheet?: string | null; encoding?: string | null }): Promise<void> {
+    this.clearError()
+    try {
+      const report = await call<UploadReport>('PUT', `${this.base}/reading`, body)
+      this.show(report)
+      await this.loadIssues(1)
+      const how = report.sheet !== null ? `sheet ${report.sheet}` : `encoding ${report.encoding ?? '?'}`
+      this.status.textContent = `The file was read again (${how}) and re-validated: ${report.errors} errors, ${report.warnings} warnings.`
+    } catch (e) {
+      this.fail(e)
+    }
+  }
+
+  /** The first rows as the engine read them. */
+  private async loadSample(): Promise<void> {
+    const report = this.report
+    if (!report.can_plan || report.rows === 0) {
+      this.sample.replaceChildren()
+      this.sample.hidden = true
+      return
+    }
+    const version = report.version
+    const res = await call<Page<UploadRow>>('GET', `${this.base}/rows${query({ page: 1, per_page: SAMPLE_ROWS })}`)
+    if (this.report.version !== version || this.report !== report) return
+    this.sample.hidden = false
+    const shown = report.columns.filter((c) => c.field !== null)
+    replace(
+      this.sample,
+      h('h2', { id: 'report-sample' }, 'First rows as read'),
+      h(
+        'table',
+        {},
+        h('caption', {}, `The first ${res.items.length} of ${res.total} rows, as the engine read them`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Line'), shown.map((c) => h('th', { scope: 'col' }, c.header)))),
+        h(
+          'tbody',
+          {},
+          res.items.map((r) => h('tr', {}, h('th', { scope: 'row' }, String(r.line)), shown.map((c) => h('td', { class: 'value' }, r.cells[c.index] ?? '')))),
+        ),
+      ),
     )
   }
 

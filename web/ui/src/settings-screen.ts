@@ -66,6 +66,12 @@ export class SettingsScreen extends Screen {
       d.suspend_missing_users,
       'The file lists everyone: users within your reach that it does not name are suspended (and can be reactivated by undo).',
     )
+    const [reactivate, reactivateBox] = checkbox(
+      'set-reactivate',
+      'Reactivate suspended users named in the file',
+      d.reactivate_suspended_users ?? false,
+      'Only users an upload suspended (missing from a file, or undone); a user suspended by hand stays suspended. Off: every suspended user stays so.',
+    )
     const threshold = h('input', { id: 'set-threshold', type: 'number', min: 0, max: 100, step: 1, value: d.missing_users_threshold, 'aria-describedby': 'set-threshold-help' })
     const thresholdBox = h(
       'div',
@@ -108,7 +114,7 @@ export class SettingsScreen extends Screen {
       h('fieldset', {}, h('legend', {}, 'Passwords'), generateBox, passwordBox, forceBox, notifyBox),
       h('fieldset', {}, h('legend', {}, 'Sign-in and missing users'),
         h('div', { class: 'field' }, h('label', { for: 'set-login-method' }, 'Login method for new users'), loginMethod),
-        suspendBox, thresholdBox),
+        suspendBox, thresholdBox, reactivateBox),
       h('section', { 'aria-labelledby': 'enrol-heading' }, h('h2', { id: 'enrol-heading' }, 'Enrolments'), enrolSummary, manage),
       h('section', { 'aria-labelledby': 'groups-heading' }, h('h2', { id: 'groups-heading' }, 'Groups'), groups, groupsNote),
       submit,
@@ -131,6 +137,7 @@ export class SettingsScreen extends Screen {
         default_login_method: loginMethod.value === 'password' ? null : loginMethod.value,
         suspend_missing_users: suspend.checked,
         missing_users_threshold: Number(threshold.value || d.missing_users_threshold),
+        reactivate_suspended_users: reactivate.checked,
       }
       void this.plan(id, settings, submit)
     })

@@ -14,13 +14,13 @@ export class UploadScreen extends Screen {
   }
 
   protected async load(): Promise<void> {
-    const input = h('input', { id: 'upload-file', type: 'file', accept: '.csv,.txt,.tsv,text/csv', 'aria-describedby': 'upload-help' })
-    const help = h('p', { id: 'upload-help' }, 'A CSV file of users, one per row, with a header row. Choosing a file uploads it and opens its validation report.')
+    const input = h('input', { id: 'upload-file', type: 'file', accept: '.xlsx,.xls,.ods,.csv,.txt,.tsv,text/csv', 'aria-describedby': 'upload-help' })
+    const help = h('p', { id: 'upload-help' }, 'A CSV file or a spreadsheet (.xlsx, .xls, .ods) of users, one per row, with a header row. Choosing a file uploads it and opens its validation report.')
     const limit = h('p', { class: 'limit' })
     const zone = h(
       'div',
       { class: 'dropzone' },
-      h('label', { for: 'upload-file' }, 'Choose a CSV file'),
+      h('label', { for: 'upload-file' }, 'Choose a file'),
       input,
       h('p', { class: 'drop-hint' }, 'or drop the file here'),
     )

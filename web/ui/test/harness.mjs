@@ -1,6 +1,7 @@
 // The browser tests' harness: the real `bulk-upload serve` on a temporary SQLite database and
 // outbox (fast, insecure hashing for speed), Debian's Chromium driven by playwright-core,
-// axe-core injected from node_modules, screenshots into docs/screenshots/.
+// axe-core injected from node_modules, screenshots into a temporary folder (into
+// docs/screenshots/ only when SCREENSHOTS_DIR names it: `make screenshots`).
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, mkdirSync, existsSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -16,7 +17,10 @@ export const ROOT = resolve(UI, '../..')
 export const DATA = join(here, 'data')
 export const BIN = process.env.BULK_UPLOAD_BIN ?? join(ROOT, 'target/debug/bulk-upload')
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const SCREENSHOTS = join(ROOT, 'docs/screenshots')
+// The screens show times and ids, so a picture differs at every run: the committed ones
+// (docs/screenshots/, shown by the README) are rewritten only when asked, so that a test
+// run leaves the work tree as it found it.
+let screenshots = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : null
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 /** The binary's environment: cheap argon2 (allowed by the insecure switch) unless a test
@@ -156,7 +160,7 @@ export async function signIn(page, env, path = '/') {
 /** Uploads a file from the upload screen and waits for its validation report. */
 export async function upload(page, file) {
   await page.goto('/uploads/new')
-  await page.getByLabel('Choose a CSV file').setInputFiles(file)
+  await page.getByLabel('Choose a file').setInputFiles(file)
   await page.getByRole('heading', { name: /^Validation report: / }).waitFor({ timeout: 60_000 })
 }
 
@@ -178,8 +182,9 @@ export async function assertAccessible(t, page, assert) {
 }
 
 export async function screenshot(page, name) {
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' })
+  screenshots ??= mkdtempSync(join(tmpdir(), 'bu-screenshots-'))
+  mkdirSync(screenshots, { recursive: true })
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' })
 }
 
 /** The outbox's emails as text (quoted-printable soft breaks undone), oldest first. */

@@ -28,7 +28,7 @@ test('the size limit is shown and a larger file is refused before it is sent', a
   await page.goto('/uploads/new')
   await page.getByText('Files up to 2.0 KB.').waitFor()
   const big = `firstname,lastname,emailaddress\n${'Ana,Lopez,ana@example.org\n'.repeat(100)}`
-  await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(big) })
+  await page.getByLabel('Choose a file').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(big) })
   await page.getByRole('alert').getByText(/big\.csv is 2\.\d KB; files up to 2\.0 KB are accepted\./).waitFor()
   assert.equal(new URL(page.url()).pathname, '/uploads/new')
   const runs = await api(page, 'GET', '/api/runs')
@@ -52,7 +52,7 @@ test('a file dropped on the drop zone is uploaded and validated', async () => {
 
 test('a file the engine refuses: its code and message shown, nothing else', async (t) => {
   await page.goto('/uploads/new')
-  await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.from('') })
+  await page.getByLabel('Choose a file').setInputFiles({ name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.from('') })
   const alert = page.getByRole('alert')
   await alert.locator('code').first().waitFor()
   assert.match(await alert.textContent(), /[a-z_]+/)

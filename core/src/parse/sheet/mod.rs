@@ -106,6 +106,48 @@ pub(crate) struct SheetText {
     pub(crate) sheet: String,
 }
 
+/// The names of a workbook's sheets, in the workbook's order, so that an administrator
+/// can choose one ([`ParseOptions::sheet`]); empty for delimited text. The same bounds as
+/// [`parse`](crate::parse) hold before the workbook is opened (`file_too_large`,
+/// `malformed_spreadsheet`, `unsupported_file`).
+pub fn sheet_names(bytes: &[u8], options: &ParseOptions) -> Result<Vec<String>, Error> {
+    let max_bytes = options.max_file_bytes.min(crate::MAX_FILE_BYTES);
+    if bytes.len() > max_bytes {
+        return Err(Error::file(
+            IssueCode::FileTooLarge,
+            None,
+            None,
+            format!(
+                "the file is {} bytes; the limit (max_file_bytes) is {max_bytes}",
+                bytes.len()
+            ),
+        ));
+    }
+    let limits = cells::Limits::of(options);
+    match detect(bytes)? {
+        FileFormat::Csv => Ok(Vec::new()),
+        FileFormat::Xlsx => {
+            bounds::check_inflated(bytes, limits.max_file_bytes)?;
+            let book: calamine::Xlsx<_> =
+                calamine::Xlsx::new(Cursor::new(bytes)).map_err(malformed)?;
+            Ok(book.sheet_names())
+        }
+        FileFormat::Ods => {
+            bounds::check_inflated(bytes, limits.max_file_bytes)?;
+            bounds::check_ods_cells(bytes, &limits)?;
+            let book: calamine::Ods<_> =
+                calamine::Ods::new(Cursor::new(bytes)).map_err(malformed)?;
+            Ok(book.sheet_names())
+        }
+        FileFormat::Xls => {
+            bounds::check_xls_cells(bytes, &limits)?;
+            let book: calamine::Xls<_> =
+                calamine::Xls::new(Cursor::new(bytes)).map_err(malformed)?;
+            Ok(book.sheet_names())
+        }
+    }
+}
+
 /// Reads the sheet `options.sheet` (the first when `None`) of a workbook of `format`.
 pub(crate) fn read(
     bytes: &[u8],
