@@ -4,7 +4,7 @@
 //! neutralised against formulas, as core's `Results::to_csv`.
 
 use crate::report;
-use lms_bulk_upload::{neutralise, Done, Plan, Results, Upload};
+use lms_bulk_upload::{neutralise, Plan, Results, Upload};
 use std::collections::HashMap;
 
 /// The byte order mark that tells Excel the file is UTF-8.
@@ -71,17 +71,7 @@ pub fn to_csv(results: &Results, plan: Option<&Plan>, upload: Option<&Upload>) -
     let _ = writer.write_record(header.iter().map(|h| neutralise(h).into_owned()));
     for row in &results.rows {
         let (first, last) = names.get(&row.line).copied().unwrap_or(("", ""));
-        let done = row
-            .done
-            .iter()
-            .map(Done::describe)
-            .collect::<Vec<_>>()
-            .join("; ");
-        let error = row
-            .error
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let (done, error) = (row.done_text(), row.error_text());
         let mut cells: Vec<String> = vec![
             row.line.to_string(),
             row.email.clone(),

@@ -148,6 +148,25 @@ pub enum Done {
     },
 }
 
+impl ResultRow {
+    /// What was done, in English, `; `-separated (the results CSV's `done` cell).
+    pub fn done_text(&self) -> String {
+        self.done
+            .iter()
+            .map(Done::describe)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The error as text (`code: message`), or empty (the results CSV's `error` cell).
+    pub fn error_text(&self) -> String {
+        self.error
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+}
+
 impl Done {
     /// The operation in English, for rendered output ("added to group Sales").
     pub fn describe(&self) -> String {
@@ -453,17 +472,7 @@ impl Results {
         for row in &self.rows {
             let line = row.line.to_string();
             let user = row.user_id.as_ref().map_or("", |u| u.0.as_str());
-            let done = row
-                .done
-                .iter()
-                .map(Done::describe)
-                .collect::<Vec<_>>()
-                .join("; ");
-            let error = row
-                .error
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
+            let (done, error) = (row.done_text(), row.error_text());
             let cells = [
                 line.as_str(),
                 &row.email,

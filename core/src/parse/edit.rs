@@ -51,19 +51,8 @@ pub fn rewrite_file(
     headers: &BTreeMap<usize, String>,
 ) -> Result<Vec<u8>, Error> {
     let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
-    if bytes.len() > max_bytes {
-        return Err(Error::file(
-            IssueCode::FileTooLarge,
-            None,
-            None,
-            format!(
-                "the file is {} bytes; the limit is {max_bytes}",
-                bytes.len()
-            ),
-        ));
-    }
     // A spreadsheet is written back as the CSV its sheet reads as.
-    let (text, source) = super::file_text(bytes, max_bytes, options)?;
+    let (text, source) = super::file_text(bytes, options)?;
     let (body, line_offset, delimiter) = super::body_and_delimiter(&text, source.format, options);
     let mut by_line: BTreeMap<u32, Vec<&CellEdit>> = BTreeMap::new();
     for edit in edits {
@@ -173,19 +162,7 @@ pub fn rewrite_file(
 /// # Ok::<(), lms_bulk_upload::Error>(())
 /// ```
 pub fn read_header(bytes: &[u8], options: &ParseOptions) -> Result<Vec<HeaderCell>, Error> {
-    let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
-    if bytes.len() > max_bytes {
-        return Err(Error::file(
-            IssueCode::FileTooLarge,
-            None,
-            None,
-            format!(
-                "the file is {} bytes; the limit is {max_bytes}",
-                bytes.len()
-            ),
-        ));
-    }
-    let (text, source) = super::file_text(bytes, max_bytes, options)?;
+    let (text, source) = super::file_text(bytes, options)?;
     let (body, _, delimiter) = super::body_and_delimiter(&text, source.format, options);
     // The header line only, within the field and column limits.
     let end = body.find('\n').unwrap_or(body.len());

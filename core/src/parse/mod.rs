@@ -45,19 +45,7 @@ use crate::parse::upload::{HeaderCell, Upload};
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
     check_declarations(&options.fields, &options.login_methods)
         .map_err(|why| Error::new(crate::ErrorKind::Settings, IssueCode::InvalidOption, why))?;
-    let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
-    if bytes.len() > max_bytes {
-        return Err(file_error(
-            IssueCode::FileTooLarge,
-            None,
-            None,
-            format!(
-                "the file is {} bytes; the limit (max_file_bytes) is {max_bytes}",
-                bytes.len()
-            ),
-        ));
-    }
-    let (text, source) = file_text(bytes, max_bytes, options)?;
+    let (text, source) = file_text(bytes, options)?;
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,
@@ -110,12 +98,24 @@ fn encoding_issues(source: &Source, log: &mut IssueLog) {
 }
 
 /// The file as text: a CSV decoded ([`decode`]), or a spreadsheet's sheet as CSV text
-/// ([`sheet::read`]), with where it came from. `bytes` were checked against `max_bytes`.
+/// ([`sheet::read`]), with where it came from. A file longer than `max_file_bytes` is
+/// refused by its length before anything is read (`file_too_large`).
 pub(crate) fn file_text<'a>(
     bytes: &'a [u8],
-    max_bytes: usize,
     options: &ParseOptions,
 ) -> Result<(std::borrow::Cow<'a, str>, Source), Error> {
+    let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
+    if bytes.len() > max_bytes {
+        return Err(file_error(
+            IssueCode::FileTooLarge,
+            None,
+            None,
+            format!(
+                "the file is {} bytes; the limit (max_file_bytes) is {max_bytes}",
+                bytes.len()
+            ),
+        ));
+    }
     let format = sheet::detect(bytes)?;
     Ok(match format {
         FileFormat::Csv => {
