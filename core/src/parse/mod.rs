@@ -104,18 +104,7 @@ pub(crate) fn file_text<'a>(
     bytes: &'a [u8],
     options: &ParseOptions,
 ) -> Result<(std::borrow::Cow<'a, str>, Source), Error> {
-    let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
-    if bytes.len() > max_bytes {
-        return Err(file_error(
-            IssueCode::FileTooLarge,
-            None,
-            None,
-            format!(
-                "the file is {} bytes; the limit (max_file_bytes) is {max_bytes}",
-                bytes.len()
-            ),
-        ));
-    }
+    let max_bytes = check_size(bytes, options)?;
     let format = sheet::detect(bytes)?;
     Ok(match format {
         FileFormat::Csv => {
@@ -139,6 +128,24 @@ pub(crate) fn file_text<'a>(
             (std::borrow::Cow::Owned(read.text), source)
         }
     })
+}
+
+/// The size limit a file is held to (`max_file_bytes`, at most [`MAX_FILE_BYTES`]), after
+/// refusing a file longer than it by its length, before anything is read (`file_too_large`).
+pub(crate) fn check_size(bytes: &[u8], options: &ParseOptions) -> Result<usize, Error> {
+    let max_bytes = options.max_file_bytes.min(MAX_FILE_BYTES);
+    if bytes.len() > max_bytes {
+        return Err(file_error(
+            IssueCode::FileTooLarge,
+            None,
+            None,
+            format!(
+                "the file is {} bytes; the limit (max_file_bytes) is {max_bytes}",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(max_bytes)
 }
 
 /// The text after Excel's `sep=` line, how many lines that line took, and the delimiter:

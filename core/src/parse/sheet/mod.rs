@@ -111,18 +111,7 @@ pub(crate) struct SheetText {
 /// [`parse`](crate::parse) hold before the workbook is opened (`file_too_large`,
 /// `malformed_spreadsheet`, `unsupported_file`).
 pub fn sheet_names(bytes: &[u8], options: &ParseOptions) -> Result<Vec<String>, Error> {
-    let max_bytes = options.max_file_bytes.min(crate::MAX_FILE_BYTES);
-    if bytes.len() > max_bytes {
-        return Err(Error::file(
-            IssueCode::FileTooLarge,
-            None,
-            None,
-            format!(
-                "the file is {} bytes; the limit (max_file_bytes) is {max_bytes}",
-                bytes.len()
-            ),
-        ));
-    }
+    super::check_size(bytes, options)?;
     let limits = cells::Limits::of(options);
     match detect(bytes)? {
         FileFormat::Csv => Ok(Vec::new()),
