@@ -6,22 +6,15 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { DATA, assertAccessible, demoEnv, launch, newPage, outbox, screenshot, signIn, startServer, until } from './harness.mjs'
+import { assertAccessible, closeSession, DATA, openSession, outbox, screenshot, until } from './harness.mjs'
 
 let env, server, browser, page
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env)
-  browser = await launch()
-  page = await newPage(browser, server.base)
+  ;({ env, server, browser, page } = await openSession({ signInPath: null }))
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 test('the seed flow: upload, report, settings, enrolments, groups, preview, run, email, results, undo, history', async (t) => {
   await page.goto('/')

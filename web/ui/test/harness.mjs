@@ -157,6 +157,26 @@ export async function signIn(page, env, path = '/') {
   await page.getByRole('link', { name: 'History' }).waitFor()
 }
 
+/**
+ * A test file's world: a fresh demo database and outbox, the real server on it, Chromium and
+ * one page, signed in at `signInPath` unless it is `null`. Close it with `closeSession`.
+ */
+export async function openSession({ serverOptions = {}, signInPath = '/' } = {}) {
+  const env = demoEnv()
+  const server = await startServer(env, serverOptions)
+  const browser = await launch()
+  const page = await newPage(browser, server.base)
+  if (signInPath !== null) await signIn(page, env, signInPath)
+  return { env, server, browser, page }
+}
+
+/** Stops what `openSession` started (whatever part of it did start). */
+export async function closeSession({ env, server, browser } = {}) {
+  await browser?.close()
+  await server?.stop()
+  env?.cleanup()
+}
+
 /** Uploads a file from the upload screen and waits for its validation report. */
 export async function upload(page, file) {
   await page.goto('/uploads/new')

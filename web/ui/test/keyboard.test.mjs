@@ -4,22 +4,15 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { DATA, demoEnv, focused, launch, newPage, startServer, tabTo } from './harness.mjs'
+import { closeSession, DATA, focused, openSession, tabTo } from './harness.mjs'
 
 let env, server, browser, page
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env)
-  browser = await launch()
-  page = await newPage(browser, server.base)
+  ;({ env, server, browser, page } = await openSession({ signInPath: null }))
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 async function assertFocusVisible() {
   const outline = await page.evaluate(() => {

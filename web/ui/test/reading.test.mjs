@@ -5,25 +5,17 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { ROOT, api, assertAccessible, demoEnv, launch, newPage, signIn, startServer, upload, until } from './harness.mjs'
+import { api, assertAccessible, closeSession, openSession, ROOT, until, upload } from './harness.mjs'
 
 const SHEETS = join(ROOT, 'core/tests/fixtures/spreadsheets')
 
 let env, server, browser, page
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env)
-  browser = await launch()
-  page = await newPage(browser, server.base)
-  await signIn(page, env)
+  ;({ env, server, browser, page } = await openSession())
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 const sample = () => page.getByRole('table', { name: /as the engine read them/ })
 const fileReport = () => page.getByRole('region', { name: 'File report' })

@@ -5,23 +5,15 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { DATA, api, assertAccessible, demoEnv, generatedCsv, launch, newPage, screenshot, signIn, startServer, upload } from './harness.mjs'
+import { api, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, upload } from './harness.mjs'
 
 let env, server, browser, page
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env)
-  browser = await launch()
-  page = await newPage(browser, server.base)
-  await signIn(page, env)
+  ;({ env, server, browser, page } = await openSession())
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 const uploadId = () => new URL(page.url()).pathname.split('/')[2]
 

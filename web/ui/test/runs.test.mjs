@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { DATA, api, assertAccessible, demoEnv, generatedCsv, launch, newPage, screenshot, signIn, startServer, upload, until } from './harness.mjs'
+import { api, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, startServer, until, upload } from './harness.mjs'
 
 // Each generated password costs an argon2id hash of this cost: slow enough to cancel or kill
 // a run mid-way, fast enough for the suite.
@@ -14,18 +14,10 @@ const ROWS = 1500
 let env, server, browser, page
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env, { extraEnv: SLOW })
-  browser = await launch()
-  page = await newPage(browser, server.base)
-  await signIn(page, env)
+  ;({ env, server, browser, page } = await openSession({ serverOptions: { extraEnv: SLOW } }))
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 async function planAndApprove(file) {
   await upload(page, file)

@@ -4,25 +4,17 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { DATA, api, assertAccessible, demoEnv, focused, launch, newPage, signIn, startServer, upload } from './harness.mjs'
+import { api, assertAccessible, closeSession, DATA, focused, openSession, upload } from './harness.mjs'
 
 let env, server, browser, page, settingsUrl
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env)
-  browser = await launch()
-  page = await newPage(browser, server.base)
-  await signIn(page, env)
+  ;({ env, server, browser, page } = await openSession())
   await upload(page, join(DATA, 'columns.csv'))
   settingsUrl = `${new URL(page.url()).pathname}/settings`
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 async function openSettings() {
   await page.goto(settingsUrl)

@@ -4,25 +4,17 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { DATA, api, assertAccessible, demoEnv, launch, newPage, signIn, startServer, upload } from './harness.mjs'
+import { api, assertAccessible, closeSession, DATA, newPage, openSession, upload } from './harness.mjs'
 
 const LIMIT = 2000
 
 let env, server, browser, page
 
 before(async () => {
-  env = demoEnv()
-  server = await startServer(env, { args: ['--max-file-bytes', String(LIMIT)] })
-  browser = await launch()
-  page = await newPage(browser, server.base)
-  await signIn(page, env, '/uploads/new')
+  ;({ env, server, browser, page } = await openSession({ serverOptions: { args: ['--max-file-bytes', String(LIMIT)] }, signInPath: '/uploads/new' }))
 })
 
-after(async () => {
-  await browser?.close()
-  await server?.stop()
-  env?.cleanup()
-})
+after(() => closeSession({ env, server, browser }))
 
 test('the size limit is shown and a larger file is refused before it is sent', async () => {
   await page.goto('/uploads/new')
