@@ -15,7 +15,7 @@ const ROOT = path.join(__dirname, '..', '..', 'tests', 'host-protocol')
 
 /** Every method of the protocol, by object (snake_case, as vectors name them). */
 const METHODS = {
-  store: ['find_users', 'find_groups', 'find_content', 'create_user', 'update_profile', 'set_password', 'add_to_group', 'remove_from_group', 'enrol', 'all_group_names', 'checkpoint'],
+  store: ['find_users', 'find_groups', 'find_content', 'create_user', 'update_profile', 'set_password', 'add_to_group', 'remove_from_group', 'enrol', 'all_group_names', 'checkpoint', 'add_invitation', 'find_invitation', 'redeem_invitation', 'revoke_invitations'],
   mailer: ['send', 'flush'],
   journal: ['load', 'begin', 'finish', 'created'],
 }

@@ -10,7 +10,8 @@ class TestProtocol < Minitest::Test
   DIRS = TestPaths::ROOT.join("tests/host-protocol").children.select { |d| d.join("vector.json").file? }.sort
   METHODS = {
     "store" => %w[find_users find_groups find_content create_user update_profile set_password add_to_group
-                  remove_from_group enrol all_group_names checkpoint],
+                  remove_from_group enrol all_group_names checkpoint add_invitation find_invitation
+                  redeem_invitation revoke_invitations],
     "mailer" => %w[send flush],
     "journal" => %w[load begin finish created]
   }.freeze

@@ -19,10 +19,12 @@ pub enum ErrorKind {
     Store,
     /// The host's mailer failed outside a row (the confirmation email).
     Mailer,
+    /// A sign-in link was refused when verified or redeemed (unknown, used or expired).
+    Invitation,
 }
 
 impl ErrorKind {
-    /// `"file"`, `"settings"`, `"plan"`, `"store"` or `"mailer"`.
+    /// `"file"`, `"settings"`, `"plan"`, `"store"`, `"mailer"` or `"invitation"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::File => "file",
@@ -30,6 +32,7 @@ impl ErrorKind {
             ErrorKind::Plan => "plan",
             ErrorKind::Store => "store",
             ErrorKind::Mailer => "mailer",
+            ErrorKind::Invitation => "invitation",
         }
     }
 }

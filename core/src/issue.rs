@@ -112,6 +112,8 @@ issue_codes! {
     DefaultPasswordRequired = "default_password_required", Error, "generate_passwords is off, so a default_password is required.";
     DefaultPasswordWithGenerated = "default_password_with_generated", Error, "A default_password was given while generate_passwords is on; choose one.";
     NotificationRequiredForGeneratedPasswords = "notification_required_for_generated_passwords", Error, "send_notification_email can only be off when generate_passwords is off: a generated password must reach its user.";
+    DefaultPasswordWithInvitations = "default_password_with_invitations", Error, "A default_password was given while send_invitations is on: users choose their own password through their sign-in link.";
+    NotificationRequiredForInvitations = "notification_required_for_invitations", Error, "send_notification_email cannot be off with send_invitations: the sign-in link reaches its user by email.";
     WeakDefaultPassword = "weak_default_password", Error, "The default_password does not meet the password policy.";
     InvalidSetting = "invalid_setting", Error, "A setting has a value out of its range (for example a URL or email that is not valid).";
     WeakGeneratedPassword = "weak_generated_password", Error, "generated_password_length is below 12 characters, in the settings or in a plan given to execute.";
@@ -149,6 +151,10 @@ issue_codes! {
     UndoUnsupported = "undo_unsupported", Error, "The undo needs a store write the host does not have (suspend_user, delete_user or withdraw); refused when the undo is planned.";
     UndoConflict = "undo_conflict", Warning, "Something the upload did was changed since (a value edited, a user gone or replaced, a group deleted): undo leaves it as it is now.";
     NotUndoable = "not_undoable", Warning, "The upload set (and emailed) a new password for an existing user: undo cannot take it back.";
+    // Sign-in links, when one is verified or redeemed.
+    InvitationUnknown = "invitation_unknown", Error, "The sign-in link's token is not one the store knows: malformed, never issued, or revoked (by a newer link, or by undoing the upload that sent it).";
+    InvitationUsed = "invitation_used", Error, "The sign-in link was used already: each link works once.";
+    InvitationExpired = "invitation_expired", Error, "The sign-in link has expired (the host sets how long links live; 72 hours by default).";
 }
 
 impl fmt::Display for IssueCode {

@@ -171,6 +171,7 @@ fn an_id_reused_for_someone_else_gets_nothing_of_the_old_users_row() {
             login_method: None,
             has_password: false,
             force_password_reset: false,
+            invitations: 0,
         });
     });
     let mut mailer = RecordingMailer::new();

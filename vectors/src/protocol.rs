@@ -28,6 +28,13 @@ fn methods(object: &str) -> Vec<&'static str> {
         "store" => {
             let mut all = HostStore::<Box<dyn HostObject>>::REQUIRED.to_vec();
             all.extend(["all_group_names", "checkpoint"]);
+            // Sign-in links: optional, in every runner's scripted store.
+            all.extend([
+                "add_invitation",
+                "find_invitation",
+                "redeem_invitation",
+                "revoke_invitations",
+            ]);
             all
         }
         "mailer" => vec!["send", "flush"],
@@ -252,12 +259,20 @@ fn check_secrets(vector: &Value, calls: &[(String, String, Value)], results: &Va
         .filter(|p| !p.is_empty())
         .collect();
     defaults.dedup();
-    let emailed: Vec<&str> = calls
-        .iter()
-        .filter(|(who, method, _)| who == "mailer" && method == "send")
-        .filter_map(|(_, _, args)| args.get(0)?.get("fields")?.get("password")?.as_str())
+    let sent = || {
+        calls
+            .iter()
+            .filter(|(who, method, _)| who == "mailer" && method == "send")
+            .filter_map(|(_, _, args)| args.get(0)?.get("fields"))
+    };
+    let mut emailed: Vec<&str> = sent()
+        .filter_map(|fields| fields.get("password")?.as_str())
         .filter(|p| !p.is_empty())
         .collect();
+    // A sign-in link's token is a secret like a password: the store gets its digest only.
+    emailed.extend(
+        sent().filter_map(|fields| crate::views::token_of(fields.get("invitation_url")?.as_str()?)),
+    );
     for (i, (who, method, args)) in calls.iter().enumerate() {
         let secrets: &[&str] = if who == "mailer" { &[] } else { &emailed };
         for secret in defaults.iter().chain(secrets) {

@@ -223,7 +223,15 @@ const ROW_KEYS: &[&str] = &[
 
 /// Counts a plan's summary leaves out when they are 0 (plans without undo keep the bytes
 /// and fingerprint they had before undo existed).
-const ZERO_OMITTED: &[&str] = &["suspensions", "deletions", "withdrawals"];
+const ZERO_OMITTED: &[&str] = &[
+    "suspensions",
+    "deletions",
+    "withdrawals",
+    "reactivations",
+    "login_method_changes",
+    "invitations",
+    "revocations",
+];
 
 /// `summary`: every key must be one the actual summary has (or one of `omitted`, an absent
 /// count being 0).
@@ -309,8 +317,30 @@ fn check_results(expected: &Value, results: &Value) -> Check {
 }
 
 /// Always checked: a non-empty default password of the settings appears in no message's
-/// subject, text or HTML, nor in the plan, the results or the store.
+/// subject, text or HTML, nor in the plan, the results or the store; the token of a sign-in
+/// link a message carries appears in no other message, nor in the plan, the results or the
+/// store.
 fn check_secret(settings: &Value, outcome: &Map<String, Value>, emails: &[Value]) -> Check {
+    for (i, message) in emails.iter().enumerate() {
+        let Some(token) = crate::views::invitation_of(message).and_then(crate::views::token_of)
+        else {
+            continue;
+        };
+        for key in ["plan", "results", "store"] {
+            if contains_text(get(outcome, key), token) {
+                return Err(format!(
+                    "the token of emails[{i}]'s sign-in link appears in the {key}"
+                ));
+            }
+        }
+        for (j, other) in emails.iter().enumerate().filter(|(j, _)| *j != i) {
+            if message_parts(other).iter().any(|(_, t)| t.contains(token)) {
+                return Err(format!(
+                    "the token of emails[{i}]'s sign-in link is in emails[{j}]"
+                ));
+            }
+        }
+    }
     let password = ["default_password", "defaultPassword"]
         .iter()
         .find_map(|k| settings.get(*k).and_then(Value::as_str))

@@ -19,6 +19,7 @@ fn user_keys() -> Vec<&'static str> {
         "custom",
         "has_password",
         "force_password_reset",
+        "invitations",
     ]);
     keys
 }
@@ -28,6 +29,7 @@ const EMAIL_KEYS: &[&str] = &[
     "to",
     "subject",
     "has_password",
+    "has_invitation",
     "counts",
     "text_contains",
 ];
@@ -67,6 +69,8 @@ pub(crate) fn normalise_store(state: &Value) -> Value {
         for user in users.iter_mut() {
             if let Some(map) = user.as_object_mut() {
                 map.remove("id");
+                // A state leaves the count out when it is 0.
+                map.entry("invitations").or_insert(json!(0));
             }
             sort_list(user.get_mut("groups"), |a, b| {
                 a.as_str().unwrap_or("").cmp(b.as_str().unwrap_or(""))
@@ -106,6 +110,24 @@ pub(crate) fn check_store_at(expected: &Value, actual: &Value, at: &str) -> Chec
 /// The parts of a message a secret must stay out of.
 pub(crate) fn message_parts(message: &Value) -> [(&'static str, &str); 3] {
     ["subject", "text", "html"].map(|part| (part, text_of(message, part)))
+}
+
+/// The sign-in link a message carries (`fields.invitation_url`), if any.
+pub(crate) fn invitation_of(message: &Value) -> Option<&str> {
+    message
+        .get("fields")
+        .and_then(|f| f.get("invitation_url"))
+        .and_then(Value::as_str)
+}
+
+/// The token in a sign-in link: its one component of 43 base64url characters.
+pub(crate) fn token_of(link: &str) -> Option<&str> {
+    link.split(['/', '?', '&', '=', '#']).find(|part| {
+        part.len() == lms_bulk_upload::INVITATION_TOKEN_CHARS
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 fn password_of(message: &Value) -> Option<&str> {
@@ -161,15 +183,53 @@ pub(crate) fn check_emails(expected: &Value, messages: &[Value]) -> Check {
                 }
             }
         }
+        if let Some(has) = e.remove("has_invitation") {
+            let has = has
+                .as_bool()
+                .ok_or_else(|| format!("{path}.has_invitation must be true or false"))?;
+            match (invitation_of(message), has) {
+                (None, false) => {}
+                (Some(_), false) => {
+                    return Err(format!(
+                        "{path}: has_invitation false, but the message carries a sign-in link"
+                    ))
+                }
+                (None, true) => {
+                    return Err(format!(
+                        "{path}: has_invitation true, but the message has no sign-in link"
+                    ))
+                }
+                (Some(link), true) => {
+                    if token_of(link).is_none() {
+                        return Err(format!("{path}: the sign-in link {link:?} holds no token"));
+                    }
+                    // In the HTML body the link is HTML-escaped (`&` as `&amp;`).
+                    let escaped = link.replace('&', "&amp;");
+                    if !text.contains(link) || !text_of(message, "html").contains(&escaped) {
+                        return Err(format!(
+                            "{path}: the message's text or html does not contain its sign-in link"
+                        ));
+                    }
+                    if password_of(message).is_some() {
+                        return Err(format!(
+                            "{path}: a message with a sign-in link carries a password too"
+                        ));
+                    }
+                }
+            }
+        }
         if let Some(needles) = e.remove("text_contains") {
             let needles = list(&needles, &format!("{path}.text_contains"))?;
             for needle in needles {
                 let needle = string(needle, &format!("{path}.text_contains"))?;
                 if !text.contains(needle) {
-                    let shown = match password_of(message).filter(|p| !p.is_empty()) {
+                    let mut shown = match password_of(message).filter(|p| !p.is_empty()) {
                         Some(p) => text.replace(p, "[password]"),
                         None => text.to_owned(),
                     };
+                    if let Some(token) = invitation_of(message).and_then(token_of) {
+                        shown = shown.replace(token, "[token]");
+                    }
                     return Err(format!(
                         "{path}: the text does not contain {needle:?}: {}",
                         show(&json!(shown))

@@ -230,6 +230,8 @@ fn planned_op(done: &Done, planned: &PlanRow, creates: bool) -> bool {
     match done {
         Done::CreateUser | Done::RecoverUser => creates,
         Done::SetPassword => planned.sets_password(),
+        Done::Invite => planned.invites(),
+        Done::RevokeInvitations => has(&|op| matches!(op, Operation::RevokeInvitations)),
         Done::UpdateProfile { changes, .. } => {
             has(&|op| matches!(op, Operation::UpdateProfile { changes: c, .. } if **changes == *c))
         }

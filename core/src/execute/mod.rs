@@ -1,6 +1,7 @@
 //! Executing a plan through the host's [`Store`] and [`Mailer`].
 
 pub(crate) mod hash_params;
+pub(crate) mod invitation;
 pub(crate) mod journal;
 mod merge;
 pub(crate) mod password;
@@ -72,6 +73,9 @@ pub struct ExecuteOptions<'a> {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Where progress is recorded for resumption.
     pub journal: Option<&'a mut dyn Journal>,
+    /// How long the sign-in links of a plan with `send_invitations` live (default 72 hours;
+    /// from 5 minutes to 30 days).
+    pub invitation_expiry: Duration,
 }
 
 impl Default for ExecuteOptions<'_> {
@@ -88,6 +92,7 @@ impl Default for ExecuteOptions<'_> {
             progress: None,
             cancel: None,
             journal: None,
+            invitation_expiry: invitation::DEFAULT_INVITATION_EXPIRY,
         }
     }
 }
@@ -100,6 +105,7 @@ impl std::fmt::Debug for ExecuteOptions<'_> {
             .field("threads", &self.threads)
             .field("batch_size", &self.batch_size)
             .field("retries", &self.retries)
+            .field("invitation_expiry", &self.invitation_expiry)
             .finish_non_exhaustive()
     }
 }
@@ -191,6 +197,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 ));
             }
         }
+        check_invitations(plan, options.invitation_expiry)?;
         let argon2 = options.hash_params.argon2()?;
         let default_password = options
             .default_password
@@ -512,6 +519,28 @@ pub(crate) fn confirm(
     })
     .err()
     .map(|e| ResultError::new(e.code().unwrap_or(IssueCode::MailerFailed), e.message()))
+}
+
+/// A plan that issues sign-in links (read back from JSON, perhaps) must say so in its
+/// settings and carry a valid link template; the lifetime must be in range. Refused before
+/// anything is written.
+fn check_invitations(plan: &Plan, expiry: Duration) -> Result<(), Error> {
+    if !plan.rows.iter().any(PlanRow::invites) {
+        return Ok(());
+    }
+    invitation::check_expiry(expiry)?;
+    let invalid = |why: String| Error::new(ErrorKind::Plan, IssueCode::InvalidPlan, why);
+    if plan.settings.password_source != PasswordSource::Invitation {
+        return Err(invalid(
+            "the plan issues sign-in links but its password source is not invitation".into(),
+        ));
+    }
+    let template = plan.settings.invitation_url.as_deref().unwrap_or_default();
+    invitation::check_url_template(template).map_err(|why| {
+        invalid(format!(
+            "the plan's invitation_url is not a link template: {why}"
+        ))
+    })
 }
 
 fn cancelled_row(row: &PlanRow) -> ResultRow {

@@ -90,6 +90,11 @@ pub enum Done {
     },
     /// The password was set.
     SetPassword,
+    /// A sign-in link was issued (its digest and expiry stored; the link itself is only in
+    /// the email that follows).
+    Invite,
+    /// Undo: the sign-in links the undone upload issued to the user were revoked.
+    RevokeInvitations,
     /// Added to the group (by name).
     AddToGroup {
         /// The group's name.
@@ -175,6 +180,8 @@ impl Done {
             Done::RecoverUser => "found again (resumed)".into(),
             Done::UpdateProfile { .. } => "profile updated".into(),
             Done::SetPassword => "password set".into(),
+            Done::Invite => "sign-in link issued".into(),
+            Done::RevokeInvitations => "sign-in links revoked".into(),
             Done::AddToGroup { group, .. } => format!("added to group {group}"),
             Done::RemoveFromGroup { group, .. } => format!("removed from group {group}"),
             Done::Enrol { content, .. } => format!("enrolled in {content}"),

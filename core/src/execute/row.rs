@@ -3,6 +3,7 @@
 
 use super::{journal_error, Executor, Prepared};
 use crate::error::Error;
+use crate::execute::invitation::{invitation_url, unix_now, InvitationToken, NewInvitation};
 use crate::execute::results::{Done, ResultError, ResultRow, Status};
 use crate::execute::secret::{scrub, Password};
 use crate::host::mailer::{MessageFields, MessageKind};
@@ -100,6 +101,9 @@ impl Executor<'_, '_, '_> {
         let mut user_id = row.user_id.clone().or(recovered.clone());
         let mut done = Vec::with_capacity(row.operations.len() + 1);
         let mut emailed_password: Option<Password> = None;
+        // The row's sign-in link (it holds the token): only for the email that follows.
+        let mut emailed_link: Option<Password> = None;
+        let invites = row.invites();
         for op in &row.operations {
             let outcome: Result<Done, ResultError> = match op {
                 Operation::CreateUser {
@@ -117,6 +121,32 @@ impl Executor<'_, '_, '_> {
                             password_hash: None,
                             force_password_reset: false,
                             login_method: method.clone(),
+                        };
+                        match self.create(&new_user) {
+                            Ok(id) => {
+                                self.record_created(row.line, &id)?;
+                                user_id = Some(id);
+                                Ok(Done::CreateUser)
+                            }
+                            Err(e) => Err(store_failed(&e)),
+                        }
+                    }
+                }
+                Operation::CreateUser {
+                    profile,
+                    login_method: None,
+                } if invites => {
+                    // No password: the user chooses one through the sign-in link.
+                    if let Some(id) = &recovered {
+                        user_id = Some(id.clone());
+                        Ok(Done::RecoverUser)
+                    } else {
+                        let new_user = NewUser {
+                            email: row.email.clone(),
+                            profile: profile.clone(),
+                            password_hash: None,
+                            force_password_reset: false,
+                            login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
                         };
                         match self.create(&new_user) {
                             Ok(id) => {
@@ -190,6 +220,18 @@ impl Executor<'_, '_, '_> {
                         .map(|()| Done::SetPassword)
                         .map_err(|e| store_failed(&e))
                 }
+                Operation::Invite => match self.invite(&user_id) {
+                    Ok(url) => {
+                        emailed_link = Some(url);
+                        Ok(Done::Invite)
+                    }
+                    Err(e) => Err(e),
+                },
+                Operation::RevokeInvitations => {
+                    let upload = self.plan.settings.undo_of.clone().unwrap_or_default();
+                    self.with_user(&user_id, |s, id| s.store.revoke_invitations(id, &upload))
+                        .map(|()| Done::RevokeInvitations)
+                }
                 Operation::UpdateProfile { changes, .. } => self
                     .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
                     .map(|()| Done::UpdateProfile {
@@ -245,12 +287,12 @@ impl Executor<'_, '_, '_> {
                     })
                 }
                 Operation::SendEmail { kind } => self
-                    .send(row, *kind, emailed_password.clone())
+                    .send(row, *kind, emailed_password.clone(), emailed_link.clone())
                     .map(|()| Done::SendEmail { kind: *kind })
                     .map_err(|e| mailer_failed(&e)),
             };
-            if let Some(plain) = &emailed_password {
-                if self.batch_secrets.last() != Some(plain) {
+            for plain in emailed_password.iter().chain(&emailed_link) {
+                if !self.batch_secrets.contains(plain) {
                     self.batch_secrets.push(plain.clone());
                 }
             }
@@ -258,10 +300,13 @@ impl Executor<'_, '_, '_> {
                 Ok(what) => done.push(what),
                 Err(mut e) => {
                     // Every secret the engine knows for this row: the password it set (and
-                    // emailed) and the shared default password.
+                    // emailed), its sign-in link and the shared default password.
                     e.message = scrub(
                         std::mem::take(&mut e.message),
-                        emailed_password.iter().chain(self.default_password.iter()),
+                        emailed_password
+                            .iter()
+                            .chain(&emailed_link)
+                            .chain(self.default_password.iter()),
                     );
                     return Ok(failed(row, user_id, done, e));
                 }
@@ -312,6 +357,37 @@ impl Executor<'_, '_, '_> {
         self.retry(|s| op(s, id)).map_err(|e| store_failed(&e))
     }
 
+    /// Issues the user a sign-in link: a new token, its digest and expiry to the store
+    /// (which drops the user's links from other uploads), and the link for the email. The
+    /// upload is named by its plan's fingerprint (a shard's parent's), what undo revokes by.
+    fn invite(&mut self, user: &Option<UserId>) -> Result<Password, ResultError> {
+        let Some(template) = self.plan.settings.invitation_url.clone() else {
+            return Err(not_as_written(
+                "the row issues a sign-in link but the plan has no invitation_url",
+            ));
+        };
+        let token = InvitationToken::generate();
+        let plan = self.plan;
+        let invitation = |id: &UserId| NewInvitation {
+            user: id.clone(),
+            digest: token.digest(),
+            expires_at: unix_now().saturating_add(self.options.invitation_expiry.as_secs()),
+            upload: plan
+                .shard
+                .as_ref()
+                .map_or(plan.fingerprint.clone(), |s| s.parent.clone()),
+        };
+        let Some(id) = user.as_ref() else {
+            return Err(not_as_written(
+                "the row issues a sign-in link to a user it neither creates nor names",
+            ));
+        };
+        let invitation = invitation(id);
+        self.retry(|s| s.store.add_invitation(&invitation))
+            .map_err(|e| store_failed(&e))?;
+        Ok(invitation_url(&template, &token))
+    }
+
     /// Creates a user; after a transient failure, looks the email up before trying again,
     /// since the failed call may have created it.
     fn create(&mut self, user: &NewUser) -> Result<UserId, HostError> {
@@ -338,6 +414,7 @@ impl Executor<'_, '_, '_> {
         row: &PlanRow,
         kind: MessageKind,
         password: Option<Password>,
+        invitation_url: Option<Password>,
     ) -> Result<(), HostError> {
         let s = &self.plan.settings;
         let login_method = row.operations.iter().find_map(|op| match op {
@@ -350,6 +427,7 @@ impl Executor<'_, '_, '_> {
             login: row.email.clone(),
             site_url: s.site_url.clone(),
             password,
+            invitation_url,
             login_method,
             ..MessageFields::default()
         };

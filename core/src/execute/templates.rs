@@ -11,6 +11,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "login",
     "site_url",
     "password",
+    "invitation_url",
     "results_url",
     "counts",
 ];
@@ -59,18 +60,24 @@ fn placeholders(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The templates: welcome with a generated password, welcome without (default password:
-/// never tell it), welcome for a user on another login method (single sign-on: the link
-/// only), password changed (with or without), upload complete, undo complete.
+/// never tell it), welcome with a sign-in link, welcome for a user on another login method
+/// (single sign-on: the link only), password changed (with a generated password, without,
+/// with a sign-in link), upload complete, undo complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
     /// `welcome` when the password was generated.
     pub welcome_with_password: Template,
     /// `welcome` with a default password: login and link, never the password.
     pub welcome: Template,
+    /// `welcome` with a sign-in link (`{{invitation_url}}`) where the user chooses their
+    /// password; there is no password to tell.
+    pub welcome_with_invitation: Template,
     /// `password_changed` when the password was generated.
     pub password_changed_with_password: Template,
     /// `password_changed` with a default password.
     pub password_changed: Template,
+    /// `password_changed` with a sign-in link: the user chooses their new password there.
+    pub password_changed_with_invitation: Template,
     /// `welcome` for a user who signs in another way than by password (single sign-on).
     pub welcome_sso: Template,
     /// `upload_complete`, to the uploader.
@@ -102,6 +109,16 @@ impl Default for Templates {
                 "Your new account",
                 "Hello {{first_name}},\n\nAn account has been created for you.\n\nLogin: {{login}}\nYour administrator will give you your password.\n\nSign in at {{site_url}}\n",
                 "<p>Hello {{first_name}},</p><p>An account has been created for you.</p><p>Login: <b>{{login}}</b><br>Your administrator will give you your password.</p><p><a href=\"{{site_url}}\">Sign in</a></p>",
+            ),
+            welcome_with_invitation: t(
+                "Your new account: choose your password",
+                "Hello {{first_name}},\n\nAn account has been created for you.\n\nLogin: {{login}}\n\nChoose your password with this personal link (it works once, for a limited time):\n{{invitation_url}}\n\nThen sign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>An account has been created for you.</p><p>Login: <b>{{login}}</b></p><p><a href=\"{{invitation_url}}\">Choose your password</a> (this personal link works once, for a limited time).</p><p>Then sign in at <a href=\"{{site_url}}\">{{site_url}}</a></p>",
+            ),
+            password_changed_with_invitation: t(
+                "Choose a new password",
+                "Hello {{first_name}},\n\nYour administrator asks you to choose a new password.\n\nLogin: {{login}}\n\nChoose it with this personal link (it works once, for a limited time):\n{{invitation_url}}\n\nThen sign in at {{site_url}}\n",
+                "<p>Hello {{first_name}},</p><p>Your administrator asks you to choose a new password.</p><p>Login: <b>{{login}}</b></p><p><a href=\"{{invitation_url}}\">Choose your new password</a> (this personal link works once, for a limited time).</p><p>Then sign in at <a href=\"{{site_url}}\">{{site_url}}</a></p>",
             ),
             password_changed_with_password: t(
                 "Your password has been changed",
@@ -135,8 +152,11 @@ impl Default for Templates {
 impl Templates {
     fn pick(&self, kind: MessageKind, fields: &MessageFields) -> &Template {
         let sso = fields.login_method.is_some();
+        let invited = fields.invitation_url.is_some();
         match (kind, fields.password.is_some()) {
             (MessageKind::Welcome, _) if sso => &self.welcome_sso,
+            (MessageKind::Welcome, _) if invited => &self.welcome_with_invitation,
+            (MessageKind::PasswordChanged, _) if invited => &self.password_changed_with_invitation,
             (MessageKind::Welcome, true) => &self.welcome_with_password,
             (MessageKind::Welcome, false) => &self.welcome,
             (MessageKind::PasswordChanged, true) => &self.password_changed_with_password,
@@ -171,6 +191,7 @@ fn value<'a>(fields: &'a MessageFields, name: &str, counts: &'a str) -> &'a str 
         "login" => &fields.login,
         "site_url" => &fields.site_url,
         "password" => fields.password.as_ref().map_or("", |p| p.expose()),
+        "invitation_url" => fields.invitation_url.as_ref().map_or("", |p| p.expose()),
         "results_url" => &fields.results_url,
         "counts" => counts,
         _ => "",

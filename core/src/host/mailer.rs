@@ -10,7 +10,8 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MessageKind {
-    /// To a new user: login, site link and, when generated, the password.
+    /// To a new user: login, site link and, when generated, the password (or, with sign-in
+    /// links, their personal link).
     Welcome,
     /// To an existing user whose password was set: login, link and, when generated, the password.
     PasswordChanged,
@@ -46,6 +47,9 @@ pub struct MessageFields {
     pub site_url: String,
     /// The generated password, when there is one to tell.
     pub password: Option<Password>,
+    /// The user's personal sign-in link, when the upload sends them one (a secret: it
+    /// holds the token).
+    pub invitation_url: Option<Password>,
     /// For `upload_complete`: the results link.
     pub results_url: String,
     /// For `upload_complete`: `(name, count)` pairs such as `("created", 12)`.
@@ -62,6 +66,7 @@ impl fmt::Debug for MessageFields {
             .field("login", &self.login)
             .field("site_url", &self.site_url)
             .field("password", &self.password)
+            .field("invitation_url", &self.invitation_url)
             .field("results_url", &self.results_url)
             .field("login_method", &self.login_method)
             .field("counts", &self.counts)
@@ -69,7 +74,8 @@ impl fmt::Debug for MessageFields {
     }
 }
 
-/// One email, rendered. `Debug` redacts the bodies of messages that carry a password.
+/// One email, rendered. `Debug` redacts the bodies of messages that carry a password or a
+/// sign-in link.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Message {
     /// What the message is.
@@ -91,11 +97,17 @@ impl Message {
     pub fn carries_password(&self) -> bool {
         self.fields.password.is_some()
     }
+
+    /// Whether the bodies contain a personal sign-in link (and must never be logged: the
+    /// link lets whoever reads it choose the user's password).
+    pub fn carries_invitation(&self) -> bool {
+        self.fields.invitation_url.is_some()
+    }
 }
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secret = self.carries_password();
+        let secret = self.carries_password() || self.carries_invitation();
         f.debug_struct("Message")
             .field("kind", &self.kind)
             .field("to", &self.to)

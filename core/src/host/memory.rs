@@ -1,5 +1,6 @@
 //! In-memory test doubles shipped with the engine: [`MemoryStore`] and [`RecordingMailer`].
 
+use crate::execute::invitation::{InvitationDigest, NewInvitation, StoredInvitation};
 use crate::execute::password::PasswordHash;
 use crate::host::mailer::{Mailer, Message};
 use crate::host::store::{
@@ -141,6 +142,22 @@ pub struct UserState {
     pub has_password: bool,
     #[serde(default)]
     pub force_password_reset: bool,
+    /// Sign-in links the user holds that are not used yet (expired ones included).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invitations: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// An invitation a [`MemoryStore`] keeps, under its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeptInvitation {
+    user: UserId,
+    expires_at: u64,
+    upload: String,
+    used: bool,
 }
 
 /// A whole store as data: groups, content and users (sorted by email key). No hashes.
@@ -178,6 +195,9 @@ pub struct MemoryStore {
     next_id: u64,
     reserved: HashSet<UserId>,
     lacks: BTreeSet<OptionalMethod>,
+    /// Sign-in links by digest, and each user's digests.
+    invitations: HashMap<InvitationDigest, KeptInvitation>,
+    invitations_by_user: HashMap<UserId, Vec<InvitationDigest>>,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -258,6 +278,7 @@ impl MemoryStore {
                     login_method: u.login_method.clone(),
                     has_password: u.password_hash.is_some(),
                     force_password_reset: u.force_password_reset,
+                    invitations: self.invitations_of(&u.id),
                 }
             })
             .collect();
@@ -306,6 +327,44 @@ impl MemoryStore {
             suspended_by_upload: user.suspended && user.suspended_by_upload,
             login_method: user.login_method,
         });
+    }
+
+    /// How many sign-in links the user holds that are not used yet.
+    pub fn invitations_of(&self, user: &UserId) -> u64 {
+        self.invitations_by_user.get(user).map_or(0, |digests| {
+            digests
+                .iter()
+                .filter(|d| self.invitations.get(d).is_some_and(|i| !i.used))
+                .count() as u64
+        })
+    }
+
+    /// Drops the user's unused invitations for which `drop` holds.
+    fn drop_invitations(
+        &mut self,
+        user: &UserId,
+        drop: impl Fn(&InvitationDigest, &KeptInvitation) -> bool,
+    ) {
+        let Some(digests) = self.invitations_by_user.get_mut(user) else {
+            return;
+        };
+        let invitations = &mut self.invitations;
+        digests.retain(|d| match invitations.get(d) {
+            Some(i) if !i.used && drop(d, i) => {
+                invitations.remove(d);
+                false
+            }
+            Some(_) => true,
+            None => false,
+        });
+    }
+
+    /// Sets a password as the page a sign-in link opens would (after redeeming it).
+    pub fn set_own_password(&mut self, user: &UserId, hash: PasswordHash) -> Result<(), HostError> {
+        let user = self.user_mut(user)?;
+        user.password_hash = Some(hash);
+        user.force_password_reset = false;
+        Ok(())
     }
 
     /// The user with this email (case-insensitive).
@@ -552,6 +611,62 @@ impl Store for MemoryStore {
             .collect();
         let next = (end < self.users.len()).then(|| end.to_string());
         Ok(ScopePage { users, next })
+    }
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        self.count("add_invitation");
+        self.has(OptionalMethod::AddInvitation)?;
+        self.user_mut(&invitation.user)?;
+        self.drop_invitations(&invitation.user, |_, i| i.upload != invitation.upload);
+        self.invitations_by_user
+            .entry(invitation.user.clone())
+            .or_default()
+            .push(invitation.digest.clone());
+        self.invitations.insert(
+            invitation.digest.clone(),
+            KeptInvitation {
+                user: invitation.user.clone(),
+                expires_at: invitation.expires_at,
+                upload: invitation.upload.clone(),
+                used: false,
+            },
+        );
+        Ok(())
+    }
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        self.count("find_invitation");
+        self.has(OptionalMethod::FindInvitation)?;
+        Ok(self.invitations.get(digest).map(|i| StoredInvitation {
+            user: i.user.clone(),
+            digest: digest.clone(),
+            expires_at: i.expires_at,
+            used: i.used,
+        }))
+    }
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        self.count("redeem_invitation");
+        self.has(OptionalMethod::RedeemInvitation)?;
+        let Some(user) = self
+            .invitations
+            .get(digest)
+            .filter(|i| !i.used)
+            .map(|i| i.user.clone())
+        else {
+            return Ok(false);
+        };
+        self.drop_invitations(&user, |d, _| d != digest);
+        if let Some(kept) = self.invitations.get_mut(digest) {
+            kept.used = true;
+        }
+        Ok(true)
+    }
+    fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
+        self.count("revoke_invitations");
+        self.has(OptionalMethod::RevokeInvitations)?;
+        self.drop_invitations(user, |_, i| i.upload == upload);
+        Ok(())
     }
 }
 

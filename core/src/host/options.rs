@@ -318,13 +318,16 @@ impl HashParams {
 
 impl Templates {
     /// The default templates with those named in a JSON object replaced: any of
-    /// `welcome_with_password`, `welcome`, `password_changed_with_password`,
-    /// `password_changed`, `upload_complete`, each `{subject, text, html}`; placeholders are
-    /// checked ([`Template::new`]).
+    /// `welcome_with_password`, `welcome`, `welcome_with_invitation`, `welcome_sso`,
+    /// `password_changed_with_password`, `password_changed`,
+    /// `password_changed_with_invitation`, `upload_complete`, `undo_complete`, each
+    /// `{subject, text, html}`; placeholders are checked ([`Template::new`]).
     pub fn from_value(value: Value) -> Result<Templates, Error> {
-        const KEYS: [&str; 7] = [
+        const KEYS: [&str; 9] = [
             "welcome_with_password",
             "welcome",
+            "welcome_with_invitation",
+            "password_changed_with_invitation",
             "welcome_sso",
             "password_changed_with_password",
             "password_changed",
@@ -356,6 +359,10 @@ impl Templates {
                 "password_changed_with_password" => &mut templates.password_changed_with_password,
                 "password_changed" => &mut templates.password_changed,
                 "welcome_sso" => &mut templates.welcome_sso,
+                "welcome_with_invitation" => &mut templates.welcome_with_invitation,
+                "password_changed_with_invitation" => {
+                    &mut templates.password_changed_with_invitation
+                }
                 "undo_complete" => &mut templates.undo_complete,
                 _ => &mut templates.upload_complete,
             } = template;
@@ -384,11 +391,13 @@ pub struct ExecuteConfig {
     pub retry_delay: Option<Duration>,
     /// Email templates.
     pub templates: Templates,
+    /// How long sign-in links live, or the default (72 hours).
+    pub invitation_expiry: Option<Duration>,
 }
 
 impl ExecuteConfig {
     /// The keys an execute-options object may have.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "default_password",
         "hash_params",
         "threads",
@@ -396,10 +405,13 @@ impl ExecuteConfig {
         "retries",
         "retry_delay_ms",
         "templates",
+        "invitation_expiry_secs",
     ];
 
     /// Decodes a JSON object with any of [`ExecuteConfig::KEYS`] (snake_case or camelCase;
-    /// null values are absent). `retry_delay_ms` is in milliseconds.
+    /// null values are absent). `retry_delay_ms` is in milliseconds;
+    /// `invitation_expiry_secs` (how long sign-in links live) in seconds, from 300 to
+    /// 2,592,000 (30 days).
     pub fn from_value(value: Value) -> Result<ExecuteConfig, Error> {
         let what = "execute options";
         let mut config = ExecuteConfig::default();
@@ -421,6 +433,11 @@ impl ExecuteConfig {
                 "retry_delay_ms" => {
                     config.retry_delay = Some(Duration::from_millis(number(&v, what, &key)?));
                 }
+                "invitation_expiry_secs" => {
+                    let expiry = Duration::from_secs(number(&v, what, &key)?);
+                    crate::execute::invitation::check_expiry(expiry)?;
+                    config.invitation_expiry = Some(expiry);
+                }
                 _ => config.templates = Templates::from_value(v)?,
             }
         }
@@ -438,6 +455,7 @@ impl ExecuteConfig {
             retries: self.retries.unwrap_or(defaults.retries),
             retry_delay: self.retry_delay.unwrap_or(defaults.retry_delay),
             templates: self.templates,
+            invitation_expiry: self.invitation_expiry.unwrap_or(defaults.invitation_expiry),
             ..defaults
         }
     }
@@ -470,6 +488,8 @@ impl Settings {
             update_existing_passwords: self.update_existing_passwords,
             generate_passwords: self.generate_passwords,
             default_password: None,
+            send_invitations: self.send_invitations,
+            invitation_url: self.send_invitations.then(|| self.invitation_url.clone()),
             force_password_reset: self.force_password_reset,
             send_notification_email: self.send_notification_email,
             enrolments: self.enrolments.clone(),

@@ -37,6 +37,7 @@
 //! ```
 
 use crate::error::{Error, ErrorKind};
+use crate::execute::invitation::{InvitationDigest, NewInvitation, StoredInvitation};
 use crate::execute::journal::{Journal, JournalEntry};
 use crate::execute::password::PasswordHash;
 use crate::execute::results::ResultRow;
@@ -537,6 +538,10 @@ fn group_value(group: &Group) -> Value {
 /// | `reactivate_user` (optional) | user id | ignored |
 /// | `set_login_method` (optional) | user id, method name | ignored |
 /// | `scope_users` (optional) | cursor (`null` first), limit | `{users: [user...], next: cursor or null}` |
+/// | `add_invitation` (optional) | `{user, digest, expires_at, upload}` | ignored |
+/// | `find_invitation` (optional) | digest | `null` or `{user, digest, expires_at, used}` |
+/// | `redeem_invitation` (optional) | digest | `true` if it was unused and is now used |
+/// | `revoke_invitations` (optional: undo) | user id, upload fingerprint | ignored |
 ///
 /// A user's `suspended` flag (optional, like `protected`) says it is deactivated; its
 /// `suspended_by_upload` flag (optional, default `false`) says the engine suspended it
@@ -734,9 +739,78 @@ impl<H: HostObject> Store for HostStore<H> {
         };
         Ok(ScopePage { users, next })
     }
+
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        let arg = json!({
+            "user": invitation.user.0,
+            "digest": invitation.digest.as_str(),
+            "expires_at": invitation.expires_at,
+            "upload": invitation.upload,
+        });
+        self.optional(OptionalMethod::AddInvitation, vec![arg])
+            .map(drop)
+    }
+
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        let reply = self.optional(OptionalMethod::FindInvitation, vec![json!(digest.as_str())])?;
+        self.invitation_reply(reply)
+    }
+
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        let reply = self.optional(
+            OptionalMethod::RedeemInvitation,
+            vec![json!(digest.as_str())],
+        )?;
+        match reply {
+            Value::Bool(redeemed) => Ok(redeemed),
+            other => Err(self.caller.invalid(
+                "redeem_invitation",
+                format!("gave {}, not true or false", read::kind(&other)),
+            )),
+        }
+    }
+
+    fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
+        let args = vec![json!(user.0), json!(upload)];
+        self.optional(OptionalMethod::RevokeInvitations, args)
+            .map(drop)
+    }
 }
 
 impl<H: HostObject> HostStore<H> {
+    /// The sign-in link methods (all optional): `add_invitation`, `find_invitation`,
+    /// `redeem_invitation`, `revoke_invitations`.
+    fn invitation_reply(&mut self, reply: Value) -> Result<Option<StoredInvitation>, HostError> {
+        let fail = |d| self.caller.invalid("find_invitation", d);
+        if reply.is_null() {
+            return Ok(None);
+        }
+        let mut map = read::object(reply, "an invitation or null", &fail)?;
+        let user = read::id(map.remove("user"), "the invitation's user", &fail)?;
+        let digest = read::string(map.remove("digest"), "the invitation's digest", &fail)?;
+        let digest = InvitationDigest::from_hex(&digest)
+            .ok_or_else(|| fail("gave a digest that is not 64 lowercase hex characters".into()))?;
+        let expires_at = match map.remove("expires_at") {
+            Some(Value::Number(n)) if n.is_u64() => n.as_u64().unwrap_or(0),
+            other => {
+                return Err(fail(format!(
+                    "gave expires_at as {}, not seconds since the Unix epoch",
+                    other.as_ref().map_or("nothing", read::kind)
+                )))
+            }
+        };
+        let used = read::flag(map.remove("used"), "used", &fail)?;
+        Ok(Some(StoredInvitation {
+            user: UserId(user),
+            digest,
+            expires_at,
+            used,
+        }))
+    }
+
     /// Calls an optional method: `host_method_missing` when the object lacks it.
     fn optional(&mut self, write: OptionalMethod, args: Vec<Value>) -> Result<Value, HostError> {
         self.caller
@@ -746,8 +820,8 @@ impl<H: HostObject> HostStore<H> {
 }
 
 /// A message as the host's mailer gets it: `kind`, `to`, `subject`, `text`, `html` and
-/// `fields` (`first_name`, `last_name`, `login`, `site_url`, `results_url`, `password` only
-/// when the message carries one, and `counts` as `{name: number}` for `upload_complete`).
+/// `fields` (`first_name`, `last_name`, `login`, `site_url`, `results_url`, `password` and
+/// `invitation_url` only when the message carries one, and `counts` as `{name: number}` for `upload_complete`).
 pub fn message_value(message: &Message) -> Value {
     let f = &message.fields;
     let mut fields = Map::new();
@@ -757,6 +831,9 @@ pub fn message_value(message: &Message) -> Value {
     fields.insert("site_url".into(), json!(f.site_url));
     if let Some(password) = &f.password {
         fields.insert("password".into(), json!(password.expose()));
+    }
+    if let Some(link) = &f.invitation_url {
+        fields.insert("invitation_url".into(), json!(link.expose()));
     }
     fields.insert("results_url".into(), json!(f.results_url));
     if let Some(method) = &f.login_method {

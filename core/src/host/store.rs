@@ -1,5 +1,6 @@
 //! What the host implements: its user database, behind the [`Store`] trait.
 
+use crate::execute::invitation::{InvitationDigest, NewInvitation, StoredInvitation};
 use crate::execute::password::PasswordHash;
 use crate::issue::IssueCode;
 use serde::{Deserialize, Serialize};
@@ -335,20 +336,33 @@ pub enum OptionalMethod {
     SetLoginMethod,
     /// [`Store::scope_users`].
     ScopeUsers,
+    /// [`Store::add_invitation`]: an upload that sends sign-in links.
+    AddInvitation,
+    /// [`Store::find_invitation`]: verifying a sign-in link.
+    FindInvitation,
+    /// [`Store::redeem_invitation`]: using a sign-in link up.
+    RedeemInvitation,
+    /// [`Store::revoke_invitations`]: undoing an upload that sent sign-in links.
+    RevokeInvitations,
 }
 
 impl OptionalMethod {
     /// Every optional method.
-    pub const ALL: [OptionalMethod; 6] = [
+    pub const ALL: [OptionalMethod; 10] = [
         OptionalMethod::SuspendUser,
         OptionalMethod::DeleteUser,
         OptionalMethod::Withdraw,
         OptionalMethod::ReactivateUser,
         OptionalMethod::SetLoginMethod,
         OptionalMethod::ScopeUsers,
+        OptionalMethod::AddInvitation,
+        OptionalMethod::FindInvitation,
+        OptionalMethod::RedeemInvitation,
+        OptionalMethod::RevokeInvitations,
     ];
     /// The store method's snake_case name: `suspend_user`, `delete_user`, `withdraw`,
-    /// `reactivate_user`, `set_login_method`, `scope_users`.
+    /// `reactivate_user`, `set_login_method`, `scope_users`, `add_invitation`,
+    /// `find_invitation`, `redeem_invitation`, `revoke_invitations`.
     pub fn method_name(self) -> &'static str {
         match self {
             OptionalMethod::SuspendUser => "suspend_user",
@@ -357,6 +371,10 @@ impl OptionalMethod {
             OptionalMethod::ReactivateUser => "reactivate_user",
             OptionalMethod::SetLoginMethod => "set_login_method",
             OptionalMethod::ScopeUsers => "scope_users",
+            OptionalMethod::AddInvitation => "add_invitation",
+            OptionalMethod::FindInvitation => "find_invitation",
+            OptionalMethod::RedeemInvitation => "redeem_invitation",
+            OptionalMethod::RevokeInvitations => "revoke_invitations",
         }
     }
 }
@@ -467,6 +485,36 @@ pub trait Store {
         let _ = (after, limit);
         Err(OptionalMethod::ScopeUsers.missing())
     }
+    /// Keeps a sign-in link's digest and expiry for the user, and drops the user's unused
+    /// invitations **from other uploads** (a newer link revokes the older ones). Those of the
+    /// same upload stay: a resumed execution issues a new link for a row it had begun, and
+    /// the link the interrupted run may have emailed must keep working.
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        let _ = invitation;
+        Err(OptionalMethod::AddInvitation.missing())
+    }
+    /// The invitation stored under this digest (used or not), or `None`. Look it up by the
+    /// exact digest (an index on it); the engine compares the answer again in constant time.
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        let _ = digest;
+        Err(OptionalMethod::FindInvitation.missing())
+    }
+    /// Uses the invitation up, atomically: when it exists and is unused, marks it used,
+    /// drops the user's other invitations and returns `true`; otherwise changes nothing and
+    /// returns `false` (of two concurrent redemptions, one gets `false`).
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        let _ = digest;
+        Err(OptionalMethod::RedeemInvitation.missing())
+    }
+    /// Drops the user's unused invitations that this upload (its plan fingerprint) issued:
+    /// what undoing it does (a no-op when there are none).
+    fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
+        let _ = (user, upload);
+        Err(OptionalMethod::RevokeInvitations.missing())
+    }
 }
 
 /// The reading half of a [`Store`]: what [`plan`](crate::plan) may call. Every `Store` is
@@ -566,5 +614,20 @@ impl<S: Store + ?Sized> Store for &mut S {
     }
     fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
         (**self).scope_users(after, limit)
+    }
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        (**self).add_invitation(invitation)
+    }
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        (**self).find_invitation(digest)
+    }
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        (**self).redeem_invitation(digest)
+    }
+    fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
+        (**self).revoke_invitations(user, upload)
     }
 }

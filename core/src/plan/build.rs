@@ -139,7 +139,9 @@ fn build(
         enrol_existing_users: settings.enrol_existing_users,
         update_existing_profiles: settings.update_existing_profiles,
         update_existing_passwords: settings.update_existing_passwords,
-        password_source: if settings.generate_passwords {
+        password_source: if settings.send_invitations {
+            PasswordSource::Invitation
+        } else if settings.generate_passwords {
             PasswordSource::Generated
         } else {
             PasswordSource::Default
@@ -152,6 +154,9 @@ fn build(
         site_url: settings.site_url.clone(),
         results_url: settings.results_url.clone(),
         uploader_email: settings.uploader_email.clone(),
+        invitation_url: settings
+            .send_invitations
+            .then(|| settings.invitation_url.clone()),
         undo_of: None,
     };
     // Near-miss suggestions for unknown groups in the file come from every group in the
@@ -246,6 +251,9 @@ pub(crate) fn missing_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Ve
             // A user the store keeps is suspended instead.
             Operation::DeleteUser => &[M::DeleteUser, M::SuspendUser],
             Operation::Withdraw { .. } => &[M::Withdraw],
+            // Links that could not be verified or used would be useless: all three.
+            Operation::Invite => &[M::AddInvitation, M::FindInvitation, M::RedeemInvitation],
+            Operation::RevokeInvitations => &[M::RevokeInvitations],
             _ => &[],
         })
         .copied()
@@ -536,8 +544,13 @@ impl RowContext<'_> {
         None
     }
 
+    /// Whether users whose password is set get a sign-in link instead.
+    fn invites(&self) -> bool {
+        self.settings.password_source == PasswordSource::Invitation
+    }
+
     fn email_op(&self, kind: MessageKind) -> Option<Operation> {
-        let send = self.settings.password_source == PasswordSource::Generated
+        let send = self.settings.password_source != PasswordSource::Default
             || self.settings.send_notification_email;
         send.then_some(Operation::SendEmail { kind })
     }
@@ -545,12 +558,17 @@ impl RowContext<'_> {
     fn plan_new(&self, row: &Row<'_>, planned: &mut PlanRow) {
         planned.action = Action::Create;
         let method = row.login_method().or(self.default_login_method);
+        let login_method = method
+            .filter(|m| *m != crate::host::store::PASSWORD_LOGIN)
+            .map(str::to_owned);
+        let invite = login_method.is_none() && self.invites();
         planned.operations.push(Operation::CreateUser {
             profile: profile_of(row),
-            login_method: method
-                .filter(|m| *m != crate::host::store::PASSWORD_LOGIN)
-                .map(str::to_owned),
+            login_method,
         });
+        if invite {
+            planned.operations.push(Operation::Invite);
+        }
         let mut added = BTreeSet::new();
         for group in self
             .settings
@@ -695,7 +713,11 @@ impl RowContext<'_> {
         // needs one, whatever update_existing_passwords says.
         let moved_to_password = method == password && stored_method != password;
         if method == password && (s.update_existing_passwords || moved_to_password) {
-            planned.operations.push(Operation::SetPassword);
+            planned.operations.push(if self.invites() {
+                Operation::Invite
+            } else {
+                Operation::SetPassword
+            });
             planned
                 .operations
                 .extend(self.email_op(MessageKind::PasswordChanged));

@@ -49,7 +49,7 @@ pub(super) fn write_canonical<D: sha2::digest::Update>(plan: &Plan, digest: D) -
 }
 
 /// Lowercase hex.
-pub(super) fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -4,7 +4,7 @@ mod build;
 mod changes;
 mod json;
 mod missing;
-pub(crate) use json::fingerprint;
+pub(crate) use json::{fingerprint, hex};
 pub(crate) mod settings;
 pub(crate) mod shard;
 mod sign;
@@ -143,6 +143,9 @@ pub enum PasswordSource {
     Generated,
     /// The settings' default password, given again at execution.
     Default,
+    /// No password: a personal single-use sign-in link per user, issued at execution and
+    /// emailed, where the user chooses their own.
+    Invitation,
 }
 
 /// The settings as recorded in a plan: no password, groups resolved to their ids.
@@ -161,6 +164,10 @@ pub struct PlanSettings {
     pub site_url: String,
     pub results_url: String,
     pub uploader_email: Option<String>,
+    /// With sign-in links: the link template (`{token}` in one path segment or query
+    /// value), checked when the settings were built and again at execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_url: Option<String>,
     /// Set on an undo plan: the fingerprint of the upload's plan it reverses (an undo
     /// plan's results cannot be undone again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,6 +237,11 @@ pub enum Operation {
     },
     /// Set a new password (generated or default) on the existing user.
     SetPassword,
+    /// Issue the user a sign-in link (its digest and expiry to the store, the link to the
+    /// email that follows), revoking their links from earlier uploads.
+    Invite,
+    /// Undo: revoke the unused sign-in links the undone upload issued to the user.
+    RevokeInvitations,
     /// Add to a group.
     AddToGroup {
         /// The group.
@@ -315,17 +327,26 @@ pub struct PlanRow {
 }
 
 impl PlanRow {
-    /// Whether a password is set (a new user who signs in by password, or `SetPassword`).
+    /// Whether a password is set (a new user who signs in by password, or `SetPassword`);
+    /// a row that sends a sign-in link sets none.
     pub fn sets_password(&self) -> bool {
-        self.operations.iter().any(|op| {
-            matches!(
-                op,
-                Operation::CreateUser {
-                    login_method: None,
-                    ..
-                } | Operation::SetPassword
-            )
-        })
+        !self.invites()
+            && self.operations.iter().any(|op| {
+                matches!(
+                    op,
+                    Operation::CreateUser {
+                        login_method: None,
+                        ..
+                    } | Operation::SetPassword
+                )
+            })
+    }
+
+    /// Whether the row issues a sign-in link.
+    pub fn invites(&self) -> bool {
+        self.operations
+            .iter()
+            .any(|op| matches!(op, Operation::Invite))
     }
 }
 
@@ -369,6 +390,12 @@ pub struct Summary {
     /// Existing users whose login method changes.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub login_method_changes: u64,
+    /// Sign-in links to issue (new users and password resets, with `send_invitations`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invitations: u64,
+    /// Undo: users whose sign-in links from the undone upload are revoked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revocations: u64,
     /// Warnings on rows and file.
     pub warnings: u64,
 }
@@ -399,12 +426,15 @@ impl Summary {
             Action::Rejected => self.rejected += 1,
         }
         self.warnings += row.issues.iter().filter(|i| !i.is_error()).count() as u64;
+        let invites = row.invites();
         for op in &row.operations {
             match op {
                 Operation::CreateUser {
                     login_method: None, ..
-                }
-                | Operation::SetPassword => self.passwords += 1,
+                } if !invites => self.passwords += 1,
+                Operation::SetPassword => self.passwords += 1,
+                Operation::Invite => self.invitations += 1,
+                Operation::RevokeInvitations => self.revocations += 1,
                 Operation::CreateUser { .. } => {}
                 Operation::SetLoginMethod { .. } => self.login_method_changes += 1,
                 Operation::ReactivateUser => self.reactivations += 1,

@@ -39,9 +39,18 @@ pub struct Settings {
     pub generate_passwords: bool,
     /// The one password for every user whose password is set, when not generating.
     pub default_password: Option<Password>,
+    /// Instead of a password, each user whose password is set gets a personal, single-use
+    /// sign-in link by email, where they choose their own password (the third way beside
+    /// `generate_passwords` and `default_password`; with it `generate_passwords` is off).
+    pub send_invitations: bool,
+    /// The link template of sign-in links, `{token}` standing for the token as one path
+    /// segment or one query value (`https://lms.example.com/invitations/{token}`); by
+    /// default `<site_url>/invitations/{token}`. Only used with `send_invitations`.
+    pub invitation_url: String,
     /// Users whose password is set must choose a new one at next login.
     pub force_password_reset: bool,
-    /// Whether users get an email (always true when generating passwords).
+    /// Whether users get an email (always true when generating passwords or sending
+    /// sign-in links).
     pub send_notification_email: bool,
     /// Content every accepted user is enrolled in.
     pub enrolments: Vec<ContentRef>,
@@ -105,6 +114,10 @@ pub struct SettingsBuilder {
         deserialize_with = "secret::optional_string"
     )]
     pub default_password: Option<String>,
+    #[serde(alias = "sendInvitations")]
+    pub send_invitations: bool,
+    #[serde(alias = "invitationUrl")]
+    pub invitation_url: Option<String>,
     #[serde(alias = "forcePasswordReset")]
     pub force_password_reset: bool,
     #[serde(alias = "sendNotificationEmail")]
@@ -133,6 +146,7 @@ impl std::fmt::Debug for SettingsBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SettingsBuilder")
             .field("generate_passwords", &self.generate_passwords)
+            .field("send_invitations", &self.send_invitations)
             .field(
                 "default_password",
                 &self.default_password.as_ref().map(|_| "[REDACTED]"),
@@ -149,6 +163,8 @@ impl Default for SettingsBuilder {
             update_existing_passwords: false,
             generate_passwords: true,
             default_password: None,
+            send_invitations: false,
+            invitation_url: None,
             force_password_reset: false,
             send_notification_email: true,
             enrolments: Vec::new(),
@@ -181,6 +197,8 @@ impl SettingsBuilder {
         update_existing_passwords: bool,
         /// Generate a unique password per user (the default) instead of a default password.
         generate_passwords: bool,
+        /// Send each user whose password is set a personal sign-in link instead of a password.
+        send_invitations: bool,
         /// Users whose password is set must choose a new one at next login.
         force_password_reset: bool,
         /// Whether users get an email.
@@ -199,6 +217,12 @@ impl SettingsBuilder {
     /// host's login methods).
     pub fn default_login_method(mut self, method: impl Into<String>) -> Self {
         self.default_login_method = Some(method.into());
+        self
+    }
+
+    /// The link template of sign-in links (`{token}` as one path segment or query value).
+    pub fn invitation_url(mut self, template: impl Into<String>) -> Self {
+        self.invitation_url = Some(template.into());
         self
     }
 
@@ -245,27 +269,44 @@ impl SettingsBuilder {
             .default_password
             .filter(|p| !p.is_empty())
             .map(Password::new);
-        match (&default_password, self.generate_passwords) {
-            (None, false) => {
+        if self.send_invitations {
+            // The third way: no password at all, so generate_passwords does not apply.
+            if default_password.is_some() {
                 return Err(Error::settings(
-                    IssueCode::DefaultPasswordRequired,
-                    "generate_passwords is off: give a default_password for the users whose password is set",
-                ))
+                    IssueCode::DefaultPasswordWithInvitations,
+                    "a default_password was given but send_invitations is on: users choose their own password through their sign-in link",
+                ));
             }
-            (Some(_), true) => {
+            if !self.send_notification_email {
                 return Err(Error::settings(
-                    IssueCode::DefaultPasswordWithGenerated,
-                    "a default_password was given but generate_passwords is on; turn one of them off",
-                ))
+                    IssueCode::NotificationRequiredForInvitations,
+                    "send_notification_email cannot be off with send_invitations: the sign-in link reaches its user by email",
+                ));
             }
-            (Some(p), false) => self
-                .password_policy
-                .check_with(p, &password_context(&self.site_url, self.uploader_email.as_deref()))?,
-            (None, true) => {}
+        } else {
+            match (&default_password, self.generate_passwords) {
+                (None, false) => {
+                    return Err(Error::settings(
+                        IssueCode::DefaultPasswordRequired,
+                        "generate_passwords is off: give a default_password for the users whose password is set",
+                    ))
+                }
+                (Some(_), true) => {
+                    return Err(Error::settings(
+                        IssueCode::DefaultPasswordWithGenerated,
+                        "a default_password was given but generate_passwords is on; turn one of them off",
+                    ))
+                }
+                (Some(p), false) => self.password_policy.check_with(
+                    p,
+                    &password_context(&self.site_url, self.uploader_email.as_deref()),
+                )?,
+                (None, true) => {}
+            }
         }
         // Checked whatever the password source: the plan carries the length either way.
         self.password_policy.validate()?;
-        if self.generate_passwords && !self.send_notification_email {
+        if self.generate_passwords && !self.send_invitations && !self.send_notification_email {
             return Err(Error::settings(
                 IssueCode::NotificationRequiredForGeneratedPasswords,
                 "send_notification_email can only be off when generate_passwords is off: a generated password must reach its user",
@@ -273,6 +314,21 @@ impl SettingsBuilder {
         }
         check_url("site_url", &self.site_url)?;
         check_url("results_url", &self.results_url)?;
+        let invitation_url = match self.invitation_url.filter(|u| !u.is_empty()) {
+            Some(template) => template,
+            None => format!(
+                "{}/invitations/{{token}}",
+                self.site_url.trim_end_matches('/')
+            ),
+        };
+        if self.send_invitations {
+            crate::execute::invitation::check_url_template(&invitation_url).map_err(|why| {
+                Error::settings(
+                    IssueCode::InvalidSetting,
+                    format!("invitation_url {invitation_url:?} is not a link template: {why}"),
+                )
+            })?;
+        }
         if self.missing_users_threshold > 100 {
             return Err(Error::settings(
                 IssueCode::InvalidSetting,
@@ -305,10 +361,14 @@ impl SettingsBuilder {
             enrol_existing_users: self.enrol_existing_users,
             update_existing_profiles: self.update_existing_profiles,
             update_existing_passwords: self.update_existing_passwords,
-            generate_passwords: self.generate_passwords,
+            generate_passwords: self.generate_passwords && !self.send_invitations,
             default_password,
+            send_invitations: self.send_invitations,
+            invitation_url,
             force_password_reset: self.force_password_reset,
-            send_notification_email: self.send_notification_email || self.generate_passwords,
+            send_notification_email: self.send_notification_email
+                || self.generate_passwords
+                || self.send_invitations,
             enrolments,
             groups,
             site_url: self.site_url,

@@ -245,5 +245,5 @@ pub(crate) fn sets_existing_password(row: &PlanRow) -> bool {
         && row
             .operations
             .iter()
-            .any(|op| matches!(op, super::Operation::SetPassword))
+            .any(|op| matches!(op, super::Operation::SetPassword | super::Operation::Invite))
 }

@@ -223,6 +223,7 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         site_url: String::new(),
         results_url: options.results_url.clone(),
         uploader_email: options.uploader_email.clone(),
+        invitation_url: None,
         undo_of: Some(results.fingerprint.clone()),
     };
     let mut plan = Plan {

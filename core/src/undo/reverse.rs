@@ -156,6 +156,7 @@ pub(super) fn row(row: &ResultRow, current: &Current, rules: &Rules<'_>) -> Plan
             .any(|d| matches!(d, Done::CreateUser | Done::RecoverUser));
     let mut profile = Profile::default();
     let mut expect = Profile::default();
+    let mut revoke = false;
     for done in row.done.iter().rev() {
         match done {
             Done::Enrol {
@@ -241,6 +242,7 @@ pub(super) fn row(row: &ResultRow, current: &Current, rules: &Rules<'_>) -> Plan
                     out.operations.push(Operation::ReactivateUser);
                 }
             }
+            Done::Invite => revoke = true,
             Done::SetPassword if !created => out.issues.push(Issue::new(
                 IssueCode::NotUndoable,
                 line,
@@ -259,6 +261,11 @@ pub(super) fn row(row: &ResultRow, current: &Current, rules: &Rules<'_>) -> Plan
                 expect: Some(expect),
             },
         );
+    }
+    if revoke {
+        // First: a user the undo suspends or deletes keeps no working link. Taking a link
+        // back only removes access, so unverified results may drive it too.
+        out.operations.insert(0, Operation::RevokeInvitations);
     }
     if created && !rules.verified {
         out.issues.push(conflict(format!(
