@@ -13,6 +13,7 @@ Exit codes:
   3    database or mail transport error; `apply` (or `undo`) again resumes
   4    not confirmed (answered no, or no terminal to ask and no --yes)
   5    another `apply` or `undo` is running on the same database; nothing was done
+  6    `invite verify`: the sign-in link does not work (unknown, used or expired)
   130  interrupted by Ctrl-C between rows; `apply` (or `undo`) again resumes";
 
 /// Bulk upload of LMS users from a CSV file into a SQLite database.
@@ -112,10 +113,37 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Sign-in links (`apply --send-invitations`): check one for a script, without printing
+    /// the token.
+    Invite {
+        #[command(subcommand)]
+        command: InviteCommand,
+    },
     /// Serve the administrator's screens and their HTTP API on this database: upload,
     /// validate, fix, plan, preview, approve, follow, undo. Runs execute in the server and
     /// resume after a restart.
     Serve(Box<ServeArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Check a sign-in link's token: prints the user's id and email and exits 0 when it
+    /// works, exits 6 with the code (`invitation_unknown`, `invitation_used`,
+    /// `invitation_expired`) when it does not. The token is never printed or logged.
+    Verify {
+        /// The token (the link's last path segment or its query value), or `-` to read it
+        /// from the first line of standard input (keeps it out of the process list).
+        token: String,
+        /// Use the link up (single use): the next verification says `invitation_used`, and
+        /// the user's other links stop working.
+        #[arg(long)]
+        redeem: bool,
+        /// Print `{"user_id", "email"}` as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -334,6 +362,21 @@ pub struct SettingsArgs {
     /// default password is given].
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub generate_passwords: Option<bool>,
+    /// Instead of a password, email each user whose password is set a personal, single-use
+    /// sign-in link where they choose their own (`bulk-upload serve` serves the page; see
+    /// `invite verify`) [default: false].
+    #[arg(
+        long,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL",
+        visible_alias = "sign-in-links"
+    )]
+    pub send_invitations: Option<bool>,
+    /// The sign-in link template, `{token}` as one path segment or query value
+    /// [default: SITE_URL/invitations/{token}, the page `serve` serves].
+    #[arg(long, value_name = "URL")]
+    pub invitation_url: Option<String>,
     /// Read the default password from this environment variable (recommended).
     #[arg(long, value_name = "VAR", group = "default_pw")]
     pub default_password_env: Option<String>,
@@ -453,4 +496,8 @@ pub struct ExecArgs {
     /// Hashing threads (0: all cores).
     #[arg(long, hide = true)]
     pub threads: Option<usize>,
+    /// How long the sign-in links of --send-invitations work, in hours (1 to 720)
+    /// [default: 72].
+    #[arg(long, value_name = "HOURS", env = "BULK_UPLOAD_INVITATION_HOURS")]
+    pub invitation_hours: Option<u64>,
 }

@@ -57,6 +57,7 @@ pub fn settings_builder(
             args.update_existing_passwords,
         ),
         (&mut b.generate_passwords, args.generate_passwords),
+        (&mut b.send_invitations, args.send_invitations),
         (&mut b.force_password_reset, args.force_password_reset),
         (&mut b.send_notification_email, args.send_notification_email),
         (&mut b.suspend_missing_users, args.suspend_missing),
@@ -85,6 +86,9 @@ pub fn settings_builder(
     }
     if let Some(url) = &args.results_url {
         b.results_url = url.clone();
+    }
+    if let Some(url) = &args.invitation_url {
+        b.invitation_url = Some(url.clone());
     }
     if let Some(email) = &args.uploader_email {
         b.uploader_email = Some(email.clone());

@@ -14,6 +14,8 @@ pub const HOST: u8 = 3;
 pub const NOT_CONFIRMED: u8 = 4;
 /// Another `apply` is running on the same database; nothing was done.
 pub const BUSY: u8 = 5;
+/// `invite verify`: the sign-in link is refused (unknown, used or expired).
+pub const INVITATION_REFUSED: u8 = 6;
 /// Interrupted (Ctrl-C) between rows; `apply` again resumes where it stopped.
 pub const INTERRUPTED: u8 = 130;
 
@@ -56,6 +58,7 @@ impl From<lms_bulk_upload::Error> for CliError {
         use lms_bulk_upload::ErrorKind;
         let code = match e.kind() {
             ErrorKind::Store | ErrorKind::Mailer => HOST,
+            ErrorKind::Invitation => INVITATION_REFUSED,
             _ => USAGE,
         };
         CliError {

@@ -11,7 +11,7 @@ mod report;
 mod results_csv;
 mod serve;
 
-use args::{AdminCommand, Cli, ColorChoice, Command};
+use args::{AdminCommand, Cli, ColorChoice, Command, InviteCommand};
 use clap::Parser;
 use commands::catalogue::Catalogue;
 use lms_bulk_upload_sqlite::{db, files, lock, mail};
@@ -60,6 +60,15 @@ fn main() -> ExitCode {
             commands::catalogue::run(Catalogue::Collections, command)
         }
         Command::Campaigns { command } => commands::catalogue::run(Catalogue::Campaigns, command),
+        Command::Invite {
+            command:
+                InviteCommand::Verify {
+                    token,
+                    redeem,
+                    json,
+                    db,
+                },
+        } => commands::invite::verify(db, token, *redeem, *json),
         Command::Serve(args) => serve::run(args),
     };
     match outcome {

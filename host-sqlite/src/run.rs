@@ -20,6 +20,8 @@ pub struct ExecSettings {
     pub threads: usize,
     /// Rows per transaction.
     pub batch_size: usize,
+    /// How long sign-in links live.
+    pub invitation_expiry: std::time::Duration,
 }
 
 impl Default for ExecSettings {
@@ -29,6 +31,7 @@ impl Default for ExecSettings {
             hash_params: defaults.hash_params,
             threads: defaults.threads,
             batch_size: defaults.batch_size,
+            invitation_expiry: defaults.invitation_expiry,
         }
     }
 }
@@ -53,6 +56,7 @@ pub fn execute_run(
         hash_params: exec.hash_params,
         threads: exec.threads,
         batch_size: exec.batch_size,
+        invitation_expiry: exec.invitation_expiry,
         progress,
         cancel,
         journal: Some(&mut journal),

@@ -244,6 +244,9 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
         hash_params,
         threads: e.threads.unwrap_or(0),
         batch_size: e.batch_size.unwrap_or(defaults.batch_size),
+        invitation_expiry: e.invitation_hours.map_or(defaults.invitation_expiry, |h| {
+            std::time::Duration::from_secs(h.saturating_mul(3600))
+        }),
     };
     let outcome = execute_run(
         &db,

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod catalogue;
 pub(crate) mod exec;
 pub mod init;
+pub mod invite;
 pub mod plan;
 pub mod results;
 pub mod undo;

@@ -65,6 +65,10 @@ pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
                 hash_params,
                 threads: args.exec.threads.unwrap_or(0),
                 batch_size: args.exec.batch_size.unwrap_or(defaults.batch_size),
+                invitation_expiry: args.exec.invitation_hours.map_or(
+                    defaults.invitation_expiry,
+                    |h| std::time::Duration::from_secs(h.saturating_mul(3600)),
+                ),
             },
         })?;
         let api = Arc::new(Api::new(

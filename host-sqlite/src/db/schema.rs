@@ -230,6 +230,20 @@ CREATE TABLE web_upload_files (
 INSERT INTO web_upload_files (upload_id, bytes) SELECT id, bytes FROM web_uploads;
 UPDATE web_uploads SET bytes = x'';
 "#,
+    // 8: sign-in links ("invitations"). Only the SHA-256 digest of a link's token is kept
+    // (the token itself is only in the email), with the user, the upload that issued it (its
+    // plan fingerprint: what undo revokes by), when it expires (Unix seconds) and when it was
+    // used. Unused links of other uploads are deleted when a user gets a new one.
+    r#"
+CREATE TABLE invitations (
+    digest     TEXT PRIMARY KEY CHECK (length(digest) = 64),
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    upload     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    TEXT
+) WITHOUT ROWID;
+CREATE INDEX invitations_by_user ON invitations (user_id);
+"#,
 ];
 
 /// The migration after which every email key is recomputed with the engine's `email_key`

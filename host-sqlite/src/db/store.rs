@@ -2,8 +2,9 @@
 
 use super::{host_error, Db};
 use lms_bulk_upload::{
-    email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod,
-    PasswordHash, Profile, ScopePage, Store, UserId, PASSWORD_LOGIN,
+    email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, InvitationDigest,
+    NewInvitation, NewUser, OptionalMethod, PasswordHash, Profile, ScopePage, Store,
+    StoredInvitation, UserId, PASSWORD_LOGIN,
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Params};
 use std::collections::{BTreeMap, HashMap};
@@ -39,8 +40,8 @@ impl SqliteStore {
 
     /// Every foreign key to `users` in the schema: memberships and enrolments today, and any
     /// table added later, so that a user something refers to is never deleted. The user's
-    /// own profile field values (`user_fields`) are part of the user, not something that
-    /// refers to it: they are deleted with it.
+    /// own profile field values (`user_fields`) and sign-in links (`invitations`) are part of
+    /// the user, not something that refers to it: they are deleted with it.
     fn references(&mut self) -> Result<&[Reference], HostError> {
         if self.references.is_none() {
             let conn = self.db.conn();
@@ -48,7 +49,7 @@ impl SqliteStore {
                 .prepare(
                     "SELECT m.name, f.\"from\", coalesce(f.\"to\", 'id') FROM sqlite_master m, \
                      pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = 'users' \
-                     AND m.name <> 'user_fields' ORDER BY m.name, f.\"from\"",
+                     AND m.name NOT IN ('user_fields', 'invitations') ORDER BY m.name, f.\"from\"",
                 )
                 .map_err(host_error)?;
             let found = stmt
@@ -465,6 +466,10 @@ impl Store for SqliteStore {
                 | OptionalMethod::ReactivateUser
                 | OptionalMethod::SetLoginMethod
                 | OptionalMethod::ScopeUsers
+                | OptionalMethod::AddInvitation
+                | OptionalMethod::FindInvitation
+                | OptionalMethod::RedeemInvitation
+                | OptionalMethod::RevokeInvitations
         )
     }
 
@@ -543,8 +548,10 @@ impl Store for SqliteStore {
                     return Ok(Some(false));
                 }
             }
-            // The user's own field values go with it (also ON DELETE CASCADE).
+            // The user's own field values and links go with it (also ON DELETE CASCADE).
             conn.prepare_cached("DELETE FROM user_fields WHERE user_id = ?1")?
+                .execute(params![id])?;
+            conn.prepare_cached("DELETE FROM invitations WHERE user_id = ?1")?
                 .execute(params![id])?;
             let deleted = conn
                 .prepare_cached("DELETE FROM users WHERE id = ?1 AND protected = 0")?
@@ -555,6 +562,75 @@ impl Store for SqliteStore {
             Some(deleted) => Ok(deleted),
             None => written(0, user).map(|()| false),
         }
+    }
+
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        self.keep_invitation(invitation)
+    }
+
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        let conn = self.db.conn();
+        let found = conn
+            .prepare_cached(
+                "SELECT user_id, digest, expires_at, used_at IS NOT NULL FROM invitations \
+                 WHERE digest = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![digest.as_str()], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, bool>(3)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(host_error)?;
+        Ok(found.and_then(|(user, stored, expires_at, used)| {
+            Some(StoredInvitation {
+                user: UserId(user.to_string()),
+                digest: InvitationDigest::from_hex(&stored)?,
+                expires_at: u64::try_from(expires_at).unwrap_or(0),
+                used,
+            })
+        }))
+    }
+
+    /// Marks the link used and deletes the user's other unused links, in the open
+    /// transaction; the caller commits (with the password the user chose) by `checkpoint`.
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        self.db.write(|conn| {
+            let used = conn
+                .prepare_cached(
+                    "UPDATE invitations SET used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                     WHERE digest = ?1 AND used_at IS NULL",
+                )?
+                .execute(params![digest.as_str()])?;
+            if used == 0 {
+                return Ok(false);
+            }
+            conn.prepare_cached(
+                "DELETE FROM invitations WHERE used_at IS NULL AND user_id = \
+                 (SELECT user_id FROM invitations WHERE digest = ?1)",
+            )?
+            .execute(params![digest.as_str()])?;
+            Ok(true)
+        })
+    }
+
+    fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
+        let id = user_id(user)?;
+        self.db.write(|conn| {
+            conn.prepare_cached(
+                "DELETE FROM invitations WHERE user_id = ?1 AND upload = ?2 AND used_at IS NULL",
+            )?
+            .execute(params![id, upload])
+        })?;
+        Ok(())
     }
 
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
@@ -570,6 +646,32 @@ impl Store for SqliteStore {
             Ok(removed > 0 || unprotected(conn, id)?)
         })?;
         written(usize::from(writable), user)
+    }
+}
+
+/// Sign-in links: only digests are stored; one statement each, inside the batch's
+/// transaction like every other write.
+impl SqliteStore {
+    pub(crate) fn keep_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        let id = user_id(&invitation.user)?;
+        let expires = i64::try_from(invitation.expires_at).unwrap_or(i64::MAX);
+        let changed = self.db.write(|conn| {
+            conn.prepare_cached(
+                "DELETE FROM invitations WHERE user_id = ?1 AND used_at IS NULL AND upload <> ?2",
+            )?
+            .execute(params![id, invitation.upload])?;
+            conn.prepare_cached(
+                "INSERT INTO invitations (digest, user_id, upload, expires_at) \
+                 SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND protected = 0",
+            )?
+            .execute(params![
+                invitation.digest.as_str(),
+                id,
+                invitation.upload,
+                expires
+            ])
+        })?;
+        written(changed, &invitation.user)
     }
 }
 

@@ -79,6 +79,7 @@ pub fn env_around(
             hash_params: fast(),
             threads: 1,
             batch_size: 50,
+            ..ExecSettings::default()
         },
     })
     .unwrap();
