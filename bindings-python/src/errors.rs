@@ -16,6 +16,7 @@ fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Plan => "PlanError",
         ErrorKind::Store => "StoreError",
         ErrorKind::Mailer => "MailerError",
+        ErrorKind::Invitation => "InvitationError",
         _ => "BulkUploadError",
     }
 }

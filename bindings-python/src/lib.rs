@@ -11,6 +11,7 @@ mod convert;
 mod errors;
 mod execute;
 mod host;
+mod invitation;
 mod memory;
 mod plan;
 mod results;
@@ -58,6 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     memory::register(m)?;
     sign::register(m)?;
     undo::register(m)?;
+    invitation::register(m)?;
     m.add_function(wrap_pyfunction!(_apply_store_changes, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_protocol_folder, m)?)?;

@@ -20,6 +20,7 @@ pub(crate) struct PySettings {
 view! { PySettings "Settings" new(PySettings::create) {
     enrol_existing_users: plain, update_existing_profiles: plain,
     update_existing_passwords: plain, generate_passwords: plain, has_default_password: plain,
+    send_invitations: plain, invitation_url: plain,
     force_password_reset: plain, send_notification_email: plain, enrolments: list,
     groups: list, site_url: plain, results_url: plain, uploader_email: plain,
     password_policy: plain, default_login_method: plain, suspend_missing_users: plain,

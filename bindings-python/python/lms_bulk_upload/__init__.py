@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence as _Sequence
 
-from ._errors import BulkUploadError, FileError, MailerError, PlanError, SettingsError, StoreError, TransientError
+from ._errors import (
+    BulkUploadError, FileError, InvitationError, MailerError, PlanError, SettingsError, StoreError, TransientError,
+)
 from ._native import (
     PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
     RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, email_key, issue_codes, parse,
-    plan, plan_undo,
+    plan, plan_undo, redeem_invitation, verify_invitation,
 )
 from ._types import (
     CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
@@ -32,9 +34,10 @@ _Sequence.register(PlanRows)
 
 __all__ = [
     "PLAN_FORMAT_VERSION", "PlanKey", "BulkUploadError", "CancelToken", "CodeInfo", "ContentRef", "EmailTemplate",
-    "ExistingUser", "FileError", "Group", "HashParams", "Issue", "Journal", "Mailer", "MailerError",
+    "ExistingUser", "FileError", "Group", "InvitationError", "HashParams", "Issue", "Journal", "Mailer", "MailerError",
     "MemoryJournal", "MemoryStore", "Message", "NewUser", "ParseOptions", "Plan", "PlanError", "PlanRow", "PlanRows",
     "PlanSummary", "Profile", "ProfileField", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
     "Results", "Row", "ScopePage", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
     "UndoOptions", "Upload", "UploadRows", "__version__", "email_key", "issue_codes", "parse", "plan", "plan_undo",
+    "redeem_invitation", "verify_invitation",
 ]

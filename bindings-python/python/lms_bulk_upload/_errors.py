@@ -52,6 +52,11 @@ class MailerError(BulkUploadError):
     """The host's mailer failed outside a row, or lacks a method."""
 
 
+class InvitationError(BulkUploadError):
+    """A sign-in link does not work: ``invitation_unknown`` (never issued, replaced by a
+    newer one, or revoked by an undo), ``invitation_used`` or ``invitation_expired``."""
+
+
 class TransientError(Exception):
     """Raise it (or any exception with ``transient = True``) from a host store or mailer
     method to say that trying again may succeed; the engine retries a bounded number of

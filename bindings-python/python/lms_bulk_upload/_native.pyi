@@ -54,6 +54,8 @@ __all__ = [
     "parse",
     "plan",
     "plan_undo",
+    "redeem_invitation",
+    "verify_invitation",
 ]
 
 __version__: str
@@ -196,6 +198,8 @@ class Settings:
         update_existing_passwords: bool = ...,
         generate_passwords: bool = ...,
         default_password: Optional[str] = ...,
+        send_invitations: bool = ...,
+        invitation_url: Optional[str] = ...,
         force_password_reset: bool = ...,
         send_notification_email: bool = ...,
         enrolments: Sequence[Union[ContentRef, "tuple[str, str]"]] = ...,
@@ -218,7 +222,12 @@ class Settings:
         be suspended would be (``missing_users_threshold``).
         ``reactivate_suspended_users`` (default False): suspended users in the file are
         reactivated, only those an upload suspended (the store's ``suspended_by_upload``);
-        ``update_existing_profiles`` alone never reactivates anyone."""
+        ``update_existing_profiles`` alone never reactivates anyone.
+        ``send_invitations`` (default False): instead of a password, each user whose
+        password is set gets a personal single-use sign-in link by email (it needs the
+        notification email, refuses a default password, and turns ``generate_passwords``
+        off); ``invitation_url`` is the link template, ``{token}`` as one path segment or
+        query value (default ``<site_url>/invitations/{token}``)."""
     @property
     def enrol_existing_users(self) -> bool: ...
     @property
@@ -229,6 +238,10 @@ class Settings:
     def generate_passwords(self) -> bool: ...
     @property
     def has_default_password(self) -> bool: ...
+    @property
+    def send_invitations(self) -> bool: ...
+    @property
+    def invitation_url(self) -> Optional[str]: ...
     @property
     def force_password_reset(self) -> bool: ...
     @property
@@ -484,6 +497,17 @@ def plan(
     lookup_batch: Optional[int] = None,
 ) -> Plan:
     """Builds the plan: reads the store (batched), writes nothing."""
+
+def verify_invitation(store: Union["MemoryStore", Store], token: str, *, now: Optional[int] = None) -> str:
+    """The invited user's id when the sign-in link's token works (checked through the
+    store's ``find_invitation``, compared in constant time); ``InvitationError`` with
+    ``invitation_unknown``, ``invitation_used`` or ``invitation_expired`` otherwise. Does
+    not use the link up. ``now``: seconds since the Unix epoch (default: now)."""
+
+def redeem_invitation(store: Union["MemoryStore", Store], token: str, *, now: Optional[int] = None) -> str:
+    """``verify_invitation``, then uses the link up through the store's
+    ``redeem_invitation`` (once: a second call raises ``invitation_used``); the store drops
+    the user's other links. Set the password the user chose, then commit."""
 
 def plan_undo(
     results: Results,

@@ -141,13 +141,15 @@ class NewUser(TypedDict):
 
 
 class MessageFields(TypedDict, total=False):
-    """The values a message was rendered from. ``password`` only when it carries one."""
+    """The values a message was rendered from. ``password`` only when it carries one;
+    ``invitation_url`` (the user's personal sign-in link: a secret) only when it carries one."""
 
     first_name: str
     last_name: str
     login: str
     site_url: str
     password: str
+    invitation_url: str
     results_url: str
     counts: Dict[str, int]
 
@@ -219,6 +221,10 @@ class PlanSummary(_PlanSummaryBase, total=False):
     """Suspended users in the file to reactivate."""
     login_method_changes: int
     """Existing users whose login method changes."""
+    invitations: int
+    """Sign-in links to issue (``send_invitations``)."""
+    revocations: int
+    """Undo: users whose sign-in links from the undone upload are revoked."""
 
 
 class UndoOptions(TypedDict, total=False):
@@ -334,6 +340,16 @@ class Store(Protocol):
       updated.
     - ``set_login_method(user_id, method: str) -> None``: an existing user whose ``auth``
       value (``login_methods``) differs, when profiles are updated.
+
+    Optional methods for sign-in links (the setting ``send_invitations``; an upload that
+    sends them on a store without the first three is refused when planned, an undo of it
+    without the fourth): ``add_invitation({user, digest, expires_at, upload}) -> None``
+    (keep the SHA-256 ``digest`` of the link's token — never the token — with the
+    ``expires_at`` Unix time, and drop the user's unused links of other uploads),
+    ``find_invitation(digest) -> Optional[{user, digest, expires_at, used}]``,
+    ``redeem_invitation(digest) -> bool`` (atomically: mark it used and drop the user's
+    other links; False if it was used or unknown) and ``revoke_invitations(user_id,
+    upload) -> None`` (undo: drop the unused links that upload issued to the user).
 
     ``create_user`` receives ``password_hash`` None and the ``login_method`` for a user who
     signs in another way (SSO); ``find_users`` may give each user's ``login_method``.
