@@ -243,6 +243,13 @@ export declare function planUndoAsync(results: ResultsHandle, memory?: MemorySto
 export declare function unforwardedStoreMethodsJson(): string
 
 /**
+ * Verifies a link's token (and with `redeem`, uses it up) on a worker thread: the user's id,
+ * or an `invitation` error (`invitation_unknown`, `invitation_used`, `invitation_expired`).
+ * Give one store (`memory` or `bridge`); `now` in seconds since the Unix epoch (none: now).
+ */
+export declare function verifyInvitationAsync(memory: MemoryStoreHandle | undefined | null, bridge: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, token: string, redeem: boolean, now?: number | undefined | null): Promise<string>
+
+/**
  * Whether `password` matches a stored argon2id PHC hash (a host's login check, or a test of
  * what an upload stored in the host's own database).
  */

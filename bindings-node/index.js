@@ -856,4 +856,5 @@ module.exports.parseBytesAsync = nativeBinding.parseBytesAsync
 module.exports.planAsync = nativeBinding.planAsync
 module.exports.planUndoAsync = nativeBinding.planUndoAsync
 module.exports.unforwardedStoreMethodsJson = nativeBinding.unforwardedStoreMethodsJson
+module.exports.verifyInvitationAsync = nativeBinding.verifyInvitationAsync
 module.exports.verifyPassword = nativeBinding.verifyPassword

@@ -2,7 +2,7 @@
 // by index.d.ts, which `napi build` generates from the Rust sources.
 
 export type Severity = 'error' | 'warning'
-export type ErrorKind = 'file' | 'settings' | 'plan' | 'store' | 'mailer'
+export type ErrorKind = 'file' | 'settings' | 'plan' | 'store' | 'mailer' | 'invitation'
 export type ContentKind = 'course' | 'collection' | 'campaign'
 export type Column =
   | 'firstname' | 'lastname' | 'emailaddress' | 'phonenumber' | 'uniqueid'
@@ -123,6 +123,10 @@ export interface SettingsOptions {
   updateExistingPasswords?: boolean
   generatePasswords?: boolean
   defaultPassword?: string | null
+  /** Instead of a password, email each user whose password is set a personal single-use sign-in link (needs the notification email; refuses a default password; turns `generatePasswords` off). */
+  sendInvitations?: boolean
+  /** The sign-in link template, `{token}` as one path segment or query value [default: `<siteUrl>/invitations/{token}`]. */
+  invitationUrl?: string | null
   forcePasswordReset?: boolean
   sendNotificationEmail?: boolean
   enrolments?: ContentRef[]
@@ -246,7 +250,34 @@ export interface Store {
    * `limit` after the cursor `after` (`null`: the first page), in a stable order.
    */
   scopeUsers?(after: string | null, limit: number): MaybePromise<ScopePage>
+  /** `sendInvitations`: keeps a sign-in link's SHA-256 `digest` (never the token) and expiry, dropping the user's unused links of other uploads. */
+  addInvitation?(invitation: { user: string; digest: string; expiresAt: number; upload: string }): MaybePromise<unknown>
+  /** The link stored under this digest, or `null`. */
+  findInvitation?(digest: string): MaybePromise<StoredInvitation | null>
+  /** Atomically marks the link used and drops the user's other links; `false` if it was used or unknown. */
+  redeemInvitation?(digest: string): MaybePromise<boolean>
+  /** Undo: drops the unused links `upload` (a plan fingerprint) issued to the user. */
+  revokeInvitations?(userId: string, upload: string): MaybePromise<unknown>
 }
+
+/** A sign-in link as a store keeps it. */
+export interface StoredInvitation {
+  user: string | number | bigint
+  digest: string
+  /** Seconds since the Unix epoch. */
+  expiresAt: number
+  used: boolean
+}
+
+/**
+ * The invited user's id when the sign-in link's token works (checked through the store's
+ * `findInvitation`, in constant time); an `InvitationError` (`invitation_unknown`,
+ * `invitation_used`, `invitation_expired`) otherwise. Does not use the link up. `now`:
+ * seconds since the Unix epoch.
+ */
+export declare function verifyInvitation(store: Store | MemoryStore, token: string, options?: { now?: number }): Promise<string>
+/** `verifyInvitation`, then uses the link up (once; the store drops the user's other links). */
+export declare function redeemInvitation(store: Store | MemoryStore, token: string, options?: { now?: number }): Promise<string>
 
 export type MessageKind = 'welcome' | 'password_changed' | 'upload_complete' | 'undo_complete'
 
@@ -263,6 +294,8 @@ export interface Message {
     siteUrl: string
     /** The generated password, only when the message carries one: never log such a message. */
     password?: string
+    /** The user's personal sign-in link (`sendInvitations`), only when the message carries one: a secret, never log it. */
+    invitationUrl?: string
     resultsUrl: string
     counts: Record<string, number>
   }
@@ -297,6 +330,10 @@ export interface PlanSummary {
   reactivations?: number
   /** Existing users whose login method changes; present when not 0. */
   loginMethodChanges?: number
+  /** Sign-in links to issue (`sendInvitations`); present when not 0. */
+  invitations?: number
+  /** Undo: users whose sign-in links from the undone upload are revoked; present when not 0. */
+  revocations?: number
   warnings: number
 }
 
@@ -307,6 +344,9 @@ export type Operation =
   | { op: 'reactivate_user' }
   | { op: 'update_profile'; changes: Profile }
   | { op: 'set_password' }
+  /** A sign-in link is issued (`sendInvitations`); `revoke_invitations`: an undo takes the upload's links back. */
+  | { op: 'invite' }
+  | { op: 'revoke_invitations' }
   | { op: 'add_to_group'; group: Group }
   | { op: 'remove_from_group'; group: Group }
   | { op: 'enrol'; content: ContentRef }
@@ -523,7 +563,7 @@ export interface ResultError {
 
 /** One operation performed on a row, tagged by `op`. */
 export type Done =
-  | { op: 'create_user' | 'recover_user' | 'set_password' }
+  | { op: 'create_user' | 'recover_user' | 'set_password' | 'invite' | 'revoke_invitations' }
   /** `before`: the values the changes replaced (`''` for an empty field), `null` when not known (a resumed row). */
   | { op: 'update_profile'; changes: Profile; before: Profile | null }
   /** `already`: the store already had it when the row was written (undo leaves it). */
@@ -590,6 +630,7 @@ export interface UserState extends Profile {
 /** The store methods a host may leave out (snake_case, as in `StoreState.lacks`). */
 export type OptionalMethod =
   | 'suspend_user' | 'delete_user' | 'withdraw' | 'reactivate_user' | 'set_login_method' | 'scope_users'
+  | 'add_invitation' | 'find_invitation' | 'redeem_invitation' | 'revoke_invitations'
 
 export interface StoreState {
   groups?: Group[]
@@ -647,3 +688,5 @@ export declare class SettingsError extends BulkUploadError {}
 export declare class PlanError extends BulkUploadError {}
 export declare class StoreError extends BulkUploadError {}
 export declare class MailerError extends BulkUploadError {}
+/** A sign-in link that does not work: `invitation_unknown`, `invitation_used`, `invitation_expired`. */
+export declare class InvitationError extends BulkUploadError {}

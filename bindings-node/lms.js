@@ -28,9 +28,10 @@ class SettingsError extends BulkUploadError {} // settings or options contradict
 class PlanError extends BulkUploadError {} // a plan unreadable, tampered with, or not executable as given
 class StoreError extends BulkUploadError {} // the host's store (or journal) failed, or is not one
 class MailerError extends BulkUploadError {} // the host's mailer failed outside a row, or is not one
+class InvitationError extends BulkUploadError {} // a sign-in link that does not work (unknown, used, expired)
 
 /** The class of each error kind of the core. */
-const ERROR_CLASSES = { file: FileError, settings: SettingsError, plan: PlanError, store: StoreError, mailer: MailerError }
+const ERROR_CLASSES = { file: FileError, settings: SettingsError, plan: PlanError, store: StoreError, mailer: MailerError, invitation: InvitationError }
 const PREFIX = 'LMS_BULK_UPLOAD_ERROR:'
 
 /** Turns a native error carrying a core error into its class; other errors pass unchanged. */
@@ -218,6 +219,20 @@ async function plan(upload, settings, store, { lookupBatch, ...rest } = {}) {
 async function planUndo(results, store, options) {
   if (!(results instanceof Results)) throw new TypeError('planUndo() takes the Results of an execution')
   return new Plan(await guard(() => native.planUndoAsync(results[HANDLE], ...side(store, MemoryStore), toJson(options))))
+}
+
+/**
+ * The invited user's id when a sign-in link's token works (the store's `findInvitation`,
+ * compared in constant time); an `InvitationError` (`invitation_unknown`, `invitation_used`,
+ * `invitation_expired`) otherwise. Does not use the link up. `now`: Unix seconds.
+ */
+async function verifyInvitation(store, token, { now } = {}) {
+  return guard(() => native.verifyInvitationAsync(...side(store, MemoryStore), String(token), false, now))
+}
+
+/** `verifyInvitation`, then uses the link up (once; the store drops the user's other links). */
+async function redeemInvitation(store, token, { now } = {}) {
+  return guard(() => native.verifyInvitationAsync(...side(store, MemoryStore), String(token), true, now))
 }
 
 /** What a Plan and Results share: rows read in slices, and the core's own JSON (snake_case keys). */
@@ -516,6 +531,6 @@ const emailKey = (email) => native.emailKey(String(email))
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
 module.exports = {
-  parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
-  BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
+  parse, parseFile, plan, planUndo, execute, verifyInvitation, redeemInvitation, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError, InvitationError,
 }

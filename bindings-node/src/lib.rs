@@ -13,6 +13,7 @@
 
 mod execute;
 mod host;
+mod invitation;
 mod memory;
 mod plan;
 mod shard;
@@ -28,6 +29,7 @@ use serde_json::Value;
 
 // The functions JavaScript calls (the classes are reached through them).
 pub use execute::{CancelToken, ResultsHandle};
+pub use invitation::verify_invitation_async;
 pub use memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 pub use plan::{plan_async, PlanHandle, SettingsHandle};
 pub use sign::PlanKeyHandle;

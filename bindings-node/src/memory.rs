@@ -5,9 +5,10 @@
 use crate::{from_js, to_js};
 use lms_bulk_upload::host::message_value;
 use lms_bulk_upload::{
-    ContentKind, ContentRef, ExistingUser, Group, HostError, IssueCode, Journal, JournalEntry,
-    Mailer, MemoryJournal, MemoryStore, Message, NewUser, OptionalMethod, PasswordHash, Profile,
-    RecordingMailer, ResultRow, ScopePage, Store, StoreState, UserId,
+    ContentKind, ContentRef, ExistingUser, Group, HostError, InvitationDigest, IssueCode, Journal,
+    JournalEntry, Mailer, MemoryJournal, MemoryStore, Message, NewInvitation, NewUser,
+    OptionalMethod, PasswordHash, Profile, RecordingMailer, ResultRow, ScopePage, Store,
+    StoreState, StoredInvitation, UserId,
 };
 use napi::{Error, Status};
 use napi_derive::napi;
@@ -159,6 +160,21 @@ impl Store for Shared<MemoryStore> {
     fn scope_users(&mut self, after: Option<&str>, limit: usize) -> Result<ScopePage, HostError> {
         self.lock().scope_users(after, limit)
     }
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        self.lock().add_invitation(invitation)
+    }
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        self.lock().find_invitation(digest)
+    }
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        self.lock().redeem_invitation(digest)
+    }
+    fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
+        self.lock().revoke_invitations(user, upload)
+    }
 }
 
 /// The optional store methods that calls through the wrapper above do not reach on the
@@ -168,6 +184,9 @@ impl Store for Shared<MemoryStore> {
 pub(crate) fn unforwarded_optional_methods() -> Vec<&'static str> {
     let user = UserId("u1".into());
     let course = ContentRef::new(ContentKind::Course, "c1");
+    let Some(digest) = InvitationDigest::from_hex(&"0".repeat(64)) else {
+        return vec!["add_invitation"];
+    };
     let reaches = |method: OptionalMethod| -> bool {
         let mut store = MemoryStore::new();
         store.add_user(ExistingUser {
@@ -189,6 +208,15 @@ pub(crate) fn unforwarded_optional_methods() -> Vec<&'static str> {
             OptionalMethod::ReactivateUser => shared.reactivate_user(&user),
             OptionalMethod::SetLoginMethod => shared.set_login_method(&user, "password"),
             OptionalMethod::ScopeUsers => shared.scope_users(None, 10).map(drop),
+            OptionalMethod::AddInvitation => shared.add_invitation(&NewInvitation {
+                user: user.clone(),
+                digest: digest.clone(),
+                expires_at: 1,
+                upload: "u".into(),
+            }),
+            OptionalMethod::FindInvitation => shared.find_invitation(&digest).map(drop),
+            OptionalMethod::RedeemInvitation => shared.redeem_invitation(&digest).map(drop),
+            OptionalMethod::RevokeInvitations => shared.revoke_invitations(&user, "u"),
             _ => return false,
         };
         let defaulted = outcome.is_err_and(|e| e.code() == Some(IssueCode::HostMethodMissing));

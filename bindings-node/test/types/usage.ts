@@ -139,6 +139,17 @@ async function flow(): Promise<void> {
   const lacking = new lms.MemoryStore({ lacks: ['scope_users', 'reactivate_user', 'set_login_method'] })
   const state = lacking.state()
   console.log(counts, state.lacks, state.users.map((u) => [u.loginMethod, u.custom?.start_date]))
+  const linked = await lms.plan(upload, { sendInvitations: true, invitationUrl: 'https://lms.example.com/i/{token}' }, hostStore)
+  console.log(linked.summary.invitations ?? 0)
+  const links = new lms.RecordingMailer()
+  await linked.execute(new lms.MemoryStore(), links)
+  const link: string | undefined = links.messages[0]?.fields.invitationUrl
+  try {
+    const user: string = await lms.verifyInvitation(new lms.MemoryStore(), link ?? '', { now: 0 })
+    console.log(user, await lms.redeemInvitation(new lms.MemoryStore(), link ?? ''))
+  } catch (e) {
+    if (e instanceof lms.InvitationError) console.log(e.code)
+  }
 }
 
 void flow
