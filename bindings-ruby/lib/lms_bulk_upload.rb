@@ -84,6 +84,23 @@ module LmsBulkUpload
     end
   end
 
+  # The invited user's id when a sign-in link's token works (checked through the store's
+  # `find_invitation`, compared in constant time); raises InvitationError
+  # (`invitation_unknown`, `invitation_used`, `invitation_expired`) otherwise. Does not use
+  # the link up. `now:` seconds since the Unix epoch (default: now).
+  def verify_invitation(store, token, now: nil)
+    adapter = Native.store_arg(store)
+    Native.call(adapter) { LmsBulkUploadNative.verify_invitation(adapter.arg, token.to_s, false, now) }
+  end
+
+  # verify_invitation, then uses the link up through the store's `redeem_invitation` (once:
+  # a second call raises `invitation_used`); the store drops the user's other links. Set the
+  # password the user chose, then commit.
+  def redeem_invitation(store, token, now: nil)
+    adapter = Native.store_arg(store)
+    Native.call(adapter) { LmsBulkUploadNative.verify_invitation(adapter.arg, token.to_s, true, now) }
+  end
+
   # The identity of an address, as the engine compares them: lowercase, the domain mapped
   # to ASCII by IDNA ("ana@Bücher.de" is "ana@xn--bcher-kva.de"). A store that looks users
   # up itself keys them by it.

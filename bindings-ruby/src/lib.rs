@@ -12,6 +12,7 @@ uniffi::setup_scaffolding!("lms_bulk_upload_native");
 mod error;
 mod execute;
 mod host;
+mod invitation;
 mod memory;
 mod plan;
 mod shard;
@@ -27,6 +28,7 @@ pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMai
 pub use plan::{plan, Plan, Settings};
 pub use sign::PlanKey;
 pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
+pub use invitation::verify_invitation;
 pub use undo::plan_undo;
 pub use upload::{bench_parse_rust, parse, Upload};
 

@@ -27,7 +27,7 @@ module LmsBulkUpload
     # The exception class for each kind of native error: the one table.
     def self.for_kind(kind)
       { "file" => FileError, "settings" => SettingsError, "plan" => PlanError,
-        "store" => StoreError, "mailer" => MailerError }.fetch(kind, Error)
+        "store" => StoreError, "mailer" => MailerError, "invitation" => InvitationError }.fetch(kind, Error)
     end
 
     def self.from_native(error)
@@ -52,6 +52,10 @@ module LmsBulkUpload
 
   # The host's mailer failed outside a row, or does not follow the protocol.
   class MailerError < Error; end
+
+  # A sign-in link that does not work: `invitation_unknown` (never issued, replaced by a newer
+  # one, or revoked by an undo), `invitation_used` or `invitation_expired`.
+  class InvitationError < Error; end
 
   # Raise it (or any exception whose `transient?` is true) from a host store or mailer
   # method to say that trying again may succeed: the engine retries a bounded number of

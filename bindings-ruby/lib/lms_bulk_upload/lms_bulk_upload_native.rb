@@ -365,6 +365,27 @@ private_constant :UniffiHandleMap
     end
   end
 
+  # The Optional<T> type for u64.
+
+  def self.check_lower_Optionalu64(v)
+    if !v.nil?
+      
+    end
+  end
+
+  def self.alloc_from_Optionalu64(v)
+    RustBuffer.allocWithBuilder do |builder|
+      builder.write_Optionalu64(v)
+      return builder.finalize()
+    end
+  end
+
+  def consume_into_Optionalu64
+    consumeWithStream do |stream|
+      return stream.read_Optionalu64
+    end
+  end
+
   # The Optional<T> type for string.
 
   def self.check_lower_Optionalstring(v)
@@ -797,6 +818,21 @@ class RustBufferStream
   end
 
   
+  # The Optional<T> type for u64.
+
+  def read_Optionalu64
+    flag = unpack_from 1, 'c'
+
+    if flag == 0
+      return nil
+    elsif flag == 1
+      return read_u64
+    else
+      raise InternalError, 'Unexpected flag byte for Optionalu64'
+    end
+  end
+
+  
   # The Optional<T> type for string.
 
   def read_Optionalstring
@@ -1139,6 +1175,17 @@ class RustBufferBuilder
     else
       pack_into(1, 'c', 1)
       self.write_u32(v)
+    end
+  end
+
+  # The Optional<T> type for u64.
+
+  def write_Optionalu64(v)
+    if v.nil?
+      pack_into(1, 'c', 0)
+    else
+      pack_into(1, 'c', 1)
+      self.write_u64(v)
     end
   end
 
@@ -1944,6 +1991,10 @@ module UniFFILib
     [RustCallStatus.by_ref],
     RustBuffer.by_value
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_verify_invitation,
+    [RustBuffer.by_value, RustBuffer.by_value, :int8, RustBuffer.by_value, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_plan,
     [:uint64, :uint64, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
@@ -2193,6 +2244,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_version,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_verify_invitation,
     [],
     :uint16
   
@@ -2710,6 +2765,27 @@ end
 
 def self.version()
   result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_func_version,)
+  return result.consume_into_string
+end
+
+
+  
+  
+
+def self.verify_invitation(store, token, redeem, now)
+    store = store
+    RustBuffer.check_lower_TypeStoreArg(store)
+    
+    token = ::LmsBulkUploadNative::uniffi_utf8(token)
+    
+    
+    redeem = redeem ? true : false
+    
+    
+    now = (now ? ::LmsBulkUploadNative::uniffi_in_range(now, "u64", 0, 2**64) : nil)
+    RustBuffer.check_lower_Optionalu64(now)
+    
+  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_verify_invitation,RustBuffer.alloc_from_TypeStoreArg(store),RustBuffer.alloc_from_string(token),(redeem ? 1 : 0),RustBuffer.alloc_from_Optionalu64(now))
   return result.consume_into_string
 end
 
