@@ -24,11 +24,11 @@ mod upload;
 pub use error::{NativeError, NativeResult};
 pub use execute::{CancelToken, ProgressSink, Results};
 pub use host::{HostCallError, RubyHost};
+pub use invitation::verify_invitation;
 pub use memory::{JournalArg, MailerArg, MemoryJournal, MemoryStore, RecordingMailer, StoreArg};
 pub use plan::{plan, Plan, Settings};
 pub use sign::PlanKey;
 pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
-pub use invitation::verify_invitation;
 pub use undo::plan_undo;
 pub use upload::{bench_parse_rust, parse, Upload};
 

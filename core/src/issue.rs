@@ -154,6 +154,7 @@ issue_codes! {
     // Sign-in links, when one is verified or redeemed.
     InvitationUnknown = "invitation_unknown", Error, "The sign-in link's token is not one the store knows: malformed, never issued, or revoked (by a newer link, or by undoing the upload that sent it).";
     InvitationUsed = "invitation_used", Error, "The sign-in link was used already: each link works once.";
+    WeakPassword = "weak_password", Error, "The password a user chose through their sign-in link is too short or too easy to guess (zxcvbn).";
     InvitationExpired = "invitation_expired", Error, "The sign-in link has expired (the host sets how long links live; 72 hours by default).";
 }
 

@@ -46,10 +46,10 @@ mod undo;
 
 pub use error::{Error, ErrorKind};
 pub use execute::invitation::{
-    redeem_invitation, redeem_invitation_at, verify_invitation, verify_invitation_at,
-    InvitationDigest, InvitationToken, NewInvitation, StoredInvitation, DEFAULT_INVITATION_EXPIRY,
-    INVITATION_TOKEN_BYTES, INVITATION_TOKEN_CHARS, MAX_INVITATION_EXPIRY, MIN_INVITATION_EXPIRY,
-    TOKEN_PLACEHOLDER,
+    check_chosen_password, redeem_invitation, redeem_invitation_at, verify_invitation,
+    verify_invitation_at, InvitationDigest, InvitationToken, NewInvitation, StoredInvitation,
+    DEFAULT_INVITATION_EXPIRY, INVITATION_TOKEN_BYTES, INVITATION_TOKEN_CHARS,
+    MAX_INVITATION_EXPIRY, MIN_INVITATION_EXPIRY, TOKEN_PLACEHOLDER,
 };
 pub use execute::journal::{Journal, JournalEntry, MemoryJournal};
 pub use execute::password::{

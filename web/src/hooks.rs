@@ -283,4 +283,21 @@ pub trait Host: Send + Sync {
     fn fields(&self) -> Vec<ProfileField> {
         self.parse_options().fields
     }
+
+    // ---- sign-in links
+    /// Calls `f` with the store, writes allowed, for the page a sign-in link opens: the API
+    /// verifies and redeems the link, sets the password the user chose and calls the store's
+    /// `checkpoint` through it. `false` when the host serves no sign-in links (the default):
+    /// the routes answer 404.
+    fn with_store_mut(
+        &self,
+        f: &mut dyn FnMut(&mut dyn lms_bulk_upload::Store),
+    ) -> Result<bool, HookError> {
+        let _ = f;
+        Ok(false)
+    }
+    /// The argon2id parameters a password chosen through a sign-in link is hashed with.
+    fn hash_params(&self) -> lms_bulk_upload::HashParams {
+        lms_bulk_upload::HashParams::default()
+    }
 }

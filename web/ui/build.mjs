@@ -15,6 +15,18 @@ await build({
   charset: 'utf8',
   logLevel: 'warning',
 })
+// The page a sign-in link opens: its own small bundle, no app shell.
+await build({
+  entryPoints: ['src/invitation-page.ts'],
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: ['es2022'],
+  outfile: 'dist/invitation.js',
+  legalComments: 'none',
+  charset: 'utf8',
+  logLevel: 'warning',
+})
 await build({
   entryPoints: ['src/app.css'],
   bundle: true,
@@ -25,3 +37,4 @@ await build({
   logLevel: 'warning',
 })
 copyFileSync('src/index.html', 'dist/index.html')
+copyFileSync('src/invitation.html', 'dist/invitation.html')

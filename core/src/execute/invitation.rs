@@ -213,6 +213,29 @@ pub(crate) fn invitation_url(template: &str, token: &InvitationToken) -> Passwor
     Password::new(template.replacen(TOKEN_PLACEHOLDER, token.secret().expose(), 1))
 }
 
+/// Checks the password a user chooses on the page their sign-in link opens: at least
+/// `min_length` characters (the password policy's, 10 by default), and hard to guess as
+/// `zxcvbn` judges it (a score of at least
+/// [`MIN_PASSWORD_SCORE`](crate::MIN_PASSWORD_SCORE)), `user_inputs` (their email, their
+/// name, the site) counting against it. An [`ErrorKind::Settings`] error coded
+/// `weak_password` says why; it never quotes the password.
+pub fn check_chosen_password(
+    password: &Password,
+    min_length: usize,
+    user_inputs: &[&str],
+) -> Result<(), Error> {
+    let text = password.expose();
+    let weak = |why: String| Err(Error::settings(IssueCode::WeakPassword, why));
+    let chars = text.chars().count();
+    if chars < min_length {
+        return weak(format!(
+            "the password has {chars} characters; at least {min_length} are needed"
+        ));
+    }
+    crate::execute::password::strength(text, user_inputs)
+        .or_else(|why| weak(format!("the password is too easy to guess: {why}")))
+}
+
 fn refused(code: IssueCode, message: &str) -> Error {
     Error::new(ErrorKind::Invitation, code, message)
 }
@@ -330,6 +353,19 @@ mod tests {
         assert!(!a.digest().as_str().contains(a.secret().expose()));
         assert!(InvitationToken::parse("short").is_none());
         assert!(InvitationToken::parse(&"+".repeat(INVITATION_TOKEN_CHARS)).is_none());
+    }
+
+    #[test]
+    fn chosen_passwords_are_judged_by_zxcvbn() {
+        let code = |p: &str| {
+            check_chosen_password(&Password::new(p), 10, &["ana@x.com"])
+                .err()
+                .map(|e| e.code())
+        };
+        assert_eq!(code("short"), Some(IssueCode::WeakPassword));
+        assert_eq!(code("password123"), Some(IssueCode::WeakPassword));
+        assert_eq!(code("ana@x.com12"), Some(IssueCode::WeakPassword));
+        assert_eq!(code("Kowhai-tree-by-the-river-42"), None);
     }
 
     #[test]

@@ -265,7 +265,7 @@ const MAX_JUDGED_CHARS: usize = 100;
 
 /// `Ok` when `zxcvbn` scores the password at least [`MIN_PASSWORD_SCORE`]; otherwise its
 /// feedback (warning and suggestions), which never quotes the password.
-fn strength(text: &str, user_inputs: &[&str]) -> Result<(), String> {
+pub(crate) fn strength(text: &str, user_inputs: &[&str]) -> Result<(), String> {
     let judged: String = text.chars().take(MAX_JUDGED_CHARS).collect();
     let inputs: Vec<&str> = user_inputs
         .iter()

@@ -692,6 +692,19 @@ impl Host for SqliteWebHost {
         Ok(())
     }
 
+    fn with_store_mut(
+        &self,
+        f: &mut dyn FnMut(&mut dyn lms_bulk_upload::Store),
+    ) -> Result<bool, HookError> {
+        let mut store = SqliteStore::new(self.db()?);
+        f(&mut store);
+        Ok(true)
+    }
+
+    fn hash_params(&self) -> lms_bulk_upload::HashParams {
+        self.config.exec.hash_params
+    }
+
     fn catalog(&self) -> Result<Catalog, HookError> {
         let db = self.db()?;
         let mut stmt = db

@@ -1,5 +1,6 @@
 //! Routing: which handler answers which method and path.
 
+mod invitations;
 mod pages;
 mod plans;
 mod runs;
@@ -44,6 +45,9 @@ pub(crate) fn route(api: &Api, req: &Request) -> Result<Response, Problem> {
             }
         }
         ["session"] if method == "POST" => return session::sign_in(api, req),
+        ["invitations", "verify"] if method == "POST" => return invitations::verify(api, req),
+        ["invitations", "redeem"] if method == "POST" => return invitations::redeem(api, req),
+        ["invitations", "verify" | "redeem"] => return Err(method_not_allowed("POST")),
         _ => {}
     }
     let known = known_route(rest).ok_or_else(|| Problem::new("not_found", "no such route"))?;

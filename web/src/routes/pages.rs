@@ -27,10 +27,24 @@ fn is_screen(path: &str) -> bool {
     }
 }
 
+/// `/invitations/{token}`: the page a sign-in link opens (the token is read by its script
+/// from the address; the server does not look at it here).
+fn is_invitation(path: &str) -> bool {
+    path.strip_prefix("/invitations/").is_some_and(|token| {
+        !token.is_empty()
+            && token.len() <= 64
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
 pub(super) fn page(method: &str, path: &str) -> Result<Response, Problem> {
     let asset = match path {
         "/assets/app.js" => Some(("text/javascript; charset=utf-8", assets::APP_JS)),
         "/assets/app.css" => Some(("text/css; charset=utf-8", assets::APP_CSS)),
+        "/assets/invitation.js" => Some(("text/javascript; charset=utf-8", assets::INVITATION_JS)),
+        p if is_invitation(p) => Some(("text/html; charset=utf-8", assets::INVITATION_HTML)),
         p if is_screen(p) => Some(("text/html; charset=utf-8", assets::INDEX_HTML)),
         _ => None,
     };

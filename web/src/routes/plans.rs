@@ -14,11 +14,12 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
 /// The settings a plan request may give (docs/http-api.md, Settings).
-const SETTINGS_KEYS: [&str; 13] = [
+const SETTINGS_KEYS: [&str; 14] = [
     "enrol_existing_users",
     "update_existing_profiles",
     "update_existing_passwords",
     "generate_passwords",
+    "send_invitations",
     "default_password",
     "force_password_reset",
     "send_notification_email",
@@ -109,6 +110,8 @@ pub(super) fn create(ctx: &Ctx<'_>, upload_id: &str) -> Result<Response, Problem
     let site = host.site_url();
     builder.site_url = site.clone();
     builder.results_url = format!("{site}/runs/{run_id}/results");
+    // Sign-in links open this server's own page (`/invitations/{token}`).
+    builder.invitation_url = Some(format!("{site}/invitations/{{token}}"));
     builder.uploader_email = Some(ctx.session.email.clone());
     let shown = settings_view(&builder);
     let default_password = builder.default_password.clone().map(Password::new);
