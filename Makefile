@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -33,7 +33,7 @@ test-rust: cli-test-deps
 	  $(CARGO) test --workspace --lib --bins --tests --examples
 	$(CARGO) test --workspace --doc
 
-bench: bench-rust bench-python bench-shards-python bench-node bench-ruby
+bench: bench-rust bench-python bench-shards-python bench-node bench-ruby bench-invite
 
 bench-rust: bench-parse
 	@echo "(rust benchmarks: see core/benches)"
@@ -95,6 +95,15 @@ demo:
 bench-cli:
 	$(CARGO) build --release -p lms-bulk-upload-cli
 	bash cli/scripts/bench.sh
+
+# New users' credentials side by side (issue 22): personal sign-in links against generated
+# passwords, through the CLI on SQLite with an outbox (100,000 and 1,000,000 users;
+# passwords extrapolated from 10,000), then the Python binding with a Python store on SQLite.
+bench-invite: python-env
+	$(CARGO) build --release -p lms-bulk-upload-cli
+	bash cli/scripts/bench-invite.sh
+	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
+	$(PY) bindings-python/bench/bench_invite.py
 
 # ---- Python binding (bindings-python/) -------------------------------------------------
 # The venv is shared (the CLI's tests use it too): created once, never deleted here.
