@@ -214,6 +214,12 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutboxFormatArg {
+    Eml,
+    Mbox,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ResultsFormat {
     Csv,
     Json,
@@ -468,6 +474,11 @@ pub struct MailArgs {
         conflicts_with = "smtp"
     )]
     pub outbox: Option<PathBuf>,
+    /// How the outbox holds messages: `eml`, one file per message, or `mbox`, one mboxrd
+    /// file per batch of rows (for big uploads: creating a file costs more than writing a
+    /// message) [default: eml; `serve` writes eml].
+    #[arg(long, value_enum, conflicts_with = "smtp", value_name = "FORMAT")]
+    pub outbox_format: Option<OutboxFormatArg>,
     /// The sender address [default: no-reply@ the site's host].
     #[arg(long, env = "BULK_UPLOAD_MAIL_FROM")]
     pub mail_from: Option<String>,

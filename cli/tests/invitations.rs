@@ -117,3 +117,35 @@ fn a_reset_replaces_the_link_and_undo_revokes_it() {
         "the first upload's links were replaced by the second's, which the undo revoked"
     );
 }
+
+#[test]
+fn an_mbox_outbox_holds_a_batch_per_file_and_its_links_work() {
+    let env = Env::demo();
+    let file = env.path("users.csv");
+    let mut text = String::from("firstname,lastname,emailaddress\n");
+    for i in 0..300 {
+        text.push_str(&format!("P{i},Tester,p{i}@example.org\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let o = apply_file(
+        &env,
+        &file,
+        &["--send-invitations", "--outbox-format", "mbox"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut boxes: Vec<_> = std::fs::read_dir(env.path("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    boxes.sort();
+    assert_eq!(boxes.len(), 2, "300 rows are two batches: {boxes:?}");
+    let all: String = boxes
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert_eq!(all.matches("\nFrom bulk-upload ").count() + 1, 300);
+    let token = token_in(&all.replace("=\n", ""));
+    assert_eq!(code(&verify(&env, &token, &[])), 0);
+    let o = run(&["serve", "--db", env.db_str(), "--outbox-format", "mbox"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}

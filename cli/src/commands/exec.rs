@@ -141,7 +141,11 @@ fn mailer(args: &MailArgs, db: &Path, site_url: &str) -> Result<Box<dyn MailerRe
                 .outbox
                 .clone()
                 .unwrap_or_else(|| super::beside(db, "outbox"));
-            let outbox = OutboxMailer::open(&dir, from)
+            let format = match args.outbox_format {
+                Some(crate::args::OutboxFormatArg::Mbox) => mail::OutboxFormat::Mbox,
+                _ => mail::OutboxFormat::Eml,
+            };
+            let outbox = OutboxMailer::open_as(&dir, from, format)
                 .map_err(|e| io_error("cannot open the outbox", &dir, e))?;
             Ok(Box::new(OutboxReport { outbox, dir }))
         }
@@ -165,6 +169,9 @@ impl Mailer for OutboxReport {
         message: &lms_bulk_upload::Message,
     ) -> Result<(), lms_bulk_upload::HostError> {
         self.outbox.send(message)
+    }
+    fn flush(&mut self) -> Result<(), lms_bulk_upload::HostError> {
+        self.outbox.flush()
     }
 }
 

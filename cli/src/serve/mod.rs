@@ -45,6 +45,11 @@ pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
                 "--site-url {site_url:?} is not a URL such as https://lms.example.com"
             )));
         }
+        if args.mail.outbox_format == Some(crate::args::OutboxFormatArg::Mbox) {
+            return Err(CliError::usage(
+                "serve writes one .eml per message: --outbox-format mbox is for apply and undo",
+            ));
+        }
         let from = mail::sender(args.mail.mail_from.as_deref(), &site_url).map_err(CliError::usage)?;
         let outbox = args
             .mail

@@ -4,7 +4,7 @@
 mod outbox;
 mod smtp;
 
-pub use outbox::OutboxMailer;
+pub use outbox::{OutboxFormat, OutboxMailer};
 pub use smtp::{redact, SmtpMailer};
 
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};

@@ -1,4 +1,5 @@
-//! The outbox transport: one `.eml` file (RFC 5322) per message, in a folder a person can open.
+//! The outbox transport: one `.eml` file (RFC 5322) per message, in a folder a person can
+//! open; or, for big uploads, one `.mbox` file (mboxrd) per batch of messages.
 
 use crate::files;
 use lettre::message::Mailbox;
@@ -6,7 +7,20 @@ use lms_bulk_upload::{HostError, Mailer, Message};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Writes each message to `DIR/NNNNNNN-KIND-RECIPIENT.eml`. Numbers go on from the highest
+/// How the outbox holds messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutboxFormat {
+    /// One `.eml` file per message (the default): a person opens any of them.
+    #[default]
+    Eml,
+    /// One `.mbox` file (mboxrd: `From ` lines, `>From` escaped, LF line ends) per batch of
+    /// rows, written when the engine flushes the batch: a million messages are four
+    /// thousand files, not a million (creating a file costs more than writing one message).
+    Mbox,
+}
+
+/// Writes each message to `DIR/NNNNNNN-KIND-RECIPIENT.eml` (or each batch's to
+/// `DIR/NNNNNNN-batch.mbox`). Numbers go on from the highest
 /// already in the folder, so the files sort in sending order across runs. Files appear
 /// atomically (written as `.tmp`, then renamed). The messages hold passwords: a new folder
 /// is 0700, every file 0600, and the temporary file is created new without following a
@@ -16,10 +30,23 @@ pub struct OutboxMailer {
     from: Mailbox,
     next: u64,
     written: u64,
+    format: OutboxFormat,
+    /// `Mbox`: the batch's messages, until `flush`.
+    batch: Vec<u8>,
+    queued: u64,
 }
 
 impl OutboxMailer {
     pub fn open(dir: &Path, from: Mailbox) -> std::io::Result<OutboxMailer> {
+        OutboxMailer::open_as(dir, from, OutboxFormat::Eml)
+    }
+
+    /// [`OutboxMailer::open`] writing in `format`.
+    pub fn open_as(
+        dir: &Path,
+        from: Mailbox,
+        format: OutboxFormat,
+    ) -> std::io::Result<OutboxMailer> {
         files::create_private_dir_all(dir)?;
         let mut highest = 0;
         for entry in fs::read_dir(dir)? {
@@ -27,6 +54,7 @@ impl OutboxMailer {
             let name = name.to_string_lossy();
             if let Some(n) = name
                 .strip_suffix(".eml")
+                .or_else(|| name.strip_suffix(".mbox"))
                 .and_then(|s| s.split('-').next())
                 .and_then(|n| n.parse::<u64>().ok())
             {
@@ -38,10 +66,13 @@ impl OutboxMailer {
             from,
             next: highest + 1,
             written: 0,
+            format,
+            batch: Vec::new(),
+            queued: 0,
         })
     }
 
-    /// Messages written by this mailer.
+    /// Messages written by this mailer (for `Mbox`, those of the batches flushed).
     pub fn written(&self) -> u64 {
         self.written
     }
@@ -61,9 +92,30 @@ fn safe(text: &str) -> String {
         .collect()
 }
 
+/// Appends one message to an mboxrd batch: a `From ` line, the message with LF line ends and
+/// every line that starts with `>*From ` given one more `>`, then an empty line.
+fn append_mbox(batch: &mut Vec<u8>, message: &[u8]) {
+    batch.extend_from_slice(b"From bulk-upload Thu Jan  1 00:00:00 1970\n");
+    for line in message.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let quoted = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
+        if line[quoted..].starts_with(b"From ") {
+            batch.push(b'>');
+        }
+        batch.extend_from_slice(line);
+        batch.push(b'\n');
+    }
+    batch.push(b'\n');
+}
+
 impl Mailer for OutboxMailer {
     fn send(&mut self, message: &Message) -> Result<(), HostError> {
         let bytes = super::build(&self.from, message)?.formatted();
+        if self.format == OutboxFormat::Mbox {
+            append_mbox(&mut self.batch, &bytes);
+            self.queued += 1;
+            return Ok(());
+        }
         let name = format!(
             "{:07}-{}-{}.eml",
             self.next,
@@ -77,5 +129,40 @@ impl Mailer for OutboxMailer {
         self.next += 1;
         self.written += 1;
         Ok(())
+    }
+
+    /// `Mbox`: writes the batch's file (atomically, 0600), before the engine records the
+    /// batch as done.
+    fn flush(&mut self) -> Result<(), HostError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let name = format!("{:07}-batch.mbox", self.next);
+        let path = self.dir.join(&name);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        files::write_private_atomic(&path, &tmp, &self.batch)
+            .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
+        self.batch.clear();
+        self.next += 1;
+        self.written += std::mem::take(&mut self.queued);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_mbox;
+
+    #[test]
+    fn mbox_lines_end_in_lf_and_from_lines_are_quoted() {
+        let mut batch = Vec::new();
+        append_mbox(
+            &mut batch,
+            b"Subject: x\r\n\r\nFrom here\r\n>From there\r\nend",
+        );
+        assert_eq!(
+            String::from_utf8(batch).unwrap(),
+            "From bulk-upload Thu Jan  1 00:00:00 1970\nSubject: x\n\n>From here\n>>From there\nend\n\n"
+        );
     }
 }
