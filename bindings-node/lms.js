@@ -13,21 +13,39 @@ const native = require('./index.js')
 /**
  * The base class of every error the engine throws: `code` (stable, snake_case, listed by
  * `issueCodes()`; match it, never the message), `kind` (`'file' | 'settings' | 'plan' |
- * 'store' | 'mailer'`), `line` and `column` (where the file has one), `transient` (whether
- * trying again may succeed).
+ * 'store' | 'mailer'`: one subclass each), `message` (for people), `line` and `column`
+ * (where the file has one), `transient` (whether trying again may succeed). `String(error)`
+ * is `line 3: emailaddress: message [code]` (the place when there is one), as in every
+ * language.
  */
 class BulkUploadError extends Error {
   constructor(message, { code, kind, line = null, column = null, transient = false } = {}) {
     super(message)
     this.name = new.target.name
-    Object.assign(this, { code, kind, line, column, transient })
+    Object.assign(this, { code, kind: kind ?? new.target.kind ?? 'error', line, column, transient })
+  }
+  toString() {
+    const place = `${this.line != null ? `line ${this.line}: ` : ''}${this.column != null ? `${this.column}: ` : ''}`
+    return `${place}${this.message} [${this.code}]`
   }
 }
-class FileError extends BulkUploadError {} // the file cannot be used (`parse`)
-class SettingsError extends BulkUploadError {} // settings or options contradictory, unknown, or naming what does not exist
-class PlanError extends BulkUploadError {} // a plan unreadable, tampered with, or not executable as given
-class StoreError extends BulkUploadError {} // the host's store (or journal) failed, or is not one
-class MailerError extends BulkUploadError {} // the host's mailer failed outside a row, or is not one
+class FileError extends BulkUploadError { static kind = 'file' } // the file cannot be used (`parse`)
+class SettingsError extends BulkUploadError { static kind = 'settings' } // settings or options contradictory, unknown, or naming what does not exist
+class PlanError extends BulkUploadError { static kind = 'plan' } // a plan unreadable, tampered with, or not executable as given
+class StoreError extends BulkUploadError { static kind = 'store' } // the host's store (or journal) failed, or is not one
+class MailerError extends BulkUploadError { static kind = 'mailer' } // the host's mailer failed outside a row, or is not one
+
+/**
+ * Throw it (or any error with `transient = true`) from a host store or mailer method to say
+ * that trying again may succeed: the engine retries a bounded number of times.
+ */
+class TransientError extends Error {
+  constructor(message) {
+    super(message)
+    this.name = 'TransientError'
+    this.transient = true
+  }
+}
 
 /** The class of each error kind of the core. */
 const ERROR_CLASSES = { file: FileError, settings: SettingsError, plan: PlanError, store: StoreError, mailer: MailerError }
@@ -143,15 +161,16 @@ async function parseFile(path, options) {
 }
 
 /**
- * A parsed, validated file: `length` (data rows; blank lines are not rows), `validRows`
- * (rows without errors), `hasErrors`. Rows stay native until asked for.
+ * A parsed, validated file: `length` (data rows; blank lines are not rows), `validCount`
+ * (rows without errors), `hasErrors`, and what was read (`format`, `sheet`, `encoding`,
+ * `delimiter`, `groupSeparator`, `header`). Rows stay native until asked for.
  */
 class Upload {
   constructor(handle) {
     if (!(handle instanceof native.UploadHandle)) throw new TypeError('an Upload comes from parse() or parseFile()')
     own(this, handle)
   }
-  /** Every row `{line, values, addGroups, removeGroups, valid, issues}` (converted once, then kept). */
+  /** Every row `{line, values, email, firstName, lastName, addGroups, removeGroups, custom, valid, issues}` (converted once, then kept). */
   get rows() {
     if (!this._rows) Object.defineProperty(this, '_rows', { value: [...chunkedRows(this[HANDLE])] })
     return this._rows
@@ -175,7 +194,9 @@ class Upload {
     return JSON.parse(this[HANDLE].reportJson())
   }
 }
-getters(Upload, ['length', 'validRows', 'hasErrors'], (handle, key) => handle[key])
+getters(Upload, ['length', 'validCount', 'hasErrors'], (handle, key) => handle[key])
+// What was read (`sheet`: null for a CSV).
+getters(Upload, ['format', 'sheet', 'encoding', 'delimiter', 'groupSeparator', 'header'], head)
 
 // ---- Settings and plan --------------------------------------------------------------------
 
@@ -457,9 +478,13 @@ class MemoryStore {
   state() {
     return JSON.parse(this[HANDLE].stateJson())
   }
-  /** Calls made so far, by snake_case method name (to check batching). */
-  calls() {
+  /** Calls made so far, by method name as a JavaScript store spells it (`findUsers`): to check batching. */
+  get calls() {
     return JSON.parse(this[HANDLE].callsJson())
+  }
+  /** The argon2id PHC string of the password of the user with `email`, or `null` if none was set. */
+  passwordHash(email) {
+    return this[HANDLE].passwordHash(email) ?? null
   }
   addGroup(id, name) {
     this[HANDLE].addGroup(id, name)
@@ -515,7 +540,12 @@ const emailKey = (email) => native.emailKey(String(email))
 /** Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`). */
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
+/** The engine's version. */
+const version = native.version()
+/** The plan format version this engine writes and reads. */
+const PLAN_FORMAT_VERSION = native.planFormatVersion()
+
 module.exports = {
-  parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
-  BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
+  version, PLAN_FORMAT_VERSION, parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError, TransientError,
 }

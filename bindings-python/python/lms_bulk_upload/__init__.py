@@ -16,12 +16,12 @@ from collections.abc import Sequence as _Sequence
 
 from ._errors import BulkUploadError, FileError, MailerError, PlanError, SettingsError, StoreError, TransientError
 from ._native import (
-    PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
+    PLAN_FORMAT_VERSION, CancelToken, CodeInfo, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
     RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, email_key, issue_codes, parse,
-    plan, plan_undo,
+    plan, plan_undo, verify_password,
 )
 from ._types import (
-    CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
+    ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
     ParseOptions, PlanSummary, Profile, ProfileField, ResultErrorDict, ResultRowDict, ResultSummary, ScopePage,
     ShardRef, Store, StoreState, UndoOptions,
 )
@@ -37,4 +37,5 @@ __all__ = [
     "PlanSummary", "Profile", "ProfileField", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
     "Results", "Row", "ScopePage", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
     "UndoOptions", "Upload", "UploadRows", "__version__", "email_key", "issue_codes", "parse", "plan", "plan_undo",
+    "verify_password",
 ]
