@@ -243,6 +243,10 @@ async function planUndo(results, store, options) {
 
 /** What a Plan and Results share: rows read in slices, and the core's own JSON (snake_case keys). */
 class Rows {
+  /** The number of rows. */
+  get length() {
+    return this[HANDLE].length
+  }
   /** Every row, camelCase. */
   get rows() {
     return [...chunkedRows(this[HANDLE])]

@@ -126,7 +126,12 @@ impl ResultsHandle {
     /// Rows `start..end`, as camelCase JSON.
     #[napi]
     pub fn rows_json(&self, start: u32, end: u32) -> String {
-        slice_to_js(&self.inner.rows, start, end, lms_bulk_upload::host::view::result_row)
+        slice_to_js(
+            &self.inner.rows,
+            start,
+            end,
+            lms_bulk_upload::host::view::result_row,
+        )
     }
     /// The results as CSV (formula-safe cells).
     #[napi]

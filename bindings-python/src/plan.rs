@@ -73,7 +73,10 @@ impl PyPlan {
     /// The counts, as a dict (rows, rejected, create, update, unchanged, ...).
     #[getter]
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        crate::convert::to_py(py, &lms_bulk_upload::host::view::plan_summary(self.inner.summary()))
+        crate::convert::to_py(
+            py,
+            &lms_bulk_upload::host::view::plan_summary(self.inner.summary()),
+        )
     }
     /// The fingerprint of the upload this plan undoes (a plan from `plan_undo`), else None.
     #[getter]

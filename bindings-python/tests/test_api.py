@@ -396,7 +396,7 @@ def test_memory_store_state_round_trip() -> None:
     store.add_content({"kind": "campaign", "id": "m1"})
     assert len(store.state()["groups"]) == 2 and len(store.state()["content"]) == 2
     with pytest.raises(ValueError):
-        store.add_content({"kind": "lesson", "id": "x"})
+        store.add_content({"kind": "lesson", "id": "x"})  # type: ignore[typeddict-item]
     with pytest.raises(ValueError):
         lbu.MemoryStore({"users": [{"no_email": 1}]})
     assert "MemoryStore" in repr(store) and len(store) == 1

@@ -116,7 +116,12 @@ impl Results {
 
     /// Rows `start..start + count` (clamped), as a JSON list.
     pub fn rows_json(&self, start: u64, count: u64) -> String {
-        to_json(&crate::plan::slice(&self.get().rows, start, count, view::result_row))
+        to_json(&crate::plan::slice(
+            &self.get().rows,
+            start,
+            count,
+            view::result_row,
+        ))
     }
 
     /// Result rows.

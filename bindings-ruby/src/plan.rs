@@ -35,7 +35,9 @@ pub(crate) fn slice<T>(
     count: u64,
     view: fn(&T) -> serde_json::Value,
 ) -> Vec<serde_json::Value> {
-    let start = usize::try_from(start).unwrap_or(usize::MAX).min(items.len());
+    let start = usize::try_from(start)
+        .unwrap_or(usize::MAX)
+        .min(items.len());
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     let end = start.saturating_add(count).min(items.len());
     items[start..end].iter().map(view).collect()

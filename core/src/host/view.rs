@@ -53,7 +53,12 @@ const PLAN_COUNTS: [&str; 5] = [
 ];
 
 /// The counts a results' JSON leaves out when they are 0.
-const RESULT_COUNTS: [&str; 4] = ["suspended", "deleted", "reactivated", "login_methods_changed"];
+const RESULT_COUNTS: [&str; 4] = [
+    "suspended",
+    "deleted",
+    "reactivated",
+    "login_methods_changed",
+];
 
 /// A plan's counts, every one present (0 included).
 pub fn plan_summary(summary: &Summary) -> Value {
@@ -118,10 +123,7 @@ pub fn upload_head(upload: &Upload) -> Value {
 /// `custom` (`{}` when the host declared no field the file has), `valid`, `issues`) with
 /// `email`, `first_name` and `last_name` as written.
 pub fn upload_row(row: &Row<'_>) -> Value {
-    let mut value = complete(
-        &row.to_data(),
-        &[("custom", Value::Object(Map::new()))],
-    );
+    let mut value = complete(&row.to_data(), &[("custom", Value::Object(Map::new()))]);
     if let Value::Object(map) = &mut value {
         map.insert("email".into(), row.get(Column::EmailAddress).into());
         map.insert("first_name".into(), row.get(Column::FirstName).into());
