@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -14,7 +14,15 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: test-rust test-api test-python test-node test-ruby test-browser
+test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-browser
+
+# Every package has the workspace's version (Cargo.toml) and carries the licence texts:
+# checked here, written by `make metadata` (scripts/release-metadata.py).
+check-metadata:
+	$(PYTHON) scripts/release-metadata.py
+
+metadata:
+	$(PYTHON) scripts/release-metadata.py --write
 
 lint:
 	$(CARGO) fmt --all -- --check

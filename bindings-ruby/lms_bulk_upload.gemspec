@@ -22,11 +22,10 @@ Gem::Specification.new do |spec|
                      "host stores, mailers and journals are plain Ruby objects."
   spec.authors = ["lms-bulk-upload contributors"]
   spec.licenses = ["MIT", "Apache-2.0"]
-  spec.homepage = "https://example.invalid/lms-bulk-upload"
   spec.required_ruby_version = ">= 3.0"
   # A native library inside: the gem is for the platform it was built on.
   spec.platform = Gem::Platform.local
-  spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] } + native + ["README.md"]
+  spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] } + native + ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]
   spec.require_paths = ["lib"]
   spec.add_dependency "ffi", ">= 1.15"
 end
