@@ -6,7 +6,31 @@
 // core as JSON, which decodes and checks them; what comes back is its JSON, keys camelCase.
 
 const fs = require('node:fs')
-const native = require('./index.js')
+const native = loadNative()
+
+/**
+ * The napi-rs loader (`index.js`, generated) finds the addon of this platform: a file next
+ * to it (a build from the repository) or the platform package npm installed as an optional
+ * dependency (`lms-bulk-upload-linux-x64-gnu`...). When there is none, say which platform
+ * this is and which ones have a package, instead of the loader's guess about npm.
+ */
+function loadNative() {
+  try {
+    return require('./index.js')
+  } catch (error) {
+    const libc = process.platform !== 'linux' ? '' : process.report?.getReport?.().header?.glibcVersionRuntime ? '-gnu' : '-musl'
+    const platform = `${process.platform}-${process.arch}${libc}`
+    const built = Object.keys(require('./package.json').optionalDependencies ?? {}).map((name) => name.replace('lms-bulk-upload-', ''))
+    const missing = new Error(
+      `lms-bulk-upload has no native library for this platform (${platform}, Node ${process.version}). ` +
+        `Packages exist for ${built.join(', ')}: npm installs the one that fits as an optional dependency ` +
+        '(unless optional dependencies are omitted). Elsewhere, build it from the source repository (make test-node; needs Rust).',
+    )
+    missing.code = 'LMS_BULK_UPLOAD_NO_NATIVE_LIBRARY'
+    missing.cause = error
+    throw missing
+  }
+}
 
 // ---- Errors -------------------------------------------------------------------------------
 

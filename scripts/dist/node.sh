@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The npm packages, built and checked: node.sh all|host [OUT]
+#   all:  the addon for linux x64 and arm64, glibc and musl (napi build --cross-compile:
+#         cargo-zigbuild), each packed as its platform package (npm/<platform>/), and the
+#         main package (the loader and the types only: no .node inside);
+#   host: this machine's platform package and the main package (make test).
+# The main tarball's files are checked, and it is installed with this machine's platform
+# tarball into an empty npm project (offline) that runs the README's Node quickstart.
+set -euo pipefail
+mode=${1:-all}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${2:-$root/dist/node}
+node_dir=$root/bindings-node
+# shellcheck source=zig.sh
+source "$root/scripts/dist/zig.sh"
+host=$(rustc -vV | sed -n 's/^host: //p')
+
+case $mode in
+  all) targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl) ;;
+  host) targets=("$host") ;;
+  *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
+esac
+
+platform_of() { # the napi platform name of a target triple: linux-x64-gnu ...
+  local arch=${1%%-*} libc=${1##*-}
+  case $arch in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; esac
+  echo "linux-$arch-$libc"
+}
+
+rm -rf "$out" && mkdir -p "$out"
+staging=$(mktemp -d) && trap 'rm -rf "$staging" "$zig_dir"' EXIT
+for target in "${targets[@]}"; do
+  platform=$(platform_of "$target")
+  cross=()
+  [ "$target" != "$host" ] && cross=(--cross-compile)
+  (cd "$node_dir" && npx napi build --platform --release --target "$target" "${cross[@]}" \
+    --output-dir "$staging/$platform" --no-js --dts "$staging/$platform/index.d.ts" >/dev/null)
+  pkg=$node_dir/npm/$platform
+  cp "$staging/$platform/lms-bulk-upload.$platform.node" "$pkg/"
+  cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$pkg/"
+  (cd "$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)
+  rm "$pkg/lms-bulk-upload.$platform.node"
+done
+(cd "$node_dir" && npm pack --silent --pack-destination "$out" >/dev/null)
+
+version=$(node -p "require('$node_dir/package.json').version")
+main=$out/lms-bulk-upload-$version.tgz
+listed=$(tar -tzf "$main" | sort | tr '\n' ' ')
+expected="package/LICENSE-APACHE package/LICENSE-MIT package/README.md package/index.d.ts package/index.js package/lms.d.ts package/lms.js package/package.json package/testing.js "
+if [ "$listed" != "$expected" ]; then
+  echo "$main holds: $listed (expected: $expected)" >&2
+  exit 1
+fi
+for tarball in "$out"/*.tgz; do echo "$(basename "$tarball"): $(du -k "$tarball" | cut -f1) kB"; done
+
+# The main package and this machine's platform package, in an empty project, offline.
+case $host in
+  *-linux-gnu | *-linux-musl)
+    project=$staging/project && mkdir -p "$project"
+    (cd "$project" && npm init -y >/dev/null &&
+      npm install --offline --no-audit --no-fund --omit=optional --silent \
+        "$main" "$out/lms-bulk-upload-$(platform_of "$host")-$version.tgz" >/dev/null)
+    bash "$root/scripts/dist/quickstart.sh" Node > "$project/quickstart.js"
+    (cd "$project" && node quickstart.js > quickstart.out)
+    echo "lms-bulk-upload-$version.tgz + $(platform_of "$host"): installed in an empty project, the quickstart ran"
+    ;;
+esac

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The Python distributions, built and checked: python.sh all|host [OUT]
+#   all:  abi3 wheels (CPython >= 3.9) for manylinux2014 and musllinux_1_2 on x86_64 and
+#         aarch64, cross-built with maturin --zig (zig from PyPI's ziglang), and the sdist;
+#   host: this machine's manylinux wheel only (make test).
+# Each wheel's platform tag is checked with `auditwheel show`; this machine's wheel is
+# installed into a fresh venv (no index) that runs the README's Python quickstart.
+set -euo pipefail
+mode=${1:-all}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${2:-$root/dist/python}
+venv=$root/.venv
+export VIRTUAL_ENV=$venv
+# shellcheck source=zig.sh
+source "$root/scripts/dist/zig.sh"
+host=$(rustc -vV | sed -n 's/^host: //p')
+
+case $mode in
+  all) targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl) ;;
+  host) targets=("$host") ;;
+  *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
+esac
+
+rm -rf "$out" && mkdir -p "$out"
+for target in "${targets[@]}"; do
+  case $target in
+    *-musl) compat=musllinux_1_2 ;;
+    *) compat=manylinux2014 ;;
+  esac
+  maturin build --quiet --release --zig --target "$target" --compatibility "$compat" \
+    -m "$root/bindings-python/Cargo.toml" -o "$out"
+done
+[ "$mode" = all ] && maturin sdist -m "$root/bindings-python/Cargo.toml" -o "$out"
+
+for wheel in "$out"/*.whl; do
+  tag=$(basename "$wheel" .whl | awk -F- '{ print $NF }')
+  shown=$(python -m auditwheel show "$wheel")
+  # auditwheel names the policy the wheel meets; it must be the one its tag claims.
+  policy=$(grep -oE '(many|musl)linux_[0-9]+_[0-9]+' <<<"$tag" | head -n 1)
+  if ! grep -q "$policy" <<<"$shown"; then
+    printf '%s\n' "$shown" >&2
+    echo "$wheel: auditwheel does not find it $policy" >&2
+    exit 1
+  fi
+  echo "$(basename "$wheel"): $(du -k "$wheel" | cut -f1) kB, auditwheel: $policy"
+done
+
+# This machine's wheel, alone in a fresh venv, runs the quickstart.
+case $host in
+  x86_64-unknown-linux-gnu) tag=manylinux_2_17_x86_64 ;;
+  aarch64-unknown-linux-gnu) tag=manylinux_2_17_aarch64 ;;
+  *) tag="" ;;
+esac
+if [ -n "$tag" ]; then
+  wheel=$(ls "$out"/*"$tag"*.whl)
+  scratch=$(mktemp -d) && trap 'rm -rf "$scratch" "$zig_dir"' EXIT
+  python3 -m venv "$scratch/venv"
+  "$scratch/venv/bin/python" -m pip install --quiet --no-index "$wheel"
+  bash "$root/scripts/dist/quickstart.sh" Python > "$scratch/quickstart.py"
+  (cd "$scratch" && "$scratch/venv/bin/python" quickstart.py > quickstart.out)
+  echo "$(basename "$wheel"): installed in a fresh venv, the quickstart ran"
+fi
