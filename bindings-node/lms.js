@@ -8,6 +8,14 @@
 const fs = require('node:fs')
 const native = loadNative()
 
+/** napi-rs's name of a target triple's platform: `x86_64-unknown-linux-gnu` is `linux-x64-gnu`. */
+function platformOf(triple) {
+  const [arch, , os, abi] = triple.split('-')
+  const cpu = { x86_64: 'x64', aarch64: 'arm64' }[arch] ?? arch
+  if (os === 'darwin') return `darwin-${cpu}`
+  return `${{ windows: 'win32' }[os] ?? os}-${cpu}-${abi}`
+}
+
 /**
  * The napi-rs loader (`index.js`, generated) finds the addon of this platform: a file next
  * to it (a build from the repository) or the platform package npm installed as an optional
@@ -20,7 +28,7 @@ function loadNative() {
   } catch (error) {
     const libc = process.platform !== 'linux' ? '' : process.report?.getReport?.().header?.glibcVersionRuntime ? '-gnu' : '-musl'
     const platform = `${process.platform}-${process.arch}${libc}`
-    const built = Object.keys(require('./package.json').optionalDependencies ?? {}).map((name) => name.replace('lms-bulk-upload-', ''))
+    const built = (require('./package.json').napi?.targets ?? []).map(platformOf)
     const missing = new Error(
       `lms-bulk-upload has no native library for this platform (${platform}, Node ${process.version}). ` +
         `Packages exist for ${built.join(', ')}: npm installs the one that fits as an optional dependency ` +

@@ -16,10 +16,11 @@ source "$root/scripts/dist/zig.sh"
 host=$(rustc -vV | sed -n 's/^host: //p')
 
 case $mode in
-  all) targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl) ;;
+  all) read -r -a targets <<<"${DIST_TARGETS:-x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl}" ;;
   host) targets=("$host") ;;
   *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
 esac
+[ "$mode" = all ] && cross_tools "${targets[@]}"
 
 platform_of() { # the napi platform name of a target triple: linux-x64-gnu ...
   local arch=${1%%-*} libc=${1##*-}
@@ -41,9 +42,20 @@ for target in "${targets[@]}"; do
   (cd "$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)
   rm "$pkg/lms-bulk-upload.$platform.node"
 done
-(cd "$node_dir" && npm pack --silent --pack-destination "$out" >/dev/null)
-
+# The main package, with the platform packages as optional dependencies (added here, as
+# `napi prepublish` would: the committed manifest's lock cannot hold unpublished packages).
 version=$(node -p "require('$node_dir/package.json').version")
+main_dir=$staging/main && mkdir -p "$main_dir"
+(cd "$node_dir" && cp package.json README.md lms.js lms.d.ts testing.js index.js index.d.ts "$main_dir/")
+cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$main_dir/"
+(cd "$node_dir/npm" && node -e '
+  const fs = require("node:fs")
+  const manifest = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))
+  manifest.optionalDependencies = Object.fromEntries(fs.readdirSync(".").sort()
+    .map((dir) => [JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8")).name, manifest.version]))
+  fs.writeFileSync(process.argv[1], JSON.stringify(manifest, null, 2) + "\n")
+' "$main_dir/package.json")
+(cd "$main_dir" && npm pack --silent --pack-destination "$out" >/dev/null)
 main=$out/lms-bulk-upload-$version.tgz
 listed=$(tar -tzf "$main" | sort | tr '\n' ' ')
 expected="package/LICENSE-APACHE package/LICENSE-MIT package/README.md package/index.d.ts package/index.js package/lms.d.ts package/lms.js package/package.json package/testing.js "

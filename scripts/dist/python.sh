@@ -16,10 +16,11 @@ source "$root/scripts/dist/zig.sh"
 host=$(rustc -vV | sed -n 's/^host: //p')
 
 case $mode in
-  all) targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl) ;;
+  all) read -r -a targets <<<"${DIST_TARGETS:-x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl}" ;;
   host) targets=("$host") ;;
   *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
 esac
+[ "$mode" = all ] && cross_tools "${targets[@]}"
 
 rm -rf "$out" && mkdir -p "$out"
 for target in "${targets[@]}"; do

@@ -19,10 +19,11 @@ version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ro
 so=liblms_bulk_upload_ruby.so
 
 case $mode in
-  all) targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl) ;;
+  all) read -r -a targets <<<"${DIST_TARGETS:-x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl}" ;;
   host) targets=("$host") ;;
   *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
 esac
+[ "$mode" = all ] && cross_tools "${targets[@]}"
 
 gem_platform() { # x86_64-unknown-linux-gnu -> x86_64-linux, ...-musl -> x86_64-linux-musl
   local arch=${1%%-*} libc=${1##*-}
