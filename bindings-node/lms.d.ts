@@ -453,6 +453,8 @@ export declare class Plan {
   /** Reads a plan back: `fingerprint_mismatch` for altered content, `plan_unsigned` for a shard (read shards with `fromSignedJSON`). */
   static fromJSON(json: string | object, options?: { defaultPassword?: string }): Plan
   readonly fingerprint: string
+  /** The number of rows. */
+  readonly length: number
   readonly summary: PlanSummary
   readonly rows: PlanRow[]
   readonly settings: Record<string, unknown>
@@ -560,6 +562,8 @@ export interface ResultRow {
 export declare class Results {
   private constructor()
   readonly fingerprint: string
+  /** The number of rows. */
+  readonly length: number
   readonly summary: ResultSummary
   readonly rows: ResultRow[]
   readonly cancelled: boolean
