@@ -199,7 +199,8 @@ bench-ruby: ruby-deps
 # show); the npm platform packages for linux x64/arm64 gnu/musl and the main package; the
 # platform gems for the same four and the source gem (compiled by cargo when installed).
 # Cross builds (zig from PyPI, cargo-zigbuild from crates.io): long. macOS and Windows:
-# .github/workflows/release.yml, run elsewhere.
+# .github/workflows/release.yml, run elsewhere. DIST_TARGETS="x86_64-unknown-linux-gnu ..."
+# builds some of the Linux targets only.
 dist: python-env node-deps ruby-deps
 	$(PY) -m pip install -q ziglang auditwheel
 	bash scripts/dist/python.sh all

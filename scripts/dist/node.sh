@@ -29,7 +29,7 @@ platform_of() { # the napi platform name of a target triple: linux-x64-gnu ...
 }
 
 rm -rf "$out" && mkdir -p "$out"
-staging=$(mktemp -d) && trap 'rm -rf "$staging" "$zig_dir"' EXIT
+staging=$(mktemp -d) && trap 'rm -rf "$staging"' EXIT
 for target in "${targets[@]}"; do
   platform=$(platform_of "$target")
   cross=()
@@ -64,6 +64,29 @@ if [ "$listed" != "$expected" ]; then
   exit 1
 fi
 for tarball in "$out"/*.tgz; do echo "$(basename "$tarball"): $(du -k "$tarball" | cut -f1) kB"; done
+
+# Each platform package installs, and its addon is the machine code and C library its name,
+# and its manifest's cpu and libc, say.
+for target in "${targets[@]}"; do
+  platform=$(platform_of "$target")
+  project=$staging/installs-$platform && mkdir -p "$project"
+  (cd "$project" && npm init -y >/dev/null &&
+    npm install --offline --no-audit --no-fund --silent "$out/lms-bulk-upload-$platform-$version.tgz" >/dev/null)
+  installed=$project/node_modules/lms-bulk-upload-$platform
+  kind=$(python3 - "$installed/lms-bulk-upload.$platform.node" "$installed/package.json" <<'PY'
+import json, sys
+data = open(sys.argv[1], "rb").read()
+machine = {0x3E: "x64", 0xB7: "arm64"}.get(int.from_bytes(data[18:20], "little"), "other")
+libc = "gnu" if b"libc.so.6\0" in data else "musl"
+manifest = json.load(open(sys.argv[2]))
+said = f"{manifest['cpu'][0]} {'gnu' if manifest['libc'][0] == 'glibc' else 'musl'}"
+print(f"{machine} {libc}" if said == f"{machine} {libc}" else f"{machine} {libc}, but the manifest says {said}")
+PY
+)
+  expected=${platform#linux-} && expected="${expected%-*} ${platform##*-}"
+  [ "$kind" = "$expected" ] || { echo "lms-bulk-upload-$platform: the addon is $kind, not $expected" >&2; exit 1; }
+  echo "lms-bulk-upload-$platform-$version.tgz: installs; addon: linux $kind"
+done
 
 # The main package and this machine's platform package, in an empty project, offline.
 case $host in

@@ -5,9 +5,9 @@
 #         cargo-zigbuild), and the source gem (platform "ruby": the Rust sources, compiled by
 #         cargo when installed);
 #   host: this machine's platform gem only (make test).
-# Each platform gem's library is checked for its architecture and C library; this machine's
-# gem (and, with all, the source gem, which compiles) is installed into an empty GEM_HOME
-# and runs the README's Ruby quickstart.
+# Each platform gem's library is checked for its architecture and C library, and each gem is
+# installed into an empty GEM_HOME; this machine's gem (and, with all, the source gem, which
+# compiles there) then runs the README's Ruby quickstart.
 set -euo pipefail
 mode=${1:-all}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,12 +49,19 @@ stage_gem() {
     mkdir -p "$1/gem/lib/lms_bulk_upload" && cp lib/*.rb "$1/gem/lib/" && cp lib/lms_bulk_upload/*.rb "$1/gem/lib/lms_bulk_upload/")
 }
 
-# An empty GEM_HOME (ffi from the system's gems) running the quickstart.
-run_quickstart() {
-  local gem=$1 home
+# Installs a gem into an empty GEM_HOME (ffi from the system's gems); prints that folder.
+install_gem() {
+  local home
   home=$(mktemp -d -p "$staging")
   GEM_HOME=$home GEM_PATH="$home:$(ruby -e 'print Gem.default_path.join(":")')" \
-    gem install --local --no-document "$gem" >/dev/null
+    gem install --local --no-document "$1" >/dev/null
+  echo "$home"
+}
+
+# An empty GEM_HOME with the gem, running the quickstart.
+run_quickstart() {
+  local gem=$1 home
+  home=$(install_gem "$gem")
   bash "$root/scripts/dist/quickstart.sh" Ruby > "$home/quickstart.rb"
   (cd "$home" && env -u LMS_BULK_UPLOAD_NATIVE_LIB -u RUBYLIB GEM_HOME="$home" \
     GEM_PATH="$home:$(ruby -e 'print Gem.default_path.join(":")')" ruby quickstart.rb > quickstart.out)
@@ -62,7 +69,7 @@ run_quickstart() {
 }
 
 rm -rf "$out" && mkdir -p "$out"
-staging=$(mktemp -d) && trap 'rm -rf "$staging" "$zig_dir"' EXIT
+staging=$(mktemp -d) && trap 'rm -rf "$staging"' EXIT
 for target in "${targets[@]}"; do
   platform=$(gem_platform "$target")
   if [ "$target" = "$host" ]; then build=(cargo build); else build=(cargo zigbuild); fi
@@ -75,7 +82,8 @@ for target in "${targets[@]}"; do
   cp "$library" "$staging/$platform/gem/lib/lms_bulk_upload/$so"
   (cd "$staging/$platform/gem" && LMS_BULK_UPLOAD_GEM_PLATFORM=$platform \
     gem build --quiet lms_bulk_upload.gemspec -o "$out/lms_bulk_upload-$version-$platform.gem" >/dev/null)
-  echo "lms_bulk_upload-$version-$platform.gem: $(du -k "$out/lms_bulk_upload-$version-$platform.gem" | cut -f1) kB, library: $kind"
+  install_gem "$out/lms_bulk_upload-$version-$platform.gem" >/dev/null
+  echo "lms_bulk_upload-$version-$platform.gem: $(du -k "$out/lms_bulk_upload-$version-$platform.gem" | cut -f1) kB, library: $kind, installs"
 done
 
 if [ "$mode" = all ]; then
@@ -92,7 +100,7 @@ if [ "$mode" = all ]; then
   (cd "$src/gem" && LMS_BULK_UPLOAD_GEM_PLATFORM=ruby \
     gem build --quiet lms_bulk_upload.gemspec -o "$out/lms_bulk_upload-$version.gem" >/dev/null)
   echo "lms_bulk_upload-$version.gem (source): $(du -k "$out/lms_bulk_upload-$version.gem" | cut -f1) kB"
-  # Compiled where it is installed; the registry dependencies already built are reused.
+  # Compiled where it is installed, from the sources it carries (a target folder of its own).
   CARGO_TARGET_DIR=$root/target/source-gem run_quickstart "$out/lms_bulk_upload-$version.gem"
 fi
 

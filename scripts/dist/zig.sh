@@ -3,8 +3,9 @@
 # `cross_tools` adds cargo-zigbuild (crates.io) and the Rust targets, for cross builds.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 "$root/.venv/bin/python" -c "import ziglang" 2>/dev/null || "$root/.venv/bin/python" -m pip install --quiet ziglang
-zig_dir=$(mktemp -d)
-ln -s "$("$root/.venv/bin/python" -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" "$zig_dir/zig"
+# A fixed folder: the linker's path is part of what cargo's cache keys on.
+zig_dir=$root/target/zig && mkdir -p "$zig_dir"
+ln -sf "$("$root/.venv/bin/python" -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" "$zig_dir/zig"
 export PATH="$zig_dir:$root/.venv/bin:$HOME/.cargo/bin:$PATH"
 cross_tools() {
   command -v cargo-zigbuild >/dev/null || cargo install --quiet --locked cargo-zigbuild
