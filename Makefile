@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -14,7 +14,15 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: test-rust test-api test-python test-node test-ruby test-browser
+test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browser
+
+# Every package has the workspace's version (Cargo.toml) and carries the licence texts:
+# checked here, written by `make metadata` (scripts/release-metadata.py).
+check-metadata:
+	$(PYTHON) scripts/release-metadata.py
+
+metadata:
+	$(PYTHON) scripts/release-metadata.py --write
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -155,7 +163,7 @@ bench-node: node-deps
 # ---- Ruby binding (bindings-ruby/, uniffi) ----------------------------------------------
 RUBY_DIR := bindings-ruby
 RUBY_LIB := $(RUBY_DIR)/lib/lms_bulk_upload
-RUBY_SO := liblms_bulk_upload_ruby.so
+RUBY_SO := liblms_bulk_upload_ruby.$(if $(filter Darwin,$(shell uname -s)),dylib,so)
 RUBY_GENERATED := $(RUBY_LIB)/lms_bulk_upload_native.rb
 
 # Debian's ruby, ruby-ffi, ruby-minitest, ruby-activerecord, ruby-sqlite3 (installed when
@@ -163,11 +171,13 @@ RUBY_GENERATED := $(RUBY_LIB)/lms_bulk_upload_native.rb
 ruby-deps:
 	bash $(RUBY_DIR)/scripts/deps.sh
 
-# A debug build of the native library, copied (without debug info) next to the generated
-# module, which is regenerated from it by the uniffi-bindgen of this workspace.
+# A debug build of the native library, copied next to the generated module (its debug info
+# left out where `strip -S` is there: GNU's and macOS's both take it), which is regenerated
+# from it by the uniffi-bindgen of this workspace.
 ruby-native:
 	$(CARGO) build -p lms-bulk-upload-ruby --features bindgen --lib --bin uniffi-bindgen
-	strip --strip-debug -o $(RUBY_LIB)/$(RUBY_SO) target/debug/$(RUBY_SO)
+	cp target/debug/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
+	strip -S $(RUBY_LIB)/$(RUBY_SO) 2>/dev/null || true
 	target/debug/uniffi-bindgen generate target/debug/$(RUBY_SO) --language ruby --no-format --out-dir $(RUBY_LIB)
 
 # Every test under bindings-ruby/test (scenarios, host objects, journal, ActiveRecord example,
@@ -177,10 +187,11 @@ test-ruby: ruby-deps ruby-native
 	git diff --exit-code -- $(RUBY_GENERATED)
 	cd $(RUBY_DIR) && ruby -Itest -e 'Dir.glob("test/test_*.rb").sort.each { |f| require File.expand_path(f) }'
 
-# A release gem: bindings-ruby/lms_bulk_upload-<version>-<platform>.gem, its library stripped.
+# A release gem for this machine: bindings-ruby/lms_bulk_upload-<version>-<platform>.gem (the
+# release profile leaves debug info out). Every gem, checked: `make dist`.
 ruby-gem: ruby-deps
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
-	strip -o $(RUBY_LIB)/$(RUBY_SO) target/release/$(RUBY_SO)
+	cp target/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
 	cd $(RUBY_DIR) && gem build lms_bulk_upload.gemspec
 
 # LmsBulkUpload.parse of bench-data/users-1m.csv against Ruby's CSV + a regex + a Set, and
@@ -188,8 +199,31 @@ ruby-gem: ruby-deps
 bench-ruby: ruby-deps
 	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
-	strip -o $(RUBY_LIB)/$(RUBY_SO) target/release/$(RUBY_SO)
+	cp target/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
 	ruby $(RUBY_DIR)/bench/parse.rb bench-data/users-1m.csv
+
+# ---- Packages (scripts/dist/) -----------------------------------------------------------
+# Every artifact that can be built here, each checked (dist/python, dist/node, dist/ruby):
+# abi3 wheels for manylinux and musllinux, x86_64 and aarch64, and the sdist (auditwheel
+# show); the npm platform packages for linux x64/arm64 gnu/musl and the main package; the
+# platform gems for the same four and the source gem (compiled by cargo when installed).
+# Cross builds (zig from PyPI, cargo-zigbuild from crates.io): long. macOS and Windows:
+# .github/workflows/release.yml, run elsewhere. DIST_TARGETS="x86_64-unknown-linux-gnu ..."
+# builds some of the Linux targets only.
+dist: python-env node-deps ruby-deps
+	$(PY) -m pip install -q ziglang auditwheel
+	bash scripts/dist/python.sh all
+	bash scripts/dist/node.sh all
+	bash scripts/dist/ruby.sh all
+
+# This machine's wheel, npm packages and gem only, release builds, each installed in a clean
+# environment (a venv, an empty npm project, an empty GEM_HOME) running its README
+# quickstart.
+test-packages: python-env node-deps ruby-deps
+	$(PY) -m pip install -q ziglang auditwheel
+	bash scripts/dist/python.sh host
+	bash scripts/dist/node.sh host
+	bash scripts/dist/ruby.sh host
 
 # ---- The administrator's screens (web/ui/, served by `bulk-upload serve`) -------------
 UI_DIR := web/ui

@@ -32,8 +32,13 @@ export declare class MemoryStoreHandle {
   constructor(stateJson?: string | undefined | null)
   /** The store as data (camelCase JSON of a `StoreState`; users sorted by email). */
   stateJson(): string
-  /** Calls made so far, by snake_case method name (JSON object). */
+  /**
+   * Calls made so far, by the method's name as a JavaScript store spells it
+   * (`findUsers`), as a JSON object.
+   */
   callsJson(): string
+  /** The argon2id PHC string of the password of the user with `email`, if one was set. */
+  passwordHash(email: string): string | null
   /** Adds a group. */
   addGroup(id: string, name: string): void
   /** Adds a content item (`{kind, id}`; kind: course, collection or campaign). */
@@ -55,11 +60,13 @@ export declare class PlanHandle {
   get length(): number
   /**
    * Everything but the rows, as camelCase JSON: `{fingerprint, summary, settings,
-   * fileIssues, undoOf}` (`undoOf`: the fingerprint of the upload an undo plan reverses,
-   * or null).
+   * fileIssues, undoOf, shard}` (the core's `view::plan_head`: every count present).
    */
   headJson(): string
-  /** Rows `start..end`, as camelCase JSON. */
+  /**
+   * Rows `start..end`, as camelCase JSON (the core's `view::plan_row`: `operations`,
+   * `noops` and `issues` always present).
+   */
   rowsJson(start: number, end: number): string
   /** The plan's own JSON (the language-neutral format, snake_case keys, deterministic). */
   toJsonString(): string
@@ -117,8 +124,9 @@ export declare class ResultsHandle {
   /** The number of rows. */
   get length(): number
   /**
-   * Everything but the rows, as camelCase JSON (`{fingerprint, summary, cancelled,
-   * confirmationError, ...}`: whatever the core's results hold).
+   * Everything but the rows, as camelCase JSON (the core's `view::results_head`:
+   * `{fingerprint, summary, cancelled, confirmationError, shard, confirmationDeferred,
+   * undoOf, verified}`, every count present).
    */
   headJson(): string
   /** Rows `start..end`, as camelCase JSON. */
@@ -172,14 +180,22 @@ export declare class SettingsHandle {
 export declare class UploadHandle {
   /** The number of data rows. */
   get length(): number
-  /** Rows `start..end` as JSON (`[{line, values, addGroups, removeGroups, valid, issues}]`). */
+  /**
+   * Rows `start..end` as JSON (the core's `view::upload_row`: `[{line, values, email,
+   * firstName, lastName, addGroups, removeGroups, custom, valid, issues}]`).
+   */
   rowsJson(start: number, end: number): string
   /** Every issue as JSON (`[{code, severity, line, column, message}]`). */
   issuesJson(): string
   /** The file report as JSON (`{encoding, delimiter, header, rows, validRows, issues}`). */
   reportJson(): string
+  /**
+   * What was read, as camelCase JSON (the core's `view::upload_head`: `{format, sheet,
+   * encoding, delimiter, groupSeparator, header}`).
+   */
+  headJson(): string
   /** Rows without errors. */
-  get validRows(): number
+  get validCount(): number
   /** Whether any issue is an error. */
   get hasErrors(): boolean
 }
@@ -229,6 +245,9 @@ export declare function parseBytesAsync(data: Uint8Array, optionsJson?: string |
 /** Builds the plan on a worker thread; the store is only read. */
 export declare function planAsync(upload: UploadHandle, settings: SettingsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, lookupBatch?: number | undefined | null): Promise<PlanHandle>
 
+/** The plan format version this engine writes and reads. */
+export declare function planFormatVersion(): number
+
 /**
  * Plans the undo of the upload `results` come from, on a worker thread; the store is only
  * read. Give one store (`memory` or `bridge`); `optionsJson` is the core's `UndoOptions`,
@@ -254,3 +273,6 @@ export declare function verifyInvitationAsync(memory: MemoryStoreHandle | undefi
  * what an upload stored in the host's own database).
  */
 export declare function verifyPassword(phc: string, password: string): boolean
+
+/** The engine's version (the workspace's). */
+export declare function version(): string

@@ -69,8 +69,14 @@ export interface Row {
   line: number
   /** By canonical column; `course`, `collection`, `campaign`: the ids the row enrols in (several separated by the group separator). */
   values: Partial<Record<Column, string>>
+  /** As written (`''` when absent). */
+  email: string
+  firstName: string
+  lastName: string
   addGroups: string[]
   removeGroups: string[]
+  /** The cells of the host's declared profile fields, by field name (empty when none). */
+  custom: Record<string, string>
   valid: boolean
   issues: Issue[]
 }
@@ -100,8 +106,15 @@ export declare class Upload implements Iterable<Row> {
   readonly length: number
   readonly rows: Row[]
   readonly issues: Issue[]
-  readonly validRows: number
+  readonly validCount: number
   readonly hasErrors: boolean
+  readonly format: 'csv' | 'xlsx' | 'xls' | 'ods'
+  /** The sheet read, for a spreadsheet; `null` for a CSV. */
+  readonly sheet: string | null
+  readonly encoding: string
+  readonly delimiter: string
+  readonly groupSeparator: string
+  readonly header: FileReport['header']
   row(index: number): Row | undefined
   report(): FileReport
   [Symbol.iterator](): Iterator<Row>
@@ -320,20 +333,20 @@ export interface PlanSummary {
   groupRemovals: number
   enrolments: number
   emails: number
-  /** Users to suspend: missing from the file (`suspendMissingUsers`), or created by the upload an undo reverses; present when not 0. */
-  suspensions?: number
-  /** Undo: users to delete (or suspend, if the store keeps them); present when not 0. */
-  deletions?: number
-  /** Undo: enrolments to withdraw; present when not 0. */
-  withdrawals?: number
-  /** Suspended users to reactivate; present when not 0. */
-  reactivations?: number
-  /** Existing users whose login method changes; present when not 0. */
-  loginMethodChanges?: number
-  /** Sign-in links to issue (`sendInvitations`); present when not 0. */
-  invitations?: number
-  /** Undo: users whose sign-in links from the undone upload are revoked; present when not 0. */
-  revocations?: number
+  /** Users to suspend: missing from the file (`suspendMissingUsers`), or created by the upload an undo reverses (0 included; the plan JSON leaves it out when 0). */
+  suspensions: number
+  /** Undo: users to delete (or suspend, if the store keeps them) (0 included; the plan JSON leaves it out when 0). */
+  deletions: number
+  /** Undo: enrolments to withdraw (0 included; the plan JSON leaves it out when 0). */
+  withdrawals: number
+  /** Suspended users to reactivate (0 included; the plan JSON leaves it out when 0). */
+  reactivations: number
+  /** Existing users whose login method changes (0 included; the plan JSON leaves it out when 0). */
+  loginMethodChanges: number
+  /** Sign-in links to issue (`sendInvitations`) (0 included; the plan JSON leaves it out when 0). */
+  invitations: number
+  /** Undo: users whose sign-in links from the undone upload are revoked (0 included; the plan JSON leaves it out when 0). */
+  revocations: number
   warnings: number
 }
 
@@ -367,10 +380,10 @@ export interface PlanRow {
   firstName: string
   lastName: string
   action: 'create' | 'update' | 'unchanged' | 'rejected'
-  userId?: string
-  operations?: Operation[]
-  noops?: Noop[]
-  issues?: Issue[]
+  userId: string | null
+  operations: Operation[]
+  noops: Noop[]
+  issues: Issue[]
 }
 
 export interface PlanOptions {
@@ -480,6 +493,8 @@ export declare class Plan {
   /** Reads a plan back: `fingerprint_mismatch` for altered content, `plan_unsigned` for a shard (read shards with `fromSignedJSON`). */
   static fromJSON(json: string | object, options?: { defaultPassword?: string }): Plan
   readonly fingerprint: string
+  /** The number of rows. */
+  readonly length: number
   readonly summary: PlanSummary
   readonly rows: PlanRow[]
   readonly settings: Record<string, unknown>
@@ -544,14 +559,14 @@ export interface ResultSummary {
   failed: number
   emailsSent: number
   resumed: number
-  /** Users suspended (missing from the file, or by an undo); left out when 0. */
-  suspended?: number
-  /** Users deleted by an undo; left out when 0. */
-  deleted?: number
-  /** Suspended users reactivated; left out when 0. */
-  reactivated?: number
-  /** Users whose login method changed; left out when 0. */
-  loginMethodsChanged?: number
+  /** Users suspended (missing from the file, or by an undo) (0 included; the results JSON leaves it out when 0). */
+  suspended: number
+  /** Users deleted by an undo (0 included; the results JSON leaves it out when 0). */
+  deleted: number
+  /** Suspended users reactivated (0 included; the results JSON leaves it out when 0). */
+  reactivated: number
+  /** Users whose login method changed (0 included; the results JSON leaves it out when 0). */
+  loginMethodsChanged: number
 }
 
 /** Why a row was rejected or failed: a stable code and a message (`more`: a rejected row's further errors). */
@@ -587,6 +602,8 @@ export interface ResultRow {
 export declare class Results {
   private constructor()
   readonly fingerprint: string
+  /** The number of rows. */
+  readonly length: number
   readonly summary: ResultSummary
   readonly rows: ResultRow[]
   readonly cancelled: boolean
@@ -643,10 +660,13 @@ export interface StoreState {
 export declare class MemoryStore {
   constructor(state?: StoreState)
   state(): Required<Omit<StoreState, 'lacks'>> & Pick<StoreState, 'lacks'>
-  calls(): Record<string, number>
+  /** Calls so far, by method name as a JavaScript store spells it (`findUsers`). */
+  readonly calls: Record<string, number>
   addGroup(id: string, name: string): this
   addContent(content: ContentRef): this
   addUser(user: ExistingUser): this
+  /** The argon2id PHC string of the user's password, or `null` if none was set. */
+  passwordHash(email: string): string | null
   verifyPassword(email: string, password: string): boolean
 }
 
@@ -662,6 +682,10 @@ export declare class MemoryJournal {
 }
 
 export declare function issueCodes(): CodeInfo[]
+/** The engine's version. */
+export declare const version: string
+/** The plan format version this engine writes and reads. */
+export declare const PLAN_FORMAT_VERSION: number
 /** The identity of an address, as the engine compares them: lowercase, the domain mapped to ASCII by IDNA (`ana@Bücher.de` → `ana@xn--bcher-kva.de`). A store that looks users up itself keys them by it. */
 export declare function emailKey(email: string): string
 /** Whether `password` matches a stored argon2id PHC hash (a login check). */
@@ -682,6 +706,8 @@ export declare class BulkUploadError extends Error {
   readonly line: number | null
   readonly column: string | null
   readonly transient: boolean
+  /** `line 3: emailaddress: message [code]` (the place when there is one), as in every language. */
+  toString(): string
 }
 export declare class FileError extends BulkUploadError {}
 export declare class SettingsError extends BulkUploadError {}
@@ -690,3 +716,8 @@ export declare class StoreError extends BulkUploadError {}
 export declare class MailerError extends BulkUploadError {}
 /** A sign-in link that does not work: `invitation_unknown`, `invitation_used`, `invitation_expired`. */
 export declare class InvitationError extends BulkUploadError {}
+/** Throw it (or any error with `transient: true`) from a host method to have the engine retry. */
+export declare class TransientError extends Error {
+  constructor(message?: string)
+  readonly transient: true
+}

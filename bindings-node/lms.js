@@ -6,29 +6,79 @@
 // core as JSON, which decodes and checks them; what comes back is its JSON, keys camelCase.
 
 const fs = require('node:fs')
-const native = require('./index.js')
+const native = loadNative()
+
+/** napi-rs's name of a target triple's platform: `x86_64-unknown-linux-gnu` is `linux-x64-gnu`. */
+function platformOf(triple) {
+  const [arch, , os, abi] = triple.split('-')
+  const cpu = { x86_64: 'x64', aarch64: 'arm64' }[arch] ?? arch
+  if (os === 'darwin') return `darwin-${cpu}`
+  return `${{ windows: 'win32' }[os] ?? os}-${cpu}-${abi}`
+}
+
+/**
+ * The napi-rs loader (`index.js`, generated) finds the addon of this platform: a file next
+ * to it (a build from the repository) or the platform package npm installed as an optional
+ * dependency (`lms-bulk-upload-linux-x64-gnu`...). When there is none, say which platform
+ * this is and which ones have a package, instead of the loader's guess about npm.
+ */
+function loadNative() {
+  try {
+    return require('./index.js')
+  } catch (error) {
+    const libc = process.platform !== 'linux' ? '' : process.report?.getReport?.().header?.glibcVersionRuntime ? '-gnu' : '-musl'
+    const platform = `${process.platform}-${process.arch}${libc}`
+    const built = (require('./package.json').napi?.targets ?? []).map(platformOf)
+    const missing = new Error(
+      `lms-bulk-upload has no native library for this platform (${platform}, Node ${process.version}). ` +
+        `Packages exist for ${built.join(', ')}: npm installs the one that fits as an optional dependency ` +
+        '(unless optional dependencies are omitted). Elsewhere, build it from the source repository (make test-node; needs Rust).',
+    )
+    missing.code = 'LMS_BULK_UPLOAD_NO_NATIVE_LIBRARY'
+    missing.cause = error
+    throw missing
+  }
+}
 
 // ---- Errors -------------------------------------------------------------------------------
 
 /**
  * The base class of every error the engine throws: `code` (stable, snake_case, listed by
  * `issueCodes()`; match it, never the message), `kind` (`'file' | 'settings' | 'plan' |
- * 'store' | 'mailer'`), `line` and `column` (where the file has one), `transient` (whether
- * trying again may succeed).
+ * 'store' | 'mailer'`: one subclass each), `message` (for people), `line` and `column`
+ * (where the file has one), `transient` (whether trying again may succeed). `String(error)`
+ * is `line 3: emailaddress: message [code]` (the place when there is one), as in every
+ * language.
  */
 class BulkUploadError extends Error {
   constructor(message, { code, kind, line = null, column = null, transient = false } = {}) {
     super(message)
     this.name = new.target.name
-    Object.assign(this, { code, kind, line, column, transient })
+    Object.assign(this, { code, kind: kind ?? new.target.kind ?? 'error', line, column, transient })
+  }
+  toString() {
+    const place = `${this.line != null ? `line ${this.line}: ` : ''}${this.column != null ? `${this.column}: ` : ''}`
+    return `${place}${this.message} [${this.code}]`
   }
 }
-class FileError extends BulkUploadError {} // the file cannot be used (`parse`)
-class SettingsError extends BulkUploadError {} // settings or options contradictory, unknown, or naming what does not exist
-class PlanError extends BulkUploadError {} // a plan unreadable, tampered with, or not executable as given
-class StoreError extends BulkUploadError {} // the host's store (or journal) failed, or is not one
-class MailerError extends BulkUploadError {} // the host's mailer failed outside a row, or is not one
-class InvitationError extends BulkUploadError {} // a sign-in link that does not work (unknown, used, expired)
+class FileError extends BulkUploadError { static kind = 'file' } // the file cannot be used (`parse`)
+class SettingsError extends BulkUploadError { static kind = 'settings' } // settings or options contradictory, unknown, or naming what does not exist
+class PlanError extends BulkUploadError { static kind = 'plan' } // a plan unreadable, tampered with, or not executable as given
+class StoreError extends BulkUploadError { static kind = 'store' } // the host's store (or journal) failed, or is not one
+class MailerError extends BulkUploadError { static kind = 'mailer' } // the host's mailer failed outside a row, or is not one
+class InvitationError extends BulkUploadError { static kind = 'invitation' } // a sign-in link that does not work (unknown, used, expired)
+
+/**
+ * Throw it (or any error with `transient = true`) from a host store or mailer method to say
+ * that trying again may succeed: the engine retries a bounded number of times.
+ */
+class TransientError extends Error {
+  constructor(message) {
+    super(message)
+    this.name = 'TransientError'
+    this.transient = true
+  }
+}
 
 /** The class of each error kind of the core. */
 const ERROR_CLASSES = { file: FileError, settings: SettingsError, plan: PlanError, store: StoreError, mailer: MailerError, invitation: InvitationError }
@@ -144,15 +194,16 @@ async function parseFile(path, options) {
 }
 
 /**
- * A parsed, validated file: `length` (data rows; blank lines are not rows), `validRows`
- * (rows without errors), `hasErrors`. Rows stay native until asked for.
+ * A parsed, validated file: `length` (data rows; blank lines are not rows), `validCount`
+ * (rows without errors), `hasErrors`, and what was read (`format`, `sheet`, `encoding`,
+ * `delimiter`, `groupSeparator`, `header`). Rows stay native until asked for.
  */
 class Upload {
   constructor(handle) {
     if (!(handle instanceof native.UploadHandle)) throw new TypeError('an Upload comes from parse() or parseFile()')
     own(this, handle)
   }
-  /** Every row `{line, values, addGroups, removeGroups, valid, issues}` (converted once, then kept). */
+  /** Every row `{line, values, email, firstName, lastName, addGroups, removeGroups, custom, valid, issues}` (converted once, then kept). */
   get rows() {
     if (!this._rows) Object.defineProperty(this, '_rows', { value: [...chunkedRows(this[HANDLE])] })
     return this._rows
@@ -176,7 +227,9 @@ class Upload {
     return JSON.parse(this[HANDLE].reportJson())
   }
 }
-getters(Upload, ['length', 'validRows', 'hasErrors'], (handle, key) => handle[key])
+getters(Upload, ['length', 'validCount', 'hasErrors'], (handle, key) => handle[key])
+// What was read (`sheet`: null for a CSV).
+getters(Upload, ['format', 'sheet', 'encoding', 'delimiter', 'groupSeparator', 'header'], head)
 
 // ---- Settings and plan --------------------------------------------------------------------
 
@@ -237,6 +290,10 @@ async function redeemInvitation(store, token, { now } = {}) {
 
 /** What a Plan and Results share: rows read in slices, and the core's own JSON (snake_case keys). */
 class Rows {
+  /** The number of rows. */
+  get length() {
+    return this[HANDLE].length
+  }
   /** Every row, camelCase. */
   get rows() {
     return [...chunkedRows(this[HANDLE])]
@@ -472,9 +529,13 @@ class MemoryStore {
   state() {
     return JSON.parse(this[HANDLE].stateJson())
   }
-  /** Calls made so far, by snake_case method name (to check batching). */
-  calls() {
+  /** Calls made so far, by method name as a JavaScript store spells it (`findUsers`): to check batching. */
+  get calls() {
     return JSON.parse(this[HANDLE].callsJson())
+  }
+  /** The argon2id PHC string of the password of the user with `email`, or `null` if none was set. */
+  passwordHash(email) {
+    return this[HANDLE].passwordHash(email) ?? null
   }
   addGroup(id, name) {
     this[HANDLE].addGroup(id, name)
@@ -530,7 +591,12 @@ const emailKey = (email) => native.emailKey(String(email))
 /** Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`). */
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
+/** The engine's version. */
+const version = native.version()
+/** The plan format version this engine writes and reads. */
+const PLAN_FORMAT_VERSION = native.planFormatVersion()
+
 module.exports = {
-  parse, parseFile, plan, planUndo, execute, verifyInvitation, redeemInvitation, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
-  BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError, InvitationError,
+  version, PLAN_FORMAT_VERSION, parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, verifyInvitation, redeemInvitation, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError, InvitationError, TransientError,
 }

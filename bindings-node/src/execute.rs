@@ -116,22 +116,22 @@ impl ResultsHandle {
     pub fn length(&self) -> u32 {
         self.inner.rows.len() as u32
     }
-    /// Everything but the rows, as camelCase JSON (`{fingerprint, summary, cancelled,
-    /// confirmationError, ...}`: whatever the core's results hold).
+    /// Everything but the rows, as camelCase JSON (the core's `view::results_head`:
+    /// `{fingerprint, summary, cancelled, confirmationError, shard, confirmationDeferred,
+    /// undoOf, verified}`, every count present).
     #[napi]
-    pub fn head_json(&mut self) -> String {
-        let rows = std::mem::take(&mut self.inner.rows);
-        let mut head = serde_json::to_value(&self.inner).unwrap_or(Value::Null);
-        self.inner.rows = rows;
-        if let Value::Object(map) = &mut head {
-            map.remove("rows");
-        }
-        to_js(&head)
+    pub fn head_json(&self) -> String {
+        to_js(&lms_bulk_upload::host::view::results_head(&self.inner))
     }
     /// Rows `start..end`, as camelCase JSON.
     #[napi]
     pub fn rows_json(&self, start: u32, end: u32) -> String {
-        slice_to_js(&self.inner.rows, start, end)
+        slice_to_js(
+            &self.inner.rows,
+            start,
+            end,
+            lms_bulk_upload::host::view::result_row,
+        )
     }
     /// The results as CSV (formula-safe cells).
     #[napi]

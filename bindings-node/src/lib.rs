@@ -48,6 +48,7 @@ pub(crate) fn to_napi(error: lms_bulk_upload::Error) -> napi::Error {
     if let Value::Object(map) = &mut payload {
         map.insert("kind".into(), error.kind().as_str().into());
         map.insert("transient".into(), error.is_transient().into());
+        map.insert("text".into(), error.issue().to_string().into());
     }
     napi::Error::from_reason(format!("LMS_BULK_UPLOAD_ERROR:{payload}"))
 }
@@ -77,10 +78,27 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> String {
     Naming::Camel.keys_out(value).to_string()
 }
 
-/// `items[start..end]` (clamped) as camelCase JSON.
-pub(crate) fn slice_to_js<T: Serialize>(items: &[T], start: u32, end: u32) -> String {
+/// `items[start..end]` (clamped), each shown by `view` (one of the core's
+/// `host::view` forms), as camelCase JSON.
+pub(crate) fn slice_to_js<T>(items: &[T], start: u32, end: u32, view: fn(&T) -> Value) -> String {
     let end = (end as usize).min(items.len());
-    to_js(&items[(start as usize).min(end)..end])
+    let shown: Vec<Value> = items[(start as usize).min(end)..end]
+        .iter()
+        .map(view)
+        .collect();
+    to_js(&shown)
+}
+
+/// The engine's version (the workspace's).
+#[napi]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// The plan format version this engine writes and reads.
+#[napi]
+pub fn plan_format_version() -> u32 {
+    lms_bulk_upload::PLAN_FORMAT_VERSION
 }
 
 /// Whether `password` matches a stored argon2id PHC hash (a host's login check, or a test of

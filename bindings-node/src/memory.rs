@@ -66,10 +66,19 @@ impl MemoryStoreHandle {
         to_js(&self.inner.lock().state())
     }
 
-    /// Calls made so far, by snake_case method name (JSON object).
+    /// Calls made so far, by the method's name as a JavaScript store spells it
+    /// (`findUsers`), as a JSON object.
     #[napi]
     pub fn calls_json(&self) -> String {
-        serde_json::to_string(&self.inner.lock().calls).unwrap_or_default()
+        to_js(&self.inner.lock().calls)
+    }
+
+    /// The argon2id PHC string of the password of the user with `email`, if one was set.
+    #[napi]
+    pub fn password_hash(&self, email: String) -> Option<String> {
+        let store = self.inner.lock();
+        let hash = store.user(&email).and_then(|u| u.password_hash.as_ref());
+        hash.map(|h| h.as_str().to_owned())
     }
 
     /// Adds a group.

@@ -6,11 +6,10 @@ use crate::host::{spawn, Bridge, Given};
 use crate::memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 use crate::upload::UploadHandle;
 use crate::{from_js, slice_to_js, to_js, to_napi};
-use lms_bulk_upload::host::Naming;
+use lms_bulk_upload::host::{view, Naming};
 use lms_bulk_upload::{Plan, PlanOptions, Settings};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::json;
 use std::sync::Arc;
 
 /// Validated settings (the native side of `Settings`).
@@ -94,25 +93,17 @@ impl PlanHandle {
     }
 
     /// Everything but the rows, as camelCase JSON: `{fingerprint, summary, settings,
-    /// fileIssues, undoOf}` (`undoOf`: the fingerprint of the upload an undo plan reverses,
-    /// or null).
+    /// fileIssues, undoOf, shard}` (the core's `view::plan_head`: every count present).
     #[napi]
     pub fn head_json(&self) -> String {
-        let plan = &self.inner;
-        let head = json!({
-            "fingerprint": plan.fingerprint(),
-            "summary": plan.summary(),
-            "settings": plan.settings(),
-            "file_issues": plan.file_issues(),
-            "undo_of": plan.undo_of(),
-        });
-        to_js(&head)
+        to_js(&view::plan_head(&self.inner))
     }
 
-    /// Rows `start..end`, as camelCase JSON.
+    /// Rows `start..end`, as camelCase JSON (the core's `view::plan_row`: `operations`,
+    /// `noops` and `issues` always present).
     #[napi]
     pub fn rows_json(&self, start: u32, end: u32) -> String {
-        slice_to_js(self.inner.rows(), start, end)
+        slice_to_js(self.inner.rows(), start, end, view::plan_row)
     }
 
     /// The plan's own JSON (the language-neutral format, snake_case keys, deterministic).

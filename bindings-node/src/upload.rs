@@ -50,13 +50,14 @@ impl UploadHandle {
         self.inner.len() as u32
     }
 
-    /// Rows `start..end` as JSON (`[{line, values, addGroups, removeGroups, valid, issues}]`).
+    /// Rows `start..end` as JSON (the core's `view::upload_row`: `[{line, values, email,
+    /// firstName, lastName, addGroups, removeGroups, custom, valid, issues}]`).
     #[napi]
     pub fn rows_json(&self, start: u32, end: u32) -> String {
         let end = (end as usize).min(self.inner.len());
         let rows: Vec<_> = ((start as usize).min(end)..end)
             .filter_map(|i| self.inner.row(i))
-            .map(|r| r.to_data())
+            .map(|r| lms_bulk_upload::host::view::upload_row(&r))
             .collect();
         to_js(&rows)
     }
@@ -73,9 +74,16 @@ impl UploadHandle {
         to_js(&self.inner.report())
     }
 
+    /// What was read, as camelCase JSON (the core's `view::upload_head`: `{format, sheet,
+    /// encoding, delimiter, groupSeparator, header}`).
+    #[napi]
+    pub fn head_json(&self) -> String {
+        to_js(&lms_bulk_upload::host::view::upload_head(&self.inner))
+    }
+
     /// Rows without errors.
     #[napi(getter)]
-    pub fn valid_rows(&self) -> u32 {
+    pub fn valid_count(&self) -> u32 {
         self.inner.valid_rows().count() as u32
     }
 

@@ -20,7 +20,7 @@ test('parse takes a Buffer, a Uint8Array, text, a file URL or { path }', (t) => 
   for (const input of inputs) {
     const upload = lms.parse(input)
     assert.equal(upload.length, 2)
-    assert.equal(upload.validRows, 1)
+    assert.equal(upload.validCount, 1)
   }
   assert.throws(() => lms.parse(42), TypeError)
 })
@@ -157,7 +157,7 @@ test('execute: results, progress, CSV and JSON', async () => {
   assert.ok(results instanceof lms.Results)
   assert.equal(results.fingerprint, plan.fingerprint)
   assert.deepEqual(seen.at(-1), { done: 2, total: 2, failed: 0 })
-  assert.deepEqual(results.summary, { rows: 2, created: 1, updated: 0, unchanged: 0, rejected: 1, failed: 0, emailsSent: 1, resumed: 0 })
+  assert.deepEqual(results.summary, { rows: 2, created: 1, updated: 0, unchanged: 0, rejected: 1, failed: 0, emailsSent: 1, resumed: 0, suspended: 0, deleted: 0, reactivated: 0, loginMethodsChanged: 0 })
   assert.deepEqual(results.rows[0].done, [{ op: 'create_user' }, { op: 'add_to_group', group: 'Sales' }, { op: 'send_email', kind: 'welcome' }])
   assert.equal(results.rows[0].userId, 'u1')
   const [message] = mailer.messages
@@ -167,7 +167,7 @@ test('execute: results, progress, CSV and JSON', async () => {
   assert.equal(JSON.stringify(results), results.toJSONString())
   assert.equal(results.toJSON().summary.emails_sent, 1)
   assert.equal(store.state().users[0].hasPassword, true)
-  assert.equal(store.calls().create_user, 1)
+  assert.equal(store.calls.createUser, 1)
 })
 
 test('results CSV neutralises spreadsheet formulas', async () => {

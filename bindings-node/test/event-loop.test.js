@@ -76,5 +76,5 @@ test('parseFile reads and parses off the JavaScript thread', async (t) => {
   t.after(() => fs.rmSync(path.dirname(file), { recursive: true }))
   const { value: upload } = await whileTicking(() => lms.parseFile(file))
   assert.equal(upload.length, 50_000)
-  assert.equal(upload.validRows, 50_000)
+  assert.equal(upload.validCount, 50_000)
 })

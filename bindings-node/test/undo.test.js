@@ -79,7 +79,7 @@ test('without deleteCreatedUsers the undo executes through that store', async ()
   assert.equal(undo.undoOf, results.fingerprint)
   assert.equal(undo.summary.suspensions, 2)
   assert.equal(undo.summary.withdrawals, 3)
-  assert.equal(undo.summary.deletions, undefined, 'a count that is 0 is left out, as in the plan JSON')
+  assert.equal(undo.summary.deletions, 0, 'every count is there, 0 included (the plan JSON leaves it out)')
   assert.deepEqual(undo.rows.map((r) => [r.line, r.email, r.action]), [
     [2, 'ana@example.com', 'update'],
     [3, 'bo@example.com', 'update'],
@@ -92,7 +92,7 @@ test('without deleteCreatedUsers the undo executes through that store', async ()
   const mailer = new AsyncMailer()
   const undone = await undo.execute(store, mailer, { hashParams: FAST_HASH })
   assert.equal(undone.undoOf, results.fingerprint)
-  assert.deepEqual(undone.summary, { rows: 3, created: 0, updated: 3, unchanged: 0, rejected: 0, failed: 0, emailsSent: 0, resumed: 0, suspended: 2 })
+  assert.deepEqual(undone.summary, { rows: 3, created: 0, updated: 3, unchanged: 0, rejected: 0, failed: 0, emailsSent: 0, resumed: 0, suspended: 2, deleted: 0, reactivated: 0, loginMethodsChanged: 0 })
   const calls = store.calls.slice(before)
   assert.equal(calls.filter((c) => c === 'suspendUser').length, 2)
   assert.equal(calls.filter((c) => c === 'withdraw').length, 3)

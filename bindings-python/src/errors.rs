@@ -34,6 +34,7 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
         kwargs.set_item("line", e.line())?;
         kwargs.set_item("column", e.column())?;
         kwargs.set_item("transient", e.is_transient())?;
+        kwargs.set_item("kind", e.kind().as_str())?;
         let class = module.bind(py).getattr(class_name(e.kind()))?;
         Ok(PyErr::from_value(
             class.call((e.message(),), Some(&kwargs))?,

@@ -3,7 +3,7 @@
 use crate::convert::{from_py, ser_to_py, to_py};
 use lms_bulk_upload::host::message_value;
 use lms_bulk_upload::{
-    ContentKind, ContentRef, MemoryJournal, MemoryStore, RecordingMailer, StoreState,
+    ContentRef, ExistingUser, MemoryJournal, MemoryStore, RecordingMailer, StoreState,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -36,16 +36,32 @@ impl PyMemoryStore {
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         ser_to_py(py, &self.inner.state())
     }
-    /// Adds a group.
-    fn add_group(&mut self, id: &str, name: &str) {
-        self.inner.add_group(id, name);
+    /// Adds a group; returns the store.
+    fn add_group<'py>(mut slf: PyRefMut<'py, Self>, id: &str, name: &str) -> PyRefMut<'py, Self> {
+        slf.inner.add_group(id, name);
+        slf
     }
-    /// Adds a content item (`kind` is course, collection or campaign).
-    fn add_content(&mut self, kind: &str, id: &str) -> PyResult<()> {
-        let kind: ContentKind = serde_json::from_value(serde_json::json!(kind))
-            .map_err(|e| PyValueError::new_err(format!("content kind: {e}")))?;
-        self.inner.add_content(ContentRef::new(kind, id));
-        Ok(())
+    /// Adds a content item, a `ContentRef` (`{"kind": "course", "id": "c1"}`); returns the
+    /// store.
+    fn add_content<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        content: &Bound<'py, PyAny>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let content: ContentRef = serde_json::from_value(from_py(content)?)
+            .map_err(|e| PyValueError::new_err(format!("content: {e}")))?;
+        slf.inner.add_content(content);
+        Ok(slf)
+    }
+    /// Adds an existing user, shaped like `ExistingUser` (`id`, `email`, `profile` or its
+    /// fields, `groups`, `enrolments`, `protected`...); returns the store.
+    fn add_user<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        user: &Bound<'py, PyAny>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let user: ExistingUser = serde_json::from_value(from_py(user)?)
+            .map_err(|e| PyValueError::new_err(format!("user: {e}")))?;
+        slf.inner.add_user(user);
+        Ok(slf)
     }
     /// The argon2id PHC string of the user's password, if one was set.
     fn password_hash(&self, email: &str) -> Option<String> {
@@ -55,7 +71,7 @@ impl PyMemoryStore {
             .map(|h| h.as_str().to_owned())
     }
     /// Whether `password` is the user's password (argon2id verification).
-    fn check_password(&self, py: Python<'_>, email: &str, password: &str) -> bool {
+    fn verify_password(&self, py: Python<'_>, email: &str, password: &str) -> bool {
         let Some(hash) = self.inner.user(email).and_then(|u| u.password_hash.clone()) else {
             return false;
         };

@@ -8,7 +8,7 @@ use crate::results::PyResults;
 use crate::settings::PySettings;
 use crate::sign::PyPlanKey;
 use crate::upload::{sequence_item, PyUpload};
-use crate::view::{object, view, Object, PyIssue};
+use crate::view::{object_of, view, Object, PyIssue};
 use lms_bulk_upload::host::HostStore;
 use lms_bulk_upload::{HashParams, Password, Plan, PlanOptions, ShardOptions};
 use pyo3::prelude::*;
@@ -33,17 +33,26 @@ pub(crate) struct PyPlanRow {
     value: Object,
 }
 
-/// Builds the plan: reads the store (batched lookups), writes nothing.
+/// Builds the plan: reads the store (batched lookups), writes nothing. `settings` is a
+/// `Settings` or a mapping of the same keyword arguments (decoded by the core).
 #[pyfunction]
 #[pyo3(signature = (upload, settings, store, *, lookup_batch=None))]
 fn plan(
     py: Python<'_>,
     upload: &Bound<'_, PyUpload>,
-    settings: &Bound<'_, PySettings>,
+    settings: &Bound<'_, PyAny>,
     store: &Bound<'_, PyAny>,
     lookup_batch: Option<usize>,
 ) -> PyResult<PyPlan> {
-    let (upload, settings) = (&upload.get().inner, &settings.get().inner);
+    let given;
+    let settings = match settings.cast::<PySettings>() {
+        Ok(s) => &s.get().inner,
+        Err(_) => {
+            given = lms_bulk_upload::Settings::from_value(from_py(settings)?).or_raise(py)?;
+            &given
+        }
+    };
+    let upload = &upload.get().inner;
     let mut store = StoreArg::new(store, HostStore::new)?;
     let mut options = PlanOptions::default();
     options.lookup_batch = lookup_batch.unwrap_or(options.lookup_batch);
@@ -64,7 +73,10 @@ impl PyPlan {
     /// The counts, as a dict (rows, rejected, create, update, unchanged, ...).
     #[getter]
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ser_to_py(py, self.inner.summary())
+        crate::convert::to_py(
+            py,
+            &lms_bulk_upload::host::view::plan_summary(self.inner.summary()),
+        )
     }
     /// The fingerprint of the upload this plan undoes (a plan from `plan_undo`), else None.
     #[getter]
@@ -216,7 +228,7 @@ impl PyPlanRows {
     fn __getitem__<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let rows = self.plan.rows();
         sequence_item(index, rows.len(), |i| PyPlanRow {
-            value: object(&rows[i]),
+            value: object_of(lms_bulk_upload::host::view::plan_row(&rows[i])),
         })
     }
     fn __repr__(&self) -> String {

@@ -5,7 +5,7 @@ use crate::errors::OrRaise;
 use crate::host::MailerArg;
 use crate::plan::PyPlan;
 use crate::sign::PyPlanKey;
-use crate::view::{object, view, Object};
+use crate::view::{object_of, view, Object};
 use lms_bulk_upload::host::HostMailer;
 use lms_bulk_upload::{Results, Templates};
 use pyo3::prelude::*;
@@ -22,19 +22,7 @@ impl PyResults {
     /// The rows stay in `inner` only: `value` is the head (a JSON value of every row would
     /// take many times the results' size: 19 × for `from_json` before).
     pub(crate) fn new(inner: Results) -> PyResults {
-        let mut value = Object::new();
-        for (key, field) in [
-            ("fingerprint", serde_json::to_value(&inner.fingerprint)),
-            ("summary", serde_json::to_value(&inner.summary)),
-            ("cancelled", serde_json::to_value(inner.cancelled)),
-            (
-                "confirmation_error",
-                serde_json::to_value(&inner.confirmation_error),
-            ),
-            ("undo_of", serde_json::to_value(&inner.undo_of)),
-        ] {
-            value.insert(key.to_owned(), field.unwrap_or(serde_json::Value::Null));
-        }
+        let value = object_of(lms_bulk_upload::host::view::results_head(&inner));
         PyResults { value, inner }
     }
 
@@ -57,7 +45,9 @@ view! { PyResults "Results" dict(PyResults::dict) {
     /// One `ResultRow` per row, in file order.
     #[getter]
     fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let rows = self.inner.rows.iter().map(|r| PyResultRow { value: object(r) });
+        let rows = self.inner.rows.iter().map(|r| PyResultRow {
+            value: object_of(lms_bulk_upload::host::view::result_row(r)),
+        });
         PyList::new(py, rows)
     }
     /// The results as CSV (`line,email,status,user_id,done,error`), with cells that a

@@ -2,7 +2,7 @@
 
 use crate::convert::{from_py, ser_to_py};
 use crate::errors::OrRaise;
-use crate::view::{object, view, Object, PyIssue};
+use crate::view::{object_of, view, Object, PyIssue};
 use lms_bulk_upload::{Column, ParseOptions, Upload};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -169,7 +169,7 @@ impl PyUploadRows {
             value: self
                 .upload
                 .row(i)
-                .map(|r| object(&r.to_data()))
+                .map(|r| object_of(lms_bulk_upload::host::view::upload_row(&r)))
                 .unwrap_or_default(),
         })
     }
@@ -189,8 +189,8 @@ impl PyRow {
 }
 
 view! { PyRow "Row" {
-    line: plain, values: plain, add_groups: list, remove_groups: list, valid: plain,
-    issues: issues,
+    line: plain, values: plain, email: plain, first_name: plain, last_name: plain,
+    add_groups: list, remove_groups: list, custom: plain, valid: plain, issues: issues,
 }
     /// The value of a column by its canonical name (`"emailaddress"`...), `""` when absent.
     fn get(&self, column: &str) -> PyResult<String> {
@@ -198,21 +198,6 @@ view! { PyRow "Row" {
         let column = found
             .ok_or_else(|| PyValueError::new_err(format!("{column:?} is not a column name")))?;
         Ok(self.value_of(column))
-    }
-    /// The email address as written.
-    #[getter]
-    fn email(&self) -> String {
-        self.value_of(Column::EmailAddress)
-    }
-    /// The first name.
-    #[getter]
-    fn first_name(&self) -> String {
-        self.value_of(Column::FirstName)
-    }
-    /// The last name.
-    #[getter]
-    fn last_name(&self) -> String {
-        self.value_of(Column::LastName)
     }
 }
 

@@ -18,6 +18,14 @@ pub(crate) fn object<T: serde::Serialize>(value: &T) -> Object {
     }
 }
 
+/// One of the core's live-object forms (`lms_bulk_upload::host::view`) as an object.
+pub(crate) fn object_of(value: Value) -> Object {
+    match value {
+        Value::Object(map) => map,
+        _ => Object::new(),
+    }
+}
+
 /// A field as it is (absent: `None`).
 pub(crate) fn plain<'py>(py: Python<'py>, value: Option<&Value>) -> PyResult<Bound<'py, PyAny>> {
     to_py(py, value.unwrap_or(&Value::Null))
@@ -133,10 +141,34 @@ view! { PyIssue "Issue" {
     }
 }
 
-/// Every issue and error code: a list of dicts with code, severity and meaning.
+/// An issue or error code with its severity and meaning (`issue_codes()`).
+#[pyclass(frozen, eq, name = "CodeInfo", module = "lms_bulk_upload")]
+#[derive(PartialEq)]
+pub(crate) struct PyCodeInfo {
+    value: Object,
+}
+
+view! { PyCodeInfo "CodeInfo" {
+    code: plain, severity: plain, meaning: plain,
+}}
+
+/// Every issue and error code, as `CodeInfo` objects (code, severity, meaning).
 #[pyfunction]
-fn issue_codes(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    crate::convert::ser_to_py(py, &lms_bulk_upload::issue_codes())
+fn issue_codes() -> Vec<PyCodeInfo> {
+    lms_bulk_upload::issue_codes()
+        .iter()
+        .map(|info| PyCodeInfo {
+            value: object(info),
+        })
+        .collect()
+}
+
+/// Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`): a host's
+/// login check, or a test of what an upload stored in the host's own database.
+#[pyfunction]
+fn verify_password(py: Python<'_>, phc: &str, password: &str) -> bool {
+    let hash = lms_bulk_upload::PasswordHash::from_phc(phc.to_owned());
+    py.detach(|| hash.verify(password))
 }
 
 /// The identity of an address, as the engine compares them: lowercase, the domain mapped to
@@ -149,6 +181,8 @@ fn email_key(email: &str) -> String {
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyIssue>()?;
+    m.add_class::<PyCodeInfo>()?;
+    m.add_function(wrap_pyfunction!(verify_password, m)?)?;
     m.add_function(wrap_pyfunction!(issue_codes, m)?)?;
     m.add_function(wrap_pyfunction!(email_key, m)?)?;
     Ok(())

@@ -118,7 +118,7 @@ def test_error_classes_and_pickling() -> None:
 
 def test_issue_codes() -> None:
     codes = lbu.issue_codes()
-    names = {c["code"] for c in codes}
+    names = {c.code for c in codes}
     for required in [
         "empty_file", "no_data_rows", "missing_required_column", "duplicate_column", "unknown_column",
         "malformed_csv", "encoding_guessed", "file_too_large", "too_many_rows", "field_too_long",
@@ -126,7 +126,7 @@ def test_issue_codes() -> None:
         "group_conflict", "unknown_group", "protected_user",
     ]:
         assert required in names
-    assert all(c["severity"] in ("error", "warning") and c["meaning"] for c in codes)
+    assert all(c.severity in ("error", "warning") and c.meaning for c in codes)
 
 
 # ---- settings ------------------------------------------------------------------------
@@ -233,14 +233,14 @@ def test_default_password_never_in_the_plan_and_needed_again(cheap_hash: lbu.Has
     mailer = lbu.RecordingMailer()
     results = stored.execute(store, mailer, default_password=secret, hash_params=cheap_hash)
     assert results.summary["created"] == 2
-    assert store.check_password("ana@example.com", secret)
+    assert store.verify_password("ana@example.com", secret)
     assert all(secret not in m["text"] + m["html"] + m["subject"] for m in mailer.messages)
     assert secret not in results.to_json() and secret not in results.to_csv()
     # with_default_password is the other way to give it back.
     store2 = lbu.MemoryStore(GROUPS)
     plan2 = lbu.plan(lbu.parse(CSV), lbu.Settings(generate_passwords=False, default_password=secret), store2)
     lbu.Plan.from_json(plan2.to_json()).with_default_password(secret).execute(store2, lbu.RecordingMailer(), hash_params=cheap_hash)
-    assert store2.check_password("cy@example.com", secret)
+    assert store2.verify_password("cy@example.com", secret)
 
 
 # ---- execute -------------------------------------------------------------------------
@@ -257,12 +257,14 @@ def test_execute_results(cheap_hash: lbu.HashParams) -> None:
     rejected = results.rows[1].error
     assert rejected is not None and rejected["code"] == "missing_value"
     assert results.to_csv().splitlines()[0] == '"line","email","status","user_id","done","error"'
-    assert json.loads(results.to_json())["summary"] == results.summary
+    # The JSON leaves out the counts that are 0 and only exist for some uploads; the object has them all.
+    assert json.loads(results.to_json())["summary"].items() <= results.summary.items()
+    assert results.summary["suspended"] == 0
     kinds = [m["kind"] for m in mailer.messages]
     assert kinds == ["welcome", "welcome", "upload_complete"]
     welcome = mailer.messages[0]
     password = welcome["fields"]["password"]
-    assert password in welcome["text"] and store.check_password("ana@example.com", password)
+    assert password in welcome["text"] and store.verify_password("ana@example.com", password)
     assert (store.password_hash("ana@example.com") or "").startswith("$argon2id$")
     assert "password" not in mailer.messages[2]["fields"]
     assert mailer.messages[2]["fields"]["counts"]["created"] == 2
@@ -391,10 +393,10 @@ def test_memory_store_state_round_trip() -> None:
     assert got["users"][0]["email"] == "Ana@X.com" and got["users"][0]["protected"] is True
     assert got["users"][0]["groups"] == ["Sales"]
     store.add_group("g2", "Support")
-    store.add_content("campaign", "m1")
+    store.add_content({"kind": "campaign", "id": "m1"})
     assert len(store.state()["groups"]) == 2 and len(store.state()["content"]) == 2
     with pytest.raises(ValueError):
-        store.add_content("lesson", "x")
+        store.add_content({"kind": "lesson", "id": "x"})  # type: ignore[typeddict-item]
     with pytest.raises(ValueError):
         lbu.MemoryStore({"users": [{"no_email": 1}]})
     assert "MemoryStore" in repr(store) and len(store) == 1

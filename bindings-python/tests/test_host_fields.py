@@ -166,10 +166,10 @@ def test_a_suspended_user_in_the_file_is_reactivated_through_the_host() -> None:
     # Suspended by someone else (no suspended_by_upload): never reactivated.
     by_hand = Directory(people("Ana", suspended=True))
     plan = lbu.plan(upload, lbu.Settings(update_existing_profiles=True, reactivate_suspended_users=True), by_hand)
-    assert plan.summary.get("reactivations") is None
+    assert plan.summary["reactivations"] == 0
     store = Directory(people("Ana", suspended=True, suspended_by_upload=True))
     plan = lbu.plan(upload, lbu.Settings(update_existing_profiles=True), store)
-    assert plan.summary.get("reactivations") is None, "update_existing_profiles alone never reactivates"
+    assert plan.summary["reactivations"] == 0, "update_existing_profiles alone never reactivates"
     plan = lbu.plan(upload, lbu.Settings(reactivate_suspended_users=True), store)
     assert plan.summary.get("reactivations") == 1
     results = plan.execute(store, Outbox())

@@ -56,7 +56,7 @@ def test_shards_executed_in_any_order_and_twice_merge_into_one_confirmation(chea
     assert len(users) == 23
     for m in mailer.messages:
         if m["kind"] == "welcome":
-            assert store.check_password(m["to"], m["fields"]["password"])
+            assert store.verify_password(m["to"], m["fields"]["password"])
 
 
 def test_merge_refuses_missing_duplicate_and_foreign_shards(cheap_hash: lbu.HashParams) -> None:
@@ -98,7 +98,7 @@ def test_default_password_shards_carry_its_hash_only(cheap_hash: lbu.HashParams)
     results = [lbu.Plan.from_signed_json(s.to_signed_json(key), key).execute(store, mailer) for s in shards]
     merged = lbu.Results.merge(plan, results).send_confirmation(plan, mailer)
     assert json.loads(merged.to_json())["summary"]["created"] == 4
-    assert all(store.check_password(f"u{i}@example.com", secret) for i in range(4))
+    assert all(store.verify_password(f"u{i}@example.com", secret) for i in range(4))
     with pytest.raises(lbu.PlanError) as e:
         shards[0].shards(1)
     assert e.value.code == "plan_is_shard"

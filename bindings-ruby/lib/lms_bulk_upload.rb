@@ -56,10 +56,13 @@ module LmsBulkUpload
   end
 
   # Plans an upload against a store (a MemoryStore or any object with the store's methods),
-  # which is only read. Raises SettingsError or StoreError.
+  # which is only read. `settings`: Settings, or a Hash of its keyword arguments. Raises
+  # SettingsError or StoreError.
   def plan(upload, settings, store)
     raise TypeError, "plan takes an LmsBulkUpload::Upload, not #{upload.class}" unless upload.is_a?(Upload)
-    raise TypeError, "plan takes LmsBulkUpload::Settings, not #{settings.class}" unless settings.is_a?(Settings)
+
+    settings = Settings.new(**settings.transform_keys(&:to_sym)) if settings.is_a?(Hash)
+    raise TypeError, "plan takes LmsBulkUpload::Settings or a Hash, not #{settings.class}" unless settings.is_a?(Settings)
 
     adapter = Native.store_arg(store)
     Native.call(adapter) do
@@ -67,7 +70,7 @@ module LmsBulkUpload
     end
   end
 
-  # Plans the undo of an upload from its Results (`Results.from_json` reads back results kept
+  # Plans the undo of an upload from its Results (options as a Hash or as keywords) (`Results.from_json` reads back results kept
   # as JSON) against the store as it is now, which is only read: an ordinary Plan (preview
   # it, keep it, sign it, execute it), whose `undo_of` is the upload's fingerprint. Options
   # are decoded by the core: `delete_created_users:` (default false: suspend them),
@@ -75,8 +78,11 @@ module LmsBulkUpload
   # (`invalid_option`, `invalid_setting`), PlanError (`undo_of_undo`: these are the results
   # of an undo) or StoreError (`undo_unsupported`: the undo needs a store method the store
   # lacks, `suspend_user`, `delete_user` or `withdraw`; nothing was written).
-  def plan_undo(results, store, **options)
+  def plan_undo(results, store, given = nil, **options)
     raise TypeError, "plan_undo takes LmsBulkUpload::Results, not #{results.class}" unless results.is_a?(Results)
+    raise TypeError, "plan_undo's options are a Hash, not #{given.class}" unless given.nil? || given.is_a?(Hash)
+
+    options = given.merge(options) if given
 
     adapter = Native.store_arg(store)
     Native.call(adapter) do
@@ -106,6 +112,12 @@ module LmsBulkUpload
   # up itself keys them by it.
   def email_key(email)
     LmsBulkUploadNative.email_key(email.to_s)
+  end
+
+  # Whether `password` matches a stored argon2id PHC hash ("$argon2id$v=19$..."): a host's
+  # login check, or a test of what an upload stored in the host's own database.
+  def verify_password(phc, password)
+    LmsBulkUploadNative.verify_password(phc.to_s, password.to_s)
   end
 
   # Every issue and error code: CodeInfo (code, severity, meaning) structs.

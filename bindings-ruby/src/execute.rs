@@ -3,7 +3,7 @@
 use crate::error::{from_json_text, to_json, NativeResult};
 use crate::memory::{JournalArg, MailerArg, StoreArg};
 use crate::plan::Plan;
-use lms_bulk_upload::host::ExecuteConfig;
+use lms_bulk_upload::host::{view, ExecuteConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -108,8 +108,24 @@ impl Results {
         self.get().to_csv()
     }
 
-    /// The counts, as a JSON object.
-    pub fn summary_json(&self) -> String {
-        to_json(&self.get().summary)
+    /// Everything but the rows, as a JSON object (the core's `view::results_head`: every
+    /// count present; `confirmation_error`, `shard`, `undo_of` null when absent).
+    pub fn head_json(&self) -> String {
+        to_json(&view::results_head(&self.get()))
+    }
+
+    /// Rows `start..start + count` (clamped), as a JSON list.
+    pub fn rows_json(&self, start: u64, count: u64) -> String {
+        to_json(&crate::plan::slice(
+            &self.get().rows,
+            start,
+            count,
+            view::result_row,
+        ))
+    }
+
+    /// Result rows.
+    pub fn row_count(&self) -> u64 {
+        self.get().rows.len() as u64
     }
 }

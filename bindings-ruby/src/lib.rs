@@ -45,6 +45,12 @@ pub fn issue_codes_json() -> String {
     error::to_json(&lms_bulk_upload::issue_codes())
 }
 
+/// Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`).
+#[uniffi::export]
+pub fn verify_password(phc: String, password: String) -> bool {
+    lms_bulk_upload::PasswordHash::from_phc(phc).verify(&password)
+}
+
 /// The version of the engine.
 #[uniffi::export]
 pub fn version() -> String {

@@ -53,6 +53,37 @@ impl MemoryStore {
         Ok(to_json(&lock(&self.inner, "MemoryStore")?.calls))
     }
 
+    /// Adds a group.
+    pub fn add_group(&self, id: String, name: String) -> NativeResult<()> {
+        lock(&self.inner, "MemoryStore")?.add_group(&id, &name);
+        Ok(())
+    }
+
+    /// Adds a content item (a `ContentRef` JSON object: `{"kind": "course", "id": "c1"}`).
+    pub fn add_content(&self, content_json: String) -> NativeResult<()> {
+        let content = serde_json::from_str(&content_json).map_err(|e| NativeError::Argument {
+            message: format!("content: {e}"),
+        })?;
+        lock(&self.inner, "MemoryStore")?.add_content(content);
+        Ok(())
+    }
+
+    /// Adds an existing user (an `ExistingUser` JSON object: id, email, profile, groups...).
+    pub fn add_user(&self, user_json: String) -> NativeResult<()> {
+        let user = serde_json::from_str(&user_json).map_err(|e| NativeError::Argument {
+            message: format!("user: {e}"),
+        })?;
+        lock(&self.inner, "MemoryStore")?.add_user(user);
+        Ok(())
+    }
+
+    /// The argon2id PHC string of the password of the user with `email`, if one was set.
+    pub fn password_hash(&self, email: String) -> NativeResult<Option<String>> {
+        let store = lock(&self.inner, "MemoryStore")?;
+        let hash = store.user(&email).and_then(|u| u.password_hash.as_ref());
+        Ok(hash.map(|h| h.as_str().to_owned()))
+    }
+
     /// Whether `password` is the one stored (as its argon2id hash) for the user with `email`.
     pub fn verify_password(&self, email: String, password: String) -> NativeResult<bool> {
         let store = lock(&self.inner, "MemoryStore")?;
@@ -81,6 +112,12 @@ impl RecordingMailer {
         let mailer = lock(&self.inner, "RecordingMailer")?;
         let messages: Vec<_> = mailer.messages.iter().map(message_value).collect();
         Ok(to_json(&messages))
+    }
+
+    /// Forgets the messages.
+    pub fn clear(&self) -> NativeResult<()> {
+        lock(&self.inner, "RecordingMailer")?.messages.clear();
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::error::{from_json_text, to_json, NativeResult};
 use crate::memory::StoreArg;
 use crate::upload::Upload;
-use lms_bulk_upload::host::Naming;
+use lms_bulk_upload::host::{view, Naming};
 use std::sync::Arc;
 
 /// Validated settings.
@@ -26,6 +26,21 @@ impl Settings {
     pub fn to_json(&self) -> String {
         self.inner.to_value(Naming::Snake).to_string()
     }
+}
+
+/// `items[start..start + count]` (clamped), each shown by `view`.
+pub(crate) fn slice<T>(
+    items: &[T],
+    start: u64,
+    count: u64,
+    view: fn(&T) -> serde_json::Value,
+) -> Vec<serde_json::Value> {
+    let start = usize::try_from(start)
+        .unwrap_or(usize::MAX)
+        .min(items.len());
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let end = start.saturating_add(count).min(items.len());
+    items[start..end].iter().map(view).collect()
 }
 
 /// A deterministic plan.
@@ -65,18 +80,15 @@ impl Plan {
         self.inner.fingerprint().to_owned()
     }
 
-    /// The counts, as a JSON object.
+    /// The counts, every one present, as a JSON object (the core's `view::plan_summary`).
     pub fn summary_json(&self) -> String {
-        to_json(self.inner.summary())
+        to_json(&view::plan_summary(self.inner.summary()))
     }
 
-    /// Rows `start..start + count` (clamped), as a JSON list (as in the plan JSON).
+    /// Rows `start..start + count` (clamped), as a JSON list (the core's `view::plan_row`:
+    /// `operations`, `noops` and `issues` always present).
     pub fn rows_json(&self, start: u64, count: u64) -> String {
-        let rows = self.inner.rows();
-        let start = usize::try_from(start).unwrap_or(usize::MAX).min(rows.len());
-        let count = usize::try_from(count).unwrap_or(usize::MAX);
-        let end = start.saturating_add(count).min(rows.len());
-        to_json(&rows[start..end])
+        to_json(&slice(self.inner.rows(), start, count, view::plan_row))
     }
 
     /// Plan rows.

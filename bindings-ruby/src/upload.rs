@@ -1,6 +1,7 @@
 //! `parse` and the `Upload` it returns.
 
 use crate::error::{from_json_text, to_json, NativeResult};
+use lms_bulk_upload::host::view;
 use lms_bulk_upload::ParseOptions;
 use std::sync::Arc;
 
@@ -41,7 +42,8 @@ impl Upload {
         to_json(self.inner.issues())
     }
 
-    /// Rows `start..start + count` (clamped), as a JSON list of row objects.
+    /// Rows `start..start + count` (clamped), as a JSON list of row objects (the core's
+    /// `view::upload_row`).
     pub fn rows_json(&self, start: u64, count: u64) -> String {
         let start = usize::try_from(start).unwrap_or(usize::MAX);
         let count = usize::try_from(count).unwrap_or(usize::MAX);
@@ -50,9 +52,15 @@ impl Upload {
             .rows()
             .skip(start)
             .take(count)
-            .map(|r| r.to_data())
+            .map(|r| view::upload_row(&r))
             .collect();
         to_json(&rows)
+    }
+
+    /// What was read (the core's `view::upload_head`: format, sheet, encoding, delimiter,
+    /// group_separator, header), as a JSON object.
+    pub fn head_json(&self) -> String {
+        to_json(&view::upload_head(&self.inner))
     }
 
     /// The file report (encoding, delimiter, header, counts, issues), as JSON.

@@ -32,7 +32,10 @@ class TestApi < Minitest::Test
     assert_nil upload[2]
     assert_raises(TypeError) { LmsBulkUpload.parse(42) }
     assert_raises(TypeError) { LmsBulkUpload.plan(CSV_TEXT, settings, HashStore.new) }
-    assert_raises(TypeError) { LmsBulkUpload.plan(upload, { generate_passwords: true }, HashStore.new) }
+    assert_raises(TypeError) { LmsBulkUpload.plan(upload, [:generate_passwords], HashStore.new) }
+    # Settings, or a Hash of its keywords (decoded the same way).
+    assert_equal LmsBulkUpload.plan(upload, settings, HashStore.new).fingerprint,
+                 LmsBulkUpload.plan(upload, { generate_passwords: true, send_notification_email: true }, HashStore.new).fingerprint
   end
 
   def test_parse_options_are_decoded_by_the_core

@@ -153,3 +153,26 @@ async function flow(): Promise<void> {
 }
 
 void flow
+
+// One API shape (docs/api.md): every count and list present, the store double's names.
+async function shapes(): Promise<void> {
+  const upload = lms.parse('email\nana@example.com\n')
+  const store = new lms.MemoryStore().addGroup('g1', 'Sales').addContent({ kind: 'course', id: 'c1' })
+  const plan = await lms.plan(upload, { generatePasswords: true }, store)
+  const suspensions: number = plan.summary.suspensions
+  const operations: number = plan.rows[0].operations.length
+  const rows: number = plan.length + upload.validCount
+  const hash: string | null = store.passwordHash('ana@example.com')
+  const created: number | undefined = store.calls.createUser
+  const version: string = lms.version
+  const format: number = lms.PLAN_FORMAT_VERSION
+  const sheet: string | null = upload.sheet
+  console.log(suspensions, operations, rows, hash, created, version, format, sheet, upload.groupSeparator)
+  try {
+    throw new lms.TransientError('busy')
+  } catch (error) {
+    if (error instanceof lms.BulkUploadError) console.log(error.kind, String(error))
+  }
+}
+
+void shapes

@@ -18,12 +18,12 @@ from ._errors import (
     BulkUploadError, FileError, InvitationError, MailerError, PlanError, SettingsError, StoreError, TransientError,
 )
 from ._native import (
-    PLAN_FORMAT_VERSION, CancelToken, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
+    PLAN_FORMAT_VERSION, CancelToken, CodeInfo, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
     RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, email_key, issue_codes, parse,
-    plan, plan_undo, redeem_invitation, verify_invitation,
+    plan, plan_undo, redeem_invitation, verify_invitation, verify_password,
 )
 from ._types import (
-    CodeInfo, ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
+    ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
     ParseOptions, PlanSummary, Profile, ProfileField, ResultErrorDict, ResultRowDict, ResultSummary, ScopePage,
     ShardRef, Store, StoreState, UndoOptions,
 )
@@ -39,5 +39,5 @@ __all__ = [
     "PlanSummary", "Profile", "ProfileField", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
     "Results", "Row", "ScopePage", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
     "UndoOptions", "Upload", "UploadRows", "__version__", "email_key", "issue_codes", "parse", "plan", "plan_undo",
-    "redeem_invitation", "verify_invitation",
+    "redeem_invitation", "verify_invitation", "verify_password",
 ]

@@ -5,8 +5,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._types import (
     Action,
-    CodeInfo,
     ContentRef,
+    ExistingUser,
     EmailTemplate,
     HashParams,
     ShardRef,
@@ -30,6 +30,7 @@ from ._types import (
 __all__ = [
     "email_key",
     "CancelToken",
+    "CodeInfo",
     "Issue",
     "MemoryJournal",
     "MemoryStore",
@@ -56,6 +57,7 @@ __all__ = [
     "plan_undo",
     "redeem_invitation",
     "verify_invitation",
+    "verify_password",
 ]
 
 __version__: str
@@ -81,8 +83,24 @@ class Issue:
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
+class CodeInfo:
+    """An issue or error code with its severity and meaning."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def meaning(self) -> str: ...
+    def to_dict(self) -> Dict[str, str]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
 def issue_codes() -> List[CodeInfo]:
     """Every issue and error code with its severity and meaning."""
+
+def verify_password(phc: str, password: str) -> bool:
+    """Whether ``password`` matches a stored argon2id PHC hash (``$argon2id$v=19$...``)."""
 
 def email_key(email: str) -> str:
     """The identity of an address, as the engine compares them: lowercase, the domain
@@ -111,6 +129,9 @@ class Row:
     def add_groups(self) -> List[str]: ...
     @property
     def remove_groups(self) -> List[str]: ...
+    @property
+    def custom(self) -> Dict[str, str]:
+        """The cells of the host's declared profile fields, by field name (empty when none)."""
     @property
     def valid(self) -> bool: ...
     @property
@@ -491,12 +512,13 @@ class Plan:
 
 def plan(
     upload: Upload,
-    settings: Settings,
+    settings: Union[Settings, Mapping[str, Any]],
     store: Union["MemoryStore", Store],
     *,
     lookup_batch: Optional[int] = None,
 ) -> Plan:
-    """Builds the plan: reads the store (batched), writes nothing."""
+    """Builds the plan: reads the store (batched), writes nothing. ``settings``: a
+    ``Settings``, or a mapping of its keyword arguments."""
 
 def verify_invitation(store: Union["MemoryStore", Store], token: str, *, now: Optional[int] = None) -> str:
     """The invited user's id when the sign-in link's token works (checked through the
@@ -549,12 +571,19 @@ class MemoryStore:
     def __new__(cls, state: Optional[Mapping[str, Any]] = None) -> "MemoryStore":
         """`state` is shaped like `StoreState` (groups, content, users), e.g. read from JSON."""
     def state(self) -> StoreState: ...
-    def add_group(self, id: str, name: str) -> None: ...
-    def add_content(self, kind: str, id: str) -> None: ...
-    def password_hash(self, email: str) -> Optional[str]: ...
-    def check_password(self, email: str, password: str) -> bool: ...
+    def add_group(self, id: str, name: str) -> "MemoryStore":
+        """Adds a group; returns the store."""
+    def add_content(self, content: ContentRef) -> "MemoryStore":
+        """Adds a course, collection or campaign; returns the store."""
+    def add_user(self, user: Union[ExistingUser, Mapping[str, Any]]) -> "MemoryStore":
+        """Adds an existing user (as ``Store.find_users`` returns one); returns the store."""
+    def password_hash(self, email: str) -> Optional[str]:
+        """The argon2id PHC string of the user's password, if one was set."""
+    def verify_password(self, email: str, password: str) -> bool:
+        """Whether ``password`` is the user's password (argon2id verification)."""
     @property
-    def calls(self) -> Dict[str, int]: ...
+    def calls(self) -> Dict[str, int]:
+        """How many times each store method was called, by name (``find_users``...)."""
     def __len__(self) -> int: ...
 
 @final

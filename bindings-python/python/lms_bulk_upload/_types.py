@@ -200,17 +200,15 @@ class ResultRowDict(TypedDict):
 IssueDict = TypedDict(
     "IssueDict", {"code": str, "severity": Severity, "line": Optional[int], "column": Optional[str], "message": str}
 )
-CodeInfo = TypedDict("CodeInfo", {"code": str, "severity": Severity, "meaning": str})
 _PlanSummaryBase = TypedDict("_PlanSummaryBase", {
     "rows": int, "rejected": int, "create": int, "update": int, "unchanged": int, "profile_updates": int,
     "passwords": int, "group_additions": int, "group_removals": int, "enrolments": int, "emails": int, "warnings": int,
 })
 
 
-class PlanSummary(_PlanSummaryBase, total=False):
-    """The counts of a plan. The counts below (users to suspend, users to delete, enrolments
-    to withdraw, users to reactivate, login method changes) are present only when not 0, as
-    in the plan's JSON: read them with ``summary.get("suspensions", 0)``."""
+class PlanSummary(_PlanSummaryBase):
+    """The counts of a plan, every one present (0 included; the plan's JSON leaves the
+    counts below out when they are 0)."""
 
     suspensions: int
     """Users to suspend: users missing from the file (``suspend_missing_users``), or the
@@ -258,9 +256,9 @@ _ResultSummaryBase = TypedDict("_ResultSummaryBase", {
 })
 
 
-class ResultSummary(_ResultSummaryBase, total=False):
-    """The counts of an execution. The counts below are present only when not 0, as in the
-    results' JSON: read them with ``summary.get("suspended", 0)``."""
+class ResultSummary(_ResultSummaryBase):
+    """The counts of an execution, every one present (0 included; the results' JSON leaves
+    the counts below out when they are 0)."""
 
     suspended: int
     """Users suspended (missing from the file, or by an undo)."""

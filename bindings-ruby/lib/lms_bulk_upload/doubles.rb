@@ -16,9 +16,33 @@ module LmsBulkUpload
       Native.call { LmsBulkUpload.from_json(@native.state_json) }
     end
 
-    # How many times each store method was called.
+    # How many times each store method was called, by name (`:find_users`...).
     def calls
       Native.call { LmsBulkUpload.from_json(@native.calls_json) }
+    end
+
+    # Adds a group; returns the store.
+    def add_group(id, name)
+      Native.call { @native.add_group(id.to_s, name.to_s) }
+      self
+    end
+
+    # Adds a course, collection or campaign (`{kind: "course", id: "c1"}`); returns the store.
+    def add_content(content)
+      Native.call { @native.add_content(JSON.generate(HostAdapter.plain(content))) }
+      self
+    end
+
+    # Adds an existing user (as a store's `find_users` returns one: `id`, `email`, `profile`
+    # or its fields, `groups`, `enrolments`, `protected`...); returns the store.
+    def add_user(user)
+      Native.call { @native.add_user(JSON.generate(HostAdapter.plain(user))) }
+      self
+    end
+
+    # The argon2id PHC string of the password of the user with `email`, or nil.
+    def password_hash(email)
+      Native.call { @native.password_hash(email) }
     end
 
     # Whether `password` is the one stored (as its argon2id hash) for the user with `email`.
@@ -38,6 +62,12 @@ module LmsBulkUpload
 
     def messages
       Native.call { LmsBulkUpload.from_json(@native.messages_json) }
+    end
+
+    # Forgets the messages.
+    def clear
+      Native.call { @native.clear }
+      self
     end
   end
 

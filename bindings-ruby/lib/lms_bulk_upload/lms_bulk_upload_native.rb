@@ -1743,8 +1743,16 @@ module UniFFILib
     [RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
-  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_summary_json,
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_head_json,
     [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_row_count,
+    [:uint64, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_rows_json,
+    [:uint64, :uint64, :uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_results_to_csv,
@@ -1811,8 +1819,24 @@ module UniFFILib
     [RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_add_content,
+    [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_add_group,
+    [:uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_add_user,
+    [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
+    :void
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_calls_json,
     [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_password_hash,
+    [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
     RustBuffer.by_value
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_memorystore_state_json,
@@ -1834,6 +1858,10 @@ module UniFFILib
   attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_recordingmailer_new,
     [RustCallStatus.by_ref],
     :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_recordingmailer_clear,
+    [:uint64, RustCallStatus.by_ref],
+    :void
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_recordingmailer_messages_json,
     [:uint64, RustCallStatus.by_ref],
@@ -1955,6 +1983,10 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     :int8
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_upload_head_json,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_method_upload_issues_json,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -1986,6 +2018,10 @@ module UniFFILib
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_plan_format_version,
     [RustCallStatus.by_ref],
     :uint32
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_verify_password,
+    [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :int8
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_version,
     [RustCallStatus.by_ref],
@@ -2243,6 +2279,10 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_verify_password,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_version,
     [],
     :uint16
@@ -2291,7 +2331,15 @@ module UniFFILib
     [],
     :uint16
   
-  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_summary_json,
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_head_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_row_count,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_results_rows_json,
     [],
     :uint16
   
@@ -2323,7 +2371,23 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_add_content,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_add_group,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_add_user,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_calls_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_password_hash,
     [],
     :uint16
   
@@ -2332,6 +2396,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_memorystore_verify_password,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_recordingmailer_clear,
     [],
     :uint16
   
@@ -2396,6 +2464,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_upload_has_errors,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_upload_head_json,
     [],
     :uint16
   
@@ -2757,6 +2829,21 @@ end
 def self.plan_format_version()
   result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_func_plan_format_version,)
   return result.to_i
+end
+
+
+  
+  
+
+def self.verify_password(phc, password)
+    phc = ::LmsBulkUploadNative::uniffi_utf8(phc)
+    
+    
+    password = ::LmsBulkUploadNative::uniffi_utf8(password)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_func_verify_password,RustBuffer.alloc_from_string(phc),RustBuffer.alloc_from_string(password))
+  return 1 == result
 end
 
 
@@ -3164,8 +3251,20 @@ end
   end
   
 
-  def summary_json()
-    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_summary_json,uniffi_clone_handle(),)
+  def head_json()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_head_json,uniffi_clone_handle(),)
+    return result.consume_into_string
+  end
+  def row_count()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_row_count,uniffi_clone_handle(),)
+    return result.to_i
+  end
+  def rows_json(start, count)
+        start = ::LmsBulkUploadNative::uniffi_in_range(start, "u64", 0, 2**64)
+        
+        count = ::LmsBulkUploadNative::uniffi_in_range(count, "u64", 0, 2**64)
+        
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_results_rows_json,uniffi_clone_handle(),start,count)
     return result.consume_into_string
   end
   def to_csv()
@@ -3462,9 +3561,35 @@ end
 
   
 
+  def add_content(content_json)
+        content_json = ::LmsBulkUploadNative::uniffi_utf8(content_json)
+        
+      ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_add_content,uniffi_clone_handle(),RustBuffer.alloc_from_string(content_json))
+  end
+  
+  def add_group(id, name)
+        id = ::LmsBulkUploadNative::uniffi_utf8(id)
+        
+        name = ::LmsBulkUploadNative::uniffi_utf8(name)
+        
+      ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_add_group,uniffi_clone_handle(),RustBuffer.alloc_from_string(id),RustBuffer.alloc_from_string(name))
+  end
+  
+  def add_user(user_json)
+        user_json = ::LmsBulkUploadNative::uniffi_utf8(user_json)
+        
+      ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_add_user,uniffi_clone_handle(),RustBuffer.alloc_from_string(user_json))
+  end
+  
   def calls_json()
     result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_calls_json,uniffi_clone_handle(),)
     return result.consume_into_string
+  end
+  def password_hash(email)
+        email = ::LmsBulkUploadNative::uniffi_utf8(email)
+        
+    result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_password_hash,uniffi_clone_handle(),RustBuffer.alloc_from_string(email))
+    return result.consume_into_Optionalstring
   end
   def state_json()
     result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_memorystore_state_json,uniffi_clone_handle(),)
@@ -3534,6 +3659,10 @@ end
 
   
 
+  def clear()
+      ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_recordingmailer_clear,uniffi_clone_handle(),)
+  end
+  
   def messages_json()
     result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_recordingmailer_messages_json,uniffi_clone_handle(),)
     return result.consume_into_string
@@ -3879,6 +4008,10 @@ end
   def has_errors()
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_has_errors,uniffi_clone_handle(),)
     return 1 == result
+  end
+  def head_json()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_head_json,uniffi_clone_handle(),)
+    return result.consume_into_string
   end
   def issues_json()
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_issues_json,uniffi_clone_handle(),)

@@ -57,8 +57,8 @@ module LmsBulkUpload
   end
 
   # A deterministic plan: what execution will do, row by row. Its JSON holds no password.
-  # Enumerating it gives the rows as in the plan JSON (`line`, `email`, `action`,
-  # `operations`, `issues`...), Hashes with Symbol keys.
+  # Enumerating it gives PlanRow structs (`line`, `email`, `action`, `operations`,
+  # `noops`, `issues`...).
   class Plan
     include NativeRows
 
@@ -89,7 +89,8 @@ module LmsBulkUpload
       @native.fingerprint
     end
 
-    # The counts (`rows`, `create`, `update`, `unchanged`, `rejected`, ...), Symbol keys.
+    # The counts (`rows`, `create`, `update`, `unchanged`, `rejected`, ...), Symbol keys,
+    # every one present (0 included).
     def summary
       @summary ||= LmsBulkUpload.from_json(@native.summary_json)
     end
@@ -154,7 +155,7 @@ module LmsBulkUpload
     private
 
     def row_from(hash)
-      hash
+      PlanRow.from_h(hash)
     end
   end
 end

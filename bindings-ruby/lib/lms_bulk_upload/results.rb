@@ -71,7 +71,7 @@ module LmsBulkUpload
       json = JSON.generate(templates && HostAdapter.plain(templates))
       Native.call(adapter) { @native.send_confirmation(parent.native, adapter.arg, json) }
     ensure
-      @json = @to_h = nil
+      @json = @to_h = @head = nil
     end
 
     def to_json(*_args)
@@ -83,40 +83,73 @@ module LmsBulkUpload
       @native.to_csv
     end
 
-    # The whole results as a Hash (Symbol keys).
+    # The whole results as a Hash (Symbol keys), as in their JSON.
     def to_h
       @to_h ||= LmsBulkUpload.from_json(to_json)
     end
 
-    # The counts (`rows`, `created`, `updated`, `unchanged`, `rejected`, `failed`, ...).
+    # The counts (`rows`, `created`, `updated`, `unchanged`, `rejected`, `failed`, ...),
+    # every one present (0 included).
     def summary
-      to_h[:summary]
+      head[:summary]
     end
 
-    # One Hash per row: `line`, `email`, `status`, `user_id`, `done`, `error`.
+    # One ResultRow per row: `line`, `email`, `status`, `user_id`, `done`, `error`.
     def rows
-      to_h[:rows]
+      to_a
     end
+
+    def size
+      @native.row_count
+    end
+    alias length size
 
     def each(&block)
-      rows.each(&block)
+      return enum_for(:each) { size } unless block
+
+      (0...size).step(NativeRows::CHUNK) do |start|
+        LmsBulkUpload.from_json(@native.rows_json(start, NativeRows::CHUNK)).each { |r| block.call(ResultRow.from_h(r)) }
+      end
+      self
     end
 
     def cancelled?
-      to_h[:cancelled]
+      head[:cancelled]
     end
 
     def fingerprint
-      to_h[:fingerprint]
+      head[:fingerprint]
     end
 
     # For the results of an undo: the fingerprint of the upload it reversed; nil otherwise.
     def undo_of
-      to_h[:undo_of]
+      head[:undo_of]
+    end
+
+    # Why the uploader's confirmation was not sent (`{code:, message:}`), or nil.
+    def confirmation_error
+      head[:confirmation_error]
+    end
+
+    # Which shard these are the results of (`{parent:, index:, count:}`), or nil.
+    def shard
+      head[:shard]
+    end
+
+    # Whether the uploader's confirmation is still to be sent (a shard's results, or merged
+    # results before `send_confirmation`).
+    def confirmation_deferred?
+      head[:confirmation_deferred]
     end
 
     def inspect
       "#<LmsBulkUpload::Results #{summary}>"
+    end
+
+    private
+
+    def head
+      @head ||= LmsBulkUpload.from_json(@native.head_json)
     end
   end
 end

@@ -20,7 +20,10 @@ module LmsBulkUpload
   # :firstname...) to the cell's text; :course, :collection and :campaign hold the ids the
   # row enrols in (several separated by the group separator), enrolled beside the
   # settings' enrolments.
-  Row = Struct.new(:line, :values, :add_groups, :remove_groups, :valid, :issues, keyword_init: true) do
+  # `email`, `first_name` and `last_name` as written; `custom` the cells of the host's
+  # declared profile fields, by field name (empty when none).
+  Row = Struct.new(:line, :values, :email, :first_name, :last_name, :add_groups, :remove_groups, :custom,
+                   :valid, :issues, keyword_init: true) do
     def valid?
       valid
     end
@@ -29,12 +32,27 @@ module LmsBulkUpload
       column.is_a?(Symbol) || column.is_a?(String) ? values[column.to_sym] : super
     end
 
-    def email
-      values[:emailaddress]
-    end
-
     def self.from_h(hash)
       new(**hash.slice(*members), issues: hash[:issues].map { |i| Issue.from_h(i) })
+    end
+  end
+
+  # The plan for one row: `action` ("create", "update", "unchanged", "rejected"),
+  # `user_id` (nil for a new user), `operations` and `noops` (Hashes tagged by `:op`, `[]`
+  # when none), `issues` (Issue structs). `row[:operations]` reads a field too.
+  PlanRow = Struct.new(:line, :email, :first_name, :last_name, :action, :user_id, :operations, :noops, :issues,
+                       keyword_init: true) do
+    def self.from_h(hash)
+      new(**hash.slice(*members), issues: hash[:issues].map { |i| Issue.from_h(i) })
+    end
+  end
+
+  # The outcome of one row: `status` ("created", "updated", "unchanged", "rejected",
+  # "failed"), `user_id`, `done` (what was done, Hashes tagged by `:op`, `[]` when nothing),
+  # `error` (a Hash `{code:, message:}`, or nil).
+  ResultRow = Struct.new(:line, :email, :status, :user_id, :done, :error, keyword_init: true) do
+    def self.from_h(hash)
+      new(**hash.slice(*members))
     end
   end
 

@@ -32,11 +32,43 @@ module LmsBulkUpload
       LmsBulkUpload.from_json(@native.report_json)
     end
 
+    # What was read: "csv", "xlsx", "xls" or "ods".
+    def format
+      head[:format]
+    end
+
+    # The sheet read, for a spreadsheet (nil for a CSV).
+    def sheet
+      head[:sheet]
+    end
+
+    # The encoding the file was read with ("utf-8" for a spreadsheet).
+    def encoding
+      head[:encoding]
+    end
+
+    def delimiter
+      head[:delimiter]
+    end
+
+    def group_separator
+      head[:group_separator]
+    end
+
+    # The header cells and the columns they were read as.
+    def header
+      head[:header]
+    end
+
     def inspect
       "#<LmsBulkUpload::Upload rows=#{size} valid=#{valid_count} issues=#{issues.size}>"
     end
 
     private
+
+    def head
+      @head ||= LmsBulkUpload.from_json(@native.head_json)
+    end
 
     def row_from(hash)
       Row.from_h(hash)

@@ -5,6 +5,7 @@ pub(crate) mod mailer;
 pub(crate) mod memory;
 pub(crate) mod protocol;
 pub(crate) mod store;
+pub mod view;
 
 pub use protocol::{message_value, HostJournal, HostMailer, HostObject, HostStore, Naming};
 mod options;

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The npm packages, built and checked: node.sh all|host [OUT]
+#   all:  the addon for linux x64 and arm64, glibc and musl (napi build --cross-compile:
+#         cargo-zigbuild), each packed as its platform package (npm/<platform>/), and the
+#         main package (the loader and the types only: no .node inside);
+#   host: this machine's platform package and the main package (make test).
+# The main tarball's files are checked, and it is installed with this machine's platform
+# tarball into an empty npm project (offline) that runs the README's Node quickstart.
+set -euo pipefail
+mode=${1:-all}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${2:-$root/dist/node}
+node_dir=$root/bindings-node
+# shellcheck source=zig.sh
+source "$root/scripts/dist/zig.sh"
+host=$(rustc -vV | sed -n 's/^host: //p')
+
+case $mode in
+  all) read -r -a targets <<<"${DIST_TARGETS:-x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl}" ;;
+  host) targets=("$host") ;;
+  *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
+esac
+[ "$mode" = all ] && cross_tools "${targets[@]}"
+
+platform_of() { # the napi platform name of a target triple: linux-x64-gnu ...
+  local arch=${1%%-*} libc=${1##*-}
+  case $arch in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; esac
+  echo "linux-$arch-$libc"
+}
+
+rm -rf "$out" && mkdir -p "$out"
+staging=$(mktemp -d) && trap 'rm -rf "$staging"' EXIT
+for target in "${targets[@]}"; do
+  platform=$(platform_of "$target")
+  cross=()
+  [ "$target" != "$host" ] && cross=(--cross-compile)
+  (cd "$node_dir" && npx napi build --platform --release --target "$target" "${cross[@]}" \
+    --output-dir "$staging/$platform" --no-js --dts "$staging/$platform/index.d.ts" >/dev/null)
+  pkg=$node_dir/npm/$platform
+  cp "$staging/$platform/lms-bulk-upload.$platform.node" "$pkg/"
+  cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$pkg/"
+  (cd "$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)
+  rm "$pkg/lms-bulk-upload.$platform.node"
+done
+# The main package, with the platform packages as optional dependencies (added here, as
+# `napi prepublish` would: the committed manifest's lock cannot hold unpublished packages).
+version=$(node -p "require('$node_dir/package.json').version")
+main_dir=$staging/main && mkdir -p "$main_dir"
+(cd "$node_dir" && cp package.json README.md lms.js lms.d.ts testing.js index.js index.d.ts "$main_dir/")
+cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$main_dir/"
+(cd "$node_dir/npm" && node -e '
+  const fs = require("node:fs")
+  const manifest = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))
+  manifest.optionalDependencies = Object.fromEntries(fs.readdirSync(".").sort()
+    .map((dir) => [JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8")).name, manifest.version]))
+  fs.writeFileSync(process.argv[1], JSON.stringify(manifest, null, 2) + "\n")
+' "$main_dir/package.json")
+(cd "$main_dir" && npm pack --silent --pack-destination "$out" >/dev/null)
+main=$out/lms-bulk-upload-$version.tgz
+listed=$(tar -tzf "$main" | sort | tr '\n' ' ')
+expected="package/LICENSE-APACHE package/LICENSE-MIT package/README.md package/index.d.ts package/index.js package/lms.d.ts package/lms.js package/package.json package/testing.js "
+if [ "$listed" != "$expected" ]; then
+  echo "$main holds: $listed (expected: $expected)" >&2
+  exit 1
+fi
+for tarball in "$out"/*.tgz; do echo "$(basename "$tarball"): $(du -k "$tarball" | cut -f1) kB"; done
+
+# Each platform package installs, and its addon is the machine code and C library its name,
+# and its manifest's cpu and libc, say.
+for target in "${targets[@]}"; do
+  platform=$(platform_of "$target")
+  project=$staging/installs-$platform && mkdir -p "$project"
+  (cd "$project" && npm init -y >/dev/null &&
+    npm install --offline --no-audit --no-fund --silent "$out/lms-bulk-upload-$platform-$version.tgz" >/dev/null)
+  installed=$project/node_modules/lms-bulk-upload-$platform
+  kind=$(python3 - "$installed/lms-bulk-upload.$platform.node" "$installed/package.json" <<'PY'
+import json, sys
+data = open(sys.argv[1], "rb").read()
+machine = {0x3E: "x64", 0xB7: "arm64"}.get(int.from_bytes(data[18:20], "little"), "other")
+libc = "gnu" if b"libc.so.6\0" in data else "musl"
+manifest = json.load(open(sys.argv[2]))
+said = f"{manifest['cpu'][0]} {'gnu' if manifest['libc'][0] == 'glibc' else 'musl'}"
+print(f"{machine} {libc}" if said == f"{machine} {libc}" else f"{machine} {libc}, but the manifest says {said}")
+PY
+)
+  expected=${platform#linux-} && expected="${expected%-*} ${platform##*-}"
+  [ "$kind" = "$expected" ] || { echo "lms-bulk-upload-$platform: the addon is $kind, not $expected" >&2; exit 1; }
+  echo "lms-bulk-upload-$platform-$version.tgz: installs; addon: linux $kind"
+done
+
+# The main package and this machine's platform package, in an empty project, offline.
+case $host in
+  *-linux-gnu | *-linux-musl)
+    project=$staging/project && mkdir -p "$project"
+    (cd "$project" && npm init -y >/dev/null &&
+      npm install --offline --no-audit --no-fund --omit=optional --silent \
+        "$main" "$out/lms-bulk-upload-$(platform_of "$host")-$version.tgz" >/dev/null)
+    bash "$root/scripts/dist/quickstart.sh" Node > "$project/quickstart.js"
+    (cd "$project" && node quickstart.js > quickstart.out)
+    echo "lms-bulk-upload-$version.tgz + $(platform_of "$host"): installed in an empty project, the quickstart ran"
+    ;;
+esac
