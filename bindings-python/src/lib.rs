@@ -19,6 +19,7 @@ mod sign;
 mod undo;
 mod upload;
 mod view;
+mod web;
 
 use pyo3::exceptions::PyAssertionError;
 use pyo3::prelude::*;
@@ -58,6 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     memory::register(m)?;
     sign::register(m)?;
     undo::register(m)?;
+    web::register(m)?;
     m.add_function(wrap_pyfunction!(_apply_store_changes, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_protocol_folder, m)?)?;

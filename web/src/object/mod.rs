@@ -81,10 +81,10 @@ pub struct ObjectHostConfig {
     pub naming: Naming,
 }
 
-/// A run's worker says it is alive at least this often (seconds)...
-const HEARTBEAT_SECS: u64 = 2;
+/// A run's worker says it is alive this often (seconds)...
+const HEARTBEAT_SECS: u64 = 1;
 /// ...and a running run not heard of for this long has stopped (a killed worker).
-const STALE_SECS: u64 = 20;
+const STALE_SECS: u64 = 10;
 
 /// The object host.
 pub struct ObjectHost {
@@ -237,25 +237,20 @@ impl ObjectHost {
             .name("bulk-upload-run".into())
             .spawn(move || {
                 // The outcome is in the run's record.
-                let _ = this.execute_run(&id);
+                let _ = this.execute_run_waiting(&id);
             })
             .map_err(|e| HookError::Failed(format!("cannot start the run's thread: {e}")))?;
         Ok(())
     }
 
-    /// The runs that have not ended and have no live worker (interrupted by a stop of the
-    /// host, or queued and never picked up): queued again (`enqueue_run`, or a thread).
-    /// Call it when the host starts. Their ids.
+    /// Queues again every run that has not ended (call it when the host starts): a run
+    /// interrupted by a stop of the host resumes from its journal; one that another live
+    /// worker executes is left to it (the worker queued here waits while that worker's
+    /// heartbeat is fresh, and takes the run over if it goes stale). Their ids.
     pub fn resume_unfinished(&self) -> Result<Vec<String>, HookError> {
         let mut resumed = Vec::new();
         for (id, run) in self.all_runs()? {
-            let info = self.info(&id, &run);
-            let orphan = match info.state {
-                RunState::Interrupted => true,
-                RunState::Queued => now().saturating_sub(run.heartbeat) > STALE_SECS,
-                _ => false,
-            };
-            if orphan {
+            if !matches!(run.state.as_str(), "finished" | "cancelled") {
                 self.enqueue(&id)?;
                 resumed.push(id);
             }

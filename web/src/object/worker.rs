@@ -11,8 +11,9 @@ use crate::hooks::HookError;
 use lms_bulk_upload::host::{ExecuteConfig, HostMailer, HostStore};
 use lms_bulk_upload::{HostError, Journal, JournalEntry, Plan, Progress, ResultRow, UserId};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What [`ObjectHost::execute_run`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +156,17 @@ impl ObjectHost {
         result.map(|()| RunOutcome::Ended)
     }
 
+    /// [`ObjectHost::execute_run`], waiting while another worker's heartbeat is fresh (it
+    /// may have died: then this one takes the run over once the heartbeat is stale).
+    pub(crate) fn execute_run_waiting(&self, run_id: &str) -> Result<RunOutcome, HookError> {
+        loop {
+            match self.execute_run(run_id)? {
+                RunOutcome::Busy => std::thread::sleep(Duration::from_secs(HEARTBEAT_SECS)),
+                outcome => return Ok(outcome),
+            }
+        }
+    }
+
     fn execute_claimed(
         &self,
         run_id: &str,
@@ -180,34 +192,47 @@ impl ObjectHost {
             host: self,
             kind: journal_kind(run_id),
         };
-        let mut last = 0u64;
-        let flag = cancel.clone();
-        let progress = move |p: Progress| {
-            let t = now();
-            if t < last + HEARTBEAT_SECS && p.done < p.total {
-                return;
-            }
-            last = t;
-            // Progress and heartbeat out, the cancel asked for in: through the record.
-            let _ = self.records.update::<RunDoc>(RUN, run_id, &mut |run| {
-                run.done = p.done;
-                run.total = p.total;
-                run.heartbeat = t;
-                if run.cancel {
-                    flag.store(true, Ordering::SeqCst);
-                }
-                Ok(())
-            });
+        let done = AtomicU64::new(run.done);
+        let total = AtomicU64::new(run.total);
+        let stop = AtomicBool::new(false);
+        let progress = |p: Progress| {
+            done.store(p.done, Ordering::SeqCst);
+            total.store(p.total, Ordering::SeqCst);
         };
         let mut options = ExecuteConfig::from_value(self.config.execute.clone())
             .map_err(engine)?
             .into_options();
         options.default_password = password;
         options.progress = Some(Box::new(progress));
-        options.cancel = Some(cancel);
+        options.cancel = Some(cancel.clone());
         options.journal = Some(&mut journal);
-        let results =
-            lms_bulk_upload::execute(&plan, &mut store, &mut mailer, options).map_err(engine)?;
+        let results = std::thread::scope(|scope| {
+            // The heartbeat: progress out and a cancel asked for in, through the run's
+            // record, whichever process executes the run, however long a batch takes.
+            scope.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    for _ in 0..HEARTBEAT_SECS * 10 {
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    let _ = self.records.update::<RunDoc>(RUN, run_id, &mut |run| {
+                        run.done = done.load(Ordering::SeqCst);
+                        run.total = total.load(Ordering::SeqCst);
+                        run.heartbeat = now();
+                        if run.cancel {
+                            cancel.store(true, Ordering::SeqCst);
+                        }
+                        Ok(())
+                    });
+                }
+            });
+            let results = lms_bulk_upload::execute(&plan, &mut store, &mut mailer, options);
+            stop.store(true, Ordering::SeqCst);
+            results
+        })
+        .map_err(engine)?;
         let signed = ResultsDoc {
             signed: results.to_signed_json(&self.keys.plan),
         };
