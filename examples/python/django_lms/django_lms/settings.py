@@ -75,3 +75,5 @@ LMS_BULK_UPLOAD = {
     "QUEUE": "celery" if CELERY_BROKER_URL else "thread",
     "EXECUTE": {"hash_params": _hash} if _hash else {},
 }
+if os.environ.get("BULK_UPLOAD_MAX_FILE_BYTES"):
+    LMS_BULK_UPLOAD["PARSE_OPTIONS"] = {"max_file_bytes": int(os.environ["BULK_UPLOAD_MAX_FILE_BYTES"])}

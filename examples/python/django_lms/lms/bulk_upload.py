@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
 from django.db.models.functions import Lower  # type: ignore[import-untyped]
 
 import lms_bulk_upload as lbu
+from lms_bulk_upload.contrib.django.store import BatchStore
 
 from .models import Cohort, Content, Enrolment, Learner
 
@@ -46,7 +47,7 @@ def _django_hash(phc: str) -> str:
     return "argon2" + phc
 
 
-class LmsStore:
+class LmsStore(BatchStore):
     def _users(self) -> Any:
         return _user_model().objects.select_related("learner").prefetch_related("cohorts")
 
@@ -88,6 +89,7 @@ class LmsStore:
 
     # ---- writes
     def create_user(self, user: lbu.NewUser) -> int:
+        self.writing()
         profile: Dict[str, Any] = dict(user["profile"])
         phc = user["password_hash"]
         created = _user_model().objects.create(
@@ -106,6 +108,7 @@ class LmsStore:
         return int(created.pk)
 
     def update_profile(self, user_id: str, changes: Dict[str, Any]) -> None:
+        self.writing()
         user = _user_model().objects.get(pk=int(user_id))
         for field in ("first_name", "last_name"):
             if field in changes:
@@ -118,35 +121,45 @@ class LmsStore:
         learner.save()
 
     def set_password(self, user_id: str, password_hash: str, force_reset: bool) -> None:
+        self.writing()
         _user_model().objects.filter(pk=int(user_id)).update(password=_django_hash(password_hash))
         Learner.objects.filter(user_id=int(user_id)).update(force_password_reset=force_reset)
 
     def add_to_group(self, user_id: str, group: lbu.Group) -> None:
-        Cohort.objects.get(pk=int(group["id"])).members.add(int(user_id))
+        self.writing()
+        membership = Cohort.members.through(cohort_id=int(group["id"]), user_id=int(user_id))
+        Cohort.members.through.objects.bulk_create([membership], ignore_conflicts=True)
 
     def remove_from_group(self, user_id: str, group: lbu.Group) -> None:
-        Cohort.objects.get(pk=int(group["id"])).members.remove(int(user_id))
+        self.writing()
+        Cohort.members.through.objects.filter(cohort_id=int(group["id"]), user_id=int(user_id)).delete()
 
     def enrol(self, user_id: str, content: lbu.ContentRef) -> None:
+        self.writing()
         item = Content.objects.get(kind=content["kind"], slug=content["id"])
         Enrolment.objects.get_or_create(user_id=int(user_id), content=item)
 
     def withdraw(self, user_id: str, content: lbu.ContentRef) -> None:
+        self.writing()
         Enrolment.objects.filter(user_id=int(user_id), content__kind=content["kind"], content__slug=content["id"]).delete()
 
     def suspend_user(self, user_id: str) -> None:
+        self.writing()
         _user_model().objects.filter(pk=int(user_id)).update(is_active=False)
         self._learner(user_id)
         Learner.objects.filter(user_id=int(user_id)).update(suspended_by_upload=True)
 
     def reactivate_user(self, user_id: str) -> None:
+        self.writing()
         _user_model().objects.filter(pk=int(user_id)).update(is_active=True)
         Learner.objects.filter(user_id=int(user_id)).update(suspended_by_upload=False)
 
     def delete_user(self, user_id: str) -> bool:
+        self.writing()
         _user_model().objects.filter(pk=int(user_id)).delete()
         return True
 
     def set_login_method(self, user_id: str, method: str) -> None:
+        self.writing()
         self._learner(user_id)
         Learner.objects.filter(user_id=int(user_id)).update(login_method=method)

@@ -9,7 +9,7 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
 from ...web import WebApi
-from .hooks import CeleryHooks, DjangoHooks
+from .hooks import CeleryHooks, ThreadHooks
 
 _lock = threading.Lock()
 _api: Optional[WebApi] = None
@@ -35,7 +35,7 @@ def get_api(resume: bool = False) -> WebApi:
             store = _load(conf["STORE"])
             mailer = _load(conf.get("MAILER", "lms_bulk_upload.contrib.django.mail.DjangoMailer"))
             catalog = getattr(store, "catalog", None) or (lambda: {"groups": [], "content": []})
-            hooks_class = CeleryHooks if conf.get("QUEUE", "thread") == "celery" else DjangoHooks
+            hooks_class = CeleryHooks if conf.get("QUEUE", "thread") == "celery" else ThreadHooks
             _api = WebApi(
                 hooks_class(catalog),
                 store,

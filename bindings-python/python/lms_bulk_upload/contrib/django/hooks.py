@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any, Callable, Optional
 
 from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
-from django.db import IntegrityError, transaction  # type: ignore[import-untyped]
+from django.db import IntegrityError, connection, transaction  # type: ignore[import-untyped]
 
 from ...web import Catalog, Record as RecordReply, RecordPage
 from .models import Record
@@ -43,16 +45,7 @@ class DjangoHooks:
 
     def put_record(self, kind: str, id: str, doc: Any, expected: Optional[int]) -> bool:
         if expected is None:
-            with transaction.atomic():
-                changed = Record.objects.filter(kind=kind, key=id).update(doc=doc, version=_plus_one())
-                if changed:
-                    return True
-                try:
-                    with transaction.atomic():
-                        Record.objects.create(kind=kind, key=id, version=1, doc=doc)
-                    return True
-                except IntegrityError:
-                    return bool(Record.objects.filter(kind=kind, key=id).update(doc=doc, version=_plus_one()))
+            return _upsert(kind, id, doc)
         if expected == 0:
             try:
                 with transaction.atomic():
@@ -74,6 +67,15 @@ class DjangoHooks:
         return self._catalog()
 
 
+class ThreadHooks(DjangoHooks):
+    """:class:`DjangoHooks` whose runs execute on a thread of the web process."""
+
+    def enqueue_run(self, run_id: str) -> None:
+        from .store import run_in_this_thread
+
+        threading.Thread(target=run_in_this_thread, args=(run_id, True), name=f"bulk-upload {run_id}", daemon=True).start()
+
+
 class CeleryHooks(DjangoHooks):
     """:class:`DjangoHooks` whose runs are the Celery task ``lms_bulk_upload.run``."""
 
@@ -83,7 +85,15 @@ class CeleryHooks(DjangoHooks):
         transaction.on_commit(lambda: run_upload.delay(run_id))
 
 
-def _plus_one() -> Any:
-    from django.db.models import F  # type: ignore[import-untyped]
-
-    return F("version") + 1
+def _upsert(kind: str, id: str, doc: Any) -> bool:
+    """Creates or replaces a record in one statement (PostgreSQL, SQLite): a run's journal
+    writes one per row."""
+    table = connection.ops.quote_name(Record._meta.db_table)
+    value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kind, key, version, doc) VALUES (%s, %s, 1, {value}) "
+            f"ON CONFLICT (kind, key) DO UPDATE SET doc = EXCLUDED.doc, version = {table}.version + 1",
+            [kind, id, json.dumps(doc)],
+        )
+    return True
