@@ -69,7 +69,7 @@ if os.environ.get("BULK_UPLOAD_INSECURE_FAST_HASHING") == "1":
     _hash["insecure_for_tests"] = True
 
 # The lines a host adds for the screens (with the app above and the URL in urls.py).
-LMS_BULK_UPLOAD = {
+LMS_BULK_UPLOAD: Dict[str, Any] = {
     "STORE": "lms.bulk_upload.LmsStore",
     "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000/admin/bulk-upload"),
     "QUEUE": "celery" if CELERY_BROKER_URL else "thread",

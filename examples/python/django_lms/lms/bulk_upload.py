@@ -51,7 +51,7 @@ class LmsStore(BatchStore):
     def _users(self) -> Any:
         return _user_model().objects.select_related("learner").prefetch_related("cohorts")
 
-    def _learner(self, user_id: str) -> Learner:
+    def _learner(self, user_id: str) -> Any:
         learner, _ = Learner.objects.get_or_create(user_id=int(user_id))
         return learner
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from django.conf import settings  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
@@ -34,7 +34,7 @@ def get_api(resume: bool = False) -> WebApi:
             conf = options()
             store = _load(conf["STORE"])
             mailer = _load(conf.get("MAILER", "lms_bulk_upload.contrib.django.mail.DjangoMailer"))
-            catalog = getattr(store, "catalog", None) or (lambda: {"groups": [], "content": []})
+            catalog: Callable[[], Any] = getattr(store, "catalog", None) or (lambda: {"groups": [], "content": []})
             hooks_class = CeleryHooks if conf.get("QUEUE", "thread") == "celery" else ThreadHooks
             _api = WebApi(
                 hooks_class(catalog),

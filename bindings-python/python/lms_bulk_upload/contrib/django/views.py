@@ -4,11 +4,12 @@ mapping of its request and response. The API has its own session cookie, CSRF to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List, Tuple, Union
 
 from django.http import HttpResponse, StreamingHttpResponse  # type: ignore[import-untyped]
 from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
 
+from ...web import ResponseChunks
 from .conf import get_api
 
 
@@ -20,6 +21,9 @@ def screens(request: Any, path: str = "") -> Any:
     limit = api.body_limit(method, sub)
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     body = b"" if declared > limit else request.read(limit + 1)
+    status: int
+    headers: List[Tuple[str, str]]
+    content: Union[bytes, ResponseChunks]
     if declared > limit or len(body) > limit:
         status, headers, content = api.too_large(limit)
     else:
