@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-browser-django django-example test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-browser-django django-example test-browser-express express-example test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -14,7 +14,7 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: test-rust test-api test-python test-node test-ruby test-browser test-browser-django
+test-suites: test-rust test-api test-python test-node test-ruby test-browser test-browser-django test-browser-express
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -133,10 +133,14 @@ test-node: node-deps
 	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
 	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
 	cd examples/node/bullmq-shards && node --test test/
+	# The examples run as their headers say (the binding resolved through examples/node/package.json).
+	node examples/node/quickstart.js > /dev/null
 
 node-deps:
 	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd examples/node/bullmq-shards && npm ci --no-audit --no-fund
+	cd examples/node && npm ci --no-audit --no-fund
+	cd examples/node/express_lms && npm ci --no-audit --no-fund
 
 # Parse + validate of bench-data/users-1m.csv: Rust, the binding, and csv-parse + a regex.
 bench-node: node-deps
@@ -223,6 +227,23 @@ django-example: python-env
 	cd examples/python/django_lms && DATABASE_URL=$${DATABASE_URL:-$(DJANGO_DB)} $(CURDIR)/$(PY) manage.py migrate -v 0
 	cd examples/python/django_lms && DATABASE_URL=$${DATABASE_URL:-$(DJANGO_DB)} $(CURDIR)/$(PY) manage.py seed_demo
 	cd examples/python/django_lms && DATABASE_URL=$${DATABASE_URL:-$(DJANGO_DB)} $(CURDIR)/$(PY) manage.py runserver 127.0.0.1:8000
+
+# The same suite against the example Express LMS (examples/node/express_lms:
+# `lms-bulk-upload/express` mounted at /admin/bulk-upload/), a fresh PostgreSQL database per
+# test file (LBU_PG_URL), runs on BullMQ when LBU_REDIS_URL is set.
+test-browser-express: chromium web-ui node-deps
+	cd $(NODE_DIR) && npx napi build --platform
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=express node --test --test-concurrency=1 test/*.test.mjs
+
+# The example Express LMS on the local PostgreSQL (DATABASE_URL, or the database
+# express_lms), seeded, served at http://127.0.0.1:3000/admin/bulk-upload/ (runs on BullMQ
+# with REDIS_URL).
+EXPRESS_DB ?= postgresql://postgres@127.0.0.1:5432/express_lms
+express-example: node-deps
+	cd $(NODE_DIR) && npx napi build --platform
+	psql "$(EXPRESS_DB:/express_lms=/postgres)" -qc "CREATE DATABASE express_lms" 2>/dev/null || true
+	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node seed.js
+	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node app.js
 
 # The same suite, writing its screenshots into docs/screenshots/ (the README's pictures):
 # run it when a screen changed, and commit the pictures.

@@ -124,14 +124,6 @@ impl ObjectHost {
         store: Arc<dyn SharedObject>,
         mailer: Arc<dyn SharedObject>,
     ) -> Result<Arc<ObjectHost>, String> {
-        let keys = seal::Keys::derive(&config.secret)?;
-        let execute =
-            ExecuteConfig::from_value(config.execute.clone()).map_err(|e| e.to_string())?;
-        if execute.default_password.is_some() {
-            return Err(
-                "the execute options take no default_password: a plan's settings give it".into(),
-            );
-        }
         let naming = config.naming;
         for method in [
             "authenticate",
@@ -151,6 +143,28 @@ impl ObjectHost {
         HostStore::new(Shared(store.as_ref()), naming).map_err(|e| e.to_string())?;
         lms_bulk_upload::host::HostMailer::new(Shared(mailer.as_ref()), naming)
             .map_err(|e| e.to_string())?;
+        ObjectHost::unchecked(config, hooks, store, mailer)
+    }
+
+    /// [`ObjectHost::new`] without asking the objects for their methods now: for a binding
+    /// whose objects cannot be called from the thread that builds the host (JavaScript's,
+    /// reached from worker threads only). A missing method then fails where it is first
+    /// needed (`host_method_missing`, or the hook's failure).
+    pub fn unchecked(
+        config: ObjectHostConfig,
+        hooks: Arc<dyn SharedObject>,
+        store: Arc<dyn SharedObject>,
+        mailer: Arc<dyn SharedObject>,
+    ) -> Result<Arc<ObjectHost>, String> {
+        let keys = seal::Keys::derive(&config.secret)?;
+        let execute =
+            ExecuteConfig::from_value(config.execute.clone()).map_err(|e| e.to_string())?;
+        if execute.default_password.is_some() {
+            return Err(
+                "the execute options take no default_password: a plan's settings give it".into(),
+            );
+        }
+        let naming = config.naming;
         Ok(Arc::new_cyclic(|this| ObjectHost {
             records: Records { hooks, naming },
             config,
