@@ -238,7 +238,8 @@ impl ObjectHost {
         };
         self.records.put(RESULTS, run_id, &signed, None)?;
         // The run undone is marked before the undo is seen to end.
-        if let Some(target) = &run.undo_of {
+        // ...unless the undo was cancelled: the run it undoes may then be undone again.
+        if let Some(target) = run.undo_of.as_ref().filter(|_| !results.cancelled) {
             self.records.update::<RunDoc>(RUN, target, &mut |undone| {
                 undone.undone_by = Some(run_id.to_owned());
                 Ok(())
