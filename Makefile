@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-browser-django django-example test-browser-express express-example dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -14,7 +14,7 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browser
+test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browser test-browser-django test-browser-express
 
 # Every package has the workspace's version (Cargo.toml) and carries the licence texts:
 # checked here, written by `make metadata` (scripts/release-metadata.py).
@@ -120,7 +120,7 @@ MATURIN := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin
 
 python-env:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q maturin pytest mypy "celery[redis]" "psycopg[binary]" argon2-cffi
+	$(PY) -m pip install -q maturin pytest mypy "celery[redis]" "psycopg[binary]" argon2-cffi "django>=4.2"
 
 test-python: python-env
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
@@ -150,10 +150,14 @@ test-node: node-deps
 	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
 	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
 	cd examples/node/bullmq-shards && node --test test/
+	# The examples run as their headers say (the binding resolved through examples/node/package.json).
+	node examples/node/quickstart.js > /dev/null
 
 node-deps:
 	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd examples/node/bullmq-shards && npm ci --no-audit --no-fund
+	cd examples/node && npm ci --no-audit --no-fund
+	cd examples/node/express_lms && npm ci --no-audit --no-fund
 
 # Parse + validate of bench-data/users-1m.csv: Rust, the binding, and csv-parse + a regex.
 bench-node: node-deps
@@ -248,6 +252,41 @@ chromium:
 test-browser: chromium web-ui
 	$(CARGO) build -p lms-bulk-upload-cli
 	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
+
+# The same suite against the example Django LMS (examples/python/django_lms: the screens
+# mounted at /admin/bulk-upload/ by lms_bulk_upload.contrib.django), a fresh PostgreSQL
+# database per test file (LBU_PG_URL), runs on a Celery worker when LBU_REDIS_URL is set.
+test-browser-django: chromium web-ui python-env
+	$(MATURIN) develop -q -m bindings-python/Cargo.toml
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=django BULK_UPLOAD_PYTHON=$(CURDIR)/$(PY) node --test --test-concurrency=1 test/*.test.mjs
+
+# The example Django LMS on the local PostgreSQL (DATABASE_URL, or the database django_lms),
+# seeded, served at http://127.0.0.1:8000/admin/bulk-upload/ (runs on a thread; set
+# CELERY_BROKER_URL, and start `celery -A django_lms worker` beside it, for Celery).
+DJANGO_DB ?= postgresql://postgres@127.0.0.1:5432/django_lms
+django-example: python-env
+	$(MATURIN) develop -q -m bindings-python/Cargo.toml
+	psql "$(DJANGO_DB:/django_lms=/postgres)" -qc "CREATE DATABASE django_lms" 2>/dev/null || true
+	cd examples/python/django_lms && DATABASE_URL=$${DATABASE_URL:-$(DJANGO_DB)} $(CURDIR)/$(PY) manage.py migrate -v 0
+	cd examples/python/django_lms && DATABASE_URL=$${DATABASE_URL:-$(DJANGO_DB)} $(CURDIR)/$(PY) manage.py seed_demo
+	cd examples/python/django_lms && DATABASE_URL=$${DATABASE_URL:-$(DJANGO_DB)} $(CURDIR)/$(PY) manage.py runserver 127.0.0.1:8000
+
+# The same suite against the example Express LMS (examples/node/express_lms:
+# `lms-bulk-upload/express` mounted at /admin/bulk-upload/), a fresh PostgreSQL database per
+# test file (LBU_PG_URL), runs on BullMQ when LBU_REDIS_URL is set.
+test-browser-express: chromium web-ui node-deps
+	cd $(NODE_DIR) && npx napi build --platform
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=express node --test --test-concurrency=1 test/*.test.mjs
+
+# The example Express LMS on the local PostgreSQL (DATABASE_URL, or the database
+# express_lms), seeded, served at http://127.0.0.1:3000/admin/bulk-upload/ (runs on BullMQ
+# with REDIS_URL).
+EXPRESS_DB ?= postgresql://postgres@127.0.0.1:5432/express_lms
+express-example: node-deps
+	cd $(NODE_DIR) && npx napi build --platform
+	psql "$(EXPRESS_DB:/express_lms=/postgres)" -qc "CREATE DATABASE express_lms" 2>/dev/null || true
+	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node seed.js
+	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node app.js
 
 # The same suite, writing its screenshots into docs/screenshots/ (the README's pictures):
 # run it when a screen changed, and commit the pictures.

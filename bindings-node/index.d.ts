@@ -200,6 +200,38 @@ export declare class UploadHandle {
   get hasErrors(): boolean
 }
 
+/** The screens' API over a host's hooks, store and mailer (the native side of `WebApi`). */
+export declare class WebApiHandle {
+  /** The API over three bridges (hooks, store, mailer) and the options' JSON. */
+  constructor(hooks: (method: string, argsJson: string | null) => Promise<string>, store: (method: string, argsJson: string | null) => Promise<string>, mailer: (method: string, argsJson: string | null) => Promise<string>, optionsJson: string)
+  /** Answers a request below the mount point (on a worker thread). */
+  handle(method: string, path: string, query: string, headers: Array<Array<string>>, body: Uint8Array, peer?: string | undefined | null): Promise<WebResponseHandle>
+  /** The most bytes of body a request to `path` may have. */
+  bodyLimit(method: string, path: string): number
+  /** The answer to a body over the limit. */
+  tooLarge(limit: number): WebResponseHandle
+  /** The next chunk of a stream as text, or null once it has ended. */
+  nextChunk(stream: number): Promise<string | null>
+  /** Ends a stream (the client went away). */
+  closeStream(stream: number): void
+  /** Executes a queued run: `ended`, `already_ended` or `busy`. */
+  run(runId: string): Promise<string>
+  /** Queues again every run that has not ended; their ids. */
+  resumeUnfinished(): Promise<string[]>
+}
+
+/** A response: status, headers and the whole body, or the id of a stream of chunks. */
+export declare class WebResponseHandle {
+  /** The status code. */
+  get status(): number
+  /** `[name, value]` pairs (names in lower case). */
+  get headers(): Array<Array<string>>
+  /** The whole body (empty for a stream). */
+  get body(): Uint8Array
+  /** The stream's id for `WebApiHandle.nextChunk`, or null. */
+  get stream(): number | null
+}
+
 /** `apply_store_changes_json`: a scenario's store state after its `store_changes`. */
 export declare function applyStoreChangesJson(storeJson: string, changesJson: string): string
 

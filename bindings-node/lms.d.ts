@@ -721,3 +721,62 @@ export declare class TransientError extends Error {
   constructor(message?: string)
   readonly transient: true
 }
+
+// ---- The administrator's screens in a Node web app (web.js, express.js) -----------------
+
+/** A record of the host's record store (docs/web-host-protocol.md). */
+export interface WebRecord {
+  version: number
+  doc: unknown
+}
+
+/** The host's primitives for the screens; `enqueueRun` is optional. */
+export interface WebHooks {
+  /** The administrator's email, or null (wrong credentials, or no administrator). */
+  authenticate(email: string, password: string): string | null | Promise<string | null>
+  getRecord(kind: string, id: string): WebRecord | null | Promise<WebRecord | null>
+  /** `expected` null: create or replace; 0: create only; n: replace the record at version n only. */
+  putRecord(kind: string, id: string, doc: unknown, expected: number | null): boolean | Promise<boolean>
+  /** Newest first (reverse order of creation). */
+  listRecords(kind: string, offset: number, limit: number):
+    | { total: number; items: { id: string; doc: unknown }[] }
+    | Promise<{ total: number; items: { id: string; doc: unknown }[] }>
+  deleteRecord(kind: string, id: string): unknown
+  catalog():
+    | { groups: { id: string | number; name: string }[]; content: { kind: ContentKind; id: string | number; title?: string }[] }
+    | Promise<{ groups: { id: string | number; name: string }[]; content: { kind: ContentKind; id: string | number; title?: string }[] }>
+  /** Arrange for `WebApi.run(runId)` to be called by a worker; without it, a thread of this process runs it. */
+  enqueueRun?(runId: string): unknown
+}
+
+export interface WebApiOptions {
+  hooks: WebHooks
+  store: Store
+  mailer: Mailer
+  /** The screens' public URL, mount path included (`https://lms.example.com/admin/bulk-upload`). */
+  siteUrl: string
+  /** 32 bytes or more, the same in every process: signs plans and results, seals default passwords. */
+  secret: string
+  parseOptions?: ParseOptions | null
+  execute?: Omit<ExecuteOptions, 'onProgress' | 'signal' | 'journal' | 'defaultPassword'> | null
+  secureCookies?: boolean
+  sessionSecs?: number | null
+}
+
+export interface WebAnswer {
+  status: number
+  headers: [string, string][]
+  /** The whole body, or null for a stream. */
+  body: Uint8Array | null
+  /** The run's events: text chunks as they come. */
+  stream: AsyncIterable<string> | null
+}
+
+export declare class WebApi {
+  constructor(options: WebApiOptions)
+  handle(request: { method: string; path: string; query?: string; headers?: [string, string][]; body?: Uint8Array; peer?: string | null }): Promise<WebAnswer>
+  bodyLimit(method: string, path: string): number
+  tooLarge(limit: number): WebAnswer
+  run(runId: string): Promise<'ended' | 'already_ended' | 'busy'>
+  resumeUnfinished(): Promise<string[]>
+}

@@ -52,10 +52,26 @@ impl JsObject {
 
 impl HostObject for JsObject {
     fn has_method(&mut self, method: &str) -> bool {
-        self.ask(method, None).is_ok_and(|answer| answer == "true")
+        self.has(method)
     }
 
     fn call(&mut self, method: &str, args: Vec<Value>) -> std::result::Result<Value, HostError> {
+        self.request(method, args)
+    }
+}
+
+impl JsObject {
+    /// Whether the object has a method of that name (from any thread).
+    pub(crate) fn has(&self, method: &str) -> bool {
+        self.ask(method, None).is_ok_and(|answer| answer == "true")
+    }
+
+    /// Calls a method and reads its reply (from any thread but the JavaScript one).
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        args: Vec<Value>,
+    ) -> std::result::Result<Value, HostError> {
         let answer = self
             .ask(method, Some(Value::Array(args).to_string()))
             .map_err(HostError::permanent)?;

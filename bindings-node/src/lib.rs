@@ -21,6 +21,7 @@ mod sign;
 mod testing;
 mod undo;
 mod upload;
+mod web;
 
 use lms_bulk_upload::host::Naming;
 use napi_derive::napi;
@@ -39,6 +40,7 @@ pub use testing::{
 };
 pub use undo::plan_undo_async;
 pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
+pub use web::{WebApiHandle, WebResponseHandle};
 
 /// A core error as a napi error: its message is `LMS_BULK_UPLOAD_ERROR:` and a JSON payload
 /// `{kind, code, severity, line, column, message, transient}`, which `lms.js` turns into

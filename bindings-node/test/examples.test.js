@@ -1,5 +1,6 @@
 'use strict'
-// Every example in examples/node/ runs and exits with 0.
+// Every example in examples/node/ runs and exits with 0 (the apps in its folders have their own
+// tests: bullmq-shards/test, and the browser suite for express_lms).
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
@@ -9,7 +10,7 @@ const { runJs } = require('./run-js')
 const DIR = path.join(__dirname, '..', '..', 'examples', 'node')
 const examples = fs.readdirSync(DIR).filter((f) => f.endsWith('.js')).sort()
 
-test('there are Node examples', () => assert.ok(examples.length >= 2))
+test('there are Node examples', () => assert.ok(examples.length >= 1))
 
 for (const name of examples) {
   test(`example ${name}`, () => {

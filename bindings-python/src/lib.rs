@@ -20,6 +20,7 @@ mod sign;
 mod undo;
 mod upload;
 mod view;
+mod web;
 
 use pyo3::exceptions::PyAssertionError;
 use pyo3::prelude::*;
@@ -60,6 +61,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sign::register(m)?;
     undo::register(m)?;
     invitation::register(m)?;
+    web::register(m)?;
     m.add_function(wrap_pyfunction!(_apply_store_changes, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_scenario, m)?)?;
     m.add_function(wrap_pyfunction!(_judge_protocol_folder, m)?)?;

@@ -1,5 +1,6 @@
 // The whole flow in a few lines: parse, settings, plan, execute, results.
-// Run: node examples/node/quickstart.js (after `make test-node` built the binding).
+// Run: node examples/node/quickstart.js (after `make node-deps` and a build of the binding,
+// as `make test-node` does: examples/node/package.json names it, bindings-node/, by path).
 'use strict'
 const { parse, plan, MemoryStore, RecordingMailer } = require('lms-bulk-upload')
 

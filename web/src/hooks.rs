@@ -5,8 +5,8 @@
 //! strings; a method given an id of another kind, or of nothing, answers `None`.
 
 use lms_bulk_upload::{
-    ContentRef, Group, ParseOptions, Password, Plan, ProfileField, ResultSummary, Results,
-    StoreRead,
+    ContentRef, Group, ParseOptions, Password, PasswordHash, Plan, ProfileField, ResultSummary,
+    Results, StoreRead,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -202,6 +202,23 @@ pub trait Host: Send + Sync {
     /// The argon2id PHC string of the administrator with this email (compared ignoring
     /// case), or `None` when there is none.
     fn admin_password_hash(&self, email: &str) -> Result<Option<(String, String)>, HookError>;
+
+    /// Checks an administrator's credentials: their email as the host spells it, or `None`
+    /// for a wrong email or password. By default the password is verified against
+    /// [`Host::admin_password_hash`] (and an unknown email against a decoy hash, so that it
+    /// takes as long); a host with its own users and password hashes (a web framework's)
+    /// answers with its own check instead.
+    fn verify_admin(&self, email: &str, password: &Password) -> Result<Option<String>, HookError> {
+        Ok(match self.admin_password_hash(email)? {
+            Some((email, phc)) => {
+                Some(email).filter(|_| PasswordHash::from_phc(phc).verify(password.expose()))
+            }
+            None => {
+                let _ = crate::security::decoy_hash().verify(password.expose());
+                None
+            }
+        })
+    }
 
     // ---- sessions
     /// Stores a new session.

@@ -8,6 +8,7 @@
 mod assets;
 pub mod hooks;
 pub mod http;
+pub mod object;
 mod problem;
 mod routes;
 pub mod security;
@@ -18,6 +19,7 @@ pub use hooks::{
     StoredUpload,
 };
 pub use http::{Body, Request, Response};
+pub use object::{ObjectHost, ObjectHostConfig, RunOutcome, SharedObject};
 pub use problem::{Problem, API_CODES};
 pub use security::SignInLimits;
 

@@ -3,7 +3,7 @@
 use crate::hooks::{Host, SessionRecord};
 use crate::http::{Request, Response};
 use crate::problem::Problem;
-use lms_bulk_upload::{OsRandom, RandomSource};
+use lms_bulk_upload::{HashParams, OsRandom, Password, PasswordHash, RandomSource};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -37,6 +37,17 @@ pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     OsRandom.fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A hash to verify against when the email is no administrator's, so that an unknown email
+/// takes as long as a wrong password.
+pub(crate) fn decoy_hash() -> &'static PasswordHash {
+    static DECOY: std::sync::OnceLock<PasswordHash> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let password = Password::new(random_hex(16));
+        lms_bulk_upload::hash_password(&password, &HashParams::default(), &OsRandom)
+            .unwrap_or_else(|_| PasswordHash::from_phc(""))
+    })
 }
 
 /// SHA-256 of a session id: what the host stores.

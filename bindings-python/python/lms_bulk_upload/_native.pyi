@@ -47,6 +47,8 @@ __all__ = [
     "Settings",
     "Upload",
     "UploadRows",
+    "WebApi",
+    "ResponseChunks",
     "__version__",
     "_apply_store_changes",
     "_judge_protocol_folder",
@@ -605,3 +607,43 @@ def _judge_scenario(scenario: str, outcome: str) -> None:
 
 def _judge_protocol_folder(folder: str, outcome: str) -> None:
     """The one judge of the host-protocol vector in ``folder`` and a runner's outcome."""
+
+@final
+class ResponseChunks:
+    """A streamed response body (the run's events): ``bytes`` chunks as they come."""
+
+    def __iter__(self) -> "ResponseChunks": ...
+    def __next__(self) -> bytes: ...
+    def close(self) -> None: ...
+
+@final
+class WebApi:
+    """The administrator's screens over a host's hooks, store and mailer (see
+    ``lms_bulk_upload.web``)."""
+
+    def __new__(
+        cls,
+        hooks: Any,
+        store: Store,
+        mailer: Mailer,
+        *,
+        site_url: str,
+        secret: Union[str, bytes],
+        parse_options: Optional[Mapping[str, Any]] = None,
+        execute: Optional[Mapping[str, Any]] = None,
+        secure_cookies: bool = False,
+        session_secs: Optional[int] = None,
+    ) -> "WebApi": ...
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        peer: Optional[str] = None,
+    ) -> tuple[int, List[tuple[str, str]], Union[bytes, ResponseChunks]]: ...
+    def body_limit(self, method: str, path: str) -> int: ...
+    def too_large(self, limit: int) -> tuple[int, List[tuple[str, str]], bytes]: ...
+    def run(self, run_id: str) -> str: ...
+    def resume_unfinished(self) -> List[str]: ...

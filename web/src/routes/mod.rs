@@ -33,7 +33,7 @@ pub(crate) fn route(api: &Api, req: &Request) -> Result<Response, Problem> {
         .split('/')
         .collect();
     if segments.first() != Some(&"api") {
-        return pages::page(&method, path);
+        return pages::page(&method, path, pages::mount_path(&api.host().site_url()));
     }
     let rest = &segments[1..];
     // Public routes.

@@ -5,27 +5,15 @@ use crate::hooks::SessionRecord;
 use crate::http::{Request, Response};
 use crate::problem::Problem;
 use crate::{hook_problem, lock, security, Api};
-use lms_bulk_upload::{HashParams, OsRandom, Password, PasswordHash, SettingsBuilder};
+use lms_bulk_upload::{Password, SettingsBuilder};
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::OnceLock;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SignIn {
     email: String,
     password: String,
-}
-
-/// A hash to verify against when the email is no administrator's, so that an unknown email
-/// takes as long as a wrong password.
-fn decoy() -> &'static PasswordHash {
-    static DECOY: OnceLock<PasswordHash> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        let password = Password::new(security::random_hex(16));
-        lms_bulk_upload::hash_password(&password, &HashParams::default(), &OsRandom)
-            .unwrap_or_else(|_| PasswordHash::from_phc(""))
-    })
 }
 
 pub(super) fn sign_in(api: &Api, req: &Request) -> Result<Response, Problem> {
@@ -51,25 +39,15 @@ pub(super) fn sign_in(api: &Api, req: &Request) -> Result<Response, Problem> {
     }
     let found = api
         .host()
-        .admin_password_hash(&account)
+        .verify_admin(&account, &password)
         .map_err(hook_problem)?;
-    let (email, ok) = match found {
-        Some((email, phc)) => {
-            let ok = PasswordHash::from_phc(phc).verify(password.expose());
-            (email, ok)
-        }
-        None => {
-            let _ = decoy().verify(password.expose());
-            (String::new(), false)
-        }
-    };
-    if !ok {
+    let Some(email) = found else {
         lock(&api.limiter).failed(&limits, &account, req.peer, now);
         return Err(Problem::new(
             "invalid_credentials",
             "wrong email or password",
         ));
-    }
+    };
     lock(&api.limiter).succeeded(&account);
     let id = security::random_hex(32);
     let session = SessionRecord {

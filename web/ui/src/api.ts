@@ -1,6 +1,8 @@
 // The HTTP API of docs/http-api.md: JSON in and out, the CSRF token on every change,
 // problem details turned into ApiError.
 
+import { url } from './base.js'
+
 export interface Issue {
   code: string
   severity: 'error' | 'warning'
@@ -183,7 +185,7 @@ export async function call<T>(
   }
   let res: Response
   try {
-    res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' })
+    res = await fetch(url(path), { method, headers, body: payload, credentials: 'same-origin' })
   } catch {
     throw new ApiError(0, 'network_error', 'The server could not be reached.')
   }

@@ -1,6 +1,7 @@
 // <bu-app>: the page's frame (skip link, banner, navigation, main) and the router that puts
 // one screen in main. Signed out, every screen but sign-in goes to /sign-in?next=<path>.
 import { call, SIGNED_OUT, setCsrf, type Session } from './api.js'
+import { appPath } from './base.js'
 import { h, replace } from './dom.js'
 import { match, navigate, NAVIGATE } from './router.js'
 import type { Screen } from './screen.js'
@@ -42,8 +43,9 @@ export class App extends HTMLElement {
     window.addEventListener(NAVIGATE, () => void this.route())
     window.addEventListener(SIGNED_OUT, () => {
       this.session = null
-      if (location.pathname !== '/sign-in') {
-        navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, true)
+      const path = appPath(location.pathname)
+      if (path !== '/sign-in') {
+        navigate(`/sign-in?next=${encodeURIComponent(path + location.search)}`, true)
       }
     })
     window.addEventListener('bu-signed-in', (e) => {
@@ -57,7 +59,7 @@ export class App extends HTMLElement {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return
     const a = (e.target as Element).closest('a')
     if (!a || a.hasAttribute('download') || a.target) return
-    const href = a.getAttribute('href') ?? ''
+    const href = appPath(a.getAttribute('href') ?? '')
     if (href.startsWith('#')) {
       if (href === '#main') {
         e.preventDefault()
@@ -82,7 +84,7 @@ export class App extends HTMLElement {
   }
 
   private async route(): Promise<void> {
-    const path = location.pathname
+    const path = appPath(location.pathname)
     const route = match(path)
     if (!this.checked && route?.screen !== 'bu-sign-in') {
       this.checked = true
@@ -100,7 +102,8 @@ export class App extends HTMLElement {
     this.nav.hidden = !this.session
     this.who.textContent = this.session ? `Signed in as ${this.session.email}` : ''
     for (const a of this.nav.querySelectorAll('a')) {
-      if (a.getAttribute('href') === path || (path === '/' && a.getAttribute('href') === '/uploads/new')) {
+      const href = appPath(a.getAttribute('href') ?? '')
+      if (href === path || (path === '/' && href === '/uploads/new')) {
         a.setAttribute('aria-current', 'page')
       } else a.removeAttribute('aria-current')
     }

@@ -1,5 +1,8 @@
 // The one way the screens build DOM: elements with attributes and text children. Values from
-// the server only ever become text nodes (textContent) or attributes, never markup.
+// the server only ever become text nodes (textContent) or attributes, never markup. An `href`
+// that is an app path (`/runs`) is written below the screens' mount point (base.ts).
+
+import { url } from './base.js'
 
 export type Child = Node | string | number | null | undefined | false
 export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>
@@ -17,7 +20,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     } else if (value === true) {
       el.setAttribute(name, '')
     } else {
-      el.setAttribute(name, String(value))
+      el.setAttribute(name, name === 'href' ? url(String(value)) : String(value))
     }
   }
   append(el, children)

@@ -1,4 +1,7 @@
-// The History-API router over the screens' URLs of docs/http-api.md.
+// The History-API router over the screens' URLs of docs/http-api.md (app paths: below the
+// mount point, base.ts).
+
+import { url } from './base.js'
 
 export interface Route {
   screen: string
@@ -34,8 +37,8 @@ export const NAVIGATE = 'bu-navigate'
 
 /** Goes to an app path without reloading the app. */
 export function navigate(path: string, replace = false): void {
-  if (replace) history.replaceState(null, '', path)
-  else history.pushState(null, '', path)
+  if (replace) history.replaceState(null, '', url(path))
+  else history.pushState(null, '', url(path))
   window.dispatchEvent(new CustomEvent(NAVIGATE))
 }
 

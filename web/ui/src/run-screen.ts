@@ -2,6 +2,7 @@
 // and counts, announced in a live region; Cancel. Closing the tab does not stop the run.
 import { call, type Run } from './api.js'
 import { counts, h, replace, when } from './dom.js'
+import { url } from './base.js'
 import { seg } from './router.js'
 import { Screen } from './screen.js'
 
@@ -74,7 +75,7 @@ export class RunScreen extends Screen {
   private poll: number | undefined
 
   private listen(id: string): void {
-    const source = new EventSource(`/api/runs/${seg(id)}/events`)
+    const source = new EventSource(url(`/api/runs/${seg(id)}/events`))
     this.source = source
     // A stream the browser gives up on (the server restarted and refused it): poll instead.
     source.addEventListener('error', () => {

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { assertAccessible, closeSession, DATA, openSession, outbox, screenshot, until } from './harness.mjs'
+import { appPath, assertAccessible, closeSession, DATA, openSession, outbox, screenshot, until } from './harness.mjs'
 
 let env, server, browser, page
 
@@ -94,7 +94,7 @@ test('the seed flow: upload, report, settings, enrolments, groups, preview, run,
   // Run: progress pushed by the server, announced; the end links to the results.
   await page.getByRole('heading', { name: 'Run' }).waitFor()
   assert.match(page.url(), /\/runs\/[^/]+$/)
-  const runPath = new URL(page.url()).pathname
+  const runPath = appPath(page)
   await page.getByRole('link', { name: 'See the results' }).waitFor({ timeout: 60_000 })
   assert.match(await page.getByRole('status').filter({ hasText: 'rows done' }).textContent(), /^Finished: 8 of 8 rows done\. created 8/)
   assert.equal(await page.getByRole('progressbar').getAttribute('aria-valuetext'), '8 of 8 rows')
@@ -108,7 +108,7 @@ test('the seed flow: upload, report, settings, enrolments, groups, preview, run,
     'the confirmation email',
   )
   const link = /(https?:\/\/[^\s"<>]+\/runs\/[^/\s"<>]+\/results)/.exec(mail.text)[1]
-  assert.equal(new URL(link).pathname, `${runPath}/results`)
+  assert.equal(appPath(link), `${runPath}/results`)
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.getByRole('heading', { name: 'Sign in' }).waitFor()
   await page.goto(link)
@@ -117,7 +117,7 @@ test('the seed flow: upload, report, settings, enrolments, groups, preview, run,
   await page.getByLabel('Password').fill(env.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('heading', { name: 'Results' }).waitFor()
-  assert.equal(new URL(page.url()).pathname, `${runPath}/results`)
+  assert.equal(appPath(page), `${runPath}/results`)
   await page.getByRole('cell', { name: 'noah.williams@example.co.uk', exact: true }).waitFor()
   await screenshot(page, 'results')
   await assertAccessible(t, page, assert)

@@ -2,6 +2,11 @@
 // outbox (fast, insecure hashing for speed), Debian's Chromium driven by playwright-core,
 // axe-core injected from node_modules, screenshots into a temporary folder (into
 // docs/screenshots/ only when SCREENSHOTS_DIR names it: `make screenshots`).
+//
+// BULK_UPLOAD_TARGET names another server for the same tests: `django` (the example Django
+// LMS with the screens mounted at /admin/bulk-upload/, targets/django.mjs). A target gives
+// `demoEnv()` and `startServer(env, options)` of the same shapes, and its mount point
+// (PREFIX): pages are opened and the API called below it, and `appPath` reads a URL back.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, mkdirSync, existsSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -48,8 +53,22 @@ export function freePort() {
   })
 }
 
+export const TARGET = process.env.BULK_UPLOAD_TARGET ?? 'rust'
+const target = TARGET === 'rust' ? null : await import(`./targets/${TARGET}.mjs`)
+/** Where the screens are mounted on the target's site ('' at its root). */
+export const PREFIX = target?.PREFIX ?? ''
+
+/** The app path (`/runs/run_1`) of a page's URL or a URL: its path below PREFIX. */
+export function appPath(pageOrUrl) {
+  const path = new URL(typeof pageOrUrl === 'string' ? pageOrUrl : pageOrUrl.url()).pathname
+  if (!PREFIX) return path
+  if (path === PREFIX || path === `${PREFIX}/`) return '/'
+  return path.startsWith(`${PREFIX}/`) ? path.slice(PREFIX.length) : path
+}
+
 /** A temp folder with a demo database; returns the demo administrator's credentials. */
 export function demoEnv() {
+  if (target) return target.demoEnv({ ROOT, parseCredentials })
   const dir = mkdtempSync(join(tmpdir(), 'bu-web-'))
   const db = join(dir, 'lms.sqlite3')
   const outbox = join(dir, 'outbox')
@@ -69,6 +88,7 @@ export function parseCredentials(text) {
 
 /** Starts `bulk-upload serve` and waits until it answers. */
 export async function startServer(env, { port, extraEnv = {}, args = [] } = {}) {
+  if (target) return target.startServer(env, { port: port ?? (await freePort()), extraEnv: binEnv(extraEnv), args }, { ROOT })
   port ??= await freePort()
   const base = `http://127.0.0.1:${port}`
   const child = spawn(
@@ -134,6 +154,11 @@ export async function newPage(browser, base) {
     timezoneId: 'Pacific/Auckland',
   })
   const page = await context.newPage()
+  if (PREFIX) {
+    // Tests open app paths: below the mount point.
+    const goto = page.goto.bind(page)
+    page.goto = (u, options) => goto(typeof u === 'string' && u.startsWith('/') && !u.startsWith(`${PREFIX}/`) ? PREFIX + u : u, options)
+  }
   page.problems = []
   page.dialogs = []
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`))
@@ -232,16 +257,16 @@ export function generatedCsv(dir, n, prefix = 'person') {
 /** Calls the API with the page's session (cookie and CSRF token). */
 export async function api(page, method, path, body) {
   return page.evaluate(
-    async ({ method, path, body }) => {
-      const s = await (await fetch('/api/session')).json()
-      const res = await fetch(path, {
+    async ({ method, path, body, prefix }) => {
+      const s = await (await fetch(`${prefix}/api/session`)).json()
+      const res = await fetch(prefix + path, {
         method,
         headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
       return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) }
     },
-    { method, path, body },
+    { method, path, body, prefix: PREFIX },
   )
 }
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { api, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, upload } from './harness.mjs'
 
 let env, server, browser, page
 
@@ -15,7 +15,7 @@ before(async () => {
 
 after(() => closeSession({ env, server, browser }))
 
-const uploadId = () => new URL(page.url()).pathname.split('/')[2]
+const uploadId = () => appPath(page).split('/')[2]
 
 test('column matching: each header and its field, an unknown column with the suggestion, assigned by hand and re-validated', async (t) => {
   await upload(page, join(DATA, 'columns.csv'))

@@ -4,14 +4,14 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { api, assertAccessible, closeSession, DATA, focused, openSession, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, closeSession, DATA, focused, openSession, upload } from './harness.mjs'
 
 let env, server, browser, page, settingsUrl
 
 before(async () => {
   ;({ env, server, browser, page } = await openSession())
   await upload(page, join(DATA, 'columns.csv'))
-  settingsUrl = `${new URL(page.url()).pathname}/settings`
+  settingsUrl = `${appPath(page)}/settings`
 })
 
 after(() => closeSession({ env, server, browser }))
@@ -61,7 +61,7 @@ test('passwords not generated and no default password: the form says so and noth
   await page.getByLabel('Generate passwords and email them to users').uncheck()
   await page.getByRole('button', { name: 'Preview the changes' }).click()
   assert.equal(await page.getByLabel('Default password').evaluate((el) => el.validity.valueMissing), true)
-  assert.match(new URL(page.url()).pathname, /\/settings$/)
+  assert.match(appPath(page), /\/settings$/)
 })
 
 test('groups for existing users need update existing profiles; the three existing-user settings reach the plan', async () => {

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { api, assertAccessible, closeSession, DATA, newPage, openSession, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, closeSession, DATA, newPage, openSession, upload } from './harness.mjs'
 
 const LIMIT = 2000
 
@@ -22,7 +22,7 @@ test('the size limit is shown and a larger file is refused before it is sent', a
   const big = `firstname,lastname,emailaddress\n${'Ana,Lopez,ana@example.org\n'.repeat(100)}`
   await page.getByLabel('Choose a file').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(big) })
   await page.getByRole('alert').getByText(/big\.csv is 2\.\d KB; files up to 2\.0 KB are accepted\./).waitFor()
-  assert.equal(new URL(page.url()).pathname, '/uploads/new')
+  assert.equal(appPath(page), '/uploads/new')
   const runs = await api(page, 'GET', '/api/runs')
   assert.equal(runs.status, 200)
 })
@@ -48,7 +48,7 @@ test('a file the engine refuses: its code and message shown, nothing else', asyn
   const alert = page.getByRole('alert')
   await alert.locator('code').first().waitFor()
   assert.match(await alert.textContent(), /[a-z_]+/)
-  assert.equal(new URL(page.url()).pathname, '/uploads/new')
+  assert.equal(appPath(page), '/uploads/new')
   await assertAccessible(t, page, assert)
 })
 
@@ -60,7 +60,7 @@ test('an unrecognised email column: the file is kept, the column assigned by han
   await page.getByRole('button', { name: 'Apply columns and re-validate' }).click()
   await page.getByText(/^Columns applied/).waitFor()
   assert.equal(await page.getByRole('button', { name: 'Continue to settings' }).isEnabled(), true)
-  const id = new URL(page.url()).pathname.split('/')[2]
+  const id = appPath(page).split('/')[2]
   const report = (await api(page, 'GET', `/api/uploads/${id}`)).body
   assert.equal(report.can_plan, true)
   assert.equal(report.valid_rows, 2)
@@ -96,7 +96,7 @@ test('sign-in never sends the browser to another site (next= is an app path or n
     await other.getByRole('button', { name: 'Sign in' }).click()
     await other.getByRole('heading', { name: 'Upload a file' }).waitFor()
     assert.equal(new URL(other.url()).origin, server.base)
-    assert.equal(new URL(other.url()).pathname, '/')
+    assert.equal(appPath(other), '/')
     await other.context().close()
   }
 })

@@ -1,0 +1,174 @@
+"""``lms_bulk_upload.web.WebApi``: the screens' API over Python hooks (records in a real
+sqlite3 file), the SQLite store of the examples and a mailer; a run queued and executed by
+the "worker" (``api.run``), its events streamed, nothing secret in the records."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import lms_bulk_upload as lbu
+from lms_bulk_upload.web import Catalog, Record, RecordPage, WebApi
+
+from conftest import CHEAP_HASH, ROOT
+
+sys.path.insert(0, str(ROOT / "examples" / "python"))
+from sqlite_store import OutboxMailer, open_store  # noqa: E402
+
+SITE = "http://lms.test/admin/bulk-upload"
+ORIGIN = "http://lms.test"
+ADMIN, PASSWORD = "admin@lms.test", "correct horse battery staple"
+
+
+class Hooks:
+    """Records in sqlite3 (one connection, locked: the API calls from several threads)."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(str(path), check_same_thread=False)
+        self.db.execute(
+            "CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, key TEXT, version INTEGER, doc TEXT, UNIQUE (kind, key))"
+        )
+        self.lock = threading.Lock()
+        self.queue: List[str] = []
+
+    def authenticate(self, email: str, password: str) -> Optional[str]:
+        return ADMIN if (email, password) == (ADMIN, PASSWORD) else None
+
+    def get_record(self, kind: str, id: str) -> Optional[Record]:
+        with self.lock:
+            row = self.db.execute("SELECT version, doc FROM records WHERE kind = ? AND key = ?", (kind, id)).fetchone()
+        return None if row is None else {"version": row[0], "doc": json.loads(row[1])}
+
+    def put_record(self, kind: str, id: str, doc: Any, expected: Optional[int]) -> bool:
+        text = json.dumps(doc)
+        with self.lock, self.db:
+            if expected is None:
+                sql = ("INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) "
+                       "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc, version = version + 1")
+                return self.db.execute(sql, (kind, id, text)).rowcount == 1
+            if expected == 0:
+                sql = "INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING"
+                return self.db.execute(sql, (kind, id, text)).rowcount == 1
+            sql = "UPDATE records SET doc = ?, version = version + 1 WHERE kind = ? AND key = ? AND version = ?"
+            return self.db.execute(sql, (text, kind, id, expected)).rowcount == 1
+
+    def list_records(self, kind: str, offset: int, limit: int) -> RecordPage:
+        with self.lock:
+            total = self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
+            rows = self.db.execute(
+                "SELECT key, doc FROM records WHERE kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?", (kind, limit, offset)
+            ).fetchall()
+        return {"total": total, "items": [{"id": k, "doc": json.loads(d)} for k, d in rows]}
+
+    def delete_record(self, kind: str, id: str) -> None:
+        with self.lock, self.db:
+            self.db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, id))
+
+    def catalog(self) -> Catalog:
+        return {"groups": [{"id": 1, "name": "Sales"}], "content": [{"kind": "course", "id": "c-101", "title": "Induction"}]}
+
+    def enqueue_run(self, run_id: str) -> None:
+        self.queue.append(run_id)
+
+    def everything(self) -> str:
+        with self.lock:
+            return "\n".join(d for (d,) in self.db.execute("SELECT doc FROM records"))
+
+
+class Client:
+    """A browser: the session cookie and CSRF token."""
+
+    def __init__(self, api: WebApi) -> None:
+        self.api, self.cookie, self.csrf = api, "", ""
+
+    def call(self, method: str, target: str, body: bytes = b"", kind: str = "application/json") -> Tuple[int, Dict[str, str], Any]:
+        path, _, query = target.partition("?")
+        headers = [("origin", ORIGIN), ("content-type", kind), ("cookie", self.cookie), ("x-csrf-token", self.csrf)]
+        status, pairs, content = self.api.handle(method, path, query, headers, body, "127.0.0.1")
+        answer = dict(pairs)
+        return status, answer, content
+
+    def json(self, method: str, target: str, value: Any = None) -> Tuple[int, Any]:
+        status, headers, content = self.call(method, target, b"" if value is None else json.dumps(value).encode())
+        assert isinstance(content, bytes)
+        if "set-cookie" in headers:
+            self.cookie = headers["set-cookie"].split(";")[0]
+        return status, (json.loads(content) if content else None)
+
+
+def world(tmp_path: Path) -> Tuple[WebApi, Hooks, Any, OutboxMailer]:
+    hooks = Hooks(tmp_path / "records.sqlite3")
+    store = open_store(str(tmp_path / "lms.sqlite3"))
+    store.db.execute("INSERT INTO groups (name) VALUES ('Sales')")
+    store.db.execute("INSERT INTO content VALUES ('course', 'c-101')")
+    store.db.commit()
+    mailer = OutboxMailer()
+    api = WebApi(hooks, store, mailer, site_url=SITE, secret="s" * 40, execute={"hash_params": CHEAP_HASH, "threads": 1})
+    return api, hooks, store, mailer
+
+
+CSV = b"firstname,lastname,email,addgroup\nAna,Lopez,ana@x.com,Sales\nBo,Chan,bo@x.com,\n"
+
+
+def test_sign_in_upload_plan_approve_and_the_worker_runs_it(tmp_path: Path) -> None:
+    api, hooks, store, mailer = world(tmp_path)
+    c = Client(api)
+    assert c.json("POST", "/api/session", {"email": ADMIN, "password": "wrong"})[1]["code"] == "invalid_credentials"
+    status, session = c.json("POST", "/api/session", {"email": ADMIN, "password": PASSWORD})
+    assert status == 200 and session["email"] == ADMIN
+    c.csrf = session["csrf_token"]
+
+    status, _, content = c.call("POST", "/api/uploads?filename=staff.csv", CSV, "application/octet-stream")
+    assert status == 201, content
+    upload = json.loads(content)
+    status, plan = c.json("POST", f"/api/uploads/{upload['id']}/plans", {"settings": {}})
+    assert status == 201, plan
+    status, run = c.json("POST", f"/api/plans/{plan['id']}/approve", {})
+    assert status == 202 and run["state"] == "queued"
+    assert hooks.queue == [run["id"]]
+
+    assert api.run(run["id"]) == "ended"
+    assert api.run(run["id"]) == "already_ended"
+    status, ended = c.json("GET", f"/api/runs/{run['id']}")
+    assert ended["state"] == "finished" and ended["counts"]["created"] == 2
+    assert [r[0] for r in store.db.execute("SELECT email FROM users ORDER BY id")] == ["ana@x.com", "bo@x.com"]
+
+    # The run's events: a stream of chunks, ending with the run.
+    status, headers, events = c.call("GET", f"/api/runs/{run['id']}/events")
+    assert status == 200 and headers["content-type"].startswith("text/event-stream")
+    assert not isinstance(events, bytes)
+    text = b"".join(events).decode()
+    assert '"state":"finished"' in text
+
+    # Generated passwords went out by email, and are in no record.
+    passwords = [line.split(": ", 1)[1] for m in mailer.outbox for line in m["text"].splitlines() if line.startswith("Password: ")]
+    assert len(passwords) == 2
+    records = hooks.everything()
+    assert not any(p in records for p in passwords)
+    assert PASSWORD not in records
+
+
+def test_the_screens_page_below_the_mount_point(tmp_path: Path) -> None:
+    api, *_ = world(tmp_path)
+    status, headers, page = api.handle("GET", "/runs", "", [], b"")
+    assert status == 200 and isinstance(page, bytes)
+    assert b'<meta name="bu-base" content="/admin/bulk-upload">' in page
+    assert b'src="/admin/bulk-upload/assets/app.js"' in page
+    assert api.body_limit("POST", "/api/uploads") > api.body_limit("POST", "/api/session")
+    status, _, body = api.too_large(10)
+    assert status == 413 and b"body_too_large" in body
+
+
+def test_a_short_secret_is_refused(tmp_path: Path) -> None:
+    hooks = Hooks(tmp_path / "r.sqlite3")
+    try:
+        WebApi(hooks, open_store(), OutboxMailer(), site_url=SITE, secret="short")
+    except ValueError as e:
+        assert "at least 32" in str(e)
+    else:
+        raise AssertionError("a short secret was taken")
+    assert lbu.__version__

@@ -1,0 +1,53 @@
+// The browser suite's target `django` (BULK_UPLOAD_TARGET=django): the example Django LMS of
+// examples/python/django_lms, with the screens mounted at /admin/bulk-upload/, on a fresh
+// PostgreSQL database per test file, its emails as .eml files in the outbox. Runs execute on
+// a Celery worker (started beside the server) when LBU_REDIS_URL is set, else on a thread of
+// the web process.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freshDatabase, optionsEnv, runToEnd, startAll } from './common.mjs'
+
+export const PREFIX = '/admin/bulk-upload'
+
+const python = (ROOT) => process.env.BULK_UPLOAD_PYTHON ?? join(ROOT, '.venv/bin/python')
+const project = (ROOT) => join(ROOT, 'examples/python/django_lms')
+
+/** A fresh database, migrated and seeded with the demo LMS; the administrator's credentials. */
+export function demoEnv({ ROOT, parseCredentials }) {
+  const dir = mkdtempSync(join(tmpdir(), 'bu-django-'))
+  const db = freshDatabase('bu_django')
+  const manage = (...args) => runToEnd(python(ROOT), ['manage.py', ...args], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: db.url } })
+  try {
+    manage('migrate', '-v', '0')
+    const creds = parseCredentials(manage('seed_demo'))
+    const cleanup = () => {
+      rmSync(dir, { recursive: true, force: true })
+      db.drop()
+    }
+    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, ...creds, cleanup }
+  } catch (e) {
+    db.drop()
+    throw e
+  }
+}
+
+/** `manage.py runserver` (and a Celery worker with Redis), waited for until it answers. */
+export async function startServer(env, { port, extraEnv = {}, args = [] }, { ROOT }) {
+  const base = `http://127.0.0.1:${port}`
+  const serverEnv = {
+    ...extraEnv,
+    ...optionsEnv(args),
+    DATABASE_URL: env.databaseUrl,
+    SITE_URL: `${base}${PREFIX}`,
+    EMAIL_OUTBOX: env.outbox,
+    CELERY_BROKER_URL: process.env.LBU_REDIS_URL ?? '',
+    PYTHONUNBUFFERED: '1',
+  }
+  const options = { cwd: project(ROOT), env: serverEnv }
+  const commands = [[python(ROOT), ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload'], options]]
+  if (serverEnv.CELERY_BROKER_URL) {
+    commands.push([python(ROOT), ['-m', 'celery', '-A', 'django_lms', 'worker', '--pool=threads', '--concurrency=2', '--loglevel=WARNING'], options])
+  }
+  return { port, ...(await startAll(commands, base, PREFIX, 'the Django LMS')) }
+}

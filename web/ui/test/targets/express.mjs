@@ -1,0 +1,48 @@
+// The browser suite's target `express` (BULK_UPLOAD_TARGET=express): the example Express LMS of
+// examples/node/express_lms (`lms-bulk-upload/express` mounted at /admin/bulk-upload/), on a
+// fresh PostgreSQL database per test file, its emails as .eml files in the outbox. Runs go to
+// BullMQ (a queue of this server's own on LBU_REDIS_URL) when it is set, else to the API's
+// own thread.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { freshDatabase, optionsEnv, runToEnd, startAll } from './common.mjs'
+
+export const PREFIX = '/admin/bulk-upload'
+
+const project = (ROOT) => join(ROOT, 'examples/node/express_lms')
+
+/** A fresh database with the LMS's tables, its demo data and administrator's credentials. */
+export function demoEnv({ ROOT, parseCredentials }) {
+  const dir = mkdtempSync(join(tmpdir(), 'bu-express-'))
+  const db = freshDatabase('bu_express')
+  try {
+    const creds = parseCredentials(runToEnd(process.execPath, ['seed.js'], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: db.url } }))
+    const cleanup = () => {
+      rmSync(dir, { recursive: true, force: true })
+      db.drop()
+    }
+    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, queue: `bu-runs-${randomBytes(4).toString('hex')}`, ...creds, cleanup }
+  } catch (e) {
+    db.drop()
+    throw e
+  }
+}
+
+/** `node app.js`, waited for until it answers. */
+export async function startServer(env, { port, extraEnv = {}, args = [] }, { ROOT }) {
+  const base = `http://127.0.0.1:${port}`
+  const serverEnv = {
+    ...extraEnv,
+    ...optionsEnv(args),
+    PORT: String(port),
+    DATABASE_URL: env.databaseUrl,
+    SITE_URL: `${base}${PREFIX}`,
+    EMAIL_OUTBOX: env.outbox,
+    REDIS_URL: process.env.LBU_REDIS_URL ?? '',
+    BULK_UPLOAD_QUEUE: env.queue,
+  }
+  const commands = [[process.execPath, ['app.js'], { cwd: project(ROOT), env: serverEnv }]]
+  return { port, ...(await startAll(commands, base, PREFIX, 'the Express LMS')) }
+}
