@@ -388,13 +388,10 @@ impl Host for ObjectHost {
     }
 
     fn upload(&self, id: &str) -> Result<Option<StoredUpload>, HookError> {
-        let Some(mut upload) = self.upload_info(id)? else {
+        let Some(record) = self.records.get::<UploadDoc>(UPLOAD, id)? else {
             return Ok(None);
         };
-        let Some(doc) = self.records.get::<UploadDoc>(UPLOAD, id)? else {
-            return Ok(None);
-        };
-        let file_id = format!("{id}/{}", doc.doc.file_version);
+        let file_id = format!("{id}/{}", record.doc.file_version);
         let file = self
             .records
             .get::<FileDoc>(UPLOAD_FILE, &file_id)?
@@ -410,29 +407,17 @@ impl Host for ObjectHost {
                 format!("the upload's file is not base64: {e}"),
             )
         })?;
+        let mut upload = stored_upload(id, record);
         upload.size = bytes.len() as u64;
         upload.bytes = bytes;
-        upload.version = doc.version;
         Ok(Some(upload))
     }
 
     fn upload_info(&self, id: &str) -> Result<Option<StoredUpload>, HookError> {
-        let Some(Record { version, doc }) = self.records.get::<UploadDoc>(UPLOAD, id)? else {
-            return Ok(None);
-        };
-        Ok(Some(StoredUpload {
-            id: id.to_owned(),
-            owner: doc.owner,
-            filename: doc.filename,
-            bytes: Vec::new(),
-            size: doc.size,
-            assignments: doc.assignments,
-            reading: Reading {
-                sheet: doc.sheet,
-                encoding: doc.encoding,
-            },
-            version,
-        }))
+        Ok(self
+            .records
+            .get::<UploadDoc>(UPLOAD, id)?
+            .map(|record| stored_upload(id, record)))
     }
 
     fn update_upload(
@@ -745,6 +730,23 @@ impl ObjectHost {
             }
         }
         Ok(users)
+    }
+}
+
+/// An upload's record as the API reads it (without its bytes).
+fn stored_upload(id: &str, Record { version, doc }: Record<UploadDoc>) -> StoredUpload {
+    StoredUpload {
+        id: id.to_owned(),
+        owner: doc.owner,
+        filename: doc.filename,
+        bytes: Vec::new(),
+        size: doc.size,
+        assignments: doc.assignments,
+        reading: Reading {
+            sheet: doc.sheet,
+            encoding: doc.encoding,
+        },
+        version,
     }
 }
 
