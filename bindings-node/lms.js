@@ -515,11 +515,11 @@ const emailKey = (email) => native.emailKey(String(email))
 /** Whether `password` matches a stored argon2id PHC hash (`$argon2id$v=19$...`). */
 const verifyPassword = (phc, password) => native.verifyPassword(String(phc), String(password))
 
-// The bridge for `web.js` (WebApi), not part of the documented API.
-Object.defineProperty(module.exports, '_bridge', { value: bridge })
-Object.defineProperty(module.exports, 'WebApi', { enumerable: true, get: () => require('./web.js').WebApi })
-
-Object.assign(module.exports, {
+module.exports = {
   parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError,
-})
+}
+
+// The administrator's screens (web.js), and the bridge it uses (not part of the documented API).
+Object.defineProperty(module.exports, '_bridge', { value: bridge })
+Object.defineProperty(module.exports, 'WebApi', { enumerable: true, get: () => require('./web.js').WebApi })
