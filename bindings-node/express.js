@@ -48,7 +48,10 @@ module.exports = function bulkUpload(options) {
   async function middleware(req, res, next) {
     try {
       // The runs a stop of the host left unfinished: queued again at the first request.
-      resumed ??= api.resumeUnfinished()
+      resumed ??= api.resumeUnfinished().catch((error) => {
+        resumed = null // tried again at the next request
+        throw error
+      })
       await resumed
       const url = new URL(req.url, 'http://host.invalid')
       const path = url.pathname

@@ -596,11 +596,11 @@ const version = native.version()
 /** The plan format version this engine writes and reads. */
 const PLAN_FORMAT_VERSION = native.planFormatVersion()
 
-// The bridge for `web.js` (WebApi), not part of the documented API.
-Object.defineProperty(module.exports, '_bridge', { value: bridge })
-Object.defineProperty(module.exports, 'WebApi', { enumerable: true, get: () => require('./web.js').WebApi })
-
-Object.assign(module.exports, {
+module.exports = {
   version, PLAN_FORMAT_VERSION, parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, verifyInvitation, redeemInvitation, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError, InvitationError, TransientError,
-})
+}
+
+// The administrator's screens (web.js), and the bridge it uses (not part of the documented API).
+Object.defineProperty(module.exports, '_bridge', { value: bridge })
+Object.defineProperty(module.exports, 'WebApi', { enumerable: true, get: () => require('./web.js').WebApi })

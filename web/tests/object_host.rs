@@ -471,3 +471,36 @@ fn cancel_reaches_the_worker_through_the_record() {
     let a = c.send("POST", &format!("/api/runs/{id}/cancel"), json!({}));
     assert_eq!(a.code(), "run_not_running");
 }
+
+#[test]
+fn a_cancelled_undo_leaves_the_run_undoable() {
+    let w = world(true);
+    let mut c = Client::signed_in(&w.env);
+    let run = approve(&mut c, json!({}));
+    let id = run["id"].as_str().unwrap().to_owned();
+    assert_eq!(w.host.execute_run(&id).unwrap(), RunOutcome::Ended);
+    let undo_plan = |c: &mut Client| {
+        let a = c.send(
+            "POST",
+            &format!("/api/runs/{id}/undo"),
+            json!({"delete_created_users": true}),
+        );
+        assert_eq!(a.status, 201, "{}", a.text());
+        a.json()["id"].as_str().unwrap().to_owned()
+    };
+    let plan = undo_plan(&mut c);
+    let a = c.send("POST", &format!("/api/plans/{plan}/approve"), json!({}));
+    let undo = a.json()["id"].as_str().unwrap().to_owned();
+    let a = c.send("POST", &format!("/api/runs/{undo}/cancel"), json!({}));
+    assert_eq!(a.status, 202, "{}", a.text());
+    assert_eq!(w.host.execute_run(&undo).unwrap(), RunOutcome::Ended);
+    assert_eq!(
+        c.get(&format!("/api/runs/{undo}")).json()["state"],
+        "cancelled"
+    );
+    assert_eq!(
+        c.get(&format!("/api/runs/{id}")).json()["undone_by"],
+        Value::Null
+    );
+    undo_plan(&mut c);
+}

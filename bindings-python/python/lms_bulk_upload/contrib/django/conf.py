@@ -13,6 +13,7 @@ from .hooks import CeleryHooks, ThreadHooks
 
 _lock = threading.Lock()
 _api: Optional[WebApi] = None
+_resumed = False
 
 
 def options() -> Dict[str, Any]:
@@ -26,9 +27,9 @@ def _load(value: Any) -> Any:
 
 
 def get_api(resume: bool = False) -> WebApi:
-    """The API (built once per process); ``resume`` queues the runs a stop left unfinished
-    the first time it is built (the web process does, not the workers)."""
-    global _api
+    """The API (built once per process); ``resume`` queues the runs a stop left unfinished,
+    once per process (the web process asks, not the workers)."""
+    global _api, _resumed
     with _lock:
         if _api is None:
             conf = options()
@@ -46,6 +47,8 @@ def get_api(resume: bool = False) -> WebApi:
                 execute=conf.get("EXECUTE"),
                 secure_cookies=bool(conf.get("SECURE_COOKIES", False)),
             )
-            if resume:
-                _api.resume_unfinished()
+        if resume and not _resumed:
+            # Once per process; a failure is tried again at the next request.
+            _api.resume_unfinished()
+            _resumed = True
         return _api
