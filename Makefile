@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -51,6 +51,16 @@ bench-parse:
 	@awk -v size=$$(stat -c %s bench-data/users-1m.csv) '/Maximum resident set size/ { \
 	  printf "peak RSS of parse_file: %.1f MB for a %.1f MB file = %.2f x the file size (target <= 3x)\n", \
 	  $$6 * 1024 / 1e6, size / 1e6, $$6 * 1024 / size }' bench-data/parse_file.time
+
+# Instructions per row of parse (1 and 2 threads) and of plan, counted by callgrind: the same
+# to a few instructions on a busy machine, so a regression shows in a review. valgrind comes
+# from Debian (installed here when missing). CALLGRIND_ROWS rows (scripts/bench-callgrind.sh).
+CALLGRIND_ROWS ?= 100000
+bench-callgrind:
+	command -v valgrind >/dev/null || { $$(command -v sudo) apt-get update -qq && \
+	  $$(command -v sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
+	$(CARGO) build --release -p lms-bulk-upload --example count_instructions
+	ROWS=$(CALLGRIND_ROWS) bash scripts/bench-callgrind.sh
 
 # Every fuzz target (fuzz/, its own workspace, nightly), FUZZ_SECONDS each: `parse` on
 # arbitrary bytes and options, `whole_path` (parse -> settings -> plan -> JSON -> execute),

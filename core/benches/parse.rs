@@ -11,32 +11,11 @@
 //! least 25 % of the raw csv throughput.
 
 use std::hint::black_box;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const ROWS: usize = 1_000_000;
 const RUNS: usize = 3;
-
-const FIRST: &[&str] = &[
-    "Ana", "Bo", "Chloé", "Dmitri", "Emma", "Farah", "George", "Hana", "Ivan", "José", "Kiri",
-    "Liam", "Mere", "Noah", "Olivia", "Priya", "Quinn", "Rawiri", "Sofia", "Tama", "Uma", "Viktor",
-    "Wiremu", "Xin", "Yusuf", "Zoë",
-];
-const LAST: &[&str] = &[
-    "Lopez", "Chen", "Ngata", "Müller", "Smith", "Patel", "Williams", "Brown", "Tanaka",
-    "Kowalski", "Nguyen", "Walker", "Te Rangi", "O'Brien", "García", "Singh",
-];
-const COUNTRY: &[&str] = &["NZ", "AU", "GB", "US", "DE", "ES", "IN", "JP"];
-const ORGANISATION: &[&str] = &[
-    "Acme Ltd",
-    "Globex",
-    "Initech",
-    "Umbrella Corp",
-    "Hooli",
-    "Kiwi Health",
-    "Stark Industries",
-];
 
 fn data_path() -> PathBuf {
     match std::env::var_os("BENCH_DATA") {
@@ -45,53 +24,7 @@ fn data_path() -> PathBuf {
     }
 }
 
-/// The deterministic file: a small LCG picks names; emails are unique.
-fn generate(path: &Path) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    writeln!(
-        out,
-        "firstname,lastname,emailaddress,phonenumber,uniqueid,country,organisation"
-    )?;
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = |n: usize| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 33) as usize) % n
-    };
-    for i in 0..ROWS {
-        let first = FIRST[next(FIRST.len())];
-        let last = LAST[next(LAST.len())];
-        let organisation = ORGANISATION[next(ORGANISATION.len())];
-        let country = COUNTRY[next(COUNTRY.len())];
-        let ascii = |name: &str| -> String {
-            name.chars()
-                .filter(char::is_ascii_alphabetic)
-                .map(|c| c.to_ascii_lowercase())
-                .collect()
-        };
-        let local = format!("{}.{}", ascii(first), ascii(last));
-        let organisation = if organisation.contains(' ') && i % 5 == 0 {
-            format!("\"{organisation}\"")
-        } else {
-            organisation.to_owned()
-        };
-        writeln!(
-            out,
-            "{first},{last},{local}.{i}@example{}.com,+64 21 {:03} {:04},E{i:07},{country},{organisation}",
-            i % 97,
-            next(1000),
-            next(10000),
-        )?;
-    }
-    out.flush()?;
-    drop(out);
-    std::fs::rename(tmp, path)
-}
+include!("data/users.rs");
 
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
@@ -126,7 +59,7 @@ fn main() {
     let path = data_path();
     if !path.exists() {
         eprintln!("generating {} ...", path.display());
-        generate(&path).expect("write the benchmark file");
+        generate(&path, ROWS).expect("write the benchmark file");
     }
     let bytes = std::fs::read(&path).expect("read the benchmark file");
     println!(
