@@ -84,6 +84,8 @@ pub use parse::options::{
     DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES, MAX_PARSE_THREADS,
 };
 pub use parse::parse;
+#[doc(hidden)]
+pub use parse::parse_with_chunks;
 pub use parse::sheet::{sheet_names, FileFormat};
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};

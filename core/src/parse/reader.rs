@@ -50,6 +50,10 @@ impl Parser<'_> {
     /// Reads the next record: its line, and where its fields are.
     pub(super) fn read(&mut self) -> Result<Option<(u32, Record)>, Error> {
         let bytes = self.body.as_bytes();
+        // A chunk's parser stops before a record that starts at its end or later.
+        if self.stop < bytes.len() && self.next_start() >= self.stop {
+            return Ok(None);
+        }
         // The fast path: after the first record (csv_core strips a BOM from the first),
         // with a delimiter that is not a quote or a line break. The csv reader skips
         // blank lines, then reads an unquoted line as its bytes split at the delimiter.
