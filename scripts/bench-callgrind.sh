@@ -2,7 +2,8 @@
 # Instructions per row of parse and of plan, counted by callgrind (`make bench-callgrind`):
 # repeatable to a few instructions whatever else the machine runs, so a regression shows in
 # a review. Runs target/release/examples/count_instructions under valgrind, counting only
-# the measured step (`--toggle-collect`), for parse on 1 and on 2 threads and for plan.
+# the measured step (`--toggle-collect`; on the worker threads, what they read), for parse
+# on 1 and on 2 threads and for plan.
 # ROWS (default 100000) rows each; the counts go to bench-data/callgrind.*.out.
 set -euo pipefail
 ROWS=${ROWS:-100000}
@@ -14,6 +15,7 @@ count() { # step threads -> total instructions of the step (all threads)
   local step=$1 threads=$2 file="$OUT/callgrind.$1.$2.out"
   THREADS=$threads valgrind --tool=callgrind --callgrind-out-file="$file" \
     --collect-atstart=no --toggle-collect="*measured_$step*" \
+    --toggle-collect="*chunks::Chunk::read*" \
     "$BIN" "$step" "$ROWS" >/dev/null 2>"$file.log"
   awk '/^(summary|totals):/ { print $2; exit }' "$file"
 }

@@ -306,7 +306,9 @@ impl<'a> Chunk<'a> {
         }
     }
 
-    /// Reads the chunk's rows, into buffers reserved for them now.
+    /// Reads the chunk's rows, into buffers reserved for them now. (Never inlined: it is
+    /// what a worker thread does, which `make bench-callgrind` counts by this name.)
+    #[inline(never)]
     fn read(&mut self, check_conflicts: bool) {
         let (start, stop, lf_count) = self.span;
         let (rows, ends) = self
