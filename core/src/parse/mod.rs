@@ -780,6 +780,8 @@ impl<'a> Parser<'a> {
     /// A parser of the rows from `start` (just after a line feed, on `line`, not counting
     /// the `sep=` line) to `stop`, with `lf_count` LF between, as if a record started there.
     fn for_chunk(&self, start: usize, stop: usize, line: u32, lf_count: usize) -> Parser<'a> {
+        // Built for each chunk: `csv_core::Reader::clone` (0.1.13) does not copy the whole
+        // automaton, and a clone misreads quoted fields.
         let mut core = csv_reader(self.delimiter);
         // Past the start of the file: a byte order mark is now a value's first character.
         let _ = core.read_record(b"\n", &mut [0; 8], &mut [0; 8]);
