@@ -549,13 +549,15 @@ impl RowContext<'_> {
 
     /// The settings' enrolments for everyone, then the row's own, each once.
     fn enrolments_of(&self, row: &Row<'_>) -> Vec<ContentRef> {
+        let own = row.enrolments();
         let mut all = self.settings.enrolments.clone();
-        let mut seen: BTreeSet<ContentRef> = all.iter().cloned().collect();
-        for content in row.enrolments() {
-            if seen.insert(content.clone()) {
-                all.push(content);
-            }
+        if own.is_empty() {
+            return all;
         }
+        // The row's own are distinct already: only those of the settings are left out.
+        let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
+        let new: Vec<ContentRef> = own.into_iter().filter(|c| !settings.contains(c)).collect();
+        all.extend(new);
         all
     }
 
