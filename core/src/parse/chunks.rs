@@ -19,7 +19,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 pub(super) const MIN_CHUNK_BYTES: usize = 256 << 10;
 /// ... and there are at most this many a thread: enough that the chunks read ahead of the
 /// joining (a quarter of them at most, see [`read_in_chunks`]) hold little memory.
-const CHUNKS_PER_THREAD: usize = 8;
+const CHUNKS_PER_THREAD: usize = 32;
 
 /// A file whose lines are shorter than this on average is read in one pass: the index of
 /// its rows (line, validity, cell ends: 13 bytes and more a row) outweighs its text, and
