@@ -236,8 +236,9 @@ struct Parser<'a> {
     delimiter: u8,
     options: &'a ParseOptions,
     /// Reads the records with quotes (and the first): the `csv` crate's reader without
-    /// its buffer, over the body from `pos`.
-    core: csv_core::Reader,
+    /// its buffer, over the body from `pos`. A chunk's parser builds it when it first meets
+    /// such a record (`None` until then: most chunks never need it).
+    core: Option<csv_core::Reader>,
     /// Where reading resumes in `body`.
     pos: usize,
     /// Whether a record was read (the first goes to `core`, which strips a BOM).
@@ -319,7 +320,7 @@ impl<'a> Parser<'a> {
             line_offset,
             delimiter,
             options,
-            core: csv_reader(delimiter),
+            core: Some(csv_reader(delimiter)),
             pos: 0,
             started: false,
             plain_delimiter: delimiter.is_ascii() && !matches!(delimiter, b'"' | b'\r' | b'\n'),
@@ -780,17 +781,12 @@ impl<'a> Parser<'a> {
     /// A parser of the rows from `start` (just after a line feed, on `line`, not counting
     /// the `sep=` line) to `stop`, with `lf_count` LF between, as if a record started there.
     fn for_chunk(&self, start: usize, stop: usize, line: u32, lf_count: usize) -> Parser<'a> {
-        // Built for each chunk: `csv_core::Reader::clone` (0.1.13) does not copy the whole
-        // automaton, and a clone misreads quoted fields.
-        let mut core = csv_reader(self.delimiter);
-        // Past the start of the file: a byte order mark is now a value's first character.
-        let _ = core.read_record(b"\n", &mut [0; 8], &mut [0; 8]);
         Parser {
             body: self.body,
             line_offset: self.line_offset,
             delimiter: self.delimiter,
             options: self.options,
-            core,
+            core: None,
             pos: start,
             started: true,
             plain_delimiter: self.plain_delimiter,

@@ -107,8 +107,18 @@ impl Parser<'_> {
         self.started = true;
         let position = self.pos;
         let (mut outlen, mut endlen) = (0, 0);
+        let delimiter = self.delimiter;
+        // A chunk's parser: one built for each (`csv_core::Reader::clone`, 0.1.13, does not
+        // copy the whole automaton, and a clone misreads quoted fields), as one that has
+        // read a record already: past the start of the file, a byte order mark is a value's
+        // first character.
+        let core = self.core.get_or_insert_with(|| {
+            let mut core = csv_reader(delimiter);
+            let _ = core.read_record(b"\n", &mut [0; 8], &mut [0; 8]);
+            core
+        });
         loop {
-            let (result, nin, nout, nend) = self.core.read_record(
+            let (result, nin, nout, nend) = core.read_record(
                 &bytes[self.pos..],
                 &mut self.fields[outlen..],
                 &mut self.field_ends[endlen..],
