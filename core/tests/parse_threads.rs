@@ -261,3 +261,25 @@ fn hostile_files_parse_alike_on_threads() {
         );
     }
 }
+
+/// The host protocol's parse options name the threads too (`"threads"`), as the bindings
+/// pass them; any number gives the same upload.
+#[test]
+fn threads_come_from_the_host_protocol_options() {
+    let one = ParseOptions::from_value(serde_json::json!({ "threads": 1 })).unwrap();
+    let four = ParseOptions::from_value(serde_json::json!({ "threads": 4 })).unwrap();
+    assert_eq!((one.threads, four.threads), (1, 4));
+    assert_eq!(ParseOptions::default().threads, 0, "0: the available cores");
+    let refused = ParseOptions::from_value(serde_json::json!({ "threads": -1 }));
+    assert_eq!(refused.unwrap_err().code().as_str(), "invalid_option");
+    let (_, bytes) = crafted().swap_remove(0);
+    let expected = format!("{:?}", parse_with_chunks(&bytes, &one, Some(13)));
+    assert_eq!(
+        format!("{:?}", parse_with_chunks(&bytes, &four, Some(13))),
+        expected
+    );
+    assert_eq!(
+        format!("{:?}", lms_bulk_upload::parse(&bytes, &four)),
+        expected
+    );
+}
