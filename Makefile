@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-browser-django django-example test-browser-express express-example dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-browser-django django-example test-browser-express express-example dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -48,17 +48,31 @@ bench-rust: bench-parse
 	$(MAKE) --no-print-directory bench-cli
 	$(CARGO) bench -p lms-bulk-upload --bench plan_execute
 
-# Parse + validate against the raw csv crate, best of 3 (generates bench-data/users-1m.csv,
-# 1,000,000 rows, ~85 MB, if absent), the hostile files of issue 10 beside clean files of
-# the same size (time and peak heap per MB), then the peak memory of parsing that file.
+# Parse + validate against the raw csv crate, on 1 thread and on every core, best of 3
+# (generates bench-data/users-1m.csv, 1,000,000 rows, ~85 MB, if absent), the hostile files
+# of issue 10 beside clean files of the same size (time and peak heap per MB), then the peak
+# memory of parsing that file on 1 thread and on every core (docs/PERFORMANCE.md).
 bench-parse:
 	$(CARGO) bench -p lms-bulk-upload --bench parse
 	$(CARGO) bench -p lms-bulk-upload --bench parse_hostile
 	$(CARGO) build --release -p lms-bulk-upload --example parse_file
-	/usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv 2> bench-data/parse_file.time
-	@awk -v size=$$(stat -c %s bench-data/users-1m.csv) '/Maximum resident set size/ { \
-	  printf "peak RSS of parse_file: %.1f MB for a %.1f MB file = %.2f x the file size (target <= 3x)\n", \
-	  $$6 * 1024 / 1e6, size / 1e6, $$6 * 1024 / size }' bench-data/parse_file.time
+	for threads in 1 0; do \
+	  THREADS=$$threads /usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv \
+	    2> bench-data/parse_file.time >/dev/null; \
+	  awk -v size=$$(stat -c %s bench-data/users-1m.csv) -v threads=$$threads '/Maximum resident set size/ { \
+	    printf "peak RSS of parse_file (threads %s): %.1f MB for a %.1f MB file = %.2f x the file size (target <= 3x)\n", \
+	    threads == 0 ? "0: every core" : threads, $$6 * 1024 / 1e6, size / 1e6, $$6 * 1024 / size }' bench-data/parse_file.time; \
+	done
+
+# Instructions per row of parse (1 and 2 threads) and of plan, counted by callgrind: the same
+# to a few instructions on a busy machine, so a regression shows in a review. valgrind comes
+# from Debian (installed here when missing). CALLGRIND_ROWS rows (scripts/bench-callgrind.sh).
+CALLGRIND_ROWS ?= 100000
+bench-callgrind:
+	command -v valgrind >/dev/null || { $$(command -v sudo) apt-get update -qq && \
+	  $$(command -v sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
+	$(CARGO) build --release -p lms-bulk-upload --example count_instructions
+	ROWS=$(CALLGRIND_ROWS) bash scripts/bench-callgrind.sh
 
 # Every fuzz target (fuzz/, its own workspace, nightly), FUZZ_SECONDS each: `parse` on
 # arbitrary bytes and options, `whole_path` (parse -> settings -> plan -> JSON -> execute),

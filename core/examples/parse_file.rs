@@ -1,7 +1,8 @@
 //! Parses one upload file and prints what came out: the peak-memory probe of `make bench`
 //! (`/usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv`).
 //!
-//! `cargo run --release -p lms-bulk-upload --example parse_file -- FILE`
+//! `cargo run --release -p lms-bulk-upload --example parse_file -- FILE`; `THREADS=n` sets
+//! the parse option `threads` (default 0: every core).
 
 use std::process::ExitCode;
 
@@ -18,7 +19,14 @@ fn main() -> ExitCode {
         }
     };
     let size = bytes.len();
-    let result = lms_bulk_upload::parse(&bytes, &Default::default());
+    let options = lms_bulk_upload::ParseOptions {
+        threads: std::env::var("THREADS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        ..Default::default()
+    };
+    let result = lms_bulk_upload::parse(&bytes, &options);
     // The file's bytes are not needed once parsed: free them so the peak reflects the
     // parse itself plus the result, as a host reading the file would see it.
     drop(bytes);

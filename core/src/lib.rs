@@ -81,9 +81,11 @@ pub use parse::fields::{FieldKind, ProfileField, MAX_PROFILE_FIELDS};
 pub use parse::options::{
     ParseOptions, DEFAULT_CLEAR_TOKEN, DEFAULT_MAX_COLUMNS, DEFAULT_MAX_FIELD_BYTES,
     DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_ISSUES, DEFAULT_MAX_ISSUES_PER_ROW, DEFAULT_MAX_ROWS,
-    DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES,
+    DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES, MAX_PARSE_THREADS,
 };
 pub use parse::parse;
+#[doc(hidden)]
+pub use parse::parse_with_chunks;
 pub use parse::sheet::{sheet_names, FileFormat};
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};

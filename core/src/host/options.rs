@@ -175,8 +175,8 @@ impl ParseOptions {
     /// `;`, a tab...), `group_separator` (one character), `max_file_bytes`, `max_rows`,
     /// `max_field_bytes`, `max_columns`, `max_value_chars`, `max_issues_per_row`, `max_issues`,
     /// `clear_token`, `fields`, `login_methods`, `sheet` (a spreadsheet's sheet by name) and
-    /// `encoding` (a label such as `windows-1250` or `shift_jis`); absent keys keep their
-    /// defaults.
+    /// `encoding` (a label such as `windows-1250` or `shift_jis`) and `threads` (`0`: the
+    /// available cores); absent keys keep their defaults.
     ///
     /// ```
     /// let options = lms_bulk_upload::ParseOptions::from_value(serde_json::json!({"delimiter": ";"}))?;
@@ -186,7 +186,7 @@ impl ParseOptions {
     /// # Ok::<(), lms_bulk_upload::Error>(())
     /// ```
     pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
-        const KEYS: [&str; 14] = [
+        const KEYS: [&str; 15] = [
             "sheet",
             "encoding",
             "clear_token",
@@ -201,6 +201,7 @@ impl ParseOptions {
             "max_value_chars",
             "max_issues_per_row",
             "max_issues",
+            "threads",
         ];
         let what = "parse options";
         let mut options = ParseOptions::default();
@@ -268,6 +269,7 @@ impl ParseOptions {
                 "max_columns" => options.max_columns = size(&v, what, &key)?,
                 "max_value_chars" => options.max_value_chars = size(&v, what, &key)?,
                 "max_issues_per_row" => options.max_issues_per_row = size(&v, what, &key)?,
+                "threads" => options.threads = size(&v, what, &key)?,
                 _ => options.max_issues = size(&v, what, &key)?,
             }
         }

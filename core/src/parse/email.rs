@@ -132,7 +132,14 @@ pub(crate) fn ascii_email_hash(email: &[u8]) -> u64 {
 fn hash_lowercase_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h: u64 = 0;
-    let mut add = |x: u64| h = (h.rotate_left(5) ^ x).wrapping_mul(K);
+    lowercase_words(bytes, |x| h = (h.rotate_left(5) ^ x).wrapping_mul(K));
+    h
+}
+
+/// Calls `add` with each 8 bytes of `bytes` lowercased (the last zero-padded), then with
+/// its length.
+#[inline]
+fn lowercase_words(bytes: &[u8], mut add: impl FnMut(u64)) {
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
@@ -146,7 +153,19 @@ fn hash_lowercase_bytes(bytes: &[u8]) -> u64 {
         add(ascii_lowercase_word(u64::from_le_bytes(word)));
     }
     add(bytes.len() as u64);
-    h
+}
+
+/// A keyed hash of an address's [`email_key`] (SipHash with the keys of `state`, so no one
+/// can craft addresses that collide), without building the key for an ASCII address.
+pub(crate) fn keyed_email_hash(state: &impl std::hash::BuildHasher, email: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = state.build_hasher();
+    if email.is_ascii() {
+        lowercase_words(email.as_bytes(), |x| hasher.write_u64(x));
+    } else {
+        lowercase_words(email_key(email).as_bytes(), |x| hasher.write_u64(x));
+    }
+    hasher.finish()
 }
 
 /// `to_ascii_lowercase` of the 8 bytes of `word` at once (bytes >= 0x80 are left alone).

@@ -78,8 +78,17 @@ impl ProfileField {
 
 /// The values of a `one_of` field by their lowercase form (the first declared wins), built
 /// once per parse: checking a cell lowercases the cell only.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct OneOfIndex(HashMap<String, usize>);
+
+/// In a fixed order (a `HashMap`'s depends on its random state), so that an `Upload`'s
+/// Debug form is the same for the same file.
+impl std::fmt::Debug for OneOfIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sorted: std::collections::BTreeMap<_, _> = self.0.iter().collect();
+        f.debug_tuple("OneOfIndex").field(&sorted).finish()
+    }
+}
 
 impl OneOfIndex {
     /// One entry per field, `None` for a field that is not `one_of`.

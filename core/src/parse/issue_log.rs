@@ -93,6 +93,23 @@ impl IssueLog {
         !self.row_error
     }
 
+    /// Adds the issues of the rows that follow, found by another log (a chunk's, on
+    /// another thread): as if they had been found here. Each log listed up to the caps on
+    /// its own, so this one may now list more than `max_issues`; [`IssueLog::finish`]
+    /// cuts the list where one log would have, and counts the rest.
+    pub(super) fn append(&mut self, other: IssueLog) {
+        let base = self.issues.len();
+        self.markers.extend(
+            other
+                .markers
+                .into_iter()
+                .map(|(at, count)| (at + base, count)),
+        );
+        self.issues.extend(other.issues);
+        self.listed += other.listed;
+        self.omitted += other.omitted;
+    }
+
     /// The final list: the issues found while reading, merged in line order with the
     /// `duplicate_email` issues found afterwards (`(line, message)`, by line, one per row),
     /// cut at `max_issues`, with the file's marker after the file-level issues.

@@ -1,6 +1,7 @@
 //! Reading an upload file: encoding, delimiter, header and rows.
 
 mod bytes;
+mod chunks;
 pub(crate) mod column;
 pub(crate) mod decode;
 pub(crate) mod edit;
@@ -16,6 +17,7 @@ pub(crate) mod upload;
 pub(crate) mod validate;
 
 use bytes::{count_byte, count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
+use chunks::Rows;
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
 use rows::{mark_duplicates, validate_row, CustomCells, HASH_BITS};
@@ -43,6 +45,19 @@ use crate::parse::upload::{HeaderCell, Upload};
 /// assert_eq!((row.line(), row.get(lms_bulk_upload::Column::FirstName)), (3, "Zoë"));
 /// ```
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
+    parse_with_chunks(bytes, options, None)
+}
+
+/// [`parse`], with the body cut every `chunk_bytes` bytes (at the next line feed) when
+/// `options.threads` allows more than one thread (`None`: the usual cuts, one chunk a
+/// thread of at least a MiB). For the tests that compare one thread with many on small
+/// files; the outcome is the same for any cuts.
+#[doc(hidden)]
+pub fn parse_with_chunks(
+    bytes: &[u8],
+    options: &ParseOptions,
+    chunk_bytes: Option<usize>,
+) -> Result<Upload, Error> {
     check_declarations(&options.fields, &options.login_methods)
         .map_err(|why| Error::new(crate::ErrorKind::Settings, IssueCode::InvalidOption, why))?;
     let (text, source) = file_text(bytes, options)?;
@@ -57,7 +72,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
     let mut log = IssueLog::new(options);
     encoding_issues(&source, &mut log);
     let (body, line_offset, delimiter) = body_and_delimiter(&text, source.format, options);
-    Parser::new(body, line_offset, delimiter, options, log)?.run(source)
+    Parser::new(body, line_offset, delimiter, options, log, chunk_bytes)?.run(source)
 }
 
 /// Where the text came from: the encoding (and how sure), the format, the sheet.
@@ -221,8 +236,9 @@ struct Parser<'a> {
     delimiter: u8,
     options: &'a ParseOptions,
     /// Reads the records with quotes (and the first): the `csv` crate's reader without
-    /// its buffer, over the body from `pos`.
-    core: csv_core::Reader,
+    /// its buffer, over the body from `pos`. A chunk's parser builds it when it first meets
+    /// such a record (`None` until then: most chunks never need it).
+    core: Option<csv_core::Reader>,
     /// Where reading resumes in `body`.
     pos: usize,
     /// Whether a record was read (the first goes to `core`, which strips a BOM).
@@ -257,6 +273,12 @@ struct Parser<'a> {
     lone_cr: bool,
     /// How many LF the body has (for the row estimate).
     lf_count: usize,
+    /// Where this parser stops: a record starting at or after it is the next chunk's
+    /// (the body's length when one parser reads it all).
+    stop: usize,
+    /// Where the rows may be cut for other threads (see [`chunks`]): each cut's offset, the
+    /// line it starts (not counting the `sep=` line), and the LF up to the next cut.
+    cuts: Vec<(usize, u32, usize)>,
 }
 
 impl<'a> Parser<'a> {
@@ -266,14 +288,39 @@ impl<'a> Parser<'a> {
         delimiter: u8,
         options: &'a ParseOptions,
         log: IssueLog,
+        chunk_bytes: Option<usize>,
     ) -> Result<Parser<'a>, Error> {
-        let (lf_count, cr_count) = count_lf_cr(body.as_bytes());
+        // The cuts for reading on several threads, with the line each starts and the LF in
+        // each chunk, counted in the one pass that counts the body's LF and CR.
+        let threads = chunks::threads(options);
+        let offsets = chunks::cuts(body.as_bytes(), threads, chunk_bytes);
+        let (mut lf_count, mut cr_count) = (0, 0);
+        let mut cuts = Vec::with_capacity(offsets.len());
+        let mut from = 0;
+        for (i, &cut) in offsets
+            .iter()
+            .chain(std::iter::once(&body.len()))
+            .enumerate()
+        {
+            let (lf, cr) = count_lf_cr(&body.as_bytes()[from..cut]);
+            if let Some(last) = i.checked_sub(1) {
+                cuts.push((offsets[last], lf_count as u32 + 1, lf));
+            }
+            lf_count += lf;
+            cr_count += cr;
+            from = cut;
+        }
+        // Short lines are read in one pass: their rows' index outweighs their text, and the
+        // chunks' own copies of it would raise the peak (`chunks::MIN_LINE_BYTES`).
+        if chunk_bytes.is_none() && body.len() < chunks::MIN_LINE_BYTES * (lf_count + 1) {
+            cuts.clear();
+        }
         let mut parser = Parser {
             body,
             line_offset,
             delimiter,
             options,
-            core: csv_reader(delimiter),
+            core: Some(csv_reader(delimiter)),
             pos: 0,
             started: false,
             plain_delimiter: delimiter.is_ascii() && !matches!(delimiter, b'"' | b'\r' | b'\n'),
@@ -293,6 +340,8 @@ impl<'a> Parser<'a> {
             counted_line: 1,
             lone_cr: cr_count > 0 && has_lone_cr(body),
             lf_count,
+            stop: body.len(),
+            cuts,
         };
         parser.read_header()?;
         Ok(parser)
@@ -491,27 +540,67 @@ impl<'a> Parser<'a> {
 
     fn run(mut self, source: Source) -> Result<Upload, Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
-        // Counting lines is exact enough unless most are blank (a file of line breaks):
-        // then the lines with content are counted, so the reservation follows the rows.
-        let mut line_count = self.lf_count + 1;
+        let (row_estimate, ends_estimate) = self.estimates(self.body.as_bytes(), self.lf_count);
+        let check_conflicts = self.slots[Column::AddGroup as usize].is_some()
+            && self.slots[Column::RemoveGroup as usize].is_some();
+        let log = std::mem::replace(&mut self.log, IssueLog::new(self.options));
+        let mut rows = Rows::new(row_estimate, ends_estimate, self.body.len(), log);
+        let threads = chunks::threads(self.options);
+        if threads > 1 && !self.lone_cr && !self.cuts.is_empty() {
+            let parser = chunks::read_in_chunks(self, &mut rows, check_conflicts, threads)?;
+            return parser.finish(rows, source);
+        }
+        self.read_rows(&mut rows, check_conflicts)?;
+        self.finish(rows, source)
+    }
+
+    /// The rows and cell ends to reserve for a body (or a chunk of it) of `bytes` with
+    /// `lf_count` LF: upper bounds, so the big buffers never reallocate. Counting lines is
+    /// exact enough unless most are blank (a file of line breaks): then the lines with
+    /// content are counted, so the reservation follows the rows.
+    fn estimates(&self, bytes: &[u8], lf_count: usize) -> (usize, usize) {
+        let mut line_count = lf_count + 1;
         let per_row = 4 * self.width + 17; // ends, row end, line, validity, email hash
-        if line_count.saturating_mul(per_row) > 4 * self.body.len() {
-            line_count = count_content_lines(self.body.as_bytes());
+        if line_count.saturating_mul(per_row) > 4 * bytes.len() {
+            line_count = count_content_lines(bytes);
         }
         let row_estimate = line_count.min(self.options.max_rows.saturating_add(1));
         // A row keeps the ends of its cells up to its last value: at most one per field,
         // so the delimiters bound them when rows are short (counted only then).
         let mut ends_estimate = row_estimate * self.width;
-        if ends_estimate * 4 > self.body.len() {
-            let fields = count_byte(self.body.as_bytes(), self.delimiter) + row_estimate;
+        if ends_estimate * 4 > bytes.len() {
+            let fields = count_byte(bytes, self.delimiter) + row_estimate;
             ends_estimate = ends_estimate.min(fields);
         }
+        (row_estimate, ends_estimate)
+    }
+
+    /// The upload from the rows read: duplicate emails marked, the issues listed.
+    fn finish(self, rows: Rows, source: Source) -> Result<Upload, Error> {
+        let Rows {
+            text,
+            ends,
+            row_ends,
+            lines,
+            valid,
+            email_hashes,
+            log,
+            ..
+        } = rows;
+        if lines.is_empty() {
+            return Err(file_error(
+                IssueCode::NoDataRows,
+                None,
+                None,
+                "the file has a header but no user rows".into(),
+            ));
+        }
         let mut upload = Upload {
-            header: self.header.clone(),
+            header: self.header,
             slots: self.slots,
-            field_slots: self.field_slots.clone(),
+            field_slots: self.field_slots,
             fields: self.options.fields.clone().into(),
-            one_of: self.one_of.clone(),
+            one_of: self.one_of,
             login_methods: self.options.login_methods.clone().into(),
             delimiter: self.delimiter,
             encoding: source.encoding,
@@ -519,23 +608,36 @@ impl<'a> Parser<'a> {
             sheet: source.sheet,
             group_separator: self.options.group_separator,
             clear_token: self.options.clear_token.clone(),
-            text: String::with_capacity(self.body.len()),
-            ends: Vec::with_capacity(ends_estimate),
-            row_ends: Vec::with_capacity(row_estimate),
-            lines: Vec::with_capacity(row_estimate),
-            valid: Vec::with_capacity(row_estimate),
+            text,
+            ends,
+            row_ends,
+            lines,
+            valid,
             issues: Vec::new(),
         };
-        let header_len = upload.header.len();
+        let duplicates = mark_duplicates(&mut upload, email_hashes);
+        let upload_ref = &upload;
+        let issues = log.finish(duplicates.iter().map(|&(later, first)| {
+            let (later, first) = (later as usize, first as usize);
+            let upload = upload_ref;
+            let message = move || {
+                let email = upload.row(later).map_or("", |r| r.email());
+                let first_line = upload.lines[first];
+                format!("{email:?} already appears on line {first_line}; only the first occurrence is used")
+            };
+            (upload.lines[later], message)
+        }));
+        upload.issues = issues;
+        Ok(upload)
+    }
+
+    /// Reads rows into `out` until the body's end or `stop` (a file-level problem ends the
+    /// reading with its error).
+    fn read_rows(&mut self, out: &mut Rows, check_conflicts: bool) -> Result<(), Error> {
+        let header_len = self.header.len();
         let separator = self.options.group_separator;
-        let check_conflicts =
-            upload.has_column(Column::AddGroup) && upload.has_column(Column::RemoveGroup);
         // The merged cells of a repeated addgroup/removegroup column, by slot.
         let mut spill: Vec<String> = vec![String::new(); self.width];
-        // Per valid row: the high 32 bits of its email's hash, then its index (see
-        // `mark_duplicates`).
-        // (reserved at the first valid row: a file of bad rows needs none)
-        let mut email_hashes: Vec<u64> = Vec::new();
         // The text of a record read by `core`: its fields joined.
         let mut joined = String::new();
         let body = self.body;
@@ -593,16 +695,8 @@ impl<'a> Parser<'a> {
             if blank {
                 continue;
             }
-            if upload.lines.len() >= self.options.max_rows {
-                return Err(file_error(
-                    IssueCode::TooManyRows,
-                    Some(line),
-                    None,
-                    format!(
-                        "the file has more than {} data rows (max_rows)",
-                        self.options.max_rows
-                    ),
-                ));
+            if out.lines.len() >= self.options.max_rows {
+                return Err(chunks::too_many_rows(line, self.options.max_rows));
             }
             let slot_value = |slot: usize| -> &str {
                 if merged & (1 << slot) != 0 {
@@ -621,9 +715,9 @@ impl<'a> Parser<'a> {
             for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
                 *value = slot.map(|slot| slot_value(usize::from(slot)));
             }
-            self.log.begin_row(line);
+            out.log.begin_row(line);
             if extra {
-                self.log.push(IssueCode::ExtraValues, None, || {
+                out.log.push(IssueCode::ExtraValues, None, || {
                     format!("the row has values after the last of the {header_len} header columns; they are ignored")
                 });
             }
@@ -637,10 +731,10 @@ impl<'a> Parser<'a> {
                 check_conflicts,
                 printable,
                 clean,
-                &mut self.log,
+                &mut out.log,
             );
-            let ok = self.log.end_row();
-            let index = upload.lines.len();
+            let ok = out.log.end_row();
+            let index = out.lines.len();
             if ok {
                 let email = values[Column::EmailAddress as usize];
                 let hash = if printable {
@@ -648,10 +742,11 @@ impl<'a> Parser<'a> {
                 } else {
                     email_hash(email)
                 };
-                if email_hashes.capacity() == 0 {
-                    email_hashes.reserve_exact(row_estimate.saturating_sub(index));
+                if out.email_hashes.capacity() == 0 {
+                    let left = out.estimate.saturating_sub(index);
+                    out.email_hashes.reserve_exact(left);
                 }
-                email_hashes.push((hash & HASH_BITS) | index as u64);
+                out.email_hashes.push((hash & HASH_BITS) | index as u64);
             }
             // the slots up to the last with a value (a short row keeps a short index)
             let used = (0..self.width)
@@ -659,35 +754,14 @@ impl<'a> Parser<'a> {
                 .find(|&slot| !slot_value(slot).is_empty())
                 .map_or(0, |slot| slot + 1);
             for slot in 0..used {
-                upload.text.push_str(slot_value(slot));
-                upload.ends.push(upload.text.len() as u32);
+                out.text.push_str(slot_value(slot));
+                out.ends.push(out.text.len() as u32);
             }
-            upload.row_ends.push(upload.ends.len() as u32);
-            upload.lines.push(line);
-            upload.valid.push(ok);
+            out.row_ends.push(out.ends.len() as u32);
+            out.lines.push(line);
+            out.valid.push(ok);
         }
-        if upload.lines.is_empty() {
-            return Err(file_error(
-                IssueCode::NoDataRows,
-                None,
-                None,
-                "the file has a header but no user rows".into(),
-            ));
-        }
-        let duplicates = mark_duplicates(&mut upload, email_hashes);
-        let upload_ref = &upload;
-        let issues = self.log.finish(duplicates.iter().map(|&(later, first)| {
-            let (later, first) = (later as usize, first as usize);
-            let upload = upload_ref;
-            let message = move || {
-                let email = upload.row(later).map_or("", |r| r.email());
-                let first_line = upload.lines[first];
-                format!("{email:?} already appears on line {first_line}; only the first occurrence is used")
-            };
-            (upload.lines[later], message)
-        }));
-        upload.issues = issues;
-        Ok(upload)
+        Ok(())
     }
 
     /// The name an issue about the cell at `position` gives: the canonical column name, or
@@ -703,7 +777,50 @@ impl<'a> Parser<'a> {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// A parser of the rows from `start` (just after a line feed, on `line`, not counting
+    /// the `sep=` line) to `stop`, with `lf_count` LF between, as if a record started there.
+    fn for_chunk(&self, start: usize, stop: usize, line: u32, lf_count: usize) -> Parser<'a> {
+        Parser {
+            body: self.body,
+            line_offset: self.line_offset,
+            delimiter: self.delimiter,
+            options: self.options,
+            core: None,
+            pos: start,
+            started: true,
+            plain_delimiter: self.plain_delimiter,
+            fields: vec![0; 1024],
+            field_ends: vec![0; 64],
+            field_count: 0,
+            bounds: Vec::new(),
+            header: self.header.clone(),
+            targets: self.targets.clone(),
+            slots: self.slots,
+            field_slots: self.field_slots.clone(),
+            one_of: self.one_of.clone(),
+            width: self.width,
+            log: IssueLog::new(self.options),
+            record_start: start,
+            counted_byte: start,
+            counted_line: line,
+            lone_cr: self.lone_cr,
+            lf_count,
+            stop,
+            cuts: Vec::new(),
+        }
+    }
+
+    /// Where the next record starts: the reading position after any blank lines.
+    fn next_start(&self) -> usize {
+        let bytes = self.body.as_bytes();
+        let mut start = self.pos;
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        start
+    }
+
     /// Sets `joined` to the fields of the record `core` read, and `bounds` to their ranges
     /// in it. Fields of decoded text split at an ASCII delimiter are always UTF-8; a
     /// non-ASCII delimiter byte given in the options may split a character, read as U+FFFD

@@ -71,7 +71,15 @@ pub struct ParseOptions {
     /// (`None`), whatever its header says. A position past the header, or a name that is
     /// no column or declared field, fails `parse` (`invalid_option`).
     pub column_assignments: std::collections::BTreeMap<usize, Option<String>>,
+    /// Threads that read the rows: `0` (the default) for the available cores, at most
+    /// [`MAX_PARSE_THREADS`]; `1` reads them in one pass on the calling thread. A larger
+    /// file is cut into chunks at record boundaries and the chunks read at once; the result
+    /// is the same, byte for byte, whatever the number of threads (see `docs/PERFORMANCE.md`).
+    pub threads: usize,
 }
+
+/// The most threads [`ParseOptions::threads`] uses.
+pub const MAX_PARSE_THREADS: usize = 16;
 
 /// Default for [`ParseOptions::clear_token`].
 pub const DEFAULT_CLEAR_TOKEN: &str = "#clear";
@@ -94,6 +102,7 @@ impl Default for ParseOptions {
             sheet: None,
             encoding: None,
             column_assignments: std::collections::BTreeMap::new(),
+            threads: 0,
         }
     }
 }

@@ -50,6 +50,10 @@ impl Parser<'_> {
     /// Reads the next record: its line, and where its fields are.
     pub(super) fn read(&mut self) -> Result<Option<(u32, Record)>, Error> {
         let bytes = self.body.as_bytes();
+        // A chunk's parser stops before a record that starts at its end or later.
+        if self.stop < bytes.len() && self.next_start() >= self.stop {
+            return Ok(None);
+        }
         // The fast path: after the first record (csv_core strips a BOM from the first),
         // with a delimiter that is not a quote or a line break. The csv reader skips
         // blank lines, then reads an unquoted line as its bytes split at the delimiter.
@@ -103,8 +107,18 @@ impl Parser<'_> {
         self.started = true;
         let position = self.pos;
         let (mut outlen, mut endlen) = (0, 0);
+        let delimiter = self.delimiter;
+        // A chunk's parser: one built for each (`csv_core::Reader::clone`, 0.1.13, does not
+        // copy the whole automaton, and a clone misreads quoted fields), as one that has
+        // read a record already: past the start of the file, a byte order mark is a value's
+        // first character.
+        let core = self.core.get_or_insert_with(|| {
+            let mut core = csv_reader(delimiter);
+            let _ = core.read_record(b"\n", &mut [0; 8], &mut [0; 8]);
+            core
+        });
         loop {
-            let (result, nin, nout, nend) = self.core.read_record(
+            let (result, nin, nout, nend) = core.read_record(
                 &bytes[self.pos..],
                 &mut self.fields[outlen..],
                 &mut self.field_ends[endlen..],

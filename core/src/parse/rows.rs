@@ -189,6 +189,7 @@ pub(super) fn validate_row(
     }
 }
 
+#[inline(always)]
 fn is_clear(options: &ParseOptions, value: &str) -> bool {
     options
         .clear_token

@@ -262,6 +262,13 @@ impl<'a> Row<'a> {
     /// The content the row's own `course`, `collection` and `campaign` cells name, in
     /// column order then as written, blank ids skipped and each once.
     pub fn enrolments(&self) -> Vec<crate::ContentRef> {
+        let upload = self.upload;
+        if [Column::Course, Column::Collection, Column::Campaign]
+            .iter()
+            .all(|c| !upload.has_column(*c))
+        {
+            return Vec::new();
+        }
         // A set beside the list: a crafted cell of thousands of ids stays linear.
         let mut seen = std::collections::HashSet::new();
         let mut found: Vec<crate::ContentRef> = Vec::new();

@@ -9,7 +9,7 @@ use crate::host::mailer::MessageKind;
 use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, StoreRead};
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::Column;
-use crate::parse::email::email_key;
+use crate::parse::email::{emails_equal, keyed_email_hash};
 use crate::parse::upload::{Row, Upload};
 use crate::plan::settings::Settings;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -372,30 +372,74 @@ pub(crate) fn find_existing<'e>(
     let mut existing = Existing::default();
     for chunk in emails.chunks(batch.max(1)) {
         for user in store.find_users(chunk)? {
-            existing
-                .index
-                .insert(email_key(&user.email), existing.users.len());
-            existing.users.push(user);
+            if existing.users.is_empty() {
+                // sized once for every address looked up: the index never grows
+                existing.index.reserve(emails.len());
+                existing.previous.reserve_exact(emails.len());
+            }
+            existing.insert(user);
         }
     }
     Ok(existing)
 }
 
-/// The users the store found, indexed by email key (the users stay in a vector, so growing
-/// the index moves small entries only).
+/// The users the store found, indexed by a keyed hash of their email key (no key is built
+/// for an ASCII address); the users stay in a vector, so growing it moves no index entry.
 #[derive(Default)]
 pub(crate) struct Existing {
     users: Vec<ExistingUser>,
-    index: HashMap<String, usize>,
+    /// The hash of each email key found, with the last user found with it.
+    index: HashMap<u64, u32, std::hash::BuildHasherDefault<HashedKey>>,
+    /// Per user, the user found before it with the same hash (`NONE`: none).
+    previous: Vec<u32>,
+    /// The keys of the hash.
+    state: std::collections::hash_map::RandomState,
 }
 
 impl Existing {
-    /// The user found with this address (compared by email key).
+    const NONE: u32 = u32::MAX;
+
+    fn insert(&mut self, user: ExistingUser) {
+        let hash = keyed_email_hash(&self.state, &user.email);
+        let at = self.users.len() as u32;
+        let previous = self.index.insert(hash, at).unwrap_or(Self::NONE);
+        self.previous.push(previous);
+        self.users.push(user);
+    }
+
+    /// The user found with this address (compared by email key; the last one found if the
+    /// store returned several).
     pub(crate) fn get(&self, email: &str) -> Option<&ExistingUser> {
         if self.users.is_empty() {
             return None;
         }
-        self.index.get(&email_key(email)).map(|&i| &self.users[i])
+        let mut at = *self.index.get(&keyed_email_hash(&self.state, email))?;
+        while at != Self::NONE {
+            let user = &self.users[at as usize];
+            if emails_equal(&user.email, email) {
+                return Some(user);
+            }
+            at = self.previous[at as usize];
+        }
+        None
+    }
+}
+
+/// The hasher of [`Existing`]'s index, whose keys are already keyed hashes: it keeps them.
+#[derive(Default)]
+pub(crate) struct HashedKey(u64);
+
+impl std::hash::Hasher for HashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -505,13 +549,15 @@ impl RowContext<'_> {
 
     /// The settings' enrolments for everyone, then the row's own, each once.
     fn enrolments_of(&self, row: &Row<'_>) -> Vec<ContentRef> {
+        let own = row.enrolments();
         let mut all = self.settings.enrolments.clone();
-        let mut seen: BTreeSet<ContentRef> = all.iter().cloned().collect();
-        for content in row.enrolments() {
-            if seen.insert(content.clone()) {
-                all.push(content);
-            }
+        if own.is_empty() {
+            return all;
         }
+        // The row's own are distinct already: only those of the settings are left out.
+        let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
+        let new: Vec<ContentRef> = own.into_iter().filter(|c| !settings.contains(c)).collect();
+        all.extend(new);
         all
     }
 

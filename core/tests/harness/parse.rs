@@ -174,6 +174,21 @@ pub fn heap_bound(input_len: usize) -> usize {
 /// `-max_len`): a bigger entry would make `make test` slow, so it belongs elsewhere.
 pub const MAX_CORPUS_INPUT: usize = 64 << 10;
 
+/// A hash of `value`'s Debug form, written without building it.
+pub fn debug_hash(value: &impl std::fmt::Debug) -> u64 {
+    use std::hash::Hasher;
+    struct Writer(std::collections::hash_map::DefaultHasher);
+    impl std::fmt::Write for Writer {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut writer = Writer(std::collections::hash_map::DefaultHasher::new());
+    let _ = std::fmt::write(&mut writer, format_args!("{value:?}"));
+    writer.0.finish()
+}
+
 /// Parses the input and checks what must hold for any bytes and options. Panics (a crash
 /// for the fuzzer, a failure for the test) when something does not.
 pub fn check_parse(data: &[u8]) {
@@ -183,6 +198,21 @@ pub fn check_parse(data: &[u8]) {
     let options = input.options.to_options();
     let bytes = &input.bytes;
     let result = parse(bytes, &options);
+    // The same outcome, byte for byte, on three threads with the body cut in a few chunks
+    // at places the input chooses (compared by a hash of each outcome's Debug form, so
+    // the heap bound holds).
+    let cut = 1 + bytes.len() / (2 + usize::from(input.options.issue_caps % 7));
+    let threaded = ParseOptions {
+        threads: 3,
+        ..options.clone()
+    };
+    let chunked = lms_bulk_upload::parse_with_chunks(bytes, &threaded, Some(cut));
+    assert_eq!(
+        debug_hash(&chunked),
+        debug_hash(&result),
+        "one thread, and three with the body cut every {cut} bytes"
+    );
+    drop(chunked);
     let sheet = is_spreadsheet(bytes);
     let lines = physical_lines(bytes).filter(|_| !sheet);
     let within = |line: Option<u32>, what: &str| {

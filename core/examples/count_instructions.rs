@@ -1,0 +1,83 @@
+//! One step of the engine, for an instruction count under callgrind (`make bench-callgrind`):
+//! `parse` of the parse benchmark's file (`raw`: the same bytes read by the `csv` crate's
+//! `ByteRecord` reader, the anchor), or `plan` of the plan benchmark's upload against a
+//! store holding half of its users, `ROWS` rows. The step runs in a function of its own
+//! (`measured_parse`, `measured_plan`) so that callgrind counts it alone
+//! (`--collect-atstart=no --toggle-collect='*measured_parse*'`); making the input does not
+//! count. `THREADS` (default 1) is the parse option `threads`.
+//!
+//! `cargo run --release -p lms-bulk-upload --example count_instructions -- parse 100000`
+
+use lms_bulk_upload::{
+    parse, plan, ContentKind, ContentRef, ExistingUser, MemoryStore, ParseOptions, Profile,
+    Settings, Upload, UserId,
+};
+use std::hint::black_box;
+use std::process::ExitCode;
+
+include!("../benches/data/users.rs");
+include!("../benches/data/plan.rs");
+
+#[inline(never)]
+fn measured_parse(bytes: &[u8], options: &ParseOptions) -> Upload {
+    black_box(parse(black_box(bytes), options).expect("the benchmark file parses"))
+}
+
+/// The anchor: the same bytes read by the `csv` crate's `ByteRecord` reader, no more.
+#[inline(never)]
+fn measured_raw(bytes: &[u8]) -> usize {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(black_box(bytes));
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0;
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        rows += 1;
+    }
+    black_box(rows)
+}
+
+#[inline(never)]
+fn measured_plan(upload: &Upload, settings: &Settings, store: &mut MemoryStore) -> usize {
+    let planned = plan(black_box(upload), settings, store).expect("plan");
+    black_box(planned.rows().len())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rows = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let options = ParseOptions {
+        threads,
+        ..ParseOptions::default()
+    };
+    match args.first().map(String::as_str) {
+        Some("parse") => {
+            let mut bytes = Vec::new();
+            write_users(&mut bytes, rows).expect("in memory");
+            let upload = measured_parse(&bytes, &options);
+            println!("parse: {} rows, {} bytes", upload.len(), bytes.len());
+        }
+        Some("raw") => {
+            let mut bytes = Vec::new();
+            write_users(&mut bytes, rows).expect("in memory");
+            let read = measured_raw(&bytes);
+            println!("raw: {read} rows, {} bytes", bytes.len());
+        }
+        Some("plan") => {
+            let bytes = csv(rows);
+            let upload = parse(&bytes, &options).expect("the generated file parses");
+            let mut memory = store(rows / 2);
+            let planned = measured_plan(&upload, &plan_settings(), &mut memory);
+            println!("plan: {planned} rows, {} in the store", rows / 2);
+        }
+        _ => {
+            eprintln!("usage: count_instructions raw|parse|plan [ROWS]");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,285 @@
+//! Parsing on several threads gives what one pass gives, byte for byte: every scenario's
+//! upload (with its parse options), every fixture, and generated files made to put
+//! quoted cells, CRLF, a byte order mark, blank lines, duplicates, issue caps and errors
+//! across the chunk cuts. Each file is read on 1 thread and on 2 and 3 with the body cut
+//! every few bytes (`parse_with_chunks`), so a cut falls everywhere; the outcomes are
+//! compared by their Debug form (rows, offsets, lines, issues, or the error).
+#![allow(clippy::unwrap_used)]
+
+#[allow(dead_code)] // each test file uses some of them
+mod generators {
+    include!("harness/hostile.rs");
+}
+
+use lms_bulk_upload::{parse_with_chunks, ParseOptions};
+use std::path::Path;
+
+/// Compares one thread with several, cutting every one of `cuts` bytes.
+fn same_on_threads(name: &str, bytes: &[u8], options: &ParseOptions, cuts: &[usize]) {
+    let one = ParseOptions {
+        threads: 1,
+        ..options.clone()
+    };
+    let expected = format!("{:?}", parse_with_chunks(bytes, &one, None));
+    for &threads in &[2, 3] {
+        for &cut in cuts {
+            let many = ParseOptions {
+                threads,
+                ..options.clone()
+            };
+            let got = format!("{:?}", parse_with_chunks(bytes, &many, Some(cut)));
+            assert!(
+                got == expected,
+                "{name}: {threads} threads, cut every {cut} bytes:\n{got}\n  instead of\n{expected}"
+            );
+        }
+    }
+}
+
+/// Cut sizes for a file of `len` bytes: every few bytes up to a few chunks.
+fn cuts_for(len: usize) -> Vec<usize> {
+    let mut cuts = vec![1, 2, 3, 5, 8, 13, 34, 89];
+    cuts.extend([len / 3, len / 2].into_iter().filter(|&c| c > 89));
+    cuts
+}
+
+/// Option sets that move the caps and limits to where the chunks meet.
+fn option_sets() -> Vec<ParseOptions> {
+    vec![
+        ParseOptions::default(),
+        ParseOptions {
+            max_issues: 3,
+            max_issues_per_row: 1,
+            ..Default::default()
+        },
+        ParseOptions {
+            max_issues: 0,
+            ..Default::default()
+        },
+        ParseOptions {
+            max_rows: 4,
+            max_issues: 5,
+            max_issues_per_row: 2,
+            ..Default::default()
+        },
+        ParseOptions {
+            max_field_bytes: 24,
+            max_columns: 6,
+            ..Default::default()
+        },
+    ]
+}
+
+#[test]
+fn scenario_uploads_parse_alike_on_threads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios");
+    let mut seen = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let scenario: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("scenario.json")).unwrap()).unwrap();
+        let options = match scenario.get("parse_options") {
+            Some(value) => match ParseOptions::from_value(value.clone()) {
+                Ok(options) => options,
+                Err(_) => continue, // a scenario of refused options
+            },
+            None => ParseOptions::default(),
+        };
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with("upload") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            same_on_threads(
+                &path.display().to_string(),
+                &bytes,
+                &options,
+                &cuts_for(bytes.len()),
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 150, "{seen} scenario uploads");
+}
+
+#[test]
+fn fixtures_parse_alike_on_threads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut paths: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 20);
+    for path in paths {
+        let bytes = std::fs::read(&path).unwrap();
+        for options in option_sets() {
+            same_on_threads(
+                &path.display().to_string(),
+                &bytes,
+                &options,
+                &cuts_for(bytes.len()),
+            );
+        }
+    }
+}
+
+/// Files made for the cuts: quoted cells across lines, CRLF, byte order marks, blank
+/// lines, duplicates in different case far apart, rows of errors, `sep=`.
+fn crafted() -> Vec<(&'static str, Vec<u8>)> {
+    let header = "firstname,lastname,emailaddress,addgroup,removegroup,organisation";
+    let mut files = Vec::new();
+    let mut rows = String::from(header);
+    rows.push('\n');
+    for i in 0..40 {
+        let org = match i % 5 {
+            0 => "\"Acme\nLtd\"".to_owned(),
+            1 => "\"Say \"\"hi\"\"\r\n\r\nthere\"".to_owned(),
+            2 => "\"a,b\"".to_owned(),
+            3 => "\u{FEFF}Bom".to_owned(),
+            _ => String::new(),
+        };
+        let email = if i % 7 == 3 {
+            format!("DUP{}@Example.com", i % 3)
+        } else if i % 11 == 5 {
+            "not-an-email".to_owned()
+        } else {
+            format!("user{i}@example.com")
+        };
+        let first = if i % 9 == 4 { "" } else { "Ana" };
+        rows.push_str(&format!("{first},Lopez,{email},g1;g2,g2,{org}\n"));
+        if i % 6 == 2 {
+            rows.push_str("\n\r\n");
+        }
+    }
+    files.push(("quoted cells across lines", rows.clone().into_bytes()));
+    files.push((
+        "the same with CRLF",
+        rows.replace("\r\n", "\n")
+            .replace('\n', "\r\n")
+            .into_bytes(),
+    ));
+    files.push((
+        "the same after a BOM and sep=",
+        format!("\u{FEFF}sep=,\n{rows}").into_bytes(),
+    ));
+    let mut bom_lines = String::from(header);
+    for i in 0..20 {
+        bom_lines.push_str(&format!(
+            "\n\u{FEFF}\"Bo\",Chen,b{i}@example.com,,,\u{FEFF}x"
+        ));
+    }
+    files.push(("byte order marks starting lines", bom_lines.into_bytes()));
+    files.push((
+        "an unterminated quote at the end",
+        format!("{rows}Ana,Lopez,late@example.com,,,\"never closed\nmore\n").into_bytes(),
+    ));
+    files.push((
+        "an unterminated quote in the middle",
+        format!("{rows}Ana,\"Lopez\n{rows}").into_bytes(),
+    ));
+    files.push((
+        "too many columns in the middle",
+        format!("{rows}a,b,c,d,e,f,g,h,i,j,k,l\n{rows}").into_bytes(),
+    ));
+    files.push((
+        "a quote opened mid-cell",
+        format!("{rows}Ana,Lo\"pez,q@example.com,,,\"x\ny\"\n{rows}").into_bytes(),
+    ));
+    files.push(("old Mac line ends", rows.replace('\n', "\r").into_bytes()));
+    files
+}
+
+#[test]
+fn crafted_files_parse_alike_on_threads() {
+    // (a cut every byte is a cut at every line: each chunk one record)
+    for (name, bytes) in crafted() {
+        for options in option_sets() {
+            same_on_threads(name, &bytes, &options, &[1, 7, 34, bytes.len() / 3]);
+        }
+    }
+}
+
+/// Random files from an alphabet of the bytes that matter (quotes, delimiters, line
+/// breaks, a BOM, non-ASCII), under a valid header: many seeds, every cut.
+#[test]
+fn random_files_parse_alike_on_threads() {
+    let pieces: &[&str] = &[
+        "a", "Zoë", ",", ",", ",", "\"", "\"", "\n", "\n", "\r\n", "\r", "@", "x@y.nz", " ",
+        "\u{FEFF}", ";", "#clear", "\t",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % n
+    };
+    let options = option_sets();
+    for seed in 0..300 {
+        let mut text = String::from("firstname,lastname,emailaddress,addgroup\n");
+        for _ in 0..next(300) {
+            text.push_str(pieces[next(pieces.len())]);
+        }
+        let bytes = text.into_bytes();
+        let set = &options[seed % options.len()];
+        same_on_threads(
+            &format!("random file {seed}"),
+            &bytes,
+            set,
+            &[1, 2, 4, 7, 16],
+        );
+    }
+}
+
+#[test]
+fn hostile_files_parse_alike_on_threads() {
+    use generators::*;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("bad rows", bad_rows(20_000)),
+        ("unterminated quote", unterminated_quote(20_000)),
+        ("utf-16", utf16_file(300)),
+        ("blank lines", blank_lines(20_000)),
+        ("windows-1252", windows_1252_euros(300)),
+        ("narrow rows", narrow_rows(20_000)),
+        ("clean", clean_file(500)),
+    ];
+    for (name, bytes) in files {
+        same_on_threads(
+            name,
+            &bytes,
+            &ParseOptions::default(),
+            &[97, 1000, bytes.len() / 3],
+        );
+    }
+}
+
+/// The host protocol's parse options name the threads too (`"threads"`), as the bindings
+/// pass them; any number gives the same upload.
+#[test]
+fn threads_come_from_the_host_protocol_options() {
+    let one = ParseOptions::from_value(serde_json::json!({ "threads": 1 })).unwrap();
+    let four = ParseOptions::from_value(serde_json::json!({ "threads": 4 })).unwrap();
+    assert_eq!((one.threads, four.threads), (1, 4));
+    assert_eq!(ParseOptions::default().threads, 0, "0: the available cores");
+    let refused = ParseOptions::from_value(serde_json::json!({ "threads": -1 }));
+    assert_eq!(refused.unwrap_err().code().as_str(), "invalid_option");
+    let (_, bytes) = crafted().swap_remove(0);
+    let expected = format!("{:?}", parse_with_chunks(&bytes, &one, Some(13)));
+    assert_eq!(
+        format!("{:?}", parse_with_chunks(&bytes, &four, Some(13))),
+        expected
+    );
+    assert_eq!(
+        format!("{:?}", lms_bulk_upload::parse(&bytes, &four)),
+        expected
+    );
+}
