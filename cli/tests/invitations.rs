@@ -51,7 +51,7 @@ fn links_are_emailed_verified_used_once_and_never_printed() {
     let dump: String = env
         .conn()
         .query_row(
-            "SELECT group_concat(digest || user_id || upload) FROM invitations",
+            "SELECT group_concat(hex(digest) || user_id || upload_id) FROM invitations",
             [],
             |r| r.get(0),
         )

@@ -247,8 +247,8 @@ fn assert_restored(
                     assert!(seq(now) >= seq(row), "{row:?} {now:?}");
                 }
             }
-            // groups, group_members, content_items, enrolments, plan_key, user_fields: exactly as
-            // before.
+            // groups, group_members, content_items, enrolments, plan_key, user_fields,
+            // invitations, invitation_uploads: exactly as before.
             _ => assert_eq!(rows, now, "table {name}"),
         }
         checked.insert(name.as_str());
@@ -261,6 +261,8 @@ fn assert_restored(
             "enrolments",
             "group_members",
             "groups",
+            "invitation_uploads",
+            "invitations",
             "plan_key",
             "run_journal",
             "sqlite_sequence",

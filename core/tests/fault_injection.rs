@@ -1,6 +1,7 @@
 //! Crash and failure at every operation (the re-check's lookups before each batch
 //! included): after resuming with the same journal, the store equals an uninterrupted run,
-//! nobody is created twice, and every user's last emailed password is the one that works.
+//! nobody is created twice, and every user's last emailed password is the one that works;
+//! with sign-in links, every link a user was emailed works.
 
 #![allow(clippy::unwrap_used)]
 
@@ -51,9 +52,15 @@ fn before() -> MemoryStore {
     store
 }
 
+thread_local! {
+    /// Whether the plan sends sign-in links instead of generated passwords.
+    static LINKS: Cell<bool> = const { Cell::new(false) };
+}
+
 fn the_plan(store: &mut MemoryStore) -> Plan {
     let upload = parse(FILE.as_bytes(), &Default::default()).unwrap();
     let settings = Settings::builder()
+        .send_invitations(LINKS.with(Cell::get))
         .update_existing_profiles(true)
         .update_existing_passwords(true)
         .enrol_existing_users(true)
@@ -110,15 +117,52 @@ impl Faulty<'_> {
     }
 }
 
-/// The state to compare: ids of created users differ between runs, so drop them.
+/// The state to compare: ids of created users differ between runs, so drop them; so may the
+/// number of links a user holds (a resumed row issues another, the first one kept).
 fn comparable(store: &MemoryStore) -> StoreState {
     let mut state = store.state();
     for user in &mut state.users {
         if user.id.as_deref().is_some_and(|id| id.starts_with('u')) {
             user.id = None;
         }
+        user.invitations = user.invitations.min(1);
     }
     state
+}
+
+/// Every sign-in link emailed to a user works (none was revoked by the resumed run), and
+/// every user who holds a link was emailed one.
+fn check_emailed_links_work(store: &mut MemoryStore, mailer: &RecordingMailer, context: &str) {
+    let users: Vec<(UserId, String)> = store
+        .users()
+        .iter()
+        .map(|u| (u.id.clone(), u.email.clone()))
+        .collect();
+    for (id, email) in users {
+        let links: Vec<String> = mailer
+            .messages
+            .iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(&email))
+            .filter_map(|m| m.fields.invitation_url.as_ref())
+            .map(|l| l.expose().rsplit('/').next().unwrap_or_default().to_owned())
+            .collect();
+        for token in &links {
+            assert_eq!(
+                lms_bulk_upload::verify_invitation(store, token)
+                    .ok()
+                    .as_ref(),
+                Some(&id),
+                "{context}: a link emailed to {email} does not work"
+            );
+        }
+        if links.is_empty() {
+            assert_eq!(
+                store.invitations_of(&id),
+                0,
+                "{context}: {email} holds a link never emailed"
+            );
+        }
+    }
 }
 
 /// Runs the plan with a fault at operation `at`, then resumes; returns the store, the
@@ -190,6 +234,16 @@ fn check_emailed_passwords_work(store: &MemoryStore, mailer: &RecordingMailer, c
 
 #[test]
 fn every_fault_point_is_survived() {
+    every_fault_point(false);
+}
+
+#[test]
+fn every_fault_point_is_survived_with_sign_in_links() {
+    every_fault_point(true);
+}
+
+fn every_fault_point(links: bool) {
+    LINKS.with(|l| l.set(links));
     let mut reference_store = before();
     let plan = the_plan(&mut reference_store);
     let mut reference_mailer = RecordingMailer::new();
@@ -223,6 +277,16 @@ fn every_fault_point_is_survived() {
     assert_eq!(lookups, 9);
     let expected = comparable(&reference_store);
     check_emailed_passwords_work(&reference_store, &reference_mailer, "uninterrupted");
+    check_emailed_links_work(&mut reference_store, &reference_mailer, "uninterrupted");
+    if links {
+        assert!(
+            reference_mailer
+                .messages
+                .iter()
+                .any(|m| m.carries_invitation()),
+            "the plan sends links"
+        );
+    }
 
     // The injected panics are expected: keep the test output readable.
     let default_hook = std::panic::take_hook();
@@ -248,6 +312,8 @@ fn every_fault_point_is_survived() {
                 "{context}: someone was created twice"
             );
             check_emailed_passwords_work(&store, &mailer, &context);
+            let mut store = store;
+            check_emailed_links_work(&mut store, &mailer, &context);
             survived += 1;
         }
     }

@@ -186,12 +186,14 @@ pub(crate) fn upload_row_json(upload: &Upload, row: &Row<'_>) -> Value {
 }
 
 /// The counts the engine's summary leaves out when they are 0 (the API shows every count).
-const SOMETIMES_COUNTED: [&str; 5] = [
+const SOMETIMES_COUNTED: [&str; 7] = [
     "suspensions",
     "deletions",
     "withdrawals",
     "reactivations",
     "login_method_changes",
+    "invitations",
+    "revocations",
 ];
 
 /// A PlanView.

@@ -40,6 +40,27 @@ impl InvitationDigest {
         &self.0
     }
 
+    /// The digest's 32 bytes (a store may keep them rather than the hex text).
+    pub fn to_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let nibble = |c: u8| {
+            if c.is_ascii_digit() {
+                c - b'0'
+            } else {
+                c - b'a' + 10
+            }
+        };
+        for (byte, pair) in out.iter_mut().zip(self.0.as_bytes().chunks_exact(2)) {
+            *byte = (nibble(pair[0]) << 4) | nibble(pair[1]);
+        }
+        out
+    }
+
+    /// A digest from its 32 bytes, else `None`.
+    pub fn from_bytes(bytes: &[u8]) -> Option<InvitationDigest> {
+        (bytes.len() == 32).then(|| InvitationDigest(crate::plan::hex(bytes)))
+    }
+
     /// Reads a digest a store gave back: 64 lowercase hex characters, else `None`.
     pub fn from_hex(hex: &str) -> Option<InvitationDigest> {
         (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
@@ -351,6 +372,8 @@ mod tests {
         assert_eq!(again.digest(), a.digest());
         assert_eq!(format!("{a:?}"), "InvitationToken([REDACTED])");
         assert!(!a.digest().as_str().contains(a.secret().expose()));
+        let bytes = a.digest().to_bytes();
+        assert_eq!(InvitationDigest::from_bytes(&bytes), Some(a.digest()));
         assert!(InvitationToken::parse("short").is_none());
         assert!(InvitationToken::parse(&"+".repeat(INVITATION_TOKEN_CHARS)).is_none());
     }

@@ -291,8 +291,9 @@ impl Executor<'_, '_, '_> {
                     .map(|()| Done::SendEmail { kind: *kind })
                     .map_err(|e| mailer_failed(&e)),
             };
+            // A row has a password or a link, never both: the last one pushed is the row's.
             for plain in emailed_password.iter().chain(&emailed_link) {
-                if !self.batch_secrets.contains(plain) {
+                if self.batch_secrets.last() != Some(plain) {
                     self.batch_secrets.push(plain.clone());
                 }
             }
@@ -366,9 +367,14 @@ impl Executor<'_, '_, '_> {
                 "the row issues a sign-in link but the plan has no invitation_url",
             ));
         };
+        let Some(id) = user.as_ref() else {
+            return Err(not_as_written(
+                "the row issues a sign-in link to a user it neither creates nor names",
+            ));
+        };
         let token = InvitationToken::generate();
         let plan = self.plan;
-        let invitation = |id: &UserId| NewInvitation {
+        let invitation = NewInvitation {
             user: id.clone(),
             digest: token.digest(),
             expires_at: unix_now().saturating_add(self.options.invitation_expiry.as_secs()),
@@ -377,12 +383,6 @@ impl Executor<'_, '_, '_> {
                 .as_ref()
                 .map_or(plan.fingerprint.clone(), |s| s.parent.clone()),
         };
-        let Some(id) = user.as_ref() else {
-            return Err(not_as_written(
-                "the row issues a sign-in link to a user it neither creates nor names",
-            ));
-        };
-        let invitation = invitation(id);
         self.retry(|s| s.store.add_invitation(&invitation))
             .map_err(|e| store_failed(&e))?;
         Ok(invitation_url(&template, &token))

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use lms_bulk_upload::{
-    ContentRef, ExistingUser, Group, HostError, Mailer, Message, NewUser, PasswordHash, Profile,
-    Store, UserId,
+    ContentRef, ExistingUser, Group, HostError, InvitationDigest, Mailer, Message, NewInvitation,
+    NewUser, PasswordHash, Profile, Store, StoredInvitation, UserId,
 };
 
 /// A `Store` or `Mailer` operation, as seen by a hook.
@@ -20,6 +20,7 @@ pub(crate) enum Op<'a> {
     AddToGroup,
     RemoveFromGroup,
     Enrol,
+    AddInvitation,
     Checkpoint,
     Send(&'a Message),
     Flush,
@@ -85,6 +86,19 @@ impl<S: Store, F: FnMut(Op<'_>) -> Result<(), HostError>> Store for Hooked<S, F>
     fn checkpoint(&mut self) -> Result<(), HostError> {
         (self.hook)(Op::Checkpoint)?;
         self.inner.checkpoint()
+    }
+    fn add_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+        (self.hook)(Op::AddInvitation)?;
+        self.inner.add_invitation(invitation)
+    }
+    fn find_invitation(
+        &mut self,
+        digest: &InvitationDigest,
+    ) -> Result<Option<StoredInvitation>, HostError> {
+        self.inner.find_invitation(digest)
+    }
+    fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        self.inner.redeem_invitation(digest)
     }
 }
 

@@ -231,14 +231,19 @@ INSERT INTO web_upload_files (upload_id, bytes) SELECT id, bytes FROM web_upload
 UPDATE web_uploads SET bytes = x'';
 "#,
     // 8: sign-in links ("invitations"). Only the SHA-256 digest of a link's token is kept
-    // (the token itself is only in the email), with the user, the upload that issued it (its
-    // plan fingerprint: what undo revokes by), when it expires (Unix seconds) and when it was
-    // used. Unused links of other uploads are deleted when a user gets a new one.
+    // (its 32 bytes; the token itself is only in the email), with the user, the upload that
+    // issued it (its plan fingerprint, once in `invitation_uploads`: what undo revokes by),
+    // when it expires (Unix seconds) and when it was used. Unused links of other uploads are
+    // deleted when a user gets a new one.
     r#"
+CREATE TABLE invitation_uploads (
+    id          INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE
+);
 CREATE TABLE invitations (
-    digest     TEXT PRIMARY KEY CHECK (length(digest) = 64),
+    digest     BLOB PRIMARY KEY CHECK (length(digest) = 32),
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    upload     TEXT NOT NULL,
+    upload_id  INTEGER NOT NULL REFERENCES invitation_uploads (id),
     expires_at INTEGER NOT NULL,
     used_at    TEXT
 ) WITHOUT ROWID;

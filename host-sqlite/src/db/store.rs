@@ -20,6 +20,8 @@ pub struct SqliteStore {
     /// The columns that refer to a user (foreign keys to `users`), read from the schema on
     /// the first [`Store::delete_user`].
     references: Option<Vec<Reference>>,
+    /// The `invitation_uploads` id of the upload fingerprint last seen.
+    upload_id: Option<(String, i64)>,
 }
 
 /// A column of another table that refers to a column of `users`.
@@ -35,6 +37,7 @@ impl SqliteStore {
         SqliteStore {
             db,
             references: None,
+            upload_id: None,
         }
     }
 
@@ -579,10 +582,10 @@ impl Store for SqliteStore {
                  WHERE digest = ?1",
             )
             .and_then(|mut stmt| {
-                stmt.query_row(params![digest.as_str()], |r| {
+                stmt.query_row(params![&digest.to_bytes()[..]], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(1)?,
                         r.get::<_, i64>(2)?,
                         r.get::<_, bool>(3)?,
                     ))
@@ -593,7 +596,7 @@ impl Store for SqliteStore {
         Ok(found.and_then(|(user, stored, expires_at, used)| {
             Some(StoredInvitation {
                 user: UserId(user.to_string()),
-                digest: InvitationDigest::from_hex(&stored)?,
+                digest: InvitationDigest::from_bytes(&stored)?,
                 expires_at: u64::try_from(expires_at).unwrap_or(0),
                 used,
             })
@@ -603,13 +606,14 @@ impl Store for SqliteStore {
     /// Marks the link used and deletes the user's other unused links, in the open
     /// transaction; the caller commits (with the password the user chose) by `checkpoint`.
     fn redeem_invitation(&mut self, digest: &InvitationDigest) -> Result<bool, HostError> {
+        let digest = digest.to_bytes();
         self.db.write(|conn| {
             let used = conn
                 .prepare_cached(
                     "UPDATE invitations SET used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
                      WHERE digest = ?1 AND used_at IS NULL",
                 )?
-                .execute(params![digest.as_str()])?;
+                .execute(params![&digest[..]])?;
             if used == 0 {
                 return Ok(false);
             }
@@ -617,16 +621,19 @@ impl Store for SqliteStore {
                 "DELETE FROM invitations WHERE used_at IS NULL AND user_id = \
                  (SELECT user_id FROM invitations WHERE digest = ?1)",
             )?
-            .execute(params![digest.as_str()])?;
+            .execute(params![&digest[..]])?;
             Ok(true)
         })
     }
 
     fn revoke_invitations(&mut self, user: &UserId, upload: &str) -> Result<(), HostError> {
         let id = user_id(user)?;
+        let Some(upload) = self.known_upload(upload)? else {
+            return Ok(());
+        };
         self.db.write(|conn| {
             conn.prepare_cached(
-                "DELETE FROM invitations WHERE user_id = ?1 AND upload = ?2 AND used_at IS NULL",
+                "DELETE FROM invitations WHERE user_id = ?1 AND upload_id = ?2 AND used_at IS NULL",
             )?
             .execute(params![id, upload])
         })?;
@@ -649,27 +656,54 @@ impl Store for SqliteStore {
     }
 }
 
-/// Sign-in links: only digests are stored; one statement each, inside the batch's
-/// transaction like every other write.
+/// Sign-in links: only digests are stored, inside the batch's transaction like every other
+/// write.
 impl SqliteStore {
-    pub(crate) fn keep_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
+    /// The id of an upload's fingerprint in `invitation_uploads` (added on first use; the
+    /// last one is remembered: an upload issues all its links under one).
+    fn upload_id(&mut self, fingerprint: &str) -> Result<i64, HostError> {
+        if let Some((known, id)) = &self.upload_id {
+            if known == fingerprint {
+                return Ok(*id);
+            }
+        }
+        let id = self.db.write(|conn| {
+            conn.prepare_cached(
+                "INSERT INTO invitation_uploads (fingerprint) VALUES (?1) \
+                 ON CONFLICT (fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint \
+                 RETURNING id",
+            )?
+            .query_row(params![fingerprint], |r| r.get::<_, i64>(0))
+        })?;
+        self.upload_id = Some((fingerprint.to_owned(), id));
+        Ok(id)
+    }
+
+    /// The id of an upload's fingerprint, if it issued any link.
+    fn known_upload(&self, fingerprint: &str) -> Result<Option<i64>, HostError> {
+        self.db
+            .conn()
+            .prepare_cached("SELECT id FROM invitation_uploads WHERE fingerprint = ?1")
+            .and_then(|mut s| s.query_row(params![fingerprint], |r| r.get(0)).optional())
+            .map_err(host_error)
+    }
+
+    fn keep_invitation(&mut self, invitation: &NewInvitation) -> Result<(), HostError> {
         let id = user_id(&invitation.user)?;
+        let upload = self.upload_id(&invitation.upload)?;
         let expires = i64::try_from(invitation.expires_at).unwrap_or(i64::MAX);
+        let digest = invitation.digest.to_bytes();
         let changed = self.db.write(|conn| {
             conn.prepare_cached(
-                "DELETE FROM invitations WHERE user_id = ?1 AND used_at IS NULL AND upload <> ?2",
+                "DELETE FROM invitations \
+                 WHERE user_id = ?1 AND used_at IS NULL AND upload_id <> ?2",
             )?
-            .execute(params![id, invitation.upload])?;
+            .execute(params![id, upload])?;
             conn.prepare_cached(
-                "INSERT INTO invitations (digest, user_id, upload, expires_at) \
+                "INSERT INTO invitations (digest, user_id, upload_id, expires_at) \
                  SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND protected = 0",
             )?
-            .execute(params![
-                invitation.digest.as_str(),
-                id,
-                invitation.upload,
-                expires
-            ])
+            .execute(params![&digest[..], id, upload, expires])
         })?;
         written(changed, &invitation.user)
     }

@@ -93,6 +93,7 @@ pub(crate) fn default_settings() -> serde_json::Value {
         "update_existing_profiles": d.update_existing_profiles,
         "update_existing_passwords": d.update_existing_passwords,
         "generate_passwords": d.generate_passwords,
+        "send_invitations": d.send_invitations,
         "default_password": null,
         "force_password_reset": d.force_password_reset,
         "send_notification_email": d.send_notification_email,

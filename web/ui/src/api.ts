@@ -54,6 +54,7 @@ export interface Settings {
   update_existing_profiles: boolean
   update_existing_passwords: boolean
   generate_passwords: boolean
+  send_invitations?: boolean
   default_password?: string | null
   force_password_reset: boolean
   send_notification_email: boolean

@@ -30,6 +30,12 @@ export class SettingsScreen extends Screen {
       'Generate passwords and email them to users',
       d.generate_passwords,
     )
+    const [invitations, invitationsBox] = checkbox(
+      'set-invitations',
+      'Send personal sign-in links instead of passwords',
+      d.send_invitations ?? false,
+      'Each user gets a single-use link by email and chooses their own password; no password is emailed.',
+    )
     const password = h('input', { id: 'set-default-password', type: 'password', autocomplete: 'new-password', 'aria-describedby': 'set-default-password-help' })
     const passwordBox = h(
       'div',
@@ -47,10 +53,12 @@ export class SettingsScreen extends Screen {
     )
     const groupsNote = h('p', { class: 'help', id: 'groups-note' })
     const applyRules = (): void => {
-      passwordBox.hidden = generate.checked
-      password.required = !generate.checked
-      if (generate.checked) notify.checked = true
-      notify.disabled = generate.checked
+      const emailed = generate.checked || invitations.checked
+      generate.disabled = invitations.checked
+      passwordBox.hidden = emailed
+      password.required = !emailed
+      if (emailed) notify.checked = true
+      notify.disabled = emailed
       groupsNote.textContent =
         groups.value.length > 0 && !updateProfiles.checked
           ? 'Existing users join these groups only with “Update existing profiles”; new users always do.'
@@ -104,14 +112,14 @@ export class SettingsScreen extends Screen {
     groups.value = [...(d.groups ?? [])]
     groups.addEventListener('change', applyRules)
 
-    for (const c of [generate, updateProfiles]) c.addEventListener('change', applyRules)
+    for (const c of [generate, invitations, updateProfiles]) c.addEventListener('change', applyRules)
 
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Preview the changes')
     const form = h(
       'form',
       { 'aria-label': 'Settings' },
       h('fieldset', {}, h('legend', {}, 'Existing users'), enrolExistingBox, updateProfilesBox, updatePasswordsBox),
-      h('fieldset', {}, h('legend', {}, 'Passwords'), generateBox, passwordBox, forceBox, notifyBox),
+      h('fieldset', {}, h('legend', {}, 'Passwords'), invitationsBox, generateBox, passwordBox, forceBox, notifyBox),
       h('fieldset', {}, h('legend', {}, 'Sign-in and missing users'),
         h('div', { class: 'field' }, h('label', { for: 'set-login-method' }, 'Login method for new users'), loginMethod),
         suspendBox, thresholdBox, reactivateBox),
@@ -128,8 +136,9 @@ export class SettingsScreen extends Screen {
         enrol_existing_users: enrolExisting.checked,
         update_existing_profiles: updateProfiles.checked,
         update_existing_passwords: updatePasswords.checked,
-        generate_passwords: generate.checked,
-        default_password: generate.checked ? null : password.value,
+        generate_passwords: generate.checked && !invitations.checked,
+        send_invitations: invitations.checked,
+        default_password: generate.checked || invitations.checked ? null : password.value,
         force_password_reset: force.checked,
         send_notification_email: notify.checked,
         enrolments: dialog.value,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { assertAccessible, BIN, binEnv, closeSession, openSession, outbox } from './harness.mjs'
+import { api, assertAccessible, BIN, binEnv, closeSession, openSession, outbox, signIn, upload } from './harness.mjs'
 
 let env, server, browser, page, link
 
@@ -72,4 +72,29 @@ test('a used link says so and offers no form', async () => {
   await assertAccessible(null, page, assert)
   await page.goto(`${server.base}/invitations/${'A'.repeat(43)}`)
   await page.getByText('This link is not valid').waitFor()
+})
+
+test('the settings screen offers sign-in links instead of passwords, with the seed\'s rules', async () => {
+  await signIn(page, env)
+  const file = join(env.dir, 'links.csv')
+  writeFileSync(file, 'firstname,lastname,emailaddress\nMere,Parata,mere@example.org\n')
+  await upload(page, file)
+  await page.goto(`${new URL(page.url()).pathname}/settings`)
+  await page.getByRole('heading', { name: /^Settings/ }).waitFor()
+  const links = page.getByLabel('Send personal sign-in links instead of passwords')
+  assert.equal(await links.isChecked(), false, 'generated passwords stay the default')
+  await links.check()
+  assert.equal(await page.getByLabel('Generate passwords and email them to users').isDisabled(), true)
+  assert.equal(await page.getByLabel('Send a notification email to new users').isDisabled(), true, 'links need the email')
+  assert.equal(await page.getByLabel('Default password').isVisible(), false)
+  await assertAccessible(null, page, assert)
+  await page.getByRole('button', { name: 'Preview the changes' }).click()
+  await page.getByRole('heading', { name: 'Preview' }).waitFor()
+  const id = new URL(page.url()).pathname.split('/').pop()
+  const res = await api(page, 'GET', `/api/plans/${id}`)
+  assert.equal(res.status, 200)
+  assert.equal(res.body.settings.send_invitations, true)
+  assert.equal(res.body.settings.generate_passwords, false)
+  assert.equal(res.body.summary.invitations, 1)
+  assert.equal(res.body.summary.passwords, 0)
 })
