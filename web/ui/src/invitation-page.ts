@@ -1,7 +1,7 @@
 // The page a personal sign-in link opens (/invitations/{token}): the link is checked, the
 // user chooses a password (judged by the server with zxcvbn, hashed with argon2id there),
 // then signs in. Stands alone: no administrator's session, no app shell.
-import { url } from './base.js'
+import { url as appUrl } from './base.js'
 import { h, replace } from './dom.js'
 
 interface Problem {
@@ -13,7 +13,7 @@ const main = document.getElementById('invitation') as HTMLElement
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '')
 
 async function post(path: string, body: unknown): Promise<{ ok: boolean; body: Record<string, unknown> & Problem }> {
-  const res = await fetch(url(path), {
+  const res = await fetch(appUrl(path), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
@@ -77,7 +77,7 @@ function form(): void {
       try {
         const res = await post('/api/invitations/redeem', { token, password: password.value })
         if (res.ok) {
-          const url = typeof res.body.sign_in_url === 'string' ? res.body.sign_in_url : url('/')
+          const url = typeof res.body.sign_in_url === 'string' ? res.body.sign_in_url : appUrl('/')
           show('Your password is set', h('p', {}, 'Use it with your email address to sign in.'), h('p', {}, h('a', { href: url }, 'Sign in')))
         } else if (res.body.code?.startsWith('invitation_')) {
           deadLink(res.body)
