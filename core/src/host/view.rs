@@ -159,6 +159,8 @@ mod tests {
             withdrawals: 1,
             reactivations: 1,
             login_method_changes: 1,
+            invitations: 1,
+            revocations: 1,
             warnings: 1,
         };
         let keys = |v: Value| v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
