@@ -106,4 +106,4 @@ if [ "$mode" = all ]; then
 fi
 
 host_gem=$out/lms_bulk_upload-$version-$(gem_platform "$host").gem
-[ -f "$host_gem" ] && run_quickstart "$host_gem"
+if [ -f "$host_gem" ]; then run_quickstart "$host_gem"; fi # unless not among DIST_TARGETS
