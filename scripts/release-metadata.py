@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,9 +26,19 @@ LICENCES = ("LICENSE-MIT", "LICENSE-APACHE")
 PACKAGES = ("bindings-python", "bindings-node", "bindings-ruby")
 
 
+def table(path: Path, name: str) -> str:
+    """The text of a TOML file's `[name]` table (enough for these flat keys; Python 3.9 has no
+    tomllib)."""
+    text = path.read_text(encoding="utf-8")
+    found = re.search(rf"^\[{re.escape(name)}\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    return found.group(1) if found else ""
+
+
 def workspace_version() -> str:
-    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))
-    return str(cargo["workspace"]["package"]["version"])
+    found = re.search(r'^version\s*=\s*"([^"]+)"', table(ROOT / "Cargo.toml", "workspace.package"), re.M)
+    if not found:
+        raise SystemExit("Cargo.toml: no [workspace.package] version")
+    return found.group(1)
 
 
 def node_manifests() -> list[Path]:
@@ -50,8 +59,8 @@ def node_problems(version: str, write: bool) -> list[str]:
 
 
 def python_problems() -> list[str]:
-    project = tomllib.loads((ROOT / "bindings-python/pyproject.toml").read_text(encoding="utf-8"))["project"]
-    if "version" in project or "version" not in project.get("dynamic", []):
+    project = table(ROOT / "bindings-python/pyproject.toml", "project")
+    if re.search(r"^version\s*=", project, re.M) or not re.search(r'^dynamic\s*=\s*\[[^\]]*"version"', project, re.M):
         return ["bindings-python/pyproject.toml: the version must be dynamic (maturin reads Cargo's)"]
     return []
 

@@ -66,12 +66,22 @@ fi
 for tarball in "$out"/*.tgz; do echo "$(basename "$tarball"): $(du -k "$tarball" | cut -f1) kB"; done
 
 # Each platform package installs, and its addon is the machine code and C library its name,
-# and its manifest's cpu and libc, say.
+# and its manifest's cpu and libc, say. Another platform's package is refused by npm here
+# (its os, cpu or libc: EBADPLATFORM), then installed with --force to be looked at.
 for target in "${targets[@]}"; do
   platform=$(platform_of "$target")
   project=$staging/installs-$platform && mkdir -p "$project"
+  tarball=$out/lms-bulk-upload-$platform-$version.tgz
+  force=()
+  if [ "$target" != "$host" ]; then
+    if (cd "$project" && npm init -y >/dev/null && npm install --offline --no-audit --no-fund --silent "$tarball" >/dev/null 2>&1); then
+      echo "lms-bulk-upload-$platform: npm installed it on $host" >&2
+      exit 1
+    fi
+    force=(--force)
+  fi
   (cd "$project" && npm init -y >/dev/null &&
-    npm install --offline --no-audit --no-fund --silent "$out/lms-bulk-upload-$platform-$version.tgz" >/dev/null)
+    npm install --offline --no-audit --no-fund --silent "${force[@]}" "$tarball" >/dev/null 2>&1)
   installed=$project/node_modules/lms-bulk-upload-$platform
   kind=$(python3 - "$installed/lms-bulk-upload.$platform.node" "$installed/package.json" <<'PY'
 import json, sys
@@ -91,6 +101,7 @@ done
 # The main package and this machine's platform package, in an empty project, offline.
 case $host in
   *-linux-gnu | *-linux-musl)
+    [ -f "$out/lms-bulk-upload-$(platform_of "$host")-$version.tgz" ] || exit 0 # not among DIST_TARGETS
     project=$staging/project && mkdir -p "$project"
     (cd "$project" && npm init -y >/dev/null &&
       npm install --offline --no-audit --no-fund --omit=optional --silent \

@@ -58,8 +58,9 @@ case $host in
   aarch64-unknown-linux-gnu) tag=manylinux_2_17_aarch64 ;;
   *) tag="" ;;
 esac
+wheel=$(ls "$out"/*"${tag:-none}"*.whl 2>/dev/null || true)
+[ -n "$wheel" ] || tag="" # this machine's wheel was not among DIST_TARGETS
 if [ -n "$tag" ]; then
-  wheel=$(ls "$out"/*"$tag"*.whl)
   scratch=$(mktemp -d) && trap 'rm -rf "$scratch"' EXIT
   python3 -m venv "$scratch/venv"
   "$scratch/venv/bin/python" -m pip install --quiet --no-index "$wheel"

@@ -87,15 +87,16 @@ for target in "${targets[@]}"; do
 done
 
 if [ "$mode" = all ]; then
-  # The source gem: ext/lms_bulk_upload/ is a Cargo workspace of the engine, the vectors'
-  # judge (a dependency of the binding) and the Ruby binding, with the repository's lock.
+  # The source gem: ext/lms_bulk_upload/ is a Cargo workspace of the engine (with the bench
+  # files its manifest names), the vectors' judge (a dependency of the binding) and the Ruby
+  # binding, with the repository's lock.
   src=$staging/source && stage_gem "$src"
   ext=$src/gem/ext/lms_bulk_upload && mkdir -p "$ext/bindings-ruby" "$ext/.cargo"
   cp "$root/bindings-ruby/ext/lms_bulk_upload/extconf.rb" "$ext/"
   cp "$root/Cargo.lock" "$ext/" && cp "$root/.cargo/config.toml" "$ext/.cargo/"
   sed -e 's/^members = .*/members = ["core", "vectors", "bindings-ruby"]/' -e '/^default-members/d' \
     "$root/Cargo.toml" > "$ext/Cargo.toml"
-  (cd "$root" && cp -r --parents core/Cargo.toml core/README.md core/src vectors/Cargo.toml vectors/src "$ext/" &&
+  (cd "$root" && cp -r --parents core/Cargo.toml core/README.md core/src core/benches vectors/Cargo.toml vectors/src "$ext/" &&
     cp -r bindings-ruby/Cargo.toml bindings-ruby/uniffi-bindgen.rs bindings-ruby/uniffi.toml bindings-ruby/src "$ext/bindings-ruby/")
   (cd "$src/gem" && LMS_BULK_UPLOAD_GEM_PLATFORM=ruby \
     gem build --quiet lms_bulk_upload.gemspec -o "$out/lms_bulk_upload-$version.gem" >/dev/null)
@@ -105,4 +106,4 @@ if [ "$mode" = all ]; then
 fi
 
 host_gem=$out/lms_bulk_upload-$version-$(gem_platform "$host").gem
-[ -f "$host_gem" ] && run_quickstart "$host_gem"
+if [ -f "$host_gem" ]; then run_quickstart "$host_gem"; fi # unless not among DIST_TARGETS

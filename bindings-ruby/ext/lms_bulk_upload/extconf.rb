@@ -9,12 +9,15 @@
 # puts it); Rust >= 1.88 is needed (https://rustup.rs). The build needs crates.io, or a
 # vendored registry, for the dependencies. CARGO_TARGET_DIR is honoured.
 
-require "mkmf"
+# No mkmf: it wants Ruby's C headers, and nothing here is C.
 require "rbconfig"
 
 def cargo_path
-  [ENV.fetch("CARGO", nil), find_executable("cargo"), File.join(Dir.home, ".cargo", "bin", "cargo")]
-    .compact.find { |path| File.executable?(path) }
+  on_path = ENV.fetch("PATH", "").split(File::PATH_SEPARATOR).flat_map do |dir|
+    ["cargo", "cargo.exe"].map { |name| File.join(dir, name) }
+  end
+  [ENV.fetch("CARGO", nil), *on_path, File.join(Dir.home, ".cargo", "bin", "cargo")]
+    .compact.find { |path| File.file?(path) && File.executable?(path) }
 end
 
 cargo = cargo_path or abort <<~MESSAGE
