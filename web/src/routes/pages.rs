@@ -81,8 +81,14 @@ pub(super) fn page(method: &str, path: &str, base: &str) -> Result<Response, Pro
     let asset = match path {
         "/assets/app.js" => Some(("text/javascript; charset=utf-8", assets::APP_JS.to_vec())),
         "/assets/app.css" => Some(("text/css; charset=utf-8", assets::APP_CSS.to_vec())),
-        "/assets/invitation.js" => Some(("text/javascript; charset=utf-8", assets::INVITATION_JS.to_vec())),
-        p if is_invitation(p) => Some(("text/html; charset=utf-8", below(assets::INVITATION_HTML, base))),
+        "/assets/invitation.js" => Some((
+            "text/javascript; charset=utf-8",
+            assets::INVITATION_JS.to_vec(),
+        )),
+        p if is_invitation(p) => Some((
+            "text/html; charset=utf-8",
+            below(assets::INVITATION_HTML, base),
+        )),
         p if is_screen(p) => Some(("text/html; charset=utf-8", index_html(base))),
         _ => None,
     };
