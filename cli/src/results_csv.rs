@@ -48,18 +48,7 @@ pub fn to_csv(results: &Results, plan: Option<&Plan>, upload: Option<&Upload>) -
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Always)
         .from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        "line",
-        "email",
-        "firstname",
-        "lastname",
-        "status",
-        "user_id",
-        "done",
-        "error",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut header: Vec<String> = OUR_COLUMNS.map(String::from).to_vec();
     // The file's own headers after ours, prefixed when one would repeat ours.
     header.extend(columns.iter().map(|(h, _, _)| {
         if header_is_ours(h) {
@@ -97,17 +86,20 @@ pub fn to_csv(results: &Results, plan: Option<&Plan>, upload: Option<&Upload>) -
     format!("{BOM}{body}")
 }
 
+/// The report's own columns, before the file's.
+const OUR_COLUMNS: [&str; 8] = [
+    "line",
+    "email",
+    "firstname",
+    "lastname",
+    "status",
+    "user_id",
+    "done",
+    "error",
+];
+
 fn header_is_ours(h: &str) -> bool {
-    [
-        "line",
-        "email",
-        "firstname",
-        "lastname",
-        "status",
-        "user_id",
-        "done",
-        "error",
-    ]
-    .iter()
-    .any(|ours| ours.eq_ignore_ascii_case(h.trim()))
+    OUR_COLUMNS
+        .iter()
+        .any(|ours| ours.eq_ignore_ascii_case(h.trim()))
 }
