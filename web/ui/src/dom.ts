@@ -77,3 +77,17 @@ export function counts(values: Record<string, unknown>, label: string): HTMLElem
   }
   return dl
 }
+
+/**
+ * Tickets for overlapping requests that paint the same part of a screen (a page of rows
+ * asked for while a filter changes): only the newest may paint, so a slow answer to an
+ * older request never overwrites a newer one.
+ */
+export class Latest {
+  private n = 0
+  /** A ticket; calling it says whether its request is still the newest. */
+  take(): () => boolean {
+    const mine = ++this.n
+    return () => mine === this.n
+  }
+}

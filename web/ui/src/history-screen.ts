@@ -1,6 +1,6 @@
 // <bu-history>: every run, newest first — who ran it, when, counts, undone marks.
 import { call, query, type Page, type Run } from './api.js'
-import { h, replace, when } from './dom.js'
+import { h, Latest, replace, when } from './dom.js'
 import { Pager } from './pager.js'
 import { seg } from './router.js'
 import { Screen } from './screen.js'
@@ -9,6 +9,7 @@ import { stateText } from './run-screen.js'
 export class HistoryScreen extends Screen {
   private body = h('tbody')
   private pager = new Pager()
+  private latest = new Latest()
 
   heading(): string {
     return 'History'
@@ -31,7 +32,9 @@ export class HistoryScreen extends Screen {
   }
 
   private async loadRuns(page: number): Promise<void> {
+    const current = this.latest.take()
     const res = await call<Page<Run>>('GET', `/api/runs${query({ page, per_page: 50 })}`)
+    if (!current()) return
     this.pager.update(res.page, res.per_page, res.total)
     replace(
       this.body,

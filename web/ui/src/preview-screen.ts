@@ -2,7 +2,7 @@
 // memberships and enrolments), per-row exclusion (the server rebuilds the plan without
 // those lines), the note that undo is possible, and Approve and run.
 import { call, catalog, defaultPasswords, type ContentItem, query, type Page, type PlanRow, type PlanView, type Run, type Settings } from './api.js'
-import { counts, h, replace, when } from './dom.js'
+import { counts, h, Latest, replace, when } from './dom.js'
 import { Pager } from './pager.js'
 import { navigate, seg } from './router.js'
 import { Screen } from './screen.js'
@@ -58,6 +58,7 @@ export class PreviewScreen extends Screen {
   private content: ContentItem[] = []
   private body = h('tbody')
   private pager = new Pager()
+  private latest = new Latest()
   private action = h('select', { id: 'preview-action' })
   private excluded = new Set<number>()
   private rebuild = h('button', { type: 'button' }, 'Rebuild the plan without the unticked lines')
@@ -127,7 +128,9 @@ export class PreviewScreen extends Screen {
   }
 
   private async loadRows(page: number): Promise<void> {
+    const current = this.latest.take()
     const res = await call<Page<PlanRow>>('GET', `/api/plans/${seg(this.plan.id)}/rows${query({ action: this.action.value, page, per_page: PER_PAGE })}`)
+    if (!current()) return
     this.pager.update(res.page, res.per_page, res.total)
     replace(
       this.body,

@@ -2,7 +2,7 @@
 // (assign a column by hand, re-validate), the issues paged on the server (errors only on
 // demand), a cell fixed in place, the corrected file's download, and on to the settings.
 import { call, catalog, query, type Issue, type Page, type UploadReport, type UploadRow } from './api.js'
-import { bytes, h, replace } from './dom.js'
+import { bytes, h, Latest, replace } from './dom.js'
 import { navigate, seg } from './router.js'
 import { Pager } from './pager.js'
 import { Screen } from './screen.js'
@@ -78,6 +78,7 @@ export class ReportScreen extends Screen {
   private actions = h('section', { 'aria-labelledby': 'report-next' })
   private issueBody = h('tbody')
   private pager = new Pager()
+  private latest = new Latest()
   private errorsOnly = h('input', { type: 'checkbox', id: 'issues-errors-only' })
   private fixer = h('div', { class: 'fixer' })
   private status = h('p', { class: 'status', role: 'status' })
@@ -347,7 +348,9 @@ export class ReportScreen extends Screen {
 
   private async loadIssues(page: number): Promise<void> {
     const severity = this.errorsOnly.checked ? 'error' : null
+    const current = this.latest.take()
     const res = await call<Page<Issue>>('GET', `${this.base}/issues${query({ severity, page, per_page: PER_PAGE })}`)
+    if (!current()) return
     this.page = res.page
     this.pager.update(res.page, res.per_page, res.total)
     replace(

@@ -1,7 +1,7 @@
 // <bu-results>: a run's results — counts, rows paged and filterable (failed only), the
 // results CSV, and Undo (its plan previewed and approved like any other).
 import { call, query, type Page, type ResultRow, type Run } from './api.js'
-import { counts, h, replace, when } from './dom.js'
+import { counts, h, Latest, replace, when } from './dom.js'
 import { Pager } from './pager.js'
 import { navigate, seg } from './router.js'
 import { Screen } from './screen.js'
@@ -13,6 +13,7 @@ export class ResultsScreen extends Screen {
   private run!: Run
   private body = h('tbody')
   private pager = new Pager()
+  private latest = new Latest()
   private failedOnly = h('input', { type: 'checkbox', id: 'results-failed-only' })
 
   heading(): string {
@@ -75,7 +76,9 @@ export class ResultsScreen extends Screen {
 
   private async loadRows(page: number): Promise<void> {
     const status = this.failedOnly.checked ? 'failed' : null
+    const current = this.latest.take()
     const res = await call<Page<ResultRow>>('GET', `/api/runs/${seg(this.run.id)}/results${query({ status, page, per_page: PER_PAGE })}`)
+    if (!current()) return
     this.pager.update(res.page, res.per_page, res.total)
     replace(
       this.body,
