@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: test-browser-django django-example test-browser-express express-example dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: workspace-hack test-browser-django django-example test-browser-express express-example dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -30,6 +30,13 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+# After a dependency change: workspace-hack/ again gives the members that depend on it (all
+# but the core, which stays free of it for embedders) the same features of the crates they
+# share: one build of the core for the tests, the CLI and every binding (docs/DECISIONS.md).
+workspace-hack:
+	command -v cargo-hakari >/dev/null || $(CARGO) install --locked cargo-hakari
+	$(CARGO) hakari generate
 
 clean:
 	$(CARGO) clean

@@ -21,6 +21,11 @@ case $mode in
   *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
 esac
 [ "$mode" = all ] && cross_tools "${targets[@]}"
+# zig links the wheels against an old glibc (manylinux2014) whatever the machine. cargo counts
+# the linker in the fingerprint of every crate it builds, so the wheels get a target folder of
+# their own: the Node and Ruby packages (system linker) keep sharing theirs, one release build
+# of the core for both.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/zig}
 
 rm -rf "$out" && mkdir -p "$out"
 for target in "${targets[@]}"; do

@@ -89,14 +89,14 @@ done
 if [ "$mode" = all ]; then
   # The source gem: ext/lms_bulk_upload/ is a Cargo workspace of the engine (with the bench
   # files its manifest names), the vectors' judge (a dependency of the binding) and the Ruby
-  # binding, with the repository's lock.
+  # binding, with the repository's lock, and the workspace-hack crate they depend on.
   src=$staging/source && stage_gem "$src"
   ext=$src/gem/ext/lms_bulk_upload && mkdir -p "$ext/bindings-ruby" "$ext/.cargo"
   cp "$root/bindings-ruby/ext/lms_bulk_upload/extconf.rb" "$ext/"
   cp "$root/Cargo.lock" "$ext/" && cp "$root/.cargo/config.toml" "$ext/.cargo/"
-  sed -e 's/^members = .*/members = ["core", "vectors", "bindings-ruby"]/' -e '/^default-members/d' \
+  sed -e 's/^members = .*/members = ["core", "vectors", "bindings-ruby", "workspace-hack"]/' -e '/^default-members/d' \
     "$root/Cargo.toml" > "$ext/Cargo.toml"
-  (cd "$root" && cp -r --parents core/Cargo.toml core/README.md core/src core/benches vectors/Cargo.toml vectors/src "$ext/" &&
+  (cd "$root" && cp -r --parents core/Cargo.toml core/README.md core/src core/benches vectors/Cargo.toml vectors/src workspace-hack "$ext/" &&
     cp -r bindings-ruby/Cargo.toml bindings-ruby/uniffi-bindgen.rs bindings-ruby/uniffi.toml bindings-ruby/src "$ext/bindings-ruby/")
   (cd "$src/gem" && LMS_BULK_UPLOAD_GEM_PLATFORM=ruby \
     gem build --quiet lms_bulk_upload.gemspec -o "$out/lms_bulk_upload-$version.gem" >/dev/null)
