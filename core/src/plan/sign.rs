@@ -111,10 +111,7 @@ impl PlanKey {
         let mut mac = self.hmac();
         mac.update(label.as_bytes());
         mac.update(b"\n");
-        let mut writer = super::json::DigestWriter(mac);
-        // Serialising plain data structures into a MAC cannot fail.
-        let _ = serde_json::to_writer(&mut writer, value);
-        writer.0
+        super::json::digest_json(value, mac)
     }
 
     /// The lowercase hex signature of `value` under the domain `label`.
