@@ -63,6 +63,8 @@ export interface ParseOptions {
   sheet?: string
   /** The file's encoding when known (`'windows-1250'`, `'shift_jis'`...); default: a BOM, else UTF-8, else the detected code page. */
   encoding?: string
+  /** Threads reading the file (0, the default: one per core, at most 16; 1: one pass on the calling thread). The outcome is the same whatever the number. */
+  threads?: number
 }
 
 export interface Row {

@@ -43,6 +43,28 @@ test('an Upload has rows, issues and a report, rows converted only on demand', (
   assert.equal(report.header[2].column, 'emailaddress')
 })
 
+// 8,000 rows (some 300 KiB: read in chunks on 2 threads), a bad address near the middle and
+// a duplicate, in another case, of a row far before it.
+function bigCsv() {
+  const lines = ['firstname,lastname,email']
+  for (let i = 0; i < 8000; i++) lines.push(`First${i},Last${i},user${i}@example.com`)
+  lines[4000] = 'Bad,Row,not-an-address'
+  lines[7000] = 'Dup,Other,USER1@example.com'
+  return Buffer.from(lines.join('\n') + '\n')
+}
+
+test('parse on one or two threads gives the same upload', () => {
+  const data = bigCsv()
+  const one = lms.parse(data, { threads: 1 })
+  const two = lms.parse(data, { threads: 2 })
+  assert.deepEqual(one.report(), two.report())
+  assert.deepEqual(one.rows.map((r) => JSON.stringify(r)), two.rows.map((r) => JSON.stringify(r)))
+  const codes = one.issues.map((i) => `${i.line} ${i.code}`)
+  assert.ok(codes.includes('4001 invalid_email') && codes.includes('7001 duplicate_email'), codes.join())
+  assert.equal(one.report().validRows, 7998)
+  assert.throws(() => lms.parse(data, { threads: -1 }), (e) => e.code === 'invalid_option')
+})
+
 test('file errors are FileErrors with code, kind, line and column', () => {
   const cases = [
     ['', 'empty_file'],

@@ -50,6 +50,28 @@ def test_parse_options() -> None:
     assert e.value.code == "too_many_rows"
 
 
+def big_csv() -> bytes:
+    """8,000 rows (some 300 KiB: read in chunks on 2 threads), a bad address near the
+    middle and a duplicate, in another case, of a row far before it."""
+    lines = [b"firstname,lastname,email"] + [b"First%d,Last%d,user%d@example.com" % (i, i, i) for i in range(8000)]
+    lines[4000] = b"Bad,Row,not-an-address"
+    lines[7000] = b"Dup,Other,USER1@example.com"
+    return b"\n".join(lines) + b"\n"
+
+
+def test_parse_on_one_or_two_threads_gives_the_same_upload() -> None:
+    data = big_csv()
+    one, two = lbu.parse(data, threads=1), lbu.parse(data, threads=2)
+    assert one.report() == two.report()
+    assert [r.to_dict() for r in one.rows] == [r.to_dict() for r in two.rows]
+    codes = [(i["line"], i["code"]) for i in one.report()["issues"]]
+    assert (4001, "invalid_email") in codes and (7001, "duplicate_email") in codes
+    assert one.report()["valid_rows"] == 7998
+    with pytest.raises(lbu.SettingsError) as bad:
+        lbu.parse(data, threads=-1)
+    assert bad.value.code == "invalid_option"
+
+
 def test_upload_rows_are_a_lazy_sequence() -> None:
     upload = lbu.parse(CSV)
     rows = upload.rows

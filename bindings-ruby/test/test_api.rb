@@ -38,6 +38,29 @@ class TestApi < Minitest::Test
                  LmsBulkUpload.plan(upload, { generate_passwords: true, send_notification_email: true }, HashStore.new).fingerprint
   end
 
+  # 8,000 rows (some 300 KiB: read in chunks on 2 threads), a bad address near the middle and
+  # a duplicate, in another case, of a row far before it.
+  def big_csv
+    lines = ["firstname,lastname,email"] + (0...8000).map { |i| "First#{i},Last#{i},user#{i}@example.com" }
+    lines[4000] = "Bad,Row,not-an-address"
+    lines[7000] = "Dup,Other,USER1@example.com"
+    "#{lines.join("\n")}\n"
+  end
+
+  def test_parse_on_one_or_two_threads_gives_the_same_upload
+    data = big_csv
+    one = LmsBulkUpload.parse(data, threads: 1)
+    two = LmsBulkUpload.parse(data, threads: 2)
+    assert_equal one.report, two.report
+    assert_equal one.map(&:to_h), two.map(&:to_h)
+    codes = one.issues.map { |i| [i.line, i.code] }
+    assert_includes codes, [4001, "invalid_email"]
+    assert_includes codes, [7001, "duplicate_email"]
+    assert_equal 7998, one.valid_count
+    error = assert_raises(LmsBulkUpload::SettingsError) { LmsBulkUpload.parse(data, threads: -1) }
+    assert_equal "invalid_option", error.code
+  end
+
   def test_parse_options_are_decoded_by_the_core
     upload = LmsBulkUpload.parse("firstname;lastname;emailaddress\nA;B;a@x.com\n", delimiter: ";")
     assert_equal ";", upload.report[:delimiter]

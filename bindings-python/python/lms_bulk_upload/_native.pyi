@@ -194,6 +194,7 @@ def parse(
     login_methods: Optional[Sequence[str]] = ...,
     sheet: Optional[str] = ...,
     encoding: Optional[str] = ...,
+    threads: Optional[int] = ...,
 ) -> Upload:
     """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
     (``os.PathLike``); a CSV in any encoding Excel writes, or an ``.xlsx``, ``.xls`` or
@@ -205,7 +206,8 @@ def parse(
     (the ``auth`` column's values), ``clear_token`` the value that clears a field
     (default ``#clear``; ``""``: none), ``sheet`` a spreadsheet's sheet by name (default:
     the first), ``encoding`` the file's encoding by label (``windows-1250``, ``shift_jis``...;
-    default: detected)."""
+    default: detected), ``threads`` the threads reading it (0, the default: one per core,
+    at most 16; 1: one pass on the calling thread; the outcome is the same either way)."""
 
 @final
 class Settings:
