@@ -107,6 +107,7 @@ class TestWeb < Minitest::Test
       env["SCRIPT_NAME"] = "/admin/bulk-upload"
       env["PATH_INFO"] = path
       status, headers, chunks = @app.call(env)
+      headers = Rack::Utils::HeaderHash[headers]
       @cookie = headers["set-cookie"].split(";").first if headers["set-cookie"]
       [status, headers, chunks]
     end
@@ -267,7 +268,8 @@ class TestWeb < Minitest::Test
       env["PATH_INFO"] = path.to_s
       status, headers, body = app.call(env)
       assert_equal 200, status, path.inspect
-      assert headers["content-type"].start_with?("text/html")
+      assert_equal "Content-Type", headers.keys.find { |k| k.casecmp?("content-type") }, "Rack 2's customary case"
+      assert headers["Content-Type"].start_with?("text/html")
       assert_includes body.join, '<meta name="bu-base" content="/admin/bulk-upload">'
     end
   end

@@ -79,14 +79,23 @@ module LmsBulkUpload
       end
     end
 
-    # The API's header pairs as Rack's Hash (a repeated header's values joined by newlines,
-    # Rack 2's way). A streamed body is marked with `last-modified`: Rack::ETag (in Rails'
-    # default middleware) reads a body whole to digest it, unless that header is there.
+    # The API's header pairs as Rack's Hash: names in lower case for Rack 3, in Rack 2's
+    # customary case (`Set-Cookie`) otherwise, where some middleware looks names up exactly;
+    # a repeated header's values joined by newlines. A streamed body is marked with
+    # `Last-Modified`: Rack::ETag (in Rails' default middleware) reads a body whole to digest
+    # it, unless that header is there.
     def response_headers(pairs, body)
-      headers = {}
-      pairs.each { |name, value| headers[name] = headers.key?(name) ? "#{headers[name]}\n#{value}" : value }
-      headers["last-modified"] ||= Time.now.httpdate unless body.is_a?(String)
-      headers
+      pairs += [["last-modified", Time.now.httpdate]] unless body.is_a?(String) || pairs.any? { |n, _| n == "last-modified" }
+      pairs.each_with_object({}) do |(name, value), headers|
+        name = Web.header_name(name)
+        headers[name] = headers.key?(name) ? "#{headers[name]}\n#{value}" : value
+      end
+    end
+
+    def self.header_name(name)
+      return name if defined?(::Rack::RELEASE) && ::Rack::RELEASE >= "3"
+
+      name.split("-").map(&:capitalize).join("-")
     end
   end
 end
