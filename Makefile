@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: workspace-hack test-browser-django django-example test-browser-express express-example dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: workspace-hack test-browser-django django-example test-browser-express express-example test-browser-rails rails-example rails-deps dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -14,7 +14,7 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browser test-browser-django test-browser-express
+test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browser test-browser-django test-browser-express test-browser-rails
 
 # Every package has the workspace's version (Cargo.toml) and carries the licence texts:
 # checked here, written by `make metadata` (scripts/release-metadata.py).
@@ -310,6 +310,26 @@ express-example: node-deps
 	psql "$(EXPRESS_DB:/express_lms=/postgres)" -qc "CREATE DATABASE express_lms" 2>/dev/null || true
 	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node seed.js
 	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node app.js
+
+# The example Rails LMS's own test (its whole stack through Rack requests on a temporary
+# SQLite file, the run on ActiveJob's async adapter), then the same browser suite against it
+# (examples/ruby/rails_lms: `LmsBulkUpload::Web` mounted at /admin/bulk-upload/ in its
+# routes, served by Puma), a fresh PostgreSQL database per test file (LBU_PG_URL), runs as
+# ActiveJob jobs on a Sidekiq worker when LBU_REDIS_URL is set (the async adapter otherwise).
+test-browser-rails: chromium web-ui rails-deps ruby-native
+	cd examples/ruby/rails_lms && ruby test/test_rails_lms.rb
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=rails node --test --test-concurrency=1 test/*.test.mjs
+
+# Debian's ruby-rails (6.1), ruby-sidekiq, puma, ruby-pg and ruby-redis besides ruby-deps'.
+rails-deps:
+	bash $(RUBY_DIR)/scripts/deps.sh rails
+
+# The example Rails LMS on SQLite (examples/ruby/rails_lms/db/lms.sqlite3; DATABASE_URL for
+# PostgreSQL), seeded, served by Puma at http://127.0.0.1:3000/admin/bulk-upload/ (runs on
+# ActiveJob's async adapter; REDIS_URL, and `sidekiq -r .` beside it, for Sidekiq).
+rails-example: rails-deps ruby-native
+	cd examples/ruby/rails_lms && ruby bin/seed
+	cd examples/ruby/rails_lms && ruby -S puma -C config/puma.rb
 
 # The same suite, writing its screenshots into docs/screenshots/ (the README's pictures):
 # run it when a screen changed, and commit the pictures.

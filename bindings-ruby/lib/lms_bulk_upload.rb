@@ -24,6 +24,8 @@ require_relative "lms_bulk_upload/upload"
 require_relative "lms_bulk_upload/doubles"
 require_relative "lms_bulk_upload/plan"
 require_relative "lms_bulk_upload/results"
+require_relative "lms_bulk_upload/web"
+require_relative "lms_bulk_upload/rack"
 
 module LmsBulkUpload
   # The engine's version.

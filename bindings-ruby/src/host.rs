@@ -71,23 +71,33 @@ impl HostObject for RubyObject {
     }
 
     fn call(&mut self, method: &str, args: Vec<Value>) -> Result<Value, HostError> {
-        let args = Value::Array(args).to_string();
-        match self.0.call(method.to_owned(), args) {
-            Ok(reply) => serde_json::from_str(&reply).map_err(|e| {
-                HostError::coded(
-                    IssueCode::InvalidHostReply,
-                    format!("{method} returned a value that is not data: {e}"),
-                )
-            }),
-            Err(HostCallError::Unreadable { message }) => Err(HostError::coded(
+        call_host(self.0.as_ref(), method, args)
+    }
+}
+
+/// Calls `method` of a Ruby object with JSON arguments; its reply, or the host error its
+/// exception (or unreadable reply) is.
+pub(crate) fn call_host(
+    host: &dyn RubyHost,
+    method: &str,
+    args: Vec<Value>,
+) -> Result<Value, HostError> {
+    let args = Value::Array(args).to_string();
+    match host.call(method.to_owned(), args) {
+        Ok(reply) => serde_json::from_str(&reply).map_err(|e| {
+            HostError::coded(
                 IssueCode::InvalidHostReply,
-                format!("{method} returned a value that cannot be read: {message}"),
-            )),
-            Err(HostCallError::Failed { message, transient }) => Err(if transient {
-                HostError::transient(message)
-            } else {
-                HostError::permanent(message)
-            }),
-        }
+                format!("{method} returned a value that is not data: {e}"),
+            )
+        }),
+        Err(HostCallError::Unreadable { message }) => Err(HostError::coded(
+            IssueCode::InvalidHostReply,
+            format!("{method} returned a value that cannot be read: {message}"),
+        )),
+        Err(HostCallError::Failed { message, transient }) => Err(if transient {
+            HostError::transient(message)
+        } else {
+            HostError::permanent(message)
+        }),
     }
 }

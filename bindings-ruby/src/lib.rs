@@ -20,6 +20,7 @@ mod sign;
 mod testing;
 mod undo;
 mod upload;
+mod web;
 
 pub use error::{NativeError, NativeResult};
 pub use execute::{CancelToken, ProgressSink, Results};
@@ -31,6 +32,7 @@ pub use sign::PlanKey;
 pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
 pub use undo::plan_undo;
 pub use upload::{bench_parse_rust, parse, Upload};
+pub use web::{WebApi, WebResponse};
 
 /// The identity of an address, as the engine compares them: lowercase, the domain mapped to
 /// ASCII by IDNA.

@@ -13,8 +13,8 @@ class TestNative < Minitest::Test
 
   def test_the_blocking_calls_have_the_generated_signatures
     LmsBulkUpload::Native::BLOCKING.each do |name, (params, result)|
-      generated = GENERATED[/attach_function :#{name},\s*\[[^\]]*\],\s*:\w+/m] or flunk("#{name} is not generated")
-      expected = "attach_function :#{name},\n    [#{params.map { |p| NAMES.fetch(p, ":#{p}") }.join(', ')}],\n    :#{result}"
+      generated = GENERATED[/attach_function :#{name},\s*\[[^\]]*\],\s*:?[\w.]+/m] or flunk("#{name} is not generated")
+      expected = "attach_function :#{name},\n    [#{params.map { |p| NAMES.fetch(p, ":#{p}") }.join(', ')}],\n    #{NAMES.fetch(result, ":#{result}")}"
       assert_equal expected, generated
     end
   end

@@ -407,6 +407,27 @@ private_constant :UniffiHandleMap
     end
   end
 
+  # The Optional<T> type for bytes.
+
+  def self.check_lower_Optionalbytes(v)
+    if !v.nil?
+      
+    end
+  end
+
+  def self.alloc_from_Optionalbytes(v)
+    RustBuffer.allocWithBuilder do |builder|
+      builder.write_Optionalbytes(v)
+      return builder.finalize()
+    end
+  end
+
+  def consume_into_Optionalbytes
+    consumeWithStream do |stream|
+      return stream.read_Optionalbytes
+    end
+  end
+
   # The Optional<T> type for TypeCancelToken.
 
   def self.check_lower_OptionalTypeCancelToken(v)
@@ -558,6 +579,10 @@ class RustBufferStream
     data
   end
 
+  def read_u16
+    unpack_from 2, 'S>'
+  end
+
   def read_u32
     unpack_from 4, 'L>'
   end
@@ -670,6 +695,20 @@ class RustBufferStream
   def read_TypeUpload
     handle = unpack_from 8, 'Q>'
     return Upload.uniffi_lift(handle)
+  end
+
+  # The Object type WebApi.
+
+  def read_TypeWebApi
+    handle = unpack_from 8, 'Q>'
+    return WebApi.uniffi_lift(handle)
+  end
+
+  # The Object type WebResponse.
+
+  def read_TypeWebResponse
+    handle = unpack_from 8, 'Q>'
+    return WebResponse.uniffi_lift(handle)
   end
 
   
@@ -848,6 +887,21 @@ class RustBufferStream
   end
 
   
+  # The Optional<T> type for bytes.
+
+  def read_Optionalbytes
+    flag = unpack_from 1, 'c'
+
+    if flag == 0
+      return nil
+    elsif flag == 1
+      return read_bytes
+    else
+      raise InternalError, 'Unexpected flag byte for Optionalbytes'
+    end
+  end
+
+  
   # The Optional<T> type for TypeCancelToken.
 
   def read_OptionalTypeCancelToken
@@ -970,6 +1024,11 @@ class RustBufferBuilder
     end
   end
 
+  def write_u16(v)
+    v = ::LmsBulkUploadNative::uniffi_in_range(v, "u16", 0, 2**16)
+    pack_into(2, 'S>', v)
+  end
+
   def write_u32(v)
     v = ::LmsBulkUploadNative::uniffi_in_range(v, "u32", 0, 2**32)
     pack_into(4, 'L>', v)
@@ -1074,6 +1133,20 @@ class RustBufferBuilder
 
   def write_TypeUpload(obj)
     handle = Upload.uniffi_lower obj
+    pack_into(8, 'Q>', handle)
+  end
+
+  # The Object type WebApi.
+
+  def write_TypeWebApi(obj)
+    handle = WebApi.uniffi_lower obj
+    pack_into(8, 'Q>', handle)
+  end
+
+  # The Object type WebResponse.
+
+  def write_TypeWebResponse(obj)
+    handle = WebResponse.uniffi_lower obj
     pack_into(8, 'Q>', handle)
   end
 
@@ -1197,6 +1270,17 @@ class RustBufferBuilder
     else
       pack_into(1, 'c', 1)
       self.write_string(v)
+    end
+  end
+
+  # The Optional<T> type for bytes.
+
+  def write_Optionalbytes(v)
+    if v.nil?
+      pack_into(1, 'c', 0)
+    else
+      pack_into(1, 'c', 1)
+      self.write_bytes(v)
     end
   end
 
@@ -2007,6 +2091,70 @@ module UniFFILib
     [:uint64, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_webapi,
+    [:uint64, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_free_webapi,
+    [:uint64, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_constructor_webapi_new,
+    [:uint64, :uint64, :uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webapi_body_limit,
+    [:uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webapi_handle,
+    [:uint64, RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webapi_resume_unfinished,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webapi_run,
+    [:uint64, RustBuffer.by_value, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webapi_too_large,
+    [:uint64, :uint64, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_clone_webresponse,
+    [:uint64, RustCallStatus.by_ref],
+    :uint64
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_free_webresponse,
+    [:uint64, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webresponse_body,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webresponse_close,
+    [:uint64, RustCallStatus.by_ref],
+    :void
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webresponse_headers_json,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webresponse_is_stream,
+    [:uint64, RustCallStatus.by_ref],
+    :int8
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webresponse_next_chunk,
+    [:uint64, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_method_webresponse_status,
+    [:uint64, RustCallStatus.by_ref],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_email_key,
     [RustBuffer.by_value, RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -2491,6 +2639,50 @@ module UniFFILib
     [],
     :uint16
   
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webapi_body_limit,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webapi_handle,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webapi_resume_unfinished,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webapi_run,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webapi_too_large,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webresponse_body,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webresponse_close,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webresponse_headers_json,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webresponse_is_stream,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webresponse_next_chunk,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_method_webresponse_status,
+    [],
+    :uint16
+  
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_canceltoken_new,
     [],
     :uint16
@@ -2540,6 +2732,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_plankey_generate,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_constructor_webapi_new,
     [],
     :uint16
   
@@ -4035,6 +4231,179 @@ end
   end
   def valid_count()
     result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_upload_valid_count,uniffi_clone_handle(),)
+    return result.to_i
+  end
+  
+end
+  
+  class WebApi
+
+  # A private helper for initializing instances of the class from a raw handle,
+  # bypassing any initialization logic and ensuring they are GC'd properly.
+  def self.uniffi_allocate(handle)
+    inst = allocate
+    inst.instance_variable_set :@handle, handle
+    ObjectSpace.define_finalizer(inst, uniffi_define_finalizer_by_handle(handle, inst.object_id))
+    return inst
+  end
+
+  # A private helper for registering an object finalizer.
+  # N.B. it's important that this does not capture a reference
+  # to the actual instance, only its underlying handle.
+  def self.uniffi_define_finalizer_by_handle(handle, object_id)
+    Proc.new do |_id|
+      ::LmsBulkUploadNative.rust_call(
+        :uniffi_lms_bulk_upload_ruby_fn_free_webapi,
+        handle
+      )
+    end
+  end
+  # A private helper for lowering instances into a raw handle.
+  # This does an explicit typecheck, because accidentally lowering a different type of
+  # object in a place where this type is expected, could lead to memory unsafety.
+  def self.uniffi_check_lower(inst)
+    if !inst.is_a? self
+      raise TypeError.new "Expected a WebApi instance, got #{inst}"
+    end
+  end
+
+  def uniffi_clone_handle()
+    return ::LmsBulkUploadNative.rust_call(
+      :uniffi_lms_bulk_upload_ruby_fn_clone_webapi,
+      @handle
+    )
+  end
+
+  def self.uniffi_lower(inst)
+    return inst.uniffi_clone_handle()
+  end
+
+  def self.uniffi_lift(handle)
+    uniffi_allocate handle
+  end
+  def initialize(hooks, store, mailer, secret, options_json)
+        hooks = hooks
+        (RubyHost.uniffi_check_lower hooks)
+        store = store
+        (RubyHost.uniffi_check_lower store)
+        mailer = mailer
+        (RubyHost.uniffi_check_lower mailer)
+        secret = ::LmsBulkUploadNative::uniffi_bytes(secret)
+        
+        options_json = ::LmsBulkUploadNative::uniffi_utf8(options_json)
+        
+    handle = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_constructor_webapi_new,(RubyHost.uniffi_lower hooks),(RubyHost.uniffi_lower store),(RubyHost.uniffi_lower mailer),RustBuffer.alloc_from_bytes(secret),RustBuffer.alloc_from_string(options_json))
+    @handle = handle
+    ObjectSpace.define_finalizer(self, self.class.uniffi_define_finalizer_by_handle(handle, self.object_id))
+  end
+
+  
+
+  def body_limit(method, path)
+        method = ::LmsBulkUploadNative::uniffi_utf8(method)
+        
+        path = ::LmsBulkUploadNative::uniffi_utf8(path)
+        
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webapi_body_limit,uniffi_clone_handle(),RustBuffer.alloc_from_string(method),RustBuffer.alloc_from_string(path))
+    return result.to_i
+  end
+  def handle(request_json, body)
+        request_json = ::LmsBulkUploadNative::uniffi_utf8(request_json)
+        
+        body = ::LmsBulkUploadNative::uniffi_bytes(body)
+        
+    result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_webapi_handle,uniffi_clone_handle(),RustBuffer.alloc_from_string(request_json),RustBuffer.alloc_from_bytes(body))
+    return WebResponse.uniffi_lift(result)
+  end
+  def resume_unfinished()
+    result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_webapi_resume_unfinished,uniffi_clone_handle(),)
+    return result.consume_into_string
+  end
+  def run(run_id)
+        run_id = ::LmsBulkUploadNative::uniffi_utf8(run_id)
+        
+    result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_method_webapi_run,uniffi_clone_handle(),RustBuffer.alloc_from_string(run_id))
+    return result.consume_into_string
+  end
+  def too_large(limit)
+        limit = ::LmsBulkUploadNative::uniffi_in_range(limit, "u64", 0, 2**64)
+        
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webapi_too_large,uniffi_clone_handle(),limit)
+    return WebResponse.uniffi_lift(result)
+  end
+  
+end
+  
+  class WebResponse
+
+  # A private helper for initializing instances of the class from a raw handle,
+  # bypassing any initialization logic and ensuring they are GC'd properly.
+  def self.uniffi_allocate(handle)
+    inst = allocate
+    inst.instance_variable_set :@handle, handle
+    ObjectSpace.define_finalizer(inst, uniffi_define_finalizer_by_handle(handle, inst.object_id))
+    return inst
+  end
+
+  # A private helper for registering an object finalizer.
+  # N.B. it's important that this does not capture a reference
+  # to the actual instance, only its underlying handle.
+  def self.uniffi_define_finalizer_by_handle(handle, object_id)
+    Proc.new do |_id|
+      ::LmsBulkUploadNative.rust_call(
+        :uniffi_lms_bulk_upload_ruby_fn_free_webresponse,
+        handle
+      )
+    end
+  end
+  # A private helper for lowering instances into a raw handle.
+  # This does an explicit typecheck, because accidentally lowering a different type of
+  # object in a place where this type is expected, could lead to memory unsafety.
+  def self.uniffi_check_lower(inst)
+    if !inst.is_a? self
+      raise TypeError.new "Expected a WebResponse instance, got #{inst}"
+    end
+  end
+
+  def uniffi_clone_handle()
+    return ::LmsBulkUploadNative.rust_call(
+      :uniffi_lms_bulk_upload_ruby_fn_clone_webresponse,
+      @handle
+    )
+  end
+
+  def self.uniffi_lower(inst)
+    return inst.uniffi_clone_handle()
+  end
+
+  def self.uniffi_lift(handle)
+    uniffi_allocate handle
+  end
+
+  
+
+  def body()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webresponse_body,uniffi_clone_handle(),)
+    return result.consume_into_bytes
+  end
+  def close()
+      ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webresponse_close,uniffi_clone_handle(),)
+  end
+  
+  def headers_json()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webresponse_headers_json,uniffi_clone_handle(),)
+    return result.consume_into_string
+  end
+  def is_stream()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webresponse_is_stream,uniffi_clone_handle(),)
+    return 1 == result
+  end
+  def next_chunk()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webresponse_next_chunk,uniffi_clone_handle(),)
+    return result.consume_into_Optionalbytes
+  end
+  def status()
+    result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_method_webresponse_status,uniffi_clone_handle(),)
     return result.to_i
   end
   

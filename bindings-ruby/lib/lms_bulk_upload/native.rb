@@ -32,6 +32,20 @@ LmsBulkUploadNative.const_get(:RustBufferBuilder).class_eval do
   end
 end
 
+# A Ruby host object handed to the native library (the screens' WebApi keeps its hooks, store
+# and mailer) is released when the native object holding it goes: from Ruby's GC finalizer,
+# where uniffi's handle map may not take its Monitor (ThreadError "can't be called from trap
+# context"). There the finalizer holds the GVL and Hash#delete is one step: done unlocked.
+LmsBulkUploadNative.const_get(:UniffiHandleMap).class_eval do
+  alias_method :uniffi_locked_remove, :remove
+
+  def remove(handle)
+    uniffi_locked_remove(handle)
+  rescue ThreadError
+    @map.delete(handle)
+  end
+end
+
 module LmsBulkUpload
   # Calls into LmsBulkUploadNative, with native errors raised as this gem's exceptions.
   module Native
@@ -92,7 +106,7 @@ module LmsBulkUpload
   end
 end
 
-# The long native calls (parse, plan, plan_undo, execute) release the GVL, so a Rails server's other
+# The long native calls (parse, plan, plan_undo, execute, the screens' WebApi) release the GVL, so a Rails server's other
 # threads run meanwhile; a host method called back from them takes the GVL again (ffi does
 # that for callbacks made during a blocking call). The signatures are those of the generated
 # module, which `test/test_native.rb` compares with it.
@@ -104,7 +118,16 @@ module LmsBulkUpload
       uniffi_lms_bulk_upload_ruby_fn_func_parse: [%i[buffer buffer status], :uint64],
       uniffi_lms_bulk_upload_ruby_fn_func_plan: [%i[uint64 uint64 buffer status], :uint64],
       uniffi_lms_bulk_upload_ruby_fn_func_plan_undo: [%i[uint64 buffer buffer status], :uint64],
-      uniffi_lms_bulk_upload_ruby_fn_method_plan_execute: [%i[uint64 buffer buffer buffer buffer buffer buffer status], :uint64]
+      uniffi_lms_bulk_upload_ruby_fn_method_plan_execute: [%i[uint64 buffer buffer buffer buffer buffer buffer status], :uint64],
+      # The screens (WebApi, lib/lms_bulk_upload/web.rb): a request, a run, the runs resumed,
+      # a stream's next chunk (waited for) and its end. Host methods are also called from
+      # the API's own threads (a run's heartbeat): ruby-ffi's callback thread runs them, with
+      # the GVL that these calls leave free.
+      uniffi_lms_bulk_upload_ruby_fn_method_webapi_handle: [%i[uint64 buffer buffer status], :uint64],
+      uniffi_lms_bulk_upload_ruby_fn_method_webapi_run: [%i[uint64 buffer status], :buffer],
+      uniffi_lms_bulk_upload_ruby_fn_method_webapi_resume_unfinished: [%i[uint64 status], :buffer],
+      uniffi_lms_bulk_upload_ruby_fn_method_webresponse_next_chunk: [%i[uint64 status], :buffer],
+      uniffi_lms_bulk_upload_ruby_fn_method_webresponse_close: [%i[uint64 status], :void]
     }.freeze
   end
 end
@@ -113,6 +136,6 @@ LmsBulkUploadNative.const_get(:UniFFILib).module_eval do
   types = { buffer: LmsBulkUploadNative.const_get(:RustBuffer).by_value,
             status: LmsBulkUploadNative.const_get(:RustCallStatus).by_ref }
   LmsBulkUpload::Native::BLOCKING.each do |name, (params, result)|
-    attach_function name, params.map { |p| types.fetch(p, p) }, result, blocking: true
+    attach_function name, params.map { |p| types.fetch(p, p) }, types.fetch(result, result), blocking: true
   end
 end

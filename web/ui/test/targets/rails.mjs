@@ -1,0 +1,51 @@
+// The browser suite's target `rails` (BULK_UPLOAD_TARGET=rails): the example Rails LMS of
+// examples/ruby/rails_lms (`LmsBulkUpload::Web` mounted at /admin/bulk-upload/ in its routes),
+// served by Puma on a fresh PostgreSQL database per test file, its emails as .eml files in
+// the outbox. Runs are ActiveJob jobs: on a Sidekiq worker (started beside the server, on a
+// queue of this server's own) when LBU_REDIS_URL is set, else on the async adapter.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { freshDatabase, optionsEnv, runToEnd, startAll } from './common.mjs'
+
+export const PREFIX = '/admin/bulk-upload'
+
+const project = (ROOT) => join(ROOT, 'examples/ruby/rails_lms')
+const ruby = process.env.BULK_UPLOAD_RUBY ?? 'ruby'
+
+/** A fresh database with the LMS's tables, its demo data and administrator's credentials. */
+export function demoEnv({ ROOT, parseCredentials }) {
+  const dir = mkdtempSync(join(tmpdir(), 'bu-rails-'))
+  const db = freshDatabase('bu_rails')
+  try {
+    const creds = parseCredentials(runToEnd(ruby, ['bin/seed'], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: db.url } }))
+    const cleanup = () => {
+      rmSync(dir, { recursive: true, force: true })
+      db.drop()
+    }
+    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, queue: `bu-runs-${randomBytes(4).toString('hex')}`, ...creds, cleanup }
+  } catch (e) {
+    db.drop()
+    throw e
+  }
+}
+
+/** `puma -C config/puma.rb` (and `sidekiq` with Redis), waited for until it answers. */
+export async function startServer(env, { port, extraEnv = {}, args = [] }, { ROOT }) {
+  const base = `http://127.0.0.1:${port}`
+  const serverEnv = {
+    ...extraEnv,
+    ...optionsEnv(args),
+    PORT: String(port),
+    DATABASE_URL: env.databaseUrl,
+    SITE_URL: `${base}${PREFIX}`,
+    EMAIL_OUTBOX: env.outbox,
+    REDIS_URL: process.env.LBU_REDIS_URL ?? '',
+    BULK_UPLOAD_QUEUE: env.queue,
+  }
+  const options = { cwd: project(ROOT), env: serverEnv }
+  const commands = [[ruby, ['-S', 'puma', '-C', 'config/puma.rb'], options]]
+  if (serverEnv.REDIS_URL) commands.push([ruby, ['-S', 'sidekiq', '-r', '.', '-q', env.queue, '-c', '2'], options])
+  return { port, ...(await startAll(commands, base, PREFIX, 'the Rails LMS')) }
+}
