@@ -14,7 +14,7 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browser test-browser-django test-browser-express test-browser-rails
+test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browsers
 
 # Every package has the workspace's version (Cargo.toml) and carries the licence texts:
 # checked here, written by `make metadata` (scripts/release-metadata.py).
@@ -265,6 +265,25 @@ web-ui: web-ui-deps
 	cd $(UI_DIR) && npm run build
 	git diff --exit-code -- $(UI_DIR)/dist || { echo "web/ui/dist differs from the committed bundle: commit the rebuilt files"; exit 1; }
 
+# The browser suite against the reference server and the three framework examples, two
+# suites at a time (each mostly waits on its browser and its server): everything they need
+# is built first, one thing at a time; each suite's output is printed whole when it ends.
+test-browsers: chromium web-ui python-env node-deps rails-deps ruby-native
+	$(CARGO) build -p lms-bulk-upload-cli
+	$(MATURIN) develop -q -m bindings-python/Cargo.toml
+	cd $(NODE_DIR) && npx napi build --platform
+	cd examples/ruby/rails_lms && ruby test/test_rails_lms.rb
+	$(MAKE) --no-print-directory -j2 -k --output-sync=target browser-suite-server browser-suite-django browser-suite-express browser-suite-rails
+
+browser-suite-server:
+	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
+browser-suite-django:
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=django BULK_UPLOAD_PYTHON=$(CURDIR)/$(PY) node --test --test-concurrency=1 test/*.test.mjs
+browser-suite-express:
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=express node --test --test-concurrency=1 test/*.test.mjs
+browser-suite-rails:
+	cd $(UI_DIR) && BULK_UPLOAD_TARGET=rails node --test --test-concurrency=1 test/*.test.mjs
+
 # Debian's Chromium, installed when missing (never a browser download by npm/playwright).
 chromium:
 	test -x /usr/bin/chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }
@@ -274,14 +293,14 @@ chromium:
 # so a run leaves the work tree clean.
 test-browser: chromium web-ui
 	$(CARGO) build -p lms-bulk-upload-cli
-	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
+	$(MAKE) --no-print-directory browser-suite-server
 
 # The same suite against the example Django LMS (examples/python/django_lms: the screens
 # mounted at /admin/bulk-upload/ by lms_bulk_upload.contrib.django), a fresh PostgreSQL
 # database per test file (LBU_PG_URL), runs on a Celery worker when LBU_REDIS_URL is set.
 test-browser-django: chromium web-ui python-env
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
-	cd $(UI_DIR) && BULK_UPLOAD_TARGET=django BULK_UPLOAD_PYTHON=$(CURDIR)/$(PY) node --test --test-concurrency=1 test/*.test.mjs
+	$(MAKE) --no-print-directory browser-suite-django
 
 # The example Django LMS on the local PostgreSQL (DATABASE_URL, or the database django_lms),
 # seeded, served at http://127.0.0.1:8000/admin/bulk-upload/ (runs on a thread; set
@@ -299,7 +318,7 @@ django-example: python-env
 # test file (LBU_PG_URL), runs on BullMQ when LBU_REDIS_URL is set.
 test-browser-express: chromium web-ui node-deps
 	cd $(NODE_DIR) && npx napi build --platform
-	cd $(UI_DIR) && BULK_UPLOAD_TARGET=express node --test --test-concurrency=1 test/*.test.mjs
+	$(MAKE) --no-print-directory browser-suite-express
 
 # The example Express LMS on the local PostgreSQL (DATABASE_URL, or the database
 # express_lms), seeded, served at http://127.0.0.1:3000/admin/bulk-upload/ (runs on BullMQ
@@ -318,7 +337,7 @@ express-example: node-deps
 # ActiveJob jobs on a Sidekiq worker when LBU_REDIS_URL is set (the async adapter otherwise).
 test-browser-rails: chromium web-ui rails-deps ruby-native
 	cd examples/ruby/rails_lms && ruby test/test_rails_lms.rb
-	cd $(UI_DIR) && BULK_UPLOAD_TARGET=rails node --test --test-concurrency=1 test/*.test.mjs
+	$(MAKE) --no-print-directory browser-suite-rails
 
 # Debian's ruby-rails (6.1), ruby-sidekiq, puma, ruby-pg and ruby-redis besides ruby-deps'.
 rails-deps:
