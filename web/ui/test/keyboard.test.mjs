@@ -34,7 +34,9 @@ test('the main flow, keyboard only', async () => {
   await page.keyboard.press('Enter')
   await page.getByRole('heading', { name: 'Upload a file' }).waitFor()
 
-  // The file input, opened with the keyboard.
+  // The file input, opened with the keyboard, once the screen has settled (its size limit
+  // shown: under load, a key pressed before could reach a screen still being drawn).
+  await page.getByText(/^Files up to /).waitFor()
   await tabTo(page, 'Choose a file')
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')])
   await chooser.setFiles(join(DATA, 'columns.csv'))
