@@ -295,4 +295,4 @@ class OutboxMailer {
   }
 }
 
-module.exports = { SCHEMA, LmsStore, LmsHooks, OutboxMailer, hashPassword }
+module.exports = { SCHEMA, LmsStore, LmsHooks, OutboxMailer, checkPassword, hashPassword }

@@ -4,16 +4,16 @@
 // emails the new user a link below the mount point (never a password). The user opens it in
 // their own browser: the page is checked with axe, a weak password is refused with zxcvbn's
 // reason, a strong one is set (argon2id, by the engine) and the page offers to sign in; the
-// link then works no more.
+// link then works no more. Undoing the upload revokes the links still unused.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { api, assertAccessible, BIN, binEnv, closeSession, newPage, openSession, outbox, PREFIX, TARGET, until, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, BIN, binEnv, closeSession, newPage, openSession, outbox, passwordWorks, PREFIX, TARGET, until, upload } from './harness.mjs'
 
 describe('sign-in links', () => {
-  let env, server, browser, page, learner, link
+  let env, server, browser, page, learner, link, other, runPath
 
   before(async () => {
     ;({ env, server, browser, page } = await openSession())
@@ -23,7 +23,7 @@ describe('sign-in links', () => {
 
   test('the administrator chooses sign-in links instead of passwords; the run emails a link below the mount point', async () => {
     const file = join(env.dir, 'links.csv')
-    writeFileSync(file, 'firstname,lastname,emailaddress\nAroha,Ngata,aroha@example.org\n')
+    writeFileSync(file, 'firstname,lastname,emailaddress\nAroha,Ngata,aroha@example.org\nMere,Parata,mere@example.org\n')
     await upload(page, file)
     await page.getByRole('button', { name: 'Continue to settings' }).click()
     await page.getByRole('heading', { name: /^Settings/ }).waitFor()
@@ -42,18 +42,25 @@ describe('sign-in links', () => {
     assert.equal(res.status, 200)
     assert.equal(res.body.settings.send_invitations, true)
     assert.equal(res.body.settings.generate_passwords, false)
-    assert.equal(res.body.summary.invitations, 1)
+    assert.equal(res.body.summary.invitations, 2)
     assert.equal(res.body.summary.passwords, 0)
 
     await page.getByRole('button', { name: 'Approve and run' }).click()
     await page.getByRole('heading', { name: 'Run' }).waitFor()
+    runPath = appPath(page)
     await page.getByRole('link', { name: 'See the results' }).waitFor({ timeout: 60_000 })
-    assert.match(await page.getByRole('status').filter({ hasText: 'rows done' }).textContent(), /^Finished: 1 of 1 rows done\. created 1/)
+    assert.match(await page.getByRole('status').filter({ hasText: 'rows done' }).textContent(), /^Finished: 2 of 2 rows done\. created 2/)
 
-    const mail = await until(() => outbox(env).find((m) => m.text.includes('aroha@example.org')), 20_000, 'the welcome email')
-    link = new RegExp(`${server.base}${PREFIX}/invitations/[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`).exec(mail.text)?.[0]
-    assert.ok(link, `a sign-in link below ${server.base}${PREFIX} in: ${mail.text}`)
-    assert.ok(!/Password: /.test(mail.text), 'no password in the email')
+    const linkTo = async (email) => {
+      const mail = await until(() => outbox(env).find((m) => m.text.includes(email)), 20_000, `the welcome email to ${email}`)
+      const found = new RegExp(`${server.base}${PREFIX}/invitations/[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`).exec(mail.text)?.[0]
+      assert.ok(found, `a sign-in link below ${server.base}${PREFIX} in: ${mail.text}`)
+      assert.ok(!/Password: /.test(mail.text), 'no password in the email')
+      return found
+    }
+    link = await linkTo('aroha@example.org')
+    other = await linkTo('mere@example.org')
+    assert.notEqual(link, other, 'a personal link each')
   })
 
   test('the link opens a form to choose a password; a weak one is refused, a strong one is set', async () => {
@@ -81,6 +88,11 @@ describe('sign-in links', () => {
     assert.equal(await signIn.getAttribute('href'), `${server.base}${PREFIX}`)
     await assertAccessible(null, learner, assert)
     assert.deepEqual(learner.problems, [])
+    if (passwordWorks) {
+      // The LMS's own sign-in takes the password (Django's Argon2 hasher, the Express LMS's check).
+      assert.equal(passwordWorks(env, 'aroha@example.org', 'Kowhai-tree-by-the-river-42'), true)
+      assert.equal(passwordWorks(env, 'aroha@example.org', 'Kowhai-tree-by-the-river-4'), false)
+    }
 
     if (TARGET === 'rust') {
       // The CLI says the same of the link, and never prints its token.
@@ -101,5 +113,26 @@ describe('sign-in links', () => {
     await assertAccessible(null, learner, assert)
     await learner.goto(`${server.base}${PREFIX}/invitations/${'A'.repeat(43)}`)
     await learner.getByText('This link is not valid').waitFor()
+  })
+
+  test('undoing the upload revokes the links still unused; a used one stays used', async () => {
+    assert.ok(other && runPath, 'the run emailed links')
+    await learner.goto(other)
+    await learner.getByRole('heading', { name: 'Choose your password' }).waitFor()
+
+    await page.goto(`${runPath}/results`)
+    await page.getByRole('button', { name: 'Undo this run' }).click()
+    await page.getByRole('heading', { name: 'Preview of the undo' }).waitFor()
+    await page.getByRole('button', { name: 'Approve and run' }).click()
+    await page.getByRole('heading', { name: 'Undo run' }).waitFor()
+    await page.getByRole('link', { name: 'See the results' }).click({ timeout: 60_000 })
+    await page.getByRole('heading', { name: 'Results of the undo' }).waitFor()
+
+    await learner.goto(other)
+    await learner.getByRole('heading', { name: 'This link does not work' }).waitFor()
+    await learner.getByText('This link is not valid').waitFor()
+    assert.equal(await learner.getByLabel('New password').count(), 0)
+    await learner.goto(link)
+    await learner.getByText('This link was used already').waitFor()
   })
 })
