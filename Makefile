@@ -164,6 +164,7 @@ test-node: node-deps
 	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
 	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
 	cd examples/node/bullmq-shards && node --test test/
+	cd examples/node/express_lms && node --test test/
 	# The examples run as their headers say (the binding resolved through examples/node/package.json).
 	node examples/node/quickstart.js > /dev/null
 
