@@ -139,6 +139,8 @@ python-env:
 test-python: python-env
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
 	$(PY) -m pytest bindings-python/tests -q
+	# The Django example's store on PostgreSQL (its sign-in links): Django's runner, a test database of its own.
+	cd examples/python/django_lms && DATABASE_URL=$(DJANGO_DB)_test_$$$$ $(CURDIR)/$(PY) manage.py test lms -v 1
 	$(PY) -m mypy.stubtest lms_bulk_upload --allowlist bindings-python/stubtest-allowlist.txt
 	cd bindings-python && MYPYPATH=../examples/python ../$(PY) -m mypy --strict tests bench python/lms_bulk_upload ../examples/python
 
