@@ -146,6 +146,8 @@ python-env:
 test-python: python-env
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
 	$(PY) -m pytest bindings-python/tests -q
+	# The Django example's store on PostgreSQL (its sign-in links): Django's runner, a test database of its own.
+	cd examples/python/django_lms && DATABASE_URL=$(DJANGO_DB)_test_$$$$ $(CURDIR)/$(PY) manage.py test lms -v 1
 	$(PY) -m mypy.stubtest lms_bulk_upload --allowlist bindings-python/stubtest-allowlist.txt
 	cd bindings-python && MYPYPATH=../examples/python ../$(PY) -m mypy --strict tests bench python/lms_bulk_upload ../examples/python
 
@@ -171,6 +173,7 @@ test-node: node-deps
 	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
 	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
 	cd examples/node/bullmq-shards && node --test test/
+	cd examples/node/express_lms && node --test test/
 	# The examples run as their headers say (the binding resolved through examples/node/package.json).
 	node examples/node/quickstart.js > /dev/null
 

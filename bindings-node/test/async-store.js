@@ -86,6 +86,34 @@ class AsyncMailer {
   }
 }
 
+/** The async store with the four invitation methods, keeping digests in a Map. */
+class LinkStore extends AsyncStore {
+  constructor() {
+    super()
+    this.links = new Map()
+  }
+  async addInvitation(invitation) {
+    await this.wait('addInvitation')
+    for (const [digest, link] of this.links) {
+      if (link.user === invitation.user && !link.used && link.upload !== invitation.upload) this.links.delete(digest)
+    }
+    this.links.set(invitation.digest, { ...invitation, used: false })
+  }
+  async findInvitation(digest) {
+    await this.wait('findInvitation')
+    return this.links.get(digest) ?? null
+  }
+  async redeemInvitation(digest) {
+    await this.wait('redeemInvitation')
+    const link = this.links.get(digest)
+    if (!link || link.used) return false
+    link.used = true
+    for (const [other, l] of this.links) if (l.user === link.user && !l.used) this.links.delete(other)
+    return true
+  }
+  async revokeInvitations() {}
+}
+
 const FAST_HASH = { memoryKib: 64, iterations: 1, parallelism: 1, insecureForTests: true }
 
-module.exports = { AsyncStore, AsyncMailer, FAST_HASH }
+module.exports = { AsyncStore, AsyncMailer, FAST_HASH, LinkStore }

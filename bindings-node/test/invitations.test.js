@@ -5,7 +5,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const lms = require('..')
-const { AsyncStore, AsyncMailer, FAST_HASH } = require('./async-store')
+const { AsyncMailer, FAST_HASH, LinkStore } = require('./async-store')
 
 const CSV = 'firstname,lastname,email\nAna,Lee,ana@x.com\nBo,Chan,bo@x.com\n'
 
@@ -14,34 +14,6 @@ function tokenOf(message) {
   assert.equal(message.fields.password, undefined)
   assert.ok(message.text.includes(link))
   return link.split('/').pop()
-}
-
-/** The async store with the four invitation methods, keeping digests in a Map. */
-class LinkStore extends AsyncStore {
-  constructor() {
-    super()
-    this.links = new Map()
-  }
-  async addInvitation(invitation) {
-    await this.wait('addInvitation')
-    for (const [digest, link] of this.links) {
-      if (link.user === invitation.user && !link.used && link.upload !== invitation.upload) this.links.delete(digest)
-    }
-    this.links.set(invitation.digest, { ...invitation, used: false })
-  }
-  async findInvitation(digest) {
-    await this.wait('findInvitation')
-    return this.links.get(digest) ?? null
-  }
-  async redeemInvitation(digest) {
-    await this.wait('redeemInvitation')
-    const link = this.links.get(digest)
-    if (!link || link.used) return false
-    link.used = true
-    for (const [other, l] of this.links) if (l.user === link.user && !l.used) this.links.delete(other)
-    return true
-  }
-  async revokeInvitations() {}
 }
 
 test('the setting and its rules', () => {

@@ -9,46 +9,7 @@ const http = require('node:http')
 const { WebApi } = require('../lms.js')
 const bulkUpload = require('../express.js')
 const { AsyncStore, AsyncMailer, FAST_HASH } = require('./async-store.js')
-
-const ADMIN = 'admin@lms.test'
-const PASSWORD = 'correct horse battery staple'
-const ORIGIN = 'http://lms.test'
-
-class Hooks {
-  constructor() {
-    this.records = new Map()
-    this.seq = 0
-    this.queue = []
-  }
-  async authenticate(email, password) {
-    return email === ADMIN && password === PASSWORD ? ADMIN : null
-  }
-  async getRecord(kind, id) {
-    const r = this.records.get(`${kind}\u0000${id}`)
-    return r ? { version: r.version, doc: structuredClone(r.doc) } : null
-  }
-  async putRecord(kind, id, doc, expected) {
-    const key = `${kind}\u0000${id}`
-    const old = this.records.get(key)
-    if (expected === 0 && old) return false
-    if (expected !== null && expected !== 0 && old?.version !== expected) return false
-    this.records.set(key, { kind, id, doc, version: (old?.version ?? 0) + 1, seq: old?.seq ?? ++this.seq })
-    return true
-  }
-  async listRecords(kind, offset, limit) {
-    const all = [...this.records.values()].filter((r) => r.kind === kind).sort((a, b) => b.seq - a.seq)
-    return { total: all.length, items: all.slice(offset, offset + limit).map((r) => ({ id: r.id, doc: r.doc })) }
-  }
-  async deleteRecord(kind, id) {
-    this.records.delete(`${kind}\u0000${id}`)
-  }
-  async catalog() {
-    return { groups: [{ id: 1, name: 'Sales' }], content: [] }
-  }
-  async enqueueRun(runId) {
-    this.queue.push(runId)
-  }
-}
+const { ADMIN, Hooks, ORIGIN, PASSWORD } = require('./web-hooks.js')
 
 function world() {
   const hooks = new Hooks()

@@ -2,7 +2,8 @@
 //! real SQLite database behind a hooks object, as a framework binding supplies them, the
 //! store and mailer as host-protocol objects. Sign-in by the host's own check, the whole
 //! flow with undo, a run queued for a worker, a run interrupted and resumed from its
-//! journal, cancel, and the default password sealed in the run's record.
+//! journal, cancel, the default password sealed in the run's record, and sign-in links
+//! served over a store that keeps them (404 over one that does not).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -124,25 +125,81 @@ impl SharedObject for Hooks {
     }
 }
 
-/// The host's users, groups and enrolments, in memory, through the host protocol.
+/// The host's users, groups and enrolments, in memory, through the host protocol; with
+/// `keeps_links`, its sign-in links too (digests only).
 #[derive(Default)]
 struct Users {
     users: Mutex<Vec<Value>>,
+    keeps_links: bool,
+    links: Mutex<Vec<Value>>,
+}
+
+impl Users {
+    /// The link methods: `None` for another method.
+    fn link_call(&self, method: &str, args: &[Value]) -> Option<Value> {
+        let mut links = self.links.lock().unwrap();
+        Some(match method {
+            "add_invitation" => {
+                let new = &args[0];
+                links.retain(|l| {
+                    l["user"] != new["user"] || l["used"] == true || l["upload"] == new["upload"]
+                });
+                let mut kept = new.clone();
+                kept["used"] = json!(false);
+                links.push(kept);
+                Value::Null
+            }
+            "find_invitation" => links
+                .iter()
+                .find(|l| l["digest"] == args[0])
+                .cloned()
+                .unwrap_or(Value::Null),
+            "redeem_invitation" => {
+                let Some(i) = links
+                    .iter()
+                    .position(|l| l["digest"] == args[0] && l["used"] == false)
+                else {
+                    return Some(json!(false));
+                };
+                links[i]["used"] = json!(true);
+                let user = links[i]["user"].clone();
+                links.retain(|l| l["user"] != user || l["used"] == true);
+                json!(true)
+            }
+            "revoke_invitations" => {
+                links.retain(|l| {
+                    l["user"] != args[0] || l["upload"] != args[1] || l["used"] == true
+                });
+                Value::Null
+            }
+            _ => return None,
+        })
+    }
 }
 
 impl SharedObject for Users {
     fn has_method(&self, method: &str) -> bool {
-        !matches!(
-            method,
-            "all_group_names"
-                | "checkpoint"
-                | "scope_users"
-                | "set_login_method"
-                | "reactivate_user"
-        )
+        match method {
+            "add_invitation" | "find_invitation" | "redeem_invitation" | "revoke_invitations" => {
+                self.keeps_links
+            }
+            _ => !matches!(
+                method,
+                "all_group_names"
+                    | "checkpoint"
+                    | "scope_users"
+                    | "set_login_method"
+                    | "reactivate_user"
+            ),
+        }
     }
 
     fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, HostError> {
+        if self.keeps_links {
+            if let Some(reply) = self.link_call(method, &args) {
+                return Ok(reply);
+            }
+        }
         let mut users = self.users.lock().unwrap();
         let find = |users: &mut Vec<Value>, id: &Value| -> usize {
             users
@@ -193,7 +250,11 @@ impl SharedObject for Users {
                 }
                 Value::Null
             }
-            "set_password" => Value::Null,
+            "set_password" => {
+                let i = find(&mut users, &args[0]);
+                users[i]["password_hash"] = args[1].clone();
+                Value::Null
+            }
             "add_to_group" => {
                 let i = find(&mut users, &args[0]);
                 users[i]["groups"]
@@ -275,9 +336,13 @@ struct World {
 }
 
 fn world(queued: bool) -> World {
+    world_with(queued, Users::default())
+}
+
+fn world_with(queued: bool, users: Users) -> World {
     let dir = tempfile::tempdir().unwrap();
     let hooks = Arc::new(Hooks::new(&dir.path().join("host.sqlite3"), queued));
-    let users = Arc::new(Users::default());
+    let users = Arc::new(users);
     let outbox = Arc::new(Outbox::default());
     let host = ObjectHost::new(
         ObjectHostConfig {
@@ -503,4 +568,94 @@ fn a_cancelled_undo_leaves_the_run_undoable() {
         Value::Null
     );
     undo_plan(&mut c);
+}
+
+#[test]
+fn sign_in_links_are_served_over_a_store_that_keeps_them() {
+    let w = world_with(
+        false,
+        Users {
+            keeps_links: true,
+            ..Users::default()
+        },
+    );
+    let mut c = Client::signed_in(&w.env);
+    let run = approve(&mut c, json!({"send_invitations": true}));
+    let ended = c.wait(run["id"].as_str().unwrap());
+    assert_eq!(ended["counts"]["created"], 4, "{ended}");
+    let sent = w.outbox.sent.lock().unwrap().clone();
+    let tokens: Vec<String> = sent
+        .iter()
+        .filter(|m| m["fields"].get("invitation_url").is_some())
+        .map(|m| {
+            let link = m["fields"]["invitation_url"].as_str().unwrap();
+            assert!(m["fields"].get("password").is_none(), "no password: {m}");
+            let token = link.strip_prefix(&format!("{SITE}/invitations/")).unwrap();
+            assert_eq!(token.len(), 43, "{link}");
+            token.to_owned()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 4);
+    let kept = serde_json::to_string(&*w.users.links.lock().unwrap()).unwrap();
+    assert!(tokens
+        .iter()
+        .all(|t| !kept.contains(t.as_str()) && !w.hooks.all_docs().contains(t.as_str())));
+
+    let mut learner = Client::new(&w.env);
+    let verify = |c: &mut Client, token: &str| {
+        c.send("POST", "/api/invitations/verify", json!({"token": token}))
+    };
+    assert_eq!(
+        verify(&mut learner, &tokens[0]).json(),
+        json!({"valid": true})
+    );
+    let a = verify(&mut learner, &"A".repeat(43));
+    assert_eq!((a.status, a.code()), (404, "invitation_unknown".into()));
+    let redeem = |c: &mut Client, password: &str| {
+        c.send(
+            "POST",
+            "/api/invitations/redeem",
+            json!({"token": tokens[0], "password": password}),
+        )
+    };
+    let a = redeem(&mut learner, "password123");
+    assert_eq!((a.status, a.code()), (422, "weak_password".into()));
+    let chosen = "Kowhai-tree-by-the-river-42";
+    let a = redeem(&mut learner, chosen);
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json(), json!({"password_set": true, "sign_in_url": SITE}));
+    let hash = w.users.users.lock().unwrap()[0]["password_hash"].clone();
+    let hash = lms_bulk_upload::PasswordHash::from_phc(hash.as_str().unwrap().to_owned());
+    assert!(
+        hash.verify(chosen),
+        "the chosen password, hashed with argon2id"
+    );
+    let a = redeem(&mut learner, chosen);
+    assert_eq!((a.status, a.code()), (410, "invitation_used".into()));
+    assert_eq!(
+        verify(&mut learner, &tokens[1]).status,
+        200,
+        "another user's link still works"
+    );
+}
+
+#[test]
+fn sign_in_links_answer_404_over_a_store_without_them() {
+    let w = world(false);
+    let mut c = Client::new(&w.env);
+    let a = c.send(
+        "POST",
+        "/api/invitations/verify",
+        json!({"token": "A".repeat(43)}),
+    );
+    assert_eq!((a.status, a.code()), (404, "not_found".into()));
+    let mut c = Client::signed_in(&w.env);
+    let a = c.upload("staff.csv", FILE.as_bytes());
+    let id = a.json()["id"].as_str().unwrap().to_owned();
+    let a = c.send(
+        "POST",
+        &format!("/api/uploads/{id}/plans"),
+        json!({"settings": {"send_invitations": true}}),
+    );
+    assert_eq!(a.code(), "host_method_missing", "{}", a.text());
 }

@@ -1,6 +1,7 @@
 'use strict'
-// The example LMS's data in PostgreSQL (`pg`): its users, groups, content and enrolments,
-// the engine's store on them (every method of the host protocol, undo's included), and the
+// The example LMS's data in PostgreSQL (`pg`): its users, groups, content, enrolments and
+// sign-in links, the engine's store on them (every method of the host protocol, undo's and
+// sign-in links' included), and the
 // screens' hooks: its administrators and a table of records (docs/web-host-protocol.md).
 
 const crypto = require('node:crypto')
@@ -28,6 +29,16 @@ CREATE TABLE IF NOT EXISTS lms_groups (id bigserial PRIMARY KEY, name text NOT N
 CREATE TABLE IF NOT EXISTS lms_members (user_id bigint REFERENCES lms_users ON DELETE CASCADE, group_id bigint REFERENCES lms_groups, PRIMARY KEY (user_id, group_id));
 CREATE TABLE IF NOT EXISTS lms_content (kind text NOT NULL, id text NOT NULL, title text NOT NULL DEFAULT '', PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS lms_enrolments (user_id bigint REFERENCES lms_users ON DELETE CASCADE, kind text, content_id text, PRIMARY KEY (user_id, kind, content_id));
+-- Sign-in links: the SHA-256 digest of each token (hex), never the token; its expiry (Unix
+-- seconds), when it was used, and the upload (plan fingerprint) that issued it, for undo.
+CREATE TABLE IF NOT EXISTS lms_invitations (
+  digest text PRIMARY KEY CHECK (length(digest) = 64),
+  user_id bigint NOT NULL REFERENCES lms_users ON DELETE CASCADE,
+  upload text NOT NULL,
+  expires_at bigint NOT NULL,
+  used_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS lms_invitations_by_user ON lms_invitations (user_id);
 CREATE TABLE IF NOT EXISTS bulk_upload_records (
   seq bigserial PRIMARY KEY,
   kind text NOT NULL,
@@ -164,6 +175,43 @@ class LmsStore {
   async setLoginMethod(id, method) {
     await this.pool.query('UPDATE lms_users SET login_method = $2 WHERE id = $1', [id, method])
   }
+
+  // ---- sign-in links: the digest and expiry kept, never the token
+
+  async addInvitation({ user, digest, expiresAt, upload }) {
+    // One statement: a newer link revokes the user's unused ones from other uploads (a
+    // resumed run's earlier link for this upload keeps working).
+    await this.pool.query(
+      `WITH revoked AS (DELETE FROM lms_invitations WHERE user_id = $1 AND used_at IS NULL AND upload <> $4)
+       INSERT INTO lms_invitations (digest, user_id, upload, expires_at) VALUES ($2, $1, $4, $3)
+       ON CONFLICT (digest) DO UPDATE SET user_id = EXCLUDED.user_id, upload = EXCLUDED.upload, expires_at = EXCLUDED.expires_at`,
+      [user, digest, expiresAt, upload],
+    )
+  }
+
+  async findInvitation(digest) {
+    const { rows } = await this.pool.query(
+      'SELECT user_id::text AS "user", digest, expires_at::text AS "expiresAt", used_at IS NOT NULL AS used FROM lms_invitations WHERE digest = $1',
+      [digest],
+    )
+    return rows.length ? { ...rows[0], expiresAt: Number(rows[0].expiresAt) } : null
+  }
+
+  async redeemInvitation(digest) {
+    // Atomic and single-use in one statement: of two concurrent redemptions, PostgreSQL's row
+    // lock lets one mark the link used; the other finds it used. The user's other links go.
+    const { rows } = await this.pool.query(
+      `WITH used AS (UPDATE lms_invitations SET used_at = now() WHERE digest = $1 AND used_at IS NULL RETURNING user_id),
+       dropped AS (DELETE FROM lms_invitations WHERE user_id IN (SELECT user_id FROM used) AND used_at IS NULL AND digest <> $1)
+       SELECT count(*)::int AS n FROM used`,
+      [digest],
+    )
+    return rows[0].n === 1
+  }
+
+  async revokeInvitations(id, upload) {
+    await this.pool.query('DELETE FROM lms_invitations WHERE user_id = $1 AND upload = $2 AND used_at IS NULL', [id, upload])
+  }
 }
 
 // ---- the screens' hooks ---------------------------------------------------------------------
@@ -247,4 +295,4 @@ class OutboxMailer {
   }
 }
 
-module.exports = { SCHEMA, LmsStore, LmsHooks, OutboxMailer, hashPassword }
+module.exports = { SCHEMA, LmsStore, LmsHooks, OutboxMailer, checkPassword, hashPassword }

@@ -444,6 +444,27 @@ impl Host for ObjectHost {
         self.config.parse_options.clone()
     }
 
+    fn with_store_mut(
+        &self,
+        f: &mut dyn FnMut(&mut dyn lms_bulk_upload::Store),
+    ) -> Result<bool, HookError> {
+        // Sign-in links are served when the store keeps them: it can find one and use it up.
+        let naming = self.config.naming;
+        let keeps_links = ["find_invitation", "redeem_invitation"]
+            .iter()
+            .all(|m| self.store.has_method(&naming.name(m)));
+        if !keeps_links {
+            return Ok(false);
+        }
+        let mut store = HostStore::new(Shared(self.store.as_ref()), naming).map_err(engine)?;
+        f(&mut store);
+        Ok(true)
+    }
+
+    fn hash_params(&self) -> lms_bulk_upload::HashParams {
+        self.hash_params
+    }
+
     fn site_url(&self) -> String {
         self.config.site_url.trim_end_matches('/').to_owned()
     }

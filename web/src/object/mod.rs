@@ -82,6 +82,9 @@ pub struct ObjectHost {
     records: Records,
     store: Arc<dyn SharedObject>,
     mailer: Arc<dyn SharedObject>,
+    /// The argon2id parameters of the execute options: a password chosen through a sign-in
+    /// link is hashed with them too.
+    hash_params: lms_bulk_upload::HashParams,
     /// Plans read back (verified) lately: a preview's pages do not verify the plan again.
     plans: Mutex<VecDeque<(String, Arc<Plan>)>>,
     /// Cancel flags of the runs executing in this process.
@@ -160,6 +163,7 @@ impl ObjectHost {
             keys,
             store,
             mailer,
+            hash_params: execute.hash_params,
             plans: Mutex::new(VecDeque::new()),
             live: Mutex::new(HashMap::new()),
             this: this.clone(),

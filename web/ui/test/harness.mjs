@@ -66,6 +66,10 @@ export function appPath(pageOrUrl) {
   return path.startsWith(`${PREFIX}/`) ? path.slice(PREFIX.length) : path
 }
 
+/** Whether the target LMS's own sign-in takes this user's password (a framework target's
+ * check, through its database); null for the reference server, which has no learners' sign-in. */
+export const passwordWorks = target?.passwordWorks ? (env, email, password) => target.passwordWorks(env, email, password, { ROOT }) : null
+
 /** A temp folder with a demo database; returns the demo administrator's credentials. */
 export function demoEnv() {
   if (target) return target.demoEnv({ ROOT, parseCredentials })

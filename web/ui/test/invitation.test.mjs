@@ -1,91 +1,31 @@
-// The page a sign-in link opens, against the real server: an upload with --send-invitations
-// emails links to the outbox; the link's page is checked with axe, a weak password is refused
-// with zxcvbn's reason, a strong one is set (argon2id, by the server) and the page offers to
-// sign in; the link then works no more.
+// Sign-in links, as people use them, on every target (the reference server, and the Django and
+// Express examples where the screens are mounted below /admin/bulk-upload/): the administrator
+// chooses "Send personal sign-in links" on the settings screen, previews and approves; the run
+// emails the new user a link below the mount point (never a password). The user opens it in
+// their own browser: the page is checked with axe, a weak password is refused with zxcvbn's
+// reason, a strong one is set (argon2id, by the engine) and the page offers to sign in; the
+// link then works no more. Undoing the upload revokes the links still unused.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { api, assertAccessible, BIN, binEnv, closeSession, openSession, outbox, signIn, TARGET, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, BIN, binEnv, closeSession, newPage, openSession, outbox, passwordWorks, PREFIX, TARGET, until, upload } from './harness.mjs'
 
-// The reference server only: it issues the links with the CLI (`apply --send-invitations`)
-// and reads them back from its outbox. The framework hosts' stores keep no links yet, and
-// their screens answer the link's routes with 404 (`docs/web-host-protocol.md`).
-const reference = TARGET === 'rust'
-
-describe('sign-in links on the reference server', { skip: !reference && 'the framework hosts send no sign-in links yet' }, () => {
-  let env, server, browser, page, link
+describe('sign-in links', () => {
+  let env, server, browser, page, learner, link, other, runPath
 
   before(async () => {
-    ;({ env, server, browser, page } = await openSession({ signInPath: null }))
-    const file = join(env.dir, 'invite.csv')
-    writeFileSync(file, 'firstname,lastname,emailaddress\nAroha,Ngata,aroha@example.org\n')
-    const r = spawnSync(
-      BIN,
-      ['apply', file, '--db', env.db, '--yes', '--send-invitations', '--site-url', server.base, '--outbox', env.outbox],
-      { env: binEnv(), encoding: 'utf8' },
-    )
-    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`)
-    const mail = outbox(env).find((m) => m.text.includes('aroha@example.org'))
-    assert.ok(mail, 'the welcome email is in the outbox')
-    link = new RegExp(`${server.base}/invitations/[A-Za-z0-9_-]{43}`).exec(mail.text)?.[0]
-    assert.ok(link, `a sign-in link in: ${mail.text}`)
-    assert.ok(!/Password: /.test(mail.text), 'no password in the email')
+    ;({ env, server, browser, page } = await openSession())
   })
 
   after(() => closeSession({ env, server, browser }))
 
-  function verify(token, ...extra) {
-    return spawnSync(BIN, ['invite', 'verify', token, '--db', env.db, ...extra], { env: binEnv(), encoding: 'utf8' })
-  }
-
-  test('the link opens a form to choose a password; a weak one is refused, a strong one is set', async () => {
-    await page.goto(link)
-    await page.getByRole('heading', { name: 'Choose your password' }).waitFor()
-    await assertAccessible(null, page, assert)
-
-    await page.getByLabel('New password').fill('password123')
-    await page.getByLabel('Repeat the password').fill('password123')
-    await page.getByRole('button', { name: 'Set my password' }).click()
-    await page.getByRole('alert').filter({ hasText: /too easy to guess/ }).waitFor()
-
-    await page.getByLabel('New password').fill('Kowhai-tree-by-the-river-42')
-    await page.getByLabel('Repeat the password').fill('Kowhai-tree-by-the-river-4')
-    await page.getByRole('button', { name: 'Set my password' }).click()
-    await page.getByRole('alert').filter({ hasText: 'The two passwords differ.' }).waitFor()
-
-    await page.getByLabel('Repeat the password').fill('Kowhai-tree-by-the-river-42')
-    await page.getByRole('button', { name: 'Set my password' }).click()
-    await page.getByRole('heading', { name: 'Your password is set' }).waitFor()
-    const signIn = page.getByRole('link', { name: 'Sign in' })
-    assert.equal(await signIn.getAttribute('href'), server.base)
-    await assertAccessible(null, page, assert)
-    assert.deepEqual(page.problems, [])
-
-    const token = link.split('/').pop()
-    const r = verify(token)
-    assert.equal(r.status, 6, 'the link is used up')
-    assert.match(r.stderr, /invitation_used/)
-    assert.ok(!r.stderr.includes(token) && !r.stdout.includes(token), 'the token is never printed')
-  })
-
-  test('a used link says so and offers no form', async () => {
-    await page.goto(link)
-    await page.getByRole('heading', { name: 'This link does not work' }).waitFor()
-    await page.getByText('This link was used already').waitFor()
-    assert.equal(await page.getByLabel('New password').count(), 0)
-    await assertAccessible(null, page, assert)
-    await page.goto(`${server.base}/invitations/${'A'.repeat(43)}`)
-    await page.getByText('This link is not valid').waitFor()
-  })
-
-  test('the settings screen offers sign-in links instead of passwords, with the seed\'s rules', async () => {
-    await signIn(page, env)
+  test('the administrator chooses sign-in links instead of passwords; the run emails a link below the mount point', async () => {
     const file = join(env.dir, 'links.csv')
-    writeFileSync(file, 'firstname,lastname,emailaddress\nMere,Parata,mere@example.org\n')
+    writeFileSync(file, 'firstname,lastname,emailaddress\nAroha,Ngata,aroha@example.org\nMere,Parata,mere@example.org\n')
     await upload(page, file)
-    await page.goto(`${new URL(page.url()).pathname}/settings`)
+    await page.getByRole('button', { name: 'Continue to settings' }).click()
     await page.getByRole('heading', { name: /^Settings/ }).waitFor()
     const links = page.getByLabel('Send personal sign-in links instead of passwords')
     assert.equal(await links.isChecked(), false, 'generated passwords stay the default')
@@ -94,6 +34,7 @@ describe('sign-in links on the reference server', { skip: !reference && 'the fra
     assert.equal(await page.getByLabel('Send a notification email to new users').isDisabled(), true, 'links need the email')
     assert.equal(await page.getByLabel('Default password').isVisible(), false)
     await assertAccessible(null, page, assert)
+
     await page.getByRole('button', { name: 'Preview the changes' }).click()
     await page.getByRole('heading', { name: 'Preview' }).waitFor()
     const id = new URL(page.url()).pathname.split('/').pop()
@@ -101,7 +42,97 @@ describe('sign-in links on the reference server', { skip: !reference && 'the fra
     assert.equal(res.status, 200)
     assert.equal(res.body.settings.send_invitations, true)
     assert.equal(res.body.settings.generate_passwords, false)
-    assert.equal(res.body.summary.invitations, 1)
+    assert.equal(res.body.summary.invitations, 2)
     assert.equal(res.body.summary.passwords, 0)
+
+    await page.getByRole('button', { name: 'Approve and run' }).click()
+    await page.getByRole('heading', { name: 'Run' }).waitFor()
+    runPath = appPath(page)
+    await page.getByRole('link', { name: 'See the results' }).waitFor({ timeout: 60_000 })
+    assert.match(await page.getByRole('status').filter({ hasText: 'rows done' }).textContent(), /^Finished: 2 of 2 rows done\. created 2/)
+
+    const linkTo = async (email) => {
+      const mail = await until(() => outbox(env).find((m) => m.text.includes(email)), 20_000, `the welcome email to ${email}`)
+      const found = new RegExp(`${server.base}${PREFIX}/invitations/[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`).exec(mail.text)?.[0]
+      assert.ok(found, `a sign-in link below ${server.base}${PREFIX} in: ${mail.text}`)
+      assert.ok(!/Password: /.test(mail.text), 'no password in the email')
+      return found
+    }
+    link = await linkTo('aroha@example.org')
+    other = await linkTo('mere@example.org')
+    assert.notEqual(link, other, 'a personal link each')
+  })
+
+  test('the link opens a form to choose a password; a weak one is refused, a strong one is set', async () => {
+    assert.ok(link, 'the run emailed a link')
+    // The user's own browser: no administrator's session.
+    learner = await newPage(browser, server.base)
+    await learner.goto(link)
+    await learner.getByRole('heading', { name: 'Choose your password' }).waitFor()
+    await assertAccessible(null, learner, assert)
+
+    await learner.getByLabel('New password').fill('password123')
+    await learner.getByLabel('Repeat the password').fill('password123')
+    await learner.getByRole('button', { name: 'Set my password' }).click()
+    await learner.getByRole('alert').filter({ hasText: /too easy to guess/ }).waitFor()
+
+    await learner.getByLabel('New password').fill('Kowhai-tree-by-the-river-42')
+    await learner.getByLabel('Repeat the password').fill('Kowhai-tree-by-the-river-4')
+    await learner.getByRole('button', { name: 'Set my password' }).click()
+    await learner.getByRole('alert').filter({ hasText: 'The two passwords differ.' }).waitFor()
+
+    await learner.getByLabel('Repeat the password').fill('Kowhai-tree-by-the-river-42')
+    await learner.getByRole('button', { name: 'Set my password' }).click()
+    await learner.getByRole('heading', { name: 'Your password is set' }).waitFor()
+    const signIn = learner.getByRole('link', { name: 'Sign in' })
+    assert.equal(await signIn.getAttribute('href'), `${server.base}${PREFIX}`)
+    await assertAccessible(null, learner, assert)
+    assert.deepEqual(learner.problems, [])
+    if (passwordWorks) {
+      // The LMS's own sign-in takes the password (Django's Argon2 hasher, the Express LMS's check).
+      assert.equal(passwordWorks(env, 'aroha@example.org', 'Kowhai-tree-by-the-river-42'), true)
+      assert.equal(passwordWorks(env, 'aroha@example.org', 'Kowhai-tree-by-the-river-4'), false)
+    }
+
+    if (TARGET === 'rust') {
+      // The CLI says the same of the link, and never prints its token.
+      const token = link.split('/').pop()
+      const r = spawnSync(BIN, ['invite', 'verify', token, '--db', env.db], { env: binEnv(), encoding: 'utf8' })
+      assert.equal(r.status, 6, 'the link is used up')
+      assert.match(r.stderr, /invitation_used/)
+      assert.ok(!r.stderr.includes(token) && !r.stdout.includes(token), 'the token is never printed')
+    }
+  })
+
+  test('a used link says so and offers no form; an unknown one is not valid', async () => {
+    assert.ok(learner, 'the link was used')
+    await learner.goto(link)
+    await learner.getByRole('heading', { name: 'This link does not work' }).waitFor()
+    await learner.getByText('This link was used already').waitFor()
+    assert.equal(await learner.getByLabel('New password').count(), 0)
+    await assertAccessible(null, learner, assert)
+    await learner.goto(`${server.base}${PREFIX}/invitations/${'A'.repeat(43)}`)
+    await learner.getByText('This link is not valid').waitFor()
+  })
+
+  test('undoing the upload revokes the links still unused; a used one stays used', async () => {
+    assert.ok(other && runPath, 'the run emailed links')
+    await learner.goto(other)
+    await learner.getByRole('heading', { name: 'Choose your password' }).waitFor()
+
+    await page.goto(`${runPath}/results`)
+    await page.getByRole('button', { name: 'Undo this run' }).click()
+    await page.getByRole('heading', { name: 'Preview of the undo' }).waitFor()
+    await page.getByRole('button', { name: 'Approve and run' }).click()
+    await page.getByRole('heading', { name: 'Undo run' }).waitFor()
+    await page.getByRole('link', { name: 'See the results' }).click({ timeout: 60_000 })
+    await page.getByRole('heading', { name: 'Results of the undo' }).waitFor()
+
+    await learner.goto(other)
+    await learner.getByRole('heading', { name: 'This link does not work' }).waitFor()
+    await learner.getByText('This link is not valid').waitFor()
+    assert.equal(await learner.getByLabel('New password').count(), 0)
+    await learner.goto(link)
+    await learner.getByText('This link was used already').waitFor()
   })
 })

@@ -1,7 +1,8 @@
 """The engine's store on the LMS's own models (Django's users, Learner, Cohort, Content,
-Enrolment): what plans read and runs write. Every method of the host protocol's store
-(docs/host-protocol.md), the undo ones included, and ``catalog()`` for the settings screen.
-The argon2id hashes the engine gives are Django's own Argon2 format once prefixed."""
+Enrolment, Invitation): what plans read and runs write. Every method of the host protocol's
+store (docs/host-protocol.md), the undo ones and the sign-in link ones included, and
+``catalog()`` for the settings screen. The argon2id hashes the engine gives are Django's own
+Argon2 format once prefixed."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
 from django.db.models.functions import Lower  # type: ignore[import-untyped]
+from django.utils import timezone  # type: ignore[import-untyped]
 
 import lms_bulk_upload as lbu
 from lms_bulk_upload.contrib.django.store import BatchStore
 
-from .models import Cohort, Content, Enrolment, Learner
+from .models import Cohort, Content, Enrolment, Invitation, Learner
 
 PROFILE = ("phone_number", "unique_id", "country", "organisation", "language_code")
 
@@ -163,3 +165,36 @@ class LmsStore(BatchStore):
         self.writing()
         self._learner(user_id)
         Learner.objects.filter(user_id=int(user_id)).update(login_method=method)
+
+    # ---- sign-in links: the digest and expiry kept, never the token
+    def add_invitation(self, invitation: Dict[str, Any]) -> None:
+        self.writing()
+        user_id = int(invitation["user"])
+        # A newer link revokes the user's unused ones from other uploads (a resumed run's
+        # earlier link for this upload keeps working).
+        Invitation.objects.filter(user_id=user_id, used_at__isnull=True).exclude(upload=invitation["upload"]).delete()
+        Invitation.objects.update_or_create(
+            digest=invitation["digest"],
+            defaults={"user_id": user_id, "upload": invitation["upload"], "expires_at": invitation["expires_at"]},
+        )
+
+    def find_invitation(self, digest: str) -> Optional[Dict[str, Any]]:
+        row = Invitation.objects.filter(digest=digest).values("user_id", "digest", "expires_at", "used_at").first()
+        if row is None:
+            return None
+        return {"user": str(row["user_id"]), "digest": row["digest"], "expires_at": row["expires_at"], "used": row["used_at"] is not None}
+
+    def redeem_invitation(self, digest: str) -> bool:
+        # In the batch's transaction: the password the page sets next commits with it (at
+        # checkpoint), or neither does. Of two concurrent redemptions, PostgreSQL's row lock
+        # lets one update the row; the other finds it used.
+        self.writing()
+        if not Invitation.objects.filter(digest=digest, used_at__isnull=True).update(used_at=timezone.now()):
+            return False
+        user_id = Invitation.objects.filter(digest=digest).values_list("user_id", flat=True).first()
+        Invitation.objects.filter(user_id=user_id, used_at__isnull=True).delete()
+        return True
+
+    def revoke_invitations(self, user_id: str, upload: str) -> None:
+        self.writing()
+        Invitation.objects.filter(user_id=int(user_id), upload=upload, used_at__isnull=True).delete()

@@ -38,3 +38,16 @@ class Enrolment(models.Model):  # type: ignore[misc]
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "content"], name="lms_enrolment_once")]
+
+
+class Invitation(models.Model):  # type: ignore[misc]
+    """A sign-in link an upload emailed: only the SHA-256 digest of its token (hex), never the
+    token; its expiry (seconds since the Unix epoch), when it was used, and the upload (plan
+    fingerprint) that issued it, for undo. The primary key is the digest (looked up by it); the
+    foreign key is indexed (a user's links are dropped together)."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    upload = models.CharField(max_length=200)
+    expires_at = models.BigIntegerField()
+    used_at = models.DateTimeField(null=True, blank=True)

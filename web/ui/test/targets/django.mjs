@@ -51,3 +51,15 @@ export async function startServer(env, { port, extraEnv = {}, args = [] }, { ROO
   }
   return { port, ...(await startAll(commands, base, PREFIX, 'the Django LMS')) }
 }
+
+/** Whether Django's own check (`User.check_password`, its Argon2 hasher) takes the password. */
+export function passwordWorks(env, email, password, { ROOT }) {
+  const code = 'import os\nfrom django.contrib.auth import get_user_model\n' +
+    'user = get_user_model().objects.get(email__iexact=os.environ["LBU_EMAIL"])\n' +
+    'print("yes" if user.check_password(os.environ["LBU_PASSWORD"]) else "no")'
+  const out = runToEnd(python(ROOT), ['manage.py', 'shell', '-c', code], {
+    cwd: project(ROOT),
+    env: { ...process.env, DATABASE_URL: env.databaseUrl, LBU_EMAIL: email, LBU_PASSWORD: password },
+  })
+  return out.trim().split('\n').pop() === 'yes'
+}

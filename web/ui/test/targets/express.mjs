@@ -46,3 +46,16 @@ export async function startServer(env, { port, extraEnv = {}, args = [] }, { ROO
   const commands = [[process.execPath, ['app.js'], { cwd: project(ROOT), env: serverEnv }]]
   return { port, ...(await startAll(commands, base, PREFIX, 'the Express LMS')) }
 }
+
+/** Whether the Express LMS's own check (`checkPassword` of lms.js) takes the password. */
+export function passwordWorks(env, email, password, { ROOT }) {
+  const code = `const { Client } = require('pg'); const { checkPassword } = require('./lms.js')
+    const c = new Client({ connectionString: process.env.DATABASE_URL })
+    c.connect().then(() => c.query('SELECT password_hash FROM lms_users WHERE lower(email) = lower($1)', [process.env.LBU_EMAIL]))
+      .then((r) => { console.log(r.rows.length && checkPassword(r.rows[0].password_hash, process.env.LBU_PASSWORD) ? 'yes' : 'no'); return c.end() })`
+  const out = runToEnd(process.execPath, ['-e', code], {
+    cwd: project(ROOT),
+    env: { ...process.env, DATABASE_URL: env.databaseUrl, LBU_EMAIL: email, LBU_PASSWORD: password },
+  })
+  return out.trim() === 'yes'
+}
