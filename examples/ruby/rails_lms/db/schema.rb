@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 
-# The LMS's tables (users, groups, memberships, content, enrolments) and the screens' one
-# table of records (bulk_upload_records: upload sessions, plans, runs, results, journals).
+# The LMS's tables (users, groups, memberships, content, enrolments, the sign-in links'
+# invitations) and the screens' one table of records (bulk_upload_records: upload sessions,
+# plans, runs, results, journals).
 # Loaded by bin/seed; the same on SQLite and PostgreSQL.
 ActiveRecord::Schema.define do
   create_table :users, if_not_exists: true do |t|
@@ -37,6 +38,14 @@ ActiveRecord::Schema.define do
     t.string :kind, null: false
     t.string :content_key, null: false
     t.index %i[user_id kind content_key], unique: true
+  end
+  # Sign-in links: the digest of the token (never the token), its expiry in Unix seconds,
+  # the upload that issued it, used_at once redeemed; gone with their user.
+  create_table :invitations, id: :string, primary_key: :digest, if_not_exists: true do |t|
+    t.references :user, null: false, foreign_key: { on_delete: :cascade }
+    t.string :upload, null: false
+    t.bigint :expires_at, null: false
+    t.datetime :used_at
   end
   # The hooks' record store (docs/web-host-protocol.md): id is the creation order.
   create_table :bulk_upload_records, if_not_exists: true do |t|

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # The engine's store on the LMS's models: every method of the host protocol
-# (docs/host-protocol.md), undo's included. Each call checks a connection out of
+# (docs/host-protocol.md), undo's and sign-in links' included. Each call checks a connection out of
 # ActiveRecord's pool for its own time (a call may come on ruby-ffi's callback thread).
 class LmsStore
   def find_users(emails)
@@ -89,10 +89,64 @@ class LmsStore
     db { User.where(id: id).update_all(login_method: method) }
   end
 
+  # ---- sign-in links (Invitation): the digest and expiry kept, never the token. Plain SQL
+  # statements, a write first in each transaction: SQLite then waits its busy timeout for
+  # another writer instead of failing, and PostgreSQL's row lock orders concurrent ones.
+
+  # A newer link revokes the user's unused ones from other uploads (a resumed run's earlier
+  # link for this upload keeps working).
+  def add_invitation(invitation)
+    user = Integer(invitation[:user])
+    db do |c|
+      c.transaction do
+        c.exec_delete(sql("DELETE FROM invitations WHERE user_id = ? AND used_at IS NULL AND upload <> ?",
+                          user, invitation[:upload]))
+        c.exec_update(sql("INSERT INTO invitations (digest, user_id, upload, expires_at) VALUES (?, ?, ?, ?) " \
+                          "ON CONFLICT (digest) DO UPDATE SET user_id = excluded.user_id, upload = excluded.upload, " \
+                          "expires_at = excluded.expires_at",
+                          invitation[:digest], user, invitation[:upload], Integer(invitation[:expires_at])))
+      end
+    end
+    nil
+  end
+
+  def find_invitation(digest)
+    row = db { Invitation.where(digest: digest.to_s).pick(:user_id, :digest, :expires_at, :used_at) }
+    row && { user: row[0].to_s, digest: row[1], expires_at: row[2].to_i, used: !row[3].nil? }
+  end
+
+  # Single use, atomic: one UPDATE marks the link used only if it is unused and unexpired (of
+  # two concurrent redemptions one updates the row, the other finds it used), and the user's
+  # other unused links go in the same transaction.
+  def redeem_invitation(digest)
+    now = Time.now
+    db do |c|
+      c.transaction do
+        used = c.exec_update(sql("UPDATE invitations SET used_at = ? WHERE digest = ? AND used_at IS NULL AND expires_at > ?",
+                                 now.utc, digest.to_s, now.to_i)) == 1
+        if used
+          c.exec_delete(sql("DELETE FROM invitations WHERE used_at IS NULL AND " \
+                            "user_id = (SELECT user_id FROM invitations WHERE digest = ?)", digest.to_s))
+        end
+        used
+      end
+    end
+  end
+
+  # Undo: the upload's unused links of the user.
+  def revoke_invitations(id, upload)
+    db { Invitation.where(user_id: id.to_i, upload: upload.to_s, used_at: nil).delete_all }
+    nil
+  end
+
   private
 
   def db(&block)
     ActiveRecord::Base.connection_pool.with_connection(&block)
+  end
+
+  def sql(statement, *values)
+    ActiveRecord::Base.sanitize_sql_array([statement, *values])
   end
 
   # User records as the engine reads them (one query each for groups and enrolments).

@@ -9,6 +9,7 @@ class User < ApplicationRecord
   has_many :memberships, dependent: :delete_all
   has_many :groups, through: :memberships
   has_many :enrolments, dependent: :delete_all
+  has_many :invitations, dependent: :delete_all
 
   before_validation { self.email_key = LmsBulkUpload.email_key(email) if email }
 end
