@@ -1,5 +1,5 @@
-// Sign-in links, as people use them, on every target (the reference server, and the Django and
-// Express examples where the screens are mounted below /admin/bulk-upload/): the administrator
+// Sign-in links, as people use them, on every target (the reference server, and the Django,
+// Express and Rails examples mounted below /admin/bulk-upload/): the administrator
 // chooses "Send personal sign-in links" on the settings screen, previews and approves; the run
 // emails the new user a link below the mount point (never a password). The user opens it in
 // their own browser: the page is checked with axe, a weak password is refused with zxcvbn's
@@ -89,7 +89,7 @@ describe('sign-in links', () => {
     await assertAccessible(null, learner, assert)
     assert.deepEqual(learner.problems, [])
     if (passwordWorks) {
-      // The LMS's own sign-in takes the password (Django's Argon2 hasher, the Express LMS's check).
+      // The LMS's own sign-in takes the password (Django's Argon2 hasher, the Express and Rails LMSes' checks).
       assert.equal(passwordWorks(env, 'aroha@example.org', 'Kowhai-tree-by-the-river-42'), true)
       assert.equal(passwordWorks(env, 'aroha@example.org', 'Kowhai-tree-by-the-river-4'), false)
     }

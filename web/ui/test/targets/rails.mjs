@@ -49,3 +49,15 @@ export async function startServer(env, { port, extraEnv = {}, args = [] }, { ROO
   if (serverEnv.REDIS_URL) commands.push([ruby, ['-S', 'sidekiq', '-r', '.', '-q', env.queue, '-c', '2'], options])
   return { port, ...(await startAll(commands, base, PREFIX, 'the Rails LMS')) }
 }
+
+/** Whether the Rails LMS's own check (`LmsHooks.check_password`: scrypt, or the engine's argon2id) takes the password. */
+export function passwordWorks(env, email, password, { ROOT }) {
+  const code = 'require "./config/environment"\n' +
+    'user = User.find_by(email_key: LmsBulkUpload.email_key(ENV["LBU_EMAIL"]))\n' +
+    'puts(user && LmsHooks.check_password(user.password_hash, ENV["LBU_PASSWORD"]) ? "yes" : "no")'
+  const out = runToEnd(ruby, ['-e', code], {
+    cwd: project(ROOT),
+    env: { ...process.env, DATABASE_URL: env.databaseUrl, LBU_EMAIL: email, LBU_PASSWORD: password },
+  })
+  return out.trim().split('\n').pop() === 'yes'
+}
