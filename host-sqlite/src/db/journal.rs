@@ -1,15 +1,15 @@
 //! [`Journal`] in the same SQLite database and transaction as the store's writes.
 
-use super::{host_error, Db};
+use super::{host_error, Db, JournalWrite};
 use lms_bulk_upload::{HostError, Journal, JournalEntry, ResultRow, UserId};
 use rusqlite::params;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Execution progress of one run in the `run_journal` table, keyed by the run's id (not the
-/// plan's fingerprint: two runs of one plan never share entries). Its writes share the
-/// store's open transaction, so after a crash the journal says exactly which rows' writes
-/// were committed.
+/// plan's fingerprint: two runs of one plan never share entries). Its entries are kept with
+/// the open batch and written, each row's last one, by the batch's commit, in the store's
+/// transaction: after a crash the journal says exactly which rows' writes were committed.
 pub struct SqliteJournal {
     db: Rc<Db>,
     run_id: i64,
@@ -55,37 +55,34 @@ impl Journal for SqliteJournal {
     }
 
     fn begin(&mut self, _fingerprint: &str, line: u32) -> Result<(), HostError> {
-        self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'begun', NULL)",
-            )?
-            .execute(params![self.run_id, line])?;
-            Ok(())
-        })
+        self.db.journal(JournalWrite {
+            run_id: self.run_id,
+            line,
+            state: "begun",
+            value: None,
+        });
+        Ok(())
     }
 
     fn created(&mut self, _fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
-        self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'begun', ?3)",
-            )?
-            .execute(params![self.run_id, line, user.0])?;
-            Ok(())
-        })
+        self.db.journal(JournalWrite {
+            run_id: self.run_id,
+            line,
+            state: "begun",
+            value: Some(user.0.clone()),
+        });
+        Ok(())
     }
 
     fn finish(&mut self, _fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
         let json = serde_json::to_string(row)
             .map_err(|e| HostError::permanent(format!("journal: {e}")))?;
-        self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'finished', ?3)",
-            )?
-            .execute(params![self.run_id, row.line, json])?;
-            Ok(())
-        })
+        self.db.journal(JournalWrite {
+            run_id: self.run_id,
+            line: row.line,
+            state: "finished",
+            value: Some(json),
+        });
+        Ok(())
     }
 }
