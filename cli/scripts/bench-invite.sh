@@ -24,18 +24,23 @@ csv() {
 
 "$BIN" init --demo --db "$DIR/empty.sqlite3" > /dev/null
 
-# Seconds for `apply` of $1 new users with the remaining flags.
+# Seconds for `apply` of $1 new users with the remaining flags; the CPU time it took (user +
+# sys, from /usr/bin/time when there is one: comparable on a busy machine, where the wall
+# time is not) is left in $DIR/cpu.
 apply() {
   local n=$1; shift
-  rm -rf "$DIR"/run.sqlite3* "$DIR/outbox" "$DIR/results"
+  rm -rf "$DIR"/run.sqlite3* "$DIR/outbox" "$DIR/results" "$DIR/cpu" "$DIR/time"
   cp "$DIR/empty.sqlite3" "$DIR/run.sqlite3"
   [ -f "$DIR/users-$n.csv" ] || csv "$n"
+  local timer=()
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%U %S" -o "$DIR/time")
   local start end
   start=$(date +%s.%N)
-  "$BIN" apply "$DIR/users-$n.csv" --db "$DIR/run.sqlite3" --yes --color never \
+  "${timer[@]}" "$BIN" apply "$DIR/users-$n.csv" --db "$DIR/run.sqlite3" --yes --color never \
     --site-url https://lms.example.invalid/ --outbox "$DIR/outbox" \
     ${OUTBOX_FORMAT:+--outbox-format "$OUTBOX_FORMAT"} "$@" > /dev/null
   end=$(date +%s.%N)
+  [ -f "$DIR/time" ] && awk '{ printf "%.1f s CPU (user %.1f + sys %.1f)", $1 + $2, $1, $2 }' "$DIR/time" > "$DIR/cpu"
   awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
 }
 
@@ -48,6 +53,7 @@ for n in $SIZES; do
   emails=$(find "$DIR/outbox" -type f -name '*.mbox' -exec cat {} + | grep -c '^From bulk-upload ' || true)
   [ "$emails" -gt 0 ] || emails=$files
   link_rate=$(awk -v n="$n" -v t="$links" 'BEGIN { printf "%.0f", n / t }')
+  link_cpu=$(cat "$DIR/cpu" 2>/dev/null || true)
   if [ -z "$sample" ]; then
     sample=$(apply "$SAMPLE")
   fi
@@ -60,4 +66,5 @@ for n in $SIZES; do
   fi
   printf '%-10s | %-34s | %-44s\n' "$n" "${links} s (${link_rate}/s)" "$passwords"
   printf '%-10s | %-34s |\n' "" "${emails} emails in ${files} files"
+  [ -z "$link_cpu" ] || printf '%-10s | %-34s |\n' "" "$link_cpu"
 done

@@ -132,7 +132,9 @@ pub enum InviteCommand {
     /// `invitation_expired`) when it does not. The token is never printed or logged.
     Verify {
         /// The token (the link's last path segment or its query value), or `-` to read it
-        /// from the first line of standard input (keeps it out of the process list).
+        /// from the first line of standard input (keeps it out of the process list). A token
+        /// may start with `-` (base64url).
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// Use the link up (single use): the next verification says `invitation_used`, and
         /// the user's other links stop working.

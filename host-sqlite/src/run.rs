@@ -49,10 +49,11 @@ pub fn execute_run(
     progress: Option<Box<dyn FnMut(Progress) + '_>>,
     cancel: Option<Arc<AtomicBool>>,
 ) -> Result<Results, lms_bulk_upload::Error> {
-    // A run writes the whole upload: a 64 MiB page cache (SQLite's default is 2 MiB) keeps
-    // the indexes it inserts into at random (emails, sign-in link digests) in memory. A hint:
-    // a database that refuses it runs all the same.
-    let _ = db.conn().pragma_update(None, "cache_size", -65_536);
+    // A run writes the whole upload: a 256 MiB page cache (SQLite's default is 2 MiB) keeps
+    // the indexes it inserts into at random (emails, sign-in link digests: about 90 MB for a
+    // million new users with links) in memory, instead of reading their pages back from the
+    // file. A hint: a database that refuses it runs all the same.
+    let _ = db.conn().pragma_update(None, "cache_size", -262_144);
     // And the WAL is copied back into the database every 16,384 pages (64 MiB) instead of
     // 1,000: the pages a run writes again and again (the tables' last pages, the journal)
     // are copied once per checkpoint, not once per batch.

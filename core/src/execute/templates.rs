@@ -207,10 +207,10 @@ fn fill(template: &str, fields: &MessageFields, html: bool) -> String {
     let counts = counts.trim_end();
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = doubled(rest, b'{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        match after.find("}}") {
+        match doubled(after, b'}') {
             Some(end) => {
                 let v = value(fields, after[..end].trim(), counts);
                 if html {
@@ -228,6 +228,22 @@ fn fill(template: &str, fields: &MessageFields, html: bool) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where the next `{{` (or `}}`) starts: a byte search (a substring searcher set up on
+/// every call costs more than the search in a short template). `c` is ASCII, so the index
+/// is a character boundary.
+fn doubled(text: &str, c: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = bytes[from..].iter().position(|&b| b == c) {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&c) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn escape_html(text: &str, out: &mut String) {

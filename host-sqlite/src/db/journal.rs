@@ -1,15 +1,15 @@
 //! [`Journal`] in the same SQLite database and transaction as the store's writes.
 
-use super::{host_error, Db};
+use super::{host_error, Db, JournalWrite};
 use lms_bulk_upload::{HostError, Journal, JournalEntry, ResultRow, UserId};
 use rusqlite::params;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Execution progress of one run in the `run_journal` table, keyed by the run's id (not the
-/// plan's fingerprint: two runs of one plan never share entries). Its writes share the
-/// store's open transaction, so after a crash the journal says exactly which rows' writes
-/// were committed.
+/// plan's fingerprint: two runs of one plan never share entries). Its entries are kept with
+/// the open batch and written, each row's last one, by the batch's commit, in the store's
+/// transaction: after a crash the journal says exactly which rows' writes were committed.
 pub struct SqliteJournal {
     db: Rc<Db>,
     run_id: i64,
@@ -55,37 +55,108 @@ impl Journal for SqliteJournal {
     }
 
     fn begin(&mut self, _fingerprint: &str, line: u32) -> Result<(), HostError> {
-        self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'begun', NULL)",
-            )?
-            .execute(params![self.run_id, line])?;
-            Ok(())
-        })
+        self.db.journal(JournalWrite {
+            run_id: self.run_id,
+            line,
+            state: "begun",
+            value: None,
+        });
+        Ok(())
     }
 
     fn created(&mut self, _fingerprint: &str, line: u32, user: &UserId) -> Result<(), HostError> {
-        self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'begun', ?3)",
-            )?
-            .execute(params![self.run_id, line, user.0])?;
-            Ok(())
-        })
+        self.db.journal(JournalWrite {
+            run_id: self.run_id,
+            line,
+            state: "begun",
+            value: Some(user.0.clone()),
+        });
+        Ok(())
     }
 
     fn finish(&mut self, _fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
         let json = serde_json::to_string(row)
             .map_err(|e| HostError::permanent(format!("journal: {e}")))?;
-        self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                 VALUES (?1, ?2, 'finished', ?3)",
-            )?
-            .execute(params![self.run_id, row.line, json])?;
-            Ok(())
-        })
+        self.db.journal(JournalWrite {
+            run_id: self.run_id,
+            line: row.line,
+            state: "finished",
+            value: Some(json),
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::db::runs;
+
+    fn entries(db: &Db) -> Vec<(u32, String, Option<String>)> {
+        db.conn()
+            .prepare("SELECT line, state, result_json FROM run_journal ORDER BY line")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// Each row's last entry is written, by the batch's commit and not before: a row begun,
+    /// created and finished is one `finished` entry; a row whose user was created and then
+    /// failed keeps the id (what adopting the user on resuming needs); a row only begun is
+    /// `begun`. A batch that never commits leaves nothing.
+    #[test]
+    fn a_batch_writes_each_rows_last_entry_when_it_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("j.sqlite3")).ok().unwrap();
+        let run = runs::NewRun {
+            id: 1,
+            run_key: "k",
+            fingerprint: "sha256:x",
+            source: "f.csv",
+            plan_json: "{}",
+            results_path: "r.csv",
+            undo_of_run: None,
+        };
+        runs::start(&db, &run).ok().unwrap();
+        let mut journal = SqliteJournal::new(db.clone(), 1);
+        let row = ResultRow {
+            line: 2,
+            email: "a@x.com".into(),
+            status: lms_bulk_upload::Status::Created,
+            user_id: Some(UserId("7".into())),
+            done: Vec::new(),
+            error: None,
+        };
+        journal.begin("fp", 2).unwrap();
+        journal.created("fp", 2, &UserId("7".into())).unwrap();
+        journal.finish("fp", &row).unwrap();
+        journal.begin("fp", 3).unwrap();
+        journal.created("fp", 3, &UserId("8".into())).unwrap();
+        journal.begin("fp", 4).unwrap();
+        assert!(entries(&db).is_empty(), "nothing before the commit");
+        db.commit().unwrap();
+        let written = entries(&db);
+        assert_eq!(written.len(), 3, "{written:?}");
+        assert_eq!(written[0].1, "finished");
+        assert!(written[0].2.as_deref().unwrap().contains("\"created\""));
+        assert_eq!(written[1], (3, "begun".into(), Some("8".into())));
+        assert_eq!(written[2], (4, "begun".into(), None));
+        let loaded = journal.load("fp").unwrap();
+        assert_eq!(loaded.get(&2), Some(&JournalEntry::Finished(row)));
+        assert_eq!(
+            loaded.get(&3),
+            Some(&JournalEntry::Created(UserId("8".into())))
+        );
+        assert_eq!(loaded.get(&4), Some(&JournalEntry::Begun));
+
+        // A batch dropped without its commit (the process stopped) writes nothing.
+        journal.begin("fp", 5).unwrap();
+        drop(journal);
+        drop(db);
+        let db = Db::open(&dir.path().join("j.sqlite3")).ok().unwrap();
+        assert_eq!(entries(&db).len(), 3);
     }
 }

@@ -17,7 +17,7 @@ use crate::files;
 use crate::{io_error, Error};
 use lms_bulk_upload::{HostError, OsRandom, PlanKey};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::rc::Rc;
 use zeroize::Zeroizing;
@@ -29,6 +29,21 @@ pub struct Db {
     /// Set when a write failed and SQLite rolled the transaction back on its own: the batch's
     /// earlier writes are gone, so the checkpoint must fail rather than report them done.
     poisoned: Cell<bool>,
+    /// The journal entries of the open batch, written just before it commits: one write per
+    /// row (its last state) instead of one per step, in the same transaction as the store's
+    /// writes, so a crash still loses the batch's rows and their entries together.
+    journal: RefCell<Vec<JournalWrite>>,
+}
+
+/// A row's journal entry, as the batch's commit writes it into `run_journal`.
+pub(crate) struct JournalWrite {
+    pub run_id: i64,
+    pub line: u32,
+    /// `begun` or `finished`.
+    pub state: &'static str,
+    /// `begun`: the id the store gave the row's new user, if any; `finished`: the result row
+    /// as JSON.
+    pub value: Option<String>,
 }
 
 impl Db {
@@ -49,6 +64,7 @@ impl Db {
         Ok(Rc::new(Db {
             conn,
             poisoned: Cell::new(false),
+            journal: RefCell::new(Vec::new()),
         }))
     }
 
@@ -109,12 +125,36 @@ impl Db {
         }
     }
 
-    /// Commits the open transaction, if any.
+    /// Records a row's journal entry for the open batch; a later entry of the same row
+    /// (rows are executed one after the other) replaces the earlier one.
+    pub(crate) fn journal(&self, entry: JournalWrite) {
+        let mut pending = self.journal.borrow_mut();
+        match pending.last_mut() {
+            Some(last) if last.run_id == entry.run_id && last.line == entry.line => *last = entry,
+            _ => pending.push(entry),
+        }
+    }
+
+    /// Commits the open transaction, if any, with the batch's journal entries.
     pub fn commit(&self) -> Result<(), HostError> {
         if self.poisoned.get() {
+            self.journal.borrow_mut().clear();
             return Err(HostError::permanent(
                 "a write failed and SQLite rolled the batch back",
             ));
+        }
+        let pending = std::mem::take(&mut *self.journal.borrow_mut());
+        if !pending.is_empty() {
+            self.write(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for entry in &pending {
+                    stmt.execute(params![entry.run_id, entry.line, entry.state, entry.value])?;
+                }
+                Ok(())
+            })?;
         }
         if !self.conn.is_autocommit() {
             self.conn.execute_batch("COMMIT").map_err(host_error)?;

@@ -137,7 +137,12 @@ pub fn finish(
     results: &lms_bulk_upload::Results,
     failed: bool,
 ) -> Result<(), Error> {
-    let results_json = results.to_signed_json(&db.plan_key()?);
+    finish_signed(db, id, &results.to_signed_json(&db.plan_key()?), failed)
+}
+
+/// [`finish`] with the results already signed with the database's key
+/// (`Results::to_signed_json`), by a caller that signs them while it does something else.
+pub fn finish_signed(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), Error> {
     let tx = db.conn().unchecked_transaction()?;
     let changed = tx.execute(
         "UPDATE upload_runs SET status = 'finished', results_json = ?1, \

@@ -694,11 +694,21 @@ impl SqliteStore {
         let expires = i64::try_from(invitation.expires_at).unwrap_or(i64::MAX);
         let digest = invitation.digest.to_bytes();
         let changed = self.db.write(|conn| {
-            conn.prepare_cached(
-                "DELETE FROM invitations \
-                 WHERE user_id = ?1 AND used_at IS NULL AND upload_id <> ?2",
-            )?
-            .execute(params![id, upload])?;
+            // Looked for first: most users have no other link (a new user never has), and a
+            // DELETE on this table builds a temporary index even when it finds nothing.
+            let others: bool = conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM invitations \
+                     WHERE user_id = ?1 AND used_at IS NULL AND upload_id <> ?2)",
+                )?
+                .query_row(params![id, upload], |r| r.get(0))?;
+            if others {
+                conn.prepare_cached(
+                    "DELETE FROM invitations \
+                     WHERE user_id = ?1 AND used_at IS NULL AND upload_id <> ?2",
+                )?
+                .execute(params![id, upload])?;
+            }
             conn.prepare_cached(
                 "INSERT INTO invitations (digest, user_id, upload_id, expires_at) \
                  SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND protected = 0",

@@ -6,6 +6,8 @@ use lettre::message::Mailbox;
 use lms_bulk_upload::{HostError, Mailer, Message};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::thread::JoinHandle;
 
 /// How the outbox holds messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,6 +18,8 @@ pub enum OutboxFormat {
     /// One `.mbox` file (mboxrd: `From ` lines, `>From` escaped, LF line ends) per batch of
     /// rows, written when the engine flushes the batch: a million messages are four
     /// thousand files, not a million (creating a file costs more than writing one message).
+    /// The messages are formatted on a thread of the mailer's own while the engine goes on
+    /// with the next rows.
     Mbox,
 }
 
@@ -31,9 +35,95 @@ pub struct OutboxMailer {
     next: u64,
     written: u64,
     format: OutboxFormat,
-    /// `Mbox`: the batch's messages, until `flush`.
+    /// `Mbox`: the thread that formats the batch's messages, started on the first one.
+    formatter: Option<Formatter>,
+    /// `Mbox`: the batch's messages formatted, until written.
     batch: Vec<u8>,
     queued: u64,
+}
+
+/// What the formatting thread is asked to do.
+enum Job {
+    /// Format a message (its recipient already checked) and append it to the batch.
+    Format(Box<Message>),
+    /// Hand over the batch formatted so far (or the error that stopped it), and start anew.
+    Take(Sender<Result<Vec<u8>, HostError>>),
+}
+
+/// The thread that formats an `Mbox` batch: lettre's builder and encodings are most of a
+/// message's cost, and need nothing of the engine's thread.
+struct Formatter {
+    jobs: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Messages queued to the formatting thread at most (then `send` waits for it).
+const FORMAT_QUEUE: usize = 1024;
+
+impl Formatter {
+    fn start(from: Mailbox) -> std::io::Result<Formatter> {
+        let (jobs, queue) = mpsc::sync_channel(FORMAT_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("outbox-mbox".into())
+            .spawn(move || format_batches(&from, &queue))?;
+        Ok(Formatter {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    fn gone() -> HostError {
+        HostError::permanent("outbox: the thread formatting the messages stopped")
+    }
+
+    fn format(&self, message: Message) -> Result<(), HostError> {
+        let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
+        jobs.send(Job::Format(Box::new(message)))
+            .map_err(|_| Formatter::gone())
+    }
+
+    fn take(&self) -> Result<Vec<u8>, HostError> {
+        let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
+        let (reply, answer) = mpsc::channel();
+        jobs.send(Job::Take(reply)).map_err(|_| Formatter::gone())?;
+        answer.recv().map_err(|_| Formatter::gone())?
+    }
+}
+
+impl Drop for Formatter {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
+    let mut batch = Vec::new();
+    let mut failed: Option<HostError> = None;
+    for job in queue {
+        match job {
+            Job::Format(message) => {
+                if failed.is_none() {
+                    match super::build(from, &message) {
+                        Ok(built) => append_mbox(&mut batch, &built.formatted()),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+            }
+            Job::Take(reply) => {
+                let taken = match failed.take() {
+                    Some(e) => {
+                        batch.clear();
+                        Err(e)
+                    }
+                    None => Ok(std::mem::take(&mut batch)),
+                };
+                let _ = reply.send(taken);
+            }
+        }
+    }
 }
 
 impl OutboxMailer {
@@ -67,6 +157,7 @@ impl OutboxMailer {
             next: highest + 1,
             written: 0,
             format,
+            formatter: None,
             batch: Vec::new(),
             queued: 0,
         })
@@ -110,12 +201,25 @@ fn append_mbox(batch: &mut Vec<u8>, message: &[u8]) {
 
 impl Mailer for OutboxMailer {
     fn send(&mut self, message: &Message) -> Result<(), HostError> {
-        let bytes = super::build(&self.from, message)?.formatted();
         if self.format == OutboxFormat::Mbox {
-            append_mbox(&mut self.batch, &bytes);
+            // The recipient is checked here, so that a message lettre refuses fails its own
+            // row, as when it is formatted here; the rest is the formatting thread's.
+            message
+                .to
+                .parse::<Mailbox>()
+                .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
+            if self.formatter.is_none() {
+                let started = Formatter::start(self.from.clone())
+                    .map_err(|e| HostError::transient(format!("outbox: {e}")))?;
+                self.formatter = Some(started);
+            }
+            if let Some(formatter) = &self.formatter {
+                formatter.format(message.clone())?;
+            }
             self.queued += 1;
             return Ok(());
         }
+        let bytes = super::build(&self.from, message)?.formatted();
         let name = format!(
             "{:07}-{}-{}.eml",
             self.next,
@@ -134,8 +238,17 @@ impl Mailer for OutboxMailer {
     /// `Mbox`: writes the batch's file (atomically, 0600), before the engine records the
     /// batch as done.
     fn flush(&mut self) -> Result<(), HostError> {
-        if self.batch.is_empty() {
+        if self.queued == 0 {
             return Ok(());
+        }
+        if let Some(formatter) = &self.formatter {
+            // Kept until written: a flush retried after a failed write writes it again.
+            let formatted = formatter.take()?;
+            if self.batch.is_empty() {
+                self.batch = formatted;
+            } else {
+                self.batch.extend_from_slice(&formatted);
+            }
         }
         let name = format!("{:07}-batch.mbox", self.next);
         let path = self.dir.join(&name);
