@@ -59,7 +59,7 @@ fn an_existing_database_readable_by_others_is_restricted() {
 }
 
 #[test]
-fn a_symlink_planted_at_the_outbox_temporary_name_never_receives_the_password() {
+fn a_symlink_planted_at_the_outbox_temporary_names_never_receives_the_password() {
     let env = Env::demo();
     let csv = env.path("users.csv");
     std::fs::write(&csv, ONE_USER).unwrap();
@@ -69,6 +69,12 @@ fn a_symlink_planted_at_the_outbox_temporary_name_never_receives_the_password() 
     std::fs::write(&stolen, "").unwrap();
     let planted = outbox.join(".0000001-welcome-ana@example.org.eml.tmp");
     std::os::unix::fs::symlink(&stolen, &planted).unwrap();
+    // The pending messages' folder (see `mail::pending`) planted as a link to another one.
+    let elsewhere = env.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("keep.txt"), "mine").unwrap();
+    let pending = outbox.join(".pending");
+    std::os::unix::fs::symlink(&elsewhere, &pending).unwrap();
 
     let o = apply_file(&env, &csv, &[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -77,9 +83,11 @@ fn a_symlink_planted_at_the_outbox_temporary_name_never_receives_the_password() 
         "",
         "nothing written through"
     );
+    let elsewhere: Vec<_> = std::fs::read_dir(&elsewhere).unwrap().collect();
+    assert_eq!(elsewhere.len(), 1, "nothing written or deleted through");
     assert!(
-        std::fs::symlink_metadata(&planted).is_err(),
-        "the link was removed"
+        std::fs::symlink_metadata(&pending).is_err(),
+        "the planted folder link was removed (and the folder made and tidied)"
     );
     let eml = outbox.join("0000001-welcome-ana@example.org.eml");
     assert_eq!(mode(&eml), 0o600);

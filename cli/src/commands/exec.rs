@@ -128,7 +128,14 @@ pub fn confirm(question: &str) -> Result<bool, CliError> {
     ))
 }
 
-fn mailer(args: &MailArgs, db: &Path, site_url: &str) -> Result<Box<dyn MailerReport>, CliError> {
+/// The run's mailer. The outbox publishes in two phases with the run's database `ledger`
+/// (opening it finishes what a stopped run left pending); the apply lock is held.
+fn mailer(
+    args: &MailArgs,
+    db: &Path,
+    ledger: &Rc<Db>,
+    site_url: &str,
+) -> Result<Box<dyn MailerReport>, CliError> {
     let from = mail::sender(args.mail_from.as_deref(), site_url).map_err(CliError::usage)?;
     match &args.smtp {
         Some(url) => {
@@ -145,8 +152,7 @@ fn mailer(args: &MailArgs, db: &Path, site_url: &str) -> Result<Box<dyn MailerRe
                 Some(crate::args::OutboxFormatArg::Mbox) => mail::OutboxFormat::Mbox,
                 _ => mail::OutboxFormat::Eml,
             };
-            let outbox = OutboxMailer::open_as(&dir, from, format)
-                .map_err(|e| io_error("cannot open the outbox", &dir, e))?;
+            let outbox = OutboxMailer::open_for_run(&dir, from, format, ledger)?;
             Ok(Box::new(OutboxReport { outbox, dir }))
         }
     }
@@ -208,7 +214,7 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
         default_password,
         upload,
     } = job;
-    let mut mailer = mailer(host.mail, &host.db.db, host.site_url)?;
+    let mut mailer = mailer(host.mail, &host.db.db, &db, host.site_url)?;
     let (run_id, undo_of_run) = match run {
         RunRef::Resume(id) => (id, runs::get(&db, Some(id))?.and_then(|r| r.undo_of_run)),
         RunRef::New {

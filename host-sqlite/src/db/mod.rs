@@ -5,6 +5,7 @@
 
 pub mod admins;
 mod journal;
+mod outbox;
 pub mod runs;
 mod schema;
 pub mod seed;
@@ -33,6 +34,9 @@ pub struct Db {
     /// row (its last state) instead of one per step, in the same transaction as the store's
     /// writes, so a crash still loses the batch's rows and their entries together.
     journal: RefCell<Vec<JournalWrite>>,
+    /// The outbox batches recorded in the open transaction (the outbox folder, the batch's
+    /// name): published as soon as it commits (see [`crate::mail`]'s pending batches).
+    outbox: RefCell<Vec<(std::path::PathBuf, String)>>,
 }
 
 /// A row's journal entry, as the batch's commit writes it into `run_journal`.
@@ -65,6 +69,7 @@ impl Db {
             conn,
             poisoned: Cell::new(false),
             journal: RefCell::new(Vec::new()),
+            outbox: RefCell::new(Vec::new()),
         }))
     }
 
@@ -135,10 +140,13 @@ impl Db {
         }
     }
 
-    /// Commits the open transaction, if any, with the batch's journal entries.
+    /// Commits the open transaction, if any, with the batch's journal entries; then
+    /// publishes the outbox batches recorded in it.
     pub fn commit(&self) -> Result<(), HostError> {
         if self.poisoned.get() {
             self.journal.borrow_mut().clear();
+            // Their records were rolled back: the next opening of the outbox deletes them.
+            self.outbox.borrow_mut().clear();
             return Err(HostError::permanent(
                 "a write failed and SQLite rolled the batch back",
             ));
@@ -157,9 +165,15 @@ impl Db {
             })?;
         }
         if !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT").map_err(host_error)?;
+            if let Err(e) = self.conn.execute_batch("COMMIT") {
+                if self.conn.is_autocommit() {
+                    // Rolled back, records included: never to be published.
+                    self.outbox.borrow_mut().clear();
+                }
+                return Err(host_error(e));
+            }
         }
-        Ok(())
+        self.publish_outbox()
     }
 }
 

@@ -249,6 +249,16 @@ CREATE TABLE invitations (
 ) WITHOUT ROWID;
 CREATE INDEX invitations_by_user ON invitations (user_id);
 "#,
+    // 9: the outbox's pending batches (see `mail::pending`): a batch's messages wait in a
+    // hidden folder of the outbox until the transaction that records the batch's name here
+    // commits. Names only (the outbox folder and the batch's): never a message.
+    r#"
+CREATE TABLE outbox_pending (
+    outbox TEXT NOT NULL,
+    batch  TEXT NOT NULL,
+    PRIMARY KEY (outbox, batch)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The migration after which every email key is recomputed with the engine's `email_key`

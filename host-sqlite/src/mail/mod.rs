@@ -2,6 +2,7 @@
 //! to an outbox folder.
 
 mod outbox;
+pub(crate) mod pending;
 mod smtp;
 
 pub use outbox::{OutboxFormat, OutboxMailer};

@@ -1,11 +1,14 @@
 //! The outbox transport: one `.eml` file (RFC 5322) per message, in a folder a person can
 //! open; or, for big uploads, one `.mbox` file (mboxrd) per batch of messages.
 
+use super::pending;
+use crate::db::Db;
 use crate::files;
 use lettre::message::Mailbox;
 use lms_bulk_upload::{HostError, Mailer, Message};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 
@@ -29,6 +32,11 @@ pub enum OutboxFormat {
 /// atomically (written as `.tmp`, then renamed). The messages hold passwords: a new folder
 /// is 0700, every file 0600, and the temporary file is created new without following a
 /// symlink (one planted at its name is unlinked, never written through).
+///
+/// Opened for a run ([`OutboxMailer::open_for_run`]), it publishes in two phases: a batch's
+/// messages are written to a hidden pending folder, recorded in the batch's transaction and
+/// moved into the outbox once it commits (see `mail::pending`), so no message of a row
+/// rolled back by a stop is ever in the outbox.
 pub struct OutboxMailer {
     dir: PathBuf,
     from: Mailbox,
@@ -40,6 +48,10 @@ pub struct OutboxMailer {
     /// `Mbox`: the batch's messages formatted, until written.
     batch: Vec<u8>,
     queued: u64,
+    /// Two-phase publication: the database the batches are recorded in.
+    ledger: Option<Rc<Db>>,
+    /// The pending batch being written, until recorded (or published).
+    pending: Option<String>,
 }
 
 /// What the formatting thread is asked to do.
@@ -138,6 +150,28 @@ impl OutboxMailer {
         format: OutboxFormat,
     ) -> std::io::Result<OutboxMailer> {
         files::create_private_dir_all(dir)?;
+        OutboxMailer::scan(dir, from, format)
+    }
+
+    /// The outbox of a run on `db`, publishing in two phases: first finishes what a stopped
+    /// run left pending ([`Db::recover_outbox`]). Call it under the apply lock.
+    pub fn open_for_run(
+        dir: &Path,
+        from: Mailbox,
+        format: OutboxFormat,
+        db: &Rc<Db>,
+    ) -> Result<OutboxMailer, crate::Error> {
+        let opened = |e| crate::io_error("cannot open the outbox", dir, e);
+        files::create_private_dir_all(dir).map_err(opened)?;
+        // One name per folder in the database, however the folder was given.
+        let dir = fs::canonicalize(dir).map_err(opened)?;
+        db.recover_outbox(&dir)?;
+        let mut mailer = OutboxMailer::scan(&dir, from, format).map_err(opened)?;
+        mailer.ledger = Some(db.clone());
+        Ok(mailer)
+    }
+
+    fn scan(dir: &Path, from: Mailbox, format: OutboxFormat) -> std::io::Result<OutboxMailer> {
         let mut highest = 0;
         for entry in fs::read_dir(dir)? {
             let name = entry?.file_name();
@@ -160,7 +194,45 @@ impl OutboxMailer {
             formatter: None,
             batch: Vec::new(),
             queued: 0,
+            ledger: None,
+            pending: None,
         })
+    }
+
+    /// Where file `name` is written (and its temporary file): in the pending batch (begun
+    /// with the batch's first file), or straight into the outbox.
+    fn target(&mut self, name: &str) -> Result<(PathBuf, PathBuf), HostError> {
+        if self.ledger.is_none() {
+            return Ok((self.dir.join(name), self.dir.join(format!(".{name}.tmp"))));
+        }
+        let batch = match &self.pending {
+            Some(batch) => batch,
+            None => {
+                pending::prepare(&self.dir).map_err(|e| {
+                    HostError::transient(format!("outbox {}: {e}", self.dir.display()))
+                })?;
+                self.pending
+                    .insert(format!("{:07}-{}", self.next, std::process::id()))
+            }
+        };
+        Ok((
+            pending::path(&self.dir, batch, name),
+            pending::tmp_path(&self.dir, batch, name),
+        ))
+    }
+
+    /// Records the pending batch in the open transaction (published when it commits), or,
+    /// with none open, publishes it now.
+    fn stage(&mut self) -> Result<(), HostError> {
+        let (Some(db), Some(batch)) = (&self.ledger, &self.pending) else {
+            return Ok(());
+        };
+        if !db.stage_outbox(&self.dir, batch)? {
+            pending::publish(&self.dir, batch)
+                .map_err(|e| HostError::transient(format!("outbox {}: {e}", self.dir.display())))?;
+        }
+        self.pending = None;
+        Ok(())
     }
 
     /// Messages written by this mailer (for `Mbox`, those of the batches flushed).
@@ -226,8 +298,7 @@ impl Mailer for OutboxMailer {
             message.kind.as_str(),
             safe(&message.to)
         );
-        let path = self.dir.join(&name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let (path, tmp) = self.target(&name)?;
         files::write_private_atomic(&path, &tmp, &bytes)
             .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
         self.next += 1;
@@ -236,11 +307,26 @@ impl Mailer for OutboxMailer {
     }
 
     /// `Mbox`: writes the batch's file (atomically, 0600), before the engine records the
-    /// batch as done.
+    /// batch as done. Opened for a run: records the pending batch in the batch's transaction.
     fn flush(&mut self) -> Result<(), HostError> {
-        if self.queued == 0 {
-            return Ok(());
+        if self.queued > 0 {
+            self.write_mbox()?;
         }
+        self.stage()
+    }
+}
+
+impl Drop for OutboxMailer {
+    /// Removes the pending folder once nothing waits in it.
+    fn drop(&mut self) {
+        if self.ledger.is_some() {
+            pending::tidy(&self.dir);
+        }
+    }
+}
+
+impl OutboxMailer {
+    fn write_mbox(&mut self) -> Result<(), HostError> {
         if let Some(formatter) = &self.formatter {
             // Kept until written: a flush retried after a failed write writes it again.
             let formatted = formatter.take()?;
@@ -251,8 +337,7 @@ impl Mailer for OutboxMailer {
             }
         }
         let name = format!("{:07}-batch.mbox", self.next);
-        let path = self.dir.join(&name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let (path, tmp) = self.target(&name)?;
         files::write_private_atomic(&path, &tmp, &self.batch)
             .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
         self.batch.clear();

@@ -4,7 +4,7 @@
 //! server starts again; cancel stops between rows.
 
 use crate::db::{runs, Db};
-use crate::mail::{OutboxMailer, SmtpMailer};
+use crate::mail::{OutboxFormat, OutboxMailer, SmtpMailer};
 use crate::run::{execute_run, ExecSettings};
 use crate::{lock, Error, ErrorKind};
 use lettre::message::Mailbox;
@@ -12,6 +12,7 @@ use lms_bulk_upload::{Mailer, Password, Plan, Progress};
 use rusqlite::params;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -28,18 +29,22 @@ pub struct MailSettings {
 }
 
 impl MailSettings {
-    /// Opens the transport (SMTP is checked by connecting).
-    pub fn open(&self) -> Result<Box<dyn Mailer>, Error> {
+    /// Opens the transport (SMTP is checked by connecting) for a run on `db`: the outbox
+    /// publishes in two phases, and opening it finishes what a stopped run left pending
+    /// (call it under the apply lock).
+    pub fn open(&self, db: &Rc<Db>) -> Result<Box<dyn Mailer>, Error> {
         match &self.smtp {
             Some(url) => {
                 let smtp = SmtpMailer::new(url, self.from.clone()).map_err(Error::usage)?;
                 smtp.check().map_err(Error::host)?;
                 Ok(Box::new(smtp))
             }
-            None => Ok(Box::new(
-                OutboxMailer::open(&self.outbox, self.from.clone())
-                    .map_err(|e| crate::io_error("cannot open the outbox", &self.outbox, e))?,
-            )),
+            None => Ok(Box::new(OutboxMailer::open_for_run(
+                &self.outbox,
+                self.from.clone(),
+                OutboxFormat::Eml,
+                db,
+            )?)),
         }
     }
 }
@@ -209,7 +214,7 @@ fn run(shared: &Shared, id: i64) -> Result<(), Error> {
         .get(&id)
         .map(|l| l.cancel.clone())
         .unwrap_or_default();
-    let mut mailer = shared.mail.open()?;
+    let mut mailer = shared.mail.open(&db)?;
     let password = guard(&shared.passwords).remove(&id);
     let live = &shared.live;
     let progress = move |p: Progress| {
