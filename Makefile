@@ -15,6 +15,7 @@ test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
 test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browsers
+	@date +'== every suite passed at %T'
 
 # Every package has the workspace's version (Cargo.toml) and carries the licence texts:
 # checked here, written by `make metadata` (scripts/release-metadata.py).
@@ -44,6 +45,7 @@ clean:
 # ---- Rust core (and CLI) ---------------------------------------------------------------
 # Benches are not run here (they are `make bench`); examples are built.
 test-rust: cli-test-deps
+	@date +'== $@ started at %T'
 	BULK_UPLOAD_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python BULK_UPLOAD_REQUIRE_SMTP=1 \
 	  $(CARGO) test --workspace --lib --bins --tests --examples
 	$(CARGO) test --workspace --doc
@@ -111,6 +113,7 @@ cli-test-deps:
 # running `bulk-upload serve` with a signed-in session, MAX_EXAMPLES per operation (a few
 # seconds); any 5xx fails.
 test-api: cli-test-deps
+	@date +'== $@ started at %T'
 	$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || $(VENV)/bin/python -m pip install -q schemathesis
 	$(CARGO) build -p lms-bulk-upload-cli
 	BIN=target/debug/bulk-upload bash web/scripts/test-api.sh
@@ -144,6 +147,7 @@ python-env:
 	$(PY) -m pip install -q maturin pytest mypy "celery[redis]" "psycopg[binary]" argon2-cffi "django>=4.2"
 
 test-python: python-env
+	@date +'== $@ started at %T'
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
 	$(PY) -m pytest bindings-python/tests -q
 	# The Django example's store on PostgreSQL (its sign-in links): Django's runner, a test database of its own.
@@ -167,6 +171,7 @@ NODE_DIR := bindings-node
 # every test under bindings-node/test, the TypeScript declarations checked, and the
 # generated index.d.ts / index.js compared with the committed ones.
 test-node: node-deps
+	@date +'== $@ started at %T'
 	cd $(NODE_DIR) && npx napi build --platform
 	cd $(NODE_DIR) && node --test test/
 	cd $(NODE_DIR) && npx tsc -p test/types
@@ -212,6 +217,7 @@ ruby-native:
 # README quickstart, the gem built and installed), after the generated Ruby is compared with
 # the committed one.
 test-ruby: ruby-deps ruby-native
+	@date +'== $@ started at %T'
 	git diff --exit-code -- $(RUBY_GENERATED)
 	cd $(RUBY_DIR) && ruby -Itest -e 'Dir.glob("test/test_*.rb").sort.each { |f| require File.expand_path(f) }'
 
@@ -250,6 +256,7 @@ dist: python-env node-deps ruby-deps
 # 13 minutes from an empty target/ on a 2-core machine shared with other builds, about a
 # minute when they are there.
 test-packages: python-env node-deps ruby-deps
+	@date +'== $@ started at %T'
 	$(PY) -m pip install -q ziglang auditwheel
 	bash scripts/dist/python.sh host
 	bash scripts/dist/node.sh host
@@ -272,6 +279,7 @@ web-ui: web-ui-deps
 # suites at a time (each mostly waits on its browser and its server): everything they need
 # is built first, one thing at a time; each suite's output is printed whole when it ends.
 test-browsers: chromium web-ui python-env node-deps rails-deps ruby-native
+	@date +'== $@ started at %T'
 	$(CARGO) build -p lms-bulk-upload-cli
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
 	cd $(NODE_DIR) && npx napi build --platform
