@@ -252,9 +252,9 @@ dist: python-env node-deps ruby-deps
 
 # This machine's wheel, npm packages and gem only, release builds, each installed in a clean
 # environment (a venv, an empty npm project, an empty GEM_HOME) running its README
-# quickstart. Three release builds (each binding's dependencies differ in features): about
-# 13 minutes from an empty target/ on a 2-core machine shared with other builds, about a
-# minute when they are there.
+# quickstart. One release build of the engine serves the three (workspace-hack/); the wheel
+# is linked by the system and tagged `linux` (`make dist` builds the manylinux ones with zig
+# and audits them).
 test-packages: python-env node-deps ruby-deps
 	@date +'== $@ started at %T'
 	$(PY) -m pip install -q ziglang auditwheel

@@ -2,9 +2,9 @@
 # The Python distributions, built and checked: python.sh all|host [OUT]
 #   all:  abi3 wheels (CPython >= 3.9) for manylinux2014 and musllinux_1_2 on x86_64 and
 #         aarch64, cross-built with maturin --zig (zig from PyPI's ziglang), and the sdist;
-#   host: this machine's manylinux wheel only (make test).
-# Each wheel's platform tag is checked with `auditwheel show`; this machine's wheel is
-# installed into a fresh venv (no index) that runs the README's Python quickstart.
+#   host: this machine's wheel only (make test), linked by the system, tagged `linux`.
+# Each manylinux wheel's platform tag is checked with `auditwheel show`; this machine's wheel
+# is installed into a fresh venv (no index) that runs the README's Python quickstart.
 set -euo pipefail
 mode=${1:-all}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,25 +21,37 @@ case $mode in
   *) echo "usage: $0 all|host [OUT]" >&2; exit 2 ;;
 esac
 [ "$mode" = all ] && cross_tools "${targets[@]}"
-# zig links the wheels against an old glibc (manylinux2014) whatever the machine. cargo counts
-# the linker in the fingerprint of every crate it builds, so the wheels get a target folder of
-# their own: the Node and Ruby packages (system linker) keep sharing theirs, one release build
-# of the core for both.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/zig}
+# zig links the wheels against an old glibc (manylinux2014) whatever the machine; cargo counts
+# the linker in the fingerprint of every crate it builds, so those wheels get a target folder
+# of their own. `make test` (host) builds this machine's wheel with the system's linker
+# instead, tagged plain `linux` (it needs this machine's glibc): it shares one release build
+# of the core with the Node and Ruby packages, and is checked the same way once installed.
+# The manylinux wheels and their auditwheel check are `make dist`'s.
+if [ "$mode" = all ]; then
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/zig}
+  zig=(--zig)
+else
+  zig=()
+fi
 
 rm -rf "$out" && mkdir -p "$out"
 for target in "${targets[@]}"; do
-  case $target in
+  case $mode-$target in
+    host-*) compat=linux ;;
     *-musl) compat=musllinux_1_2 ;;
     *) compat=manylinux2014 ;;
   esac
-  maturin build --quiet --release --zig --target "$target" --compatibility "$compat" \
+  maturin build --quiet --release "${zig[@]}" --target "$target" --compatibility "$compat" \
     -m "$root/bindings-python/Cargo.toml" -o "$out"
 done
 [ "$mode" = all ] && maturin sdist -m "$root/bindings-python/Cargo.toml" -o "$out"
 
 for wheel in "$out"/*.whl; do
   tag=$(basename "$wheel" .whl | awk -F- '{ print $NF }')
+  if [[ $tag == linux_* ]]; then
+    echo "$(basename "$wheel"): $(du -k "$wheel" | cut -f1) kB, this machine's own (make dist builds and audits the manylinux ones)"
+    continue
+  fi
   if [[ $tag == musllinux* && $host != *-musl ]]; then
     # auditwheel judges a musllinux wheel against the musl libc of the system it runs on:
     # here maturin's own audit (at build time) and the install check below stand for it.
@@ -58,9 +70,10 @@ for wheel in "$out"/*.whl; do
 done
 
 # This machine's wheel, alone in a fresh venv, runs the quickstart.
-case $host in
-  x86_64-unknown-linux-gnu) tag=manylinux_2_17_x86_64 ;;
-  aarch64-unknown-linux-gnu) tag=manylinux_2_17_aarch64 ;;
+case $mode-$host in
+  host-*) tag=linux_${host%%-*} ;;
+  *-x86_64-unknown-linux-gnu) tag=manylinux_2_17_x86_64 ;;
+  *-aarch64-unknown-linux-gnu) tag=manylinux_2_17_aarch64 ;;
   *) tag="" ;;
 esac
 wheel=$(ls "$out"/*"${tag:-none}"*.whl 2>/dev/null || true)
