@@ -2,6 +2,9 @@
 // LBU_PG_URL's server), the server's processes started and waited for, stopped together.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const PG = process.env.LBU_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
@@ -17,6 +20,26 @@ export function freshDatabase(prefix) {
   const url = new URL(PG)
   url.pathname = `/${name}`
   return { url: url.toString(), drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
+/**
+ * A test file's LMS: a temporary folder (the outbox in it) and a fresh database that
+ * `seed(databaseUrl)` fills, printing the administrator's credentials; `cleanup` removes both.
+ */
+export function seededEnv(name, seed, parseCredentials) {
+  const dir = mkdtempSync(join(tmpdir(), `bu-${name}-`))
+  const db = freshDatabase(`bu_${name}`)
+  try {
+    const creds = parseCredentials(seed(db.url))
+    const cleanup = () => {
+      rmSync(dir, { recursive: true, force: true })
+      db.drop()
+    }
+    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, ...creds, cleanup }
+  } catch (e) {
+    db.drop()
+    throw e
+  }
 }
 
 /** Runs a command to its end; its output (throws when it fails). */

@@ -3,10 +3,8 @@
 // PostgreSQL database per test file, its emails as .eml files in the outbox. Runs execute on
 // a Celery worker (started beside the server) when LBU_REDIS_URL is set, else on a thread of
 // the web process.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freshDatabase, optionsEnv, runToEnd, startAll } from './common.mjs'
+import { optionsEnv, runToEnd, seededEnv, startAll } from './common.mjs'
 
 export const PREFIX = '/admin/bulk-upload'
 
@@ -15,21 +13,11 @@ const project = (ROOT) => join(ROOT, 'examples/python/django_lms')
 
 /** A fresh database, migrated and seeded with the demo LMS; the administrator's credentials. */
 export function demoEnv({ ROOT, parseCredentials }) {
-  const dir = mkdtempSync(join(tmpdir(), 'bu-django-'))
-  const db = freshDatabase('bu_django')
-  const manage = (...args) => runToEnd(python(ROOT), ['manage.py', ...args], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: db.url } })
-  try {
+  return seededEnv('django', (url) => {
+    const manage = (...args) => runToEnd(python(ROOT), ['manage.py', ...args], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: url } })
     manage('migrate', '-v', '0')
-    const creds = parseCredentials(manage('seed_demo'))
-    const cleanup = () => {
-      rmSync(dir, { recursive: true, force: true })
-      db.drop()
-    }
-    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, ...creds, cleanup }
-  } catch (e) {
-    db.drop()
-    throw e
-  }
+    return manage('seed_demo')
+  }, parseCredentials)
 }
 
 /** `manage.py runserver` (and a Celery worker with Redis), waited for until it answers. */

@@ -3,11 +3,9 @@
 // fresh PostgreSQL database per test file, its emails as .eml files in the outbox. Runs go to
 // BullMQ (a queue of this server's own on LBU_REDIS_URL) when it is set, else to the API's
 // own thread.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { freshDatabase, optionsEnv, runToEnd, startAll } from './common.mjs'
+import { optionsEnv, runToEnd, seededEnv, startAll } from './common.mjs'
 
 export const PREFIX = '/admin/bulk-upload'
 
@@ -15,19 +13,8 @@ const project = (ROOT) => join(ROOT, 'examples/node/express_lms')
 
 /** A fresh database with the LMS's tables, its demo data and administrator's credentials. */
 export function demoEnv({ ROOT, parseCredentials }) {
-  const dir = mkdtempSync(join(tmpdir(), 'bu-express-'))
-  const db = freshDatabase('bu_express')
-  try {
-    const creds = parseCredentials(runToEnd(process.execPath, ['seed.js'], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: db.url } }))
-    const cleanup = () => {
-      rmSync(dir, { recursive: true, force: true })
-      db.drop()
-    }
-    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, queue: `bu-runs-${randomBytes(4).toString('hex')}`, ...creds, cleanup }
-  } catch (e) {
-    db.drop()
-    throw e
-  }
+  const seed = (url) => runToEnd(process.execPath, ['seed.js'], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: url } })
+  return { ...seededEnv('express', seed, parseCredentials), queue: `bu-runs-${randomBytes(4).toString('hex')}` }
 }
 
 /** `node app.js`, waited for until it answers. */

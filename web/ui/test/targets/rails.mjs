@@ -3,11 +3,9 @@
 // served by Puma on a fresh PostgreSQL database per test file, its emails as .eml files in
 // the outbox. Runs are ActiveJob jobs: on a Sidekiq worker (started beside the server, on a
 // queue of this server's own) when LBU_REDIS_URL is set, else on the async adapter.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { freshDatabase, optionsEnv, runToEnd, startAll } from './common.mjs'
+import { optionsEnv, runToEnd, seededEnv, startAll } from './common.mjs'
 
 export const PREFIX = '/admin/bulk-upload'
 
@@ -16,19 +14,8 @@ const ruby = process.env.BULK_UPLOAD_RUBY ?? 'ruby'
 
 /** A fresh database with the LMS's tables, its demo data and administrator's credentials. */
 export function demoEnv({ ROOT, parseCredentials }) {
-  const dir = mkdtempSync(join(tmpdir(), 'bu-rails-'))
-  const db = freshDatabase('bu_rails')
-  try {
-    const creds = parseCredentials(runToEnd(ruby, ['bin/seed'], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: db.url } }))
-    const cleanup = () => {
-      rmSync(dir, { recursive: true, force: true })
-      db.drop()
-    }
-    return { dir, outbox: join(dir, 'outbox'), databaseUrl: db.url, queue: `bu-runs-${randomBytes(4).toString('hex')}`, ...creds, cleanup }
-  } catch (e) {
-    db.drop()
-    throw e
-  }
+  const seed = (url) => runToEnd(ruby, ['bin/seed'], { cwd: project(ROOT), env: { ...process.env, DATABASE_URL: url } })
+  return { ...seededEnv('rails', seed, parseCredentials), queue: `bu-runs-${randomBytes(4).toString('hex')}` }
 }
 
 /** `puma -C config/puma.rb` (and `sidekiq` with Redis), waited for until it answers. */
