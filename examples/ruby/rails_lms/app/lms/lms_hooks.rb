@@ -5,6 +5,8 @@ require "openssl"
 # The screens' hooks (docs/web-host-protocol.md): the LMS's administrators, the records table
 # (BulkUploadRecord), what the settings screen offers, and the run queued as an ActiveJob.
 class LmsHooks
+  include PooledSql
+
   # The LMS's own password hashes for its administrators (scrypt); a hash an upload set is
   # the engine's argon2id.
   def self.hash_password(password)
@@ -81,15 +83,5 @@ class LmsHooks
   def enqueue_run(run_id)
     BulkUploadRunJob.perform_later(run_id)
     nil
-  end
-
-  private
-
-  def db(&block)
-    ActiveRecord::Base.connection_pool.with_connection(&block)
-  end
-
-  def sql(statement, *values)
-    ActiveRecord::Base.sanitize_sql_array([statement, *values])
   end
 end

@@ -4,6 +4,8 @@
 # (docs/host-protocol.md), undo's and sign-in links' included. Each call checks a connection out of
 # ActiveRecord's pool for its own time (a call may come on ruby-ffi's callback thread).
 class LmsStore
+  include PooledSql
+
   def find_users(emails)
     keys = emails.map { |e| LmsBulkUpload.email_key(e) }
     db { records(User.where(email_key: keys)) }
@@ -140,14 +142,6 @@ class LmsStore
   end
 
   private
-
-  def db(&block)
-    ActiveRecord::Base.connection_pool.with_connection(&block)
-  end
-
-  def sql(statement, *values)
-    ActiveRecord::Base.sanitize_sql_array([statement, *values])
-  end
 
   # User records as the engine reads them (one query each for groups and enrolments).
   def records(scope)
