@@ -6,6 +6,7 @@
 use crate::report;
 use lms_bulk_upload::{neutralise, Plan, Results, Upload};
 use std::collections::HashMap;
+use std::io::{self, Write};
 
 /// The byte order mark that tells Excel the file is UTF-8.
 pub const BOM: &str = "\u{feff}";
@@ -20,17 +21,25 @@ fn status(row: &lms_bulk_upload::ResultRow) -> &'static str {
     }
 }
 
-/// The results as CSV. `plan` gives the names (by line); `upload`, when the run was planned
-/// from a file now, gives the row's own data.
+/// The results as CSV, in memory (`bulk-upload results`): see [`write_csv`].
 pub fn to_csv(results: &Results, plan: Option<&Plan>, upload: Option<&Upload>) -> String {
-    let names: HashMap<u32, (&str, &str)> = plan
-        .map(|p| {
-            p.rows()
-                .iter()
-                .map(|r| (r.line, (r.first_name.as_str(), r.last_name.as_str())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut out = Vec::new();
+    // Writing to a Vec fails only on a CSV error, which quoting every cell rules out.
+    let _ = write_csv(&mut out, results, plan, upload);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the results as CSV to `out`, row by row: a million rows are streamed, never held
+/// as one text. `plan` gives the names (by line); `upload`, when the run was planned from a
+/// file now, gives the row's own data.
+pub fn write_csv(
+    out: &mut dyn Write,
+    results: &Results,
+    plan: Option<&Plan>,
+    upload: Option<&Upload>,
+) -> io::Result<()> {
+    out.write_all(BOM.as_bytes())?;
+    let names = ByLine::new(plan.map_or(&[][..], |p| p.rows()), |r| r.line);
     // The file's columns: (header as written, the column or field it was read as).
     let columns: Vec<(&str, Option<lms_bulk_upload::Column>, Option<&str>)> = upload
         .map(|u| {
@@ -41,13 +50,13 @@ pub fn to_csv(results: &Results, plan: Option<&Plan>, upload: Option<&Upload>) -
                 .collect()
         })
         .unwrap_or_default();
-    let data: HashMap<u32, lms_bulk_upload::RowData> = upload
-        .map(|u| u.rows().map(|r| (r.line(), r.to_data())).collect())
-        .unwrap_or_default();
+    let upload_rows: Vec<lms_bulk_upload::Row<'_>> =
+        upload.map(|u| u.rows().collect()).unwrap_or_default();
+    let own_rows = ByLine::new(&upload_rows, lms_bulk_upload::Row::line);
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Always)
-        .from_writer(Vec::new());
+        .from_writer(out);
     let mut header: Vec<String> = OUR_COLUMNS.map(String::from).to_vec();
     // The file's own headers after ours, prefixed when one would repeat ours.
     header.extend(columns.iter().map(|(h, _, _)| {
@@ -57,33 +66,68 @@ pub fn to_csv(results: &Results, plan: Option<&Plan>, upload: Option<&Upload>) -
             (*h).to_owned()
         }
     }));
-    let _ = writer.write_record(header.iter().map(|h| neutralise(h).into_owned()));
+    writer.write_record(header.iter().map(|h| neutralise(h).into_owned()))?;
+    let mut cells: Vec<String> = Vec::with_capacity(OUR_COLUMNS.len() + columns.len());
     for row in &results.rows {
-        let (first, last) = names.get(&row.line).copied().unwrap_or(("", ""));
-        let (done, error) = (row.done_text(), row.error_text());
-        let mut cells: Vec<String> = vec![
+        let (first, last) = names
+            .get(row.line)
+            .map_or(("", ""), |r| (r.first_name.as_str(), r.last_name.as_str()));
+        cells.clear();
+        cells.extend([
             row.line.to_string(),
             row.email.clone(),
             first.to_owned(),
             last.to_owned(),
             status(row).to_owned(),
             row.user_id.as_ref().map_or(String::new(), |u| u.0.clone()),
-            done,
-            error,
-        ];
-        let own = data.get(&row.line);
+            row.done_text(),
+            row.error_text(),
+        ]);
+        let own = own_rows.get(row.line).map(lms_bulk_upload::Row::to_data);
         cells.extend(columns.iter().map(|(_, column, field)| {
-            let value = match (own, column, field) {
+            let value = match (&own, column, field) {
                 (Some(d), _, Some(f)) => d.custom.get(*f),
                 (Some(d), Some(c), None) => d.values.get(c),
                 _ => None,
             };
             value.cloned().unwrap_or_default()
         }));
-        let _ = writer.write_record(cells.iter().map(|c| neutralise(c).into_owned()));
+        for cell in &cells {
+            writer.write_field(neutralise(cell).as_bytes())?;
+        }
+        writer.write_record(None::<&[u8]>)?;
     }
-    let body = String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default();
-    format!("{BOM}{body}")
+    writer.flush()
+}
+
+/// Items found by their line: by binary search when they are in line order (a plan's rows,
+/// an upload's rows: file order), through an index otherwise.
+struct ByLine<'a, T> {
+    items: &'a [T],
+    line: fn(&T) -> u32,
+    index: Option<HashMap<u32, usize>>,
+}
+
+impl<'a, T> ByLine<'a, T> {
+    fn new(items: &'a [T], line: fn(&T) -> u32) -> ByLine<'a, T> {
+        let sorted = items.windows(2).all(|w| line(&w[0]) < line(&w[1]));
+        let index = (!sorted).then(|| {
+            let mut index = HashMap::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                index.entry(line(item)).or_insert(i);
+            }
+            index
+        });
+        ByLine { items, line, index }
+    }
+
+    fn get(&self, line: u32) -> Option<&'a T> {
+        let i = match &self.index {
+            Some(index) => *index.get(&line)?,
+            None => self.items.binary_search_by_key(&line, self.line).ok()?,
+        };
+        self.items.get(i)
+    }
 }
 
 /// The report's own columns, before the file's.

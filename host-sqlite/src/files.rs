@@ -45,12 +45,22 @@ pub fn open_private(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Writes `bytes` to `path` atomically: an owner-only temporary file beside it (created
-/// new, never through a symlink; a stale one left by a crash, or something planted at its
-/// name, is unlinked first), then renamed over `path`. `rename` replaces a symlink at `path`
-/// itself, never its target.
+/// Writes `bytes` to `path` atomically: see [`write_private_atomic_with`].
 pub fn write_private_atomic(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = match create_new_private(tmp) {
+    write_private_atomic_with(path, tmp, |file| file.write_all(bytes))
+}
+
+/// Writes `path` atomically with `write`, which streams the content (through a 64 KiB
+/// buffer): an owner-only temporary file beside it (created new, never through a symlink; a
+/// stale one left by a crash, or something planted at its name, is unlinked first), then
+/// renamed over `path`. `rename` replaces a symlink at `path` itself, never its target. On
+/// any error the temporary file is removed and `path` is left as it was.
+pub fn write_private_atomic_with(
+    path: &Path,
+    tmp: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let file = match create_new_private(tmp) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             // `remove_file` unlinks the entry itself (a symlink, not what it points to).
@@ -59,10 +69,13 @@ pub fn write_private_atomic(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result
         }
         Err(e) => return Err(e),
     };
-    let written = file.write_all(bytes).and_then(|()| {
-        drop(file);
-        fs::rename(tmp, path)
-    });
+    let mut out = io::BufWriter::with_capacity(64 << 10, file);
+    let written = write(&mut out)
+        .and_then(|()| out.into_inner().map_err(io::IntoInnerError::into_error))
+        .and_then(|file| {
+            drop(file);
+            fs::rename(tmp, path)
+        });
     if written.is_err() {
         let _ = fs::remove_file(tmp);
     }
@@ -155,6 +168,32 @@ mod tests {
         assert_eq!(fs::read_to_string(&target).unwrap(), "");
         assert_eq!(fs::read(&out).unwrap(), b"secret");
         assert!(fs::symlink_metadata(&link).is_err(), "the link is gone");
+    }
+
+    /// A streamed write that fails part-way leaves the file as it was and no temporary file:
+    /// the results of a run are either the old file or the whole new one.
+    #[test]
+    fn a_failed_streamed_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, tmp) = (dir.path().join("r.csv"), dir.path().join("r.csv.tmp"));
+        write_private_atomic(&out, &tmp, b"old").unwrap();
+        let failed = write_private_atomic_with(&out, &tmp, |w| {
+            w.write_all(&vec![b'x'; 200_000])?;
+            Err(io::Error::other("disk full"))
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "disk full");
+        assert_eq!(fs::read(&out).unwrap(), b"old");
+        assert!(
+            fs::symlink_metadata(&tmp).is_err(),
+            "the temporary file is gone"
+        );
+        write_private_atomic_with(&out, &tmp, |w| {
+            (0..100_000).try_for_each(|i| write!(w, "{i},"))
+        })
+        .unwrap();
+        let text = fs::read_to_string(&out).unwrap();
+        assert!(text.starts_with("0,1,2,") && text.ends_with("99998,99999,"));
+        assert_eq!(mode(&out), 0o600);
     }
 
     #[test]

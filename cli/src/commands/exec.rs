@@ -283,21 +283,21 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
             return Err(err);
         }
     };
-    // The results file and the signed results (a million rows take a second or two each)
-    // are made side by side; the file is written first, as before.
+    // The results file (streamed to disk, never held whole) and the signed results (a
+    // million rows take a second or two each) are made side by side, both before the run is
+    // recorded as finished.
     let key = if results.cancelled {
         None
     } else {
         Some(db.plan_key()?)
     };
-    let (csv, signed) = std::thread::scope(|scope| {
+    let (written, signed) = std::thread::scope(|scope| {
         let signed = scope.spawn(|| key.as_ref().map(|key| results.to_signed_json(key)));
-        let csv = crate::results_csv::to_csv(&results, Some(&plan), upload.as_ref());
-        (csv, signed.join())
+        let written = write_results(&results_path, &results, &plan, upload.as_ref());
+        (written, signed.join())
     });
+    written?;
     let signed = signed.map_err(|_| CliError::host("signing the results failed"))?;
-    write_results(&results_path, &csv)?;
-    drop(csv);
     let failed = results.summary.failed > 0;
     if let Some(signed) = signed {
         // Signed with the database's key: read back verified by `undo` and `results`.
@@ -339,13 +339,21 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
     Ok(exit_code(&results))
 }
 
-/// The results CSV: owner-only, in an owner-only folder, never written through a symlink.
-fn write_results(path: &Path, csv: &str) -> Result<(), CliError> {
+/// The results CSV, streamed row by row: owner-only, in an owner-only folder, never
+/// written through a symlink.
+fn write_results(
+    path: &Path,
+    results: &Results,
+    plan: &Plan,
+    upload: Option<&lms_bulk_upload::Upload>,
+) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         files::create_private_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
     }
-    files::write_private_atomic(path, &path.with_extension("csv.tmp"), csv.as_bytes())
-        .map_err(|e| io_error("cannot write the results to", path, e))
+    files::write_private_atomic_with(path, &path.with_extension("csv.tmp"), |out| {
+        crate::results_csv::write_csv(out, results, Some(plan), upload)
+    })
+    .map_err(|e| io_error("cannot write the results to", path, e))
 }
 
 fn exit_code(results: &Results) -> u8 {
