@@ -236,6 +236,42 @@ fn conflicts<'v>(
 /// hold the row index).
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
+/// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would. Their indexes ascend (the
+/// rows are pushed in file order), so a stable sort of the hash bits alone gives the same
+/// order: a radix sort, three passes of 11 bits through a buffer as long as the keys,
+/// linear where a comparison sort is n log n. A few keys, or keys out of order (never
+/// expected), are sorted by comparison.
+fn sort_keys(keys: &mut Vec<u64>) {
+    const BITS: u32 = 11;
+    const DIGITS: usize = 1 << BITS;
+    let digit = |key: u64, pass: u32| ((key >> (32 + BITS * pass)) as usize) & (DIGITS - 1);
+    if keys.len() < 1024 || !keys.windows(2).all(|w| (w[0] as u32) < (w[1] as u32)) {
+        keys.sort_unstable();
+        return;
+    }
+    let mut counts = vec![[0usize; DIGITS]; 3];
+    for &key in keys.iter() {
+        for (pass, count) in counts.iter_mut().enumerate() {
+            count[digit(key, pass as u32)] += 1;
+        }
+    }
+    let mut other = vec![0u64; keys.len()];
+    for (pass, count) in counts.iter_mut().enumerate() {
+        let mut at = 0;
+        for slot in count.iter_mut() {
+            let n = *slot;
+            *slot = at;
+            at += n;
+        }
+        for &key in keys.iter() {
+            let slot = &mut count[digit(key, pass as u32)];
+            other[*slot] = key;
+            *slot += 1;
+        }
+        std::mem::swap(keys, &mut other);
+    }
+}
+
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
 /// Returns the `(later, first)` row indexes, by `later`, for the `duplicate_email` issues.
 ///
@@ -243,7 +279,7 @@ pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 /// groups equal hashes in file order. Equal hashes are confirmed by comparing the emails,
 /// so a collision costs a comparison, never a wrong duplicate.
 pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u32, u32)> {
-    keys.sort_unstable();
+    sort_keys(&mut keys);
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
     let mut group_start = 0;
@@ -292,4 +328,43 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u
         upload.valid[later as usize] = false;
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sort_keys, HASH_BITS};
+
+    #[test]
+    fn the_radix_sort_of_keys_is_the_comparison_sort() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state
+        };
+        // random hashes, few distinct hashes, one hash, and keys out of index order
+        for (rows, distinct) in [(5_000, 0), (5_000, 7), (3_000, 1), (100, 0), (70_000, 0)] {
+            let mut keys: Vec<u64> = (0..rows as u64)
+                .map(|index| {
+                    let hash = match distinct {
+                        0 => next(),
+                        n => (next() % n) << 40 | (next() % 3) << 60,
+                    };
+                    (hash & HASH_BITS) | index
+                })
+                .collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            sort_keys(&mut keys);
+            assert_eq!(keys, expected, "{rows} rows");
+        }
+        let mut shuffled: Vec<u64> = (0..4_000u64)
+            .map(|i| (next() & HASH_BITS) | (i * 7919 % 4_000))
+            .collect();
+        let mut expected = shuffled.clone();
+        expected.sort_unstable();
+        sort_keys(&mut shuffled);
+        assert_eq!(shuffled, expected);
+    }
 }
