@@ -8,10 +8,14 @@ use crate::parse::options::ParseOptions;
 use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
-/// Validates the values of one row (indexed by `Column as usize`, `""` when blank or
-/// absent) into the row's issues. `printable`: every value is printable ASCII; `clean`: no
-/// value has a forbidden character. Linear in the row's length: messages are only built
-/// for the issues listed.
+/// A row's values of the built-in columns (indexed by `Column as usize`, `""` when blank or
+/// absent), and the columns to check: the file's, in the order of `Column::ALL` (a column
+/// the file does not have is blank in every row, and never required).
+pub(super) struct BuiltInCells<'a> {
+    pub(super) values: &'a [&'a str; super::COLUMNS],
+    pub(super) columns: &'a [Column],
+}
+
 /// A row's cells of the host's profile fields (`None`: the column is not in the file), with
 /// each field's `one_of` index, in the order of the declarations.
 pub(super) struct CustomCells<'a> {
@@ -19,8 +23,11 @@ pub(super) struct CustomCells<'a> {
     pub(super) one_of: &'a [Option<crate::parse::fields::OneOfIndex>],
 }
 
+/// Validates the values of one row into the row's issues. `printable`: every value is
+/// printable ASCII; `clean`: no value has a forbidden character. Linear in the row's
+/// length: messages are only built for the issues listed.
 pub(super) fn validate_row(
-    values: &[&str; super::COLUMNS],
+    built_in: BuiltInCells<'_>,
     custom: CustomCells<'_>,
     options: &ParseOptions,
     check_conflicts: bool,
@@ -29,7 +36,8 @@ pub(super) fn validate_row(
     log: &mut IssueLog,
 ) {
     let group_separator = options.group_separator;
-    for column in Column::ALL {
+    let BuiltInCells { values, columns } = built_in;
+    for &column in columns {
         let value = values[column as usize];
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
