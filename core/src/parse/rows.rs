@@ -244,39 +244,48 @@ fn conflicts<'v>(
 /// hold the row index).
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
-/// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would. Their indexes ascend (the
-/// rows are pushed in file order), so a stable sort of the hash bits alone gives the same
-/// order: a radix sort, three passes of 11 bits through a buffer as long as the keys,
-/// linear where a comparison sort is n log n. A few keys, or keys out of order (never
-/// expected), are sorted by comparison.
-fn sort_keys(keys: &mut Vec<u64>) {
+/// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would, in place: an American
+/// flag sort on their top 11 bits (of the hash, spread evenly), each key moved once into
+/// its bucket, then each bucket (about 1/2048 of the keys) sorted by comparison. Linear but
+/// for the buckets' own sorts, and no buffer beside the keys: n log n at worst (keys that
+/// share their top bits, such as crafted collisions, all in one bucket).
+fn sort_keys(keys: &mut [u64]) {
     const BITS: u32 = 11;
     const DIGITS: usize = 1 << BITS;
-    let digit = |key: u64, pass: u32| ((key >> (32 + BITS * pass)) as usize) & (DIGITS - 1);
-    if keys.len() < 1024 || !keys.windows(2).all(|w| (w[0] as u32) < (w[1] as u32)) {
+    if keys.len() < 4 * DIGITS {
         keys.sort_unstable();
         return;
     }
-    let mut counts = vec![[0usize; DIGITS]; 3];
+    let digit = |key: u64| (key >> (64 - BITS)) as usize;
+    let mut ends = vec![0usize; DIGITS];
     for &key in keys.iter() {
-        for (pass, count) in counts.iter_mut().enumerate() {
-            count[digit(key, pass as u32)] += 1;
+        ends[digit(key)] += 1;
+    }
+    let mut at = 0;
+    for end in ends.iter_mut() {
+        at += *end;
+        *end = at;
+    }
+    // where each bucket's next key goes: its start, at first
+    let mut next: Vec<usize> = std::iter::once(0)
+        .chain(ends[..DIGITS - 1].iter().copied())
+        .collect();
+    for bucket in 0..DIGITS {
+        while next[bucket] < ends[bucket] {
+            let i = next[bucket];
+            let home = digit(keys[i]);
+            if home == bucket {
+                next[bucket] += 1;
+            } else {
+                keys.swap(i, next[home]);
+                next[home] += 1;
+            }
         }
     }
-    let mut other = vec![0u64; keys.len()];
-    for (pass, count) in counts.iter_mut().enumerate() {
-        let mut at = 0;
-        for slot in count.iter_mut() {
-            let n = *slot;
-            *slot = at;
-            at += n;
-        }
-        for &key in keys.iter() {
-            let slot = &mut count[digit(key, pass as u32)];
-            other[*slot] = key;
-            *slot += 1;
-        }
-        std::mem::swap(keys, &mut other);
+    let mut start = 0;
+    for &end in &ends {
+        keys[start..end].sort_unstable();
+        start = end;
     }
 }
 
@@ -343,7 +352,7 @@ mod tests {
     use super::{sort_keys, HASH_BITS};
 
     #[test]
-    fn the_radix_sort_of_keys_is_the_comparison_sort() {
+    fn the_flag_sort_of_keys_is_the_comparison_sort() {
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
         let mut next = || {
             state = state
@@ -351,8 +360,9 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             state
         };
-        // random hashes, few distinct hashes, one hash, and keys out of index order
-        for (rows, distinct) in [(5_000, 0), (5_000, 7), (3_000, 1), (100, 0), (70_000, 0)] {
+        // random hashes, few distinct hashes (most in one bucket), one hash, a few keys, and
+        // keys out of index order
+        for (rows, distinct) in [(5_000, 0), (20_000, 7), (10_000, 1), (100, 0), (70_000, 0)] {
             let mut keys: Vec<u64> = (0..rows as u64)
                 .map(|index| {
                     let hash = match distinct {
@@ -367,8 +377,8 @@ mod tests {
             sort_keys(&mut keys);
             assert_eq!(keys, expected, "{rows} rows");
         }
-        let mut shuffled: Vec<u64> = (0..4_000u64)
-            .map(|i| (next() & HASH_BITS) | (i * 7919 % 4_000))
+        let mut shuffled: Vec<u64> = (0..40_000u64)
+            .map(|i| (next() & HASH_BITS) | (i * 7919 % 40_000))
             .collect();
         let mut expected = shuffled.clone();
         expected.sort_unstable();
