@@ -709,13 +709,14 @@ impl<'a> Parser<'a> {
             if out.lines.len() >= self.options.max_rows {
                 return Err(chunks::too_many_rows(line, self.options.max_rows));
             }
-            let slot_value = |slot: usize| -> &str {
-                if merged & (1 << slot) != 0 {
-                    &spill[slot]
-                } else {
-                    cells[slot]
-                }
-            };
+            // The merged cells in their slots: from here on a slot's value is its cell.
+            let mut spilled = merged;
+            while spilled != 0 {
+                let slot = spilled.trailing_zeros() as usize;
+                cells[slot] = &spill[slot];
+                spilled &= spilled - 1;
+            }
+            let slot_value = |slot: usize| -> &str { cells[slot] };
             let mut values: [&str; COLUMNS] = [""; COLUMNS];
             for &(column, slot) in &column_slots {
                 values[column as usize] = slot_value(slot);
