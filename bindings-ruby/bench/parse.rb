@@ -2,11 +2,13 @@
 
 # Parse + validate of the 1,000,000-row file, side by side:
 #   rust        the core's parse, timed inside Rust (no Ruby boundary)
+#   crossing    the same call timed from Ruby: the bytes crossing to Rust (one copy into
+#               uniffi's buffer, which Rust then reads in place), then the core's parse
 #   binding     LmsBulkUpload.parse(bytes) from Ruby (rows stay native, read on demand)
 #   plain ruby  Ruby's own CSV + the WHATWG email regex + a Set for case-insensitive
 #               duplicates + required-field checks
 # Best of 3 each, from the same bytes in memory, each run after a major GC. Targets: binding >= 20x faster than plain
-# Ruby, and within 1.3x of the Rust figure.
+# Ruby, and within 1.1x of the Rust figure (the core's time, taken inside Rust).
 #
 # `ruby bindings-ruby/bench/parse.rb [FILE]` (default bench-data/users-1m.csv, written by
 # `cargo bench -p lms-bulk-upload --bench parse`); `make bench-ruby` builds and runs it.
@@ -61,16 +63,20 @@ mb = bytes.bytesize / 1e6
 # parsing one upload does). Back to back, reusing the memory the previous run freed, the
 # core is faster still: that figure is printed for reference.
 rust_times = []
+crossing_times = []
 binding_times = []
 rows = nil
 RUNS.times do
-  rust_times << timed { LmsBulkUploadNative.bench_parse_rust(bytes, 1) }.first
+  crossing, inside = timed { LmsBulkUploadNative.bench_parse_rust(bytes, 1) }
+  rust_times << inside
+  crossing_times << crossing
   time, upload = timed { LmsBulkUpload.parse(bytes) }
   binding_times << time
   rows = upload.size
   upload = nil # rubocop:disable Lint/UselessAssignment
 end
 rust = rust_times.min
+crossing = crossing_times.min
 binding = binding_times.min
 rust_warm = LmsBulkUploadNative.bench_parse_rust(bytes, RUNS)
 plain = Array.new(RUNS) do
@@ -85,11 +91,12 @@ def line(name, ms, mb, rows)
               (rows / (ms / 1e3)).round.to_s.reverse.scan(/\d{1,3}/).join(",").reverse)
 end
 puts "parse + validate, #{rows} rows, #{format('%.1f', mb)} MB, best of #{RUNS} (ruby #{RUBY_VERSION})"
-line("rust (core parse, inside Rust)", rust, mb, rows)
+line("rust (core parse, timed inside Rust)", rust, mb, rows)
+line("  the same call, timed from Ruby", crossing, mb, rows)
 line("  rust, back to back (warm heap)", rust_warm, mb, rows)
 line("ruby binding (LmsBulkUpload.parse)", binding, mb, rows)
 line("plain ruby (CSV + regex + Set)", plain, mb, rows)
 faster = plain / binding
 overhead = binding / rust
 puts format("binding vs plain ruby: %.1fx faster (target >= 20x) %s", faster, faster >= 20 ? "OK" : "MISSED")
-puts format("binding vs rust:       %.2fx (target <= 1.3x) %s", overhead, overhead <= 1.3 ? "OK" : "MISSED")
+puts format("binding vs rust:       %.2fx (target <= 1.1x) %s", overhead, overhead <= 1.1 ? "OK" : "MISSED")

@@ -11,6 +11,7 @@ uniffi::setup_scaffolding!("lms_bulk_upload_native");
 
 mod error;
 mod execute;
+mod file_bytes;
 mod host;
 mod invitation;
 mod memory;

@@ -1,6 +1,7 @@
 //! `parse` and the `Upload` it returns.
 
 use crate::error::{from_json_text, to_json, NativeResult};
+use crate::file_bytes::FileBytes;
 use lms_bulk_upload::host::view;
 use lms_bulk_upload::ParseOptions;
 use std::sync::Arc;
@@ -14,9 +15,9 @@ pub struct Upload {
 /// Parses the bytes of an uploaded file; `options_json` is an object of parse options
 /// (decoded by the core: unknown keys are refused) or null.
 #[uniffi::export]
-pub fn parse(data: Vec<u8>, options_json: String) -> NativeResult<Arc<Upload>> {
+pub fn parse(data: FileBytes, options_json: String) -> NativeResult<Arc<Upload>> {
     let options = ParseOptions::from_value(from_json_text(&options_json, "parse options")?)?;
-    let inner = lms_bulk_upload::parse(&data, &options)?;
+    let inner = lms_bulk_upload::parse(data.bytes(), &options)?;
     Ok(Arc::new(Upload { inner }))
 }
 
@@ -72,11 +73,12 @@ impl Upload {
 /// For benchmarks: parses `data` (default options) in Rust alone `runs` times and returns
 /// the best time in milliseconds — the core's own figure, without the Ruby boundary.
 #[uniffi::export]
-pub fn bench_parse_rust(data: Vec<u8>, runs: u32) -> NativeResult<f64> {
+pub fn bench_parse_rust(data: FileBytes, runs: u32) -> NativeResult<f64> {
+    let data = data.bytes();
     let mut best = f64::INFINITY;
     for _ in 0..runs.max(1) {
         let start = std::time::Instant::now();
-        let upload = lms_bulk_upload::parse(&data, &ParseOptions::default())?;
+        let upload = lms_bulk_upload::parse(data, &ParseOptions::default())?;
         best = best.min(start.elapsed().as_secs_f64() * 1e3);
         drop(upload);
     }

@@ -20,7 +20,7 @@ use bytes::{count_byte, count_content_lines, count_lf_cr, has_lone_cr, is_printa
 use chunks::Rows;
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
-use rows::{mark_duplicates, validate_row, CustomCells, HASH_BITS};
+use rows::{mark_duplicates, validate_row, BuiltInCells, CustomCells, HASH_BITS};
 
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
@@ -641,6 +641,17 @@ impl<'a> Parser<'a> {
         // The text of a record read by `core`: its fields joined.
         let mut joined = String::new();
         let body = self.body;
+        // The file's columns, in the order of `Column::ALL`, and their slots: only these
+        // are read and checked in each row (the others are blank in every row, and none of
+        // them is required: the header has every required column).
+        let columns: Vec<Column> = Column::ALL
+            .into_iter()
+            .filter(|c| self.slots[*c as usize].is_some())
+            .collect();
+        let column_slots: Vec<(Column, usize)> = columns
+            .iter()
+            .filter_map(|&c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
+            .collect();
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
@@ -698,18 +709,17 @@ impl<'a> Parser<'a> {
             if out.lines.len() >= self.options.max_rows {
                 return Err(chunks::too_many_rows(line, self.options.max_rows));
             }
-            let slot_value = |slot: usize| -> &str {
-                if merged & (1 << slot) != 0 {
-                    &spill[slot]
-                } else {
-                    cells[slot]
-                }
-            };
+            // The merged cells in their slots: from here on a slot's value is its cell.
+            let mut spilled = merged;
+            while spilled != 0 {
+                let slot = spilled.trailing_zeros() as usize;
+                cells[slot] = &spill[slot];
+                spilled &= spilled - 1;
+            }
+            let slot_value = |slot: usize| -> &str { cells[slot] };
             let mut values: [&str; COLUMNS] = [""; COLUMNS];
-            for column in Column::ALL {
-                if let Some(slot) = self.slots[column as usize] {
-                    values[column as usize] = slot_value(usize::from(slot));
-                }
+            for &(column, slot) in &column_slots {
+                values[column as usize] = slot_value(slot);
             }
             let mut custom: [Option<&str>; MAX_PROFILE_FIELDS] = [None; MAX_PROFILE_FIELDS];
             for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
@@ -722,7 +732,10 @@ impl<'a> Parser<'a> {
                 });
             }
             validate_row(
-                &values,
+                BuiltInCells {
+                    values: &values,
+                    columns: &columns,
+                },
                 CustomCells {
                     values: &custom[..self.field_slots.len()],
                     one_of: &self.one_of,

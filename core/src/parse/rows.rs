@@ -8,10 +8,14 @@ use crate::parse::options::ParseOptions;
 use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
-/// Validates the values of one row (indexed by `Column as usize`, `""` when blank or
-/// absent) into the row's issues. `printable`: every value is printable ASCII; `clean`: no
-/// value has a forbidden character. Linear in the row's length: messages are only built
-/// for the issues listed.
+/// A row's values of the built-in columns (indexed by `Column as usize`, `""` when blank or
+/// absent), and the columns to check: the file's, in the order of `Column::ALL` (a column
+/// the file does not have is blank in every row, and never required).
+pub(super) struct BuiltInCells<'a> {
+    pub(super) values: &'a [&'a str; super::COLUMNS],
+    pub(super) columns: &'a [Column],
+}
+
 /// A row's cells of the host's profile fields (`None`: the column is not in the file), with
 /// each field's `one_of` index, in the order of the declarations.
 pub(super) struct CustomCells<'a> {
@@ -19,8 +23,11 @@ pub(super) struct CustomCells<'a> {
     pub(super) one_of: &'a [Option<crate::parse::fields::OneOfIndex>],
 }
 
+/// Validates the values of one row into the row's issues. `printable`: every value is
+/// printable ASCII; `clean`: no value has a forbidden character. Linear in the row's
+/// length: messages are only built for the issues listed.
 pub(super) fn validate_row(
-    values: &[&str; super::COLUMNS],
+    built_in: BuiltInCells<'_>,
     custom: CustomCells<'_>,
     options: &ParseOptions,
     check_conflicts: bool,
@@ -29,7 +36,8 @@ pub(super) fn validate_row(
     log: &mut IssueLog,
 ) {
     let group_separator = options.group_separator;
-    for column in Column::ALL {
+    let BuiltInCells { values, columns } = built_in;
+    for &column in columns {
         let value = values[column as usize];
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
@@ -236,6 +244,51 @@ fn conflicts<'v>(
 /// hold the row index).
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
+/// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would, in place: an American
+/// flag sort on their top 11 bits (of the hash, spread evenly), each key moved once into
+/// its bucket, then each bucket (about 1/2048 of the keys) sorted by comparison. Linear but
+/// for the buckets' own sorts, and no buffer beside the keys: n log n at worst (keys that
+/// share their top bits, such as crafted collisions, all in one bucket).
+fn sort_keys(keys: &mut [u64]) {
+    const BITS: u32 = 11;
+    const DIGITS: usize = 1 << BITS;
+    if keys.len() < 4 * DIGITS {
+        keys.sort_unstable();
+        return;
+    }
+    let digit = |key: u64| (key >> (64 - BITS)) as usize;
+    let mut ends = vec![0usize; DIGITS];
+    for &key in keys.iter() {
+        ends[digit(key)] += 1;
+    }
+    let mut at = 0;
+    for end in ends.iter_mut() {
+        at += *end;
+        *end = at;
+    }
+    // where each bucket's next key goes: its start, at first
+    let mut next: Vec<usize> = std::iter::once(0)
+        .chain(ends[..DIGITS - 1].iter().copied())
+        .collect();
+    for bucket in 0..DIGITS {
+        while next[bucket] < ends[bucket] {
+            let i = next[bucket];
+            let home = digit(keys[i]);
+            if home == bucket {
+                next[bucket] += 1;
+            } else {
+                keys.swap(i, next[home]);
+                next[home] += 1;
+            }
+        }
+    }
+    let mut start = 0;
+    for &end in &ends {
+        keys[start..end].sort_unstable();
+        start = end;
+    }
+}
+
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
 /// Returns the `(later, first)` row indexes, by `later`, for the `duplicate_email` issues.
 ///
@@ -243,7 +296,7 @@ pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 /// groups equal hashes in file order. Equal hashes are confirmed by comparing the emails,
 /// so a collision costs a comparison, never a wrong duplicate.
 pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u32, u32)> {
-    keys.sort_unstable();
+    sort_keys(&mut keys);
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
     let mut group_start = 0;
@@ -292,4 +345,44 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u
         upload.valid[later as usize] = false;
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sort_keys, HASH_BITS};
+
+    #[test]
+    fn the_flag_sort_of_keys_is_the_comparison_sort() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state
+        };
+        // random hashes, few distinct hashes (most in one bucket), one hash, a few keys, and
+        // keys out of index order
+        for (rows, distinct) in [(5_000, 0), (20_000, 7), (10_000, 1), (100, 0), (70_000, 0)] {
+            let mut keys: Vec<u64> = (0..rows as u64)
+                .map(|index| {
+                    let hash = match distinct {
+                        0 => next(),
+                        n => (next() % n) << 40 | (next() % 3) << 60,
+                    };
+                    (hash & HASH_BITS) | index
+                })
+                .collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            sort_keys(&mut keys);
+            assert_eq!(keys, expected, "{rows} rows");
+        }
+        let mut shuffled: Vec<u64> = (0..40_000u64)
+            .map(|i| (next() & HASH_BITS) | (i * 7919 % 40_000))
+            .collect();
+        let mut expected = shuffled.clone();
+        expected.sort_unstable();
+        sort_keys(&mut shuffled);
+        assert_eq!(shuffled, expected);
+    }
 }
