@@ -167,15 +167,18 @@ bench-shards-python: python-env
 # ---- Node binding (bindings-node/) -----------------------------------------------------
 NODE_DIR := bindings-node
 
-# npm ci from the committed lock (npm install if there is none), a debug build of the addon,
-# every test under bindings-node/test, the TypeScript declarations checked, and the
-# generated index.d.ts / index.js compared with the committed ones.
+# npm ci from the committed lock (npm install if there is none), a debug build of the addon
+# (scripts/node-addon.sh: plain cargo, sharing the tests' build of the core), every test
+# under bindings-node/test, two files at a time (node's default on 2 cores is one; each file
+# has its own temporary folders, stores and ports, and the two WebApi files wait ~8 s for
+# V8 to collect their bridges before their process ends), the TypeScript declarations
+# checked. The index.d.ts / index.js napi generates are compared with the committed ones by
+# test-packages (scripts/dist/node.sh).
 test-node: node-deps
 	@date +'== $@ started at %T'
-	cd $(NODE_DIR) && npx napi build --platform
-	cd $(NODE_DIR) && node --test test/
+	bash scripts/node-addon.sh
+	cd $(NODE_DIR) && node --test --test-concurrency=2 test/
 	cd $(NODE_DIR) && npx tsc -p test/types
-	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
 	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
 	cd examples/node/bullmq-shards && node --test test/
 	cd examples/node/express_lms && node --test test/
@@ -252,12 +255,12 @@ dist: python-env node-deps ruby-deps
 
 # This machine's wheel, npm packages and gem only, release builds, each installed in a clean
 # environment (a venv, an empty npm project, an empty GEM_HOME) running its README
-# quickstart. One release build of the engine serves the three (workspace-hack/); the wheel
-# is linked by the system and tagged `linux` (`make dist` builds the manylinux ones with zig
-# and audits them).
+# quickstart, and the index.d.ts / index.js napi generates compared with the committed ones.
+# One release build of the engine serves the three (workspace-hack/); the wheel is linked by
+# the system and tagged `linux` (`make dist` builds the manylinux ones with zig and audits
+# them: neither zig nor auditwheel is needed here).
 test-packages: python-env node-deps ruby-deps
 	@date +'== $@ started at %T'
-	$(PY) -m pip install -q ziglang auditwheel
 	bash scripts/dist/python.sh host
 	bash scripts/dist/node.sh host
 	bash scripts/dist/ruby.sh host
@@ -282,7 +285,7 @@ test-browsers: chromium web-ui python-env node-deps rails-deps ruby-native
 	@date +'== $@ started at %T'
 	$(CARGO) build -p lms-bulk-upload-cli
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
-	cd $(NODE_DIR) && npx napi build --platform
+	bash scripts/node-addon.sh
 	cd examples/ruby/rails_lms && ruby test/test_rails_lms.rb
 	$(MAKE) --no-print-directory -j2 -k --output-sync=target browser-suite-server browser-suite-django browser-suite-express browser-suite-rails
 
@@ -328,7 +331,7 @@ django-example: python-env
 # `lms-bulk-upload/express` mounted at /admin/bulk-upload/), a fresh PostgreSQL database per
 # test file (LBU_PG_URL), runs on BullMQ when LBU_REDIS_URL is set.
 test-browser-express: chromium web-ui node-deps
-	cd $(NODE_DIR) && npx napi build --platform
+	bash scripts/node-addon.sh
 	$(MAKE) --no-print-directory browser-suite-express
 
 # The example Express LMS on the local PostgreSQL (DATABASE_URL, or the database
@@ -336,7 +339,7 @@ test-browser-express: chromium web-ui node-deps
 # with REDIS_URL).
 EXPRESS_DB ?= postgresql://postgres@127.0.0.1:5432/express_lms
 express-example: node-deps
-	cd $(NODE_DIR) && npx napi build --platform
+	bash scripts/node-addon.sh
 	psql "$(EXPRESS_DB:/express_lms=/postgres)" -qc "CREATE DATABASE express_lms" 2>/dev/null || true
 	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node seed.js
 	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node app.js
