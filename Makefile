@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
 
-.PHONY: workspace-hack test-browser-django django-example test-browser-express express-example test-browser-rails rails-example rails-deps dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-deps api-test-deps workspace-hack test-browser-django django-example test-browser-express express-example test-browser-rails rails-example rails-deps dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -14,8 +14,20 @@ all: test
 test:
 	bash scripts/with-services.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: check-metadata test-rust test-api test-python test-node test-ruby test-packages test-browsers
+# The packages the suites install (PyPI, npm, Debian's when missing) are fetched while the
+# Rust tests compile (test-deps, in the background: it waits on the network and the disk
+# more than on the CPU); every suite still names what it needs, found there by then.
+test-suites: check-metadata
+	@mkdir -p target; $(MAKE) --no-print-directory test-deps > target/test-deps.log 2>&1 & deps=$$!; \
+	  date +'== test-rust-build started at %T (test-deps alongside: target/test-deps.log)'; \
+	  BULK_UPLOAD_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python BULK_UPLOAD_REQUIRE_SMTP=1 \
+	    $(CARGO) test --workspace --lib --bins --tests --examples --no-run --quiet; built=$$?; \
+	  wait $$deps; fetched=$$?; cat target/test-deps.log; \
+	  [ $$built = 0 ] && [ $$fetched = 0 ]
+	$(MAKE) --no-print-directory test-rust test-api test-python test-node test-ruby test-packages test-browsers
 	@date +'== every suite passed at %T'
+
+test-deps: cli-test-deps python-env api-test-deps node-deps web-ui-deps ruby-deps rails-deps chromium
 
 # Every package has the workspace's version (Cargo.toml) and carries the licence texts:
 # checked here, written by `make metadata` (scripts/release-metadata.py).
@@ -112,11 +124,13 @@ cli-test-deps:
 # The web API against its OpenAPI document: schemathesis (PyPI, in the repo's venv) on a
 # running `bulk-upload serve` with a signed-in session, MAX_EXAMPLES per operation (a few
 # seconds); any 5xx fails.
-test-api: cli-test-deps
+test-api: cli-test-deps api-test-deps
 	@date +'== $@ started at %T'
-	$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || $(VENV)/bin/python -m pip install -q schemathesis
 	$(CARGO) build -p lms-bulk-upload-cli
 	BIN=target/debug/bulk-upload bash web/scripts/test-api.sh
+
+api-test-deps: cli-test-deps
+	$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || $(VENV)/bin/python -m pip install -q schemathesis
 
 # A debug build is plenty for 50 rows (and shares the test build).
 demo:
@@ -167,26 +181,35 @@ bench-shards-python: python-env
 # ---- Node binding (bindings-node/) -----------------------------------------------------
 NODE_DIR := bindings-node
 
-# npm ci from the committed lock (npm install if there is none), a debug build of the addon,
-# every test under bindings-node/test, the TypeScript declarations checked, and the
-# generated index.d.ts / index.js compared with the committed ones.
+# npm ci from the committed lock (npm install if there is none), a debug build of the addon
+# (scripts/node-addon.sh: plain cargo, sharing the tests' build of the core), every test
+# under bindings-node/test, two files at a time (node's default on 2 cores is one; each file
+# has its own temporary folders, stores and ports, and the two WebApi files wait ~8 s for
+# V8 to collect their bridges before their process ends), the TypeScript declarations
+# checked. The index.d.ts / index.js napi generates are compared with the committed ones by
+# test-packages (scripts/dist/node.sh).
 test-node: node-deps
 	@date +'== $@ started at %T'
-	cd $(NODE_DIR) && npx napi build --platform
-	cd $(NODE_DIR) && node --test test/
+	bash scripts/node-addon.sh
+	cd $(NODE_DIR) && node --test --test-concurrency=2 test/
 	cd $(NODE_DIR) && npx tsc -p test/types
-	git diff --exit-code -- $(NODE_DIR)/index.d.ts $(NODE_DIR)/index.js
 	# Against the real PostgreSQL and Redis (LBU_PG_URL, LBU_REDIS_URL): fails, never skips, without them.
 	cd examples/node/bullmq-shards && node --test test/
 	cd examples/node/express_lms && node --test test/
 	# The examples run as their headers say (the binding resolved through examples/node/package.json).
 	node examples/node/quickstart.js > /dev/null
 
+# npm ci in a folder unless its node_modules was installed after its package.json and lock
+# were last changed (npm writes node_modules/.package-lock.json as it ends).
+NPM_CI = if [ -f package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] && \
+  [ node_modules/.package-lock.json -nt package.json ]; then :; \
+  elif [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
 node-deps:
-	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-	cd examples/node/bullmq-shards && npm ci --no-audit --no-fund
-	cd examples/node && npm ci --no-audit --no-fund
-	cd examples/node/express_lms && npm ci --no-audit --no-fund
+	cd $(NODE_DIR) && $(NPM_CI)
+	cd examples/node/bullmq-shards && $(NPM_CI)
+	cd examples/node && $(NPM_CI)
+	cd examples/node/express_lms && $(NPM_CI)
 
 # Parse + validate of bench-data/users-1m.csv: Rust, the binding, and csv-parse + a regex.
 bench-node: node-deps
@@ -252,12 +275,12 @@ dist: python-env node-deps ruby-deps
 
 # This machine's wheel, npm packages and gem only, release builds, each installed in a clean
 # environment (a venv, an empty npm project, an empty GEM_HOME) running its README
-# quickstart. One release build of the engine serves the three (workspace-hack/); the wheel
-# is linked by the system and tagged `linux` (`make dist` builds the manylinux ones with zig
-# and audits them).
+# quickstart, and the index.d.ts / index.js napi generates compared with the committed ones.
+# One release build of the engine serves the three (workspace-hack/); the wheel is linked by
+# the system and tagged `linux` (`make dist` builds the manylinux ones with zig and audits
+# them: neither zig nor auditwheel is needed here).
 test-packages: python-env node-deps ruby-deps
 	@date +'== $@ started at %T'
-	$(PY) -m pip install -q ziglang auditwheel
 	bash scripts/dist/python.sh host
 	bash scripts/dist/node.sh host
 	bash scripts/dist/ruby.sh host
@@ -266,7 +289,7 @@ test-packages: python-env node-deps ruby-deps
 UI_DIR := web/ui
 
 web-ui-deps:
-	cd $(UI_DIR) && npm ci --no-audit --no-fund
+	cd $(UI_DIR) && $(NPM_CI)
 
 # Type-checks and builds the bundle (esbuild, deterministic) and fails when it differs from
 # the committed web/ui/dist (the binary serves the committed files).
@@ -282,7 +305,7 @@ test-browsers: chromium web-ui python-env node-deps rails-deps ruby-native
 	@date +'== $@ started at %T'
 	$(CARGO) build -p lms-bulk-upload-cli
 	$(MATURIN) develop -q -m bindings-python/Cargo.toml
-	cd $(NODE_DIR) && npx napi build --platform
+	bash scripts/node-addon.sh
 	cd examples/ruby/rails_lms && ruby test/test_rails_lms.rb
 	$(MAKE) --no-print-directory -j2 -k --output-sync=target browser-suite-server browser-suite-django browser-suite-express browser-suite-rails
 
@@ -328,7 +351,7 @@ django-example: python-env
 # `lms-bulk-upload/express` mounted at /admin/bulk-upload/), a fresh PostgreSQL database per
 # test file (LBU_PG_URL), runs on BullMQ when LBU_REDIS_URL is set.
 test-browser-express: chromium web-ui node-deps
-	cd $(NODE_DIR) && npx napi build --platform
+	bash scripts/node-addon.sh
 	$(MAKE) --no-print-directory browser-suite-express
 
 # The example Express LMS on the local PostgreSQL (DATABASE_URL, or the database
@@ -336,7 +359,7 @@ test-browser-express: chromium web-ui node-deps
 # with REDIS_URL).
 EXPRESS_DB ?= postgresql://postgres@127.0.0.1:5432/express_lms
 express-example: node-deps
-	cd $(NODE_DIR) && npx napi build --platform
+	bash scripts/node-addon.sh
 	psql "$(EXPRESS_DB:/express_lms=/postgres)" -qc "CREATE DATABASE express_lms" 2>/dev/null || true
 	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node seed.js
 	cd examples/node/express_lms && DATABASE_URL=$${DATABASE_URL:-$(EXPRESS_DB)} node app.js

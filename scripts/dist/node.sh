@@ -4,8 +4,9 @@
 #         cargo-zigbuild), each packed as its platform package (npm/<platform>/), and the
 #         main package (the loader and the types only: no .node inside);
 #   host: this machine's platform package and the main package (make test).
-# The main tarball's files are checked, and it is installed with this machine's platform
-# tarball into an empty npm project (offline) that runs the README's Node quickstart.
+# The index.d.ts / index.js napi generates are compared with the committed ones; the main
+# tarball's files are checked, and it is installed with this machine's platform tarball into
+# an empty npm project (offline) that runs the README's Node quickstart.
 set -euo pipefail
 mode=${1:-all}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,7 +36,15 @@ for target in "${targets[@]}"; do
   cross=()
   [ "$target" != "$host" ] && cross=(--cross-compile)
   (cd "$node_dir" && npx napi build --platform --release --target "$target" "${cross[@]}" \
-    --output-dir "$staging/$platform" --no-js --dts "$staging/$platform/index.d.ts" >/dev/null)
+    --output-dir "$staging/$platform" >/dev/null)
+  # The loader and the types napi generates (the same for every target) are the committed
+  # ones, which the main package ships (the tests build the addon with plain cargo).
+  for generated in index.d.ts index.js; do
+    diff -u "$node_dir/$generated" "$staging/$platform/$generated" >&2 || {
+      echo "bindings-node/$generated differs from the one napi build generates: commit that one (cd bindings-node && npx napi build --platform)" >&2
+      exit 1
+    }
+  done
   pkg=$node_dir/npm/$platform
   cp "$staging/$platform/lms-bulk-upload.$platform.node" "$pkg/"
   cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$pkg/"
