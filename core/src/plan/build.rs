@@ -658,17 +658,14 @@ impl RowContext<'_> {
     }
 
     /// The settings' enrolments for everyone, then the row's own, each once.
-    fn enrolments_of(&self, row: &Row<'_>) -> Vec<ContentRef> {
-        let own = row.enrolments();
-        let mut all = self.settings.enrolments.clone();
-        if own.is_empty() {
-            return all;
+    fn enrolments_of(&self, row: &Row<'_>) -> impl Iterator<Item = ContentRef> + '_ {
+        let mut own = row.enrolments();
+        if !own.is_empty() {
+            // The row's own are distinct already: only those of the settings are left out.
+            let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
+            own.retain(|c| !settings.contains(c));
         }
-        // The row's own are distinct already: only those of the settings are left out.
-        let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
-        let new: Vec<ContentRef> = own.into_iter().filter(|c| !settings.contains(c)).collect();
-        all.extend(new);
-        all
+        self.settings.enrolments.iter().cloned().chain(own)
     }
 
     fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {

@@ -54,25 +54,34 @@ const BLOCK_ROWS: usize = 2_048;
 /// Plans of fewer rows are digested on the calling thread alone.
 const MIN_ROWS_FOR_A_THREAD: usize = 16_384;
 
+/// The most threads writing a plan's rows while the calling thread digests them: writing
+/// the JSON takes about three times as long as SHA-256 with the CPU's SHA instructions.
+const MAX_WRITERS: usize = 3;
+
 /// Feeds the plan's canonical bytes (everything but the fingerprint and the signature) to
 /// `digest`: the bytes the fingerprint and the signature cover.
 ///
 /// They are the compact JSON of [`Canonical`] (serde_json's), written in parts: the fields
-/// before the rows, the rows a block at a time, then the shard. For a large plan, another
-/// thread writes the blocks of rows while this one digests them (SHA-256 is sequential;
-/// writing the JSON is as much work again).
+/// before the rows, the rows a block at a time, then the shard. For a large plan, other
+/// threads (one per core, at most [`MAX_WRITERS`]) write the blocks of rows while this one
+/// digests them in order (SHA-256 is sequential, and writing the JSON is the larger part).
 pub(super) fn write_canonical<D: sha2::digest::Update>(plan: &Plan, digest: D) -> D {
-    let threaded = plan.rows.len() >= MIN_ROWS_FOR_A_THREAD
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    write_canonical_in_blocks(plan, digest, BLOCK_ROWS, threaded)
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let writers = if plan.rows.len() >= MIN_ROWS_FOR_A_THREAD && cores > 1 {
+        cores.min(MAX_WRITERS)
+    } else {
+        0
+    };
+    write_canonical_in_blocks(plan, digest, BLOCK_ROWS, writers)
 }
 
-/// [`write_canonical`] with blocks of `block_rows` rows, written on another thread or not.
+/// [`write_canonical`] with blocks of `block_rows` rows, written by `writers` other threads
+/// (0: on this one).
 pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     plan: &Plan,
     mut digest: D,
     block_rows: usize,
-    threaded: bool,
+    writers: usize,
 ) -> D {
     /// The fields before the rows, in [`Canonical`]'s order.
     #[derive(Serialize)]
@@ -93,11 +102,10 @@ pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     bytes.pop();
     bytes.extend_from_slice(b",\"rows\":[");
     digest.update(&bytes);
-    let blocks = plan.rows.chunks(block_rows.max(1));
-    if threaded {
-        digest = digest_blocks_threaded(blocks, digest);
+    if writers > 0 {
+        digest = digest_blocks_threaded(&plan.rows, block_rows, writers, digest);
     } else {
-        for (index, block) in blocks.enumerate() {
+        for (index, block) in plan.rows.chunks(block_rows.max(1)).enumerate() {
             bytes.clear();
             write_block(&mut bytes, index == 0, block);
             digest.update(&bytes);
@@ -123,18 +131,38 @@ fn write_block(out: &mut Vec<u8>, first: bool, rows: &[PlanRow]) {
     }
 }
 
-/// The blocks written on a thread of their own and digested here, in order; at most a few
-/// blocks are held at once (their buffers go back to the writer to be filled again).
-fn digest_blocks_threaded<'r, D: sha2::digest::Update>(
-    blocks: impl Iterator<Item = &'r [PlanRow]> + Send,
+/// The blocks of `rows` written by `writers` threads (block `i` by writer `i % writers`)
+/// and digested here, in order; each writer holds at most a few blocks at once (their
+/// buffers come back to it to be filled again).
+fn digest_blocks_threaded<D: sha2::digest::Update>(
+    rows: &[PlanRow],
+    block_rows: usize,
+    writers: usize,
     mut digest: D,
 ) -> D {
     use std::sync::mpsc;
-    let (full, written) = mpsc::sync_channel::<Vec<u8>>(2);
-    let (empty, to_fill) = mpsc::channel::<Vec<u8>>();
+    let (block_rows, writers) = (block_rows.max(1), writers.max(1));
+    let blocks = rows.len().div_ceil(block_rows);
     std::thread::scope(|scope| {
-        scope.spawn(move || write_blocks_on_worker(blocks, &full, &to_fill));
-        for buffer in written {
+        let mut lanes = Vec::with_capacity(writers);
+        for writer in 0..writers {
+            let (full, written) = mpsc::sync_channel::<Vec<u8>>(2);
+            let (empty, to_fill) = mpsc::channel::<Vec<u8>>();
+            scope.spawn(move || {
+                let lane = Lane {
+                    first: writer,
+                    step: writers,
+                    full,
+                    to_fill,
+                };
+                write_blocks_on_worker(rows, block_rows, &lane);
+            });
+            lanes.push((written, empty));
+        }
+        for index in 0..blocks {
+            let (written, empty) = &lanes[index % writers];
+            // A writer stops early only by panicking, which the scope passes on.
+            let Ok(buffer) = written.recv() else { break };
             digest.update(&buffer);
             let _ = empty.send(buffer);
         }
@@ -142,19 +170,24 @@ fn digest_blocks_threaded<'r, D: sha2::digest::Update>(
     digest
 }
 
-/// Writes the blocks into buffers (those sent back, or new ones) and sends them in order
-/// (a function of its own, so that `make bench-callgrind` counts what the thread does).
+/// What one writer writes (every `step`-th block from `first`) and where it sends it.
+struct Lane {
+    first: usize,
+    step: usize,
+    full: std::sync::mpsc::SyncSender<Vec<u8>>,
+    to_fill: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+/// Writes the lane's blocks into buffers (those sent back, or new ones) and sends them in
+/// order (a function of its own, so that `make bench-callgrind` counts what the thread does).
 #[inline(never)]
-fn write_blocks_on_worker<'r>(
-    blocks: impl Iterator<Item = &'r [PlanRow]>,
-    full: &std::sync::mpsc::SyncSender<Vec<u8>>,
-    to_fill: &std::sync::mpsc::Receiver<Vec<u8>>,
-) {
-    for (index, block) in blocks.enumerate() {
-        let mut buffer = to_fill.try_recv().unwrap_or_default();
+fn write_blocks_on_worker(rows: &[PlanRow], block_rows: usize, lane: &Lane) {
+    let blocks = rows.chunks(block_rows).enumerate();
+    for (index, block) in blocks.skip(lane.first).step_by(lane.step) {
+        let mut buffer = lane.to_fill.try_recv().unwrap_or_default();
         buffer.clear();
         write_block(&mut buffer, index == 0, block);
-        if full.send(buffer).is_err() {
+        if lane.full.send(buffer).is_err() {
             return;
         }
     }
@@ -311,13 +344,13 @@ mod tests {
         for plan in [&parent, &empty].into_iter().chain(&shards) {
             let expected = whole(plan);
             for block_rows in [1, 2, 3, 5, 100] {
-                for threaded in [false, true] {
+                for writers in [0, 1, 2, 3] {
                     let written =
-                        write_canonical_in_blocks(plan, Bytes::default(), block_rows, threaded);
+                        write_canonical_in_blocks(plan, Bytes::default(), block_rows, writers);
                     assert_eq!(
                         String::from_utf8_lossy(&written.0),
                         String::from_utf8_lossy(&expected),
-                        "{block_rows} rows a block, threaded {threaded}"
+                        "{block_rows} rows a block, {writers} writers"
                     );
                 }
             }
