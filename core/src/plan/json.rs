@@ -132,8 +132,9 @@ fn write_block(out: &mut Vec<u8>, first: bool, rows: &[PlanRow]) {
 }
 
 /// The blocks of `rows` written by `writers` threads (block `i` by writer `i % writers`)
-/// and digested here, in order; each writer holds at most a few blocks at once (their
-/// buffers come back to it to be filled again).
+/// and digested here, in order. Each writer holds at most two blocks' JSON at a time (the
+/// one it writes and one waiting), so what is held beside the plan is a few blocks of its
+/// rows, whatever their size; buffers come back to be filled again.
 fn digest_blocks_threaded<D: sha2::digest::Update>(
     rows: &[PlanRow],
     block_rows: usize,
@@ -146,7 +147,7 @@ fn digest_blocks_threaded<D: sha2::digest::Update>(
     std::thread::scope(|scope| {
         let mut lanes = Vec::with_capacity(writers);
         for writer in 0..writers {
-            let (full, written) = mpsc::sync_channel::<Vec<u8>>(2);
+            let (full, written) = mpsc::sync_channel::<Vec<u8>>(1);
             let (empty, to_fill) = mpsc::channel::<Vec<u8>>();
             scope.spawn(move || {
                 let lane = Lane {
@@ -164,11 +165,17 @@ fn digest_blocks_threaded<D: sha2::digest::Update>(
             // A writer stops early only by panicking, which the scope passes on.
             let Ok(buffer) = written.recv() else { break };
             digest.update(&buffer);
-            let _ = empty.send(buffer);
+            // A buffer that grew for a block of large rows is not kept for another.
+            if buffer.capacity() <= MAX_KEPT_BUFFER {
+                let _ = empty.send(buffer);
+            }
         }
     });
     digest
 }
+
+/// The largest buffer a writer gets back to fill again.
+const MAX_KEPT_BUFFER: usize = 4 << 20;
 
 /// What one writer writes (every `step`-th block from `first`) and where it sends it.
 struct Lane {
