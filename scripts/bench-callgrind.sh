@@ -2,7 +2,8 @@
 # Instructions per row of parse and of plan, counted by callgrind (`make bench-callgrind`):
 # repeatable to a few instructions whatever else the machine runs, so a regression shows in
 # a review. Runs target/release/examples/count_instructions under valgrind, counting only
-# the measured step (`--toggle-collect`; on the worker threads, what they read): the raw
+# the measured step (`--toggle-collect`; on the worker threads, what they read, plan or
+# write: `Chunk::read`, `*_on_worker`): the raw
 # csv reader on the same bytes (the anchor), parse on 1 and on 2 threads, and plan. valgrind
 # does not run SHA-NI: the plan's fingerprint is counted with the portable SHA-256, a larger
 # share of the plan than on the machine itself.
@@ -17,7 +18,7 @@ count() { # step threads -> total instructions of the step (all threads)
   local step=$1 threads=$2 file="$OUT/callgrind.$1.$2.out"
   THREADS=$threads valgrind --tool=callgrind --callgrind-out-file="$file" \
     --collect-atstart=no --toggle-collect="*measured_$step*" \
-    --toggle-collect="*chunks::Chunk::read*" \
+    --toggle-collect="*chunks::Chunk::read*" --toggle-collect="*_on_worker*" \
     "$BIN" "$step" "$ROWS" >/dev/null 2>"$file.log"
   awk '/^(summary|totals):/ { print $2; exit }' "$file"
 }

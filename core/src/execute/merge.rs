@@ -233,7 +233,7 @@ fn planned_op(done: &Done, planned: &PlanRow, creates: bool) -> bool {
         Done::Invite => planned.invites(),
         Done::RevokeInvitations => has(&|op| matches!(op, Operation::RevokeInvitations)),
         Done::UpdateProfile { changes, .. } => {
-            has(&|op| matches!(op, Operation::UpdateProfile { changes: c, .. } if **changes == *c))
+            has(&|op| matches!(op, Operation::UpdateProfile { changes: c, .. } if **changes == **c))
         }
         Done::AddToGroup { group, .. } => {
             has(&|op| matches!(op, Operation::AddToGroup { group: g } if g.name == *group))

@@ -117,7 +117,7 @@ impl Executor<'_, '_, '_> {
                     } else {
                         let new_user = NewUser {
                             email: row.email.clone(),
-                            profile: profile.clone(),
+                            profile: Profile::clone(profile),
                             password_hash: None,
                             force_password_reset: false,
                             login_method: method.clone(),
@@ -143,7 +143,7 @@ impl Executor<'_, '_, '_> {
                     } else {
                         let new_user = NewUser {
                             email: row.email.clone(),
-                            profile: profile.clone(),
+                            profile: Profile::clone(profile),
                             password_hash: None,
                             force_password_reset: false,
                             login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
@@ -178,7 +178,7 @@ impl Executor<'_, '_, '_> {
                     } else {
                         let new_user = NewUser {
                             email: row.email.clone(),
-                            profile: profile.clone(),
+                            profile: Profile::clone(profile),
                             password_hash: Some(hash),
                             force_password_reset: force,
                             login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
@@ -235,7 +235,7 @@ impl Executor<'_, '_, '_> {
                 Operation::UpdateProfile { changes, .. } => self
                     .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
                     .map(|()| Done::UpdateProfile {
-                        changes: Box::new(changes.clone()),
+                        changes: changes.clone(),
                         before: current.map(|u| Box::new(before(&u.profile, changes))),
                     }),
                 Operation::AddToGroup { group } => self

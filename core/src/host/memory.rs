@@ -7,10 +7,10 @@ use crate::host::store::{
     ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod, Profile, ScopePage, Store,
     UserId,
 };
-use crate::parse::email::email_key;
+use crate::parse::email::{email_key, keyed_email_hash};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hash, Hasher, RandomState};
 
 /// A fast (FxHash-style) hasher for the id index and for hashes already computed. Ids are
 /// chosen by the store or by the code that loads it, never by an upload file, so hash
@@ -53,7 +53,7 @@ impl Hasher for IdHasher {
     }
 }
 
-/// An email key with its SipHash, so that growing the index never hashes the keys again.
+/// An email key with its keyed hash, so that growing the index never hashes the keys again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct HashedKey {
     hash: u64,
@@ -66,8 +66,85 @@ impl Hash for HashedKey {
     }
 }
 
-/// Users by email key: a randomly keyed SipHash (safe with keys from files), computed once
-/// per key.
+/// What [`EmailIndex`] is searched by: a key it holds, or an address as written, compared
+/// with the keys without building its own (for an ASCII address).
+trait EmailLookup {
+    /// The keyed hash of the email key.
+    fn keyed_hash(&self) -> u64;
+    /// The key held, or the address looked up.
+    fn text(&self) -> &str;
+    /// Whether [`text`](EmailLookup::text) is a key held (not an address looked up).
+    fn is_key(&self) -> bool;
+}
+
+impl EmailLookup for HashedKey {
+    fn keyed_hash(&self) -> u64 {
+        self.hash
+    }
+    fn text(&self) -> &str {
+        &self.key
+    }
+    fn is_key(&self) -> bool {
+        true
+    }
+}
+
+/// An address looked up, with the keyed hash of its key.
+struct Lookup<'a> {
+    hash: u64,
+    email: &'a str,
+}
+
+impl EmailLookup for Lookup<'_> {
+    fn keyed_hash(&self) -> u64 {
+        self.hash
+    }
+    fn text(&self) -> &str {
+        self.email
+    }
+    fn is_key(&self) -> bool {
+        false
+    }
+}
+
+/// Whether `key` (an email key) is the key of `email`: an ASCII address's key is its
+/// ASCII lowercase, so it is compared without building it.
+fn is_key_of(key: &str, email: &str) -> bool {
+    if email.is_ascii() {
+        key.eq_ignore_ascii_case(email)
+    } else {
+        key == email_key(email)
+    }
+}
+
+impl Hash for dyn EmailLookup + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.keyed_hash());
+    }
+}
+
+impl PartialEq for dyn EmailLookup + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyed_hash() == other.keyed_hash()
+            && match (self.is_key(), other.is_key()) {
+                (true, false) => is_key_of(self.text(), other.text()),
+                (false, true) => is_key_of(other.text(), self.text()),
+                (true, true) => self.text() == other.text(),
+                (false, false) => email_key(self.text()) == email_key(other.text()),
+            }
+    }
+}
+
+impl Eq for dyn EmailLookup + '_ {}
+
+impl<'a> std::borrow::Borrow<dyn EmailLookup + 'a> for HashedKey {
+    fn borrow(&self) -> &(dyn EmailLookup + 'a) {
+        self
+    }
+}
+
+/// Users by email key: a randomly keyed SipHash of the key (safe with keys from files),
+/// computed once per key; an ASCII address is looked up without building its key.
 #[derive(Debug, Clone, Default)]
 struct EmailIndex {
     state: RandomState,
@@ -75,14 +152,19 @@ struct EmailIndex {
 }
 
 impl EmailIndex {
-    fn key(&self, key: String) -> HashedKey {
+    /// The key of `email` with its hash.
+    fn key(&self, email: &str) -> HashedKey {
         HashedKey {
-            hash: self.state.hash_one(&key),
-            key,
+            hash: keyed_email_hash(&self.state, email),
+            key: email_key(email),
         }
     }
     fn get(&self, email: &str) -> Option<usize> {
-        self.map.get(&self.key(email_key(email))).copied()
+        let lookup = Lookup {
+            hash: keyed_email_hash(&self.state, email),
+            email,
+        };
+        self.map.get(&lookup as &dyn EmailLookup).copied()
     }
 }
 
@@ -391,7 +473,7 @@ impl MemoryStore {
     }
 
     fn insert(&mut self, user: StoredUser) {
-        let key = self.by_email.key(email_key(&user.email));
+        let key = self.by_email.key(&user.email);
         self.insert_with_key(key, user);
     }
 
@@ -474,7 +556,7 @@ impl Store for MemoryStore {
     }
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         self.count("create_user");
-        let key = self.by_email.key(email_key(&user.email));
+        let key = self.by_email.key(&user.email);
         if self.by_email.map.contains_key(&key) {
             return Err(HostError::permanent(format!(
                 "a user with the email {} already exists",
@@ -559,13 +641,11 @@ impl Store for MemoryStore {
             return Ok(false);
         };
         let removed = self.users.swap_remove(index);
-        self.by_email
-            .map
-            .remove(&self.by_email.key(email_key(&removed.email)));
+        self.by_email.map.remove(&self.by_email.key(&removed.email));
         // Its id is never handed out again.
         self.reserved.insert(removed.id);
         if let Some(moved) = self.users.get(index) {
-            let (id, key) = (moved.id.clone(), self.by_email.key(email_key(&moved.email)));
+            let (id, key) = (moved.id.clone(), self.by_email.key(&moved.email));
             self.by_id.insert(id, index);
             self.by_email.map.insert(key, index);
         }

@@ -181,10 +181,7 @@ fn build(
         default_login_method: default_login_method.as_deref(),
         reactivate_suspended_users: settings.reactivate_suspended_users,
     };
-    let mut rows: Vec<PlanRow> = upload
-        .rows()
-        .map(|row| context.plan_row(&row, existing.get(row.email())))
-        .collect();
+    let mut rows = plan_rows(upload, &context, &existing);
     if settings.suspend_missing_users {
         rows.extend(super::missing::missing_users(
             upload,
@@ -218,6 +215,97 @@ fn build(
     };
     plan.fingerprint = super::json::fingerprint(&plan);
     Ok(plan)
+}
+
+/// Rows per thread below which the rows are planned on the calling thread alone.
+const MIN_ROWS_PER_THREAD: usize = 16_384;
+
+/// The most threads planning rows.
+const MAX_PLAN_THREADS: usize = 16;
+
+/// One plan row per row of the upload, in file order. A large upload is planned on the
+/// available cores, each thread filling a run of consecutive rows in place: every row is
+/// planned on its own from the upload, the context and the users found, so the rows are the
+/// same whatever the number of threads.
+fn plan_rows(upload: &Upload, context: &RowContext<'_>, existing: &Existing) -> Vec<PlanRow> {
+    let n = upload.len();
+    let threads = row_threads(n);
+    let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
+    rows.resize_with(n, PlanRow::placeholder);
+    if threads == 1 {
+        fill_rows(upload, context, existing, 0, &mut rows);
+        return rows;
+    }
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let mut parts = rows.chunks_mut(chunk).enumerate();
+        let first = parts.next();
+        for (i, part) in parts {
+            scope.spawn(move || plan_rows_on_worker(upload, context, existing, i * chunk, part));
+        }
+        if let Some((_, part)) = first {
+            fill_rows(upload, context, existing, 0, part);
+        }
+    });
+    rows
+}
+
+/// Plans the rows from `start` into `out`.
+fn fill_rows(
+    upload: &Upload,
+    context: &RowContext<'_>,
+    existing: &Existing,
+    start: usize,
+    out: &mut [PlanRow],
+) {
+    let mut scratch = Scratch::default();
+    for (slot, index) in out.iter_mut().zip(start..) {
+        if let Some(row) = upload.row(index) {
+            *slot = context.plan_row(&row, existing.get(row.email()), &mut scratch);
+        }
+    }
+}
+
+/// [`fill_rows`] on a thread of its own (a function of its own, so that
+/// `make bench-callgrind` counts what the worker threads do).
+#[inline(never)]
+fn plan_rows_on_worker(
+    upload: &Upload,
+    context: &RowContext<'_>,
+    existing: &Existing,
+    start: usize,
+    out: &mut [PlanRow],
+) {
+    fill_rows(upload, context, existing, start, out);
+}
+
+/// The threads [`plan_rows`] uses for `n` rows: the available cores, each with at least
+/// [`MIN_ROWS_PER_THREAD`] rows.
+fn row_threads(n: usize) -> usize {
+    #[cfg(test)]
+    if let Some(threads) = tests::THREADS.with(std::cell::Cell::get) {
+        return threads;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(n / MIN_ROWS_PER_THREAD)
+        .clamp(1, MAX_PLAN_THREADS)
+}
+
+/// The vectors a row's operations and no-ops are gathered in, reused from row to row, so
+/// that each row keeps vectors of exactly its length.
+#[derive(Default)]
+struct Scratch {
+    operations: Vec<Operation>,
+    noops: Vec<Noop>,
+}
+
+/// Moves `full`'s items into `kept`, a vector of exactly their number (none allocated when
+/// there are none), and leaves `full` empty with its capacity, for the next row.
+fn keep_exact<T>(kept: &mut Vec<T>, full: &mut Vec<T>) {
+    let mut exact = Vec::with_capacity(full.len());
+    exact.append(full);
+    *kept = exact;
 }
 
 /// The optional store methods the rows use, each one the store must have: refused now
@@ -467,7 +555,14 @@ struct RowContext<'a> {
 }
 
 impl RowContext<'_> {
-    fn plan_row(&self, row: &Row<'_>, existing: Option<&ExistingUser>) -> PlanRow {
+    /// The plan of one row (its operations and no-ops gathered in `scratch`, then kept in
+    /// vectors of their exact length).
+    fn plan_row(
+        &self,
+        row: &Row<'_>,
+        existing: Option<&ExistingUser>,
+        scratch: &mut Scratch,
+    ) -> PlanRow {
         let mut planned = PlanRow {
             line: row.line(),
             email: row.email().to_owned(),
@@ -475,12 +570,28 @@ impl RowContext<'_> {
             last_name: row.get(Column::LastName).to_owned(),
             action: Action::Rejected,
             user_id: existing.map(|u| u.id.clone()),
-            operations: Vec::new(),
-            noops: Vec::new(),
+            operations: std::mem::take(&mut scratch.operations),
+            noops: std::mem::take(&mut scratch.noops),
             issues: row.issues().to_vec(),
         };
+        self.plan_valid_row(row, existing, &mut planned);
+        let mut operations = std::mem::take(&mut planned.operations);
+        keep_exact(&mut planned.operations, &mut operations);
+        scratch.operations = operations;
+        let mut noops = std::mem::take(&mut planned.noops);
+        keep_exact(&mut planned.noops, &mut noops);
+        scratch.noops = noops;
+        planned
+    }
+
+    fn plan_valid_row(
+        &self,
+        row: &Row<'_>,
+        existing: Option<&ExistingUser>,
+        planned: &mut PlanRow,
+    ) {
         if !row.is_valid() {
-            return planned;
+            return;
         }
         if let Some(issue) = self
             .unknown_group(row)
@@ -488,19 +599,18 @@ impl RowContext<'_> {
             .or_else(|| self.settings_group_removed(row))
         {
             planned.issues.push(issue);
-            return planned;
+            return;
         }
         match existing {
-            None => self.plan_new(row, &mut planned),
+            None => self.plan_new(row, planned),
             Some(user) if user.protected => planned.issues.push(Issue::new(
                 IssueCode::ProtectedUser,
                 Some(row.line()),
                 Some(Column::EmailAddress.as_str()),
                 format!("{} is a protected user (an administrator or outside your reach) and is left untouched", row.email()),
             )),
-            Some(user) => self.plan_existing(row, user, &mut planned),
+            Some(user) => self.plan_existing(row, user, planned),
         }
-        planned
     }
 
     /// A row that removes a group the settings add everyone to contradicts the settings,
@@ -548,17 +658,14 @@ impl RowContext<'_> {
     }
 
     /// The settings' enrolments for everyone, then the row's own, each once.
-    fn enrolments_of(&self, row: &Row<'_>) -> Vec<ContentRef> {
-        let own = row.enrolments();
-        let mut all = self.settings.enrolments.clone();
-        if own.is_empty() {
-            return all;
+    fn enrolments_of(&self, row: &Row<'_>) -> impl Iterator<Item = ContentRef> + '_ {
+        let mut own = row.enrolments();
+        if !own.is_empty() {
+            // The row's own are distinct already: only those of the settings are left out.
+            let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
+            own.retain(|c| !settings.contains(c));
         }
-        // The row's own are distinct already: only those of the settings are left out.
-        let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
-        let new: Vec<ContentRef> = own.into_iter().filter(|c| !settings.contains(c)).collect();
-        all.extend(new);
-        all
+        self.settings.enrolments.iter().cloned().chain(own)
     }
 
     fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {
@@ -609,20 +716,20 @@ impl RowContext<'_> {
             .map(str::to_owned);
         let invite = login_method.is_none() && self.invites();
         planned.operations.push(Operation::CreateUser {
-            profile: profile_of(row),
+            profile: Box::new(profile_of(row)),
             login_method,
         });
         if invite {
             planned.operations.push(Operation::Invite);
         }
-        let mut added = BTreeSet::new();
+        let mut added = Seen::default();
         for group in self
             .settings
             .groups
             .iter()
             .chain(row.add_groups().filter_map(|g| self.groups.get(g)))
         {
-            if added.insert(group.name.clone()) {
+            if added.insert(&group.name) {
                 planned.operations.push(Operation::AddToGroup {
                     group: group.clone(),
                 });
@@ -704,17 +811,17 @@ impl RowContext<'_> {
                 planned.noops.push(Noop::ProfileUnchanged);
             } else {
                 planned.operations.push(Operation::UpdateProfile {
-                    changes,
+                    changes: Box::new(changes),
                     expect: None,
                 });
             }
-            let mut seen = BTreeSet::new();
+            let mut seen = Seen::default();
             for group in s
                 .groups
                 .iter()
                 .chain(row.add_groups().filter_map(|g| self.groups.get(g)))
             {
-                if !seen.insert(group.name.clone()) {
+                if !seen.insert(&group.name) {
                     continue;
                 }
                 if user.groups.contains(&group.name) {
@@ -728,7 +835,7 @@ impl RowContext<'_> {
                 }
             }
             for group in row.remove_groups().filter_map(|g| self.groups.get(g)) {
-                if !seen.insert(group.name.clone()) {
+                if !seen.insert(&group.name) {
                     continue;
                 }
                 if user.groups.contains(&group.name) {
@@ -831,39 +938,37 @@ fn profile_of(row: &Row<'_>) -> Profile {
     }
 }
 
+/// The profile columns, in the order of [`Profile::fields`].
+const PROFILE_COLUMNS: [Column; 7] = [
+    Column::FirstName,
+    Column::LastName,
+    Column::PhoneNumber,
+    Column::UniqueId,
+    Column::Country,
+    Column::Organisation,
+    Column::LanguageCode,
+];
+
 /// The non-blank cells that differ from what is stored, and `""` for a stored value the
 /// row clears (the clear token).
 fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
-    let mut file = profile_of(row);
-    let file_custom = std::mem::take(&mut file.custom);
     let mut changes = Profile::default();
-    let columns = [
-        Column::FirstName,
-        Column::LastName,
-        Column::PhoneNumber,
-        Column::UniqueId,
-        Column::Country,
-        Column::Organisation,
-        Column::LanguageCode,
-    ];
-    let (file, stored) = (file.fields(), user.profile.fields());
-    for (((slot, (_, new)), (_, old)), column) in changes
+    for ((slot, (_, old)), column) in changes
         .fields_mut()
         .into_iter()
-        .zip(file)
-        .zip(stored)
-        .zip(columns)
+        .zip(user.profile.fields())
+        .zip(PROFILE_COLUMNS)
     {
-        *slot = match new {
+        *slot = match row.value(column) {
             Some(n) if old != Some(n) => Some(n.to_owned()),
             None if row.clears(column) && old.is_some_and(|o| !o.is_empty()) => Some(String::new()),
             _ => None,
         };
     }
     let stored = &user.profile.custom;
-    for (name, value) in file_custom {
-        if stored.get(&name) != Some(&value) {
-            changes.custom.insert(name, value);
+    for (name, value) in row.custom_values() {
+        if stored.get(name) != Some(&value) {
+            changes.custom.insert(name.to_owned(), value);
         }
     }
     for name in row.cleared_fields() {
@@ -872,4 +977,102 @@ fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
         }
     }
     changes
+}
+
+/// The group names a row has planned already: a few searched in turn, or a set once there
+/// are more (a crafted row naming thousands of groups stays linear). Nothing is allocated
+/// for the few.
+#[derive(Default)]
+struct Seen<'a> {
+    few: [&'a str; 8],
+    count: usize,
+    many: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Seen<'a> {
+    /// Whether `name` is new (it is remembered).
+    fn insert(&mut self, name: &'a str) -> bool {
+        if self.count < self.few.len() {
+            if self.few[..self.count].contains(&name) {
+                return false;
+            }
+            self.few[self.count] = name;
+            self.count += 1;
+            return true;
+        }
+        if self.many.is_empty() {
+            self.many.extend(self.few);
+        }
+        self.many.insert(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse, ContentKind, MemoryStore, UserId};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Threads planning rows, whatever the upload's size (`None`: as for a real plan).
+        pub(super) static THREADS: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    #[test]
+    fn rows_planned_on_several_threads_are_those_planned_on_one() {
+        let mut file = String::from("firstname,lastname,email,addgroup,removegroup,course\n");
+        for i in 0..61 {
+            let email = if i % 13 == 5 {
+                format!("bad{i}")
+            } else {
+                format!("U{i}@example.com")
+            };
+            let add = ["", "Sales", "Support;Sales", "Nope"][i % 4];
+            let remove = ["", "", "Support", ""][i % 3];
+            let course = ["", "c1", "c2"][i % 3];
+            file.push_str(&format!("F{i},L{i},{email},{add},{remove},{course}\n"));
+        }
+        let upload = parse(file.as_bytes(), &Default::default()).expect("parses");
+        let mut store = MemoryStore::new();
+        store.add_group("g1", "Sales");
+        store.add_group("g2", "Support");
+        store.add_content(ContentRef::new(ContentKind::Course, "c1"));
+        for i in (0..61).step_by(3) {
+            store.add_user(ExistingUser {
+                id: UserId(format!("e{i}")),
+                email: format!("u{i}@example.com"),
+                profile: Profile {
+                    first_name: Some(format!("F{i}")),
+                    last_name: Some("Other".into()),
+                    ..Profile::default()
+                },
+                groups: vec!["Support".into()],
+                enrolments: Vec::new(),
+                protected: i % 7 == 0,
+                suspended: false,
+                suspended_by_upload: false,
+                login_method: None,
+            });
+        }
+        let settings = Settings::builder()
+            .update_existing_profiles(true)
+            .enrol_existing_users(true)
+            .build()
+            .expect("settings");
+        let planned = |threads| {
+            THREADS.with(|t| t.set(Some(threads)));
+            let json = plan(&upload, &settings, &mut store.clone())
+                .expect("plan")
+                .to_json();
+            THREADS.with(|t| t.set(None));
+            json
+        };
+        let one = planned(1);
+        assert!(
+            one.contains("\"update\"") && one.contains("\"create\"") && one.contains("rejected")
+        );
+        for threads in [2, 3, 7, 61, 64] {
+            assert_eq!(planned(threads), one, "{threads} threads");
+        }
+    }
 }

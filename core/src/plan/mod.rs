@@ -209,8 +209,9 @@ pub enum Operation {
     /// Create the user with this profile and a password (generated or default), or no
     /// password when the user signs in another way.
     CreateUser {
-        /// The profile from the file.
-        profile: Profile,
+        /// The profile from the file (boxed: most operations are a few words, and a plan
+        /// holds several per row).
+        profile: Box<Profile>,
         /// One of the host's login methods; absent for the built-in password login.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         login_method: Option<String>,
@@ -228,12 +229,12 @@ pub enum Operation {
     ReactivateUser,
     /// Overwrite these profile fields of the existing user.
     UpdateProfile {
-        /// The fields that change, with their new values.
-        changes: Profile,
+        /// The fields that change, with their new values (boxed, as in `CreateUser`).
+        changes: Box<Profile>,
         /// Undo: the values those fields must still hold when the row is written (`""` for
         /// empty; else the row is not written: `undo_conflict`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        expect: Option<Profile>,
+        expect: Option<Box<Profile>>,
     },
     /// Set a new password (generated or default) on the existing user.
     SetPassword,
@@ -327,6 +328,21 @@ pub struct PlanRow {
 }
 
 impl PlanRow {
+    /// An empty row (line 0, rejected, nothing to do), overwritten by a planned one.
+    pub(crate) fn placeholder() -> PlanRow {
+        PlanRow {
+            line: 0,
+            email: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            action: Action::Rejected,
+            user_id: None,
+            operations: Vec::new(),
+            noops: Vec::new(),
+            issues: Vec::new(),
+        }
+    }
+
     /// Whether a password is set (a new user who signs in by password, or `SetPassword`);
     /// a row that sends a sign-in link sets none.
     pub fn sets_password(&self) -> bool {

@@ -257,8 +257,8 @@ pub(super) fn row(row: &ResultRow, current: &Current, rules: &Rules<'_>) -> Plan
         out.operations.insert(
             0,
             Operation::UpdateProfile {
-                changes: profile,
-                expect: Some(expect),
+                changes: Box::new(profile),
+                expect: Some(Box::new(expect)),
             },
         );
     }
