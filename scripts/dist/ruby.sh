@@ -88,16 +88,20 @@ done
 
 if [ "$mode" = all ]; then
   # The source gem: ext/lms_bulk_upload/ is a Cargo workspace of the engine (with the bench
-  # files its manifest names), the vectors' judge (a dependency of the binding) and the Ruby
-  # binding, with the repository's lock, and the workspace-hack crate they depend on.
+  # files its manifest names), the vectors' judge and the screens' HTTP API with their built
+  # assets (dependencies of the binding; the API's test-only dependencies left out of its
+  # manifest, since a workspace member's must be there) and the Ruby binding, with the
+  # repository's lock, and the workspace-hack crate they depend on.
   src=$staging/source && stage_gem "$src"
   ext=$src/gem/ext/lms_bulk_upload && mkdir -p "$ext/bindings-ruby" "$ext/.cargo"
   cp "$root/bindings-ruby/ext/lms_bulk_upload/extconf.rb" "$ext/"
   cp "$root/Cargo.lock" "$ext/" && cp "$root/.cargo/config.toml" "$ext/.cargo/"
-  sed -e 's/^members = .*/members = ["core", "vectors", "bindings-ruby", "workspace-hack"]/' -e '/^default-members/d' \
+  sed -e 's/^members = .*/members = ["core", "vectors", "web", "bindings-ruby", "workspace-hack"]/' -e '/^default-members/d' \
     "$root/Cargo.toml" > "$ext/Cargo.toml"
-  (cd "$root" && cp -r --parents core/Cargo.toml core/README.md core/src core/benches vectors/Cargo.toml vectors/src workspace-hack "$ext/" &&
+  (cd "$root" && cp -r --parents core/Cargo.toml core/README.md core/src core/benches vectors/Cargo.toml vectors/src \
+      web/README.md web/openapi.yaml web/src web/ui/dist workspace-hack "$ext/" &&
     cp -r bindings-ruby/Cargo.toml bindings-ruby/uniffi-bindgen.rs bindings-ruby/uniffi.toml bindings-ruby/src "$ext/bindings-ruby/")
+  awk '/^\[/ { skip = ($0 == "[dev-dependencies]") } !skip' "$root/web/Cargo.toml" > "$ext/web/Cargo.toml"
   (cd "$src/gem" && LMS_BULK_UPLOAD_GEM_PLATFORM=ruby \
     gem build --quiet lms_bulk_upload.gemspec -o "$out/lms_bulk_upload-$version.gem" >/dev/null)
   echo "lms_bulk_upload-$version.gem (source): $(du -k "$out/lms_bulk_upload-$version.gem" | cut -f1) kB"
