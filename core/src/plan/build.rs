@@ -300,12 +300,12 @@ struct Scratch {
     noops: Vec<Noop>,
 }
 
-/// Moves `full`'s items into `kept`, a vector of exactly their number (none allocated when
-/// there are none), and leaves `full` empty with its capacity, for the next row.
-fn keep_exact<T>(kept: &mut Vec<T>, full: &mut Vec<T>) {
-    let mut exact = Vec::with_capacity(full.len());
-    exact.append(full);
-    *kept = exact;
+/// `gathered`'s items moved into a vector of exactly their number (none allocated when there
+/// are none); `gathered` is left empty with its capacity, for the next row.
+fn exact<T>(gathered: &mut Vec<T>) -> Vec<T> {
+    let mut exact = Vec::with_capacity(gathered.len());
+    exact.append(gathered);
+    exact
 }
 
 /// The optional store methods the rows use, each one the store must have: refused now
@@ -575,12 +575,10 @@ impl RowContext<'_> {
             issues: row.issues().to_vec(),
         };
         self.plan_valid_row(row, existing, &mut planned);
-        let mut operations = std::mem::take(&mut planned.operations);
-        keep_exact(&mut planned.operations, &mut operations);
-        scratch.operations = operations;
-        let mut noops = std::mem::take(&mut planned.noops);
-        keep_exact(&mut planned.noops, &mut noops);
-        scratch.noops = noops;
+        scratch.operations = std::mem::take(&mut planned.operations);
+        planned.operations = exact(&mut scratch.operations);
+        scratch.noops = std::mem::take(&mut planned.noops);
+        planned.noops = exact(&mut scratch.noops);
         planned
     }
 
