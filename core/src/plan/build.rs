@@ -119,8 +119,6 @@ fn build(
         .iter()
         .filter_map(|name| groups.get(name.as_str()).cloned())
         .collect();
-    let emails = upload.valid_rows().map(|r| r.email());
-    let existing = find_existing(emails, store, batch).map_err(store_error)?;
     let default_login_method = match settings.default_login_method.as_deref() {
         None => None,
         Some(m) => match crate::parse::fields::login_method(m, upload.login_methods()) {
@@ -181,7 +179,8 @@ fn build(
         default_login_method: default_login_method.as_deref(),
         reactivate_suspended_users: settings.reactivate_suspended_users,
     };
-    let mut rows = plan_rows(upload, &context, &existing);
+    let mut rows =
+        super::pipeline::plan_rows(upload, &context, store, batch).map_err(store_error)?;
     if settings.suspend_missing_users {
         rows.extend(super::missing::missing_users(
             upload,
@@ -223,65 +222,9 @@ const MIN_ROWS_PER_THREAD: usize = 16_384;
 /// The most threads planning rows.
 const MAX_PLAN_THREADS: usize = 16;
 
-/// One plan row per row of the upload, in file order. A large upload is planned on the
-/// available cores, each thread filling a run of consecutive rows in place: every row is
-/// planned on its own from the upload, the context and the users found, so the rows are the
-/// same whatever the number of threads.
-fn plan_rows(upload: &Upload, context: &RowContext<'_>, existing: &Existing) -> Vec<PlanRow> {
-    let n = upload.len();
-    let threads = row_threads(n);
-    let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
-    rows.resize_with(n, PlanRow::placeholder);
-    if threads == 1 {
-        fill_rows(upload, context, existing, 0, &mut rows);
-        return rows;
-    }
-    let chunk = n.div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let mut parts = rows.chunks_mut(chunk).enumerate();
-        let first = parts.next();
-        for (i, part) in parts {
-            scope.spawn(move || plan_rows_on_worker(upload, context, existing, i * chunk, part));
-        }
-        if let Some((_, part)) = first {
-            fill_rows(upload, context, existing, 0, part);
-        }
-    });
-    rows
-}
-
-/// Plans the rows from `start` into `out`.
-fn fill_rows(
-    upload: &Upload,
-    context: &RowContext<'_>,
-    existing: &Existing,
-    start: usize,
-    out: &mut [PlanRow],
-) {
-    let mut scratch = Scratch::default();
-    for (slot, index) in out.iter_mut().zip(start..) {
-        if let Some(row) = upload.row(index) {
-            *slot = context.plan_row(&row, existing.get(row.email()), &mut scratch);
-        }
-    }
-}
-
-/// [`fill_rows`] on a thread of its own (a function of its own, so that
-/// `make bench-callgrind` counts what the worker threads do).
-#[inline(never)]
-fn plan_rows_on_worker(
-    upload: &Upload,
-    context: &RowContext<'_>,
-    existing: &Existing,
-    start: usize,
-    out: &mut [PlanRow],
-) {
-    fill_rows(upload, context, existing, start, out);
-}
-
-/// The threads [`plan_rows`] uses for `n` rows: the available cores, each with at least
+/// The threads planning `n` rows: the available cores, each with at least
 /// [`MIN_ROWS_PER_THREAD`] rows.
-fn row_threads(n: usize) -> usize {
+pub(super) fn row_threads(n: usize) -> usize {
     #[cfg(test)]
     if let Some(threads) = tests::THREADS.with(std::cell::Cell::get) {
         return threads;
@@ -295,7 +238,7 @@ fn row_threads(n: usize) -> usize {
 /// The vectors a row's operations and no-ops are gathered in, reused from row to row, so
 /// that each row keeps vectors of exactly its length.
 #[derive(Default)]
-struct Scratch {
+pub(super) struct Scratch {
     operations: Vec<Operation>,
     noops: Vec<Noop>,
 }
@@ -541,7 +484,7 @@ fn suggestion(name: &str, store: &mut dyn StoreRead) -> Result<String, Error> {
     )
 }
 
-struct RowContext<'a> {
+pub(super) struct RowContext<'a> {
     settings: &'a PlanSettings,
     groups: &'a BTreeMap<String, Group>,
     /// Every group name in the store, for "did you mean" (empty when no row needs it).
@@ -557,7 +500,7 @@ struct RowContext<'a> {
 impl RowContext<'_> {
     /// The plan of one row (its operations and no-ops gathered in `scratch`, then kept in
     /// vectors of their exact length).
-    fn plan_row(
+    pub(super) fn plan_row(
         &self,
         row: &Row<'_>,
         existing: Option<&ExistingUser>,
@@ -1006,14 +949,15 @@ impl<'a> Seen<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use super::super::pipeline::tests::JOB_ROWS;
     use super::*;
     use crate::{parse, ContentKind, MemoryStore, UserId};
     use std::cell::Cell;
 
     thread_local! {
         /// Threads planning rows, whatever the upload's size (`None`: as for a real plan).
-        pub(super) static THREADS: Cell<Option<usize>> = const { Cell::new(None) };
+        pub(in crate::plan) static THREADS: Cell<Option<usize>> = const { Cell::new(None) };
     }
 
     #[test]
@@ -1057,20 +1001,33 @@ mod tests {
             .enrol_existing_users(true)
             .build()
             .expect("settings");
-        let planned = |threads| {
+        let planned = |threads, job_rows, lookup_batch| {
             THREADS.with(|t| t.set(Some(threads)));
-            let json = plan(&upload, &settings, &mut store.clone())
+            JOB_ROWS.with(|j| j.set(Some(job_rows)));
+            let options = PlanOptions {
+                lookup_batch,
+                ..PlanOptions::default()
+            };
+            let json = plan_with(&upload, &settings, &mut store.clone(), &options)
                 .expect("plan")
                 .to_json();
             THREADS.with(|t| t.set(None));
+            JOB_ROWS.with(|j| j.set(None));
             json
         };
-        let one = planned(1);
+        let one = planned(1, 4_096, DEFAULT_LOOKUP_BATCH);
         assert!(
             one.contains("\"update\"") && one.contains("\"create\"") && one.contains("rejected")
         );
-        for threads in [2, 3, 7, 61, 64] {
-            assert_eq!(planned(threads), one, "{threads} threads");
+        // the rows handed to the threads a few at a time, the users looked up a few at a time
+        for threads in [1, 2, 3, 7, 61, 64] {
+            for (job_rows, lookup_batch) in [(4_096, 1_000), (1, 1), (5, 2), (8, 3), (13, 13)] {
+                assert_eq!(
+                    planned(threads, job_rows, lookup_batch),
+                    one,
+                    "{threads} threads, jobs of {job_rows}, calls of {lookup_batch}"
+                );
+            }
         }
     }
 }

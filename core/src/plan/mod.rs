@@ -4,6 +4,7 @@ mod build;
 mod changes;
 mod json;
 mod missing;
+mod pipeline;
 pub(crate) use json::{fingerprint, hex};
 pub(crate) mod settings;
 pub(crate) mod shard;

@@ -1,0 +1,458 @@
+//! A plan's rows, planned while their users are looked up.
+//!
+//! The calling thread asks the store for the users of the upload's valid rows, in the same
+//! calls, order and batches as ever (the store is only ever called from it), a job of a few
+//! calls at a time, and hands each job to a planning thread as soon as its users are in:
+//! the planning thread matches each row to the user its call returned and plans the row in
+//! place. Looking up and planning overlap, and each job's users are matched in a table of
+//! their own (a few thousand entries, in cache), not in one of every user found.
+//!
+//! A user counts for the addresses of the call that returned it (compared by email key; the
+//! last one if the call returned several): one the store returns for an address it was not
+//! asked for in that call is not believed, as with groups and content. A rejected row
+//! carries the id of the user found for the valid row with its address, if any (a duplicate
+//! row, say), as it always has.
+
+use super::build::{row_threads, RowContext, Scratch};
+use super::PlanRow;
+use crate::host::store::{ExistingUser, HostError, StoreRead, UserId};
+use crate::parse::email::{emails_equal, keyed_email_hash};
+use crate::parse::upload::Upload;
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+
+/// Valid rows per job, at least (a whole number of calls: one call if a batch is larger).
+const JOB_ROWS: usize = 4_096;
+
+/// [`JOB_ROWS`], or what a test sets.
+fn job_rows() -> usize {
+    #[cfg(test)]
+    if let Some(rows) = tests::JOB_ROWS.with(std::cell::Cell::get) {
+        return rows;
+    }
+    JOB_ROWS
+}
+
+/// An index keyed by a keyed hash of an email key (the hash is the key: no rehashing).
+type HashIndex = HashMap<u64, u32, BuildHasherDefault<super::build::HashedKey>>;
+
+/// A run of consecutive rows and the users their calls found.
+struct Job<'r> {
+    /// The upload index of the first row.
+    start: usize,
+    /// Where the rows are planned.
+    rows: &'r mut [PlanRow],
+    /// The valid rows' calls: each call's number of addresses, in order.
+    calls: Vec<usize>,
+    /// The users found, and for each the call (of this job) that returned it.
+    users: Vec<(u32, ExistingUser)>,
+}
+
+/// The rejected rows with an address, by the keyed hash of their email key; a valid row's
+/// user is noted for each rejected row with its address.
+struct Rejected {
+    index: HashIndex,
+    /// Per rejected row (in `index`'s order), the one before it with the same hash.
+    previous: Vec<u32>,
+    /// The upload index of each.
+    rows: Vec<usize>,
+}
+
+impl Rejected {
+    const NONE: u32 = u32::MAX;
+
+    fn of(upload: &Upload, state: &RandomState) -> Rejected {
+        let mut rejected = Rejected {
+            index: HashIndex::default(),
+            previous: Vec::new(),
+            rows: Vec::new(),
+        };
+        for index in 0..upload.len() {
+            let Some(row) = upload.row(index) else {
+                continue;
+            };
+            if row.is_valid() || row.email().is_empty() {
+                continue;
+            }
+            let at = rejected.rows.len() as u32;
+            let previous = rejected
+                .index
+                .insert(keyed_email_hash(state, row.email()), at)
+                .unwrap_or(Self::NONE);
+            rejected.previous.push(previous);
+            rejected.rows.push(index);
+        }
+        rejected
+    }
+
+    /// The rejected rows with the address `email` (of hash `hash`).
+    fn with<'u>(
+        &'u self,
+        upload: &'u Upload,
+        hash: u64,
+        email: &'u str,
+    ) -> impl Iterator<Item = usize> + 'u {
+        let mut at = self.index.get(&hash).copied().unwrap_or(Self::NONE);
+        std::iter::from_fn(move || {
+            while at != Self::NONE {
+                let row = self.rows[at as usize];
+                at = self.previous[at as usize];
+                if upload
+                    .row(row)
+                    .is_some_and(|r| emails_equal(r.email(), email))
+                {
+                    return Some(row);
+                }
+            }
+            None
+        })
+    }
+}
+
+/// What the planning threads share.
+struct Shared<'a> {
+    upload: &'a Upload,
+    context: &'a RowContext<'a>,
+    state: RandomState,
+    rejected: Rejected,
+}
+
+/// One plan row per row of the upload, in file order, the users looked up in the store in
+/// calls of `batch` addresses (see the module's documentation).
+pub(super) fn plan_rows(
+    upload: &Upload,
+    context: &RowContext<'_>,
+    store: &mut dyn StoreRead,
+    batch: usize,
+) -> Result<Vec<PlanRow>, HostError> {
+    let n = upload.len();
+    let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
+    rows.resize_with(n, PlanRow::placeholder);
+    let state = RandomState::new();
+    let rejected = Rejected::of(upload, &state);
+    let shared = Shared {
+        upload,
+        context,
+        state,
+        rejected,
+    };
+    let threads = row_threads(n);
+    let mut noted: Vec<(usize, UserId)> = Vec::new();
+    if threads == 1 {
+        let mut scratch = Scratch::default();
+        look_up(upload, store, batch, &mut rows, |job| {
+            plan_job(&shared, job, &mut scratch, &mut noted);
+            Ok(())
+        })?;
+    } else {
+        noted = std::thread::scope(|scope| {
+            // at most two jobs per thread wait: what is held of the users found stays small
+            let (send, receive) = sync_channel::<Job<'_>>(2 * threads);
+            // dropped with the last worker, even one that panicked: a send then fails
+            // rather than wait for a thread that is gone
+            let receive = Arc::new(Mutex::new(receive));
+            let shared = &shared;
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let receive = Arc::clone(&receive);
+                    scope.spawn(move || plan_jobs_on_worker(shared, &receive))
+                })
+                .collect();
+            drop(receive);
+            let looked_up = look_up(upload, store, batch, &mut rows, |job| {
+                send.send(job)
+                    .map_err(|_| HostError::permanent("a thread planning the rows stopped"))
+            });
+            drop(send);
+            let mut noted = Vec::new();
+            for worker in workers {
+                match worker.join() {
+                    Ok(mut found) => noted.append(&mut found),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            looked_up.map(|()| noted)
+        })?;
+    }
+    for (row, user_id) in noted {
+        rows[row].user_id = Some(user_id);
+    }
+    Ok(rows)
+}
+
+/// Calls the store for the users of every valid row, `batch` addresses a call, and passes
+/// each job (its rows cut from `rows`, its calls' users) to `planned`.
+fn look_up<'r>(
+    upload: &Upload,
+    store: &mut dyn StoreRead,
+    batch: usize,
+    rows: &'r mut [PlanRow],
+    mut planned: impl FnMut(Job<'r>) -> Result<(), HostError>,
+) -> Result<(), HostError> {
+    let batch = batch.max(1);
+    let job_rows = job_rows().div_ceil(batch) * batch;
+    let mut rest = rows;
+    let mut start = 0;
+    let mut emails: Vec<&str> = Vec::with_capacity(job_rows.min(upload.len()));
+    while start < upload.len() {
+        emails.clear();
+        let mut end = start;
+        while end < upload.len() && emails.len() < job_rows {
+            if let Some(row) = upload.row(end).filter(|r| r.is_valid()) {
+                emails.push(row.email());
+            }
+            end += 1;
+        }
+        if emails.len() == job_rows {
+            // the rejected rows up to the next valid one belong to this job
+            while end < upload.len() && upload.row(end).is_some_and(|r| !r.is_valid()) {
+                end += 1;
+            }
+        }
+        let mut calls = Vec::with_capacity(emails.len().div_ceil(batch));
+        let mut users = Vec::new();
+        for (call, chunk) in emails.chunks(batch).enumerate() {
+            calls.push(chunk.len());
+            users.extend(
+                store
+                    .find_users(chunk)?
+                    .into_iter()
+                    .map(|u| (call as u32, u)),
+            );
+        }
+        let (job_rows_out, after) = std::mem::take(&mut rest).split_at_mut(end - start);
+        rest = after;
+        planned(Job {
+            start,
+            rows: job_rows_out,
+            calls,
+            users,
+        })?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Plans jobs as they come until there are no more; returns the rejected rows' users it
+/// noted (upload index, user id).
+#[inline(never)]
+fn plan_jobs_on_worker(
+    shared: &Shared<'_>,
+    jobs: &Mutex<Receiver<Job<'_>>>,
+) -> Vec<(usize, UserId)> {
+    let mut scratch = Scratch::default();
+    let mut noted = Vec::new();
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => break,
+        };
+        match job {
+            Ok(job) => plan_job(shared, job, &mut scratch, &mut noted),
+            Err(_) => break,
+        }
+    }
+    noted
+}
+
+/// Plans a job's rows in place, each valid row with the user its call found.
+fn plan_job(
+    shared: &Shared<'_>,
+    job: Job<'_>,
+    scratch: &mut Scratch,
+    noted: &mut Vec<(usize, UserId)>,
+) {
+    const NONE: u32 = u32::MAX;
+    let Shared {
+        upload,
+        context,
+        state,
+        rejected,
+    } = shared;
+    // the job's users by hash; per user, the one found before it with the same hash
+    let mut index = HashIndex::default();
+    index.reserve(job.users.len());
+    let mut previous = Vec::with_capacity(job.users.len());
+    for (at, (_, user)) in job.users.iter().enumerate() {
+        let earlier = index
+            .insert(keyed_email_hash(state, &user.email), at as u32)
+            .unwrap_or(NONE);
+        previous.push(earlier);
+    }
+    let mut call = 0;
+    let mut left_in_call = job.calls.first().copied().unwrap_or(0);
+    for (slot, index_in_upload) in job.rows.iter_mut().zip(job.start..) {
+        let Some(row) = upload.row(index_in_upload) else {
+            continue;
+        };
+        if !row.is_valid() {
+            *slot = context.plan_row(&row, None, scratch);
+            continue;
+        }
+        while left_in_call == 0 {
+            call += 1;
+            left_in_call = job.calls.get(call).copied().unwrap_or(usize::MAX);
+        }
+        left_in_call -= 1;
+        let email = row.email();
+        let hash = keyed_email_hash(state, email);
+        let mut user = None;
+        let mut at = index.get(&hash).copied().unwrap_or(NONE);
+        while at != NONE {
+            let (found_by, found) = &job.users[at as usize];
+            if *found_by as usize == call && emails_equal(&found.email, email) {
+                user = Some(found);
+                break;
+            }
+            at = previous[at as usize];
+        }
+        if let Some(user) = user {
+            if !rejected.rows.is_empty() {
+                noted.extend(
+                    rejected
+                        .with(upload, hash, email)
+                        .map(|r| (r, user.id.clone())),
+                );
+            }
+        }
+        *slot = context.plan_row(&row, user, scratch);
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::super::build::tests::THREADS;
+    use crate::host::store::{
+        ExistingUser, Group, HostError, OptionalMethod, Profile, ScopePage, StoreRead, UserId,
+    };
+    use crate::{parse, plan_with, ContentRef, MemoryStore, PlanOptions, Settings};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Valid rows per job (`None`: [`super::JOB_ROWS`]).
+        pub(in crate::plan) static JOB_ROWS: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    fn user(id: &str, email: &str) -> ExistingUser {
+        ExistingUser {
+            id: UserId(id.into()),
+            email: email.into(),
+            profile: Profile::default(),
+            groups: Vec::new(),
+            enrolments: Vec::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: None,
+        }
+    }
+
+    /// The plan's rows as (line, action, user id), on `threads` threads, jobs of `job_rows`
+    /// valid rows and calls of `batch` addresses.
+    fn planned(
+        file: &str,
+        store: &mut dyn StoreRead,
+        threads: usize,
+        job_rows: usize,
+        batch: usize,
+    ) -> String {
+        let upload = parse(file.as_bytes(), &Default::default()).expect("parses");
+        THREADS.with(|t| t.set(Some(threads)));
+        JOB_ROWS.with(|j| j.set(Some(job_rows)));
+        let options = PlanOptions {
+            lookup_batch: batch,
+            ..PlanOptions::default()
+        };
+        let settings = Settings::builder().build().expect("settings");
+        let plan = plan_with(&upload, &settings, store, &options);
+        THREADS.with(|t| t.set(None));
+        JOB_ROWS.with(|j| j.set(None));
+        plan.expect("plan").to_json()
+    }
+
+    #[test]
+    fn rejected_rows_carry_the_id_of_the_user_found_for_their_address() {
+        // line 2: no last name, the address of a user looked up later (line 5);
+        // line 6: a duplicate of line 3, in another case; line 7: nobody asked for it
+        let file = "firstname,lastname,email\n\
+                    A,,five@example.com\n\
+                    B,L,three@example.com\n\
+                    C,L,new@example.com\n\
+                    D,L,five@example.com\n\
+                    E,L,THREE@example.com\n\
+                    F,,nobody@example.com\n";
+        let mut store = MemoryStore::new();
+        store.add_user(user("u3", "three@example.com"));
+        store.add_user(user("u5", "Five@Example.com"));
+        store.add_user(user("u9", "nobody@example.com"));
+        for (threads, job_rows, batch) in [(1, 4_096, 1_000), (1, 1, 1), (2, 1, 1), (3, 2, 1)] {
+            let json: serde_json::Value =
+                serde_json::from_str(&planned(file, &mut store, threads, job_rows, batch))
+                    .expect("json");
+            let ids: Vec<Option<&str>> = json["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["user_id"].as_str())
+                .collect();
+            assert_eq!(
+                ids,
+                [Some("u5"), Some("u3"), None, Some("u5"), Some("u3"), None],
+                "{threads} threads, jobs of {job_rows}, calls of {batch}"
+            );
+        }
+    }
+
+    /// A store that also returns, with its first call, the user of an address the call did
+    /// not ask for unless it is asked for both.
+    struct Eager(MemoryStore, bool);
+
+    impl StoreRead for Eager {
+        fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+            let mut users = StoreRead::find_users(&mut self.0, emails)?;
+            if !std::mem::replace(&mut self.1, true) {
+                users.push(user("intruder", "later@example.com"));
+            }
+            Ok(users)
+        }
+        fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
+            StoreRead::find_groups(&mut self.0, names)
+        }
+        fn find_content(&mut self, refs: &[ContentRef]) -> Result<Vec<ContentRef>, HostError> {
+            StoreRead::find_content(&mut self.0, refs)
+        }
+        fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
+            StoreRead::all_group_names(&mut self.0)
+        }
+        fn supports(&mut self, write: OptionalMethod) -> bool {
+            StoreRead::supports(&mut self.0, write)
+        }
+        fn scope_users(
+            &mut self,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<ScopePage, HostError> {
+            StoreRead::scope_users(&mut self.0, after, limit)
+        }
+    }
+
+    #[test]
+    fn a_user_returned_for_an_address_not_asked_in_that_call_is_not_believed() {
+        let file = "firstname,lastname,email\n\
+                    A,L,first@example.com\n\
+                    B,L,later@example.com\n";
+        for (threads, job_rows, batch) in [(1, 4_096, 1), (2, 1, 1)] {
+            let mut store = Eager(MemoryStore::new(), false);
+            let json = planned(file, &mut store, threads, job_rows, batch);
+            assert!(!json.contains("intruder"), "{json}");
+            assert_eq!(json.matches("\"action\":\"create\"").count(), 2, "{json}");
+        }
+        // asked for in the call that returned it: believed
+        let mut store = Eager(MemoryStore::new(), false);
+        let json = planned(file, &mut store, 1, 4_096, 2);
+        assert!(json.contains("\"user_id\":\"intruder\""), "{json}");
+    }
+}
