@@ -409,7 +409,8 @@ pub struct ScopePage {
 /// in the group or enrolling someone already enrolled succeeds and changes nothing. That is
 /// what makes a resumed execution safe (see [`execute`](crate::execute)).
 pub trait Store {
-    /// The users whose email matches one of `emails`, compared **case-insensitively**.
+    /// The users whose email matches one of `emails`, compared **case-insensitively**. A
+    /// user returned whose email is not one of `emails` is ignored by the plan.
     fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError>;
     /// The groups, among `names`, that exist (names compared case-sensitively).
     fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError>;
