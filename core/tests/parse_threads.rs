@@ -283,3 +283,37 @@ fn threads_come_from_the_host_protocol_options() {
         expected
     );
 }
+
+/// Duplicates in an upload large enough to be searched on several threads (65,536 valid
+/// rows and more): addresses repeated in other case, one address many times (a group of
+/// equal hashes sorted by key), duplicates far apart and next to each other.
+#[test]
+fn duplicates_found_on_threads_are_those_found_on_one() {
+    let mut file = String::from("firstname,lastname,email\n");
+    for i in 0..80_000u32 {
+        let email = match i % 10 {
+            3 => format!("User{}@Example.com", i / 7),
+            7 => "same@example.com".to_owned(),
+            9 => format!("user{}@example.COM", i - 1),
+            _ => format!("user{i}@example.com"),
+        };
+        file.push_str(&format!("F{i},L{i},{email}\n"));
+    }
+    // every duplicate listed, with the line of its first occurrence
+    let one = ParseOptions {
+        threads: 1,
+        max_issues: 100_000,
+        ..ParseOptions::default()
+    };
+    let expected = format!("{:?}", parse_with_chunks(file.as_bytes(), &one, None));
+    let duplicates = expected.matches("DuplicateEmail").count();
+    assert!(duplicates > 10_000, "{duplicates} duplicates listed");
+    for threads in [2, 3, 4, 16] {
+        let many = ParseOptions {
+            threads,
+            ..one.clone()
+        };
+        let got = format!("{:?}", parse_with_chunks(file.as_bytes(), &many, None));
+        assert!(got == expected, "{threads} threads");
+    }
+}

@@ -7,7 +7,7 @@
 //! parser reading the whole body: the same rows, lines, issues, duplicates and errors,
 //! byte for byte, whatever the number of threads.
 
-use super::bytes::count_byte;
+use super::bytes::{count_byte, count_lf_cr};
 use super::issue_log::IssueLog;
 use super::{file_error, Parser};
 use crate::error::Error;
@@ -87,6 +87,50 @@ pub(super) fn threads(options: &ParseOptions) -> usize {
         n => n,
     };
     threads.clamp(1, MAX_PARSE_THREADS)
+}
+
+/// The LF and CR of each piece of `body` between the `cuts` (the first before the first
+/// cut, the last after the last), counted on up to `threads` threads, each counting a run of
+/// consecutive pieces.
+pub(super) fn count_lf_cr_between(
+    body: &[u8],
+    cuts: &[usize],
+    threads: usize,
+) -> Vec<(usize, usize)> {
+    let ends: Vec<usize> = cuts.iter().copied().chain([body.len()]).collect();
+    let count = |first: usize, pieces: &[usize]| -> Vec<(usize, usize)> {
+        let mut from = first;
+        pieces
+            .iter()
+            .map(|&to| {
+                let counted = count_lf_cr(&body[from..to]);
+                from = to;
+                counted
+            })
+            .collect()
+    };
+    if threads < 2 || ends.len() < 2 {
+        return count(0, &ends);
+    }
+    let per_thread = ends.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut runs = ends.chunks(per_thread).enumerate();
+        let first = runs.next();
+        let others: Vec<_> = runs
+            .map(|(i, run)| {
+                let start = ends[i * per_thread - 1];
+                scope.spawn(move || count(start, run))
+            })
+            .collect();
+        let mut counts = first.map_or_else(Vec::new, |(_, run)| count(0, run));
+        for other in others {
+            match other.join() {
+                Ok(mut more) => counts.append(&mut more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        counts
+    })
 }
 
 /// Where the body is cut for `threads` threads: after the first line feed at or after

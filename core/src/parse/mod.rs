@@ -16,7 +16,7 @@ pub(crate) mod suggest;
 pub(crate) mod upload;
 pub(crate) mod validate;
 
-use bytes::{count_byte, count_content_lines, count_lf_cr, has_lone_cr, is_printable_ascii, trim};
+use bytes::{count_byte, count_content_lines, has_lone_cr, is_printable_ascii, trim};
 use chunks::Rows;
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
@@ -296,19 +296,15 @@ impl<'a> Parser<'a> {
         let offsets = chunks::cuts(body.as_bytes(), threads, chunk_bytes);
         let (mut lf_count, mut cr_count) = (0, 0);
         let mut cuts = Vec::with_capacity(offsets.len());
-        let mut from = 0;
-        for (i, &cut) in offsets
-            .iter()
-            .chain(std::iter::once(&body.len()))
+        for (i, (lf, cr)) in chunks::count_lf_cr_between(body.as_bytes(), &offsets, threads)
+            .into_iter()
             .enumerate()
         {
-            let (lf, cr) = count_lf_cr(&body.as_bytes()[from..cut]);
             if let Some(last) = i.checked_sub(1) {
                 cuts.push((offsets[last], lf_count as u32 + 1, lf));
             }
             lf_count += lf;
             cr_count += cr;
-            from = cut;
         }
         // Short lines are read in one pass: their rows' index outweighs their text, and the
         // chunks' own copies of it would raise the peak (`chunks::MIN_LINE_BYTES`).
@@ -615,7 +611,7 @@ impl<'a> Parser<'a> {
             valid,
             issues: Vec::new(),
         };
-        let duplicates = mark_duplicates(&mut upload, email_hashes);
+        let duplicates = mark_duplicates(&mut upload, email_hashes, chunks::threads(self.options));
         let upload_ref = &upload;
         let issues = log.finish(duplicates.iter().map(|&(later, first)| {
             let (later, first) = (later as usize, first as usize);

@@ -289,14 +289,87 @@ fn sort_keys(keys: &mut [u64]) {
     }
 }
 
+/// Keys below which duplicates are found on the calling thread alone.
+const MIN_PARALLEL_KEYS: usize = 1 << 16;
+
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
 /// Returns the `(later, first)` row indexes, by `later`, for the `duplicate_email` issues.
 ///
 /// `keys` holds, per valid row, 32 bits of its email's hash above its index: sorting them
 /// groups equal hashes in file order. Equal hashes are confirmed by comparing the emails,
-/// so a collision costs a comparison, never a wrong duplicate.
-pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u32, u32)> {
-    sort_keys(&mut keys);
+/// so a collision costs a comparison, never a wrong duplicate. On `threads` threads, the
+/// keys are first split by the top bits of their hash (equal hashes share them), and each
+/// part is sorted and searched on a thread of its own: the pairs found are the same.
+pub(super) fn mark_duplicates(
+    upload: &mut Upload,
+    mut keys: Vec<u64>,
+    threads: usize,
+) -> Vec<(u32, u32)> {
+    let parts: usize = if keys.len() < MIN_PARALLEL_KEYS {
+        1
+    } else {
+        // a power of two, at most `threads`, at most 16
+        1 << threads.clamp(1, 16).ilog2()
+    };
+    let mut found = if parts == 1 {
+        duplicates_in(upload, &mut keys)
+    } else {
+        let split = split_by_top_bits(&mut keys, parts.ilog2());
+        let upload = &*upload;
+        std::thread::scope(|scope| {
+            let mut split = split.into_iter();
+            let first = split.next();
+            let others: Vec<_> = split
+                .map(|part| scope.spawn(move || duplicates_in(upload, part)))
+                .collect();
+            let mut found = first.map_or_else(Vec::new, |part| duplicates_in(upload, part));
+            for other in others {
+                match other.join() {
+                    Ok(mut more) => found.append(&mut more),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            found
+        })
+    };
+    found.sort_unstable();
+    for &(later, _) in &found {
+        upload.valid[later as usize] = false;
+    }
+    found
+}
+
+/// `keys` cut into `2^bits` parts by the top `bits` bits, each part's keys together (an
+/// in-place partition by one bit after the other, each a pass over the keys in order).
+fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
+    let mut parts = vec![keys];
+    for bit in 0..bits {
+        let mask = 1u64 << (63 - bit);
+        let mut next = Vec::with_capacity(parts.len() * 2);
+        for part in parts {
+            let mut low = 0;
+            let mut high = part.len();
+            // invariant: part[..low] has the bit clear, part[high..] has it set
+            while low < high {
+                if part[low] & mask == 0 {
+                    low += 1;
+                } else {
+                    high -= 1;
+                    part.swap(low, high);
+                }
+            }
+            let (clear, set) = part.split_at_mut(low);
+            next.push(clear);
+            next.push(set);
+        }
+        parts = next;
+    }
+    parts
+}
+
+/// The `(later, first)` pairs among `keys` (sorted here), in no order.
+fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
+    sort_keys(keys);
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
     let mut group_start = 0;
@@ -339,10 +412,6 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u
                 found.push((later as u32, first as u32));
             }
         }
-    }
-    found.sort_unstable();
-    for &(later, _) in &found {
-        upload.valid[later as usize] = false;
     }
     found
 }
