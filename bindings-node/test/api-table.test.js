@@ -95,6 +95,10 @@ async function contexts() {
     mailer,
     PlanKey: lms.PlanKey,
     plan_key: lms.PlanKey.generate(),
+    web: lms,
+    // The methods every WebApi has. An instance is not made here: its bridges to JavaScript
+    // keep the process alive until V8 collects it (test/web*.test.js make them).
+    web_api: lms.WebApi.prototype,
   }
 }
 

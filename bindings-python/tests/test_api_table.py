@@ -4,6 +4,7 @@ shape the table gives. A name missing or renamed here, or a value of another sha
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -11,6 +12,10 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 import lms_bulk_upload as lbu
+import lms_bulk_upload.web as web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "python"))
+from sqlite_store import OutboxMailer, open_store  # noqa: E402
 
 TABLE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 CHEAP: lbu.HashParams = {"memory_kib": 8, "iterations": 1, "parallelism": 1, "insecure_for_tests": True}
@@ -73,6 +78,28 @@ def read(obj: Any, cell: str, shape: str) -> Any:
     return getattr(obj, name)
 
 
+class NoHooks:
+    """The screens' hooks of a host with no administrator and no records."""
+
+    def authenticate(self, email: str, password: str) -> None:
+        return None
+
+    def get_record(self, kind: str, id: str) -> None:
+        return None
+
+    def put_record(self, kind: str, id: str, doc: Any, expected: Any) -> bool:
+        return False
+
+    def list_records(self, kind: str, offset: int, limit: int) -> Dict[str, Any]:
+        return {"total": 0, "items": []}
+
+    def delete_record(self, kind: str, id: str) -> None:
+        return None
+
+    def catalog(self) -> Dict[str, Any]:
+        return {"groups": [], "content": []}
+
+
 def contexts() -> Dict[str, Any]:
     store = lbu.MemoryStore({
         "groups": [{"id": "g1", "name": "Sales"}],
@@ -104,6 +131,10 @@ def contexts() -> Dict[str, Any]:
         "mailer": mailer,
         "PlanKey": lbu.PlanKey,
         "plan_key": lbu.PlanKey.generate(),
+        "web": web,
+        # over a store and mailer written in Python, as a host's are
+        "web_api": web.WebApi(NoHooks(), open_store(), OutboxMailer(),
+                              site_url="https://lms.example.com/admin/bulk-upload/", secret="s" * 40),
     }
 
 

@@ -4,6 +4,7 @@
 # shape the table gives. A name missing or renamed here, or a value of another shape, fails.
 
 require_relative "test_helper"
+require_relative "hosts"
 
 class TestApiTable < Minitest::Test
   TABLE = TestPaths::ROOT.join("docs/api.md")
@@ -64,6 +65,16 @@ class TestApiTable < Minitest::Test
     shape_ok?(value, shape)
   end
 
+  # The screens' hooks of a host with no administrator and no records.
+  class NoHooks
+    def authenticate(_email, _password) = nil
+    def get_record(_kind, _id) = nil
+    def put_record(_kind, _id, _doc, _expected) = false
+    def list_records(_kind, _offset, _limit) = { "total" => 0, "items" => [] }
+    def delete_record(_kind, _id) = nil
+    def catalog = { "groups" => [], "content" => [] }
+  end
+
   def contexts
     store = LmsBulkUpload::MemoryStore.new(
       groups: [{ id: "g1", name: "Sales" }],
@@ -83,7 +94,12 @@ class TestApiTable < Minitest::Test
       "results" => results, "Results" => LmsBulkUpload::Results,
       "result_row" => results.find { |r| r.status == "unchanged" }, "result_summary" => results.summary,
       "error" => error, "store" => store, "mailer" => mailer,
-      "PlanKey" => LmsBulkUpload::PlanKey, "plan_key" => LmsBulkUpload::PlanKey.generate
+      "PlanKey" => LmsBulkUpload::PlanKey, "plan_key" => LmsBulkUpload::PlanKey.generate,
+      "web" => LmsBulkUpload,
+      # over a store and mailer written in Ruby, as a host's are
+      "web_api" => LmsBulkUpload::WebApi.new(hooks: NoHooks.new, store: HashStore.new, mailer: ListMailer.new,
+                                             site_url: "https://lms.example.com/admin/bulk-upload/",
+                                             secret: "s" * 40)
     }
   end
 
