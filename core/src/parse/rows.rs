@@ -342,7 +342,7 @@ pub(super) fn mark_duplicates(upload: &mut Upload, mut keys: Vec<u64>) -> Vec<(u
     }
     found.sort_unstable();
     for &(later, _) in &found {
-        upload.valid[later as usize] = false;
+        upload.cells.set_invalid(later as usize);
     }
     found
 }
