@@ -64,7 +64,7 @@ impl Cells {
     }
 
     fn push_nibble(&mut self, nibble: u8) {
-        if self.len() % 2 == 0 {
+        if self.len().is_multiple_of(2) {
             self.flags.push(nibble);
         } else if let Some(last) = self.flags.last_mut() {
             *last |= nibble << 4;
@@ -325,7 +325,7 @@ mod tests {
                 let expected = values.get(slot).copied().unwrap_or("");
                 assert_eq!(twice.get(&text, i, slot), expected, "row {i} slot {slot}");
             }
-            assert_eq!(twice.is_valid(i), i % rows.len() % 2 == 0);
+            assert_eq!(twice.is_valid(i), (i % rows.len()).is_multiple_of(2));
         }
         assert_eq!(twice.count_valid(), 8);
         twice.set_invalid(2);
