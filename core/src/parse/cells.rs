@@ -150,19 +150,17 @@ impl Cells {
         valid: bool,
     ) -> Result<(), Full> {
         let origin = body.as_ptr() as usize;
-        // where a value starts in the text, if it is a slice of the body
+        // where a value starts in the body, if it is a slice of it
         let offset = |value: &str| {
-            (value.as_ptr() as usize)
-                .checked_sub(origin)
-                .filter(|at| at + value.len() <= body.len())
-                .map(|at| at + body_at)
+            let at = (value.as_ptr() as usize).wrapping_sub(origin);
+            at.checked_add(value.len())
+                .is_some_and(|end| end <= body.len())
+                .then_some(at)
         };
-        let mut ends = [0u8; MAX_SLOTS];
-        let (kind, base) = if let Some(base) = adjacent(values, offset, &mut ends) {
-            self.spans.extend_from_slice(&ends[..values.len()]);
-            (ADJACENT, base)
-        } else if let Some(found) = self.push_pairs(values, offset) {
-            found
+        let (kind, base) = if let Some(base) = self.push_adjacent(values, offset) {
+            (ADJACENT, base + body_at)
+        } else if let Some((kind, base)) = self.push_pairs(values, offset) {
+            (kind, base + body_at)
         } else {
             (COPIED, self.push_copied(values)?)
         };
@@ -172,6 +170,41 @@ impl Cells {
         self.row_ends.push(end);
         self.bases.push(base);
         Ok(())
+    }
+
+    /// Writes the ends of the values past their base, one byte each, when each value
+    /// starts one byte after the one before ends (a blank slot before the first value, or
+    /// between two, takes one byte, as a blank cell between two delimiters does) and all end
+    /// within 255 bytes of the base; returns the base.
+    #[inline]
+    fn push_adjacent(
+        &mut self,
+        values: &[&str],
+        offset: impl Fn(&str) -> Option<usize>,
+    ) -> Option<usize> {
+        let mut ends = [0u8; MAX_SLOTS];
+        let mut base = None;
+        let mut next = 0;
+        for (slot, value) in values.iter().enumerate() {
+            let end = if value.is_empty() {
+                next
+            } else {
+                let start = offset(value)?;
+                let base = match base {
+                    Some(base) => base,
+                    None => *base.insert(start.checked_sub(slot)?),
+                };
+                if start != base + next {
+                    return None;
+                }
+                next + value.len()
+            };
+            *ends.get_mut(slot)? = u8::try_from(end).ok()?;
+            next = end + 1;
+        }
+        let ends = ends.get(..values.len())?;
+        self.spans.extend(ends.iter().copied());
+        Some(base.unwrap_or(0))
     }
 
     /// Writes the values' offsets in pairs of bytes or of 16-bit numbers past the first
@@ -251,37 +284,6 @@ impl Cells {
         }
         Ok(())
     }
-}
-
-/// The ends of the values past their base, when each value starts one byte after the one
-/// before ends (a blank slot before the first value, or between two, takes one byte, as a
-/// blank cell between two delimiters does) and all end within 255 bytes; returns the base.
-#[inline]
-fn adjacent(
-    values: &[&str],
-    offset: impl Fn(&str) -> Option<usize>,
-    ends: &mut [u8; MAX_SLOTS],
-) -> Option<usize> {
-    let mut base = None;
-    let mut next = 0;
-    for (slot, value) in values.iter().enumerate() {
-        let end = if value.is_empty() {
-            next
-        } else {
-            let start = offset(value)?;
-            let base = match base {
-                Some(base) => base,
-                None => *base.insert(start.checked_sub(slot)?),
-            };
-            if start.checked_sub(base)? != next {
-                return None;
-            }
-            next + value.len()
-        };
-        *ends.get_mut(slot)? = u8::try_from(end).ok()?;
-        next = end + 1;
-    }
-    Some(base.unwrap_or(0))
 }
 
 #[cfg(test)]
