@@ -24,7 +24,7 @@ pub struct HeaderCell {
 ///
 /// The upload owns the file's text and reads most values in place, by offsets a byte or
 /// two long (a value that differs from its bytes, such as a quoted cell with `""` inside,
-/// is copied), so a million-row file takes little more memory than its bytes: about 1.3
+/// is copied), so a million-row file takes little more memory than its bytes: about 1.4
 /// times them with [`parse_owned`](crate::parse_owned), which takes the bytes rather than
 /// a copy. Read rows with [`Upload::rows`].
 ///
