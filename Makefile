@@ -81,7 +81,7 @@ bench-parse:
 	  THREADS=$$threads /usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv \
 	    2> bench-data/parse_file.time >/dev/null; \
 	  awk -v size=$$(stat -c %s bench-data/users-1m.csv) -v threads=$$threads '/Maximum resident set size/ { \
-	    printf "peak RSS of parse_file (threads %s): %.1f MB for a %.1f MB file = %.2f x the file size (target <= 3x)\n", \
+	    printf "peak RSS of parse_file (threads %s): %.1f MB for a %.1f MB file = %.2f x the file size (goal <= 1.5x)\n", \
 	    threads == 0 ? "0: every core" : threads, $$6 * 1024 / 1e6, size / 1e6, $$6 * 1024 / size }' bench-data/parse_file.time; \
 	done
 

@@ -3,7 +3,8 @@
 //! quoted cells, CRLF, a byte order mark, blank lines, duplicates, issue caps and errors
 //! across the chunk cuts. Each file is read on 1 thread and on 2 and 3 with the body cut
 //! every few bytes (`parse_with_chunks`), so a cut falls everywhere; the outcomes are
-//! compared by their Debug form (rows, offsets, lines, issues, or the error).
+//! compared by their Debug form (each row's line, validity and values, the issues, or the
+//! error).
 #![allow(clippy::unwrap_used)]
 
 #[allow(dead_code)] // each test file uses some of them

@@ -16,7 +16,7 @@ use crate::config;
 use crate::db::{self, Db, SqliteStore};
 use crate::exit::{self, io_error, CliError};
 use crate::files::{self, ReadError};
-use lms_bulk_upload::{parse, IssueCode, ParseOptions, Plan, SettingsBuilder, Upload};
+use lms_bulk_upload::{parse_owned, IssueCode, ParseOptions, Plan, SettingsBuilder, Upload};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -41,13 +41,19 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<u8>, CliError> {
 /// Reads the CSV file within the parse options' `max_file_bytes`, and parses it, turning a
 /// file error into exit code 2 with the issue's fields. The engine checks the host's
 /// declarations when parsing: a bad one (`invalid_option`) names the settings file.
+/// `digest`, if any, is fed with the file's bytes first (the start of the run key): the
+/// bytes themselves are handed to the upload, which keeps them as its text.
 pub fn read_and_parse(
     path: &Path,
     options: &ParseOptions,
     settings: Option<&config::SettingsFile>,
-) -> Result<(Vec<u8>, Upload), CliError> {
+    digest: Option<&mut Sha256>,
+) -> Result<Upload, CliError> {
     let bytes = read(path, options.max_file_bytes)?;
-    let upload = parse(&bytes, options).map_err(|e| {
+    if let Some(digest) = digest {
+        digest.update(&bytes);
+    }
+    let upload = parse_owned(bytes, options).map_err(|e| {
         let declaration = e.code() == IssueCode::InvalidOption;
         let mut err = CliError::from(e);
         if let (true, Some(file)) = (declaration, settings) {
@@ -56,7 +62,7 @@ pub fn read_and_parse(
         err
     })?;
     crate::report::set_headers(&upload);
-    Ok((bytes, upload))
+    Ok(upload)
 }
 
 /// The results folder: `--results-dir`, or `results/` next to the database.
@@ -133,11 +139,12 @@ pub fn plan_file(
 ) -> Result<Planned, CliError> {
     let settings_file = config::read_settings(settings_args)?;
     let options = config::parse_options(parse_args, settings_file.as_ref())?;
-    let (bytes, upload) = read_and_parse(file, &options, settings_file.as_ref())?;
+    let mut digest = Sha256::new();
+    let upload = read_and_parse(file, &options, settings_file.as_ref(), Some(&mut digest))?;
     let mut builder = config::settings_builder(settings_args, settings_file.as_ref())?;
     let db = Db::open(&db_args.db)?;
     let finished = db::runs::finished_count(&db)?;
-    let run_key = run_key(&bytes, &builder, parse_args, &options, finished);
+    let run_key = run_key(digest, &builder, parse_args, &options, finished);
     let run_id = db::runs::next_id(&db)?;
     let results_path = results_path(db_args, run_id);
     if builder.results_url == SettingsBuilder::default().results_url {
@@ -160,15 +167,16 @@ pub fn plan_file(
     })
 }
 
+/// The run's key: `file` (SHA-256 fed with the file's bytes) fed with the settings, the
+/// parse arguments and the count of finished runs.
 fn run_key(
-    bytes: &[u8],
+    file: Sha256,
     builder: &SettingsBuilder,
     parse: &ParseArgs,
     options: &ParseOptions,
     finished: i64,
 ) -> String {
-    let mut h = Sha256::new();
-    h.update(bytes);
+    let mut h = file;
     h.update([0]);
     h.update(serde_json::to_vec(builder).unwrap_or_default());
     h.update([0]);

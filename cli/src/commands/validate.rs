@@ -14,7 +14,7 @@ pub fn run(
 ) -> Result<u8, CliError> {
     let settings = settings.map(config::settings_file).transpose()?;
     let options = config::parse_options(parse, settings.as_ref())?;
-    let (_, upload) = super::read_and_parse(file, &options, settings.as_ref())?;
+    let upload = super::read_and_parse(file, &options, settings.as_ref(), None)?;
     let file_report = upload.report();
     if json {
         println!(

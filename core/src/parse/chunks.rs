@@ -8,6 +8,7 @@
 //! byte for byte, whatever the number of threads.
 
 use super::bytes::{count_byte, count_lf_cr};
+use super::cells::Cells;
 use super::issue_log::IssueLog;
 use super::{file_error, Parser};
 use crate::error::Error;
@@ -28,11 +29,9 @@ pub(super) const MIN_LINE_BYTES: usize = 32;
 
 /// The rows read so far: the values of the upload in the making, by chunk or whole.
 pub(super) struct Rows {
-    pub(super) text: String,
-    pub(super) ends: Vec<u32>,
-    pub(super) row_ends: Vec<u32>,
+    /// Where each row's values are in the text, and whether it is valid.
+    pub(super) cells: Cells,
     pub(super) lines: Vec<u32>,
-    pub(super) valid: Vec<bool>,
     /// Per valid row: the high 32 bits of its email's hash, then its index (see
     /// `mark_duplicates`); reserved at the first valid row (a file of bad rows needs none).
     pub(super) email_hashes: Vec<u64>,
@@ -42,13 +41,11 @@ pub(super) struct Rows {
 }
 
 impl Rows {
-    pub(super) fn new(rows: usize, ends: usize, text: usize, log: IssueLog) -> Rows {
+    /// Room for `rows` rows of `cells` cells in all.
+    pub(super) fn new(rows: usize, cells: usize, log: IssueLog) -> Rows {
         Rows {
-            text: String::with_capacity(text),
-            ends: Vec::with_capacity(ends),
-            row_ends: Vec::with_capacity(rows),
+            cells: Cells::with_capacity(rows, cells),
             lines: Vec::with_capacity(rows),
-            valid: Vec::with_capacity(rows),
             email_hashes: Vec::new(),
             log,
             estimate: rows,
@@ -56,18 +53,10 @@ impl Rows {
     }
 
     /// Adds the rows of the chunk that follows, as if they had been read here.
-    fn append(&mut self, chunk: Rows) {
-        let text_base = self.text.len() as u32;
-        let ends_base = self.ends.len() as u32;
+    fn append(&mut self, chunk: Rows) -> Result<(), Error> {
         let row_base = self.lines.len() as u64;
-        self.text.push_str(&chunk.text);
-        drop(chunk.text);
-        self.ends
-            .extend(chunk.ends.iter().map(|end| end + text_base));
-        self.row_ends
-            .extend(chunk.row_ends.iter().map(|end| end + ends_base));
+        self.cells.append(chunk.cells).map_err(|_| too_large())?;
         self.lines.extend_from_slice(&chunk.lines);
-        self.valid.extend_from_slice(&chunk.valid);
         if self.email_hashes.capacity() == 0 && !chunk.email_hashes.is_empty() {
             let left = self.estimate.saturating_sub(self.lines.len());
             self.email_hashes
@@ -76,7 +65,18 @@ impl Rows {
         self.email_hashes
             .extend(chunk.email_hashes.iter().map(|key| key + row_base));
         self.log.append(chunk.log);
+        Ok(())
     }
+}
+
+/// The error of a file whose index of values would pass 4 GiB (a file of gigabytes).
+pub(super) fn too_large() -> Error {
+    file_error(
+        IssueCode::FileTooLarge,
+        None,
+        None,
+        "the file has too many values to index (more than 4 GiB of offsets)".into(),
+    )
 }
 
 /// The threads `options.threads` asks for: the available cores for 0, at most
@@ -302,7 +302,7 @@ fn join_chunks<'a>(
     let max_rows = first.parser.options.max_rows;
     let mut outcome = first.outcome;
     let mut parser = first.parser;
-    rows.append(first.rows);
+    rows.append(first.rows)?;
     for index in 1..jobs.len() {
         outcome?;
         wait(index);
@@ -314,7 +314,7 @@ fn join_chunks<'a>(
                 let line = chunk.rows.lines[max_rows - rows.lines.len()];
                 return Err(too_many_rows(line, max_rows));
             }
-            rows.append(chunk.rows);
+            rows.append(chunk.rows)?;
             outcome = chunk.outcome;
             parser = chunk.parser;
         } else {
@@ -343,7 +343,7 @@ impl<'a> Chunk<'a> {
         let log = IssueLog::new(parser.options);
         Chunk {
             first: parser.next_start(),
-            rows: Rows::new(0, 0, 0, log),
+            rows: Rows::new(0, 0, log),
             span: (start, stop, lf_count),
             parser,
             outcome: Ok(()),
@@ -359,7 +359,7 @@ impl<'a> Chunk<'a> {
             .parser
             .estimates(&self.parser.body.as_bytes()[start..stop], lf_count);
         let log = std::mem::replace(&mut self.rows.log, IssueLog::new(self.parser.options));
-        self.rows = Rows::new(rows, ends, stop - start, log);
+        self.rows = Rows::new(rows, ends, log);
         self.outcome = self.parser.read_rows(&mut self.rows, check_conflicts);
     }
 }

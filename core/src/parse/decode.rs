@@ -158,6 +158,33 @@ pub(crate) fn decode(
     }
 }
 
+/// [`decode`] of bytes given: UTF-8 (with or without a byte order mark) becomes the text
+/// as it is, checked once and not copied; other encodings are decoded into text of their
+/// own (and the bytes dropped). Also returns where the text starts (past a byte order
+/// mark, which the text keeps).
+pub(crate) fn decode_owned(
+    bytes: Vec<u8>,
+    max_bytes: usize,
+    named: Option<Encoding>,
+) -> Result<(String, usize, Encoding, Chosen), Error> {
+    // The cases where `decode` borrows: a UTF-8 byte order mark (itself UTF-8), or no
+    // byte order mark and UTF-8 named or none named.
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    let may_be_utf8 =
+        bom || (!utf16 && matches!(named, None | Some(Encoding::Utf8 | Encoding::Utf8Bom)));
+    let bytes = match may_be_utf8 {
+        true => match String::from_utf8(bytes) {
+            Ok(text) if bom => return Ok((text, 3, Encoding::Utf8Bom, Chosen::Known)),
+            Ok(text) => return Ok((text, 0, Encoding::Utf8, Chosen::Known)),
+            Err(e) => e.into_bytes(),
+        },
+        false => bytes,
+    };
+    let (text, encoding, chosen) = decode(&bytes, max_bytes, named)?;
+    Ok((text.into_owned(), 0, encoding, chosen))
+}
+
 /// Fewer non-ASCII bytes than this are too little to tell code pages apart: the guess is
 /// [`Chosen::Unsure`].
 pub(crate) const MIN_EVIDENCE: usize = 16;

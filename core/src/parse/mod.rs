@@ -1,6 +1,7 @@
 //! Reading an upload file: encoding, delimiter, header and rows.
 
 mod bytes;
+pub(crate) mod cells;
 mod chunks;
 pub(crate) mod column;
 pub(crate) mod decode;
@@ -38,6 +39,11 @@ use crate::parse::upload::{HeaderCell, Upload};
 /// with an [`Error`] of kind `File`; row-level problems become [`Issue`]s of the rows,
 /// which are left out of the plan while the other rows go on.
 ///
+/// The upload keeps the file's text and reads its values in place, so this copies the
+/// bytes once (a file in another encoding, or a spreadsheet, is decoded into text of its
+/// own instead). A caller that has the file in a `Vec<u8>` and no further use for it can
+/// hand it over with [`parse_owned`], which reads it without that copy.
+///
 /// ```
 /// let csv = b"\xEF\xBB\xBFsep=;\r\nfirstname;lastname;emailaddress\r\nZo\xC3\xAB;Ngata;zoe@example.nz\r\n";
 /// let upload = lms_bulk_upload::parse(csv, &Default::default()).unwrap();
@@ -46,6 +52,20 @@ use crate::parse::upload::{HeaderCell, Upload};
 /// ```
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Upload, Error> {
     parse_with_chunks(bytes, options, None)
+}
+
+/// [`parse`], taking the file's bytes: a UTF-8 file (the usual case) becomes the upload's
+/// text as it is, with no copy, so the peak of memory is the file and the index of its
+/// values (about a third of the file for rows of 85 bytes), not twice the file. The
+/// outcome is [`parse`]'s, byte for byte.
+///
+/// ```
+/// let csv = b"firstname,lastname,emailaddress\nAna,Lopez,ana@example.com\n".to_vec();
+/// let upload = lms_bulk_upload::parse_owned(csv, &Default::default()).unwrap();
+/// assert_eq!(upload.row(0).unwrap().email(), "ana@example.com");
+/// ```
+pub fn parse_owned(bytes: Vec<u8>, options: &ParseOptions) -> Result<Upload, Error> {
+    parse_input(Input::Owned(bytes), options, None)
 }
 
 /// [`parse`], with the body cut every `chunk_bytes` bytes (at the next line feed) when
@@ -58,9 +78,30 @@ pub fn parse_with_chunks(
     options: &ParseOptions,
     chunk_bytes: Option<usize>,
 ) -> Result<Upload, Error> {
+    parse_input(Input::Borrowed(bytes), options, chunk_bytes)
+}
+
+/// The file's bytes, lent or given.
+enum Input<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+fn parse_input(
+    input: Input<'_>,
+    options: &ParseOptions,
+    chunk_bytes: Option<usize>,
+) -> Result<Upload, Error> {
     check_declarations(&options.fields, &options.login_methods)
         .map_err(|why| Error::new(crate::ErrorKind::Settings, IssueCode::InvalidOption, why))?;
-    let (text, source) = file_text(bytes, options)?;
+    let (owned, start, source) = match input {
+        Input::Borrowed(bytes) => {
+            let (text, source) = file_text(bytes, options)?;
+            (text.into_owned(), 0, source)
+        }
+        Input::Owned(bytes) => owned_file_text(bytes, options)?,
+    };
+    let text = &owned[start..];
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,
@@ -71,8 +112,60 @@ pub fn parse_with_chunks(
     }
     let mut log = IssueLog::new(options);
     encoding_issues(&source, &mut log);
-    let (body, line_offset, delimiter) = body_and_delimiter(&text, source.format, options);
-    Parser::new(body, line_offset, delimiter, options, log, chunk_bytes)?.run(source)
+    let (body, line_offset, delimiter) = body_and_delimiter(text, source.format, options);
+    let body_at = body.as_ptr() as usize - owned.as_ptr() as usize;
+    let parser = Parser::new(body, line_offset, delimiter, options, log, chunk_bytes)?;
+    let (upload, email_hashes, log) = parser.with_text_at(body_at).run(source)?;
+    Ok(upload.complete(owned, email_hashes, log, chunks::threads(options)))
+}
+
+/// [`file_text`] of bytes given: a UTF-8 file's text is its bytes, taken as they are;
+/// also returns where the text starts in them (past a byte order mark).
+fn owned_file_text(
+    bytes: Vec<u8>,
+    options: &ParseOptions,
+) -> Result<(String, usize, Source), Error> {
+    let max_bytes = check_size(&bytes, options)?;
+    let format = sheet::detect(&bytes)?;
+    if format != FileFormat::Csv {
+        let (text, source) = file_text(&bytes, options)?;
+        return Ok((text.into_owned(), 0, source));
+    }
+    let (text, start, encoding, chosen) = decode::decode_owned(bytes, max_bytes, options.encoding)?;
+    let source = Source {
+        encoding,
+        chosen,
+        format,
+        sheet: None,
+    };
+    Ok((text, start, source))
+}
+
+impl Upload {
+    /// The upload read from `text`: duplicate emails marked (from the valid rows' keys, on
+    /// up to `threads` threads), the issues listed.
+    fn complete(
+        mut self,
+        text: String,
+        email_hashes: Vec<u64>,
+        log: IssueLog,
+        threads: usize,
+    ) -> Upload {
+        self.text = text;
+        let duplicates = mark_duplicates(&mut self, email_hashes, threads);
+        let upload = &self;
+        let issues = log.finish(duplicates.iter().map(|&(later, first)| {
+            let (later, first) = (later as usize, first as usize);
+            let message = move || {
+                let email = upload.row(later).map_or("", |r| r.email());
+                let first_line = upload.lines[first];
+                format!("{email:?} already appears on line {first_line}; only the first occurrence is used")
+            };
+            (upload.lines[later], message)
+        }));
+        self.issues = issues;
+        self
+    }
 }
 
 /// Where the text came from: the encoding (and how sure), the format, the sheet.
@@ -232,6 +325,8 @@ const MAX_SLOTS: usize = COLUMNS + MAX_PROFILE_FIELDS;
 
 struct Parser<'a> {
     body: &'a str,
+    /// Where `body` starts in the text the upload keeps (its values are offsets there).
+    body_at: usize,
     line_offset: u32,
     delimiter: u8,
     options: &'a ParseOptions,
@@ -313,6 +408,7 @@ impl<'a> Parser<'a> {
         }
         let mut parser = Parser {
             body,
+            body_at: 0,
             line_offset,
             delimiter,
             options,
@@ -534,13 +630,21 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn run(mut self, source: Source) -> Result<Upload, Error> {
+    /// The parser, its body starting at `body_at` in the text the upload will keep.
+    fn with_text_at(mut self, body_at: usize) -> Parser<'a> {
+        self.body_at = body_at;
+        self
+    }
+
+    /// Reads the rows: the upload without its text (see [`Upload::complete`]), the keys of
+    /// its valid rows' emails and the issues found.
+    fn run(mut self, source: Source) -> Result<(Upload, Vec<u64>, IssueLog), Error> {
         // Upper bounds so the big buffers never reallocate (peak memory stays predictable).
         let (row_estimate, ends_estimate) = self.estimates(self.body.as_bytes(), self.lf_count);
         let check_conflicts = self.slots[Column::AddGroup as usize].is_some()
             && self.slots[Column::RemoveGroup as usize].is_some();
         let log = std::mem::replace(&mut self.log, IssueLog::new(self.options));
-        let mut rows = Rows::new(row_estimate, ends_estimate, self.body.len(), log);
+        let mut rows = Rows::new(row_estimate, ends_estimate, log);
         let threads = chunks::threads(self.options);
         if threads > 1 && !self.lone_cr && !self.cuts.is_empty() {
             let parser = chunks::read_in_chunks(self, &mut rows, check_conflicts, threads)?;
@@ -556,7 +660,8 @@ impl<'a> Parser<'a> {
     /// content are counted, so the reservation follows the rows.
     fn estimates(&self, bytes: &[u8], lf_count: usize) -> (usize, usize) {
         let mut line_count = lf_count + 1;
-        let per_row = 4 * self.width + 17; // ends, row end, line, validity, email hash
+        // a byte a cell (most rows), record end, base, line, validity, email key
+        let per_row = self.width + 21;
         if line_count.saturating_mul(per_row) > 4 * bytes.len() {
             line_count = count_content_lines(bytes);
         }
@@ -571,14 +676,12 @@ impl<'a> Parser<'a> {
         (row_estimate, ends_estimate)
     }
 
-    /// The upload from the rows read: duplicate emails marked, the issues listed.
-    fn finish(self, rows: Rows, source: Source) -> Result<Upload, Error> {
+    /// The upload from the rows read, without its text (see [`Upload::complete`]), the
+    /// keys of the valid rows' emails and the issues found.
+    fn finish(self, rows: Rows, source: Source) -> Result<(Upload, Vec<u64>, IssueLog), Error> {
         let Rows {
-            text,
-            ends,
-            row_ends,
+            cells,
             lines,
-            valid,
             email_hashes,
             log,
             ..
@@ -591,7 +694,7 @@ impl<'a> Parser<'a> {
                 "the file has a header but no user rows".into(),
             ));
         }
-        let mut upload = Upload {
+        let upload = Upload {
             header: self.header,
             slots: self.slots,
             field_slots: self.field_slots,
@@ -604,27 +707,12 @@ impl<'a> Parser<'a> {
             sheet: source.sheet,
             group_separator: self.options.group_separator,
             clear_token: self.options.clear_token.clone(),
-            text,
-            ends,
-            row_ends,
+            text: String::new(),
+            cells,
             lines,
-            valid,
             issues: Vec::new(),
         };
-        let duplicates = mark_duplicates(&mut upload, email_hashes, chunks::threads(self.options));
-        let upload_ref = &upload;
-        let issues = log.finish(duplicates.iter().map(|&(later, first)| {
-            let (later, first) = (later as usize, first as usize);
-            let upload = upload_ref;
-            let message = move || {
-                let email = upload.row(later).map_or("", |r| r.email());
-                let first_line = upload.lines[first];
-                format!("{email:?} already appears on line {first_line}; only the first occurrence is used")
-            };
-            (upload.lines[later], message)
-        }));
-        upload.issues = issues;
-        Ok(upload)
+        Ok((upload, email_hashes, log))
     }
 
     /// Reads rows into `out` until the body's end or `stop` (a file-level problem ends the
@@ -657,6 +745,13 @@ impl<'a> Parser<'a> {
                     printable,
                     clean,
                 } => (&body[self.record_start..end], printable, clean),
+                // The fields found as they are in the body: read in place, as a plain
+                // line is (the values' bytes are the same, so is the outcome).
+                Record::Fields if self.find_fields() => {
+                    let len = self.field_ends[..self.field_count].last().copied();
+                    let printable = is_printable_ascii(&self.fields[..len.unwrap_or(0)]);
+                    (&body[self.record_start..], printable, printable)
+                }
                 Record::Fields => {
                     self.join_fields(&mut joined);
                     let printable = is_printable_ascii(joined.as_bytes());
@@ -762,13 +857,10 @@ impl<'a> Parser<'a> {
                 .rev()
                 .find(|&slot| !slot_value(slot).is_empty())
                 .map_or(0, |slot| slot + 1);
-            for slot in 0..used {
-                out.text.push_str(slot_value(slot));
-                out.ends.push(out.text.len() as u32);
-            }
-            out.row_ends.push(out.ends.len() as u32);
+            out.cells
+                .push_row(body, self.body_at, &cells[..used], ok)
+                .map_err(|_| chunks::too_large())?;
             out.lines.push(line);
-            out.valid.push(ok);
         }
         Ok(())
     }
@@ -792,6 +884,7 @@ impl<'a> Parser<'a> {
     fn for_chunk(&self, start: usize, stop: usize, line: u32, lf_count: usize) -> Parser<'a> {
         Parser {
             body: self.body,
+            body_at: self.body_at,
             line_offset: self.line_offset,
             delimiter: self.delimiter,
             options: self.options,
@@ -828,6 +921,47 @@ impl<'a> Parser<'a> {
             start += 1;
         }
         start
+    }
+
+    /// Sets `bounds` to the ranges, from `record_start` in the body, of the fields of the
+    /// record `core` read, if each is there as it is (a quoted field without `""` or text
+    /// after its closing quote); returns whether they all were. A range found holds the
+    /// field's bytes, whatever the reading of the record that put them there.
+    fn find_fields(&mut self) -> bool {
+        self.bounds.clear();
+        if !self.delimiter.is_ascii() {
+            return false;
+        }
+        let bytes = self.body.as_bytes();
+        let start = self.record_start;
+        let mut at = start;
+        let mut field_start = 0;
+        for index in 0..self.field_count {
+            let field_end = self.field_ends[index];
+            let field = &self.fields[field_start..field_end];
+            field_start = field_end;
+            let quoted = bytes.get(at) == Some(&b'"');
+            let from = at + usize::from(quoted);
+            let to = from + field.len();
+            if bytes.get(from..to) != Some(field) {
+                return false;
+            }
+            at = to;
+            if quoted {
+                if bytes.get(at) != Some(&b'"') {
+                    return false;
+                }
+                at += 1;
+            }
+            if index + 1 < self.field_count {
+                if bytes.get(at) != Some(&self.delimiter) {
+                    return false;
+                }
+                at += 1;
+            }
+            self.bounds.push((from - start, to - start));
+        }
+        true
     }
 
     /// Sets `joined` to the fields of the record `core` read, and `bounds` to their ranges

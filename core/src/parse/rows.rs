@@ -334,7 +334,7 @@ pub(super) fn mark_duplicates(
     };
     found.sort_unstable();
     for &(later, _) in &found {
-        upload.valid[later as usize] = false;
+        upload.cells.set_invalid(later as usize);
     }
     found
 }

@@ -22,8 +22,11 @@ pub struct HeaderCell {
 
 /// A parsed and validated upload file.
 ///
-/// Values are stored compactly (one text buffer and offsets), so a million-row file takes
-/// little more memory than its bytes. Read rows with [`Upload::rows`].
+/// The upload owns the file's text and reads most values in place, by offsets a byte or
+/// two long (a value that differs from its bytes, such as a quoted cell with `""` inside,
+/// is copied), so a million-row file takes little more memory than its bytes: about 1.4
+/// times them with [`parse_owned`](crate::parse_owned), which takes the bytes rather than
+/// a copy. Read rows with [`Upload::rows`].
 ///
 /// ```
 /// let csv = "First Name,Last Name,Email\nAna,Lopez,ana@example.com\nBo,,bo@example\n";
@@ -33,7 +36,7 @@ pub struct HeaderCell {
 /// assert_eq!(codes, [(Some(3), "missing_value"), (Some(3), "invalid_email")]);
 /// assert_eq!(upload.valid_rows().count(), 1);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Upload {
     pub(crate) header: Vec<HeaderCell>,
     /// Column (by `Column as usize`) → slot in each row's offsets.
@@ -52,14 +55,12 @@ pub struct Upload {
     pub(crate) group_separator: char,
     /// [`ParseOptions::clear_token`](crate::ParseOptions::clear_token).
     pub(crate) clear_token: Option<String>,
+    /// The file's text (a spreadsheet's sheet as CSV text): every column of it, the ones
+    /// not read too, which is why `Debug` does not show it.
     pub(crate) text: String,
-    /// End offsets into `text` of each row's cells, by slot, up to its last non-blank one
-    /// (the rest are blank); a cell starts where the previous one ended.
-    pub(crate) ends: Vec<u32>,
-    /// Per row, where its cells end in `ends` (they start where the previous row's end).
-    pub(crate) row_ends: Vec<u32>,
+    /// Each row's values (by slot, up to its last non-blank one) and validity.
+    pub(crate) cells: crate::parse::cells::Cells,
     pub(crate) lines: Vec<u32>,
-    pub(crate) valid: Vec<bool>,
     /// Sorted by line; file-level issues (no line, or line 1) first.
     pub(crate) issues: Vec<Issue>,
 }
@@ -108,7 +109,7 @@ impl Upload {
     /// Whether some rows have errors (they will be rejected), whether or not their issues
     /// are all listed (see [`ParseOptions::max_issues`](crate::ParseOptions::max_issues)).
     pub fn has_errors(&self) -> bool {
-        self.valid.contains(&false)
+        self.cells.has_invalid()
     }
 
     /// The row at `index` (0-based, in file order).
@@ -152,7 +153,7 @@ impl Upload {
             delimiter: self.delimiter(),
             header: self.header.clone(),
             rows: self.len(),
-            valid_rows: self.valid.iter().filter(|v| **v).count(),
+            valid_rows: self.cells.count_valid(),
             issues: self.issues.clone(),
         }
     }
@@ -176,20 +177,53 @@ impl Upload {
         let Some(slot) = slot else {
             return "";
         };
-        let from = match index {
-            0 => 0,
-            i => self.row_ends[i - 1] as usize,
-        };
-        let at = from + usize::from(slot);
-        if at >= self.row_ends[index] as usize {
-            return "";
+        self.cells.get(&self.text, index, usize::from(slot))
+    }
+}
+
+/// Shows the upload as it reads: its header and mapping, each row's line, validity and
+/// values by slot, and its issues. Not its text, which holds every column of the file, the
+/// ignored ones too (a password column among them).
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// The rows, as (line, valid, values by slot).
+        struct Rows<'a>(&'a Upload);
+        impl std::fmt::Debug for Rows<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let upload = self.0;
+                let width = upload
+                    .slots
+                    .iter()
+                    .chain(&upload.field_slots)
+                    .flatten()
+                    .map(|slot| usize::from(*slot) + 1)
+                    .max()
+                    .unwrap_or(0);
+                f.debug_list()
+                    .entries(upload.rows().map(|row| {
+                        let values: Vec<&str> = (0..width)
+                            .map(|slot| upload.cells.get(&upload.text, row.index, slot))
+                            .collect();
+                        (row.line(), row.is_valid(), values)
+                    }))
+                    .finish()
+            }
         }
-        let start = if at == 0 {
-            0
-        } else {
-            self.ends[at - 1] as usize
-        };
-        &self.text[start..self.ends[at] as usize]
+        f.debug_struct("Upload")
+            .field("format", &self.format)
+            .field("sheet", &self.sheet)
+            .field("encoding", &self.encoding)
+            .field("delimiter", &self.delimiter())
+            .field("header", &self.header)
+            .field("slots", &self.slots)
+            .field("field_slots", &self.field_slots)
+            .field("fields", &self.fields)
+            .field("login_methods", &self.login_methods)
+            .field("group_separator", &self.group_separator)
+            .field("clear_token", &self.clear_token)
+            .field("rows", &Rows(self))
+            .field("issues", &self.issues)
+            .finish_non_exhaustive()
     }
 }
 
@@ -323,7 +357,7 @@ impl<'a> Row<'a> {
     }
     /// Whether the row has no errors.
     pub fn is_valid(&self) -> bool {
-        self.upload.valid[self.index]
+        self.upload.cells.is_valid(self.index)
     }
     /// The issues of this row.
     pub fn issues(&self) -> &'a [Issue] {
@@ -396,4 +430,23 @@ pub(crate) fn split_groups(cell: &str, separator: char) -> impl Iterator<Item = 
     cell.split(separator)
         .map(str::trim)
         .filter(|g| !g.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The upload keeps the file's text, every column of it: its Debug form shows the
+    /// values read, not the text (a password column is never read).
+    #[test]
+    fn the_debug_form_shows_the_values_not_the_file() {
+        let csv =
+            "firstname,lastname,emailaddress,password\nAna,Lopez,ana@example.com,hunter2-secret\n";
+        for upload in [
+            crate::parse(csv.as_bytes(), &Default::default()),
+            crate::parse_owned(csv.as_bytes().to_vec(), &Default::default()),
+        ] {
+            let shown = format!("{:?}", upload.unwrap());
+            assert!(shown.contains("ana@example.com"), "{shown}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+    }
 }
