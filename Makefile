@@ -169,7 +169,10 @@ test-python: python-env
 	$(PY) -m mypy.stubtest lms_bulk_upload --allowlist bindings-python/stubtest-allowlist.txt
 	cd bindings-python && MYPYPATH=../examples/python ../$(PY) -m mypy --strict tests bench python/lms_bulk_upload ../examples/python
 
+# The binding beside the core in Rust, pure Python, and polars' and pandas' bare reads (from
+# PyPI, installed here into the venv: `make test` does not need them).
 bench-python: python-env
+	$(PY) -m pip install -q polars pandas
 	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
 	$(PY) bindings-python/bench/bench_parse.py
 
@@ -211,10 +214,11 @@ node-deps:
 	cd examples/node && $(NPM_CI)
 	cd examples/node/express_lms && $(NPM_CI)
 
-# Parse + validate of bench-data/users-1m.csv: Rust, the binding, and csv-parse + a regex.
+# Parse + validate of bench-data/users-1m.csv: the core in Rust and the binding, each on 1 thread
+# and on every core, beside csv-parse + a regex + a Set (node --expose-gc: a full GC before each run).
 bench-node: node-deps
 	cd $(NODE_DIR) && npx napi build --platform --release
-	cd $(NODE_DIR) && node bench/parse.js
+	cd $(NODE_DIR) && node --expose-gc bench/parse.js
 
 # ---- Ruby binding (bindings-ruby/, uniffi) ----------------------------------------------
 RUBY_DIR := bindings-ruby
@@ -251,8 +255,8 @@ ruby-gem: ruby-deps
 	cp target/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
 	cd $(RUBY_DIR) && gem build lms_bulk_upload.gemspec
 
-# LmsBulkUpload.parse of bench-data/users-1m.csv against Ruby's CSV + a regex + a Set, and
-# against the Rust core's own parse.
+# LmsBulkUpload.parse of bench-data/users-1m.csv, on 1 thread and on every core, against the
+# core's own parse (timed inside Rust) and Ruby's CSV + a regex + a Set.
 bench-ruby: ruby-deps
 	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib

@@ -236,10 +236,11 @@ export declare class WebResponseHandle {
 export declare function applyStoreChangesJson(storeJson: string, changesJson: string): string
 
 /**
- * For benchmarks: parses `data` in Rust alone `runs` times and returns the best time in
- * milliseconds (what the same work costs without the JavaScript boundary).
+ * For benchmarks: parses `data` (default options) on `threads` threads (0 or none: every
+ * core) in Rust alone `runs` times and returns the best time in milliseconds (what the same
+ * work costs without the JavaScript boundary; each upload is freed after its time is taken).
  */
-export declare function benchParseRust(data: Uint8Array, runs: number): number
+export declare function benchParseRust(data: Uint8Array, runs: number, threads?: number | undefined | null): number
 
 /**
  * The identity of an address, as the engine compares them: lowercase, the domain mapped to

@@ -94,11 +94,15 @@ impl UploadHandle {
     }
 }
 
-/// For benchmarks: parses `data` in Rust alone `runs` times and returns the best time in
-/// milliseconds (what the same work costs without the JavaScript boundary).
+/// For benchmarks: parses `data` (default options) on `threads` threads (0 or none: every
+/// core) in Rust alone `runs` times and returns the best time in milliseconds (what the same
+/// work costs without the JavaScript boundary; each upload is freed after its time is taken).
 #[napi]
-pub fn bench_parse_rust(data: &[u8], runs: u32) -> Result<f64> {
-    let options = ParseOptions::default();
+pub fn bench_parse_rust(data: &[u8], runs: u32, threads: Option<u32>) -> Result<f64> {
+    let options = ParseOptions {
+        threads: threads.unwrap_or(0) as usize,
+        ..ParseOptions::default()
+    };
     let mut best = f64::MAX;
     for _ in 0..runs.max(1) {
         let start = std::time::Instant::now();

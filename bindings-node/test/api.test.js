@@ -65,6 +65,15 @@ test('parse on one or two threads gives the same upload', () => {
   assert.throws(() => lms.parse(data, { threads: -1 }), (e) => e.code === 'invalid_option')
 })
 
+test('the bench helper times the core alone on one or two threads', () => {
+  const native = require('../index.js')
+  for (const threads of [1, 2]) {
+    const ms = native.benchParseRust(bigCsv(), 2, threads)
+    assert.ok(ms >= 0 && ms < 60_000, String(ms))
+  }
+  assert.throws(() => native.benchParseRust(Buffer.alloc(0), 1, 1))
+})
+
 test('file errors are FileErrors with code, kind, line and column', () => {
   const cases = [
     ['', 'empty_file'],

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import lms_bulk_upload as lbu
+from lms_bulk_upload import _native
 
 CSV = b"First Name,Last Name,Email,addgroup\nAna,Lopez,ana@example.com,Sales\nBo,,bo@example\nCy,Diaz,cy@example.com,\n"
 GROUPS = {"groups": [{"id": "g1", "name": "Sales"}], "content": [{"kind": "course", "id": "c1"}]}
@@ -70,6 +71,15 @@ def test_parse_on_one_or_two_threads_gives_the_same_upload() -> None:
     with pytest.raises(lbu.SettingsError) as bad:
         lbu.parse(data, threads=-1)
     assert bad.value.code == "invalid_option"
+
+
+def test_the_bench_helper_times_the_core_alone_on_one_or_two_threads() -> None:
+    data = big_csv()
+    for threads in (1, 2):
+        ms = _native._bench_parse_rust(data, 2, threads)
+        assert isinstance(ms, float) and 0 <= ms < 60_000
+    with pytest.raises(lbu.FileError):
+        _native._bench_parse_rust(b"", 1, 1)
 
 
 def test_upload_rows_are_a_lazy_sequence() -> None:

@@ -61,6 +61,16 @@ class TestApi < Minitest::Test
     assert_equal "invalid_option", error.code
   end
 
+  def test_the_bench_helper_times_the_core_alone_on_one_or_two_threads
+    [1, 2].each do |threads|
+      ms = LmsBulkUploadNative.bench_parse_rust(big_csv, 2, threads)
+      assert_kind_of Float, ms
+      assert_operator ms, :<, 60_000
+      assert_operator ms, :>=, 0
+    end
+    assert_raises(LmsBulkUploadNative::NativeError::Engine) { LmsBulkUploadNative.bench_parse_rust("", 1, 1) }
+  end
+
   def test_parse_options_are_decoded_by_the_core
     upload = LmsBulkUpload.parse("firstname;lastname;emailaddress\nA;B;a@x.com\n", delimiter: ";")
     assert_equal ";", upload.report[:delimiter]

@@ -51,6 +51,7 @@ __all__ = [
     "ResponseChunks",
     "__version__",
     "_apply_store_changes",
+    "_bench_parse_rust",
     "_judge_protocol_folder",
     "_judge_scenario",
     "issue_codes",
@@ -602,6 +603,10 @@ class RecordingMailer:
 
 def _apply_store_changes(store: str, changes: str) -> str:
     """A scenario's store state after its ``store_changes`` (JSON in and out). For tests."""
+
+def _bench_parse_rust(data: bytes, runs: int = 1, threads: int = 0) -> float:
+    """For benchmarks: the best time, in milliseconds, of ``runs`` parses of ``data`` with the
+    default options on ``threads`` threads (0: every core), taken inside Rust."""
 
 def _judge_scenario(scenario: str, outcome: str) -> None:
     """The one judge of a scenario (scenario.json) and a runner's outcome, as JSON texts;

@@ -2200,7 +2200,7 @@ module UniFFILib
     :uint64
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,
-    [RustBuffer.by_value, :uint32, RustCallStatus.by_ref],
+    [RustBuffer.by_value, :uint32, :uint32, RustCallStatus.by_ref],
     :double
   
   attach_function :uniffi_lms_bulk_upload_ruby_fn_func_parse,
@@ -3153,14 +3153,17 @@ end
   
   
 
-def self.bench_parse_rust(data, runs)
+def self.bench_parse_rust(data, runs, threads)
     data = ::LmsBulkUploadNative::uniffi_bytes(data)
     
     
     runs = ::LmsBulkUploadNative::uniffi_in_range(runs, "u32", 0, 2**32)
     
     
-  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,RustBuffer.alloc_from_bytes(data),runs)
+    threads = ::LmsBulkUploadNative::uniffi_in_range(threads, "u32", 0, 2**32)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_bench_parse_rust,RustBuffer.alloc_from_bytes(data),runs,threads)
   return result.to_f
 end
 
