@@ -14,9 +14,12 @@ pub struct UploadHandle {
 }
 
 fn parse(data: &[u8], options: &ParseOptions) -> Result<UploadHandle> {
-    let upload = lms_bulk_upload::parse(data, options).map_err(to_napi)?;
+    handle(lms_bulk_upload::parse(data, options))
+}
+
+fn handle(parsed: std::result::Result<Upload, lms_bulk_upload::Error>) -> Result<UploadHandle> {
     Ok(UploadHandle {
-        inner: Arc::new(upload),
+        inner: Arc::new(parsed.map_err(to_napi)?),
     })
 }
 
@@ -38,8 +41,11 @@ pub fn parse_bytes_async<'env>(
     options_json: Option<String>,
 ) -> Result<Object<'env>> {
     let options = options(options_json)?;
+    // the copy the worker thread needs is the one the upload owns
     let bytes = data.to_vec();
-    host::spawn(env, move || parse(&bytes, &options))
+    host::spawn(env, move || {
+        handle(lms_bulk_upload::parse_owned(bytes, &options))
+    })
 }
 
 #[napi]

@@ -50,10 +50,13 @@ fn parse(
         // ABI of Python 3.9, `to_cow` copies that `bytes` object once more into a `String`).
         run(text.encode_utf8()?.as_bytes())
     } else if let Ok(array) = source.cast::<PyByteArray>() {
-        run(&array.to_vec())
+        // a copy is made either way: the upload owns it
+        let bytes = array.to_vec();
+        py.detach(|| lms_bulk_upload::parse_owned(bytes, &options))
     } else if source.hasattr("__fspath__")? {
         let path: std::path::PathBuf = source.extract()?;
-        run(&py.detach(|| std::fs::read(&path))?)
+        let bytes = py.detach(|| std::fs::read(&path))?;
+        py.detach(|| lms_bulk_upload::parse_owned(bytes, &options))
     } else {
         return Err(PyTypeError::new_err(format!(
             "parse() takes bytes, str (CSV text) or a path (os.PathLike), not {}",
