@@ -237,7 +237,9 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
                     run_key: &run_key,
                     fingerprint: plan.fingerprint(),
                     source: &source,
-                    plan_json: &plan.to_signed_json(&db.plan_key()?),
+                    // Unsigned: read back by `Plan::from_json`, which recomputes the
+                    // fingerprint, and compared with the run's (see `super::unfinished`).
+                    plan_json: &plan.to_json(),
                     results_path: &results_path.display().to_string(),
                     undo_of_run,
                 },
