@@ -56,6 +56,10 @@ pub struct OutboxMailer {
     /// `Mbox`: the batch's messages formatted, until written.
     batch: Vec<u8>,
     queued: u64,
+    /// `Eml` opened for a run: messages not yet handed to the mailer's thread (handed over
+    /// `WRITE_CHUNK` at a time, and by `flush`: one wake-up of the thread per chunk, not one
+    /// per message).
+    to_write: Vec<(Message, PathBuf)>,
     /// Two-phase publication: the database the batches are recorded in.
     ledger: Option<Rc<Db>>,
     /// The pending batch being written, until recorded (or published).
@@ -68,9 +72,9 @@ enum Job {
     Format(Box<Message>),
     /// Hand over the batch formatted so far (or the error that stopped it), and start anew.
     Take(Sender<Result<Vec<u8>, HostError>>),
-    /// Format a message (its recipient already checked) and write it, as an `.eml`, to this
-    /// pending file.
-    Write(Box<Message>, PathBuf),
+    /// Format messages (their recipients already checked) and write each, as an `.eml`, to
+    /// its pending file.
+    Write(Vec<(Message, PathBuf)>),
     /// Once every `Write` queued before is done (those that failed tried once more): how many
     /// files were written since the last answer, or why some could not be (they are kept,
     /// and tried again by the next `Written`).
@@ -87,6 +91,9 @@ struct Formatter {
 
 /// Messages queued to the formatting thread at most (then `send` waits for it).
 const FORMAT_QUEUE: usize = 1024;
+
+/// `.eml` messages handed to the mailer's thread at once.
+const WRITE_CHUNK: usize = 16;
 
 impl Formatter {
     fn start(from: Mailbox, format: OutboxFormat) -> std::io::Result<Formatter> {
@@ -121,9 +128,9 @@ impl Formatter {
         answer.recv().map_err(|_| Formatter::gone())?
     }
 
-    fn write(&self, message: Message, path: PathBuf) -> Result<(), HostError> {
+    fn write(&self, messages: Vec<(Message, PathBuf)>) -> Result<(), HostError> {
         let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
-        jobs.send(Job::Write(Box::new(message), path))
+        jobs.send(Job::Write(messages))
             .map_err(|_| Formatter::gone())
     }
 
@@ -158,7 +165,7 @@ fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
     // `Eml`: the files written since the last `Written`, and the writes that failed (kept
     // with their messages, to be tried again).
     let mut written = 0u64;
-    let mut unwritten: Vec<(Box<Message>, PathBuf)> = Vec::new();
+    let mut unwritten: Vec<(Message, PathBuf)> = Vec::new();
     for job in queue {
         match job {
             Job::Format(message) => {
@@ -179,10 +186,14 @@ fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
                 };
                 let _ = reply.send(taken);
             }
-            Job::Write(message, path) => match write_eml(from, &message, &path) {
-                Ok(()) => written += 1,
-                Err(_) => unwritten.push((message, path)),
-            },
+            Job::Write(messages) => {
+                for (message, path) in messages {
+                    match write_eml(from, &message, &path) {
+                        Ok(()) => written += 1,
+                        Err(_) => unwritten.push((message, path)),
+                    }
+                }
+            }
             Job::Written(reply) => {
                 let mut error = None;
                 for (message, path) in std::mem::take(&mut unwritten) {
@@ -260,6 +271,7 @@ impl OutboxMailer {
             formatter: None,
             batch: Vec::new(),
             queued: 0,
+            to_write: Vec::new(),
             ledger: None,
             pending: None,
         })
@@ -363,7 +375,10 @@ impl Mailer for OutboxMailer {
                 .parse::<Mailbox>()
                 .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
             let (path, _) = self.target(&name)?;
-            self.formatter()?.write(message.clone(), path)?;
+            self.to_write.push((message.clone(), path));
+            if self.to_write.len() >= WRITE_CHUNK {
+                self.send_writes()?;
+            }
             self.next += 1;
             return Ok(());
         }
@@ -383,6 +398,7 @@ impl Mailer for OutboxMailer {
         if self.queued > 0 {
             self.write_mbox()?;
         }
+        self.send_writes()?;
         if let (OutboxFormat::Eml, Some(formatter)) = (self.format, &self.formatter) {
             self.written += formatter.written()?;
         }
@@ -401,6 +417,15 @@ impl Drop for OutboxMailer {
 }
 
 impl OutboxMailer {
+    /// Hands the messages waiting in `to_write` to the mailer's thread.
+    fn send_writes(&mut self) -> Result<(), HostError> {
+        if self.to_write.is_empty() {
+            return Ok(());
+        }
+        let messages = std::mem::take(&mut self.to_write);
+        self.formatter()?.write(messages)
+    }
+
     /// The mailer's thread, started on the first message.
     fn formatter(&mut self) -> Result<&Formatter, HostError> {
         if self.formatter.is_none() {
