@@ -82,6 +82,27 @@ pub fn write_private_atomic_with(
     written
 }
 
+/// Writes `bytes` to a new owner-only file at `path`, not atomically: for a file in a
+/// folder of the program's own whose publication is a later rename (the outbox's pending
+/// messages). Anything already at `path` (a file left by a stopped write, a symlink) is
+/// unlinked first, never written through; on an error the file is removed.
+pub fn write_private_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = match create_new_private(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(path)?;
+            create_new_private(path)?
+        }
+        Err(e) => return Err(e),
+    };
+    let written = file.write_all(bytes);
+    drop(file);
+    if written.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    written
+}
+
 /// Removes the group and other permission bits of an existing file we own (the database,
 /// which holds password hashes and the plan key). Returns whether anything changed.
 pub fn restrict_to_owner(path: &Path) -> io::Result<bool> {

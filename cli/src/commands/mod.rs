@@ -109,8 +109,9 @@ pub fn results_path(db_args: &DbArgs, id: i64) -> PathBuf {
 }
 
 /// The interrupted run with this key or fingerprint, if any. Its plan is read back with
-/// `from_json`: the database is where the plan key lives, so whoever could change a plan
-/// stored there could sign it too.
+/// `from_json` and checked against the run's fingerprint (`db::runs::stored_plan`): the
+/// database is where the plan key lives, so whoever could change a plan stored there could
+/// sign it too.
 pub fn unfinished(
     db: &Db,
     db_args: &DbArgs,
@@ -122,7 +123,7 @@ pub fn unfinished(
     };
     Ok(Some(Resume {
         id: run.id,
-        plan: Plan::from_json(&run.plan_json)?,
+        plan: db::runs::stored_plan(run.id, &run.plan_json, &run.fingerprint)?,
         results_path: run
             .results_path
             .map(PathBuf::from)

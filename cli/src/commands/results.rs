@@ -87,15 +87,15 @@ pub fn run(
     Ok(exit::OK)
 }
 
-/// Run `id`'s plan as stored, verified with the database's key.
+/// Run `id`'s plan as stored, read back checked (`runs::stored_plan`).
 fn stored_plan(db: &Db, id: i64) -> Option<lms_bulk_upload::Plan> {
-    let json: String = db
+    let (json, fingerprint): (String, String) = db
         .conn()
         .query_row(
-            "SELECT plan_json FROM upload_runs WHERE id = ?1",
+            "SELECT plan_json, fingerprint FROM upload_runs WHERE id = ?1",
             [id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .ok()?;
-    lms_bulk_upload::Plan::from_signed_json(&json, &db.plan_key().ok()?).ok()
+    runs::stored_plan(id, &json, &fingerprint).ok()
 }

@@ -1,5 +1,11 @@
 //! The `upload_runs` table: each `apply` and `undo`, its plan (for an exact resume) and its
 //! results, and which run undid which.
+//!
+//! A run of the CLI stores its plan as `Plan::to_json` (the plan key lives in this database
+//! too, so a signature made with it would prove nothing a fingerprint does not); every reader
+//! takes it back with [`stored_plan`]: `Plan::from_json` (the content against its
+//! fingerprint) and the fingerprint against the one the run was recorded with. The server's
+//! runs store the signed plan the administrator approved, which `from_json` reads as well.
 
 use super::Db;
 use crate::Error;
@@ -34,6 +40,8 @@ pub fn finished_count(db: &Db) -> rusqlite::Result<i64> {
 /// An interrupted run, to resume.
 pub struct Unfinished {
     pub id: i64,
+    /// The plan's fingerprint, recorded when the run started.
+    pub fingerprint: String,
     pub plan_json: String,
     /// Where its results go (decided when it started).
     pub results_path: Option<String>,
@@ -47,18 +55,44 @@ pub fn find_unfinished(
 ) -> rusqlite::Result<Option<Unfinished>> {
     db.conn()
         .query_row(
-            "SELECT id, plan_json, results_path FROM upload_runs WHERE status = 'running' \
-             AND (run_key = ?1 OR fingerprint = ?2) ORDER BY id DESC LIMIT 1",
+            "SELECT id, fingerprint, plan_json, results_path FROM upload_runs \
+             WHERE status = 'running' AND (run_key = ?1 OR fingerprint = ?2) \
+             ORDER BY id DESC LIMIT 1",
             params![run_key, fingerprint],
             |r| {
                 Ok(Unfinished {
                     id: r.get(0)?,
-                    plan_json: r.get(1)?,
-                    results_path: r.get(2)?,
+                    fingerprint: r.get(1)?,
+                    plan_json: r.get(2)?,
+                    results_path: r.get(3)?,
                 })
             },
         )
         .optional()
+}
+
+/// Run `run_id`'s stored plan, read back: `Plan::from_json` (which refuses content that does
+/// not match the plan's fingerprint), and a fingerprint other than the one the run was
+/// recorded with refused (`fingerprint_mismatch`).
+pub fn stored_plan(
+    run_id: i64,
+    plan_json: &str,
+    fingerprint: &str,
+) -> Result<lms_bulk_upload::Plan, Error> {
+    let plan = lms_bulk_upload::Plan::from_json(plan_json)?;
+    if plan.fingerprint() != fingerprint {
+        let mut err = Error::usage(format!(
+            "run #{run_id}: the stored plan's fingerprint is not the one the run was recorded \
+             with: it was altered after the run started"
+        ));
+        err.issue_code = Some(
+            lms_bulk_upload::IssueCode::FingerprintMismatch
+                .as_str()
+                .to_owned(),
+        );
+        return Err(err);
+    }
+    Ok(plan)
 }
 
 /// When a plan with this fingerprint already finished.

@@ -15,7 +15,9 @@ use std::thread::JoinHandle;
 /// How the outbox holds messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutboxFormat {
-    /// One `.eml` file per message (the default): a person opens any of them.
+    /// One `.eml` file per message (the default): a person opens any of them. Opened for
+    /// a run, the messages are formatted and written on a thread of the mailer's own while
+    /// the engine goes on with the next rows.
     #[default]
     Eml,
     /// One `.mbox` file (mboxrd: `From ` lines, `>From` escaped, LF line ends) per batch of
@@ -36,18 +38,28 @@ pub enum OutboxFormat {
 /// Opened for a run ([`OutboxMailer::open_for_run`]), it publishes in two phases: a batch's
 /// messages are written to a hidden pending folder, recorded in the batch's transaction and
 /// moved into the outbox once it commits (see `mail::pending`), so no message of a row
-/// rolled back by a stop is ever in the outbox.
+/// rolled back by a stop is ever in the outbox. There the rename is what makes a message
+/// appear, so a pending `.eml` is written straight at its pending name (created new, 0600,
+/// never through a symlink), without a temporary file of its own; and its formatting and
+/// writing happen on the mailer's thread: `send` checks the recipient and queues the
+/// message, `flush` waits until the batch's files are all written (a write that failed is
+/// tried again by the next `flush`, and until it succeeds the batch is not recorded).
 pub struct OutboxMailer {
     dir: PathBuf,
     from: Mailbox,
     next: u64,
     written: u64,
     format: OutboxFormat,
-    /// `Mbox`: the thread that formats the batch's messages, started on the first one.
+    /// The thread that formats the batch's messages (`Mbox`; `Eml` opened for a run: and
+    /// writes them), started on the first one.
     formatter: Option<Formatter>,
     /// `Mbox`: the batch's messages formatted, until written.
     batch: Vec<u8>,
     queued: u64,
+    /// `Eml` opened for a run: messages not yet handed to the mailer's thread (handed over
+    /// `WRITE_CHUNK` at a time, and by `flush`: one wake-up of the thread per chunk, not one
+    /// per message).
+    to_write: Vec<(Message, PathBuf)>,
     /// Two-phase publication: the database the batches are recorded in.
     ledger: Option<Rc<Db>>,
     /// The pending batch being written, until recorded (or published).
@@ -60,10 +72,18 @@ enum Job {
     Format(Box<Message>),
     /// Hand over the batch formatted so far (or the error that stopped it), and start anew.
     Take(Sender<Result<Vec<u8>, HostError>>),
+    /// Format messages (their recipients already checked) and write each, as an `.eml`, to
+    /// its pending file.
+    Write(Vec<(Message, PathBuf)>),
+    /// Once every `Write` queued before is done (those that failed tried once more): how many
+    /// files were written since the last answer, or why some could not be (they are kept,
+    /// and tried again by the next `Written`).
+    Written(Sender<Result<u64, HostError>>),
 }
 
-/// The thread that formats an `Mbox` batch: lettre's builder and encodings are most of a
-/// message's cost, and need nothing of the engine's thread.
+/// The thread that formats an `Mbox` batch, or formats and writes an `Eml` batch's files:
+/// lettre's builder and encodings, and creating a file per message, are most of a message's
+/// cost, and need nothing of the engine's thread.
 struct Formatter {
     jobs: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
@@ -72,11 +92,18 @@ struct Formatter {
 /// Messages queued to the formatting thread at most (then `send` waits for it).
 const FORMAT_QUEUE: usize = 1024;
 
+/// `.eml` messages handed to the mailer's thread at once.
+const WRITE_CHUNK: usize = 16;
+
 impl Formatter {
-    fn start(from: Mailbox) -> std::io::Result<Formatter> {
+    fn start(from: Mailbox, format: OutboxFormat) -> std::io::Result<Formatter> {
         let (jobs, queue) = mpsc::sync_channel(FORMAT_QUEUE);
+        let name = match format {
+            OutboxFormat::Eml => "outbox-eml",
+            OutboxFormat::Mbox => "outbox-mbox",
+        };
         let thread = std::thread::Builder::new()
-            .name("outbox-mbox".into())
+            .name(name.into())
             .spawn(move || format_batches(&from, &queue))?;
         Ok(Formatter {
             jobs: Some(jobs),
@@ -100,6 +127,20 @@ impl Formatter {
         jobs.send(Job::Take(reply)).map_err(|_| Formatter::gone())?;
         answer.recv().map_err(|_| Formatter::gone())?
     }
+
+    fn write(&self, messages: Vec<(Message, PathBuf)>) -> Result<(), HostError> {
+        let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
+        jobs.send(Job::Write(messages))
+            .map_err(|_| Formatter::gone())
+    }
+
+    fn written(&self) -> Result<u64, HostError> {
+        let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
+        let (reply, answer) = mpsc::channel();
+        jobs.send(Job::Written(reply))
+            .map_err(|_| Formatter::gone())?;
+        answer.recv().map_err(|_| Formatter::gone())?
+    }
 }
 
 impl Drop for Formatter {
@@ -111,9 +152,20 @@ impl Drop for Formatter {
     }
 }
 
+/// Formats `message` and writes it to the new file `path`.
+fn write_eml(from: &Mailbox, message: &Message, path: &Path) -> Result<(), HostError> {
+    let bytes = super::build(from, message)?.formatted();
+    files::write_private_new(path, &bytes)
+        .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))
+}
+
 fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
     let mut batch = Vec::new();
     let mut failed: Option<HostError> = None;
+    // `Eml`: the files written since the last `Written`, and the writes that failed (kept
+    // with their messages, to be tried again).
+    let mut written = 0u64;
+    let mut unwritten: Vec<(Message, PathBuf)> = Vec::new();
     for job in queue {
         match job {
             Job::Format(message) => {
@@ -133,6 +185,31 @@ fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
                     None => Ok(std::mem::take(&mut batch)),
                 };
                 let _ = reply.send(taken);
+            }
+            Job::Write(messages) => {
+                for (message, path) in messages {
+                    match write_eml(from, &message, &path) {
+                        Ok(()) => written += 1,
+                        Err(_) => unwritten.push((message, path)),
+                    }
+                }
+            }
+            Job::Written(reply) => {
+                let mut error = None;
+                for (message, path) in std::mem::take(&mut unwritten) {
+                    match write_eml(from, &message, &path) {
+                        Ok(()) => written += 1,
+                        Err(e) => {
+                            error.get_or_insert(e);
+                            unwritten.push((message, path));
+                        }
+                    }
+                }
+                let answer = match error {
+                    Some(e) => Err(e),
+                    None => Ok(std::mem::take(&mut written)),
+                };
+                let _ = reply.send(answer);
             }
         }
     }
@@ -194,6 +271,7 @@ impl OutboxMailer {
             formatter: None,
             batch: Vec::new(),
             queued: 0,
+            to_write: Vec::new(),
             ledger: None,
             pending: None,
         })
@@ -280,24 +358,31 @@ impl Mailer for OutboxMailer {
                 .to
                 .parse::<Mailbox>()
                 .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
-            if self.formatter.is_none() {
-                let started = Formatter::start(self.from.clone())
-                    .map_err(|e| HostError::transient(format!("outbox: {e}")))?;
-                self.formatter = Some(started);
-            }
-            if let Some(formatter) = &self.formatter {
-                formatter.format(message.clone())?;
-            }
+            self.formatter()?.format(message.clone())?;
             self.queued += 1;
             return Ok(());
         }
-        let bytes = super::build(&self.from, message)?.formatted();
         let name = format!(
             "{:07}-{}-{}.eml",
             self.next,
             message.kind.as_str(),
             safe(&message.to)
         );
+        if self.ledger.is_some() {
+            // Checked here, so that a message lettre refuses fails its own row.
+            message
+                .to
+                .parse::<Mailbox>()
+                .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
+            let (path, _) = self.target(&name)?;
+            self.to_write.push((message.clone(), path));
+            if self.to_write.len() >= WRITE_CHUNK {
+                self.send_writes()?;
+            }
+            self.next += 1;
+            return Ok(());
+        }
+        let bytes = super::build(&self.from, message)?.formatted();
         let (path, tmp) = self.target(&name)?;
         files::write_private_atomic(&path, &tmp, &bytes)
             .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
@@ -307,18 +392,24 @@ impl Mailer for OutboxMailer {
     }
 
     /// `Mbox`: writes the batch's file (atomically, 0600), before the engine records the
-    /// batch as done. Opened for a run: records the pending batch in the batch's transaction.
+    /// batch as done; `Eml` opened for a run: waits until the batch's files are written.
+    /// Opened for a run: records the pending batch in the batch's transaction.
     fn flush(&mut self) -> Result<(), HostError> {
         if self.queued > 0 {
             self.write_mbox()?;
+        }
+        self.send_writes()?;
+        if let (OutboxFormat::Eml, Some(formatter)) = (self.format, &self.formatter) {
+            self.written += formatter.written()?;
         }
         self.stage()
     }
 }
 
 impl Drop for OutboxMailer {
-    /// Removes the pending folder once nothing waits in it.
+    /// Removes the pending folder once nothing waits in it (the mailer's thread done first).
     fn drop(&mut self) {
+        drop(self.formatter.take());
         if self.ledger.is_some() {
             pending::tidy(&self.dir);
         }
@@ -326,6 +417,25 @@ impl Drop for OutboxMailer {
 }
 
 impl OutboxMailer {
+    /// Hands the messages waiting in `to_write` to the mailer's thread.
+    fn send_writes(&mut self) -> Result<(), HostError> {
+        if self.to_write.is_empty() {
+            return Ok(());
+        }
+        let messages = std::mem::take(&mut self.to_write);
+        self.formatter()?.write(messages)
+    }
+
+    /// The mailer's thread, started on the first message.
+    fn formatter(&mut self) -> Result<&Formatter, HostError> {
+        if self.formatter.is_none() {
+            let started = Formatter::start(self.from.clone(), self.format)
+                .map_err(|e| HostError::transient(format!("outbox: {e}")))?;
+            self.formatter = Some(started);
+        }
+        self.formatter.as_ref().ok_or_else(Formatter::gone)
+    }
+
     fn write_mbox(&mut self) -> Result<(), HostError> {
         if let Some(formatter) = &self.formatter {
             // Kept until written: a flush retried after a failed write writes it again.
