@@ -166,21 +166,18 @@ fn build(
                 .chain(r.remove_groups())
                 .any(|g| !groups.contains_key(g))
         });
-    let all_group_names = if file_has_unknown_group {
-        store.all_group_names().map_err(store_error)?
-    } else {
-        Vec::new()
-    };
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
-        all_group_names: &all_group_names,
+        all_group_names: std::sync::OnceLock::new(),
         content: &row_content,
         default_login_method: default_login_method.as_deref(),
         reactivate_suspended_users: settings.reactivate_suspended_users,
     };
+    // the names are asked for after the users, as they always were
     let mut rows =
-        super::pipeline::plan_rows(upload, &context, store, batch).map_err(store_error)?;
+        super::pipeline::plan_rows(upload, &context, store, batch, file_has_unknown_group)
+            .map_err(store_error)?;
     if settings.suspend_missing_users {
         rows.extend(super::missing::missing_users(
             upload,
@@ -487,8 +484,9 @@ fn suggestion(name: &str, store: &mut dyn StoreRead) -> Result<String, Error> {
 pub(super) struct RowContext<'a> {
     settings: &'a PlanSettings,
     groups: &'a BTreeMap<String, Group>,
-    /// Every group name in the store, for "did you mean" (empty when no row needs it).
-    all_group_names: &'a [String],
+    /// Every group name in the store, for "did you mean" (unset when no row needs it: the
+    /// store is asked for them once its users are found).
+    pub(super) all_group_names: std::sync::OnceLock<Vec<String>>,
     /// The content named by the rows' own cells that the store has.
     content: &'a BTreeSet<ContentRef>,
     /// How new users sign in without an `auth` value (`None`: password).
@@ -619,7 +617,9 @@ impl RowContext<'_> {
                 let hint = crate::parse::suggest::closest(
                     name,
                     self.all_group_names
-                        .iter()
+                        .get()
+                        .into_iter()
+                        .flatten()
                         .chain(self.groups.keys())
                         .map(String::as_str),
                 )

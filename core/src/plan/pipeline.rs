@@ -121,12 +121,15 @@ struct Shared<'a> {
 }
 
 /// One plan row per row of the upload, in file order, the users looked up in the store in
-/// calls of `batch` addresses (see the module's documentation).
+/// calls of `batch` addresses (see the module's documentation). With `group_names`, the
+/// store's every group name is asked for once its users are found (for "did you mean"), and
+/// the rows are planned after that.
 pub(super) fn plan_rows(
     upload: &Upload,
     context: &RowContext<'_>,
     store: &mut dyn StoreRead,
     batch: usize,
+    group_names: bool,
 ) -> Result<Vec<PlanRow>, HostError> {
     let n = upload.len();
     let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
@@ -140,47 +143,70 @@ pub(super) fn plan_rows(
         rejected,
     };
     let threads = row_threads(n);
-    let mut noted: Vec<(usize, UserId)> = Vec::new();
-    if threads == 1 {
-        let mut scratch = Scratch::default();
-        look_up(upload, store, batch, &mut rows, |job| {
-            plan_job(&shared, job, &mut scratch, &mut noted);
+    let noted = if group_names {
+        let mut jobs = Vec::new();
+        look_up(upload, store, batch, &mut rows, &mut |job| {
+            jobs.push(job);
             Ok(())
         })?;
+        // set once, before any row is planned
+        let _ = context.all_group_names.set(store.all_group_names()?);
+        plan_jobs(&shared, threads, |planned| {
+            jobs.into_iter().try_for_each(planned)
+        })?
     } else {
-        noted = std::thread::scope(|scope| {
-            // at most two jobs per thread wait: what is held of the users found stays small
-            let (send, receive) = sync_channel::<Job<'_>>(2 * threads);
-            // dropped with the last worker, even one that panicked: a send then fails
-            // rather than wait for a thread that is gone
-            let receive = Arc::new(Mutex::new(receive));
-            let shared = &shared;
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    let receive = Arc::clone(&receive);
-                    scope.spawn(move || plan_jobs_on_worker(shared, &receive))
-                })
-                .collect();
-            drop(receive);
-            let looked_up = look_up(upload, store, batch, &mut rows, |job| {
-                send.send(job)
-                    .map_err(|_| HostError::permanent("a thread planning the rows stopped"))
-            });
-            drop(send);
-            let mut noted = Vec::new();
-            for worker in workers {
-                match worker.join() {
-                    Ok(mut found) => noted.append(&mut found),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            looked_up.map(|()| noted)
-        })?;
-    }
+        plan_jobs(&shared, threads, |planned| {
+            look_up(upload, store, batch, &mut rows, planned)
+        })?
+    };
     for (row, user_id) in noted {
         rows[row].user_id = Some(user_id);
     }
     Ok(rows)
+}
+
+/// Plans the jobs `feed` gives, on `threads` threads (the calling one alone for 1) while
+/// `feed` goes on; returns the rejected rows' users noted.
+fn plan_jobs<'r>(
+    shared: &Shared<'_>,
+    threads: usize,
+    feed: impl FnOnce(&mut dyn FnMut(Job<'r>) -> Result<(), HostError>) -> Result<(), HostError>,
+) -> Result<Vec<(usize, UserId)>, HostError> {
+    let mut noted = Vec::new();
+    if threads == 1 {
+        let mut scratch = Scratch::default();
+        feed(&mut |job| {
+            plan_job(shared, job, &mut scratch, &mut noted);
+            Ok(())
+        })?;
+        return Ok(noted);
+    }
+    std::thread::scope(|scope| {
+        // at most two jobs per thread wait: what is held of the users found stays small
+        let (send, receive) = sync_channel::<Job<'r>>(2 * threads);
+        // dropped with the last worker, even one that panicked: a send then fails rather
+        // than wait for a thread that is gone
+        let receive = Arc::new(Mutex::new(receive));
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let receive = Arc::clone(&receive);
+                scope.spawn(move || plan_jobs_on_worker(shared, &receive))
+            })
+            .collect();
+        drop(receive);
+        let fed = feed(&mut |job| {
+            send.send(job)
+                .map_err(|_| HostError::permanent("a thread planning the rows stopped"))
+        });
+        drop(send);
+        for worker in workers {
+            match worker.join() {
+                Ok(mut found) => noted.append(&mut found),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        fed.map(|()| noted)
+    })
 }
 
 /// Calls the store for the users of every valid row, `batch` addresses a call, and passes
@@ -190,7 +216,7 @@ fn look_up<'r>(
     store: &mut dyn StoreRead,
     batch: usize,
     rows: &'r mut [PlanRow],
-    mut planned: impl FnMut(Job<'r>) -> Result<(), HostError>,
+    planned: &mut dyn FnMut(Job<'r>) -> Result<(), HostError>,
 ) -> Result<(), HostError> {
     let batch = batch.max(1);
     let job_rows = job_rows().div_ceil(batch) * batch;
