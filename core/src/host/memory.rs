@@ -566,16 +566,12 @@ impl Store for MemoryStore {
         self.count("find_users");
         let names = self.group_names_by_id();
         let mut seen = BTreeSet::new();
-        // Sized once: growing it would copy every user found so far at each doubling.
-        let mut found = Vec::with_capacity(emails.len());
-        found.extend(
-            emails
-                .iter()
-                .filter_map(|e| self.by_email.get(e))
-                .filter(|i| seen.insert(*i))
-                .map(|i| self.existing(&self.users[i], &names)),
-        );
-        Ok(found)
+        Ok(emails
+            .iter()
+            .filter_map(|e| self.by_email.get(e))
+            .filter(|i| seen.insert(*i))
+            .map(|i| self.existing(&self.users[i], &names))
+            .collect())
     }
     fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
         self.count("find_groups");
