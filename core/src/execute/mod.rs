@@ -18,12 +18,12 @@ use crate::execute::password::{
     check_generated_length, generate_password, hash_many, hash_with, HashParams, OsRandom,
     PasswordHash, RandomSource,
 };
-use crate::execute::recheck::Verdict;
+use crate::execute::recheck::{Current, Verdict};
 use crate::execute::results::{Provenance, ResultError, ResultRow, ResultSummary, Results};
 use crate::execute::secret::Password;
 use crate::execute::templates::Templates;
 use crate::host::mailer::{Mailer, MessageFields, MessageKind};
-use crate::host::store::{HostError, Store};
+use crate::host::store::{HostError, NewUser, Store};
 use crate::issue::IssueCode;
 use crate::plan::shard::sets_existing_password;
 use crate::plan::{Action, PasswordSource, Plan, PlanRow, DEFAULT_LOOKUP_BATCH};
@@ -163,6 +163,9 @@ struct Executor<'p, 's, 'o> {
     done: u64,
     /// The passwords emailed since the mailer last flushed: scrubbed from a flush error.
     batch_secrets: Vec<Password>,
+    /// The user last given to the store to create, kept so that the next one reuses its
+    /// strings ([`Executor::create_new`]).
+    new_user: Option<NewUser>,
 }
 
 pub(super) fn journal_error(e: HostError) -> Error {
@@ -239,6 +242,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             summary: ResultSummary::default(),
             done: 0,
             batch_secrets: Vec::new(),
+            new_user: None,
         })
     }
 
@@ -322,18 +326,25 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// fails with the re-check's code. Passwords are only made for the rows that hold.
     fn run_chunk(&mut self, chunk: &'p [PlanRow], out: &mut Vec<ResultRow>) -> Result<bool, Error> {
         let to_write: Vec<&PlanRow> = chunk.iter().filter(|r| self.writes(r)).collect();
-        let mut verdicts: Vec<Verdict> = Vec::with_capacity(to_write.len());
+        // Each verdict with the part of the batch it was read in: a row's user as the store
+        // has it now stays in that part's `Current`, lent to the row, not copied.
+        let mut verdicts: Vec<(usize, Verdict)> = Vec::with_capacity(to_write.len());
+        let mut currents: Vec<Current> = Vec::new();
         // One lookup per batch at the default batch size (a larger batch is read in parts).
         for part in to_write.chunks(DEFAULT_LOOKUP_BATCH) {
             match self.read_current(part) {
-                Ok(current) => verdicts.extend(part.iter().map(|r| {
-                    let begun = match self.journal_entries.get(&r.line) {
-                        Some(JournalEntry::Begun) => Some(None),
-                        Some(JournalEntry::Created(id)) => Some(Some(id)),
-                        _ => None,
-                    };
-                    current.verdict(r, begun)
-                })),
+                Ok(current) => {
+                    let at = currents.len();
+                    verdicts.extend(part.iter().map(|r| {
+                        let begun = match self.journal_entries.get(&r.line) {
+                            Some(JournalEntry::Begun) => Some(None),
+                            Some(JournalEntry::Created(id)) => Some(Some(id)),
+                            _ => None,
+                        };
+                        (at, current.verdict(r, begun))
+                    }));
+                    currents.push(current);
+                }
                 Err(e) => {
                     let error = ResultError::new(
                         e.code().unwrap_or(IssueCode::StoreFailed),
@@ -342,12 +353,12 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                             e.message()
                         ),
                     );
-                    verdicts.extend(part.iter().map(|_| Verdict::Refuse(error.clone())));
+                    verdicts.extend(part.iter().map(|_| (0, Verdict::Refuse(error.clone()))));
                 }
             }
         }
         let mut verdicts = verdicts.into_iter();
-        let mut verdicts: Vec<Option<Verdict>> = chunk
+        let mut verdicts: Vec<Option<(usize, Verdict)>> = chunk
             .iter()
             .map(|r| {
                 if self.writes(r) {
@@ -371,11 +382,12 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             } else {
                 match verdict.take() {
                     None => row::untouched(row),
-                    Some(Verdict::Refuse(error)) => {
+                    Some((_, Verdict::Refuse(error))) => {
                         row::failed(row, row.user_id.clone(), Vec::new(), error)
                     }
-                    Some(Verdict::Write { recovered, current }) => {
-                        self.run_row(row, password, recovered, current.as_deref())?
+                    Some((at, Verdict::Write { recovered, current })) => {
+                        let current = current.map(|place| currents[at].user_at(place));
+                        self.run_row(row, password, recovered, current)?
                     }
                 }
             };
@@ -408,12 +420,12 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     fn passwords_for(
         &self,
         chunk: &[PlanRow],
-        verdicts: &[Option<Verdict>],
+        verdicts: &[Option<(usize, Verdict)>],
     ) -> Result<Vec<Prepared>, Error> {
         let needs: Vec<bool> = chunk
             .iter()
             .zip(verdicts)
-            .map(|(r, v)| matches!(v, Some(Verdict::Write { .. })) && r.sets_password())
+            .map(|(r, v)| matches!(v, Some((_, Verdict::Write { .. }))) && r.sets_password())
             .collect();
         if self.plan.settings.password_source == PasswordSource::Default {
             return Ok(needs

@@ -8,6 +8,7 @@ use argon2::password_hash::{PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// OWASP's argon2id memory cost, in KiB (19 MiB).
 pub const DEFAULT_ARGON2_MEMORY_KIB: u32 = 19_456;
@@ -19,15 +20,29 @@ pub const DEFAULT_ARGON2_PARALLELISM: u32 = 1;
 pub const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
 /// An argon2id hash as a PHC string (`$argon2id$v=19$m=...`). Not a secret, but `Debug`
-/// shows only the parameters.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PasswordHash(String);
+/// shows only the parameters. As data, the PHC string.
+///
+/// Shared, not copied, when cloned: a default password's one hash is given to every user
+/// of a run.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(Arc<str>);
+
+impl Serialize for PasswordHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PasswordHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(PasswordHash::from_phc)
+    }
+}
 
 impl PasswordHash {
     /// Wraps a PHC string (as read back from a store).
     pub fn from_phc(phc: impl Into<String>) -> PasswordHash {
-        PasswordHash(phc.into())
+        PasswordHash(Arc::from(phc.into()))
     }
     /// The PHC string, to store.
     pub fn as_str(&self) -> &str {
@@ -149,7 +164,7 @@ impl HashMemory {
             salt: Some(salt_string.as_salt()),
             hash: Some(output),
         };
-        Ok(PasswordHash(phc.to_string()))
+        Ok(PasswordHash::from_phc(phc.to_string()))
     }
 }
 

@@ -14,10 +14,11 @@ use crate::plan::{Action, Operation, PlanRow};
 pub(crate) enum Verdict {
     /// Write it. For a create that the journal shows begun, `recovered` is the user the
     /// interrupted run created (found again by its email); for an update, `current` is the
-    /// user as the store has it now (what the results record as "before").
+    /// user as the store has it now (what the results record as "before"): its place in
+    /// the [`Current`] that gave the verdict ([`Current::user_at`]), not a copy.
     Write {
         recovered: Option<UserId>,
-        current: Option<Box<ExistingUser>>,
+        current: Option<usize>,
     },
     /// Do not write it, for this reason.
     Refuse(ResultError),
@@ -111,15 +112,20 @@ impl Current {
             .is_ok_and(|i| self.groups[i].1 == id)
     }
 
-    /// The user found with this address (same [`email_key`]), if any.
-    fn user(&self, email: &str) -> Option<&ExistingUser> {
+    /// The user found with this address (same [`email_key`]), if any, and its place.
+    fn user(&self, email: &str) -> Option<(usize, &ExistingUser)> {
         let hash = email_hash(email);
         let start = self.index.partition_point(|(h, _)| *h < hash);
         self.index[start..]
             .iter()
             .take_while(|(h, _)| *h == hash)
-            .map(|&(_, i)| &self.users[i])
-            .find(|u| same_key(&u.email, email))
+            .map(|&(_, i)| (i, &self.users[i]))
+            .find(|(_, u)| same_key(&u.email, email))
+    }
+
+    /// The user at a place [`Verdict::Write`] names.
+    pub(crate) fn user_at(&self, place: usize) -> &ExistingUser {
+        &self.users[place]
     }
 
     /// Whether `row` (a create or an update) still holds. `begun`: the journal shows that an
@@ -129,7 +135,8 @@ impl Current {
         let created = begun.flatten();
         let begun_at_all = begun.is_some();
         let email = &row.email;
-        let now = self.user(email);
+        let found = self.user(email);
+        let now = found.map(|(_, user)| user);
         let mut recovered = None;
         let mut current = None;
         match (row.action, now) {
@@ -168,7 +175,7 @@ impl Current {
                         }
                         // What was there before; unknown once an interrupted run began the
                         // row (it may have written some of it already).
-                        current = (!begun_at_all).then(|| Box::new(user.clone()));
+                        current = found.filter(|_| !begun_at_all).map(|(place, _)| place);
                     }
                 }
             }

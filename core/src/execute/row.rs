@@ -4,6 +4,7 @@
 use super::{journal_error, Executor, Prepared};
 use crate::error::Error;
 use crate::execute::invitation::{invitation_url, unix_now, InvitationToken, NewInvitation};
+use crate::execute::password::PasswordHash;
 use crate::execute::results::{Done, ResultError, ResultRow, Status};
 use crate::execute::secret::{scrub, Password};
 use crate::host::mailer::{MessageFields, MessageKind};
@@ -115,14 +116,7 @@ impl Executor<'_, '_, '_> {
                         user_id = Some(id.clone());
                         Ok(Done::RecoverUser)
                     } else {
-                        let new_user = NewUser {
-                            email: row.email.clone(),
-                            profile: Profile::clone(profile),
-                            password_hash: None,
-                            force_password_reset: false,
-                            login_method: method.clone(),
-                        };
-                        match self.create(&new_user) {
+                        match self.create_new(&row.email, profile, None, false, method) {
                             Ok(id) => {
                                 self.record_created(row.line, &id)?;
                                 user_id = Some(id);
@@ -141,14 +135,8 @@ impl Executor<'_, '_, '_> {
                         user_id = Some(id.clone());
                         Ok(Done::RecoverUser)
                     } else {
-                        let new_user = NewUser {
-                            email: row.email.clone(),
-                            profile: Profile::clone(profile),
-                            password_hash: None,
-                            force_password_reset: false,
-                            login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
-                        };
-                        match self.create(&new_user) {
+                        let method = crate::host::store::PASSWORD_LOGIN;
+                        match self.create_new(&row.email, profile, None, false, method) {
                             Ok(id) => {
                                 self.record_created(row.line, &id)?;
                                 user_id = Some(id);
@@ -176,14 +164,8 @@ impl Executor<'_, '_, '_> {
                             .map(|()| Done::SetPassword)
                             .map_err(|e| store_failed(&e))
                     } else {
-                        let new_user = NewUser {
-                            email: row.email.clone(),
-                            profile: Profile::clone(profile),
-                            password_hash: Some(hash),
-                            force_password_reset: force,
-                            login_method: crate::host::store::PASSWORD_LOGIN.to_owned(),
-                        };
-                        match self.create(&new_user) {
+                        let method = crate::host::store::PASSWORD_LOGIN;
+                        match self.create_new(&row.email, profile, Some(hash), force, method) {
                             Ok(id) => {
                                 self.record_created(row.line, &id)?;
                                 user_id = Some(id);
@@ -386,6 +368,35 @@ impl Executor<'_, '_, '_> {
         self.retry(|s| s.store.add_invitation(&invitation))
             .map_err(|e| store_failed(&e))?;
         Ok(invitation_url(&template, &token))
+    }
+
+    /// Creates the user of a row ([`create`](Self::create)) from the executor's one
+    /// [`NewUser`], its strings written over in place: no copy of the row's email and
+    /// profile allocated per row.
+    fn create_new(
+        &mut self,
+        email: &str,
+        profile: &Profile,
+        password_hash: Option<PasswordHash>,
+        force_password_reset: bool,
+        login_method: &str,
+    ) -> Result<UserId, HostError> {
+        let mut user = self.new_user.take().unwrap_or_else(|| NewUser {
+            email: String::new(),
+            profile: Profile::default(),
+            password_hash: None,
+            force_password_reset: false,
+            login_method: String::new(),
+        });
+        email.clone_into(&mut user.email);
+        user.profile.assign(profile);
+        user.password_hash = password_hash;
+        user.force_password_reset = force_password_reset;
+        login_method.clone_into(&mut user.login_method);
+        let created = self.create(&user);
+        user.password_hash = None;
+        self.new_user = Some(user);
+        created
     }
 
     /// Creates a user; after a transient failure, looks the email up before trying again,

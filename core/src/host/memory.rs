@@ -168,6 +168,27 @@ impl EmailIndex {
     }
 }
 
+/// `u` and the number in decimal (`format!("u{n}")`, in one allocation of the right size).
+fn numbered_id(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(1 + digits.len() - at);
+    id.push('u');
+    for &d in &digits[at..] {
+        id.push(char::from(d));
+    }
+    id
+}
+
 /// A user held by a [`MemoryStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUser {
@@ -280,6 +301,8 @@ pub struct MemoryStore {
     /// Sign-in links by digest, and each user's digests.
     invitations: HashMap<InvitationDigest, KeptInvitation>,
     invitations_by_user: HashMap<UserId, Vec<InvitationDigest>>,
+    /// The place of the user last written or added (checked by id before it is used).
+    recent: usize,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -462,11 +485,14 @@ impl MemoryStore {
     /// A fresh id: `u1`, `u2`... skipping every id a user already has (a loaded state may
     /// hold `u1` already), so a new user never shares an id with an existing one.
     fn new_id(&mut self) -> String {
+        self.new_user_id().0
+    }
+
+    fn new_user_id(&mut self) -> UserId {
         loop {
             self.next_id += 1;
-            let id = format!("u{}", self.next_id);
-            let taken = UserId(id.clone());
-            if !self.by_id.contains_key(&taken) && !self.reserved.contains(&taken) {
+            let id = UserId(numbered_id(self.next_id));
+            if !self.by_id.contains_key(&id) && !self.reserved.contains(&id) {
                 return id;
             }
         }
@@ -478,16 +504,24 @@ impl MemoryStore {
     }
 
     fn insert_with_key(&mut self, key: HashedKey, user: StoredUser) {
+        self.recent = self.users.len();
         self.by_email.map.insert(key, self.users.len());
         self.by_id.insert(user.id.clone(), self.users.len());
         self.users.push(user);
     }
 
     fn user_mut(&mut self, id: &UserId) -> Result<&mut StoredUser, HostError> {
-        match self.by_id.get(id) {
-            Some(&i) => Ok(&mut self.users[i]),
-            None => Err(HostError::permanent(format!("no user {id}"))),
-        }
+        // The user of the last write first: a row's writes all go to one user, so the id
+        // index (a cache miss or two in a large store) is read once a row, not once a write.
+        let index = match self.users.get(self.recent) {
+            Some(user) if user.id == *id => self.recent,
+            _ => match self.by_id.get(id) {
+                Some(&i) => i,
+                None => return Err(HostError::permanent(format!("no user {id}"))),
+            },
+        };
+        self.recent = index;
+        Ok(&mut self.users[index])
     }
 
     fn has(&self, write: OptionalMethod) -> Result<(), HostError> {
@@ -563,7 +597,7 @@ impl Store for MemoryStore {
                 user.email
             )));
         }
-        let id = UserId(self.new_id());
+        let id = self.new_user_id();
         self.insert_with_key(
             key,
             StoredUser {
@@ -783,6 +817,13 @@ mod id_tests {
             password_hash: Some(PasswordHash::from_phc("$argon2id$test")),
             login_method: "password".into(),
             force_password_reset: false,
+        }
+    }
+
+    #[test]
+    fn numbered_ids_are_u_and_the_number() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
+            assert_eq!(numbered_id(n), format!("u{n}"));
         }
     }
 

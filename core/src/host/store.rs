@@ -128,6 +128,29 @@ impl Profile {
         ]
     }
 
+    /// Makes this profile equal to `other`, reusing the strings it holds (`clone_from`
+    /// field by field: no allocation for a value that fits in the string it replaces).
+    pub(crate) fn assign(&mut self, other: &Profile) {
+        let Profile {
+            first_name,
+            last_name,
+            phone_number,
+            unique_id,
+            country,
+            organisation,
+            language_code,
+            custom,
+        } = other;
+        self.first_name.clone_from(first_name);
+        self.last_name.clone_from(last_name);
+        self.phone_number.clone_from(phone_number);
+        self.unique_id.clone_from(unique_id);
+        self.country.clone_from(country);
+        self.organisation.clone_from(organisation);
+        self.language_code.clone_from(language_code);
+        self.custom.clone_from(custom);
+    }
+
     /// The fields, mutable, in the order of [`Profile::fields`].
     pub fn fields_mut(&mut self) -> [&mut Option<String>; 7] {
         [
@@ -144,8 +167,12 @@ impl Profile {
     /// Overwrites the fields that are `Some` in `changes`; `Some("")` clears the field.
     pub fn apply(&mut self, changes: &Profile) {
         for (field, (_, change)) in self.fields_mut().into_iter().zip(changes.fields()) {
-            if let Some(value) = change {
-                *field = (!value.is_empty()).then(|| value.to_owned());
+            match (change, field.as_mut()) {
+                (None, _) => {}
+                (Some(""), _) => *field = None,
+                // The value written over in place: no allocation when it fits.
+                (Some(value), Some(old)) => value.clone_into(old),
+                (Some(value), None) => *field = Some(value.to_owned()),
             }
         }
         for (name, value) in &changes.custom {
