@@ -137,7 +137,12 @@ fn main() {
     );
     let label = format!("parse + validate, {threads} threads");
     let parallel = line(&label, bytes.len(), upload.len(), many_time);
-    let owned_single = line("parse_owned, 1 thread", bytes.len(), upload.len(), owned_one);
+    let owned_single = line(
+        "parse_owned, 1 thread",
+        bytes.len(),
+        upload.len(),
+        owned_one,
+    );
     let label = format!("parse_owned, {threads} threads");
     let owned_parallel = line(&label, bytes.len(), upload.len(), owned_many);
     println!(
