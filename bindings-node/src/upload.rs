@@ -105,16 +105,5 @@ impl UploadHandle {
 /// work costs without the JavaScript boundary; each upload is freed after its time is taken).
 #[napi]
 pub fn bench_parse_rust(data: &[u8], runs: u32, threads: Option<u32>) -> Result<f64> {
-    let options = ParseOptions {
-        threads: threads.unwrap_or(0) as usize,
-        ..ParseOptions::default()
-    };
-    let mut best = f64::MAX;
-    for _ in 0..runs.max(1) {
-        let start = std::time::Instant::now();
-        let upload = lms_bulk_upload::parse(data, &options).map_err(to_napi)?;
-        best = best.min(start.elapsed().as_secs_f64() * 1e3);
-        drop(std::hint::black_box(upload));
-    }
-    Ok(best)
+    lms_bulk_upload::best_parse_ms(data, threads.unwrap_or(0) as usize, runs).map_err(to_napi)
 }

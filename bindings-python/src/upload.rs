@@ -75,21 +75,8 @@ fn parse(
 #[pyfunction]
 #[pyo3(signature = (data, runs = 1, threads = 0))]
 fn _bench_parse_rust(py: Python<'_>, data: &[u8], runs: u32, threads: usize) -> PyResult<f64> {
-    let options = ParseOptions {
-        threads,
-        ..ParseOptions::default()
-    };
-    let best = py.detach(|| {
-        let mut best = f64::INFINITY;
-        for _ in 0..runs.max(1) {
-            let start = std::time::Instant::now();
-            let upload = lms_bulk_upload::parse(data, &options)?;
-            best = best.min(start.elapsed().as_secs_f64() * 1e3);
-            drop(upload);
-        }
-        Ok::<_, lms_bulk_upload::Error>(best)
-    });
-    best.or_raise(py)
+    py.detach(|| lms_bulk_upload::best_parse_ms(data, threads, runs))
+        .or_raise(py)
 }
 
 #[pymethods]

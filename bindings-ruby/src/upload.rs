@@ -75,17 +75,9 @@ impl Upload {
 /// figure, without the Ruby boundary (each upload is freed after its time is taken).
 #[uniffi::export]
 pub fn bench_parse_rust(data: FileBytes, runs: u32, threads: u32) -> NativeResult<f64> {
-    let data = data.bytes();
-    let options = ParseOptions {
-        threads: threads as usize,
-        ..ParseOptions::default()
-    };
-    let mut best = f64::INFINITY;
-    for _ in 0..runs.max(1) {
-        let start = std::time::Instant::now();
-        let upload = lms_bulk_upload::parse(data, &options)?;
-        best = best.min(start.elapsed().as_secs_f64() * 1e3);
-        drop(upload);
-    }
-    Ok(best)
+    Ok(lms_bulk_upload::best_parse_ms(
+        data.bytes(),
+        threads as usize,
+        runs,
+    )?)
 }

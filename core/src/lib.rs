@@ -83,10 +83,10 @@ pub use parse::options::{
     DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_ISSUES, DEFAULT_MAX_ISSUES_PER_ROW, DEFAULT_MAX_ROWS,
     DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES, MAX_PARSE_THREADS,
 };
-#[doc(hidden)]
-pub use parse::parse_with_chunks;
 pub use parse::sheet::{sheet_names, FileFormat};
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
+#[doc(hidden)]
+pub use parse::{best_parse_ms, parse_with_chunks};
 pub use parse::{parse, parse_owned};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{

@@ -68,6 +68,26 @@ pub fn parse_owned(bytes: Vec<u8>, options: &ParseOptions) -> Result<Upload, Err
     parse_input(Input::Owned(bytes), options, None)
 }
 
+/// For the bindings' benchmarks: parses `bytes` with the default options on `threads`
+/// threads (0: every core) `runs` times (at least once) and returns the best time in
+/// milliseconds, each upload freed after its time is taken: the core's own figure, which a
+/// binding's bench prints beside its own call.
+#[doc(hidden)]
+pub fn best_parse_ms(bytes: &[u8], threads: usize, runs: u32) -> Result<f64, Error> {
+    let options = ParseOptions {
+        threads,
+        ..ParseOptions::default()
+    };
+    let mut best = f64::INFINITY;
+    for _ in 0..runs.max(1) {
+        let start = std::time::Instant::now();
+        let upload = parse(bytes, &options)?;
+        best = best.min(start.elapsed().as_secs_f64() * 1e3);
+        drop(std::hint::black_box(upload));
+    }
+    Ok(best)
+}
+
 /// [`parse`], with the body cut every `chunk_bytes` bytes (at the next line feed) when
 /// `options.threads` allows more than one thread (`None`: the usual cuts, one chunk a
 /// thread of at least a MiB). For the tests that compare one thread with many on small
