@@ -402,8 +402,7 @@ pub(crate) fn find_existing<'e>(
         for user in store.find_users(chunk)? {
             if existing.users.is_empty() {
                 // sized once for every address looked up: the index never grows
-                existing.index.reserve(emails.len());
-                existing.previous.reserve_exact(emails.len());
+                existing.chains.reserve(emails.len());
             }
             existing.insert(user);
         }
@@ -416,22 +415,15 @@ pub(crate) fn find_existing<'e>(
 #[derive(Default)]
 pub(crate) struct Existing {
     users: Vec<ExistingUser>,
-    /// The hash of each email key found, with the last user found with it.
-    index: HashMap<u64, u32, std::hash::BuildHasherDefault<HashedKey>>,
-    /// Per user, the user found before it with the same hash (`NONE`: none).
-    previous: Vec<u32>,
+    /// The users by the hash of their email key.
+    chains: HashChains,
     /// The keys of the hash.
     state: std::collections::hash_map::RandomState,
 }
 
 impl Existing {
-    const NONE: u32 = u32::MAX;
-
     fn insert(&mut self, user: ExistingUser) {
-        let hash = keyed_email_hash(&self.state, &user.email);
-        let at = self.users.len() as u32;
-        let previous = self.index.insert(hash, at).unwrap_or(Self::NONE);
-        self.previous.push(previous);
+        self.chains.push(keyed_email_hash(&self.state, &user.email));
         self.users.push(user);
     }
 
@@ -441,19 +433,53 @@ impl Existing {
         if self.users.is_empty() {
             return None;
         }
-        let mut at = *self.index.get(&keyed_email_hash(&self.state, email))?;
-        while at != Self::NONE {
-            let user = &self.users[at as usize];
-            if emails_equal(&user.email, email) {
-                return Some(user);
-            }
-            at = self.previous[at as usize];
-        }
-        None
+        self.chains
+            .positions(keyed_email_hash(&self.state, email))
+            .map(|at| &self.users[at])
+            .find(|user| emails_equal(&user.email, email))
     }
 }
 
-/// The hasher of [`Existing`]'s index, whose keys are already keyed hashes: it keeps them.
+/// Positions `0, 1, 2, ...` of a list, by a 64-bit hash of each item (a keyed hash, kept as
+/// it is): the last position pushed with a hash, and for each position the one pushed
+/// before it with the same hash, so that equal hashes are walked newest first.
+#[derive(Default)]
+pub(super) struct HashChains {
+    last: HashMap<u64, u32, std::hash::BuildHasherDefault<HashedKey>>,
+    /// Per position, the one before it with the same hash (`NONE`: none).
+    previous: Vec<u32>,
+}
+
+impl HashChains {
+    const NONE: u32 = u32::MAX;
+
+    /// Room for `n` more positions without growing.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.last.reserve(n);
+        self.previous.reserve_exact(n);
+    }
+
+    /// The next position, with its hash.
+    pub(super) fn push(&mut self, hash: u64) {
+        let at = self.previous.len() as u32;
+        let previous = self.last.insert(hash, at).unwrap_or(Self::NONE);
+        self.previous.push(previous);
+    }
+
+    /// The positions pushed with `hash`, the last first.
+    pub(super) fn positions(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.last.get(&hash).copied().unwrap_or(Self::NONE);
+        std::iter::from_fn(move || {
+            (at != Self::NONE).then(|| {
+                let this = at as usize;
+                at = self.previous[this];
+                this
+            })
+        })
+    }
+}
+
+/// The hasher of [`HashChains`], whose keys are already keyed hashes: it keeps them.
 #[derive(Default)]
 pub(crate) struct HashedKey(u64);
 

@@ -13,14 +13,12 @@
 //! carries the id of the user found for the valid row with its address, if any (a duplicate
 //! row, say), as it always has.
 
-use super::build::{row_threads, RowContext, Scratch};
+use super::build::{row_threads, HashChains, RowContext, Scratch};
 use super::PlanRow;
 use crate::host::store::{ExistingUser, HostError, StoreRead, UserId};
 use crate::parse::email::{emails_equal, keyed_email_hash};
 use crate::parse::upload::Upload;
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -35,9 +33,6 @@ fn job_rows() -> usize {
     }
     JOB_ROWS
 }
-
-/// An index keyed by a keyed hash of an email key (the hash is the key: no rehashing).
-type HashIndex = HashMap<u64, u32, BuildHasherDefault<super::build::HashedKey>>;
 
 /// A run of consecutive rows and the users their calls found.
 struct Job<'r> {
@@ -54,20 +49,15 @@ struct Job<'r> {
 /// The rejected rows with an address, by the keyed hash of their email key; a valid row's
 /// user is noted for each rejected row with its address.
 struct Rejected {
-    index: HashIndex,
-    /// Per rejected row (in `index`'s order), the one before it with the same hash.
-    previous: Vec<u32>,
+    chains: HashChains,
     /// The upload index of each.
     rows: Vec<usize>,
 }
 
 impl Rejected {
-    const NONE: u32 = u32::MAX;
-
     fn of(upload: &Upload, state: &RandomState) -> Rejected {
         let mut rejected = Rejected {
-            index: HashIndex::default(),
-            previous: Vec::new(),
+            chains: HashChains::default(),
             rows: Vec::new(),
         };
         for index in 0..upload.len() {
@@ -77,12 +67,7 @@ impl Rejected {
             if row.is_valid() || row.email().is_empty() {
                 continue;
             }
-            let at = rejected.rows.len() as u32;
-            let previous = rejected
-                .index
-                .insert(keyed_email_hash(state, row.email()), at)
-                .unwrap_or(Self::NONE);
-            rejected.previous.push(previous);
+            rejected.chains.push(keyed_email_hash(state, row.email()));
             rejected.rows.push(index);
         }
         rejected
@@ -95,20 +80,14 @@ impl Rejected {
         hash: u64,
         email: &'u str,
     ) -> impl Iterator<Item = usize> + 'u {
-        let mut at = self.index.get(&hash).copied().unwrap_or(Self::NONE);
-        std::iter::from_fn(move || {
-            while at != Self::NONE {
-                let row = self.rows[at as usize];
-                at = self.previous[at as usize];
-                if upload
+        self.chains
+            .positions(hash)
+            .map(|at| self.rows[at])
+            .filter(move |&row| {
+                upload
                     .row(row)
                     .is_some_and(|r| emails_equal(r.email(), email))
-                {
-                    return Some(row);
-                }
-            }
-            None
-        })
+            })
     }
 }
 
@@ -291,22 +270,17 @@ fn plan_job(
     scratch: &mut Scratch,
     noted: &mut Vec<(usize, UserId)>,
 ) {
-    const NONE: u32 = u32::MAX;
     let Shared {
         upload,
         context,
         state,
         rejected,
     } = shared;
-    // the job's users by hash; per user, the one found before it with the same hash
-    let mut index = HashIndex::default();
-    index.reserve(job.users.len());
-    let mut previous = Vec::with_capacity(job.users.len());
-    for (at, (_, user)) in job.users.iter().enumerate() {
-        let earlier = index
-            .insert(keyed_email_hash(state, &user.email), at as u32)
-            .unwrap_or(NONE);
-        previous.push(earlier);
+    // the job's users by hash
+    let mut chains = HashChains::default();
+    chains.reserve(job.users.len());
+    for (_, user) in &job.users {
+        chains.push(keyed_email_hash(state, &user.email));
     }
     let mut call = 0;
     let mut left_in_call = job.calls.first().copied().unwrap_or(0);
@@ -325,16 +299,13 @@ fn plan_job(
         left_in_call -= 1;
         let email = row.email();
         let hash = keyed_email_hash(state, email);
-        let mut user = None;
-        let mut at = index.get(&hash).copied().unwrap_or(NONE);
-        while at != NONE {
-            let (found_by, found) = &job.users[at as usize];
-            if *found_by as usize == call && emails_equal(&found.email, email) {
-                user = Some(found);
-                break;
-            }
-            at = previous[at as usize];
-        }
+        let user = chains
+            .positions(hash)
+            .map(|at| &job.users[at])
+            .find(|(found_by, found)| {
+                *found_by as usize == call && emails_equal(&found.email, email)
+            })
+            .map(|(_, found)| found);
         if let Some(user) = user {
             if !rejected.rows.is_empty() {
                 noted.extend(
