@@ -2,11 +2,11 @@
 // report, a cell fixed, settings, Manage Enrolments, Add Groups, preview, approve, live
 // progress, the confirmation email's link followed to the results after sign-in, undo,
 // history; axe-core on every screen; a screenshot of every screen for the README.
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { appPath, assertAccessible, closeSession, DATA, openSession, outbox, screenshot, until } from './harness.mjs'
+import { appPath, assertAccessible, closeSession, DATA, openSession, outbox, screenshot, test, until } from './harness.mjs'
 
 let env, server, browser, page
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
+import { test as nodeTest } from 'node:test'
 import { chromium } from 'playwright-core'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -91,7 +92,13 @@ export function parseCredentials(text) {
 }
 
 /** Starts `bulk-upload serve` and waits until it answers. */
-export async function startServer(env, { port, extraEnv = {}, args = [] } = {}) {
+export async function startServer(env, options = {}) {
+  const server = await startAny(env, options)
+  live.server = server
+  return server
+}
+
+async function startAny(env, { port, extraEnv = {}, args = [] } = {}) {
   if (target) return target.startServer(env, { port: port ?? (await freePort()), extraEnv: binEnv(extraEnv), args }, { ROOT })
   port ??= await freePort()
   const base = `http://127.0.0.1:${port}`
@@ -173,8 +180,60 @@ export async function newPage(browser, base) {
     page.dialogs.push(d.message())
     await d.dismiss()
   })
+  // The page's last API calls, each with its status (or failure) and time taken: what a
+  // failing test prints beside its error (see `test`).
+  page.calls = []
+  const started = new Map()
+  const record = (req, outcome) => {
+    if (!/\/api\//.test(req.url())) return
+    const ms = Date.now() - (started.get(req) ?? Date.now())
+    started.delete(req)
+    page.calls.push(`${new Date().toISOString().slice(11, 23)} ${req.method()} ${appPath(req.url())} -> ${outcome} in ${ms} ms`)
+    if (page.calls.length > 30) page.calls.shift()
+  }
+  page.on('request', (req) => started.set(req, Date.now()))
+  page.on('requestfinished', async (req) => record(req, (await req.response().catch(() => null))?.status() ?? '?'))
+  page.on('requestfailed', (req) => record(req, `failed (${req.failure()?.errorText ?? '?'})`))
   page.setDefaultTimeout(15_000)
+  live.page = page
   return page
+}
+
+// The page and server of the test running now (the last ones made), for `explain`.
+const live = { page: null, server: null }
+
+/** What the page and the server were doing: added to a failing test's error. */
+async function explain() {
+  const { page, server } = live
+  const lines = []
+  if (page && !page.isClosed()) {
+    lines.push(`page: ${page.url()}`)
+    const alerts = await page.getByRole('alert').allTextContents().catch(() => [])
+    const said = alerts.map((a) => a.trim()).filter(Boolean)
+    if (said.length) lines.push(`alerts: ${said.join(' | ')}`)
+    if (page.problems.length) lines.push(`problems: ${page.problems.join(' | ')}`)
+    lines.push('last API calls:', ...page.calls.map((c) => `  ${c}`))
+  }
+  if (server) lines.push("server's log (end):", ...server.log().split('\n').slice(-25).map((l) => `  ${l}`))
+  return lines.join('\n')
+}
+
+/**
+ * node:test's `test`, whose failure also says where the page was, what the server's screens
+ * said, the last API calls and the server's last log lines: a failure seen once in CI is
+ * explained by its own output.
+ */
+export function test(name, options, fn) {
+  if (typeof options === 'function') [options, fn] = [{}, options]
+  return nodeTest(name, options, async (t) => {
+    try {
+      return await fn(t)
+    } catch (e) {
+      const context = await explain().catch((x) => `(no context: ${x})`)
+      if (e instanceof Error) e.message += `\n--- context ---\n${context}`
+      throw e
+    }
+  })
 }
 
 export async function signIn(page, env, path = '/') {

@@ -5,12 +5,12 @@
 // their own browser: the page is checked with axe, a weak password is refused with zxcvbn's
 // reason, a strong one is set (argon2id, by the engine) and the page offers to sign in; the
 // link then works no more. Undoing the upload revokes the links still unused.
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import { api, appPath, assertAccessible, BIN, binEnv, closeSession, newPage, openSession, outbox, passwordWorks, PREFIX, TARGET, until, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, BIN, binEnv, closeSession, newPage, openSession, outbox, passwordWorks, PREFIX, TARGET, test, until, upload } from './harness.mjs'
 
 describe('sign-in links', () => {
   let env, server, browser, page, learner, link, other, runPath

@@ -1,10 +1,10 @@
 // The main flow with the keyboard alone (Tab, Shift+Tab, Enter, Space, arrows, Escape): sign
 // in, choose the file, report, settings with Manage Enrolments and Add Groups, preview,
 // approve, the run to its results. Focus is always visible.
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { closeSession, DATA, focused, openSession, tabTo } from './harness.mjs'
+import { closeSession, DATA, focused, openSession, tabTo, test } from './harness.mjs'
 
 let env, server, browser, page
 

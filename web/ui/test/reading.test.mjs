@@ -2,10 +2,10 @@
 // sheet shown, another sheet chosen), a CSV file in a legacy code page (the names read
 // right, another encoding named and the names change), and the setting
 // reactivate_suspended_users (off: a user an upload suspended stays suspended).
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { api, assertAccessible, closeSession, openSession, ROOT, until, upload } from './harness.mjs'
+import { api, assertAccessible, closeSession, openSession, ROOT, test, until, upload } from './harness.mjs'
 
 const SHEETS = join(ROOT, 'core/tests/fixtures/spreadsheets')
 

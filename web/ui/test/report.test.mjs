@@ -1,11 +1,11 @@
 // The validation report against the real server: column matching (the engine's suggestion,
 // a column assigned by hand, re-validated), the issues filtered to errors, a cell fixed in
 // place and the corrected file downloaded; and hostile values shown as text, never run.
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { api, appPath, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, test, upload } from './harness.mjs'
 
 let env, server, browser, page
 

@@ -1,10 +1,10 @@
 // Each setting rule of the seed, the host-needs settings, the Manage Enrolments dialog (focus
 // trapped, Escape closes and gives focus back, Add> / <Del / Clear / Submit, search) and the
 // group chips, against the real server.
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { api, appPath, assertAccessible, closeSession, DATA, focused, openSession, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, closeSession, DATA, focused, openSession, test, upload } from './harness.mjs'
 
 let env, server, browser, page, settingsUrl
 

@@ -1,10 +1,10 @@
 // The upload screen against the real server started with a small size limit: the limit shown
 // and enforced before sending, a dropped file, a file the engine refuses, and a file whose
 // email column is not recognised: kept, its column assigned by hand, then plannable.
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { api, appPath, assertAccessible, closeSession, DATA, newPage, openSession, upload } from './harness.mjs'
+import { api, appPath, assertAccessible, closeSession, DATA, newPage, openSession, test, upload } from './harness.mjs'
 
 const LIMIT = 2000
 
