@@ -100,7 +100,7 @@ export class ReportScreen extends Screen {
     const [report, cat] = await Promise.all([call<UploadReport>('GET', this.base), catalog()])
     const declared = cat.fields.map((f) => (typeof f === 'string' ? f : f.name))
     this.fields = [...new Set([...BUILTIN_FIELDS, ...declared])]
-    this.show(report)
+    const sample = this.show(report)
     replace(
       this.issues,
       h('h2', { id: 'report-issues' }, 'Issues'),
@@ -119,10 +119,11 @@ export class ReportScreen extends Screen {
       this.pager,
       this.fixer,
     )
-    await this.loadIssues(1)
+    await Promise.all([this.loadIssues(1), sample])
   }
 
-  private show(report: UploadReport): void {
+  /** Shows a report; settles once its sample rows are shown too (they come from the server). */
+  private show(report: UploadReport): Promise<void> {
     this.report = report
     this.retitle(`Validation report: ${report.filename}`)
     replace(
@@ -157,7 +158,7 @@ export class ReportScreen extends Screen {
         : null,
     )
     this.showReading()
-    void this.loadSample()
+    const sample = this.loadSample()
     this.showColumns()
     const next = h('button', { type: 'button', class: 'primary' }, 'Continue to settings')
     next.disabled = !report.can_plan
@@ -169,6 +170,7 @@ export class ReportScreen extends Screen {
       h('p', {}, h('a', { href: `${this.base}/file`, download: report.filename.replace(/\.[^.]*$/, '') + '-corrected.csv' }, 'Download the corrected file')),
       next,
     )
+    return sample
   }
 
   /** The sheet of a workbook, the encoding of a CSV file the engine guessed: chosen here,
@@ -228,8 +230,7 @@ export class ReportScreen extends Screen {
     this.clearError()
     try {
       const report = await call<UploadReport>('PUT', `${this.base}/reading`, body)
-      this.show(report)
-      await this.loadIssues(1)
+      await Promise.all([this.show(report), this.loadIssues(1)])
       const how = report.sheet !== null ? `sheet ${report.sheet}` : `encoding ${report.encoding ?? '?'}`
       this.status.textContent = `The file was read again (${how}) and re-validated: ${report.errors} errors, ${report.warnings} warnings.`
     } catch (e) {
@@ -325,8 +326,7 @@ export class ReportScreen extends Screen {
     this.clearError()
     try {
       const report = await call<UploadReport>('PUT', `${this.base}/columns`, body)
-      this.show(report)
-      await this.loadIssues(1)
+      await Promise.all([this.show(report), this.loadIssues(1)])
       this.status.textContent = `Columns applied; the file was re-validated: ${report.errors} errors, ${report.warnings} warnings.`
     } catch (e) {
       this.fail(e)
@@ -410,8 +410,7 @@ export class ReportScreen extends Screen {
     try {
       const res = await call<{ report: UploadReport; row: UploadRow }>('PATCH', `${this.base}/cells`, { line, column, value })
       this.fixer.replaceChildren()
-      this.show(res.report)
-      await this.loadIssues(this.page)
+      await Promise.all([this.show(res.report), this.loadIssues(this.page)])
       this.status.textContent = res.row.valid
         ? `Line ${line} fixed and re-validated: the row is valid.`
         : `Line ${line} re-validated: ${res.row.issues.map((x) => x.message).join(' ')}`

@@ -15,7 +15,13 @@ export abstract class Screen extends HTMLElement {
     this.replaceChildren(heading, this.alertBox)
     document.title = `${this.heading()} · Bulk upload users`
     heading.focus()
-    void this.load().catch((e) => this.fail(e))
+    // Until its content has come from the server, the screen is busy and shows only its
+    // heading and errors (app.css): nothing appears and then moves under a pointer as the
+    // rows arrive above it.
+    this.setAttribute('aria-busy', 'true')
+    void this.load()
+      .catch((e) => this.fail(e))
+      .finally(() => this.removeAttribute('aria-busy'))
   }
 
   /** Sets the heading once the screen knows more (a file's name). */

@@ -1,15 +1,18 @@
 // Runs against the real server: per-row exclusion (the plan rebuilt on the server), cancel
 // of a running run, and a run that finishes after the server is killed (SIGKILL) and
 // restarted. A slower argon2 makes a run last long enough to be caught mid-way.
-import { after, before, test } from 'node:test'
+import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { api, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, startServer, until, upload } from './harness.mjs'
+import { api, assertAccessible, closeSession, DATA, generatedCsv, openSession, screenshot, startServer, test, until, upload } from './harness.mjs'
 
 // Each generated password costs an argon2id hash of this cost: slow enough to cancel or kill
-// a run mid-way, fast enough for the suite.
+// a run mid-way, fast enough for the suite. The run that is killed and resumed hashes every
+// row (and the rows of its first batches twice): three batches of 256 rows, so that it does
+// not take both cores from the suite running beside it for long.
 const SLOW = { BULK_UPLOAD_ARGON2_MEMORY_KIB: '8192', BULK_UPLOAD_ARGON2_ITERATIONS: '2' }
 const ROWS = 1500
+const RESUMED_ROWS = 768
 
 let env, server, browser, page
 
@@ -72,6 +75,36 @@ test('per-row exclusion: unticked lines are left out of a plan rebuilt on the se
   await results.getByRole('cell', { name: 'No rows.', exact: true }).waitFor()
 })
 
+test('a screen shows its heading alone until its rows are in: nothing moves under the pointer', async () => {
+  await upload(page, join(DATA, 'staff.csv'))
+  await page.getByRole('button', { name: 'Continue to settings' }).click()
+  await page.getByRole('heading', { name: /^Settings/ }).waitFor()
+  // The preview's first page of rows is held back until the screen has been looked at.
+  const rows = /\/api\/plans\/[^/]+\/rows/
+  let release
+  const held = new Promise((r) => (release = r))
+  await page.route(rows, async (route) => {
+    await held
+    await route.continue()
+  })
+  try {
+    const asked = page.waitForRequest(rows)
+    await page.getByRole('button', { name: 'Preview the changes' }).click()
+    await page.getByRole('heading', { name: 'Preview' }).waitFor()
+    await asked
+    const approve = page.getByRole('button', { name: 'Approve and run' })
+    assert.equal(await page.locator('bu-preview').getAttribute('aria-busy'), 'true')
+    assert.equal(await approve.isVisible(), false, 'no button before the rows above it are in')
+    release()
+    await approve.waitFor()
+    assert.equal(await page.locator('bu-preview').getAttribute('aria-busy'), null)
+    await page.getByRole('table', { name: /Each row of the plan/ }).getByRole('cell', { name: 'aroha.ngata@example.co.nz', exact: true }).waitFor()
+  } finally {
+    release()
+    await page.unroute(rows)
+  }
+})
+
 test('cancel: a running run stops between rows; what was written stays and can be undone', async (t) => {
   const id = await planAndApprove(generatedCsv(env.dir, ROWS, 'cancel'))
   await page.getByText(/^[1-9][\d,]* of 1,500 rows · Running$/).waitFor({ timeout: 30_000 })
@@ -91,7 +124,7 @@ test('cancel: a running run stops between rows; what was written stays and can b
 })
 
 test('a run survives the server being killed: restarted, it resumes and finishes, and the page follows', async () => {
-  const id = await planAndApprove(generatedCsv(env.dir, ROWS, 'resume'))
+  const id = await planAndApprove(generatedCsv(env.dir, RESUMED_ROWS, 'resume'))
   await until(async () => (await run(id)).progress.done > 0, 30_000, 'the run to start')
   await server.stop('SIGKILL')
   server = await startServer(env, { port: server.port, extraEnv: SLOW })
@@ -106,11 +139,11 @@ test('a run survives the server being killed: restarted, it resumes and finishes
     await page.getByRole('heading', { name: 'Run' }).waitFor()
   }
   await page.getByRole('link', { name: 'See the results' }).waitFor({ timeout: 90_000 })
-  await page.getByText(`Finished: ${ROWS} of ${ROWS} rows done.`).waitFor()
+  await page.getByText(`Finished: ${RESUMED_ROWS} of ${RESUMED_ROWS} rows done.`).waitFor()
   const done = await run(id)
   assert.equal(done.state, 'finished')
-  assert.equal(done.progress.done, ROWS)
+  assert.equal(done.progress.done, RESUMED_ROWS)
   const created = (await api(page, 'GET', `/api/runs/${id}/results?per_page=1`)).body
-  assert.equal(created.total, ROWS, 'every row once')
+  assert.equal(created.total, RESUMED_ROWS, 'every row once')
   assert.deepEqual(page.problems.filter((p) => !/EventSource|ERR_CONNECTION|net::/.test(p)), [])
 })
