@@ -36,10 +36,15 @@ test('the main flow, keyboard only', async () => {
 
   // The file input, opened with the keyboard, once the screen has settled (its size limit
   // shown: under load, a key pressed before could reach a screen still being drawn).
+  // The wait for the chooser starts before the keys are pressed: Playwright turns on its
+  // interception of file choosers when a listener is added, without waiting for it, and a
+  // Space pressed at the same time could open a chooser it never saw (as happened under
+  // load). tabTo's round trips to the page come after that switch.
   await page.getByText(/^Files up to /).waitFor()
+  const chooser = page.waitForEvent('filechooser')
   await tabTo(page, 'Choose a file')
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')])
-  await chooser.setFiles(join(DATA, 'columns.csv'))
+  await page.keyboard.press('Space')
+  await (await chooser).setFiles(join(DATA, 'columns.csv'))
   await page.getByRole('heading', { name: 'Validation report: columns.csv' }).waitFor()
   assert.equal((await focused(page)).tag, 'h1', 'a new screen moves focus to its heading')
 
