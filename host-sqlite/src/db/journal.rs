@@ -290,6 +290,7 @@ mod tests {
             fingerprint: "sha256:x",
             source: "f.csv",
             plan_json: "{}",
+            plan_deflate: None,
             results_path: "r.csv",
             undo_of_run: None,
         };

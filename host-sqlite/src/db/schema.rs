@@ -262,7 +262,10 @@ CREATE TABLE outbox_pending (
     // 10: a row finished exactly as its plan row says is journaled `done` with its user id
     // alone (its result is rebuilt from the run's plan); `finished` keeps the whole result
     // JSON for any other. The table is rebuilt for its CHECK; entries keep their meaning.
+    // A run's plan may be stored compressed (zlib: `runs::deflate_plan`), `plan_json` then
+    // empty; runs stored before keep their JSON.
     r#"
+ALTER TABLE upload_runs ADD COLUMN plan_deflate BLOB;
 CREATE TABLE run_journal_v10 (
     run_id      INTEGER NOT NULL REFERENCES upload_runs (id),
     line        INTEGER NOT NULL,
