@@ -263,13 +263,15 @@ CREATE TABLE outbox_pending (
     // alone (its result is rebuilt from the run's plan); `finished` keeps the whole result
     // JSON for any other. The table is rebuilt for its CHECK; entries keep their meaning.
     // A run's plan may be stored compressed (zlib: `runs::deflate_plan`), `plan_json` then
-    // empty; runs stored before keep their JSON.
+    // empty; runs stored before keep their JSON. The state's CHECK is written with `OR`, not
+    // `IN (...)`: SQLite builds a temporary table for an `IN` list of strings on every
+    // insert, and the journal has one insert per row of a run.
     r#"
 ALTER TABLE upload_runs ADD COLUMN plan_deflate BLOB;
 CREATE TABLE run_journal_v10 (
     run_id      INTEGER NOT NULL REFERENCES upload_runs (id),
     line        INTEGER NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('begun', 'done', 'finished')),
+    state       TEXT NOT NULL CHECK (state = 'begun' OR state = 'done' OR state = 'finished'),
     result_json TEXT,                                   -- begun, done: the user id
     PRIMARY KEY (run_id, line)
 ) WITHOUT ROWID;
