@@ -79,8 +79,8 @@ fn a_second_apply_is_refused_while_the_first_holds_the_database() {
     );
     assert_eq!(
         run_journal_states(&env),
-        [(1, "finished".to_owned(), ROWS as i64)],
-        "every row of run 1 finished, and only run 1 has rows"
+        [(1, "done".to_owned(), ROWS as i64)],
+        "every row of run 1 finished as planned, and only run 1 has rows"
     );
     let results_1 = env.path("results/run-1.csv");
     let first_results = std::fs::read_to_string(&results_1).unwrap();
@@ -103,7 +103,7 @@ fn a_second_apply_is_refused_while_the_first_holds_the_database() {
     assert_eq!(env.count("SELECT count(*) FROM upload_runs"), 1);
     assert_eq!(
         run_journal_states(&env),
-        [(1, "finished".to_owned(), ROWS as i64)],
+        [(1, "done".to_owned(), ROWS as i64)],
         "the second apply wrote nothing, and left run 1's journal as it was"
     );
     check_invariants(&env);
@@ -145,13 +145,21 @@ fn two_applies_started_together_leave_consistent_runs() {
         "no run left half-recorded"
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM run_journal WHERE state <> 'finished'"),
+        env.count("SELECT count(*) FROM run_journal WHERE state NOT IN ('done', 'finished')"),
         0
     );
+    // Each row created as planned is journaled `done` with its user's id (a row that found
+    // its user again would be `finished`, with `recover_user` in its result).
     let created: i64 = env.count(
-        "SELECT count(*) FROM run_journal WHERE result_json LIKE '%\"status\":\"created\"%'",
+        "SELECT count(DISTINCT result_json) FROM run_journal WHERE state = 'done' \
+         AND result_json IN (SELECT CAST(id AS TEXT) FROM users WHERE protected = 0)",
     );
     assert_eq!(created, ROWS as i64, "each user created by exactly one run");
+    assert_eq!(
+        env.count("SELECT count(*) FROM run_journal"),
+        ROWS as i64,
+        "and no other row"
+    );
     for o in outputs.iter().filter(|o| code(o) == 0) {
         let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(out["summary"]["failed"], 0, "{out}");

@@ -33,13 +33,22 @@ fn people(env: &Env) -> i64 {
 fn an_interrupted_run_resumes_from_its_stored_plan() {
     let env = Env::demo();
     let csv = interrupted(&env);
-    let stored: String = env
+    let (json, deflated): (String, i64) = env
         .conn()
-        .query_row("SELECT plan_json FROM upload_runs WHERE id = 1", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT plan_json, length(plan_deflate) FROM upload_runs WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
-    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(json, "", "the plan is stored compressed, once");
+    let text = env.stored_plan_json(1);
+    assert!(
+        (deflated as usize) < text.len() / 3,
+        "{deflated} {}",
+        text.len()
+    );
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(stored.get("signature").is_none(), "not signed: {stored}");
     assert_eq!(stored["rows"].as_array().unwrap().len(), 20);
     let before = people(&env);
@@ -52,14 +61,23 @@ fn an_interrupted_run_resumes_from_its_stored_plan() {
     assert_eq!(env.outbox().len(), 20, "a welcome each, none twice");
 }
 
+/// Run 1's stored plan replaced by `deflated` (compressed as the CLI stores plans).
+fn store_plan(env: &Env, deflated: &[u8]) {
+    let changed = env
+        .conn()
+        .execute(
+            "UPDATE upload_runs SET plan_deflate = ?1 WHERE id = 1",
+            [deflated],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
 #[test]
 fn a_stored_plan_altered_in_the_database_is_not_resumed() {
+    use lms_bulk_upload_sqlite::db::runs::deflate;
     for (what, sql) in [
-        (
-            "its content",
-            "UPDATE upload_runs SET plan_json = replace(plan_json, 'Person7', 'Mallory7') \
-             WHERE id = 1",
-        ),
+        ("its content", ""),
         (
             "the run's fingerprint",
             "UPDATE upload_runs SET fingerprint = 'sha256:' || \
@@ -69,14 +87,51 @@ fn a_stored_plan_altered_in_the_database_is_not_resumed() {
     ] {
         let env = Env::demo();
         let csv = interrupted(&env);
-        let changed = env.conn().execute(sql, []).unwrap();
-        assert_eq!(changed, 1, "{what}");
+        if sql.is_empty() {
+            let altered = env.stored_plan_json(1).replace("Person7", "Mallory7");
+            store_plan(&env, &deflate(altered.as_bytes()));
+        } else {
+            let changed = env.conn().execute(sql, []).unwrap();
+            assert_eq!(changed, 1, "{what}");
+        }
         let before = people(&env);
         let emails = env.outbox().len();
 
         let o = apply_file(&env, &csv, &[]);
         assert_eq!(code(&o), 2, "{what}: {}", stderr(&o));
         assert!(stderr(&o).contains("fingerprint"), "{what}: {}", stderr(&o));
+        assert_eq!(people(&env), before, "{what}: nothing written");
+        assert_eq!(env.outbox().len(), emails, "{what}: nothing sent");
+    }
+}
+
+/// The compressed plan is distrusted as much as its content: a stream that is not zlib, one
+/// cut short, or one that inflates to other than UTF-8 is a coded error (`invalid_plan`),
+/// and nothing is written or sent.
+#[test]
+fn a_stored_plan_that_cannot_be_inflated_is_not_resumed() {
+    use lms_bulk_upload_sqlite::db::runs::deflate;
+    for what in ["not zlib", "cut short", "not UTF-8", "empty"] {
+        let env = Env::demo();
+        let csv = interrupted(&env);
+        let good = deflate(env.stored_plan_json(1).as_bytes());
+        let bad = match what {
+            "not zlib" => b"this is not a zlib stream".to_vec(),
+            "cut short" => good[..good.len() / 2].to_vec(),
+            "not UTF-8" => deflate(&[b'{', 0xff, 0xfe, b'}']),
+            _ => Vec::new(),
+        };
+        store_plan(&env, &bad);
+        let before = people(&env);
+        let emails = env.outbox().len();
+
+        let o = apply_file(&env, &csv, &[]);
+        assert_eq!(code(&o), 2, "{what}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("invalid_plan") && stderr(&o).contains("stored plan"),
+            "{what}: {}",
+            stderr(&o)
+        );
         assert_eq!(people(&env), before, "{what}: nothing written");
         assert_eq!(env.outbox().len(), emails, "{what}: nothing sent");
     }

@@ -136,15 +136,7 @@ fn created_ids(applied: &serde_json::Value) -> BTreeSet<String> {
 
 /// The emails of the rows the undo plan (run `id`, as stored) lists as `not_undoable`.
 fn not_undoable(env: &Env, id: i64) -> BTreeSet<String> {
-    let plan: String = env
-        .conn()
-        .query_row(
-            "SELECT plan_json FROM upload_runs WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&env.stored_plan_json(id)).unwrap();
     plan["rows"]
         .as_array()
         .unwrap()

@@ -59,7 +59,7 @@ pub fn execute_run(
     // are copied once per checkpoint, not once per batch.
     let _ = db.conn().pragma_update(None, "wal_autocheckpoint", 16_384);
     let mut store = SqliteStore::new(db.clone());
-    let mut journal = SqliteJournal::new(db.clone(), run_id);
+    let mut journal = SqliteJournal::new(db.clone(), run_id, plan);
     let options = ExecuteOptions {
         default_password,
         hash_params: exec.hash_params,

@@ -237,7 +237,8 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
                     run_key: &run_key,
                     fingerprint: plan.fingerprint(),
                     source: &source,
-                    plan_json: &plan_json(&plan)?,
+                    plan_json: "",
+                    plan_deflate: Some(&runs::deflate_plan(&plan)?),
                     results_path: &results_path.display().to_string(),
                     undo_of_run,
                 },
@@ -337,17 +338,6 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
         ));
     }
     Ok(exit_code(&results))
-}
-
-/// The plan as the run stores it: `Plan::to_json`'s bytes, unsigned (read back by
-/// `runs::stored_plan`, which checks them against the plan's fingerprint and the run's),
-/// written into a buffer sized for the rows (about 440 bytes each) instead of one that is
-/// copied at every doubling.
-fn plan_json(plan: &Plan) -> Result<String, CliError> {
-    let mut json = Vec::with_capacity(plan.rows().len().saturating_mul(448) + 4096);
-    serde_json::to_writer(&mut json, plan)
-        .map_err(|e| CliError::host(format!("the plan could not be written: {e}")))?;
-    String::from_utf8(json).map_err(|_| CliError::host("the plan's JSON is not UTF-8"))
 }
 
 /// The results CSV, streamed row by row: owner-only, in an owner-only folder, never

@@ -123,7 +123,12 @@ pub fn unfinished(
     };
     Ok(Some(Resume {
         id: run.id,
-        plan: db::runs::stored_plan(run.id, &run.plan_json, &run.fingerprint)?,
+        plan: db::runs::stored_plan(
+            run.id,
+            &run.plan_json,
+            run.plan_deflate.as_deref(),
+            &run.fingerprint,
+        )?,
         results_path: run
             .results_path
             .map(PathBuf::from)

@@ -89,13 +89,13 @@ pub fn run(
 
 /// Run `id`'s plan as stored, read back checked (`runs::stored_plan`).
 fn stored_plan(db: &Db, id: i64) -> Option<lms_bulk_upload::Plan> {
-    let (json, fingerprint): (String, String) = db
+    let (json, fingerprint, deflate): (String, String, Option<Vec<u8>>) = db
         .conn()
         .query_row(
-            "SELECT plan_json, fingerprint FROM upload_runs WHERE id = ?1",
+            "SELECT plan_json, fingerprint, plan_deflate FROM upload_runs WHERE id = ?1",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .ok()?;
-    runs::stored_plan(id, &json, &fingerprint).ok()
+    runs::stored_plan(id, &json, deflate.as_deref(), &fingerprint).ok()
 }

@@ -108,6 +108,18 @@ impl Env {
             )
             .unwrap()
     }
+    /// Run `id`'s stored plan JSON, inflated (`runs::plan_text`).
+    pub fn stored_plan_json(&self, id: i64) -> String {
+        let (json, deflate): (String, Option<Vec<u8>>) = self
+            .conn()
+            .query_row(
+                "SELECT plan_json, plan_deflate FROM upload_runs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        lms_bulk_upload_sqlite::db::runs::plan_text(id, json, deflate.as_deref()).unwrap()
+    }
     pub fn outbox(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.path("outbox"))
             .map(|d| {

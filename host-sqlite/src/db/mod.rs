@@ -43,10 +43,10 @@ pub struct Db {
 pub(crate) struct JournalWrite {
     pub run_id: i64,
     pub line: u32,
-    /// `begun` or `finished`.
+    /// `begun`, `done` (finished as planned) or `finished`.
     pub state: &'static str,
-    /// `begun`: the id the store gave the row's new user, if any; `finished`: the result row
-    /// as JSON.
+    /// `begun`: the id the store gave the row's new user, if any; `done`: the row's user id;
+    /// `finished`: the result row as JSON.
     pub value: Option<String>,
 }
 

@@ -259,6 +259,26 @@ CREATE TABLE outbox_pending (
     PRIMARY KEY (outbox, batch)
 ) WITHOUT ROWID;
 "#,
+    // 10: a row finished exactly as its plan row says is journaled `done` with its user id
+    // alone (its result is rebuilt from the run's plan); `finished` keeps the whole result
+    // JSON for any other. The table is rebuilt for its CHECK; entries keep their meaning.
+    // A run's plan may be stored compressed (zlib: `runs::deflate_plan`), `plan_json` then
+    // empty; runs stored before keep their JSON. The state's CHECK is written with `OR`, not
+    // `IN (...)`: SQLite builds a temporary table for an `IN` list of strings on every
+    // insert, and the journal has one insert per row of a run.
+    r#"
+ALTER TABLE upload_runs ADD COLUMN plan_deflate BLOB;
+CREATE TABLE run_journal_v10 (
+    run_id      INTEGER NOT NULL REFERENCES upload_runs (id),
+    line        INTEGER NOT NULL,
+    state       TEXT NOT NULL CHECK (state = 'begun' OR state = 'done' OR state = 'finished'),
+    result_json TEXT,                                   -- begun, done: the user id
+    PRIMARY KEY (run_id, line)
+) WITHOUT ROWID;
+INSERT INTO run_journal_v10 SELECT run_id, line, state, result_json FROM run_journal;
+DROP TABLE run_journal;
+ALTER TABLE run_journal_v10 RENAME TO run_journal;
+"#,
 ];
 
 /// The migration after which every email key is recomputed with the engine's `email_key`
@@ -602,5 +622,48 @@ mod tests {
             0,
             "an administrator's sessions go with them"
         );
+    }
+    #[test]
+    fn migration_10_lets_the_journal_record_rows_done_as_planned_and_keeps_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v9.sqlite3")).unwrap();
+        migrate_to(&mut conn, 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO upload_runs (id, run_key, fingerprint, source, status, plan_json)
+               VALUES (1, 'k1', 'sha256:aa', 'a.csv', 'running', '{}');
+             INSERT INTO run_journal VALUES (1, 2, 'finished', '{\"line\":2}'),
+                                            (1, 3, 'begun', '8'),
+                                            (1, 4, 'begun', NULL);",
+        )
+        .unwrap();
+        assert!(conn
+            .execute("INSERT INTO run_journal VALUES (1, 5, 'done', '9')", [])
+            .is_err());
+        assert_eq!(migrate(&mut conn).unwrap(), VERSION);
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let rows: Vec<(i64, String, Option<String>)> = conn
+            .prepare("SELECT line, state, result_json FROM run_journal ORDER BY line")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (2, "finished".into(), Some("{\"line\":2}".into())),
+                (3, "begun".into(), Some("8".into())),
+                (4, "begun".into(), None),
+            ]
+        );
+        conn.execute("INSERT INTO run_journal VALUES (1, 5, 'done', '9')", [])
+            .unwrap();
+        for refused in [
+            "INSERT INTO run_journal VALUES (1, 6, 'other', NULL)",
+            "INSERT INTO run_journal VALUES (99, 6, 'done', NULL)",
+            "INSERT INTO run_journal VALUES (1, 5, 'done', NULL)",
+        ] {
+            assert!(conn.execute(refused, []).is_err(), "{refused}");
+        }
     }
 }
