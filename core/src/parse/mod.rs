@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::{normalise_header, Column};
 use crate::parse::decode::{decode, Chosen};
-use crate::parse::email::{ascii_email_hash, email_hash};
+use crate::parse::email::ascii_email_hash;
 use crate::parse::fields::{check_declarations, OneOfIndex, MAX_PROFILE_FIELDS};
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
 use crate::parse::sheet::FileFormat;
@@ -842,7 +842,7 @@ impl<'a> Parser<'a> {
                     format!("the row has values after the last of the {header_len} header columns; they are ignored")
                 });
             }
-            validate_row(
+            let email_hash = validate_row(
                 BuiltInCells {
                     values: &values,
                     columns: &columns,
@@ -861,10 +861,11 @@ impl<'a> Parser<'a> {
             let index = out.lines.len();
             if ok {
                 let email = values[Column::EmailAddress as usize];
-                let hash = if printable {
-                    ascii_email_hash(email.as_bytes())
-                } else {
-                    email_hash(email)
+                // (the hash of a plainly valid address is that of its ASCII bytes)
+                let hash = match email_hash {
+                    Some(hash) => hash,
+                    None if printable => ascii_email_hash(email.as_bytes()),
+                    None => email::email_hash(email),
                 };
                 if out.email_hashes.capacity() == 0 {
                     let left = out.estimate.saturating_sub(index);

@@ -3,7 +3,7 @@
 use super::issue_log::IssueLog;
 use crate::issue::IssueCode;
 use crate::parse::column::Column;
-use crate::parse::email::{check_email, emails_equal};
+use crate::parse::email::{check_email, emails_equal, plainly_valid_hash};
 use crate::parse::options::ParseOptions;
 use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
@@ -25,7 +25,9 @@ pub(super) struct CustomCells<'a> {
 
 /// Validates the values of one row into the row's issues. `printable`: every value is
 /// printable ASCII; `clean`: no value has a forbidden character. Linear in the row's
-/// length: messages are only built for the issues listed.
+/// length: messages are only built for the issues listed. Returns the email's hash
+/// (`email_hash`) when the email was found valid in the pass that hashes it (a plain
+/// ASCII address, the usual case).
 pub(super) fn validate_row(
     built_in: BuiltInCells<'_>,
     custom: CustomCells<'_>,
@@ -34,8 +36,9 @@ pub(super) fn validate_row(
     printable: bool,
     clean: bool,
     log: &mut IssueLog,
-) {
+) -> Option<u64> {
     let group_separator = options.group_separator;
+    let mut email_hash = None;
     let BuiltInCells { values, columns } = built_in;
     for &column in columns {
         let value = values[column as usize];
@@ -70,6 +73,10 @@ pub(super) fn validate_row(
         }
         match column {
             Column::EmailAddress => {
+                email_hash = plainly_valid_hash(value.as_bytes());
+                if email_hash.is_some() {
+                    continue;
+                }
                 if let Err(why) = check_email(value) {
                     log.push(IssueCode::InvalidEmail, Some(column.as_str()), || {
                         format!("{value:?} is not a valid email address: it {why}")
@@ -195,6 +202,7 @@ pub(super) fn validate_row(
             );
         });
     }
+    email_hash
 }
 
 #[inline(always)]
