@@ -748,14 +748,13 @@ impl<'a> Parser<'a> {
         // The file's columns, in the order of `Column::ALL`, and their slots: only these
         // are read and checked in each row (the others are blank in every row, and none of
         // them is required: the header has every required column).
-        let columns: Vec<Column> = Column::ALL
+        let column_slots: Vec<(Column, usize)> = Column::ALL
             .into_iter()
-            .filter(|c| self.slots[*c as usize].is_some())
+            .filter_map(|c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
             .collect();
-        let column_slots: Vec<(Column, usize)> = columns
-            .iter()
-            .filter_map(|&c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
-            .collect();
+        // (the header has the email column: it is required)
+        let email_slot = self.slots[Column::EmailAddress as usize].map_or(0, usize::from);
+        let fields = self.field_slots.len();
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
@@ -828,14 +827,17 @@ impl<'a> Parser<'a> {
                 spilled &= spilled - 1;
             }
             let slot_value = |slot: usize| -> &str { cells[slot] };
-            let mut values: [&str; COLUMNS] = [""; COLUMNS];
-            for &(column, slot) in &column_slots {
-                values[column as usize] = slot_value(slot);
-            }
-            let mut custom: [Option<&str>; MAX_PROFILE_FIELDS] = [None; MAX_PROFILE_FIELDS];
-            for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
-                *value = slot.map(|slot| slot_value(usize::from(slot)));
-            }
+            let mut custom: [Option<&str>; MAX_PROFILE_FIELDS];
+            let custom: &[Option<&str>] = match fields {
+                0 => &[],
+                _ => {
+                    custom = [None; MAX_PROFILE_FIELDS];
+                    for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
+                        *value = slot.map(|slot| slot_value(usize::from(slot)));
+                    }
+                    &custom[..fields]
+                }
+            };
             out.log.begin_row(line);
             if extra {
                 out.log.push(IssueCode::ExtraValues, None, || {
@@ -844,11 +846,11 @@ impl<'a> Parser<'a> {
             }
             let email_hash = validate_row(
                 BuiltInCells {
-                    values: &values,
-                    columns: &columns,
+                    cells: &cells[..self.width],
+                    columns: &column_slots,
                 },
                 CustomCells {
-                    values: &custom[..self.field_slots.len()],
+                    values: custom,
                     one_of: &self.one_of,
                 },
                 self.options,
@@ -860,7 +862,7 @@ impl<'a> Parser<'a> {
             let ok = out.log.end_row();
             let index = out.lines.len();
             if ok {
-                let email = values[Column::EmailAddress as usize];
+                let email = cells[email_slot];
                 // (the hash of a plainly valid address is that of its ASCII bytes)
                 let hash = match email_hash {
                     Some(hash) => hash,

@@ -8,12 +8,22 @@ use crate::parse::options::ParseOptions;
 use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
-/// A row's values of the built-in columns (indexed by `Column as usize`, `""` when blank or
-/// absent), and the columns to check: the file's, in the order of `Column::ALL` (a column
-/// the file does not have is blank in every row, and never required).
+/// A row's values by slot (`""` when blank), and the built-in columns to check with their
+/// slots: the file's, in the order of `Column::ALL` (a column the file does not have is
+/// blank in every row, and never required).
 pub(super) struct BuiltInCells<'a> {
-    pub(super) values: &'a [&'a str; super::COLUMNS],
-    pub(super) columns: &'a [Column],
+    pub(super) cells: &'a [&'a str],
+    pub(super) columns: &'a [(Column, usize)],
+}
+
+impl BuiltInCells<'_> {
+    /// The value of `column` (`""` when the file does not have it).
+    fn value(&self, column: Column) -> &str {
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or("", |&(_, slot)| self.cells[slot])
+    }
 }
 
 /// A row's cells of the host's profile fields (`None`: the column is not in the file), with
@@ -39,9 +49,8 @@ pub(super) fn validate_row(
 ) -> Option<u64> {
     let group_separator = options.group_separator;
     let mut email_hash = None;
-    let BuiltInCells { values, columns } = built_in;
-    for &column in columns {
-        let value = values[column as usize];
+    for &(column, slot) in built_in.columns {
+        let value = built_in.cells[slot];
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
                 log.push(IssueCode::MissingValue, Some(column.as_str()), || {
@@ -192,8 +201,8 @@ pub(super) fn validate_row(
         }
     }
     if check_conflicts {
-        let added = values[Column::AddGroup as usize];
-        let removed = values[Column::RemoveGroup as usize];
+        let added = built_in.value(Column::AddGroup);
+        let removed = built_in.value(Column::RemoveGroup);
         conflicts(added, removed, group_separator, |group| {
             log.push(
                 IssueCode::GroupConflict,
