@@ -389,13 +389,11 @@ fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
     sort_keys(keys);
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
-    let mut group_start = 0;
-    for i in 1..=keys.len() {
-        if i < keys.len() && keys[i] & HASH_BITS == keys[group_start] & HASH_BITS {
+    // (most hashes are a row's own: a group of one, passed over)
+    for group in keys.chunk_by(|a, b| a & HASH_BITS == b & HASH_BITS) {
+        if group.len() == 1 {
             continue;
         }
-        let group = &keys[group_start..i];
-        group_start = i;
         if group.len() > 16 {
             // Many rows share a hash (one address repeated, or crafted collisions): sort
             // them by their lowercase form rather than compare each with all earlier ones.
