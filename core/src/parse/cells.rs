@@ -157,13 +157,14 @@ impl Cells {
                 .is_some_and(|end| end <= body.len())
                 .then_some(at)
         };
-        let (kind, base) = if let Some(base) = self.push_adjacent(values, offset, origin, body.len()) {
-            (ADJACENT, base + body_at)
-        } else if let Some((kind, base)) = self.push_pairs(values, offset) {
-            (kind, base + body_at)
-        } else {
-            (COPIED, self.push_copied(values)?)
-        };
+        let (kind, base) =
+            if let Some(base) = self.push_adjacent(values, offset, origin, body.len()) {
+                (ADJACENT, base + body_at)
+            } else if let Some((kind, base)) = self.push_pairs(values, offset) {
+                (kind, base + body_at)
+            } else {
+                (COPIED, self.push_copied(values)?)
+            };
         let end = u32::try_from(self.spans.len()).map_err(|_| Full)?;
         let base = u32::try_from(base).map_err(|_| Full)?;
         self.push_nibble(kind << 1 | u8::from(valid));
