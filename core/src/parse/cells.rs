@@ -157,13 +157,14 @@ impl Cells {
                 .is_some_and(|end| end <= body.len())
                 .then_some(at)
         };
-        let (kind, base) = if let Some(base) = self.push_adjacent(values, offset) {
-            (ADJACENT, base + body_at)
-        } else if let Some((kind, base)) = self.push_pairs(values, offset) {
-            (kind, base + body_at)
-        } else {
-            (COPIED, self.push_copied(values)?)
-        };
+        let (kind, base) =
+            if let Some(base) = self.push_adjacent(values, offset, origin, body.len()) {
+                (ADJACENT, base + body_at)
+            } else if let Some((kind, base)) = self.push_pairs(values, offset) {
+                (kind, base + body_at)
+            } else {
+                (COPIED, self.push_copied(values)?)
+            };
         let end = u32::try_from(self.spans.len()).map_err(|_| Full)?;
         let base = u32::try_from(base).map_err(|_| Full)?;
         self.push_nibble(kind << 1 | u8::from(valid));
@@ -176,35 +177,45 @@ impl Cells {
     /// starts one byte after the one before ends (a blank slot before the first value, or
     /// between two, takes one byte, as a blank cell between two delimiters does) and all end
     /// within 255 bytes of the base; returns the base.
+    ///
+    /// Only the first value is looked for in the body: each next one must start where the
+    /// chain of values says, so if the chain ends in the body, every value is in it.
     #[inline]
     fn push_adjacent(
         &mut self,
         values: &[&str],
         offset: impl Fn(&str) -> Option<usize>,
+        origin: usize,
+        body_len: usize,
     ) -> Option<usize> {
         let mut ends = [0u8; MAX_SLOTS];
         let mut base = None;
-        let mut next = 0;
+        // where the next slot starts past the base, and where the last value ends
+        let (mut next, mut last) = (0, 0);
         for (slot, value) in values.iter().enumerate() {
             let end = if value.is_empty() {
                 next
             } else {
-                let start = offset(value)?;
                 let base = match base {
                     Some(base) => base,
-                    None => *base.insert(start.checked_sub(slot)?),
+                    None => *base.insert(offset(value)?.checked_sub(slot)?),
                 };
-                if start != base + next {
+                // (the base is in the body and `next` is at most 256 a slot: no overflow)
+                if (value.as_ptr() as usize).wrapping_sub(origin) != base + next {
                     return None;
                 }
-                next + value.len()
+                last = next + value.len();
+                last
             };
             *ends.get_mut(slot)? = u8::try_from(end).ok()?;
             next = end + 1;
         }
-        let ends = ends.get(..values.len())?;
-        self.spans.extend(ends.iter().copied());
-        Some(base.unwrap_or(0))
+        let base = base.unwrap_or(0);
+        if base + last > body_len {
+            return None;
+        }
+        self.spans.extend_from_slice(ends.get(..values.len())?);
+        Some(base)
     }
 
     /// Writes the values' offsets in pairs of bytes or of 16-bit numbers past the first

@@ -27,7 +27,7 @@ use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::{normalise_header, Column};
 use crate::parse::decode::{decode, Chosen};
-use crate::parse::email::{ascii_email_hash, email_hash};
+use crate::parse::email::ascii_email_hash;
 use crate::parse::fields::{check_declarations, OneOfIndex, MAX_PROFILE_FIELDS};
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
 use crate::parse::sheet::FileFormat;
@@ -748,14 +748,13 @@ impl<'a> Parser<'a> {
         // The file's columns, in the order of `Column::ALL`, and their slots: only these
         // are read and checked in each row (the others are blank in every row, and none of
         // them is required: the header has every required column).
-        let columns: Vec<Column> = Column::ALL
+        let column_slots: Vec<(Column, usize)> = Column::ALL
             .into_iter()
-            .filter(|c| self.slots[*c as usize].is_some())
+            .filter_map(|c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
             .collect();
-        let column_slots: Vec<(Column, usize)> = columns
-            .iter()
-            .filter_map(|&c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
-            .collect();
+        // (the header has the email column: it is required)
+        let email_slot = self.slots[Column::EmailAddress as usize].map_or(0, usize::from);
+        let fields = self.field_slots.len();
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
@@ -828,27 +827,30 @@ impl<'a> Parser<'a> {
                 spilled &= spilled - 1;
             }
             let slot_value = |slot: usize| -> &str { cells[slot] };
-            let mut values: [&str; COLUMNS] = [""; COLUMNS];
-            for &(column, slot) in &column_slots {
-                values[column as usize] = slot_value(slot);
-            }
-            let mut custom: [Option<&str>; MAX_PROFILE_FIELDS] = [None; MAX_PROFILE_FIELDS];
-            for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
-                *value = slot.map(|slot| slot_value(usize::from(slot)));
-            }
+            let mut custom: [Option<&str>; MAX_PROFILE_FIELDS];
+            let custom: &[Option<&str>] = match fields {
+                0 => &[],
+                _ => {
+                    custom = [None; MAX_PROFILE_FIELDS];
+                    for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
+                        *value = slot.map(|slot| slot_value(usize::from(slot)));
+                    }
+                    &custom[..fields]
+                }
+            };
             out.log.begin_row(line);
             if extra {
                 out.log.push(IssueCode::ExtraValues, None, || {
                     format!("the row has values after the last of the {header_len} header columns; they are ignored")
                 });
             }
-            validate_row(
+            let email_hash = validate_row(
                 BuiltInCells {
-                    values: &values,
-                    columns: &columns,
+                    cells: &cells[..self.width],
+                    columns: &column_slots,
                 },
                 CustomCells {
-                    values: &custom[..self.field_slots.len()],
+                    values: custom,
                     one_of: &self.one_of,
                 },
                 self.options,
@@ -860,11 +862,12 @@ impl<'a> Parser<'a> {
             let ok = out.log.end_row();
             let index = out.lines.len();
             if ok {
-                let email = values[Column::EmailAddress as usize];
-                let hash = if printable {
-                    ascii_email_hash(email.as_bytes())
-                } else {
-                    email_hash(email)
+                let email = cells[email_slot];
+                // (the hash of a plainly valid address is that of its ASCII bytes)
+                let hash = match email_hash {
+                    Some(hash) => hash,
+                    None if printable => ascii_email_hash(email.as_bytes()),
+                    None => email::email_hash(email),
                 };
                 if out.email_hashes.capacity() == 0 {
                     let left = out.estimate.saturating_sub(index);

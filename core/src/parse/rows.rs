@@ -3,17 +3,27 @@
 use super::issue_log::IssueLog;
 use crate::issue::IssueCode;
 use crate::parse::column::Column;
-use crate::parse::email::{check_email, emails_equal};
+use crate::parse::email::{check_email, emails_equal, plainly_valid_hash};
 use crate::parse::options::ParseOptions;
 use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
-/// A row's values of the built-in columns (indexed by `Column as usize`, `""` when blank or
-/// absent), and the columns to check: the file's, in the order of `Column::ALL` (a column
-/// the file does not have is blank in every row, and never required).
+/// A row's values by slot (`""` when blank), and the built-in columns to check with their
+/// slots: the file's, in the order of `Column::ALL` (a column the file does not have is
+/// blank in every row, and never required).
 pub(super) struct BuiltInCells<'a> {
-    pub(super) values: &'a [&'a str; super::COLUMNS],
-    pub(super) columns: &'a [Column],
+    pub(super) cells: &'a [&'a str],
+    pub(super) columns: &'a [(Column, usize)],
+}
+
+impl BuiltInCells<'_> {
+    /// The value of `column` (`""` when the file does not have it).
+    fn value(&self, column: Column) -> &str {
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or("", |&(_, slot)| self.cells[slot])
+    }
 }
 
 /// A row's cells of the host's profile fields (`None`: the column is not in the file), with
@@ -25,7 +35,9 @@ pub(super) struct CustomCells<'a> {
 
 /// Validates the values of one row into the row's issues. `printable`: every value is
 /// printable ASCII; `clean`: no value has a forbidden character. Linear in the row's
-/// length: messages are only built for the issues listed.
+/// length: messages are only built for the issues listed. Returns the email's hash
+/// (`email_hash`) when the email was found valid in the pass that hashes it (a plain
+/// ASCII address, the usual case).
 pub(super) fn validate_row(
     built_in: BuiltInCells<'_>,
     custom: CustomCells<'_>,
@@ -34,11 +46,11 @@ pub(super) fn validate_row(
     printable: bool,
     clean: bool,
     log: &mut IssueLog,
-) {
+) -> Option<u64> {
     let group_separator = options.group_separator;
-    let BuiltInCells { values, columns } = built_in;
-    for &column in columns {
-        let value = values[column as usize];
+    let mut email_hash = None;
+    for &(column, slot) in built_in.columns {
+        let value = built_in.cells[slot];
         if value.is_empty() {
             if Column::REQUIRED.contains(&column) {
                 log.push(IssueCode::MissingValue, Some(column.as_str()), || {
@@ -70,6 +82,10 @@ pub(super) fn validate_row(
         }
         match column {
             Column::EmailAddress => {
+                email_hash = plainly_valid_hash(value.as_bytes());
+                if email_hash.is_some() {
+                    continue;
+                }
                 if let Err(why) = check_email(value) {
                     log.push(IssueCode::InvalidEmail, Some(column.as_str()), || {
                         format!("{value:?} is not a valid email address: it {why}")
@@ -185,8 +201,8 @@ pub(super) fn validate_row(
         }
     }
     if check_conflicts {
-        let added = values[Column::AddGroup as usize];
-        let removed = values[Column::RemoveGroup as usize];
+        let added = built_in.value(Column::AddGroup);
+        let removed = built_in.value(Column::RemoveGroup);
         conflicts(added, removed, group_separator, |group| {
             log.push(
                 IssueCode::GroupConflict,
@@ -195,6 +211,7 @@ pub(super) fn validate_row(
             );
         });
     }
+    email_hash
 }
 
 #[inline(always)]
@@ -372,13 +389,11 @@ fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
     sort_keys(keys);
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
-    let mut group_start = 0;
-    for i in 1..=keys.len() {
-        if i < keys.len() && keys[i] & HASH_BITS == keys[group_start] & HASH_BITS {
+    // (most hashes are a row's own: a group of one, passed over)
+    for group in keys.chunk_by(|a, b| a & HASH_BITS == b & HASH_BITS) {
+        if group.len() == 1 {
             continue;
         }
-        let group = &keys[group_start..i];
-        group_start = i;
         if group.len() > 16 {
             // Many rows share a hash (one address repeated, or crafted collisions): sort
             // them by their lowercase form rather than compare each with all earlier ones.
