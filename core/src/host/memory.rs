@@ -10,12 +10,12 @@ use crate::host::store::{
 use crate::parse::email::{email_key, keyed_email_hash};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// A fast (FxHash-style) hasher for the id index and for hashes already computed. Ids are
 /// chosen by the store or by the code that loads it, never by an upload file, so hash
 /// flooding is not a concern there; email keys, which come from files, are hashed with a
-/// randomly keyed SipHash first (see [`EmailIndex`]).
+/// randomly keyed hash first (see [`EmailIndex`]).
 #[derive(Default, Clone, Copy)]
 struct IdHasher(u64);
 
@@ -143,11 +143,12 @@ impl<'a> std::borrow::Borrow<dyn EmailLookup + 'a> for HashedKey {
     }
 }
 
-/// Users by email key: a randomly keyed SipHash of the key (safe with keys from files),
+/// Users by email key: a randomly keyed hash of the key (`KeyedState`: safe with keys from
+/// files),
 /// computed once per key; an ASCII address is looked up without building its key.
 #[derive(Debug, Clone, Default)]
 struct EmailIndex {
-    state: RandomState,
+    state: crate::keyed_hash::KeyedState,
     map: HashMap<HashedKey, usize, BuildHasherDefault<IdHasher>>,
 }
 
