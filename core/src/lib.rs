@@ -40,6 +40,7 @@ mod error;
 mod execute;
 pub mod host;
 mod issue;
+mod keyed_hash;
 mod parse;
 mod plan;
 mod undo;

@@ -7,15 +7,15 @@ use crate::host::store::{
     ContentRef, ExistingUser, Group, HostError, NewUser, OptionalMethod, Profile, ScopePage, Store,
     UserId,
 };
-use crate::parse::email::{email_key, keyed_email_hash};
+use crate::parse::email::{email_key, emails_equal, keyed_email_hash};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// A fast (FxHash-style) hasher for the id index and for hashes already computed. Ids are
 /// chosen by the store or by the code that loads it, never by an upload file, so hash
 /// flooding is not a concern there; email keys, which come from files, are hashed with a
-/// randomly keyed SipHash first (see [`EmailIndex`]).
+/// randomly keyed hash first (see [`EmailIndex`]).
 #[derive(Default, Clone, Copy)]
 struct IdHasher(u64);
 
@@ -53,118 +53,99 @@ impl Hasher for IdHasher {
     }
 }
 
-/// An email key with its keyed hash, so that growing the index never hashes the keys again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct HashedKey {
-    hash: u64,
-    key: String,
+/// Positions in [`MemoryStore::users`] by a 64-bit hash of a user's key (email key or id),
+/// no copy of the key held: a position is confirmed by comparing the key with the user's
+/// own. The rare position whose hash another already has waits in `more`.
+#[derive(Debug, Clone, Default)]
+struct HashIndex {
+    first: HashMap<u64, usize, BuildHasherDefault<IdHasher>>,
+    more: HashMap<u64, Vec<usize>, BuildHasherDefault<IdHasher>>,
 }
 
-impl Hash for HashedKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
+impl HashIndex {
+    /// The positions indexed under `hash`.
+    fn candidates(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
+        let more = match self.more.is_empty() {
+            true => None,
+            false => self.more.get(&hash),
+        };
+        let first = self.first.get(&hash).copied();
+        first.into_iter().chain(more.into_iter().flatten().copied())
     }
-}
 
-/// What [`EmailIndex`] is searched by: a key it holds, or an address as written, compared
-/// with the keys without building its own (for an ASCII address).
-trait EmailLookup {
-    /// The keyed hash of the email key.
-    fn keyed_hash(&self) -> u64;
-    /// The key held, or the address looked up.
-    fn text(&self) -> &str;
-    /// Whether [`text`](EmailLookup::text) is a key held (not an address looked up).
-    fn is_key(&self) -> bool;
-}
+    /// The position under `hash` whose user has the key (`is`).
+    fn find(&self, hash: u64, is: impl Fn(usize) -> bool) -> Option<usize> {
+        self.candidates(hash).find(|&at| is(at))
+    }
 
-impl EmailLookup for HashedKey {
-    fn keyed_hash(&self) -> u64 {
-        self.hash
-    }
-    fn text(&self) -> &str {
-        &self.key
-    }
-    fn is_key(&self) -> bool {
-        true
-    }
-}
-
-/// An address looked up, with the keyed hash of its key.
-struct Lookup<'a> {
-    hash: u64,
-    email: &'a str,
-}
-
-impl EmailLookup for Lookup<'_> {
-    fn keyed_hash(&self) -> u64 {
-        self.hash
-    }
-    fn text(&self) -> &str {
-        self.email
-    }
-    fn is_key(&self) -> bool {
-        false
-    }
-}
-
-/// Whether `key` (an email key) is the key of `email`: an ASCII address's key is its
-/// ASCII lowercase, so it is compared without building it.
-fn is_key_of(key: &str, email: &str) -> bool {
-    if email.is_ascii() {
-        key.eq_ignore_ascii_case(email)
-    } else {
-        key == email_key(email)
-    }
-}
-
-impl Hash for dyn EmailLookup + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.keyed_hash());
-    }
-}
-
-impl PartialEq for dyn EmailLookup + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.keyed_hash() == other.keyed_hash()
-            && match (self.is_key(), other.is_key()) {
-                (true, false) => is_key_of(self.text(), other.text()),
-                (false, true) => is_key_of(other.text(), self.text()),
-                (true, true) => self.text() == other.text(),
-                (false, false) => email_key(self.text()) == email_key(other.text()),
+    /// Indexes `at` under `hash`, in place of the position whose user has the same key, if
+    /// any (`is`: the last one indexed wins, as in a map).
+    fn set(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) {
+        use std::collections::hash_map::Entry;
+        match self.first.entry(hash) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(at);
             }
+            Entry::Occupied(mut occupied) => {
+                if is(*occupied.get()) {
+                    occupied.insert(at);
+                    return;
+                }
+                let more = self.more.entry(hash).or_default();
+                match more.iter_mut().find(|p| is(**p)) {
+                    Some(same) => *same = at,
+                    None => more.push(at),
+                }
+            }
+        }
+    }
+
+    /// Removes the position under `hash` whose user has the key (`is`).
+    fn remove(&mut self, hash: u64, is: impl Fn(usize) -> bool) {
+        use std::collections::hash_map::Entry;
+        let Entry::Occupied(mut first) = self.first.entry(hash) else {
+            return;
+        };
+        let Entry::Occupied(mut more) = self.more.entry(hash) else {
+            if is(*first.get()) {
+                first.remove();
+            }
+            return;
+        };
+        if is(*first.get()) {
+            // one of the others takes its place
+            if let Some(next) = more.get_mut().pop() {
+                first.insert(next);
+            }
+        } else {
+            more.get_mut().retain(|&p| !is(p));
+        }
+        if more.get().is_empty() {
+            more.remove();
+        }
     }
 }
 
-impl Eq for dyn EmailLookup + '_ {}
-
-impl<'a> std::borrow::Borrow<dyn EmailLookup + 'a> for HashedKey {
-    fn borrow(&self) -> &(dyn EmailLookup + 'a) {
-        self
-    }
+/// The hash of an id in [`HashIndex`] (ids are chosen by the store, not by files).
+fn id_hash(id: &UserId) -> u64 {
+    BuildHasherDefault::<IdHasher>::default().hash_one(id.0.as_str())
 }
 
-/// Users by email key: a randomly keyed SipHash of the key (safe with keys from files),
-/// computed once per key; an ASCII address is looked up without building its key.
+/// Users by email key: a randomly keyed hash of the key (`KeyedState`: safe with keys from
+/// files), computed without building the key for an ASCII address.
 #[derive(Debug, Clone, Default)]
 struct EmailIndex {
-    state: RandomState,
-    map: HashMap<HashedKey, usize, BuildHasherDefault<IdHasher>>,
+    state: crate::keyed_hash::KeyedState,
+    positions: HashIndex,
 }
 
 impl EmailIndex {
-    /// The key of `email` with its hash.
-    fn key(&self, email: &str) -> HashedKey {
-        HashedKey {
-            hash: keyed_email_hash(&self.state, email),
-            key: email_key(email),
-        }
+    fn hash(&self, email: &str) -> u64 {
+        keyed_email_hash(&self.state, email)
     }
-    fn get(&self, email: &str) -> Option<usize> {
-        let lookup = Lookup {
-            hash: keyed_email_hash(&self.state, email),
-            email,
-        };
-        self.map.get(&lookup as &dyn EmailLookup).copied()
+    fn get(&self, users: &[StoredUser], email: &str) -> Option<usize> {
+        self.positions
+            .find(self.hash(email), |at| emails_equal(&users[at].email, email))
     }
 }
 
@@ -292,11 +273,11 @@ pub struct StoreState {
 pub struct MemoryStore {
     users: Vec<StoredUser>,
     by_email: EmailIndex,
-    by_id: HashMap<UserId, usize, BuildHasherDefault<IdHasher>>,
+    by_id: HashIndex,
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
-    reserved: HashSet<UserId>,
+    reserved: HashSet<UserId, BuildHasherDefault<IdHasher>>,
     lacks: BTreeSet<OptionalMethod>,
     /// Sign-in links by digest, and each user's digests.
     invitations: HashMap<InvitationDigest, KeptInvitation>,
@@ -474,7 +455,9 @@ impl MemoryStore {
 
     /// The user with this email (case-insensitive).
     pub fn user(&self, email: &str) -> Option<&StoredUser> {
-        self.by_email.get(email).map(|i| &self.users[i])
+        self.by_email
+            .get(&self.users, email)
+            .map(|i| &self.users[i])
     }
 
     /// All users, in insertion order (a deleted user's place is taken by the last one).
@@ -492,22 +475,34 @@ impl MemoryStore {
         loop {
             self.next_id += 1;
             let id = UserId(numbered_id(self.next_id));
-            if !self.by_id.contains_key(&id) && !self.reserved.contains(&id) {
+            if self.id_position(&id).is_none() && !self.reserved.contains(&id) {
                 return id;
             }
         }
     }
 
     fn insert(&mut self, user: StoredUser) {
-        let key = self.by_email.key(&user.email);
-        self.insert_with_key(key, user);
+        let hash = self.by_email.hash(&user.email);
+        self.insert_with_hash(hash, user);
     }
 
-    fn insert_with_key(&mut self, key: HashedKey, user: StoredUser) {
-        self.recent = self.users.len();
-        self.by_email.map.insert(key, self.users.len());
-        self.by_id.insert(user.id.clone(), self.users.len());
+    /// Adds `user`, whose email has the hash `email_hash`; a user indexed with the same
+    /// email or id before is indexed no more under it.
+    fn insert_with_hash(&mut self, email_hash: u64, user: StoredUser) {
+        let at = self.users.len();
+        self.recent = at;
+        let users = &self.users;
+        self.by_email.positions.set(email_hash, at, |p| {
+            emails_equal(&users[p].email, &user.email)
+        });
+        self.by_id
+            .set(id_hash(&user.id), at, |p| users[p].id == user.id);
         self.users.push(user);
+    }
+
+    /// The place of the user with this id.
+    fn id_position(&self, id: &UserId) -> Option<usize> {
+        self.by_id.find(id_hash(id), |p| self.users[p].id == *id)
     }
 
     fn user_mut(&mut self, id: &UserId) -> Result<&mut StoredUser, HostError> {
@@ -515,8 +510,8 @@ impl MemoryStore {
         // index (a cache miss or two in a large store) is read once a row, not once a write.
         let index = match self.users.get(self.recent) {
             Some(user) if user.id == *id => self.recent,
-            _ => match self.by_id.get(id) {
-                Some(&i) => i,
+            _ => match self.id_position(id) {
+                Some(i) => i,
                 None => return Err(HostError::permanent(format!("no user {id}"))),
             },
         };
@@ -568,7 +563,7 @@ impl Store for MemoryStore {
         let mut seen = BTreeSet::new();
         Ok(emails
             .iter()
-            .filter_map(|e| self.by_email.get(e))
+            .filter_map(|e| self.by_email.get(&self.users, e))
             .filter(|i| seen.insert(*i))
             .map(|i| self.existing(&self.users[i], &names))
             .collect())
@@ -590,16 +585,21 @@ impl Store for MemoryStore {
     }
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         self.count("create_user");
-        let key = self.by_email.key(&user.email);
-        if self.by_email.map.contains_key(&key) {
+        let hash = self.by_email.hash(&user.email);
+        let users = &self.users;
+        let exists = self
+            .by_email
+            .positions
+            .find(hash, |p| emails_equal(&users[p].email, &user.email));
+        if exists.is_some() {
             return Err(HostError::permanent(format!(
                 "a user with the email {} already exists",
                 user.email
             )));
         }
         let id = self.new_user_id();
-        self.insert_with_key(
-            key,
+        self.insert_with_hash(
+            hash,
             StoredUser {
                 id: id.clone(),
                 email: user.email.clone(),
@@ -671,18 +671,31 @@ impl Store for MemoryStore {
         if !stored.groups.is_empty() || !stored.enrolments.is_empty() {
             return Ok(false);
         }
-        let Some(index) = self.by_id.remove(user) else {
+        let Some(index) = self.id_position(user) else {
             return Ok(false);
         };
+        // out of the indexes, and the last user (moved to its place) indexed there, before
+        // the users move: the indexes are checked against them
+        let users = &self.users;
+        let removed = &users[index];
+        self.by_id.remove(id_hash(user), |p| users[p].id == *user);
+        let removed_hash = self.by_email.hash(&removed.email);
+        self.by_email.positions.remove(removed_hash, |p| {
+            emails_equal(&users[p].email, &removed.email)
+        });
+        let last = users.len() - 1;
+        if index != last {
+            let moved = &users[last];
+            self.by_id
+                .set(id_hash(&moved.id), index, |p| users[p].id == moved.id);
+            let moved_hash = self.by_email.hash(&moved.email);
+            self.by_email.positions.set(moved_hash, index, |p| {
+                emails_equal(&users[p].email, &moved.email)
+            });
+        }
         let removed = self.users.swap_remove(index);
-        self.by_email.map.remove(&self.by_email.key(&removed.email));
         // Its id is never handed out again.
         self.reserved.insert(removed.id);
-        if let Some(moved) = self.users.get(index) {
-            let (id, key) = (moved.id.clone(), self.by_email.key(&moved.email));
-            self.by_id.insert(id, index);
-            self.by_email.map.insert(key, index);
-        }
         Ok(true)
     }
     fn withdraw(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
@@ -842,5 +855,53 @@ mod id_tests {
         }
         let unique: HashSet<&String> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    }
+
+    #[test]
+    fn positions_sharing_a_hash_are_told_apart_by_their_key() {
+        // keys 0..6 all under hash 7; position p holds key p % 3 (the last set wins)
+        let key = |p: usize| p % 3;
+        let mut index = HashIndex::default();
+        for at in 0..6 {
+            index.set(7, at, |p| key(p) == key(at));
+        }
+        let found = |index: &HashIndex, k: usize| index.find(7, |p| key(p) == k);
+        assert_eq!(
+            [found(&index, 0), found(&index, 1), found(&index, 2)],
+            [Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(index.candidates(7).count(), 3);
+        index.remove(7, |p| key(p) == 0);
+        assert_eq!(
+            [found(&index, 0), found(&index, 1), found(&index, 2)],
+            [None, Some(4), Some(5)]
+        );
+        index.remove(7, |p| key(p) == 2);
+        index.remove(7, |p| key(p) == 1);
+        assert_eq!(index.candidates(7).count(), 0);
+        assert!(index.first.is_empty() && index.more.is_empty());
+    }
+
+    #[test]
+    fn deleting_a_user_moves_the_last_one_in_the_indexes() {
+        let mut store = MemoryStore::new();
+        let ids: Vec<UserId> = ["a@x.org", "B@x.org", "c@x.org"]
+            .iter()
+            .map(|e| store.create_user(&new_user(e)).expect("created"))
+            .collect();
+        assert!(store.delete_user(&ids[0]).expect("deleted"));
+        assert!(store.user("a@x.org").is_none());
+        assert_eq!(store.user("C@X.org").map(|u| &u.id), Some(&ids[2]));
+        assert_eq!(store.user("b@x.org").map(|u| &u.id), Some(&ids[1]));
+        store
+            .update_profile(&ids[2], &Profile::default())
+            .expect("found by id");
+        assert!(store.delete_user(&ids[2]).expect("deleted"));
+        assert!(store.user("c@x.org").is_none() && store.users().len() == 1);
+        assert!(store.create_user(&new_user("b@X.ORG")).is_err());
+        let again = store
+            .create_user(&new_user("a@x.org"))
+            .expect("created again");
+        assert!(!ids.contains(&again), "{again:?}");
     }
 }

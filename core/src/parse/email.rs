@@ -155,8 +155,8 @@ fn lowercase_words(bytes: &[u8], mut add: impl FnMut(u64)) {
     add(bytes.len() as u64);
 }
 
-/// A keyed hash of an address's [`email_key`] (SipHash with the keys of `state`, so no one
-/// can craft addresses that collide), without building the key for an ASCII address.
+/// A keyed hash of an address's [`email_key`] (with the keys of `state`, so no one can
+/// craft addresses that collide), without building the key for an ASCII address.
 pub(crate) fn keyed_email_hash(state: &impl std::hash::BuildHasher, email: &str) -> u64 {
     use std::hash::Hasher;
     let mut hasher = state.build_hasher();

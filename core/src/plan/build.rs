@@ -418,7 +418,7 @@ pub(crate) struct Existing {
     /// The users by the hash of their email key.
     chains: HashChains,
     /// The keys of the hash.
-    state: std::collections::hash_map::RandomState,
+    state: crate::keyed_hash::KeyedState,
 }
 
 impl Existing {

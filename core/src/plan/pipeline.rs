@@ -16,9 +16,9 @@
 use super::build::{row_threads, HashChains, RowContext, Scratch};
 use super::PlanRow;
 use crate::host::store::{ExistingUser, HostError, StoreRead, UserId};
+use crate::keyed_hash::KeyedState;
 use crate::parse::email::{emails_equal, keyed_email_hash};
 use crate::parse::upload::Upload;
-use std::collections::hash_map::RandomState;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -55,7 +55,7 @@ struct Rejected {
 }
 
 impl Rejected {
-    fn of(upload: &Upload, state: &RandomState) -> Rejected {
+    fn of(upload: &Upload, state: &KeyedState) -> Rejected {
         let mut rejected = Rejected {
             chains: HashChains::default(),
             rows: Vec::new(),
@@ -95,7 +95,7 @@ impl Rejected {
 struct Shared<'a> {
     upload: &'a Upload,
     context: &'a RowContext<'a>,
-    state: RandomState,
+    state: KeyedState,
     rejected: Rejected,
 }
 
@@ -113,7 +113,7 @@ pub(super) fn plan_rows(
     let n = upload.len();
     let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
     rows.resize_with(n, PlanRow::placeholder);
-    let state = RandomState::new();
+    let state = KeyedState::new();
     let rejected = Rejected::of(upload, &state);
     let shared = Shared {
         upload,
