@@ -166,26 +166,8 @@ fn write_row(out: &mut Vec<u8>, row: &PlanRow) {
         out.extend_from_slice(b",\"user_id\":");
         write_str(out, &id.0);
     }
-    if !operations.is_empty() {
-        out.extend_from_slice(b",\"operations\":[");
-        for (index, operation) in operations.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            write_operation(out, operation);
-        }
-        out.push(b']');
-    }
-    if !noops.is_empty() {
-        out.extend_from_slice(b",\"noops\":[");
-        for (index, noop) in noops.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            write_noop(out, noop);
-        }
-        out.push(b']');
-    }
+    write_list(out, b",\"operations\":[", operations, write_operation);
+    write_list(out, b",\"noops\":[", noops, write_noop);
     if !issues.is_empty() {
         out.extend_from_slice(b",\"issues\":");
         write_serde(out, issues);
@@ -253,6 +235,22 @@ fn write_noop(out: &mut Vec<u8>, noop: &Noop) {
         _ => return write_serde(out, noop),
     }
     out.push(b'}');
+}
+
+/// `key` (its comma, name and opening bracket) and the items, comma-separated, then `]`;
+/// nothing for no items (the field is skipped when empty).
+fn write_list<T>(out: &mut Vec<u8>, key: &[u8], items: &[T], write: fn(&mut Vec<u8>, &T)) {
+    if items.is_empty() {
+        return;
+    }
+    out.extend_from_slice(key);
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
 }
 
 fn write_profile(out: &mut Vec<u8>, profile: &Profile) {
