@@ -51,12 +51,7 @@ impl<'p> SqliteJournal<'p> {
 /// than the plan and the id (a rejected row's error, an update's values replaced, a login
 /// method's previous one).
 pub fn as_planned(row: &PlanRow, user_id: Option<UserId>) -> Option<ResultRow> {
-    let status = match row.action {
-        Action::Create => Status::Created,
-        Action::Update => Status::Updated,
-        Action::Unchanged => Status::Unchanged,
-        _ => return None,
-    };
+    let status = planned_status(row.action)?;
     let done = row
         .operations
         .iter()
@@ -70,6 +65,17 @@ pub fn as_planned(row: &PlanRow, user_id: Option<UserId>) -> Option<ResultRow> {
         done,
         error: None,
     })
+}
+
+/// The status of a row of this action carried out as planned; `None` for an action whose
+/// result is never the plan's alone (a rejected or skipped row).
+fn planned_status(action: Action) -> Option<Status> {
+    match action {
+        Action::Create => Some(Status::Created),
+        Action::Update => Some(Status::Updated),
+        Action::Unchanged => Some(Status::Unchanged),
+        _ => None,
+    }
 }
 
 /// What the operation records when it is carried out as planned, on a store that did not
@@ -105,14 +111,8 @@ fn planned_done(op: &Operation) -> Option<Done> {
 
 /// Whether `result` is [`as_planned`]`(row, result.user_id)`, compared without building it.
 fn is_as_planned(row: &PlanRow, result: &ResultRow) -> bool {
-    let status = match row.action {
-        Action::Create => Status::Created,
-        Action::Update => Status::Updated,
-        Action::Unchanged => Status::Unchanged,
-        _ => return false,
-    };
-    result.line == row.line
-        && result.status == status
+    planned_status(row.action) == Some(result.status)
+        && result.line == row.line
         && result.error.is_none()
         && result.email == row.email
         && result.done.len() == row.operations.len()
