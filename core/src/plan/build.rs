@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::host::mailer::MessageKind;
-use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, StoreRead};
+use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, StoreRead, UserId};
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::Column;
 use crate::parse::email::{emails_equal, keyed_email_hash};
@@ -524,24 +524,52 @@ pub(super) struct RowContext<'a> {
 impl RowContext<'_> {
     /// The plan of one row (its operations and no-ops gathered in `scratch`, then kept in
     /// vectors of their exact length).
+    ///
+    /// `existing` is the user found for the row and whether the row may take its strings
+    /// (no other row is matched to it): its id, its email and names where they are the
+    /// row's byte for byte, and the names of the groups it is already a member of. The
+    /// plan is the same either way; only the copies differ.
     pub(super) fn plan_row(
         &self,
         row: &Row<'_>,
-        existing: Option<&ExistingUser>,
+        existing: Option<(&mut ExistingUser, bool)>,
         scratch: &mut Scratch,
     ) -> PlanRow {
         let mut planned = PlanRow {
             line: row.line(),
-            email: row.email().to_owned(),
-            first_name: row.get(Column::FirstName).to_owned(),
-            last_name: row.get(Column::LastName).to_owned(),
+            email: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
             action: Action::Rejected,
-            user_id: existing.map(|u| u.id.clone()),
+            user_id: None,
             operations: std::mem::take(&mut scratch.operations),
             noops: std::mem::take(&mut scratch.noops),
             issues: row.issues().to_vec(),
         };
-        self.plan_valid_row(row, existing, &mut planned);
+        let (email, first_name, last_name) = (
+            row.email(),
+            row.get(Column::FirstName),
+            row.get(Column::LastName),
+        );
+        match existing {
+            Some((user, true)) => {
+                self.plan_valid_row(row, Some(&mut *user), true, &mut planned);
+                // the row's strings taken from the user where they are the same bytes
+                planned.email = take_if_same(&mut user.email, email);
+                let profile = &mut user.profile;
+                planned.first_name = take_if_same_in(&mut profile.first_name, first_name);
+                planned.last_name = take_if_same_in(&mut profile.last_name, last_name);
+                planned.user_id = Some(UserId(std::mem::take(&mut user.id.0)));
+            }
+            existing => {
+                let user = existing.map(|(user, _)| user);
+                planned.user_id = user.as_ref().map(|u| u.id.clone());
+                self.plan_valid_row(row, user, false, &mut planned);
+                planned.email = email.to_owned();
+                planned.first_name = first_name.to_owned();
+                planned.last_name = last_name.to_owned();
+            }
+        }
         scratch.operations = std::mem::take(&mut planned.operations);
         planned.operations = exact(&mut scratch.operations);
         scratch.noops = std::mem::take(&mut planned.noops);
@@ -552,7 +580,8 @@ impl RowContext<'_> {
     fn plan_valid_row(
         &self,
         row: &Row<'_>,
-        existing: Option<&ExistingUser>,
+        existing: Option<&mut ExistingUser>,
+        take: bool,
         planned: &mut PlanRow,
     ) {
         if !row.is_valid() {
@@ -574,7 +603,7 @@ impl RowContext<'_> {
                 Some(Column::EmailAddress.as_str()),
                 format!("{} is a protected user (an administrator or outside your reach) and is left untouched", row.email()),
             )),
-            Some(user) => self.plan_existing(row, user, planned),
+            Some(user) => self.plan_existing(row, user, take, planned),
         }
     }
 
@@ -718,7 +747,15 @@ impl RowContext<'_> {
             .extend(self.email_op(MessageKind::Welcome));
     }
 
-    fn plan_existing(&self, row: &Row<'_>, user: &ExistingUser, planned: &mut PlanRow) {
+    /// With `take`, the name of a group the user is a member of already is moved out of
+    /// the user's groups into its no-op (each group is looked at once a row).
+    fn plan_existing(
+        &self,
+        row: &Row<'_>,
+        user: &mut ExistingUser,
+        take: bool,
+        planned: &mut PlanRow,
+    ) {
         let s = self.settings;
         let wants_groups =
             row.add_groups().next().is_some() || row.remove_groups().next().is_some();
@@ -791,10 +828,12 @@ impl RowContext<'_> {
                 if !seen.insert(&group.name) {
                     continue;
                 }
-                if user.groups.contains(&group.name) {
-                    planned.noops.push(Noop::AlreadyMember {
-                        group: group.name.clone(),
-                    });
+                if let Some(at) = user.groups.iter().position(|g| *g == group.name) {
+                    let group = match take {
+                        true => user.groups.swap_remove(at),
+                        false => group.name.clone(),
+                    };
+                    planned.noops.push(Noop::AlreadyMember { group });
                 } else {
                     planned.operations.push(Operation::AddToGroup {
                         group: group.clone(),
@@ -885,6 +924,22 @@ impl RowContext<'_> {
         } else {
             Action::Update
         };
+    }
+}
+
+/// `value` as an owned string: `found`'s own, taken, where it is the same bytes, else a copy.
+fn take_if_same(found: &mut String, value: &str) -> String {
+    match *found == value {
+        true => std::mem::take(found),
+        false => value.to_owned(),
+    }
+}
+
+/// [`take_if_same`] for an optional field of the found user's profile.
+fn take_if_same_in(found: &mut Option<String>, value: &str) -> String {
+    match found {
+        Some(found) => take_if_same(found, value),
+        None => value.to_owned(),
     }
 }
 

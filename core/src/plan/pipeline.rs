@@ -42,8 +42,8 @@ struct Job<'r> {
     rows: &'r mut [PlanRow],
     /// The valid rows' calls: each call's number of addresses, in order.
     calls: Vec<usize>,
-    /// The users found, and for each the call (of this job) that returned it.
-    users: Vec<(u32, ExistingUser)>,
+    /// The users each call found, as the store answered them (not moved into one list).
+    found: Vec<Vec<ExistingUser>>,
 }
 
 /// The rejected rows with an address, by the keyed hash of their email key; a valid row's
@@ -218,15 +218,10 @@ fn look_up<'r>(
             }
         }
         let mut calls = Vec::with_capacity(emails.len().div_ceil(batch));
-        let mut users = Vec::new();
-        for (call, chunk) in emails.chunks(batch).enumerate() {
+        let mut found = Vec::with_capacity(calls.capacity());
+        for chunk in emails.chunks(batch) {
             calls.push(chunk.len());
-            users.extend(
-                store
-                    .find_users(chunk)?
-                    .into_iter()
-                    .map(|u| (call as u32, u)),
-            );
+            found.push(store.find_users(chunk)?);
         }
         let (job_rows_out, after) = std::mem::take(&mut rest).split_at_mut(end - start);
         rest = after;
@@ -234,7 +229,7 @@ fn look_up<'r>(
             start,
             rows: job_rows_out,
             calls,
-            users,
+            found,
         })?;
         start = end;
     }
@@ -264,9 +259,14 @@ fn plan_jobs_on_worker(
 }
 
 /// Plans a job's rows in place, each valid row with the user its call found.
+///
+/// The rows are matched to their users first, then planned: a user that only one row is
+/// matched to lends that row its strings (its id, and its email, names and group names
+/// where they are the row's, byte for byte) instead of their copies; the job's users are
+/// dropped with the job.
 fn plan_job(
     shared: &Shared<'_>,
-    job: Job<'_>,
+    mut job: Job<'_>,
     scratch: &mut Scratch,
     noted: &mut Vec<(usize, UserId)>,
 ) {
@@ -276,22 +276,27 @@ fn plan_job(
         state,
         rejected,
     } = shared;
-    // the job's users by hash
+    // the job's users by hash, each by its place: (call, index in the call's answer)
     let mut chains = HashChains::default();
-    chains.reserve(job.users.len());
-    for (_, user) in &job.users {
-        chains.push(keyed_email_hash(state, &user.email));
+    let mut places: Vec<(u32, u32)> = Vec::with_capacity(job.found.iter().map(Vec::len).sum());
+    chains.reserve(places.capacity());
+    for (call, users) in job.found.iter().enumerate() {
+        for (index, user) in users.iter().enumerate() {
+            chains.push(keyed_email_hash(state, &user.email));
+            places.push((call as u32, index as u32));
+        }
     }
+    // each row's user (`NONE`: none), and how many rows each user is matched to
+    const NONE: u32 = u32::MAX;
+    let mut matched: Vec<u32> = Vec::with_capacity(job.rows.len());
+    let mut uses: Vec<u8> = vec![0; places.len()];
     let mut call = 0;
     let mut left_in_call = job.calls.first().copied().unwrap_or(0);
-    for (slot, index_in_upload) in job.rows.iter_mut().zip(job.start..) {
-        let Some(row) = upload.row(index_in_upload) else {
+    for index_in_upload in job.start..job.start + job.rows.len() {
+        let Some(row) = upload.row(index_in_upload).filter(|r| r.is_valid()) else {
+            matched.push(NONE);
             continue;
         };
-        if !row.is_valid() {
-            *slot = context.plan_row(&row, None, scratch);
-            continue;
-        }
         while left_in_call == 0 {
             call += 1;
             left_in_call = job.calls.get(call).copied().unwrap_or(usize::MAX);
@@ -299,23 +304,35 @@ fn plan_job(
         left_in_call -= 1;
         let email = row.email();
         let hash = keyed_email_hash(state, email);
-        let user = chains
-            .positions(hash)
-            .map(|at| &job.users[at])
-            .find(|(found_by, found)| {
-                *found_by as usize == call && emails_equal(&found.email, email)
-            })
-            .map(|(_, found)| found);
-        if let Some(user) = user {
-            if !rejected.rows.is_empty() {
-                noted.extend(
-                    rejected
-                        .with(upload, hash, email)
-                        .map(|r| (r, user.id.clone())),
-                );
-            }
+        let at = chains.positions(hash).find(|&at| {
+            let (found_by, index) = places[at];
+            found_by as usize == call && emails_equal(&job.found[call][index as usize].email, email)
+        });
+        let Some(at) = at else {
+            matched.push(NONE);
+            continue;
+        };
+        let user = &job.found[call][places[at].1 as usize];
+        if !rejected.rows.is_empty() {
+            noted.extend(
+                rejected
+                    .with(upload, hash, email)
+                    .map(|r| (r, user.id.clone())),
+            );
         }
-        *slot = context.plan_row(&row, user, scratch);
+        uses[at] = uses[at].saturating_add(1);
+        matched.push(at as u32);
+    }
+    for ((slot, index_in_upload), at) in job.rows.iter_mut().zip(job.start..).zip(matched) {
+        let Some(row) = upload.row(index_in_upload) else {
+            continue;
+        };
+        let found = (at != NONE).then(|| {
+            let (call, index) = places[at as usize];
+            let user = &mut job.found[call as usize][index as usize];
+            (user, uses[at as usize] == 1)
+        });
+        *slot = context.plan_row(&row, found, scratch);
     }
 }
 
