@@ -333,16 +333,24 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         // One lookup per batch at the default batch size (a larger batch is read in parts).
         for part in to_write.chunks(DEFAULT_LOOKUP_BATCH) {
             match self.read_current(part) {
-                Ok(current) => {
+                Ok(mut current) => {
                     let at = currents.len();
-                    verdicts.extend(part.iter().map(|r| {
+                    for r in part {
                         let begun = match self.journal_entries.get(&r.line) {
                             Some(JournalEntry::Begun) => Some(None),
                             Some(JournalEntry::Created(id)) => Some(Some(id)),
                             _ => None,
                         };
-                        (at, current.verdict(r, begun))
-                    }));
+                        let verdict = current.verdict(r, begun);
+                        if let Verdict::Write {
+                            current: Some(place),
+                            ..
+                        } = verdict
+                        {
+                            current.lent_to_a_row(place);
+                        }
+                        verdicts.push((at, verdict));
+                    }
                     currents.push(current);
                 }
                 Err(e) => {
@@ -386,7 +394,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                         row::failed(row, row.user_id.clone(), Vec::new(), error)
                     }
                     Some((at, Verdict::Write { recovered, current })) => {
-                        let current = current.map(|place| currents[at].user_at(place));
+                        let current = current.map(|place| currents[at].lend(place));
                         self.run_row(row, password, recovered, current)?
                     }
                 }

@@ -15,7 +15,7 @@ pub(crate) enum Verdict {
     /// Write it. For a create that the journal shows begun, `recovered` is the user the
     /// interrupted run created (found again by its email); for an update, `current` is the
     /// user as the store has it now (what the results record as "before"): its place in
-    /// the [`Current`] that gave the verdict ([`Current::user_at`]), not a copy.
+    /// the [`Current`] that gave the verdict ([`Current::lend`]), not a copy.
     Write {
         recovered: Option<UserId>,
         current: Option<usize>,
@@ -29,6 +29,8 @@ pub(crate) enum Verdict {
 pub(crate) struct Current {
     /// The users found.
     users: Vec<ExistingUser>,
+    /// For each user, how many rows it is lent to (at most 255 counted).
+    lent: Vec<u8>,
     /// `(email_hash, index in users)`, sorted: a row's user is found by binary search on
     /// the hash, then its address compared (no allocation for ASCII addresses; a crafted
     /// hash collision costs comparisons within one lookup of at most
@@ -123,9 +125,20 @@ impl Current {
             .find(|(_, u)| same_key(&u.email, email))
     }
 
-    /// The user at a place [`Verdict::Write`] names.
-    pub(crate) fn user_at(&self, place: usize) -> &ExistingUser {
-        &self.users[place]
+    /// Notes that the user at `place` is lent to a row (its verdict names it).
+    pub(crate) fn lent_to_a_row(&mut self, place: usize) {
+        if self.lent.len() < self.users.len() {
+            self.lent.resize(self.users.len(), 0);
+        }
+        self.lent[place] = self.lent[place].saturating_add(1);
+    }
+
+    /// The user at a place [`Verdict::Write`] names, and whether it is lent to that row
+    /// alone: the row may then take its strings instead of copying them (the batch drops
+    /// its users after its rows anyway).
+    pub(crate) fn lend(&mut self, place: usize) -> (&mut ExistingUser, bool) {
+        let once = self.lent.get(place) == Some(&1);
+        (&mut self.users[place], once)
     }
 
     /// Whether `row` (a create or an update) still holds. `begun`: the journal shows that an

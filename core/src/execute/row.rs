@@ -43,6 +43,57 @@ fn before(stored: &Profile, changes: &Profile) -> Profile {
 }
 
 /// A row whose operations cannot be carried out as written (a plan edited by hand).
+/// [`before`], its values taken out of `stored` instead of copied (the same strings).
+fn before_taken(stored: &mut Profile, changes: &Profile) -> Profile {
+    let mut before = Profile::default();
+    for ((slot, old), (_, new)) in before
+        .fields_mut()
+        .into_iter()
+        .zip(stored.fields_mut())
+        .zip(changes.fields())
+    {
+        if new.is_some() {
+            *slot = Some(old.take().unwrap_or_default());
+        }
+    }
+    for name in changes.custom.keys() {
+        let old = stored.custom.remove(name).unwrap_or_default();
+        before.custom.insert(name.clone(), old);
+    }
+    before
+}
+
+/// `value` as an owned string: `found`'s own, taken, where it is the same bytes, else a copy.
+fn take_if_same(found: &mut String, value: &str) -> String {
+    match *found == value {
+        true => std::mem::take(found),
+        false => value.to_owned(),
+    }
+}
+
+/// Whether the row's operations look at the user's profile once at most and at each group
+/// once at most (a plan read back from JSON could name one twice): then the row may take
+/// those strings out of its user as the store has it now.
+fn each_looked_at_once(operations: &[Operation]) -> bool {
+    let mut profiles = 0;
+    let mut groups: [&str; 8] = [""; 8];
+    let mut count = 0;
+    for op in operations {
+        match op {
+            Operation::UpdateProfile { .. } => profiles += 1,
+            Operation::AddToGroup { group } | Operation::RemoveFromGroup { group } => {
+                if count == groups.len() || groups[..count].contains(&group.name.as_str()) {
+                    return false;
+                }
+                groups[count] = &group.name;
+                count += 1;
+            }
+            _ => {}
+        }
+    }
+    profiles <= 1
+}
+
 fn not_as_written(what: &str) -> ResultError {
     ResultError::new(IssueCode::InvalidPlan, what)
 }
@@ -90,8 +141,18 @@ impl Executor<'_, '_, '_> {
         row: &PlanRow,
         mut password: Prepared,
         recovered: Option<UserId>,
-        current: Option<&ExistingUser>,
+        current: Option<(&mut ExistingUser, bool)>,
     ) -> Result<ResultRow, Error> {
+        // The user as the store has it now, lent to this row alone: the row's results take
+        // its strings (the id, the email, the profile's values before, the names of the
+        // groups it was in) instead of copying them, where they are the same.
+        let (mut current, take) = match current {
+            Some((user, lent_once)) => {
+                let take = lent_once && each_looked_at_once(&row.operations);
+                (Some(user), take)
+            }
+            None => (None, false),
+        };
         let fingerprint = &self.plan.fingerprint;
         if let Some(journal) = self.options.journal.as_deref_mut() {
             journal
@@ -99,7 +160,12 @@ impl Executor<'_, '_, '_> {
                 .map_err(journal_error)?;
         }
         let force = self.plan.settings.force_password_reset;
-        let mut user_id = row.user_id.clone().or(recovered.clone());
+        let mut user_id = match current.as_deref_mut() {
+            Some(user) if take && row.user_id.as_ref() == Some(&user.id) => {
+                Some(UserId(std::mem::take(&mut user.id.0)))
+            }
+            _ => row.user_id.clone().or(recovered.clone()),
+        };
         let mut done = Vec::with_capacity(row.operations.len() + 1);
         let mut emailed_password: Option<Password> = None;
         // The row's sign-in link (it holds the token): only for the email that follows.
@@ -179,7 +245,7 @@ impl Executor<'_, '_, '_> {
                     .with_user(&user_id, |s, id| s.store.set_login_method(id, method))
                     .map(|()| Done::SetLoginMethod {
                         method: method.clone(),
-                        before: current.map(|u| {
+                        before: current.as_deref().map(|u| {
                             u.login_method
                                 .clone()
                                 .unwrap_or_else(|| crate::host::store::PASSWORD_LOGIN.to_owned())
@@ -188,7 +254,7 @@ impl Executor<'_, '_, '_> {
                 Operation::ReactivateUser => self
                     .with_user(&user_id, |s, id| s.store.reactivate_user(id))
                     .map(|()| Done::ReactivateUser {
-                        already: current.is_some_and(|u| !u.suspended),
+                        already: current.as_deref().is_some_and(|u| !u.suspended),
                     }),
                 Operation::SetPassword => {
                     let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
@@ -218,25 +284,47 @@ impl Executor<'_, '_, '_> {
                     .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
                     .map(|()| Done::UpdateProfile {
                         changes: changes.clone(),
-                        before: current.map(|u| Box::new(before(&u.profile, changes))),
+                        before: current.as_deref_mut().map(|u| {
+                            Box::new(match take {
+                                true => before_taken(&mut u.profile, changes),
+                                false => before(&u.profile, changes),
+                            })
+                        }),
                     }),
                 Operation::AddToGroup { group } => self
                     .with_user(&user_id, |s, id| s.store.add_to_group(id, group))
-                    .map(|()| Done::AddToGroup {
-                        group: group.name.clone(),
-                        already: current.is_some_and(|u| u.groups.contains(&group.name)),
+                    .map(|()| {
+                        let groups = current.as_deref_mut().map(|u| &mut u.groups);
+                        let member = groups.and_then(|g| {
+                            let at = g.iter().position(|n| *n == group.name)?;
+                            Some((g, at))
+                        });
+                        match member {
+                            Some((groups, at)) if take => Done::AddToGroup {
+                                group: groups.swap_remove(at),
+                                already: true,
+                            },
+                            member => Done::AddToGroup {
+                                group: group.name.clone(),
+                                already: member.is_some(),
+                            },
+                        }
                     }),
                 Operation::RemoveFromGroup { group } => self
                     .with_user(&user_id, |s, id| s.store.remove_from_group(id, group))
                     .map(|()| Done::RemoveFromGroup {
                         group: group.name.clone(),
-                        already: current.is_some_and(|u| !u.groups.contains(&group.name)),
+                        already: current
+                            .as_deref()
+                            .is_some_and(|u| !u.groups.contains(&group.name)),
                     }),
                 Operation::Enrol { content } => self
                     .with_user(&user_id, |s, id| s.store.enrol(id, content))
                     .map(|()| Done::Enrol {
                         content: content.clone(),
-                        already: current.is_some_and(|u| u.enrolments.contains(content)),
+                        already: current
+                            .as_deref()
+                            .is_some_and(|u| u.enrolments.contains(content)),
                     }),
                 Operation::Withdraw { content } => self
                     .with_user(&user_id, |s, id| s.store.withdraw(id, content))
@@ -246,7 +334,7 @@ impl Executor<'_, '_, '_> {
                 Operation::SuspendUser => self
                     .with_user(&user_id, |s, id| s.store.suspend_user(id))
                     .map(|()| Done::SuspendUser {
-                        already: current.is_some_and(|u| u.suspended),
+                        already: current.as_deref().is_some_and(|u| u.suspended),
                     }),
                 Operation::DeleteUser => {
                     let mut deleted = false;
@@ -263,7 +351,7 @@ impl Executor<'_, '_, '_> {
                             Done::DeleteUser
                         } else {
                             Done::SuspendUser {
-                                already: current.is_some_and(|u| u.suspended),
+                                already: current.as_deref().is_some_and(|u| u.suspended),
                             }
                         }
                     })
@@ -300,9 +388,13 @@ impl Executor<'_, '_, '_> {
         } else {
             Status::Updated
         };
+        let email = match current {
+            Some(user) if take => take_if_same(&mut user.email, &row.email),
+            _ => row.email.clone(),
+        };
         let result = ResultRow {
             line: row.line,
-            email: row.email.clone(),
+            email,
             status,
             user_id,
             done,
