@@ -757,8 +757,6 @@ impl RowContext<'_> {
         planned: &mut PlanRow,
     ) {
         let s = self.settings;
-        let wants_groups =
-            row.add_groups().next().is_some() || row.remove_groups().next().is_some();
         let password = crate::host::store::PASSWORD_LOGIN;
         let stored_method = user.login_method.as_deref().unwrap_or(password);
         // The file's `auth` changes the method only where it is given: a file without the
@@ -854,7 +852,7 @@ impl RowContext<'_> {
                     });
                 }
             }
-        } else if wants_groups {
+        } else if row.add_groups().next().is_some() || row.remove_groups().next().is_some() {
             let column = if row.add_groups().next().is_some() {
                 Column::AddGroup
             } else {
@@ -983,7 +981,8 @@ fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
     {
         *slot = match row.value(column) {
             Some(n) if old != Some(n) => Some(n.to_owned()),
-            None if row.clears(column) && old.is_some_and(|o| !o.is_empty()) => Some(String::new()),
+            // the cell read again only where there is a stored value to clear
+            None if old.is_some_and(|o| !o.is_empty()) && row.clears(column) => Some(String::new()),
             _ => None,
         };
     }
