@@ -303,6 +303,70 @@ fn same_key(a: &str, b: &str) -> bool {
 mod tests {
     use super::same_key;
     use crate::parse::email::{email_hash, email_key};
+    use crate::{
+        parse, plan, ExecuteOptions, ExistingUser, MemoryStore, Profile, RecordingMailer, Settings,
+        UserId,
+    };
+
+    /// A user lent to one row gives the row its strings; lent to two (a plan read back
+    /// could name it twice), each row gets copies: the results are the same either way.
+    #[test]
+    fn a_user_lent_to_one_row_or_to_two_gives_the_same_results() {
+        let upload = parse(
+            b"firstname,lastname,email,organisation,addgroup\nAna,Lopez,ana@x.com,New Org,Sales\n",
+            &Default::default(),
+        )
+        .expect("parses");
+        // planned before the user joined Sales, executed after: the result says "already"
+        let user = |groups: Vec<String>| ExistingUser {
+            id: UserId("e1".into()),
+            email: "ana@x.com".into(),
+            profile: Profile {
+                first_name: Some("Ana".into()),
+                last_name: Some("Lopez".into()),
+                organisation: Some("Old Org".into()),
+                ..Profile::default()
+            },
+            groups,
+            enrolments: Vec::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: None,
+        };
+        let mut planning = MemoryStore::new();
+        planning.add_group("g1", "Sales");
+        planning.add_user(user(Vec::new()));
+        let mut store = MemoryStore::new();
+        store.add_group("g1", "Sales");
+        store.add_user(user(vec!["Sales".into()]));
+        let settings = Settings::builder()
+            .update_existing_profiles(true)
+            .build()
+            .expect("settings");
+        let once = plan(&upload, &settings, &mut planning).expect("plan");
+        let mut twice = once.clone();
+        twice.rows.push(twice.rows[0].clone());
+        let run = |planned: &crate::Plan| {
+            planned
+                .execute(
+                    &mut store.clone(),
+                    &mut RecordingMailer::new(),
+                    ExecuteOptions::default(),
+                )
+                .expect("execute")
+                .rows
+        };
+        let one = run(&once);
+        assert_eq!(one.len(), 1);
+        let text = serde_json::to_string(&one[0]).expect("json");
+        assert!(
+            text.contains("Old Org") && text.contains("\"already\":true") && text.contains("e1"),
+            "{text}"
+        );
+        let two = run(&twice);
+        assert_eq!(two, [one[0].clone(), one[0].clone()]);
+    }
 
     #[test]
     fn same_key_is_email_key_equality_and_agrees_with_the_hash() {
