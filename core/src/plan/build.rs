@@ -161,11 +161,9 @@ fn build(
     // store, not only those the file or settings name (fetched once, only when needed).
     let file_has_unknown_group = (upload.has_column(Column::AddGroup)
         || upload.has_column(Column::RemoveGroup))
-        && upload.valid_rows().any(|r| {
-            r.add_groups()
-                .chain(r.remove_groups())
-                .any(|g| !groups.contains_key(g))
-        });
+        && upload
+            .valid_rows()
+            .any(|r| adds(&r).chain(removes(&r)).any(|g| !groups.contains_key(g)));
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
@@ -351,8 +349,8 @@ fn resolve_groups(
     let mut names: BTreeSet<&str> = settings.groups.iter().map(String::as_str).collect();
     if upload.has_column(Column::AddGroup) || upload.has_column(Column::RemoveGroup) {
         for row in upload.valid_rows() {
-            names.extend(row.add_groups());
-            names.extend(row.remove_groups());
+            names.extend(adds(&row));
+            names.extend(removes(&row));
         }
     }
     let names: Vec<&str> = names.into_iter().collect();
@@ -610,9 +608,7 @@ impl RowContext<'_> {
     /// A row that removes a group the settings add everyone to contradicts the settings,
     /// like a row that adds and removes the same group (`group_conflict`).
     fn settings_group_removed(&self, row: &Row<'_>) -> Option<Issue> {
-        let group = row
-            .remove_groups()
-            .find(|g| self.settings.groups.iter().any(|s| s.name == *g))?;
+        let group = removes(row).find(|g| self.settings.groups.iter().any(|s| s.name == *g))?;
         Some(Issue::new(
             IssueCode::GroupConflict,
             Some(row.line()),
@@ -663,10 +659,9 @@ impl RowContext<'_> {
     }
 
     fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {
-        for (column, name) in row
-            .add_groups()
+        for (column, name) in adds(row)
             .map(|g| (Column::AddGroup, g))
-            .chain(row.remove_groups().map(|g| (Column::RemoveGroup, g)))
+            .chain(removes(row).map(|g| (Column::RemoveGroup, g)))
         {
             if !self.groups.contains_key(name) {
                 let hint = crate::parse::suggest::closest(
@@ -723,7 +718,7 @@ impl RowContext<'_> {
             .settings
             .groups
             .iter()
-            .chain(row.add_groups().filter_map(|g| self.groups.get(g)))
+            .chain(adds(row).filter_map(|g| self.groups.get(g)))
         {
             if added.insert(&group.name) {
                 planned.operations.push(Operation::AddToGroup {
@@ -731,7 +726,7 @@ impl RowContext<'_> {
                 });
             }
         }
-        if row.remove_groups().next().is_some() {
+        if removes(row).next().is_some() {
             planned.issues.push(Issue::new(
                 IssueCode::RemovegroupOnNewUser,
                 Some(row.line()),
@@ -821,7 +816,7 @@ impl RowContext<'_> {
             for group in s
                 .groups
                 .iter()
-                .chain(row.add_groups().filter_map(|g| self.groups.get(g)))
+                .chain(adds(row).filter_map(|g| self.groups.get(g)))
             {
                 if !seen.insert(&group.name) {
                     continue;
@@ -838,7 +833,7 @@ impl RowContext<'_> {
                     });
                 }
             }
-            for group in row.remove_groups().filter_map(|g| self.groups.get(g)) {
+            for group in removes(row).filter_map(|g| self.groups.get(g)) {
                 if !seen.insert(&group.name) {
                     continue;
                 }
@@ -852,8 +847,8 @@ impl RowContext<'_> {
                     });
                 }
             }
-        } else if row.add_groups().next().is_some() || row.remove_groups().next().is_some() {
-            let column = if row.add_groups().next().is_some() {
+        } else if adds(row).next().is_some() || removes(row).next().is_some() {
+            let column = if adds(row).next().is_some() {
                 Column::AddGroup
             } else {
                 Column::RemoveGroup
@@ -923,6 +918,19 @@ impl RowContext<'_> {
             Action::Update
         };
     }
+}
+
+/// The groups a row adds ([`Row::add_groups`]): none, without splitting, for a blank cell.
+fn adds<'a>(row: &Row<'a>) -> impl Iterator<Item = &'a str> + 'a {
+    let any = !row.get(Column::AddGroup).is_empty();
+    any.then(|| row.add_groups()).into_iter().flatten()
+}
+
+/// The groups a row removes ([`Row::remove_groups`]): none, without splitting, for a blank
+/// cell.
+fn removes<'a>(row: &Row<'a>) -> impl Iterator<Item = &'a str> + 'a {
+    let any = !row.get(Column::RemoveGroup).is_empty();
+    any.then(|| row.remove_groups()).into_iter().flatten()
 }
 
 /// `value` as an owned string: `found`'s own, taken, where it is the same bytes, else a copy.
