@@ -2,7 +2,8 @@
 //! (`/usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv`).
 //!
 //! `cargo run --release -p lms-bulk-upload --example parse_file -- FILE`; `THREADS=n` sets
-//! the parse option `threads` (default 0: every core).
+//! the parse option `threads` (default 0: every core); `BORROW=1` parses a borrow of the bytes
+//! with `parse` (which copies them into the upload) instead of handing them to `parse_owned`.
 
 use std::process::ExitCode;
 
@@ -27,8 +28,12 @@ fn main() -> ExitCode {
         ..Default::default()
     };
     // The file's bytes are handed over: the upload keeps them as its text (a UTF-8 file is
-    // not copied), so the peak is the file and the index of its values.
-    let result = lms_bulk_upload::parse_owned(bytes, &options);
+    // not copied), so the peak is the file and the index of its values. `BORROW=1` lends
+    // them to `parse` instead, which copies them (as a binding given a `bytes` does).
+    let result = match std::env::var_os("BORROW").is_some_and(|b| b == "1") {
+        true => lms_bulk_upload::parse(&bytes, &options),
+        false => lms_bulk_upload::parse_owned(bytes, &options),
+    };
     match result {
         Ok(upload) => {
             println!(

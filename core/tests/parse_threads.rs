@@ -318,3 +318,66 @@ fn duplicates_found_on_threads_are_those_found_on_one() {
         assert!(got == expected, "{threads} threads");
     }
 }
+
+/// A file lent to `parse` on several threads (past a MiB) is copied on those threads
+/// before it is decoded: UTF-8 with and without a byte order mark, Windows-1252 detected
+/// or named, UTF-8 named for a file that is not (an error), UTF-16 and a spreadsheet's
+/// magic bytes (not copied so) all give what one thread gives, lent or handed over.
+#[test]
+fn lent_files_past_a_mib_parse_alike_on_threads() {
+    use generators::*;
+    use lms_bulk_upload::{parse, parse_owned, Encoding};
+    let utf8 = clean_file(15_000);
+    assert!(utf8.len() > 1 << 20);
+    let bom = [b"\xEF\xBB\xBF".as_slice(), &utf8].concat();
+    let latin: Vec<u8> = String::from_utf8(utf8.clone())
+        .unwrap()
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let mut broken = utf8.clone();
+    broken.extend_from_slice(b"Ana,L\xF3pez,ana@example.com\n");
+    let utf16 = utf16_file(15_000);
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.extend_from_slice(&utf8);
+    let named = |encoding| ParseOptions {
+        encoding: Some(encoding),
+        ..ParseOptions::default()
+    };
+    let files: Vec<(&str, &[u8], ParseOptions)> = vec![
+        ("utf-8", &utf8, ParseOptions::default()),
+        ("utf-8 named", &utf8, named(Encoding::Utf8)),
+        (
+            "utf-8 with a byte order mark",
+            &bom,
+            ParseOptions::default(),
+        ),
+        ("windows-1252", &latin, ParseOptions::default()),
+        ("windows-1252 named", &latin, named(Encoding::Windows1252)),
+        ("not utf-8, named so", &broken, named(Encoding::Utf8)),
+        ("not utf-8", &broken, ParseOptions::default()),
+        ("utf-16", &utf16, ParseOptions::default()),
+        ("zip magic", &zip, ParseOptions::default()),
+        (
+            "too large",
+            &utf8,
+            ParseOptions {
+                max_file_bytes: 1 << 20,
+                ..ParseOptions::default()
+            },
+        ),
+    ];
+    for (name, bytes, options) in files {
+        let on = |threads| ParseOptions {
+            threads,
+            ..options.clone()
+        };
+        let expected = format!("{:?}", parse(bytes, &on(1)));
+        for threads in [2, 3] {
+            let lent = format!("{:?}", parse(bytes, &on(threads)));
+            assert!(lent == expected, "{name}, lent, {threads} threads");
+            let given = format!("{:?}", parse_owned(bytes.to_vec(), &on(threads)));
+            assert!(given == expected, "{name}, handed over, {threads} threads");
+        }
+    }
+}

@@ -364,16 +364,14 @@ fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
         let mask = 1u64 << (63 - bit);
         let mut next = Vec::with_capacity(parts.len() * 2);
         for part in parts {
+            // invariant: part[..low] has the bit clear, part[low..i] has it set; the swap
+            // is made whatever the bit (of two keys with it set, when set), so that the
+            // loop has no branch on the hash's random bits to mispredict
             let mut low = 0;
-            let mut high = part.len();
-            // invariant: part[..low] has the bit clear, part[high..] has it set
-            while low < high {
-                if part[low] & mask == 0 {
-                    low += 1;
-                } else {
-                    high -= 1;
-                    part.swap(low, high);
-                }
+            for i in 0..part.len() {
+                let clear = part[i] & mask == 0;
+                part.swap(low, i);
+                low += usize::from(clear);
             }
             let (clear, set) = part.split_at_mut(low);
             next.push(clear);
