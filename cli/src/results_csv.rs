@@ -6,6 +6,7 @@
 use crate::report;
 use lms_bulk_upload::{neutralise, Plan, Results, Upload};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// The byte order mark that tells Excel the file is UTF-8.
@@ -67,33 +68,47 @@ pub fn write_csv(
         }
     }));
     writer.write_record(header.iter().map(|h| neutralise(h).into_owned()))?;
-    let mut cells: Vec<String> = Vec::with_capacity(OUR_COLUMNS.len() + columns.len());
+    // A profile field's cell is read from the row's owned copy (`Row::to_data`); a column's
+    // straight from the upload, without copying the row.
+    let has_fields = columns.iter().any(|(_, _, field)| field.is_some());
+    let has_column = |c: lms_bulk_upload::Column| upload.is_some_and(|u| u.has_column(c));
+    let mut line = String::new();
     for row in &results.rows {
         let (first, last) = names
             .get(row.line)
             .map_or(("", ""), |r| (r.first_name.as_str(), r.last_name.as_str()));
-        cells.clear();
-        cells.extend([
-            row.line.to_string(),
-            row.email.clone(),
-            first.to_owned(),
-            last.to_owned(),
-            status(row).to_owned(),
-            row.user_id.as_ref().map_or(String::new(), |u| u.0.clone()),
-            row.done_text(),
-            row.error_text(),
-        ]);
-        let own = own_rows.get(row.line).map(lms_bulk_upload::Row::to_data);
-        cells.extend(columns.iter().map(|(_, column, field)| {
-            let value = match (&own, column, field) {
-                (Some(d), _, Some(f)) => d.custom.get(*f),
-                (Some(d), Some(c), None) => d.values.get(c),
-                _ => None,
-            };
-            value.cloned().unwrap_or_default()
-        }));
-        for cell in &cells {
+        line.clear();
+        let _ = write!(line, "{}", row.line);
+        let user_id = row.user_id.as_ref().map_or("", |u| u.0.as_str());
+        let (done, error) = (row.done_text(), row.error_text());
+        for cell in [
+            line.as_str(),
+            row.email.as_str(),
+            first,
+            last,
+            status(row),
+            user_id,
+            done.as_str(),
+            error.as_str(),
+        ] {
             writer.write_field(neutralise(cell).as_bytes())?;
+        }
+        let own = own_rows.get(row.line);
+        let data = if has_fields {
+            own.map(lms_bulk_upload::Row::to_data)
+        } else {
+            None
+        };
+        for (_, column, field) in &columns {
+            let value = match (own, column, field) {
+                (Some(_), _, Some(f)) => data
+                    .as_ref()
+                    .and_then(|d| d.custom.get(*f))
+                    .map_or("", String::as_str),
+                (Some(r), Some(c), None) if has_column(*c) => r.get(*c),
+                _ => "",
+            };
+            writer.write_field(neutralise(value).as_bytes())?;
         }
         writer.write_record(None::<&[u8]>)?;
     }

@@ -5,6 +5,7 @@
 
 pub mod admins;
 mod journal;
+mod now;
 mod outbox;
 pub mod runs;
 mod schema;
@@ -37,6 +38,9 @@ pub struct Db {
     /// The outbox batches recorded in the open transaction (the outbox folder, the batch's
     /// name): published as soon as it commits (see [`crate::mail`]'s pending batches).
     outbox: RefCell<Vec<(std::path::PathBuf, String)>>,
+    /// Counts the transactions [`Db::write`] opened: a store's knowledge of what the open
+    /// transaction wrote (the users it created) holds only while the number is the same.
+    transaction: Cell<u64>,
 }
 
 /// A row's journal entry, as the batch's commit writes it into `run_journal`.
@@ -70,6 +74,7 @@ impl Db {
             poisoned: Cell::new(false),
             journal: RefCell::new(Vec::new()),
             outbox: RefCell::new(Vec::new()),
+            transaction: Cell::new(0),
         }))
     }
 
@@ -118,6 +123,7 @@ impl Db {
             self.conn
                 .execute_batch("BEGIN IMMEDIATE")
                 .map_err(host_error)?;
+            self.transaction.set(self.transaction.get() + 1);
         }
         match f(&self.conn) {
             Ok(value) => Ok(value),
@@ -128,6 +134,12 @@ impl Db {
                 Err(host_error(e))
             }
         }
+    }
+
+    /// The transaction [`Db::write`] opened last, while it is open: `None` when none is (it
+    /// committed, or SQLite rolled it back, or the batch failed).
+    pub(crate) fn open_transaction(&self) -> Option<u64> {
+        (!self.conn.is_autocommit() && !self.poisoned.get()).then(|| self.transaction.get())
     }
 
     /// Records a row's journal entry for the open batch; a later entry of the same row
@@ -153,16 +165,7 @@ impl Db {
         }
         let pending = std::mem::take(&mut *self.journal.borrow_mut());
         if !pending.is_empty() {
-            self.write(|conn| {
-                let mut stmt = conn.prepare_cached(
-                    "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for entry in &pending {
-                    stmt.execute(params![entry.run_id, entry.line, entry.state, entry.value])?;
-                }
-                Ok(())
-            })?;
+            self.write(|conn| write_journal(conn, &pending))?;
         }
         if !self.conn.is_autocommit() {
             if let Err(e) = self.conn.execute_batch("COMMIT") {
@@ -175,6 +178,48 @@ impl Db {
         }
         self.publish_outbox()
     }
+}
+
+/// Journal entries per `INSERT` statement: one statement (parsed once, cached) writes this
+/// many rows, instead of one execution (bind, step, reset) per row.
+const JOURNAL_ROWS_PER_INSERT: usize = 64;
+
+/// `INSERT OR REPLACE INTO run_journal ... VALUES (?, ?, ?, ?), ...` with `rows` rows.
+fn journal_insert(rows: usize) -> String {
+    let mut sql = String::with_capacity(80 + rows * 14);
+    sql.push_str("INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) VALUES ");
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?)");
+    }
+    sql
+}
+
+/// Writes a batch's journal entries, [`JOURNAL_ROWS_PER_INSERT`] rows a statement. The rows
+/// of one statement are inserted in order, as one statement each would insert them (a
+/// batch names each line once: [`Db::journal`] keeps a row's last entry).
+fn write_journal(conn: &Connection, pending: &[JournalWrite]) -> rusqlite::Result<()> {
+    thread_local! {
+        static FULL: String = journal_insert(JOURNAL_ROWS_PER_INSERT);
+    }
+    for chunk in pending.chunks(JOURNAL_ROWS_PER_INSERT) {
+        let mut stmt = if chunk.len() == JOURNAL_ROWS_PER_INSERT {
+            FULL.with(|sql| conn.prepare_cached(sql))?
+        } else {
+            conn.prepare_cached(&journal_insert(chunk.len()))?
+        };
+        for (i, entry) in chunk.iter().enumerate() {
+            let at = i * 4;
+            stmt.raw_bind_parameter(at + 1, entry.run_id)?;
+            stmt.raw_bind_parameter(at + 2, entry.line)?;
+            stmt.raw_bind_parameter(at + 3, entry.state)?;
+            stmt.raw_bind_parameter(at + 4, entry.value.as_deref())?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
 }
 
 /// A SQLite error as a [`HostError`]: a busy or locked database is transient.

@@ -1,5 +1,6 @@
 //! [`Store`] on the SQLite database.
 
+use super::now::Timestamp;
 use super::{host_error, Db};
 use lms_bulk_upload::{
     email_key, ContentKind, ContentRef, ExistingUser, Group, HostError, InvitationDigest,
@@ -22,6 +23,10 @@ pub struct SqliteStore {
     references: Option<Vec<Reference>>,
     /// The `invitation_uploads` id of the upload fingerprint last seen.
     upload_id: Option<(String, i64)>,
+    /// The users [`Store::create_user`] inserted in the open transaction (its number, the
+    /// ids in increasing order): each exists and is unprotected until that transaction
+    /// ends, so its memberships and enrolments are inserted without looking it up again.
+    created: (u64, Vec<i64>),
 }
 
 /// A column of another table that refers to a column of `users`.
@@ -38,6 +43,29 @@ impl SqliteStore {
             db,
             references: None,
             upload_id: None,
+            created: (0, Vec::new()),
+        }
+    }
+
+    /// Whether user `id` was created by [`Store::create_user`] in the transaction open now.
+    fn created_now(&self, id: i64) -> bool {
+        self.db.open_transaction() == Some(self.created.0)
+            && self.created.1.binary_search(&id).is_ok()
+    }
+
+    /// Remembers user `id`, just created in the open transaction.
+    fn remember_created(&mut self, id: i64) {
+        match self.db.open_transaction() {
+            Some(now) if now == self.created.0 => {
+                if self.created.1.last().is_some_and(|&last| last >= id) {
+                    // Ids grow within a transaction; if not, nothing is taken for known.
+                    self.created.1.clear();
+                } else {
+                    self.created.1.push(id);
+                }
+            }
+            Some(now) => self.created = (now, vec![id]),
+            None => self.created.1.clear(),
         }
     }
 
@@ -321,12 +349,12 @@ impl Store for SqliteStore {
 
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         let p = &user.profile;
-        self.db.write(|conn| {
+        let id = self.db.write(|conn| {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO users (email, email_key, first_name, last_name, phone_number, \
                  unique_id, country, organisation, language_code, password_hash, \
-                 force_password_reset, login_method) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 force_password_reset, login_method, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             stmt.execute(params![
                 user.email,
@@ -341,11 +369,15 @@ impl Store for SqliteStore {
                 user.password_hash.as_ref().map(|h| h.as_str()),
                 user.force_password_reset,
                 stored_method(&user.login_method),
+                // The column's default, made here (see `now`).
+                Timestamp::now().as_str(),
             ])?;
             let id = conn.last_insert_rowid();
             write_fields(conn, id, &p.custom)?;
-            Ok(UserId(id.to_string()))
-        })
+            Ok(id)
+        })?;
+        self.remember_created(id);
+        Ok(UserId(id.to_string()))
     }
 
     /// A field that is `None` is left as it is; `Some("")` clears it: NULL, or `''` for the
@@ -405,6 +437,19 @@ impl Store for SqliteStore {
 
     fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
         let (id, group) = (user_id(user)?, group_id(group)?);
+        if self.created_now(id) {
+            // A user of the open transaction's own: it exists and is unprotected (no lookup),
+            // and an insert of a single row of values needs no statement journal (an
+            // `INSERT ... SELECT` copies each page it changes before changing it).
+            self.db.write(|conn| {
+                conn.prepare_cached(
+                    "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) \
+                     ON CONFLICT (group_id, user_id) DO NOTHING",
+                )?
+                .execute(params![group, id])
+            })?;
+            return Ok(());
+        }
         // The upsert counts an existing membership as one row, so 0 means no such
         // unprotected user (idempotent for resuming, and refused for a protected user).
         let changed = self.db.write(|conn| {
@@ -435,13 +480,37 @@ impl Store for SqliteStore {
 
     fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let id = user_id(user)?;
+        if self.created_now(id) {
+            // As in `add_to_group`: a user of the open transaction's own.
+            self.db.write(|conn| {
+                conn.prepare_cached(
+                    "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
+                     VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (user_id, kind, content_id) DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    content.kind.as_str(),
+                    content.id,
+                    Timestamp::now().as_str()
+                ])
+            })?;
+            return Ok(());
+        }
         let changed = self.db.write(|conn| {
             conn.prepare_cached(
-                "INSERT INTO enrolments (user_id, kind, content_id) \
-                 SELECT id, ?2, ?3 FROM users WHERE id = ?1 AND protected = 0 \
+                "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
+                 SELECT id, ?2, ?3, ?4 FROM users WHERE id = ?1 AND protected = 0 \
                  ON CONFLICT (user_id, kind, content_id) DO UPDATE SET kind = excluded.kind",
             )?
-            .execute(params![id, content.kind.as_str(), content.id])
+            // The column's default, made here (see `now`); an enrolment that was there
+            // keeps its time.
+            .execute(params![
+                id,
+                content.kind.as_str(),
+                content.id,
+                Timestamp::now().as_str()
+            ])
         })?;
         written(changed, user)
     }
@@ -457,6 +526,8 @@ impl Store for SqliteStore {
     }
 
     fn checkpoint(&mut self) -> Result<(), HostError> {
+        // The transaction ends (committed, or failed): its users are no longer its own.
+        self.created.1.clear();
         self.db.commit()
     }
 
@@ -527,6 +598,8 @@ impl Store for SqliteStore {
     /// enrolment, nothing a later table holds): `false`, and nothing changed, otherwise.
     fn delete_user(&mut self, user: &UserId) -> Result<bool, HostError> {
         let id = user_id(user)?;
+        // Deleted or not, no longer taken for known to exist.
+        self.created.1.retain(|&created| created != id);
         let checks: Vec<String> = self
             .references()?
             .iter()
@@ -1011,6 +1084,66 @@ mod tests {
             .query_row("SELECT count(*) FROM user_fields", [], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn a_user_created_in_the_open_transaction_gets_its_memberships_and_enrolments() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::new(db.clone());
+        let sales = Group {
+            id: "1".into(),
+            name: "Sales".into(),
+        };
+        let course = ContentRef::new(ContentKind::Course, "c1");
+        let id = store
+            .create_user(&new_user("cy@x.com", "saml", None))
+            .unwrap();
+        for _ in 0..2 {
+            store.add_to_group(&id, &sales).unwrap();
+            store.enrol(&id, &course).unwrap();
+        }
+        let missing = Group {
+            id: "9".into(),
+            name: "Gone".into(),
+        };
+        assert!(
+            store.add_to_group(&id, &missing).is_err(),
+            "a group that is not there is refused (foreign key)"
+        );
+        store.checkpoint().unwrap();
+        let cy = user(&mut store, "cy@x.com");
+        assert_eq!(cy.groups, ["Sales"]);
+        assert_eq!(cy.enrolments, std::slice::from_ref(&course));
+        let (created, enrolled): (String, String) = db
+            .conn()
+            .query_row(
+                "SELECT u.created_at, e.enrolled_at FROM users u JOIN enrolments e \
+                 ON e.user_id = u.id WHERE u.email_key = 'cy@x.com'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        for stamp in [&created, &enrolled] {
+            assert_eq!(stamp.len(), 24, "{stamp}");
+            assert!(
+                stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+                "{stamp}"
+            );
+        }
+
+        // Deleted in its transaction: no longer taken for known.
+        let dee = store
+            .create_user(&new_user("dee@x.com", "saml", None))
+            .unwrap();
+        assert!(store.delete_user(&dee).unwrap());
+        let e = store.add_to_group(&dee, &sales).unwrap_err();
+        assert!(e.message().contains("does not exist"), "{e:?}");
+        store.checkpoint().unwrap();
+
+        // After the commit, the users of a new transaction only.
+        store.add_to_group(&id, &sales).unwrap();
+        store.checkpoint().unwrap();
+        assert_eq!(user(&mut store, "cy@x.com").groups, ["Sales"]);
     }
 
     #[test]
