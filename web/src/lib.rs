@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod assets;
+pub mod civil;
 pub mod hooks;
 pub mod http;
 pub mod object;

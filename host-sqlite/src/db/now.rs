@@ -3,6 +3,7 @@
 //! as a float) cost about 7 % of `bulk-upload apply`'s samples as the default of
 //! `users.created_at` and `enrolments.enrolled_at`, evaluated once per row inserted.
 
+use lms_bulk_upload_web::civil::civil_from_days;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `YYYY-MM-DDTHH:MM:SS.SSSZ` (UTC, milliseconds): the format of every timestamp the schema
@@ -51,20 +52,6 @@ fn put(out: &mut [u8], mut value: i64) {
         *byte = b'0' + u8::try_from(value % 10).unwrap_or(0);
         value /= 10;
     }
-}
-
-/// The proleptic Gregorian date of day `days` after 1970-01-01 (days ≥ 0).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
