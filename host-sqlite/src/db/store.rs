@@ -53,6 +53,31 @@ impl SqliteStore {
             && self.created.1.binary_search(&id).is_ok()
     }
 
+    /// Inserts a row that belongs to user `id` (a membership, an enrolment), with the same
+    /// parameters either way: `fresh` for a user of the open transaction's own, which
+    /// exists and is unprotected (no lookup; and an insert of a single row of values needs
+    /// no statement journal, where an `INSERT ... SELECT` copies each page it changes
+    /// before changing it); otherwise `checked`, which selects the user if it is
+    /// unprotected, so that no row written means no such writable user.
+    fn insert_for_user(
+        &mut self,
+        user: &UserId,
+        id: i64,
+        fresh: &str,
+        checked: &str,
+        params: impl Params,
+    ) -> Result<(), HostError> {
+        let created_now = self.created_now(id);
+        let sql = if created_now { fresh } else { checked };
+        let changed = self
+            .db
+            .write(|conn| conn.prepare_cached(sql)?.execute(params))?;
+        if created_now {
+            return Ok(());
+        }
+        written(changed, user)
+    }
+
     /// Remembers user `id`, just created in the open transaction.
     fn remember_created(&mut self, id: i64) {
         match self.db.open_transaction() {
@@ -437,30 +462,18 @@ impl Store for SqliteStore {
 
     fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
         let (id, group) = (user_id(user)?, group_id(group)?);
-        if self.created_now(id) {
-            // A user of the open transaction's own: it exists and is unprotected (no lookup),
-            // and an insert of a single row of values needs no statement journal (an
-            // `INSERT ... SELECT` copies each page it changes before changing it).
-            self.db.write(|conn| {
-                conn.prepare_cached(
-                    "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) \
-                     ON CONFLICT (group_id, user_id) DO NOTHING",
-                )?
-                .execute(params![group, id])
-            })?;
-            return Ok(());
-        }
-        // The upsert counts an existing membership as one row, so 0 means no such
+        // Checked: the upsert counts an existing membership as one row, so 0 means no such
         // unprotected user (idempotent for resuming, and refused for a protected user).
-        let changed = self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO group_members (group_id, user_id) \
-                 SELECT ?1, id FROM users WHERE id = ?2 AND protected = 0 \
-                 ON CONFLICT (group_id, user_id) DO UPDATE SET user_id = excluded.user_id",
-            )?
-            .execute(params![group, id])
-        })?;
-        written(changed, user)
+        self.insert_for_user(
+            user,
+            id,
+            "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) \
+             ON CONFLICT (group_id, user_id) DO NOTHING",
+            "INSERT INTO group_members (group_id, user_id) \
+             SELECT ?1, id FROM users WHERE id = ?2 AND protected = 0 \
+             ON CONFLICT (group_id, user_id) DO UPDATE SET user_id = excluded.user_id",
+            params![group, id],
+        )
     }
 
     fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
@@ -480,39 +493,24 @@ impl Store for SqliteStore {
 
     fn enrol(&mut self, user: &UserId, content: &ContentRef) -> Result<(), HostError> {
         let id = user_id(user)?;
-        if self.created_now(id) {
-            // As in `add_to_group`: a user of the open transaction's own.
-            self.db.write(|conn| {
-                conn.prepare_cached(
-                    "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
-                     VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (user_id, kind, content_id) DO NOTHING",
-                )?
-                .execute(params![
-                    id,
-                    content.kind.as_str(),
-                    content.id,
-                    Timestamp::now().as_str()
-                ])
-            })?;
-            return Ok(());
-        }
-        let changed = self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
-                 SELECT id, ?2, ?3, ?4 FROM users WHERE id = ?1 AND protected = 0 \
-                 ON CONFLICT (user_id, kind, content_id) DO UPDATE SET kind = excluded.kind",
-            )?
-            // The column's default, made here (see `now`); an enrolment that was there
-            // keeps its time.
-            .execute(params![
+        // The column's default, made here (see `now`); an enrolment that was there keeps
+        // its time.
+        self.insert_for_user(
+            user,
+            id,
+            "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
+             VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (user_id, kind, content_id) DO NOTHING",
+            "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
+             SELECT id, ?2, ?3, ?4 FROM users WHERE id = ?1 AND protected = 0 \
+             ON CONFLICT (user_id, kind, content_id) DO UPDATE SET kind = excluded.kind",
+            params![
                 id,
                 content.kind.as_str(),
                 content.id,
                 Timestamp::now().as_str()
-            ])
-        })?;
-        written(changed, user)
+            ],
+        )
     }
 
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
