@@ -54,7 +54,7 @@ module LmsBulkUpload
 
         data.read
       end
-    Native.call { Upload.new(LmsBulkUploadNative.parse(bytes, JSON.generate(options))) }
+    Native.call { Upload.new(Native.parse(bytes, JSON.generate(options))) }
   end
 
   # Plans an upload against a store (a MemoryStore or any object with the store's methods),

@@ -5,6 +5,9 @@ use crate::file_bytes::FileBytes;
 use lms_bulk_upload::host::view;
 use lms_bulk_upload::ParseOptions;
 use std::sync::Arc;
+use uniffi::{Lift, LiftArgsError, LowerReturn, RustBuffer, RustCallStatus};
+
+use crate::UniFfiTag;
 
 /// A parsed file: rows plus issues.
 #[derive(uniffi::Object)]
@@ -16,9 +19,73 @@ pub struct Upload {
 /// (decoded by the core: unknown keys are refused) or null.
 #[uniffi::export]
 pub fn parse(data: FileBytes, options_json: String) -> NativeResult<Arc<Upload>> {
-    let options = ParseOptions::from_value(from_json_text(&options_json, "parse options")?)?;
-    let inner = lms_bulk_upload::parse(data.bytes(), &options)?;
+    parse_bytes(data.bytes(), &options_json)
+}
+
+/// [`parse`] of bytes wherever they are: uniffi's buffer, or a Ruby String's own.
+fn parse_bytes(bytes: &[u8], options_json: &str) -> NativeResult<Arc<Upload>> {
+    let options = ParseOptions::from_value(from_json_text(options_json, "parse options")?)?;
+    let inner = lms_bulk_upload::parse(bytes, &options)?;
     Ok(Arc::new(Upload { inner }))
+}
+
+/// The outcome of [`parse`] as uniffi returns it: the `Upload`'s handle, or the error in
+/// `call_status`.
+type ParseReturn = <NativeResult<Arc<Upload>> as LowerReturn<UniFfiTag>>::ReturnType;
+
+/// [`parse`] of a large Ruby String read where it is, without its copy into uniffi's
+/// buffer (the core's `parse` copies lent bytes itself, on the parse's threads): called by
+/// the gem's `LmsBulkUpload::Native.parse` (`lib/lms_bulk_upload/native.rb`), not part of
+/// the generated module. It returns and fails exactly as uniffi's scaffolding of [`parse`]
+/// does: `Upload.uniffi_lift` takes the handle; an error is lowered into `call_status`.
+///
+/// # Safety
+///
+/// `data` points to `len` bytes that stay valid and unchanged until the call returns (or
+/// is null, or `len` is 0: no bytes). The gem passes the buffer of a frozen Ruby String of
+/// 64 KiB or more, which it keeps referenced for the whole call.
+#[doc(hidden)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lms_bulk_upload_ruby_parse_lent(
+    data: *const u8,
+    len: u64,
+    options_json: RustBuffer,
+    call_status: &mut RustCallStatus,
+) -> ParseReturn {
+    uniffi::rust_call(call_status, || {
+        let options_json = match <String as Lift<UniFfiTag>>::try_lift(options_json) {
+            Ok(options_json) => options_json,
+            Err(error) => {
+                return <NativeResult<Arc<Upload>> as LowerReturn<UniFfiTag>>::handle_failed_lift(
+                    LiftArgsError {
+                        arg_name: "options_json",
+                        error,
+                    },
+                );
+            }
+        };
+        let bytes: &[u8] = match usize::try_from(len) {
+            Ok(len) if len > 0 && !data.is_null() => {
+                // SAFETY: `data` is `RSTRING_PTR` of a Ruby String of `len` bytes (ruby-ffi
+                // passes a String given for a `:pointer` parameter as its own buffer,
+                // uncopied). The bytes stay valid and unchanged until this call returns,
+                // although the call releases the GVL (other Ruby threads and the GC run
+                // meanwhile): the String is frozen, so no Ruby code can change it (a String
+                // sharing its buffer gets a buffer of its own before it is changed); the
+                // calling Ruby method holds it in its frame for the whole call, so the GC
+                // cannot free it; and at 64 KiB or more its bytes are on the heap, not
+                // embedded in the object, so the GC's compaction (which moves objects) does
+                // not move them. They are only read, and not kept past the call: the core's
+                // `parse` borrows its input, and the upload owns a copy.
+                unsafe { std::slice::from_raw_parts(data, len) }
+            }
+            _ => &[],
+        };
+        <NativeResult<Arc<Upload>> as LowerReturn<UniFfiTag>>::lower_return(parse_bytes(
+            bytes,
+            &options_json,
+        ))
+    })
 }
 
 #[uniffi::export]
