@@ -68,6 +68,7 @@ bench-rust: bench-parse
 	@echo "(rust benchmarks: see core/benches)"
 	$(MAKE) --no-print-directory bench-cli
 	$(CARGO) bench -p lms-bulk-upload --bench plan_execute
+	$(CARGO) bench -p lms-bulk-upload --bench plan_execute_mimalloc
 
 # Parse + validate against the raw csv crate, on 1 thread and on every core, best of 3
 # (generates bench-data/users-1m.csv, 1,000,000 rows, ~85 MB, if absent), the hostile files
