@@ -320,9 +320,11 @@ fn duplicates_found_on_threads_are_those_found_on_one() {
 }
 
 /// A file lent to `parse` on several threads (past a MiB) is copied on those threads
-/// before it is decoded: UTF-8 with and without a byte order mark, Windows-1252 detected
-/// or named, UTF-8 named for a file that is not (an error), UTF-16 and a spreadsheet's
-/// magic bytes (not copied so) all give what one thread gives, lent or handed over.
+/// before it is decoded, its lines counted on the lent bytes meanwhile: UTF-8 with and
+/// without a byte order mark or Excel's `sep=` line (its line end CRLF, or CRs only),
+/// Windows-1252 detected or named, UTF-8 named for a file that is not (an error), UTF-16
+/// and a spreadsheet's magic bytes (not copied so) all give what one thread gives, lent or
+/// handed over.
 #[test]
 fn lent_files_past_a_mib_parse_alike_on_threads() {
     use generators::*;
@@ -330,6 +332,13 @@ fn lent_files_past_a_mib_parse_alike_on_threads() {
     let utf8 = clean_file(15_000);
     assert!(utf8.len() > 1 << 20);
     let bom = [b"\xEF\xBB\xBF".as_slice(), &utf8].concat();
+    let sep = [b"sep=,\r\n".as_slice(), &utf8].concat();
+    let bom_sep = [b"\xEF\xBB\xBFSEP=,\r\r\n".as_slice(), &utf8].concat();
+    let sep_cr = [b"sep=,\r".as_slice(), &utf8].concat();
+    let crlf = String::from_utf8(utf8.clone())
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes();
     let latin: Vec<u8> = String::from_utf8(utf8.clone())
         .unwrap()
         .chars()
@@ -352,6 +361,14 @@ fn lent_files_past_a_mib_parse_alike_on_threads() {
             &bom,
             ParseOptions::default(),
         ),
+        ("sep=", &sep, ParseOptions::default()),
+        (
+            "a byte order mark and sep=",
+            &bom_sep,
+            ParseOptions::default(),
+        ),
+        ("sep= ended by a CR", &sep_cr, ParseOptions::default()),
+        ("CRLF", &crlf, ParseOptions::default()),
         ("windows-1252", &latin, ParseOptions::default()),
         ("windows-1252 named", &latin, named(Encoding::Windows1252)),
         ("not utf-8, named so", &broken, named(Encoding::Utf8)),

@@ -22,6 +22,13 @@ pub(super) const MIN_CHUNK_BYTES: usize = 256 << 10;
 /// joining (a quarter of them at most, see [`read_in_chunks`]) hold little memory.
 const CHUNKS_PER_THREAD: usize = 32;
 
+/// The chunks a thread may have read (or be reading) ahead of the joining, at most. With
+/// one (two chunks on two threads), a worker that finished its chunk while the chunk the
+/// joining waits for was still being read (its thread taken by the joining thread or by
+/// another process) waited for it, idle; with four, a worker stops only when that chunk is
+/// eight chunks behind on two threads.
+const AHEAD_PER_THREAD: usize = 4;
+
 /// A file whose lines are shorter than this on average is read in one pass: the index of
 /// its rows (line, validity, cell ends: 13 bytes and more a row) outweighs its text, and
 /// the chunks' copies of it, joined at the end, would raise the peak of memory by half.
@@ -178,8 +185,8 @@ struct Chunk<'a> {
 /// Reads the rows after the header into `rows` on `threads` threads: every chunk (the
 /// first by `parser`, just past the header) is read by a worker into rows of its own, and
 /// joined by this thread in file order as soon as it is read. Workers read at most a
-/// quarter of the chunks (and at least one) ahead of the joining, so the memory held twice
-/// is that of those chunks, not of the file.
+/// quarter of the chunks (and at least one), and at most [`AHEAD_PER_THREAD`] a thread,
+/// ahead of the joining, so the memory held twice is that of those chunks, not of the file.
 pub(super) fn read_in_chunks<'a>(
     mut parser: Parser<'a>,
     rows: &mut Rows,
@@ -209,7 +216,7 @@ pub(super) fn read_in_chunks<'a>(
     let lf_count = count_byte(&parser.body.as_bytes()[start..first_cut], b'\n');
     let first = Chunk::new(parser, start, first_cut, lf_count);
     jobs.insert(0, Mutex::new(Some(first)));
-    let window = (jobs.len() / 4).clamp(1, threads);
+    let window = (jobs.len() / 4).clamp(1, threads * AHEAD_PER_THREAD);
     let state = Mutex::new(Progress {
         next: 0,
         joined: 0,

@@ -114,9 +114,24 @@ fn parse_input(
 ) -> Result<Upload, Error> {
     check_declarations(&options.fields, &options.login_methods)
         .map_err(|why| Error::new(crate::ErrorKind::Settings, IssueCode::InvalidOption, why))?;
+    let mut counted = None;
     let (owned, start, source) = match input {
         Input::Borrowed(bytes) => match copy_on_threads(bytes, options)? {
-            Some(copy) => owned_file_text(copy, options)?,
+            Some(copy) => {
+                // The lent bytes' lines counted on a thread of their own while the copy is
+                // checked: the copy is the upload's text, the lent bytes are the same.
+                let (text, lines) = std::thread::scope(|scope| {
+                    let counting = scope.spawn(|| Counted::of(bytes, options, chunk_bytes));
+                    let text = owned_file_text(copy, options);
+                    match counting.join() {
+                        Ok(lines) => (text, lines),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                });
+                let text = text?;
+                counted = Some(lines);
+                text
+            }
             None => {
                 let (text, source) = file_text(bytes, options)?;
                 (text.into_owned(), 0, source)
@@ -137,7 +152,24 @@ fn parse_input(
     encoding_issues(&source, &mut log);
     let (body, line_offset, delimiter) = body_and_delimiter(text, source.format, options);
     let body_at = body.as_ptr() as usize - owned.as_ptr() as usize;
-    let parser = Parser::new(body, line_offset, delimiter, options, log, chunk_bytes)?;
+    // (counted on the lent bytes: the same as the text's when the text is those bytes, a
+    // UTF-8 file's, and its body is where the count took it to be)
+    let utf8 = matches!(
+        source.encoding,
+        crate::Encoding::Utf8 | crate::Encoding::Utf8Bom
+    );
+    let counted = counted.filter(|c| {
+        utf8 && source.format == FileFormat::Csv && (c.body_at, c.body_len) == (body_at, body.len())
+    });
+    let parser = Parser::new(
+        body,
+        line_offset,
+        delimiter,
+        options,
+        log,
+        chunk_bytes,
+        counted,
+    )?;
     let (upload, email_hashes, log) = parser.with_text_at(body_at).run(source)?;
     Ok(upload.complete(owned, email_hashes, log, chunks::threads(options)))
 }
@@ -181,6 +213,50 @@ fn copy_on_threads(bytes: &[u8], options: &ParseOptions) -> Result<Option<Vec<u8
         }
     });
     Ok(Some(copy))
+}
+
+/// The cuts of a file's body for its threads ([`chunks::cuts`]) and the LF and CR between
+/// them ([`chunks::count_lf_cr_between`]), counted on the file's bytes before they are
+/// decoded: the body taken to start past a UTF-8 byte order mark and Excel's `sep=` line
+/// (as [`strip_sep_line`] finds it), so the count holds for a UTF-8 file's text when its
+/// body is where this took it to be (`body_at`, `body_len`).
+struct Counted {
+    body_at: usize,
+    body_len: usize,
+    offsets: Vec<usize>,
+    lf_cr: Vec<(usize, usize)>,
+}
+
+impl Counted {
+    /// `bytes` counted on this thread.
+    fn of(bytes: &[u8], options: &ParseOptions, chunk_bytes: Option<usize>) -> Counted {
+        let text_at = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let text = &bytes[text_at..];
+        let first_end = text.iter().position(|&b| b == b'\n').unwrap_or(text.len());
+        let mut first = &text[..first_end];
+        while let Some(rest) = first.strip_suffix(b"\r") {
+            first = rest;
+        }
+        let sep_line =
+            first.len() == 5 && first[..4].eq_ignore_ascii_case(b"sep=") && first[4].is_ascii();
+        let body_at = match sep_line {
+            true => text_at + (first_end + 1).min(text.len()),
+            false => text_at,
+        };
+        let body = &bytes[body_at..];
+        let offsets = chunks::cuts(body, chunks::threads(options), chunk_bytes);
+        let lf_cr = chunks::count_lf_cr_between(body, &offsets, 1);
+        Counted {
+            body_at,
+            body_len: body.len(),
+            offsets,
+            lf_cr,
+        }
+    }
 }
 
 /// [`file_text`] of bytes given: a UTF-8 file's text is its bytes, taken as they are;
@@ -448,17 +524,23 @@ impl<'a> Parser<'a> {
         options: &'a ParseOptions,
         log: IssueLog,
         chunk_bytes: Option<usize>,
+        counted: Option<Counted>,
     ) -> Result<Parser<'a>, Error> {
         // The cuts for reading on several threads, with the line each starts and the LF in
-        // each chunk, counted in the one pass that counts the body's LF and CR.
+        // each chunk, counted in the one pass that counts the body's LF and CR (or counted
+        // before, on the bytes the body is).
         let threads = chunks::threads(options);
-        let offsets = chunks::cuts(body.as_bytes(), threads, chunk_bytes);
+        let (offsets, lf_cr) = match counted {
+            Some(counted) => (counted.offsets, counted.lf_cr),
+            None => {
+                let offsets = chunks::cuts(body.as_bytes(), threads, chunk_bytes);
+                let lf_cr = chunks::count_lf_cr_between(body.as_bytes(), &offsets, threads);
+                (offsets, lf_cr)
+            }
+        };
         let (mut lf_count, mut cr_count) = (0, 0);
         let mut cuts = Vec::with_capacity(offsets.len());
-        for (i, (lf, cr)) in chunks::count_lf_cr_between(body.as_bytes(), &offsets, threads)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, (lf, cr)) in lf_cr.into_iter().enumerate() {
             if let Some(last) = i.checked_sub(1) {
                 cuts.push((offsets[last], lf_count as u32 + 1, lf));
             }
