@@ -83,10 +83,12 @@ pub fn find_unfinished(
 
 /// The plan as a run stores it: `Plan::to_json`'s bytes compressed with zlib at its fastest
 /// level, written as they are made (no whole JSON in memory: about 25 times smaller than the
-/// JSON, a twenty-fifth of the pages SQLite writes to the WAL and the database).
+/// JSON, a twenty-fifth of the pages SQLite writes to the WAL and the database). The bytes
+/// come from `Plan::write_json` (a large plan's rows written on other threads while this
+/// one compresses them), the same bytes as `to_json`'s.
 pub fn deflate_plan(plan: &lms_bulk_upload::Plan) -> Result<Vec<u8>, Error> {
     deflate_with(plan.rows().len().saturating_mul(24), |out| {
-        serde_json::to_writer(out, plan).map_err(std::io::Error::other)
+        plan.write_json(out)
     })
 }
 
