@@ -9,7 +9,8 @@ use lms_bulk_upload::{
 };
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 /// How rows are executed.
 #[derive(Debug, Clone)]
@@ -57,7 +58,12 @@ pub fn execute_run(
     // And the WAL is copied back into the database every 16,384 pages (64 MiB) instead of
     // 1,000: the pages a run writes again and again (the tables' last pages, the journal)
     // are copied once per checkpoint, not once per batch.
-    let _ = db.conn().pragma_update(None, "wal_autocheckpoint", 16_384);
+    let _ = db
+        .conn()
+        .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT);
+    // While the rows execute, most of those copies are made by a connection of their own,
+    // on a thread of its own: not on the thread that writes the rows.
+    let _checkpoints = Checkpointer::start(db);
     let mut store = SqliteStore::new(db.clone());
     let mut journal = SqliteJournal::new(db.clone(), run_id, plan);
     let options = ExecuteOptions {
@@ -72,4 +78,68 @@ pub fn execute_run(
         ..ExecuteOptions::default()
     };
     execute(plan, &mut store, mailer, options)
+}
+
+/// The WAL pages after which the connection that commits copies them back into the database
+/// (SQLite's automatic checkpoint).
+const WAL_AUTOCHECKPOINT: i64 = 16_384;
+
+/// How often the [`Checkpointer`] copies what was committed since its last copy.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Checkpoints the WAL from a second connection to the database, on a thread of its own,
+/// while a run's rows execute, so that the run's own connection finds most pages already
+/// copied when its automatic checkpoint comes (every [`WAL_AUTOCHECKPOINT`] pages).
+///
+/// A checkpoint copies committed pages from the WAL into the database file; what is
+/// durable, and when, is the same whichever connection does it (SQLite's WAL lets a
+/// checkpoint run beside a writer: `PASSIVE` copies what no reader still needs and never
+/// waits for a lock). The run's connection keeps its automatic checkpoint: the WAL starts
+/// again from its beginning only when a transaction begins with every frame copied, which
+/// this thread alone, copying while the rows are written, seldom sees; the automatic one,
+/// run just after a commit, copies what is left and lets the next batch restart the WAL,
+/// so it stays within about [`WAL_AUTOCHECKPOINT`] pages as before.
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// A checkpointer for `db`, or `None` if the database has no file of its own or a
+    /// second connection cannot be opened (the automatic checkpoint does it all then).
+    fn start(db: &Db) -> Option<Checkpointer> {
+        let path = db.conn().path().filter(|p| !p.is_empty())?.to_owned();
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        // As the run's connection: the WAL is synced before the copy, the database after.
+        conn.pragma_update(None, "synchronous", "NORMAL").ok()?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    // Busy (a reader or another checkpoint) is fine: the next one copies it.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .ok()?;
+        Some(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

@@ -284,25 +284,28 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
             return Err(err);
         }
     };
-    // The results file (streamed to disk, never held whole) and the signed results (a
-    // million rows take a second or two each) are made side by side, both before the run is
-    // recorded as finished.
+    // The results file (streamed to disk, never held whole) is written on a thread of its
+    // own while this one signs the results (a million rows take a second or two each) and
+    // stores them in a transaction it commits only once the file is written: the run is
+    // recorded as finished after both, as before.
     let key = if results.cancelled {
         None
     } else {
         Some(db.plan_key()?)
     };
-    let (written, signed) = std::thread::scope(|scope| {
-        let signed = scope.spawn(|| key.as_ref().map(|key| results.to_signed_json(key)));
-        let written = write_results(&results_path, &results, &plan, upload.as_ref());
-        (written, signed.join())
-    });
-    written?;
-    let signed = signed.map_err(|_| CliError::host("signing the results failed"))?;
     let failed = results.summary.failed > 0;
-    if let Some(signed) = signed {
+    let (written, stored) = std::thread::scope(|scope| {
+        let written =
+            scope.spawn(|| write_results(&results_path, &results, &plan, upload.as_ref()));
         // Signed with the database's key: read back verified by `undo` and `results`.
-        runs::finish_signed(&db, run_id, &signed, failed)?;
+        let stored = key
+            .as_ref()
+            .map(|key| runs::finish_signed_open(&db, run_id, &results.to_signed_json(key), failed));
+        (written.join(), stored)
+    });
+    written.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    if let Some(finishing) = stored.transpose()? {
+        finishing.commit()?;
     }
     if host.json {
         let mut out = serde_json::json!({

@@ -59,6 +59,17 @@ const MIN_ROWS_FOR_A_THREAD: usize = 16_384;
 /// the JSON takes about three times as long as SHA-256 with the CPU's SHA instructions.
 const MAX_WRITERS: usize = 3;
 
+/// How many threads write a plan's rows while the calling thread takes their bytes: none
+/// for a small plan or one core, else one per core, at most [`MAX_WRITERS`].
+fn writers_for(plan: &Plan) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if plan.rows.len() >= MIN_ROWS_FOR_A_THREAD && cores > 1 {
+        cores.min(MAX_WRITERS)
+    } else {
+        0
+    }
+}
+
 /// Feeds the plan's canonical bytes (everything but the fingerprint and the signature) to
 /// `digest`: the bytes the fingerprint and the signature cover.
 ///
@@ -67,20 +78,14 @@ const MAX_WRITERS: usize = 3;
 /// threads (one per core, at most [`MAX_WRITERS`]) write the blocks of rows while this one
 /// digests them in order (SHA-256 is sequential, and writing the JSON is the larger part).
 pub(super) fn write_canonical<D: sha2::digest::Update>(plan: &Plan, digest: D) -> D {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let writers = if plan.rows.len() >= MIN_ROWS_FOR_A_THREAD && cores > 1 {
-        cores.min(MAX_WRITERS)
-    } else {
-        0
-    };
-    write_canonical_in_blocks(plan, digest, BLOCK_ROWS, writers)
+    write_canonical_in_blocks(plan, digest, BLOCK_ROWS, writers_for(plan))
 }
 
 /// [`write_canonical`] with blocks of `block_rows` rows, written by `writers` other threads
 /// (0: on this one).
 pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     plan: &Plan,
-    mut digest: D,
+    digest: D,
     block_rows: usize,
     writers: usize,
 ) -> D {
@@ -98,8 +103,47 @@ pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
         summary: &plan.summary,
         file_issues: &plan.file_issues,
     };
+    write_in_blocks(plan, &head, digest, block_rows, writers)
+}
+
+/// [`Plan::to_json`]'s bytes fed to `sink`, written as [`write_canonical_in_blocks`] writes
+/// the canonical ones: the plan's own fields in [`Plan`]'s order (the fingerprint second).
+fn write_whole_in_blocks<D: sha2::digest::Update>(
+    plan: &Plan,
+    sink: D,
+    block_rows: usize,
+    writers: usize,
+) -> D {
+    /// The fields before the rows, in [`Plan`]'s order.
+    #[derive(Serialize)]
+    struct Head<'a> {
+        format_version: u32,
+        fingerprint: &'a str,
+        settings: &'a PlanSettings,
+        summary: &'a Summary,
+        file_issues: &'a [Issue],
+    }
+    let head = Head {
+        format_version: plan.format_version,
+        fingerprint: &plan.fingerprint,
+        settings: &plan.settings,
+        summary: &plan.summary,
+        file_issues: &plan.file_issues,
+    };
+    write_in_blocks(plan, &head, sink, block_rows, writers)
+}
+
+/// `head` (an object of the fields before the rows), the rows as the next field, the shard
+/// if any, and the closing brace, fed to `digest` in order.
+fn write_in_blocks<D: sha2::digest::Update, H: Serialize>(
+    plan: &Plan,
+    head: &H,
+    mut digest: D,
+    block_rows: usize,
+    writers: usize,
+) -> D {
     // `{...}` without its closing brace, then the rows as the next field.
-    let mut bytes = serde_json::to_vec(&head).unwrap_or_default();
+    let mut bytes = serde_json::to_vec(head).unwrap_or_default();
     bytes.pop();
     bytes.extend_from_slice(b",\"rows\":[");
     digest.update(&bytes);
@@ -119,6 +163,23 @@ pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     }
     digest.update(b"}");
     digest
+}
+
+/// Bytes fed to a writer as a digest is fed: the first error is kept, and nothing is
+/// written after it.
+struct WriteSink<'a> {
+    out: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl sha2::digest::Update for WriteSink<'_> {
+    fn update(&mut self, data: &[u8]) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(data) {
+                self.error = Some(e);
+            }
+        }
+    }
 }
 
 /// The rows of a block, comma-separated (and after a comma, unless it is the first block).
@@ -439,6 +500,21 @@ impl Plan {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Writes [`to_json`](Plan::to_json)'s bytes into `out`, without holding them whole:
+    /// the rows a block at a time, each written as the fingerprint writes them (by hand for
+    /// the common shapes, several times faster than serde_json), and for a large plan on
+    /// other threads (one per core, at most three) while this one writes them to `out` in
+    /// order. A host that stores the plan compressed feeds its compressor with this.
+    ///
+    /// # Errors
+    ///
+    /// The first error `out` returns; nothing is written after it.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let sink = WriteSink { out, error: None };
+        let sink = write_whole_in_blocks(self, sink, BLOCK_ROWS, writers_for(self));
+        sink.error.map_or(Ok(()), Err)
+    }
+
     /// The plan as indented JSON, for people.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -737,5 +813,46 @@ mod tests {
             assert_eq!(write_canonical(plan, Bytes::default()).0, expected);
         }
         assert!(shards.iter().all(|s| s.shard.is_some()));
+    }
+
+    #[test]
+    fn write_json_writes_to_json_s_bytes() {
+        let parent = a_plan(9, 9);
+        let empty = a_plan(2, 0);
+        let shards = parent.shards(4).expect("shards");
+        for plan in [&parent, &empty].into_iter().chain(&shards) {
+            let expected = plan.to_json();
+            for block_rows in [1, 2, 3, 5, 100] {
+                for writers in [0, 1, 2, 3] {
+                    let written =
+                        write_whole_in_blocks(plan, Bytes::default(), block_rows, writers);
+                    assert_eq!(
+                        String::from_utf8_lossy(&written.0),
+                        expected,
+                        "{block_rows} rows a block, {writers} writers"
+                    );
+                }
+            }
+            let mut out = Vec::new();
+            plan.write_json(&mut out).expect("writes");
+            assert_eq!(String::from_utf8(out).expect("UTF-8"), expected);
+        }
+        // A writer that fails: its error, and nothing written after it.
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("full"));
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut full = Full(1);
+        let err = parent.write_json(&mut full).expect_err("fails");
+        assert_eq!(err.to_string(), "full");
     }
 }

@@ -83,10 +83,12 @@ pub fn find_unfinished(
 
 /// The plan as a run stores it: `Plan::to_json`'s bytes compressed with zlib at its fastest
 /// level, written as they are made (no whole JSON in memory: about 25 times smaller than the
-/// JSON, a twenty-fifth of the pages SQLite writes to the WAL and the database).
+/// JSON, a twenty-fifth of the pages SQLite writes to the WAL and the database). The bytes
+/// come from `Plan::write_json` (a large plan's rows written on other threads while this
+/// one compresses them), the same bytes as `to_json`'s.
 pub fn deflate_plan(plan: &lms_bulk_upload::Plan) -> Result<Vec<u8>, Error> {
     deflate_with(plan.rows().len().saturating_mul(24), |out| {
-        serde_json::to_writer(out, plan).map_err(std::io::Error::other)
+        plan.write_json(out)
     })
 }
 
@@ -255,6 +257,19 @@ pub fn finish(
 /// [`finish`] with the results already signed with the database's key
 /// (`Results::to_signed_json`), by a caller that signs them while it does something else.
 pub fn finish_signed(db: &Db, id: i64, results_json: &str, failed: bool) -> Result<(), Error> {
+    finish_signed_open(db, id, results_json, failed)?.commit()
+}
+
+/// [`finish_signed`]'s writes, in a transaction left open: committed by
+/// [`Finishing::commit`], rolled back if it is dropped. A caller that writes something else
+/// the run must have before it is recorded finished (the CLI's results file) stores the
+/// results meanwhile and commits only once that is written.
+pub fn finish_signed_open<'a>(
+    db: &'a Db,
+    id: i64,
+    results_json: &str,
+    failed: bool,
+) -> Result<Finishing<'a>, Error> {
     let tx = db.conn().unchecked_transaction()?;
     let changed = tx.execute(
         "UPDATE upload_runs SET status = 'finished', results_json = ?1, \
@@ -273,8 +288,19 @@ pub fn finish_signed(db: &Db, id: i64, results_json: &str, failed: bool) -> Resu
             params![id],
         )?;
     }
-    tx.commit()?;
-    Ok(())
+    Ok(Finishing(tx))
+}
+
+/// A run recorded finished in a transaction not yet committed ([`finish_signed_open`]).
+#[must_use = "the run is recorded finished only when this is committed"]
+pub struct Finishing<'a>(rusqlite::Transaction<'a>);
+
+impl Finishing<'_> {
+    /// Commits: the run is finished, with its results.
+    pub fn commit(self) -> Result<(), Error> {
+        self.0.commit()?;
+        Ok(())
+    }
 }
 
 /// A run, as `undo` needs it.
