@@ -64,7 +64,10 @@ pub fn execute_run(
     // While the rows execute, most of those copies are made by a connection of their own,
     // on a thread of its own: not on the thread that writes the rows.
     let _checkpoints = Checkpointer::start(db);
-    let mut store = SqliteStore::new(db.clone());
+    // The statements executed for each new user are kept prepared for the run (a store
+    // that cannot prepare them now takes them from the statement cache, and reports the
+    // error there, as before).
+    let mut store = SqliteStore::holding(db).unwrap_or_else(|_| SqliteStore::new(db.clone()));
     let mut journal = SqliteJournal::new(db.clone(), run_id, plan);
     let options = ExecuteOptions {
         default_password,

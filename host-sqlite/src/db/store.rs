@@ -7,7 +7,7 @@ use lms_bulk_upload::{
     NewInvitation, NewUser, OptionalMethod, PasswordHash, Profile, ScopePage, Store,
     StoredInvitation, UserId, PASSWORD_LOGIN,
 };
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Params};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Params, Statement};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
@@ -16,8 +16,16 @@ const IN_CHUNK: usize = 500;
 
 /// The LMS's users, groups and content in SQLite. Writes go into one transaction per batch of
 /// rows, committed when the engine calls [`Store::checkpoint`].
-pub struct SqliteStore {
+///
+/// `'c` is the life of the statements a store made by [`SqliteStore::holding`] keeps
+/// prepared (borrowed from the database's connection); a store made by [`SqliteStore::new`]
+/// keeps none.
+pub struct SqliteStore<'c> {
     db: Rc<Db>,
+    /// The statements a run executes for each new user, prepared once for the store's life
+    /// instead of taken from rusqlite's statement cache at each use (which hashes the SQL
+    /// text and allocates a key each time: about 1,700 instructions a use).
+    held: Option<Held<'c>>,
     /// The columns that refer to a user (foreign keys to `users`), read from the schema on
     /// the first [`Store::delete_user`].
     references: Option<Vec<Reference>>,
@@ -29,6 +37,22 @@ pub struct SqliteStore {
     created: (u64, Vec<i64>),
 }
 
+/// Which insert of a user created in the open transaction.
+#[derive(Clone, Copy)]
+enum Fresh {
+    Member,
+    Enrol,
+}
+
+impl Fresh {
+    fn sql(self) -> &'static str {
+        match self {
+            Fresh::Member => MEMBER_FRESH,
+            Fresh::Enrol => ENROL_FRESH,
+        }
+    }
+}
+
 /// A column of another table that refers to a column of `users`.
 struct Reference {
     table: String,
@@ -37,14 +61,65 @@ struct Reference {
     to: String,
 }
 
-impl SqliteStore {
-    pub fn new(db: Rc<Db>) -> SqliteStore {
+/// The statements [`SqliteStore::holding`] keeps prepared: the same SQL text the store
+/// otherwise takes from the connection's statement cache.
+struct Held<'c> {
+    create_user: Statement<'c>,
+    member_fresh: Statement<'c>,
+    enrol_fresh: Statement<'c>,
+}
+
+/// A new user's insert.
+const CREATE_USER: &str = "INSERT INTO users (email, email_key, first_name, last_name, \
+     phone_number, unique_id, country, organisation, language_code, password_hash, \
+     force_password_reset, login_method, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+/// A membership of a user created in the open transaction (see [`SqliteStore::insert_for_user`]).
+const MEMBER_FRESH: &str = "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) \
+     ON CONFLICT (group_id, user_id) DO NOTHING";
+
+/// A membership of any other user: only if it exists and is unprotected.
+const MEMBER_CHECKED: &str = "INSERT INTO group_members (group_id, user_id) \
+     SELECT ?1, id FROM users WHERE id = ?2 AND protected = 0 \
+     ON CONFLICT (group_id, user_id) DO UPDATE SET user_id = excluded.user_id";
+
+/// An enrolment of a user created in the open transaction.
+const ENROL_FRESH: &str = "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
+     VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (user_id, kind, content_id) DO NOTHING";
+
+/// An enrolment of any other user: only if it exists and is unprotected.
+const ENROL_CHECKED: &str = "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
+     SELECT id, ?2, ?3, ?4 FROM users WHERE id = ?1 AND protected = 0 \
+     ON CONFLICT (user_id, kind, content_id) DO UPDATE SET kind = excluded.kind";
+
+impl SqliteStore<'static> {
+    pub fn new(db: Rc<Db>) -> SqliteStore<'static> {
         SqliteStore {
             db,
+            held: None,
             references: None,
             upload_id: None,
             created: (0, Vec::new()),
         }
+    }
+}
+
+impl<'c> SqliteStore<'c> {
+    /// A store that keeps the statements it executes for each new user prepared while it
+    /// lives (for a run of many rows); it writes exactly what [`SqliteStore::new`]'s would.
+    pub fn holding(db: &'c Rc<Db>) -> Result<SqliteStore<'c>, HostError> {
+        let conn = db.conn();
+        let held = Held {
+            create_user: conn.prepare(CREATE_USER).map_err(host_error)?,
+            member_fresh: conn.prepare(MEMBER_FRESH).map_err(host_error)?,
+            enrol_fresh: conn.prepare(ENROL_FRESH).map_err(host_error)?,
+        };
+        Ok(SqliteStore {
+            held: Some(held),
+            ..SqliteStore::new(db.clone())
+        })
     }
 
     /// Whether user `id` was created by [`Store::create_user`] in the transaction open now.
@@ -63,15 +138,25 @@ impl SqliteStore {
         &mut self,
         user: &UserId,
         id: i64,
-        fresh: &str,
+        fresh: Fresh,
         checked: &str,
         params: impl Params,
     ) -> Result<(), HostError> {
         let created_now = self.created_now(id);
-        let sql = if created_now { fresh } else { checked };
-        let changed = self
-            .db
-            .write(|conn| conn.prepare_cached(sql)?.execute(params))?;
+        let held = match (created_now, &mut self.held) {
+            (false, _) | (true, None) => None,
+            (true, Some(held)) => Some(match fresh {
+                Fresh::Member => &mut held.member_fresh,
+                Fresh::Enrol => &mut held.enrol_fresh,
+            }),
+        };
+        let changed = self.db.write(|conn| match held {
+            Some(stmt) => stmt.execute(params),
+            None => {
+                let sql = if created_now { fresh.sql() } else { checked };
+                conn.prepare_cached(sql)?.execute(params)
+            }
+        })?;
         if created_now {
             return Ok(());
         }
@@ -301,7 +386,7 @@ fn stored_method(method: &str) -> Option<&str> {
     (method != PASSWORD_LOGIN).then_some(method)
 }
 
-impl SqliteStore {
+impl SqliteStore<'_> {
     /// Suspends or reactivates; a user already in that state counts as done (a resumed
     /// run) and keeps its updated_at.
     fn set_suspended(&mut self, user: &UserId, suspended: bool) -> Result<(), HostError> {
@@ -319,7 +404,7 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl Store for SqliteStore<'_> {
     fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
         let mut keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
         keys.sort_unstable();
@@ -374,13 +459,7 @@ impl Store for SqliteStore {
 
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         let p = &user.profile;
-        let id = self.db.write(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "INSERT INTO users (email, email_key, first_name, last_name, phone_number, \
-                 unique_id, country, organisation, language_code, password_hash, \
-                 force_password_reset, login_method, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?;
+        let insert = |stmt: &mut Statement<'_>| {
             stmt.execute(params![
                 user.email,
                 email_key(&user.email),
@@ -396,7 +475,14 @@ impl Store for SqliteStore {
                 stored_method(&user.login_method),
                 // The column's default, made here (see `now`).
                 Timestamp::now().as_str(),
-            ])?;
+            ])
+        };
+        let held = self.held.as_mut().map(|h| &mut h.create_user);
+        let id = self.db.write(|conn| {
+            match held {
+                Some(stmt) => insert(stmt)?,
+                None => insert(&mut *conn.prepare_cached(CREATE_USER)?)?,
+            };
             let id = conn.last_insert_rowid();
             write_fields(conn, id, &p.custom)?;
             Ok(id)
@@ -464,16 +550,7 @@ impl Store for SqliteStore {
         let (id, group) = (user_id(user)?, group_id(group)?);
         // Checked: the upsert counts an existing membership as one row, so 0 means no such
         // unprotected user (idempotent for resuming, and refused for a protected user).
-        self.insert_for_user(
-            user,
-            id,
-            "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) \
-             ON CONFLICT (group_id, user_id) DO NOTHING",
-            "INSERT INTO group_members (group_id, user_id) \
-             SELECT ?1, id FROM users WHERE id = ?2 AND protected = 0 \
-             ON CONFLICT (group_id, user_id) DO UPDATE SET user_id = excluded.user_id",
-            params![group, id],
-        )
+        self.insert_for_user(user, id, Fresh::Member, MEMBER_CHECKED, params![group, id])
     }
 
     fn remove_from_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
@@ -498,12 +575,8 @@ impl Store for SqliteStore {
         self.insert_for_user(
             user,
             id,
-            "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
-             VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (user_id, kind, content_id) DO NOTHING",
-            "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at) \
-             SELECT id, ?2, ?3, ?4 FROM users WHERE id = ?1 AND protected = 0 \
-             ON CONFLICT (user_id, kind, content_id) DO UPDATE SET kind = excluded.kind",
+            Fresh::Enrol,
+            ENROL_CHECKED,
             params![
                 id,
                 content.kind.as_str(),
@@ -729,7 +802,7 @@ impl Store for SqliteStore {
 
 /// Sign-in links: only digests are stored, inside the batch's transaction like every other
 /// write.
-impl SqliteStore {
+impl SqliteStore<'_> {
     /// The id of an upload's fingerprint in `invitation_uploads` (added on first use; the
     /// last one is remembered: an upload issues all its links under one).
     fn upload_id(&mut self, fingerprint: &str) -> Result<i64, HostError> {
