@@ -115,8 +115,20 @@ impl PlanKey {
     }
 
     /// The lowercase hex signature of `value` under the domain `label`.
+    #[cfg(test)]
     pub(crate) fn sign_labelled<T: Serialize>(&self, label: &str, value: &T) -> String {
         hex(&self.mac_labelled(label, value).finalize().into_bytes())
+    }
+
+    /// The lowercase hex signature of `json`, a value's compact JSON (serde_json's), under
+    /// the domain `label`: the same as [`sign_labelled`](Self::sign_labelled) of that value,
+    /// for a caller that writes the JSON anyway.
+    pub(crate) fn sign_labelled_json(&self, label: &str, json: &[u8]) -> String {
+        let mut mac = self.hmac();
+        mac.update(label.as_bytes());
+        mac.update(b"\n");
+        mac.update(json);
+        hex(&mac.finalize().into_bytes())
     }
 
     /// Whether `signature` (lowercase hex, exactly) is the signature of `value` under the
