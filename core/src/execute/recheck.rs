@@ -334,8 +334,8 @@ mod tests {
     use super::same_key;
     use crate::parse::email::{email_hash, email_key};
     use crate::{
-        parse, plan, ExecuteOptions, ExistingUser, MemoryStore, Profile, RecordingMailer, Settings,
-        UserId,
+        parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, MemoryStore, Profile,
+        RecordingMailer, Settings, UserId,
     };
 
     /// A user lent to one row gives the row its strings; lent to two (a plan read back
@@ -396,6 +396,80 @@ mod tests {
         );
         let two = run(&twice);
         assert_eq!(two, [one[0].clone(), one[0].clone()]);
+    }
+
+    /// A row lent its user alone writes the values it records (the changes, a group it
+    /// joins, a course) into the user's strings it leaves alone, where they are long enough:
+    /// the results are those of a row given copies.
+    #[test]
+    fn results_written_into_a_lent_users_strings_are_those_of_copies() {
+        let upload = parse(
+            b"firstname,lastname,email,organisation,addgroup\nAl,Lopez-Garcia,al@x.com,A much longer organisation,Support\n",
+            &Default::default(),
+        )
+        .expect("parses");
+        let mut store = MemoryStore::new();
+        store.add_group("g1", "Sales");
+        store.add_group("g2", "Support");
+        store.add_content(ContentRef::new(
+            ContentKind::Course,
+            "course-with-a-long-id",
+        ));
+        store.add_user(ExistingUser {
+            id: UserId("e1".into()),
+            email: "al@x.com".into(),
+            profile: Profile {
+                first_name: Some("Al".into()),
+                last_name: Some("Lopez".into()),
+                phone_number: Some("+44 20 7946 0000".into()),
+                organisation: Some("Old".into()),
+                ..Profile::default()
+            },
+            groups: vec!["Sales".into()],
+            enrolments: Vec::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: None,
+        });
+        let settings = Settings::builder()
+            .update_existing_profiles(true)
+            .enrol_existing_users(true)
+            .enrol(ContentRef::new(
+                ContentKind::Course,
+                "course-with-a-long-id",
+            ))
+            .group("Sales")
+            .build()
+            .expect("settings");
+        let once = plan(&upload, &settings, &mut store.clone()).expect("plan");
+        let mut twice = once.clone();
+        twice.rows.push(twice.rows[0].clone());
+        let run = |planned: &crate::Plan| {
+            planned
+                .execute(
+                    &mut store.clone(),
+                    &mut RecordingMailer::new(),
+                    ExecuteOptions::default(),
+                )
+                .expect("execute")
+                .rows
+        };
+        let one = run(&once);
+        let text = serde_json::to_string(&one[0]).expect("json");
+        assert!(
+            text.contains("A much longer organisation")
+                && text.contains("Lopez-Garcia")
+                && text.contains("course-with-a-long-id")
+                && text.contains("Support"),
+            "{text}"
+        );
+        let two = run(&twice);
+        assert_eq!(two, [one[0].clone(), one[0].clone()]);
+        assert_eq!(
+            serde_json::to_string(&two[0]).expect("json"),
+            serde_json::to_string(&two[1]).expect("json")
+        );
     }
 
     #[test]
