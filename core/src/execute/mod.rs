@@ -166,6 +166,28 @@ struct Executor<'p, 's, 'o> {
     /// The user last given to the store to create, kept so that the next one reuses its
     /// strings ([`Executor::create_new`]).
     new_user: Option<NewUser>,
+    /// The vectors each batch works in, kept from one batch to the next.
+    scratch: Scratch<'p>,
+}
+
+/// The per-batch vectors of [`Executor::run_chunk`] and [`Executor::read_current`], kept
+/// between batches and cleared before use: the same buffers each batch instead of a dozen
+/// allocations of a kilobyte or more (each of which makes glibc's malloc consolidate its
+/// fast bins: the strings the last batch freed are then sorted again, slowly).
+#[derive(Default)]
+pub(super) struct Scratch<'p> {
+    /// The positions in the batch of the rows it writes, and those rows.
+    write_at: Vec<usize>,
+    to_write: Vec<&'p PlanRow>,
+    /// Each row's verdict with the part of the batch it was read in.
+    verdicts: Vec<Option<(usize, Verdict)>>,
+    passwords: Vec<Prepared>,
+    currents: Vec<Current>,
+    /// Emptied [`Current`]s, their vectors kept.
+    spare: Vec<Current>,
+    pub(super) emails: Vec<&'p str>,
+    pub(super) names: Vec<&'p str>,
+    pub(super) content: Vec<&'p crate::host::store::ContentRef>,
 }
 
 pub(super) fn journal_error(e: HostError) -> Error {
@@ -243,6 +265,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             done: 0,
             batch_secrets: Vec::new(),
             new_user: None,
+            scratch: Scratch::default(),
         })
     }
 
@@ -325,17 +348,34 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// what the store says now ([`recheck`]); a row that no longer holds is not written and
     /// fails with the re-check's code. Passwords are only made for the rows that hold.
     fn run_chunk(&mut self, chunk: &'p [PlanRow], out: &mut Vec<ResultRow>) -> Result<bool, Error> {
-        let to_write: Vec<&PlanRow> = chunk.iter().filter(|r| self.writes(r)).collect();
+        let mut write_at = std::mem::take(&mut self.scratch.write_at);
+        write_at.clear();
+        write_at.extend(
+            chunk
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| self.writes(r))
+                .map(|(i, _)| i),
+        );
+        let mut to_write = std::mem::take(&mut self.scratch.to_write);
+        to_write.clear();
+        to_write.extend(write_at.iter().map(|&i| &chunk[i]));
         // Each verdict with the part of the batch it was read in: a row's user as the store
         // has it now stays in that part's `Current`, lent to the row, not copied.
-        let mut verdicts: Vec<(usize, Verdict)> = Vec::with_capacity(to_write.len());
-        let mut currents: Vec<Current> = Vec::new();
+        let mut verdicts = std::mem::take(&mut self.scratch.verdicts);
+        verdicts.clear();
+        verdicts.resize_with(chunk.len(), || None);
+        let mut currents = std::mem::take(&mut self.scratch.currents);
+        currents.clear();
         // One lookup per batch at the default batch size (a larger batch is read in parts).
-        for part in to_write.chunks(DEFAULT_LOOKUP_BATCH) {
+        for (part, part_at) in to_write
+            .chunks(DEFAULT_LOOKUP_BATCH)
+            .zip(write_at.chunks(DEFAULT_LOOKUP_BATCH))
+        {
             match self.read_current(part) {
                 Ok(mut current) => {
                     let at = currents.len();
-                    for r in part {
+                    for (r, &i) in part.iter().zip(part_at) {
                         let begun = match self.journal_entries.get(&r.line) {
                             Some(JournalEntry::Begun) => Some(None),
                             Some(JournalEntry::Created(id)) => Some(Some(id)),
@@ -349,7 +389,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                         {
                             current.lent_to_a_row(place);
                         }
-                        verdicts.push((at, verdict));
+                        verdicts[i] = Some((at, verdict));
                     }
                     currents.push(current);
                 }
@@ -361,24 +401,23 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                             e.message()
                         ),
                     );
-                    verdicts.extend(part.iter().map(|_| (0, Verdict::Refuse(error.clone()))));
+                    for &i in part_at {
+                        verdicts[i] = Some((0, Verdict::Refuse(error.clone())));
+                    }
                 }
             }
         }
-        let mut verdicts = verdicts.into_iter();
-        let mut verdicts: Vec<Option<(usize, Verdict)>> = chunk
-            .iter()
-            .map(|r| {
-                if self.writes(r) {
-                    verdicts.next()
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let passwords = self.passwords_for(chunk, &verdicts)?;
+        self.scratch.write_at = write_at;
+        self.scratch.to_write = to_write;
+        let mut passwords = std::mem::take(&mut self.scratch.passwords);
+        passwords.clear();
+        self.passwords_for(chunk, &verdicts, &mut passwords)?;
         let mut cancelled = false;
-        for ((row, password), verdict) in chunk.iter().zip(passwords).zip(verdicts.iter_mut()) {
+        for ((row, password), verdict) in chunk
+            .iter()
+            .zip(passwords.drain(..))
+            .zip(verdicts.iter_mut())
+        {
             let result = if cancelled || self.cancelled() {
                 cancelled = true;
                 cancelled_row(row)
@@ -411,6 +450,13 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             }
             out.push(result);
         }
+        self.scratch.passwords = passwords;
+        self.scratch.verdicts = verdicts;
+        // The batch's users dropped now; their vectors kept for the next batch.
+        self.scratch
+            .spare
+            .extend(currents.drain(..).map(Current::emptied));
+        self.scratch.currents = currents;
         Ok(cancelled)
     }
 
@@ -429,27 +475,24 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         &self,
         chunk: &[PlanRow],
         verdicts: &[Option<(usize, Verdict)>],
-    ) -> Result<Vec<Prepared>, Error> {
-        let needs: Vec<bool> = chunk
+        out: &mut Vec<Prepared>,
+    ) -> Result<(), Error> {
+        let needs = chunk
             .iter()
             .zip(verdicts)
-            .map(|(r, v)| matches!(v, Some((_, Verdict::Write { .. }))) && r.sets_password())
-            .collect();
+            .map(|(r, v)| matches!(v, Some((_, Verdict::Write { .. }))) && r.sets_password());
         if self.plan.settings.password_source == PasswordSource::Default {
-            return Ok(needs
-                .iter()
-                .map(|&n| {
-                    n.then(|| self.default_hash.clone())
-                        .flatten()
-                        .map(|h| (None, h))
-                })
-                .collect());
+            out.extend(needs.map(|n| {
+                n.then(|| self.default_hash.clone())
+                    .flatten()
+                    .map(|h| (None, h))
+            }));
+            return Ok(());
         }
         let length = self.plan.settings.generated_password_length;
         let random = self.options.random.as_ref();
         let plain: Vec<Option<Password>> = needs
-            .iter()
-            .map(|&n| n.then(|| generate_password(length, random)))
+            .map(|n| n.then(|| generate_password(length, random)))
             .collect();
         let to_hash: Vec<Password> = plain.iter().flatten().cloned().collect();
         let mut hashes = hash_many(
@@ -459,10 +502,12 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             self.options.threads,
         )?
         .into_iter();
-        Ok(plain
-            .into_iter()
-            .map(|p| p.and_then(|p| hashes.next().map(|h| (Some(p), h))))
-            .collect())
+        out.extend(
+            plain
+                .into_iter()
+                .map(|p| p.and_then(|p| hashes.next().map(|h| (Some(p), h)))),
+        );
+        Ok(())
     }
 
     fn retry<T>(

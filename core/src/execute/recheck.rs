@@ -42,28 +42,32 @@ pub(crate) struct Current {
     content: Vec<ContentRef>,
 }
 
-impl Executor<'_, '_, '_> {
+impl<'p> Executor<'p, '_, '_> {
     /// Reads what the store says now about `rows` (at most [`DEFAULT_LOOKUP_BATCH`] rows of
     /// a batch about to be written): one `find_users` call, and `find_groups` /
     /// `find_content` calls of at most [`DEFAULT_LOOKUP_BATCH`] names or items when the rows
     /// change groups or enrol (one each, in practice). Transient failures are retried like
     /// any store call.
-    pub(super) fn read_current(&mut self, rows: &[&PlanRow]) -> Result<Current, HostError> {
-        let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let users = self.retry(|s| s.store.find_users(&emails))?;
-        let mut index: Vec<(u64, usize)> = users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (email_hash(&u.email), i))
-            .collect();
-        index.sort_unstable();
-        let mut current = Current {
-            users,
-            index,
-            ..Current::default()
-        };
-        let mut names: Vec<&str> = Vec::new();
-        let mut content: Vec<&ContentRef> = Vec::new();
+    pub(super) fn read_current(&mut self, rows: &[&'p PlanRow]) -> Result<Current, HostError> {
+        let mut emails = std::mem::take(&mut self.scratch.emails);
+        emails.clear();
+        emails.extend(rows.iter().map(|r| r.email.as_str()));
+        let found = self.retry(|s| s.store.find_users(&emails));
+        self.scratch.emails = emails;
+        let users = found?;
+        let mut current = self.scratch.spare.pop().unwrap_or_default();
+        current.index.extend(
+            users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (email_hash(&u.email), i)),
+        );
+        current.index.sort_unstable();
+        current.users = users;
+        let mut names = std::mem::take(&mut self.scratch.names);
+        let mut content = std::mem::take(&mut self.scratch.content);
+        names.clear();
+        content.clear();
         for op in rows.iter().flat_map(|r| &r.operations) {
             match op {
                 Operation::AddToGroup { group } | Operation::RemoveFromGroup { group } => {
@@ -77,6 +81,21 @@ impl Executor<'_, '_, '_> {
         names.dedup();
         content.sort_unstable();
         content.dedup();
+        let read = self.read_groups_and_content(&names, &content, &mut current);
+        self.scratch.names = names;
+        self.scratch.content = content;
+        read?;
+        Ok(current)
+    }
+
+    /// The groups and content items of [`read_current`](Self::read_current): `names` and
+    /// `content` sorted, each once.
+    fn read_groups_and_content(
+        &mut self,
+        names: &[&str],
+        content: &[&ContentRef],
+        current: &mut Current,
+    ) -> Result<(), HostError> {
         // Only what was asked counts: a store that answers more is not believed.
         for chunk in names.chunks(DEFAULT_LOOKUP_BATCH) {
             let groups = self.retry(|s| s.store.find_groups(chunk))?;
@@ -98,7 +117,7 @@ impl Executor<'_, '_, '_> {
             );
         }
         current.content.sort_unstable();
-        Ok(current)
+        Ok(())
     }
 }
 
@@ -107,6 +126,17 @@ fn refuse(code: IssueCode, message: String) -> Verdict {
 }
 
 impl Current {
+    /// This `Current` with its users (and everything read) dropped, its vectors kept for
+    /// the next batch.
+    pub(crate) fn emptied(mut self) -> Current {
+        self.users = Vec::new();
+        self.lent.clear();
+        self.index.clear();
+        self.groups.clear();
+        self.content.clear();
+        self
+    }
+
     /// Whether the group exists now with the id the plan saw.
     fn has_group(&self, name: &str, id: &str) -> bool {
         self.groups
@@ -304,8 +334,8 @@ mod tests {
     use super::same_key;
     use crate::parse::email::{email_hash, email_key};
     use crate::{
-        parse, plan, ExecuteOptions, ExistingUser, MemoryStore, Profile, RecordingMailer, Settings,
-        UserId,
+        parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, MemoryStore, Profile,
+        RecordingMailer, Settings, UserId,
     };
 
     /// A user lent to one row gives the row its strings; lent to two (a plan read back
@@ -366,6 +396,80 @@ mod tests {
         );
         let two = run(&twice);
         assert_eq!(two, [one[0].clone(), one[0].clone()]);
+    }
+
+    /// A row lent its user alone writes the values it records (the changes, a group it
+    /// joins, a course) into the user's strings it leaves alone, where they are long enough:
+    /// the results are those of a row given copies.
+    #[test]
+    fn results_written_into_a_lent_users_strings_are_those_of_copies() {
+        let upload = parse(
+            b"firstname,lastname,email,organisation,addgroup\nAl,Lopez-Garcia,al@x.com,A much longer organisation,Support\n",
+            &Default::default(),
+        )
+        .expect("parses");
+        let mut store = MemoryStore::new();
+        store.add_group("g1", "Sales");
+        store.add_group("g2", "Support");
+        store.add_content(ContentRef::new(
+            ContentKind::Course,
+            "course-with-a-long-id",
+        ));
+        store.add_user(ExistingUser {
+            id: UserId("e1".into()),
+            email: "al@x.com".into(),
+            profile: Profile {
+                first_name: Some("Al".into()),
+                last_name: Some("Lopez".into()),
+                phone_number: Some("+44 20 7946 0000".into()),
+                organisation: Some("Old".into()),
+                ..Profile::default()
+            },
+            groups: vec!["Sales".into()],
+            enrolments: Vec::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: None,
+        });
+        let settings = Settings::builder()
+            .update_existing_profiles(true)
+            .enrol_existing_users(true)
+            .enrol(ContentRef::new(
+                ContentKind::Course,
+                "course-with-a-long-id",
+            ))
+            .group("Sales")
+            .build()
+            .expect("settings");
+        let once = plan(&upload, &settings, &mut store.clone()).expect("plan");
+        let mut twice = once.clone();
+        twice.rows.push(twice.rows[0].clone());
+        let run = |planned: &crate::Plan| {
+            planned
+                .execute(
+                    &mut store.clone(),
+                    &mut RecordingMailer::new(),
+                    ExecuteOptions::default(),
+                )
+                .expect("execute")
+                .rows
+        };
+        let one = run(&once);
+        let text = serde_json::to_string(&one[0]).expect("json");
+        assert!(
+            text.contains("A much longer organisation")
+                && text.contains("Lopez-Garcia")
+                && text.contains("course-with-a-long-id")
+                && text.contains("Support"),
+            "{text}"
+        );
+        let two = run(&twice);
+        assert_eq!(two, [one[0].clone(), one[0].clone()]);
+        assert_eq!(
+            serde_json::to_string(&two[0]).expect("json"),
+            serde_json::to_string(&two[1]).expect("json")
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::execute::password::PasswordHash;
 use crate::execute::results::{Done, ResultError, ResultRow, Status};
 use crate::execute::secret::{scrub, Password};
 use crate::host::mailer::{MessageFields, MessageKind};
-use crate::host::store::{ExistingUser, HostError, NewUser, Profile, UserId};
+use crate::host::store::{ContentRef, ExistingUser, HostError, NewUser, Profile, UserId};
 use crate::issue::IssueCode;
 use crate::plan::{Action, Operation, PlanRow};
 
@@ -94,6 +94,45 @@ fn each_looked_at_once(operations: &[Operation]) -> bool {
     profiles <= 1
 }
 
+/// `value` as an owned string: written into a profile value of the row's user that
+/// nothing reads any more (one the row does not change: `changed`, the row's one
+/// `UpdateProfile`; the user lent to this row alone), where one is long enough, else a copy.
+/// The same bytes; one allocation fewer here and one free fewer when the batch drops its
+/// users.
+fn reuse_or_copy(
+    user: Option<&mut ExistingUser>,
+    changed: Option<&Profile>,
+    value: &str,
+) -> String {
+    if let Some(user) = user {
+        let changes = changed.map(Profile::fields);
+        for (i, field) in user.profile.fields_mut().into_iter().enumerate() {
+            let left_alone = changes.as_ref().is_none_or(|c| c[i].1.is_none());
+            if left_alone && field.as_ref().is_some_and(|s| s.capacity() >= value.len()) {
+                let mut reused = field.take().unwrap_or_default();
+                reused.clear();
+                reused.push_str(value);
+                return reused;
+            }
+        }
+    }
+    value.to_owned()
+}
+
+/// `changes` as the results record them: [`reuse_or_copy`] for each value.
+fn changes_copy(
+    changes: &Profile,
+    mut user: Option<&mut ExistingUser>,
+    changed: Option<&Profile>,
+) -> Box<Profile> {
+    let mut copy = Box::new(Profile::default());
+    for (slot, (_, value)) in copy.fields_mut().into_iter().zip(changes.fields()) {
+        *slot = value.map(|v| reuse_or_copy(user.as_deref_mut(), changed, v));
+    }
+    copy.custom.clone_from(&changes.custom);
+    copy
+}
+
 fn not_as_written(what: &str) -> ResultError {
     ResultError::new(IssueCode::InvalidPlan, what)
 }
@@ -153,6 +192,12 @@ impl Executor<'_, '_, '_> {
             }
             None => (None, false),
         };
+        // The row's one profile update, when it may take its user's strings: the values it
+        // leaves alone are free for the row's results to reuse.
+        let changed = row.operations.iter().find_map(|op| match op {
+            Operation::UpdateProfile { changes, .. } if take => Some(&**changes),
+            _ => None,
+        });
         let fingerprint = &self.plan.fingerprint;
         if let Some(journal) = self.options.journal.as_deref_mut() {
             journal
@@ -166,7 +211,9 @@ impl Executor<'_, '_, '_> {
             }
             _ => row.user_id.clone().or(recovered.clone()),
         };
-        let mut done = Vec::with_capacity(row.operations.len() + 1);
+        // One entry an operation; a user an interrupted run created may add a second
+        // (`RecoverUser` before its password is set again).
+        let mut done = Vec::with_capacity(row.operations.len() + usize::from(recovered.is_some()));
         let mut emailed_password: Option<Password> = None;
         // The row's sign-in link (it holds the token): only for the email that follows.
         let mut emailed_link: Option<Password> = None;
@@ -282,14 +329,18 @@ impl Executor<'_, '_, '_> {
                 }
                 Operation::UpdateProfile { changes, .. } => self
                     .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
-                    .map(|()| Done::UpdateProfile {
-                        changes: changes.clone(),
-                        before: current.as_deref_mut().map(|u| {
+                    .map(|()| {
+                        let before = current.as_deref_mut().map(|u| {
                             Box::new(match take {
                                 true => before_taken(&mut u.profile, changes),
                                 false => before(&u.profile, changes),
                             })
-                        }),
+                        });
+                        let spare = current.as_deref_mut().filter(|_| take);
+                        Done::UpdateProfile {
+                            changes: changes_copy(changes, spare, changed),
+                            before,
+                        }
                     }),
                 Operation::AddToGroup { group } => self
                     .with_user(&user_id, |s, id| s.store.add_to_group(id, group))
@@ -304,9 +355,17 @@ impl Executor<'_, '_, '_> {
                                 group: groups.swap_remove(at),
                                 already: true,
                             },
-                            member => Done::AddToGroup {
+                            Some(_) => Done::AddToGroup {
                                 group: group.name.clone(),
-                                already: member.is_some(),
+                                already: true,
+                            },
+                            None => Done::AddToGroup {
+                                group: reuse_or_copy(
+                                    current.as_deref_mut().filter(|_| take),
+                                    changed,
+                                    &group.name,
+                                ),
+                                already: false,
                             },
                         }
                     }),
@@ -320,11 +379,18 @@ impl Executor<'_, '_, '_> {
                     }),
                 Operation::Enrol { content } => self
                     .with_user(&user_id, |s, id| s.store.enrol(id, content))
-                    .map(|()| Done::Enrol {
-                        content: content.clone(),
-                        already: current
+                    .map(|()| {
+                        let already = current
                             .as_deref()
-                            .is_some_and(|u| u.enrolments.contains(content)),
+                            .is_some_and(|u| u.enrolments.contains(content));
+                        let spare = current.as_deref_mut().filter(|_| take);
+                        Done::Enrol {
+                            content: ContentRef {
+                                kind: content.kind,
+                                id: reuse_or_copy(spare, changed, &content.id),
+                            },
+                            already,
+                        }
                     }),
                 Operation::Withdraw { content } => self
                     .with_user(&user_id, |s, id| s.store.withdraw(id, content))
