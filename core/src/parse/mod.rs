@@ -896,6 +896,7 @@ impl<'a> Parser<'a> {
         // (the header has the email column: it is required)
         let email_slot = self.slots[Column::EmailAddress as usize].map_or(0, usize::from);
         let fields = self.field_slots.len();
+        let max_field_bytes = self.options.max_field_bytes;
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
@@ -924,9 +925,11 @@ impl<'a> Parser<'a> {
             // have several cells merged in `spill`.
             let mut cells: [&str; SLOTS] = [""; SLOTS];
             let mut merged: u64 = 0;
+            // (read once a row: the compiler cannot tell that the row's writes leave them)
+            let targets = &self.targets[..];
             for (position, &(from, to)) in self.bounds.iter().enumerate() {
                 let value = text.get(from..to).unwrap_or("\u{FFFD}");
-                if value.len() > self.options.max_field_bytes {
+                if value.len() > max_field_bytes {
                     self.check_field_len(value.as_bytes(), line, self.column_name(position))?;
                 }
                 let value = trim(value);
@@ -934,7 +937,7 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 blank = false;
-                match self.targets.get(position).copied().flatten() {
+                match targets.get(position).copied().flatten() {
                     Some(slot) => {
                         let slot = usize::from(slot);
                         if cells[slot].is_empty() {
