@@ -38,9 +38,11 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 /// more than `max_fields` ranges: the line has too many columns whatever follows. Looks for
 /// a closing quote only within `max_quoted` bytes of the opening one.
 ///
-/// Eight bytes at a time: a word of printable ASCII without a quote (the "has less / has
-/// more" word tricks, exact for existence) has its delimiters found from an exact mask of
-/// the bytes equal to it; any other word is looked at byte by byte.
+/// Eight bytes at a time, two words a step while both are plain: a word of printable ASCII
+/// without a quote (the "has less / has more" word tricks, exact for existence and for the
+/// lowest byte found) has its delimiters found from an exact mask of the bytes equal to it;
+/// in any other word, so do the bytes below the first that is not plain, and the rest are
+/// looked at byte by byte.
 pub(super) fn scan_line(
     bytes: &[u8],
     delimiter: u8,
@@ -66,35 +68,76 @@ pub(super) fn scan_line(
     };
     let mut field = 0;
     let mut at = 0;
+    // exactly the bytes of `x` equal to the delimiter, their high bits (no carry between
+    // bytes)
+    let equal_bytes = |x: u64| {
+        let y = x ^ delimiters;
+        !(((y & LOW7) + LOW7) | y) & HIGH
+    };
+    // Pushes the fields ended by the delimiters marked in `equal` (the high bits of a word's
+    // bytes at `at`); whether the line then has too many fields.
+    let push_ends = |mut equal: u64, at: usize, field: &mut usize, bounds: &mut Vec<_>| {
+        if equal == 0 {
+            return false;
+        }
+        while equal != 0 {
+            let i = at + (equal.trailing_zeros() / 8) as usize;
+            bounds.push((*field, i));
+            *field = i + 1;
+            equal &= equal - 1;
+        }
+        bounds.len() > max_fields
+    };
+    let special = |x: u64| has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ quotes, 1);
     'words: while at < bytes.len() {
+        // Two words at a time (one test for both, one turn of the loop) while they are
+        // plain, the usual case; a word that is not is left to the steps below.
+        if let Some(block) = bytes.get(at..at + 16) {
+            let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
+            lo.copy_from_slice(&block[..8]);
+            hi.copy_from_slice(&block[8..]);
+            let (lo, hi) = (u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+            if special(lo) == 0 {
+                if push_ends(equal_bytes(lo), at, &mut field, bounds) {
+                    return (at + 8, false, printable, clean);
+                }
+                at += 8;
+                if special(hi) == 0 {
+                    if push_ends(equal_bytes(hi), at, &mut field, bounds) {
+                        return (at + 8, false, printable, clean);
+                    }
+                    at += 8;
+                    continue;
+                }
+            }
+        }
+        // where the word's bytes are looked at one by one
+        let mut i = at;
         if let Some(word) = bytes.get(at..at + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
             let x = u64::from_le_bytes(w);
-            if has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ quotes, 1) == 0 {
-                let y = x ^ delimiters;
-                // exactly the bytes of `x` equal to the delimiter (no carry between bytes)
-                let mut equal = !(((y & LOW7) + LOW7) | y) & HIGH;
-                if equal != 0 {
-                    while equal != 0 {
-                        let i = at + (equal.trailing_zeros() / 8) as usize;
-                        bounds.push((field, i));
-                        field = i + 1;
-                        equal &= equal - 1;
-                    }
-                    if bounds.len() > max_fields {
-                        return (at + 8, false, printable, clean);
-                    }
+            let special = special(x);
+            if special == 0 {
+                if push_ends(equal_bytes(x), at, &mut field, bounds) {
+                    return (at + 8, false, printable, clean);
                 }
                 at += 8;
                 continue;
             }
-        }
-        if bounds.len() > max_fields {
+            if bounds.len() > max_fields {
+                return (at, false, printable, clean);
+            }
+            // The bytes below the first byte marked in `special` (exact for the lowest: a
+            // borrow or carry only runs up from a marked byte) are printable ASCII without
+            // a quote: their delimiters from the word, the rest one by one.
+            let below = (special & special.wrapping_neg()) - 1;
+            let _ = push_ends(equal_bytes(x) & below, at, &mut field, bounds);
+            i = at + (special.trailing_zeros() / 8) as usize;
+        } else if bounds.len() > max_fields {
             return (at, false, printable, clean);
         }
         let stop = (at + 8).min(bytes.len());
-        let mut i = at;
         while i < stop {
             let b = bytes[i];
             match b {
@@ -242,6 +285,11 @@ mod tests {
             b"x,\"Acme\nLtd\",y".to_vec(),
             b"x,\"Acme Ltd".to_vec(),
             "Zoë\tNgata".as_bytes().to_vec(),
+            // a byte whose low seven bits are the delimiter, after plain bytes in its word
+            b"ab\xac,cd,efghijklmnop\xac\xacq,r,\xac".to_vec(),
+            "0123456789abcdef,\u{20ac}\u{12c},ghijklmnopqrstu,vw\u{12c}x,y\r\n"
+                .as_bytes()
+                .to_vec(),
         ];
         let all: Vec<u8> = (0..=255u8)
             .chain(b"abc\"~ \x7f\x1f".iter().copied())

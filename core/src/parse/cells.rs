@@ -143,7 +143,7 @@ impl Cells {
     /// A value that is a slice of `body`, which starts at `body_at` in the text, is kept by
     /// its offsets; if one is not, the row's values are copied. (Inlined: it is a part of
     /// every row's reading, which the chunks' `append` made the compiler call instead.)
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_row(
         &mut self,
         body: &str,

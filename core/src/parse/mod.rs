@@ -864,6 +864,21 @@ impl<'a> Parser<'a> {
     /// Reads rows into `out` until the body's end or `stop` (a file-level problem ends the
     /// reading with its error).
     fn read_rows(&mut self, out: &mut Rows, check_conflicts: bool) -> Result<(), Error> {
+        // A row's values are an array on the stack, set blank on every row: as long as the
+        // file's slots need (most files have a few columns), not the most a file may have.
+        match self.width {
+            0..=8 => self.read_rows_in::<8>(out, check_conflicts),
+            9..=16 => self.read_rows_in::<16>(out, check_conflicts),
+            _ => self.read_rows_in::<MAX_SLOTS>(out, check_conflicts),
+        }
+    }
+
+    /// [`Parser::read_rows`] with `SLOTS` (at least the width) slots a row.
+    fn read_rows_in<const SLOTS: usize>(
+        &mut self,
+        out: &mut Rows,
+        check_conflicts: bool,
+    ) -> Result<(), Error> {
         let header_len = self.header.len();
         let separator = self.options.group_separator;
         // The merged cells of a repeated addgroup/removegroup column, by slot.
@@ -881,6 +896,7 @@ impl<'a> Parser<'a> {
         // (the header has the email column: it is required)
         let email_slot = self.slots[Column::EmailAddress as usize].map_or(0, usize::from);
         let fields = self.field_slots.len();
+        let max_field_bytes = self.options.max_field_bytes;
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
@@ -907,11 +923,13 @@ impl<'a> Parser<'a> {
             let mut extra = false;
             // The trimmed value of each slot (its first non-blank cell), and which slots
             // have several cells merged in `spill`.
-            let mut cells: [&str; MAX_SLOTS] = [""; MAX_SLOTS];
+            let mut cells: [&str; SLOTS] = [""; SLOTS];
             let mut merged: u64 = 0;
+            // (read once a row: the compiler cannot tell that the row's writes leave them)
+            let targets = &self.targets[..];
             for (position, &(from, to)) in self.bounds.iter().enumerate() {
                 let value = text.get(from..to).unwrap_or("\u{FFFD}");
-                if value.len() > self.options.max_field_bytes {
+                if value.len() > max_field_bytes {
                     self.check_field_len(value.as_bytes(), line, self.column_name(position))?;
                 }
                 let value = trim(value);
@@ -919,7 +937,7 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 blank = false;
-                match self.targets.get(position).copied().flatten() {
+                match targets.get(position).copied().flatten() {
                     Some(slot) => {
                         let slot = usize::from(slot);
                         if cells[slot].is_empty() {

@@ -47,7 +47,9 @@ impl Parser<'_> {
         (start, self.counted_line)
     }
 
-    /// Reads the next record: its line, and where its fields are.
+    /// Reads the next record: its line, and where its fields are. (Inlined into the rows'
+    /// reading, with the `csv_core` path in a function of its own.)
+    #[inline(always)]
     pub(super) fn read(&mut self) -> Result<Option<(u32, Record)>, Error> {
         let bytes = self.body.as_bytes();
         // A chunk's parser stops before a record that starts at its end or later.
@@ -104,6 +106,13 @@ impl Parser<'_> {
                 return Ok(Some((line, record)));
             }
         }
+        self.read_with_core()
+    }
+
+    /// Reads the next record with `csv_core`: the first, and any the fast path does not.
+    #[inline(never)]
+    fn read_with_core(&mut self) -> Result<Option<(u32, Record)>, Error> {
+        let bytes = self.body.as_bytes();
         self.started = true;
         let position = self.pos;
         let (mut outlen, mut endlen) = (0, 0);
