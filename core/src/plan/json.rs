@@ -89,21 +89,31 @@ pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     block_rows: usize,
     writers: usize,
 ) -> D {
-    /// The fields before the rows, in [`Canonical`]'s order.
-    #[derive(Serialize)]
-    struct Head<'a> {
-        format_version: u32,
-        settings: &'a PlanSettings,
-        summary: &'a Summary,
-        file_issues: &'a [Issue],
+    write_in_blocks(plan, &Head::of(plan, None), digest, block_rows, writers)
+}
+
+/// The fields before the rows: [`Canonical`]'s without the fingerprint, [`Plan`]'s (in
+/// their order: the fingerprint second) with it.
+#[derive(Serialize)]
+struct Head<'a> {
+    format_version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<&'a str>,
+    settings: &'a PlanSettings,
+    summary: &'a Summary,
+    file_issues: &'a [Issue],
+}
+
+impl<'a> Head<'a> {
+    fn of(plan: &'a Plan, fingerprint: Option<&'a str>) -> Head<'a> {
+        Head {
+            format_version: plan.format_version,
+            fingerprint,
+            settings: &plan.settings,
+            summary: &plan.summary,
+            file_issues: &plan.file_issues,
+        }
     }
-    let head = Head {
-        format_version: plan.format_version,
-        settings: &plan.settings,
-        summary: &plan.summary,
-        file_issues: &plan.file_issues,
-    };
-    write_in_blocks(plan, &head, digest, block_rows, writers)
 }
 
 /// [`Plan::to_json`]'s bytes fed to `sink`, written as [`write_canonical_in_blocks`] writes
@@ -114,22 +124,7 @@ fn write_whole_in_blocks<D: sha2::digest::Update>(
     block_rows: usize,
     writers: usize,
 ) -> D {
-    /// The fields before the rows, in [`Plan`]'s order.
-    #[derive(Serialize)]
-    struct Head<'a> {
-        format_version: u32,
-        fingerprint: &'a str,
-        settings: &'a PlanSettings,
-        summary: &'a Summary,
-        file_issues: &'a [Issue],
-    }
-    let head = Head {
-        format_version: plan.format_version,
-        fingerprint: &plan.fingerprint,
-        settings: &plan.settings,
-        summary: &plan.summary,
-        file_issues: &plan.file_issues,
-    };
+    let head = Head::of(plan, Some(&plan.fingerprint));
     write_in_blocks(plan, &head, sink, block_rows, writers)
 }
 
