@@ -338,6 +338,27 @@ mod tests {
         RecordingMailer, Settings, UserId,
     };
 
+    /// The result rows of `once` (a plan of one row) executed into a copy of `store`, and of
+    /// the same plan with its row twice (each row then gets copies of the user's strings).
+    fn once_and_twice(
+        once: &crate::Plan,
+        store: &MemoryStore,
+    ) -> (Vec<crate::ResultRow>, Vec<crate::ResultRow>) {
+        let mut twice = once.clone();
+        twice.rows.push(twice.rows[0].clone());
+        let run = |planned: &crate::Plan| {
+            planned
+                .execute(
+                    &mut store.clone(),
+                    &mut RecordingMailer::new(),
+                    ExecuteOptions::default(),
+                )
+                .expect("execute")
+                .rows
+        };
+        (run(once), run(&twice))
+    }
+
     /// A user lent to one row gives the row its strings; lent to two (a plan read back
     /// could name it twice), each row gets copies: the results are the same either way.
     #[test]
@@ -375,26 +396,13 @@ mod tests {
             .build()
             .expect("settings");
         let once = plan(&upload, &settings, &mut planning).expect("plan");
-        let mut twice = once.clone();
-        twice.rows.push(twice.rows[0].clone());
-        let run = |planned: &crate::Plan| {
-            planned
-                .execute(
-                    &mut store.clone(),
-                    &mut RecordingMailer::new(),
-                    ExecuteOptions::default(),
-                )
-                .expect("execute")
-                .rows
-        };
-        let one = run(&once);
+        let (one, two) = once_and_twice(&once, &store);
         assert_eq!(one.len(), 1);
         let text = serde_json::to_string(&one[0]).expect("json");
         assert!(
             text.contains("Old Org") && text.contains("\"already\":true") && text.contains("e1"),
             "{text}"
         );
-        let two = run(&twice);
         assert_eq!(two, [one[0].clone(), one[0].clone()]);
     }
 
@@ -443,19 +451,7 @@ mod tests {
             .build()
             .expect("settings");
         let once = plan(&upload, &settings, &mut store.clone()).expect("plan");
-        let mut twice = once.clone();
-        twice.rows.push(twice.rows[0].clone());
-        let run = |planned: &crate::Plan| {
-            planned
-                .execute(
-                    &mut store.clone(),
-                    &mut RecordingMailer::new(),
-                    ExecuteOptions::default(),
-                )
-                .expect("execute")
-                .rows
-        };
-        let one = run(&once);
+        let (one, two) = once_and_twice(&once, &store);
         let text = serde_json::to_string(&one[0]).expect("json");
         assert!(
             text.contains("A much longer organisation")
@@ -464,7 +460,6 @@ mod tests {
                 && text.contains("Support"),
             "{text}"
         );
-        let two = run(&twice);
         assert_eq!(two, [one[0].clone(), one[0].clone()]);
         assert_eq!(
             serde_json::to_string(&two[0]).expect("json"),
