@@ -108,10 +108,16 @@ impl PlanKey {
     /// The MAC of `value`'s compact JSON, after a domain label (so that bytes signed as one
     /// kind of document never verify as another kind under the same key).
     pub(crate) fn mac_labelled<T: Serialize>(&self, label: &str, value: &T) -> HmacSha256 {
+        super::json::digest_json(value, self.hmac_labelled(label))
+    }
+
+    /// The MAC under this key with the domain `label` fed first (`label`, then a line feed),
+    /// ready for the signed bytes.
+    fn hmac_labelled(&self, label: &str) -> HmacSha256 {
         let mut mac = self.hmac();
         mac.update(label.as_bytes());
         mac.update(b"\n");
-        super::json::digest_json(value, mac)
+        mac
     }
 
     /// The lowercase hex signature of `value` under the domain `label`.
@@ -124,9 +130,7 @@ impl PlanKey {
     /// the domain `label`: the same as [`sign_labelled`](Self::sign_labelled) of that value,
     /// for a caller that writes the JSON anyway.
     pub(crate) fn sign_labelled_json(&self, label: &str, json: &[u8]) -> String {
-        let mut mac = self.hmac();
-        mac.update(label.as_bytes());
-        mac.update(b"\n");
+        let mut mac = self.hmac_labelled(label);
         mac.update(json);
         hex(&mac.finalize().into_bytes())
     }
