@@ -4,6 +4,8 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 FUZZ_SECONDS ?= 600
+# Where cargo builds: CARGO_TARGET_DIR when set (cargo's own rule), else target/.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: test-deps api-test-deps workspace-hack test-browser-django django-example test-browser-express express-example test-browser-rails rails-example rails-deps dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
@@ -79,7 +81,7 @@ bench-parse:
 	$(CARGO) bench -p lms-bulk-upload --bench parse_hostile
 	$(CARGO) build --release -p lms-bulk-upload --example parse_file
 	for threads in 1 0; do \
-	  THREADS=$$threads /usr/bin/time -v target/release/examples/parse_file bench-data/users-1m.csv \
+	  THREADS=$$threads /usr/bin/time -v $(TARGET_DIR)/release/examples/parse_file bench-data/users-1m.csv \
 	    2> bench-data/parse_file.time >/dev/null; \
 	  awk -v size=$$(stat -c %s bench-data/users-1m.csv) -v threads=$$threads '/Maximum resident set size/ { \
 	    printf "peak RSS of parse_file (threads %s): %.1f MB for a %.1f MB file = %.2f x the file size (goal <= 1.5x)\n", \
@@ -94,7 +96,7 @@ bench-callgrind:
 	command -v valgrind >/dev/null || { $$(command -v sudo) apt-get update -qq && \
 	  $$(command -v sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
 	$(CARGO) build --release -p lms-bulk-upload --example count_instructions
-	ROWS=$(CALLGRIND_ROWS) bash scripts/bench-callgrind.sh
+	ROWS=$(CALLGRIND_ROWS) BIN=$(TARGET_DIR)/release/examples/count_instructions bash scripts/bench-callgrind.sh
 
 # Every fuzz target (fuzz/, its own workspace, nightly), FUZZ_SECONDS each: `parse` on
 # arbitrary bytes and options, `whole_path` (parse -> settings -> plan -> JSON -> execute),
@@ -128,7 +130,7 @@ cli-test-deps:
 test-api: cli-test-deps api-test-deps
 	@date +'== $@ started at %T'
 	$(CARGO) build -p lms-bulk-upload-cli
-	BIN=target/debug/bulk-upload bash web/scripts/test-api.sh
+	BIN=$(TARGET_DIR)/debug/bulk-upload bash web/scripts/test-api.sh
 
 api-test-deps: cli-test-deps
 	$(VENV)/bin/python -c "import schemathesis" 2>/dev/null || $(VENV)/bin/python -m pip install -q schemathesis
@@ -136,19 +138,19 @@ api-test-deps: cli-test-deps
 # A debug build is plenty for 50 rows (and shares the test build).
 demo:
 	$(CARGO) build -p lms-bulk-upload-cli
-	BIN=target/debug/bulk-upload bash cli/scripts/demo.sh
+	BIN=$(TARGET_DIR)/debug/bulk-upload bash cli/scripts/demo.sh
 
 # `bulk-upload apply` of 100,000 new users with a default password into a fresh database.
 bench-cli:
 	$(CARGO) build --release -p lms-bulk-upload-cli
-	bash cli/scripts/bench.sh
+	BIN=$(TARGET_DIR)/release/bulk-upload bash cli/scripts/bench.sh
 
 # New users' credentials side by side (issue 22): personal sign-in links against generated
 # passwords, through the CLI on SQLite with an outbox (100,000 and 1,000,000 users;
 # passwords extrapolated from 10,000), then the Python binding with a Python store on SQLite.
 bench-invite: python-env
 	$(CARGO) build --release -p lms-bulk-upload-cli
-	bash cli/scripts/bench-invite.sh
+	BIN=$(TARGET_DIR)/release/bulk-upload bash cli/scripts/bench-invite.sh
 	$(MATURIN) develop -q --release -m bindings-python/Cargo.toml
 	$(PY) bindings-python/bench/bench_invite.py
 
@@ -237,9 +239,9 @@ ruby-deps:
 # from it by the uniffi-bindgen of this workspace.
 ruby-native:
 	$(CARGO) build -p lms-bulk-upload-ruby --features bindgen --lib --bin uniffi-bindgen
-	cp target/debug/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
+	cp $(TARGET_DIR)/debug/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
 	strip -S $(RUBY_LIB)/$(RUBY_SO) 2>/dev/null || true
-	target/debug/uniffi-bindgen generate target/debug/$(RUBY_SO) --language ruby --no-format --out-dir $(RUBY_LIB)
+	$(TARGET_DIR)/debug/uniffi-bindgen generate $(TARGET_DIR)/debug/$(RUBY_SO) --language ruby --no-format --out-dir $(RUBY_LIB)
 
 # Every test under bindings-ruby/test (scenarios, host objects, journal, ActiveRecord example,
 # README quickstart, the gem built and installed), after the generated Ruby is compared with
@@ -253,7 +255,7 @@ test-ruby: ruby-deps ruby-native
 # release profile leaves debug info out). Every gem, checked: `make dist`.
 ruby-gem: ruby-deps
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
-	cp target/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
+	cp $(TARGET_DIR)/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
 	cd $(RUBY_DIR) && gem build lms_bulk_upload.gemspec
 
 # LmsBulkUpload.parse of bench-data/users-1m.csv, on 1 thread and on every core, against the
@@ -261,7 +263,7 @@ ruby-gem: ruby-deps
 bench-ruby: ruby-deps
 	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
 	$(CARGO) build --release -p lms-bulk-upload-ruby --lib
-	cp target/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
+	cp $(TARGET_DIR)/release/$(RUBY_SO) $(RUBY_LIB)/$(RUBY_SO)
 	ruby $(RUBY_DIR)/bench/parse.rb bench-data/users-1m.csv
 
 # ---- Packages (scripts/dist/) -----------------------------------------------------------
@@ -315,13 +317,13 @@ test-browsers: chromium web-ui python-env node-deps rails-deps ruby-native
 	$(MAKE) --no-print-directory -j2 -k --output-sync=target browser-suite-server browser-suite-django browser-suite-express browser-suite-rails
 
 browser-suite-server:
-	cd $(UI_DIR) && node --test --test-concurrency=1 test/*.test.mjs
+	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(abspath $(TARGET_DIR))/debug/bulk-upload node --test --test-concurrency=1 test/*.test.mjs
 browser-suite-django:
-	cd $(UI_DIR) && BULK_UPLOAD_TARGET=django BULK_UPLOAD_PYTHON=$(CURDIR)/$(PY) node --test --test-concurrency=1 test/*.test.mjs
+	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(abspath $(TARGET_DIR))/debug/bulk-upload BULK_UPLOAD_TARGET=django BULK_UPLOAD_PYTHON=$(CURDIR)/$(PY) node --test --test-concurrency=1 test/*.test.mjs
 browser-suite-express:
-	cd $(UI_DIR) && BULK_UPLOAD_TARGET=express node --test --test-concurrency=1 test/*.test.mjs
+	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(abspath $(TARGET_DIR))/debug/bulk-upload BULK_UPLOAD_TARGET=express node --test --test-concurrency=1 test/*.test.mjs
 browser-suite-rails:
-	cd $(UI_DIR) && BULK_UPLOAD_TARGET=rails node --test --test-concurrency=1 test/*.test.mjs
+	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(abspath $(TARGET_DIR))/debug/bulk-upload BULK_UPLOAD_TARGET=rails node --test --test-concurrency=1 test/*.test.mjs
 
 # Debian's Chromium, installed when missing (never a browser download by npm/playwright).
 chromium:
@@ -400,4 +402,4 @@ screenshots: chromium web-ui
 bench-web: chromium web-ui
 	test -f bench-data/users-1m.csv || $(CARGO) bench -p lms-bulk-upload --bench parse
 	$(CARGO) build --release -p lms-bulk-upload-cli
-	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(CURDIR)/target/release/bulk-upload node bench/bench-web.mjs
+	cd $(UI_DIR) && BULK_UPLOAD_BIN=$(abspath $(TARGET_DIR))/release/bulk-upload node bench/bench-web.mjs
