@@ -161,11 +161,13 @@ fn build(
     };
     // Near-miss suggestions for unknown groups in the file come from every group in the
     // store, not only those the file or settings name (fetched once, only when needed).
-    let file_has_unknown_group = (upload.has_column(Column::AddGroup)
-        || upload.has_column(Column::RemoveGroup))
-        && upload
-            .valid_rows()
-            .any(|r| adds(&r).chain(removes(&r)).any(|g| !groups.contains_key(g)));
+    // (a pass over every row: made while the first users are looked up)
+    let file_has_unknown_group = || {
+        (upload.has_column(Column::AddGroup) || upload.has_column(Column::RemoveGroup))
+            && upload
+                .valid_rows()
+                .any(|r| adds(&r).chain(removes(&r)).any(|g| !groups.contains_key(g)))
+    };
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
@@ -176,7 +178,7 @@ fn build(
     };
     // the names are asked for after the users, as they always were
     let (mut rows, mut tally) =
-        super::pipeline::plan_rows(upload, &context, store, batch, file_has_unknown_group)
+        super::pipeline::plan_rows(upload, &context, store, batch, &file_has_unknown_group)
             .map_err(store_error)?;
     if settings.suspend_missing_users {
         let missing =
@@ -1091,7 +1093,7 @@ impl<'a> Seen<'a> {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::pipeline::tests::JOB_ROWS;
+    use super::super::pipeline::tests::{EARLY_JOBS, JOB_ROWS};
     use super::*;
     use crate::{parse, ContentKind, MemoryStore, UserId};
     use std::cell::Cell;
@@ -1103,6 +1105,13 @@ pub(super) mod tests {
 
     #[test]
     fn rows_planned_on_several_threads_are_those_planned_on_one() {
+        // with an unknown group (every user looked up before the first row is planned) and
+        // without (rows planned while users are looked up)
+        same_on_several_threads("Nope");
+        same_on_several_threads("Support");
+    }
+
+    fn same_on_several_threads(fourth_group: &str) {
         let mut file = String::from("firstname,lastname,email,addgroup,removegroup,course\n");
         for i in 0..61 {
             let email = if i % 13 == 5 {
@@ -1110,7 +1119,7 @@ pub(super) mod tests {
             } else {
                 format!("U{i}@example.com")
             };
-            let add = ["", "Sales", "Support;Sales", "Nope"][i % 4];
+            let add = ["", "Sales", "Support;Sales", fourth_group][i % 4];
             let remove = ["", "", "Support", ""][i % 3];
             let course = ["", "c1", "c2"][i % 3];
             file.push_str(&format!("F{i},L{i},{email},{add},{remove},{course}\n"));
@@ -1142,9 +1151,10 @@ pub(super) mod tests {
             .enrol_existing_users(true)
             .build()
             .expect("settings");
-        let planned = |threads, job_rows, lookup_batch| {
+        let planned = |threads, job_rows, lookup_batch, early| {
             THREADS.with(|t| t.set(Some(threads)));
             JOB_ROWS.with(|j| j.set(Some(job_rows)));
+            EARLY_JOBS.with(|e| e.set(early));
             let options = PlanOptions {
                 lookup_batch,
                 ..PlanOptions::default()
@@ -1154,20 +1164,25 @@ pub(super) mod tests {
                 .to_json();
             THREADS.with(|t| t.set(None));
             JOB_ROWS.with(|j| j.set(None));
+            EARLY_JOBS.with(|e| e.set(0));
             json
         };
-        let one = planned(1, 4_096, DEFAULT_LOOKUP_BATCH);
+        let one = planned(1, 4_096, DEFAULT_LOOKUP_BATCH, 0);
         assert!(
             one.contains("\"update\"") && one.contains("\"create\"") && one.contains("rejected")
         );
         // the rows handed to the threads a few at a time, the users looked up a few at a time
         for threads in [1, 2, 3, 7, 61, 64] {
             for (job_rows, lookup_batch) in [(4_096, 1_000), (1, 1), (5, 2), (8, 3), (13, 13)] {
-                assert_eq!(
-                    planned(threads, job_rows, lookup_batch),
-                    one,
-                    "{threads} threads, jobs of {job_rows}, calls of {lookup_batch}"
-                );
+                // at least this many jobs looked up while the rows are prepared
+                for early in [0, 1, 3, usize::MAX] {
+                    assert_eq!(
+                        planned(threads, job_rows, lookup_batch, early),
+                        one,
+                        "{threads} threads, jobs of {job_rows}, calls of {lookup_batch}, \
+                         {early} jobs looked up early"
+                    );
+                }
             }
         }
     }

@@ -34,6 +34,14 @@ fn job_rows() -> usize {
     JOB_ROWS
 }
 
+/// Jobs looked up while the rows are prepared, at least: none, or what a test sets.
+fn early_jobs() -> usize {
+    #[cfg(test)]
+    return tests::EARLY_JOBS.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    0
+}
+
 /// A run of consecutive rows and the users their calls found.
 struct Job<'r> {
     /// The upload index of the first row.
@@ -100,27 +108,36 @@ struct Shared<'a> {
 }
 
 /// One plan row per row of the upload, in file order, the users looked up in the store in
-/// calls of `batch` addresses (see the module's documentation). With `group_names`, the
-/// store's every group name is asked for once its users are found (for "did you mean"), and
-/// the rows are planned after that. With the rows, their [`Tally`], counted as they were
+/// calls of `batch` addresses (see the module's documentation). When `unknown_group` says so,
+/// the store's every group name is asked for once its users are found (for "did you mean"),
+/// and the rows are planned after that. With the rows, their [`Tally`], counted as they were
 /// planned.
 pub(super) fn plan_rows(
     upload: &Upload,
     context: &RowContext<'_>,
     store: &mut dyn StoreRead,
     batch: usize,
-    group_names: bool,
+    unknown_group: &(dyn Fn() -> bool + Sync),
 ) -> Result<(Vec<PlanRow>, Tally), HostError> {
     let n = upload.len();
     let threads = row_threads(n);
-    let mut lookups = Lookups::new(upload, batch);
-    let (mut rows, early) = if threads > 1 && !group_names {
-        rows_while_looking_up(n, &mut lookups, store)?
-    } else {
-        (placeholders(n), Vec::new())
-    };
     let state = KeyedState::new();
-    let rejected = Rejected::of(upload, &state);
+    let mut lookups = Lookups::new(upload, batch);
+    let prepare = || Prepared {
+        rows: placeholders(n),
+        rejected: Rejected::of(upload, &state),
+        group_names: unknown_group(),
+    };
+    let (prepared, early) = if threads > 1 {
+        prepare_while_looking_up(&prepare, &mut lookups, store)?
+    } else {
+        (prepare(), Vec::new())
+    };
+    let Prepared {
+        mut rows,
+        rejected,
+        group_names,
+    } = prepared;
     let shared = Shared {
         upload,
         context,
@@ -129,7 +146,7 @@ pub(super) fn plan_rows(
     };
     let mut rest: &mut [PlanRow] = &mut rows;
     let (noted, tally) = if group_names {
-        let mut jobs = Vec::new();
+        let mut jobs: Vec<Job<'_>> = early.into_iter().map(|f| f.job(&mut rest)).collect();
         while let Some(found) = lookups.next(store)? {
             jobs.push(found.job(&mut rest));
         }
@@ -153,6 +170,15 @@ pub(super) fn plan_rows(
         rows[row].user_id = Some(user_id);
     }
     Ok((rows, tally))
+}
+
+/// What is made before the first row is planned, from the upload alone.
+struct Prepared {
+    /// The placeholder rows.
+    rows: Vec<PlanRow>,
+    rejected: Rejected,
+    /// Whether the store's group names are needed.
+    group_names: bool,
 }
 
 /// Plans the jobs `feed` gives, on `threads` threads (the calling one alone for 1) while
@@ -210,34 +236,36 @@ fn placeholders(n: usize) -> Vec<PlanRow> {
     rows
 }
 
-/// [`placeholders`] on a thread of its own (named so that `scripts/bench-callgrind.sh`
-/// counts it with the other threads' work).
+/// `prepare` on a thread of its own (named so that `scripts/bench-callgrind.sh` counts it
+/// with the other threads' work).
 #[inline(never)]
-fn placeholders_on_worker(n: usize) -> Vec<PlanRow> {
-    placeholders(n)
+fn prepare_on_worker(prepare: &(dyn Fn() -> Prepared + Sync)) -> Prepared {
+    prepare()
 }
 
-/// The plan's `n` placeholder rows, filled on a thread of their own while the calling thread
-/// looks up the first jobs' users (filling them is writing 176 bytes a row into fresh pages,
-/// some 90 ms for a million rows, most of it the kernel's page faults, which held up
-/// everything else when done first); with the jobs looked up meanwhile, for as long as the
-/// filling took.
-fn rows_while_looking_up<'u>(
-    n: usize,
-    lookups: &mut Lookups<'u>,
+/// What the planning needs before its first row, made on a thread of its own while the
+/// calling thread looks up the first jobs' users (the store's calls are the same either
+/// way): the placeholder rows (176 bytes a row written into fresh pages, some 90 ms for a
+/// million rows, most of it the kernel's page faults), the rejected rows' index and the scan
+/// for an unknown group, which all held up the first lookup when made first; with the jobs
+/// looked up meanwhile, for as long as that took.
+fn prepare_while_looking_up(
+    prepare: &(dyn Fn() -> Prepared + Sync),
+    lookups: &mut Lookups<'_>,
     store: &mut dyn StoreRead,
-) -> Result<(Vec<PlanRow>, Vec<Found>), HostError> {
+) -> Result<(Prepared, Vec<Found>), HostError> {
     std::thread::scope(|scope| {
-        let filler = scope.spawn(move || placeholders_on_worker(n));
+        let preparing = scope.spawn(move || prepare_on_worker(prepare));
         let mut early = Vec::new();
-        while !filler.is_finished() {
+        let at_least = early_jobs();
+        while early.len() < at_least || !preparing.is_finished() {
             match lookups.next(store)? {
                 Some(found) => early.push(found),
                 None => break,
             }
         }
-        match filler.join() {
-            Ok(rows) => Ok((rows, early)),
+        match preparing.join() {
+            Ok(prepared) => Ok((prepared, early)),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
@@ -443,6 +471,8 @@ pub(super) mod tests {
     thread_local! {
         /// Valid rows per job (`None`: [`super::JOB_ROWS`]).
         pub(in crate::plan) static JOB_ROWS: Cell<Option<usize>> = const { Cell::new(None) };
+        /// Jobs looked up while the rows are prepared, at least.
+        pub(in crate::plan) static EARLY_JOBS: Cell<usize> = const { Cell::new(0) };
     }
 
     fn user(id: &str, email: &str) -> ExistingUser {
