@@ -6,7 +6,9 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::host::mailer::MessageKind;
-use crate::host::store::{ContentRef, ExistingUser, Group, HostError, Profile, StoreRead, UserId};
+use crate::host::store::{
+    ContentRef, ExistingUser, Group, HostError, OptionalMethod, Profile, StoreRead, UserId,
+};
 use crate::issue::{Issue, IssueCode};
 use crate::parse::column::Column;
 use crate::parse::email::{emails_equal, keyed_email_hash};
@@ -73,7 +75,7 @@ impl<S: StoreRead + ?Sized> StoreRead for View<'_, S> {
     fn all_group_names(&mut self) -> Result<Vec<String>, HostError> {
         self.0.all_group_names()
     }
-    fn supports(&mut self, write: crate::host::store::OptionalMethod) -> bool {
+    fn supports(&mut self, write: OptionalMethod) -> bool {
         self.0.supports(write)
     }
     fn scope_users(
@@ -159,11 +161,13 @@ fn build(
     };
     // Near-miss suggestions for unknown groups in the file come from every group in the
     // store, not only those the file or settings name (fetched once, only when needed).
-    let file_has_unknown_group = (upload.has_column(Column::AddGroup)
-        || upload.has_column(Column::RemoveGroup))
-        && upload
-            .valid_rows()
-            .any(|r| adds(&r).chain(removes(&r)).any(|g| !groups.contains_key(g)));
+    // (a pass over every row: made while the first users are looked up)
+    let file_has_unknown_group = || {
+        (upload.has_column(Column::AddGroup) || upload.has_column(Column::RemoveGroup))
+            && upload
+                .valid_rows()
+                .any(|r| adds(&r).chain(removes(&r)).any(|g| !groups.contains_key(g)))
+    };
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
@@ -173,21 +177,25 @@ fn build(
         reactivate_suspended_users: settings.reactivate_suspended_users,
     };
     // the names are asked for after the users, as they always were
-    let mut rows =
-        super::pipeline::plan_rows(upload, &context, store, batch, file_has_unknown_group)
+    let (mut rows, mut tally) =
+        super::pipeline::plan_rows(upload, &context, store, batch, &file_has_unknown_group)
             .map_err(store_error)?;
     if settings.suspend_missing_users {
-        rows.extend(super::missing::missing_users(
-            upload,
-            store,
-            settings.missing_users_threshold,
-            batch,
-        )?);
+        let missing =
+            super::missing::missing_users(upload, store, settings.missing_users_threshold, batch)?;
+        for row in &missing {
+            tally.count(row);
+        }
+        rows.extend(missing);
     }
     if !options.exclude_lines.is_empty() {
         rows.retain(|r| !options.exclude_lines.contains(&r.line));
+        // counted again: what was left out is not known row by row
+        tally = Tally::default();
+        for row in &rows {
+            tally.count(row);
+        }
     }
-    require_methods(&rows, store)?;
     // Issues before the first row's line belong to the file (encoding, header).
     let first_row_line = upload.row(0).map_or(u32::MAX, |r| r.line());
     let file_issues: Vec<Issue> = upload
@@ -196,7 +204,9 @@ fn build(
         .filter(|i| i.line.is_none_or(|l| l < first_row_line))
         .cloned()
         .collect();
-    let summary = Summary::of(&rows, &file_issues);
+    let mut summary = tally.summary.clone();
+    summary.add(&Summary::of(&[], &file_issues));
+    require_methods(tally, store)?;
     let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         fingerprint: String::new(),
@@ -246,10 +256,10 @@ fn exact<T>(gathered: &mut Vec<T>) -> Vec<T> {
     exact
 }
 
-/// The optional store methods the rows use, each one the store must have: refused now
-/// (`host_method_missing`), before anything is written.
-fn require_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Result<(), Error> {
-    let missing = missing_methods(rows, store);
+/// The optional store methods the rows use (as `tally` noted them), each one the store must
+/// have: refused now (`host_method_missing`), before anything is written.
+fn require_methods(tally: Tally, store: &mut dyn StoreRead) -> Result<(), Error> {
+    let missing = tally.missing_methods(store);
     if missing.is_empty() {
         return Ok(());
     }
@@ -266,31 +276,76 @@ fn require_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Result<(), Er
 /// The optional store methods the rows' operations call that the store does not have, by
 /// name, each once (for an upload plan and an undo plan alike).
 pub(crate) fn missing_methods(rows: &[PlanRow], store: &mut dyn StoreRead) -> Vec<&'static str> {
-    use crate::host::store::OptionalMethod as M;
-    let mut needed: Vec<M> = rows
-        .iter()
-        .flat_map(|r| &r.operations)
-        .flat_map(|op| match op {
-            Operation::SetLoginMethod { .. } => &[M::SetLoginMethod][..],
-            Operation::ReactivateUser => &[M::ReactivateUser],
-            Operation::SuspendUser => &[M::SuspendUser],
-            // A user the store keeps is suspended instead.
-            Operation::DeleteUser => &[M::DeleteUser, M::SuspendUser],
-            Operation::Withdraw { .. } => &[M::Withdraw],
-            // Links that could not be verified or used would be useless: all three.
-            Operation::Invite => &[M::AddInvitation, M::FindInvitation, M::RedeemInvitation],
-            Operation::RevokeInvitations => &[M::RevokeInvitations],
-            _ => &[],
-        })
-        .copied()
-        .collect();
-    needed.sort_unstable();
-    needed.dedup();
-    needed
-        .into_iter()
-        .filter(|m| !store.supports(*m))
-        .map(M::method_name)
-        .collect()
+    let mut tally = Tally::default();
+    for row in rows {
+        tally.note_methods(row);
+    }
+    tally.missing_methods(store)
+}
+
+/// The optional store methods `operation` calls.
+fn methods_of(operation: &Operation) -> &'static [OptionalMethod] {
+    use OptionalMethod as M;
+    match operation {
+        Operation::SetLoginMethod { .. } => &[M::SetLoginMethod],
+        Operation::ReactivateUser => &[M::ReactivateUser],
+        Operation::SuspendUser => &[M::SuspendUser],
+        // A user the store keeps is suspended instead.
+        Operation::DeleteUser => &[M::DeleteUser, M::SuspendUser],
+        Operation::Withdraw { .. } => &[M::Withdraw],
+        // Links that could not be verified or used would be useless: all three.
+        Operation::Invite => &[M::AddInvitation, M::FindInvitation, M::RedeemInvitation],
+        Operation::RevokeInvitations => &[M::RevokeInvitations],
+        _ => &[],
+    }
+}
+
+/// What the plan needs of its rows as a whole, counted by the thread that plans them while
+/// each row is in its cache (where two passes over every row after planning missed the
+/// cache on each): the summary's counts (the file's issues aside) and the optional store
+/// methods the operations call. Tallies of parts of the rows add up to the tally of all.
+#[derive(Default)]
+pub(super) struct Tally {
+    summary: Summary,
+    /// Each method needed, once, in no order.
+    needed: Vec<OptionalMethod>,
+}
+
+impl Tally {
+    /// Counts `row`.
+    pub(super) fn count(&mut self, row: &PlanRow) {
+        self.summary.count(row);
+        self.note_methods(row);
+    }
+
+    fn note_methods(&mut self, row: &PlanRow) {
+        for method in row.operations.iter().flat_map(methods_of) {
+            if !self.needed.contains(method) {
+                self.needed.push(*method);
+            }
+        }
+    }
+
+    /// Adds `other`'s counts and methods to these.
+    pub(super) fn add(&mut self, other: &Tally) {
+        self.summary.add(&other.summary);
+        for method in &other.needed {
+            if !self.needed.contains(method) {
+                self.needed.push(*method);
+            }
+        }
+    }
+
+    /// The methods needed that the store does not have, by name, asked of the store in
+    /// the methods' order.
+    fn missing_methods(mut self, store: &mut dyn StoreRead) -> Vec<&'static str> {
+        self.needed.sort_unstable();
+        self.needed
+            .into_iter()
+            .filter(|m| !store.supports(*m))
+            .map(OptionalMethod::method_name)
+            .collect()
+    }
 }
 
 fn resolve_content(
@@ -1038,7 +1093,7 @@ impl<'a> Seen<'a> {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::pipeline::tests::JOB_ROWS;
+    use super::super::pipeline::tests::{EARLY_JOBS, JOB_ROWS};
     use super::*;
     use crate::{parse, ContentKind, MemoryStore, UserId};
     use std::cell::Cell;
@@ -1050,6 +1105,13 @@ pub(super) mod tests {
 
     #[test]
     fn rows_planned_on_several_threads_are_those_planned_on_one() {
+        // with an unknown group (every user looked up before the first row is planned) and
+        // without (rows planned while users are looked up)
+        same_on_several_threads("Nope");
+        same_on_several_threads("Support");
+    }
+
+    fn same_on_several_threads(fourth_group: &str) {
         let mut file = String::from("firstname,lastname,email,addgroup,removegroup,course\n");
         for i in 0..61 {
             let email = if i % 13 == 5 {
@@ -1057,7 +1119,7 @@ pub(super) mod tests {
             } else {
                 format!("U{i}@example.com")
             };
-            let add = ["", "Sales", "Support;Sales", "Nope"][i % 4];
+            let add = ["", "Sales", "Support;Sales", fourth_group][i % 4];
             let remove = ["", "", "Support", ""][i % 3];
             let course = ["", "c1", "c2"][i % 3];
             file.push_str(&format!("F{i},L{i},{email},{add},{remove},{course}\n"));
@@ -1089,9 +1151,10 @@ pub(super) mod tests {
             .enrol_existing_users(true)
             .build()
             .expect("settings");
-        let planned = |threads, job_rows, lookup_batch| {
+        let planned = |threads, job_rows, lookup_batch, early| {
             THREADS.with(|t| t.set(Some(threads)));
             JOB_ROWS.with(|j| j.set(Some(job_rows)));
+            EARLY_JOBS.with(|e| e.set(early));
             let options = PlanOptions {
                 lookup_batch,
                 ..PlanOptions::default()
@@ -1101,20 +1164,25 @@ pub(super) mod tests {
                 .to_json();
             THREADS.with(|t| t.set(None));
             JOB_ROWS.with(|j| j.set(None));
+            EARLY_JOBS.with(|e| e.set(0));
             json
         };
-        let one = planned(1, 4_096, DEFAULT_LOOKUP_BATCH);
+        let one = planned(1, 4_096, DEFAULT_LOOKUP_BATCH, 0);
         assert!(
             one.contains("\"update\"") && one.contains("\"create\"") && one.contains("rejected")
         );
         // the rows handed to the threads a few at a time, the users looked up a few at a time
         for threads in [1, 2, 3, 7, 61, 64] {
             for (job_rows, lookup_batch) in [(4_096, 1_000), (1, 1), (5, 2), (8, 3), (13, 13)] {
-                assert_eq!(
-                    planned(threads, job_rows, lookup_batch),
-                    one,
-                    "{threads} threads, jobs of {job_rows}, calls of {lookup_batch}"
-                );
+                // at least this many jobs looked up while the rows are prepared
+                for early in [0, 1, 3, usize::MAX] {
+                    assert_eq!(
+                        planned(threads, job_rows, lookup_batch, early),
+                        one,
+                        "{threads} threads, jobs of {job_rows}, calls of {lookup_batch}, \
+                         {early} jobs looked up early"
+                    );
+                }
             }
         }
     }

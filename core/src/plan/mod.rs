@@ -434,7 +434,53 @@ impl Summary {
         summary
     }
 
-    fn count(&mut self, row: &PlanRow) {
+    /// Adds `other`'s counts to these (the counts of two sets of rows: those of all of them).
+    pub(crate) fn add(&mut self, other: &Summary) {
+        // destructured: a new count breaks the build here rather than go unadded
+        let Summary {
+            rows,
+            rejected,
+            create,
+            update,
+            unchanged,
+            profile_updates,
+            passwords,
+            group_additions,
+            group_removals,
+            enrolments,
+            emails,
+            suspensions,
+            deletions,
+            withdrawals,
+            reactivations,
+            login_method_changes,
+            invitations,
+            revocations,
+            warnings,
+        } = other;
+        self.rows += rows;
+        self.rejected += rejected;
+        self.create += create;
+        self.update += update;
+        self.unchanged += unchanged;
+        self.profile_updates += profile_updates;
+        self.passwords += passwords;
+        self.group_additions += group_additions;
+        self.group_removals += group_removals;
+        self.enrolments += enrolments;
+        self.emails += emails;
+        self.suspensions += suspensions;
+        self.deletions += deletions;
+        self.withdrawals += withdrawals;
+        self.reactivations += reactivations;
+        self.login_method_changes += login_method_changes;
+        self.invitations += invitations;
+        self.revocations += revocations;
+        self.warnings += warnings;
+    }
+
+    /// Counts one row (its file's issues are counted by [`Summary::of`]).
+    pub(crate) fn count(&mut self, row: &PlanRow) {
         self.rows += 1;
         match row.action {
             Action::Create => self.create += 1,

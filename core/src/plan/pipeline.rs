@@ -13,7 +13,7 @@
 //! carries the id of the user found for the valid row with its address, if any (a duplicate
 //! row, say), as it always has.
 
-use super::build::{row_threads, HashChains, RowContext, Scratch};
+use super::build::{row_threads, HashChains, RowContext, Scratch, Tally};
 use super::PlanRow;
 use crate::host::store::{ExistingUser, HostError, StoreRead, UserId};
 use crate::keyed_hash::KeyedState;
@@ -32,6 +32,14 @@ fn job_rows() -> usize {
         return rows;
     }
     JOB_ROWS
+}
+
+/// Jobs looked up while the rows are prepared, at least: none, or what a test sets.
+fn early_jobs() -> usize {
+    #[cfg(test)]
+    return tests::EARLY_JOBS.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    0
 }
 
 /// A run of consecutive rows and the users their calls found.
@@ -100,34 +108,48 @@ struct Shared<'a> {
 }
 
 /// One plan row per row of the upload, in file order, the users looked up in the store in
-/// calls of `batch` addresses (see the module's documentation). With `group_names`, the
-/// store's every group name is asked for once its users are found (for "did you mean"), and
-/// the rows are planned after that.
+/// calls of `batch` addresses (see the module's documentation). When `unknown_group` says so,
+/// the store's every group name is asked for once its users are found (for "did you mean"),
+/// and the rows are planned after that. With the rows, their [`Tally`], counted as they were
+/// planned.
 pub(super) fn plan_rows(
     upload: &Upload,
     context: &RowContext<'_>,
     store: &mut dyn StoreRead,
     batch: usize,
-    group_names: bool,
-) -> Result<Vec<PlanRow>, HostError> {
+    unknown_group: &(dyn Fn() -> bool + Sync),
+) -> Result<(Vec<PlanRow>, Tally), HostError> {
     let n = upload.len();
-    let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
-    rows.resize_with(n, PlanRow::placeholder);
+    let threads = row_threads(n);
     let state = KeyedState::new();
-    let rejected = Rejected::of(upload, &state);
+    let mut lookups = Lookups::new(upload, batch);
+    let prepare = || Prepared {
+        rows: placeholders(n),
+        rejected: Rejected::of(upload, &state),
+        group_names: unknown_group(),
+    };
+    let (prepared, early) = if threads > 1 {
+        prepare_while_looking_up(&prepare, &mut lookups, store)?
+    } else {
+        (prepare(), Vec::new())
+    };
+    let Prepared {
+        mut rows,
+        rejected,
+        group_names,
+    } = prepared;
     let shared = Shared {
         upload,
         context,
         state,
         rejected,
     };
-    let threads = row_threads(n);
-    let noted = if group_names {
-        let mut jobs = Vec::new();
-        look_up(upload, store, batch, &mut rows, &mut |job| {
-            jobs.push(job);
-            Ok(())
-        })?;
+    let mut rest: &mut [PlanRow] = &mut rows;
+    let (noted, tally) = if group_names {
+        let mut jobs: Vec<Job<'_>> = early.into_iter().map(|f| f.job(&mut rest)).collect();
+        while let Some(found) = lookups.next(store)? {
+            jobs.push(found.job(&mut rest));
+        }
         // set once, before any row is planned
         let _ = context.all_group_names.set(store.all_group_names()?);
         plan_jobs(&shared, threads, |planned| {
@@ -135,30 +157,46 @@ pub(super) fn plan_rows(
         })?
     } else {
         plan_jobs(&shared, threads, |planned| {
-            look_up(upload, store, batch, &mut rows, planned)
+            for found in early {
+                planned(found.job(&mut rest))?;
+            }
+            while let Some(found) = lookups.next(store)? {
+                planned(found.job(&mut rest))?;
+            }
+            Ok(())
         })?
     };
     for (row, user_id) in noted {
         rows[row].user_id = Some(user_id);
     }
-    Ok(rows)
+    Ok((rows, tally))
+}
+
+/// What is made before the first row is planned, from the upload alone.
+struct Prepared {
+    /// The placeholder rows.
+    rows: Vec<PlanRow>,
+    rejected: Rejected,
+    /// Whether the store's group names are needed.
+    group_names: bool,
 }
 
 /// Plans the jobs `feed` gives, on `threads` threads (the calling one alone for 1) while
-/// `feed` goes on; returns the rejected rows' users noted.
+/// `feed` goes on; returns the rejected rows' users noted and the rows' tally.
 fn plan_jobs<'r>(
     shared: &Shared<'_>,
     threads: usize,
     feed: impl FnOnce(&mut dyn FnMut(Job<'r>) -> Result<(), HostError>) -> Result<(), HostError>,
-) -> Result<Vec<(usize, UserId)>, HostError> {
+) -> Result<(Vec<(usize, UserId)>, Tally), HostError> {
     let mut noted = Vec::new();
+    let mut tally = Tally::default();
     if threads == 1 {
         let mut scratch = Scratch::default();
         feed(&mut |job| {
-            plan_job(shared, job, &mut scratch, &mut noted);
+            plan_job(shared, job, &mut scratch, &mut noted, &mut tally);
             Ok(())
         })?;
-        return Ok(noted);
+        return Ok((noted, tally));
     }
     std::thread::scope(|scope| {
         // at most two jobs per thread wait: what is held of the users found stays small
@@ -180,82 +218,164 @@ fn plan_jobs<'r>(
         drop(send);
         for worker in workers {
             match worker.join() {
-                Ok(mut found) => noted.append(&mut found),
+                Ok((mut found, counted)) => {
+                    noted.append(&mut found);
+                    tally.add(&counted);
+                }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        fed.map(|()| noted)
+        fed.map(|()| (noted, tally))
     })
 }
 
-/// Calls the store for the users of every valid row, `batch` addresses a call, and passes
-/// each job (its rows cut from `rows`, its calls' users) to `planned`.
-fn look_up<'r>(
-    upload: &Upload,
+/// `n` placeholder rows, overwritten as they are planned.
+fn placeholders(n: usize) -> Vec<PlanRow> {
+    let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
+    rows.resize_with(n, PlanRow::placeholder);
+    rows
+}
+
+/// `prepare` on a thread of its own (named so that `scripts/bench-callgrind.sh` counts it
+/// with the other threads' work).
+#[inline(never)]
+fn prepare_on_worker(prepare: &(dyn Fn() -> Prepared + Sync)) -> Prepared {
+    prepare()
+}
+
+/// What the planning needs before its first row, made on a thread of its own while the
+/// calling thread looks up the first jobs' users (the store's calls are the same either
+/// way): the placeholder rows (176 bytes a row written into fresh pages, some 90 ms for a
+/// million rows, most of it the kernel's page faults), the rejected rows' index and the scan
+/// for an unknown group, which all held up the first lookup when made first; with the jobs
+/// looked up meanwhile, for as long as that took.
+fn prepare_while_looking_up(
+    prepare: &(dyn Fn() -> Prepared + Sync),
+    lookups: &mut Lookups<'_>,
     store: &mut dyn StoreRead,
+) -> Result<(Prepared, Vec<Found>), HostError> {
+    std::thread::scope(|scope| {
+        let preparing = scope.spawn(move || prepare_on_worker(prepare));
+        let mut early = Vec::new();
+        let at_least = early_jobs();
+        while early.len() < at_least || !preparing.is_finished() {
+            match lookups.next(store)? {
+                Some(found) => early.push(found),
+                None => break,
+            }
+        }
+        match preparing.join() {
+            Ok(prepared) => Ok((prepared, early)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The store's calls for the users of every valid row, `batch` addresses a call, a job of
+/// calls at a time, in file order.
+struct Lookups<'u> {
+    upload: &'u Upload,
     batch: usize,
-    rows: &'r mut [PlanRow],
-    planned: &mut dyn FnMut(Job<'r>) -> Result<(), HostError>,
-) -> Result<(), HostError> {
-    let batch = batch.max(1);
-    let job_rows = job_rows().div_ceil(batch) * batch;
-    let mut rest = rows;
-    let mut start = 0;
-    let mut emails: Vec<&str> = Vec::with_capacity(job_rows.min(upload.len()));
-    while start < upload.len() {
-        emails.clear();
+    /// Valid rows per job: a whole number of calls.
+    job_rows: usize,
+    /// The upload index of the next job's first row.
+    start: usize,
+    emails: Vec<&'u str>,
+}
+
+/// A job's rows (upload indexes `start..end`) and the users their calls found.
+struct Found {
+    start: usize,
+    end: usize,
+    calls: Vec<usize>,
+    found: Vec<Vec<ExistingUser>>,
+}
+
+impl Found {
+    /// The job, its rows cut from the front of `rest` (the rows from `start` on).
+    fn job<'r>(self, rest: &mut &'r mut [PlanRow]) -> Job<'r> {
+        let (rows, after) = std::mem::take(rest).split_at_mut(self.end - self.start);
+        *rest = after;
+        Job {
+            start: self.start,
+            rows,
+            calls: self.calls,
+            found: self.found,
+        }
+    }
+}
+
+impl<'u> Lookups<'u> {
+    fn new(upload: &'u Upload, batch: usize) -> Lookups<'u> {
+        let batch = batch.max(1);
+        let job_rows = job_rows().div_ceil(batch) * batch;
+        Lookups {
+            upload,
+            batch,
+            job_rows,
+            start: 0,
+            emails: Vec::with_capacity(job_rows.min(upload.len())),
+        }
+    }
+
+    /// Calls the store for the next job's users; `None` once every row has had its job.
+    fn next(&mut self, store: &mut dyn StoreRead) -> Result<Option<Found>, HostError> {
+        let upload = self.upload;
+        let start = self.start;
+        if start >= upload.len() {
+            return Ok(None);
+        }
+        self.emails.clear();
         let mut end = start;
-        while end < upload.len() && emails.len() < job_rows {
+        while end < upload.len() && self.emails.len() < self.job_rows {
             if let Some(row) = upload.row(end).filter(|r| r.is_valid()) {
-                emails.push(row.email());
+                self.emails.push(row.email());
             }
             end += 1;
         }
-        if emails.len() == job_rows {
+        if self.emails.len() == self.job_rows {
             // the rejected rows up to the next valid one belong to this job
             while end < upload.len() && upload.row(end).is_some_and(|r| !r.is_valid()) {
                 end += 1;
             }
         }
-        let mut calls = Vec::with_capacity(emails.len().div_ceil(batch));
+        let mut calls = Vec::with_capacity(self.emails.len().div_ceil(self.batch));
         let mut found = Vec::with_capacity(calls.capacity());
-        for chunk in emails.chunks(batch) {
+        for chunk in self.emails.chunks(self.batch) {
             calls.push(chunk.len());
             found.push(store.find_users(chunk)?);
         }
-        let (job_rows_out, after) = std::mem::take(&mut rest).split_at_mut(end - start);
-        rest = after;
-        planned(Job {
+        self.start = end;
+        Ok(Some(Found {
             start,
-            rows: job_rows_out,
+            end,
             calls,
             found,
-        })?;
-        start = end;
+        }))
     }
-    Ok(())
 }
 
 /// Plans jobs as they come until there are no more; returns the rejected rows' users it
-/// noted (upload index, user id).
+/// noted (upload index, user id) and the tally of the rows it planned.
 #[inline(never)]
 fn plan_jobs_on_worker(
     shared: &Shared<'_>,
     jobs: &Mutex<Receiver<Job<'_>>>,
-) -> Vec<(usize, UserId)> {
+) -> (Vec<(usize, UserId)>, Tally) {
     let mut scratch = Scratch::default();
     let mut noted = Vec::new();
+    let mut tally = Tally::default();
     loop {
         let job = match jobs.lock() {
             Ok(receiver) => receiver.recv(),
             Err(_) => break,
         };
         match job {
-            Ok(job) => plan_job(shared, job, &mut scratch, &mut noted),
+            Ok(job) => plan_job(shared, job, &mut scratch, &mut noted, &mut tally),
             Err(_) => break,
         }
     }
-    noted
+    (noted, tally)
 }
 
 /// Plans a job's rows in place, each valid row with the user its call found.
@@ -263,12 +383,13 @@ fn plan_jobs_on_worker(
 /// The rows are matched to their users first, then planned: a user that only one row is
 /// matched to lends that row its strings (its id, and its email, names and group names
 /// where they are the row's, byte for byte) instead of their copies; the job's users are
-/// dropped with the job.
+/// dropped with the job. Each row is counted in `tally` once planned.
 fn plan_job(
     shared: &Shared<'_>,
     mut job: Job<'_>,
     scratch: &mut Scratch,
     noted: &mut Vec<(usize, UserId)>,
+    tally: &mut Tally,
 ) {
     let Shared {
         upload,
@@ -325,6 +446,7 @@ fn plan_job(
     }
     for ((slot, index_in_upload), at) in job.rows.iter_mut().zip(job.start..).zip(matched) {
         let Some(row) = upload.row(index_in_upload) else {
+            tally.count(slot);
             continue;
         };
         let found = (at != NONE).then(|| {
@@ -333,6 +455,7 @@ fn plan_job(
             (user, uses[at as usize] == 1)
         });
         *slot = context.plan_row(&row, found, scratch);
+        tally.count(slot);
     }
 }
 
@@ -348,6 +471,8 @@ pub(super) mod tests {
     thread_local! {
         /// Valid rows per job (`None`: [`super::JOB_ROWS`]).
         pub(in crate::plan) static JOB_ROWS: Cell<Option<usize>> = const { Cell::new(None) };
+        /// Jobs looked up while the rows are prepared, at least.
+        pub(in crate::plan) static EARLY_JOBS: Cell<usize> = const { Cell::new(0) };
     }
 
     fn user(id: &str, email: &str) -> ExistingUser {
