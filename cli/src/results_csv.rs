@@ -54,10 +54,7 @@ pub fn write_csv(
     let upload_rows: Vec<lms_bulk_upload::Row<'_>> =
         upload.map(|u| u.rows().collect()).unwrap_or_default();
     let own_rows = ByLine::new(&upload_rows, lms_bulk_upload::Row::line);
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Always)
-        .from_writer(out);
+    let mut writer = Quoted::new(out);
     let mut header: Vec<String> = OUR_COLUMNS.map(String::from).to_vec();
     // The file's own headers after ours, prefixed when one would repeat ours.
     header.extend(columns.iter().map(|(h, _, _)| {
@@ -67,7 +64,10 @@ pub fn write_csv(
             (*h).to_owned()
         }
     }));
-    writer.write_record(header.iter().map(|h| neutralise(h).into_owned()))?;
+    for h in &header {
+        writer.write_field(neutralise(h).as_bytes())?;
+    }
+    writer.end_record()?;
     // A profile field's cell is read from the row's owned copy (`Row::to_data`); a column's
     // straight from the upload, without copying the row.
     let has_fields = columns.iter().any(|(_, _, field)| field.is_some());
@@ -110,9 +110,67 @@ pub fn write_csv(
             };
             writer.write_field(neutralise(value).as_bytes())?;
         }
-        writer.write_record(None::<&[u8]>)?;
+        writer.end_record()?;
     }
     writer.flush()
+}
+
+/// A CSV writer that quotes every cell: the bytes the `csv` crate writes with
+/// `QuoteStyle::Always` and CRLF line ends (a cell in double quotes, a double quote in it
+/// doubled, cells parted by commas), made by copying each cell between its quotes rather
+/// than by `csv_core`'s state machine, a byte at a time: about a third of the results file's
+/// instructions, on the thread that writes it while the run's results are signed and
+/// stored. A test compares the two on cells with quotes, commas and line ends.
+struct Quoted<'w> {
+    out: &'w mut dyn Write,
+    buf: Vec<u8>,
+    /// No cell of the record written yet.
+    first: bool,
+}
+
+/// Bytes gathered before they are handed to the writer.
+const QUOTED_BUFFER: usize = 64 * 1024;
+
+impl<'w> Quoted<'w> {
+    fn new(out: &'w mut dyn Write) -> Quoted<'w> {
+        Quoted {
+            out,
+            buf: Vec::with_capacity(QUOTED_BUFFER + 1024),
+            first: true,
+        }
+    }
+
+    fn write_field(&mut self, cell: &[u8]) -> io::Result<()> {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.push(b'"');
+        for (i, part) in cell.split(|&b| b == b'"').enumerate() {
+            if i > 0 {
+                self.buf.extend_from_slice(b"\"\"");
+            }
+            self.buf.extend_from_slice(part);
+        }
+        self.buf.push(b'"');
+        if self.buf.len() >= QUOTED_BUFFER {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn end_record(&mut self) -> io::Result<()> {
+        self.buf.extend_from_slice(b"\r\n");
+        self.first = true;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
 }
 
 /// Items found by their line: by binary search when they are in line order (a plan's rows,
@@ -161,4 +219,52 @@ fn header_is_ours(h: &str) -> bool {
     OUR_COLUMNS
         .iter()
         .any(|ours| ours.eq_ignore_ascii_case(h.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::Quoted;
+
+    /// `Quoted` writes what the `csv` crate writes with every cell quoted and CRLF line ends.
+    #[test]
+    fn quoted_cells_are_the_csv_crates() {
+        let records: &[&[&str]] = &[
+            &["line", "email", ""],
+            &[
+                "2",
+                "a\"b",
+                "\"",
+                "\"\"x\"",
+                "a,b",
+                "two\nlines",
+                "cr\r\nlf",
+                "é ü",
+            ],
+            &[""],
+            &["", ""],
+            &["=1+1", "'=1"],
+        ];
+        let mut expected = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::Always)
+            .flexible(true)
+            .from_writer(Vec::new());
+        let mut ours = Vec::new();
+        {
+            let mut writer = Quoted::new(&mut ours);
+            for record in records {
+                expected.write_record(*record).unwrap();
+                for cell in *record {
+                    writer.write_field(cell.as_bytes()).unwrap();
+                }
+                writer.end_record().unwrap();
+            }
+            writer.flush().unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(expected.into_inner().unwrap()).unwrap()
+        );
+    }
 }

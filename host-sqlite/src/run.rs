@@ -50,11 +50,13 @@ pub fn execute_run(
     progress: Option<Box<dyn FnMut(Progress) + '_>>,
     cancel: Option<Arc<AtomicBool>>,
 ) -> Result<Results, lms_bulk_upload::Error> {
-    // A run writes the whole upload: a 256 MiB page cache (SQLite's default is 2 MiB) keeps
-    // the indexes it inserts into at random (emails, sign-in link digests: about 90 MB for a
-    // million new users with links) in memory, instead of reading their pages back from the
-    // file. A hint: a database that refuses it runs all the same.
-    let _ = db.conn().pragma_update(None, "cache_size", -262_144);
+    // A run writes the whole upload: a page cache of up to 256 MiB (SQLite's default is 2
+    // MiB) keeps the indexes it inserts into at random (emails, sign-in link digests: about
+    // 90 MB for a million new users with links) in memory, instead of reading their pages
+    // back from the file. A hint: a database that refuses it runs all the same.
+    let _ = db
+        .conn()
+        .pragma_update(None, "cache_size", -cache_kib(plan.rows().len()));
     // And the WAL is copied back into the database every 16,384 pages (64 MiB) instead of
     // 1,000: the pages a run writes again and again (the tables' last pages, the journal)
     // are copied once per checkpoint, not once per batch.
@@ -82,6 +84,34 @@ pub fn execute_run(
     };
     execute(plan, &mut store, mailer, options)
 }
+
+/// The page cache for a run of `rows` rows, in KiB: [`CACHE_BYTES_PER_ROW`] a row, from
+/// [`MIN_CACHE_KIB`] to [`MAX_CACHE_KIB`].
+///
+/// The cache keeps every page the run touches until it is full: sized for a million rows
+/// whatever the run's size, a run of 100,000 filled it with the whole database it wrote
+/// (about 70 MB of pages no read comes back to: the tables' rows are appended, the stored
+/// results written once), each buffer memory the kernel had to zero on first use, and
+/// SQLite walked all of them at every commit that rebalanced a b-tree page (see
+/// docs/PERFORMANCE.md, `pcache1TruncateUnsafe`). Pages are dropped least recently used
+/// first: the appended rows' pages go, the indexes inserted into at random stay.
+fn cache_kib(rows: usize) -> i64 {
+    let kib = rows.saturating_mul(CACHE_BYTES_PER_ROW) / 1024;
+    i64::try_from(kib)
+        .unwrap_or(MAX_CACHE_KIB)
+        .clamp(MIN_CACHE_KIB, MAX_CACHE_KIB)
+}
+
+/// The page cache a row may need: its share of the indexes inserted into at random (its
+/// email, about 40 bytes with the page's slack; a sign-in link's digest, about 50; its
+/// memberships' and enrolments' keys), with room to spare.
+const CACHE_BYTES_PER_ROW: usize = 256;
+
+/// The smallest page cache of a run: 16 MiB.
+const MIN_CACHE_KIB: i64 = 16 * 1024;
+
+/// The largest: 256 MiB, reached at about a million rows.
+const MAX_CACHE_KIB: i64 = 256 * 1024;
 
 /// The WAL pages after which the connection that commits copies them back into the database
 /// (SQLite's automatic checkpoint).

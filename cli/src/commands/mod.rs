@@ -144,6 +144,9 @@ pub fn plan_file(
     settings_args: &SettingsArgs,
 ) -> Result<Planned, CliError> {
     let settings_file = config::read_settings(settings_args)?;
+    if names_default_password(settings_args, settings_file.as_ref()) {
+        warm_password_check();
+    }
     let options = config::parse_options(parse_args, settings_file.as_ref())?;
     let mut digest = Sha256::new();
     let upload = read_and_parse(file, &options, settings_file.as_ref(), Some(&mut digest))?;
@@ -171,6 +174,30 @@ pub fn plan_file(
         default_password,
         upload,
     })
+}
+
+/// Whether the flags or the settings file give a default password, which the settings'
+/// build checks with `zxcvbn` after the file is read and parsed.
+fn names_default_password(args: &SettingsArgs, file: Option<&config::SettingsFile>) -> bool {
+    args.default_password_env.is_some()
+        || args.default_password_file.is_some()
+        || args.default_password.is_some()
+        || file.is_some_and(|f| f.builder.default_password.is_some())
+}
+
+/// Has `zxcvbn` build its dictionaries (about 37 ms, once per process, on first use) on a
+/// thread of its own while this one reads and parses the file, instead of when the
+/// settings' build first judges the default password, after the parse, on the thread
+/// that goes on to plan and execute. The word judged is a fixed one, never a password;
+/// its verdict is dropped. The check itself is the same, made at the same point: it
+/// waits for the dictionaries if they are still being built.
+fn warm_password_check() {
+    let _ = std::thread::Builder::new()
+        .name("zxcvbn-warm".into())
+        .spawn(|| {
+            let warm = lms_bulk_upload::Password::new("warming-the-dictionaries");
+            let _ = lms_bulk_upload::PasswordPolicy::default().check(&warm);
+        });
 }
 
 /// The run's key: `file` (SHA-256 fed with the file's bytes) fed with the settings, the
