@@ -182,7 +182,7 @@ impl Cells {
     ///
     /// Only the first value is looked for in the body: each next one must start where the
     /// chain of values says, so if the chain ends in the body, every value is in it.
-    #[inline]
+    #[inline(always)]
     fn push_adjacent(
         &mut self,
         values: &[&str],
@@ -190,33 +190,39 @@ impl Cells {
         origin: usize,
         body_len: usize,
     ) -> Option<usize> {
-        let mut ends = [0u8; MAX_SLOTS];
-        let mut base = None;
-        // where the next slot starts past the base, and where the last value ends
-        let (mut next, mut last) = (0, 0);
-        for (slot, value) in values.iter().enumerate() {
-            let end = if value.is_empty() {
-                next
-            } else {
-                let base = match base {
-                    Some(base) => base,
-                    None => *base.insert(offset(value)?.checked_sub(slot)?),
-                };
-                // (the base is in the body and `next` is at most 256 a slot: no overflow)
-                if (value.as_ptr() as usize).wrapping_sub(origin) != base + next {
-                    return None;
-                }
-                last = next + value.len();
-                last
-            };
-            *ends.get_mut(slot)? = u8::try_from(end).ok()?;
+        let mut all = [0u8; MAX_SLOTS];
+        let ends = all.get_mut(..values.len())?;
+        let base = match values.iter().position(|v| !v.is_empty()) {
+            Some(slot) => offset(values[slot])?.checked_sub(slot)?,
+            None => 0,
+        };
+        // Without a branch a slot (the rows' values test the same way every time): where
+        // the next slot starts past the base, where the last value ends, whether each
+        // value starts where the chain says (a blank one, of length 0, ends where it
+        // starts). The ends only grow, so the last slot's is the largest.
+        let chain = origin.wrapping_add(base);
+        let (mut next, mut last, mut chained) = (0, 0, true);
+        for (end_byte, value) in ends.iter_mut().zip(values) {
+            let at = (value.as_ptr() as usize).wrapping_sub(chain);
+            chained &= value.is_empty() | (at == next);
+            let end = next + value.len();
+            last = if value.is_empty() { last } else { end };
+            *end_byte = end as u8;
             next = end + 1;
         }
-        let base = base.unwrap_or(0);
-        if base + last > body_len {
+        if !chained || next > 256 || base + last > body_len {
             return None;
         }
-        self.spans.extend_from_slice(ends.get(..values.len())?);
+        // A row of up to 8 slots (most files) as one 8-byte write, the bytes past its ends
+        // cut off again, where a copy of its length is a call of `memcpy`; only within the
+        // room reserved, so that the index never grows past its estimate for it.
+        let at = self.spans.len();
+        if values.len() <= 8 && self.spans.capacity() - at >= 8 {
+            self.spans.extend_from_slice(&all[..8]);
+            self.spans.truncate(at + values.len());
+        } else {
+            self.spans.extend_from_slice(&all[..values.len()]);
+        }
         Some(base)
     }
 

@@ -255,27 +255,43 @@ pub(crate) fn plainly_valid_hash(email: &[u8]) -> Option<u64> {
     // the state times 256, plus the byte: the index of the next state in `NEXT`
     let mut state = usize::from(LOCAL_START) << 8;
     let step = |state: usize, b: u8| usize::from(NEXT[(state | usize::from(b)) & 0xFFF]);
+    // Each byte read from memory for its step, not shifted out of the word (one
+    // instruction a byte where the shifts took two and the registers ran short).
     let mut words = email.chunks_exact(8);
     for word in &mut words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        for b in bytes {
+        for &b in word {
             state = step(state, b);
         }
-        h = (h.rotate_left(5) ^ ascii_lowercase_word(u64::from_le_bytes(bytes))).wrapping_mul(K);
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        h = (h.rotate_left(5) ^ lowercase_ascii_word(u64::from_le_bytes(bytes))).wrapping_mul(K);
     }
     let rest = words.remainder();
     if !rest.is_empty() {
+        // (the word built byte by byte: copying the rest into one is a call of `memcpy`)
         let mut word = 0u64;
         for (i, &b) in rest.iter().enumerate() {
             state = step(state, b);
             word |= u64::from(b) << (8 * i);
         }
-        h = (h.rotate_left(5) ^ ascii_lowercase_word(word)).wrapping_mul(K);
+        h = (h.rotate_left(5) ^ lowercase_ascii_word(word)).wrapping_mul(K);
     }
     h = (h.rotate_left(5) ^ email.len() as u64).wrapping_mul(K);
     let state = (state >> 8) as u8;
     (state == DOMAIN_DOTTED).then_some(h)
+}
+
+/// [`ascii_lowercase_word`] of a word whose bytes are all ASCII (below 0x80), as every
+/// byte of an address [`NEXT`] accepts is: no byte can carry into the next, so neither the
+/// high bits nor the bytes at or above 0x80 need masking. (Any other word's hash is thrown
+/// away with the address.)
+#[inline(always)]
+fn lowercase_ascii_word(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let at_least_a = word.wrapping_add(ONES * (0x80 - u64::from(b'A')));
+    let above_z = word.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
+    word | ((at_least_a & !above_z & HIGH) >> 2)
 }
 
 /// The states of [`NEXT`]: in the local part at its start, after a character that is not

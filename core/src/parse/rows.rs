@@ -37,7 +37,10 @@ pub(super) struct CustomCells<'a> {
 /// printable ASCII; `clean`: no value has a forbidden character. Linear in the row's
 /// length: messages are only built for the issues listed. Returns the email's hash
 /// (`email_hash`) when the email was found valid in the pass that hashes it (a plain
-/// ASCII address, the usual case).
+/// ASCII address, the usual case). Inlined into the rows' reading, its only caller: as a
+/// call, its frame saved and reloaded the row's arguments and the options' fields on every
+/// row (about 43 instructions a row).
+#[inline(always)]
 pub(super) fn validate_row(
     built_in: BuiltInCells<'_>,
     custom: CustomCells<'_>,
