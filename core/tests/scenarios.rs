@@ -42,6 +42,11 @@ fn to_value(value: impl serde::Serialize) -> Value {
 
 /// Runs the scenario as far as it goes and returns the outcome.
 fn run(scenario: &Value, csv: &[u8]) -> Result<Value, String> {
+    run_with(scenario, csv, options()?)
+}
+
+/// [`run`] with these execute options.
+fn run_with(scenario: &Value, csv: &[u8], options: ExecuteOptions<'_>) -> Result<Value, String> {
     let mut outcome = Map::new();
     let parsed = ParseOptions::from_value(scenario["parse_options"].clone())
         .and_then(|options| parse(csv, &options));
@@ -79,7 +84,7 @@ fn run(scenario: &Value, csv: &[u8]) -> Result<Value, String> {
     }
     let mut mailer = RecordingMailer::new();
     let mut executed = None;
-    match plan.execute(&mut store, &mut mailer, options()?) {
+    match plan.execute(&mut store, &mut mailer, options) {
         Ok(results) => {
             outcome.insert("results".into(), json_of(&results.to_json())?);
             executed = Some(results);
@@ -170,7 +175,8 @@ fn run_undo(undo: &Value, results: &Results, store: &MemoryStore) -> Result<Valu
     Ok(Value::Object(out))
 }
 
-fn judge(dir: &Path) -> Result<(), String> {
+/// The scenario and its upload's bytes.
+fn read_scenario(dir: &Path) -> Result<(Value, Vec<u8>), String> {
     let text = std::fs::read_to_string(dir.join("scenario.json"))
         .map_err(|e| format!("scenario.json: {e}"))?;
     let scenario: Value = serde_json::from_str(&text).map_err(|e| format!("scenario.json: {e}"))?;
@@ -181,8 +187,43 @@ fn judge(dir: &Path) -> Result<(), String> {
         .find(|p| p.is_file())
         .ok_or("no upload.csv (or .xlsx, .xls, .ods)")?;
     let csv = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok((scenario, csv))
+}
+
+fn judge(dir: &Path) -> Result<(), String> {
+    let (scenario, csv) = read_scenario(dir)?;
     let outcome = run(&scenario, &csv)?;
     lms_bulk_upload_vectors::judge_scenario(&scenario, &outcome)
+}
+
+/// The scenario executed one row a batch, on one thread and with the results assembled on
+/// a thread of their own (more than one batch and thread, no journal): the same outcome
+/// (results, store, execute error, plan), and the same emails but for the random sign-in
+/// links and generated passwords they carry (their count and recipients compared).
+fn same_on_two_threads(dir: &Path) -> Result<(), String> {
+    let (scenario, csv) = read_scenario(dir)?;
+    let with_threads = |threads| -> Result<Value, String> {
+        let options = ExecuteOptions {
+            batch_size: 1,
+            threads,
+            ..options()?
+        };
+        let mut outcome = run_with(&scenario, &csv, options)?;
+        if let Some(emails) = outcome.get_mut("emails").and_then(Value::as_array_mut) {
+            for email in emails.iter_mut() {
+                *email = email.get("to").cloned().unwrap_or(Value::Null);
+            }
+        }
+        if let Some(undo) = outcome.as_object_mut() {
+            undo.remove("undo");
+        }
+        Ok(outcome)
+    };
+    let (one, two) = (with_threads(1)?, with_threads(2)?);
+    match one == two {
+        true => Ok(()),
+        false => Err(format!("one thread:\n{one:#}\ntwo threads:\n{two:#}")),
+    }
 }
 
 #[test]
@@ -206,6 +247,33 @@ fn every_scenario() {
     assert!(
         failures.is_empty(),
         "{} of {} scenario(s) failed:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_scenario_the_same_with_results_assembled_on_a_thread() {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("tests/scenarios exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("scenario.json").is_file())
+        .collect();
+    dirs.sort();
+    let failures: Vec<String> = dirs
+        .iter()
+        .filter_map(|dir| {
+            let name = dir.file_name().unwrap_or_default().to_string_lossy();
+            same_on_two_threads(dir)
+                .err()
+                .map(|why| format!("{name}: {why}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenario(s) differ:\n{}",
         failures.len(),
         dirs.len(),
         failures.join("\n")

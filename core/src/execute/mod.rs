@@ -168,6 +168,85 @@ struct Executor<'p, 's, 'o> {
     new_user: Option<NewUser>,
     /// The vectors each batch works in, kept from one batch to the next.
     scratch: Scratch<'p>,
+    /// Rows failed so far (what [`Progress`] reports).
+    failed: u64,
+    /// Where the rows written go to have their results assembled, when a thread of its
+    /// own does it ([`Executor::run`]).
+    assembler: Option<Assembler<'p>>,
+}
+
+/// A row's result, or what writing it did (its result assembled from that by
+/// [`row::assemble`]): `current` names the part of the batch and the place in it of the
+/// user the re-check lent the row.
+enum Entry<'p> {
+    Ready(ResultRow),
+    Written {
+        row: &'p PlanRow,
+        written: row::Written,
+        current: Option<(usize, usize)>,
+    },
+}
+
+impl Entry<'_> {
+    fn failed(&self) -> bool {
+        match self {
+            Entry::Ready(result) => result.status == results::Status::Failed,
+            Entry::Written { written, .. } => written.failed(),
+        }
+    }
+}
+
+/// A batch's rows handed to the assembling thread, with the users the re-check lent them.
+struct Batch<'p> {
+    entries: Vec<Entry<'p>>,
+    currents: Vec<Current>,
+}
+
+/// The writing thread's ends of the channels to the assembling thread: batches there,
+/// emptied [`Current`]s back.
+struct Assembler<'p> {
+    batches: std::sync::mpsc::SyncSender<Batch<'p>>,
+    spare: std::sync::mpsc::Receiver<Current>,
+}
+
+/// The assembling thread: each row's result in order, counted as [`Executor::run`] on one
+/// thread counts them. Not inlined, so that a profile can count this thread's work by its
+/// name (`examples/count_instructions.rs`).
+#[inline(never)]
+fn assemble_batches(
+    batches: std::sync::mpsc::Receiver<Batch<'_>>,
+    spare: std::sync::mpsc::Sender<Current>,
+    capacity: usize,
+) -> (Vec<ResultRow>, ResultSummary) {
+    let mut rows = Vec::with_capacity(capacity);
+    let mut summary = ResultSummary::default();
+    for Batch {
+        entries,
+        mut currents,
+    } in batches
+    {
+        for entry in entries {
+            let result = match entry {
+                Entry::Ready(result) => result,
+                Entry::Written {
+                    row,
+                    written,
+                    current,
+                } => row::assemble(
+                    row,
+                    written,
+                    current.map(|(at, place)| currents[at].lend(place)),
+                ),
+            };
+            summary.count(&result);
+            rows.push(result);
+        }
+        for current in currents {
+            // The writing thread may be gone (an error): the users are dropped here then.
+            let _ = spare.send(current.emptied());
+        }
+    }
+    (rows, summary)
 }
 
 /// The per-batch vectors of [`Executor::run_chunk`] and [`Executor::read_current`], kept
@@ -266,6 +345,8 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             batch_secrets: Vec::new(),
             new_user: None,
             scratch: Scratch::default(),
+            failed: 0,
+            assembler: None,
         })
     }
 
@@ -285,19 +366,62 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             )?);
         }
         let plan = self.plan;
+        // Without a journal (which records each result as its row finishes) and with more
+        // than one batch and thread, the results are assembled on a thread of their own
+        // while the next rows are written: the store's and the mailer's calls stay on this
+        // thread, in the same order, and the results are the same.
+        let batch = self.options.batch_size.max(1);
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        if self.options.journal.is_none() && threads > 1 && plan.rows.len() > batch {
+            return std::thread::scope(move |scope| {
+                let (batches, received) = std::sync::mpsc::sync_channel(2);
+                let (spare_back, spare) = std::sync::mpsc::channel();
+                let capacity = plan.rows.len();
+                let assembling =
+                    scope.spawn(move || assemble_batches(received, spare_back, capacity));
+                self.assembler = Some(Assembler { batches, spare });
+                let mut no_rows = Vec::new();
+                let cancelled = self.run_batches(&mut no_rows);
+                // The channel closed: the assembling thread finishes its last batch.
+                self.assembler = None;
+                let (rows, counted) = match assembling.join() {
+                    Ok(built) => built,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                let cancelled = cancelled?;
+                self.summary = ResultSummary {
+                    emails_sent: self.summary.emails_sent,
+                    resumed: self.summary.resumed,
+                    ..counted
+                };
+                self.finish(rows, cancelled)
+            });
+        }
         let mut rows = Vec::with_capacity(plan.rows.len());
+        let cancelled = self.run_batches(&mut rows)?;
+        self.finish(rows, cancelled)
+    }
+
+    /// Runs every batch, the results pushed to `rows` (or handed to the assembling
+    /// thread); returns whether the run was cancelled.
+    fn run_batches(&mut self, rows: &mut Vec<ResultRow>) -> Result<bool, Error> {
+        let plan = self.plan;
         let mut cancelled = false;
         for chunk in plan.rows.chunks(self.options.batch_size.max(1)) {
             if cancelled || self.cancelled() {
                 cancelled = true;
+                let mut entries = Vec::with_capacity(chunk.len());
                 for row in chunk {
-                    let result = cancelled_row(row);
-                    self.summary.count(&result);
-                    rows.push(result);
+                    let entry = Entry::Ready(cancelled_row(row));
+                    self.emit(entry, &mut [], rows, &mut entries)?;
                 }
+                self.hand_over(entries, Vec::new());
                 continue;
             }
-            cancelled = self.run_chunk(chunk, &mut rows)?;
+            cancelled = self.run_chunk(chunk, rows)?;
             // Emails a mailer queued must be out before the batch is recorded as done.
             let flushed = self.retry(|s| s.mailer.flush());
             let secrets = std::mem::take(&mut self.batch_secrets);
@@ -322,6 +446,12 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 .with_transient(e.is_transient())
             })?;
         }
+        Ok(cancelled)
+    }
+
+    /// The run's [`Results`], once every row has its result; the confirmation sent.
+    fn finish(mut self, rows: Vec<ResultRow>, cancelled: bool) -> Result<Results, Error> {
+        let plan = self.plan;
         // A shard's confirmation is sent once for all shards, after the merge.
         let is_shard = plan.shard.is_some();
         let confirmation_error = if is_shard {
@@ -413,51 +543,107 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         passwords.clear();
         self.passwords_for(chunk, &verdicts, &mut passwords)?;
         let mut cancelled = false;
+        let mut entries = match self.assembler {
+            Some(_) => Vec::with_capacity(chunk.len()),
+            None => Vec::new(),
+        };
         for ((row, password), verdict) in chunk
             .iter()
             .zip(passwords.drain(..))
             .zip(verdicts.iter_mut())
         {
-            let result = if cancelled || self.cancelled() {
+            let entry = if cancelled || self.cancelled() {
                 cancelled = true;
-                cancelled_row(row)
+                Entry::Ready(cancelled_row(row))
             } else if let Some(JournalEntry::Finished(previous)) =
                 self.journal_entries.get(&row.line)
             {
                 self.summary.resumed += 1;
-                previous.clone()
+                Entry::Ready(previous.clone())
             } else {
                 match verdict.take() {
-                    None => row::untouched(row),
+                    None => Entry::Ready(row::untouched(row)),
                     Some((_, Verdict::Refuse(error))) => {
-                        row::failed(row, row.user_id.clone(), Vec::new(), error)
+                        Entry::Ready(row::failed(row, row.user_id.clone(), Vec::new(), error))
                     }
-                    Some((at, Verdict::Write { recovered, current })) => {
-                        let current = current.map(|place| currents[at].lend(place));
-                        self.run_row(row, password, recovered, current)?
-                    }
+                    Some((at, Verdict::Write { recovered, current })) => Entry::Written {
+                        row,
+                        written: self.write_row(row, password, recovered)?,
+                        current: current.map(|place| (at, place)),
+                    },
                 }
             };
-            self.summary.count(&result);
+            self.emit(entry, &mut currents, out, &mut entries)?;
             self.done += 1;
             let progress = Progress {
                 done: self.done,
                 total: self.plan.rows.len() as u64,
-                failed: self.summary.failed,
+                failed: self.failed,
             };
             if let Some(callback) = self.options.progress.as_mut() {
                 callback(progress);
             }
-            out.push(result);
         }
         self.scratch.passwords = passwords;
         self.scratch.verdicts = verdicts;
-        // The batch's users dropped now; their vectors kept for the next batch.
-        self.scratch
-            .spare
-            .extend(currents.drain(..).map(Current::emptied));
+        if self.assembler.is_some() {
+            // The batch's users go with its rows to the assembling thread.
+            self.hand_over(entries, std::mem::take(&mut currents));
+        } else {
+            // The batch's users dropped now; their vectors kept for the next batch.
+            self.scratch
+                .spare
+                .extend(currents.drain(..).map(Current::emptied));
+        }
         self.scratch.currents = currents;
         Ok(cancelled)
+    }
+
+    /// A row done: its result assembled, recorded in the journal, counted and pushed to
+    /// `out`, or queued in `entries` for the assembling thread.
+    fn emit(
+        &mut self,
+        entry: Entry<'p>,
+        currents: &mut [Current],
+        out: &mut Vec<ResultRow>,
+        entries: &mut Vec<Entry<'p>>,
+    ) -> Result<(), Error> {
+        self.failed += u64::from(entry.failed());
+        if self.assembler.is_some() {
+            entries.push(entry);
+        } else {
+            let result = match entry {
+                Entry::Ready(result) => result,
+                Entry::Written {
+                    row,
+                    written,
+                    current,
+                } => {
+                    let finished = !written.failed();
+                    let current = current.map(|(at, place)| currents[at].lend(place));
+                    let result = row::assemble(row, written, current);
+                    if let (true, Some(journal)) = (finished, self.options.journal.as_deref_mut()) {
+                        journal
+                            .finish(&self.plan.fingerprint, &result)
+                            .map_err(journal_error)?;
+                    }
+                    result
+                }
+            };
+            self.summary.count(&result);
+            out.push(result);
+        }
+        Ok(())
+    }
+
+    /// Sends a batch's rows to the assembling thread, if there is one, and takes back the
+    /// [`Current`]s it has emptied.
+    fn hand_over(&mut self, entries: Vec<Entry<'p>>, currents: Vec<Current>) {
+        if let Some(assembler) = &self.assembler {
+            // Sent unless the assembling thread panicked (its join says so).
+            let _ = assembler.batches.send(Batch { entries, currents });
+            self.scratch.spare.extend(assembler.spare.try_iter());
+        }
     }
 
     /// Whether this run writes the row: a create or an update that no earlier run finished.

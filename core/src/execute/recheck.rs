@@ -68,12 +68,19 @@ impl<'p> Executor<'p, '_, '_> {
         let mut content = std::mem::take(&mut self.scratch.content);
         names.clear();
         content.clear();
+        // A name or item the row before named too (every row of an upload names the
+        // settings' groups and content) is not pushed again: a shorter list to sort, the
+        // same list once sorted and deduplicated.
         for op in rows.iter().flat_map(|r| &r.operations) {
             match op {
-                Operation::AddToGroup { group } | Operation::RemoveFromGroup { group } => {
+                Operation::AddToGroup { group } | Operation::RemoveFromGroup { group }
+                    if names.last() != Some(&group.name.as_str()) =>
+                {
                     names.push(group.name.as_str());
                 }
-                Operation::Enrol { content: item } => content.push(item),
+                Operation::Enrol { content: item } if content.last() != Some(&item) => {
+                    content.push(item);
+                }
                 _ => {}
             }
         }
@@ -322,6 +329,10 @@ fn stale_expectation(row: &PlanRow, user: &ExistingUser) -> Option<String> {
 /// Whether two addresses have the same [`email_key`] (the identity the plan and the stores
 /// use), without allocating for ASCII addresses.
 fn same_key(a: &str, b: &str) -> bool {
+    // The same bytes (the store's answer holds the address as asked): one compare.
+    if a == b {
+        return true;
+    }
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)
     } else {

@@ -173,31 +173,249 @@ pub(super) fn failed(
     }
 }
 
+/// What writing a row did, from which its [`ResultRow`] is assembled ([`assemble`]): on
+/// the writing thread, or on a thread of its own while the next rows are written (the
+/// result is a function of the row, this and the user the re-check lent it, never of the
+/// store's state after).
+pub(super) struct Written {
+    /// The operations carried out, from the first: each gives one [`Done`].
+    ops_done: usize,
+    /// What stopped the row at the operation after them (scrubbed of its secrets).
+    error: Option<ResultError>,
+    /// Whether that operation had found the user an interrupted run created
+    /// ([`Done::RecoverUser`] recorded before its error).
+    recovered_before_error: bool,
+    /// The user an interrupted run created (the re-check's verdict).
+    recovered: Option<UserId>,
+    /// The id the store gave the user the row created last.
+    created: Option<UserId>,
+    /// The `DeleteUser` operations (by index) that deleted the user, not suspended it.
+    deleted_at: Vec<usize>,
+}
+
+impl Written {
+    /// Whether the row failed.
+    pub(super) fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// Which id the row's operations act on: the row's own (or the recovered user's), the
+/// recovered user's once a creation found it, or the one the store gave.
+#[derive(Clone, Copy)]
+enum Who {
+    Planned,
+    Recovered,
+    Created,
+}
+
+fn who_id<'a>(
+    who: Who,
+    row: &'a PlanRow,
+    recovered: &'a Option<UserId>,
+    created: &'a Option<UserId>,
+) -> Option<&'a UserId> {
+    match who {
+        Who::Planned => row.user_id.as_ref().or(recovered.as_ref()),
+        Who::Recovered => recovered.as_ref(),
+        Who::Created => created.as_ref(),
+    }
+}
+
+/// The result of a row [`Executor::write_row`] wrote: what each operation carried out
+/// did, in order, and the error that stopped it. `current`: the user as the store had it
+/// when the batch was re-checked, and whether it is lent to this row alone.
+pub(super) fn assemble(
+    row: &PlanRow,
+    written: Written,
+    current: Option<(&mut ExistingUser, bool)>,
+) -> ResultRow {
+    let Written {
+        ops_done,
+        error,
+        recovered_before_error,
+        recovered,
+        created,
+        deleted_at,
+    } = written;
+    // The user as the store has it now, lent to this row alone: the row's results take
+    // its strings (the id, the email, the profile's values before, the names of the
+    // groups it was in) instead of copying them, where they are the same.
+    let (mut current, take) = match current {
+        Some((user, lent_once)) => {
+            let take = lent_once && each_looked_at_once(&row.operations);
+            (Some(user), take)
+        }
+        None => (None, false),
+    };
+    // The row's one profile update, when it may take its user's strings: the values it
+    // leaves alone are free for the row's results to reuse.
+    let changed = row.operations.iter().find_map(|op| match op {
+        Operation::UpdateProfile { changes, .. } if take => Some(&**changes),
+        _ => None,
+    });
+    let planned = match current.as_deref_mut() {
+        Some(user) if take && row.user_id.as_ref() == Some(&user.id) => {
+            Some(UserId(std::mem::take(&mut user.id.0)))
+        }
+        _ => row.user_id.clone().or(recovered.clone()),
+    };
+    let mut who = Who::Planned;
+    // One entry an operation; a user an interrupted run created may add a second
+    // (`RecoverUser` before its password is set again).
+    let mut done = Vec::with_capacity(row.operations.len() + usize::from(recovered.is_some()));
+    let invites = row.invites();
+    for (k, op) in row.operations[..ops_done].iter().enumerate() {
+        let what = match op {
+            Operation::CreateUser { login_method, .. } if login_method.is_some() || invites => {
+                match recovered.is_some() {
+                    true => {
+                        who = Who::Recovered;
+                        Done::RecoverUser
+                    }
+                    false => {
+                        who = Who::Created;
+                        Done::CreateUser
+                    }
+                }
+            }
+            Operation::CreateUser { .. } => match recovered.is_some() {
+                true => {
+                    done.push(Done::RecoverUser);
+                    Done::SetPassword
+                }
+                false => {
+                    who = Who::Created;
+                    Done::CreateUser
+                }
+            },
+            Operation::SetLoginMethod { method, .. } => Done::SetLoginMethod {
+                method: method.clone(),
+                before: current.as_deref().map(|u| {
+                    u.login_method
+                        .clone()
+                        .unwrap_or_else(|| crate::host::store::PASSWORD_LOGIN.to_owned())
+                }),
+            },
+            Operation::ReactivateUser => Done::ReactivateUser {
+                already: current.as_deref().is_some_and(|u| !u.suspended),
+            },
+            Operation::SetPassword => Done::SetPassword,
+            Operation::Invite => Done::Invite,
+            Operation::RevokeInvitations => Done::RevokeInvitations,
+            Operation::UpdateProfile { changes, .. } => {
+                let before = current.as_deref_mut().map(|u| {
+                    Box::new(match take {
+                        true => before_taken(&mut u.profile, changes),
+                        false => before(&u.profile, changes),
+                    })
+                });
+                let spare = current.as_deref_mut().filter(|_| take);
+                Done::UpdateProfile {
+                    changes: changes_copy(changes, spare, changed),
+                    before,
+                }
+            }
+            Operation::AddToGroup { group } => {
+                let groups = current.as_deref_mut().map(|u| &mut u.groups);
+                let member = groups.and_then(|g| {
+                    let at = g.iter().position(|n| *n == group.name)?;
+                    Some((g, at))
+                });
+                match member {
+                    Some((groups, at)) if take => Done::AddToGroup {
+                        group: groups.swap_remove(at),
+                        already: true,
+                    },
+                    Some(_) => Done::AddToGroup {
+                        group: group.name.clone(),
+                        already: true,
+                    },
+                    None => Done::AddToGroup {
+                        group: reuse_or_copy(
+                            current.as_deref_mut().filter(|_| take),
+                            changed,
+                            &group.name,
+                        ),
+                        already: false,
+                    },
+                }
+            }
+            Operation::RemoveFromGroup { group } => Done::RemoveFromGroup {
+                group: group.name.clone(),
+                already: current
+                    .as_deref()
+                    .is_some_and(|u| !u.groups.contains(&group.name)),
+            },
+            Operation::Enrol { content } => {
+                let already = current
+                    .as_deref()
+                    .is_some_and(|u| u.enrolments.contains(content));
+                let spare = current.as_deref_mut().filter(|_| take);
+                Done::Enrol {
+                    content: ContentRef {
+                        kind: content.kind,
+                        id: reuse_or_copy(spare, changed, &content.id),
+                    },
+                    already,
+                }
+            }
+            Operation::Withdraw { content } => Done::Withdraw {
+                content: content.clone(),
+            },
+            Operation::SuspendUser => Done::SuspendUser {
+                already: current.as_deref().is_some_and(|u| u.suspended),
+            },
+            Operation::DeleteUser => match deleted_at.contains(&k) {
+                true => Done::DeleteUser,
+                false => Done::SuspendUser {
+                    already: current.as_deref().is_some_and(|u| u.suspended),
+                },
+            },
+            Operation::SendEmail { kind } => Done::SendEmail { kind: *kind },
+        };
+        done.push(what);
+    }
+    let user_id = match who {
+        Who::Planned => planned,
+        Who::Recovered => recovered,
+        Who::Created => created,
+    };
+    if let Some(error) = error {
+        if recovered_before_error {
+            done.push(Done::RecoverUser);
+        }
+        return failed(row, user_id, done, error);
+    }
+    let status = if row.action == Action::Create {
+        Status::Created
+    } else {
+        Status::Updated
+    };
+    let email = match current {
+        Some(user) if take => take_if_same(&mut user.email, &row.email),
+        _ => row.email.clone(),
+    };
+    ResultRow {
+        line: row.line,
+        email,
+        status,
+        user_id,
+        done,
+        error: None,
+    }
+}
+
 impl Executor<'_, '_, '_> {
-    /// Writes a create or update row. `recovered`: the user an interrupted run created.
-    pub(super) fn run_row(
+    /// Writes a create or update row: its store and mailer calls, in order, until one
+    /// fails. `recovered`: the user an interrupted run created. The result is
+    /// [`assemble`]d from what this returns.
+    pub(super) fn write_row(
         &mut self,
         row: &PlanRow,
         mut password: Prepared,
         recovered: Option<UserId>,
-        current: Option<(&mut ExistingUser, bool)>,
-    ) -> Result<ResultRow, Error> {
-        // The user as the store has it now, lent to this row alone: the row's results take
-        // its strings (the id, the email, the profile's values before, the names of the
-        // groups it was in) instead of copying them, where they are the same.
-        let (mut current, take) = match current {
-            Some((user, lent_once)) => {
-                let take = lent_once && each_looked_at_once(&row.operations);
-                (Some(user), take)
-            }
-            None => (None, false),
-        };
-        // The row's one profile update, when it may take its user's strings: the values it
-        // leaves alone are free for the row's results to reuse.
-        let changed = row.operations.iter().find_map(|op| match op {
-            Operation::UpdateProfile { changes, .. } if take => Some(&**changes),
-            _ => None,
-        });
+    ) -> Result<Written, Error> {
         let fingerprint = &self.plan.fingerprint;
         if let Some(journal) = self.options.journal.as_deref_mut() {
             journal
@@ -205,206 +423,123 @@ impl Executor<'_, '_, '_> {
                 .map_err(journal_error)?;
         }
         let force = self.plan.settings.force_password_reset;
-        let mut user_id = match current.as_deref_mut() {
-            Some(user) if take && row.user_id.as_ref() == Some(&user.id) => {
-                Some(UserId(std::mem::take(&mut user.id.0)))
-            }
-            _ => row.user_id.clone().or(recovered.clone()),
-        };
-        // One entry an operation; a user an interrupted run created may add a second
-        // (`RecoverUser` before its password is set again).
-        let mut done = Vec::with_capacity(row.operations.len() + usize::from(recovered.is_some()));
+        let mut who = Who::Planned;
+        let mut created: Option<UserId> = None;
+        let mut deleted_at = Vec::new();
         let mut emailed_password: Option<Password> = None;
         // The row's sign-in link (it holds the token): only for the email that follows.
         let mut emailed_link: Option<Password> = None;
         let invites = row.invites();
-        for op in &row.operations {
-            let outcome: Result<Done, ResultError> = match op {
+        let stopped = |ops_done, error, recovered_before_error, recovered, created, deleted_at| {
+            Ok(Written {
+                ops_done,
+                error: Some(error),
+                recovered_before_error,
+                recovered,
+                created,
+                deleted_at,
+            })
+        };
+        for (k, op) in row.operations.iter().enumerate() {
+            let user_id = who_id(who, row, &recovered, &created);
+            let mut recovered_first = false;
+            let outcome: Result<(), ResultError> = match op {
                 Operation::CreateUser {
                     profile,
-                    login_method: Some(method),
-                } => {
-                    if let Some(id) = &recovered {
+                    login_method,
+                } if login_method.is_some() || invites => {
+                    // With `None`, no password: the user chooses one through the link.
+                    let method = login_method
+                        .as_deref()
+                        .unwrap_or(crate::host::store::PASSWORD_LOGIN);
+                    if recovered.is_some() {
                         // Created by an interrupted run: nothing to set again (no password).
-                        user_id = Some(id.clone());
-                        Ok(Done::RecoverUser)
+                        who = Who::Recovered;
+                        Ok(())
                     } else {
                         match self.create_new(&row.email, profile, None, false, method) {
                             Ok(id) => {
                                 self.record_created(row.line, &id)?;
-                                user_id = Some(id);
-                                Ok(Done::CreateUser)
+                                created = Some(id);
+                                who = Who::Created;
+                                Ok(())
                             }
                             Err(e) => Err(store_failed(&e)),
                         }
                     }
                 }
-                Operation::CreateUser {
-                    profile,
-                    login_method: None,
-                } if invites => {
-                    // No password: the user chooses one through the sign-in link.
-                    if let Some(id) = &recovered {
-                        user_id = Some(id.clone());
-                        Ok(Done::RecoverUser)
-                    } else {
-                        let method = crate::host::store::PASSWORD_LOGIN;
-                        match self.create_new(&row.email, profile, None, false, method) {
-                            Ok(id) => {
-                                self.record_created(row.line, &id)?;
-                                user_id = Some(id);
-                                Ok(Done::CreateUser)
-                            }
-                            Err(e) => Err(store_failed(&e)),
-                        }
-                    }
-                }
-                Operation::CreateUser {
-                    profile,
-                    login_method: None,
-                } => {
+                Operation::CreateUser { profile, .. } => {
                     let Some((plain, hash)) = password.take() else {
                         let e =
                             not_as_written("the row creates a user but no password was prepared");
-                        return Ok(failed(row, user_id, done, e));
+                        return stopped(k, e, false, recovered, created, deleted_at);
                     };
                     emailed_password = plain;
                     if let Some(id) = &recovered {
                         // Created by an interrupted run: set the password again instead.
-                        let id = id.clone();
-                        done.push(Done::RecoverUser);
-                        self.retry(|s| s.store.set_password(&id, &hash, force))
-                            .map(|()| Done::SetPassword)
+                        recovered_first = true;
+                        self.retry(|s| s.store.set_password(id, &hash, force))
                             .map_err(|e| store_failed(&e))
                     } else {
                         let method = crate::host::store::PASSWORD_LOGIN;
                         match self.create_new(&row.email, profile, Some(hash), force, method) {
                             Ok(id) => {
                                 self.record_created(row.line, &id)?;
-                                user_id = Some(id);
-                                Ok(Done::CreateUser)
+                                created = Some(id);
+                                who = Who::Created;
+                                Ok(())
                             }
                             Err(e) => Err(store_failed(&e)),
                         }
                     }
                 }
-                Operation::SetLoginMethod { method, .. } => self
-                    .with_user(&user_id, |s, id| s.store.set_login_method(id, method))
-                    .map(|()| Done::SetLoginMethod {
-                        method: method.clone(),
-                        before: current.as_deref().map(|u| {
-                            u.login_method
-                                .clone()
-                                .unwrap_or_else(|| crate::host::store::PASSWORD_LOGIN.to_owned())
-                        }),
-                    }),
-                Operation::ReactivateUser => self
-                    .with_user(&user_id, |s, id| s.store.reactivate_user(id))
-                    .map(|()| Done::ReactivateUser {
-                        already: current.as_deref().is_some_and(|u| !u.suspended),
-                    }),
+                Operation::SetLoginMethod { method, .. } => {
+                    self.with_user(user_id, |s, id| s.store.set_login_method(id, method))
+                }
+                Operation::ReactivateUser => {
+                    self.with_user(user_id, |s, id| s.store.reactivate_user(id))
+                }
                 Operation::SetPassword => {
-                    let (Some(id), Some((plain, hash))) = (user_id.clone(), password.take()) else {
+                    let (Some(id), Some((plain, hash))) = (user_id, password.take()) else {
                         let e = not_as_written(
                             "the row sets a password but has no user or no password was prepared",
                         );
-                        return Ok(failed(row, user_id, done, e));
+                        return stopped(k, e, false, recovered, created, deleted_at);
                     };
                     emailed_password = plain;
-                    self.retry(|s| s.store.set_password(&id, &hash, force))
-                        .map(|()| Done::SetPassword)
+                    self.retry(|s| s.store.set_password(id, &hash, force))
                         .map_err(|e| store_failed(&e))
                 }
-                Operation::Invite => match self.invite(&user_id) {
+                Operation::Invite => match self.invite(user_id) {
                     Ok(url) => {
                         emailed_link = Some(url);
-                        Ok(Done::Invite)
+                        Ok(())
                     }
                     Err(e) => Err(e),
                 },
                 Operation::RevokeInvitations => {
                     let upload = self.plan.settings.undo_of.clone().unwrap_or_default();
-                    self.with_user(&user_id, |s, id| s.store.revoke_invitations(id, &upload))
-                        .map(|()| Done::RevokeInvitations)
+                    self.with_user(user_id, |s, id| s.store.revoke_invitations(id, &upload))
                 }
-                Operation::UpdateProfile { changes, .. } => self
-                    .with_user(&user_id, |s, id| s.store.update_profile(id, changes))
-                    .map(|()| {
-                        let before = current.as_deref_mut().map(|u| {
-                            Box::new(match take {
-                                true => before_taken(&mut u.profile, changes),
-                                false => before(&u.profile, changes),
-                            })
-                        });
-                        let spare = current.as_deref_mut().filter(|_| take);
-                        Done::UpdateProfile {
-                            changes: changes_copy(changes, spare, changed),
-                            before,
-                        }
-                    }),
-                Operation::AddToGroup { group } => self
-                    .with_user(&user_id, |s, id| s.store.add_to_group(id, group))
-                    .map(|()| {
-                        let groups = current.as_deref_mut().map(|u| &mut u.groups);
-                        let member = groups.and_then(|g| {
-                            let at = g.iter().position(|n| *n == group.name)?;
-                            Some((g, at))
-                        });
-                        match member {
-                            Some((groups, at)) if take => Done::AddToGroup {
-                                group: groups.swap_remove(at),
-                                already: true,
-                            },
-                            Some(_) => Done::AddToGroup {
-                                group: group.name.clone(),
-                                already: true,
-                            },
-                            None => Done::AddToGroup {
-                                group: reuse_or_copy(
-                                    current.as_deref_mut().filter(|_| take),
-                                    changed,
-                                    &group.name,
-                                ),
-                                already: false,
-                            },
-                        }
-                    }),
-                Operation::RemoveFromGroup { group } => self
-                    .with_user(&user_id, |s, id| s.store.remove_from_group(id, group))
-                    .map(|()| Done::RemoveFromGroup {
-                        group: group.name.clone(),
-                        already: current
-                            .as_deref()
-                            .is_some_and(|u| !u.groups.contains(&group.name)),
-                    }),
-                Operation::Enrol { content } => self
-                    .with_user(&user_id, |s, id| s.store.enrol(id, content))
-                    .map(|()| {
-                        let already = current
-                            .as_deref()
-                            .is_some_and(|u| u.enrolments.contains(content));
-                        let spare = current.as_deref_mut().filter(|_| take);
-                        Done::Enrol {
-                            content: ContentRef {
-                                kind: content.kind,
-                                id: reuse_or_copy(spare, changed, &content.id),
-                            },
-                            already,
-                        }
-                    }),
-                Operation::Withdraw { content } => self
-                    .with_user(&user_id, |s, id| s.store.withdraw(id, content))
-                    .map(|()| Done::Withdraw {
-                        content: content.clone(),
-                    }),
-                Operation::SuspendUser => self
-                    .with_user(&user_id, |s, id| s.store.suspend_user(id))
-                    .map(|()| Done::SuspendUser {
-                        already: current.as_deref().is_some_and(|u| u.suspended),
-                    }),
+                Operation::UpdateProfile { changes, .. } => {
+                    self.with_user(user_id, |s, id| s.store.update_profile(id, changes))
+                }
+                Operation::AddToGroup { group } => {
+                    self.with_user(user_id, |s, id| s.store.add_to_group(id, group))
+                }
+                Operation::RemoveFromGroup { group } => {
+                    self.with_user(user_id, |s, id| s.store.remove_from_group(id, group))
+                }
+                Operation::Enrol { content } => {
+                    self.with_user(user_id, |s, id| s.store.enrol(id, content))
+                }
+                Operation::Withdraw { content } => {
+                    self.with_user(user_id, |s, id| s.store.withdraw(id, content))
+                }
+                Operation::SuspendUser => self.with_user(user_id, |s, id| s.store.suspend_user(id)),
                 Operation::DeleteUser => {
                     let mut deleted = false;
-                    let outcome = self.with_user(&user_id, |s, id| {
+                    let outcome = self.with_user(user_id, |s, id| {
                         deleted = s.store.delete_user(id)?;
                         if deleted {
                             Ok(())
@@ -412,19 +547,13 @@ impl Executor<'_, '_, '_> {
                             s.store.suspend_user(id)
                         }
                     });
-                    outcome.map(|()| {
-                        if deleted {
-                            Done::DeleteUser
-                        } else {
-                            Done::SuspendUser {
-                                already: current.as_deref().is_some_and(|u| u.suspended),
-                            }
-                        }
-                    })
+                    if deleted && outcome.is_ok() {
+                        deleted_at.push(k);
+                    }
+                    outcome
                 }
                 Operation::SendEmail { kind } => self
                     .send(row, *kind, emailed_password.clone(), emailed_link.clone())
-                    .map(|()| Done::SendEmail { kind: *kind })
                     .map_err(|e| mailer_failed(&e)),
             };
             // A row has a password or a link, never both: the last one pushed is the row's.
@@ -433,45 +562,27 @@ impl Executor<'_, '_, '_> {
                     self.batch_secrets.push(plain.clone());
                 }
             }
-            match outcome {
-                Ok(what) => done.push(what),
-                Err(mut e) => {
-                    // Every secret the engine knows for this row: the password it set (and
-                    // emailed), its sign-in link and the shared default password.
-                    e.message = scrub(
-                        std::mem::take(&mut e.message),
-                        emailed_password
-                            .iter()
-                            .chain(&emailed_link)
-                            .chain(self.default_password.iter()),
-                    );
-                    return Ok(failed(row, user_id, done, e));
-                }
+            if let Err(mut e) = outcome {
+                // Every secret the engine knows for this row: the password it set (and
+                // emailed), its sign-in link and the shared default password.
+                e.message = scrub(
+                    std::mem::take(&mut e.message),
+                    emailed_password
+                        .iter()
+                        .chain(&emailed_link)
+                        .chain(self.default_password.iter()),
+                );
+                return stopped(k, e, recovered_first, recovered, created, deleted_at);
             }
         }
-        let status = if row.action == Action::Create {
-            Status::Created
-        } else {
-            Status::Updated
-        };
-        let email = match current {
-            Some(user) if take => take_if_same(&mut user.email, &row.email),
-            _ => row.email.clone(),
-        };
-        let result = ResultRow {
-            line: row.line,
-            email,
-            status,
-            user_id,
-            done,
+        Ok(Written {
+            ops_done: row.operations.len(),
             error: None,
-        };
-        if let Some(journal) = self.options.journal.as_deref_mut() {
-            journal
-                .finish(fingerprint, &result)
-                .map_err(journal_error)?;
-        }
-        Ok(result)
+            recovered_before_error: false,
+            recovered,
+            created,
+            deleted_at,
+        })
     }
 
     /// Records in the journal the id the store gave the row's new user: what proves, on
@@ -487,10 +598,10 @@ impl Executor<'_, '_, '_> {
 
     fn with_user(
         &mut self,
-        user: &Option<UserId>,
+        user: Option<&UserId>,
         mut op: impl FnMut(&mut Self, &UserId) -> Result<(), HostError>,
     ) -> Result<(), ResultError> {
-        let Some(id) = user.as_ref() else {
+        let Some(id) = user else {
             return Err(not_as_written(
                 "the row changes a user it neither creates nor names",
             ));
@@ -501,13 +612,13 @@ impl Executor<'_, '_, '_> {
     /// Issues the user a sign-in link: a new token, its digest and expiry to the store
     /// (which drops the user's links from other uploads), and the link for the email. The
     /// upload is named by its plan's fingerprint (a shard's parent's), what undo revokes by.
-    fn invite(&mut self, user: &Option<UserId>) -> Result<Password, ResultError> {
+    fn invite(&mut self, user: Option<&UserId>) -> Result<Password, ResultError> {
         let Some(template) = self.plan.settings.invitation_url.clone() else {
             return Err(not_as_written(
                 "the row issues a sign-in link but the plan has no invitation_url",
             ));
         };
-        let Some(id) = user.as_ref() else {
+        let Some(id) = user else {
             return Err(not_as_written(
                 "the row issues a sign-in link to a user it neither creates nor names",
             ));

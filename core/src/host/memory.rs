@@ -79,22 +79,29 @@ impl HashIndex {
     }
 
     /// Indexes `at` under `hash`, in place of the position whose user has the same key, if
-    /// any (`is`: the last one indexed wins, as in a map).
-    fn set(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) {
+    /// any (`is`: the last one indexed wins, as in a map); returns whether there was one.
+    fn set(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) -> bool {
         use std::collections::hash_map::Entry;
         match self.first.entry(hash) {
             Entry::Vacant(vacant) => {
                 vacant.insert(at);
+                false
             }
             Entry::Occupied(mut occupied) => {
                 if is(*occupied.get()) {
                     occupied.insert(at);
-                    return;
+                    return true;
                 }
                 let more = self.more.entry(hash).or_default();
                 match more.iter_mut().find(|p| is(**p)) {
-                    Some(same) => *same = at,
-                    None => more.push(at),
+                    Some(same) => {
+                        *same = at;
+                        true
+                    }
+                    None => {
+                        more.push(at);
+                        false
+                    }
                 }
             }
         }
@@ -130,8 +137,9 @@ impl HashIndex {
 /// Keeps the first of each equal item, in order: the users a lookup found, each once in
 /// the order first asked for. Most lookups name each user once, which a sorted copy shows
 /// without a set.
-fn first_of_each(places: &mut Vec<usize>) {
-    let mut sorted = places.clone();
+fn first_of_each(places: &mut Vec<usize>, sorted: &mut Vec<usize>) {
+    sorted.clear();
+    sorted.extend_from_slice(places);
     sorted.sort_unstable();
     if sorted.windows(2).all(|pair| pair[0] != pair[1]) {
         return;
@@ -181,6 +189,29 @@ fn numbered_id(n: u64) -> String {
         id.push(char::from(d));
     }
     id
+}
+
+/// `n` if `id` is `u{n}` as [`numbered_id`] writes it (no sign, no leading zero).
+fn id_number(id: &str) -> Option<u64> {
+    let digits = id.strip_prefix('u')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Group names by group id, sorted by id: a user's group ids are looked up by binary
+/// search, not hashed one by one.
+struct GroupNames<'a>(Vec<(&'a str, &'a str)>);
+
+impl GroupNames<'_> {
+    fn get(&self, id: &str) -> Option<&str> {
+        let at = self.0.binary_search_by(|&(i, _)| i.cmp(id)).ok()?;
+        Some(self.0[at].1)
+    }
 }
 
 /// A user held by a [`MemoryStore`].
@@ -290,6 +321,9 @@ pub struct MemoryStore {
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
+    /// The largest `n` of an id `u{n}` (as [`numbered_id`] writes it) that a user was ever
+    /// given or that is reserved: a number above it is free without a lookup.
+    numbered_max: u64,
     reserved: HashSet<UserId, BuildHasherDefault<IdHasher>>,
     lacks: BTreeSet<OptionalMethod>,
     /// Sign-in links by digest, and each user's digests.
@@ -297,6 +331,16 @@ pub struct MemoryStore {
     invitations_by_user: HashMap<UserId, Vec<InvitationDigest>>,
     /// The place of the user last written or added (checked by id before it is used).
     recent: usize,
+    /// The places of the users the last `find_users` answered, in its order, and the next
+    /// one expected written (checked by id before they are used): an engine writes the
+    /// users it has just read again in that order.
+    found: Vec<usize>,
+    found_next: usize,
+    /// Whether two users were ever given the same id (the one added last is the one the
+    /// id finds; `found` is then not read).
+    ids_shared: bool,
+    /// `found` sorted, kept from one `find_users` to the next ([`first_of_each`]).
+    sorted: Vec<usize>,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -320,9 +364,9 @@ impl MemoryStore {
         // Ids the state gives are taken first, so an id made up for a user without one
         // never equals one given to a later user.
         for user in state.users.iter().filter(|u| u.id.is_some()) {
-            store
-                .reserved
-                .insert(UserId(user.id.clone().unwrap_or_default()));
+            let id = UserId(user.id.clone().unwrap_or_default());
+            store.note_numbered(&id);
+            store.reserved.insert(id);
         }
         for user in &state.users {
             let id = user.id.clone().unwrap_or_else(|| store.new_id());
@@ -487,6 +531,11 @@ impl MemoryStore {
     fn new_user_id(&mut self) -> UserId {
         loop {
             self.next_id += 1;
+            // Above every numbered id given or reserved: no user has it (the id index, a
+            // cache miss or two in a large store, is not read).
+            if self.next_id > self.numbered_max {
+                return UserId(numbered_id(self.next_id));
+            }
             let id = UserId(numbered_id(self.next_id));
             if self.id_position(&id).is_none() && !self.reserved.contains(&id) {
                 return id;
@@ -499,17 +548,27 @@ impl MemoryStore {
         self.insert_with_hash(hash, user);
     }
 
+    /// Notes the number of an id of the form [`numbered_id`] writes, if it is one.
+    fn note_numbered(&mut self, id: &UserId) {
+        if let Some(n) = id_number(&id.0) {
+            self.numbered_max = self.numbered_max.max(n);
+        }
+    }
+
     /// Adds `user`, whose email has the hash `email_hash`; a user indexed with the same
     /// email or id before is indexed no more under it.
     fn insert_with_hash(&mut self, email_hash: u64, user: StoredUser) {
+        self.note_numbered(&user.id);
         let at = self.users.len();
         self.recent = at;
         let users = &self.users;
         self.by_email.positions.set(email_hash, at, |p| {
             emails_equal(&users[p].email, &user.email)
         });
-        self.by_id
+        let shared = self
+            .by_id
             .set(id_hash(&user.id), at, |p| users[p].id == user.id);
+        self.ids_shared |= shared;
         self.users.push(user);
     }
 
@@ -523,13 +582,31 @@ impl MemoryStore {
         // index (a cache miss or two in a large store) is read once a row, not once a write.
         let index = match self.users.get(self.recent) {
             Some(user) if user.id == *id => self.recent,
-            _ => match self.id_position(id) {
+            _ => match self.next_found(id).or_else(|| self.id_position(id)) {
                 Some(i) => i,
                 None => return Err(HostError::permanent(format!("no user {id}"))),
             },
         };
         self.recent = index;
         Ok(&mut self.users[index])
+    }
+
+    /// The place of the user with this id if it is the next or the one after among those
+    /// the last `find_users` answered (the cursor moved past it), read before the id index.
+    fn next_found(&mut self, id: &UserId) -> Option<usize> {
+        if self.ids_shared {
+            return None;
+        }
+        let next = self.found_next;
+        let (k, at) = self
+            .found
+            .iter()
+            .enumerate()
+            .skip(next)
+            .take(2)
+            .find(|&(_, &at)| self.users.get(at).is_some_and(|u| u.id == *id))?;
+        self.found_next = k + 1;
+        Some(*at)
     }
 
     fn has(&self, write: OptionalMethod) -> Result<(), HostError> {
@@ -543,14 +620,21 @@ impl MemoryStore {
         *self.calls.entry(method).or_default() += 1;
     }
 
-    fn group_names_by_id(&self) -> HashMap<&str, &str> {
-        self.groups
+    fn group_names_by_id(&self) -> GroupNames<'_> {
+        // By id, the last by name of the groups sharing an id (what a map collected in
+        // name order keeps).
+        let mut names: Vec<(&str, &str)> = self
+            .groups
             .values()
+            .rev()
             .map(|g| (g.id.as_str(), g.name.as_str()))
-            .collect()
+            .collect();
+        names.sort_by_key(|&(id, _)| id);
+        names.dedup_by_key(|&mut (id, _)| id);
+        GroupNames(names)
     }
 
-    fn existing(&self, user: &StoredUser, names: &HashMap<&str, &str>) -> ExistingUser {
+    fn existing(&self, user: &StoredUser, names: &GroupNames<'_>) -> ExistingUser {
         ExistingUser {
             id: user.id.clone(),
             email: user.email.clone(),
@@ -558,7 +642,7 @@ impl MemoryStore {
             groups: user
                 .groups
                 .iter()
-                .filter_map(|id| names.get(id.as_str()).map(|n| (*n).to_owned()))
+                .filter_map(|id| names.get(id).map(str::to_owned))
                 .collect(),
             enrolments: user.enrolments.iter().cloned().collect(),
             protected: user.protected,
@@ -575,11 +659,14 @@ impl Store for MemoryStore {
         // The users' places first, then their copies: the index's lookups (a cache miss or
         // two each in a large store) follow one another without a copy's allocations
         // between them.
-        let mut places: Vec<usize> = emails
-            .iter()
-            .filter_map(|e| self.by_email.get(&self.users, e))
-            .collect();
-        first_of_each(&mut places);
+        let mut places = std::mem::take(&mut self.found);
+        places.clear();
+        places.extend(
+            emails
+                .iter()
+                .filter_map(|e| self.by_email.get(&self.users, e)),
+        );
+        first_of_each(&mut places, &mut self.sorted);
         let names = self.group_names_by_id();
         let mut found = Vec::with_capacity(places.len());
         found.extend(
@@ -587,6 +674,8 @@ impl Store for MemoryStore {
                 .iter()
                 .map(|&i| self.existing(&self.users[i], &names)),
         );
+        self.found = places;
+        self.found_next = 0;
         Ok(found)
     }
     fn find_groups(&mut self, names: &[&str]) -> Result<Vec<Group>, HostError> {
@@ -714,6 +803,7 @@ impl Store for MemoryStore {
         let last = users.len() - 1;
         if index != last {
             let moved = &users[last];
+            // (the moved user's own entries, replaced: no id shared)
             self.by_id
                 .set(id_hash(&moved.id), index, |p| users[p].id == moved.id);
             let moved_hash = self.by_email.hash(&moved.email);
@@ -866,6 +956,63 @@ mod id_tests {
         for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
             assert_eq!(numbered_id(n), format!("u{n}"));
         }
+    }
+
+    #[test]
+    fn numbered_ids_are_read_back_only_as_numbered_id_writes_them() {
+        for n in [0, 1, 10, 12_345, u64::MAX] {
+            assert_eq!(id_number(&numbered_id(n)), Some(n));
+        }
+        for id in [
+            "u",
+            "u01",
+            "u-1",
+            "u+1",
+            "x1",
+            "u1a",
+            "U1",
+            "u18446744073709551616",
+        ] {
+            assert_eq!(id_number(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_write_by_id_goes_to_the_user_the_id_finds_after_a_lookup() {
+        let user = |id: &str, email: &str| ExistingUser {
+            id: UserId(id.into()),
+            email: email.into(),
+            profile: Profile::default(),
+            groups: Vec::new(),
+            enrolments: Vec::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: None,
+        };
+        let organisation = |o: &str| Profile {
+            organisation: Some(o.into()),
+            ..Profile::default()
+        };
+        // Two users with one id: the one added last is the one the id finds, lookup or not.
+        let mut store = MemoryStore::new();
+        store.add_user(user("x", "a@x.org"));
+        store.add_user(user("x", "b@x.org"));
+        store.add_user(user("y", "c@x.org"));
+        let found = store.find_users(&["a@x.org", "c@x.org"]).expect("found");
+        assert_eq!(found.len(), 2);
+        store
+            .update_profile(&UserId("x".into()), &organisation("X"))
+            .expect("x");
+        store
+            .update_profile(&UserId("y".into()), &organisation("Y"))
+            .expect("y");
+        let organisations: Vec<Option<&str>> = store
+            .users()
+            .iter()
+            .map(|u| u.profile.organisation.as_deref())
+            .collect();
+        assert_eq!(organisations, [None, Some("X"), Some("Y")]);
     }
 
     #[test]
