@@ -198,17 +198,7 @@ pub(crate) fn unforwarded_optional_methods() -> Vec<&'static str> {
     };
     let reaches = |method: OptionalMethod| -> bool {
         let mut store = MemoryStore::new();
-        store.add_user(ExistingUser {
-            id: user.clone(),
-            email: "a@example.com".into(),
-            profile: Profile::default(),
-            groups: Vec::new(),
-            enrolments: Vec::new(),
-            protected: false,
-            suspended: false,
-            suspended_by_upload: false,
-            login_method: None,
-        });
+        store.add_user(ExistingUser::new(user.0.clone(), "a@example.com"));
         let mut shared = Shared(Arc::new(Mutex::new(store)));
         let outcome = match method {
             OptionalMethod::SuspendUser => shared.suspend_user(&user),

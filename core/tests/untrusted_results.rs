@@ -21,19 +21,12 @@ fn fast() -> ExecuteOptions<'static> {
 
 fn user(id: &str, email: &str) -> ExistingUser {
     ExistingUser {
-        id: UserId(id.into()),
-        email: email.into(),
         profile: Profile {
             first_name: Some("Old".into()),
             last_name: Some("Name".into()),
             ..Profile::default()
         },
-        groups: Vec::new(),
-        enrolments: Vec::new(),
-        protected: false,
-        suspended: false,
-        suspended_by_upload: false,
-        login_method: None,
+        ..ExistingUser::new(id, email)
     }
 }
 

@@ -979,17 +979,7 @@ mod id_tests {
 
     #[test]
     fn a_write_by_id_goes_to_the_user_the_id_finds_after_a_lookup() {
-        let user = |id: &str, email: &str| ExistingUser {
-            id: UserId(id.into()),
-            email: email.into(),
-            profile: Profile::default(),
-            groups: Vec::new(),
-            enrolments: Vec::new(),
-            protected: false,
-            suspended: false,
-            suspended_by_upload: false,
-            login_method: None,
-        };
+        let user = |id: &str, email: &str| ExistingUser::new(id, email);
         let organisation = |o: &str| Profile {
             organisation: Some(o.into()),
             ..Profile::default()

@@ -220,6 +220,25 @@ pub struct ExistingUser {
     pub login_method: Option<String>,
 }
 
+impl ExistingUser {
+    /// A user of this id and email and nothing else known: no profile, groups or
+    /// enrolments, not protected, active, signing in by password. A store that reads more
+    /// sets the rest: `ExistingUser { groups, ..ExistingUser::new(id, email) }`.
+    pub fn new(id: impl Into<String>, email: impl Into<String>) -> ExistingUser {
+        ExistingUser {
+            id: UserId(id.into()),
+            email: email.into(),
+            profile: Profile::default(),
+            groups: Vec::new(),
+            enrolments: Vec::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: None,
+        }
+    }
+}
+
 /// A user to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {

@@ -463,7 +463,7 @@ fn plan_job(
 pub(super) mod tests {
     use super::super::build::tests::THREADS;
     use crate::host::store::{
-        ExistingUser, Group, HostError, OptionalMethod, Profile, ScopePage, StoreRead, UserId,
+        ExistingUser, Group, HostError, OptionalMethod, ScopePage, StoreRead,
     };
     use crate::{parse, plan_with, ContentRef, MemoryStore, PlanOptions, Settings};
     use std::cell::Cell;
@@ -476,17 +476,7 @@ pub(super) mod tests {
     }
 
     fn user(id: &str, email: &str) -> ExistingUser {
-        ExistingUser {
-            id: UserId(id.into()),
-            email: email.into(),
-            profile: Profile::default(),
-            groups: Vec::new(),
-            enrolments: Vec::new(),
-            protected: false,
-            suspended: false,
-            suspended_by_upload: false,
-            login_method: None,
-        }
+        ExistingUser::new(id, email)
     }
 
     /// The plan's rows as (line, action, user id), on `threads` threads, jobs of `job_rows`
