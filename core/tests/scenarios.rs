@@ -226,8 +226,8 @@ fn same_on_two_threads(dir: &Path) -> Result<(), String> {
     }
 }
 
-#[test]
-fn every_scenario() {
+/// Every scenario's folder (one holding a `scenario.json`), sorted.
+fn scenario_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
         .expect("tests/scenarios exists")
         .filter_map(Result::ok)
@@ -235,6 +235,12 @@ fn every_scenario() {
         .filter(|p| p.join("scenario.json").is_file())
         .collect();
     dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_scenario() {
+    let dirs = scenario_dirs();
     assert!(dirs.len() >= 60, "the scenarios of {:?}", scenarios_dir());
     let failures: Vec<String> = dirs
         .iter()
@@ -255,13 +261,7 @@ fn every_scenario() {
 
 #[test]
 fn every_scenario_the_same_with_results_assembled_on_a_thread() {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
-        .expect("tests/scenarios exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("scenario.json").is_file())
-        .collect();
-    dirs.sort();
+    let dirs = scenario_dirs();
     let failures: Vec<String> = dirs
         .iter()
         .filter_map(|dir| {

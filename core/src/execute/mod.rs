@@ -194,6 +194,27 @@ impl Entry<'_> {
             Entry::Written { written, .. } => written.failed(),
         }
     }
+
+    /// Whether the row was written to the end (what the journal records as finished).
+    fn written_through(&self) -> bool {
+        matches!(self, Entry::Written { written, .. } if !written.failed())
+    }
+
+    /// The row's result, assembled with the user the re-check lent it from `currents`.
+    fn into_result(self, currents: &mut [Current]) -> ResultRow {
+        match self {
+            Entry::Ready(result) => result,
+            Entry::Written {
+                row,
+                written,
+                current,
+            } => row::assemble(
+                row,
+                written,
+                current.map(|(at, place)| currents[at].lend(place)),
+            ),
+        }
+    }
 }
 
 /// A batch's rows handed to the assembling thread, with the users the re-check lent them.
@@ -226,18 +247,7 @@ fn assemble_batches(
     } in batches
     {
         for entry in entries {
-            let result = match entry {
-                Entry::Ready(result) => result,
-                Entry::Written {
-                    row,
-                    written,
-                    current,
-                } => row::assemble(
-                    row,
-                    written,
-                    current.map(|(at, place)| currents[at].lend(place)),
-                ),
-            };
+            let result = entry.into_result(&mut currents);
             summary.count(&result);
             rows.push(result);
         }
@@ -612,24 +622,13 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         if self.assembler.is_some() {
             entries.push(entry);
         } else {
-            let result = match entry {
-                Entry::Ready(result) => result,
-                Entry::Written {
-                    row,
-                    written,
-                    current,
-                } => {
-                    let finished = !written.failed();
-                    let current = current.map(|(at, place)| currents[at].lend(place));
-                    let result = row::assemble(row, written, current);
-                    if let (true, Some(journal)) = (finished, self.options.journal.as_deref_mut()) {
-                        journal
-                            .finish(&self.plan.fingerprint, &result)
-                            .map_err(journal_error)?;
-                    }
-                    result
-                }
-            };
+            let finished = entry.written_through();
+            let result = entry.into_result(currents);
+            if let (true, Some(journal)) = (finished, self.options.journal.as_deref_mut()) {
+                journal
+                    .finish(&self.plan.fingerprint, &result)
+                    .map_err(journal_error)?;
+            }
             self.summary.count(&result);
             out.push(result);
         }
