@@ -55,7 +55,9 @@ pub struct ExecuteOptions<'a> {
     pub default_password: Option<Password>,
     /// Argon2id cost.
     pub hash_params: HashParams,
-    /// Threads for hashing generated passwords (0: all cores).
+    /// Threads for hashing generated passwords (0: all cores). Above 1 (or 0 on a machine
+    /// of several cores), a run without a journal also assembles its results on a thread of
+    /// its own beside the writes; 1 keeps the whole run on the calling thread.
     pub threads: usize,
     /// Rows per batch.
     pub batch_size: usize,

@@ -383,7 +383,8 @@ pub struct ExecuteConfig {
     pub default_password: Option<Password>,
     /// Argon2id parameters.
     pub hash_params: HashParams,
-    /// Hashing threads (0: one per core).
+    /// Hashing threads (0: one per core); as [`ExecuteOptions::threads`], 1 also keeps the
+    /// results' assembly on the calling thread.
     pub threads: usize,
     /// Rows per batch, or the default.
     pub batch_size: Option<usize>,
