@@ -187,6 +187,9 @@ pub(super) struct Written {
     recovered_before_error: bool,
     /// The user an interrupted run created (the re-check's verdict).
     recovered: Option<UserId>,
+    /// Which id the row's operations acted on last: the row's, or the one its creation
+    /// found or was given (the result's `user_id`).
+    who: Who,
     /// The id the store gave the user the row created last.
     created: Option<UserId>,
     /// The `DeleteUser` operations (by index) that deleted the user, not suspended it.
@@ -235,6 +238,7 @@ pub(super) fn assemble(
         error,
         recovered_before_error,
         recovered,
+        who,
         created,
         deleted_at,
     } = written;
@@ -260,7 +264,6 @@ pub(super) fn assemble(
         }
         _ => row.user_id.clone().or(recovered.clone()),
     };
-    let mut who = Who::Planned;
     // One entry an operation; a user an interrupted run created may add a second
     // (`RecoverUser` before its password is set again).
     let mut done = Vec::with_capacity(row.operations.len() + usize::from(recovered.is_some()));
@@ -269,14 +272,8 @@ pub(super) fn assemble(
         let what = match op {
             Operation::CreateUser { login_method, .. } if login_method.is_some() || invites => {
                 match recovered.is_some() {
-                    true => {
-                        who = Who::Recovered;
-                        Done::RecoverUser
-                    }
-                    false => {
-                        who = Who::Created;
-                        Done::CreateUser
-                    }
+                    true => Done::RecoverUser,
+                    false => Done::CreateUser,
                 }
             }
             Operation::CreateUser { .. } => match recovered.is_some() {
@@ -284,10 +281,7 @@ pub(super) fn assemble(
                     done.push(Done::RecoverUser);
                     Done::SetPassword
                 }
-                false => {
-                    who = Who::Created;
-                    Done::CreateUser
-                }
+                false => Done::CreateUser,
             },
             Operation::SetLoginMethod { method, .. } => Done::SetLoginMethod {
                 method: method.clone(),
@@ -430,16 +424,18 @@ impl Executor<'_, '_, '_> {
         // The row's sign-in link (it holds the token): only for the email that follows.
         let mut emailed_link: Option<Password> = None;
         let invites = row.invites();
-        let stopped = |ops_done, error, recovered_before_error, recovered, created, deleted_at| {
-            Ok(Written {
-                ops_done,
-                error: Some(error),
-                recovered_before_error,
-                recovered,
-                created,
-                deleted_at,
-            })
-        };
+        let stopped =
+            |ops_done, error, recovered_before_error, recovered, who, created, deleted_at| {
+                Ok(Written {
+                    ops_done,
+                    error: Some(error),
+                    recovered_before_error,
+                    recovered,
+                    who,
+                    created,
+                    deleted_at,
+                })
+            };
         for (k, op) in row.operations.iter().enumerate() {
             let user_id = who_id(who, row, &recovered, &created);
             let mut recovered_first = false;
@@ -472,7 +468,7 @@ impl Executor<'_, '_, '_> {
                     let Some((plain, hash)) = password.take() else {
                         let e =
                             not_as_written("the row creates a user but no password was prepared");
-                        return stopped(k, e, false, recovered, created, deleted_at);
+                        return stopped(k, e, false, recovered, who, created, deleted_at);
                     };
                     emailed_password = plain;
                     if let Some(id) = &recovered {
@@ -504,7 +500,7 @@ impl Executor<'_, '_, '_> {
                         let e = not_as_written(
                             "the row sets a password but has no user or no password was prepared",
                         );
-                        return stopped(k, e, false, recovered, created, deleted_at);
+                        return stopped(k, e, false, recovered, who, created, deleted_at);
                     };
                     emailed_password = plain;
                     self.retry(|s| s.store.set_password(id, &hash, force))
@@ -572,7 +568,7 @@ impl Executor<'_, '_, '_> {
                         .chain(&emailed_link)
                         .chain(self.default_password.iter()),
                 );
-                return stopped(k, e, recovered_first, recovered, created, deleted_at);
+                return stopped(k, e, recovered_first, recovered, who, created, deleted_at);
             }
         }
         Ok(Written {
@@ -580,6 +576,7 @@ impl Executor<'_, '_, '_> {
             error: None,
             recovered_before_error: false,
             recovered,
+            who,
             created,
             deleted_at,
         })
