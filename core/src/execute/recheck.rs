@@ -6,7 +6,7 @@ use super::Executor;
 use crate::execute::results::ResultError;
 use crate::host::store::{ContentRef, ExistingUser, HostError, UserId};
 use crate::issue::IssueCode;
-use crate::parse::email::{email_hash, email_key};
+use crate::parse::email::{email_hash, emails_equal};
 use crate::plan::DEFAULT_LOOKUP_BATCH;
 use crate::plan::{Action, Operation, PlanRow};
 
@@ -151,7 +151,8 @@ impl Current {
             .is_ok_and(|i| self.groups[i].1 == id)
     }
 
-    /// The user found with this address (same [`email_key`]), if any, and its place.
+    /// The user found with this address (same [`email_key`](crate::email_key)), if any,
+    /// and its place.
     fn user(&self, email: &str) -> Option<(usize, &ExistingUser)> {
         let hash = email_hash(email);
         let start = self.index.partition_point(|(h, _)| *h < hash);
@@ -159,7 +160,7 @@ impl Current {
             .iter()
             .take_while(|(h, _)| *h == hash)
             .map(|&(_, i)| (i, &self.users[i]))
-            .find(|(_, u)| same_key(&u.email, email))
+            .find(|(_, u)| emails_equal(&u.email, email))
     }
 
     /// Notes that the user at `place` is lent to a row (its verdict names it).
@@ -326,24 +327,9 @@ fn stale_expectation(row: &PlanRow, user: &ExistingUser) -> Option<String> {
     None
 }
 
-/// Whether two addresses have the same [`email_key`] (the identity the plan and the stores
-/// use), without allocating for ASCII addresses.
-fn same_key(a: &str, b: &str) -> bool {
-    // The same bytes (the store's answer holds the address as asked): one compare.
-    if a == b {
-        return true;
-    }
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        email_key(a) == email_key(b)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::same_key;
-    use crate::parse::email::{email_hash, email_key};
+    use crate::parse::email::{email_hash, email_key, emails_equal};
     use crate::{
         parse, plan, ContentKind, ContentRef, ExecuteOptions, ExistingUser, MemoryStore, Profile,
         RecordingMailer, Settings, UserId,
@@ -479,7 +465,7 @@ mod tests {
     }
 
     #[test]
-    fn same_key_is_email_key_equality_and_agrees_with_the_hash() {
+    fn emails_equal_is_email_key_equality_and_agrees_with_the_hash() {
         let emails = [
             "ana@x.com",
             "ANA@X.COM",
@@ -494,7 +480,7 @@ mod tests {
         ];
         for a in emails {
             for b in emails {
-                let same = same_key(a, b);
+                let same = emails_equal(a, b);
                 assert_eq!(same, email_key(a) == email_key(b), "{a} {b}");
                 if same {
                     assert_eq!(email_hash(a), email_hash(b), "{a} {b}");
