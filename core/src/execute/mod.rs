@@ -177,6 +177,14 @@ struct Executor<'p, 's, 'o> {
     assembler: Option<Assembler<'p>>,
 }
 
+/// The threads [`ExecuteOptions::threads`] asks for: the available cores for 0.
+fn threads_for(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+}
+
 /// A row's result, or what writing it did (its result assembled from that by
 /// [`row::assemble`]): `current` names the part of the batch and the place in it of the
 /// user the re-check lent the row.
@@ -383,11 +391,10 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         // while the next rows are written: the store's and the mailer's calls stay on this
         // thread, in the same order, and the results are the same.
         let batch = self.options.batch_size.max(1);
-        let threads = match self.options.threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
-        if self.options.journal.is_none() && threads > 1 && plan.rows.len() > batch {
+        if self.options.journal.is_none()
+            && threads_for(self.options.threads) > 1
+            && plan.rows.len() > batch
+        {
             return std::thread::scope(move |scope| {
                 let (batches, received) = std::sync::mpsc::sync_channel(2);
                 let (spare_back, spare) = std::sync::mpsc::channel();

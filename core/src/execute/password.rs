@@ -183,12 +183,7 @@ pub(crate) fn hash_many(
     if passwords.is_empty() {
         return Ok(Vec::new());
     }
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    let threads = threads.clamp(1, passwords.len().max(1));
+    let threads = super::threads_for(threads).clamp(1, passwords.len().max(1));
     if threads == 1 {
         let mut memory = HashMemory::new(&argon2);
         return passwords
