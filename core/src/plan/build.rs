@@ -319,20 +319,23 @@ impl Tally {
     }
 
     fn note_methods(&mut self, row: &PlanRow) {
-        for method in row.operations.iter().flat_map(methods_of) {
-            if !self.needed.contains(method) {
-                self.needed.push(*method);
-            }
+        for &method in row.operations.iter().flat_map(methods_of) {
+            self.need(method);
         }
     }
 
     /// Adds `other`'s counts and methods to these.
     pub(super) fn add(&mut self, other: &Tally) {
         self.summary.add(&other.summary);
-        for method in &other.needed {
-            if !self.needed.contains(method) {
-                self.needed.push(*method);
-            }
+        for &method in &other.needed {
+            self.need(method);
+        }
+    }
+
+    /// Notes `method` as needed, once.
+    fn need(&mut self, method: OptionalMethod) {
+        if !self.needed.contains(&method) {
+            self.needed.push(method);
         }
     }
 
