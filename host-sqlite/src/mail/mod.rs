@@ -1,6 +1,7 @@
 //! Email: messages rendered by the engine, turned into RFC 5322 and sent by SMTP or written
 //! to an outbox folder.
 
+mod eml;
 mod outbox;
 pub(crate) mod pending;
 mod smtp;
@@ -8,15 +9,47 @@ mod smtp;
 pub use outbox::{OutboxFormat, OutboxMailer};
 pub use smtp::{redact, SmtpMailer};
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{header, header::ContentType, Mailbox, MultiPart, SinglePart};
 use lms_bulk_upload::{HostError, Message};
+use std::time::SystemTime;
+
+/// The recipient, parsed as lettre reads it (a message lettre refuses fails its own row).
+///
+/// A plain address (a dot-atom, `@`, a dot-atom: what the engine's e-mail check lets
+/// through) is read by lettre's address check alone, which is what its mailbox parser ends
+/// with for such an address; anything else, or an address that check refuses, goes through
+/// the whole parser, whose answer (or error) it is.
+pub(crate) fn recipient(message: &Message) -> Result<Mailbox, HostError> {
+    if eml::dot_atom_address(&message.to) {
+        if let Ok(address) = message.to.parse::<lettre::Address>() {
+            return Ok(Mailbox::new(None, address));
+        }
+    }
+    message
+        .to
+        .parse()
+        .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))
+}
 
 /// Builds the RFC 5322 message: `multipart/alternative` with the text and HTML bodies.
 pub fn build(from: &Mailbox, message: &Message) -> Result<lettre::Message, HostError> {
-    let to: Mailbox = message
-        .to
-        .parse()
-        .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
+    build_with(
+        from,
+        recipient(message)?,
+        message,
+        SystemTime::now(),
+        &eml::boundary(),
+    )
+}
+
+/// [`build`] with the recipient parsed, and the date and the parts' boundary given.
+pub(crate) fn build_with(
+    from: &Mailbox,
+    to: Mailbox,
+    message: &Message,
+    date: SystemTime,
+    boundary: &str,
+) -> Result<lettre::Message, HostError> {
     lettre::Message::builder()
         .from(from.clone())
         .to(to)
@@ -28,8 +61,12 @@ pub fn build(from: &Mailbox, message: &Message) -> Result<lettre::Message, HostE
                 message.kind.as_str().to_owned(),
             ),
         )
+        // MIME-Version then Date, where lettre's `multipart` puts them when it adds them
+        .header(header::MIME_VERSION_1_0)
+        .date(date)
         .multipart(
             MultiPart::alternative()
+                .boundary(boundary)
                 .singlepart(
                     SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)

@@ -1,6 +1,7 @@
 //! The outbox transport: one `.eml` file (RFC 5322) per message, in a folder a person can
 //! open; or, for big uploads, one `.mbox` file (mboxrd) per batch of messages.
 
+use super::eml::EmlWriter;
 use super::pending;
 use crate::db::Db;
 use crate::files;
@@ -47,6 +48,8 @@ pub enum OutboxFormat {
 pub struct OutboxMailer {
     dir: PathBuf,
     from: Mailbox,
+    /// Formats the messages written on the caller's thread (not opened for a run).
+    writer: EmlWriter,
     next: u64,
     written: u64,
     format: OutboxFormat,
@@ -59,7 +62,7 @@ pub struct OutboxMailer {
     /// `Eml` opened for a run: messages not yet handed to the mailer's thread (handed over
     /// `WRITE_CHUNK` at a time, and by `flush`: one wake-up of the thread per chunk, not one
     /// per message).
-    to_write: Vec<(Message, PathBuf)>,
+    to_write: Vec<(Message, Mailbox, PathBuf)>,
     /// Two-phase publication: the database the batches are recorded in.
     ledger: Option<Rc<Db>>,
     /// The pending batch being written, until recorded (or published).
@@ -68,13 +71,14 @@ pub struct OutboxMailer {
 
 /// What the formatting thread is asked to do.
 enum Job {
-    /// Format a message (its recipient already checked) and append it to the batch.
-    Format(Box<Message>),
+    /// Format a message to its recipient (parsed on the engine's thread) and append it to
+    /// the batch.
+    Format(Box<(Message, Mailbox)>),
     /// Hand over the batch formatted so far (or the error that stopped it), and start anew.
     Take(Sender<Result<Vec<u8>, HostError>>),
-    /// Format messages (their recipients already checked) and write each, as an `.eml`, to
-    /// its pending file.
-    Write(Vec<(Message, PathBuf)>),
+    /// Format messages to their recipients (parsed on the engine's thread) and write each,
+    /// as an `.eml`, to its pending file.
+    Write(Vec<(Message, Mailbox, PathBuf)>),
     /// Once every `Write` queued before is done (those that failed tried once more): how many
     /// files were written since the last answer, or why some could not be (they are kept,
     /// and tried again by the next `Written`).
@@ -104,7 +108,7 @@ impl Formatter {
         };
         let thread = std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || format_batches(&from, &queue))?;
+            .spawn(move || format_batches(EmlWriter::new(from), &queue))?;
         Ok(Formatter {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -115,9 +119,9 @@ impl Formatter {
         HostError::permanent("outbox: the thread formatting the messages stopped")
     }
 
-    fn format(&self, message: Message) -> Result<(), HostError> {
+    fn format(&self, message: Message, to: Mailbox) -> Result<(), HostError> {
         let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
-        jobs.send(Job::Format(Box::new(message)))
+        jobs.send(Job::Format(Box::new((message, to))))
             .map_err(|_| Formatter::gone())
     }
 
@@ -128,7 +132,7 @@ impl Formatter {
         answer.recv().map_err(|_| Formatter::gone())?
     }
 
-    fn write(&self, messages: Vec<(Message, PathBuf)>) -> Result<(), HostError> {
+    fn write(&self, messages: Vec<(Message, Mailbox, PathBuf)>) -> Result<(), HostError> {
         let jobs = self.jobs.as_ref().ok_or_else(Formatter::gone)?;
         jobs.send(Job::Write(messages))
             .map_err(|_| Formatter::gone())
@@ -152,26 +156,32 @@ impl Drop for Formatter {
     }
 }
 
-/// Formats `message` and writes it to the new file `path`.
-fn write_eml(from: &Mailbox, message: &Message, path: &Path) -> Result<(), HostError> {
-    let bytes = super::build(from, message)?.formatted();
+/// Formats `message` to `to` and writes it to the new file `path`.
+fn write_eml(
+    writer: &mut EmlWriter,
+    to: &Mailbox,
+    message: &Message,
+    path: &Path,
+) -> Result<(), HostError> {
+    let bytes = writer.format(to, message)?;
     files::write_private_new(path, &bytes)
         .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))
 }
 
-fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
+fn format_batches(mut writer: EmlWriter, queue: &Receiver<Job>) {
     let mut batch = Vec::new();
     let mut failed: Option<HostError> = None;
     // `Eml`: the files written since the last `Written`, and the writes that failed (kept
     // with their messages, to be tried again).
     let mut written = 0u64;
-    let mut unwritten: Vec<(Message, PathBuf)> = Vec::new();
+    let mut unwritten: Vec<(Message, Mailbox, PathBuf)> = Vec::new();
     for job in queue {
         match job {
-            Job::Format(message) => {
+            Job::Format(job) => {
+                let (message, to) = *job;
                 if failed.is_none() {
-                    match super::build(from, &message) {
-                        Ok(built) => append_mbox(&mut batch, &built.formatted()),
+                    match writer.format(&to, &message) {
+                        Ok(formatted) => append_mbox(&mut batch, &formatted),
                         Err(e) => failed = Some(e),
                     }
                 }
@@ -187,21 +197,21 @@ fn format_batches(from: &Mailbox, queue: &Receiver<Job>) {
                 let _ = reply.send(taken);
             }
             Job::Write(messages) => {
-                for (message, path) in messages {
-                    match write_eml(from, &message, &path) {
+                for (message, to, path) in messages {
+                    match write_eml(&mut writer, &to, &message, &path) {
                         Ok(()) => written += 1,
-                        Err(_) => unwritten.push((message, path)),
+                        Err(_) => unwritten.push((message, to, path)),
                     }
                 }
             }
             Job::Written(reply) => {
                 let mut error = None;
-                for (message, path) in std::mem::take(&mut unwritten) {
-                    match write_eml(from, &message, &path) {
+                for (message, to, path) in std::mem::take(&mut unwritten) {
+                    match write_eml(&mut writer, &to, &message, &path) {
                         Ok(()) => written += 1,
                         Err(e) => {
                             error.get_or_insert(e);
-                            unwritten.push((message, path));
+                            unwritten.push((message, to, path));
                         }
                     }
                 }
@@ -264,6 +274,7 @@ impl OutboxMailer {
         }
         Ok(OutboxMailer {
             dir: dir.to_owned(),
+            writer: EmlWriter::new(from.clone()),
             from,
             next: highest + 1,
             written: 0,
@@ -352,13 +363,10 @@ fn append_mbox(batch: &mut Vec<u8>, message: &[u8]) {
 impl Mailer for OutboxMailer {
     fn send(&mut self, message: &Message) -> Result<(), HostError> {
         if self.format == OutboxFormat::Mbox {
-            // The recipient is checked here, so that a message lettre refuses fails its own
+            // The recipient is parsed here, so that a message lettre refuses fails its own
             // row, as when it is formatted here; the rest is the formatting thread's.
-            message
-                .to
-                .parse::<Mailbox>()
-                .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
-            self.formatter()?.format(message.clone())?;
+            let to = super::recipient(message)?;
+            self.formatter()?.format(message.clone(), to)?;
             self.queued += 1;
             return Ok(());
         }
@@ -369,20 +377,17 @@ impl Mailer for OutboxMailer {
             safe(&message.to)
         );
         if self.ledger.is_some() {
-            // Checked here, so that a message lettre refuses fails its own row.
-            message
-                .to
-                .parse::<Mailbox>()
-                .map_err(|e| HostError::permanent(format!("recipient {:?}: {e}", message.to)))?;
+            // Parsed here, so that a message lettre refuses fails its own row.
+            let to = super::recipient(message)?;
             let (path, _) = self.target(&name)?;
-            self.to_write.push((message.clone(), path));
+            self.to_write.push((message.clone(), to, path));
             if self.to_write.len() >= WRITE_CHUNK {
                 self.send_writes()?;
             }
             self.next += 1;
             return Ok(());
         }
-        let bytes = super::build(&self.from, message)?.formatted();
+        let bytes = self.writer.format(&super::recipient(message)?, message)?;
         let (path, tmp) = self.target(&name)?;
         files::write_private_atomic(&path, &tmp, &bytes)
             .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
