@@ -169,13 +169,21 @@ impl Templates {
     /// Renders a message to `to` from `fields`.
     pub fn render(&self, kind: MessageKind, to: &str, fields: MessageFields) -> Message {
         let template = self.pick(kind, &fields);
-        let subject: String = fill(&template.subject, &fields, false)
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let mut subject = fill(&template.subject, &fields, false);
+        if subject.chars().any(char::is_control) {
+            subject = subject
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+        }
+        let to = if to.chars().any(char::is_control) {
+            to.chars().filter(|c| !c.is_control()).collect()
+        } else {
+            to.to_owned()
+        };
         Message {
             kind,
-            to: to.chars().filter(|c| !c.is_control()).collect(),
+            to,
             subject,
             text: fill(&template.text, &fields, false),
             html: fill(&template.html, &fields, true),
@@ -246,17 +254,24 @@ fn doubled(text: &str, c: u8) -> Option<usize> {
     None
 }
 
+/// `text` with `&`, `<`, `>`, `"` and `'` as entities: the runs between them copied whole
+/// (the five are ASCII, so every cut is a character boundary).
 fn escape_html(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut run = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[run..i]);
+        out.push_str(entity);
+        run = i + 1;
     }
+    out.push_str(&text[run..]);
 }
 
 #[cfg(test)]
@@ -277,6 +292,32 @@ mod tests {
         assert!(!message.html.contains("<script>"));
         assert!(!message.subject.contains('\n') && !message.subject.contains('\r'));
         assert!(!message.to.contains('\n'));
+    }
+
+    #[test]
+    fn every_special_character_is_escaped_wherever_it_stands() {
+        let mut out = String::new();
+        escape_html("&<>\"'x&é'<", &mut out);
+        assert_eq!(out, "&amp;&lt;&gt;&quot;&#39;x&amp;é&#39;&lt;");
+        out.clear();
+        escape_html("Zoë O'Brien", &mut out);
+        assert_eq!(out, "Zoë O&#39;Brien");
+        out.clear();
+        escape_html("", &mut out);
+        assert_eq!(out, "");
+    }
+
+    #[test]
+    fn control_characters_leave_the_recipient_and_become_spaces_in_the_subject() {
+        let mut templates = Templates::default();
+        templates.welcome.subject = "a\tb\u{7f}c".into();
+        let fields = MessageFields::default();
+        let m = templates.render(MessageKind::Welcome, "a\u{0}b@example.org", fields.clone());
+        assert_eq!(m.to, "ab@example.org");
+        assert_eq!(m.subject, "a b c");
+        let m = templates.render(MessageKind::Welcome, "ab@example.org", fields);
+        assert_eq!(m.to, "ab@example.org");
+        assert_eq!(m.subject, "a b c");
     }
 
     #[test]
