@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `YYYY-MM-DDTHH:MM:SS.SSSZ` (UTC, milliseconds): the format of every timestamp the schema
 /// writes.
+#[derive(Clone, Copy)]
 pub(crate) struct Timestamp {
     bytes: [u8; 24],
 }
