@@ -73,6 +73,7 @@ pub fn write_csv(
     let has_fields = columns.iter().any(|(_, _, field)| field.is_some());
     let has_column = |c: lms_bulk_upload::Column| upload.is_some_and(|u| u.has_column(c));
     let mut line = String::new();
+    let mut done = String::new();
     for row in &results.rows {
         let (first, last) = names
             .get(row.line)
@@ -80,7 +81,8 @@ pub fn write_csv(
         line.clear();
         let _ = write!(line, "{}", row.line);
         let user_id = row.user_id.as_ref().map_or("", |u| u.0.as_str());
-        let (done, error) = (row.done_text(), row.error_text());
+        write_done(&mut done, row);
+        let error = row.error_text();
         for cell in [
             line.as_str(),
             row.email.as_str(),
@@ -91,7 +93,7 @@ pub fn write_csv(
             done.as_str(),
             error.as_str(),
         ] {
-            writer.write_field(neutralise(cell).as_bytes())?;
+            writer.write_field(safe(cell).as_bytes())?;
         }
         let own = own_rows.get(row.line);
         let data = if has_fields {
@@ -108,11 +110,45 @@ pub fn write_csv(
                 (Some(r), Some(c), None) if has_column(*c) => r.get(*c),
                 _ => "",
             };
-            writer.write_field(neutralise(value).as_bytes())?;
+            writer.write_field(safe(value).as_bytes())?;
         }
         writer.end_record()?;
     }
     writer.flush()
+}
+
+/// `row.done_text()` written into `out` (emptied first): each operation's `Done::describe`
+/// parted by `"; "`, without the list of strings `done_text` gathers and joins, and the two
+/// descriptions every new user's row has twice over (a group, a course) written in place.
+fn write_done(out: &mut String, row: &lms_bulk_upload::ResultRow) {
+    use lms_bulk_upload::Done;
+    out.clear();
+    for (i, done) in row.done.iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        match done {
+            Done::AddToGroup { group, .. } => {
+                out.push_str("added to group ");
+                out.push_str(group);
+            }
+            Done::Enrol { content, .. } => {
+                let _ = write!(out, "enrolled in {content}");
+            }
+            other => out.push_str(&other.describe()),
+        }
+    }
+}
+
+/// [`neutralise`]`(cell)`, without its scan when the cell starts with an ASCII letter or
+/// digit (most cells: names, emails, ids, the outcome), which it leaves as it is: neither
+/// blank nor one of the characters that make a spreadsheet read a formula.
+fn safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        None => cell.into(),
+        Some(b) if b.is_ascii_alphanumeric() => cell.into(),
+        Some(_) => neutralise(cell),
+    }
 }
 
 /// A CSV writer that quotes every cell: the bytes the `csv` crate writes with
@@ -146,11 +182,15 @@ impl<'w> Quoted<'w> {
         }
         self.first = false;
         self.buf.push(b'"');
-        for (i, part) in cell.split(|&b| b == b'"').enumerate() {
-            if i > 0 {
-                self.buf.extend_from_slice(b"\"\"");
+        if cell.contains(&b'"') {
+            for (i, part) in cell.split(|&b| b == b'"').enumerate() {
+                if i > 0 {
+                    self.buf.extend_from_slice(b"\"\"");
+                }
+                self.buf.extend_from_slice(part);
             }
-            self.buf.extend_from_slice(part);
+        } else {
+            self.buf.extend_from_slice(cell);
         }
         self.buf.push(b'"');
         if self.buf.len() >= QUOTED_BUFFER {
@@ -224,7 +264,81 @@ fn header_is_ours(h: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::Quoted;
+    use super::{safe, write_done, Quoted};
+    use lms_bulk_upload::{neutralise, ContentKind, ContentRef, Done, ResultRow, Status};
+
+    /// `safe` gives what `neutralise` gives, its shortcut taken or not.
+    #[test]
+    fn safe_cells_are_neutralised_cells() {
+        for cell in [
+            "",
+            "a",
+            "Z9",
+            "9",
+            "=1+1",
+            "+64 21",
+            "-5",
+            "@x",
+            " =1",
+            "\u{a0}=1",
+            "\t1",
+            "\r",
+            "\n",
+            "\0",
+            "'=1",
+            "é=",
+            "Ünïcode",
+            "\u{3000}-x",
+            " ",
+            "a\"b",
+            "\"=1\"",
+        ] {
+            assert_eq!(safe(cell), neutralise(cell), "{cell:?}");
+        }
+    }
+
+    /// `write_done` writes `done_text`.
+    #[test]
+    fn done_cells_are_done_text() {
+        let mut row = ResultRow {
+            line: 2,
+            email: "a@x.com".into(),
+            status: Status::Created,
+            user_id: None,
+            done: Vec::new(),
+            error: None,
+        };
+        let mut out = "left over".to_owned();
+        write_done(&mut out, &row);
+        assert_eq!(out, row.done_text());
+        row.done = vec![
+            Done::CreateUser,
+            Done::SetPassword,
+            Done::AddToGroup {
+                group: "Sales".into(),
+                already: false,
+            },
+            Done::Enrol {
+                content: ContentRef::new(ContentKind::Course, "c1"),
+                already: true,
+            },
+            Done::RemoveFromGroup {
+                group: "Support".into(),
+                already: false,
+            },
+            Done::Withdraw {
+                content: ContentRef::new(ContentKind::Campaign, "q4"),
+            },
+            Done::SendEmail {
+                kind: lms_bulk_upload::MessageKind::Welcome,
+            },
+        ];
+        write_done(&mut out, &row);
+        assert_eq!(out, row.done_text());
+        row.done.truncate(1);
+        write_done(&mut out, &row);
+        assert_eq!(out, row.done_text());
+    }
 
     /// `Quoted` writes what the `csv` crate writes with every cell quoted and CRLF line ends.
     #[test]

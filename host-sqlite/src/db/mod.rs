@@ -4,6 +4,7 @@
 //! [`Journal`]: lms_bulk_upload::Journal
 
 pub mod admins;
+mod fresh;
 mod journal;
 mod now;
 mod outbox;
@@ -41,6 +42,9 @@ pub struct Db {
     /// Counts the transactions [`Db::write`] opened: a store's knowledge of what the open
     /// transaction wrote (the users it created) holds only while the number is the same.
     transaction: Cell<u64>,
+    /// The memberships and enrolments of users created in the open transaction, written many
+    /// to a statement before anything else runs in it (see [`fresh`]).
+    fresh: RefCell<fresh::FreshRows>,
 }
 
 /// A row's journal entry, as the batch's commit writes it into `run_journal`.
@@ -75,6 +79,7 @@ impl Db {
             journal: RefCell::new(Vec::new()),
             outbox: RefCell::new(Vec::new()),
             transaction: Cell::new(0),
+            fresh: RefCell::new(fresh::FreshRows::default()),
         }))
     }
 
@@ -108,8 +113,18 @@ impl Db {
     }
 
     /// Runs a write inside the current transaction, opening one (`BEGIN IMMEDIATE`) first if
-    /// none is open.
+    /// none is open; the memberships and enrolments queued in it are written first.
     pub fn write<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, HostError> {
+        self.flush_fresh()?;
+        self.write_beside_fresh(f)
+    }
+
+    /// [`Db::write`] leaving the queued memberships and enrolments queued: for a write that
+    /// neither reads nor writes memberships or enrolments (a new user, a sign-in link).
+    pub(crate) fn write_beside_fresh<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, HostError> {
@@ -155,6 +170,7 @@ impl Db {
     /// Commits the open transaction, if any, with the batch's journal entries; then
     /// publishes the outbox batches recorded in it.
     pub fn commit(&self) -> Result<(), HostError> {
+        let flushed = self.flush_fresh();
         if self.poisoned.get() {
             self.journal.borrow_mut().clear();
             // Their records were rolled back: the next opening of the outbox deletes them.
@@ -163,6 +179,7 @@ impl Db {
                 "a write failed and SQLite rolled the batch back",
             ));
         }
+        flushed?;
         let pending = std::mem::take(&mut *self.journal.borrow_mut());
         if !pending.is_empty() {
             self.write(|conn| write_journal(conn, &pending))?;

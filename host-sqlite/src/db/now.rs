@@ -4,10 +4,12 @@
 //! `users.created_at` and `enrolments.enrolled_at`, evaluated once per row inserted.
 
 use lms_bulk_upload_web::civil::civil_from_days;
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `YYYY-MM-DDTHH:MM:SS.SSSZ` (UTC, milliseconds): the format of every timestamp the schema
 /// writes.
+#[derive(Clone, Copy)]
 pub(crate) struct Timestamp {
     bytes: [u8; 24],
 }
@@ -19,7 +21,19 @@ impl Timestamp {
         let ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Timestamp::from_unix_ms(ms)
+        // A run asks several times a millisecond (each new user and its enrolment): the
+        // text of the millisecond asked last is kept, and made again only for another.
+        thread_local! {
+            static LAST: Cell<Option<(i64, Timestamp)>> = const { Cell::new(None) };
+        }
+        LAST.with(|last| match last.get() {
+            Some((at, text)) if at == ms => text,
+            _ => {
+                let text = Timestamp::from_unix_ms(ms);
+                last.set(Some((ms, text)));
+                text
+            }
+        })
     }
 
     /// The instant `ms` milliseconds after 1970-01-01T00:00:00Z (at or after it, before the
@@ -99,6 +113,31 @@ mod tests {
                 sqlite(&conn, ms),
                 "{ms}"
             );
+        }
+    }
+
+    /// Asked again within one millisecond or across several, `now` gives the text of the
+    /// millisecond the clock reads, as one made afresh.
+    #[test]
+    fn now_again_is_now_afresh() {
+        let mut seen = 0;
+        while seen < 3 {
+            let before = Timestamp::now();
+            let fresh = Timestamp::from_unix_ms(
+                i64::try_from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis(),
+                )
+                .unwrap(),
+            );
+            let after = Timestamp::now();
+            assert!(before.as_str() <= fresh.as_str(), "{}", before.as_str());
+            assert!(fresh.as_str() <= after.as_str(), "{}", after.as_str());
+            if before.as_str() != after.as_str() {
+                seen += 1;
+            }
         }
     }
 

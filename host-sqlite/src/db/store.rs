@@ -35,6 +35,10 @@ pub struct SqliteStore<'c> {
     /// ids in increasing order): each exists and is unprotected until that transaction
     /// ends, so its memberships and enrolments are inserted without looking it up again.
     created: (u64, Vec<i64>),
+    /// The groups and content found to exist in the open transaction (its number): a store
+    /// that holds its statements queues a new user's memberships and enrolments in them
+    /// ([`Db::queue_member`]), which then cannot fail for want of either.
+    existing: (Option<u64>, Vec<i64>, Vec<ContentRef>),
 }
 
 /// Which insert of a user created in the open transaction.
@@ -102,6 +106,7 @@ impl SqliteStore<'static> {
             references: None,
             upload_id: None,
             created: (0, Vec::new()),
+            existing: (None, Vec::new(), Vec::new()),
         }
     }
 }
@@ -161,6 +166,44 @@ impl<'c> SqliteStore<'c> {
             return Ok(());
         }
         written(changed, user)
+    }
+
+    /// Whether a new user's membership of `group` or enrolment in `content` may be queued:
+    /// the store holds its statements (a run's), the user was created in the open
+    /// transaction, and the group or content exists in it (looked up once a transaction:
+    /// nothing deletes either while this connection holds it).
+    fn queues(&mut self, id: i64, group: Option<i64>, content: Option<&ContentRef>) -> bool {
+        if self.held.is_none() || !self.created_now(id) {
+            return false;
+        }
+        let now = self.db.open_transaction();
+        if self.existing.0 != now {
+            self.existing = (now, Vec::new(), Vec::new());
+        }
+        let conn = self.db.conn();
+        let found = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+            conn.prepare_cached(sql)
+                .and_then(|mut stmt| stmt.query_row(params, |_| Ok(())).optional())
+                .is_ok_and(|found| found.is_some())
+        };
+        if let Some(group) = group {
+            if !self.existing.1.contains(&group) {
+                if !found("SELECT 1 FROM groups WHERE id = ?1", &[&group]) {
+                    return false;
+                }
+                self.existing.1.push(group);
+            }
+        }
+        if let Some(content) = content {
+            if !self.existing.2.contains(content) {
+                let sql = "SELECT 1 FROM content_items WHERE kind = ?1 AND id = ?2";
+                if !found(sql, &[&content.kind.as_str(), &content.id]) {
+                    return false;
+                }
+                self.existing.2.push(content.clone());
+            }
+        }
+        true
     }
 
     /// Remembers user `id`, just created in the open transaction.
@@ -406,6 +449,8 @@ impl SqliteStore<'_> {
 
 impl Store for SqliteStore<'_> {
     fn find_users(&mut self, emails: &[&str]) -> Result<Vec<ExistingUser>, HostError> {
+        // Their memberships and enrolments are read: the queued ones written first.
+        self.db.flush_fresh()?;
         let mut keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -478,7 +523,8 @@ impl Store for SqliteStore<'_> {
             ])
         };
         let held = self.held.as_mut().map(|h| &mut h.create_user);
-        let id = self.db.write(|conn| {
+        // Users and their field values only: the queued memberships stay queued.
+        let id = self.db.write_beside_fresh(|conn| {
             match held {
                 Some(stmt) => insert(stmt)?,
                 None => insert(&mut *conn.prepare_cached(CREATE_USER)?)?,
@@ -548,6 +594,9 @@ impl Store for SqliteStore<'_> {
 
     fn add_to_group(&mut self, user: &UserId, group: &Group) -> Result<(), HostError> {
         let (id, group) = (user_id(user)?, group_id(group)?);
+        if self.queues(id, Some(group), None) && self.db.queue_member(group, id) {
+            return Ok(());
+        }
         // Checked: the upsert counts an existing membership as one row, so 0 means no such
         // unprotected user (idempotent for resuming, and refused for a protected user).
         self.insert_for_user(user, id, Fresh::Member, MEMBER_CHECKED, params![group, id])
@@ -572,17 +621,20 @@ impl Store for SqliteStore<'_> {
         let id = user_id(user)?;
         // The column's default, made here (see `now`); an enrolment that was there keeps
         // its time.
+        let at = Timestamp::now();
+        if self.queues(id, None, Some(content))
+            && self
+                .db
+                .queue_enrol(id, content.kind.as_str(), &content.id, at)
+        {
+            return Ok(());
+        }
         self.insert_for_user(
             user,
             id,
             Fresh::Enrol,
             ENROL_CHECKED,
-            params![
-                id,
-                content.kind.as_str(),
-                content.id,
-                Timestamp::now().as_str()
-            ],
+            params![id, content.kind.as_str(), content.id, at.as_str()],
         )
     }
 
@@ -648,6 +700,7 @@ impl Store for SqliteStore<'_> {
             })?,
         };
         let limit = limit.max(1);
+        self.db.flush_fresh()?;
         let conn = self.db.conn();
         // One more than asked for says whether there is a next page.
         let asked = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
@@ -837,7 +890,8 @@ impl SqliteStore<'_> {
         let upload = self.upload_id(&invitation.upload)?;
         let expires = i64::try_from(invitation.expires_at).unwrap_or(i64::MAX);
         let digest = invitation.digest.to_bytes();
-        let changed = self.db.write(|conn| {
+        // Sign-in links only (and users read): the queued memberships stay queued.
+        let changed = self.db.write_beside_fresh(|conn| {
             // Looked for first: most users have no other link (a new user never has), and a
             // DELETE on this table builds a temporary index even when it finds nothing.
             let others: bool = conn
@@ -1283,5 +1337,126 @@ mod tests {
         let all = store.scope_users(None, 1000).unwrap();
         assert_eq!((all.users.len(), all.next), (3, None));
         assert!(store.scope_users(Some("x"), 10).is_err());
+    }
+
+    /// The same writes through a store that queues new users' memberships and enrolments
+    /// (`holding`, a run's) and through one that writes each at once (`new`): the same
+    /// answers, the same errors, the same reads in the open transaction and the same rows.
+    #[test]
+    fn queued_memberships_and_enrolments_write_what_single_inserts_write() {
+        fn writes(store: &mut SqliteStore<'_>) -> Vec<String> {
+            let sales = Group {
+                id: "1".into(),
+                name: "Sales".into(),
+            };
+            let support = Group {
+                id: "2".into(),
+                name: "Support".into(),
+            };
+            let gone = Group {
+                id: "9".into(),
+                name: "Gone".into(),
+            };
+            let course = ContentRef::new(ContentKind::Course, "c1");
+            let missing = ContentRef::new(ContentKind::Course, "c9");
+            let ana = UserId("2".into());
+            let mut said = Vec::new();
+            let mut say = |what: Result<String, HostError>| {
+                said.push(match what {
+                    Ok(v) => v,
+                    Err(e) => format!("error: {}", e.message()),
+                });
+            };
+            for batch in 0..2 {
+                for n in 0..5 {
+                    let id = store
+                        .create_user(&new_user(&format!("u{batch}-{n}@x.com"), "saml", None))
+                        .unwrap();
+                    for _ in 0..2 {
+                        say(store.add_to_group(&id, &sales).map(|()| "ok".into()));
+                        say(store.enrol(&id, &course).map(|()| "ok".into()));
+                    }
+                    say(store.add_to_group(&id, &gone).map(|()| "ok".into()));
+                    say(store.enrol(&id, &missing).map(|()| "ok".into()));
+                    if n == 1 {
+                        // A write of another kind between queued rows.
+                        say(store.add_to_group(&ana, &support).map(|()| "ok".into()));
+                    }
+                    if n == 2 {
+                        // Read back in the open transaction.
+                        let email = format!("u{batch}-{n}@x.com");
+                        let found = store.find_users(&[email.as_str()]).unwrap();
+                        say(Ok(format!(
+                            "{:?} {:?}",
+                            found[0].groups, found[0].enrolments
+                        )));
+                    }
+                    if n == 3 {
+                        // Queued rows refer to it: not deleted.
+                        say(store.delete_user(&id).map(|d| d.to_string()));
+                    }
+                    if n == 4 {
+                        say(store.add_to_group(&id, &support).map(|()| "ok".into()));
+                    }
+                }
+                store.checkpoint().unwrap();
+            }
+            said
+        }
+        let (_one, single) = db();
+        let (_two, queued) = db();
+        let said_single = writes(&mut SqliteStore::new(single.clone()));
+        let mut store = SqliteStore::holding(&queued).unwrap();
+        let said_queued = writes(&mut store);
+        drop(store);
+        assert_eq!(said_queued, said_single);
+        assert!(
+            said_single.iter().any(|s| s.contains("FOREIGN KEY")),
+            "{said_single:?}"
+        );
+        assert_eq!(snapshot(&queued), snapshot(&single));
+        let count = |db: &Db| -> (i64, i64) {
+            db.conn()
+                .query_row(
+                    "SELECT (SELECT count(*) FROM group_members), (SELECT count(*) FROM enrolments)",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap()
+        };
+        assert_eq!(count(&queued), (15, 10));
+        assert_eq!(count(&queued), count(&single));
+    }
+
+    #[test]
+    fn queued_rows_of_a_transaction_rolled_back_are_not_written() {
+        let (_dir, db) = db();
+        let mut store = SqliteStore::holding(&db).unwrap();
+        let sales = Group {
+            id: "1".into(),
+            name: "Sales".into(),
+        };
+        let id = store
+            .create_user(&new_user("cy@x.com", "saml", None))
+            .unwrap();
+        store.add_to_group(&id, &sales).unwrap();
+        db.conn().execute_batch("ROLLBACK").unwrap();
+        // The next batch: its own user, and nothing of the one rolled back.
+        let dee = store
+            .create_user(&new_user("dee@x.com", "saml", None))
+            .unwrap();
+        store.add_to_group(&dee, &sales).unwrap();
+        store.checkpoint().unwrap();
+        let members: String = db
+            .conn()
+            .query_row(
+                "SELECT group_concat(email_key, ';') FROM (SELECT u.email_key FROM \
+                 group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = 1 \
+                 ORDER BY u.id)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(members, "root@x.com;ana@x.com;dee@x.com");
     }
 }
