@@ -10,6 +10,8 @@ pub(crate) mod email;
 pub(crate) mod fields;
 mod issue_log;
 pub(crate) mod options;
+#[cfg(test)]
+mod ranges_tests;
 mod reader;
 mod rows;
 pub(crate) mod sheet;
@@ -957,6 +959,8 @@ impl<'a> Parser<'a> {
         // column, whose cells are merged): then a row whose fields are in the body as they
         // are keeps its values as ranges of it (see `read_ranges`).
         let positions = slot_positions::<SLOTS>(&self.targets, self.width);
+        #[cfg(test)]
+        let positions = positions.filter(|_| !ranges_tests::TEXT_ONLY.with(std::cell::Cell::get));
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
