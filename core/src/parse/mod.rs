@@ -983,18 +983,18 @@ impl<'a> Parser<'a> {
             };
             if let (true, Some(positions)) = (in_body, &positions) {
                 let mut ranges = [(0u32, 0u32); SLOTS];
-                match self.read_ranges(line, &positions[..self.width], &mut ranges)? {
-                    Some((blank, extra)) => {
-                        if !blank {
-                            let values = Ranges {
-                                text: body,
-                                ranges: &ranges[..self.width],
-                            };
-                            self.add_row(out, &setup, line, &values, extra, printable, clean)?;
-                        }
-                        continue;
+                // (`None`: a range off a character boundary, never: the row read as text)
+                if let Some((blank, extra)) =
+                    self.read_ranges(line, &positions[..self.width], &mut ranges)?
+                {
+                    if !blank {
+                        let values = Ranges {
+                            text: body,
+                            ranges: &ranges[..self.width],
+                        };
+                        self.add_row(out, &setup, line, &values, extra, printable, clean)?;
                     }
-                    None => {} // (a range off a character boundary: never, read as text)
+                    continue;
                 }
             }
             // The line's text, where `bounds` are.
