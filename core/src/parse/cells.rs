@@ -175,6 +175,102 @@ impl Cells {
         Ok(())
     }
 
+    /// [`Cells::push_row`] of a row whose values are all in `body`, given as byte ranges
+    /// of it (`start..end`, on character boundaries; blank: equal ends): the same record,
+    /// byte for byte, without the values' text.
+    #[inline(always)]
+    pub(crate) fn push_ranges(
+        &mut self,
+        body: &str,
+        body_at: usize,
+        ranges: &[(u32, u32)],
+        valid: bool,
+    ) -> Result<(), Full> {
+        let (kind, base) = if let Some(base) = self.push_adjacent_ranges(ranges, body.len()) {
+            (ADJACENT, base + body_at)
+        } else if let Some((kind, base)) = self.push_pairs_ranges(ranges) {
+            (kind, base + body_at)
+        } else {
+            // values more than 64 KiB apart: copied, as `push_row` copies them
+            let mut values = [""; MAX_SLOTS];
+            for (value, &(start, end)) in values.iter_mut().zip(ranges) {
+                *value = body.get(start as usize..end as usize).unwrap_or("");
+            }
+            (COPIED, self.push_copied(&values[..ranges.len()])?)
+        };
+        let end = u32::try_from(self.spans.len()).map_err(|_| Full)?;
+        let base = u32::try_from(base).map_err(|_| Full)?;
+        self.push_nibble(kind << 1 | u8::from(valid));
+        self.row_ends.push(end);
+        self.bases.push(base);
+        Ok(())
+    }
+
+    /// [`Cells::push_adjacent`] of ranges of the body.
+    #[inline(always)]
+    fn push_adjacent_ranges(&mut self, ranges: &[(u32, u32)], body_len: usize) -> Option<usize> {
+        let mut all = [0u8; MAX_SLOTS];
+        let ends = all.get_mut(..ranges.len())?;
+        let base = match ranges.iter().position(|&(start, end)| start != end) {
+            Some(slot) => (ranges[slot].0 as usize).checked_sub(slot)?,
+            None => 0,
+        };
+        let (mut next, mut last, mut chained) = (0usize, 0usize, true);
+        for (end_byte, &(start, end)) in ends.iter_mut().zip(ranges) {
+            let len = (end - start) as usize;
+            let at = (start as usize).wrapping_sub(base);
+            chained &= (len == 0) | (at == next);
+            let end = next + len;
+            last = if len == 0 { last } else { end };
+            *end_byte = end as u8;
+            next = end + 1;
+        }
+        if !chained || next > 256 || base + last > body_len {
+            return None;
+        }
+        let at = self.spans.len();
+        if ranges.len() <= 8 && self.spans.capacity() - at >= 8 {
+            self.spans.extend_from_slice(&all[..8]);
+            self.spans.truncate(at + ranges.len());
+        } else {
+            self.spans.extend_from_slice(&all[..ranges.len()]);
+        }
+        Some(base)
+    }
+
+    /// [`Cells::push_pairs`] of ranges of the body.
+    fn push_pairs_ranges(&mut self, ranges: &[(u32, u32)]) -> Option<(u8, usize)> {
+        let (mut base, mut last) = (usize::MAX, 0);
+        for &(start, end) in ranges.iter().filter(|(start, end)| start != end) {
+            base = base.min(start as usize);
+            last = last.max(end as usize);
+        }
+        if base == usize::MAX {
+            base = 0;
+        }
+        let span = last.saturating_sub(base);
+        let relative = |(start, end): (u32, u32)| match start != end {
+            true => (start as usize - base, end as usize - base),
+            false => (0, 0),
+        };
+        if span <= usize::from(u8::MAX) {
+            for &range in ranges {
+                let (start, end) = relative(range);
+                self.spans.extend_from_slice(&[start as u8, end as u8]);
+            }
+            return Some((PAIRS8, base));
+        }
+        if span <= usize::from(u16::MAX) {
+            for &range in ranges {
+                let (start, end) = relative(range);
+                self.spans.extend_from_slice(&(start as u16).to_le_bytes());
+                self.spans.extend_from_slice(&(end as u16).to_le_bytes());
+            }
+            return Some((PAIRS16, base));
+        }
+        None
+    }
+
     /// Writes the ends of the values past their base, one byte each, when each value
     /// starts one byte after the one before ends (a blank slot before the first value, or
     /// between two, takes one byte, as a blank cell between two delimiters does) and all end
@@ -383,6 +479,51 @@ mod tests {
                 same(&joined, &whole);
             }
         }
+    }
+
+    /// A row given as ranges of the body gives the record its values as slices give, byte
+    /// for byte, in every kind (blank values anywhere, adjacent or not, far apart).
+    #[test]
+    fn ranges_push_as_slices_do() {
+        let body = format!(
+            "a,bb,,ccc\n  x , y\n{}\n{}",
+            "z".repeat(300),
+            "w".repeat(70_000)
+        );
+        let end = body.len() as u32;
+        let rows: Vec<Vec<(u32, u32)>> = vec![
+            vec![(0, 1), (2, 4), (5, 5), (6, 9)],
+            vec![(0, 0), (12, 13), (0, 0), (16, 17)],
+            vec![(0, 1), (20, 320)],
+            vec![(0, 1), (end - 70_000, end)],
+            vec![(0, 0), (3, 3), (2, 4)],
+            vec![(7, 7), (0, 0)],
+            vec![(1, 1), (2, 4)],
+            vec![(0, 1); 9],
+            vec![(2, 4), (5, 5), (6, 9), (10, 10), (11, 11)],
+            vec![],
+        ];
+        let mut slices = Cells::with_capacity(0, 0);
+        let mut ranges = Cells::with_capacity(0, 0);
+        for (i, row) in rows.iter().enumerate() {
+            let values: Vec<&str> = row
+                .iter()
+                .map(|&(s, e)| {
+                    if s == e {
+                        ""
+                    } else {
+                        &body[s as usize..e as usize]
+                    }
+                })
+                .collect();
+            slices.push_row(&body, 3, &values, i % 3 != 0).unwrap();
+            ranges.push_ranges(&body, 3, row, i % 3 != 0).unwrap();
+        }
+        assert_eq!(ranges.row_ends, slices.row_ends);
+        assert_eq!(ranges.bases, slices.bases);
+        assert_eq!(ranges.flags, slices.flags);
+        assert_eq!(ranges.spans, slices.spans);
+        assert_eq!(ranges.copied, slices.copied);
     }
 
     /// Each row's values read back as they were given, in every kind, and after `append`.

@@ -256,9 +256,10 @@ pub(crate) fn plainly_valid_hash(email: &[u8]) -> Option<u64> {
     }
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h: u64 = 0;
-    // the state times 256, plus the byte: the index of the next state in `NEXT`
-    let mut state = usize::from(LOCAL_START) << 8;
-    let step = |state: usize, b: u8| usize::from(NEXT[(state | usize::from(b)) & 0xFFF]);
+    // the state times 256, plus the byte: the index of the next state in `NEXT` (any
+    // `u16`, so neither a mask nor a bounds check a byte)
+    let mut state = u16::from(LOCAL_START) << 8;
+    let step = |state: u16, b: u8| NEXT[usize::from(state | u16::from(b))];
     // Each byte read from memory for its step, not shifted out of the word (one
     // instruction a byte where the shifts took two and the registers ran short).
     let mut words = email.chunks_exact(8);
@@ -316,8 +317,9 @@ const REFUSED: u8 = 9;
 /// The automaton of [`plainly_valid_hash`]: the next state by state and byte. The local
 /// part takes its characters with no dot first, last or twice in a row, then one `@`; the
 /// domain takes letters, digits, hyphens and dots, starting and ending with a letter or
-/// digit, no dot beside a dot or a hyphen, at least one dot.
-const NEXT: [u16; 16 * 256] = {
+/// digit, no dot beside a dot or a hyphen, at least one dot. Indexed by any `u16` (the
+/// states past the last, `REFUSED`, are never reached), so that a step needs no mask.
+static NEXT: [u16; 256 * 256] = {
     let mut rows = [[REFUSED; 256]; 16];
     let mut b = 0;
     while b < 256 {
@@ -356,7 +358,7 @@ const NEXT: [u16; 16 * 256] = {
         b += 1;
     }
     // each next state times 256, by state times 256 plus byte
-    let mut table = [(REFUSED as u16) << 8; 16 * 256];
+    let mut table = [(REFUSED as u16) << 8; 256 * 256];
     let mut i = 0;
     while i < 16 * 256 {
         table[i] = (rows[i >> 8][i & 0xFF] as u16) << 8;

@@ -10,6 +10,8 @@ pub(crate) mod email;
 pub(crate) mod fields;
 mod issue_log;
 pub(crate) mod options;
+#[cfg(test)]
+mod ranges_tests;
 mod reader;
 mod rows;
 pub(crate) mod sheet;
@@ -21,7 +23,9 @@ use bytes::{count_byte, count_content_lines, has_lone_cr, is_printable_ascii, tr
 use chunks::Rows;
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
-use rows::{mark_duplicates, validate_row, BuiltInCells, CustomCells, HASH_BITS};
+use rows::{
+    mark_duplicates, validate_row, BuiltInCells, CustomCells, Ranges, RowValues, HASH_BITS,
+};
 
 use crate::error::Error;
 use crate::issue::{Issue, IssueCode};
@@ -463,6 +467,56 @@ pub(crate) const COLUMNS: usize = Column::ALL.len();
 /// Slots a row can have: one per built-in column and per host profile field.
 const MAX_SLOTS: usize = COLUMNS + MAX_PROFILE_FIELDS;
 
+/// What every row of a file is checked with.
+struct RowSetup<'s> {
+    /// The file's built-in columns, in the order of `Column::ALL`, and their slots.
+    column_slots: &'s [(Column, usize)],
+    email_slot: usize,
+    header_len: usize,
+    check_conflicts: bool,
+}
+
+/// Each slot's position on the line (the header cell whose values it holds), when each of
+/// the `width` slots has exactly one; `None` when a slot has several (a repeated group or
+/// content column, whose cells are merged).
+fn slot_positions<const SLOTS: usize>(
+    targets: &[Option<u8>],
+    width: usize,
+) -> Option<[usize; SLOTS]> {
+    let mut positions = [usize::MAX; SLOTS];
+    for (position, target) in targets.iter().enumerate() {
+        if let Some(slot) = target {
+            let at = positions.get_mut(usize::from(*slot))?;
+            if *at != usize::MAX {
+                return None;
+            }
+            *at = position;
+        }
+    }
+    positions[..width]
+        .iter()
+        .all(|&p| p != usize::MAX)
+        .then_some(positions)
+}
+
+/// `bytes::trim` of `text[from..to]`, as a range of `text`: unchanged when the value
+/// neither starts nor ends with a byte that could be whitespace, else `str::trim`'s.
+/// `None` if the range is not on character boundaries.
+#[inline(always)]
+fn trim_range(text: &str, from: usize, to: usize) -> Option<(usize, usize)> {
+    let plain = |b: u8| b > b' ' && b < 0x80;
+    match text.as_bytes().get(from..to) {
+        Some([first, .., last]) if plain(*first) && plain(*last) => Some((from, to)),
+        Some([only]) if plain(*only) => Some((from, to)),
+        Some([]) => Some((from, to)),
+        _ => {
+            let value = trim(text.get(from..to)?);
+            let at = value.as_ptr() as usize - text.as_ptr() as usize;
+            Some((at, at + value.len()))
+        }
+    }
+}
+
 struct Parser<'a> {
     body: &'a str,
     /// Where `body` starts in the text the upload keeps (its values are offsets there).
@@ -893,31 +947,61 @@ impl<'a> Parser<'a> {
             .into_iter()
             .filter_map(|c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
             .collect();
-        // (the header has the email column: it is required)
-        let email_slot = self.slots[Column::EmailAddress as usize].map_or(0, usize::from);
-        let fields = self.field_slots.len();
+        let setup = RowSetup {
+            // (the header has the email column: it is required)
+            email_slot: self.slots[Column::EmailAddress as usize].map_or(0, usize::from),
+            column_slots: &column_slots,
+            header_len,
+            check_conflicts,
+        };
         let max_field_bytes = self.options.max_field_bytes;
+        // Each slot's one position on the line, when no slot has two (a repeated group
+        // column, whose cells are merged): then a row whose fields are in the body as they
+        // are keeps its values as ranges of it (see `read_ranges`).
+        let positions = slot_positions::<SLOTS>(&self.targets, self.width);
+        #[cfg(test)]
+        let positions = positions.filter(|_| !ranges_tests::TEXT_ONLY.with(std::cell::Cell::get));
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
-            let (text, printable, clean): (&str, bool, bool) = match record {
+            let (printable, clean, in_body): (bool, bool, bool) = match record {
                 Record::Body {
-                    end,
-                    printable,
-                    clean,
-                } => (&body[self.record_start..end], printable, clean),
+                    printable, clean, ..
+                } => (printable, clean, true),
                 // The fields found as they are in the body: read in place, as a plain
                 // line is (the values' bytes are the same, so is the outcome).
                 Record::Fields if self.find_fields() => {
                     let len = self.field_ends[..self.field_count].last().copied();
                     let printable = is_printable_ascii(&self.fields[..len.unwrap_or(0)]);
-                    (&body[self.record_start..], printable, printable)
+                    (printable, printable, true)
                 }
                 Record::Fields => {
                     self.join_fields(&mut joined);
                     let printable = is_printable_ascii(joined.as_bytes());
-                    (&joined, printable, printable)
+                    (printable, printable, false)
                 }
+            };
+            if let (true, Some(positions)) = (in_body, &positions) {
+                let mut ranges = [(0u32, 0u32); SLOTS];
+                // (`None`: a range off a character boundary, never: the row read as text)
+                if let Some((blank, extra)) =
+                    self.read_ranges(line, &positions[..self.width], &mut ranges)?
+                {
+                    if !blank {
+                        let values = Ranges {
+                            text: body,
+                            ranges: &ranges[..self.width],
+                        };
+                        self.add_row(out, &setup, line, &values, extra, printable, clean)?;
+                    }
+                    continue;
+                }
+            }
+            // The line's text, where `bounds` are.
+            let text: &str = match record {
+                Record::Body { end, .. } => &body[self.record_start..end],
+                Record::Fields if in_body => &body[self.record_start..],
+                Record::Fields => &joined,
             };
             let mut blank = true;
             let mut extra = false;
@@ -960,9 +1044,6 @@ impl<'a> Parser<'a> {
             if blank {
                 continue;
             }
-            if out.lines.len() >= self.options.max_rows {
-                return Err(chunks::too_many_rows(line, self.options.max_rows));
-            }
             // The merged cells in their slots: from here on a slot's value is its cell.
             let mut spilled = merged;
             while spilled != 0 {
@@ -970,65 +1051,165 @@ impl<'a> Parser<'a> {
                 cells[slot] = &spill[slot];
                 spilled &= spilled - 1;
             }
-            let slot_value = |slot: usize| -> &str { cells[slot] };
-            let mut custom: [Option<&str>; MAX_PROFILE_FIELDS];
-            let custom: &[Option<&str>] = match fields {
-                0 => &[],
-                _ => {
-                    custom = [None; MAX_PROFILE_FIELDS];
-                    for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
-                        *value = slot.map(|slot| slot_value(usize::from(slot)));
-                    }
-                    &custom[..fields]
-                }
-            };
-            out.log.begin_row(line);
-            if extra {
-                out.log.push(IssueCode::ExtraValues, None, || {
-                    format!("the row has values after the last of the {header_len} header columns; they are ignored")
-                });
-            }
-            let email_hash = validate_row(
-                BuiltInCells {
-                    cells: &cells[..self.width],
-                    columns: &column_slots,
-                },
-                CustomCells {
-                    values: custom,
-                    one_of: &self.one_of,
-                },
-                self.options,
-                check_conflicts,
+            self.add_row(
+                out,
+                &setup,
+                line,
+                &cells[..self.width],
+                extra,
                 printable,
                 clean,
-                &mut out.log,
-            );
-            let ok = out.log.end_row();
-            let index = out.lines.len();
-            if ok {
-                let email = cells[email_slot];
-                // (the hash of a plainly valid address is that of its ASCII bytes)
-                let hash = match email_hash {
-                    Some(hash) => hash,
-                    None if printable => ascii_email_hash(email.as_bytes()),
-                    None => email::email_hash(email),
-                };
-                if out.email_hashes.capacity() == 0 {
-                    let left = out.estimate.saturating_sub(index);
-                    out.email_hashes.reserve_exact(left);
-                }
-                out.email_hashes.push((hash & HASH_BITS) | index as u64);
-            }
-            // the slots up to the last with a value (a short row keeps a short index)
-            let used = (0..self.width)
-                .rev()
-                .find(|&slot| !slot_value(slot).is_empty())
-                .map_or(0, |slot| slot + 1);
-            out.cells
-                .push_row(body, self.body_at, &cells[..used], ok)
-                .map_err(|_| chunks::too_large())?;
-            out.lines.push(line);
+            )?;
         }
+        Ok(())
+    }
+
+    /// The trimmed value of each slot of the line just read, as a range of the body, from
+    /// the fields' `bounds` (in the body from `record_start`) and each slot's position on
+    /// the line; returns whether the line is blank (every field, read or not, blank once
+    /// trimmed) and whether it has a value past the header's columns. Checks the fields'
+    /// length first, as the cells are read in order. `None` if a field does not start and
+    /// end on a character boundary, which the fields of valid text cut at ASCII bytes
+    /// never do (the row is then read as text, as before).
+    #[inline(always)]
+    fn read_ranges(
+        &self,
+        line: u32,
+        positions: &[usize],
+        ranges: &mut [(u32, u32)],
+    ) -> Result<Option<(bool, bool)>, Error> {
+        let bounds = &self.bounds[..];
+        let start = self.record_start;
+        let body = self.body;
+        // A field longer than the limit is on a line at least as long: checked only then.
+        if bounds
+            .last()
+            .is_some_and(|&(_, end)| end > self.options.max_field_bytes)
+        {
+            for (position, &(from, to)) in bounds.iter().enumerate() {
+                if to - from > self.options.max_field_bytes {
+                    let value = &body.as_bytes()[start + from..start + to];
+                    self.check_field_len(value, line, self.column_name(position))?;
+                }
+            }
+        }
+        let mut any = false;
+        let mut on_boundaries = true;
+        for (range, &position) in ranges.iter_mut().zip(positions) {
+            if let Some(&(from, to)) = bounds.get(position) {
+                let (from, to) = match trim_range(body, start + from, start + to) {
+                    Some(trimmed) => trimmed,
+                    None => {
+                        on_boundaries = false;
+                        (0, 0)
+                    }
+                };
+                *range = (from as u32, to as u32);
+                any |= from != to;
+            }
+        }
+        // (a row with none of the file's columns, rare, or past them)
+        let trimmed_blank = |&(from, to): &(usize, usize)| {
+            trim_range(body, start + from, start + to).map(|(from, to)| from == to)
+        };
+        let mut blank = !any;
+        if blank {
+            for bound in bounds {
+                match trimmed_blank(bound) {
+                    Some(true) => {}
+                    Some(false) => blank = false,
+                    None => on_boundaries = false,
+                }
+            }
+        }
+        let mut extra = false;
+        if let Some(past) = bounds.get(self.header.len()..) {
+            for bound in past {
+                match trimmed_blank(bound) {
+                    Some(true) => {}
+                    Some(false) => extra = true,
+                    None => on_boundaries = false,
+                }
+            }
+        }
+        Ok(on_boundaries.then_some((blank, extra)))
+    }
+
+    /// Adds a row read (not blank): its checks, its issues, its email's key, its values in
+    /// the index and its line.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn add_row<V: RowValues + ?Sized>(
+        &self,
+        out: &mut Rows,
+        setup: &RowSetup<'_>,
+        line: u32,
+        values: &V,
+        extra: bool,
+        printable: bool,
+        clean: bool,
+    ) -> Result<(), Error> {
+        if out.lines.len() >= self.options.max_rows {
+            return Err(chunks::too_many_rows(line, self.options.max_rows));
+        }
+        let fields = self.field_slots.len();
+        let mut custom: [Option<&str>; MAX_PROFILE_FIELDS];
+        let custom: &[Option<&str>] = match fields {
+            0 => &[],
+            _ => {
+                custom = [None; MAX_PROFILE_FIELDS];
+                for (value, slot) in custom.iter_mut().zip(&self.field_slots) {
+                    *value = slot.map(|slot| values.text(usize::from(slot)));
+                }
+                &custom[..fields]
+            }
+        };
+        out.log.begin_row(line);
+        if extra {
+            let header_len = setup.header_len;
+            out.log.push(IssueCode::ExtraValues, None, || {
+                format!("the row has values after the last of the {header_len} header columns; they are ignored")
+            });
+        }
+        let email_hash = validate_row(
+            BuiltInCells {
+                cells: values,
+                columns: setup.column_slots,
+            },
+            CustomCells {
+                values: custom,
+                one_of: &self.one_of,
+            },
+            self.options,
+            setup.check_conflicts,
+            printable,
+            clean,
+            &mut out.log,
+        );
+        let ok = out.log.end_row();
+        let index = out.lines.len();
+        if ok {
+            // (the hash of a plainly valid address is that of its ASCII bytes)
+            let hash = match email_hash {
+                Some(hash) => hash,
+                None if printable => ascii_email_hash(values.bytes(setup.email_slot)),
+                None => email::email_hash(values.text(setup.email_slot)),
+            };
+            if out.email_hashes.capacity() == 0 {
+                let left = out.estimate.saturating_sub(index);
+                out.email_hashes.reserve_exact(left);
+            }
+            out.email_hashes.push((hash & HASH_BITS) | index as u64);
+        }
+        // the slots up to the last with a value (a short row keeps a short index)
+        let used = (0..self.width)
+            .rev()
+            .find(|&slot| values.len(slot) != 0)
+            .map_or(0, |slot| slot + 1);
+        values
+            .push_to(&mut out.cells, self.body, self.body_at, used, ok)
+            .map_err(|_| chunks::too_large())?;
+        out.lines.push(line);
         Ok(())
     }
 

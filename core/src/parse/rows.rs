@@ -1,5 +1,6 @@
 //! Checks of one row's values, and duplicate emails across rows.
 
+use super::cells::{Cells, Full};
 use super::issue_log::IssueLog;
 use crate::issue::IssueCode;
 use crate::parse::column::Column;
@@ -8,21 +9,107 @@ use crate::parse::options::ParseOptions;
 use crate::parse::upload::{split_groups, Upload};
 use crate::parse::validate::{describe_char, find_forbidden_char, is_language_tag};
 
-/// A row's values by slot (`""` when blank), and the built-in columns to check with their
-/// slots: the file's, in the order of `Column::ALL` (a column the file does not have is
-/// blank in every row, and never required).
-pub(super) struct BuiltInCells<'a> {
-    pub(super) cells: &'a [&'a str],
+/// A row's values by slot, blank when empty: as text (`&str` slices, for a row whose values
+/// are not all in the file's text as they are), or as ranges of the file's text
+/// ([`Ranges`], the usual row), whose text is only made where a check needs it.
+pub(super) trait RowValues {
+    /// The value's length in bytes.
+    fn len(&self, slot: usize) -> usize;
+    /// The value's bytes.
+    fn bytes(&self, slot: usize) -> &[u8];
+    /// The value's text.
+    fn text(&self, slot: usize) -> &str;
+    /// Adds the row of these values (its slots up to `used`) to `cells`: see
+    /// [`Cells::push_row`].
+    fn push_to(
+        &self,
+        cells: &mut Cells,
+        body: &str,
+        body_at: usize,
+        used: usize,
+        valid: bool,
+    ) -> Result<(), Full>;
+}
+
+impl RowValues for [&str] {
+    #[inline(always)]
+    fn len(&self, slot: usize) -> usize {
+        self[slot].len()
+    }
+    #[inline(always)]
+    fn bytes(&self, slot: usize) -> &[u8] {
+        self[slot].as_bytes()
+    }
+    #[inline(always)]
+    fn text(&self, slot: usize) -> &str {
+        self[slot]
+    }
+    #[inline(always)]
+    fn push_to(
+        &self,
+        cells: &mut Cells,
+        body: &str,
+        body_at: usize,
+        used: usize,
+        valid: bool,
+    ) -> Result<(), Full> {
+        cells.push_row(body, body_at, &self[..used], valid)
+    }
+}
+
+/// A row's values as byte ranges of `text` (`start..end`; blank: equal ends). Every range
+/// starts and ends on a character boundary (the fields of a line are cut at an ASCII
+/// delimiter, a quote or a line break, and trimmed of whole characters), so a value's text
+/// is its bytes.
+pub(super) struct Ranges<'a> {
+    pub(super) text: &'a str,
+    pub(super) ranges: &'a [(u32, u32)],
+}
+
+impl RowValues for Ranges<'_> {
+    #[inline(always)]
+    fn len(&self, slot: usize) -> usize {
+        let (start, end) = self.ranges[slot];
+        (end - start) as usize
+    }
+    #[inline(always)]
+    fn bytes(&self, slot: usize) -> &[u8] {
+        let (start, end) = self.ranges[slot];
+        &self.text.as_bytes()[start as usize..end as usize]
+    }
+    #[inline(always)]
+    fn text(&self, slot: usize) -> &str {
+        let (start, end) = self.ranges[slot];
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+    #[inline(always)]
+    fn push_to(
+        &self,
+        cells: &mut Cells,
+        body: &str,
+        body_at: usize,
+        used: usize,
+        valid: bool,
+    ) -> Result<(), Full> {
+        cells.push_ranges(body, body_at, &self.ranges[..used], valid)
+    }
+}
+
+/// A row's values by slot, and the built-in columns to check with their slots: the file's,
+/// in the order of `Column::ALL` (a column the file does not have is blank in every row,
+/// and never required).
+pub(super) struct BuiltInCells<'a, V: RowValues + ?Sized> {
+    pub(super) cells: &'a V,
     pub(super) columns: &'a [(Column, usize)],
 }
 
-impl BuiltInCells<'_> {
+impl<V: RowValues + ?Sized> BuiltInCells<'_, V> {
     /// The value of `column` (`""` when the file does not have it).
     fn value(&self, column: Column) -> &str {
         self.columns
             .iter()
             .find(|(c, _)| *c == column)
-            .map_or("", |&(_, slot)| self.cells[slot])
+            .map_or("", |&(_, slot)| self.cells.text(slot))
     }
 }
 
@@ -41,8 +128,8 @@ pub(super) struct CustomCells<'a> {
 /// call, its frame saved and reloaded the row's arguments and the options' fields on every
 /// row (about 43 instructions a row).
 #[inline(always)]
-pub(super) fn validate_row(
-    built_in: BuiltInCells<'_>,
+pub(super) fn validate_row<V: RowValues + ?Sized>(
+    built_in: BuiltInCells<'_, V>,
     custom: CustomCells<'_>,
     options: &ParseOptions,
     check_conflicts: bool,
@@ -52,9 +139,13 @@ pub(super) fn validate_row(
 ) -> Option<u64> {
     let group_separator = options.group_separator;
     let mut email_hash = None;
+    let cells = built_in.cells;
+    // (the clear token's length first: most values are not as long)
+    let clear_len = options.clear_token.as_deref().map_or(usize::MAX, str::len);
+    let max_value_chars = options.max_value_chars;
     for &(column, slot) in built_in.columns {
-        let value = built_in.cells[slot];
-        if value.is_empty() {
+        let len = cells.len(slot);
+        if len == 0 {
             if Column::REQUIRED.contains(&column) {
                 log.push(IssueCode::MissingValue, Some(column.as_str()), || {
                     format!("{column} is blank")
@@ -62,7 +153,11 @@ pub(super) fn validate_row(
             }
             continue;
         }
-        if is_clear(options, value) && !column.may_repeat() && column != Column::Auth {
+        if len == clear_len
+            && is_clear_bytes(options, cells.bytes(slot))
+            && !column.may_repeat()
+            && column != Column::Auth
+        {
             if Column::REQUIRED.contains(&column) {
                 log.push(
                     IssueCode::ClearInRequiredColumn,
@@ -75,7 +170,7 @@ pub(super) fn validate_row(
         let forbidden = if printable || clean {
             None
         } else {
-            find_forbidden_char(value)
+            find_forbidden_char(cells.text(slot))
         };
         if let Some(c) = forbidden {
             log.push(IssueCode::ControlCharacter, Some(column.as_str()), || {
@@ -85,17 +180,19 @@ pub(super) fn validate_row(
         }
         match column {
             Column::EmailAddress => {
-                email_hash = plainly_valid_hash(value.as_bytes());
+                email_hash = plainly_valid_hash(cells.bytes(slot));
                 if email_hash.is_some() {
                     continue;
                 }
+                let value = cells.text(slot);
                 if let Err(why) = check_email(value) {
                     log.push(IssueCode::InvalidEmail, Some(column.as_str()), || {
                         format!("{value:?} is not a valid email address: it {why}")
                     });
                 }
             }
-            Column::LanguageCode if !is_language_tag(value) => {
+            Column::LanguageCode if !is_language_tag(cells.text(slot)) => {
+                let value = cells.text(slot);
                 log.push(
                     IssueCode::InvalidLanguagecode,
                     Some(column.as_str()),
@@ -112,6 +209,7 @@ pub(super) fn validate_row(
                 );
             }
             Column::Auth => {
+                let value = cells.text(slot);
                 if crate::parse::fields::login_method(value, &options.login_methods).is_none() {
                     log.push(IssueCode::UnknownLoginMethod, Some(column.as_str()), || {
                         let mut known = vec!["password"];
@@ -127,18 +225,17 @@ pub(super) fn validate_row(
             | Column::RemoveGroup
             | Column::Course
             | Column::Collection
-            | Column::Campaign => check_list(column, value, options, log),
+            | Column::Campaign => check_list(column, cells.text(slot), options, log),
             _ => {
-                let chars = if printable || value.is_ascii() {
-                    value.len()
+                let chars = if printable || cells.bytes(slot).is_ascii() {
+                    len
                 } else {
-                    value.chars().count()
+                    cells.text(slot).chars().count()
                 };
-                if chars > options.max_value_chars {
+                if chars > max_value_chars {
                     log.push(IssueCode::ValueTooLong, Some(column.as_str()), || {
                         format!(
-                            "{column} is {chars} characters; the limit (max_value_chars) is {}",
-                            options.max_value_chars
+                            "{column} is {chars} characters; the limit (max_value_chars) is {max_value_chars}"
                         )
                     });
                 }
@@ -229,6 +326,16 @@ fn is_clear(options: &ParseOptions, value: &str) -> bool {
         .clear_token
         .as_deref()
         .is_some_and(|t| value.eq_ignore_ascii_case(t))
+}
+
+/// [`is_clear`] of a value's bytes (the same comparison: ASCII case ignored, byte for
+/// byte).
+#[inline(always)]
+fn is_clear_bytes(options: &ParseOptions, value: &[u8]) -> bool {
+    options
+        .clear_token
+        .as_deref()
+        .is_some_and(|t| value.eq_ignore_ascii_case(t.as_bytes()))
 }
 
 /// Calls `found` with each group of `added` (in order, repeats included) that is also in
