@@ -576,8 +576,8 @@ pub(super) struct RowContext<'a> {
 }
 
 impl RowContext<'_> {
-    /// The plan of one row (its operations and no-ops gathered in `scratch`, then kept in
-    /// vectors of their exact length).
+    /// The plan of one row, written into `planned` (its operations and no-ops gathered in
+    /// `scratch`, then kept in vectors of their exact length).
     ///
     /// `existing` is the user found for the row and whether the row may take its strings
     /// (no other row is matched to it): its id, its email and names where they are the
@@ -588,18 +588,15 @@ impl RowContext<'_> {
         row: &RowCells<'_>,
         existing: Option<(&mut ExistingUser, bool)>,
         scratch: &mut Scratch,
-    ) -> PlanRow {
-        let mut planned = PlanRow {
-            line: row.line(),
-            email: String::new(),
-            first_name: String::new(),
-            last_name: String::new(),
-            action: Action::Rejected,
-            user_id: None,
-            operations: std::mem::take(&mut scratch.operations),
-            noops: std::mem::take(&mut scratch.noops),
-            issues: row.row().issues().to_vec(),
-        };
+        planned: &mut PlanRow,
+    ) {
+        // written in place, field by field (the placeholder owns nothing): no row built
+        // aside, moved in, and the placeholder dropped
+        planned.line = row.line();
+        planned.action = Action::Rejected;
+        planned.operations = std::mem::take(&mut scratch.operations);
+        planned.noops = std::mem::take(&mut scratch.noops);
+        planned.issues = row.row().issues().to_vec();
         let (email, first_name, last_name) = (
             row.email(),
             row.get(Column::FirstName),
@@ -607,7 +604,8 @@ impl RowContext<'_> {
         );
         match existing {
             Some((user, true)) => {
-                self.plan_valid_row(row, Some(&mut *user), true, &mut planned);
+                planned.user_id = None;
+                self.plan_valid_row(row, Some(&mut *user), true, planned);
                 // the row's strings taken from the user where they are the same bytes
                 planned.email = take_if_same(&mut user.email, email);
                 let profile = &mut user.profile;
@@ -618,7 +616,7 @@ impl RowContext<'_> {
             existing => {
                 let user = existing.map(|(user, _)| user);
                 planned.user_id = user.as_ref().map(|u| u.id.clone());
-                self.plan_valid_row(row, user, false, &mut planned);
+                self.plan_valid_row(row, user, false, planned);
                 planned.email = email.to_owned();
                 planned.first_name = first_name.to_owned();
                 planned.last_name = last_name.to_owned();
@@ -628,7 +626,6 @@ impl RowContext<'_> {
         planned.operations = exact(&mut scratch.operations);
         scratch.noops = std::mem::take(&mut planned.noops);
         planned.noops = exact(&mut scratch.noops);
-        planned
     }
 
     fn plan_valid_row(

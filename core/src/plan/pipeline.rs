@@ -426,7 +426,7 @@ fn plan_job(
             let user = &mut job.found[call as usize][index as usize];
             (user, uses[at as usize] == 1)
         });
-        *slot = context.plan_row(&RowCells::read(upload, row, email), found, scratch);
+        context.plan_row(&RowCells::read(upload, row, email), found, scratch, slot);
         tally.count(slot);
     }
 }
