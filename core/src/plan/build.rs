@@ -1,5 +1,6 @@
 //! Building a plan from an upload, the settings and what the store says.
 
+use super::cells::RowCells;
 use super::{
     Action, Noop, Operation, PasswordSource, Plan, PlanRow, PlanSettings, Summary,
     PLAN_FORMAT_VERSION,
@@ -115,7 +116,7 @@ fn build(
     let batch = options.lookup_batch.max(1);
     let enrolments = resolve_content(settings, store)?;
     let row_content = resolve_row_content(upload, store, batch)?;
-    let groups = resolve_groups(upload, settings, store, batch)?;
+    let (groups, file_has_unknown_group) = resolve_groups(upload, settings, store, batch)?;
     let settings_groups: Vec<Group> = settings
         .groups
         .iter()
@@ -161,13 +162,7 @@ fn build(
     };
     // Near-miss suggestions for unknown groups in the file come from every group in the
     // store, not only those the file or settings name (fetched once, only when needed).
-    // (a pass over every row: made while the first users are looked up)
-    let file_has_unknown_group = || {
-        (upload.has_column(Column::AddGroup) || upload.has_column(Column::RemoveGroup))
-            && upload
-                .valid_rows()
-                .any(|r| adds(&r).chain(removes(&r)).any(|g| !groups.contains_key(g)))
-    };
+    let file_has_unknown_group = || file_has_unknown_group;
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
@@ -397,13 +392,15 @@ fn resolve_row_content(
     Ok(found)
 }
 
-/// Every group named in the settings or in a valid row, resolved; unknown settings groups fail.
+/// Every group named in the settings or in a valid row, resolved; unknown settings groups
+/// fail. With the groups, whether a valid row names one the store does not have (every
+/// name but those of the rows is a settings group, found).
 fn resolve_groups(
     upload: &Upload,
     settings: &Settings,
     store: &mut dyn StoreRead,
     batch: usize,
-) -> Result<BTreeMap<String, Group>, Error> {
+) -> Result<(BTreeMap<String, Group>, bool), Error> {
     let mut names: BTreeSet<&str> = settings.groups.iter().map(String::as_str).collect();
     if upload.has_column(Column::AddGroup) || upload.has_column(Column::RemoveGroup) {
         for row in upload.valid_rows() {
@@ -424,7 +421,8 @@ fn resolve_groups(
             format!("the group {missing:?} does not exist{hint}"),
         ));
     }
-    Ok(found)
+    let unknown = names.iter().any(|name| !found.contains_key(*name));
+    Ok((found, unknown))
 }
 
 /// The groups among `names` that exist, by name, `batch` names per `find_groups` call; a
@@ -578,8 +576,8 @@ pub(super) struct RowContext<'a> {
 }
 
 impl RowContext<'_> {
-    /// The plan of one row (its operations and no-ops gathered in `scratch`, then kept in
-    /// vectors of their exact length).
+    /// The plan of one row, written into `planned` (its operations and no-ops gathered in
+    /// `scratch`, then kept in vectors of their exact length).
     ///
     /// `existing` is the user found for the row and whether the row may take its strings
     /// (no other row is matched to it): its id, its email and names where they are the
@@ -587,21 +585,18 @@ impl RowContext<'_> {
     /// plan is the same either way; only the copies differ.
     pub(super) fn plan_row(
         &self,
-        row: &Row<'_>,
+        row: &RowCells<'_>,
         existing: Option<(&mut ExistingUser, bool)>,
         scratch: &mut Scratch,
-    ) -> PlanRow {
-        let mut planned = PlanRow {
-            line: row.line(),
-            email: String::new(),
-            first_name: String::new(),
-            last_name: String::new(),
-            action: Action::Rejected,
-            user_id: None,
-            operations: std::mem::take(&mut scratch.operations),
-            noops: std::mem::take(&mut scratch.noops),
-            issues: row.issues().to_vec(),
-        };
+        planned: &mut PlanRow,
+    ) {
+        // written in place, field by field (the placeholder owns nothing): no row built
+        // aside, moved in, and the placeholder dropped
+        planned.line = row.line();
+        planned.action = Action::Rejected;
+        planned.operations = std::mem::take(&mut scratch.operations);
+        planned.noops = std::mem::take(&mut scratch.noops);
+        planned.issues = row.row().issues().to_vec();
         let (email, first_name, last_name) = (
             row.email(),
             row.get(Column::FirstName),
@@ -609,7 +604,8 @@ impl RowContext<'_> {
         );
         match existing {
             Some((user, true)) => {
-                self.plan_valid_row(row, Some(&mut *user), true, &mut planned);
+                planned.user_id = None;
+                self.plan_valid_row(row, Some(&mut *user), true, planned);
                 // the row's strings taken from the user where they are the same bytes
                 planned.email = take_if_same(&mut user.email, email);
                 let profile = &mut user.profile;
@@ -620,7 +616,7 @@ impl RowContext<'_> {
             existing => {
                 let user = existing.map(|(user, _)| user);
                 planned.user_id = user.as_ref().map(|u| u.id.clone());
-                self.plan_valid_row(row, user, false, &mut planned);
+                self.plan_valid_row(row, user, false, planned);
                 planned.email = email.to_owned();
                 planned.first_name = first_name.to_owned();
                 planned.last_name = last_name.to_owned();
@@ -630,17 +626,16 @@ impl RowContext<'_> {
         planned.operations = exact(&mut scratch.operations);
         scratch.noops = std::mem::take(&mut planned.noops);
         planned.noops = exact(&mut scratch.noops);
-        planned
     }
 
     fn plan_valid_row(
         &self,
-        row: &Row<'_>,
+        row: &RowCells<'_>,
         existing: Option<&mut ExistingUser>,
         take: bool,
         planned: &mut PlanRow,
     ) {
-        if !row.is_valid() {
+        if !row.row().is_valid() {
             return;
         }
         if let Some(issue) = self
@@ -665,8 +660,10 @@ impl RowContext<'_> {
 
     /// A row that removes a group the settings add everyone to contradicts the settings,
     /// like a row that adds and removes the same group (`group_conflict`).
-    fn settings_group_removed(&self, row: &Row<'_>) -> Option<Issue> {
-        let group = removes(row).find(|g| self.settings.groups.iter().any(|s| s.name == *g))?;
+    fn settings_group_removed(&self, row: &RowCells<'_>) -> Option<Issue> {
+        let group = row
+            .removes()
+            .find(|g| self.settings.groups.iter().any(|s| s.name == *g))?;
         Some(Issue::new(
             IssueCode::GroupConflict,
             Some(row.line()),
@@ -678,8 +675,9 @@ impl RowContext<'_> {
     /// A course, collection or campaign of the row's own cells that the store does not
     /// have: the row is rejected. The near miss is looked for among the content this plan
     /// knows exists (the settings' and the rows'); the store has no list of its content.
-    fn unknown_content(&self, row: &Row<'_>) -> Option<Issue> {
+    fn unknown_content(&self, row: &RowCells<'_>) -> Option<Issue> {
         let missing = row
+            .row()
             .enrolments()
             .into_iter()
             .find(|c| !self.content.contains(c))?;
@@ -706,8 +704,8 @@ impl RowContext<'_> {
     }
 
     /// The settings' enrolments for everyone, then the row's own, each once.
-    fn enrolments_of(&self, row: &Row<'_>) -> impl Iterator<Item = ContentRef> + '_ {
-        let mut own = row.enrolments();
+    fn enrolments_of(&self, row: &RowCells<'_>) -> impl Iterator<Item = ContentRef> + '_ {
+        let mut own = row.row().enrolments();
         if !own.is_empty() {
             // The row's own are distinct already: only those of the settings are left out.
             let settings: BTreeSet<&ContentRef> = self.settings.enrolments.iter().collect();
@@ -716,10 +714,11 @@ impl RowContext<'_> {
         self.settings.enrolments.iter().cloned().chain(own)
     }
 
-    fn unknown_group(&self, row: &Row<'_>) -> Option<Issue> {
-        for (column, name) in adds(row)
+    fn unknown_group(&self, row: &RowCells<'_>) -> Option<Issue> {
+        for (column, name) in row
+            .adds()
             .map(|g| (Column::AddGroup, g))
-            .chain(removes(row).map(|g| (Column::RemoveGroup, g)))
+            .chain(row.removes().map(|g| (Column::RemoveGroup, g)))
         {
             if !self.groups.contains_key(name) {
                 let hint = crate::parse::suggest::closest(
@@ -757,9 +756,9 @@ impl RowContext<'_> {
         send.then_some(Operation::SendEmail { kind })
     }
 
-    fn plan_new(&self, row: &Row<'_>, planned: &mut PlanRow) {
+    fn plan_new(&self, row: &RowCells<'_>, planned: &mut PlanRow) {
         planned.action = Action::Create;
-        let method = row.login_method().or(self.default_login_method);
+        let method = row.row().login_method().or(self.default_login_method);
         let login_method = method
             .filter(|m| *m != crate::host::store::PASSWORD_LOGIN)
             .map(str::to_owned);
@@ -776,7 +775,7 @@ impl RowContext<'_> {
             .settings
             .groups
             .iter()
-            .chain(adds(row).filter_map(|g| self.groups.get(g)))
+            .chain(row.adds().filter_map(|g| self.groups.get(g)))
         {
             if added.insert(&group.name) {
                 planned.operations.push(Operation::AddToGroup {
@@ -784,7 +783,7 @@ impl RowContext<'_> {
                 });
             }
         }
-        if removes(row).next().is_some() {
+        if row.removes().next().is_some() {
             planned.issues.push(Issue::new(
                 IssueCode::RemovegroupOnNewUser,
                 Some(row.line()),
@@ -804,7 +803,7 @@ impl RowContext<'_> {
     /// the user's groups into its no-op (each group is looked at once a row).
     fn plan_existing(
         &self,
-        row: &Row<'_>,
+        row: &RowCells<'_>,
         user: &mut ExistingUser,
         take: bool,
         planned: &mut PlanRow,
@@ -814,7 +813,7 @@ impl RowContext<'_> {
         let stored_method = user.login_method.as_deref().unwrap_or(password);
         // The file's `auth` changes the method only where it is given: a file without the
         // column (or a blank cell) keeps every existing user's method.
-        let new_method = row.login_method().filter(|m| *m != stored_method);
+        let new_method = row.row().login_method().filter(|m| *m != stored_method);
         let mut method = stored_method;
         if user.suspended {
             if self.reactivate_suspended_users && user.suspended_by_upload {
@@ -861,7 +860,7 @@ impl RowContext<'_> {
             ));
         }
         if s.update_existing_profiles {
-            let changes = profile_changes(row, user);
+            let changes = profile_changes(row, &user.profile);
             if changes.is_empty() {
                 planned.noops.push(Noop::ProfileUnchanged);
             } else {
@@ -874,7 +873,7 @@ impl RowContext<'_> {
             for group in s
                 .groups
                 .iter()
-                .chain(adds(row).filter_map(|g| self.groups.get(g)))
+                .chain(row.adds().filter_map(|g| self.groups.get(g)))
             {
                 if !seen.insert(&group.name) {
                     continue;
@@ -891,7 +890,7 @@ impl RowContext<'_> {
                     });
                 }
             }
-            for group in removes(row).filter_map(|g| self.groups.get(g)) {
+            for group in row.removes().filter_map(|g| self.groups.get(g)) {
                 if !seen.insert(&group.name) {
                     continue;
                 }
@@ -905,8 +904,8 @@ impl RowContext<'_> {
                     });
                 }
             }
-        } else if adds(row).next().is_some() || removes(row).next().is_some() {
-            let column = if adds(row).next().is_some() {
+        } else if row.adds().next().is_some() || row.removes().next().is_some() {
+            let column = if row.adds().next().is_some() {
                 Column::AddGroup
             } else {
                 Column::RemoveGroup
@@ -940,7 +939,7 @@ impl RowContext<'_> {
                     planned.operations.push(Operation::Enrol { content });
                 }
             }
-        } else if let Some(content) = row.enrolments().first() {
+        } else if let Some(content) = row.row().enrolments().first() {
             let column = match content.kind {
                 crate::ContentKind::Course => Column::Course,
                 crate::ContentKind::Collection => Column::Collection,
@@ -1007,8 +1006,14 @@ fn take_if_same_in(found: &mut Option<String>, value: &str) -> String {
     }
 }
 
-fn profile_of(row: &Row<'_>) -> Profile {
+fn profile_of(row: &RowCells<'_>) -> Profile {
     let v = |c| row.value(c).map(str::to_owned);
+    // inserted one by one (the fields' names are distinct): collecting into a map costs
+    // some 90 instructions even when the upload has no host profile fields
+    let mut custom = BTreeMap::new();
+    for (name, value) in row.row().custom_values() {
+        custom.insert(name.to_owned(), value);
+    }
     Profile {
         first_name: v(Column::FirstName),
         last_name: v(Column::LastName),
@@ -1017,10 +1022,7 @@ fn profile_of(row: &Row<'_>) -> Profile {
         country: v(Column::Country),
         organisation: v(Column::Organisation),
         language_code: v(Column::LanguageCode),
-        custom: row
-            .custom_values()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect(),
+        custom,
     }
 }
 
@@ -1037,12 +1039,12 @@ const PROFILE_COLUMNS: [Column; 7] = [
 
 /// The non-blank cells that differ from what is stored, and `""` for a stored value the
 /// row clears (the clear token).
-fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
+fn profile_changes(row: &RowCells<'_>, stored: &Profile) -> Profile {
     let mut changes = Profile::default();
     for ((slot, (_, old)), column) in changes
         .fields_mut()
         .into_iter()
-        .zip(user.profile.fields())
+        .zip(stored.fields())
         .zip(PROFILE_COLUMNS)
     {
         *slot = match row.value(column) {
@@ -1052,13 +1054,13 @@ fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
             _ => None,
         };
     }
-    let stored = &user.profile.custom;
-    for (name, value) in row.custom_values() {
+    let stored = &stored.custom;
+    for (name, value) in row.row().custom_values() {
         if stored.get(name) != Some(&value) {
             changes.custom.insert(name.to_owned(), value);
         }
     }
-    for name in row.cleared_fields() {
+    for name in row.row().cleared_fields() {
         if stored.get(name).is_some_and(|v| !v.is_empty()) {
             changes.custom.insert(name.to_owned(), String::new());
         }
@@ -1073,7 +1075,8 @@ fn profile_changes(row: &Row<'_>, user: &ExistingUser) -> Profile {
 struct Seen<'a> {
     few: [&'a str; 8],
     count: usize,
-    many: std::collections::HashSet<&'a str>,
+    /// Made once there are more than the few (a default set draws its random keys).
+    many: Option<std::collections::HashSet<&'a str>>,
 }
 
 impl<'a> Seen<'a> {
@@ -1087,10 +1090,10 @@ impl<'a> Seen<'a> {
             self.count += 1;
             return true;
         }
-        if self.many.is_empty() {
-            self.many.extend(self.few);
-        }
-        self.many.insert(name)
+        let few = self.few;
+        self.many
+            .get_or_insert_with(|| few.into_iter().collect())
+            .insert(name)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The deterministic plan: what will happen to every row, computed by reading the store only.
 
 mod build;
+mod cells;
 mod changes;
 mod json;
 mod missing;

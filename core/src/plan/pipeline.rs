@@ -14,11 +14,12 @@
 //! row, say), as it always has.
 
 use super::build::{row_threads, HashChains, RowContext, Scratch, Tally};
+use super::cells::RowCells;
 use super::PlanRow;
 use crate::host::store::{ExistingUser, HostError, StoreRead, UserId};
 use crate::keyed_hash::KeyedState;
 use crate::parse::email::{emails_equal, keyed_email_hash};
-use crate::parse::upload::Upload;
+use crate::parse::upload::{Row, Upload};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -246,9 +247,9 @@ fn prepare_on_worker(prepare: &(dyn Fn() -> Prepared + Sync)) -> Prepared {
 /// What the planning needs before its first row, made on a thread of its own while the
 /// calling thread looks up the first jobs' users (the store's calls are the same either
 /// way): the placeholder rows (176 bytes a row written into fresh pages, some 90 ms for a
-/// million rows, most of it the kernel's page faults), the rejected rows' index and the scan
-/// for an unknown group, which all held up the first lookup when made first; with the jobs
-/// looked up meanwhile, for as long as that took.
+/// million rows, most of it the kernel's page faults) and the rejected rows' index, which
+/// held up the first lookup when made first; with the jobs looked up meanwhile, for as long
+/// as that took.
 fn prepare_while_looking_up(
     prepare: &(dyn Fn() -> Prepared + Sync),
     lookups: &mut Lookups<'_>,
@@ -397,65 +398,161 @@ fn plan_job(
         state,
         rejected,
     } = shared;
-    // the job's users by hash, each by its place: (call, index in the call's answer)
-    let mut chains = HashChains::default();
-    let mut places: Vec<(u32, u32)> = Vec::with_capacity(job.found.iter().map(Vec::len).sum());
-    chains.reserve(places.capacity());
-    for (call, users) in job.found.iter().enumerate() {
-        for (index, user) in users.iter().enumerate() {
-            chains.push(keyed_email_hash(state, &user.email));
-            places.push((call as u32, index as u32));
-        }
-    }
-    // each row's user (`NONE`: none), and how many rows each user is matched to
-    const NONE: u32 = u32::MAX;
-    let mut matched: Vec<u32> = Vec::with_capacity(job.rows.len());
-    let mut uses: Vec<u8> = vec![0; places.len()];
-    let mut call = 0;
-    let mut left_in_call = job.calls.first().copied().unwrap_or(0);
-    for index_in_upload in job.start..job.start + job.rows.len() {
-        let Some(row) = upload.row(index_in_upload).filter(|r| r.is_valid()) else {
-            matched.push(NONE);
-            continue;
-        };
-        while left_in_call == 0 {
-            call += 1;
-            left_in_call = job.calls.get(call).copied().unwrap_or(usize::MAX);
-        }
-        left_in_call -= 1;
-        let email = row.email();
-        let hash = keyed_email_hash(state, email);
-        let at = chains.positions(hash).find(|&at| {
-            let (found_by, index) = places[at];
-            found_by as usize == call && emails_equal(&job.found[call][index as usize].email, email)
-        });
-        let Some(at) = at else {
-            matched.push(NONE);
-            continue;
-        };
-        let user = &job.found[call][places[at].1 as usize];
-        if !rejected.rows.is_empty() {
+    let matches =
+        Matches::in_order(upload, &job).unwrap_or_else(|| Matches::by_hash(upload, state, &job));
+    if !rejected.rows.is_empty() {
+        for &(at, email) in &matches.rows {
+            let (Some(email), Some(&(call, index))) = (email, matches.places.get(at as usize))
+            else {
+                continue;
+            };
+            let user = &job.found[call as usize][index as usize];
+            let hash = keyed_email_hash(state, email);
             noted.extend(
                 rejected
                     .with(upload, hash, email)
                     .map(|r| (r, user.id.clone())),
             );
         }
-        uses[at] = uses[at].saturating_add(1);
-        matched.push(at as u32);
     }
-    for ((slot, index_in_upload), at) in job.rows.iter_mut().zip(job.start..).zip(matched) {
+    let Matches { rows, places, uses } = matches;
+    for ((slot, index_in_upload), (at, email)) in job.rows.iter_mut().zip(job.start..).zip(rows) {
         let Some(row) = upload.row(index_in_upload) else {
             tally.count(slot);
             continue;
         };
-        let found = (at != NONE).then(|| {
+        let found = (at != Matches::NONE).then(|| {
             let (call, index) = places[at as usize];
             let user = &mut job.found[call as usize][index as usize];
             (user, uses[at as usize] == 1)
         });
-        *slot = context.plan_row(&row, found, scratch);
+        context.plan_row(&RowCells::read(upload, row, email), found, scratch, slot);
         tally.count(slot);
+    }
+}
+
+/// A job's rows matched to the users their calls found.
+#[derive(Debug, PartialEq, Eq)]
+struct Matches<'u> {
+    /// For each row, the place of its user in `places` ([`Matches::NONE`]: none) and, for a
+    /// valid row, its email (read once).
+    rows: Vec<(u32, Option<&'u str>)>,
+    /// The job's users, each as (call, index in the call's answer), call after call.
+    places: Vec<(u32, u32)>,
+    /// How many rows each user is matched to.
+    uses: Vec<u8>,
+}
+
+impl<'u> Matches<'u> {
+    /// No user.
+    const NONE: u32 = u32::MAX;
+
+    fn new(job: &Job<'_>) -> Matches<'u> {
+        let mut places = Vec::with_capacity(job.found.iter().map(Vec::len).sum());
+        for (call, users) in job.found.iter().enumerate() {
+            places.extend((0..users.len()).map(|index| (call as u32, index as u32)));
+        }
+        Matches {
+            rows: Vec::with_capacity(job.rows.len()),
+            uses: vec![0; places.len()],
+            places,
+        }
+    }
+
+    /// The valid rows of the job with the call each was asked in, in order.
+    fn valid_rows(
+        upload: &'u Upload,
+        job: &Job<'_>,
+    ) -> impl Iterator<Item = Option<(Row<'u>, usize)>> + 'u {
+        let calls = job.calls.clone();
+        let mut call = 0;
+        let mut left_in_call = calls.first().copied().unwrap_or(0);
+        (job.start..job.start + job.rows.len()).map(move |index_in_upload| {
+            let row = upload.row(index_in_upload).filter(|r| r.is_valid())?;
+            while left_in_call == 0 {
+                call += 1;
+                left_in_call = calls.get(call).copied().unwrap_or(usize::MAX);
+            }
+            left_in_call -= 1;
+            Some((row, call))
+        })
+    }
+
+    /// The matches when the store answered each call with the users of its addresses in
+    /// the order asked, each once: every user of a call is then the one of the next valid
+    /// row whose address it has, and no hash is needed. `None` when a call's answer is not
+    /// that (a user out of order, one not asked for, one twice).
+    ///
+    /// This gives what [`Matches::by_hash`] gives because the upload's valid rows have
+    /// distinct email keys (the parse marks every later duplicate invalid): a user with
+    /// the address of the row it was matched to has no other row's, and a row not matched
+    /// has no user's.
+    fn in_order(upload: &'u Upload, job: &Job<'_>) -> Option<Matches<'u>> {
+        let mut matches = Matches::new(job);
+        // the place of the next user to match, and of the first after the current call's
+        // (the calls up to `summed` counted in it)
+        let (mut next, mut call_end, mut summed) = (0, 0, 0);
+        for valid in Self::valid_rows(upload, job) {
+            let Some((row, call)) = valid else {
+                matches.rows.push((Self::NONE, None));
+                continue;
+            };
+            while summed <= call {
+                // every user of the calls before was matched
+                if next != call_end {
+                    return None;
+                }
+                call_end += job.found.get(summed).map_or(0, Vec::len);
+                summed += 1;
+            }
+            let email = row.email();
+            let user = (next < call_end).then(|| &matches.places[next]);
+            let same = user.is_some_and(|&(call, index)| {
+                emails_equal(&job.found[call as usize][index as usize].email, email)
+            });
+            if same {
+                matches.uses[next] = 1;
+                matches.rows.push((next as u32, Some(email)));
+                next += 1;
+            } else {
+                matches.rows.push((Self::NONE, Some(email)));
+            }
+        }
+        (next == matches.places.len()).then_some(matches)
+    }
+
+    /// The matches found by hash: a row's user is the one of its call with its address
+    /// (compared by email key; the last one if the call returned several).
+    fn by_hash(upload: &'u Upload, state: &KeyedState, job: &Job<'_>) -> Matches<'u> {
+        let mut matches = Matches::new(job);
+        // the job's users by hash, each by its place
+        let mut chains = HashChains::default();
+        chains.reserve(matches.places.len());
+        for &(call, index) in &matches.places {
+            let user = &job.found[call as usize][index as usize];
+            chains.push(keyed_email_hash(state, &user.email));
+        }
+        for valid in Self::valid_rows(upload, job) {
+            let Some((row, call)) = valid else {
+                matches.rows.push((Self::NONE, None));
+                continue;
+            };
+            let email = row.email();
+            let hash = keyed_email_hash(state, email);
+            let at = chains.positions(hash).find(|&at| {
+                let (found_by, index) = matches.places[at];
+                found_by as usize == call
+                    && emails_equal(&job.found[call][index as usize].email, email)
+            });
+            match at {
+                Some(at) => {
+                    matches.uses[at] = matches.uses[at].saturating_add(1);
+                    matches.rows.push((at as u32, Some(email)));
+                }
+                None => matches.rows.push((Self::NONE, Some(email))),
+            }
+        }
+        matches
     }
 }
 
@@ -500,6 +597,85 @@ pub(super) mod tests {
         THREADS.with(|t| t.set(None));
         JOB_ROWS.with(|j| j.set(None));
         plan.expect("plan").to_json()
+    }
+
+    /// The users of `emails` in `store`, as a store that answers in the order asked.
+    fn answer(store: &mut MemoryStore, emails: &[&str]) -> Vec<ExistingUser> {
+        StoreRead::find_users(store, emails).expect("found")
+    }
+
+    #[test]
+    fn matching_in_order_gives_what_matching_by_hash_gives() {
+        // line 3: a duplicate of line 2 in another case (rejected); line 5: not an address;
+        // line 6: no last name; a non-ASCII address
+        let file = "firstname,lastname,email\n\
+                    A,L,one@example.com\n\
+                    B,L,ONE@example.com\n\
+                    C,L,two@example.com\n\
+                    D,L,bad\n\
+                    E,,three@example.com\n\
+                    F,L,ana@Exämple.com\n\
+                    G,L,four@example.com\n\
+                    H,L,five@example.com\n";
+        let upload = parse(file.as_bytes(), &Default::default()).expect("parses");
+        let valid: Vec<&str> = upload.valid_rows().map(|r| r.email()).collect();
+        assert_eq!(valid.len(), 5, "{valid:?}");
+        let mut store = MemoryStore::new();
+        store.add_user(user("u1", "One@Example.com"));
+        store.add_user(user("u4", "four@example.com"));
+        store.add_user(user("u6", "Ana@exämple.com"));
+        store.add_user(user("u5", "five@example.com"));
+        store.add_user(user("u3", "three@example.com"));
+        let state = crate::keyed_hash::KeyedState::new();
+        let mut placeholders: Vec<super::PlanRow> = (0..upload.len())
+            .map(|_| super::PlanRow::placeholder())
+            .collect();
+        for batch in [1, 2, 3, 5] {
+            let calls: Vec<usize> = valid.chunks(batch).map(<[&str]>::len).collect();
+            let asked: Vec<Vec<ExistingUser>> = valid
+                .chunks(batch)
+                .map(|chunk| answer(&mut store, chunk))
+                .collect();
+            // the answers as a store could give them: in order; reversed; with a user not
+            // asked for, or one twice, or one of the call after
+            let mut answers = vec![(asked.clone(), true)];
+            let mut reversed = asked.clone();
+            reversed.iter_mut().for_each(|users| users.reverse());
+            let in_order = asked.iter().all(|users| users.len() < 2);
+            answers.push((reversed, in_order));
+            let mut extra = asked.clone();
+            extra[0].push(user("x", "nobody@example.com"));
+            answers.push((extra, false));
+            let mut twice = asked.clone();
+            if let Some(first) = twice.iter_mut().find(|users| !users.is_empty()) {
+                first.push(first[0].clone());
+            }
+            answers.push((twice, false));
+            let mut later = asked.clone();
+            if later.len() > 1 {
+                let next = later[1..].iter().find_map(|users| users.first().cloned());
+                later[0].extend(next);
+            }
+            answers.push((
+                later,
+                asked.len() < 2 || asked[1..].iter().all(Vec::is_empty),
+            ));
+            for (found, expected_in_order) in answers {
+                let job = super::Job {
+                    start: 0,
+                    rows: &mut placeholders,
+                    calls: calls.clone(),
+                    found,
+                };
+                let by_hash = super::Matches::by_hash(&upload, &state, &job);
+                let matched = by_hash.rows.iter().filter(|r| r.0 != super::Matches::NONE);
+                assert!(matched.count() >= 3, "calls of {batch}");
+                match super::Matches::in_order(&upload, &job) {
+                    Some(in_order) => assert_eq!(in_order, by_hash, "calls of {batch}"),
+                    None => assert!(!expected_in_order, "calls of {batch}: {:?}", job.found),
+                }
+            }
+        }
     }
 
     #[test]
