@@ -107,6 +107,37 @@ impl HashIndex {
         }
     }
 
+    /// Indexes `at` under `hash` unless a position whose user has the key (`is`) is there
+    /// already; returns whether it was indexed. One probe where [`find`](Self::find) then
+    /// [`set`](Self::set) take two.
+    fn insert_new(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) -> bool {
+        use std::collections::hash_map::Entry;
+        match self.first.entry(hash) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(at);
+                true
+            }
+            Entry::Occupied(occupied) => {
+                if is(*occupied.get()) {
+                    return false;
+                }
+                // (no empty list left under `hash` when the key is there: `remove` reads
+                // a list as holding one at least)
+                match self.more.get_mut(&hash) {
+                    Some(more) if more.iter().any(|&p| is(p)) => false,
+                    Some(more) => {
+                        more.push(at);
+                        true
+                    }
+                    None => {
+                        self.more.insert(hash, vec![at]);
+                        true
+                    }
+                }
+            }
+        }
+    }
+
     /// Removes the position under `hash` whose user has the key (`is`).
     fn remove(&mut self, hash: u64, is: impl Fn(usize) -> bool) {
         use std::collections::hash_map::Entry;
@@ -617,7 +648,13 @@ impl MemoryStore {
     }
 
     fn count(&mut self, method: &'static str) {
-        *self.calls.entry(method).or_default() += 1;
+        // (a method counted before, the usual case: no entry made)
+        match self.calls.get_mut(method) {
+            Some(calls) => *calls += 1,
+            None => {
+                self.calls.insert(method, 1);
+            }
+        }
     }
 
     fn group_names_by_id(&self) -> GroupNames<'_> {
@@ -696,35 +733,40 @@ impl Store for MemoryStore {
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         self.count("create_user");
         let hash = self.by_email.hash(&user.email);
+        let at = self.users.len();
         let users = &self.users;
-        let exists = self
+        // The new user's place indexed by its email in the probe that finds a user holding
+        // the address already; nothing else reads the email index before it is pushed.
+        let indexed = self
             .by_email
             .positions
-            .find(hash, |p| emails_equal(&users[p].email, &user.email));
-        if exists.is_some() {
+            .insert_new(hash, at, |p| emails_equal(&users[p].email, &user.email));
+        if !indexed {
             return Err(HostError::permanent(format!(
                 "a user with the email {} already exists",
                 user.email
             )));
         }
         let id = self.new_user_id();
-        self.insert_with_hash(
-            hash,
-            StoredUser {
-                id: id.clone(),
-                email: user.email.clone(),
-                profile: user.profile.clone(),
-                password_hash: user.password_hash.clone(),
-                force_password_reset: user.force_password_reset,
-                groups: BTreeSet::new(),
-                enrolments: BTreeSet::new(),
-                protected: false,
-                suspended: false,
-                suspended_by_upload: false,
-                login_method: (user.login_method != crate::host::store::PASSWORD_LOGIN)
-                    .then(|| user.login_method.clone()),
-            },
-        );
+        // `u{next_id}`, as `note_numbered` would read it back.
+        self.numbered_max = self.numbered_max.max(self.next_id);
+        let users = &self.users;
+        self.ids_shared |= self.by_id.set(id_hash(&id), at, |p| users[p].id == id);
+        self.recent = at;
+        self.users.push(StoredUser {
+            id: id.clone(),
+            email: user.email.clone(),
+            profile: user.profile.clone(),
+            password_hash: user.password_hash.clone(),
+            force_password_reset: user.force_password_reset,
+            groups: BTreeSet::new(),
+            enrolments: BTreeSet::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: (user.login_method != crate::host::store::PASSWORD_LOGIN)
+                .then(|| user.login_method.clone()),
+        });
         Ok(id)
     }
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
@@ -1045,6 +1087,36 @@ mod id_tests {
         index.remove(7, |p| key(p) == 1);
         assert_eq!(index.candidates(7).count(), 0);
         assert!(index.first.is_empty() && index.more.is_empty());
+    }
+
+    #[test]
+    fn insert_new_is_find_then_set() {
+        // keys under two hashes; position p holds key p % 4 (0 and 1 share hash 7)
+        let key = |p: usize| p % 4;
+        let hash = |k: usize| if k < 2 { 7 } else { 8 + k as u64 };
+        let mut one = HashIndex::default();
+        let mut two = HashIndex::default();
+        for at in 0..10 {
+            let k = key(at);
+            let inserted = one.insert_new(hash(k), at, |p| key(p) == k);
+            let absent = two.find(hash(k), |p| key(p) == k).is_none();
+            if absent {
+                two.set(hash(k), at, |p| key(p) == k);
+            }
+            assert_eq!(inserted, absent, "{at}");
+            for k in 0..4 {
+                let (a, b) = (
+                    one.find(hash(k), |p| key(p) == k),
+                    two.find(hash(k), |p| key(p) == k),
+                );
+                assert_eq!(a, b, "{at} {k}");
+            }
+        }
+        assert_eq!(one.candidates(7).count(), 2);
+        // removing the first under a hash leaves the other found
+        one.remove(7, |p| key(p) == 0);
+        assert_eq!(one.find(7, |p| key(p) == 1), Some(1));
+        assert_eq!(one.find(7, |p| key(p) == 0), None);
     }
 
     #[test]
