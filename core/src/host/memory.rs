@@ -672,15 +672,19 @@ impl MemoryStore {
     }
 
     fn existing(&self, user: &StoredUser, names: &GroupNames<'_>) -> ExistingUser {
+        // As many names as ids at most, allocated once (a collected `filter_map` starts at
+        // four and goes through the general path of growing).
+        let mut groups = Vec::with_capacity(user.groups.len());
+        for id in &user.groups {
+            if let Some(name) = names.get(id) {
+                groups.push(name.to_owned());
+            }
+        }
         ExistingUser {
             id: user.id.clone(),
             email: user.email.clone(),
             profile: user.profile.clone(),
-            groups: user
-                .groups
-                .iter()
-                .filter_map(|id| names.get(id).map(str::to_owned))
-                .collect(),
+            groups,
             enrolments: user.enrolments.iter().cloned().collect(),
             protected: user.protected,
             suspended: user.suspended,
