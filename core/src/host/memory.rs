@@ -222,6 +222,28 @@ fn numbered_id(n: u64) -> String {
     id
 }
 
+/// `numbered_id(n + 1)` written over `numbered_id(n)` (`id`): the trailing nines become
+/// zeros and the digit before them one more (a new leading `1` after the `u` when all
+/// were nines).
+fn next_numbered_id(id: &mut String) {
+    let mut nines = 0;
+    while id.ends_with('9') {
+        id.pop();
+        nines += 1;
+    }
+    match id.pop() {
+        Some(digit @ '0'..='8') => id.push(char::from(digit as u8 + 1)),
+        Some(other) => {
+            id.push(other);
+            id.push('1');
+        }
+        None => id.push('1'),
+    }
+    for _ in 0..nines {
+        id.push('0');
+    }
+}
+
 /// `n` if `id` is `u{n}` as [`numbered_id`] writes it (no sign, no leading zero).
 fn id_number(id: &str) -> Option<u64> {
     let digits = id.strip_prefix('u')?;
@@ -352,6 +374,9 @@ pub struct MemoryStore {
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
+    /// The number and text (`u{n}`) of the id taken last above every numbered id: the
+    /// next one is written from it ([`next_numbered_id`]), a digit changed as a rule.
+    last_numbered: (u64, String),
     /// The largest `n` of an id `u{n}` (as [`numbered_id`] writes it) that a user was ever
     /// given or that is reserved: a number above it is free without a lookup.
     numbered_max: u64,
@@ -565,7 +590,13 @@ impl MemoryStore {
             // Above every numbered id given or reserved: no user has it (the id index, a
             // cache miss or two in a large store, is not read).
             if self.next_id > self.numbered_max {
-                return UserId(numbered_id(self.next_id));
+                let (last, text) = &mut self.last_numbered;
+                match (*last).checked_add(1) == Some(self.next_id) && !text.is_empty() {
+                    true => next_numbered_id(text),
+                    false => *text = numbered_id(self.next_id),
+                }
+                *last = self.next_id;
+                return UserId(text.clone());
             }
             let id = UserId(numbered_id(self.next_id));
             if self.id_position(&id).is_none() && !self.reserved.contains(&id) {
@@ -1002,6 +1033,31 @@ mod id_tests {
         for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
             assert_eq!(numbered_id(n), format!("u{n}"));
         }
+    }
+
+    #[test]
+    fn the_next_numbered_id_written_over_the_last_is_numbered_id() {
+        let mut id = numbered_id(0);
+        for n in 1..=12_345 {
+            next_numbered_id(&mut id);
+            assert_eq!(id, numbered_id(n));
+        }
+        for n in [99_999, 999_999_999, u64::MAX - 1] {
+            let mut id = numbered_id(n);
+            next_numbered_id(&mut id);
+            assert_eq!(id, numbered_id(n + 1));
+        }
+        // ids taken in turn by a store; below a loaded id (no text kept); above it again
+        let mut store = MemoryStore::new();
+        let mut taken: Vec<String> = (0..120).map(|_| store.new_id()).collect();
+        store.numbered_max = 1_000;
+        taken.push(store.new_id());
+        store.next_id = 1_000;
+        taken.push(store.new_id());
+        taken.push(store.new_id());
+        let mut expected: Vec<String> = (1..=121).map(numbered_id).collect();
+        expected.extend([numbered_id(1_001), numbered_id(1_002)]);
+        assert_eq!(taken, expected);
     }
 
     #[test]
