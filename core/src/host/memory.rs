@@ -107,6 +107,37 @@ impl HashIndex {
         }
     }
 
+    /// Indexes `at` under `hash` unless a position whose user has the key (`is`) is there
+    /// already; returns whether it was indexed. One probe where [`find`](Self::find) then
+    /// [`set`](Self::set) take two.
+    fn insert_new(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) -> bool {
+        use std::collections::hash_map::Entry;
+        match self.first.entry(hash) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(at);
+                true
+            }
+            Entry::Occupied(occupied) => {
+                if is(*occupied.get()) {
+                    return false;
+                }
+                // (no empty list left under `hash` when the key is there: `remove` reads
+                // a list as holding one at least)
+                match self.more.get_mut(&hash) {
+                    Some(more) if more.iter().any(|&p| is(p)) => false,
+                    Some(more) => {
+                        more.push(at);
+                        true
+                    }
+                    None => {
+                        self.more.insert(hash, vec![at]);
+                        true
+                    }
+                }
+            }
+        }
+    }
+
     /// Removes the position under `hash` whose user has the key (`is`).
     fn remove(&mut self, hash: u64, is: impl Fn(usize) -> bool) {
         use std::collections::hash_map::Entry;
@@ -189,6 +220,28 @@ fn numbered_id(n: u64) -> String {
         id.push(char::from(d));
     }
     id
+}
+
+/// `numbered_id(n + 1)` written over `numbered_id(n)` (`id`): the trailing nines become
+/// zeros and the digit before them one more (a new leading `1` after the `u` when all
+/// were nines).
+fn next_numbered_id(id: &mut String) {
+    let mut nines = 0;
+    while id.ends_with('9') {
+        id.pop();
+        nines += 1;
+    }
+    match id.pop() {
+        Some(digit @ '0'..='8') => id.push(char::from(digit as u8 + 1)),
+        Some(other) => {
+            id.push(other);
+            id.push('1');
+        }
+        None => id.push('1'),
+    }
+    for _ in 0..nines {
+        id.push('0');
+    }
 }
 
 /// `n` if `id` is `u{n}` as [`numbered_id`] writes it (no sign, no leading zero).
@@ -321,6 +374,9 @@ pub struct MemoryStore {
     groups: BTreeMap<String, Group>,
     content: BTreeSet<ContentRef>,
     next_id: u64,
+    /// The number and text (`u{n}`) of the id taken last above every numbered id: the
+    /// next one is written from it ([`next_numbered_id`]), a digit changed as a rule.
+    last_numbered: (u64, String),
     /// The largest `n` of an id `u{n}` (as [`numbered_id`] writes it) that a user was ever
     /// given or that is reserved: a number above it is free without a lookup.
     numbered_max: u64,
@@ -534,7 +590,13 @@ impl MemoryStore {
             // Above every numbered id given or reserved: no user has it (the id index, a
             // cache miss or two in a large store, is not read).
             if self.next_id > self.numbered_max {
-                return UserId(numbered_id(self.next_id));
+                let (last, text) = &mut self.last_numbered;
+                match (*last).checked_add(1) == Some(self.next_id) && !text.is_empty() {
+                    true => next_numbered_id(text),
+                    false => *text = numbered_id(self.next_id),
+                }
+                *last = self.next_id;
+                return UserId(text.clone());
             }
             let id = UserId(numbered_id(self.next_id));
             if self.id_position(&id).is_none() && !self.reserved.contains(&id) {
@@ -617,7 +679,13 @@ impl MemoryStore {
     }
 
     fn count(&mut self, method: &'static str) {
-        *self.calls.entry(method).or_default() += 1;
+        // (a method counted before, the usual case: no entry made)
+        match self.calls.get_mut(method) {
+            Some(calls) => *calls += 1,
+            None => {
+                self.calls.insert(method, 1);
+            }
+        }
     }
 
     fn group_names_by_id(&self) -> GroupNames<'_> {
@@ -635,15 +703,19 @@ impl MemoryStore {
     }
 
     fn existing(&self, user: &StoredUser, names: &GroupNames<'_>) -> ExistingUser {
+        // As many names as ids at most, allocated once (a collected `filter_map` starts at
+        // four and goes through the general path of growing).
+        let mut groups = Vec::with_capacity(user.groups.len());
+        for id in &user.groups {
+            if let Some(name) = names.get(id) {
+                groups.push(name.to_owned());
+            }
+        }
         ExistingUser {
             id: user.id.clone(),
             email: user.email.clone(),
             profile: user.profile.clone(),
-            groups: user
-                .groups
-                .iter()
-                .filter_map(|id| names.get(id).map(str::to_owned))
-                .collect(),
+            groups,
             enrolments: user.enrolments.iter().cloned().collect(),
             protected: user.protected,
             suspended: user.suspended,
@@ -696,35 +768,40 @@ impl Store for MemoryStore {
     fn create_user(&mut self, user: &NewUser) -> Result<UserId, HostError> {
         self.count("create_user");
         let hash = self.by_email.hash(&user.email);
+        let at = self.users.len();
         let users = &self.users;
-        let exists = self
+        // The new user's place indexed by its email in the probe that finds a user holding
+        // the address already; nothing else reads the email index before it is pushed.
+        let indexed = self
             .by_email
             .positions
-            .find(hash, |p| emails_equal(&users[p].email, &user.email));
-        if exists.is_some() {
+            .insert_new(hash, at, |p| emails_equal(&users[p].email, &user.email));
+        if !indexed {
             return Err(HostError::permanent(format!(
                 "a user with the email {} already exists",
                 user.email
             )));
         }
         let id = self.new_user_id();
-        self.insert_with_hash(
-            hash,
-            StoredUser {
-                id: id.clone(),
-                email: user.email.clone(),
-                profile: user.profile.clone(),
-                password_hash: user.password_hash.clone(),
-                force_password_reset: user.force_password_reset,
-                groups: BTreeSet::new(),
-                enrolments: BTreeSet::new(),
-                protected: false,
-                suspended: false,
-                suspended_by_upload: false,
-                login_method: (user.login_method != crate::host::store::PASSWORD_LOGIN)
-                    .then(|| user.login_method.clone()),
-            },
-        );
+        // `u{next_id}`, as `note_numbered` would read it back.
+        self.numbered_max = self.numbered_max.max(self.next_id);
+        let users = &self.users;
+        self.ids_shared |= self.by_id.set(id_hash(&id), at, |p| users[p].id == id);
+        self.recent = at;
+        self.users.push(StoredUser {
+            id: id.clone(),
+            email: user.email.clone(),
+            profile: user.profile.clone(),
+            password_hash: user.password_hash.clone(),
+            force_password_reset: user.force_password_reset,
+            groups: BTreeSet::new(),
+            enrolments: BTreeSet::new(),
+            protected: false,
+            suspended: false,
+            suspended_by_upload: false,
+            login_method: (user.login_method != crate::host::store::PASSWORD_LOGIN)
+                .then(|| user.login_method.clone()),
+        });
         Ok(id)
     }
     fn update_profile(&mut self, user: &UserId, changes: &Profile) -> Result<(), HostError> {
@@ -959,6 +1036,31 @@ mod id_tests {
     }
 
     #[test]
+    fn the_next_numbered_id_written_over_the_last_is_numbered_id() {
+        let mut id = numbered_id(0);
+        for n in 1..=12_345 {
+            next_numbered_id(&mut id);
+            assert_eq!(id, numbered_id(n));
+        }
+        for n in [99_999, 999_999_999, u64::MAX - 1] {
+            let mut id = numbered_id(n);
+            next_numbered_id(&mut id);
+            assert_eq!(id, numbered_id(n + 1));
+        }
+        // ids taken in turn by a store; below a loaded id (no text kept); above it again
+        let mut store = MemoryStore::new();
+        let mut taken: Vec<String> = (0..120).map(|_| store.new_id()).collect();
+        store.numbered_max = 1_000;
+        taken.push(store.new_id());
+        store.next_id = 1_000;
+        taken.push(store.new_id());
+        taken.push(store.new_id());
+        let mut expected: Vec<String> = (1..=121).map(numbered_id).collect();
+        expected.extend([numbered_id(1_001), numbered_id(1_002)]);
+        assert_eq!(taken, expected);
+    }
+
+    #[test]
     fn numbered_ids_are_read_back_only_as_numbered_id_writes_them() {
         for n in [0, 1, 10, 12_345, u64::MAX] {
             assert_eq!(id_number(&numbered_id(n)), Some(n));
@@ -1045,6 +1147,36 @@ mod id_tests {
         index.remove(7, |p| key(p) == 1);
         assert_eq!(index.candidates(7).count(), 0);
         assert!(index.first.is_empty() && index.more.is_empty());
+    }
+
+    #[test]
+    fn insert_new_is_find_then_set() {
+        // keys under two hashes; position p holds key p % 4 (0 and 1 share hash 7)
+        let key = |p: usize| p % 4;
+        let hash = |k: usize| if k < 2 { 7 } else { 8 + k as u64 };
+        let mut one = HashIndex::default();
+        let mut two = HashIndex::default();
+        for at in 0..10 {
+            let k = key(at);
+            let inserted = one.insert_new(hash(k), at, |p| key(p) == k);
+            let absent = two.find(hash(k), |p| key(p) == k).is_none();
+            if absent {
+                two.set(hash(k), at, |p| key(p) == k);
+            }
+            assert_eq!(inserted, absent, "{at}");
+            for k in 0..4 {
+                let (a, b) = (
+                    one.find(hash(k), |p| key(p) == k),
+                    two.find(hash(k), |p| key(p) == k),
+                );
+                assert_eq!(a, b, "{at} {k}");
+            }
+        }
+        assert_eq!(one.candidates(7).count(), 2);
+        // removing the first under a hash leaves the other found
+        one.remove(7, |p| key(p) == 0);
+        assert_eq!(one.find(7, |p| key(p) == 1), Some(1));
+        assert_eq!(one.find(7, |p| key(p) == 0), None);
     }
 
     #[test]
