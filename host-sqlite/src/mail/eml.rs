@@ -77,7 +77,7 @@ impl EmlWriter {
     ) -> Option<Vec<u8>> {
         let address: &str = to.email.as_ref();
         if to.name.is_some()
-            || !plain_address(address)
+            || !dot_atom_address(address)
             || "To: ".len() + address.len() > MAX_LINE_LEN
             || !plain_subject(&message.subject)
         {
@@ -138,20 +138,12 @@ impl EmlWriter {
     }
 }
 
-/// An address lettre writes as it is: letters, digits and the punctuation of a dot-atom,
-/// one `@`.
-fn plain_address(address: &str) -> bool {
-    address.bytes().filter(|&b| b == b'@').count() == 1
-        && address
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || ATEXT.contains(&b) || b"@.".contains(&b))
-}
-
 /// The punctuation RFC 5322 allows in an atom.
 const ATEXT: &[u8] = b"!#$%&'*+-/=?^_`{|}~";
 
 /// `local@domain`, each a dot-atom (atoms of letters, digits and `ATEXT`, one dot between
-/// them): the whole of what lettre's mailbox parser reads as an address with no name.
+/// them): the whole of what lettre's mailbox parser reads as an address with no name, and
+/// an address lettre writes in a header as it is.
 pub(crate) fn dot_atom_address(address: &str) -> bool {
     let dot_atom = |part: &str| {
         part.split('.').all(|atom| {
