@@ -162,7 +162,6 @@ fn build(
     };
     // Near-miss suggestions for unknown groups in the file come from every group in the
     // store, not only those the file or settings name (fetched once, only when needed).
-    let file_has_unknown_group = || file_has_unknown_group;
     let context = RowContext {
         settings: &plan_settings,
         groups: &groups,
@@ -173,7 +172,7 @@ fn build(
     };
     // the names are asked for after the users, as they always were
     let (mut rows, mut tally) =
-        super::pipeline::plan_rows(upload, &context, store, batch, &file_has_unknown_group)
+        super::pipeline::plan_rows(upload, &context, store, batch, file_has_unknown_group)
             .map_err(store_error)?;
     if settings.suspend_missing_users {
         let missing =

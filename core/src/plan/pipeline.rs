@@ -118,7 +118,7 @@ pub(super) fn plan_rows(
     context: &RowContext<'_>,
     store: &mut dyn StoreRead,
     batch: usize,
-    unknown_group: &(dyn Fn() -> bool + Sync),
+    unknown_group: bool,
 ) -> Result<(Vec<PlanRow>, Tally), HostError> {
     let n = upload.len();
     let threads = row_threads(n);
@@ -127,18 +127,13 @@ pub(super) fn plan_rows(
     let prepare = || Prepared {
         rows: placeholders(n),
         rejected: Rejected::of(upload, &state),
-        group_names: unknown_group(),
     };
     let (prepared, early) = if threads > 1 {
         prepare_while_looking_up(&prepare, &mut lookups, store)?
     } else {
         (prepare(), Vec::new())
     };
-    let Prepared {
-        mut rows,
-        rejected,
-        group_names,
-    } = prepared;
+    let Prepared { mut rows, rejected } = prepared;
     let shared = Shared {
         upload,
         context,
@@ -146,7 +141,7 @@ pub(super) fn plan_rows(
         rejected,
     };
     let mut rest: &mut [PlanRow] = &mut rows;
-    let (noted, tally) = if group_names {
+    let (noted, tally) = if unknown_group {
         let mut jobs: Vec<Job<'_>> = early.into_iter().map(|f| f.job(&mut rest)).collect();
         while let Some(found) = lookups.next(store)? {
             jobs.push(found.job(&mut rest));
@@ -178,8 +173,6 @@ struct Prepared {
     /// The placeholder rows.
     rows: Vec<PlanRow>,
     rejected: Rejected,
-    /// Whether the store's group names are needed.
-    group_names: bool,
 }
 
 /// Plans the jobs `feed` gives, on `threads` threads (the calling one alone for 1) while
