@@ -169,6 +169,11 @@ impl Upload {
             .is_some_and(|t| value.eq_ignore_ascii_case(t))
     }
 
+    /// Whether a cell gives its field a value: neither blank nor the clear token.
+    pub(crate) fn is_value(&self, cell: &str) -> bool {
+        !cell.is_empty() && !self.is_clear(cell)
+    }
+
     fn cell(&self, index: usize, column: Column) -> &str {
         self.slot_cell(index, self.slots[column as usize])
     }
@@ -274,7 +279,7 @@ impl<'a> Row<'a> {
     /// The value, or `None` when blank or absent (or the clear token: see
     /// [`Row::clears`]).
     pub fn value(&self, column: Column) -> Option<&'a str> {
-        Some(self.get(column)).filter(|v| !v.is_empty() && !self.upload.is_clear(v))
+        Some(self.get(column)).filter(|v| self.upload.is_value(v))
     }
     /// Whether the cell holds the clear token ([`ParseOptions::clear_token`](crate::ParseOptions::clear_token)):
     /// the row clears that field of an existing user.

@@ -66,7 +66,7 @@ impl<'a> RowCells<'a> {
 
     /// [`Row::value`].
     pub(super) fn value(&self, column: Column) -> Option<&'a str> {
-        Some(self.get(column)).filter(|v| !v.is_empty() && !self.upload.is_clear(v))
+        Some(self.get(column)).filter(|v| self.upload.is_value(v))
     }
 
     /// [`Row::clears`].
