@@ -622,11 +622,19 @@ impl MemoryStore {
     fn insert_with_hash(&mut self, email_hash: u64, user: StoredUser) {
         self.note_numbered(&user.id);
         let at = self.users.len();
-        self.recent = at;
         let users = &self.users;
         self.by_email.positions.set(email_hash, at, |p| {
             emails_equal(&users[p].email, &user.email)
         });
+        self.push_indexed_by_id(user);
+    }
+
+    /// Adds `user` (its email indexed already) at the end, indexed by its id; the user of
+    /// the next write.
+    fn push_indexed_by_id(&mut self, user: StoredUser) {
+        let at = self.users.len();
+        self.recent = at;
+        let users = &self.users;
         let shared = self
             .by_id
             .set(id_hash(&user.id), at, |p| users[p].id == user.id);
@@ -785,10 +793,7 @@ impl Store for MemoryStore {
         let id = self.new_user_id();
         // `u{next_id}`, as `note_numbered` would read it back.
         self.numbered_max = self.numbered_max.max(self.next_id);
-        let users = &self.users;
-        self.ids_shared |= self.by_id.set(id_hash(&id), at, |p| users[p].id == id);
-        self.recent = at;
-        self.users.push(StoredUser {
+        self.push_indexed_by_id(StoredUser {
             id: id.clone(),
             email: user.email.clone(),
             profile: user.profile.clone(),
