@@ -23,6 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const MAX_LINE_LEN: usize = 76;
 
 /// Formats messages from one sender.
+#[derive(Clone)]
 pub(crate) struct EmlWriter {
     from: Mailbox,
     /// `From: ...\r\n` as lettre writes the sender.

@@ -47,8 +47,8 @@ pub enum OutboxFormat {
 /// tried again by the next `flush`, and until it succeeds the batch is not recorded).
 pub struct OutboxMailer {
     dir: PathBuf,
-    from: Mailbox,
-    /// Formats the messages written on the caller's thread (not opened for a run).
+    /// Formats the messages written on the caller's thread (not opened for a run); the
+    /// mailer's thread formats with a copy of it.
     writer: EmlWriter,
     next: u64,
     written: u64,
@@ -86,8 +86,8 @@ enum Job {
 }
 
 /// The thread that formats an `Mbox` batch, or formats and writes an `Eml` batch's files:
-/// lettre's builder and encodings, and creating a file per message, are most of a message's
-/// cost, and need nothing of the engine's thread.
+/// formatting (`mail::eml`) and creating a file per message are most of a message's cost,
+/// and need nothing of the engine's thread.
 struct Formatter {
     jobs: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
@@ -100,7 +100,7 @@ const FORMAT_QUEUE: usize = 1024;
 const WRITE_CHUNK: usize = 16;
 
 impl Formatter {
-    fn start(from: Mailbox, format: OutboxFormat) -> std::io::Result<Formatter> {
+    fn start(writer: EmlWriter, format: OutboxFormat) -> std::io::Result<Formatter> {
         let (jobs, queue) = mpsc::sync_channel(FORMAT_QUEUE);
         let name = match format {
             OutboxFormat::Eml => "outbox-eml",
@@ -108,7 +108,7 @@ impl Formatter {
         };
         let thread = std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || format_batches(EmlWriter::new(from), &queue))?;
+            .spawn(move || format_batches(writer, &queue))?;
         Ok(Formatter {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -274,8 +274,7 @@ impl OutboxMailer {
         }
         Ok(OutboxMailer {
             dir: dir.to_owned(),
-            writer: EmlWriter::new(from.clone()),
-            from,
+            writer: EmlWriter::new(from),
             next: highest + 1,
             written: 0,
             format,
@@ -434,7 +433,7 @@ impl OutboxMailer {
     /// The mailer's thread, started on the first message.
     fn formatter(&mut self) -> Result<&Formatter, HostError> {
         if self.formatter.is_none() {
-            let started = Formatter::start(self.from.clone(), self.format)
+            let started = Formatter::start(self.writer.clone(), self.format)
                 .map_err(|e| HostError::transient(format!("outbox: {e}")))?;
             self.formatter = Some(started);
         }
