@@ -14,7 +14,7 @@
 //! written, in the same order; a transaction rolled back takes its queue with it.
 
 use super::now::Timestamp;
-use super::{host_error, Db};
+use super::{host_error, insert_chunks, values_sql, Db};
 use lms_bulk_upload::HostError;
 use rusqlite::Connection;
 
@@ -105,26 +105,9 @@ impl Db {
     }
 }
 
-/// `INSERT INTO <head> VALUES <row>, <row>, ... <tail>` with `rows` rows.
-fn insert(head: &str, row: &str, rows: usize, tail: &str) -> String {
-    let mut sql = String::with_capacity(head.len() + tail.len() + rows * (row.len() + 1) + 16);
-    sql.push_str("INSERT INTO ");
-    sql.push_str(head);
-    sql.push_str(" VALUES ");
-    for i in 0..rows {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(row);
-    }
-    sql.push(' ');
-    sql.push_str(tail);
-    sql
-}
-
 fn member_insert(rows: usize) -> String {
-    insert(
-        "group_members (group_id, user_id)",
+    values_sql(
+        "INSERT INTO group_members (group_id, user_id)",
         "(?,?)",
         rows,
         "ON CONFLICT (group_id, user_id) DO NOTHING",
@@ -132,8 +115,8 @@ fn member_insert(rows: usize) -> String {
 }
 
 fn enrol_insert(rows: usize) -> String {
-    insert(
-        "enrolments (user_id, kind, content_id, enrolled_at)",
+    values_sql(
+        "INSERT INTO enrolments (user_id, kind, content_id, enrolled_at)",
         "(?,?,?,?)",
         rows,
         "ON CONFLICT (user_id, kind, content_id) DO NOTHING",
@@ -144,19 +127,18 @@ fn write_members(conn: &Connection, rows: &[(i64, i64)]) -> rusqlite::Result<()>
     thread_local! {
         static FULL: String = member_insert(ROWS_PER_INSERT);
     }
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut stmt = if chunk.len() == ROWS_PER_INSERT {
-            FULL.with(|sql| conn.prepare_cached(sql))?
-        } else {
-            conn.prepare_cached(&member_insert(chunk.len()))?
-        };
-        for (i, &(group, user)) in chunk.iter().enumerate() {
-            stmt.raw_bind_parameter(i * 2 + 1, group)?;
-            stmt.raw_bind_parameter(i * 2 + 2, user)?;
-        }
-        stmt.raw_execute()?;
-    }
-    Ok(())
+    insert_chunks(
+        conn,
+        rows,
+        ROWS_PER_INSERT,
+        &FULL,
+        member_insert,
+        2,
+        |stmt, at, &(group, user)| {
+            stmt.raw_bind_parameter(at, group)?;
+            stmt.raw_bind_parameter(at + 1, user)
+        },
+    )
 }
 
 fn write_enrols(
@@ -166,20 +148,18 @@ fn write_enrols(
     thread_local! {
         static FULL: String = enrol_insert(ROWS_PER_INSERT);
     }
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut stmt = if chunk.len() == ROWS_PER_INSERT {
-            FULL.with(|sql| conn.prepare_cached(sql))?
-        } else {
-            conn.prepare_cached(&enrol_insert(chunk.len()))?
-        };
-        for (i, (user, kind, content, at)) in chunk.iter().enumerate() {
-            let base = i * 4;
-            stmt.raw_bind_parameter(base + 1, *user)?;
-            stmt.raw_bind_parameter(base + 2, *kind)?;
-            stmt.raw_bind_parameter(base + 3, content.as_str())?;
-            stmt.raw_bind_parameter(base + 4, at.as_str())?;
-        }
-        stmt.raw_execute()?;
-    }
-    Ok(())
+    insert_chunks(
+        conn,
+        rows,
+        ROWS_PER_INSERT,
+        &FULL,
+        enrol_insert,
+        4,
+        |stmt, base, (user, kind, content, at)| {
+            stmt.raw_bind_parameter(base, *user)?;
+            stmt.raw_bind_parameter(base + 1, *kind)?;
+            stmt.raw_bind_parameter(base + 2, content.as_str())?;
+            stmt.raw_bind_parameter(base + 3, at.as_str())
+        },
+    )
 }

@@ -203,15 +203,56 @@ const JOURNAL_ROWS_PER_INSERT: usize = 64;
 
 /// `INSERT OR REPLACE INTO run_journal ... VALUES (?, ?, ?, ?), ...` with `rows` rows.
 fn journal_insert(rows: usize) -> String {
-    let mut sql = String::with_capacity(80 + rows * 14);
-    sql.push_str("INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json) VALUES ");
+    values_sql(
+        "INSERT OR REPLACE INTO run_journal (run_id, line, state, result_json)",
+        "(?,?,?,?)",
+        rows,
+        "",
+    )
+}
+
+/// `<head> VALUES <row>,<row>,... <tail>` with `rows` rows.
+pub(super) fn values_sql(head: &str, row: &str, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * (row.len() + 1) + 16);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
     for i in 0..rows {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str("(?,?,?,?)");
+        sql.push_str(row);
+    }
+    if !tail.is_empty() {
+        sql.push(' ');
+        sql.push_str(tail);
     }
     sql
+}
+
+/// Inserts `rows`, `per` to a statement, each statement parsed once and cached (`full` is
+/// the SQL of `per` rows, made once a thread; `sql(n)` that of a last, shorter chunk).
+/// `bind` binds a row's parameters from the 1-based index it is given, `params` a row.
+pub(super) fn insert_chunks<T>(
+    conn: &Connection,
+    rows: &[T],
+    per: usize,
+    full: &'static std::thread::LocalKey<String>,
+    sql: fn(usize) -> String,
+    params: usize,
+    mut bind: impl FnMut(&mut rusqlite::Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    for chunk in rows.chunks(per) {
+        let mut stmt = if chunk.len() == per {
+            full.with(|sql| conn.prepare_cached(sql))?
+        } else {
+            conn.prepare_cached(&sql(chunk.len()))?
+        };
+        for (i, row) in chunk.iter().enumerate() {
+            bind(&mut stmt, i * params + 1, row)?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
 }
 
 /// Writes a batch's journal entries, [`JOURNAL_ROWS_PER_INSERT`] rows a statement. The rows
@@ -221,22 +262,20 @@ fn write_journal(conn: &Connection, pending: &[JournalWrite]) -> rusqlite::Resul
     thread_local! {
         static FULL: String = journal_insert(JOURNAL_ROWS_PER_INSERT);
     }
-    for chunk in pending.chunks(JOURNAL_ROWS_PER_INSERT) {
-        let mut stmt = if chunk.len() == JOURNAL_ROWS_PER_INSERT {
-            FULL.with(|sql| conn.prepare_cached(sql))?
-        } else {
-            conn.prepare_cached(&journal_insert(chunk.len()))?
-        };
-        for (i, entry) in chunk.iter().enumerate() {
-            let at = i * 4;
-            stmt.raw_bind_parameter(at + 1, entry.run_id)?;
-            stmt.raw_bind_parameter(at + 2, entry.line)?;
-            stmt.raw_bind_parameter(at + 3, entry.state)?;
-            stmt.raw_bind_parameter(at + 4, entry.value.as_deref())?;
-        }
-        stmt.raw_execute()?;
-    }
-    Ok(())
+    insert_chunks(
+        conn,
+        pending,
+        JOURNAL_ROWS_PER_INSERT,
+        &FULL,
+        journal_insert,
+        4,
+        |stmt, at, entry| {
+            stmt.raw_bind_parameter(at, entry.run_id)?;
+            stmt.raw_bind_parameter(at + 1, entry.line)?;
+            stmt.raw_bind_parameter(at + 2, entry.state)?;
+            stmt.raw_bind_parameter(at + 3, entry.value.as_deref())
+        },
+    )
 }
 
 /// A SQLite error as a [`HostError`]: a busy or locked database is transient.
