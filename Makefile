@@ -18,13 +18,17 @@ test:
 
 # The packages the suites install (PyPI, npm, Debian's when missing) are fetched while the
 # Rust tests compile (test-deps, in the background: it waits on the network and the disk
-# more than on the CPU); every suite still names what it needs, found there by then.
+# more than on the CPU); every suite still names what it needs, found there by then. Both
+# logs are printed when both have ended, the build's last, so a failure's cause ends the output.
 test-suites: check-metadata
 	@mkdir -p target; $(MAKE) --no-print-directory test-deps > target/test-deps.log 2>&1 & deps=$$!; \
 	  date +'== test-rust-build started at %T (test-deps alongside: target/test-deps.log)'; \
 	  BULK_UPLOAD_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python BULK_UPLOAD_REQUIRE_SMTP=1 \
-	    $(CARGO) test --workspace --lib --bins --tests --examples --no-run --quiet; built=$$?; \
-	  wait $$deps; fetched=$$?; cat target/test-deps.log; \
+	    $(CARGO) test --workspace --lib --bins --tests --examples --no-run --quiet \
+	    > target/test-build.log 2>&1; built=$$?; \
+	  wait $$deps; fetched=$$?; cat target/test-deps.log target/test-build.log; \
+	  [ $$fetched = 0 ] || echo "== test-deps failed (exit $$fetched): its log is above"; \
+	  [ $$built = 0 ] || { echo "== the Rust test build failed (exit $$built): its output is above"; df -h target; }; \
 	  [ $$built = 0 ] && [ $$fetched = 0 ]
 	$(MAKE) --no-print-directory test-rust test-api test-python test-node test-ruby test-packages test-browsers
 	@date +'== every suite passed at %T'
@@ -280,12 +284,13 @@ dist: python-env node-deps ruby-deps
 	bash scripts/dist/node.sh all
 	bash scripts/dist/ruby.sh all
 
-# This machine's wheel, npm packages and gem only, release builds, each installed in a clean
-# environment (a venv, an empty npm project, an empty GEM_HOME) running its README
-# quickstart, and the index.d.ts / index.js napi generates compared with the committed ones.
-# One release build of the engine serves the three (workspace-hack/); the wheel is linked by
-# the system and tagged `linux` (`make dist` builds the manylinux ones with zig and audits
-# them: neither zig nor auditwheel is needed here).
+# This machine's wheel, npm packages and gem only, each installed in a clean environment (a
+# venv, an empty npm project, an empty GEM_HOME) running its README quickstart, and the
+# index.d.ts / index.js napi generates compared with the committed ones. They are packed from
+# the tests' own debug build (target/debug, shared by the three through workspace-hack/:
+# nothing but the Node binding is compiled again), since what is tested is the packaging; the
+# wheel is tagged `linux` (`make dist` builds the release packages, the manylinux wheels with
+# zig, and audits them: neither zig nor auditwheel is needed here).
 test-packages: python-env node-deps ruby-deps
 	@date +'== $@ started at %T'
 	bash scripts/dist/python.sh host

@@ -3,7 +3,11 @@
 #   all:  the addon for linux x64 and arm64, glibc and musl (napi build --cross-compile:
 #         cargo-zigbuild), each packed as its platform package (npm/<platform>/), and the
 #         main package (the loader and the types only: no .node inside);
-#   host: this machine's platform package and the main package (make test).
+#   host: this machine's platform package and the main package (make test), with the addon
+#         of the tests' own debug build (target/debug: only the binding is compiled again, by
+#         napi, for its generated files; the addon's debug info left out of the package).
+#         What it tests is the packaging, which the profile does not change; the release
+#         packages are `make dist`'s.
 # The index.d.ts / index.js napi generates are compared with the committed ones; the main
 # tarball's files are checked, and it is installed with this machine's platform tarball into
 # an empty npm project (offline) that runs the README's Node quickstart.
@@ -31,11 +35,35 @@ platform_of() { # the napi platform name of a target triple: linux-x64-gnu ...
 
 rm -rf "$out" && mkdir -p "$out"
 staging=$(mktemp -d) && trap 'rm -rf "$staging"' EXIT
+if [ "$mode" = host ]; then
+  # napi build always passes --target, with which cargo compiles every crate a second time
+  # into target/<triple>/ (minutes of CI). For this machine's own target, napi is given a
+  # cargo (CARGO, which napi runs when set) that leaves --target out, so the build is the
+  # tests' own in target/debug, and then puts the library where napi looks for it.
+  target_dir=$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")
+  cat > "$staging/napi-cargo" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+args=()
+while [ \$# -gt 0 ]; do
+  if [ "\$1" = --target ]; then shift 2; else args+=("\$1"); shift; fi
+done
+env -u CARGO cargo "\${args[@]}"
+if [ "\${args[0]}" = build ]; then
+  mkdir -p "$target_dir/$host/debug"
+  cp "$target_dir/debug/liblms_bulk_upload_node.so" "$target_dir/$host/debug/"
+fi
+EOF
+  chmod +x "$staging/napi-cargo"
+  napi=(env CARGO="$staging/napi-cargo" npx napi build --platform)
+else
+  napi=(npx napi build --platform --release)
+fi
 for target in "${targets[@]}"; do
   platform=$(platform_of "$target")
   cross=()
   [ "$target" != "$host" ] && cross=(--cross-compile)
-  (cd "$node_dir" && npx napi build --platform --release --target "$target" "${cross[@]}" \
+  (cd "$node_dir" && "${napi[@]}" --target "$target" "${cross[@]}" \
     --output-dir "$staging/$platform" >/dev/null)
   # The loader and the types napi generates (the same for every target) are the committed
   # ones, which the main package ships (the tests build the addon with plain cargo).
@@ -47,6 +75,7 @@ for target in "${targets[@]}"; do
   done
   pkg=$node_dir/npm/$platform
   cp "$staging/$platform/lms-bulk-upload.$platform.node" "$pkg/"
+  [ "$mode" = host ] && { strip -S "$pkg/lms-bulk-upload.$platform.node" 2>/dev/null || true; }
   cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$pkg/"
   (cd "$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)
   rm "$pkg/lms-bulk-upload.$platform.node"

@@ -2,7 +2,8 @@
 # The Python distributions, built and checked: python.sh all|host [OUT]
 #   all:  abi3 wheels (CPython >= 3.9) for manylinux2014 and musllinux_1_2 on x86_64 and
 #         aarch64, cross-built with maturin --zig (zig from PyPI's ziglang), and the sdist;
-#   host: this machine's wheel only (make test), linked by the system, tagged `linux`.
+#   host: this machine's wheel only (make test), from the tests' own debug build, tagged
+#         `linux`.
 # Each manylinux wheel's platform tag is checked with `auditwheel show`; this machine's wheel
 # is installed into a fresh venv (no index) that runs the README's Python quickstart.
 set -euo pipefail
@@ -23,33 +24,29 @@ esac
 [ "$mode" = all ] && cross_tools "${targets[@]}"
 # zig links the wheels against an old glibc (manylinux2014) whatever the machine; cargo counts
 # the linker in the fingerprint of every crate it builds, so those wheels get a target folder
-# of their own. `make test` (host) builds this machine's wheel with the system's linker
-# instead, tagged plain `linux` (it needs this machine's glibc): it shares one release build
-# of the core with the Node and Ruby packages, and is checked the same way once installed.
-# The manylinux wheels and their auditwheel check are `make dist`'s.
-if [ "$mode" = all ]; then
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/zig}
-  zig=(--zig)
-else
-  zig=()
-fi
+# of their own. `make test` (host) packs this machine's wheel from the build its tests
+# already made (the dev profile, this machine's target, target/debug: `maturin develop`'s,
+# so nothing is compiled again), tagged plain `linux` (it needs this machine's glibc), and
+# checks it the same way once installed: what it tests is the packaging, which the profile
+# does not change. The release wheels, the manylinux ones and their auditwheel check are
+# `make dist`'s.
+[ "$mode" = all ] && export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/zig}
 
 rm -rf "$out" && mkdir -p "$out"
 for target in "${targets[@]}"; do
   case $mode-$target in
-    host-*) compat=linux ;;
-    *-musl) compat=musllinux_1_2 ;;
-    *) compat=manylinux2014 ;;
+    host-*) build=(--compatibility linux) ;;
+    *-musl) build=(--release --zig --target "$target" --compatibility musllinux_1_2) ;;
+    *) build=(--release --zig --target "$target" --compatibility manylinux2014) ;;
   esac
-  maturin build --quiet --release "${zig[@]}" --target "$target" --compatibility "$compat" \
-    -m "$root/bindings-python/Cargo.toml" -o "$out"
+  maturin build --quiet "${build[@]}" -m "$root/bindings-python/Cargo.toml" -o "$out"
 done
 [ "$mode" = all ] && maturin sdist -m "$root/bindings-python/Cargo.toml" -o "$out"
 
 for wheel in "$out"/*.whl; do
   tag=$(basename "$wheel" .whl | awk -F- '{ print $NF }')
   if [[ $tag == linux_* ]]; then
-    echo "$(basename "$wheel"): $(du -k "$wheel" | cut -f1) kB, this machine's own (make dist builds and audits the manylinux ones)"
+    echo "$(basename "$wheel"): $(du -k "$wheel" | cut -f1) kB, this machine's own, a debug build (make dist builds the release wheels and audits the manylinux ones)"
     continue
   fi
   if [[ $tag == musllinux* && $host != *-musl ]]; then

@@ -4,7 +4,10 @@
 #         aarch64-linux, x86_64-linux-musl, aarch64-linux-musl; cross-built with
 #         cargo-zigbuild), and the source gem (platform "ruby": the Rust sources, compiled by
 #         cargo when installed);
-#   host: this machine's platform gem only (make test).
+#   host: this machine's platform gem only (make test), with the library of the tests' own
+#         debug build (target/debug, this machine's target: compiled once for the tests and
+#         the packages; its debug info left out of the gem's copy). What it tests is the
+#         packaging, which the profile does not change; the release gems are `make dist`'s.
 # Each platform gem's library is checked for its architecture and C library, and each gem is
 # installed into an empty GEM_HOME; this machine's gem (and, with all, the source gem, which
 # compiles there) then runs the README's Ruby quickstart.
@@ -72,9 +75,15 @@ rm -rf "$out" && mkdir -p "$out"
 staging=$(mktemp -d) && trap 'rm -rf "$staging"' EXIT
 for target in "${targets[@]}"; do
   platform=$(gem_platform "$target")
-  if [ "$target" = "$host" ]; then build=(cargo build); else build=(cargo zigbuild); fi
-  (cd "$root" && "${build[@]}" --quiet --release -p lms-bulk-upload-ruby --lib --target "$target")
-  library=$root/target/$target/release/$so
+  if [ "$mode" = host ]; then
+    (cd "$root" && cargo build --quiet -p lms-bulk-upload-ruby --lib)
+    library=$staging/$so && cp "${CARGO_TARGET_DIR:-$root/target}/debug/$so" "$library"
+    strip -S "$library" 2>/dev/null || true
+  else
+    if [ "$target" = "$host" ]; then build=(cargo build); else build=(cargo zigbuild); fi
+    (cd "$root" && "${build[@]}" --quiet --release -p lms-bulk-upload-ruby --lib --target "$target")
+    library=$root/target/$target/release/$so
+  fi
   kind=$(library_kind "$library")
   expected="${target%%-*} ${target##*-}"
   [ "$kind" = "$expected" ] || { echo "$library is $kind, not $expected" >&2; exit 1; }
