@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 600
 # Where cargo builds: CARGO_TARGET_DIR when set (cargo's own rule), else target/.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: test-deps api-test-deps workspace-hack test-browser-django django-example test-browser-express express-example test-browser-rails rails-example rails-deps dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
+.PHONY: test-api-node-ruby test-deps api-test-deps workspace-hack test-browser-django django-example test-browser-express express-example test-browser-rails rails-example rails-deps dist test-packages check-metadata metadata test-suites test-api test-ruby ruby-deps ruby-native ruby-gem bench-ruby cli-test-deps bench-cli bench-parse bench-callgrind all test test-rust python-env test-python test-node node-deps lint demo bench bench-rust bench-python bench-shards-python bench-invite bench-node fuzz fmt clean web-ui-deps web-ui chromium test-browser screenshots bench-web
 
 all: test
 
@@ -30,8 +30,17 @@ test-suites: check-metadata
 	  [ $$fetched = 0 ] || echo "== test-deps failed (exit $$fetched): its log is above"; \
 	  [ $$built = 0 ] || { echo "== the Rust test build failed (exit $$built): its output is above"; df -h target; }; \
 	  [ $$built = 0 ] && [ $$fetched = 0 ]
-	$(MAKE) --no-print-directory test-rust test-api test-python test-node test-ruby test-packages test-browsers
+	$(MAKE) --no-print-directory test-rust
+	$(MAKE) --no-print-directory -j2 -k --output-sync=target test-python test-api-node-ruby
+	$(MAKE) --no-print-directory test-packages test-browsers
 	@date +'== every suite passed at %T'
+
+# Two lanes after the Rust tests: Python's suite (one process, a core left idle most of the
+# time) beside the web API's, Node's and Ruby's, one after the other; each lane's output is
+# printed whole when it ends. Every suite has its own temporary folders, databases, schemas,
+# queue names and ports (port 0), so they can share the machine and its servers.
+test-api-node-ruby:
+	$(MAKE) --no-print-directory test-api test-node test-ruby
 
 test-deps: cli-test-deps python-env api-test-deps node-deps web-ui-deps ruby-deps rails-deps chromium
 
