@@ -38,11 +38,14 @@ pub(super) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 /// more than `max_fields` ranges: the line has too many columns whatever follows. Looks for
 /// a closing quote only within `max_quoted` bytes of the opening one.
 ///
-/// Eight bytes at a time, two words a step while both are plain: a word of printable ASCII
-/// without a quote (the "has less / has more" word tricks, exact for existence and for the
-/// lowest byte found) has its delimiters found from an exact mask of the bytes equal to it;
-/// in any other word, so do the bytes below the first that is not plain, and the rest are
-/// looked at byte by byte.
+/// Sixteen bytes a step: the bytes that are not plain (printable ASCII other than a
+/// quote) and those equal to the delimiter found as two 16-bit masks
+/// ([`block_masks`]); a block without a byte that is not plain has its delimiters from its
+/// mask; in any other, so do the bytes below the first that is not plain, and the rest of
+/// its 8-byte word is looked at byte by byte. The limit on the fields is checked where the
+/// former reading by 8-byte words checked it (after a plain block's delimiters, and before
+/// a word that is not plain), so a line over the limit ends as it did: too many columns,
+/// or read by `csv_core` when a quote comes first.
 ///
 /// Inlined into the rows' reading (its one caller on the hot path): as a call, its
 /// registers saved and its four results passed back through memory cost about 30
@@ -55,14 +58,6 @@ pub(super) fn scan_line(
     max_quoted: usize,
     bounds: &mut Vec<(usize, usize)>,
 ) -> (usize, bool, bool, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LOW7: u64 = !HIGH;
-    // a byte < n (n <= 128); a byte > n (n <= 127)
-    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
-    let has_more = |x: u64, n: u8| (x.wrapping_add(ONES * u64::from(127 - n)) | x) & HIGH;
-    let quotes = ONES * u64::from(b'"');
-    let delimiters = ONES * u64::from(delimiter);
     let (mut printable, mut clean) = (true, true);
     // A byte of a value other than printable ASCII.
     let mut note = |b: u8| {
@@ -73,75 +68,62 @@ pub(super) fn scan_line(
     };
     let mut field = 0;
     let mut at = 0;
-    // exactly the bytes of `x` equal to the delimiter, their high bits (no carry between
-    // bytes)
-    let equal_bytes = |x: u64| {
-        let y = x ^ delimiters;
-        !(((y & LOW7) + LOW7) | y) & HIGH
-    };
-    // Pushes the fields ended by the delimiters marked in `equal` (the high bits of a word's
-    // bytes at `at`); whether the line then has too many fields.
-    let push_ends = |mut equal: u64, at: usize, field: &mut usize, bounds: &mut Vec<_>| {
+    // Pushes the fields ended by the delimiters marked in `equal` (bit `i`: the byte at
+    // `at + i`); whether the line then has too many fields.
+    let push_ends = |mut equal: u32, at: usize, field: &mut usize, bounds: &mut Vec<_>| {
         if equal == 0 {
             return false;
         }
         while equal != 0 {
-            let i = at + (equal.trailing_zeros() / 8) as usize;
+            let i = at + equal.trailing_zeros() as usize;
             bounds.push((*field, i));
             *field = i + 1;
             equal &= equal - 1;
         }
         bounds.len() > max_fields
     };
-    let special = |x: u64| has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ quotes, 1);
     'words: while at < bytes.len() {
-        // Two words at a time (one test for both, one turn of the loop) while they are
-        // plain, the usual case; a word that is not is left to the steps below.
-        if let Some(block) = bytes.get(at..at + 16) {
-            let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
-            lo.copy_from_slice(&block[..8]);
-            hi.copy_from_slice(&block[8..]);
-            let (lo, hi) = (u64::from_le_bytes(lo), u64::from_le_bytes(hi));
-            if special(lo) == 0 {
-                if push_ends(equal_bytes(lo), at, &mut field, bounds) {
-                    return (at + 8, false, printable, clean);
-                }
-                at += 8;
-                if special(hi) == 0 {
-                    if push_ends(equal_bytes(hi), at, &mut field, bounds) {
-                        return (at + 8, false, printable, clean);
-                    }
-                    at += 8;
-                    continue;
-                }
+        let (special, equal) = match bytes.get(at..at + 16) {
+            Some(block) => {
+                let mut array = [0u8; 16];
+                array.copy_from_slice(block);
+                block_masks(&array, delimiter)
             }
+            None => {
+                // the last bytes, then line feeds (not plain: the loops below stop at the
+                // end of `bytes`)
+                let mut block = [b'\n'; 16];
+                let rest = &bytes[at..];
+                block[..rest.len()].copy_from_slice(rest);
+                block_masks(&block, delimiter)
+            }
+        };
+        // Both words plain, the usual case.
+        if special == 0 {
+            if push_ends(equal, at, &mut field, bounds) {
+                return (at + 16, false, printable, clean);
+            }
+            at += 16;
+            continue;
         }
-        // where the word's bytes are looked at one by one
-        let mut i = at;
-        if let Some(word) = bytes.get(at..at + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            let x = u64::from_le_bytes(w);
-            let special = special(x);
-            if special == 0 {
-                if push_ends(equal_bytes(x), at, &mut field, bounds) {
-                    return (at + 8, false, printable, clean);
-                }
-                at += 8;
-                continue;
+        let mut first = special.trailing_zeros() as usize;
+        let mut equal = equal;
+        if first >= 8 {
+            // the first word plain
+            if push_ends(equal & 0xff, at, &mut field, bounds) {
+                return (at + 8, false, printable, clean);
             }
-            if bounds.len() > max_fields {
-                return (at, false, printable, clean);
-            }
-            // The bytes below the first byte marked in `special` (exact for the lowest: a
-            // borrow or carry only runs up from a marked byte) are printable ASCII without
-            // a quote: their delimiters from the word, the rest one by one.
-            let below = (special & special.wrapping_neg()) - 1;
-            let _ = push_ends(equal_bytes(x) & below, at, &mut field, bounds);
-            i = at + (special.trailing_zeros() / 8) as usize;
-        } else if bounds.len() > max_fields {
+            at += 8;
+            first -= 8;
+            equal >>= 8;
+        }
+        // The word at `at` is not plain: its bytes below `first` are (their delimiters
+        // from the mask), the rest are looked at one by one.
+        if bounds.len() > max_fields {
             return (at, false, printable, clean);
         }
+        let _ = push_ends(equal & ((1 << first) - 1), at, &mut field, bounds);
+        let mut i = at + first;
         let stop = (at + 8).min(bytes.len());
         while i < stop {
             let b = bytes[i];
@@ -192,6 +174,68 @@ pub(super) fn scan_line(
     }
     bounds.push((field, bytes.len()));
     (bytes.len(), false, printable, clean)
+}
+
+/// Of the 16 bytes of `block`, bit `i` set for byte `i`: those that
+/// are not plain (outside printable ASCII, or a quote), and those equal to `delimiter`.
+/// SSE2's byte compares (part of every x86-64), through `safe_arch`: an add, three
+/// compares, an or and two `pmovmskb` for 16 bytes, where the word tricks took some 30
+/// instructions.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) fn block_masks(block: &[u8; 16], delimiter: u8) -> (u32, u32) {
+    use safe_arch::{
+        add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i,
+        load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    let x = load_unaligned_m128i(block);
+    // byte + 1 below 0x21 as a signed byte: below 0x20, or 0x7f and above
+    let outside = cmp_lt_mask_i8_m128i(
+        add_i8_m128i(x, set_splat_i8_m128i(1)),
+        set_splat_i8_m128i(0x21),
+    );
+    let quote = cmp_eq_mask_i8_m128i(x, set_splat_i8_m128i(b'"' as i8));
+    let special = move_mask_i8_m128i(bitor_m128i(outside, quote)) as u32;
+    let equal = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(x, set_splat_i8_m128i(delimiter as i8)));
+    (special, equal as u32)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(super) fn block_masks(block: &[u8; 16], delimiter: u8) -> (u32, u32) {
+    block_masks_words(block, delimiter)
+}
+
+/// [`block_masks`] by word tricks, for other targets: the delimiters exactly, the bytes
+/// that are not plain exactly up to the first (a borrow or carry only runs upwards from a
+/// marked byte; the bits above it may be wrong, and are never read).
+#[cfg(any(test, not(target_arch = "x86_64")))]
+pub(super) fn block_masks_words(block: &[u8; 16], delimiter: u8) -> (u32, u32) {
+    let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
+    lo.copy_from_slice(&block[..8]);
+    hi.copy_from_slice(&block[8..]);
+    let (lo, hi) = (u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = !HIGH;
+    // a byte < n (n <= 128); a byte > n (n <= 127)
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let has_more = |x: u64, n: u8| (x.wrapping_add(ONES * u64::from(127 - n)) | x) & HIGH;
+    let quotes = ONES * u64::from(b'"');
+    let delimiters = ONES * u64::from(delimiter);
+    let special = |x: u64| has_less(x, 0x20) | has_more(x, 0x7e) | has_less(x ^ quotes, 1);
+    let equal = |x: u64| {
+        let y = x ^ delimiters;
+        !(((y & LOW7) + LOW7) | y) & HIGH
+    };
+    // the high bits of a word's bytes as its low 8 bits
+    let bits = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+    let lo_special = bits(special(lo));
+    let special = match lo_special {
+        0 => bits(special(hi)) << 8,
+        _ => lo_special,
+    };
+    (special, bits(equal(lo)) | bits(equal(hi)) << 8)
 }
 
 /// How many LF and how many CR bytes `bytes` has, in one pass of blocks the compiler

@@ -14,6 +14,8 @@ pub(crate) mod options;
 mod ranges_tests;
 mod reader;
 mod rows;
+#[cfg(test)]
+mod scan_tests;
 pub(crate) mod sheet;
 pub(crate) mod suggest;
 pub(crate) mod upload;

@@ -74,14 +74,18 @@ impl Parser<'_> {
                 self.pos = start;
                 return self.end();
             }
-            self.bounds.clear();
+            // (the fields' vector taken out of the parser for the scan, so that its
+            // pointer and length can stay in registers between pushes)
+            let mut bounds = std::mem::take(&mut self.bounds);
+            bounds.clear();
             let (len, slow, printable, clean) = scan_line(
                 &bytes[start..],
                 self.delimiter,
                 self.options.max_columns,
                 self.options.max_field_bytes.saturating_add(1),
-                &mut self.bounds,
+                &mut bounds,
             );
+            self.bounds = bounds;
             if !slow {
                 let (record_start, line) = if self.counted_byte == self.pos && !self.lone_cr {
                     // what `locate` finds, counted while skipping the blank lines
