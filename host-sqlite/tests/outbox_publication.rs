@@ -110,6 +110,8 @@ fn a_batch_is_published_by_its_commit_and_never_before() {
         );
         assert!(pending_files(&env.outbox) > 0, "{format:?}");
         db.commit().unwrap();
+        // The mailer's thread moves the committed batch; `finish` waits for it.
+        mailer.finish().unwrap();
         let text = published(&env.outbox);
         assert!(
             text.contains("token-1") && text.contains("token-2"),
@@ -142,6 +144,7 @@ fn stopped_before_the_commit_the_batch_is_deleted_unread() {
             row(&db, &mut mailer, 1);
             mailer.flush().unwrap();
             db.commit().unwrap();
+            mailer.finish().unwrap();
             row(&db, &mut mailer, 2);
             row(&db, &mut mailer, 3);
             mailer.flush().unwrap();
@@ -206,6 +209,7 @@ fn stopped_after_the_commit_the_batch_is_published_on_reopening() {
         row(&db, &mut mailer, 4);
         mailer.flush().unwrap();
         db.commit().unwrap();
+        mailer.finish().unwrap();
         let mut names: Vec<_> = std::fs::read_dir(&env.outbox)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -217,6 +221,53 @@ fn stopped_after_the_commit_the_batch_is_published_on_reopening() {
                 .unwrap()
                 .contains("token-4"),
             "{format:?}: {names:?}"
+        );
+    }
+}
+
+#[test]
+fn a_published_batch_record_removed_in_a_stopped_batch_is_harmless() {
+    for format in FORMATS {
+        let env = env();
+        {
+            let (db, mut mailer) = open(&env, format);
+            row(&db, &mut mailer, 1);
+            mailer.flush().unwrap();
+            db.commit().unwrap();
+            // The publishing thread moves the first batch while the next rows run; its
+            // record goes in the next batch's transaction, which is never committed here.
+            row(&db, &mut mailer, 2);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !published(&env.outbox).contains("token-1") {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{format:?}: never moved"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            mailer.flush().unwrap();
+            assert_eq!(recorded(&db), 1, "{format:?}: only the second batch's");
+            // Stopped here: the second batch is rolled back, the first batch's record with it.
+            drop(mailer);
+            drop(db);
+        }
+        let db = Db::open(&env.db).ok().unwrap();
+        assert_eq!(
+            recorded(&db),
+            1,
+            "{format:?}: the first batch's record is back"
+        );
+        assert_eq!(users(&db), 1, "{format:?}");
+        drop(db);
+        let (db, _mailer) = open(&env, format);
+        assert_eq!(recorded(&db), 0, "{format:?}: forgotten on reopening");
+        assert_eq!(pending_files(&env.outbox), 0, "{format:?}");
+        let text = published(&env.outbox);
+        assert!(text.contains("token-1"), "{format:?}");
+        assert!(
+            !text.contains("token-2"),
+            "{format:?}: no dead link published"
         );
     }
 }

@@ -162,6 +162,11 @@ fn mailer(
 trait MailerReport: Mailer {
     fn mailer(&mut self) -> &mut dyn Mailer;
     fn describe(&self) -> String;
+    /// Once the run's rows are done: waits for what the mailer still does beside the engine
+    /// (the outbox's thread publishing the last committed batches).
+    fn finish(&mut self) -> Result<(), lms_bulk_upload::HostError> {
+        Ok(())
+    }
 }
 
 struct OutboxReport {
@@ -191,6 +196,9 @@ impl MailerReport for OutboxReport {
             self.outbox.written(),
             self.dir.display()
         )
+    }
+    fn finish(&mut self) -> Result<(), lms_bulk_upload::HostError> {
+        self.outbox.finish()
     }
 }
 
@@ -284,6 +292,15 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
             return Err(err);
         }
     };
+    // The last committed batches' emails are in the outbox before the run is recorded
+    // finished (one that cannot be moved is when the outbox is next opened).
+    mailer.finish().map_err(|e| {
+        CliError::host(format!(
+            "{}\nrun #{run_id} stopped; the rows done so far are committed: `{}` again resumes",
+            e.message(),
+            host.command
+        ))
+    })?;
     // The results file (streamed to disk, never held whole) is written on a thread of its
     // own while this one signs the results (a million rows take a second or two each) and
     // stores them in a transaction it commits only once the file is written: the run is

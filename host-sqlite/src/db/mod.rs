@@ -37,8 +37,9 @@ pub struct Db {
     /// writes, so a crash still loses the batch's rows and their entries together.
     journal: RefCell<Vec<JournalWrite>>,
     /// The outbox batches recorded in the open transaction (the outbox folder, the batch's
-    /// name): published as soon as it commits (see [`crate::mail`]'s pending batches).
-    outbox: RefCell<Vec<(std::path::PathBuf, String)>>,
+    /// name, who publishes it): published as soon as it commits (see [`crate::mail`]'s
+    /// pending batches).
+    outbox: RefCell<Vec<(std::path::PathBuf, String, Option<crate::mail::Publisher>)>>,
     /// Counts the transactions [`Db::write`] opened: a store's knowledge of what the open
     /// transaction wrote (the users it created) holds only while the number is the same.
     transaction: Cell<u64>,

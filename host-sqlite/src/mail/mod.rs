@@ -4,9 +4,11 @@
 mod eml;
 mod outbox;
 pub(crate) mod pending;
+mod publisher;
 mod smtp;
 
 pub use outbox::{OutboxFormat, OutboxMailer};
+pub(crate) use publisher::Publisher;
 pub use smtp::{redact, SmtpMailer};
 
 use lettre::message::{header, header::ContentType, Mailbox, MultiPart, SinglePart};

@@ -3,10 +3,12 @@
 
 use super::eml::EmlWriter;
 use super::pending;
+use super::publisher::PublishThread;
 use crate::db::Db;
 use crate::files;
 use lettre::message::Mailbox;
 use lms_bulk_upload::{HostError, Mailer, Message};
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -67,6 +69,12 @@ pub struct OutboxMailer {
     ledger: Option<Rc<Db>>,
     /// The pending batch being written, until recorded (or published).
     pending: Option<String>,
+    /// Where the pending batch's files go: `DIR/.pending/BATCH.`, each file's name pushed
+    /// on it.
+    pending_prefix: OsString,
+    /// Opened for a run: the thread that publishes the committed batches (started with the
+    /// first batch recorded).
+    publisher: Option<PublishThread>,
 }
 
 /// What the formatting thread is asked to do.
@@ -284,38 +292,50 @@ impl OutboxMailer {
             to_write: Vec::new(),
             ledger: None,
             pending: None,
+            pending_prefix: OsString::new(),
+            publisher: None,
         })
     }
 
     /// Where file `name` is written (and its temporary file): in the pending batch (begun
     /// with the batch's first file), or straight into the outbox.
-    fn target(&mut self, name: &str) -> Result<(PathBuf, PathBuf), HostError> {
+    fn target(&mut self, name: &str) -> Result<PathBuf, HostError> {
         if self.ledger.is_none() {
-            return Ok((self.dir.join(name), self.dir.join(format!(".{name}.tmp"))));
+            return Ok(self.dir.join(name));
         }
-        let batch = match &self.pending {
-            Some(batch) => batch,
-            None => {
-                pending::prepare(&self.dir).map_err(|e| {
-                    HostError::transient(format!("outbox {}: {e}", self.dir.display()))
-                })?;
-                self.pending
-                    .insert(format!("{:07}-{}", self.next, std::process::id()))
-            }
-        };
-        Ok((
-            pending::path(&self.dir, batch, name),
-            pending::tmp_path(&self.dir, batch, name),
-        ))
+        if self.pending.is_none() {
+            pending::prepare(&self.dir)
+                .map_err(|e| HostError::transient(format!("outbox {}: {e}", self.dir.display())))?;
+            let batch = format!("{:07}-{}", self.next, std::process::id());
+            self.pending_prefix = pending::path(&self.dir, &batch, "").into_os_string();
+            self.pending = Some(batch);
+        }
+        // The batch's pending path with the name pushed on: one allocation a message.
+        let mut path = OsString::with_capacity(self.pending_prefix.len() + name.len());
+        path.push(&self.pending_prefix);
+        path.push(name);
+        Ok(PathBuf::from(path))
     }
 
-    /// Records the pending batch in the open transaction (published when it commits), or,
-    /// with none open, publishes it now.
+    /// The temporary file `name` is written to first (after [`OutboxMailer::target`]).
+    fn tmp_target(&self, name: &str) -> PathBuf {
+        match (&self.ledger, &self.pending) {
+            (Some(_), Some(batch)) => pending::tmp_path(&self.dir, batch, name),
+            _ => self.dir.join(format!(".{name}.tmp")),
+        }
+    }
+
+    /// Records the pending batch in the open transaction (published when it commits, by
+    /// the publishing thread), or, with none open, publishes it now.
     fn stage(&mut self) -> Result<(), HostError> {
         let (Some(db), Some(batch)) = (&self.ledger, &self.pending) else {
             return Ok(());
         };
-        if !db.stage_outbox(&self.dir, batch)? {
+        if self.publisher.is_none() {
+            self.publisher = PublishThread::start(&self.dir);
+        }
+        let publisher = self.publisher.as_ref().map(PublishThread::publisher);
+        if !db.stage_outbox(&self.dir, batch, publisher)? {
             pending::publish(&self.dir, batch)
                 .map_err(|e| HostError::transient(format!("outbox {}: {e}", self.dir.display())))?;
         }
@@ -378,7 +398,7 @@ impl Mailer for OutboxMailer {
         if self.ledger.is_some() {
             // Parsed here, so that a message lettre refuses fails its own row.
             let to = super::recipient(message)?;
-            let (path, _) = self.target(&name)?;
+            let path = self.target(&name)?;
             self.to_write.push((message.clone(), to, path));
             if self.to_write.len() >= WRITE_CHUNK {
                 self.send_writes()?;
@@ -387,7 +407,8 @@ impl Mailer for OutboxMailer {
             return Ok(());
         }
         let bytes = self.writer.format(&super::recipient(message)?, message)?;
-        let (path, tmp) = self.target(&name)?;
+        let path = self.target(&name)?;
+        let tmp = self.tmp_target(&name);
         files::write_private_atomic(&path, &tmp, &bytes)
             .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
         self.next += 1;
@@ -406,6 +427,7 @@ impl Mailer for OutboxMailer {
         if let (OutboxFormat::Eml, Some(formatter)) = (self.format, &self.formatter) {
             self.written += formatter.written()?;
         }
+        self.forget_published(false)?;
         self.stage()
     }
 }
@@ -413,6 +435,9 @@ impl Mailer for OutboxMailer {
 impl Drop for OutboxMailer {
     /// Removes the pending folder once nothing waits in it (the mailer's thread done first).
     fn drop(&mut self) {
+        // The committed batches handed to the publishing thread are moved before it ends;
+        // their records removed if it can be done here (else by the outbox's next opening).
+        let _ = self.forget_published(true);
         drop(self.formatter.take());
         if self.ledger.is_some() {
             pending::tidy(&self.dir);
@@ -421,6 +446,35 @@ impl Drop for OutboxMailer {
 }
 
 impl OutboxMailer {
+    /// Removes the records of the batches the publishing thread has moved into the outbox
+    /// (in the open transaction, if any), and says if one could not be moved. `wait`: first
+    /// waits until every batch handed to it is done, and ends the thread (a later batch
+    /// starts another).
+    fn forget_published(&mut self, wait: bool) -> Result<(), HostError> {
+        let Some(publisher) = &mut self.publisher else {
+            return Ok(());
+        };
+        let done = if wait {
+            let done = publisher.finish();
+            self.publisher = None;
+            done
+        } else {
+            publisher.done()
+        };
+        if let Some(db) = &self.ledger {
+            db.forget_outbox(&self.dir, &done.published)?;
+        }
+        done.error.map_or(Ok(()), Err)
+    }
+
+    /// Opened for a run: waits until every committed batch is in the outbox (a thread of
+    /// the mailer's moves them while the engine goes on), and says if one could not be
+    /// moved (it is when the outbox is next opened). Dropping the mailer waits too, but
+    /// says nothing.
+    pub fn finish(&mut self) -> Result<(), HostError> {
+        self.forget_published(true)
+    }
+
     /// Hands the messages waiting in `to_write` to the mailer's thread.
     fn send_writes(&mut self) -> Result<(), HostError> {
         if self.to_write.is_empty() {
@@ -451,7 +505,8 @@ impl OutboxMailer {
             }
         }
         let name = format!("{:07}-batch.mbox", self.next);
-        let (path, tmp) = self.target(&name)?;
+        let path = self.target(&name)?;
+        let tmp = self.tmp_target(&name);
         files::write_private_atomic(&path, &tmp, &self.batch)
             .map_err(|e| HostError::transient(format!("outbox {}: {e}", path.display())))?;
         self.batch.clear();

@@ -233,6 +233,9 @@ fn run(shared: &Shared, id: i64) -> Result<(), Error> {
         Some(Box::new(progress)),
         Some(cancel.clone()),
     )?;
+    // The outbox's thread moves the last committed batches into the folder before the run
+    // is recorded finished (dropping the mailer waits for it).
+    drop(mailer);
     let failed = results.summary.failed > 0;
     runs::finish(&db, id, &results, failed)?;
     let state = if results.cancelled {
