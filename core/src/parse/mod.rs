@@ -26,7 +26,8 @@ use chunks::Rows;
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
 use rows::{
-    mark_duplicates, validate_row, BuiltInCells, CustomCells, Ranges, RowValues, HASH_BITS,
+    always_checked, mark_duplicates, slot_order, validate_row, BuiltInCells, CustomCells, Ranges,
+    RowValues, SlotOrder, HASH_BITS,
 };
 
 use crate::error::Error;
@@ -473,6 +474,10 @@ const MAX_SLOTS: usize = COLUMNS + MAX_PROFILE_FIELDS;
 struct RowSetup<'s> {
     /// The file's built-in columns, in the order of `Column::ALL`, and their slots.
     column_slots: &'s [(Column, usize)],
+    /// Those of `column_slots` checked in full in every row (see `always_checked`).
+    always_checked: u32,
+    /// The columns by slot, when their slots are in their order (see `SlotOrder`).
+    slot_order: Option<SlotOrder>,
     email_slot: usize,
     header_len: usize,
     check_conflicts: bool,
@@ -953,6 +958,8 @@ impl<'a> Parser<'a> {
             // (the header has the email column: it is required)
             email_slot: self.slots[Column::EmailAddress as usize].map_or(0, usize::from),
             column_slots: &column_slots,
+            always_checked: always_checked(&column_slots),
+            slot_order: slot_order(&column_slots),
             header_len,
             check_conflicts,
         };
@@ -992,7 +999,7 @@ impl<'a> Parser<'a> {
                     if !blank {
                         let values = Ranges {
                             text: body,
-                            ranges: &ranges[..self.width],
+                            ranges: &ranges,
                         };
                         self.add_row(out, &setup, line, &values, extra, printable, clean)?;
                     }
@@ -1177,6 +1184,8 @@ impl<'a> Parser<'a> {
             BuiltInCells {
                 cells: values,
                 columns: setup.column_slots,
+                always: setup.always_checked,
+                order: setup.slot_order.as_ref(),
             },
             CustomCells {
                 values: custom,
