@@ -549,19 +549,22 @@ fn conflicts<'v>(
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
 /// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would, in place: an American
-/// flag sort on their top 11 bits (of the hash, spread evenly), each key moved once into
-/// its bucket, then each bucket (about 1/2048 of the keys) sorted by comparison. Linear but
-/// for the buckets' own sorts, and no buffer beside the keys: n log n at worst (keys that
-/// share their top bits, such as crafted collisions, all in one bucket).
+/// flag sort on their top bits (of the hash, spread evenly; 11 bits, or more for more
+/// keys, up to 16, so that a bucket holds 2 to 4 keys), each key moved once into its
+/// bucket, then each bucket sorted by comparison. Linear but for the buckets' own sorts,
+/// and no buffer beside the keys but the buckets' ends (two `u32` a bucket): n log n at
+/// worst (keys that share their top bits, such as crafted collisions, all in one bucket).
 fn sort_keys(keys: &mut [u64]) {
-    const BITS: u32 = 11;
-    const DIGITS: usize = 1 << BITS;
-    if keys.len() < 4 * DIGITS {
+    const MIN_BITS: u32 = 11;
+    if keys.len() < 4 << MIN_BITS || u32::try_from(keys.len()).is_err() {
         keys.sort_unstable();
         return;
     }
-    let digit = |key: u64| (key >> (64 - BITS)) as usize;
-    let mut ends = vec![0usize; DIGITS];
+    // (at least 2 keys a bucket)
+    let bits = (keys.len().ilog2() - 1).clamp(MIN_BITS, 16);
+    let digits = 1usize << bits;
+    let digit = |key: u64| (key >> (64 - bits)) as usize;
+    let mut ends = vec![0u32; digits];
     for &key in keys.iter() {
         ends[digit(key)] += 1;
     }
@@ -571,23 +574,24 @@ fn sort_keys(keys: &mut [u64]) {
         *end = at;
     }
     // where each bucket's next key goes: its start, at first
-    let mut next: Vec<usize> = std::iter::once(0)
-        .chain(ends[..DIGITS - 1].iter().copied())
+    let mut next: Vec<u32> = std::iter::once(0)
+        .chain(ends[..digits - 1].iter().copied())
         .collect();
-    for bucket in 0..DIGITS {
+    for bucket in 0..digits {
         while next[bucket] < ends[bucket] {
-            let i = next[bucket];
+            let i = next[bucket] as usize;
             let home = digit(keys[i]);
             if home == bucket {
                 next[bucket] += 1;
             } else {
-                keys.swap(i, next[home]);
+                keys.swap(i, next[home] as usize);
                 next[home] += 1;
             }
         }
     }
     let mut start = 0;
     for &end in &ends {
+        let end = end as usize;
         keys[start..end].sort_unstable();
         start = end;
     }
@@ -769,7 +773,15 @@ mod tests {
         };
         // random hashes, few distinct hashes (most in one bucket), one hash, a few keys, and
         // keys out of index order
-        for (rows, distinct) in [(5_000, 0), (20_000, 7), (10_000, 1), (100, 0), (70_000, 0)] {
+        for (rows, distinct) in [
+            (5_000, 0),
+            (20_000, 7),
+            (10_000, 1),
+            (100, 0),
+            (70_000, 0),
+            (300_000, 0),
+            (9_000, 0),
+        ] {
             let mut keys: Vec<u64> = (0..rows as u64)
                 .map(|index| {
                     let hash = match distinct {
