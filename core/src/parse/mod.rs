@@ -26,7 +26,8 @@ use chunks::Rows;
 use issue_log::IssueLog;
 use reader::{csv_reader, Record};
 use rows::{
-    mark_duplicates, validate_row, BuiltInCells, CustomCells, Ranges, RowValues, HASH_BITS,
+    always_checked, mark_duplicates, slot_order, validate_row, BuiltInCells, CustomCells, Ranges,
+    RowValues, SlotOrder, HASH_BITS,
 };
 
 use crate::error::Error;
@@ -473,6 +474,10 @@ const MAX_SLOTS: usize = COLUMNS + MAX_PROFILE_FIELDS;
 struct RowSetup<'s> {
     /// The file's built-in columns, in the order of `Column::ALL`, and their slots.
     column_slots: &'s [(Column, usize)],
+    /// Those of `column_slots` checked in full in every row (see `always_checked`).
+    always_checked: u32,
+    /// The columns by slot, when their slots are in their order (see `SlotOrder`).
+    slot_order: Option<SlotOrder>,
     email_slot: usize,
     header_len: usize,
     check_conflicts: bool,
@@ -953,6 +958,8 @@ impl<'a> Parser<'a> {
             // (the header has the email column: it is required)
             email_slot: self.slots[Column::EmailAddress as usize].map_or(0, usize::from),
             column_slots: &column_slots,
+            always_checked: always_checked(&column_slots),
+            slot_order: slot_order(&column_slots),
             header_len,
             check_conflicts,
         };
@@ -963,6 +970,10 @@ impl<'a> Parser<'a> {
         let positions = slot_positions::<SLOTS>(&self.targets, self.width);
         #[cfg(test)]
         let positions = positions.filter(|_| !ranges_tests::TEXT_ONLY.with(std::cell::Cell::get));
+        // (whether slot `i` is at position `i` for each slot)
+        let in_order = positions
+            .as_ref()
+            .is_some_and(|p| p[..self.width].iter().enumerate().all(|(i, &p)| i == p));
         while let Some((line, record)) = self.read()? {
             // Printable ASCII only (the usual case): no control character to look for, and
             // lengths in characters are lengths in bytes.
@@ -986,13 +997,16 @@ impl<'a> Parser<'a> {
             if let (true, Some(positions)) = (in_body, &positions) {
                 let mut ranges = [(0u32, 0u32); SLOTS];
                 // (`None`: a range off a character boundary, never: the row read as text)
-                if let Some((blank, extra)) =
-                    self.read_ranges(line, &positions[..self.width], &mut ranges)?
-                {
+                if let Some((blank, extra)) = self.read_ranges(
+                    line,
+                    &positions[..self.width],
+                    in_order,
+                    &mut ranges[..self.width],
+                )? {
                     if !blank {
                         let values = Ranges {
                             text: body,
-                            ranges: &ranges[..self.width],
+                            ranges: &ranges,
                         };
                         self.add_row(out, &setup, line, &values, extra, printable, clean)?;
                     }
@@ -1068,7 +1082,7 @@ impl<'a> Parser<'a> {
 
     /// The trimmed value of each slot of the line just read, as a range of the body, from
     /// the fields' `bounds` (in the body from `record_start`) and each slot's position on
-    /// the line; returns whether the line is blank (every field, read or not, blank once
+    /// the line (`in_order`: each slot's position is its number); returns whether the line is blank (every field, read or not, blank once
     /// trimmed) and whether it has a value past the header's columns. Checks the fields'
     /// length first, as the cells are read in order. `None` if a field does not start and
     /// end on a character boundary, which the fields of valid text cut at ASCII bytes
@@ -1078,6 +1092,7 @@ impl<'a> Parser<'a> {
         &self,
         line: u32,
         positions: &[usize],
+        in_order: bool,
         ranges: &mut [(u32, u32)],
     ) -> Result<Option<(bool, bool)>, Error> {
         let bounds = &self.bounds[..];
@@ -1097,17 +1112,27 @@ impl<'a> Parser<'a> {
         }
         let mut any = false;
         let mut on_boundaries = true;
-        for (range, &position) in ranges.iter_mut().zip(positions) {
-            if let Some(&(from, to)) = bounds.get(position) {
-                let (from, to) = match trim_range(body, start + from, start + to) {
-                    Some(trimmed) => trimmed,
-                    None => {
-                        on_boundaries = false;
-                        (0, 0)
-                    }
-                };
-                *range = (from as u32, to as u32);
-                any |= from != to;
+        let mut read = |range: &mut (u32, u32), (from, to): (usize, usize)| {
+            let (from, to) = match trim_range(body, start + from, start + to) {
+                Some(trimmed) => trimmed,
+                None => {
+                    on_boundaries = false;
+                    (0, 0)
+                }
+            };
+            *range = (from as u32, to as u32);
+            any |= from != to;
+        };
+        if in_order {
+            // slot `i` at position `i` (the usual file): the fields in turn
+            for (range, &bound) in ranges.iter_mut().zip(bounds) {
+                read(range, bound);
+            }
+        } else {
+            for (range, &position) in ranges.iter_mut().zip(positions) {
+                if let Some(&bound) = bounds.get(position) {
+                    read(range, bound);
+                }
             }
         }
         // (a row with none of the file's columns, rare, or past them)
@@ -1177,6 +1202,8 @@ impl<'a> Parser<'a> {
             BuiltInCells {
                 cells: values,
                 columns: setup.column_slots,
+                always: setup.always_checked,
+                order: setup.slot_order.as_ref(),
             },
             CustomCells {
                 values: custom,

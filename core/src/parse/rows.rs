@@ -19,6 +19,9 @@ pub(super) trait RowValues {
     fn bytes(&self, slot: usize) -> &[u8];
     /// The value's text.
     fn text(&self, slot: usize) -> &str;
+    /// Bit `slot` set for each slot (of the first 32) whose value is blank, `clear_len`
+    /// bytes long, or longer than `max` bytes.
+    fn length_flags(&self, clear_len: usize, max: usize) -> u32;
     /// Adds the row of these values (its slots up to `used`) to `cells`: see
     /// [`Cells::push_row`].
     fn push_to(
@@ -45,6 +48,15 @@ impl RowValues for [&str] {
         self[slot]
     }
     #[inline(always)]
+    fn length_flags(&self, clear_len: usize, max: usize) -> u32 {
+        let mut flags = 0;
+        for (slot, value) in self.iter().enumerate().take(32) {
+            let len = value.len();
+            flags |= u32::from((len == 0) | (len == clear_len) | (len > max)) << slot;
+        }
+        flags
+    }
+    #[inline(always)]
     fn push_to(
         &self,
         cells: &mut Cells,
@@ -57,7 +69,8 @@ impl RowValues for [&str] {
     }
 }
 
-/// A row's values as byte ranges of `text` (`start..end`; blank: equal ends). Every range
+/// A row's values as byte ranges of `text` (`start..end`; blank: equal ends; the slots
+/// past the file's are blank, so that their number may be a multiple of 4). Every range
 /// starts and ends on a character boundary (the fields of a line are cut at an ASCII
 /// delimiter, a quote or a line break, and trimmed of whole characters), so a value's text
 /// is its bytes.
@@ -83,6 +96,10 @@ impl RowValues for Ranges<'_> {
         self.text.get(start as usize..end as usize).unwrap_or("")
     }
     #[inline(always)]
+    fn length_flags(&self, clear_len: usize, max: usize) -> u32 {
+        range_length_flags(self.ranges, clear_len, max)
+    }
+    #[inline(always)]
     fn push_to(
         &self,
         cells: &mut Cells,
@@ -95,13 +112,137 @@ impl RowValues for Ranges<'_> {
     }
 }
 
+/// [`RowValues::length_flags`] of ranges: four at a time with SSE2 (their lengths by a
+/// subtraction, compared with 0, the clear token's length and the limit, one
+/// `movmskps`), the rest one by one.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn range_length_flags(ranges: &[(u32, u32)], clear_len: usize, max: usize) -> u32 {
+    use safe_arch::{
+        cast_to_m128_from_m128i, cast_to_m128i_from_m128, cmp_eq_mask_i32_m128i,
+        cmp_gt_mask_i32_m128i, m128i, move_mask_m128, set_splat_i32_m128i,
+        shuffle_abi_f32_all_m128, sub_i32_m128i,
+    };
+    // (a length above `u32::MAX` is no range's; blank ones are flagged anyway)
+    let clear = u32::try_from(clear_len).unwrap_or(0);
+    let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    // lengths compared as unsigned: both sides' top bit flipped, then compared as signed
+    let top = set_splat_i32_m128i(i32::MIN);
+    let zero = set_splat_i32_m128i(0);
+    let clear_v = set_splat_i32_m128i(clear as i32);
+    let limit_v = set_splat_i32_m128i((limit ^ 0x8000_0000) as i32);
+    let mut flags = 0u32;
+    let quads = ranges.len().min(32) / 4;
+    for (q, quad) in ranges.chunks_exact(4).take(quads).enumerate() {
+        let a = cast_to_m128_from_m128i(m128i::from([quad[0].0, quad[0].1, quad[1].0, quad[1].1]));
+        let b = cast_to_m128_from_m128i(m128i::from([quad[2].0, quad[2].1, quad[3].0, quad[3].1]));
+        let starts = cast_to_m128i_from_m128(shuffle_abi_f32_all_m128::<0b10_00_10_00>(a, b));
+        let ends = cast_to_m128i_from_m128(shuffle_abi_f32_all_m128::<0b11_01_11_01>(a, b));
+        let len = sub_i32_m128i(ends, starts);
+        let hit = cmp_eq_mask_i32_m128i(len, zero)
+            | cmp_eq_mask_i32_m128i(len, clear_v)
+            | cmp_gt_mask_i32_m128i(len ^ top, limit_v);
+        flags |= (move_mask_m128(cast_to_m128_from_m128i(hit)) as u32) << (4 * q);
+    }
+    let done = 4 * quads;
+    flags | range_length_flags_from(ranges, done, clear, limit)
+}
+
+/// [`RowValues::length_flags`] of ranges, one by one.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn range_length_flags(ranges: &[(u32, u32)], clear_len: usize, max: usize) -> u32 {
+    let clear = u32::try_from(clear_len).unwrap_or(0);
+    let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    range_length_flags_from(ranges, 0, clear, limit)
+}
+
+/// The length flags of `ranges` from `first` on (up to 32), one by one.
+#[inline(always)]
+fn range_length_flags_from(ranges: &[(u32, u32)], first: usize, clear: u32, limit: u32) -> u32 {
+    let mut flags = 0;
+    for (slot, &(start, end)) in ranges.iter().enumerate().take(32).skip(first) {
+        let len = end.wrapping_sub(start);
+        flags |= u32::from((len == 0) | (len == clear) | (len > limit)) << slot;
+    }
+    flags
+}
+
+/// A file's built-in columns in the order of their slots (their slots grow in the order
+/// of `Column::ALL`, and there are at most 32): then a row's columns to check in full are
+/// found from its slots' lengths, and checked in slot order, which is theirs.
+pub(super) struct SlotOrder {
+    /// By slot: the index in the columns of the built-in column it holds (0 for others).
+    column_at: [u8; 32],
+    /// The slots of built-in columns.
+    built_in: u32,
+    /// The slots of the columns checked in full in every row ([`always_checked`]).
+    always: u32,
+}
+
+/// The [`SlotOrder`] of `columns`, if their slots grow and are below 32.
+pub(super) fn slot_order(columns: &[(Column, usize)]) -> Option<SlotOrder> {
+    let always = always_checked(columns);
+    let mut order = SlotOrder {
+        column_at: [0; 32],
+        built_in: 0,
+        always: 0,
+    };
+    let mut previous = None;
+    for (i, &(_, slot)) in columns.iter().enumerate() {
+        if slot >= 32 || previous.is_some_and(|p| p >= slot) {
+            return None;
+        }
+        previous = Some(slot);
+        order.column_at[slot] = i as u8;
+        order.built_in |= 1 << slot;
+        if always & (1 << i) != 0 {
+            order.always |= 1 << slot;
+        }
+    }
+    Some(order)
+}
+
 /// A row's values by slot, and the built-in columns to check with their slots: the file's,
 /// in the order of `Column::ALL` (a column the file does not have is blank in every row,
 /// and never required).
 pub(super) struct BuiltInCells<'a, V: RowValues + ?Sized> {
     pub(super) cells: &'a V,
     pub(super) columns: &'a [(Column, usize)],
+    /// Bit `i` set: `columns[i]` is checked in full in every row ([`always_checked`]).
+    pub(super) always: u32,
+    /// The columns by slot, when their slots are in their order.
+    pub(super) order: Option<&'a SlotOrder>,
 }
+
+/// The columns of `columns` (bit `i`: `columns[i]`) whose checks look at more than a
+/// value's length: the email, the language tag, the login method, the lists. Every other
+/// column's value of a row without forbidden characters can only be blank, the clear
+/// token or too long, all known from its length (a value has at most as many characters
+/// as bytes), so `validate_row` checks it in full only when its length says it may be.
+pub(super) fn always_checked(columns: &[(Column, usize)]) -> u32 {
+    let mut always = 0;
+    for (i, &(column, _)) in columns.iter().enumerate() {
+        let plain = !matches!(
+            column,
+            Column::EmailAddress
+                | Column::LanguageCode
+                | Column::Auth
+                | Column::AddGroup
+                | Column::RemoveGroup
+                | Column::Course
+                | Column::Collection
+                | Column::Campaign
+        );
+        if !plain {
+            always |= 1 << i;
+        }
+    }
+    always
+}
+
+// (a file's built-in columns fit the masks of `validate_row`)
+const _: () = assert!(Column::ALL.len() <= 32);
 
 impl<V: RowValues + ?Sized> BuiltInCells<'_, V> {
     /// The value of `column` (`""` when the file does not have it).
@@ -143,7 +284,37 @@ pub(super) fn validate_row<V: RowValues + ?Sized>(
     // (the clear token's length first: most values are not as long)
     let clear_len = options.clear_token.as_deref().map_or(usize::MAX, str::len);
     let max_value_chars = options.max_value_chars;
-    for &(column, slot) in built_in.columns {
+    let columns = built_in.columns;
+    // The columns to check in full: those whose checks read the value, and (in a row
+    // without forbidden characters) those whose length is blank, the clear token's or
+    // over the limit; in any other row, all of them. In the order of `columns`, as the
+    // issues are listed.
+    // (`by_slot`: the bits of `flagged` are slots, see `SlotOrder`)
+    let mut flagged = built_in.always;
+    let mut by_slot = None;
+    if !(printable || clean) {
+        flagged = u32::MAX;
+    } else if let Some(order) = built_in.order {
+        let lengths = cells.length_flags(clear_len, max_value_chars);
+        flagged = (lengths & order.built_in) | order.always;
+        by_slot = Some(&order.column_at);
+    } else {
+        for (i, &(_, slot)) in columns.iter().enumerate().take(32) {
+            let len = cells.len(slot);
+            let maybe = (len == 0) | (len == clear_len) | (len > max_value_chars);
+            flagged |= u32::from(maybe) << i;
+        }
+    }
+    while flagged != 0 {
+        let bit = flagged.trailing_zeros() as usize;
+        flagged &= flagged - 1;
+        let i = match by_slot {
+            Some(column_at) => usize::from(column_at[bit]),
+            None => bit,
+        };
+        let Some(&(column, slot)) = columns.get(i) else {
+            break;
+        };
         let len = cells.len(slot);
         if len == 0 {
             if Column::REQUIRED.contains(&column) {
@@ -378,19 +549,22 @@ fn conflicts<'v>(
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
 /// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would, in place: an American
-/// flag sort on their top 11 bits (of the hash, spread evenly), each key moved once into
-/// its bucket, then each bucket (about 1/2048 of the keys) sorted by comparison. Linear but
-/// for the buckets' own sorts, and no buffer beside the keys: n log n at worst (keys that
-/// share their top bits, such as crafted collisions, all in one bucket).
+/// flag sort on their top bits (of the hash, spread evenly; 11 bits, or more for more
+/// keys, up to 16, so that a bucket holds 2 to 4 keys), each key moved once into its
+/// bucket, then each bucket sorted by comparison. Linear but for the buckets' own sorts,
+/// and no buffer beside the keys but the buckets' ends (two `u32` a bucket): n log n at
+/// worst (keys that share their top bits, such as crafted collisions, all in one bucket).
 fn sort_keys(keys: &mut [u64]) {
-    const BITS: u32 = 11;
-    const DIGITS: usize = 1 << BITS;
-    if keys.len() < 4 * DIGITS {
+    const MIN_BITS: u32 = 11;
+    if keys.len() < 4 << MIN_BITS || u32::try_from(keys.len()).is_err() {
         keys.sort_unstable();
         return;
     }
-    let digit = |key: u64| (key >> (64 - BITS)) as usize;
-    let mut ends = vec![0usize; DIGITS];
+    // (at least 2 keys a bucket)
+    let bits = (keys.len().ilog2() - 1).clamp(MIN_BITS, 16);
+    let digits = 1usize << bits;
+    let digit = |key: u64| (key >> (64 - bits)) as usize;
+    let mut ends = vec![0u32; digits];
     for &key in keys.iter() {
         ends[digit(key)] += 1;
     }
@@ -400,23 +574,24 @@ fn sort_keys(keys: &mut [u64]) {
         *end = at;
     }
     // where each bucket's next key goes: its start, at first
-    let mut next: Vec<usize> = std::iter::once(0)
-        .chain(ends[..DIGITS - 1].iter().copied())
+    let mut next: Vec<u32> = std::iter::once(0)
+        .chain(ends[..digits - 1].iter().copied())
         .collect();
-    for bucket in 0..DIGITS {
+    for bucket in 0..digits {
         while next[bucket] < ends[bucket] {
-            let i = next[bucket];
+            let i = next[bucket] as usize;
             let home = digit(keys[i]);
             if home == bucket {
                 next[bucket] += 1;
             } else {
-                keys.swap(i, next[home]);
+                keys.swap(i, next[home] as usize);
                 next[home] += 1;
             }
         }
     }
     let mut start = 0;
     for &end in &ends {
+        let end = end as usize;
         keys[start..end].sort_unstable();
         start = end;
     }
@@ -547,7 +722,45 @@ fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{sort_keys, HASH_BITS};
+    use super::{range_length_flags, range_length_flags_from, sort_keys, HASH_BITS};
+
+    #[test]
+    fn length_flags_by_four_are_those_one_by_one() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        for round in 0..20_000 {
+            let slots = next(40) as usize;
+            let ranges: Vec<(u32, u32)> = (0..slots)
+                .map(|_| {
+                    let start = match next(4) {
+                        0 => u32::MAX - next(8) as u32,
+                        _ => next(1 << 20) as u32,
+                    };
+                    let len = match next(5) {
+                        0 => 0,
+                        1 => 6,
+                        2 => u32::MAX - start,
+                        _ => next(300) as u32,
+                    };
+                    (start, start.wrapping_add(len))
+                })
+                .collect();
+            let clear_len = [6, 0, usize::MAX, 1 << 33][round % 4];
+            let max = [255, 0, usize::MAX, u32::MAX as usize, 1 << 31][round % 5];
+            let clear = u32::try_from(clear_len).unwrap_or(0);
+            let limit = u32::try_from(max).unwrap_or(u32::MAX);
+            assert_eq!(
+                range_length_flags(&ranges, clear_len, max),
+                range_length_flags_from(&ranges, 0, clear, limit),
+                "{ranges:?}, {clear_len}, {max}"
+            );
+        }
+    }
 
     #[test]
     fn the_flag_sort_of_keys_is_the_comparison_sort() {
@@ -560,7 +773,15 @@ mod tests {
         };
         // random hashes, few distinct hashes (most in one bucket), one hash, a few keys, and
         // keys out of index order
-        for (rows, distinct) in [(5_000, 0), (20_000, 7), (10_000, 1), (100, 0), (70_000, 0)] {
+        for (rows, distinct) in [
+            (5_000, 0),
+            (20_000, 7),
+            (10_000, 1),
+            (100, 0),
+            (70_000, 0),
+            (300_000, 0),
+            (9_000, 0),
+        ] {
             let mut keys: Vec<u64> = (0..rows as u64)
                 .map(|index| {
                     let hash = match distinct {
