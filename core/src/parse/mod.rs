@@ -954,12 +954,13 @@ impl<'a> Parser<'a> {
             .into_iter()
             .filter_map(|c| self.slots[c as usize].map(|slot| (c, usize::from(slot))))
             .collect();
+        let always = always_checked(&column_slots);
         let setup = RowSetup {
             // (the header has the email column: it is required)
             email_slot: self.slots[Column::EmailAddress as usize].map_or(0, usize::from),
             column_slots: &column_slots,
-            always_checked: always_checked(&column_slots),
-            slot_order: slot_order(&column_slots),
+            always_checked: always,
+            slot_order: slot_order(&column_slots, always),
             header_len,
             check_conflicts,
         };
@@ -1082,9 +1083,10 @@ impl<'a> Parser<'a> {
 
     /// The trimmed value of each slot of the line just read, as a range of the body, from
     /// the fields' `bounds` (in the body from `record_start`) and each slot's position on
-    /// the line (`in_order`: each slot's position is its number); returns whether the line is blank (every field, read or not, blank once
-    /// trimmed) and whether it has a value past the header's columns. Checks the fields'
-    /// length first, as the cells are read in order. `None` if a field does not start and
+    /// the line (`in_order`: each slot's position is its number); returns whether the line
+    /// is blank (every field, read or not, blank once trimmed) and whether it has a value
+    /// past the header's columns. Checks the fields' length first, as the cells are read in
+    /// order. `None` if a field does not start and
     /// end on a character boundary, which the fields of valid text cut at ASCII bytes
     /// never do (the row is then read as text, as before).
     #[inline(always)]

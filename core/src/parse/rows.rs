@@ -180,9 +180,9 @@ pub(super) struct SlotOrder {
     always: u32,
 }
 
-/// The [`SlotOrder`] of `columns`, if their slots grow and are below 32.
-pub(super) fn slot_order(columns: &[(Column, usize)]) -> Option<SlotOrder> {
-    let always = always_checked(columns);
+/// The [`SlotOrder`] of `columns`, if their slots grow and are below 32 (`always`: their
+/// [`always_checked`]).
+pub(super) fn slot_order(columns: &[(Column, usize)], always: u32) -> Option<SlotOrder> {
     let mut order = SlotOrder {
         column_at: [0; 32],
         built_in: 0,
@@ -223,7 +223,7 @@ pub(super) struct BuiltInCells<'a, V: RowValues + ?Sized> {
 pub(super) fn always_checked(columns: &[(Column, usize)]) -> u32 {
     let mut always = 0;
     for (i, &(column, _)) in columns.iter().enumerate() {
-        let plain = !matches!(
+        let reads_value = matches!(
             column,
             Column::EmailAddress
                 | Column::LanguageCode
@@ -234,7 +234,7 @@ pub(super) fn always_checked(columns: &[(Column, usize)]) -> u32 {
                 | Column::Collection
                 | Column::Campaign
         );
-        if !plain {
+        if reads_value {
             always |= 1 << i;
         }
     }
