@@ -84,20 +84,23 @@ impl PublishThread {
 
     /// Waits until every batch handed over is done, and ends the thread.
     pub(super) fn finish(&mut self) -> Done {
+        self.end();
+        self.done()
+    }
+
+    /// Closes the queue (the thread ends once it has done every batch in it) and waits for
+    /// the thread.
+    fn end(&mut self) {
         drop(self.jobs.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        self.done()
     }
 }
 
 impl Drop for PublishThread {
     fn drop(&mut self) {
-        drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.end();
     }
 }
 
