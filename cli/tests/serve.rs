@@ -406,3 +406,116 @@ fn a_server_killed_mid_run_resumes_the_run_from_its_journal_when_restarted() {
     assert_eq!(results["total"], ROWS);
     server.kill();
 }
+
+#[test]
+fn a_batch_the_outbox_cannot_publish_leaves_the_run_interrupted_and_resumable() {
+    const ROWS: usize = 600;
+    let (env, password) = demo();
+    // Argon2 costlier than the other tests: the run lasts long enough to plant the obstacle
+    // once it has begun (its outbox scanned, its messages numbered from 1).
+    let server = Server::start(&env, "2048");
+    let (browser, _) = Browser::sign_in(&server, "admin@example.co.nz", &password);
+    let file = env.path("people.csv");
+    generated_csv(&file, ROWS);
+    let bytes = std::fs::read(&file).unwrap();
+    let upload = browser
+        .send(
+            "POST",
+            "/api/uploads?filename=people.csv",
+            "application/octet-stream",
+            &bytes,
+        )
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plan = browser
+        .json("POST", &format!("/api/uploads/{upload}/plans"), json!({}))
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outbox = env.path("outbox");
+    let emls = || -> Vec<String> {
+        std::fs::read_dir(&outbox).map_or_else(
+            |_| Vec::new(),
+            |dir| {
+                dir.map(Result::unwrap)
+                    .filter(|e| e.file_type().unwrap().is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".eml"))
+                    .collect()
+            },
+        )
+    };
+    assert!(emls().is_empty(), "the run numbers its messages from 1");
+    let a = browser.json("POST", &format!("/api/plans/{plan}/approve"), json!({}));
+    assert_eq!(a.status, 202);
+    let run = a.json()["id"].as_str().unwrap().to_owned();
+
+    // Once the first batch is published, a folder (not empty) takes the name of the last
+    // row's message: its batch, the run's last, is committed but cannot be moved in.
+    let started = Instant::now();
+    while emls().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(120), "no email");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let last = ROWS - 1;
+    let obstacle = outbox.join(format!("{ROWS:07}-welcome-person{last}@example.org.eml"));
+    std::fs::create_dir(&obstacle).unwrap();
+    std::fs::write(obstacle.join("keep"), "x").unwrap();
+
+    let ended = loop {
+        let v = browser.get(&format!("/api/runs/{run}")).json();
+        if v["state"] != "queued" && v["state"] != "running" {
+            break v;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "{v}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(ended["state"], "interrupted", "{ended}");
+    let error = ended["error"].as_str().unwrap();
+    assert!(
+        error.contains("could not be moved") && error.contains("resumes the run"),
+        "{error}"
+    );
+    // Every row is committed; the run is not recorded finished, and its message is held.
+    assert_eq!(
+        env.count("SELECT count(*) FROM users WHERE protected = 0"),
+        ROWS as i64
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM upload_runs WHERE status = 'running'"),
+        1
+    );
+    let published = emls();
+    assert!(
+        published.len() < ROWS,
+        "the last message is held: {published:?}"
+    );
+
+    // The obstacle gone, the restarted server resumes the run: the held batch is published
+    // by the outbox's opening, and the run finishes with each message sent once.
+    std::fs::remove_dir_all(&obstacle).unwrap();
+    server.kill();
+    let server = Server::start(&env, "64");
+    let (browser, _) = Browser::sign_in(&server, "admin@example.co.nz", &password);
+    let done = browser.wait(&run);
+    assert_eq!(done["state"], "finished", "{done}");
+    assert_eq!(done["counts"]["created"], ROWS, "{done}");
+    let names = emls();
+    // Each user's welcome, and the uploader's confirmation, sent once the run finished.
+    assert_eq!(names.len(), ROWS + 1, "{names:?}");
+    let confirmations = names.iter().filter(|n| n.contains("-upload_complete-"));
+    assert_eq!(confirmations.count(), 1, "{names:?}");
+    for i in 0..ROWS {
+        let to = format!("-welcome-person{i}@example.org.eml");
+        assert_eq!(names.iter().filter(|n| n.ends_with(&to)).count(), 1, "{to}");
+    }
+    assert!(
+        std::fs::read_dir(outbox.join(".pending")).map_or(true, |mut d| d.next().is_none()),
+        "nothing left pending"
+    );
+    check_invariants(&env);
+    server.kill();
+}

@@ -65,11 +65,13 @@ fn row(db: &Db, mailer: &mut OutboxMailer, n: u32) {
     mailer.send(&welcome(n)).unwrap();
 }
 
-/// The messages published in the outbox: its visible files' text.
+/// The messages published in the outbox: its visible files' text (folders skipped).
 fn published(outbox: &Path) -> String {
     let mut names: Vec<_> = std::fs::read_dir(outbox)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
@@ -269,5 +271,57 @@ fn a_published_batch_record_removed_in_a_stopped_batch_is_harmless() {
             !text.contains("token-2"),
             "{format:?}: no dead link published"
         );
+    }
+}
+
+#[test]
+fn a_batch_that_cannot_be_moved_fails_every_later_flush_and_holds_back_the_rest() {
+    for format in FORMATS {
+        let env = env();
+        let (db, mut mailer) = open(&env, format);
+        // Planted once the mailer has numbered its files from 1: the first batch's file
+        // cannot be renamed over a folder that holds something.
+        let name = match format {
+            OutboxFormat::Eml => "0000001-welcome-user1@example.org.eml",
+            _ => "0000001-batch.mbox",
+        };
+        let obstacle = env.outbox.join(name);
+        std::fs::create_dir(&obstacle).unwrap();
+        std::fs::write(obstacle.join("keep"), "x").unwrap();
+        row(&db, &mut mailer, 1);
+        mailer.flush().unwrap();
+        db.commit().unwrap();
+
+        // A message outside any transaction (the upload's confirmation) waits for the
+        // batches before it, and is not published when one of them could not be moved.
+        mailer.send(&welcome(2)).unwrap();
+        let failed = mailer.flush().unwrap_err();
+        assert!(
+            failed.message().contains("could not be moved"),
+            "{format:?}: {}",
+            failed.message()
+        );
+        // Every later flush, and `finish`, say so again: the run is not recorded finished.
+        assert!(mailer.flush().is_err(), "{format:?}");
+        assert!(mailer.finish().is_err(), "{format:?}");
+        drop(mailer);
+        assert!(!published(&env.outbox).contains("token-"), "{format:?}");
+        assert_eq!(
+            recorded(&db),
+            1,
+            "{format:?}: the committed batch stays recorded"
+        );
+
+        // The obstacle gone, the next opening publishes the committed batch; the message
+        // that waited for it was never recorded, and is deleted unread.
+        std::fs::remove_dir_all(&obstacle).unwrap();
+        drop(db);
+        let (db, mailer) = open(&env, format);
+        let text = published(&env.outbox);
+        assert!(text.contains("token-1"), "{format:?}");
+        assert!(!text.contains("token-2"), "{format:?}");
+        assert_eq!(recorded(&db), 0, "{format:?}");
+        assert_eq!(pending_files(&env.outbox), 0, "{format:?}");
+        drop(mailer);
     }
 }

@@ -5,7 +5,7 @@ use crate::args::{DbArgs, ExecArgs, MailArgs};
 use crate::db::{runs, Db};
 use crate::exit::{self, io_error, CliError};
 use crate::files;
-use crate::mail::{self, OutboxMailer, SmtpMailer};
+use crate::mail::{self, OutboxMailer, RunMailer, SmtpMailer};
 use crate::progress::ProgressBar;
 use crate::report;
 use lms_bulk_upload::{
@@ -158,15 +158,9 @@ fn mailer(
     }
 }
 
-/// A mailer that can say where its messages went.
-trait MailerReport: Mailer {
-    fn mailer(&mut self) -> &mut dyn Mailer;
+/// A run's mailer that can say where its messages went.
+trait MailerReport: RunMailer {
     fn describe(&self) -> String;
-    /// Once the run's rows are done: waits for what the mailer still does beside the engine
-    /// (the outbox's thread publishing the last committed batches).
-    fn finish(&mut self) -> Result<(), lms_bulk_upload::HostError> {
-        Ok(())
-    }
 }
 
 struct OutboxReport {
@@ -186,10 +180,13 @@ impl Mailer for OutboxReport {
     }
 }
 
-impl MailerReport for OutboxReport {
-    fn mailer(&mut self) -> &mut dyn Mailer {
-        self
+impl RunMailer for OutboxReport {
+    fn finish(&mut self) -> Result<(), lms_bulk_upload::HostError> {
+        self.outbox.finish()
     }
+}
+
+impl MailerReport for OutboxReport {
     fn describe(&self) -> String {
         format!(
             "{} email(s) written to the outbox {}",
@@ -197,15 +194,9 @@ impl MailerReport for OutboxReport {
             self.dir.display()
         )
     }
-    fn finish(&mut self) -> Result<(), lms_bulk_upload::HostError> {
-        self.outbox.finish()
-    }
 }
 
 impl MailerReport for SmtpMailer {
-    fn mailer(&mut self) -> &mut dyn Mailer {
-        self
-    }
     fn describe(&self) -> String {
         format!("{} email(s) sent by SMTP", self.sent())
     }
@@ -274,7 +265,7 @@ pub fn execute_job(job: Job, host: &Host<'_>, hash_params: HashParams) -> Result
         &db,
         &plan,
         run_id,
-        mailer.mailer(),
+        mailer.as_mut(),
         &settings,
         default_password.map(Password::new),
         Some(progress.callback()),

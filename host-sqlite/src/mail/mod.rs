@@ -12,8 +12,30 @@ pub(crate) use publisher::Publisher;
 pub use smtp::{redact, SmtpMailer};
 
 use lettre::message::{header, header::ContentType, Mailbox, MultiPart, SinglePart};
-use lms_bulk_upload::{HostError, Message};
+use lms_bulk_upload::{HostError, Mailer, Message};
 use std::time::SystemTime;
+
+/// A mailer opened for a run, whose work may outlast the run's rows: the outbox's thread
+/// is still moving the last committed batches into the folder when the engine returns.
+/// Whoever runs the plan calls [`finish`](RunMailer::finish) before recording the run
+/// finished, and records it finished only if that succeeds: an error leaves the run
+/// resumable, and the outbox's next opening publishes what is left.
+pub trait RunMailer: Mailer {
+    /// Waits until everything sent is delivered or published, and says if some of it
+    /// could not be.
+    fn finish(&mut self) -> Result<(), HostError> {
+        Ok(())
+    }
+}
+
+impl RunMailer for OutboxMailer {
+    fn finish(&mut self) -> Result<(), HostError> {
+        OutboxMailer::finish(self)
+    }
+}
+
+/// SMTP sends each message before the engine goes on: nothing is left to wait for.
+impl RunMailer for SmtpMailer {}
 
 /// The recipient, parsed as lettre reads it (a message lettre refuses fails its own row).
 ///

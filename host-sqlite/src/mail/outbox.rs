@@ -75,6 +75,10 @@ pub struct OutboxMailer {
     /// Opened for a run: the thread that publishes the committed batches (started with the
     /// first batch recorded).
     publisher: Option<PublishThread>,
+    /// Why a committed batch could not be moved into the outbox, once the publishing thread
+    /// has said so: every later `flush`, and `finish`, fail with it (whatever message they
+    /// are about), so that the run stops and is not recorded finished.
+    unpublished: Option<HostError>,
 }
 
 /// What the formatting thread is asked to do.
@@ -294,6 +298,7 @@ impl OutboxMailer {
             pending: None,
             pending_prefix: OsString::new(),
             publisher: None,
+            unpublished: None,
         })
     }
 
@@ -328,12 +333,23 @@ impl OutboxMailer {
     /// Records the pending batch in the open transaction (published when it commits, by
     /// the publishing thread), or, with none open, publishes it now.
     fn stage(&mut self) -> Result<(), HostError> {
-        let (Some(db), Some(batch)) = (&self.ledger, &self.pending) else {
+        let Some(db) = self.ledger.clone() else {
             return Ok(());
         };
-        if self.publisher.is_none() {
+        if self.pending.is_none() {
+            return Ok(());
+        }
+        if db.conn().is_autocommit() {
+            // Messages outside a transaction depend on no write (the uploader's
+            // confirmation, once every row is done): they go out after every batch before
+            // them, and not at all if one of those could not be moved.
+            self.forget_published(true)?;
+        } else if self.publisher.is_none() {
             self.publisher = PublishThread::start(&self.dir);
         }
+        let Some(batch) = &self.pending else {
+            return Ok(());
+        };
         let publisher = self.publisher.as_ref().map(PublishThread::publisher);
         if !db.stage_outbox(&self.dir, batch, publisher)? {
             pending::publish(&self.dir, batch)
@@ -447,30 +463,32 @@ impl Drop for OutboxMailer {
 
 impl OutboxMailer {
     /// Removes the records of the batches the publishing thread has moved into the outbox
-    /// (in the open transaction, if any), and says if one could not be moved. `wait`: first
-    /// waits until every batch handed to it is done, and ends the thread (a later batch
-    /// starts another).
+    /// (in the open transaction, if any), and says if one could not be moved (then and at
+    /// every later call: the error is kept). `wait`: first waits until every batch handed
+    /// to it is done, and ends the thread (a later batch starts another).
     fn forget_published(&mut self, wait: bool) -> Result<(), HostError> {
-        let Some(publisher) = &mut self.publisher else {
-            return Ok(());
-        };
-        let done = if wait {
-            let done = publisher.finish();
-            self.publisher = None;
-            done
-        } else {
-            publisher.done()
-        };
-        if let Some(db) = &self.ledger {
-            db.forget_outbox(&self.dir, &done.published)?;
+        if let Some(publisher) = &mut self.publisher {
+            let done = if wait {
+                let done = publisher.finish();
+                self.publisher = None;
+                done
+            } else {
+                publisher.done()
+            };
+            if let Some(db) = &self.ledger {
+                db.forget_outbox(&self.dir, &done.published)?;
+            }
+            if let Some(e) = done.error {
+                self.unpublished.get_or_insert(e);
+            }
         }
-        done.error.map_or(Ok(()), Err)
+        self.unpublished.clone().map_or(Ok(()), Err)
     }
 
     /// Opened for a run: waits until every committed batch is in the outbox (a thread of
     /// the mailer's moves them while the engine goes on), and says if one could not be
-    /// moved (it is when the outbox is next opened). Dropping the mailer waits too, but
-    /// says nothing.
+    /// moved, now or earlier in the run (it is when the outbox is next opened): the run must
+    /// then not be recorded finished. Dropping the mailer waits too, but says nothing.
     pub fn finish(&mut self) -> Result<(), HostError> {
         self.forget_published(true)
     }

@@ -4,11 +4,11 @@
 //! server starts again; cancel stops between rows.
 
 use crate::db::{runs, Db};
-use crate::mail::{OutboxFormat, OutboxMailer, SmtpMailer};
+use crate::mail::{OutboxFormat, OutboxMailer, RunMailer, SmtpMailer};
 use crate::run::{execute_run, ExecSettings};
 use crate::{lock, Error, ErrorKind};
 use lettre::message::Mailbox;
-use lms_bulk_upload::{Mailer, Password, Plan, Progress};
+use lms_bulk_upload::{Password, Plan, Progress};
 use rusqlite::params;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -31,8 +31,8 @@ pub struct MailSettings {
 impl MailSettings {
     /// Opens the transport (SMTP is checked by connecting) for a run on `db`: the outbox
     /// publishes in two phases, and opening it finishes what a stopped run left pending
-    /// (call it under the apply lock).
-    pub fn open(&self, db: &Rc<Db>) -> Result<Box<dyn Mailer>, Error> {
+    /// (call it under the apply lock). Call [`RunMailer::finish`] once the rows are done.
+    pub fn open(&self, db: &Rc<Db>) -> Result<Box<dyn RunMailer>, Error> {
         match &self.smtp {
             Some(url) => {
                 let smtp = SmtpMailer::new(url, self.from.clone()).map_err(Error::usage)?;
@@ -234,7 +234,15 @@ fn run(shared: &Shared, id: i64) -> Result<(), Error> {
         Some(cancel.clone()),
     )?;
     // The outbox's thread moves the last committed batches into the folder before the run
-    // is recorded finished (dropping the mailer waits for it).
+    // is recorded finished. A batch it could not move fails the run here, which stays
+    // running (the server's next start resumes it, and opening the outbox then publishes
+    // the batch) and is shown interrupted with the reason.
+    mailer.finish().map_err(|e| {
+        Error::host(format!(
+            "{}; the rows done so far are committed, and restarting the server resumes the run",
+            e.message()
+        ))
+    })?;
     drop(mailer);
     let failed = results.summary.failed > 0;
     runs::finish(&db, id, &results, failed)?;
