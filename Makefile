@@ -203,8 +203,7 @@ NODE_DIR := bindings-node
 # npm ci from the committed lock (npm install if there is none), a debug build of the addon
 # (scripts/node-addon.sh: plain cargo, sharing the tests' build of the core), every test
 # under bindings-node/test, two files at a time (node's default on 2 cores is one; each file
-# has its own temporary folders, stores and ports, and the two WebApi files wait ~8 s for
-# V8 to collect their bridges before their process ends), the TypeScript declarations
+# has its own temporary folders, stores and ports), the TypeScript declarations
 # checked. The index.d.ts / index.js napi generates are compared with the committed ones by
 # test-packages (scripts/dist/node.sh).
 test-node: node-deps

@@ -774,6 +774,10 @@ export interface WebAnswer {
   stream: AsyncIterable<string> | null
 }
 
+/**
+ * The screens' API. Idle, it does not keep the process alive (a server closed, the process
+ * ends); a request being answered, a run executing and an events stream being read do.
+ */
 export declare class WebApi {
   constructor(options: WebApiOptions)
   handle(request: { method: string; path: string; query?: string; headers?: [string, string][]; body?: Uint8Array; peer?: string | null }): Promise<WebAnswer>

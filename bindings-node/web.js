@@ -3,7 +3,8 @@
 // host's own objects (docs/web-host-protocol.md): `hooks` (who is an administrator, a record
 // store in the host's database, the catalog, optionally `enqueueRun`), the engine's `store`
 // and a `mailer`. Plans, runs, journals, progress, cancel, results and undo are the Rust
-// core's; `lms-bulk-upload/express` maps Express's requests to `handle`.
+// core's; `lms-bulk-upload/express` maps Express's requests to `handle`. An idle WebApi does
+// not keep the process alive; its calls in flight and a run on its own thread do (web.rs).
 
 const native = require('./index.js')
 const lms = require('./lms.js')

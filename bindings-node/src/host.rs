@@ -20,17 +20,28 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-/// `(method, argsJson | null) => Promise<string>`, made by `lms.js` around a host object.
-pub(crate) type Bridge = ThreadsafeFunction<
+/// `(method, argsJson | null) => Promise<string>`, made by `lms.js` around a host object;
+/// `WEAK`: it does not keep Node's event loop alive by itself ([`WeakBridge`]).
+pub(crate) type BridgeOf<const WEAK: bool> = ThreadsafeFunction<
     FnArgs<(String, Option<String>)>,
     Promise<String>,
     FnArgs<(String, Option<String>)>,
     Status,
     false,
+    WEAK,
 >;
 
+/// A bridge given for one call (`plan`, `execute`, ...): it keeps the event loop alive
+/// while it exists, and it is dropped, on the worker thread, as the call's work ends.
+pub(crate) type Bridge = BridgeOf<false>;
+
+/// A bridge an object keeps between calls (`WebApi`'s): it does not keep the event loop
+/// alive while the object is idle; a call in flight does, by its pending Promise
+/// ([`spawn`]).
+pub(crate) type WeakBridge = BridgeOf<true>;
+
 /// A JavaScript object behind its bridge.
-pub(crate) struct JsObject(pub(crate) Bridge);
+pub(crate) struct JsObject<const WEAK: bool = false>(pub(crate) BridgeOf<WEAK>);
 
 #[derive(Deserialize)]
 struct Reply {
@@ -43,7 +54,7 @@ struct Reply {
     unreadable: bool,
 }
 
-impl JsObject {
+impl<const WEAK: bool> JsObject<WEAK> {
     fn ask(&self, method: &str, args: Option<String>) -> std::result::Result<String, String> {
         let request = FnArgs::from((method.to_owned(), args));
         block_on(async { self.0.call_async_catch(request).await?.await }).map_err(|e| e.reason)
@@ -60,7 +71,7 @@ impl HostObject for JsObject {
     }
 }
 
-impl JsObject {
+impl<const WEAK: bool> JsObject<WEAK> {
     /// Whether the object has a method of that name (from any thread).
     pub(crate) fn has(&self, method: &str) -> bool {
         self.ask(method, None).is_ok_and(|answer| answer == "true")
@@ -142,9 +153,12 @@ open!(store, Store, HostStore);
 open!(mailer, Mailer, HostMailer);
 open!(journal, Journal, HostJournal);
 
-type Resolver<T> = Box<dyn FnOnce(Env) -> Result<T> + Send>;
+pub(crate) type Resolver<T> = Box<dyn FnOnce(Env) -> Result<T> + Send>;
 
 /// Returns a Promise, runs `work` on a new thread and settles the Promise with its outcome.
+/// Until it settles, the Promise keeps Node's event loop alive (napi's deferred holds it),
+/// so the process does not end while the work runs; a weak bridge the work calls is served
+/// meanwhile.
 ///
 /// A dedicated thread (not libuv's pool) is used because the work may wait for the host's
 /// Promises, which may themselves need libuv's pool (file system, DNS, database drivers).

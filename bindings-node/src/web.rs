@@ -4,8 +4,13 @@
 //! methods may return Promises, reached through their bridges); a run is executed by
 //! `run(runId)`, which a BullMQ worker (or the API's own thread) calls. All behaviour is
 //! the web crate's (`docs/web-host-protocol.md`); this converts.
+//!
+//! The API keeps its bridges between calls, weak: an idle API does not keep Node's event
+//! loop alive (a server closed, the process ends). Work in flight does: each call's
+//! pending Promise ([`spawn`]), and a run executing on the API's own thread holds one of
+//! its own ([`hold_loop`]).
 
-use crate::host::{spawn, Bridge, JsObject};
+use crate::host::{spawn, JsObject, Resolver, WeakBridge};
 use crate::{from_js, to_napi};
 use lms_bulk_upload::host::Naming;
 use lms_bulk_upload::{HostError, ParseOptions};
@@ -14,6 +19,8 @@ use lms_bulk_upload_web::{
     SharedObject,
 };
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::JsDeferred;
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,7 +31,7 @@ use std::sync::{Arc, Mutex};
 type Chunks = Box<dyn Iterator<Item = Vec<u8>> + Send>;
 
 /// A JavaScript object, called from the API's worker threads.
-struct SharedJs(JsObject);
+struct SharedJs(JsObject<true>);
 
 impl SharedObject for SharedJs {
     fn has_method(&self, method: &str) -> bool {
@@ -33,6 +40,40 @@ impl SharedObject for SharedJs {
     fn call(&self, method: &str, args: Vec<Value>) -> std::result::Result<Value, HostError> {
         self.0.request(method, args)
     }
+}
+
+/// Holds Node's event loop while a run executes on the API's own thread: a Promise left
+/// pending (its deferred holds the loop, as [`spawn`]'s do), settled as this is dropped.
+struct LoopHold(Option<JsDeferred<(), Resolver<()>>>);
+
+impl Drop for LoopHold {
+    fn drop(&mut self) {
+        if let Some(deferred) = self.0.take() {
+            deferred.resolve(Box::new(|_| Ok(())));
+        }
+    }
+}
+
+/// A [`LoopHold`] for a run starting on the API's own thread (the web crate's
+/// `ObjectHost::hold_runs_with`). Called on the worker thread of the call that queues the
+/// run (a request, `resumeUnfinished`), whose own pending Promise keeps the loop running
+/// meanwhile: the JavaScript thread is reached through the hooks' bridge (asked whether the
+/// hooks have a method named "", which reads a `typeof` only), makes the Promise there and
+/// hands its deferred back. Nothing is held when the JavaScript thread cannot be reached
+/// (its environment ending).
+fn hold_loop(hooks: &WeakBridge) -> LoopHold {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    hooks.call_with_return_value(
+        FnArgs::from((String::new(), None)),
+        ThreadsafeFunctionCallMode::NonBlocking,
+        move |_, env| {
+            let (deferred, _promise) = env.create_deferred::<(), Resolver<()>>()?;
+            // The receiver waits for it, unless that thread is gone.
+            let _ = sender.send(deferred);
+            Ok(())
+        },
+    );
+    LoopHold(receiver.recv().ok())
 }
 
 #[derive(Deserialize)]
@@ -138,11 +179,11 @@ impl WebApiHandle {
     #[napi(constructor)]
     pub fn new(
         #[napi(ts_arg_type = "(method: string, argsJson: string | null) => Promise<string>")]
-        hooks: Bridge,
+        hooks: WeakBridge,
         #[napi(ts_arg_type = "(method: string, argsJson: string | null) => Promise<string>")]
-        store: Bridge,
+        store: WeakBridge,
         #[napi(ts_arg_type = "(method: string, argsJson: string | null) => Promise<string>")]
-        mailer: Bridge,
+        mailer: WeakBridge,
         options_json: String,
     ) -> Result<Self> {
         let options: Options = serde_json::from_value(from_js(Some(&options_json))?)
@@ -159,15 +200,17 @@ impl WebApiHandle {
             execute: options.execute,
             naming: Naming::Camel,
         };
+        let hooks = Arc::new(SharedJs(JsObject(hooks)));
         // Built without asking the objects for their methods: that needs the JavaScript
         // thread, which is the one running this constructor.
         let host = ObjectHost::unchecked(
             config,
-            Arc::new(SharedJs(JsObject(hooks))),
+            hooks.clone(),
             Arc::new(SharedJs(JsObject(store))),
             Arc::new(SharedJs(JsObject(mailer))),
         )
         .map_err(|e| Error::new(Status::InvalidArg, e))?;
+        host.hold_runs_with(Box::new(move || Box::new(hold_loop(&hooks.0 .0))));
         let mut api_config = ApiConfig {
             secure_cookies: options.secure_cookies,
             ..ApiConfig::default()

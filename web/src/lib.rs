@@ -20,7 +20,7 @@ pub use hooks::{
     StoredUpload,
 };
 pub use http::{Body, Request, Response};
-pub use object::{ObjectHost, ObjectHostConfig, RunOutcome, SharedObject};
+pub use object::{ObjectHost, ObjectHostConfig, RunHold, RunOutcome, SharedObject};
 pub use problem::{Problem, API_CODES};
 pub use security::SignInLimits;
 

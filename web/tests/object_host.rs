@@ -472,6 +472,69 @@ fn the_flow_on_a_thread_of_its_own_then_undo() {
     assert_eq!(history["items"][0]["id"], undo.as_str(), "newest first");
 }
 
+/// A hold on a run's thread: as it is let go, it notes how many users the store has.
+struct Hold {
+    users: Arc<Users>,
+    released: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let users = self.users.users.lock().unwrap().len();
+        self.released.lock().unwrap().push(users);
+    }
+}
+
+#[test]
+fn a_run_on_the_hosts_own_thread_is_held_until_it_has_ended() {
+    let w = world(false);
+    let taken = Arc::new(AtomicUsize::new(0));
+    let released = Arc::new(Mutex::new(Vec::new()));
+    let (t, r, users) = (taken.clone(), released.clone(), w.users.clone());
+    assert!(w.host.hold_runs_with(Box::new(move || {
+        t.fetch_add(1, Ordering::SeqCst);
+        Box::new(Hold {
+            users: users.clone(),
+            released: r.clone(),
+        })
+    })));
+    assert!(
+        !w.host.hold_runs_with(Box::new(|| Box::new(()))),
+        "set once"
+    );
+    let mut c = Client::signed_in(&w.env);
+    let run = approve(&mut c, json!({}));
+    assert_eq!(
+        taken.load(Ordering::SeqCst),
+        1,
+        "taken as the run is queued"
+    );
+    let id = run["id"].as_str().unwrap().to_owned();
+    assert_eq!(c.wait(&id)["state"], "finished");
+    // The record says finished before the run's thread ends: the hold goes as it ends.
+    let start = std::time::Instant::now();
+    while released.lock().unwrap().is_empty() {
+        assert!(start.elapsed().as_secs() < 120, "the hold was never let go");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        *released.lock().unwrap(),
+        vec![4],
+        "let go once, after the run wrote every user"
+    );
+
+    // A run queued through the host's `enqueue_run` is its worker's: nothing held here.
+    let q = world(true);
+    let t = taken.clone();
+    assert!(q.host.hold_runs_with(Box::new(move || {
+        t.fetch_add(1, Ordering::SeqCst);
+        Box::new(())
+    })));
+    let mut c = Client::signed_in(&q.env);
+    assert_eq!(approve(&mut c, json!({}))["state"], "queued");
+    assert_eq!(taken.load(Ordering::SeqCst), 1);
+}
+
 #[test]
 fn a_queued_run_waits_for_its_worker_and_resumes_from_its_journal() {
     let w = world(true);

@@ -58,10 +58,19 @@ app.get('/', (req, res) => res.send('The example LMS: the bulk upload screens ar
 
 const server = app.listen(port, '127.0.0.1', () => console.log(`express_lms: listening on http://127.0.0.1:${port}/admin/bulk-upload/`))
 
+// A graceful stop: no new requests, BullMQ's jobs in hand finished, the connections closed;
+// then the process ends by itself (the screens' API does not keep it alive once idle; a run
+// on its own thread does until it ends, interrupted by the pool's end, and resumes at the
+// next start).
 async function stop() {
   server.close()
   await worker?.close()
   await queue?.close()
   await pool.end()
 }
-process.on('SIGTERM', () => void stop().then(() => process.exit(0)))
+process.on('SIGTERM', () =>
+  void stop().catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  }),
+)

@@ -28,7 +28,7 @@ use records::{now, PlanDoc, Records, RunDoc, RUN};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 /// A host object that may be called from any thread (a binding takes its language's lock
 /// for each call). Methods are named in the host's [`Naming`].
@@ -50,6 +50,10 @@ impl HostObject for Shared<'_> {
         self.0.call(method, args)
     }
 }
+
+/// What [`ObjectHost::hold_runs_with`] calls as a run starts on a thread of the host's
+/// own; what it returns is dropped as that thread ends.
+pub type RunHold = Box<dyn Fn() -> Box<dyn Send> + Send + Sync>;
 
 /// How an object host is set up.
 #[derive(Debug, Clone)]
@@ -89,6 +93,8 @@ pub struct ObjectHost {
     plans: Mutex<VecDeque<(String, Arc<Plan>)>>,
     /// Cancel flags of the runs executing in this process.
     live: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Held while a run executes on a thread of this host's own.
+    run_hold: OnceLock<RunHold>,
     this: Weak<ObjectHost>,
 }
 
@@ -166,8 +172,20 @@ impl ObjectHost {
             hash_params: execute.hash_params,
             plans: Mutex::new(VecDeque::new()),
             live: Mutex::new(HashMap::new()),
+            run_hold: OnceLock::new(),
             this: this.clone(),
         }))
+    }
+
+    /// Sets what is held while a run executes on a thread of this host's own (queued
+    /// without an `enqueue_run` hook, or resumed by [`ObjectHost::resume_unfinished`]):
+    /// `hold` is called on the thread that queues the run, before the run's thread starts,
+    /// and what it returns is dropped as that thread ends. A binding whose process would
+    /// otherwise end in the middle of such a run keeps it alive this way (Node's, whose
+    /// event loop ends the process once nothing holds it). Set once: false, and `hold`
+    /// unused, when it was set already.
+    pub fn hold_runs_with(&self, hold: RunHold) -> bool {
+        self.run_hold.set(hold).is_ok()
     }
 
     fn cached_plan(&self, id: &str) -> Option<Arc<Plan>> {
@@ -240,11 +258,13 @@ impl ObjectHost {
             return Err(HookError::Failed("the host is shutting down".into()));
         };
         let id = run_id.to_owned();
+        let held = self.run_hold.get().map(|hold| hold());
         std::thread::Builder::new()
             .name("bulk-upload-run".into())
             .spawn(move || {
                 // The outcome is in the run's record.
                 let _ = this.execute_run_waiting(&id);
+                drop(held);
             })
             .map_err(|e| HookError::Failed(format!("cannot start the run's thread: {e}")))?;
         Ok(())
