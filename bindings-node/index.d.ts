@@ -289,6 +289,12 @@ export declare function planFormatVersion(): number
 export declare function planUndoAsync(results: ResultsHandle, memory?: MemoryStoreHandle | undefined | null, bridge?: ((method: string, argsJson: string | null) => Promise<string>) | undefined | null, optionsJson?: string | undefined | null): Promise<PlanHandle>
 
 /**
+ * The names of a workbook's sheets, in the workbook's order (`[]` for a CSV file).
+ * `optionsJson`: `ParseOptions` (its limits hold before the workbook is opened).
+ */
+export declare function sheetNames(data: Uint8Array, optionsJson?: string | undefined | null): Array<string>
+
+/**
  * The optional store methods the native `MemoryStore`'s wrapper does not forward (JSON
  * list of snake_case names; empty when every one is forwarded).
  */

@@ -858,6 +858,7 @@ module.exports.parseBytesAsync = nativeBinding.parseBytesAsync
 module.exports.planAsync = nativeBinding.planAsync
 module.exports.planFormatVersion = nativeBinding.planFormatVersion
 module.exports.planUndoAsync = nativeBinding.planUndoAsync
+module.exports.sheetNames = nativeBinding.sheetNames
 module.exports.unforwardedStoreMethodsJson = nativeBinding.unforwardedStoreMethodsJson
 module.exports.verifyInvitationAsync = nativeBinding.verifyInvitationAsync
 module.exports.verifyPassword = nativeBinding.verifyPassword

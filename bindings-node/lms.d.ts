@@ -63,6 +63,12 @@ export interface ParseOptions {
   sheet?: string
   /** The file's encoding when known (`'windows-1250'`, `'shift_jis'`...); default: a BOM, else UTF-8, else the detected code page. */
   encoding?: string
+  /**
+   * Columns matched by hand: a header cell's 0-based position to the name of a column or declared field (any of its
+   * names or aliases), or `null` to ignore the column (`{ 1: 'last name', 3: null }`; a `Map` too). A position past
+   * the header, or a name that is no column or declared field, is a `SettingsError` (`invalid_option`).
+   */
+  columnAssignments?: Record<number, string | null> | Map<number, string | null>
   /** Threads reading the file (0, the default: one per core, at most 16; 1: one pass on the calling thread). The outcome is the same whatever the number. */
   threads?: number
 }
@@ -102,6 +108,8 @@ export type UploadInput = Uint8Array | ArrayBuffer | string | URL | { path: stri
 
 export declare function parse(input: UploadInput, options?: ParseOptions): Upload
 export declare function parseFile(path: string, options?: ParseOptions): Promise<Upload>
+/** A workbook's sheet names in its order (`[]` for a CSV file), to choose `ParseOptions.sheet` from. */
+export declare function sheetNames(input: UploadInput, options?: ParseOptions): string[]
 
 export declare class Upload implements Iterable<Row> {
   private constructor()

@@ -180,11 +180,25 @@ function toBytes(input) {
  * is CSV content, never a path), or a file as a `URL` or `{ path }`. Throws a `FileError` when
  * the file is unusable; row problems are `upload.issues`. Options (decoded by the engine):
  * limits, `delimiter`, `groupSeparator`, `clearToken`, `fields` (the host's own profile
- * fields) and `loginMethods` (what the `auth` column may name besides `password`).
+ * fields), `loginMethods` (what the `auth` column may name besides `password`), `sheet`
+ * (a workbook's sheet by name), `encoding` and `columnAssignments` (columns matched by hand:
+ * `{ 1: 'last name', 3: null }`, a header cell's 0-based position to a column or field name,
+ * or null to ignore it).
  */
 function parse(input, options) {
   const bytes = toBytes(input)
   return new Upload(guard(() => native.parseBytes(bytes, toJson(options))))
+}
+
+/**
+ * The names of a workbook's sheets (`.xlsx`, `.xls`, `.ods`, recognised by content), in the
+ * workbook's order, for the administrator to choose one (`parse(input, { sheet })`); `[]`
+ * for a CSV file. Takes what `parse` takes, options included (its limits hold before the
+ * workbook is opened); throws a `FileError` when the file cannot be read.
+ */
+function sheetNames(input, options) {
+  const bytes = toBytes(input)
+  return guard(() => native.sheetNames(bytes, toJson(options)))
 }
 
 /** Reads a file without blocking and parses it on a worker thread. */
@@ -597,7 +611,7 @@ const version = native.version()
 const PLAN_FORMAT_VERSION = native.planFormatVersion()
 
 module.exports = {
-  version, PLAN_FORMAT_VERSION, parse, parseFile, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, verifyInvitation, redeemInvitation, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
+  version, PLAN_FORMAT_VERSION, parse, parseFile, sheetNames, plan, planUndo, execute, issueCodes, emailKey, verifyPassword, verifyInvitation, redeemInvitation, Upload, Settings, Plan, PlanKey, Results, MemoryStore, RecordingMailer, MemoryJournal,
   BulkUploadError, FileError, SettingsError, PlanError, StoreError, MailerError, InvitationError, TransientError,
 }
 

@@ -39,7 +39,7 @@ pub use testing::{
     unforwarded_store_methods_json,
 };
 pub use undo::plan_undo_async;
-pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, UploadHandle};
+pub use upload::{bench_parse_rust, parse_bytes, parse_bytes_async, sheet_names, UploadHandle};
 pub use web::{WebApiHandle, WebResponseHandle};
 
 /// A core error as a napi error: its message is `LMS_BULK_UPLOAD_ERROR:` and a JSON payload

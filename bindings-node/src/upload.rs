@@ -33,6 +33,13 @@ pub fn parse_bytes(data: &[u8], options_json: Option<String>) -> Result<UploadHa
     parse(data, &options(options_json)?)
 }
 
+/// The names of a workbook's sheets, in the workbook's order (`[]` for a CSV file).
+/// `optionsJson`: `ParseOptions` (its limits hold before the workbook is opened).
+#[napi]
+pub fn sheet_names(data: &[u8], options_json: Option<String>) -> Result<Vec<String>> {
+    lms_bulk_upload::sheet_names(data, &options(options_json)?).map_err(to_napi)
+}
+
 /// Like `parseBytes`, on a worker thread (for large files read asynchronously).
 #[napi(ts_return_type = "Promise<UploadHandle>")]
 pub fn parse_bytes_async<'env>(

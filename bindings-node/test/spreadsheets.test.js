@@ -49,3 +49,59 @@ test('a password column is never read', () => {
   assert.deepEqual(upload.issues.map((i) => [i.code, i.column]), [['password_column', 'Password']])
   assert.ok(!JSON.stringify(upload.rows).includes('hunter2'))
 })
+
+for (const name of ['staff.xlsx', 'staff.xls', 'staff.ods']) {
+  test(`the sheets of ${name} are listed in order`, () => {
+    const names = lms.sheetNames(read(name))
+    assert.deepEqual(names, ['Staff', 'Managers'])
+    assert.deepEqual(lms.sheetNames({ path: path.join(FIXTURES, name) }), names)
+    // Each name reads its sheet.
+    assert.deepEqual(names.map((sheet) => lms.parse(read(name), { sheet }).sheet), names)
+  })
+}
+
+test('sheetNames of a CSV file and of files it refuses', () => {
+  assert.deepEqual(lms.sheetNames(read('staff.csv')), [])
+  assert.deepEqual(lms.sheetNames('firstname,lastname,email\n'), [])
+  assert.throws(() => lms.sheetNames(read('bomb.xlsx')), { name: 'FileError', code: 'file_too_large' })
+  assert.throws(() => lms.sheetNames(read('not_a_workbook.zip')), { name: 'FileError', code: 'unsupported_file' })
+  // The parse options' limits hold before the workbook is opened.
+  const size = read('staff.xlsx').length
+  assert.throws(() => lms.sheetNames(read('staff.xlsx'), { maxFileBytes: size - 1 }), { name: 'FileError', code: 'file_too_large' })
+  assert.throws(() => lms.sheetNames(read('staff.xlsx'), { sheets: 'Staff' }), { name: 'SettingsError', code: 'invalid_option' })
+})
+
+test('a column matched by hand is read as that column, one ignored is not read', () => {
+  // The Staff sheet's "Employee No" and "Start date" are no column of the engine's.
+  const plain = lms.parse(read('staff.xlsx'))
+  assert.deepEqual(plain.issues.map((i) => [i.code, i.column]), [['unknown_column', 'Employee No'], ['unknown_column', 'Start date'], ['invalid_email', 'emailaddress']])
+  assert.ok(plain.rows.every((r) => !('uniqueid' in r.values)))
+
+  const upload = lms.parse(read('staff.xlsx'), { columnAssignments: { 3: 'unique_id', 5: null } })
+  assert.deepEqual(upload.issues.map((i) => [i.code, i.line]), [['invalid_email', 5]])
+  assert.deepEqual(upload.header.map((h) => [h.header, h.column]), [
+    ['First Name', 'firstname'], ['Last Name', 'lastname'], ['Email', 'emailaddress'], ['Employee No', 'uniqueid'],
+    ['Phone', 'phonenumber'], ['Start date', null], ['addgroup', 'addgroup'],
+  ])
+  assert.deepEqual(upload.rows.map((r) => r.values.uniqueid), ['00123', '00456', '00789', '01000'])
+  // Every other value as without the assignments.
+  const others = upload.rows.map(({ values: { uniqueid, ...rest } }) => rest)
+  assert.deepEqual(others, plain.rows.map((r) => r.values))
+  // A Map says the same.
+  const map = lms.parse(read('staff.xlsx'), { columnAssignments: new Map([[3, 'uniqueid'], [5, null]]) })
+  assert.deepEqual(map.rows, upload.rows)
+})
+
+test('a required column headed wrongly is matched by hand', () => {
+  const text = 'firstname,surnme,emailaddress\nMere,Tū,mere@example.nz\n'
+  assert.throws(() => lms.parse(text), { name: 'FileError', code: 'missing_required_column' })
+  const upload = lms.parse(text, { columnAssignments: { 1: 'last name' } })
+  assert.deepEqual([upload.rows[0].lastName, upload.issues], ['Tū', []])
+})
+
+test('a column assignment the header cannot take is the core\'s invalid_option', () => {
+  for (const columnAssignments of [{ 7: null }, { 3: 'shoe size' }, { '-1': null }]) {
+    assert.throws(() => lms.parse(read('staff.xlsx'), { columnAssignments }), { name: 'SettingsError', code: 'invalid_option' })
+  }
+  assert.throws(() => lms.parse(read('staff.xlsx'), { columnAssignments: { 7: null } }), /the header has 7 columns, not 8/)
+})

@@ -21,6 +21,11 @@ function world() {
 
 const CSV = 'firstname,lastname,email,addgroup\nAna,Lopez,ana@x.com,Sales\nBo,Chan,bo@x.com,\n'
 
+test('WebApi: column assignments are each upload\'s, not in the parse options for every upload', () => {
+  const parseOptions = { columnAssignments: { 0: null } }
+  assert.throws(() => new WebApi({ hooks: new Hooks(), store: new AsyncStore(), mailer: new AsyncMailer(), siteUrl: ORIGIN, secret: 's'.repeat(40), parseOptions }), /column_assignments/)
+})
+
 test('WebApi: sign in, upload, plan, approve; the worker runs the queued run; its events stream', async () => {
   const { hooks, store, api } = world()
   let cookie = ''

@@ -68,6 +68,41 @@ fn parse(
     })
 }
 
+/// The names of a workbook's sheets (`.xlsx`, `.xls`, `.ods`, recognised by content), in
+/// the workbook's order, so that the administrator can choose one (`parse(..., sheet=)`);
+/// `[]` for a CSV file. The source is what `parse` takes; the keyword arguments are the
+/// core's parse options (its limits hold before the workbook is opened). A file that cannot
+/// be read raises `FileError`; an unknown option `SettingsError`.
+#[pyfunction]
+#[pyo3(signature = (source, **options))]
+fn sheet_names(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<String>> {
+    let options = options.map(|o| from_py(o.as_any())).transpose()?;
+    let options = ParseOptions::from_value(options.unwrap_or(Value::Null)).or_raise(py)?;
+    let run = |bytes: &[u8]| py.detach(|| lms_bulk_upload::sheet_names(bytes, &options));
+    let result = if let Ok(bytes) = source.cast::<PyBytes>() {
+        run(bytes.as_bytes())
+    } else if let Ok(text) = source.cast::<PyString>() {
+        run(text.encode_utf8()?.as_bytes())
+    } else if let Ok(array) = source.cast::<PyByteArray>() {
+        // copied: Python code may resize the array while the GIL is released
+        run(&array.to_vec())
+    } else if source.hasattr("__fspath__")? {
+        let path: std::path::PathBuf = source.extract()?;
+        let bytes = py.detach(|| std::fs::read(&path))?;
+        run(&bytes)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "sheet_names() takes bytes, str (CSV text) or a path (os.PathLike), not {}",
+            source.get_type().name()?
+        )));
+    };
+    result.or_raise(py)
+}
+
 /// For benchmarks: parses `data` with the default options on `threads` threads (0: every
 /// core) `runs` times, in Rust alone with the GIL released, and returns the best time in
 /// milliseconds (the core's own figure, without the Python boundary; each upload is freed
@@ -222,6 +257,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyUploadRows>()?;
     m.add_class::<PyRow>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(sheet_names, m)?)?;
     m.add_function(wrap_pyfunction!(_bench_parse_rust, m)?)?;
     Ok(())
 }

@@ -172,3 +172,14 @@ def test_a_short_secret_is_refused(tmp_path: Path) -> None:
     else:
         raise AssertionError("a short secret was taken")
     assert lbu.__version__
+
+
+def test_column_assignments_are_each_uploads_not_the_hosts(tmp_path: Path) -> None:
+    hooks = Hooks(tmp_path / "r.sqlite3")
+    try:
+        WebApi(hooks, open_store(), OutboxMailer(), site_url=SITE, secret="s" * 40,
+               parse_options={"column_assignments": {0: None}})
+    except ValueError as e:
+        assert "column_assignments" in str(e)
+    else:
+        raise AssertionError("column_assignments were taken for every upload")

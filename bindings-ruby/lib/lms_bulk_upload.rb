@@ -41,21 +41,41 @@ module LmsBulkUpload
   # `max_issues:`, `clear_token:` (default "#clear", "" for none), `fields:` (the host's own
   # profile fields: `[{name: "department", aliases: ["dept"], kind: "text" | "one_of" |
   # "date" | "number", values: [...], required: true, max_length: 40}]`), `login_methods:`
-  # (besides "password": `["saml"]`, the `auth` column's values)) are decoded by the core.
+  # (besides "password": `["saml"]`, the `auth` column's values), `sheet:` (a workbook's
+  # sheet by name: see `sheet_names`), `encoding:` (`"windows-1250"`...),
+  # `column_assignments:` (columns matched by hand: `{1 => "last name", 3 => nil}`, a header
+  # cell's 0-based position to the name of a column or declared field, or nil to ignore
+  # it), `threads:`) are decoded by the core.
   # Raises FileError when the file cannot be used at all, SettingsError (`invalid_option`)
-  # for an unknown option or a bad declaration.
+  # for an unknown option, a bad declaration, or a column assignment past the header or to
+  # an unknown name.
   def parse(data, **options)
-    bytes =
-      case data
-      when Pathname then File.binread(data)
-      when String then data
-      else
-        raise TypeError, "parse takes a String, a Pathname or an IO, not #{data.class}" unless data.respond_to?(:read)
-
-        data.read
-      end
+    bytes = file_bytes(data, "parse")
     Native.call { Upload.new(Native.parse(bytes, JSON.generate(options))) }
   end
+
+  # The names of a workbook's sheets (.xlsx, .xls, .ods, recognised by content), in the
+  # workbook's order, for the administrator to choose one (`parse(data, sheet: name)`);
+  # `[]` for a CSV file. Takes what `parse` takes, options included (their limits hold
+  # before the workbook is opened). Raises FileError when the file cannot be read,
+  # SettingsError (`invalid_option`) for an unknown option.
+  def sheet_names(data, **options)
+    bytes = file_bytes(data, "sheet_names")
+    Native.call { LmsBulkUploadNative.sheet_names(bytes, JSON.generate(options)) }
+  end
+
+  # The bytes of a file given as a String, a Pathname or an IO.
+  def file_bytes(data, method)
+    case data
+    when Pathname then File.binread(data)
+    when String then data
+    else
+      raise TypeError, "#{method} takes a String, a Pathname or an IO, not #{data.class}" unless data.respond_to?(:read)
+
+      data.read
+    end
+  end
+  private_class_method :file_bytes
 
   # Plans an upload against a store (a MemoryStore or any object with the store's methods),
   # which is only read. `settings`: Settings, or a Hash of its keyword arguments. Raises

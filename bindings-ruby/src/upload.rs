@@ -22,6 +22,15 @@ pub fn parse(data: FileBytes, options_json: String) -> NativeResult<Arc<Upload>>
     parse_bytes(data.bytes(), &options_json)
 }
 
+/// The names of a workbook's sheets, in the workbook's order (empty for a CSV file);
+/// `options_json` is an object of parse options (their limits hold before the workbook is
+/// opened) or null.
+#[uniffi::export]
+pub fn sheet_names(data: FileBytes, options_json: String) -> NativeResult<Vec<String>> {
+    let options = ParseOptions::from_value(from_json_text(&options_json, "parse options")?)?;
+    Ok(lms_bulk_upload::sheet_names(data.bytes(), &options)?)
+}
+
 /// [`parse`] of bytes wherever they are: uniffi's buffer, or a Ruby String's own.
 fn parse_bytes(bytes: &[u8], options_json: &str) -> NativeResult<Arc<Upload>> {
     let options = ParseOptions::from_value(from_json_text(options_json, "parse options")?)?;

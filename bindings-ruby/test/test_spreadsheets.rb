@@ -52,4 +52,71 @@ class TestSpreadsheets < Minitest::Test
     assert_equal [%w[password_column Password]], upload.issues.map { |i| [i.code, i.column] }
     refute_includes rows(upload).inspect, "hunter2"
   end
+
+  %w[staff.xlsx staff.xls staff.ods].each do |name|
+    define_method("test_the_sheets_of_#{name.tr(".", "_")}_are_listed_in_order") do
+      names = LmsBulkUpload.sheet_names(FIXTURES.join(name))
+      assert_equal %w[Staff Managers], names
+      assert_equal names, LmsBulkUpload.sheet_names(FIXTURES.join(name).binread)
+      File.open(FIXTURES.join(name), "rb") { |io| assert_equal names, LmsBulkUpload.sheet_names(io) }
+      # Each name reads its sheet.
+      assert_equal names, names.map { |sheet| LmsBulkUpload.parse(FIXTURES.join(name), sheet: sheet).sheet }
+    end
+  end
+
+  def test_sheet_names_of_a_csv_file_and_of_files_it_refuses
+    assert_equal [], LmsBulkUpload.sheet_names(FIXTURES.join("staff.csv"))
+    assert_equal [], LmsBulkUpload.sheet_names("firstname,lastname,email\n")
+    error = assert_raises(LmsBulkUpload::FileError) { LmsBulkUpload.sheet_names(FIXTURES.join("bomb.xlsx")) }
+    assert_equal "file_too_large", error.code
+    error = assert_raises(LmsBulkUpload::FileError) { LmsBulkUpload.sheet_names(FIXTURES.join("not_a_workbook.zip")) }
+    assert_equal "unsupported_file", error.code
+    # The parse options' limits hold before the workbook is opened.
+    size = FIXTURES.join("staff.xlsx").size
+    error = assert_raises(LmsBulkUpload::FileError) do
+      LmsBulkUpload.sheet_names(FIXTURES.join("staff.xlsx"), max_file_bytes: size - 1)
+    end
+    assert_equal "file_too_large", error.code
+    error = assert_raises(LmsBulkUpload::SettingsError) { LmsBulkUpload.sheet_names(FIXTURES.join("staff.xlsx"), sheets: "Staff") }
+    assert_equal "invalid_option", error.code
+    assert_raises(TypeError) { LmsBulkUpload.sheet_names(42) }
+  end
+
+  def test_a_column_matched_by_hand_is_read_as_that_column_and_one_ignored_is_not_read
+    # The Staff sheet's "Employee No" and "Start date" are no column of the engine's.
+    plain = LmsBulkUpload.parse(FIXTURES.join("staff.xlsx"))
+    assert_equal [["unknown_column", "Employee No"], ["unknown_column", "Start date"], %w[invalid_email emailaddress]],
+                 plain.issues.map { |i| [i.code, i.column] }
+    assert(plain.rows.none? { |r| r.values.key?(:uniqueid) })
+
+    upload = LmsBulkUpload.parse(FIXTURES.join("staff.xlsx"), column_assignments: { 3 => "unique_id", 5 => nil })
+    assert_equal [["invalid_email", 5]], upload.issues.map { |i| [i.code, i.line] }
+    assert_equal [["First Name", "firstname"], ["Last Name", "lastname"], ["Email", "emailaddress"],
+                  ["Employee No", "uniqueid"], ["Phone", "phonenumber"], ["Start date", nil], %w[addgroup addgroup]],
+                 upload.header.map { |h| h.values_at(:header, :column) }
+    assert_equal %w[00123 00456 00789 01000], upload.rows.map { |r| r.values[:uniqueid] }
+    # Every other value as without the assignments.
+    assert_equal plain.rows.map(&:values), upload.rows.map { |r| r.values.except(:uniqueid) }
+  end
+
+  def test_a_required_column_headed_wrongly_is_matched_by_hand
+    text = "firstname,surnme,emailaddress\nMere,Tū,mere@example.nz\n"
+    error = assert_raises(LmsBulkUpload::FileError) { LmsBulkUpload.parse(text) }
+    assert_equal "missing_required_column", error.code
+    upload = LmsBulkUpload.parse(text, column_assignments: { 1 => "last name" })
+    assert_equal ["Tū", []], [upload.rows.first.last_name, upload.issues]
+  end
+
+  def test_a_column_assignment_the_header_cannot_take_is_the_cores_invalid_option
+    [{ 7 => nil }, { 3 => "shoe size" }, { -1 => nil }].each do |assignments|
+      error = assert_raises(LmsBulkUpload::SettingsError) do
+        LmsBulkUpload.parse(FIXTURES.join("staff.xlsx"), column_assignments: assignments)
+      end
+      assert_equal "invalid_option", error.code
+    end
+    error = assert_raises(LmsBulkUpload::SettingsError) do
+      LmsBulkUpload.parse(FIXTURES.join("staff.xlsx"), column_assignments: { 7 => nil })
+    end
+    assert_match(/the header has 7 columns, not 8/, error.message)
+  end
 end

@@ -284,6 +284,9 @@ class TestWeb < Minitest::Test
       LmsBulkUpload::Web.new(hooks: Object.new, store: HashStore.new, mailer: ListMailer.new, site_url: SITE, secret: "s" * 40)
     end
     assert_match(/authenticate/, error.message)
+    # Columns are matched by hand per upload, on its report: not for every upload at once.
+    error = assert_raises(ArgumentError) { screens(hooks, parse_options: { column_assignments: { 0 => nil } }) }
+    assert_match(/column_assignments/, error.message)
   end
 
   # A host method raising: the API answers with its message (host_failed), the app goes on.

@@ -6,6 +6,9 @@ declare const buffer: Uint8Array
 async function flow(): Promise<void> {
   const upload: lms.Upload = lms.parse(buffer, { maxRows: 10, delimiter: ';' })
   const codes: string[] = upload.issues.map((i) => i.code)
+  const sheets: string[] = lms.sheetNames(buffer, { maxFileBytes: 1 << 20 })
+  lms.parse(buffer, { sheet: sheets[0], columnAssignments: { 1: 'last name', 3: null } })
+  lms.parse(buffer, { columnAssignments: new Map([[0, 'email']]) })
   for (const row of upload) console.log(row.values.emailaddress, row.addGroups)
   const store: lms.Store = {
     findUsers: async (emails) => emails.map((email, i) => ({ id: i, email })),

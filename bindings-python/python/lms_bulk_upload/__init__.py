@@ -20,7 +20,7 @@ from ._errors import (
 from ._native import (
     PLAN_FORMAT_VERSION, CancelToken, CodeInfo, Issue, MemoryJournal, MemoryStore, Plan, PlanKey, PlanRow, PlanRows, Progress,
     RecordingMailer, ResultRow, Results, Row, Settings, Upload, UploadRows, __version__, email_key, issue_codes, parse,
-    plan, plan_undo, redeem_invitation, verify_invitation, verify_password,
+    plan, plan_undo, redeem_invitation, sheet_names, verify_invitation, verify_password,
 )
 from ._types import (
     ContentRef, EmailTemplate, ExistingUser, Group, HashParams, Journal, Mailer, Message, NewUser,
@@ -39,5 +39,5 @@ __all__ = [
     "PlanSummary", "Profile", "ProfileField", "Progress", "RecordingMailer", "ResultErrorDict", "ResultRow", "ResultRowDict", "ResultSummary",
     "Results", "Row", "ScopePage", "Settings", "ShardRef", "SettingsError", "Store", "StoreError", "StoreState", "TransientError",
     "UndoOptions", "Upload", "UploadRows", "__version__", "email_key", "issue_codes", "parse", "plan", "plan_undo",
-    "redeem_invitation", "verify_invitation", "verify_password",
+    "redeem_invitation", "sheet_names", "verify_invitation", "verify_password",
 ]

@@ -58,6 +58,7 @@ __all__ = [
     "parse",
     "plan",
     "plan_undo",
+    "sheet_names",
     "redeem_invitation",
     "verify_invitation",
     "verify_password",
@@ -195,6 +196,7 @@ def parse(
     login_methods: Optional[Sequence[str]] = ...,
     sheet: Optional[str] = ...,
     encoding: Optional[str] = ...,
+    column_assignments: Optional[Mapping[int, Optional[str]]] = ...,
     threads: Optional[int] = ...,
 ) -> Upload:
     """Parses and validates a file: ``bytes``, ``str`` (the CSV text) or a path
@@ -207,8 +209,39 @@ def parse(
     (the ``auth`` column's values), ``clear_token`` the value that clears a field
     (default ``#clear``; ``""``: none), ``sheet`` a spreadsheet's sheet by name (default:
     the first), ``encoding`` the file's encoding by label (``windows-1250``, ``shift_jis``...;
-    default: detected), ``threads`` the threads reading it (0, the default: one per core,
-    at most 16; 1: one pass on the calling thread; the outcome is the same either way)."""
+    default: detected), ``column_assignments`` the columns matched by hand (a header
+    cell's 0-based position to the name of a column or declared field, or to ``None`` for a
+    column ignored: ``{1: "last name", 3: None}``; a position past the header or an unknown
+    name is a ``SettingsError``, ``invalid_option``), ``threads`` the threads reading it (0,
+    the default: one per core, at most 16; 1: one pass on the calling thread; the outcome is
+    the same either way)."""
+
+def sheet_names(
+    source: Union[bytes, bytearray, str, "os.PathLike[str]"],
+    *,
+    delimiter: Optional[str] = ...,
+    group_separator: Optional[str] = ...,
+    max_file_bytes: Optional[int] = ...,
+    max_rows: Optional[int] = ...,
+    max_field_bytes: Optional[int] = ...,
+    max_columns: Optional[int] = ...,
+    max_value_chars: Optional[int] = ...,
+    max_issues_per_row: Optional[int] = ...,
+    max_issues: Optional[int] = ...,
+    clear_token: Optional[str] = ...,
+    fields: Optional[Sequence[ProfileField]] = ...,
+    login_methods: Optional[Sequence[str]] = ...,
+    sheet: Optional[str] = ...,
+    encoding: Optional[str] = ...,
+    column_assignments: Optional[Mapping[int, Optional[str]]] = ...,
+    threads: Optional[int] = ...,
+) -> List[str]:
+    """The names of a workbook's sheets (``.xlsx``, ``.xls``, ``.ods``, recognised by
+    content), in the workbook's order, for the administrator to choose one (``parse(...,
+    sheet=name)``); ``[]`` for a CSV file. ``source`` and the options are ``parse``'s (its
+    limits hold before the workbook is opened). Raises ``FileError`` when the file cannot be
+    read (``file_too_large``, ``malformed_spreadsheet``, ``unsupported_file``) and
+    ``SettingsError`` (``invalid_option``) for an unknown option."""
 
 @final
 class Settings:

@@ -94,6 +94,11 @@ class ParseOptions(TypedDict, total=False):
     encoding: str
     """The file's encoding when it is known (``windows-1250``, ``shift_jis``...); by default
     a byte order mark decides, else UTF-8, else the detected legacy code page."""
+    column_assignments: Mapping[int, Optional[str]]
+    """Columns matched by hand: a header cell's 0-based position to the name of a column or
+    declared profile field (any of its names or aliases), or to ``None`` for a column
+    ignored (``{1: "last name", 3: None}``). A position past the header, or a name that is
+    no column or declared field, is a ``SettingsError`` (``invalid_option``)."""
 
 
 _Identified = TypedDict("_Identified", {"id": Union[str, int], "email": str})

@@ -491,6 +491,27 @@ private_constant :UniffiHandleMap
     end
   end
 
+  # The Sequence<T> type for string.
+
+  def self.check_lower_Sequencestring(v)
+    v.each do |item|
+      
+    end
+  end
+
+  def self.alloc_from_Sequencestring(v)
+    RustBuffer.allocWithBuilder do |builder|
+      builder.write_Sequencestring(v)
+      return builder.finalize()
+    end
+  end
+
+  def consume_into_Sequencestring
+    consumeWithStream do |stream|
+      return stream.read_Sequencestring
+    end
+  end
+
   # The Sequence<T> type for TypePlan.
 
   def self.check_lower_SequenceTypePlan(v)
@@ -946,6 +967,22 @@ class RustBufferStream
     end
   end
 
+  # The Sequence<T> type for string.
+
+  def read_Sequencestring
+    count = unpack_from 4, 'l>'
+
+    raise InternalError, 'Unexpected negative sequence length' if count.negative?
+
+    items = []
+
+    count.times do
+      items.append read_string
+    end
+
+    items
+  end
+
   # The Sequence<T> type for TypePlan.
 
   def read_SequenceTypePlan
@@ -1314,6 +1351,16 @@ class RustBufferBuilder
     else
       pack_into(1, 'c', 1)
       self.write_TypeJournalArg(v)
+    end
+  end
+
+  # The Sequence<T> type for string.
+
+  def write_Sequencestring(items)
+    pack_into(4, 'l>', items.size)
+
+    items.each do |item|
+      self.write_string(item)
     end
   end
 
@@ -2207,6 +2254,10 @@ module UniFFILib
     [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     :uint64
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_sheet_names,
+    [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
+    RustBuffer.by_value
+  
   attach_function :ffi_lms_bulk_upload_ruby_rustbuffer_alloc,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -2464,6 +2515,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_parse,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_sheet_names,
     [],
     :uint16
   
@@ -3180,6 +3235,21 @@ def self.parse(data, options_json)
     
   result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_parse,RustBuffer.alloc_from_bytes(data),RustBuffer.alloc_from_string(options_json))
   return Upload.uniffi_lift(result)
+end
+
+
+  
+  
+
+def self.sheet_names(data, options_json)
+    data = ::LmsBulkUploadNative::uniffi_bytes(data)
+    
+    
+    options_json = ::LmsBulkUploadNative::uniffi_utf8(options_json)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_sheet_names,RustBuffer.alloc_from_bytes(data),RustBuffer.alloc_from_string(options_json))
+  return result.consume_into_Sequencestring
 end
 
 

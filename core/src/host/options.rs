@@ -14,6 +14,7 @@ use crate::issue::IssueCode;
 use crate::parse::options::ParseOptions;
 use crate::plan::settings::{Settings, SettingsBuilder};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What a value is, for messages: its kind, never the value itself (an option may be a
@@ -170,13 +171,57 @@ fn profile_field(value: Value) -> Result<crate::ProfileField, Error> {
     Ok(field)
 }
 
+/// [`ParseOptions::column_assignments`] from `{"<position>": "<name>" | null}`: a position in
+/// decimal digits (JSON's keys are strings; Python's and Ruby's integer keys arrive so), each
+/// position once; null is kept (the column ignored), unlike null options elsewhere.
+fn column_assignments(value: Value) -> Result<BTreeMap<usize, Option<String>>, Error> {
+    let what = "parse options.column_assignments";
+    let Value::Object(map) = value else {
+        return Err(invalid(format!(
+            "{what} must be an object from a column's 0-based position to a name or null, not {}",
+            shape(&value)
+        )));
+    };
+    let mut assignments = BTreeMap::new();
+    for (key, v) in map {
+        let position = Some(key.as_str())
+            .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|k| k.parse::<usize>().ok())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{what}: {key:?} is not a column's 0-based position (0, 1, 2...)"
+                ))
+            })?;
+        let name = match v {
+            Value::Null => None,
+            Value::String(name) => Some(name),
+            other => {
+                return Err(invalid(format!(
+                    "{what}.{key} must be a column's name or null, not {}",
+                    shape(&other)
+                )))
+            }
+        };
+        if assignments.insert(position, name).is_some() {
+            return Err(invalid(format!(
+                "{what} names the position {position} twice"
+            )));
+        }
+    }
+    Ok(assignments)
+}
+
 impl ParseOptions {
     /// The options from a JSON object with any of `delimiter` (one ASCII character: `,`,
     /// `;`, a tab...), `group_separator` (one character), `max_file_bytes`, `max_rows`,
     /// `max_field_bytes`, `max_columns`, `max_value_chars`, `max_issues_per_row`, `max_issues`,
-    /// `clear_token`, `fields`, `login_methods`, `sheet` (a spreadsheet's sheet by name) and
-    /// `encoding` (a label such as `windows-1250` or `shift_jis`) and `threads` (`0`: the
-    /// available cores); absent keys keep their defaults.
+    /// `clear_token`, `fields`, `login_methods`, `sheet` (a spreadsheet's sheet by name),
+    /// `encoding` (a label such as `windows-1250` or `shift_jis`), `column_assignments` (an
+    /// object from a header cell's 0-based position, written in decimal digits, to the name
+    /// of a column or declared profile field, or to null for a column ignored: `{"1":
+    /// "last name", "3": null}`; the names and positions are checked by
+    /// [`parse`](crate::parse)) and `threads` (`0`: the available cores); absent keys keep
+    /// their defaults.
     ///
     /// ```
     /// let options = lms_bulk_upload::ParseOptions::from_value(serde_json::json!({"delimiter": ";"}))?;
@@ -186,9 +231,10 @@ impl ParseOptions {
     /// # Ok::<(), lms_bulk_upload::Error>(())
     /// ```
     pub fn from_value(value: Value) -> Result<ParseOptions, Error> {
-        const KEYS: [&str; 15] = [
+        const KEYS: [&str; 16] = [
             "sheet",
             "encoding",
+            "column_assignments",
             "clear_token",
             "fields",
             "login_methods",
@@ -229,6 +275,7 @@ impl ParseOptions {
                         ))
                     })?);
                 }
+                "column_assignments" => options.column_assignments = column_assignments(v)?,
                 "fields" => {
                     let Value::Array(items) = v else {
                         return Err(invalid(format!(
@@ -616,6 +663,33 @@ mod tests {
         assert_eq!(e.code(), IssueCode::InvalidOption);
         let e = ParseOptions::from_value(json!({"delimiter": "\""})).unwrap_err();
         assert_eq!(e.code(), IssueCode::InvalidOption);
+    }
+
+    #[test]
+    fn column_assignments_decode_from_positions_to_names_or_null() {
+        let options =
+            ParseOptions::from_value(json!({"columnAssignments": {"1": "last name", "3": null}}))
+                .unwrap();
+        assert_eq!(
+            options.column_assignments,
+            BTreeMap::from([(1, Some("last name".to_owned())), (3, None)])
+        );
+        let none = ParseOptions::from_value(json!({"column_assignments": null})).unwrap();
+        assert!(none.column_assignments.is_empty());
+        for bad in [
+            json!([["1", "email"]]),
+            json!({"-1": "email"}),
+            json!({"+1": "email"}),
+            json!({"one": "email"}),
+            json!({"": "email"}),
+            json!({"99999999999999999999999": "email"}),
+            json!({"1": 2}),
+            json!({"1": ["email"]}),
+            json!({"1": "email", "01": null}),
+        ] {
+            let e = ParseOptions::from_value(json!({ "column_assignments": bad })).unwrap_err();
+            assert_eq!(e.code(), IssueCode::InvalidOption, "{bad}");
+        }
     }
 
     #[test]

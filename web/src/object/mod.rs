@@ -65,7 +65,8 @@ pub struct ObjectHostConfig {
     /// and default passwords sealed, with keys derived from it. Every process of the host
     /// (web servers and workers) has the same.
     pub secret: Vec<u8>,
-    /// Parse options: limits, the host's fields and login methods.
+    /// Parse options: limits, the host's fields and login methods (no `column_assignments`:
+    /// those are each upload's, made on its report).
     pub parse_options: ParseOptions,
     /// Execute options as the host protocol takes them (`hash_params`, `threads`,
     /// `batch_size`, `retries`, `retry_delay_ms`, `templates`; no `default_password`).
@@ -160,6 +161,11 @@ impl ObjectHost {
         if execute.default_password.is_some() {
             return Err(
                 "the execute options take no default_password: a plan's settings give it".into(),
+            );
+        }
+        if !config.parse_options.column_assignments.is_empty() {
+            return Err(
+                "the parse options take no column_assignments: the administrator matches each upload's columns on its report".into(),
             );
         }
         let naming = config.naming;
