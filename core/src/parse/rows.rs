@@ -51,8 +51,7 @@ impl RowValues for [&str] {
     fn length_flags(&self, clear_len: usize, max: usize) -> u32 {
         let mut flags = 0;
         for (slot, value) in self.iter().enumerate().take(32) {
-            let len = value.len();
-            flags |= u32::from((len == 0) | (len == clear_len) | (len > max)) << slot;
+            flags |= u32::from(length_flagged(value.len(), clear_len, max)) << slot;
         }
         flags
     }
@@ -163,9 +162,18 @@ fn range_length_flags_from(ranges: &[(u32, u32)], first: usize, clear: u32, limi
     let mut flags = 0;
     for (slot, &(start, end)) in ranges.iter().enumerate().take(32).skip(first) {
         let len = end.wrapping_sub(start);
-        flags |= u32::from((len == 0) | (len == clear) | (len > limit)) << slot;
+        flags |= u32::from(length_flagged(len, clear, limit)) << slot;
     }
     flags
+}
+
+/// Whether a value `len` bytes long is to be checked in full: blank, the clear token's
+/// length (`clear`), or longer than `limit`. The one test of [`RowValues::length_flags`]
+/// and of `validate_row`'s columns read one by one, for the lengths of `&str` values
+/// (`usize`) and of ranges (`u32`, compared as such: no widening in the rows' loop).
+#[inline(always)]
+fn length_flagged<T: Copy + PartialOrd + Default>(len: T, clear: T, limit: T) -> bool {
+    (len == T::default()) | (len == clear) | (len > limit)
 }
 
 /// A file's built-in columns in the order of their slots (their slots grow in the order
@@ -300,8 +308,7 @@ pub(super) fn validate_row<V: RowValues + ?Sized>(
         by_slot = Some(&order.column_at);
     } else {
         for (i, &(_, slot)) in columns.iter().enumerate().take(32) {
-            let len = cells.len(slot);
-            let maybe = (len == 0) | (len == clear_len) | (len > max_value_chars);
+            let maybe = length_flagged(cells.len(slot), clear_len, max_value_chars);
             flagged |= u32::from(maybe) << i;
         }
     }
