@@ -655,22 +655,15 @@ pub(super) fn mark_duplicates(
 }
 
 /// `keys` cut into `2^bits` parts by the top `bits` bits, each part's keys together (an
-/// in-place partition by one bit after the other, each a pass over the keys in order).
+/// in-place partition by one bit after the other, each a pass over the keys, on two
+/// threads: see [`partition_on_two`]).
 fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
     let mut parts = vec![keys];
     for bit in 0..bits {
         let mask = 1u64 << (63 - bit);
         let mut next = Vec::with_capacity(parts.len() * 2);
         for part in parts {
-            // invariant: part[..low] has the bit clear, part[low..i] has it set; the swap
-            // is made whatever the bit (of two keys with it set, when set), so that the
-            // loop has no branch on the hash's random bits to mispredict
-            let mut low = 0;
-            for i in 0..part.len() {
-                let clear = part[i] & mask == 0;
-                part.swap(low, i);
-                low += usize::from(clear);
-            }
+            let low = partition_on_two(part, mask);
             let (clear, set) = part.split_at_mut(low);
             next.push(clear);
             next.push(set);
@@ -678,6 +671,43 @@ fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
         parts = next;
     }
     parts
+}
+
+/// [`partition`] on two threads, a half each: then the first half's keys with the bit set
+/// and as many of the second half's with it clear (its last ones) change places, a block
+/// for a block. The keys of a part are sorted after, so their order within it does not
+/// count. Returns how many keys have the bit clear.
+fn partition_on_two(keys: &mut [u64], mask: u64) -> usize {
+    let half = keys.len() / 2;
+    let (first, second) = keys.split_at_mut(half);
+    let in_second = &mut *second;
+    let (clear_first, clear_second) = std::thread::scope(|scope| {
+        let other = scope.spawn(move || partition(in_second, mask));
+        let here = partition(first, mask);
+        match other.join() {
+            Ok(there) => (here, there),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let moved = (half - clear_first).min(clear_second);
+    first[clear_first..clear_first + moved]
+        .swap_with_slice(&mut second[clear_second - moved..clear_second]);
+    clear_first + clear_second
+}
+
+/// Moves the keys with the `mask` bit clear before those with it set (in no order within
+/// each); returns how many are clear.
+fn partition(keys: &mut [u64], mask: u64) -> usize {
+    // invariant: keys[..low] has the bit clear, keys[low..i] has it set; the swap is made
+    // whatever the bit (of two keys with it set, when set), so that the loop has no branch
+    // on the hash's random bits to mispredict
+    let mut low = 0;
+    for i in 0..keys.len() {
+        let clear = keys[i] & mask == 0;
+        keys.swap(low, i);
+        low += usize::from(clear);
+    }
+    low
 }
 
 /// The `(later, first)` pairs among `keys` (sorted here), in no order.
@@ -729,7 +759,9 @@ fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{range_length_flags, range_length_flags_from, sort_keys, HASH_BITS};
+    use super::{
+        partition_on_two, range_length_flags, range_length_flags_from, sort_keys, HASH_BITS,
+    };
 
     #[test]
     fn length_flags_by_four_are_those_one_by_one() {
@@ -766,6 +798,47 @@ mod tests {
                 range_length_flags_from(&ranges, 0, clear, limit),
                 "{ranges:?}, {clear_len}, {max}"
             );
+        }
+    }
+
+    #[test]
+    fn the_partition_on_two_threads_keeps_the_keys_and_splits_them_by_the_bit() {
+        let mut state: u64 = 0x51_7CC1_B727_220A;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state
+        };
+        // empty, one key, all clear, all set, mostly one way, random; even and odd lengths
+        for (len, set_in) in [
+            (0, 2),
+            (1, 2),
+            (1_000, 0),
+            (1_001, 1),
+            (5_000, 9),
+            (5_001, 2),
+            (70_000, 2),
+            (70_001, 3),
+        ] {
+            let mask = 1u64 << 63;
+            let mut keys: Vec<u64> = (0..len as u64)
+                .map(|index| {
+                    let set = match set_in {
+                        0 => false,
+                        1 => true,
+                        n => next() % n == 0,
+                    };
+                    (next() & HASH_BITS & !mask) | u64::from(set) << 63 | index
+                })
+                .collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            let clear = partition_on_two(&mut keys, mask);
+            assert!(keys[..clear].iter().all(|&k| k & mask == 0), "{len}");
+            assert!(keys[clear..].iter().all(|&k| k & mask != 0), "{len}");
+            keys.sort_unstable();
+            assert_eq!(keys, expected, "{len}");
         }
     }
 
