@@ -607,6 +607,10 @@ fn sort_keys(keys: &mut [u64]) {
 /// Keys below which duplicates are found on the calling thread alone.
 const MIN_PARALLEL_KEYS: usize = 1 << 16;
 
+/// A part of keys below this is split on the calling thread alone (a thread started for
+/// it would cost about as much as the half it takes: the deeper parts on many threads).
+const MIN_PARALLEL_SPLIT: usize = 1 << 15;
+
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
 /// Returns the `(later, first)` row indexes, by `later`, for the `duplicate_email` issues.
 ///
@@ -655,15 +659,18 @@ pub(super) fn mark_duplicates(
 }
 
 /// `keys` cut into `2^bits` parts by the top `bits` bits, each part's keys together (an
-/// in-place partition by one bit after the other, each a pass over the keys, on two
-/// threads: see [`partition_on_two`]).
+/// in-place partition by one bit after the other, each a pass over the keys: on two
+/// threads for a part of [`MIN_PARALLEL_SPLIT`] keys or more, see [`partition_on_two`]).
 fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
     let mut parts = vec![keys];
     for bit in 0..bits {
         let mask = 1u64 << (63 - bit);
         let mut next = Vec::with_capacity(parts.len() * 2);
         for part in parts {
-            let low = partition_on_two(part, mask);
+            let low = match part.len() < MIN_PARALLEL_SPLIT {
+                true => partition(part, mask),
+                false => partition_on_two(part, mask),
+            };
             let (clear, set) = part.split_at_mut(low);
             next.push(clear);
             next.push(set);
