@@ -51,8 +51,7 @@ impl RowValues for [&str] {
     fn length_flags(&self, clear_len: usize, max: usize) -> u32 {
         let mut flags = 0;
         for (slot, value) in self.iter().enumerate().take(32) {
-            let len = value.len();
-            flags |= u32::from((len == 0) | (len == clear_len) | (len > max)) << slot;
+            flags |= u32::from(length_flagged(value.len(), clear_len, max)) << slot;
         }
         flags
     }
@@ -163,9 +162,18 @@ fn range_length_flags_from(ranges: &[(u32, u32)], first: usize, clear: u32, limi
     let mut flags = 0;
     for (slot, &(start, end)) in ranges.iter().enumerate().take(32).skip(first) {
         let len = end.wrapping_sub(start);
-        flags |= u32::from((len == 0) | (len == clear) | (len > limit)) << slot;
+        flags |= u32::from(length_flagged(len, clear, limit)) << slot;
     }
     flags
+}
+
+/// Whether a value `len` bytes long is to be checked in full: blank, the clear token's
+/// length (`clear`), or longer than `limit`. The one test of [`RowValues::length_flags`]
+/// and of `validate_row`'s columns read one by one, for the lengths of `&str` values
+/// (`usize`) and of ranges (`u32`, compared as such: no widening in the rows' loop).
+#[inline(always)]
+fn length_flagged<T: Copy + PartialOrd + Default>(len: T, clear: T, limit: T) -> bool {
+    (len == T::default()) | (len == clear) | (len > limit)
 }
 
 /// A file's built-in columns in the order of their slots (their slots grow in the order
@@ -300,8 +308,7 @@ pub(super) fn validate_row<V: RowValues + ?Sized>(
         by_slot = Some(&order.column_at);
     } else {
         for (i, &(_, slot)) in columns.iter().enumerate().take(32) {
-            let len = cells.len(slot);
-            let maybe = (len == 0) | (len == clear_len) | (len > max_value_chars);
+            let maybe = length_flagged(cells.len(slot), clear_len, max_value_chars);
             flagged |= u32::from(maybe) << i;
         }
     }
@@ -600,6 +607,10 @@ fn sort_keys(keys: &mut [u64]) {
 /// Keys below which duplicates are found on the calling thread alone.
 const MIN_PARALLEL_KEYS: usize = 1 << 16;
 
+/// A part of keys below this is split on the calling thread alone (a thread started for
+/// it would cost about as much as the half it takes: the deeper parts on many threads).
+const MIN_PARALLEL_SPLIT: usize = 1 << 15;
+
 /// Rejects every later occurrence of an email (case-insensitive); the first one wins.
 /// Returns the `(later, first)` row indexes, by `later`, for the `duplicate_email` issues.
 ///
@@ -648,22 +659,18 @@ pub(super) fn mark_duplicates(
 }
 
 /// `keys` cut into `2^bits` parts by the top `bits` bits, each part's keys together (an
-/// in-place partition by one bit after the other, each a pass over the keys in order).
+/// in-place partition by one bit after the other, each a pass over the keys: on two
+/// threads for a part of [`MIN_PARALLEL_SPLIT`] keys or more, see [`partition_on_two`]).
 fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
     let mut parts = vec![keys];
     for bit in 0..bits {
         let mask = 1u64 << (63 - bit);
         let mut next = Vec::with_capacity(parts.len() * 2);
         for part in parts {
-            // invariant: part[..low] has the bit clear, part[low..i] has it set; the swap
-            // is made whatever the bit (of two keys with it set, when set), so that the
-            // loop has no branch on the hash's random bits to mispredict
-            let mut low = 0;
-            for i in 0..part.len() {
-                let clear = part[i] & mask == 0;
-                part.swap(low, i);
-                low += usize::from(clear);
-            }
+            let low = match part.len() < MIN_PARALLEL_SPLIT {
+                true => partition(part, mask),
+                false => partition_on_two(part, mask),
+            };
             let (clear, set) = part.split_at_mut(low);
             next.push(clear);
             next.push(set);
@@ -671,6 +678,43 @@ fn split_by_top_bits(keys: &mut [u64], bits: u32) -> Vec<&mut [u64]> {
         parts = next;
     }
     parts
+}
+
+/// [`partition`] on two threads, a half each: then the first half's keys with the bit set
+/// and as many of the second half's with it clear (its last ones) change places, a block
+/// for a block. The keys of a part are sorted after, so their order within it does not
+/// count. Returns how many keys have the bit clear.
+fn partition_on_two(keys: &mut [u64], mask: u64) -> usize {
+    let half = keys.len() / 2;
+    let (first, second) = keys.split_at_mut(half);
+    let in_second = &mut *second;
+    let (clear_first, clear_second) = std::thread::scope(|scope| {
+        let other = scope.spawn(move || partition(in_second, mask));
+        let here = partition(first, mask);
+        match other.join() {
+            Ok(there) => (here, there),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let moved = (half - clear_first).min(clear_second);
+    first[clear_first..clear_first + moved]
+        .swap_with_slice(&mut second[clear_second - moved..clear_second]);
+    clear_first + clear_second
+}
+
+/// Moves the keys with the `mask` bit clear before those with it set (in no order within
+/// each); returns how many are clear.
+fn partition(keys: &mut [u64], mask: u64) -> usize {
+    // invariant: keys[..low] has the bit clear, keys[low..i] has it set; the swap is made
+    // whatever the bit (of two keys with it set, when set), so that the loop has no branch
+    // on the hash's random bits to mispredict
+    let mut low = 0;
+    for i in 0..keys.len() {
+        let clear = keys[i] & mask == 0;
+        keys.swap(low, i);
+        low += usize::from(clear);
+    }
+    low
 }
 
 /// The `(later, first)` pairs among `keys` (sorted here), in no order.
@@ -722,7 +766,9 @@ fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{range_length_flags, range_length_flags_from, sort_keys, HASH_BITS};
+    use super::{
+        partition_on_two, range_length_flags, range_length_flags_from, sort_keys, HASH_BITS,
+    };
 
     #[test]
     fn length_flags_by_four_are_those_one_by_one() {
@@ -759,6 +805,47 @@ mod tests {
                 range_length_flags_from(&ranges, 0, clear, limit),
                 "{ranges:?}, {clear_len}, {max}"
             );
+        }
+    }
+
+    #[test]
+    fn the_partition_on_two_threads_keeps_the_keys_and_splits_them_by_the_bit() {
+        let mut state: u64 = 0x51_7CC1_B727_220A;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state
+        };
+        // empty, one key, all clear, all set, mostly one way, random; even and odd lengths
+        for (len, set_in) in [
+            (0, 2),
+            (1, 2),
+            (1_000, 0),
+            (1_001, 1),
+            (5_000, 9),
+            (5_001, 2),
+            (70_000, 2),
+            (70_001, 3),
+        ] {
+            let mask = 1u64 << 63;
+            let mut keys: Vec<u64> = (0..len as u64)
+                .map(|index| {
+                    let set = match set_in {
+                        0 => false,
+                        1 => true,
+                        n => next() % n == 0,
+                    };
+                    (next() & HASH_BITS & !mask) | u64::from(set) << 63 | index
+                })
+                .collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            let clear = partition_on_two(&mut keys, mask);
+            assert!(keys[..clear].iter().all(|&k| k & mask == 0), "{len}");
+            assert!(keys[clear..].iter().all(|&k| k & mask != 0), "{len}");
+            keys.sort_unstable();
+            assert_eq!(keys, expected, "{len}");
         }
     }
 
