@@ -4,7 +4,10 @@
 # a review. Runs target/release/examples/count_instructions under valgrind, counting only
 # the measured step (`--toggle-collect`; on the worker threads, what they read, plan or
 # write: `Chunk::read`, `*_on_worker`): the raw
-# csv reader on the same bytes (the anchor), parse on 1 and on 2 threads, and plan. valgrind
+# csv reader on the same bytes (the anchor), parse on 1 and on 2 threads, and plan. On 2
+# threads, twice: the calling thread and the chunk readers as toggled (comparable with the
+# rounds before), then every thread's work (the line count's and the duplicates' helper
+# threads too, whole). valgrind
 # does not run SHA-NI: the plan's fingerprint is counted with the portable SHA-256, a larger
 # share of the plan than on the machine itself.
 # ROWS (default 100000) rows each; the counts go to bench-data/callgrind.*.out.
@@ -23,9 +26,27 @@ count() { # step threads -> total instructions of the step (all threads)
   awk '/^(summary|totals):/ { print $2; exit }' "$file"
 }
 
+count_every_thread() { # step threads -> instructions of the step on every thread: the
+  # calling thread's `measured_<step>` (inclusive) and the whole of every thread it starts
+  # (chunk readers, the line count's and the duplicates' helpers), all collected from
+  # their start: valgrind numbers a thread started after another ended as that one, so the
+  # thread files hold every thread's work
+  local step=$1 threads=$2 file="$OUT/callgrind.$1.$2.every-thread.out"
+  rm -f "$file" "$file"-*
+  THREADS=$threads valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$file" \
+    "$BIN" "$step" "$ROWS" >/dev/null 2>"$file.log"
+  local calling started
+  calling=$(callgrind_annotate --inclusive=yes "$file-01" |
+    awk -v fn="measured_$step" 'index($0, fn) { gsub(",", "", $1); print $1; exit }')
+  started=$(for f in "$file"-*; do
+    [ "$f" = "$file-01" ] || awk '/^(summary|totals):/ { print $2; exit }' "$f"
+  done | awk '{ sum += $1 } END { printf "%.0f", sum }')
+  awk -v a="$calling" -v b="$started" 'BEGIN { printf "%.0f", a + b }'
+}
+
 line() { # label instructions
   awk -v label="$1" -v n="$2" -v rows="$ROWS" \
-    'BEGIN { printf "%-34s %15.0f instructions %10.1f per row\n", label, n, n / rows }'
+    'BEGIN { printf "%-46s %15.0f instructions %10.1f per row\n", label, n, n / rows }'
 }
 
 echo "callgrind instruction counts, $ROWS rows ($(valgrind --version))"
@@ -33,6 +54,7 @@ raw=$(count raw 1)
 one=$(count parse 1)
 line "csv::ByteRecord read (anchor)" "$raw"
 line "parse + validate, 1 thread" "$one"
-line "parse + validate, 2 threads (sum)" "$(count parse 2)"
+line "parse + validate, 2 threads (caller + readers)" "$(count parse 2)"
+line "parse + validate, 2 threads (every thread)" "$(count_every_thread parse 2)"
 awk -v raw="$raw" -v one="$one" 'BEGIN { printf "raw reader / parse + validate, instructions: %.1f %%\n", raw / one * 100 }'
 line "plan, half the rows in the store" "$(count plan 1)"
