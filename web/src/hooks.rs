@@ -48,12 +48,14 @@ pub struct SessionRecord {
 }
 
 /// How the administrator asked a file to be read (stored with the upload, like column
-/// assignments): `None` is the engine's choice.
+/// assignments): `None` is the host's parse options' choice, else the engine's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reading {
-    /// The sheet of a workbook, by its name (`None`: the first).
+    /// The sheet of a workbook, by its name (`None`: the parse options' sheet, else the
+    /// first).
     pub sheet: Option<String>,
-    /// The encoding of a CSV file, by its label (`None`: detected).
+    /// The encoding of a CSV file, by its label (`None`: the parse options' encoding, else
+    /// detected).
     pub encoding: Option<String>,
 }
 

@@ -94,14 +94,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Sets the sheet and encoding chosen (an encoding label the engine does not know, which
-/// the API never stores, leaves the engine to detect).
+/// Sets the sheet and encoding the administrator chose for the upload, over the host's
+/// (its parse options: the defaults of every upload, as when the upload was first read);
+/// where the upload has no choice of its own, the host's stands, else the engine's (the
+/// first sheet, the encoding detected). An encoding label the engine does not know, which
+/// the API never stores, is no choice.
 pub(crate) fn reading_options(options: &mut ParseOptions, reading: &Reading) {
-    options.sheet = reading.sheet.clone();
-    options.encoding = reading
+    if let Some(sheet) = &reading.sheet {
+        options.sheet = Some(sheet.clone());
+    }
+    if let Some(encoding) = reading
         .encoding
         .as_deref()
-        .and_then(lms_bulk_upload::Encoding::from_label);
+        .and_then(lms_bulk_upload::Encoding::from_label)
+    {
+        options.encoding = Some(encoding);
+    }
 }
 
 /// A hook's failure as a problem.

@@ -195,3 +195,57 @@ fn a_suspended_user_is_reactivated_only_when_the_setting_says_so() {
     assert_eq!(on["summary"]["reactivations"], 1);
     assert_eq!(on["settings"]["reactivate_suspended_users"], true);
 }
+
+#[test]
+fn the_hosts_encoding_holds_for_every_reading_until_the_administrator_names_another() {
+    // A host whose files come in one code page says so in its parse options: every reading
+    // of the upload (the first, each after a change, the plan's) uses it, not the first
+    // alone.
+    let options = lms_bulk_upload::ParseOptions {
+        encoding: lms_bulk_upload::Encoding::from_label("windows-1252"),
+        ..lms_bulk_upload::ParseOptions::default()
+    };
+    let env = common::env_with(options, lms_bulk_upload_web::ApiConfig::default());
+    let mut c = Client::signed_in(&env);
+    let a = c.upload("polish.csv", &fixture("windows1250_polish.csv"));
+    assert_eq!(a.status, 201, "{}", a.text());
+    let report = a.json();
+    let id = report["id"].as_str().unwrap().to_owned();
+    assert_eq!(report["encoding"], "windows-1252");
+    assert_eq!(report["reading"], json!({"sheet": null, "encoding": null}));
+    let first = |c: &mut Client| {
+        c.get(&format!("/api/uploads/{id}/rows?per_page=1")).json()["items"][0]["cells"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(first(&mut c), "£ukasz");
+
+    // Read again with no choice of the administrator's: still the host's encoding.
+    let a = c.send(
+        "PUT",
+        &format!("/api/uploads/{id}/reading"),
+        json!({"encoding": null}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.json()["encoding"], "windows-1252");
+    assert_eq!(first(&mut c), "£ukasz");
+
+    // The administrator's choice wins over the host's, and is what the plan reads.
+    let a = c.send(
+        "PUT",
+        &format!("/api/uploads/{id}/reading"),
+        json!({"encoding": "windows-1250"}),
+    );
+    assert_eq!(a.json()["encoding"], "windows-1250");
+    assert_eq!(first(&mut c), "Łukasz");
+    let a = c.send(
+        "POST",
+        &format!("/api/uploads/{id}/plans"),
+        json!({"settings": {}}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text());
+    let plan = a.json()["id"].as_str().unwrap().to_owned();
+    let rows = c.get(&format!("/api/plans/{plan}/rows")).text();
+    assert!(rows.contains("Łukasz"), "{rows}");
+}

@@ -244,7 +244,7 @@ pub(super) fn assign(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
 }
 
 /// How to read the file: `{"sheet", "encoding"}`, each optional (absent: unchanged; null:
-/// the engine's choice again).
+/// the host's parse options' choice again, else the engine's).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReadingRequest {
