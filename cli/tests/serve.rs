@@ -409,7 +409,7 @@ fn a_server_killed_mid_run_resumes_the_run_from_its_journal_when_restarted() {
 
 #[test]
 fn a_batch_the_outbox_cannot_publish_leaves_the_run_interrupted_and_resumable() {
-    const ROWS: usize = 600;
+    const ROWS: usize = 1000;
     let (env, password) = demo();
     // Argon2 costlier than the other tests: the run lasts long enough to plant the obstacle
     // once it has begun (its outbox scanned, its messages numbered from 1).
