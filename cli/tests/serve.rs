@@ -191,6 +191,25 @@ impl Browser {
         )
     }
 
+    /// Uploads a generated file of `rows` new people and plans it with the default
+    /// settings: the plan's id.
+    fn plan_generated(&self, env: &Env, rows: usize) -> String {
+        let file = env.path("people.csv");
+        generated_csv(&file, rows);
+        let bytes = std::fs::read(&file).unwrap();
+        let a = self.send(
+            "POST",
+            "/api/uploads?filename=people.csv",
+            "application/octet-stream",
+            &bytes,
+        );
+        assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
+        let upload = a.json()["id"].as_str().unwrap().to_owned();
+        let a = self.json("POST", &format!("/api/uploads/{upload}/plans"), json!({}));
+        assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
+        a.json()["id"].as_str().unwrap().to_owned()
+    }
+
     fn wait(&self, run: &str) -> Value {
         let started = Instant::now();
         loop {
@@ -314,26 +333,7 @@ fn a_server_killed_mid_run_resumes_the_run_from_its_journal_when_restarted() {
     // Argon2 costlier than the other tests, so that the run lasts long enough to be killed.
     let server = Server::start(&env, "2048");
     let (browser, _) = Browser::sign_in(&server, "admin@example.co.nz", &password);
-    let file = env.path("many.csv");
-    generated_csv(&file, ROWS);
-    let bytes = std::fs::read(&file).unwrap();
-    let upload = browser
-        .send(
-            "POST",
-            "/api/uploads?filename=many.csv",
-            "application/octet-stream",
-            &bytes,
-        )
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let plan = browser
-        .json("POST", &format!("/api/uploads/{upload}/plans"), json!({}))
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = browser.plan_generated(&env, ROWS);
     let a = browser.json("POST", &format!("/api/plans/{plan}/approve"), json!({}));
     assert_eq!(a.status, 202);
     let run = a.json()["id"].as_str().unwrap().to_owned();
@@ -415,26 +415,7 @@ fn a_batch_the_outbox_cannot_publish_leaves_the_run_interrupted_and_resumable() 
     // once it has begun (its outbox scanned, its messages numbered from 1).
     let server = Server::start(&env, "2048");
     let (browser, _) = Browser::sign_in(&server, "admin@example.co.nz", &password);
-    let file = env.path("people.csv");
-    generated_csv(&file, ROWS);
-    let bytes = std::fs::read(&file).unwrap();
-    let upload = browser
-        .send(
-            "POST",
-            "/api/uploads?filename=people.csv",
-            "application/octet-stream",
-            &bytes,
-        )
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let plan = browser
-        .json("POST", &format!("/api/uploads/{upload}/plans"), json!({}))
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = browser.plan_generated(&env, ROWS);
     let outbox = env.path("outbox");
     let emls = || -> Vec<String> {
         std::fs::read_dir(&outbox).map_or_else(
