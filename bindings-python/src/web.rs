@@ -2,6 +2,10 @@
 //! its `ObjectHost`) for a Python web framework. The framework's adapter hands each request
 //! to `handle` and each queued run to `run`; the host's hooks, store and mailer are Python
 //! objects (`docs/web-host-protocol.md`). All behaviour is the web crate's; this converts.
+//!
+//! A run executing on the API's own thread (hooks without `enqueue_run`, or resumed by
+//! `resume_unfinished`) holds the interpreter ([`hold_interpreter`]): the process does not
+//! end, nor the interpreter finalize, under it.
 
 use crate::convert::{from_py, to_py};
 use crate::errors::host_error;
@@ -13,7 +17,7 @@ use lms_bulk_upload_web::{
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -44,6 +48,56 @@ impl SharedObject for PyShared {
             })
         })
     }
+}
+
+/// Holds the interpreter while a run executes on the API's own thread: a non-daemon
+/// `threading.Thread` waiting on a `threading.Event` (the interpreter's shutdown joins such
+/// threads before it finalizes: a script's or a test runner's main thread may end, the
+/// process waits for the run), the event set as this is dropped.
+struct InterpreterHold(Option<Py<PyAny>>);
+
+impl Drop for InterpreterHold {
+    /// On the run's thread as it ends (no lock of the host's held, the GIL not held: the
+    /// waiting thread holds it only to start and to return, and the main thread waits for
+    /// it in `threading`'s shutdown without the GIL). `try_attach`: nothing is done on an
+    /// interpreter already finalizing (a hold that could not be taken, an `os._exit`).
+    fn drop(&mut self) {
+        if let Some(event) = self.0.take() {
+            Python::try_attach(|py| {
+                if let Err(e) = event.bind(py).call_method0("set") {
+                    e.write_unraisable(py, None);
+                }
+                drop(event);
+            });
+        }
+    }
+}
+
+/// An [`InterpreterHold`] for a run starting on the API's own thread (the web crate's
+/// `ObjectHost::hold_runs_with`). Called on the thread that queues the run: a request's in
+/// `handle` or `resume_unfinished`'s caller, both of which have let the GIL go while the
+/// API works (`detach`), so taking it here waits at most for another Python thread's turn;
+/// no lock of the host's is held meanwhile. Nothing is held when the thread cannot be
+/// started (an interpreter shutting down refuses new threads): the error is reported as
+/// unraisable and the run executes all the same.
+fn hold_interpreter() -> InterpreterHold {
+    let event = Python::try_attach(|py| {
+        let started = (|| -> PyResult<Py<PyAny>> {
+            let threading = py.import("threading")?;
+            let event = threading.getattr("Event")?.call0()?;
+            let options = PyDict::new(py);
+            options.set_item("target", event.getattr("wait")?)?;
+            options.set_item("name", "lms-bulk-upload-run")?;
+            options.set_item("daemon", false)?;
+            threading
+                .getattr("Thread")?
+                .call((), Some(&options))?
+                .call_method0("start")?;
+            Ok(event.unbind())
+        })();
+        started.map_err(|e| e.write_unraisable(py, None)).ok()
+    });
+    InterpreterHold(event.flatten())
 }
 
 fn hook_error(e: HookError) -> PyErr {
@@ -108,6 +162,7 @@ impl PyWebApi {
             Arc::new(PyShared(mailer)),
         )
         .map_err(PyValueError::new_err)?;
+        host.hold_runs_with(Box::new(|| Box::new(hold_interpreter())));
         let mut api_config = ApiConfig {
             secure_cookies,
             ..ApiConfig::default()

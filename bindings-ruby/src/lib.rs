@@ -33,7 +33,7 @@ pub use sign::PlanKey;
 pub use testing::{apply_store_changes_json, judge_protocol_folder_json, judge_scenario_json};
 pub use undo::plan_undo;
 pub use upload::{bench_parse_rust, lms_bulk_upload_ruby_parse_lent, parse, sheet_names, Upload};
-pub use web::{WebApi, WebResponse};
+pub use web::{wait_for_runs, WebApi, WebResponse};
 
 /// The identity of an address, as the engine compares them: lowercase, the domain mapped to
 /// ASCII by IDNA.

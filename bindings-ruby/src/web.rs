@@ -8,6 +8,11 @@
 //! called back from the calling thread takes the GVL again, and one called from a thread of
 //! the API (a run's heartbeat, a run executed without a job queue) is run by ruby-ffi's
 //! callback thread, which can take it because no Ruby thread holds it while it waits here.
+//!
+//! A run executing on a thread of the API's own is counted while it executes
+//! ([`RunInFlight`]); [`wait_for_runs`] waits for the count to fall to 0, which the gem does
+//! in an `at_exit` (`lib/lms_bulk_upload/web.rb`): Ruby ends a process once its main thread
+//! has ended and its `at_exit` blocks have run, whatever Rust threads are still calling it.
 
 use crate::error::{from_json_text, to_json, NativeError, NativeResult};
 use crate::host::{call_host, RubyHost};
@@ -20,7 +25,60 @@ use lms_bulk_upload_web::{
 use serde::Deserialize;
 use serde_json::Value;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How many runs execute on a thread of a `WebApi`'s own in this process (every API's).
+static RUNS_IN_FLIGHT: Mutex<usize> = Mutex::new(0);
+/// Notified as one of them ends.
+static RUN_ENDED: Condvar = Condvar::new();
+
+/// One run executing on a thread of an API's own (the web crate's
+/// `ObjectHost::hold_runs_with`): counted from the moment it is queued until its thread
+/// ends. Takes no lock of Ruby's: only the count's, never held while Ruby is called.
+struct RunInFlight;
+
+impl RunInFlight {
+    fn new() -> RunInFlight {
+        *RUNS_IN_FLIGHT
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) += 1;
+        RunInFlight
+    }
+}
+
+impl Drop for RunInFlight {
+    fn drop(&mut self) {
+        let mut runs = RUNS_IN_FLIGHT
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *runs = runs.saturating_sub(1);
+        RUN_ENDED.notify_all();
+    }
+}
+
+/// Waits until no run executes on a thread of a `WebApi`'s own (hooks without
+/// `enqueue_run`, runs resumed by `resume_unfinished`), at most `timeout_ms`: whether none
+/// does. The gem calls it with the GVL released (the runs' threads call Ruby back), a
+/// short timeout at a time so that an interrupt is seen between calls.
+#[uniffi::export]
+pub fn wait_for_runs(timeout_ms: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
+    let mut runs = RUNS_IN_FLIGHT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    while *runs > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        runs = RUN_ENDED
+            .wait_timeout(runs, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    true
+}
 
 /// A Ruby object as the web crate's [`SharedObject`] (called from any thread: ruby-ffi
 /// takes the GVL for each call).
@@ -121,6 +179,7 @@ impl WebApi {
             Arc::new(RubyShared(mailer)),
         )
         .map_err(argument)?;
+        host.hold_runs_with(Box::new(|| Box::new(RunInFlight::new())));
         let mut api_config = ApiConfig {
             secure_cookies: options.secure_cookies,
             ..ApiConfig::default()

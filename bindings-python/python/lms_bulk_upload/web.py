@@ -33,7 +33,8 @@ Catalog = Dict[str, List[Dict[str, Any]]]
 
 class WebHooks(Protocol):
     """The host's primitives; ``enqueue_run(run_id)`` is optional (without it a run
-    executes on a thread of the process that approved it)."""
+    executes on a thread of the process that approved it, which holds the interpreter:
+    the process ends once the run has, not under it)."""
 
     def authenticate(self, email: str, password: str) -> Optional[str]:
         """The administrator's email, or ``None`` (wrong credentials, or no administrator)."""

@@ -2258,6 +2258,10 @@ module UniFFILib
     [RustBuffer.by_value, RustBuffer.by_value, RustCallStatus.by_ref],
     RustBuffer.by_value
   
+  attach_function :uniffi_lms_bulk_upload_ruby_fn_func_wait_for_runs,
+    [:uint32, RustCallStatus.by_ref],
+    :int8
+  
   attach_function :ffi_lms_bulk_upload_ruby_rustbuffer_alloc,
     [:uint64, RustCallStatus.by_ref],
     RustBuffer.by_value
@@ -2519,6 +2523,10 @@ module UniFFILib
     :uint16
   
   attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_sheet_names,
+    [],
+    :uint16
+  
+  attach_function :uniffi_lms_bulk_upload_ruby_checksum_func_wait_for_runs,
     [],
     :uint16
   
@@ -3250,6 +3258,18 @@ def self.sheet_names(data, options_json)
     
   result = ::LmsBulkUploadNative.rust_call_with_error(NativeError,:uniffi_lms_bulk_upload_ruby_fn_func_sheet_names,RustBuffer.alloc_from_bytes(data),RustBuffer.alloc_from_string(options_json))
   return result.consume_into_Sequencestring
+end
+
+
+  
+  
+
+def self.wait_for_runs(timeout_ms)
+    timeout_ms = ::LmsBulkUploadNative::uniffi_in_range(timeout_ms, "u32", 0, 2**32)
+    
+    
+  result = ::LmsBulkUploadNative.rust_call(:uniffi_lms_bulk_upload_ruby_fn_func_wait_for_runs,timeout_ms)
+  return 1 == result
 end
 
 

@@ -160,7 +160,10 @@ module LmsBulkUpload
       uniffi_lms_bulk_upload_ruby_fn_method_webapi_run: [%i[uint64 buffer status], :buffer],
       uniffi_lms_bulk_upload_ruby_fn_method_webapi_resume_unfinished: [%i[uint64 status], :buffer],
       uniffi_lms_bulk_upload_ruby_fn_method_webresponse_next_chunk: [%i[uint64 status], :buffer],
-      uniffi_lms_bulk_upload_ruby_fn_method_webresponse_close: [%i[uint64 status], :void]
+      uniffi_lms_bulk_upload_ruby_fn_method_webresponse_close: [%i[uint64 status], :void],
+      # The runs on the API's own threads waited for as the process ends (their threads call
+      # Ruby back meanwhile).
+      uniffi_lms_bulk_upload_ruby_fn_func_wait_for_runs: [%i[uint32 status], :int8]
     }.freeze
   end
 end

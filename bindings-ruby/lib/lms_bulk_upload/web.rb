@@ -15,7 +15,32 @@ module LmsBulkUpload
   # results and undo are the Rust core's. The calls release the GVL while they wait; host
   # methods run with it (on the calling thread, or on ruby-ffi's callback thread for the
   # API's own threads: a run's heartbeat, a run without a job queue).
+  #
+  # A run executing on the API's own thread (no `enqueue_run`, or resumed) outlives the
+  # request that queued it: the process waits for it as it ends (an `at_exit` block the
+  # first WebApi registers; Ruby runs it before stopping its threads), rather than ending
+  # under it. An interrupt (Ctrl-C) stops the wait; a run cut so resumes from its journal.
   class WebApi
+    @exit_wait = Mutex.new
+    @waiting_at_exit = false
+
+    # Registers, once, the `at_exit` block that waits for the runs on the API's own threads.
+    def self.wait_for_runs_at_exit
+      @exit_wait.synchronize do
+        next if @waiting_at_exit
+
+        @waiting_at_exit = true
+        at_exit { wait_for_runs }
+      end
+    end
+
+    # Waits until no run executes on a WebApi's own thread in this process (the GVL released
+    # meanwhile: those threads call Ruby back; an interrupt is seen every half second).
+    def self.wait_for_runs
+      nil until Native.call { LmsBulkUploadNative.wait_for_runs(500) }
+    end
+    private_class_method :wait_for_runs_at_exit, :wait_for_runs
+
     # Any Ruby object as a host object of the screens: a long-lived adapter, so an exception
     # is only the failed call's (the API answers with its message), never kept.
     class SharedAdapter < HostAdapter
@@ -37,6 +62,7 @@ module LmsBulkUpload
                   secure_cookies: secure_cookies ? true : false, session_secs: session_secs }
       json = JSON.generate(HostAdapter.plain(options))
       @native = Native.call { LmsBulkUploadNative::WebApi.new(*adapters, secret.to_s.b, json) }
+      WebApi.send(:wait_for_runs_at_exit)
     end
 
     # Answers a request below the mount point: `[status, [[name, value]...], body]`, the
