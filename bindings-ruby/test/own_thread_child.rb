@@ -17,64 +17,11 @@ require "lms_bulk_upload"
 require_relative "hosts"
 
 module OwnThreadChild
-  ADMIN = "admin@lms.test"
-  PASSWORD = "correct horse battery staple"
+  ADMIN = SqliteHooks::ADMIN
+  PASSWORD = SqliteHooks::PASSWORD
   ORIGIN = "http://lms.test"
   ROWS = 300
   CHEAP_HASH = { memory_kib: 64, iterations: 1, parallelism: 1, insecure_for_tests: true }.freeze
-
-  # Records in SQLite (one connection, locked: the API calls from several threads).
-  class Hooks
-    def initialize(path, queue: false)
-      @db = SQLite3::Database.new(path.to_s)
-      @db.execute("CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, " \
-                  "key TEXT, version INTEGER, doc TEXT, UNIQUE (kind, key))")
-      @lock = Mutex.new
-      define_singleton_method(:enqueue_run) { |_run_id| nil } if queue
-    end
-
-    def authenticate(email, password)
-      email == ADMIN && password == PASSWORD ? ADMIN : nil
-    end
-
-    def get_record(kind, id)
-      row = @lock.synchronize { @db.get_first_row("SELECT version, doc FROM records WHERE kind = ? AND key = ?", [kind, id]) }
-      row && { version: row[0], doc: JSON.parse(row[1]) }
-    end
-
-    def put_record(kind, id, doc, expected)
-      text = JSON.generate(doc)
-      @lock.synchronize do
-        case expected
-        when nil
-          @db.execute("INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT (kind, key) " \
-                      "DO UPDATE SET doc = excluded.doc, version = version + 1", [kind, id, text])
-        when 0
-          @db.execute("INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING", [kind, id, text])
-        else
-          @db.execute("UPDATE records SET doc = ?, version = version + 1 WHERE kind = ? AND key = ? AND version = ?",
-                      [text, kind, id, expected])
-        end
-        @db.changes == 1
-      end
-    end
-
-    def list_records(kind, offset, limit)
-      @lock.synchronize do
-        total = @db.get_first_value("SELECT count(*) FROM records WHERE kind = ?", [kind])
-        rows = @db.execute("SELECT key, doc FROM records WHERE kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?", [kind, limit, offset])
-        { total: total, items: rows.map { |key, doc| { id: key, doc: JSON.parse(doc) } } }
-      end
-    end
-
-    def delete_record(kind, id)
-      @lock.synchronize { @db.execute("DELETE FROM records WHERE kind = ? AND key = ?", [kind, id]) }
-    end
-
-    def catalog
-      { groups: [{ id: 1, name: "Sales" }], content: [] }
-    end
-  end
 
   # A HashStore whose users are also written into a SQLite file as they are created (and
   # read back from it as it opens).
@@ -105,7 +52,7 @@ module OwnThreadChild
   end
 
   def self.main(folder, mode)
-    hooks = Hooks.new(File.join(folder, "records.sqlite3"), queue: mode == "queue")
+    hooks = SqliteHooks.new(File.join(folder, "records.sqlite3"), queue: mode == "queue")
     store = FileStore.new(File.join(folder, "lms.sqlite3"))
     api = LmsBulkUpload::WebApi.new(hooks: hooks, store: store, mailer: ListMailer.new, site_url: "#{ORIGIN}/admin/bulk-upload",
                                     secret: "s" * 40, execute: { hash_params: CHEAP_HASH, threads: 1 })

@@ -15,69 +15,8 @@ require "timeout"
 
 class TestWeb < Minitest::Test
   SITE = "http://lms.test/admin/bulk-upload"
-  ADMIN = "admin@lms.test"
-  PASSWORD = "correct horse battery staple"
-
-  # The hooks: the administrator, records in SQLite (one connection, locked: the API calls
-  # from several threads), the catalog, and runs queued into a Ruby Queue when asked.
-  class SqliteHooks
-    attr_reader :queued
-
-    def initialize(path, queue: false)
-      @db = SQLite3::Database.new(path.to_s)
-      @db.execute("CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, key TEXT, " \
-                  "version INTEGER, doc TEXT, UNIQUE (kind, key))")
-      @lock = Mutex.new
-      @queued = Queue.new
-      define_singleton_method(:enqueue_run) { |run_id| @queued << run_id } if queue
-    end
-
-    def authenticate(email, password)
-      email == ADMIN && password == PASSWORD ? ADMIN : nil
-    end
-
-    def get_record(kind, id)
-      row = @lock.synchronize { @db.get_first_row("SELECT version, doc FROM records WHERE kind = ? AND key = ?", [kind, id]) }
-      row && { version: row[0], doc: JSON.parse(row[1]) }
-    end
-
-    def put_record(kind, id, doc, expected)
-      text = JSON.generate(doc)
-      @lock.synchronize do
-        case expected
-        when nil
-          @db.execute("INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT (kind, key) " \
-                      "DO UPDATE SET doc = excluded.doc, version = version + 1", [kind, id, text])
-        when 0
-          @db.execute("INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING", [kind, id, text])
-        else
-          @db.execute("UPDATE records SET doc = ?, version = version + 1 WHERE kind = ? AND key = ? AND version = ?",
-                      [text, kind, id, expected])
-        end
-        @db.changes == 1
-      end
-    end
-
-    def list_records(kind, offset, limit)
-      @lock.synchronize do
-        total = @db.get_first_value("SELECT count(*) FROM records WHERE kind = ?", [kind])
-        rows = @db.execute("SELECT key, doc FROM records WHERE kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?", [kind, limit, offset])
-        { total: total, items: rows.map { |key, doc| { id: key, doc: JSON.parse(doc) } } }
-      end
-    end
-
-    def delete_record(kind, id)
-      @lock.synchronize { @db.execute("DELETE FROM records WHERE kind = ? AND key = ?", [kind, id]) }
-    end
-
-    def catalog
-      { groups: [{ id: 1, name: "Sales" }], content: [{ kind: "course", id: "c-101", title: "Induction" }] }
-    end
-
-    def everything
-      @lock.synchronize { @db.execute("SELECT doc FROM records").join("\n") }
-    end
-  end
+  ADMIN = SqliteHooks::ADMIN
+  PASSWORD = SqliteHooks::PASSWORD
 
   # A store whose writes take a while: a run of a few dozen rows outlasts the heartbeat.
   class SlowStore < HashStore
