@@ -331,7 +331,8 @@ impl OutboxMailer {
     }
 
     /// Records the pending batch in the open transaction (published when it commits, by
-    /// the publishing thread), or, with none open, publishes it now.
+    /// the publishing thread), or, with none open, publishes it now, once every batch before
+    /// it is published (and not if one of them could not be).
     fn stage(&mut self) -> Result<(), HostError> {
         let Some(db) = self.ledger.clone() else {
             return Ok(());
