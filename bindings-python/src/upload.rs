@@ -29,6 +29,54 @@ pub(crate) struct PyRow {
     value: Object,
 }
 
+/// A file as `parse` and `sheet_names` take it: bytes Python holds, read in place, or bytes
+/// of the binding's own (a copy of a `bytearray`, which Python code may resize while the GIL
+/// is released; a file read from its path).
+enum Source<'py> {
+    Lent(Bound<'py, PyBytes>),
+    Owned(Vec<u8>),
+}
+
+impl Source<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Lent(bytes) => bytes.as_bytes(),
+            Source::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// The file given as `bytes`, `str` (the CSV text itself) or an `os.PathLike` (a file to
+/// read), and the keyword arguments as the core's parse options; `function` names the
+/// caller in a type error.
+fn source_and_options<'py>(
+    py: Python<'py>,
+    function: &str,
+    source: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<(Source<'py>, ParseOptions)> {
+    let options = options.map(|o| from_py(o.as_any())).transpose()?;
+    let options = ParseOptions::from_value(options.unwrap_or(Value::Null)).or_raise(py)?;
+    let source = if let Ok(bytes) = source.cast::<PyBytes>() {
+        Source::Lent(bytes.clone())
+    } else if let Ok(text) = source.cast::<PyString>() {
+        // The text's UTF-8 as a `bytes` object, read in place: one copy (under the stable
+        // ABI of Python 3.9, `to_cow` copies that `bytes` object once more into a `String`).
+        Source::Lent(text.encode_utf8()?)
+    } else if let Ok(array) = source.cast::<PyByteArray>() {
+        Source::Owned(array.to_vec())
+    } else if source.hasattr("__fspath__")? {
+        let path: std::path::PathBuf = source.extract()?;
+        Source::Owned(py.detach(|| std::fs::read(&path))?)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "{function}() takes bytes, str (CSV text) or a path (os.PathLike), not {}",
+            source.get_type().name()?
+        )));
+    };
+    Ok((source, options))
+}
+
 /// Parses and validates an upload file given as `bytes` (any encoding the engine reads),
 /// `str` (the CSV text itself) or an `os.PathLike` (a file to read); the keyword arguments
 /// are the core's parse options. File-level problems raise `FileError`; row problems are
@@ -40,28 +88,14 @@ fn parse(
     source: &Bound<'_, PyAny>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyUpload> {
-    let options = options.map(|o| from_py(o.as_any())).transpose()?;
-    let options = ParseOptions::from_value(options.unwrap_or(Value::Null)).or_raise(py)?;
-    let run = |bytes: &[u8]| py.detach(|| lms_bulk_upload::parse(bytes, &options));
-    let result = if let Ok(bytes) = source.cast::<PyBytes>() {
-        run(bytes.as_bytes())
-    } else if let Ok(text) = source.cast::<PyString>() {
-        // The text's UTF-8 as a `bytes` object, read in place: one copy (under the stable
-        // ABI of Python 3.9, `to_cow` copies that `bytes` object once more into a `String`).
-        run(text.encode_utf8()?.as_bytes())
-    } else if let Ok(array) = source.cast::<PyByteArray>() {
-        // a copy is made either way: the upload owns it
-        let bytes = array.to_vec();
-        py.detach(|| lms_bulk_upload::parse_owned(bytes, &options))
-    } else if source.hasattr("__fspath__")? {
-        let path: std::path::PathBuf = source.extract()?;
-        let bytes = py.detach(|| std::fs::read(&path))?;
-        py.detach(|| lms_bulk_upload::parse_owned(bytes, &options))
-    } else {
-        return Err(PyTypeError::new_err(format!(
-            "parse() takes bytes, str (CSV text) or a path (os.PathLike), not {}",
-            source.get_type().name()?
-        )));
+    let (source, options) = source_and_options(py, "parse", source, options)?;
+    let result = match source {
+        Source::Lent(bytes) => {
+            let bytes = bytes.as_bytes();
+            py.detach(|| lms_bulk_upload::parse(bytes, &options))
+        }
+        // the binding's own bytes: the upload takes them, no copy
+        Source::Owned(bytes) => py.detach(|| lms_bulk_upload::parse_owned(bytes, &options)),
     };
     Ok(PyUpload {
         inner: Arc::new(result.or_raise(py)?),
@@ -80,27 +114,10 @@ fn sheet_names(
     source: &Bound<'_, PyAny>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<String>> {
-    let options = options.map(|o| from_py(o.as_any())).transpose()?;
-    let options = ParseOptions::from_value(options.unwrap_or(Value::Null)).or_raise(py)?;
-    let run = |bytes: &[u8]| py.detach(|| lms_bulk_upload::sheet_names(bytes, &options));
-    let result = if let Ok(bytes) = source.cast::<PyBytes>() {
-        run(bytes.as_bytes())
-    } else if let Ok(text) = source.cast::<PyString>() {
-        run(text.encode_utf8()?.as_bytes())
-    } else if let Ok(array) = source.cast::<PyByteArray>() {
-        // copied: Python code may resize the array while the GIL is released
-        run(&array.to_vec())
-    } else if source.hasattr("__fspath__")? {
-        let path: std::path::PathBuf = source.extract()?;
-        let bytes = py.detach(|| std::fs::read(&path))?;
-        run(&bytes)
-    } else {
-        return Err(PyTypeError::new_err(format!(
-            "sheet_names() takes bytes, str (CSV text) or a path (os.PathLike), not {}",
-            source.get_type().name()?
-        )));
-    };
-    result.or_raise(py)
+    let (source, options) = source_and_options(py, "sheet_names", source, options)?;
+    let bytes = source.bytes();
+    py.detach(|| lms_bulk_upload::sheet_names(bytes, &options))
+        .or_raise(py)
 }
 
 /// For benchmarks: parses `data` with the default options on `threads` threads (0: every
