@@ -122,9 +122,7 @@ fn range_length_flags(ranges: &[(u32, u32)], clear_len: usize, max: usize) -> u3
         cmp_gt_mask_i32_m128i, m128i, move_mask_m128, set_splat_i32_m128i,
         shuffle_abi_f32_all_m128, sub_i32_m128i,
     };
-    // (a length above `u32::MAX` is no range's; blank ones are flagged anyway)
-    let clear = u32::try_from(clear_len).unwrap_or(0);
-    let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    let (clear, limit) = range_bounds(clear_len, max);
     // lengths compared as unsigned: both sides' top bit flipped, then compared as signed
     let top = set_splat_i32_m128i(i32::MIN);
     let zero = set_splat_i32_m128i(0);
@@ -151,9 +149,18 @@ fn range_length_flags(ranges: &[(u32, u32)], clear_len: usize, max: usize) -> u3
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 fn range_length_flags(ranges: &[(u32, u32)], clear_len: usize, max: usize) -> u32 {
-    let clear = u32::try_from(clear_len).unwrap_or(0);
-    let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    let (clear, limit) = range_bounds(clear_len, max);
     range_length_flags_from(ranges, 0, clear, limit)
+}
+
+/// The clear token's length and the limit as a range's lengths are (`u32`): a length
+/// above `u32::MAX` is no range's (blank ones, length 0, are flagged anyway).
+#[inline(always)]
+fn range_bounds(clear_len: usize, max: usize) -> (u32, u32) {
+    (
+        u32::try_from(clear_len).unwrap_or(0),
+        u32::try_from(max).unwrap_or(u32::MAX),
+    )
 }
 
 /// The length flags of `ranges` from `first` on (up to 32), one by one.
