@@ -297,24 +297,7 @@ fn the_server_speaks_http_with_strict_headers_and_runs_a_plan_with_live_progress
     );
     assert_eq!(a.status, 413);
 
-    let file = env.path("people.csv");
-    generated_csv(&file, 40);
-    let bytes = std::fs::read(&file).unwrap();
-    let a = browser.send(
-        "POST",
-        "/api/uploads?filename=people.csv",
-        "application/octet-stream",
-        &bytes,
-    );
-    assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
-    let upload = a.json()["id"].as_str().unwrap().to_owned();
-    let a = browser.json(
-        "POST",
-        &format!("/api/uploads/{upload}/plans"),
-        json!({"settings": {}}),
-    );
-    assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
-    let plan = a.json()["id"].as_str().unwrap().to_owned();
+    let plan = browser.plan_generated(&env, 40);
     let a = browser.json("POST", &format!("/api/plans/{plan}/approve"), json!({}));
     assert_eq!(a.status, 202, "{}", String::from_utf8_lossy(&a.body));
     let run = a.json()["id"].as_str().unwrap().to_owned();
