@@ -13,69 +13,22 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "examples" / "python"))
 from sqlite_store import OutboxMailer, SqliteStore  # noqa: E402
 
-from lms_bulk_upload.web import Catalog, Record, RecordPage, WebApi  # noqa: E402
+from lms_bulk_upload.web import WebApi  # noqa: E402
+from record_hooks import ADMIN, PASSWORD, RecordHooks  # noqa: E402
 
-ADMIN, PASSWORD = "admin@lms.test", "correct horse battery staple"
 ORIGIN = "http://lms.test"
 ROWS = 300
 CHEAP_HASH = {"memory_kib": 64, "iterations": 1, "parallelism": 1, "insecure_for_tests": True}
 
 
-class Hooks:
-    """Records in sqlite3, no ``enqueue_run``: an approved run executes on the API's own
-    thread, which calls these (and the store and mailer) from outside the main thread."""
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.db.execute("CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, key TEXT, "
-                        "version INTEGER, doc TEXT, UNIQUE (kind, key))")
-        self.lock = threading.Lock()
-
-    def authenticate(self, email: str, password: str) -> Optional[str]:
-        return ADMIN if (email, password) == (ADMIN, PASSWORD) else None
-
-    def get_record(self, kind: str, id: str) -> Optional[Record]:
-        with self.lock:
-            row = self.db.execute("SELECT version, doc FROM records WHERE kind = ? AND key = ?", (kind, id)).fetchone()
-        return None if row is None else {"version": row[0], "doc": json.loads(row[1])}
-
-    def put_record(self, kind: str, id: str, doc: Any, expected: Optional[int]) -> bool:
-        text = json.dumps(doc)
-        with self.lock:
-            if expected is None:
-                sql = ("INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) "
-                       "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc, version = version + 1")
-                return self.db.execute(sql, (kind, id, text)).rowcount == 1
-            if expected == 0:
-                sql = "INSERT INTO records (kind, key, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT DO NOTHING"
-                return self.db.execute(sql, (kind, id, text)).rowcount == 1
-            sql = "UPDATE records SET doc = ?, version = version + 1 WHERE kind = ? AND key = ? AND version = ?"
-            return self.db.execute(sql, (text, kind, id, expected)).rowcount == 1
-
-    def list_records(self, kind: str, offset: int, limit: int) -> RecordPage:
-        with self.lock:
-            total = self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
-            rows = self.db.execute("SELECT key, doc FROM records WHERE kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
-                                   (kind, limit, offset)).fetchall()
-        return {"total": total, "items": [{"id": k, "doc": json.loads(d)} for k, d in rows]}
-
-    def delete_record(self, kind: str, id: str) -> None:
-        with self.lock:
-            self.db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, id))
-
-    def catalog(self) -> Catalog:
-        return {"groups": [{"id": 1, "name": "Sales"}], "content": []}
-
-
-class QueueHooks(Hooks):
+class QueueHooks(RecordHooks):
     """Hooks whose queue's worker never comes."""
 
     def enqueue_run(self, run_id: str) -> None:
@@ -96,7 +49,7 @@ def call(api: WebApi, method: str, target: str, body: bytes, cookie: str = "", c
 
 
 def main(folder: Path, mode: str) -> None:
-    hooks = QueueHooks(folder / "records.sqlite3") if mode == "queue" else Hooks(folder / "records.sqlite3")
+    hooks = QueueHooks(folder / "records.sqlite3") if mode == "queue" else RecordHooks(folder / "records.sqlite3")
     db = sqlite3.connect(str(folder / "lms.sqlite3"), check_same_thread=False)
     db.row_factory = sqlite3.Row
     store = SqliteStore(db)

@@ -18,7 +18,8 @@ import lms_bulk_upload as lbu
 from lms_bulk_upload.web import WebApi
 
 from conftest import CHEAP_HASH
-from test_web import ADMIN, CSV, PASSWORD, SITE, Client, Hooks
+from record_hooks import ADMIN, PASSWORD
+from test_web import CSV, SITE, Client, Hooks
 from sqlite_store import OutboxMailer, SqliteStore  # examples/python, on the path (test_web)
 
 LINKS = """
