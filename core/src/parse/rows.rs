@@ -562,55 +562,6 @@ fn conflicts<'v>(
 /// hold the row index).
 pub(super) const HASH_BITS: u64 = 0xFFFF_FFFF_0000_0000;
 
-/// Sorts the keys of [`mark_duplicates`] as `sort_unstable` would, in place: an American
-/// flag sort on their top bits (of the hash, spread evenly; 11 bits, or more for more
-/// keys, up to 16, so that a bucket holds 2 to 4 keys), each key moved once into its
-/// bucket, then each bucket sorted by comparison. Linear but for the buckets' own sorts,
-/// and no buffer beside the keys but the buckets' ends (two `u32` a bucket): n log n at
-/// worst (keys that share their top bits, such as crafted collisions, all in one bucket).
-fn sort_keys(keys: &mut [u64]) {
-    const MIN_BITS: u32 = 11;
-    if keys.len() < 4 << MIN_BITS || u32::try_from(keys.len()).is_err() {
-        keys.sort_unstable();
-        return;
-    }
-    // (at least 2 keys a bucket)
-    let bits = (keys.len().ilog2() - 1).clamp(MIN_BITS, 16);
-    let digits = 1usize << bits;
-    let digit = |key: u64| (key >> (64 - bits)) as usize;
-    let mut ends = vec![0u32; digits];
-    for &key in keys.iter() {
-        ends[digit(key)] += 1;
-    }
-    let mut at = 0;
-    for end in ends.iter_mut() {
-        at += *end;
-        *end = at;
-    }
-    // where each bucket's next key goes: its start, at first
-    let mut next: Vec<u32> = std::iter::once(0)
-        .chain(ends[..digits - 1].iter().copied())
-        .collect();
-    for bucket in 0..digits {
-        while next[bucket] < ends[bucket] {
-            let i = next[bucket] as usize;
-            let home = digit(keys[i]);
-            if home == bucket {
-                next[bucket] += 1;
-            } else {
-                keys.swap(i, next[home] as usize);
-                next[home] += 1;
-            }
-        }
-    }
-    let mut start = 0;
-    for &end in &ends {
-        let end = end as usize;
-        keys[start..end].sort_unstable();
-        start = end;
-    }
-}
-
 /// Keys below which duplicates are found on the calling thread alone.
 const MIN_PARALLEL_KEYS: usize = 1 << 16;
 
@@ -726,7 +677,10 @@ fn partition(keys: &mut [u64], mask: u64) -> usize {
 
 /// The `(later, first)` pairs among `keys` (sorted here), in no order.
 fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
-    sort_keys(keys);
+    // The standard library's sort, not a radix or flag sort of the hash bits: those take
+    // fewer instructions but scatter the keys over the whole array, a cache miss a key
+    // (3.5 times the wall time at 1,000,000 keys; docs/PERFORMANCE.md).
+    keys.sort_unstable();
     let index = |key: u64| (key & !HASH_BITS) as usize;
     let mut found = Vec::new();
     // (most hashes are a row's own: a group of one, passed over)
@@ -773,9 +727,7 @@ fn duplicates_in(upload: &Upload, keys: &mut [u64]) -> Vec<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        partition_on_two, range_length_flags, range_length_flags_from, sort_keys, HASH_BITS,
-    };
+    use super::{partition_on_two, range_length_flags, range_length_flags_from, HASH_BITS};
 
     #[test]
     fn length_flags_by_four_are_those_one_by_one() {
@@ -854,48 +806,5 @@ mod tests {
             keys.sort_unstable();
             assert_eq!(keys, expected, "{len}");
         }
-    }
-
-    #[test]
-    fn the_flag_sort_of_keys_is_the_comparison_sort() {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            state
-        };
-        // random hashes, few distinct hashes (most in one bucket), one hash, a few keys, and
-        // keys out of index order
-        for (rows, distinct) in [
-            (5_000, 0),
-            (20_000, 7),
-            (10_000, 1),
-            (100, 0),
-            (70_000, 0),
-            (300_000, 0),
-            (9_000, 0),
-        ] {
-            let mut keys: Vec<u64> = (0..rows as u64)
-                .map(|index| {
-                    let hash = match distinct {
-                        0 => next(),
-                        n => (next() % n) << 40 | (next() % 3) << 60,
-                    };
-                    (hash & HASH_BITS) | index
-                })
-                .collect();
-            let mut expected = keys.clone();
-            expected.sort_unstable();
-            sort_keys(&mut keys);
-            assert_eq!(keys, expected, "{rows} rows");
-        }
-        let mut shuffled: Vec<u64> = (0..40_000u64)
-            .map(|i| (next() & HASH_BITS) | (i * 7919 % 40_000))
-            .collect();
-        let mut expected = shuffled.clone();
-        expected.sort_unstable();
-        sort_keys(&mut shuffled);
-        assert_eq!(shuffled, expected);
     }
 }
