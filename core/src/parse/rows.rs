@@ -17,6 +17,9 @@ pub(super) trait RowValues {
     fn len(&self, slot: usize) -> usize;
     /// The value's bytes.
     fn bytes(&self, slot: usize) -> &[u8];
+    /// The value's bytes and, after them, any bytes that follow it in memory (up to the
+    /// end of the text it is read from): the value is the first [`RowValues::len`] bytes.
+    fn bytes_on(&self, slot: usize) -> &[u8];
     /// The value's text.
     fn text(&self, slot: usize) -> &str;
     /// Bit `slot` set for each slot (of the first 32) whose value is blank, `clear_len`
@@ -41,6 +44,10 @@ impl RowValues for [&str] {
     }
     #[inline(always)]
     fn bytes(&self, slot: usize) -> &[u8] {
+        self[slot].as_bytes()
+    }
+    #[inline(always)]
+    fn bytes_on(&self, slot: usize) -> &[u8] {
         self[slot].as_bytes()
     }
     #[inline(always)]
@@ -88,6 +95,14 @@ impl RowValues for Ranges<'_> {
     fn bytes(&self, slot: usize) -> &[u8] {
         let (start, end) = self.ranges[slot];
         &self.text.as_bytes()[start as usize..end as usize]
+    }
+    #[inline(always)]
+    fn bytes_on(&self, slot: usize) -> &[u8] {
+        let (start, _) = self.ranges[slot];
+        self.text
+            .as_bytes()
+            .get(start as usize..)
+            .unwrap_or_default()
     }
     #[inline(always)]
     fn text(&self, slot: usize) -> &str {
@@ -365,7 +380,7 @@ pub(super) fn validate_row<V: RowValues + ?Sized>(
         }
         match column {
             Column::EmailAddress => {
-                email_hash = plainly_valid_hash(cells.bytes(slot));
+                email_hash = plainly_valid_hash(cells.bytes_on(slot), cells.len(slot));
                 if email_hash.is_some() {
                     continue;
                 }
