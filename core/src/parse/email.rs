@@ -295,9 +295,10 @@ fn lowercase_ascii_word(word: u64) -> u64 {
     word | ((at_least_a & !above_z & HIGH) >> 2)
 }
 
-/// Of an address of at most 64 bytes (zero bytes after it), bit `i` set for byte `i`: the
-/// `@`s, the dots, the hyphens, the letters and digits, and the bytes a local part allows
-/// ([`CLASSES`]' `LOCAL`).
+/// Of an address of at most 64 bytes, bit `i` set for byte `i`: the `@`s, the dots, the
+/// hyphens, the letters and digits, and the bytes a local part allows ([`CLASSES`]'
+/// `LOCAL`). The bits past the address are those of whatever bytes follow it (or none):
+/// [`EmailMasks::plainly_valid`] does not read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct EmailMasks {
     at: u64,
