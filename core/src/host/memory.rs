@@ -528,6 +528,9 @@ pub struct MemoryStore {
     /// The number and text (`u{n}`) of the id taken last above every numbered id: the
     /// next one is written from it ([`next_numbered_id`]), a digit changed as a rule.
     last_numbered: (u64, String),
+    /// The id after `last_numbered`'s, written to ask for its slot in the id index ahead
+    /// of the next `create_user` ([`MemoryStore::prefetch_next_id`]).
+    next_numbered: String,
     /// The largest `n` of an id `u{n}` (as [`numbered_id`] writes it) that a user was ever
     /// given or that is reserved: a number above it is free without a lookup.
     numbered_max: u64,
@@ -761,6 +764,21 @@ impl MemoryStore {
         }
     }
 
+    /// Asks for the slot in the id index of the id the next new user most likely gets (the
+    /// one after the id just taken above every numbered one), a row or two before that
+    /// user is indexed: the slot, a cache miss in a large store, is then at hand.
+    fn prefetch_next_id(&mut self) {
+        if self.last_numbered.0 != self.next_id {
+            return;
+        }
+        let mut next = std::mem::take(&mut self.next_numbered);
+        next.clone_from(&self.last_numbered.1);
+        next_numbered_id(&mut next);
+        let hash = BuildHasherDefault::<IdHasher>::default().hash_one(next.as_str());
+        self.by_id.first.prefetch(hash);
+        self.next_numbered = next;
+    }
+
     fn insert(&mut self, user: StoredUser) {
         let hash = self.by_email.hash(&user.email);
         self.insert_with_hash(hash, user);
@@ -990,6 +1008,7 @@ impl Store for MemoryStore {
         let id = self.new_user_id();
         // `u{next_id}`, as `note_numbered` would read it back.
         self.numbered_max = self.numbered_max.max(self.next_id);
+        self.prefetch_next_id();
         self.push_indexed_by_id(StoredUser {
             id: id.clone(),
             email: user.email.clone(),
