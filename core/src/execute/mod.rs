@@ -234,33 +234,39 @@ struct Batch<'p> {
 }
 
 /// The writing thread's ends of the channels to the assembling thread: batches there,
-/// emptied [`Current`]s back.
+/// emptied [`Current`]s and emptied vectors of entries back.
 struct Assembler<'p> {
     batches: std::sync::mpsc::SyncSender<Batch<'p>>,
     spare: std::sync::mpsc::Receiver<Current>,
+    spare_entries: std::sync::mpsc::Receiver<Vec<Entry<'p>>>,
 }
 
 /// The assembling thread: each row's result in order, counted as [`Executor::run`] on one
 /// thread counts them. Not inlined, so that a profile can count this thread's work by its
 /// name (`examples/count_instructions.rs`).
 #[inline(never)]
-fn assemble_batches(
-    batches: std::sync::mpsc::Receiver<Batch<'_>>,
+fn assemble_batches<'p>(
+    batches: std::sync::mpsc::Receiver<Batch<'p>>,
     spare: std::sync::mpsc::Sender<Current>,
+    spare_entries: std::sync::mpsc::Sender<Vec<Entry<'p>>>,
     capacity: usize,
 ) -> (Vec<ResultRow>, ResultSummary) {
     let mut rows = Vec::with_capacity(capacity);
     let mut summary = ResultSummary::default();
     for Batch {
-        entries,
+        mut entries,
         mut currents,
     } in batches
     {
-        for entry in entries {
+        for entry in entries.drain(..) {
             let result = entry.into_result(&mut currents);
             summary.count(&result);
             rows.push(result);
         }
+        // The emptied vector goes back to the writing thread for a later batch: a batch's
+        // entries (some 45 KB) freed here and allocated anew there took fresh pages of the
+        // heap each batch (see docs/PERFORMANCE.md).
+        let _ = spare_entries.send(entries);
         for current in currents {
             // The writing thread may be gone (an error): the users are dropped here then.
             let _ = spare.send(current.emptied());
@@ -284,6 +290,8 @@ pub(super) struct Scratch<'p> {
     currents: Vec<Current>,
     /// Emptied [`Current`]s, their vectors kept.
     spare: Vec<Current>,
+    /// Emptied vectors of a batch's entries, back from the assembling thread.
+    entries: Vec<Vec<Entry<'p>>>,
     pub(super) emails: Vec<&'p str>,
     pub(super) names: Vec<&'p str>,
     pub(super) content: Vec<&'p crate::host::store::ContentRef>,
@@ -398,10 +406,15 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             return std::thread::scope(move |scope| {
                 let (batches, received) = std::sync::mpsc::sync_channel(2);
                 let (spare_back, spare) = std::sync::mpsc::channel();
+                let (entries_back, spare_entries) = std::sync::mpsc::channel();
                 let capacity = plan.rows.len();
-                let assembling =
-                    scope.spawn(move || assemble_batches(received, spare_back, capacity));
-                self.assembler = Some(Assembler { batches, spare });
+                let assembling = scope
+                    .spawn(move || assemble_batches(received, spare_back, entries_back, capacity));
+                self.assembler = Some(Assembler {
+                    batches,
+                    spare,
+                    spare_entries,
+                });
                 let mut no_rows = Vec::new();
                 let cancelled = self.run_batches(&mut no_rows);
                 // The channel closed: the assembling thread finishes its last batch.
@@ -432,7 +445,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         for chunk in plan.rows.chunks(self.options.batch_size.max(1)) {
             if cancelled || self.cancelled() {
                 cancelled = true;
-                let mut entries = Vec::with_capacity(chunk.len());
+                let mut entries = self.spare_entries(chunk.len());
                 for row in chunk {
                     let entry = Entry::Ready(cancelled_row(row));
                     self.emit(entry, &mut [], rows, &mut entries)?;
@@ -563,7 +576,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         self.passwords_for(chunk, &verdicts, &mut passwords)?;
         let mut cancelled = false;
         let mut entries = match self.assembler {
-            Some(_) => Vec::with_capacity(chunk.len()),
+            Some(_) => self.spare_entries(chunk.len()),
             None => Vec::new(),
         };
         for ((row, password), verdict) in chunk
@@ -651,6 +664,21 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             // Sent unless the assembling thread panicked (its join says so).
             let _ = assembler.batches.send(Batch { entries, currents });
             self.scratch.spare.extend(assembler.spare.try_iter());
+            self.scratch
+                .entries
+                .extend(assembler.spare_entries.try_iter());
+        }
+    }
+
+    /// An empty vector for a batch's entries: one the assembling thread emptied, or a new
+    /// one.
+    fn spare_entries(&mut self, rows: usize) -> Vec<Entry<'p>> {
+        match self.scratch.entries.pop() {
+            Some(mut entries) => {
+                entries.reserve(rows);
+                entries
+            }
+            None => Vec::with_capacity(rows),
         }
     }
 

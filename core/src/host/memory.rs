@@ -53,12 +53,137 @@ impl Hasher for IdHasher {
     }
 }
 
+/// A map from a 64-bit hash to a position in [`MemoryStore::users`], by open addressing:
+/// one slot a key, `(hash, position + 1)` (0: empty), found by linear probing from the
+/// slot the hash's high bits name, at most half the slots full. A key's slot can be asked
+/// for ahead of its lookup ([`Slots::prefetch`]), which a `HashMap` does not allow: a
+/// large store's lookups in one `find_users` then wait for memory together, not one after
+/// the other. Growing keeps the keys in the order of their first slot (a table twice the
+/// size puts the keys of slot `i` from `2i` on), so its writes go forward, not at random.
+#[derive(Debug, Clone, Default)]
+struct Slots {
+    slots: Vec<(u64, usize)>,
+    len: usize,
+}
+
+impl Slots {
+    /// Where `hash`'s probe starts: its mixed hash's high bits (the table is not empty).
+    fn home(&self, hash: u64) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        let mixed = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // (`bits` is at least 4: see `grow`)
+        (mixed >> (64 - bits)) as usize
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The slot holding `hash`, or the empty one where its probe ends.
+    fn probe(&self, hash: u64) -> (usize, bool) {
+        let mask = self.mask();
+        let mut at = self.home(hash);
+        loop {
+            match self.slots[at] {
+                (_, 0) => return (at, false),
+                (h, _) if h == hash => return (at, true),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// Asks for the cache line where `hash`'s probe starts (see [`prefetch`]).
+    fn prefetch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[self.home(hash)]);
+        }
+    }
+
+    /// The position under `hash`.
+    fn get(&self, hash: u64) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        match self.probe(hash) {
+            (at, true) => Some(self.slots[at].1 - 1),
+            (_, false) => None,
+        }
+    }
+
+    /// Puts `at` under `hash` unless a position is there already; answers that one.
+    fn insert_if_vacant(&mut self, hash: u64, at: usize) -> Option<usize> {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        match self.probe(hash) {
+            (slot, true) => Some(self.slots[slot].1 - 1),
+            (slot, false) => {
+                self.slots[slot] = (hash, at + 1);
+                self.len += 1;
+                None
+            }
+        }
+    }
+
+    /// Puts `at` under `hash`, in place of the position there if any.
+    fn insert(&mut self, hash: u64, at: usize) {
+        if let Some(_held) = self.insert_if_vacant(hash, at) {
+            let (slot, _) = self.probe(hash);
+            self.slots[slot].1 = at + 1;
+        }
+    }
+
+    /// Removes the position under `hash`: the keys after it in its run move back into the
+    /// hole as linear probing needs (no marker left).
+    fn remove(&mut self, hash: u64) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let (mut hole, true) = self.probe(hash) else {
+            return;
+        };
+        let mask = self.mask();
+        let mut next = (hole + 1) & mask;
+        while self.slots[next].1 != 0 {
+            let home = self.home(self.slots[next].0);
+            // The key at `next` may fill the hole if its probe passes the hole on its way.
+            if (next.wrapping_sub(home) & mask) >= (next.wrapping_sub(hole) & mask) {
+                self.slots[hole] = self.slots[next];
+                hole = next;
+            }
+            next = (next + 1) & mask;
+        }
+        self.slots[hole] = (0, 0);
+        self.len -= 1;
+    }
+
+    /// Twice the slots (16 at first), the keys put back in the order of their slots.
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0); size]);
+        let mask = self.mask();
+        // A key whose probe wrapped past the end is put back after the others, so that
+        // each finds its place at or after its first slot, as it would by insertion.
+        let start = old.iter().position(|&(_, p)| p == 0).unwrap_or(0);
+        for &(hash, p) in old[start..].iter().chain(&old[..start]) {
+            if p == 0 {
+                continue;
+            }
+            let mut at = self.home(hash);
+            while self.slots[at].1 != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = (hash, p);
+        }
+    }
+}
+
 /// Positions in [`MemoryStore::users`] by a 64-bit hash of a user's key (email key or id),
 /// no copy of the key held: a position is confirmed by comparing the key with the user's
 /// own. The rare position whose hash another already has waits in `more`.
 #[derive(Debug, Clone, Default)]
 struct HashIndex {
-    first: HashMap<u64, usize, BuildHasherDefault<IdHasher>>,
+    first: Slots,
     more: HashMap<u64, Vec<usize>, BuildHasherDefault<IdHasher>>,
 }
 
@@ -69,7 +194,7 @@ impl HashIndex {
             true => None,
             false => self.more.get(&hash),
         };
-        let first = self.first.get(&hash).copied();
+        let first = self.first.get(hash);
         first.into_iter().chain(more.into_iter().flatten().copied())
     }
 
@@ -78,31 +203,45 @@ impl HashIndex {
         self.candidates(hash).find(|&at| is(at))
     }
 
+    /// The first position indexed under `hash` (the first of [`candidates`](Self::candidates)).
+    fn first(&self, hash: u64) -> Option<usize> {
+        self.first.get(hash)
+    }
+
+    /// [`find`](Self::find) when the first candidate, `first` (what [`first`](Self::first)
+    /// answered), is known: the others read only when it is not the one.
+    fn find_after(
+        &self,
+        hash: u64,
+        first: Option<usize>,
+        is: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        match first {
+            Some(at) if is(at) => Some(at),
+            _ if self.more.is_empty() => None,
+            _ => self.more.get(&hash)?.iter().copied().find(|&at| is(at)),
+        }
+    }
+
     /// Indexes `at` under `hash`, in place of the position whose user has the same key, if
     /// any (`is`: the last one indexed wins, as in a map); returns whether there was one.
     fn set(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) -> bool {
-        use std::collections::hash_map::Entry;
-        match self.first.entry(hash) {
-            Entry::Vacant(vacant) => {
-                vacant.insert(at);
-                false
+        let Some(held) = self.first.insert_if_vacant(hash, at) else {
+            return false;
+        };
+        if is(held) {
+            self.first.insert(hash, at);
+            return true;
+        }
+        let more = self.more.entry(hash).or_default();
+        match more.iter_mut().find(|p| is(**p)) {
+            Some(same) => {
+                *same = at;
+                true
             }
-            Entry::Occupied(mut occupied) => {
-                if is(*occupied.get()) {
-                    occupied.insert(at);
-                    return true;
-                }
-                let more = self.more.entry(hash).or_default();
-                match more.iter_mut().find(|p| is(**p)) {
-                    Some(same) => {
-                        *same = at;
-                        true
-                    }
-                    None => {
-                        more.push(at);
-                        false
-                    }
-                }
+            None => {
+                more.push(at);
+                false
             }
         }
     }
@@ -111,29 +250,23 @@ impl HashIndex {
     /// already; returns whether it was indexed. One probe where [`find`](Self::find) then
     /// [`set`](Self::set) take two.
     fn insert_new(&mut self, hash: u64, at: usize, is: impl Fn(usize) -> bool) -> bool {
-        use std::collections::hash_map::Entry;
-        match self.first.entry(hash) {
-            Entry::Vacant(vacant) => {
-                vacant.insert(at);
+        let Some(held) = self.first.insert_if_vacant(hash, at) else {
+            return true;
+        };
+        if is(held) {
+            return false;
+        }
+        // (no empty list left under `hash` when the key is there: `remove` reads a list as
+        // holding one at least)
+        match self.more.get_mut(&hash) {
+            Some(more) if more.iter().any(|&p| is(p)) => false,
+            Some(more) => {
+                more.push(at);
                 true
             }
-            Entry::Occupied(occupied) => {
-                if is(*occupied.get()) {
-                    return false;
-                }
-                // (no empty list left under `hash` when the key is there: `remove` reads
-                // a list as holding one at least)
-                match self.more.get_mut(&hash) {
-                    Some(more) if more.iter().any(|&p| is(p)) => false,
-                    Some(more) => {
-                        more.push(at);
-                        true
-                    }
-                    None => {
-                        self.more.insert(hash, vec![at]);
-                        true
-                    }
-                }
+            None => {
+                self.more.insert(hash, vec![at]);
+                true
             }
         }
     }
@@ -141,19 +274,19 @@ impl HashIndex {
     /// Removes the position under `hash` whose user has the key (`is`).
     fn remove(&mut self, hash: u64, is: impl Fn(usize) -> bool) {
         use std::collections::hash_map::Entry;
-        let Entry::Occupied(mut first) = self.first.entry(hash) else {
+        let Some(first) = self.first.get(hash) else {
             return;
         };
         let Entry::Occupied(mut more) = self.more.entry(hash) else {
-            if is(*first.get()) {
-                first.remove();
+            if is(first) {
+                self.first.remove(hash);
             }
             return;
         };
-        if is(*first.get()) {
+        if is(first) {
             // one of the others takes its place
             if let Some(next) = more.get_mut().pop() {
-                first.insert(next);
+                self.first.insert(hash, next);
             }
         } else {
             more.get_mut().retain(|&p| !is(p));
@@ -161,6 +294,24 @@ impl HashIndex {
         if more.get().is_empty() {
             more.remove();
         }
+    }
+}
+
+/// Asks the processor to bring the cache line holding `x` closer (a hint: nothing else
+/// changes).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+    safe_arch::prefetch_t0(x);
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+    let _ = x;
+}
+
+/// Asks for the first bytes of `text` (see [`prefetch`]).
+#[inline(always)]
+fn prefetch_text(text: &str) {
+    if let Some(first) = text.as_bytes().first() {
+        prefetch(first);
     }
 }
 
@@ -377,6 +528,9 @@ pub struct MemoryStore {
     /// The number and text (`u{n}`) of the id taken last above every numbered id: the
     /// next one is written from it ([`next_numbered_id`]), a digit changed as a rule.
     last_numbered: (u64, String),
+    /// The id after `last_numbered`'s, written to ask for its slot in the id index ahead
+    /// of the next `create_user` ([`MemoryStore::prefetch_next_id`]).
+    next_numbered: String,
     /// The largest `n` of an id `u{n}` (as [`numbered_id`] writes it) that a user was ever
     /// given or that is reserved: a number above it is free without a lookup.
     numbered_max: u64,
@@ -397,6 +551,11 @@ pub struct MemoryStore {
     ids_shared: bool,
     /// `found` sorted, kept from one `find_users` to the next ([`first_of_each`]).
     sorted: Vec<usize>,
+    /// Each address of a `find_users` call, its hash and first candidate ([`locate`]),
+    /// kept from one call to the next.
+    ///
+    /// [`locate`]: MemoryStore::locate
+    located: Vec<(u64, Option<usize>)>,
     /// Counts of calls, by method name (to check batching).
     pub calls: BTreeMap<&'static str, u64>,
 }
@@ -605,6 +764,21 @@ impl MemoryStore {
         }
     }
 
+    /// Asks for the slot in the id index of the id the next new user most likely gets (the
+    /// one after the id just taken above every numbered one), a row or two before that
+    /// user is indexed: the slot, a cache miss in a large store, is then at hand.
+    fn prefetch_next_id(&mut self) {
+        if self.last_numbered.0 != self.next_id {
+            return;
+        }
+        let mut next = std::mem::take(&mut self.next_numbered);
+        next.clone_from(&self.last_numbered.1);
+        next_numbered_id(&mut next);
+        let hash = BuildHasherDefault::<IdHasher>::default().hash_one(next.as_str());
+        self.by_id.first.prefetch(hash);
+        self.next_numbered = next;
+    }
+
     fn insert(&mut self, user: StoredUser) {
         let hash = self.by_email.hash(&user.email);
         self.insert_with_hash(hash, user);
@@ -710,6 +884,51 @@ impl MemoryStore {
         GroupNames(names)
     }
 
+    /// The places of the users with these addresses, in the order asked (an address with
+    /// no user left out): [`EmailIndex::get`] of each, in passes over all of them so that
+    /// their cache misses overlap. In a large store an address costs some three misses one
+    /// after the other (the index's slot, the user, the user's email); here every
+    /// address's slot is asked for, then read, then the users found and their strings
+    /// (which `existing` copies next) are asked for before any is compared.
+    fn locate(&mut self, emails: &[&str], places: &mut Vec<usize>) {
+        let mut located = std::mem::take(&mut self.located);
+        located.clear();
+        let index = &self.by_email;
+        located.extend(emails.iter().map(|e| {
+            let hash = index.hash(e);
+            index.positions.first.prefetch(hash);
+            (hash, None)
+        }));
+        for (hash, first) in &mut located {
+            *first = index.positions.first(*hash);
+        }
+        let users = &self.users;
+        let found = || located.iter().filter_map(|&(_, at)| users.get(at?));
+        for user in found() {
+            prefetch(&user.email);
+            prefetch(&user.profile.last_name);
+            prefetch(&user.groups);
+        }
+        for user in found() {
+            prefetch_text(&user.email);
+            prefetch_text(&user.id.0);
+            if let Some(name) = &user.profile.last_name {
+                prefetch_text(name);
+            }
+        }
+        places.extend(
+            emails
+                .iter()
+                .zip(&located)
+                .filter_map(|(email, &(hash, first))| {
+                    index
+                        .positions
+                        .find_after(hash, first, |at| emails_equal(&users[at].email, email))
+                }),
+        );
+        self.located = located;
+    }
+
     fn existing(&self, user: &StoredUser, names: &GroupNames<'_>) -> ExistingUser {
         // As many names as ids at most, allocated once (a collected `filter_map` starts at
         // four and goes through the general path of growing).
@@ -741,11 +960,7 @@ impl Store for MemoryStore {
         // between them.
         let mut places = std::mem::take(&mut self.found);
         places.clear();
-        places.extend(
-            emails
-                .iter()
-                .filter_map(|e| self.by_email.get(&self.users, e)),
-        );
+        self.locate(emails, &mut places);
         first_of_each(&mut places, &mut self.sorted);
         let names = self.group_names_by_id();
         let mut found = Vec::with_capacity(places.len());
@@ -793,6 +1008,7 @@ impl Store for MemoryStore {
         let id = self.new_user_id();
         // `u{next_id}`, as `note_numbered` would read it back.
         self.numbered_max = self.numbered_max.max(self.next_id);
+        self.prefetch_next_id();
         self.push_indexed_by_id(StoredUser {
             id: id.clone(),
             email: user.email.clone(),
@@ -1151,7 +1367,58 @@ mod id_tests {
         index.remove(7, |p| key(p) == 2);
         index.remove(7, |p| key(p) == 1);
         assert_eq!(index.candidates(7).count(), 0);
-        assert!(index.first.is_empty() && index.more.is_empty());
+        assert!(index.first.len == 0 && index.more.is_empty());
+    }
+
+    #[test]
+    fn slots_answer_as_a_map() {
+        // Random inserts, replacements and removals, against a `HashMap`: hashes whose
+        // high bits agree (runs of slots, crossing the table's end) and others, through
+        // growths; every key checked after every step.
+        let mut slots = Slots::default();
+        let mut model: HashMap<u64, usize> = HashMap::new();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Keys whose mixed hashes' high bits are the same or near: the inverse of the mix's
+        // multiplier spreads small numbers over the top bits of the mixed hash.
+        const INVERSE: u64 = 0xf1de_83e1_9937_733d;
+        assert_eq!(INVERSE.wrapping_mul(0x9e37_79b9_7f4a_7c15), 1);
+        let keys: Vec<u64> = (0..200u64)
+            .map(|k| match k % 3 {
+                0 => (k << 50).wrapping_mul(INVERSE),
+                1 => (u64::MAX - (k << 52)).wrapping_mul(INVERSE),
+                _ => k.wrapping_mul(0x1234_5678_9abc_def1),
+            })
+            .collect();
+        for step in 0..20_000 {
+            let key = keys[(next() % keys.len() as u64) as usize];
+            let at = (next() % 1000) as usize;
+            match next() % 4 {
+                0 => {
+                    slots.insert(key, at);
+                    model.insert(key, at);
+                }
+                1 => {
+                    let held = slots.insert_if_vacant(key, at);
+                    assert_eq!(held, model.get(&key).copied(), "{step}");
+                    model.entry(key).or_insert(at);
+                }
+                _ => {
+                    slots.remove(key);
+                    model.remove(&key);
+                }
+            }
+            assert_eq!(slots.len, model.len(), "{step}");
+            for &k in &keys {
+                assert_eq!(slots.get(k), model.get(&k).copied(), "{step} {k}");
+            }
+        }
+        assert!(slots.slots.len() >= 2 * slots.len);
     }
 
     #[test]
