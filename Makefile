@@ -84,6 +84,7 @@ bench-rust: bench-parse
 	$(MAKE) --no-print-directory bench-cli
 	$(CARGO) bench -p lms-bulk-upload --bench plan_execute
 	$(CARGO) bench -p lms-bulk-upload --bench plan_execute_mimalloc
+	$(CARGO) bench -p lms-bulk-upload --bench plan_heap
 
 # Parse + validate against the raw csv crate, on 1 thread and on every core, best of 3
 # (generates bench-data/users-1m.csv, 1,000,000 rows, ~85 MB, if absent), the hostile files

@@ -2,7 +2,7 @@
 //! mimalloc as the global allocator: the one `bulk-upload` ships. Planning and executing
 //! a large upload make tens of millions of small allocations, so their rate depends on the
 //! allocator the host process links as much as on the engine; printed after
-//! `plan_execute`'s figures (glibc's `malloc`, counted by `peak_alloc`) by
+//! `plan_execute`'s figures (glibc's `malloc`) by
 //! `make bench-rust`, so that the two stand side by side.
 //! `cargo bench -p lms-bulk-upload --bench plan_execute_mimalloc`
 
