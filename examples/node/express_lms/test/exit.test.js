@@ -11,35 +11,21 @@ const crypto = require('node:crypto')
 const net = require('node:net')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { Client } = require('pg')
+const { admin, createDatabase } = require('./pg.js')
 
-const PG = process.env.LBU_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const REDIS = process.env.LBU_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const APP = path.join(__dirname, '..')
 const PREFIX = '/admin/bulk-upload'
 
-async function admin(sql) {
-  const c = new Client({ connectionString: PG })
-  await c.connect()
-  try {
-    await c.query(sql)
-  } finally {
-    await c.end()
-  }
-}
-
 /** A fresh database, seeded: its URL and the administrator's credentials. */
 async function seeded(t) {
-  const name = `bu_exit_${crypto.randomBytes(6).toString('hex')}`
-  await admin(`CREATE DATABASE ${name}`)
+  const { name, url } = await createDatabase('bu_exit')
   t.after(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-  const url = new URL(PG)
-  url.pathname = `/${name}`
-  const seed = spawnSync(process.execPath, ['seed.js'], { cwd: APP, env: { ...process.env, DATABASE_URL: url.toString() }, encoding: 'utf8' })
+  const seed = spawnSync(process.execPath, ['seed.js'], { cwd: APP, env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' })
   assert.equal(seed.status, 0, seed.stderr)
   const email = /email: +(\S+)/.exec(seed.stdout)[1]
   const password = /password: +(\S+)/.exec(seed.stdout)[1]
-  return { databaseUrl: url.toString(), email, password }
+  return { databaseUrl: url, email, password }
 }
 
 function freePort() {

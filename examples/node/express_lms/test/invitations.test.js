@@ -6,28 +6,15 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
-const { Client, Pool } = require('pg')
+const { Pool } = require('pg')
 const { SCHEMA, LmsStore } = require('../lms.js')
+const { admin, createDatabase } = require('./pg.js')
 
-const PG = process.env.LBU_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const digest = () => crypto.randomBytes(32).toString('hex')
 
-async function admin(sql) {
-  const c = new Client({ connectionString: PG })
-  await c.connect()
-  try {
-    await c.query(sql)
-  } finally {
-    await c.end()
-  }
-}
-
 test('sign-in links in PostgreSQL: kept as digests, revoked, redeemed once', async (t) => {
-  const name = `bu_links_${crypto.randomBytes(6).toString('hex')}`
-  await admin(`CREATE DATABASE ${name}`)
-  const url = new URL(PG)
-  url.pathname = `/${name}`
-  const pool = new Pool({ connectionString: url.toString(), max: 8 })
+  const { name, url } = await createDatabase('bu_links')
+  const pool = new Pool({ connectionString: url, max: 8 })
   // pool.end() resolves once it has asked its connections to close, not once they have: the
   // database is dropped once none is left (no FORCE, which would terminate one still closing
   // and make it report an error), asked again while PostgreSQL says it is in use (55006).
