@@ -253,13 +253,10 @@ fn a_default_password_is_used_by_the_run_and_never_shown_stored_or_echoed() {
         .unwrap()
         .to_owned();
     let secret = "Default-Passw0rd-4-all";
-    let a = c.send(
-        "POST",
-        &format!("/api/uploads/{id}/plans"),
-        json!({"settings": {"generate_passwords": false, "default_password": secret}}),
+    let plan_id = c.plan(
+        &id,
+        json!({"generate_passwords": false, "default_password": secret}),
     );
-    assert_eq!(a.status, 201, "{}", a.text());
-    let plan_id = a.json()["id"].as_str().unwrap().to_owned();
     let a = c.send("POST", &format!("/api/plans/{plan_id}/approve"), json!({}));
     assert_eq!(a.status, 202, "{}", a.text());
     let run = a.json()["id"].as_str().unwrap().to_owned();

@@ -142,13 +142,7 @@ fn the_pages_of_an_upload_and_its_plan_do_not_read_the_file_again() {
     ] {
         assert_eq!(c.get(&page).status, 200, "{page}");
     }
-    let a = c.send(
-        "POST",
-        &format!("/api/uploads/{id}/plans"),
-        json!({"settings": {}}),
-    );
-    assert_eq!(a.status, 201, "{}", a.text());
-    let plan = a.json()["id"].as_str().unwrap().to_owned();
+    let plan = c.plan(&id, json!({}));
     assert_eq!(c.get(&format!("/api/plans/{plan}/rows?page=3")).status, 200);
     assert_eq!(
         bytes_read.load(Ordering::SeqCst),
@@ -188,16 +182,7 @@ fn the_plan_just_made_is_the_one_its_pages_show() {
         .as_str()
         .unwrap()
         .to_owned();
-    let plan = c
-        .send(
-            "POST",
-            &format!("/api/uploads/{id}/plans"),
-            json!({"settings": {}}),
-        )
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = c.plan(&id, json!({}));
     // Two reads share one plan: no copy per page.
     let host = kept.lock().unwrap().clone().unwrap();
     let first = host.plan(&plan).unwrap().unwrap();

@@ -378,13 +378,7 @@ fn approve(c: &mut Client, settings: Value) -> Value {
     let a = c.upload("staff.csv", FILE.as_bytes());
     assert_eq!(a.status, 201, "{}", a.text());
     let id = a.json()["id"].as_str().unwrap().to_owned();
-    let a = c.send(
-        "POST",
-        &format!("/api/uploads/{id}/plans"),
-        json!({"settings": settings}),
-    );
-    assert_eq!(a.status, 201, "{}", a.text());
-    let plan = a.json()["id"].as_str().unwrap().to_owned();
+    let plan = c.plan(&id, settings);
     let a = c.send("POST", &format!("/api/plans/{plan}/approve"), json!({}));
     assert_eq!(a.status, 202, "{}", a.text());
     a.json()

@@ -239,13 +239,7 @@ fn the_hosts_encoding_holds_for_every_reading_until_the_administrator_names_anot
     );
     assert_eq!(a.json()["encoding"], "windows-1250");
     assert_eq!(first(&mut c), "Łukasz");
-    let a = c.send(
-        "POST",
-        &format!("/api/uploads/{id}/plans"),
-        json!({"settings": {}}),
-    );
-    assert_eq!(a.status, 201, "{}", a.text());
-    let plan = a.json()["id"].as_str().unwrap().to_owned();
+    let plan = c.plan(&id, json!({}));
     let rows = c.get(&format!("/api/plans/{plan}/rows")).text();
     assert!(rows.contains("Łukasz"), "{rows}");
 }

@@ -209,6 +209,17 @@ impl Client {
         self.raw(r)
     }
 
+    /// Plans upload `upload` with `settings`: the new plan's id (the plan made: 201).
+    pub fn plan(&mut self, upload: &str, settings: Value) -> String {
+        let a = self.send(
+            "POST",
+            &format!("/api/uploads/{upload}/plans"),
+            serde_json::json!({ "settings": settings }),
+        );
+        assert_eq!(a.status, 201, "{}", a.text());
+        a.json()["id"].as_str().unwrap().to_owned()
+    }
+
     /// Polls a run until it has ended.
     pub fn wait(&mut self, run: &str) -> Value {
         let start = Instant::now();
