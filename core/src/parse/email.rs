@@ -257,42 +257,11 @@ fn is_plainly_valid(email: &[u8]) -> bool {
 /// took about a quarter of a parse's wall time for fewer instructions than this.
 pub(crate) fn plainly_valid_hash(bytes: &[u8], len: usize) -> Option<u64> {
     let email = bytes.get(..len)?;
-    if len > MAX_LOCAL_PART_BYTES {
-        return is_plainly_valid(email).then(|| hash_lowercase_bytes(email));
-    }
-    if !EmailMasks::of(bytes, len).plainly_valid(len) {
-        return None;
-    }
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = 0;
-    let mut words = email.chunks_exact(8);
-    for word in &mut words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        h = (h.rotate_left(5) ^ lowercase_ascii_word(u64::from_le_bytes(bytes))).wrapping_mul(K);
-    }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        // (the word built byte by byte: copying the rest into one is a call of `memcpy`)
-        let mut word = 0u64;
-        for (i, &b) in rest.iter().enumerate() {
-            word |= u64::from(b) << (8 * i);
-        }
-        h = (h.rotate_left(5) ^ lowercase_ascii_word(word)).wrapping_mul(K);
-    }
-    Some((h.rotate_left(5) ^ email.len() as u64).wrapping_mul(K))
-}
-
-/// [`ascii_lowercase_word`] of a word whose bytes are all ASCII (below 0x80), as every
-/// byte of a plainly valid address is: no byte can carry into the next, so neither the
-/// high bits nor the bytes at or above 0x80 need masking.
-#[inline(always)]
-fn lowercase_ascii_word(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let at_least_a = word.wrapping_add(ONES * (0x80 - u64::from(b'A')));
-    let above_z = word.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
-    word | ((at_least_a & !above_z & HIGH) >> 2)
+    let plain = match len > MAX_LOCAL_PART_BYTES {
+        true => is_plainly_valid(email),
+        false => EmailMasks::of(bytes, len).plainly_valid(len),
+    };
+    plain.then(|| hash_lowercase_bytes(email))
 }
 
 /// Of an address of at most 64 bytes, bit `i` set for byte `i`: the `@`s, the dots, the
