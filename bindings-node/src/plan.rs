@@ -5,7 +5,7 @@ use crate::execute::{run, CancelToken, ProgressFn};
 use crate::host::{spawn, Bridge, Given};
 use crate::memory::{MemoryJournalHandle, MemoryStoreHandle, RecordingMailerHandle};
 use crate::upload::UploadHandle;
-use crate::{from_js, slice_to_js, to_js, to_napi};
+use crate::{from_js, to_js, to_napi};
 use lms_bulk_upload::host::{view, Naming};
 use lms_bulk_upload::{Plan, PlanOptions, Settings};
 use napi::bindgen_prelude::*;
@@ -103,7 +103,10 @@ impl PlanHandle {
     /// `noops` and `issues` always present).
     #[napi]
     pub fn rows_json(&self, start: u32, end: u32) -> String {
-        slice_to_js(self.inner.rows(), start, end, view::plan_row)
+        to_js(&view::plan_rows(
+            self.inner.rows(),
+            start as usize..end as usize,
+        ))
     }
 
     /// The plan's own JSON (the language-neutral format, snake_case keys, deterministic).

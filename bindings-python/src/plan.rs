@@ -228,7 +228,11 @@ impl PyPlanRows {
     fn __getitem__<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let rows = self.plan.rows();
         sequence_item(index, rows.len(), |i| PyPlanRow {
-            value: object_of(lms_bulk_upload::host::view::plan_row(&rows[i])),
+            value: object_of(
+                rows.get(i)
+                    .map(|row| lms_bulk_upload::host::view::plan_row(&row))
+                    .unwrap_or_default(),
+            ),
         })
     }
     fn __repr__(&self) -> String {

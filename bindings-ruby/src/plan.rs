@@ -88,7 +88,12 @@ impl Plan {
     /// Rows `start..start + count` (clamped), as a JSON list (the core's `view::plan_row`:
     /// `operations`, `noops` and `issues` always present).
     pub fn rows_json(&self, start: u64, count: u64) -> String {
-        to_json(&slice(self.inner.rows(), start, count, view::plan_row))
+        let start = usize::try_from(start).unwrap_or(usize::MAX);
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        to_json(&view::plan_rows(
+            self.inner.rows(),
+            start..start.saturating_add(count),
+        ))
     }
 
     /// Plan rows.

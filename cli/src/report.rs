@@ -196,17 +196,18 @@ pub fn file_report(name: &str, report: &FileReport) {
 }
 
 /// Every issue of a plan, file-level first, then by line.
-pub fn plan_issues(plan: &Plan) -> Vec<&Issue> {
+pub fn plan_issues(plan: &Plan) -> Vec<Issue> {
     plan.file_issues()
         .iter()
-        .chain(plan.rows().iter().flat_map(|r| r.issues.iter()))
+        .cloned()
+        .chain(plan.rows().iter().flat_map(|r| r.issues))
         .collect()
 }
 
 /// `plan`, `apply` and `undo`: the issues, optionally every row, and the counts.
 pub fn plan_summary(plan: &Plan, rows: bool) {
     let issues = plan_issues(plan);
-    issues_table(&issues);
+    issues_table(&issues.iter().collect::<Vec<_>>());
     if !issues.is_empty() {
         println!();
     }

@@ -40,7 +40,8 @@ pub fn write_csv(
     upload: Option<&Upload>,
 ) -> io::Result<()> {
     out.write_all(BOM.as_bytes())?;
-    let names = ByLine::new(plan.map_or(&[][..], |p| p.rows()), |r| r.line);
+    let plan_rows = plan.map(|p| p.rows().to_vec()).unwrap_or_default();
+    let names = ByLine::new(&plan_rows, |r| r.line);
     // The file's columns: (header as written, the column or field it was read as).
     let columns: Vec<(&str, Option<lms_bulk_upload::Column>, Option<&str>)> = upload
         .map(|u| {

@@ -92,7 +92,7 @@ pub use parse::{parse, parse_owned};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{
     plan, plan_with, Action, FieldChange, Noop, Operation, PasswordSource, Plan, PlanKey,
-    PlanOptions, PlanRow, PlanSettings, PreparedPassword, ShardOptions, ShardRef, Summary,
-    DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
+    PlanOptions, PlanRow, PlanRowIter, PlanRows, PlanSettings, PreparedPassword, ShardOptions,
+    ShardRef, Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
 pub use undo::{plan_undo, UndoOptions};

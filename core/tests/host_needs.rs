@@ -116,10 +116,8 @@ fn missing_users_are_read_page_by_page_and_suspended_through_the_host() {
         .map(|a| a[0].clone())
         .collect();
     assert_eq!(pages, [Value::Null, json!("2"), json!("4")]);
-    let suspended: Vec<&str> = planned.rows()[3..]
-        .iter()
-        .map(|r| r.email.as_str())
-        .collect();
+    let rows = planned.rows().to_vec();
+    let suspended: Vec<&str> = rows[3..].iter().map(|r| r.email.as_str()).collect();
     assert_eq!(
         suspended,
         ["bo@x.com"],
@@ -202,9 +200,9 @@ fn host_field_names_round_trip_in_camel_case_naming() {
     let mut store = HostStore::new(Host::new(vec![stored]), Naming::Camel).unwrap();
     let planned = plan(&upload, &settings, &mut store).unwrap();
     assert_eq!(
-        planned.rows()[0].action.as_str(),
+        planned.rows().to_vec()[0].action.as_str(),
         "unchanged",
         "{:?}",
-        planned.rows()[0]
+        planned.rows().to_vec()[0]
     );
 }

@@ -42,7 +42,7 @@ fn a_cell_of_a_thousand_ids_is_one_enrolment_each() {
     }
     let settings = Settings::builder().build().unwrap();
     let planned = plan(&upload, &settings, &mut store).unwrap();
-    let got = enrols(&planned.rows()[0].operations);
+    let got = enrols(&planned.rows().to_vec()[0].operations);
     assert_eq!(
         got.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         ["c0", "c1", "c2"]

@@ -25,9 +25,9 @@ fn options<'a>() -> ExecuteOptions<'a> {
     }
 }
 
-fn ops(plan: &Plan, line: u32) -> Vec<&Operation> {
+fn ops(plan: &Plan, line: u32) -> Vec<Operation> {
     let row = plan.rows().iter().find(|r| r.line == line).unwrap();
-    row.operations.iter().collect()
+    row.operations
 }
 
 fn codes(plan: &Plan, line: u32) -> Vec<IssueCode> {
@@ -133,7 +133,7 @@ fn reactivates(settings: SettingsBuilder, by_upload: bool) -> bool {
     let reactivated = !s.user("ed@x.com").unwrap().suspended;
     assert_eq!(
         reactivated,
-        plan.rows()[0]
+        plan.rows().to_vec()[0]
             .operations
             .contains(&Operation::ReactivateUser)
     );
@@ -319,11 +319,11 @@ fn idna_domains_are_one_identity() {
         .unwrap();
     let p = plan(&upload, &settings, &mut s).unwrap();
     assert_eq!(p.summary().create, 0, "matched, not created again");
-    let suspended: Vec<&str> = p
+    let suspended: Vec<String> = p
         .rows()
         .iter()
         .filter(|r| r.operations.contains(&Operation::SuspendUser))
-        .map(|r| r.email.as_str())
+        .map(|r| r.email)
         .collect();
     assert_eq!(suspended, ["bo@x.com", "cy@x.com"]);
     let mut mailer = RecordingMailer::new();
@@ -365,11 +365,11 @@ fn a_row_rejected_for_its_address_form_protects_its_person() {
     for line in 2..=5 {
         assert!(codes(&p, line).contains(&IssueCode::InvalidEmail), "{line}");
     }
-    let suspended: Vec<&str> = p
+    let suspended: Vec<String> = p
         .rows()
         .iter()
         .filter(|r| r.operations.contains(&Operation::SuspendUser))
-        .map(|r| r.email.as_str())
+        .map(|r| r.email)
         .collect();
     assert_eq!(suspended, ["fa@x.com"]);
 }

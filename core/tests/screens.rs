@@ -162,7 +162,7 @@ fn excluded_lines_leave_the_plan_and_their_users_are_never_suspended_as_missing(
     let some = plan_with(&upload, &settings, &mut store, &options).unwrap();
     let lines: Vec<u32> = some.rows().iter().map(|r| r.line).collect();
     assert!(!lines.contains(&3));
-    assert_eq!(some.rows()[0].action, Action::Create);
+    assert_eq!(some.rows().to_vec()[0].action, Action::Create);
     assert_eq!(
         some.summary().suspensions,
         1,
@@ -216,7 +216,7 @@ fn a_preview_shows_old_and_new_values_of_an_update() {
         .build()
         .unwrap();
     let planned = plan(&upload, &settings, &mut store).unwrap();
-    let changes = planned.rows()[0].changes(Some(&user));
+    let changes = planned.rows().to_vec()[0].changes(Some(&user));
     let shown: Vec<(&str, Option<&str>, Option<&str>)> = changes
         .iter()
         .map(|c| (c.field.as_str(), c.before.as_deref(), c.after.as_deref()))

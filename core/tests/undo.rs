@@ -154,7 +154,7 @@ fn a_forged_row_cannot_reach_another_user() {
     )
     .unwrap();
     let undo = plan_undo(&results, &mut store, &UndoOptions::new()).unwrap();
-    let row = &undo.rows()[0];
+    let row = &undo.rows().to_vec()[0];
     assert_eq!(row.action, Action::Unchanged);
     assert!(row.operations.is_empty());
     assert_eq!(row.issues[0].code.as_str(), "undo_conflict");

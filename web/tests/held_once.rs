@@ -188,5 +188,5 @@ fn the_plan_just_made_is_the_one_its_pages_show() {
     let first = host.plan(&plan).unwrap().unwrap();
     let second = host.plan(&plan).unwrap().unwrap();
     assert!(Arc::ptr_eq(&first.plan, &second.plan));
-    assert_eq!(first.plan.rows()[0].email, "ana@example.com");
+    assert_eq!(first.plan.rows().to_vec()[0].email, "ana@example.com");
 }

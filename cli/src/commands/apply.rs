@@ -7,7 +7,7 @@ use crate::db::{runs, Db};
 use crate::exit::{self, CliError};
 use crate::lock;
 use crate::report;
-use lms_bulk_upload::{Action, IssueCode, Operation, Plan};
+use lms_bulk_upload::{IssueCode, Plan};
 use std::path::Path;
 
 /// The largest plan file read (a plan of 2 million rows is well under it).
@@ -208,13 +208,7 @@ fn check_results_link(plan: &Plan, results_path: &Path, db: &DbArgs) -> Result<(
 
 /// Asks on the terminal; without one, reads a line from standard input (EOF: no).
 fn confirm(db: &Path, plan: &Plan) -> Result<bool, CliError> {
-    let count = |action: Action| plan.rows().iter().filter(|r| r.action == action).count();
-    let emails = plan
-        .rows()
-        .iter()
-        .flat_map(|r| &r.operations)
-        .filter(|op| matches!(op, Operation::SendEmail { .. }))
-        .count();
+    let summary = plan.summary();
     let suspended = match plan.summary().suspensions {
         0 => String::new(),
         n => format!(" ({n} of them suspended: not in the file)"),
@@ -223,8 +217,8 @@ fn confirm(db: &Path, plan: &Plan) -> Result<bool, CliError> {
         "Apply to {}? {} users will be created and {} updated{suspended}, {} emails sent. \
          Emails cannot be unsent, nor passwords given back; `bulk-upload undo` reverses the rest.",
         report::clean(&db.display().to_string()),
-        count(Action::Create),
-        count(Action::Update),
-        emails
+        summary.create,
+        summary.update,
+        summary.emails
     ))
 }

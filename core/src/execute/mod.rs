@@ -169,12 +169,12 @@ struct Executor<'p, 's, 'o> {
     /// strings ([`Executor::create_new`]).
     new_user: Option<NewUser>,
     /// The vectors each batch works in, kept from one batch to the next.
-    scratch: Scratch<'p>,
+    scratch: Scratch,
     /// Rows failed so far (what [`Progress`] reports).
     failed: u64,
     /// Where the rows written go to have their results assembled, when a thread of its
     /// own does it ([`Executor::run`]).
-    assembler: Option<Assembler<'p>>,
+    assembler: Option<Assembler>,
 }
 
 /// The threads [`ExecuteOptions::threads`] asks for: the available cores for 0.
@@ -187,17 +187,18 @@ fn threads_for(requested: usize) -> usize {
 
 /// A row's result, or what writing it did (its result assembled from that by
 /// [`row::assemble`]): `current` names the part of the batch and the place in it of the
-/// user the re-check lent the row.
-enum Entry<'p> {
+/// user the re-check lent the row. A written row goes with its entry: the batch's rows
+/// are decoded from the plan for the batch, and dropped with its results.
+enum Entry {
     Ready(ResultRow),
     Written {
-        row: &'p PlanRow,
+        row: PlanRow,
         written: row::Written,
         current: Option<(usize, usize)>,
     },
 }
 
-impl Entry<'_> {
+impl Entry {
     fn failed(&self) -> bool {
         match self {
             Entry::Ready(result) => result.status == results::Status::Failed,
@@ -219,7 +220,7 @@ impl Entry<'_> {
                 written,
                 current,
             } => row::assemble(
-                row,
+                &row,
                 written,
                 current.map(|(at, place)| currents[at].lend(place)),
             ),
@@ -228,27 +229,27 @@ impl Entry<'_> {
 }
 
 /// A batch's rows handed to the assembling thread, with the users the re-check lent them.
-struct Batch<'p> {
-    entries: Vec<Entry<'p>>,
+struct Batch {
+    entries: Vec<Entry>,
     currents: Vec<Current>,
 }
 
 /// The writing thread's ends of the channels to the assembling thread: batches there,
 /// emptied [`Current`]s and emptied vectors of entries back.
-struct Assembler<'p> {
-    batches: std::sync::mpsc::SyncSender<Batch<'p>>,
+struct Assembler {
+    batches: std::sync::mpsc::SyncSender<Batch>,
     spare: std::sync::mpsc::Receiver<Current>,
-    spare_entries: std::sync::mpsc::Receiver<Vec<Entry<'p>>>,
+    spare_entries: std::sync::mpsc::Receiver<Vec<Entry>>,
 }
 
 /// The assembling thread: each row's result in order, counted as [`Executor::run`] on one
 /// thread counts them. Not inlined, so that a profile can count this thread's work by its
 /// name (`examples/count_instructions.rs`).
 #[inline(never)]
-fn assemble_batches<'p>(
-    batches: std::sync::mpsc::Receiver<Batch<'p>>,
+fn assemble_batches(
+    batches: std::sync::mpsc::Receiver<Batch>,
     spare: std::sync::mpsc::Sender<Current>,
-    spare_entries: std::sync::mpsc::Sender<Vec<Entry<'p>>>,
+    spare_entries: std::sync::mpsc::Sender<Vec<Entry>>,
     capacity: usize,
 ) -> (Vec<ResultRow>, ResultSummary) {
     let mut rows = Vec::with_capacity(capacity);
@@ -278,12 +279,15 @@ fn assemble_batches<'p>(
 /// The per-batch vectors of [`Executor::run_chunk`] and [`Executor::read_current`], kept
 /// between batches and cleared before use: the same buffers each batch instead of a dozen
 /// allocations of a kilobyte or more (each of which makes glibc's malloc consolidate its
-/// fast bins: the strings the last batch freed are then sorted again, slowly).
+/// fast bins: the strings the last batch freed are then sorted again, slowly). The vectors
+/// of references to a batch's rows are kept empty between batches ([`recycled`]).
 #[derive(Default)]
-pub(super) struct Scratch<'p> {
+pub(super) struct Scratch {
     /// The positions in the batch of the rows it writes, and those rows.
     write_at: Vec<usize>,
-    to_write: Vec<&'p PlanRow>,
+    to_write: Vec<&'static PlanRow>,
+    /// The batch's rows decoded: emptied (their rows gone with the entries), the vector kept.
+    rows: Vec<PlanRow>,
     /// Each row's verdict with the part of the batch it was read in.
     verdicts: Vec<Option<(usize, Verdict)>>,
     passwords: Vec<Prepared>,
@@ -291,10 +295,19 @@ pub(super) struct Scratch<'p> {
     /// Emptied [`Current`]s, their vectors kept.
     spare: Vec<Current>,
     /// Emptied vectors of a batch's entries, back from the assembling thread.
-    entries: Vec<Vec<Entry<'p>>>,
-    pub(super) emails: Vec<&'p str>,
-    pub(super) names: Vec<&'p str>,
-    pub(super) content: Vec<&'p crate::host::store::ContentRef>,
+    entries: Vec<Vec<Entry>>,
+    pub(super) emails: Vec<&'static str>,
+    pub(super) names: Vec<&'static str>,
+    pub(super) content: Vec<&'static crate::host::store::ContentRef>,
+}
+
+/// `references` emptied, as a vector of references of another lifetime, in the same
+/// allocation: how [`Scratch`] keeps a vector of references to one batch's rows for the
+/// next batch's. The standard library collects a vector's iterator, mapped to elements of
+/// the same size, into the vector's own allocation; nothing is mapped (the vector is empty).
+pub(super) fn recycled<'b, T: ?Sized>(mut references: Vec<&T>) -> Vec<&'b T> {
+    references.clear();
+    references.into_iter().filter_map(|_| None).collect()
 }
 
 pub(super) fn journal_error(e: HostError) -> Error {
@@ -336,7 +349,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             .take()
             .or_else(|| plan.default_password.clone());
         let needs_default = plan.settings.password_source == PasswordSource::Default
-            && plan.rows.iter().any(PlanRow::sets_password);
+            && plan.rows.iter().any(|r| r.sets_password());
         // A shard carries the default password's hash, prepared once by the coordinator.
         let prepared = plan
             .shard
@@ -442,18 +455,23 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     fn run_batches(&mut self, rows: &mut Vec<ResultRow>) -> Result<bool, Error> {
         let plan = self.plan;
         let mut cancelled = false;
-        for chunk in plan.rows.chunks(self.options.batch_size.max(1)) {
+        let batch = self.options.batch_size.max(1);
+        let mut chunk = std::mem::take(&mut self.scratch.rows);
+        for start in (0..plan.rows.len()).step_by(batch) {
+            chunk.clear();
+            plan.rows
+                .decode_into(start..plan.rows.len().min(start + batch), &mut chunk);
             if cancelled || self.cancelled() {
                 cancelled = true;
                 let mut entries = self.spare_entries(chunk.len());
-                for row in chunk {
+                for row in &chunk {
                     let entry = Entry::Ready(cancelled_row(row));
                     self.emit(entry, &mut [], rows, &mut entries)?;
                 }
                 self.hand_over(entries, Vec::new());
                 continue;
             }
-            cancelled = self.run_chunk(chunk, rows)?;
+            cancelled = self.run_chunk(&mut chunk, rows)?;
             // Emails a mailer queued must be out before the batch is recorded as done.
             let flushed = self.retry(|s| s.mailer.flush());
             let secrets = std::mem::take(&mut self.batch_secrets);
@@ -478,6 +496,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 .with_transient(e.is_transient())
             })?;
         }
+        self.scratch.rows = chunk;
         Ok(cancelled)
     }
 
@@ -509,7 +528,11 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// Before anything of the batch is written, the rows to write are re-checked against
     /// what the store says now ([`recheck`]); a row that no longer holds is not written and
     /// fails with the re-check's code. Passwords are only made for the rows that hold.
-    fn run_chunk(&mut self, chunk: &'p [PlanRow], out: &mut Vec<ResultRow>) -> Result<bool, Error> {
+    fn run_chunk(
+        &mut self,
+        chunk: &mut Vec<PlanRow>,
+        out: &mut Vec<ResultRow>,
+    ) -> Result<bool, Error> {
         let mut write_at = std::mem::take(&mut self.scratch.write_at);
         write_at.clear();
         write_at.extend(
@@ -519,8 +542,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 .filter(|(_, r)| self.writes(r))
                 .map(|(i, _)| i),
         );
-        let mut to_write = std::mem::take(&mut self.scratch.to_write);
-        to_write.clear();
+        let mut to_write: Vec<&PlanRow> = recycled(std::mem::take(&mut self.scratch.to_write));
         to_write.extend(write_at.iter().map(|&i| &chunk[i]));
         // Each verdict with the part of the batch it was read in: a row's user as the store
         // has it now stays in that part's `Current`, lent to the row, not copied.
@@ -570,7 +592,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             }
         }
         self.scratch.write_at = write_at;
-        self.scratch.to_write = to_write;
+        self.scratch.to_write = recycled(to_write);
         let mut passwords = std::mem::take(&mut self.scratch.passwords);
         passwords.clear();
         self.passwords_for(chunk, &verdicts, &mut passwords)?;
@@ -580,13 +602,13 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             None => Vec::new(),
         };
         for ((row, password), verdict) in chunk
-            .iter()
+            .drain(..)
             .zip(passwords.drain(..))
             .zip(verdicts.iter_mut())
         {
             let entry = if cancelled || self.cancelled() {
                 cancelled = true;
-                Entry::Ready(cancelled_row(row))
+                Entry::Ready(cancelled_row(&row))
             } else if let Some(JournalEntry::Finished(previous)) =
                 self.journal_entries.get(&row.line)
             {
@@ -594,13 +616,13 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 Entry::Ready(previous.clone())
             } else {
                 match verdict.take() {
-                    None => Entry::Ready(row::untouched(row)),
+                    None => Entry::Ready(row::untouched(&row)),
                     Some((_, Verdict::Refuse(error))) => {
-                        Entry::Ready(row::failed(row, row.user_id.clone(), Vec::new(), error))
+                        Entry::Ready(row::failed(&row, row.user_id.clone(), Vec::new(), error))
                     }
                     Some((at, Verdict::Write { recovered, current })) => Entry::Written {
+                        written: self.write_row(&row, password, recovered)?,
                         row,
-                        written: self.write_row(row, password, recovered)?,
                         current: current.map(|place| (at, place)),
                     },
                 }
@@ -635,10 +657,10 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// `out`, or queued in `entries` for the assembling thread.
     fn emit(
         &mut self,
-        entry: Entry<'p>,
+        entry: Entry,
         currents: &mut [Current],
         out: &mut Vec<ResultRow>,
-        entries: &mut Vec<Entry<'p>>,
+        entries: &mut Vec<Entry>,
     ) -> Result<(), Error> {
         self.failed += u64::from(entry.failed());
         if self.assembler.is_some() {
@@ -659,7 +681,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
 
     /// Sends a batch's rows to the assembling thread, if there is one, and takes back the
     /// [`Current`]s it has emptied.
-    fn hand_over(&mut self, entries: Vec<Entry<'p>>, currents: Vec<Current>) {
+    fn hand_over(&mut self, entries: Vec<Entry>, currents: Vec<Current>) {
         if let Some(assembler) = &self.assembler {
             // Sent unless the assembling thread panicked (its join says so).
             let _ = assembler.batches.send(Batch { entries, currents });
@@ -672,7 +694,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
 
     /// An empty vector for a batch's entries: one the assembling thread emptied, or a new
     /// one.
-    fn spare_entries(&mut self, rows: usize) -> Vec<Entry<'p>> {
+    fn spare_entries(&mut self, rows: usize) -> Vec<Entry> {
         match self.scratch.entries.pop() {
             Some(mut entries) => {
                 entries.reserve(rows);
@@ -812,7 +834,7 @@ pub(crate) fn confirm(
 /// settings and carry a valid link template; the lifetime must be in range. Refused before
 /// anything is written.
 fn check_invitations(plan: &Plan, expiry: Duration) -> Result<(), Error> {
-    if !plan.rows.iter().any(PlanRow::invites) {
+    if !plan.rows.iter().any(|r| r.invites()) {
         return Ok(());
     }
     invitation::check_expiry(expiry)?;

@@ -42,18 +42,17 @@ pub(crate) struct Current {
     content: Vec<ContentRef>,
 }
 
-impl<'p> Executor<'p, '_, '_> {
+impl Executor<'_, '_, '_> {
     /// Reads what the store says now about `rows` (at most [`DEFAULT_LOOKUP_BATCH`] rows of
     /// a batch about to be written): one `find_users` call, and `find_groups` /
     /// `find_content` calls of at most [`DEFAULT_LOOKUP_BATCH`] names or items when the rows
     /// change groups or enrol (one each, in practice). Transient failures are retried like
     /// any store call.
-    pub(super) fn read_current(&mut self, rows: &[&'p PlanRow]) -> Result<Current, HostError> {
-        let mut emails = std::mem::take(&mut self.scratch.emails);
-        emails.clear();
+    pub(super) fn read_current(&mut self, rows: &[&PlanRow]) -> Result<Current, HostError> {
+        let mut emails: Vec<&str> = super::recycled(std::mem::take(&mut self.scratch.emails));
         emails.extend(rows.iter().map(|r| r.email.as_str()));
         let found = self.retry(|s| s.store.find_users(&emails));
-        self.scratch.emails = emails;
+        self.scratch.emails = super::recycled(emails);
         let users = found?;
         let mut current = self.scratch.spare.pop().unwrap_or_default();
         current.index.extend(
@@ -64,10 +63,9 @@ impl<'p> Executor<'p, '_, '_> {
         );
         current.index.sort_unstable();
         current.users = users;
-        let mut names = std::mem::take(&mut self.scratch.names);
-        let mut content = std::mem::take(&mut self.scratch.content);
-        names.clear();
-        content.clear();
+        let mut names: Vec<&str> = super::recycled(std::mem::take(&mut self.scratch.names));
+        let mut content: Vec<&ContentRef> =
+            super::recycled(std::mem::take(&mut self.scratch.content));
         // A name or item the row before named too (every row of an upload names the
         // settings' groups and content) is not pushed again: a shorter list to sort, the
         // same list once sorted and deduplicated.
@@ -89,8 +87,8 @@ impl<'p> Executor<'p, '_, '_> {
         content.sort_unstable();
         content.dedup();
         let read = self.read_groups_and_content(&names, &content, &mut current);
-        self.scratch.names = names;
-        self.scratch.content = content;
+        self.scratch.names = super::recycled(names);
+        self.scratch.content = super::recycled(content);
         read?;
         Ok(current)
     }
@@ -342,7 +340,9 @@ mod tests {
         store: &MemoryStore,
     ) -> (Vec<crate::ResultRow>, Vec<crate::ResultRow>) {
         let mut twice = once.clone();
-        twice.rows.push(twice.rows[0].clone());
+        let mut rows = twice.rows.to_vec();
+        rows.push(rows[0].clone());
+        twice.rows = crate::plan::PlanRows::from_rows(&rows);
         let run = |planned: &crate::Plan| {
             planned
                 .execute(

@@ -8,7 +8,9 @@
 //! Each function returns a JSON object with snake_case keys; Node turns them to camelCase
 //! with [`Naming::Camel`](super::Naming::Camel) like any other value it is given.
 
-use crate::{Column, Plan, PlanRow, ResultRow, ResultSummary, Results, Row, Summary, Upload};
+use crate::{
+    Column, Plan, PlanRow, PlanRows, ResultRow, ResultSummary, Results, Row, Summary, Upload,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -41,6 +43,12 @@ pub fn plan_row(row: &PlanRow) -> Value {
             ("issues", Value::Array(Vec::new())),
         ],
     )
+}
+
+/// The rows of `range` (clamped to the rows there are) as a list of [`plan_row`]s: a page
+/// of a plan, only its rows decoded.
+pub fn plan_rows(rows: &PlanRows, range: std::ops::Range<usize>) -> Value {
+    Value::Array(rows.range(range).map(|row| plan_row(&row)).collect())
 }
 
 /// The counts a plan's JSON leaves out when they are 0.

@@ -2,7 +2,7 @@
 
 use super::cells::RowCells;
 use super::{
-    Action, Noop, Operation, PasswordSource, Plan, PlanRow, PlanSettings, Summary,
+    Action, Noop, Operation, PasswordSource, Plan, PlanRow, PlanRows, PlanSettings, Summary,
     PLAN_FORMAT_VERSION,
 };
 use crate::error::{Error, ErrorKind};
@@ -49,7 +49,7 @@ impl Default for PlanOptions {
 /// let settings = Settings::builder().build().unwrap();
 /// let mut store = MemoryStore::new();
 /// let plan = plan(&upload, &settings, &mut store).unwrap();
-/// assert_eq!(plan.rows()[0].action, Action::Create);
+/// assert_eq!(plan.rows().to_vec()[0].action, Action::Create);
 /// assert_eq!(plan.summary().emails, 1);
 /// ```
 pub fn plan<S: StoreRead + ?Sized>(
@@ -207,7 +207,7 @@ fn build(
         settings: plan_settings,
         summary,
         file_issues,
-        rows,
+        rows: PlanRows::from_rows(&rows),
         shard: None,
         default_password: settings.default_password.clone(),
     };

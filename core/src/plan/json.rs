@@ -1,6 +1,6 @@
 //! The plan's JSON form and its fingerprint.
 
-use super::{Noop, Operation, Plan, PlanRow, PlanSettings, Summary, PLAN_FORMAT_VERSION};
+use super::{Noop, Operation, Plan, PlanRow, PlanRows, PlanSettings, Summary, PLAN_FORMAT_VERSION};
 use crate::error::{Error, ErrorKind};
 use crate::host::store::{ContentRef, Group, Profile};
 use crate::issue::{Issue, IssueCode};
@@ -16,7 +16,7 @@ struct Canonical<'a> {
     settings: &'a PlanSettings,
     summary: &'a Summary,
     file_issues: &'a [Issue],
-    rows: &'a [PlanRow],
+    rows: &'a PlanRows,
     #[serde(skip_serializing_if = "Option::is_none")]
     shard: Option<&'a super::shard::ShardSpec>,
 }
@@ -145,9 +145,13 @@ fn write_in_blocks<D: sha2::digest::Update, H: Serialize>(
     if writers > 0 {
         digest = digest_blocks_threaded(&plan.rows, block_rows, writers, digest);
     } else {
-        for (index, block) in plan.rows.chunks(block_rows.max(1)).enumerate() {
+        let mut block = Vec::new();
+        for (index, start) in (0..plan.rows.len()).step_by(block_rows.max(1)).enumerate() {
+            block.clear();
+            plan.rows
+                .decode_into(start..plan.rows.len().min(start + block_rows), &mut block);
             bytes.clear();
-            write_block(&mut bytes, index == 0, block);
+            write_block(&mut bytes, index == 0, &block);
             digest.update(&bytes);
         }
     }
@@ -450,7 +454,7 @@ fn write_number(out: &mut Vec<u8>, mut n: u64) {
 /// one it writes and one waiting), so what is held beside the plan is a few blocks of its
 /// rows, whatever their size; buffers come back to be filled again.
 fn digest_blocks_threaded<D: sha2::digest::Update>(
-    rows: &[PlanRow],
+    rows: &PlanRows,
     block_rows: usize,
     writers: usize,
     mut digest: D,
@@ -502,12 +506,15 @@ struct Lane {
 /// Writes the lane's blocks into buffers (those sent back, or new ones) and sends them in
 /// order (a function of its own, so that `make bench-callgrind` counts what the thread does).
 #[inline(never)]
-fn write_blocks_on_worker(rows: &[PlanRow], block_rows: usize, lane: &Lane) {
-    let blocks = rows.chunks(block_rows).enumerate();
-    for (index, block) in blocks.skip(lane.first).step_by(lane.step) {
+fn write_blocks_on_worker(rows: &PlanRows, block_rows: usize, lane: &Lane) {
+    let starts = (0..rows.len()).step_by(block_rows).enumerate();
+    let mut block = Vec::with_capacity(block_rows);
+    for (index, start) in starts.skip(lane.first).step_by(lane.step) {
+        block.clear();
+        rows.decode_into(start..rows.len().min(start + block_rows), &mut block);
         let mut buffer = lane.to_fill.try_recv().unwrap_or_default();
         buffer.clear();
-        write_block(&mut buffer, index == 0, block);
+        write_block(&mut buffer, index == 0, &block);
         if lane.full.send(buffer).is_err() {
             return;
         }

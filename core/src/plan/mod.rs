@@ -6,6 +6,7 @@ mod changes;
 mod json;
 mod missing;
 mod pipeline;
+mod rows;
 pub(crate) use json::{fingerprint, hex};
 pub(crate) mod settings;
 pub(crate) mod shard;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use build::{find_existing, find_groups_named, missing_methods, Existing, View};
 pub use build::{plan, plan_with, PlanOptions, DEFAULT_LOOKUP_BATCH};
 pub use changes::FieldChange;
+pub use rows::{PlanRowIter, PlanRows};
 pub use shard::{PreparedPassword, ShardOptions, ShardRef};
 pub use sign::PlanKey;
 pub(crate) use sign::SIGNATURE_FIELD;
@@ -49,7 +51,7 @@ pub struct Plan {
     pub(crate) settings: PlanSettings,
     pub(crate) summary: Summary,
     pub(crate) file_issues: Vec<Issue>,
-    pub(crate) rows: Vec<PlanRow>,
+    pub(crate) rows: PlanRows,
     /// Set on a shard: its parent, index and count (and a prepared default-password hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) shard: Option<shard::ShardSpec>,
@@ -67,8 +69,8 @@ impl Plan {
     pub fn summary(&self) -> &Summary {
         &self.summary
     }
-    /// One entry per data row of the file, in file order.
-    pub fn rows(&self) -> &[PlanRow] {
+    /// One entry per data row of the file, in file order, decoded as each is read.
+    pub fn rows(&self) -> &PlanRows {
         &self.rows
     }
     /// The settings the plan was made with (no password).
@@ -129,7 +131,7 @@ impl TryFrom<PlanData> for Plan {
             settings: data.settings,
             summary: data.summary,
             file_issues: data.file_issues,
-            rows: data.rows,
+            rows: PlanRows::from_rows(&data.rows),
             shard: data.shard,
             default_password: None,
         })

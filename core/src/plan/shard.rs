@@ -7,7 +7,7 @@
 //! ([`Plan::prepare_default_password`]) and every shard carries that argon2id PHC string.
 
 use super::json::{fingerprint, plan_error};
-use super::{PasswordSource, Plan, PlanRow, Summary};
+use super::{PasswordSource, Plan, PlanRow, PlanRows, Summary};
 use crate::error::{Error, ErrorKind};
 use crate::execute::password::{hash_password, HashParams, OsRandom, PasswordHash};
 use crate::execute::secret::Password;
@@ -183,7 +183,7 @@ impl Plan {
             ));
         }
         let is_default = self.settings.password_source == PasswordSource::Default;
-        let needs_default = is_default && self.rows.iter().any(PlanRow::sets_password);
+        let needs_default = is_default && self.rows.iter().any(|r| r.sets_password());
         let hash = match (&options.default_password, needs_default) {
             (Some(_), _) if !is_default => {
                 return Err(Error::new(
@@ -202,10 +202,13 @@ impl Plan {
             }
             (prepared, _) => prepared.as_ref().map(|p| p.0.clone()),
         };
-        let chunks: Vec<&[PlanRow]> = if self.rows.is_empty() {
-            vec![&[]]
+        let chunks: Vec<std::ops::Range<usize>> = if self.rows.is_empty() {
+            vec![0..0]
         } else {
-            self.rows.chunks(options.rows_per_shard).collect()
+            (0..self.rows.len())
+                .step_by(options.rows_per_shard)
+                .map(|start| start..self.rows.len().min(start + options.rows_per_shard))
+                .collect()
         };
         let count = u32::try_from(chunks.len()).map_err(|_| {
             Error::new(
@@ -215,14 +218,15 @@ impl Plan {
             )
         })?;
         let mut shards = Vec::with_capacity(chunks.len());
-        for (index, rows) in (0..count).zip(chunks) {
+        for (index, range) in (0..count).zip(chunks) {
+            let rows = self.rows.decode(range);
             let mut shard = Plan {
                 format_version: self.format_version,
                 fingerprint: String::new(),
                 settings: self.settings.clone(),
-                summary: Summary::of(rows, &[]),
+                summary: Summary::of(&rows, &[]),
                 file_issues: Vec::new(),
-                rows: rows.to_vec(),
+                rows: PlanRows::from_rows(&rows),
                 shard: Some(ShardSpec {
                     parent: self.fingerprint.clone(),
                     index,

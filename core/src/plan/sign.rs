@@ -187,7 +187,7 @@ struct Signed<'a> {
     settings: &'a super::PlanSettings,
     summary: &'a super::Summary,
     file_issues: &'a [crate::issue::Issue],
-    rows: &'a [super::PlanRow],
+    rows: &'a super::PlanRows,
     #[serde(skip_serializing_if = "Option::is_none")]
     shard: Option<&'a super::shard::ShardSpec>,
 }

@@ -43,7 +43,7 @@ use crate::execute::results::{Done, Results};
 use crate::host::store::{ExistingUser, Group, StoreRead, UserId};
 use crate::issue::IssueCode;
 use crate::plan::{
-    find_existing, find_groups_named, missing_methods, Existing, PasswordSource, Plan,
+    find_existing, find_groups_named, missing_methods, Existing, PasswordSource, Plan, PlanRows,
     PlanSettings, Summary, DEFAULT_LOOKUP_BATCH, PLAN_FORMAT_VERSION,
 };
 use std::collections::BTreeMap;
@@ -232,7 +232,7 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         settings,
         summary: Summary::of(&rows, &[]),
         file_issues: Vec::new(),
-        rows,
+        rows: PlanRows::from_rows(&rows),
         shard: None,
         default_password: None,
     };

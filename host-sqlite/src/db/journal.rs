@@ -29,7 +29,8 @@ pub struct SqliteJournal<'p> {
 impl<'p> SqliteJournal<'p> {
     /// The journal of run `run_id`, whose plan is `plan` (the one it executes and resumes).
     pub fn new(db: Rc<Db>, run_id: i64, plan: &'p Plan) -> SqliteJournal<'p> {
-        let ordered = plan.rows().windows(2).all(|w| w[0].line < w[1].line);
+        let rows = plan.rows();
+        let ordered = (1..rows.len()).all(|i| rows.line(i - 1) < rows.line(i));
         SqliteJournal {
             db,
             run_id,
@@ -38,11 +39,18 @@ impl<'p> SqliteJournal<'p> {
     }
 
     /// The plan row of `line`.
-    fn plan_row(&self, line: u32) -> Option<&'p PlanRow> {
+    fn plan_row(&self, line: u32) -> Option<PlanRow> {
         let rows = self.plan?.rows();
-        rows.binary_search_by_key(&line, |r| r.line)
-            .ok()
-            .map(|i| &rows[i])
+        let (mut low, mut high) = (0, rows.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match rows.line(middle)?.cmp(&line) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return rows.get(middle),
+            }
+        }
+        None
     }
 }
 
@@ -187,7 +195,7 @@ impl Journal for SqliteJournal<'_> {
                 ("done", id) => {
                     let row = self
                         .plan_row(line)
-                        .and_then(|row| as_planned(row, id.map(UserId)))
+                        .and_then(|row| as_planned(&row, id.map(UserId)))
                         .ok_or_else(|| {
                             HostError::permanent(format!(
                                 "journal line {line}: recorded as done as planned, but the \
@@ -228,7 +236,7 @@ impl Journal for SqliteJournal<'_> {
     fn finish(&mut self, _fingerprint: &str, row: &ResultRow) -> Result<(), HostError> {
         if let Some(planned) = self.plan_row(row.line).filter(|p| is_as_planned(p, row)) {
             debug_assert_eq!(
-                as_planned(planned, row.user_id.clone()).as_ref(),
+                as_planned(&planned, row.user_id.clone()).as_ref(),
                 Some(row),
                 "a done entry rebuilds the row's result"
             );
@@ -309,13 +317,13 @@ mod tests {
         let db = started(&dir);
         let plan = four_new_users();
         let mut journal = SqliteJournal::new(db.clone(), 1, &plan);
-        let planned = &plan.rows()[0];
+        let planned = &plan.rows().to_vec()[0];
         assert_eq!(planned.line, 2);
         let row = as_planned(planned, Some(UserId("7".into()))).unwrap();
         assert_eq!(row.status, Status::Created);
         assert!(row.done.len() >= 2, "{row:?}");
         // Line 5 found its user again (resumed): more than the plan says.
-        let mut recovered = as_planned(&plan.rows()[3], Some(UserId("9".into()))).unwrap();
+        let mut recovered = as_planned(&plan.rows().to_vec()[3], Some(UserId("9".into()))).unwrap();
         recovered.done[0] = Done::RecoverUser;
         journal.begin("fp", 2).unwrap();
         journal.created("fp", 2, &UserId("7".into())).unwrap();
@@ -389,7 +397,7 @@ mod tests {
     #[test]
     fn is_as_planned_agrees_with_as_planned() {
         let plan = four_new_users();
-        let planned = &plan.rows()[1];
+        let planned = &plan.rows().to_vec()[1];
         let row = as_planned(planned, Some(UserId("8".into()))).unwrap();
         assert!(is_as_planned(planned, &row));
         let mut changed = row.clone();

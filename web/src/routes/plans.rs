@@ -167,16 +167,20 @@ pub(super) fn rows(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         }
     }
     let stored = load(ctx, id)?;
-    let matching: Vec<_> = stored
-        .plan
-        .rows()
-        .iter()
-        .filter(|r| action.as_deref().is_none_or(|a| r.action.as_str() == a))
+    // Rows are matched by their action, read without decoding them; only the page's are.
+    let rows = stored.plan.rows();
+    let matching: Vec<usize> = (0..rows.len())
+        .filter(|&i| {
+            action
+                .as_deref()
+                .is_none_or(|a| rows.action(i).is_some_and(|got| got.as_str() == a))
+        })
         .collect();
     let shown: Vec<_> = matching
         .iter()
         .skip(offset(page, per_page))
         .take(per_page as usize)
+        .filter_map(|&i| rows.get(i))
         .collect();
     // Old values, read now from the store, for the rows that change a user.
     let emails: Vec<&str> = shown

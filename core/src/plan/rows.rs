@@ -1,0 +1,157 @@
+//! [`PlanRows`]: a plan's rows, read one at a time.
+
+use super::{Action, PlanRow};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::ops::Range;
+
+/// The rows of a [`Plan`](super::Plan), one per data row of the file, in file order.
+///
+/// A plan keeps its rows encoded, not as [`PlanRow`] values: a row is decoded when it is
+/// read, so a plan of a million rows holds a fraction of the memory its rows would take as
+/// values. [`PlanRows::get`] and [`PlanRows::iter`] give owned rows; [`PlanRows::to_vec`]
+/// decodes them all.
+///
+/// ```
+/// use lms_bulk_upload::{parse, plan, Action, MemoryStore, Settings};
+/// let upload = parse(b"firstname,lastname,email\nAna,Lopez,ana@example.com\n", &Default::default()).unwrap();
+/// let p = plan(&upload, &Settings::builder().build().unwrap(), &mut MemoryStore::new()).unwrap();
+/// assert_eq!(p.rows().len(), 1);
+/// assert_eq!(p.rows().action(0), Some(Action::Create));
+/// for row in p.rows() {
+///     assert_eq!(row.email, "ana@example.com");
+/// }
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PlanRows {
+    rows: Vec<PlanRow>,
+}
+
+impl PlanRows {
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The row at `index` (0 for the file's first data row), decoded.
+    pub fn get(&self, index: usize) -> Option<PlanRow> {
+        self.rows.get(index).cloned()
+    }
+
+    /// The rows in order, each decoded as it is reached.
+    pub fn iter(&self) -> PlanRowIter<'_> {
+        self.range(0..self.len())
+    }
+
+    /// The rows of `range` (clamped to the rows there are), in order.
+    pub fn range(&self, range: Range<usize>) -> PlanRowIter<'_> {
+        let end = range.end.min(self.len());
+        PlanRowIter {
+            rows: self,
+            at: range.start.min(end)..end,
+        }
+    }
+
+    /// Every row, decoded.
+    pub fn to_vec(&self) -> Vec<PlanRow> {
+        self.decode(0..self.len())
+    }
+
+    /// These rows, kept encoded.
+    pub(crate) fn from_rows(rows: &[PlanRow]) -> PlanRows {
+        PlanRows {
+            rows: rows.to_vec(),
+        }
+    }
+
+    /// The rows of `range`, decoded.
+    pub(crate) fn decode(&self, range: Range<usize>) -> Vec<PlanRow> {
+        let mut out = Vec::with_capacity(range.len());
+        self.decode_into(range, &mut out);
+        out
+    }
+
+    /// Appends the rows of `range` to `out`, decoded.
+    pub(crate) fn decode_into(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
+        out.extend_from_slice(&self.rows[range]);
+    }
+
+    /// The line the row at `index` starts on, read without decoding the row.
+    pub fn line(&self, index: usize) -> Option<u32> {
+        self.rows.get(index).map(|r| r.line)
+    }
+
+    /// What the plan does with the row at `index`, read without decoding the row.
+    pub fn action(&self, index: usize) -> Option<Action> {
+        self.rows.get(index).map(|r| r.action)
+    }
+}
+
+impl std::fmt::Debug for PlanRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The rows of [`PlanRows::iter`] and [`PlanRows::range`], decoded one at a time.
+#[derive(Debug, Clone)]
+pub struct PlanRowIter<'a> {
+    rows: &'a PlanRows,
+    at: Range<usize>,
+}
+
+impl Iterator for PlanRowIter<'_> {
+    type Item = PlanRow;
+    fn next(&mut self) -> Option<PlanRow> {
+        let index = self.at.next()?;
+        self.rows.get(index)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.at.size_hint()
+    }
+    fn nth(&mut self, n: usize) -> Option<PlanRow> {
+        let index = self.at.nth(n)?;
+        self.rows.get(index)
+    }
+}
+
+impl DoubleEndedIterator for PlanRowIter<'_> {
+    fn next_back(&mut self) -> Option<PlanRow> {
+        let index = self.at.next_back()?;
+        self.rows.get(index)
+    }
+}
+
+impl ExactSizeIterator for PlanRowIter<'_> {}
+
+impl std::iter::FusedIterator for PlanRowIter<'_> {}
+
+impl<'a> IntoIterator for &'a PlanRows {
+    type Item = PlanRow;
+    type IntoIter = PlanRowIter<'a>;
+    fn into_iter(self) -> PlanRowIter<'a> {
+        self.iter()
+    }
+}
+
+impl From<Vec<PlanRow>> for PlanRows {
+    fn from(rows: Vec<PlanRow>) -> PlanRows {
+        PlanRows::from_rows(&rows)
+    }
+}
+
+impl Serialize for PlanRows {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for PlanRows {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlanRows, D::Error> {
+        Vec::<PlanRow>::deserialize(deserializer).map(|rows| PlanRows::from_rows(&rows))
+    }
+}
