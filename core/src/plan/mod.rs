@@ -3,9 +3,12 @@
 mod build;
 mod cells;
 mod changes;
+mod compact;
 mod json;
 mod missing;
 mod pipeline;
+#[allow(unused_imports)] // until the plan holds its rows in it
+pub(crate) use compact::CompactRows;
 pub(crate) use json::{fingerprint, hex};
 pub(crate) mod settings;
 pub(crate) mod shard;
