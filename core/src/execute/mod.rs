@@ -349,7 +349,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             .take()
             .or_else(|| plan.default_password.clone());
         let needs_default = plan.settings.password_source == PasswordSource::Default
-            && plan.rows.iter().any(|r| r.sets_password());
+            && plan.rows.any_sets_password();
         // A shard carries the default password's hash, prepared once by the coordinator.
         let prepared = plan
             .shard
@@ -834,7 +834,7 @@ pub(crate) fn confirm(
 /// settings and carry a valid link template; the lifetime must be in range. Refused before
 /// anything is written.
 fn check_invitations(plan: &Plan, expiry: Duration) -> Result<(), Error> {
-    if !plan.rows.iter().any(|r| r.invites()) {
+    if !plan.rows.any_invites() {
         return Ok(());
     }
     invitation::check_expiry(expiry)?;

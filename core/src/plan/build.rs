@@ -201,18 +201,17 @@ fn build(
     let mut summary = tally.summary.clone();
     summary.add(&Summary::of(&[], &file_issues));
     require_methods(tally, store)?;
-    let mut plan = Plan {
+    let plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         fingerprint: String::new(),
         settings: plan_settings,
         summary,
         file_issues,
-        rows: PlanRows::from_rows(&rows),
+        rows: PlanRows::default(),
         shard: None,
         default_password: settings.default_password.clone(),
     };
-    plan.fingerprint = super::json::fingerprint(&plan);
-    Ok(plan)
+    Ok(plan.with_rows(&rows))
 }
 
 /// Rows per thread below which the rows are planned on the calling thread alone.

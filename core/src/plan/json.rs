@@ -59,11 +59,44 @@ const MIN_ROWS_FOR_A_THREAD: usize = 16_384;
 /// the JSON takes about three times as long as SHA-256 with the CPU's SHA instructions.
 const MAX_WRITERS: usize = 3;
 
+/// Where the rows written come from: a plan's own (decoded a block at a time), or the rows
+/// a plan is being made of, not yet encoded (the fingerprint of a new plan is taken from
+/// them: decoding what was just encoded would cost as much again).
+#[derive(Clone, Copy)]
+pub(super) enum Source<'a> {
+    Decoded(&'a [PlanRow]),
+    Encoded(&'a PlanRows),
+}
+
+impl Source<'_> {
+    fn len(self) -> usize {
+        match self {
+            Source::Decoded(rows) => rows.len(),
+            Source::Encoded(rows) => rows.len(),
+        }
+    }
+
+    /// The rows of `range`: a slice of the decoded rows, or `scratch` filled with them.
+    fn block<'s>(self, range: std::ops::Range<usize>, scratch: &'s mut Vec<PlanRow>) -> &'s [PlanRow]
+    where
+        Self: 's,
+    {
+        match self {
+            Source::Decoded(rows) => &rows[range],
+            Source::Encoded(rows) => {
+                scratch.clear();
+                rows.decode_into(range, scratch);
+                scratch
+            }
+        }
+    }
+}
+
 /// How many threads write a plan's rows while the calling thread takes their bytes: none
 /// for a small plan or one core, else one per core, at most [`MAX_WRITERS`].
-fn writers_for(plan: &Plan) -> usize {
+fn writers_for(rows: Source<'_>) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if plan.rows.len() >= MIN_ROWS_FOR_A_THREAD && cores > 1 {
+    if rows.len() >= MIN_ROWS_FOR_A_THREAD && cores > 1 {
         cores.min(MAX_WRITERS)
     } else {
         0
@@ -78,18 +111,31 @@ fn writers_for(plan: &Plan) -> usize {
 /// threads (one per core, at most [`MAX_WRITERS`]) write the blocks of rows while this one
 /// digests them in order (SHA-256 is sequential, and writing the JSON is the larger part).
 pub(super) fn write_canonical<D: sha2::digest::Update>(plan: &Plan, digest: D) -> D {
-    write_canonical_in_blocks(plan, digest, BLOCK_ROWS, writers_for(plan))
+    write_canonical_of(plan, Source::Encoded(&plan.rows), digest)
+}
+
+/// [`write_canonical`] of `plan` with the rows of `rows` (the plan's own, or those it is
+/// being made of).
+pub(super) fn write_canonical_of<D: sha2::digest::Update>(
+    plan: &Plan,
+    rows: Source<'_>,
+    digest: D,
+) -> D {
+    let head = Head::of(plan, None);
+    write_in_blocks(plan, &head, rows, digest, BLOCK_ROWS, writers_for(rows))
 }
 
 /// [`write_canonical`] with blocks of `block_rows` rows, written by `writers` other threads
 /// (0: on this one).
+#[cfg(test)]
 pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     plan: &Plan,
     digest: D,
     block_rows: usize,
     writers: usize,
 ) -> D {
-    write_in_blocks(plan, &Head::of(plan, None), digest, block_rows, writers)
+    let rows = Source::Encoded(&plan.rows);
+    write_in_blocks(plan, &Head::of(plan, None), rows, digest, block_rows, writers)
 }
 
 /// The fields before the rows: [`Canonical`]'s without the fingerprint, [`Plan`]'s (in
@@ -125,7 +171,8 @@ fn write_whole_in_blocks<D: sha2::digest::Update>(
     writers: usize,
 ) -> D {
     let head = Head::of(plan, Some(&plan.fingerprint));
-    write_in_blocks(plan, &head, sink, block_rows, writers)
+    let rows = Source::Encoded(&plan.rows);
+    write_in_blocks(plan, &head, rows, sink, block_rows, writers)
 }
 
 /// `head` (an object of the fields before the rows), the rows as the next field, the shard
@@ -133,6 +180,7 @@ fn write_whole_in_blocks<D: sha2::digest::Update>(
 fn write_in_blocks<D: sha2::digest::Update, H: Serialize>(
     plan: &Plan,
     head: &H,
+    rows: Source<'_>,
     mut digest: D,
     block_rows: usize,
     writers: usize,
@@ -143,15 +191,14 @@ fn write_in_blocks<D: sha2::digest::Update, H: Serialize>(
     bytes.extend_from_slice(b",\"rows\":[");
     digest.update(&bytes);
     if writers > 0 {
-        digest = digest_blocks_threaded(&plan.rows, block_rows, writers, digest);
+        digest = digest_blocks_threaded(rows, block_rows, writers, digest);
     } else {
-        let mut block = Vec::new();
-        for (index, start) in (0..plan.rows.len()).step_by(block_rows.max(1)).enumerate() {
-            block.clear();
-            plan.rows
-                .decode_into(start..plan.rows.len().min(start + block_rows), &mut block);
+        let mut scratch = Vec::new();
+        let block_rows = block_rows.max(1);
+        for (index, start) in (0..rows.len()).step_by(block_rows).enumerate() {
+            let block = rows.block(start..rows.len().min(start + block_rows), &mut scratch);
             bytes.clear();
-            write_block(&mut bytes, index == 0, &block);
+            write_block(&mut bytes, index == 0, block);
             digest.update(&bytes);
         }
     }
@@ -454,7 +501,7 @@ fn write_number(out: &mut Vec<u8>, mut n: u64) {
 /// one it writes and one waiting), so what is held beside the plan is a few blocks of its
 /// rows, whatever their size; buffers come back to be filled again.
 fn digest_blocks_threaded<D: sha2::digest::Update>(
-    rows: &PlanRows,
+    rows: Source<'_>,
     block_rows: usize,
     writers: usize,
     mut digest: D,
@@ -506,15 +553,14 @@ struct Lane {
 /// Writes the lane's blocks into buffers (those sent back, or new ones) and sends them in
 /// order (a function of its own, so that `make bench-callgrind` counts what the thread does).
 #[inline(never)]
-fn write_blocks_on_worker(rows: &PlanRows, block_rows: usize, lane: &Lane) {
+fn write_blocks_on_worker(rows: Source<'_>, block_rows: usize, lane: &Lane) {
     let starts = (0..rows.len()).step_by(block_rows).enumerate();
-    let mut block = Vec::with_capacity(block_rows);
+    let mut scratch = Vec::new();
     for (index, start) in starts.skip(lane.first).step_by(lane.step) {
-        block.clear();
-        rows.decode_into(start..rows.len().min(start + block_rows), &mut block);
+        let block = rows.block(start..rows.len().min(start + block_rows), &mut scratch);
         let mut buffer = lane.to_fill.try_recv().unwrap_or_default();
         buffer.clear();
-        write_block(&mut buffer, index == 0, &block);
+        write_block(&mut buffer, index == 0, block);
         if lane.full.send(buffer).is_err() {
             return;
         }
@@ -533,7 +579,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn fingerprint(plan: &Plan) -> String {
-    let digest = write_canonical(plan, Sha256::new()).finalize();
+    fingerprint_of(plan, Source::Encoded(&plan.rows))
+}
+
+/// The fingerprint of `plan` with the rows of `rows`.
+pub(super) fn fingerprint_of(plan: &Plan, rows: Source<'_>) -> String {
+    let digest = write_canonical_of(plan, rows, Sha256::new()).finalize();
     format!("sha256:{}", hex(&digest))
 }
 
@@ -542,6 +593,15 @@ pub(super) fn plan_error(code: IssueCode, message: String) -> Error {
 }
 
 impl Plan {
+    /// This plan given `rows`, encoded, and the fingerprint of the whole, taken from `rows`
+    /// as they are (decoding the rows just encoded would cost as much again): how every
+    /// plan is made.
+    pub(crate) fn with_rows(mut self, rows: &[PlanRow]) -> Plan {
+        self.fingerprint = fingerprint_of(&self, Source::Decoded(rows));
+        self.rows = PlanRows::from_rows(rows);
+        self
+    }
+
     /// The plan as compact JSON (deterministic: same inputs, same bytes; no password).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
@@ -558,7 +618,8 @@ impl Plan {
     /// The first error `out` returns; nothing is written after it.
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         let sink = WriteSink { out, error: None };
-        let sink = write_whole_in_blocks(self, sink, BLOCK_ROWS, writers_for(self));
+        let writers = writers_for(Source::Encoded(&self.rows));
+        let sink = write_whole_in_blocks(self, sink, BLOCK_ROWS, writers);
         sink.error.map_or(Ok(()), Err)
     }
 

@@ -3,11 +3,12 @@
 mod build;
 mod cells;
 mod changes;
+mod compact;
 mod json;
 mod missing;
 mod pipeline;
 mod rows;
-pub(crate) use json::{fingerprint, hex};
+pub(crate) use json::hex;
 pub(crate) mod settings;
 pub(crate) mod shard;
 mod sign;

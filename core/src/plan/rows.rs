@@ -1,5 +1,6 @@
 //! [`PlanRows`]: a plan's rows, read one at a time.
 
+use super::compact::CompactRows;
 use super::{Action, PlanRow};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::ops::Range;
@@ -23,8 +24,15 @@ use std::ops::Range;
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct PlanRows {
-    rows: Vec<PlanRow>,
+    rows: CompactRows,
+    /// Whether a row sets a password ([`PlanRow::sets_password`]): known without decoding.
+    sets_password: bool,
+    /// Whether a row issues a sign-in link ([`PlanRow::invites`]).
+    invites: bool,
 }
+
+/// Plans of fewer rows are encoded on the calling thread alone.
+const MIN_ROWS_FOR_A_THREAD: usize = 16_384;
 
 impl PlanRows {
     /// How many rows.
@@ -39,7 +47,7 @@ impl PlanRows {
 
     /// The row at `index` (0 for the file's first data row), decoded.
     pub fn get(&self, index: usize) -> Option<PlanRow> {
-        self.rows.get(index).cloned()
+        self.rows.get(index)
     }
 
     /// The rows in order, each decoded as it is reached.
@@ -61,11 +69,31 @@ impl PlanRows {
         self.decode(0..self.len())
     }
 
-    /// These rows, kept encoded.
+    /// These rows, encoded (a large plan's on every core).
     pub(crate) fn from_rows(rows: &[PlanRow]) -> PlanRows {
+        let threads = match rows.len() {
+            0..MIN_ROWS_FOR_A_THREAD => 1,
+            _ => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        };
+        let mut encoded = CompactRows::encode(rows, threads);
+        encoded.shrink_to_fit();
         PlanRows {
-            rows: rows.to_vec(),
+            rows: encoded,
+            sets_password: rows.iter().any(PlanRow::sets_password),
+            invites: rows.iter().any(PlanRow::invites),
         }
+    }
+
+    /// Whether any row sets a password (as [`PlanRow::sets_password`] says), read without
+    /// decoding the rows.
+    pub fn any_sets_password(&self) -> bool {
+        self.sets_password
+    }
+
+    /// Whether any row issues a sign-in link (as [`PlanRow::invites`] says), read without
+    /// decoding the rows.
+    pub fn any_invites(&self) -> bool {
+        self.invites
     }
 
     /// The rows of `range`, decoded.
@@ -77,17 +105,17 @@ impl PlanRows {
 
     /// Appends the rows of `range` to `out`, decoded.
     pub(crate) fn decode_into(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
-        out.extend_from_slice(&self.rows[range]);
+        self.rows.decode_into(range, out);
     }
 
     /// The line the row at `index` starts on, read without decoding the row.
     pub fn line(&self, index: usize) -> Option<u32> {
-        self.rows.get(index).map(|r| r.line)
+        self.rows.line(index)
     }
 
     /// What the plan does with the row at `index`, read without decoding the row.
     pub fn action(&self, index: usize) -> Option<Action> {
-        self.rows.get(index).map(|r| r.action)
+        self.rows.action(index)
     }
 }
 

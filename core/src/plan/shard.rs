@@ -6,7 +6,7 @@
 //! the coordinating process hashes the default password once
 //! ([`Plan::prepare_default_password`]) and every shard carries that argon2id PHC string.
 
-use super::json::{fingerprint, plan_error};
+use super::json::plan_error;
 use super::{PasswordSource, Plan, PlanRow, PlanRows, Summary};
 use crate::error::{Error, ErrorKind};
 use crate::execute::password::{hash_password, HashParams, OsRandom, PasswordHash};
@@ -183,7 +183,7 @@ impl Plan {
             ));
         }
         let is_default = self.settings.password_source == PasswordSource::Default;
-        let needs_default = is_default && self.rows.iter().any(|r| r.sets_password());
+        let needs_default = is_default && self.rows.any_sets_password();
         let hash = match (&options.default_password, needs_default) {
             (Some(_), _) if !is_default => {
                 return Err(Error::new(
@@ -220,13 +220,13 @@ impl Plan {
         let mut shards = Vec::with_capacity(chunks.len());
         for (index, range) in (0..count).zip(chunks) {
             let rows = self.rows.decode(range);
-            let mut shard = Plan {
+            let shard = Plan {
                 format_version: self.format_version,
                 fingerprint: String::new(),
                 settings: self.settings.clone(),
                 summary: Summary::of(&rows, &[]),
                 file_issues: Vec::new(),
-                rows: PlanRows::from_rows(&rows),
+                rows: PlanRows::default(),
                 shard: Some(ShardSpec {
                     parent: self.fingerprint.clone(),
                     index,
@@ -235,8 +235,7 @@ impl Plan {
                 }),
                 default_password: None,
             };
-            shard.fingerprint = fingerprint(&shard);
-            shards.push(shard);
+            shards.push(shard.with_rows(&rows));
         }
         Ok(shards)
     }

@@ -226,18 +226,17 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         invitation_url: None,
         undo_of: Some(results.fingerprint.clone()),
     };
-    let mut plan = Plan {
+    let plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         fingerprint: String::new(),
         settings,
         summary: Summary::of(&rows, &[]),
         file_issues: Vec::new(),
-        rows: PlanRows::from_rows(&rows),
+        rows: PlanRows::default(),
         shard: None,
         default_password: None,
     };
-    plan.fingerprint = crate::plan::fingerprint(&plan);
-    Ok(plan)
+    Ok(plan.with_rows(&rows))
 }
 
 impl Plan {

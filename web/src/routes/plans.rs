@@ -235,7 +235,7 @@ pub(super) fn approve(ctx: &Ctx<'_>, id: &str) -> Result<Response, Problem> {
         }
     }
     let needs_password = stored.plan.settings().password_source == PasswordSource::Default
-        && stored.plan.rows().iter().any(|r| r.sets_password());
+        && stored.plan.rows().any_sets_password();
     let password = lock(&ctx.api.default_passwords).remove(id);
     if needs_password && password.is_none() {
         return Err(Problem::new(
