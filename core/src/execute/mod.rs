@@ -187,12 +187,12 @@ fn threads_for(requested: usize) -> usize {
 
 /// A row's result, or what writing it did (its result assembled from that by
 /// [`row::assemble`]): `current` names the part of the batch and the place in it of the
-/// user the re-check lent the row. A written row goes with its entry: the batch's rows
-/// are decoded from the plan for the batch, and dropped with its results.
+/// user the re-check lent the row, `at` the row's place among the batch's rows (decoded
+/// from the plan for the batch, they go with its entries).
 enum Entry {
     Ready(ResultRow),
     Written {
-        row: PlanRow,
+        at: usize,
         written: row::Written,
         current: Option<(usize, usize)>,
     },
@@ -211,16 +211,17 @@ impl Entry {
         matches!(self, Entry::Written { written, .. } if !written.failed())
     }
 
-    /// The row's result, assembled with the user the re-check lent it from `currents`.
-    fn into_result(self, currents: &mut [Current]) -> ResultRow {
+    /// The row's result, assembled with the user the re-check lent it from `currents`; `rows`
+    /// are the batch's.
+    fn into_result(self, currents: &mut [Current], rows: &[PlanRow]) -> ResultRow {
         match self {
             Entry::Ready(result) => result,
             Entry::Written {
-                row,
+                at,
                 written,
                 current,
             } => row::assemble(
-                &row,
+                &rows[at],
                 written,
                 current.map(|(at, place)| currents[at].lend(place)),
             ),
@@ -228,18 +229,24 @@ impl Entry {
     }
 }
 
-/// A batch's rows handed to the assembling thread, with the users the re-check lent them.
+/// A batch's entries handed to the assembling thread, with its rows and the users the
+/// re-check lent them.
 struct Batch {
     entries: Vec<Entry>,
     currents: Vec<Current>,
+    rows: Vec<PlanRow>,
 }
 
+/// A batch's emptied vector of entries and its rows, back from the assembling thread: the
+/// next batch's rows are decoded into these ones, in their strings and vectors.
+type Spent = (Vec<Entry>, Vec<PlanRow>);
+
 /// The writing thread's ends of the channels to the assembling thread: batches there,
-/// emptied [`Current`]s and emptied vectors of entries back.
+/// emptied [`Current`]s and spent entries and rows back.
 struct Assembler {
     batches: std::sync::mpsc::SyncSender<Batch>,
     spare: std::sync::mpsc::Receiver<Current>,
-    spare_entries: std::sync::mpsc::Receiver<Vec<Entry>>,
+    spent: std::sync::mpsc::Receiver<Spent>,
 }
 
 /// The assembling thread: each row's result in order, counted as [`Executor::run`] on one
@@ -249,31 +256,34 @@ struct Assembler {
 fn assemble_batches(
     batches: std::sync::mpsc::Receiver<Batch>,
     spare: std::sync::mpsc::Sender<Current>,
-    spare_entries: std::sync::mpsc::Sender<Vec<Entry>>,
+    spent: std::sync::mpsc::Sender<Spent>,
     capacity: usize,
 ) -> (Vec<ResultRow>, ResultSummary) {
-    let mut rows = Vec::with_capacity(capacity);
+    let mut results = Vec::with_capacity(capacity);
     let mut summary = ResultSummary::default();
     for Batch {
         mut entries,
         mut currents,
+        rows,
     } in batches
     {
         for entry in entries.drain(..) {
-            let result = entry.into_result(&mut currents);
+            let result = entry.into_result(&mut currents, &rows);
             summary.count(&result);
-            rows.push(result);
+            results.push(result);
         }
         // The emptied vector goes back to the writing thread for a later batch: a batch's
         // entries (some 45 KB) freed here and allocated anew there took fresh pages of the
-        // heap each batch (see docs/PERFORMANCE.md).
-        let _ = spare_entries.send(entries);
+        // heap each batch (see docs/PERFORMANCE.md). The rows go back too: the next batch's
+        // are decoded into them, reusing their strings, instead of a dozen allocations a
+        // row there and as many frees here, from another thread's heap.
+        let _ = spent.send((entries, rows));
         for current in currents {
             // The writing thread may be gone (an error): the users are dropped here then.
             let _ = spare.send(current.emptied());
         }
     }
-    (rows, summary)
+    (results, summary)
 }
 
 /// The per-batch vectors of [`Executor::run_chunk`] and [`Executor::read_current`], kept
@@ -286,8 +296,8 @@ pub(super) struct Scratch {
     /// The positions in the batch of the rows it writes, and those rows.
     write_at: Vec<usize>,
     to_write: Vec<&'static PlanRow>,
-    /// The batch's rows decoded: emptied (their rows gone with the entries), the vector kept.
-    rows: Vec<PlanRow>,
+    /// Rows of earlier batches, to decode the next batch's into.
+    rows: Vec<Vec<PlanRow>>,
     /// Each row's verdict with the part of the batch it was read in.
     verdicts: Vec<Option<(usize, Verdict)>>,
     passwords: Vec<Prepared>,
@@ -419,14 +429,14 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
             return std::thread::scope(move |scope| {
                 let (batches, received) = std::sync::mpsc::sync_channel(2);
                 let (spare_back, spare) = std::sync::mpsc::channel();
-                let (entries_back, spare_entries) = std::sync::mpsc::channel();
+                let (spent_back, spent) = std::sync::mpsc::channel();
                 let capacity = plan.rows.len();
                 let assembling = scope
-                    .spawn(move || assemble_batches(received, spare_back, entries_back, capacity));
+                    .spawn(move || assemble_batches(received, spare_back, spent_back, capacity));
                 self.assembler = Some(Assembler {
                     batches,
                     spare,
-                    spare_entries,
+                    spent,
                 });
                 let mut no_rows = Vec::new();
                 let cancelled = self.run_batches(&mut no_rows);
@@ -456,22 +466,22 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         let plan = self.plan;
         let mut cancelled = false;
         let batch = self.options.batch_size.max(1);
-        let mut chunk = std::mem::take(&mut self.scratch.rows);
         for start in (0..plan.rows.len()).step_by(batch) {
-            chunk.clear();
+            // Decoded into the rows of an earlier batch, in their strings and vectors.
+            let mut chunk = self.scratch.rows.pop().unwrap_or_default();
             plan.rows
-                .decode_into(start..plan.rows.len().min(start + batch), &mut chunk);
+                .decode_reusing(start..plan.rows.len().min(start + batch), &mut chunk);
             if cancelled || self.cancelled() {
                 cancelled = true;
                 let mut entries = self.spare_entries(chunk.len());
                 for row in &chunk {
                     let entry = Entry::Ready(cancelled_row(row));
-                    self.emit(entry, &mut [], rows, &mut entries)?;
+                    self.emit(entry, &mut [], rows, &mut entries, &chunk)?;
                 }
-                self.hand_over(entries, Vec::new());
+                self.hand_over(entries, Vec::new(), chunk);
                 continue;
             }
-            cancelled = self.run_chunk(&mut chunk, rows)?;
+            cancelled = self.run_chunk(chunk, rows)?;
             // Emails a mailer queued must be out before the batch is recorded as done.
             let flushed = self.retry(|s| s.mailer.flush());
             let secrets = std::mem::take(&mut self.batch_secrets);
@@ -496,7 +506,6 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 .with_transient(e.is_transient())
             })?;
         }
-        self.scratch.rows = chunk;
         Ok(cancelled)
     }
 
@@ -528,11 +537,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
     /// Before anything of the batch is written, the rows to write are re-checked against
     /// what the store says now ([`recheck`]); a row that no longer holds is not written and
     /// fails with the re-check's code. Passwords are only made for the rows that hold.
-    fn run_chunk(
-        &mut self,
-        chunk: &mut Vec<PlanRow>,
-        out: &mut Vec<ResultRow>,
-    ) -> Result<bool, Error> {
+    fn run_chunk(&mut self, chunk: Vec<PlanRow>, out: &mut Vec<ResultRow>) -> Result<bool, Error> {
         let mut write_at = std::mem::take(&mut self.scratch.write_at);
         write_at.clear();
         write_at.extend(
@@ -595,20 +600,21 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         self.scratch.to_write = recycled(to_write);
         let mut passwords = std::mem::take(&mut self.scratch.passwords);
         passwords.clear();
-        self.passwords_for(chunk, &verdicts, &mut passwords)?;
+        self.passwords_for(&chunk, &verdicts, &mut passwords)?;
         let mut cancelled = false;
         let mut entries = match self.assembler {
             Some(_) => self.spare_entries(chunk.len()),
             None => Vec::new(),
         };
-        for ((row, password), verdict) in chunk
-            .drain(..)
+        for (at, ((row, password), verdict)) in chunk
+            .iter()
             .zip(passwords.drain(..))
             .zip(verdicts.iter_mut())
+            .enumerate()
         {
             let entry = if cancelled || self.cancelled() {
                 cancelled = true;
-                Entry::Ready(cancelled_row(&row))
+                Entry::Ready(cancelled_row(row))
             } else if let Some(JournalEntry::Finished(previous)) =
                 self.journal_entries.get(&row.line)
             {
@@ -616,18 +622,18 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
                 Entry::Ready(previous.clone())
             } else {
                 match verdict.take() {
-                    None => Entry::Ready(row::untouched(&row)),
+                    None => Entry::Ready(row::untouched(row)),
                     Some((_, Verdict::Refuse(error))) => {
-                        Entry::Ready(row::failed(&row, row.user_id.clone(), Vec::new(), error))
+                        Entry::Ready(row::failed(row, row.user_id.clone(), Vec::new(), error))
                     }
-                    Some((at, Verdict::Write { recovered, current })) => Entry::Written {
-                        written: self.write_row(&row, password, recovered)?,
-                        row,
-                        current: current.map(|place| (at, place)),
+                    Some((part, Verdict::Write { recovered, current })) => Entry::Written {
+                        at,
+                        written: self.write_row(row, password, recovered)?,
+                        current: current.map(|place| (part, place)),
                     },
                 }
             };
-            self.emit(entry, &mut currents, out, &mut entries)?;
+            self.emit(entry, &mut currents, out, &mut entries, &chunk)?;
             self.done += 1;
             let progress = Progress {
                 done: self.done,
@@ -642,32 +648,35 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         self.scratch.verdicts = verdicts;
         if self.assembler.is_some() {
             // The batch's users go with its rows to the assembling thread.
-            self.hand_over(entries, std::mem::take(&mut currents));
+            self.hand_over(entries, std::mem::take(&mut currents), chunk);
         } else {
-            // The batch's users dropped now; their vectors kept for the next batch.
+            // The batch's users dropped now; their vectors kept for the next batch, and its
+            // rows to decode the next batch's into.
             self.scratch
                 .spare
                 .extend(currents.drain(..).map(Current::emptied));
+            self.scratch.rows.push(chunk);
         }
         self.scratch.currents = currents;
         Ok(cancelled)
     }
 
     /// A row done: its result assembled, recorded in the journal, counted and pushed to
-    /// `out`, or queued in `entries` for the assembling thread.
+    /// `out`, or queued in `entries` for the assembling thread; `rows` are the batch's.
     fn emit(
         &mut self,
         entry: Entry,
         currents: &mut [Current],
         out: &mut Vec<ResultRow>,
         entries: &mut Vec<Entry>,
+        rows: &[PlanRow],
     ) -> Result<(), Error> {
         self.failed += u64::from(entry.failed());
         if self.assembler.is_some() {
             entries.push(entry);
         } else {
             let finished = entry.written_through();
-            let result = entry.into_result(currents);
+            let result = entry.into_result(currents, rows);
             if let (true, Some(journal)) = (finished, self.options.journal.as_deref_mut()) {
                 journal
                     .finish(&self.plan.fingerprint, &result)
@@ -679,16 +688,24 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         Ok(())
     }
 
-    /// Sends a batch's rows to the assembling thread, if there is one, and takes back the
-    /// [`Current`]s it has emptied.
-    fn hand_over(&mut self, entries: Vec<Entry>, currents: Vec<Current>) {
-        if let Some(assembler) = &self.assembler {
-            // Sent unless the assembling thread panicked (its join says so).
-            let _ = assembler.batches.send(Batch { entries, currents });
-            self.scratch.spare.extend(assembler.spare.try_iter());
-            self.scratch
-                .entries
-                .extend(assembler.spare_entries.try_iter());
+    /// Sends a batch's entries and rows to the assembling thread, if there is one (else
+    /// keeps the rows for the next batch), and takes back the [`Current`]s, entries and
+    /// rows it is done with.
+    fn hand_over(&mut self, entries: Vec<Entry>, currents: Vec<Current>, rows: Vec<PlanRow>) {
+        let Some(assembler) = &self.assembler else {
+            self.scratch.rows.push(rows);
+            return;
+        };
+        // Sent unless the assembling thread panicked (its join says so).
+        let _ = assembler.batches.send(Batch {
+            entries,
+            currents,
+            rows,
+        });
+        self.scratch.spare.extend(assembler.spare.try_iter());
+        for (entries, rows) in assembler.spent.try_iter() {
+            self.scratch.entries.push(entries);
+            self.scratch.rows.push(rows);
         }
     }
 

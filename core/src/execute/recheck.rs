@@ -342,7 +342,7 @@ mod tests {
         let mut twice = once.clone();
         let mut rows = twice.rows.to_vec();
         rows.push(rows[0].clone());
-        twice.rows = crate::plan::PlanRows::from_rows(&rows);
+        twice.rows = crate::plan::PlanRows::from_vec(rows);
         let run = |planned: &crate::Plan| {
             planned
                 .execute(

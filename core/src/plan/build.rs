@@ -211,7 +211,7 @@ fn build(
         shard: None,
         default_password: settings.default_password.clone(),
     };
-    Ok(plan.with_rows(&rows))
+    Ok(plan.with_rows(rows))
 }
 
 /// Rows per thread below which the rows are planned on the calling thread alone.

@@ -76,16 +76,21 @@ impl Source<'_> {
         }
     }
 
-    /// The rows of `range`: a slice of the decoded rows, or `scratch` filled with them.
-    fn block<'s>(self, range: std::ops::Range<usize>, scratch: &'s mut Vec<PlanRow>) -> &'s [PlanRow]
+    /// The rows of `range`: a slice of the decoded rows, or `scratch` filled with them (in
+    /// the strings and vectors of the rows it held: a writer decodes block after block
+    /// without allocating).
+    fn block<'s>(
+        self,
+        range: std::ops::Range<usize>,
+        scratch: &'s mut Vec<PlanRow>,
+    ) -> &'s [PlanRow]
     where
         Self: 's,
     {
         match self {
             Source::Decoded(rows) => &rows[range],
             Source::Encoded(rows) => {
-                scratch.clear();
-                rows.decode_into(range, scratch);
+                rows.decode_reusing(range, scratch);
                 scratch
             }
         }
@@ -135,7 +140,14 @@ pub(super) fn write_canonical_in_blocks<D: sha2::digest::Update>(
     writers: usize,
 ) -> D {
     let rows = Source::Encoded(&plan.rows);
-    write_in_blocks(plan, &Head::of(plan, None), rows, digest, block_rows, writers)
+    write_in_blocks(
+        plan,
+        &Head::of(plan, None),
+        rows,
+        digest,
+        block_rows,
+        writers,
+    )
 }
 
 /// The fields before the rows: [`Canonical`]'s without the fingerprint, [`Plan`]'s (in
@@ -596,9 +608,9 @@ impl Plan {
     /// This plan given `rows`, encoded, and the fingerprint of the whole, taken from `rows`
     /// as they are (decoding the rows just encoded would cost as much again): how every
     /// plan is made.
-    pub(crate) fn with_rows(mut self, rows: &[PlanRow]) -> Plan {
-        self.fingerprint = fingerprint_of(&self, Source::Decoded(rows));
-        self.rows = PlanRows::from_rows(rows);
+    pub(crate) fn with_rows(mut self, rows: Vec<PlanRow>) -> Plan {
+        self.fingerprint = fingerprint_of(&self, Source::Decoded(&rows));
+        self.rows = PlanRows::from_vec(rows);
         self
     }
 

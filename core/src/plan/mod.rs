@@ -132,7 +132,7 @@ impl TryFrom<PlanData> for Plan {
             settings: data.settings,
             summary: data.summary,
             file_issues: data.file_issues,
-            rows: PlanRows::from_rows(&data.rows),
+            rows: PlanRows::from_vec(data.rows),
             shard: data.shard,
             default_password: None,
         })

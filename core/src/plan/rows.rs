@@ -69,19 +69,57 @@ impl PlanRows {
         self.decode(0..self.len())
     }
 
-    /// These rows, encoded (a large plan's on every core).
-    pub(crate) fn from_rows(rows: &[PlanRow]) -> PlanRows {
+    /// These rows, encoded (a large plan's on every core), each dropped once encoded, on
+    /// the thread that encoded it: a million rows' dozen allocations each are freed on every
+    /// core, not one after the other on the caller's.
+    pub(crate) fn from_vec(mut rows: Vec<PlanRow>) -> PlanRows {
         let threads = match rows.len() {
             0..MIN_ROWS_FOR_A_THREAD => 1,
             _ => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         };
-        let mut encoded = CompactRows::encode(rows, threads);
-        encoded.shrink_to_fit();
-        PlanRows {
-            rows: encoded,
-            sets_password: rows.iter().any(PlanRow::sets_password),
-            invites: rows.iter().any(PlanRow::invites),
+        let part_rows = rows.len().div_ceil(threads).max(1);
+        let parts: Vec<PlanRows> = if threads == 1 {
+            vec![PlanRows::taking(&mut rows)]
+        } else {
+            std::thread::scope(|scope| {
+                let encoding: Vec<_> = rows
+                    .chunks_mut(part_rows)
+                    .map(|part| scope.spawn(move || PlanRows::taking(part)))
+                    .collect();
+                encoding
+                    .into_iter()
+                    .map(|thread| {
+                        thread
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                    })
+                    .collect()
+            })
+        };
+        let mut whole = PlanRows::default();
+        for part in parts {
+            whole.rows.append(part.rows);
+            whole.sets_password |= part.sets_password;
+            whole.invites |= part.invites;
         }
+        whole.rows.shrink_to_fit();
+        whole
+    }
+
+    /// `rows` encoded, each left a placeholder (its strings and vectors freed) once encoded.
+    fn taking(rows: &mut [PlanRow]) -> PlanRows {
+        let mut encoded = PlanRows {
+            rows: CompactRows::with_capacity(rows.len()),
+            sets_password: false,
+            invites: false,
+        };
+        for row in rows {
+            encoded.rows.push(row);
+            encoded.sets_password |= row.sets_password();
+            encoded.invites |= row.invites();
+            *row = PlanRow::placeholder();
+        }
+        encoded
     }
 
     /// Whether any row sets a password (as [`PlanRow::sets_password`] says), read without
@@ -106,6 +144,13 @@ impl PlanRows {
     /// Appends the rows of `range` to `out`, decoded.
     pub(crate) fn decode_into(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
         self.rows.decode_into(range, out);
+    }
+
+    /// Decodes the rows of `range` into `out`, in the strings and vectors of the rows it
+    /// holds, then truncated or extended to the range's rows.
+    pub(crate) fn decode_reusing(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
+        out.clear();
+        self.decode_into(range, out);
     }
 
     /// The line the row at `index` starts on, read without decoding the row.
@@ -168,7 +213,7 @@ impl<'a> IntoIterator for &'a PlanRows {
 
 impl From<Vec<PlanRow>> for PlanRows {
     fn from(rows: Vec<PlanRow>) -> PlanRows {
-        PlanRows::from_rows(&rows)
+        PlanRows::from_vec(rows)
     }
 }
 
@@ -180,6 +225,6 @@ impl Serialize for PlanRows {
 
 impl<'de> Deserialize<'de> for PlanRows {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlanRows, D::Error> {
-        Vec::<PlanRow>::deserialize(deserializer).map(|rows| PlanRows::from_rows(&rows))
+        Vec::<PlanRow>::deserialize(deserializer).map(PlanRows::from_vec)
     }
 }

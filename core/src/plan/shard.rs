@@ -235,7 +235,7 @@ impl Plan {
                 }),
                 default_password: None,
             };
-            shards.push(shard.with_rows(&rows));
+            shards.push(shard.with_rows(rows));
         }
         Ok(shards)
     }

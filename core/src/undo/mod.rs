@@ -236,7 +236,7 @@ pub fn plan_undo<S: StoreRead + ?Sized>(
         shard: None,
         default_password: None,
     };
-    Ok(plan.with_rows(&rows))
+    Ok(plan.with_rows(rows))
 }
 
 impl Plan {
