@@ -108,6 +108,13 @@ impl PlanRows {
         self.rows.decode_into(range, out);
     }
 
+    /// Decodes the rows of `range` into `out`, reusing the allocations of the rows it holds
+    /// (see [`CompactRows::decode_reusing`]); `out` ends with `range.len()` rows.
+    #[allow(dead_code, reason = "for execute's and serialisation's batches")]
+    pub(crate) fn decode_reusing(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
+        self.rows.decode_reusing(range, out);
+    }
+
     /// The line the row at `index` starts on, read without decoding the row.
     pub fn line(&self, index: usize) -> Option<u32> {
         self.rows.line(index)
