@@ -315,6 +315,10 @@ pub(super) struct Scratch {
 /// allocation: how [`Scratch`] keeps a vector of references to one batch's rows for the
 /// next batch's. The standard library collects a vector's iterator, mapped to elements of
 /// the same size, into the vector's own allocation; nothing is mapped (the vector is empty).
+#[allow(
+    clippy::unnecessary_filter_map,
+    reason = "the map gives the references another lifetime; nothing passes the filter"
+)]
 pub(super) fn recycled<'b, T: ?Sized>(mut references: Vec<&T>) -> Vec<&'b T> {
     references.clear();
     references.into_iter().filter_map(|_| None).collect()
@@ -340,7 +344,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         check_generated_length(plan.settings.generated_password_length)
             .map_err(|(code, message)| Error::new(ErrorKind::Plan, code, message))?;
         if plan.shard.is_some() {
-            if let Some(row) = plan.rows.iter().find(|r| sets_existing_password(r)) {
+            if let Some(row) = plan.rows.iter().find(sets_existing_password) {
                 return Err(Error::new(
                     ErrorKind::Plan,
                     IssueCode::ShardSetsPassword,
@@ -875,4 +879,20 @@ fn cancelled_row(row: &PlanRow) -> ResultRow {
         "execution was cancelled before this row",
     );
     row::failed(row, row.user_id.clone(), Vec::new(), error)
+}
+
+#[cfg(test)]
+mod tests {
+    /// [`recycled`](super::recycled) keeps the vector's allocation: a batch's references go
+    /// into the vector the batch before used, not into a new one.
+    #[test]
+    fn recycled_references_keep_their_allocation() {
+        let words = [String::from("a"), String::from("b")];
+        let mut references: Vec<&str> = Vec::with_capacity(64);
+        references.extend(words.iter().map(String::as_str));
+        let at = references.as_ptr() as usize;
+        let again: Vec<&'static str> = super::recycled(references);
+        assert!(again.is_empty());
+        assert_eq!((again.as_ptr() as usize, again.capacity()), (at, 64));
+    }
 }

@@ -26,12 +26,10 @@
 //! equal rows give equal bytes and the derived `PartialEq` is row equality. The decoder reads
 //! only bytes this module wrote: a failed decode is a bug here, hence the `expect`s.
 
-
 use super::{Action, Noop, Operation, PlanRow};
 use crate::host::mailer::MessageKind;
 use crate::host::store::{ContentKind, ContentRef, Group, Profile, UserId};
 use crate::issue::{Issue, IssueCode, Severity};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -87,17 +85,27 @@ impl CompactRows {
     ///
     /// Panics, like slicing, if the range is out of bounds or decreasing.
     pub(crate) fn decode_into(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
-        assert!(
-            range.start <= range.end && range.end <= self.len(),
-            "rows {range:?} of {} decoded",
-            self.len()
-        );
+        let mut r = self.range_reader(&range);
         out.reserve(range.len());
-        let mut r = Reader {
-            bytes: &self.bytes,
-            pos: self.start(range.start),
-        };
         for _ in range {
+            out.push(r.row());
+        }
+    }
+
+    /// Decodes the rows of `range` into `out`: `out[i]` is overwritten with row
+    /// `range.start + i`, reusing the Strings, Vecs and Boxes it already holds (cleared and
+    /// refilled; a String's capacity kept), then `out` is truncated or extended to
+    /// `range.len()`. The result is equal (==) to what `decode_into` gives.
+    ///
+    /// Panics, like slicing, if the range is out of bounds or decreasing.
+    pub(crate) fn decode_reusing(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
+        let mut r = self.range_reader(&range);
+        out.truncate(range.len());
+        for row in out.iter_mut() {
+            r.row_into(row);
+        }
+        out.reserve(range.len() - out.len());
+        while out.len() < range.len() {
             out.push(r.row());
         }
     }
@@ -126,7 +134,10 @@ impl CompactRows {
         self.ends.extend(other.ends.iter().map(|end| base + end));
     }
 
-    /// `rows` encoded on up to `threads` threads: the same bytes as pushing them one by one.
+    /// `rows` encoded on up to `threads` threads: the same bytes as pushing them one by one
+    /// (what the tests compare; a plan encodes its rows with `PlanRows::from_vec`, which
+    /// drops each once encoded).
+    #[cfg(test)]
     pub(crate) fn encode(rows: &[PlanRow], threads: usize) -> CompactRows {
         let threads = threads.clamp(1, rows.len().max(1));
         if threads == 1 {
@@ -175,6 +186,20 @@ impl CompactRows {
         match index.checked_sub(1) {
             None => 0,
             Some(previous) => offset(self.ends[previous]),
+        }
+    }
+
+    /// A reader at the start of `range`'s first row; panics, like slicing, if the range is
+    /// out of bounds or decreasing.
+    fn range_reader(&self, range: &Range<usize>) -> Reader<'_> {
+        assert!(
+            range.start <= range.end && range.end <= self.len(),
+            "rows {range:?} of {} decoded",
+            self.len()
+        );
+        Reader {
+            bytes: &self.bytes,
+            pos: self.start(range.start),
         }
     }
 
@@ -293,6 +318,107 @@ const NOT_A_MEMBER: u8 = 1;
 const ALREADY_ENROLLED: u8 = 2;
 const PROFILE_UNCHANGED: u8 = 3;
 
+/// The tag `put_operation` writes before `op`'s fields.
+fn operation_tag(op: &Operation) -> u8 {
+    match op {
+        Operation::CreateUser { .. } => CREATE_USER,
+        Operation::SetLoginMethod { .. } => SET_LOGIN_METHOD,
+        Operation::ReactivateUser => REACTIVATE_USER,
+        Operation::UpdateProfile { .. } => UPDATE_PROFILE,
+        Operation::SetPassword => SET_PASSWORD,
+        Operation::Invite => INVITE,
+        Operation::RevokeInvitations => REVOKE_INVITATIONS,
+        Operation::AddToGroup { .. } => ADD_TO_GROUP,
+        Operation::RemoveFromGroup { .. } => REMOVE_FROM_GROUP,
+        Operation::Enrol { .. } => ENROL,
+        Operation::SendEmail { .. } => SEND_EMAIL,
+        Operation::SuspendUser => SUSPEND_USER,
+        Operation::DeleteUser => DELETE_USER,
+        Operation::Withdraw { .. } => WITHDRAW,
+    }
+}
+
+/// The variant of operation tag `tag`, its fields empty (the decoder then reads them in:
+/// [`Reader::operation_fields_into`]). The inverse of [`operation_tag`], which a test checks.
+fn empty_operation(tag: u8) -> Operation {
+    match tag {
+        CREATE_USER => Operation::CreateUser {
+            profile: Box::default(),
+            login_method: None,
+        },
+        SET_LOGIN_METHOD => Operation::SetLoginMethod {
+            method: String::new(),
+            expect: None,
+        },
+        REACTIVATE_USER => Operation::ReactivateUser,
+        UPDATE_PROFILE => Operation::UpdateProfile {
+            changes: Box::default(),
+            expect: None,
+        },
+        SET_PASSWORD => Operation::SetPassword,
+        INVITE => Operation::Invite,
+        REVOKE_INVITATIONS => Operation::RevokeInvitations,
+        ADD_TO_GROUP => Operation::AddToGroup {
+            group: empty_group(),
+        },
+        REMOVE_FROM_GROUP => Operation::RemoveFromGroup {
+            group: empty_group(),
+        },
+        ENROL => Operation::Enrol {
+            content: empty_content(),
+        },
+        SEND_EMAIL => Operation::SendEmail {
+            kind: MESSAGE_KINDS[0],
+        },
+        SUSPEND_USER => Operation::SuspendUser,
+        DELETE_USER => Operation::DeleteUser,
+        WITHDRAW => Operation::Withdraw {
+            content: empty_content(),
+        },
+        tag => panic!("a compact operation tag is one put_operation writes, not {tag}"),
+    }
+}
+
+/// The tag `put_noop` writes before `noop`'s fields.
+fn noop_tag(noop: &Noop) -> u8 {
+    match noop {
+        Noop::AlreadyMember { .. } => ALREADY_MEMBER,
+        Noop::NotAMember { .. } => NOT_A_MEMBER,
+        Noop::AlreadyEnrolled { .. } => ALREADY_ENROLLED,
+        Noop::ProfileUnchanged => PROFILE_UNCHANGED,
+    }
+}
+
+/// The variant of noop tag `tag`, its fields empty. The inverse of [`noop_tag`].
+fn empty_noop(tag: u8) -> Noop {
+    match tag {
+        ALREADY_MEMBER => Noop::AlreadyMember {
+            group: String::new(),
+        },
+        NOT_A_MEMBER => Noop::NotAMember {
+            group: String::new(),
+        },
+        ALREADY_ENROLLED => Noop::AlreadyEnrolled {
+            content: empty_content(),
+        },
+        PROFILE_UNCHANGED => Noop::ProfileUnchanged,
+        tag => panic!("a compact noop tag is one put_noop writes, not {tag}"),
+    }
+}
+
+/// A group to decode into.
+fn empty_group() -> Group {
+    Group {
+        id: String::new(),
+        name: String::new(),
+    }
+}
+
+/// A content reference to decode into (its kind is overwritten too).
+fn empty_content() -> ContentRef {
+    ContentRef::new(CONTENT_KINDS[0], String::new())
+}
+
 // ---- encoding ---------------------------------------------------------------------------
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -402,23 +528,20 @@ fn put_content(out: &mut Vec<u8>, content: &ContentRef) {
 }
 
 fn put_operation(out: &mut Vec<u8>, op: &Operation) {
+    out.push(operation_tag(op));
     match op {
         Operation::CreateUser {
             profile,
             login_method,
         } => {
-            out.push(CREATE_USER);
             put_profile(out, profile);
             put_opt_str(out, login_method.as_deref());
         }
         Operation::SetLoginMethod { method, expect } => {
-            out.push(SET_LOGIN_METHOD);
             put_str(out, method);
             put_opt_str(out, expect.as_deref());
         }
-        Operation::ReactivateUser => out.push(REACTIVATE_USER),
         Operation::UpdateProfile { changes, expect } => {
-            out.push(UPDATE_PROFILE);
             put_profile(out, changes);
             match expect {
                 None => out.push(0),
@@ -428,49 +551,26 @@ fn put_operation(out: &mut Vec<u8>, op: &Operation) {
                 }
             }
         }
-        Operation::SetPassword => out.push(SET_PASSWORD),
-        Operation::Invite => out.push(INVITE),
-        Operation::RevokeInvitations => out.push(REVOKE_INVITATIONS),
-        Operation::AddToGroup { group } => {
-            out.push(ADD_TO_GROUP);
+        Operation::AddToGroup { group } | Operation::RemoveFromGroup { group } => {
             put_group(out, group);
         }
-        Operation::RemoveFromGroup { group } => {
-            out.push(REMOVE_FROM_GROUP);
-            put_group(out, group);
-        }
-        Operation::Enrol { content } => {
-            out.push(ENROL);
-            put_content(out, content);
-        }
-        Operation::SendEmail { kind } => {
-            out.push(SEND_EMAIL);
-            out.push(message_kind_tag(*kind));
-        }
-        Operation::SuspendUser => out.push(SUSPEND_USER),
-        Operation::DeleteUser => out.push(DELETE_USER),
-        Operation::Withdraw { content } => {
-            out.push(WITHDRAW);
-            put_content(out, content);
-        }
+        Operation::Enrol { content } | Operation::Withdraw { content } => put_content(out, content),
+        Operation::SendEmail { kind } => out.push(message_kind_tag(*kind)),
+        Operation::ReactivateUser
+        | Operation::SetPassword
+        | Operation::Invite
+        | Operation::RevokeInvitations
+        | Operation::SuspendUser
+        | Operation::DeleteUser => {}
     }
 }
 
 fn put_noop(out: &mut Vec<u8>, noop: &Noop) {
+    out.push(noop_tag(noop));
     match noop {
-        Noop::AlreadyMember { group } => {
-            out.push(ALREADY_MEMBER);
-            put_str(out, group);
-        }
-        Noop::NotAMember { group } => {
-            out.push(NOT_A_MEMBER);
-            put_str(out, group);
-        }
-        Noop::AlreadyEnrolled { content } => {
-            out.push(ALREADY_ENROLLED);
-            put_content(out, content);
-        }
-        Noop::ProfileUnchanged => out.push(PROFILE_UNCHANGED),
+        Noop::AlreadyMember { group } | Noop::NotAMember { group } => put_str(out, group),
+        Noop::AlreadyEnrolled { content } => put_content(out, content),
+        Noop::ProfileUnchanged => {}
     }
 }
 
@@ -528,23 +628,46 @@ impl Reader<'_> {
         u32::try_from(self.varint()).expect("a compact line was a u32 when written")
     }
 
-    fn bytes_of(&mut self, len: usize) -> String {
+    /// Overwrites `s` with the next `len` bytes, keeping its allocation if it is large
+    /// enough (a new one is exactly `len` bytes).
+    fn bytes_into(&mut self, len: usize, s: &mut String) {
         let end = self.pos + len;
-        let s = String::from_utf8(self.bytes[self.pos..end].to_vec())
+        let text = std::str::from_utf8(&self.bytes[self.pos..end])
             .expect("a compact string was a String's UTF-8 when written");
         self.pos = end;
-        s
+        s.clear();
+        s.reserve_exact(len);
+        s.push_str(text);
     }
 
     fn str(&mut self) -> String {
+        let mut s = String::new();
+        self.str_into(&mut s);
+        s
+    }
+
+    /// What `put_str` wrote, into `s`.
+    fn str_into(&mut self, s: &mut String) {
         let len = self.len();
-        self.bytes_of(len)
+        self.bytes_into(len, s);
+    }
+
+    /// The length of what `put_opt_str` wrote: `None` for `None`.
+    fn opt_len(&mut self) -> Option<usize> {
+        self.len().checked_sub(1)
     }
 
     fn opt_str(&mut self) -> Option<String> {
-        match self.len() {
-            0 => None,
-            n => Some(self.bytes_of(n - 1)),
+        let mut s = None;
+        self.opt_str_into(&mut s);
+        s
+    }
+
+    /// What `put_opt_str` wrote, into `s` (the `String` of a `Some` reused).
+    fn opt_str_into(&mut self, s: &mut Option<String>) {
+        match self.opt_len() {
+            None => *s = None,
+            Some(len) => self.bytes_into(len, s.get_or_insert_with(String::new)),
         }
     }
 
@@ -563,16 +686,15 @@ impl Reader<'_> {
     }
 
     fn row(&mut self) -> PlanRow {
-        let line = self.u32();
-        let action = self.action();
-        let email = self.str();
-        let first_name = self.str();
-        let last_name = self.str();
-        let user_id = self.opt_str().map(UserId);
-        let operations = (0..self.len()).map(|_| self.operation()).collect();
-        let noops = (0..self.len()).map(|_| self.noop()).collect();
-        let issues = (0..self.len()).map(|_| self.issue()).collect();
-        PlanRow {
+        let mut row = PlanRow::placeholder();
+        self.row_into(&mut row);
+        row
+    }
+
+    /// What `put_row` wrote, into `row`, reusing the allocations it holds.
+    fn row_into(&mut self, row: &mut PlanRow) {
+        // destructured: a new field breaks the build here rather than go undecoded
+        let PlanRow {
             line,
             email,
             first_name,
@@ -582,30 +704,33 @@ impl Reader<'_> {
             operations,
             noops,
             issues,
+        } = row;
+        *line = self.u32();
+        *action = self.action();
+        self.str_into(email);
+        self.str_into(first_name);
+        self.str_into(last_name);
+        match self.opt_len() {
+            None => *user_id = None,
+            Some(len) => {
+                let UserId(id) = user_id.get_or_insert_with(|| UserId(String::new()));
+                self.bytes_into(len, id);
+            }
+        }
+        self.items_into(operations, Self::operation_into, Self::operation);
+        self.items_into(noops, Self::noop_into, Self::noop);
+        // rare: decoded afresh
+        let count = self.len();
+        issues.clear();
+        issues.reserve_exact(count);
+        for _ in 0..count {
+            issues.push(self.issue());
         }
     }
 
-    fn profile(&mut self) -> Profile {
-        let mask = self.byte();
-        let mut field = |i: u8| (mask & (1 << i) != 0).then(|| self.str());
-        let first_name = field(0);
-        let last_name = field(1);
-        let phone_number = field(2);
-        let unique_id = field(3);
-        let country = field(4);
-        let organisation = field(5);
-        let language_code = field(6);
-        assert!(
-            mask < 1 << 7,
-            "a compact profile mask has the 7 fields' bits only, as written, not {mask:#x}"
-        );
-        let mut custom = BTreeMap::new();
-        for _ in 0..self.len() {
-            let name = self.str();
-            let value = self.str();
-            custom.insert(name, value);
-        }
-        Profile {
+    /// What `put_profile` wrote, into `profile` (each present field's `String` reused).
+    fn profile_into(&mut self, profile: &mut Profile) {
+        let Profile {
             first_name,
             last_name,
             phone_number,
@@ -614,75 +739,151 @@ impl Reader<'_> {
             organisation,
             language_code,
             custom,
+        } = profile;
+        let mask = self.byte();
+        assert!(
+            mask < 1 << 7,
+            "a compact profile mask has the 7 fields' bits only, as written, not {mask:#x}"
+        );
+        let fields = [
+            first_name,
+            last_name,
+            phone_number,
+            unique_id,
+            country,
+            organisation,
+            language_code,
+        ];
+        for (i, field) in fields.into_iter().enumerate() {
+            if mask & (1 << i) == 0 {
+                *field = None;
+            } else {
+                self.str_into(field.get_or_insert_with(String::new));
+            }
+        }
+        // rare: decoded afresh
+        custom.clear();
+        for _ in 0..self.len() {
+            let name = self.str();
+            let value = self.str();
+            custom.insert(name, value);
         }
     }
 
-    fn group(&mut self) -> Group {
-        let id = self.str();
-        let name = self.str();
-        Group { id, name }
+    /// What `put_group` wrote, into `group`.
+    fn group_into(&mut self, group: &mut Group) {
+        let Group { id, name } = group;
+        self.str_into(id);
+        self.str_into(name);
     }
 
-    fn content(&mut self) -> ContentRef {
-        let kind = *CONTENT_KINDS
+    /// What `put_content` wrote, into `content`.
+    fn content_into(&mut self, content: &mut ContentRef) {
+        let ContentRef { kind, id } = content;
+        *kind = *CONTENT_KINDS
             .get(usize::from(self.byte()))
             .expect("a compact content kind byte was written from CONTENT_KINDS");
-        ContentRef {
-            kind,
-            id: self.str(),
+        self.str_into(id);
+    }
+
+    /// A varint count and that many items, into `items`: the first ones it holds decoded in
+    /// place by `into`, the rest by `fresh`, the extra ones dropped.
+    fn items_into<T>(
+        &mut self,
+        items: &mut Vec<T>,
+        into: fn(&mut Self, &mut T),
+        fresh: fn(&mut Self) -> T,
+    ) {
+        let count = self.len();
+        items.truncate(count);
+        for item in items.iter_mut() {
+            into(self, item);
+        }
+        items.reserve_exact(count - items.len());
+        while items.len() < count {
+            items.push(fresh(self));
         }
     }
 
     fn operation(&mut self) -> Operation {
-        match self.byte() {
-            CREATE_USER => Operation::CreateUser {
-                profile: Box::new(self.profile()),
-                login_method: self.opt_str(),
-            },
-            SET_LOGIN_METHOD => Operation::SetLoginMethod {
-                method: self.str(),
-                expect: self.opt_str(),
-            },
-            REACTIVATE_USER => Operation::ReactivateUser,
-            UPDATE_PROFILE => Operation::UpdateProfile {
-                changes: Box::new(self.profile()),
-                expect: self.flag().then(|| Box::new(self.profile())),
-            },
-            SET_PASSWORD => Operation::SetPassword,
-            INVITE => Operation::Invite,
-            REVOKE_INVITATIONS => Operation::RevokeInvitations,
-            ADD_TO_GROUP => Operation::AddToGroup {
-                group: self.group(),
-            },
-            REMOVE_FROM_GROUP => Operation::RemoveFromGroup {
-                group: self.group(),
-            },
-            ENROL => Operation::Enrol {
-                content: self.content(),
-            },
-            SEND_EMAIL => Operation::SendEmail {
-                kind: *MESSAGE_KINDS
+        let mut op = empty_operation(self.byte());
+        self.operation_fields_into(&mut op);
+        op
+    }
+
+    /// What `put_operation` wrote, into `op`: in place if it is the variant written, else
+    /// into a new one.
+    fn operation_into(&mut self, op: &mut Operation) {
+        let tag = self.byte();
+        if operation_tag(op) != tag {
+            *op = empty_operation(tag);
+        }
+        self.operation_fields_into(op);
+    }
+
+    /// The fields `put_operation` wrote after `op`'s tag, into `op`.
+    fn operation_fields_into(&mut self, op: &mut Operation) {
+        match op {
+            Operation::CreateUser {
+                profile,
+                login_method,
+            } => {
+                self.profile_into(profile);
+                self.opt_str_into(login_method);
+            }
+            Operation::SetLoginMethod { method, expect } => {
+                self.str_into(method);
+                self.opt_str_into(expect);
+            }
+            Operation::UpdateProfile { changes, expect } => {
+                self.profile_into(changes);
+                if self.flag() {
+                    self.profile_into(expect.get_or_insert_with(Box::default));
+                } else {
+                    *expect = None;
+                }
+            }
+            Operation::AddToGroup { group } | Operation::RemoveFromGroup { group } => {
+                self.group_into(group);
+            }
+            Operation::Enrol { content } | Operation::Withdraw { content } => {
+                self.content_into(content);
+            }
+            Operation::SendEmail { kind } => {
+                *kind = *MESSAGE_KINDS
                     .get(usize::from(self.byte()))
-                    .expect("a compact message kind byte was written from MESSAGE_KINDS"),
-            },
-            SUSPEND_USER => Operation::SuspendUser,
-            DELETE_USER => Operation::DeleteUser,
-            WITHDRAW => Operation::Withdraw {
-                content: self.content(),
-            },
-            tag => panic!("a compact operation tag is one put_operation writes, not {tag}"),
+                    .expect("a compact message kind byte was written from MESSAGE_KINDS");
+            }
+            Operation::ReactivateUser
+            | Operation::SetPassword
+            | Operation::Invite
+            | Operation::RevokeInvitations
+            | Operation::SuspendUser
+            | Operation::DeleteUser => {}
         }
     }
 
     fn noop(&mut self) -> Noop {
-        match self.byte() {
-            ALREADY_MEMBER => Noop::AlreadyMember { group: self.str() },
-            NOT_A_MEMBER => Noop::NotAMember { group: self.str() },
-            ALREADY_ENROLLED => Noop::AlreadyEnrolled {
-                content: self.content(),
-            },
-            PROFILE_UNCHANGED => Noop::ProfileUnchanged,
-            tag => panic!("a compact noop tag is one put_noop writes, not {tag}"),
+        let mut noop = empty_noop(self.byte());
+        self.noop_fields_into(&mut noop);
+        noop
+    }
+
+    /// What `put_noop` wrote, into `noop`: in place if it is the variant written.
+    fn noop_into(&mut self, noop: &mut Noop) {
+        let tag = self.byte();
+        if noop_tag(noop) != tag {
+            *noop = empty_noop(tag);
+        }
+        self.noop_fields_into(noop);
+    }
+
+    /// The fields `put_noop` wrote after `noop`'s tag, into `noop`.
+    fn noop_fields_into(&mut self, noop: &mut Noop) {
+        match noop {
+            Noop::AlreadyMember { group } | Noop::NotAMember { group } => self.str_into(group),
+            Noop::AlreadyEnrolled { content } => self.content_into(content),
+            Noop::ProfileUnchanged => {}
         }
     }
 
@@ -717,6 +918,7 @@ mod tests {
     use crate::host::store::ExistingUser;
     use crate::plan::settings::Settings;
     use crate::{parse, plan, plan_undo, HashParams, ParseOptions, ProfileField, UndoOptions};
+    use std::collections::BTreeMap;
 
     include!("../../benches/data/plan.rs");
 
@@ -974,7 +1176,71 @@ mod tests {
         shrunk.shrink_to_fit();
         assert_eq!(shrunk, pushed);
         assert!(shrunk.heap_bytes() >= shrunk.bytes.len() + 8 * shrunk.len());
+        check_reusing(&pushed);
         pushed
+    }
+
+    /// `n` rows of other shapes to decode over: generated ones (another seed) and, among the
+    /// first, the hand-built ones; every other row with its operations rotated and its noops
+    /// reversed (other variants at each position).
+    fn others(n: usize) -> Vec<PlanRow> {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let hand = hand_built();
+        (0..n)
+            .map(|i| {
+                let mut row = match hand.get(i / 3) {
+                    Some(row) if i % 3 == 0 => row.clone(),
+                    _ => rng.row(),
+                };
+                if i % 2 == 0 {
+                    let turn = 1.min(row.operations.len());
+                    row.operations.rotate_left(turn);
+                    row.noops.reverse();
+                }
+                row
+            })
+            .collect()
+    }
+
+    /// `decode_reusing` over rows of other shapes, more and fewer of them than the range, and
+    /// over successive ranges into the same Vec, gives what `decode_into` gives.
+    fn check_reusing(compact: &CompactRows) {
+        let n = compact.len();
+        let decoded = |range: Range<usize>| {
+            let mut out = Vec::new();
+            compact.decode_into(range, &mut out);
+            out
+        };
+        for range in [0..n, n / 3..2 * n / 3, n - 1..n, n..n, 0..0] {
+            let len = range.len();
+            for held in [0, 1, len / 2, len, len + 3] {
+                let mut out = others(held);
+                compact.decode_reusing(range.clone(), &mut out);
+                assert_eq!(out, decoded(range.clone()), "{range:?} over {held} rows");
+            }
+        }
+        // successive batches into one Vec, forwards then backwards
+        let mut out = others(50);
+        let mut start = 0;
+        for size in [1000, 7, 0, 333, 1, 1500].into_iter().cycle() {
+            if start >= n {
+                break;
+            }
+            let end = n.min(start + size);
+            compact.decode_reusing(start..end, &mut out);
+            assert_eq!(out, decoded(start..end), "{start}..{end}");
+            start = end;
+        }
+        let mut end = n;
+        for size in [3, 700, 1, 0, 2000].into_iter().cycle() {
+            if end == 0 {
+                break;
+            }
+            let start = end.saturating_sub(size);
+            compact.decode_reusing(start..end, &mut out);
+            assert_eq!(out, decoded(start..end), "{start}..{end}");
+            end = start;
+        }
     }
 
     #[test]
@@ -994,6 +1260,84 @@ mod tests {
         for (i, c) in IssueCode::ALL.iter().enumerate() {
             assert_eq!(issue_code_index(*c), i as u64);
         }
+        for tag in CREATE_USER..=WITHDRAW {
+            assert_eq!(operation_tag(&empty_operation(tag)), tag);
+        }
+        for op in every_operation() {
+            let empty = empty_operation(operation_tag(&op));
+            assert_eq!(std::mem::discriminant(&empty), std::mem::discriminant(&op));
+        }
+        for tag in ALREADY_MEMBER..=PROFILE_UNCHANGED {
+            assert_eq!(noop_tag(&empty_noop(tag)), tag);
+        }
+        for noop in every_noop() {
+            let empty = empty_noop(noop_tag(&noop));
+            assert_eq!(
+                std::mem::discriminant(&empty),
+                std::mem::discriminant(&noop)
+            );
+        }
+    }
+
+    /// Decoding rows of the same shapes again keeps the rows' allocations: a change that
+    /// decodes afresh fails here.
+    #[test]
+    fn decoding_again_reuses_the_allocations() {
+        let compact = CompactRows::encode(&hand_built(), 1);
+        // rows 2 to 5 have the same operations, noops and string lengths
+        let pointers = |out: &[PlanRow]| {
+            let row = &out[0];
+            let Operation::CreateUser { profile, .. } = &row.operations[0] else {
+                panic!("row 2 starts with CreateUser")
+            };
+            let Operation::UpdateProfile {
+                expect: Some(expect),
+                ..
+            } = &row.operations[9]
+            else {
+                panic!("row 2's tenth operation is an UpdateProfile with expect")
+            };
+            let Some(Noop::AlreadyEnrolled { content }) = row.noops.last() else {
+                panic!("row 2 ends with AlreadyEnrolled")
+            };
+            [
+                out.as_ptr() as usize,
+                row.email.as_ptr() as usize,
+                row.last_name.as_ptr() as usize,
+                row.user_id
+                    .as_ref()
+                    .map_or(0, |UserId(id)| id.as_ptr() as usize),
+                row.operations.as_ptr() as usize,
+                std::ptr::from_ref::<Profile>(profile) as usize,
+                profile
+                    .first_name
+                    .as_ref()
+                    .map_or(0, |s| s.as_ptr() as usize),
+                profile
+                    .organisation
+                    .as_ref()
+                    .map_or(0, |s| s.as_ptr() as usize),
+                std::ptr::from_ref::<Profile>(expect) as usize,
+                expect
+                    .language_code
+                    .as_ref()
+                    .map_or(0, |s| s.as_ptr() as usize),
+                row.noops.as_ptr() as usize,
+                content.id.as_ptr() as usize,
+                out[1].email.as_ptr() as usize,
+            ]
+        };
+        let mut out = Vec::new();
+        compact.decode_reusing(2..4, &mut out);
+        let first = pointers(&out);
+        assert!(first.iter().all(|&p| p != 0));
+        compact.decode_reusing(2..4, &mut out);
+        assert_eq!(pointers(&out), first);
+        compact.decode_reusing(4..6, &mut out);
+        assert_eq!(pointers(&out), first);
+        let mut expected = Vec::new();
+        compact.decode_into(4..6, &mut expected);
+        assert_eq!(out, expected);
     }
 
     #[test]
@@ -1312,6 +1656,44 @@ mod tests {
         assert!(per_row <= 200.0, "{per_row} bytes a row");
         for (i, row) in rows.iter().enumerate() {
             assert_eq!(compact.get(i).as_ref(), Some(row), "row {i}");
+        }
+    }
+
+    /// Decoding a million benchmark rows in batches of 1,000: into a new Vec each batch,
+    /// and reusing one Vec (`cargo test --release -p lms-bulk-upload --lib
+    /// decoding_a_million_rows -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "a timing, for release builds"]
+    fn decoding_a_million_rows() {
+        const ROWS: usize = 1_000_000;
+        const BATCH: usize = 1_000;
+        let upload = parse(&csv(ROWS), &ParseOptions::default()).unwrap();
+        let mut store = store(ROWS / 2);
+        let planned = plan(&upload, &plan_settings(), &mut store).unwrap();
+        let compact = CompactRows::encode(&planned.rows().to_vec(), 4);
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let mut emails = 0;
+            for start in (0..ROWS).step_by(BATCH) {
+                let mut out = Vec::new();
+                compact.decode_into(start..start + BATCH, &mut out);
+                emails += out.iter().map(|r| r.email.len()).sum::<usize>();
+            }
+            let fresh = started.elapsed();
+            let started = std::time::Instant::now();
+            let mut out = Vec::new();
+            let mut again = 0;
+            for start in (0..ROWS).step_by(BATCH) {
+                compact.decode_reusing(start..start + BATCH, &mut out);
+                again += out.iter().map(|r| r.email.len()).sum::<usize>();
+            }
+            let reusing = started.elapsed();
+            assert_eq!(emails, again);
+            println!(
+                "{ROWS} rows in batches of {BATCH}: decode_into {:.1} ms, decode_reusing {:.1} ms",
+                fresh.as_secs_f64() * 1e3,
+                reusing.as_secs_f64() * 1e3
+            );
         }
     }
 }

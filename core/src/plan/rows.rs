@@ -146,11 +146,10 @@ impl PlanRows {
         self.rows.decode_into(range, out);
     }
 
-    /// Decodes the rows of `range` into `out`, in the strings and vectors of the rows it
-    /// holds, then truncated or extended to the range's rows.
+    /// Decodes the rows of `range` into `out`, reusing the allocations of the rows it holds
+    /// (see [`CompactRows::decode_reusing`]); `out` ends with `range.len()` rows.
     pub(crate) fn decode_reusing(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
-        out.clear();
-        self.decode_into(range, out);
+        self.rows.decode_reusing(range, out);
     }
 
     /// The line the row at `index` starts on, read without decoding the row.

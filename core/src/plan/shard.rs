@@ -170,7 +170,7 @@ impl Plan {
                 "rows_per_shard must be at least 1",
             ));
         }
-        if let Some(row) = self.rows.iter().find(|r| sets_existing_password(r)) {
+        if let Some(row) = self.rows.iter().find(sets_existing_password) {
             return Err(Error::new(
                 ErrorKind::Plan,
                 IssueCode::ShardSetsPassword,
@@ -203,7 +203,7 @@ impl Plan {
             (prepared, _) => prepared.as_ref().map(|p| p.0.clone()),
         };
         let chunks: Vec<std::ops::Range<usize>> = if self.rows.is_empty() {
-            vec![0..0]
+            std::iter::once(0..0).collect()
         } else {
             (0..self.rows.len())
                 .step_by(options.rows_per_shard)
