@@ -179,16 +179,18 @@ fn build(
             super::missing::missing_users(upload, store, settings.missing_users_threshold, batch)?;
         for row in &missing {
             tally.count(row);
+            rows.push(row);
         }
-        rows.extend(missing);
     }
     if !options.exclude_lines.is_empty() {
-        rows.retain(|r| !options.exclude_lines.contains(&r.line));
+        let mut kept = rows.to_vec();
+        kept.retain(|r| !options.exclude_lines.contains(&r.line));
         // counted again: what was left out is not known row by row
         tally = Tally::default();
-        for row in &rows {
+        for row in &kept {
             tally.count(row);
         }
+        rows = PlanRows::from_vec(kept);
     }
     // Issues before the first row's line belong to the file (encoding, header).
     let first_row_line = upload.row(0).map_or(u32::MAX, |r| r.line());
@@ -201,17 +203,18 @@ fn build(
     let mut summary = tally.summary.clone();
     summary.add(&Summary::of(&[], &file_issues));
     require_methods(tally, store)?;
-    let plan = Plan {
+    let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         fingerprint: String::new(),
         settings: plan_settings,
         summary,
         file_issues,
-        rows: PlanRows::default(),
+        rows,
         shard: None,
         default_password: settings.default_password.clone(),
     };
-    Ok(plan.with_rows(rows))
+    plan.fingerprint = super::json::fingerprint(&plan);
+    Ok(plan)
 }
 
 /// Rows per thread below which the rows are planned on the calling thread alone.

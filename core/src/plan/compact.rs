@@ -123,6 +123,13 @@ impl CompactRows {
         })
     }
 
+    /// Appends row `index` of `other`, its bytes copied, not decoded.
+    pub(crate) fn push_copy(&mut self, other: &CompactRows, index: usize) {
+        let (start, end) = (other.start(index), offset(other.ends[index]));
+        self.bytes.extend_from_slice(&other.bytes[start..end]);
+        self.ends.push(self.bytes.len() as u64);
+    }
+
     /// Appends `other`'s rows after these (rows encoded on several threads, joined in order).
     pub(crate) fn append(&mut self, other: CompactRows) {
         if self.is_empty() && self.bytes.capacity() <= other.bytes.capacity() {

@@ -15,7 +15,7 @@
 
 use super::build::{row_threads, HashChains, RowContext, Scratch, Tally};
 use super::cells::RowCells;
-use super::PlanRow;
+use super::{PlanRow, PlanRows};
 use crate::host::store::{ExistingUser, HostError, StoreRead, UserId};
 use crate::keyed_hash::KeyedState;
 use crate::parse::email::{emails_equal, keyed_email_hash};
@@ -119,7 +119,7 @@ pub(super) fn plan_rows(
     store: &mut dyn StoreRead,
     batch: usize,
     unknown_group: bool,
-) -> Result<(Vec<PlanRow>, Tally), HostError> {
+) -> Result<(PlanRows, Tally), HostError> {
     let n = upload.len();
     let threads = row_threads(n);
     let state = KeyedState::new();
@@ -141,7 +141,11 @@ pub(super) fn plan_rows(
         rejected,
     };
     let mut rest: &mut [PlanRow] = &mut rows;
-    let (noted, tally) = if unknown_group {
+    let Planned {
+        noted,
+        tally,
+        mut parts,
+    } = if unknown_group {
         let mut jobs: Vec<Job<'_>> = early.into_iter().map(|f| f.job(&mut rest)).collect();
         while let Some(found) = lookups.next(store)? {
             jobs.push(found.job(&mut rest));
@@ -165,7 +169,36 @@ pub(super) fn plan_rows(
     for (row, user_id) in noted {
         rows[row].user_id = Some(user_id);
     }
-    Ok((rows, tally))
+    // The jobs' encoded rows in file order, the rows each kept at their places.
+    parts.sort_unstable_by_key(|part| part.start);
+    let mut encoded = PlanRows::with_capacity(n);
+    for part in parts {
+        let kept = part.kept.iter().map(|&index| (index - part.start, &rows[index]));
+        encoded.append_with(part.rows, kept);
+    }
+    encoded.shrink_to_fit();
+    Ok((encoded, tally))
+}
+
+/// What planning the jobs gave: the rejected rows' users noted (upload index, user id), the
+/// rows' tally, and each job's rows.
+#[derive(Default)]
+struct Planned {
+    noted: Vec<(usize, UserId)>,
+    tally: Tally,
+    parts: Vec<Part>,
+}
+
+/// A job's rows, encoded as each was planned (and dropped, on the thread that planned it:
+/// the rows are not all held as values, nor all freed on one thread), but for the rows
+/// `kept` in their place: the rejected ones, to which a later job may still give the id of
+/// a user found for a valid row.
+struct Part {
+    /// The upload index of the job's first row.
+    start: usize,
+    rows: PlanRows,
+    /// The upload indexes of the rows kept, in order.
+    kept: Vec<usize>,
 }
 
 /// What is made before the first row is planned, from the upload alone.
@@ -176,21 +209,20 @@ struct Prepared {
 }
 
 /// Plans the jobs `feed` gives, on `threads` threads (the calling one alone for 1) while
-/// `feed` goes on; returns the rejected rows' users noted and the rows' tally.
+/// `feed` goes on.
 fn plan_jobs<'r>(
     shared: &Shared<'_>,
     threads: usize,
     feed: impl FnOnce(&mut dyn FnMut(Job<'r>) -> Result<(), HostError>) -> Result<(), HostError>,
-) -> Result<(Vec<(usize, UserId)>, Tally), HostError> {
-    let mut noted = Vec::new();
-    let mut tally = Tally::default();
+) -> Result<Planned, HostError> {
+    let mut planned = Planned::default();
     if threads == 1 {
         let mut scratch = Scratch::default();
         feed(&mut |job| {
-            plan_job(shared, job, &mut scratch, &mut noted, &mut tally);
+            plan_job(shared, job, &mut scratch, &mut planned);
             Ok(())
         })?;
-        return Ok((noted, tally));
+        return Ok(planned);
     }
     std::thread::scope(|scope| {
         // at most two jobs per thread wait: what is held of the users found stays small
@@ -212,14 +244,15 @@ fn plan_jobs<'r>(
         drop(send);
         for worker in workers {
             match worker.join() {
-                Ok((mut found, counted)) => {
-                    noted.append(&mut found);
-                    tally.add(&counted);
+                Ok(mut done) => {
+                    planned.noted.append(&mut done.noted);
+                    planned.tally.add(&done.tally);
+                    planned.parts.append(&mut done.parts);
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        fed.map(|()| (noted, tally))
+        fed.map(|()| planned)
     })
 }
 
@@ -349,27 +382,22 @@ impl<'u> Lookups<'u> {
     }
 }
 
-/// Plans jobs as they come until there are no more; returns the rejected rows' users it
-/// noted (upload index, user id) and the tally of the rows it planned.
+/// Plans jobs as they come until there are no more.
 #[inline(never)]
-fn plan_jobs_on_worker(
-    shared: &Shared<'_>,
-    jobs: &Mutex<Receiver<Job<'_>>>,
-) -> (Vec<(usize, UserId)>, Tally) {
+fn plan_jobs_on_worker(shared: &Shared<'_>, jobs: &Mutex<Receiver<Job<'_>>>) -> Planned {
     let mut scratch = Scratch::default();
-    let mut noted = Vec::new();
-    let mut tally = Tally::default();
+    let mut planned = Planned::default();
     loop {
         let job = match jobs.lock() {
             Ok(receiver) => receiver.recv(),
             Err(_) => break,
         };
         match job {
-            Ok(job) => plan_job(shared, job, &mut scratch, &mut noted, &mut tally),
+            Ok(job) => plan_job(shared, job, &mut scratch, &mut planned),
             Err(_) => break,
         }
     }
-    (noted, tally)
+    planned
 }
 
 /// Plans a job's rows in place, each valid row with the user its call found.
@@ -382,9 +410,18 @@ fn plan_job(
     shared: &Shared<'_>,
     mut job: Job<'_>,
     scratch: &mut Scratch,
-    noted: &mut Vec<(usize, UserId)>,
-    tally: &mut Tally,
+    planned: &mut Planned,
 ) {
+    let Planned {
+        noted,
+        tally,
+        parts,
+    } = planned;
+    let mut part = Part {
+        start: job.start,
+        rows: PlanRows::with_capacity(job.rows.len()),
+        kept: Vec::new(),
+    };
     let Shared {
         upload,
         context,
@@ -412,6 +449,7 @@ fn plan_job(
     for ((slot, index_in_upload), (at, email)) in job.rows.iter_mut().zip(job.start..).zip(rows) {
         let Some(row) = upload.row(index_in_upload) else {
             tally.count(slot);
+            part.kept.push(index_in_upload);
             continue;
         };
         let found = (at != Matches::NONE).then(|| {
@@ -421,7 +459,14 @@ fn plan_job(
         });
         context.plan_row(&RowCells::read(upload, row, email), found, scratch, slot);
         tally.count(slot);
+        if row.is_valid() {
+            part.rows.push(slot);
+            *slot = PlanRow::placeholder();
+        } else {
+            part.kept.push(index_in_upload);
+        }
     }
+    parts.push(part);
 }
 
 /// A job's rows matched to the users their calls found.

@@ -106,6 +106,61 @@ impl PlanRows {
         whole
     }
 
+    /// No rows, with room for `rows` of them.
+    pub(crate) fn with_capacity(rows: usize) -> PlanRows {
+        PlanRows {
+            rows: CompactRows::with_capacity(rows),
+            sets_password: false,
+            invites: false,
+        }
+    }
+
+    /// Appends `row`, encoded.
+    pub(crate) fn push(&mut self, row: &PlanRow) {
+        self.rows.push(row);
+        self.sets_password |= row.sets_password();
+        self.invites |= row.invites();
+    }
+
+    /// Appends `other`'s rows.
+    pub(crate) fn append(&mut self, other: PlanRows) {
+        self.rows.append(other.rows);
+        self.sets_password |= other.sets_password;
+        self.invites |= other.invites;
+    }
+
+    /// Appends `part`'s rows with the rows `between` gives at their places: `(place, row)`,
+    /// the places in increasing order, each counted among the rows of the result.
+    pub(crate) fn append_with<'r>(
+        &mut self,
+        part: PlanRows,
+        between: impl IntoIterator<Item = (usize, &'r PlanRow)>,
+    ) {
+        let mut between = between.into_iter().peekable();
+        if between.peek().is_none() {
+            return self.append(part);
+        }
+        let (mut from_part, mut place) = (0, 0);
+        loop {
+            match between.next_if(|&(at, _)| at == place || from_part >= part.len()) {
+                Some((_, row)) => self.push(row),
+                None if from_part < part.len() => {
+                    self.rows.push_copy(&part.rows, from_part);
+                    from_part += 1;
+                }
+                None => break,
+            }
+            place += 1;
+        }
+        self.sets_password |= part.sets_password;
+        self.invites |= part.invites;
+    }
+
+    /// Gives back the room reserved beyond the rows.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.rows.shrink_to_fit();
+    }
+
     /// `rows` encoded, each left a placeholder (its strings and vectors freed) once encoded.
     fn taking(rows: &mut [PlanRow]) -> PlanRows {
         let mut encoded = PlanRows {
