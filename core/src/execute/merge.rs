@@ -9,6 +9,9 @@ use crate::issue::IssueCode;
 use crate::plan::{Action, Operation, Plan, PlanRow};
 use std::time::Duration;
 
+/// The parent plan's rows decoded at a time, to compare with the shards' results.
+const MERGE_BLOCK: usize = 1_024;
+
 fn merge_error(code: IssueCode, message: String) -> Error {
     Error::new(ErrorKind::Plan, code, message)
 }
@@ -102,24 +105,32 @@ impl Results {
             .flat_map(|r| r.rows.iter().cloned())
             .collect();
         let same_lines = rows.len() == parent.rows.len()
-            && rows.iter().zip(&parent.rows).all(|(r, p)| r.line == p.line);
+            && (rows.iter().enumerate()).all(|(i, r)| parent.rows.line(i) == Some(r.line));
         if !same_lines {
             return Err(merge_error(
                 IssueCode::ShardForeign,
                 "the shards' rows are not the parent plan's rows".into(),
             ));
         }
-        if let Some((result, planned)) =
-            rows.iter().zip(&parent.rows).find(|(r, p)| !same_row(r, p))
-        {
-            return Err(merge_error(
-                IssueCode::ShardResultMismatch,
-                format!(
-                    "the result for line {} does not match the parent plan's row on that line \
-                     (another person or user id, or something the plan did not do): refused",
-                    planned.line.min(result.line)
-                ),
-            ));
+        // The parent's rows decoded a block at a time, each into the last block's rows.
+        let mut planned = Vec::new();
+        for (start, results) in (0..).step_by(MERGE_BLOCK).zip(rows.chunks(MERGE_BLOCK)) {
+            parent
+                .rows
+                .decode_reusing(start..start + results.len(), &mut planned);
+            if let Some((result, planned)) =
+                results.iter().zip(&planned).find(|(r, p)| !same_row(r, p))
+            {
+                return Err(merge_error(
+                    IssueCode::ShardResultMismatch,
+                    format!(
+                        "the result for line {} does not match the parent plan's row on that \
+                         line (another person or user id, or something the plan did not do): \
+                         refused",
+                        planned.line.min(result.line)
+                    ),
+                ));
+            }
         }
         let mut summary = ResultSummary::default();
         for row in &rows {

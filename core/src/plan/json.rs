@@ -606,8 +606,8 @@ pub(super) fn plan_error(code: IssueCode, message: String) -> Error {
 
 impl Plan {
     /// This plan given `rows`, encoded, and the fingerprint of the whole, taken from `rows`
-    /// as they are (decoding the rows just encoded would cost as much again): how every
-    /// plan is made.
+    /// as they are (decoding the rows just encoded would cost as much again): how an undo
+    /// plan is made (a new plan's rows are encoded as they are planned, a shard's copied).
     pub(crate) fn with_rows(mut self, rows: Vec<PlanRow>) -> Plan {
         self.fingerprint = fingerprint_of(&self, Source::Decoded(&rows));
         self.rows = PlanRows::from_vec(rows);

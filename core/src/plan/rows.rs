@@ -156,6 +156,17 @@ impl PlanRows {
         self.invites |= part.invites;
     }
 
+    /// The rows of `range`, their bytes copied; `decoded` are those rows decoded.
+    pub(crate) fn part(&self, range: Range<usize>, decoded: &[PlanRow]) -> PlanRows {
+        let mut part = PlanRows::with_capacity(0);
+        for index in range {
+            part.rows.push_copy(&self.rows, index);
+        }
+        part.sets_password = decoded.iter().any(PlanRow::sets_password);
+        part.invites = decoded.iter().any(PlanRow::invites);
+        part
+    }
+
     /// Gives back the room reserved beyond the rows.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.rows.shrink_to_fit();

@@ -6,8 +6,8 @@
 //! the coordinating process hashes the default password once
 //! ([`Plan::prepare_default_password`]) and every shard carries that argon2id PHC string.
 
-use super::json::plan_error;
-use super::{PasswordSource, Plan, PlanRow, PlanRows, Summary};
+use super::json::{plan_error, Source};
+use super::{PasswordSource, Plan, PlanRow, Summary};
 use crate::error::{Error, ErrorKind};
 use crate::execute::password::{hash_password, HashParams, OsRandom, PasswordHash};
 use crate::execute::secret::Password;
@@ -218,15 +218,18 @@ impl Plan {
             )
         })?;
         let mut shards = Vec::with_capacity(chunks.len());
+        let mut rows = Vec::new();
         for (index, range) in (0..count).zip(chunks) {
-            let rows = self.rows.decode(range);
+            // Decoded for the summary and the fingerprint, into the last shard's rows; the
+            // shard's own are the parent's bytes, copied.
+            self.rows.decode_reusing(range.clone(), &mut rows);
             let shard = Plan {
                 format_version: self.format_version,
                 fingerprint: String::new(),
                 settings: self.settings.clone(),
                 summary: Summary::of(&rows, &[]),
                 file_issues: Vec::new(),
-                rows: PlanRows::default(),
+                rows: self.rows.part(range, &rows),
                 shard: Some(ShardSpec {
                     parent: self.fingerprint.clone(),
                     index,
@@ -235,7 +238,11 @@ impl Plan {
                 }),
                 default_password: None,
             };
-            shards.push(shard.with_rows(rows));
+            let fingerprint = super::json::fingerprint_of(&shard, Source::Decoded(&rows));
+            shards.push(Plan {
+                fingerprint,
+                ..shard
+            });
         }
         Ok(shards)
     }
