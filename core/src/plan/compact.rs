@@ -918,7 +918,7 @@ impl Reader<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::execute::ExecuteOptions;
     use crate::host::memory::{MemoryStore, RecordingMailer};
@@ -1058,7 +1058,8 @@ mod tests {
         noops
     }
 
-    fn hand_built() -> Vec<PlanRow> {
+    /// Rows of every shape the encoding has (each variant, empty and long strings...).
+    pub(in crate::plan) fn hand_built() -> Vec<PlanRow> {
         let mut rows = Vec::new();
         let mut empty = PlanRow::placeholder();
         rows.push(empty.clone());
@@ -1383,7 +1384,8 @@ mod tests {
     }
 
     /// A small xorshift: pseudo-random rows without a crate.
-    struct Rng(u64);
+    /// Pseudo-random rows (xorshift).
+    pub(in crate::plan) struct Rng(pub(in crate::plan) u64);
 
     impl Rng {
         fn next(&mut self) -> u64 {
@@ -1501,7 +1503,7 @@ mod tests {
                 message: self.string(),
             }
         }
-        fn row(&mut self) -> PlanRow {
+        pub(in crate::plan) fn row(&mut self) -> PlanRow {
             PlanRow {
                 line: match self.below(10) {
                     0 => 0,

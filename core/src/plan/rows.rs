@@ -282,14 +282,122 @@ impl From<Vec<PlanRow>> for PlanRows {
     }
 }
 
+/// The rows [`PlanRows`]' `Serialize` decodes at a time, each block into the last one's.
+const SERIALIZED_BLOCK: usize = 1_024;
+
 impl Serialize for PlanRows {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        let mut block = Vec::new();
+        for start in (0..self.len()).step_by(SERIALIZED_BLOCK) {
+            self.decode_reusing(start..self.len().min(start + SERIALIZED_BLOCK), &mut block);
+            for row in &block {
+                seq.serialize_element(row)?;
+            }
+        }
+        seq.end()
     }
 }
 
 impl<'de> Deserialize<'de> for PlanRows {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlanRows, D::Error> {
         Vec::<PlanRow>::deserialize(deserializer).map(PlanRows::from_vec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::compact::tests::{hand_built, Rng};
+    use super::*;
+
+    /// Hand-built rows of every shape, then generated ones: enough to be encoded on threads.
+    fn rows(generated: usize) -> Vec<PlanRow> {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut rows = hand_built();
+        rows.extend((0..generated).map(|_| rng.row()));
+        rows
+    }
+
+    #[test]
+    fn rows_read_back_as_they_were_given_on_one_thread_or_several() {
+        for generated in [0, 100, MIN_ROWS_FOR_A_THREAD + 1_000] {
+            let given = rows(generated);
+            let kept = PlanRows::from_vec(given.clone());
+            assert_eq!(kept.len(), given.len());
+            assert_eq!(kept.to_vec(), given);
+            assert_eq!(kept.iter().len(), given.len());
+            assert!(kept.iter().eq(given.iter().cloned()));
+            assert!(kept.iter().rev().eq(given.iter().rev().cloned()));
+            assert_eq!(kept.iter().nth(3), given.get(3).cloned());
+            for (index, row) in given.iter().enumerate().step_by(97) {
+                assert_eq!(kept.get(index).as_ref(), Some(row));
+                assert_eq!(kept.line(index), Some(row.line));
+                assert_eq!(kept.action(index), Some(row.action));
+            }
+            assert_eq!(
+                (kept.get(given.len()), kept.line(given.len())),
+                (None, None)
+            );
+            let any = |f: fn(&PlanRow) -> bool| given.iter().any(f);
+            assert_eq!(kept.any_sets_password(), any(PlanRow::sets_password));
+            assert_eq!(kept.any_invites(), any(PlanRow::invites));
+            // serialised as the rows' list is
+            assert_eq!(
+                serde_json::to_string(&kept).unwrap(),
+                serde_json::to_string(&given).unwrap()
+            );
+            let back: PlanRows =
+                serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+            assert_eq!(back, kept);
+        }
+    }
+
+    #[test]
+    fn a_range_is_clamped_to_the_rows() {
+        let given = rows(10);
+        let kept = PlanRows::from_vec(given.clone());
+        let n = given.len();
+        assert!(kept.range(2..5).eq(given[2..5].iter().cloned()));
+        assert!(kept.range(n - 2..n + 10).eq(given[n - 2..].iter().cloned()));
+        assert_eq!(kept.range(n + 5..n + 10).count(), 0);
+        #[allow(clippy::reversed_empty_ranges)]
+        let backwards = kept.range(5..2);
+        assert_eq!(backwards.count(), 0);
+    }
+
+    /// A job's encoded rows with the rows it kept at their places (first, between, last,
+    /// several together, and beyond the part's rows) read back in order.
+    #[test]
+    fn rows_kept_in_place_are_put_back_at_their_places() {
+        let given = rows(40);
+        for kept_at in [
+            vec![],
+            vec![0],
+            vec![0, 1, 7],
+            vec![3, 4, 5],
+            vec![given.len() - 1],
+        ] {
+            let part: Vec<PlanRow> = (0..given.len())
+                .filter(|i| !kept_at.contains(i))
+                .map(|i| given[i].clone())
+                .collect();
+            let mut whole = PlanRows::from_vec(given[..2].to_vec());
+            let between = kept_at.iter().map(|&at| (at, &given[at]));
+            whole.append_with(PlanRows::from_vec(part), between);
+            let mut expected = given[..2].to_vec();
+            expected.extend(given.iter().cloned());
+            assert_eq!(whole.to_vec(), expected, "kept at {kept_at:?}");
+        }
+    }
+
+    #[test]
+    fn a_part_is_the_rows_of_its_range() {
+        let given = rows(50);
+        let kept = PlanRows::from_vec(given.clone());
+        for range in [0..0, 0..1, 3..20, 10..given.len()] {
+            let part = kept.part(range.clone(), &given[range.clone()]);
+            assert_eq!(part, PlanRows::from_vec(given[range].to_vec()));
+        }
     }
 }
