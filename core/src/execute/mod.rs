@@ -344,7 +344,7 @@ impl<'p, 's, 'o> Executor<'p, 's, 'o> {
         check_generated_length(plan.settings.generated_password_length)
             .map_err(|(code, message)| Error::new(ErrorKind::Plan, code, message))?;
         if plan.shard.is_some() {
-            if let Some(row) = plan.rows.iter().find(sets_existing_password) {
+            if let Some(row) = plan.rows.find(sets_existing_password) {
                 return Err(Error::new(
                     ErrorKind::Plan,
                     IssueCode::ShardSetsPassword,

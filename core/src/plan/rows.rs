@@ -167,6 +167,19 @@ impl PlanRows {
         part
     }
 
+    /// The first row `wanted` is true of, the rows decoded a block at a time into the last
+    /// block's.
+    pub(crate) fn find(&self, mut wanted: impl FnMut(&PlanRow) -> bool) -> Option<PlanRow> {
+        let mut block = Vec::new();
+        for start in (0..self.len()).step_by(SERIALIZED_BLOCK) {
+            self.decode_reusing(start..self.len().min(start + SERIALIZED_BLOCK), &mut block);
+            if let Some(at) = block.iter().position(&mut wanted) {
+                return Some(block.swap_remove(at));
+            }
+        }
+        None
+    }
+
     /// Gives back the room reserved beyond the rows.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.rows.shrink_to_fit();
@@ -282,7 +295,8 @@ impl From<Vec<PlanRow>> for PlanRows {
     }
 }
 
-/// The rows [`PlanRows`]' `Serialize` decodes at a time, each block into the last one's.
+/// The rows [`PlanRows`]' `Serialize` and [`PlanRows::find`] decode at a time, each block
+/// into the last one's.
 const SERIALIZED_BLOCK: usize = 1_024;
 
 impl Serialize for PlanRows {
@@ -342,6 +356,12 @@ mod tests {
             let any = |f: fn(&PlanRow) -> bool| given.iter().any(f);
             assert_eq!(kept.any_sets_password(), any(PlanRow::sets_password));
             assert_eq!(kept.any_invites(), any(PlanRow::invites));
+            for wanted in [Action::Update, Action::Rejected] {
+                let last = given.iter().rposition(|r| r.action == wanted);
+                let is = |r: &PlanRow| r.action == wanted && Some(r) == last.map(|at| &given[at]);
+                assert_eq!(kept.find(is), given.iter().find(|r| is(r)).cloned());
+            }
+            assert_eq!(kept.find(|_| false), None);
             // serialised as the rows' list is
             assert_eq!(
                 serde_json::to_string(&kept).unwrap(),

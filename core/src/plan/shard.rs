@@ -170,7 +170,7 @@ impl Plan {
                 "rows_per_shard must be at least 1",
             ));
         }
-        if let Some(row) = self.rows.iter().find(sets_existing_password) {
+        if let Some(row) = self.rows.find(sets_existing_password) {
             return Err(Error::new(
                 ErrorKind::Plan,
                 IssueCode::ShardSetsPassword,
