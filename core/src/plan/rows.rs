@@ -69,6 +69,28 @@ impl PlanRows {
         self.decode(0..self.len())
     }
 
+    /// The line the row at `index` starts on, read without decoding the row.
+    pub fn line(&self, index: usize) -> Option<u32> {
+        self.rows.line(index)
+    }
+
+    /// What the plan does with the row at `index`, read without decoding the row.
+    pub fn action(&self, index: usize) -> Option<Action> {
+        self.rows.action(index)
+    }
+
+    /// Whether any row sets a password (as [`PlanRow::sets_password`] says), read without
+    /// decoding the rows.
+    pub fn any_sets_password(&self) -> bool {
+        self.sets_password
+    }
+
+    /// Whether any row issues a sign-in link (as [`PlanRow::invites`] says), read without
+    /// decoding the rows.
+    pub fn any_invites(&self) -> bool {
+        self.invites
+    }
+
     /// These rows, encoded (a large plan's on every core), each dropped once encoded, on
     /// the thread that encoded it: a million rows' dozen allocations each are freed on every
     /// core, not one after the other on the caller's.
@@ -98,11 +120,9 @@ impl PlanRows {
         };
         let mut whole = PlanRows::default();
         for part in parts {
-            whole.rows.append(part.rows);
-            whole.sets_password |= part.sets_password;
-            whole.invites |= part.invites;
+            whole.append(part);
         }
-        whole.rows.shrink_to_fit();
+        whole.shrink_to_fit();
         whole
     }
 
@@ -187,30 +207,12 @@ impl PlanRows {
 
     /// `rows` encoded, each left a placeholder (its strings and vectors freed) once encoded.
     fn taking(rows: &mut [PlanRow]) -> PlanRows {
-        let mut encoded = PlanRows {
-            rows: CompactRows::with_capacity(rows.len()),
-            sets_password: false,
-            invites: false,
-        };
+        let mut encoded = PlanRows::with_capacity(rows.len());
         for row in rows {
-            encoded.rows.push(row);
-            encoded.sets_password |= row.sets_password();
-            encoded.invites |= row.invites();
+            encoded.push(row);
             *row = PlanRow::placeholder();
         }
         encoded
-    }
-
-    /// Whether any row sets a password (as [`PlanRow::sets_password`] says), read without
-    /// decoding the rows.
-    pub fn any_sets_password(&self) -> bool {
-        self.sets_password
-    }
-
-    /// Whether any row issues a sign-in link (as [`PlanRow::invites`] says), read without
-    /// decoding the rows.
-    pub fn any_invites(&self) -> bool {
-        self.invites
     }
 
     /// The rows of `range`, decoded.
@@ -229,16 +231,6 @@ impl PlanRows {
     /// (see [`CompactRows::decode_reusing`]); `out` ends with `range.len()` rows.
     pub(crate) fn decode_reusing(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
         self.rows.decode_reusing(range, out);
-    }
-
-    /// The line the row at `index` starts on, read without decoding the row.
-    pub fn line(&self, index: usize) -> Option<u32> {
-        self.rows.line(index)
-    }
-
-    /// What the plan does with the row at `index`, read without decoding the row.
-    pub fn action(&self, index: usize) -> Option<Action> {
-        self.rows.action(index)
     }
 }
 
