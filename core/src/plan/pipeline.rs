@@ -44,11 +44,11 @@ fn early_jobs() -> usize {
 }
 
 /// A run of consecutive rows and the users their calls found.
-struct Job<'r> {
+struct Job {
     /// The upload index of the first row.
     start: usize,
-    /// Where the rows are planned.
-    rows: &'r mut [PlanRow],
+    /// The upload index after the last row.
+    end: usize,
     /// The valid rows' calls: each call's number of addresses, in order.
     calls: Vec<usize>,
     /// The users each call found, as the store answered them (not moved into one list).
@@ -125,7 +125,6 @@ pub(super) fn plan_rows(
     let state = KeyedState::new();
     let mut lookups = Lookups::new(upload, batch);
     let prepare = || Prepared {
-        rows: placeholders(n),
         rejected: Rejected::of(upload, &state),
     };
     let (prepared, early) = if threads > 1 {
@@ -133,22 +132,21 @@ pub(super) fn plan_rows(
     } else {
         (prepare(), Vec::new())
     };
-    let Prepared { mut rows, rejected } = prepared;
+    let Prepared { rejected } = prepared;
     let shared = Shared {
         upload,
         context,
         state,
         rejected,
     };
-    let mut rest: &mut [PlanRow] = &mut rows;
     let Planned {
         noted,
         tally,
         mut parts,
     } = if unknown_group {
-        let mut jobs: Vec<Job<'_>> = early.into_iter().map(|f| f.job(&mut rest)).collect();
+        let mut jobs: Vec<Job> = early.into_iter().map(Found::job).collect();
         while let Some(found) = lookups.next(store)? {
-            jobs.push(found.job(&mut rest));
+            jobs.push(found.job());
         }
         // set once, before any row is planned
         let _ = context.all_group_names.set(store.all_group_names()?);
@@ -158,22 +156,35 @@ pub(super) fn plan_rows(
     } else {
         plan_jobs(&shared, threads, |planned| {
             for found in early {
-                planned(found.job(&mut rest))?;
+                planned(found.job())?;
             }
             while let Some(found) = lookups.next(store)? {
-                planned(found.job(&mut rest))?;
+                planned(found.job())?;
             }
             Ok(())
         })?
     };
+    parts.sort_unstable_by_key(|part| part.start);
     for (row, user_id) in noted {
-        rows[row].user_id = Some(user_id);
+        // A noted row is a rejected one, kept by the part it is in.
+        let part = parts.partition_point(|p| p.start <= row).checked_sub(1);
+        let kept = part.and_then(|at| {
+            let kept = &mut parts[at].kept;
+            let place = kept.binary_search_by_key(&row, |(index, _)| *index).ok()?;
+            Some(&mut kept[place].1)
+        });
+        debug_assert!(kept.is_some(), "a noted row is a kept one");
+        if let Some(kept) = kept {
+            kept.user_id = Some(user_id);
+        }
     }
     // The jobs' encoded rows in file order, the rows each kept at their places.
-    parts.sort_unstable_by_key(|part| part.start);
     let mut encoded = PlanRows::with_capacity(n);
     for part in parts {
-        let kept = part.kept.iter().map(|&index| (index - part.start, &rows[index]));
+        let kept = part
+            .kept
+            .iter()
+            .map(|(index, row)| (index - part.start, row));
         encoded.append_with(part.rows, kept);
     }
     encoded.shrink_to_fit();
@@ -197,23 +208,21 @@ struct Part {
     /// The upload index of the job's first row.
     start: usize,
     rows: PlanRows,
-    /// The upload indexes of the rows kept, in order.
-    kept: Vec<usize>,
+    /// The rows kept, by upload index, in order.
+    kept: Vec<(usize, PlanRow)>,
 }
 
 /// What is made before the first row is planned, from the upload alone.
 struct Prepared {
-    /// The placeholder rows.
-    rows: Vec<PlanRow>,
     rejected: Rejected,
 }
 
 /// Plans the jobs `feed` gives, on `threads` threads (the calling one alone for 1) while
 /// `feed` goes on.
-fn plan_jobs<'r>(
+fn plan_jobs(
     shared: &Shared<'_>,
     threads: usize,
-    feed: impl FnOnce(&mut dyn FnMut(Job<'r>) -> Result<(), HostError>) -> Result<(), HostError>,
+    feed: impl FnOnce(&mut dyn FnMut(Job) -> Result<(), HostError>) -> Result<(), HostError>,
 ) -> Result<Planned, HostError> {
     let mut planned = Planned::default();
     if threads == 1 {
@@ -226,7 +235,7 @@ fn plan_jobs<'r>(
     }
     std::thread::scope(|scope| {
         // at most two jobs per thread wait: what is held of the users found stays small
-        let (send, receive) = sync_channel::<Job<'r>>(2 * threads);
+        let (send, receive) = sync_channel::<Job>(2 * threads);
         // dropped with the last worker, even one that panicked: a send then fails rather
         // than wait for a thread that is gone
         let receive = Arc::new(Mutex::new(receive));
@@ -256,13 +265,6 @@ fn plan_jobs<'r>(
     })
 }
 
-/// `n` placeholder rows, overwritten as they are planned.
-fn placeholders(n: usize) -> Vec<PlanRow> {
-    let mut rows: Vec<PlanRow> = Vec::with_capacity(n);
-    rows.resize_with(n, PlanRow::placeholder);
-    rows
-}
-
 /// `prepare` on a thread of its own (named so that `scripts/bench-callgrind.sh` counts it
 /// with the other threads' work).
 #[inline(never)]
@@ -272,10 +274,8 @@ fn prepare_on_worker(prepare: &(dyn Fn() -> Prepared + Sync)) -> Prepared {
 
 /// What the planning needs before its first row, made on a thread of its own while the
 /// calling thread looks up the first jobs' users (the store's calls are the same either
-/// way): the placeholder rows (176 bytes a row written into fresh pages, some 90 ms for a
-/// million rows, most of it the kernel's page faults) and the rejected rows' index, which
-/// held up the first lookup when made first; with the jobs looked up meanwhile, for as long
-/// as that took.
+/// way): the rejected rows' index, which held up the first lookup when made first; with the
+/// jobs looked up meanwhile, for as long as that took.
 fn prepare_while_looking_up(
     prepare: &(dyn Fn() -> Prepared + Sync),
     lookups: &mut Lookups<'_>,
@@ -319,13 +319,11 @@ struct Found {
 }
 
 impl Found {
-    /// The job, its rows cut from the front of `rest` (the rows from `start` on).
-    fn job<'r>(self, rest: &mut &'r mut [PlanRow]) -> Job<'r> {
-        let (rows, after) = std::mem::take(rest).split_at_mut(self.end - self.start);
-        *rest = after;
+    /// The job of these rows.
+    fn job(self) -> Job {
         Job {
             start: self.start,
-            rows,
+            end: self.end,
             calls: self.calls,
             found: self.found,
         }
@@ -384,7 +382,7 @@ impl<'u> Lookups<'u> {
 
 /// Plans jobs as they come until there are no more.
 #[inline(never)]
-fn plan_jobs_on_worker(shared: &Shared<'_>, jobs: &Mutex<Receiver<Job<'_>>>) -> Planned {
+fn plan_jobs_on_worker(shared: &Shared<'_>, jobs: &Mutex<Receiver<Job>>) -> Planned {
     let mut scratch = Scratch::default();
     let mut planned = Planned::default();
     loop {
@@ -406,12 +404,7 @@ fn plan_jobs_on_worker(shared: &Shared<'_>, jobs: &Mutex<Receiver<Job<'_>>>) -> 
 /// matched to lends that row its strings (its id, and its email, names and group names
 /// where they are the row's, byte for byte) instead of their copies; the job's users are
 /// dropped with the job. Each row is counted in `tally` once planned.
-fn plan_job(
-    shared: &Shared<'_>,
-    mut job: Job<'_>,
-    scratch: &mut Scratch,
-    planned: &mut Planned,
-) {
+fn plan_job(shared: &Shared<'_>, mut job: Job, scratch: &mut Scratch, planned: &mut Planned) {
     let Planned {
         noted,
         tally,
@@ -419,7 +412,7 @@ fn plan_job(
     } = planned;
     let mut part = Part {
         start: job.start,
-        rows: PlanRows::with_capacity(job.rows.len()),
+        rows: PlanRows::with_capacity(job.end - job.start),
         kept: Vec::new(),
     };
     let Shared {
@@ -446,10 +439,12 @@ fn plan_job(
         }
     }
     let Matches { rows, places, uses } = matches;
-    for ((slot, index_in_upload), (at, email)) in job.rows.iter_mut().zip(job.start..).zip(rows) {
+    // Each row planned into the one slot, then encoded (or kept, if rejected).
+    let mut slot = PlanRow::placeholder();
+    for (index_in_upload, (at, email)) in (job.start..job.end).zip(rows) {
         let Some(row) = upload.row(index_in_upload) else {
-            tally.count(slot);
-            part.kept.push(index_in_upload);
+            tally.count(&slot);
+            part.kept.push((index_in_upload, PlanRow::placeholder()));
             continue;
         };
         let found = (at != Matches::NONE).then(|| {
@@ -457,13 +452,18 @@ fn plan_job(
             let user = &mut job.found[call as usize][index as usize];
             (user, uses[at as usize] == 1)
         });
-        context.plan_row(&RowCells::read(upload, row, email), found, scratch, slot);
-        tally.count(slot);
+        context.plan_row(
+            &RowCells::read(upload, row, email),
+            found,
+            scratch,
+            &mut slot,
+        );
+        tally.count(&slot);
+        let planned = std::mem::replace(&mut slot, PlanRow::placeholder());
         if row.is_valid() {
-            part.rows.push(slot);
-            *slot = PlanRow::placeholder();
+            part.rows.push(&planned);
         } else {
-            part.kept.push(index_in_upload);
+            part.kept.push((index_in_upload, planned));
         }
     }
     parts.push(part);
@@ -485,13 +485,13 @@ impl<'u> Matches<'u> {
     /// No user.
     const NONE: u32 = u32::MAX;
 
-    fn new(job: &Job<'_>) -> Matches<'u> {
+    fn new(job: &Job) -> Matches<'u> {
         let mut places = Vec::with_capacity(job.found.iter().map(Vec::len).sum());
         for (call, users) in job.found.iter().enumerate() {
             places.extend((0..users.len()).map(|index| (call as u32, index as u32)));
         }
         Matches {
-            rows: Vec::with_capacity(job.rows.len()),
+            rows: Vec::with_capacity(job.end - job.start),
             uses: vec![0; places.len()],
             places,
         }
@@ -500,12 +500,12 @@ impl<'u> Matches<'u> {
     /// The valid rows of the job with the call each was asked in, in order.
     fn valid_rows(
         upload: &'u Upload,
-        job: &Job<'_>,
+        job: &Job,
     ) -> impl Iterator<Item = Option<(Row<'u>, usize)>> + 'u {
         let calls = job.calls.clone();
         let mut call = 0;
         let mut left_in_call = calls.first().copied().unwrap_or(0);
-        (job.start..job.start + job.rows.len()).map(move |index_in_upload| {
+        (job.start..job.end).map(move |index_in_upload| {
             let row = upload.row(index_in_upload).filter(|r| r.is_valid())?;
             while left_in_call == 0 {
                 call += 1;
@@ -525,7 +525,7 @@ impl<'u> Matches<'u> {
     /// distinct email keys (the parse marks every later duplicate invalid): a user with
     /// the address of the row it was matched to has no other row's, and a row not matched
     /// has no user's.
-    fn in_order(upload: &'u Upload, job: &Job<'_>) -> Option<Matches<'u>> {
+    fn in_order(upload: &'u Upload, job: &Job) -> Option<Matches<'u>> {
         let mut matches = Matches::new(job);
         // the place of the next user to match, and of the first after the current call's
         // (the calls up to `summed` counted in it)
@@ -561,7 +561,7 @@ impl<'u> Matches<'u> {
 
     /// The matches found by hash: a row's user is the one of its call with its address
     /// (compared by email key; the last one if the call returned several).
-    fn by_hash(upload: &'u Upload, state: &KeyedState, job: &Job<'_>) -> Matches<'u> {
+    fn by_hash(upload: &'u Upload, state: &KeyedState, job: &Job) -> Matches<'u> {
         let mut matches = Matches::new(job);
         // the job's users by hash, each by its place
         let mut chains = HashChains::default();
@@ -665,9 +665,6 @@ pub(super) mod tests {
         store.add_user(user("u5", "five@example.com"));
         store.add_user(user("u3", "three@example.com"));
         let state = crate::keyed_hash::KeyedState::new();
-        let mut placeholders: Vec<super::PlanRow> = (0..upload.len())
-            .map(|_| super::PlanRow::placeholder())
-            .collect();
         for batch in [1, 2, 3, 5] {
             let calls: Vec<usize> = valid.chunks(batch).map(<[&str]>::len).collect();
             let asked: Vec<Vec<ExistingUser>> = valid
@@ -701,7 +698,7 @@ pub(super) mod tests {
             for (found, expected_in_order) in answers {
                 let job = super::Job {
                     start: 0,
-                    rows: &mut placeholders,
+                    end: upload.len(),
                     calls: calls.clone(),
                     found,
                 };
