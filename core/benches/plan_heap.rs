@@ -1,10 +1,9 @@
 //! The heap a plan keeps and peaks at: part (a) of `plan_execute` (1,000,000 rows against a
 //! `MemoryStore` holding 500,000 of them) under a counting global allocator, `peak_alloc`,
 //! beside the figures before the plan was made compact, before it kept its rows encoded, and
-//! the goal (≤ 200 MB kept). The
-//! store's copies of the users it finds count in the peak. Its own process: the counter's
-//! shared atomics slow every allocation of the plan's threads, so `plan_execute` times the
-//! plan under the system's allocator, uncounted.
+//! the goal (≤ 200 MB kept). The store's copies of the users it finds count in the peak. Its
+//! own process: the counter's shared atomics slow every allocation of the plan's threads, so
+//! `plan_execute` times the plan under the system's allocator, uncounted.
 //! `cargo bench -p lms-bulk-upload --bench plan_heap`
 
 use lms_bulk_upload::{
