@@ -141,41 +141,6 @@ impl CompactRows {
         self.ends.extend(other.ends.iter().map(|end| base + end));
     }
 
-    /// `rows` encoded on up to `threads` threads: the same bytes as pushing them one by one
-    /// (what the tests compare; a plan encodes its rows with `PlanRows::from_vec`, which
-    /// drops each once encoded).
-    #[cfg(test)]
-    pub(crate) fn encode(rows: &[PlanRow], threads: usize) -> CompactRows {
-        let threads = threads.clamp(1, rows.len().max(1));
-        if threads == 1 {
-            let mut out = CompactRows::with_capacity(rows.len());
-            for row in rows {
-                out.push(row);
-            }
-            return out;
-        }
-        let chunk = rows.len().div_ceil(threads);
-        let parts: Vec<CompactRows> = std::thread::scope(|scope| {
-            let handles: Vec<_> = rows
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || CompactRows::encode(part, 1)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("encoding plan rows does not panic"))
-                .collect()
-        });
-        let total: usize = parts.iter().map(|p| p.bytes.len()).sum();
-        let mut out = CompactRows {
-            bytes: Vec::with_capacity(total),
-            ends: Vec::with_capacity(rows.len()),
-        };
-        for part in parts {
-            out.append(part);
-        }
-        out
-    }
-
     /// Gives back the room reserved beyond the rows.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();

@@ -330,6 +330,12 @@ mod tests {
         for generated in [0, 100, MIN_ROWS_FOR_A_THREAD + 1_000] {
             let given = rows(generated);
             let kept = PlanRows::from_vec(given.clone());
+            // the same bytes as the rows pushed one by one, whatever the threads
+            let mut pushed = PlanRows::with_capacity(0);
+            for row in &given {
+                pushed.push(row);
+            }
+            assert_eq!(kept, pushed);
             assert_eq!(kept.len(), given.len());
             assert_eq!(kept.to_vec(), given);
             assert_eq!(kept.iter().len(), given.len());

@@ -216,9 +216,18 @@ pub(in crate::plan) fn hand_built() -> Vec<PlanRow> {
     rows
 }
 
-/// Every way in: pushed one by one, encoded on 1, 2 and 7 threads, appended in two
-/// parts; and every way out: get, decode_into of every prefix and some sub-ranges,
-/// line and action.
+/// `rows` pushed one by one. (A plan's rows are encoded on several threads by
+/// `PlanRows::from_vec`, whose tests compare its bytes with these.)
+fn encode(rows: &[PlanRow]) -> CompactRows {
+    let mut encoded = CompactRows::with_capacity(rows.len());
+    for row in rows {
+        encoded.push(row);
+    }
+    encoded
+}
+
+/// Every way in: pushed one by one, appended in two parts; and every way out: get,
+/// decode_into of every prefix and some sub-ranges, line and action.
 fn check(rows: &[PlanRow]) -> CompactRows {
     let mut pushed = CompactRows::new();
     for row in rows {
@@ -248,15 +257,9 @@ fn check(rows: &[PlanRow]) -> CompactRows {
         pushed.decode_into(range.clone(), &mut out);
         assert_eq!(out[1..], rows[range]);
     }
-    for threads in [0, 1, 2, 7] {
-        let encoded = CompactRows::encode(rows, threads);
-        assert_eq!(encoded.bytes, pushed.bytes, "{threads} threads");
-        assert_eq!(encoded.ends, pushed.ends, "{threads} threads");
-        assert_eq!(encoded, pushed);
-    }
     let (a, b) = rows.split_at(third);
-    let mut joined = CompactRows::encode(a, 1);
-    joined.append(CompactRows::encode(b, 1));
+    let mut joined = encode(a);
+    joined.append(encode(b));
     assert_eq!(joined, pushed);
     let mut into_empty = CompactRows::new();
     into_empty.append(pushed.clone());
@@ -373,7 +376,7 @@ fn the_tag_tables_match_the_encoders() {
 /// decodes afresh fails here.
 #[test]
 fn decoding_again_reuses_the_allocations() {
-    let compact = CompactRows::encode(&hand_built(), 1);
+    let compact = encode(&hand_built());
     // rows 2 to 5 have the same operations, noops and string lengths
     let pointers = |out: &[PlanRow]| {
         let row = &out[0];
@@ -612,7 +615,7 @@ fn generated_rows_round_trip() {
     // canonical: equal rows give equal bytes, different rows different ones
     for i in 0..rows.len() - 1 {
         let (a, b) = (i, i + 1);
-        let one = |k: usize| CompactRows::encode(&rows[k..=k], 1);
+        let one = |k: usize| encode(&rows[k..=k]);
         assert_eq!(one(a) == one(b), rows[a] == rows[b]);
     }
     let mut again = CompactRows::with_capacity(rows.len());
@@ -735,7 +738,7 @@ fn the_benchmark_rows_take_at_most_200_bytes_each() {
     let planned = plan(&upload, &plan_settings(), &mut store).unwrap();
     let rows = planned.rows().to_vec();
     assert_eq!(rows.len(), ROWS);
-    let mut compact = CompactRows::encode(&rows, 4);
+    let mut compact = encode(&rows);
     let reserved = compact.heap_bytes();
     compact.shrink_to_fit();
     let per_row = compact.heap_bytes() as f64 / ROWS as f64;
@@ -761,7 +764,7 @@ fn decoding_a_million_rows() {
     let upload = parse(&csv(ROWS), &ParseOptions::default()).unwrap();
     let mut store = store(ROWS / 2);
     let planned = plan(&upload, &plan_settings(), &mut store).unwrap();
-    let compact = CompactRows::encode(&planned.rows().to_vec(), 4);
+    let compact = encode(&planned.rows().to_vec());
     for _ in 0..3 {
         let started = std::time::Instant::now();
         let mut emails = 0;
