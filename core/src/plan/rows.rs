@@ -66,7 +66,9 @@ impl PlanRows {
 
     /// Every row, decoded.
     pub fn to_vec(&self) -> Vec<PlanRow> {
-        self.decode(0..self.len())
+        let mut rows = Vec::with_capacity(self.len());
+        self.rows.decode_into(0..self.len(), &mut rows);
+        rows
     }
 
     /// The line the row at `index` starts on, read without decoding the row.
@@ -213,18 +215,6 @@ impl PlanRows {
             *row = PlanRow::placeholder();
         }
         encoded
-    }
-
-    /// The rows of `range`, decoded.
-    pub(crate) fn decode(&self, range: Range<usize>) -> Vec<PlanRow> {
-        let mut out = Vec::with_capacity(range.len());
-        self.decode_into(range, &mut out);
-        out
-    }
-
-    /// Appends the rows of `range` to `out`, decoded.
-    pub(crate) fn decode_into(&self, range: Range<usize>, out: &mut Vec<PlanRow>) {
-        self.rows.decode_into(range, out);
     }
 
     /// Decodes the rows of `range` into `out`, reusing the allocations of the rows it holds
