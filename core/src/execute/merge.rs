@@ -9,9 +9,6 @@ use crate::issue::IssueCode;
 use crate::plan::{Action, Operation, Plan, PlanRow};
 use std::time::Duration;
 
-/// The parent plan's rows decoded at a time, to compare with the shards' results.
-const MERGE_BLOCK: usize = 1_024;
-
 fn merge_error(code: IssueCode, message: String) -> Error {
     Error::new(ErrorKind::Plan, code, message)
 }
@@ -112,16 +109,11 @@ impl Results {
                 "the shards' rows are not the parent plan's rows".into(),
             ));
         }
-        // The parent's rows decoded a block at a time, each into the last block's rows.
-        let mut planned = Vec::new();
-        for (start, results) in (0..).step_by(MERGE_BLOCK).zip(rows.chunks(MERGE_BLOCK)) {
-            parent
-                .rows
-                .decode_reusing(start..start + results.len(), &mut planned);
-            if let Some((result, planned)) =
-                results.iter().zip(&planned).find(|(r, p)| !same_row(r, p))
-            {
-                return Err(merge_error(
+        // As many results as the parent's rows (just checked): each block's are theirs.
+        parent.rows.try_for_each_block(|start, planned| {
+            let results = &rows[start..start + planned.len()];
+            match results.iter().zip(planned).find(|(r, p)| !same_row(r, p)) {
+                Some((result, planned)) => Err(merge_error(
                     IssueCode::ShardResultMismatch,
                     format!(
                         "the result for line {} does not match the parent plan's row on that \
@@ -129,9 +121,10 @@ impl Results {
                          refused",
                         planned.line.min(result.line)
                     ),
-                ));
+                )),
+                None => Ok(()),
             }
-        }
+        })?;
         let mut summary = ResultSummary::default();
         for row in &rows {
             summary.count(row);

@@ -189,17 +189,29 @@ impl PlanRows {
         part
     }
 
-    /// The first row `wanted` is true of, the rows decoded a block at a time into the last
-    /// block's.
-    pub(crate) fn find(&self, mut wanted: impl FnMut(&PlanRow) -> bool) -> Option<PlanRow> {
+    /// Calls `each` with the rows in order, a block at a time (the place of its first row,
+    /// and the block), each block decoded into the last one's rows; stops at the first
+    /// error `each` returns, and returns it.
+    pub(crate) fn try_for_each_block<E>(
+        &self,
+        mut each: impl FnMut(usize, &[PlanRow]) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut block = Vec::new();
-        for start in (0..self.len()).step_by(SERIALIZED_BLOCK) {
-            self.decode_reusing(start..self.len().min(start + SERIALIZED_BLOCK), &mut block);
-            if let Some(at) = block.iter().position(&mut wanted) {
-                return Some(block.swap_remove(at));
-            }
+        for start in (0..self.len()).step_by(BLOCK_ROWS) {
+            self.decode_reusing(start..self.len().min(start + BLOCK_ROWS), &mut block);
+            each(start, &block)?;
         }
-        None
+        Ok(())
+    }
+
+    /// The first row `wanted` is true of.
+    pub(crate) fn find(&self, mut wanted: impl FnMut(&PlanRow) -> bool) -> Option<PlanRow> {
+        let walked =
+            self.try_for_each_block(|start, block| match block.iter().position(&mut wanted) {
+                Some(at) => Err(start + at),
+                None => Ok(()),
+            });
+        walked.err().and_then(|at| self.get(at))
     }
 
     /// Gives back the room reserved beyond the rows.
@@ -277,21 +289,16 @@ impl From<Vec<PlanRow>> for PlanRows {
     }
 }
 
-/// The rows [`PlanRows`]' `Serialize` and [`PlanRows::find`] decode at a time, each block
-/// into the last one's.
-const SERIALIZED_BLOCK: usize = 1_024;
+/// The rows [`PlanRows::try_for_each_block`] decodes at a time.
+const BLOCK_ROWS: usize = 1_024;
 
 impl Serialize for PlanRows {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        let mut block = Vec::new();
-        for start in (0..self.len()).step_by(SERIALIZED_BLOCK) {
-            self.decode_reusing(start..self.len().min(start + SERIALIZED_BLOCK), &mut block);
-            for row in &block {
-                seq.serialize_element(row)?;
-            }
-        }
+        self.try_for_each_block(|_, block| {
+            block.iter().try_for_each(|row| seq.serialize_element(row))
+        })?;
         seq.end()
     }
 }
