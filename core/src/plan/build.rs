@@ -49,7 +49,7 @@ impl Default for PlanOptions {
 /// let settings = Settings::builder().build().unwrap();
 /// let mut store = MemoryStore::new();
 /// let plan = plan(&upload, &settings, &mut store).unwrap();
-/// assert_eq!(plan.rows().to_vec()[0].action, Action::Create);
+/// assert_eq!(plan.rows().action(0), Some(Action::Create));
 /// assert_eq!(plan.summary().emails, 1);
 /// ```
 pub fn plan<S: StoreRead + ?Sized>(

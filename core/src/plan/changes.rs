@@ -27,7 +27,7 @@ impl PlanRow {
     /// use lms_bulk_upload::{parse, plan, MemoryStore, Settings};
     /// let upload = parse(b"firstname,lastname,email\nAna,Lopez,ana@example.com\n", &Default::default()).unwrap();
     /// let p = plan(&upload, &Settings::builder().build().unwrap(), &mut MemoryStore::new()).unwrap();
-    /// let changes = p.rows().to_vec()[0].changes(None);
+    /// let changes = p.rows().get(0).unwrap().changes(None);
     /// assert_eq!(changes[0].field, "first_name");
     /// assert_eq!(changes[0].after.as_deref(), Some("Ana"));
     /// ```
