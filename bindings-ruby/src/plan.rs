@@ -28,6 +28,13 @@ impl Settings {
     }
 }
 
+/// The places `start..start + count`, as Ruby gives them (not yet clamped to any length).
+fn window(start: u64, count: u64) -> std::ops::Range<usize> {
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    start..start.saturating_add(count)
+}
+
 /// `items[start..start + count]` (clamped), each shown by `view`.
 pub(crate) fn slice<T>(
     items: &[T],
@@ -35,12 +42,9 @@ pub(crate) fn slice<T>(
     count: u64,
     view: fn(&T) -> serde_json::Value,
 ) -> Vec<serde_json::Value> {
-    let start = usize::try_from(start)
-        .unwrap_or(usize::MAX)
-        .min(items.len());
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let end = start.saturating_add(count).min(items.len());
-    items[start..end].iter().map(view).collect()
+    let window = window(start, count);
+    let end = window.end.min(items.len());
+    items[window.start.min(end)..end].iter().map(view).collect()
 }
 
 /// A deterministic plan.
@@ -88,12 +92,7 @@ impl Plan {
     /// Rows `start..start + count` (clamped), as a JSON list (the core's `view::plan_row`:
     /// `operations`, `noops` and `issues` always present).
     pub fn rows_json(&self, start: u64, count: u64) -> String {
-        let start = usize::try_from(start).unwrap_or(usize::MAX);
-        let count = usize::try_from(count).unwrap_or(usize::MAX);
-        to_json(&view::plan_rows(
-            self.inner.rows(),
-            start..start.saturating_add(count),
-        ))
+        to_json(&view::plan_rows(self.inner.rows(), window(start, count)))
     }
 
     /// Plan rows.
