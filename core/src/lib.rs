@@ -85,10 +85,11 @@ pub use parse::options::{
     DEFAULT_MAX_VALUE_CHARS, MAX_FILE_BYTES, MAX_PARSE_THREADS,
 };
 pub use parse::sheet::{sheet_names, FileFormat};
+pub use parse::text::SharedText;
 pub use parse::upload::{FileReport, HeaderCell, Row, RowData, Upload};
 #[doc(hidden)]
-pub use parse::{best_parse_ms, parse_with_chunks};
-pub use parse::{parse, parse_owned};
+pub use parse::{best_parse_ms, best_parse_shared_ms, parse_with_chunks};
+pub use parse::{parse, parse_owned, parse_shared};
 pub use plan::settings::{Settings, SettingsBuilder, DEFAULT_MISSING_USERS_THRESHOLD};
 pub use plan::{
     plan, plan_with, Action, FieldChange, Noop, Operation, PasswordSource, Plan, PlanKey,

@@ -324,11 +324,11 @@ fn duplicates_found_on_threads_are_those_found_on_one() {
 /// without a byte order mark or Excel's `sep=` line (its line end CRLF, or CRs only),
 /// Windows-1252 detected or named, UTF-8 named for a file that is not (an error), UTF-16
 /// and a spreadsheet's magic bytes (not copied so) all give what one thread gives, lent or
-/// handed over.
+/// handed over, or shared as text (each of them that is UTF-8).
 #[test]
 fn lent_files_past_a_mib_parse_alike_on_threads() {
     use generators::*;
-    use lms_bulk_upload::{parse, parse_owned, Encoding};
+    use lms_bulk_upload::{parse, parse_owned, parse_shared, Encoding, SharedText};
     let utf8 = clean_file(15_000);
     assert!(utf8.len() > 1 << 20);
     let bom = [b"\xEF\xBB\xBF".as_slice(), &utf8].concat();
@@ -395,6 +395,56 @@ fn lent_files_past_a_mib_parse_alike_on_threads() {
             assert!(lent == expected, "{name}, lent, {threads} threads");
             let given = format!("{:?}", parse_owned(bytes.to_vec(), &on(threads)));
             assert!(given == expected, "{name}, handed over, {threads} threads");
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                let text: SharedText = std::sync::Arc::new(text.to_owned());
+                let shared = format!("{:?}", parse_shared(text, &on(threads)));
+                assert!(shared == expected, "{name}, shared, {threads} threads");
+            }
         }
     }
+}
+
+/// A UTF-8 file's shared text is read in place, not copied: the values of its upload are
+/// slices of the host's buffer (with and without a byte order mark and `sep=`), and the
+/// upload keeps that buffer alive after the host lets go of it. Named in another encoding,
+/// the same text is decoded into text of the upload's own, as `parse` decodes it.
+#[test]
+fn shared_text_is_read_in_place() {
+    use lms_bulk_upload::{parse, parse_shared, Column, Encoding, SharedText};
+    use std::sync::Arc;
+    let csv = "firstname,lastname,emailaddress\nZo\u{eb},Ngata,zoe@example.nz\n";
+    for prefix in ["", "\u{feff}", "sep=,\r\n", "\u{feff}sep=,\n"] {
+        for threads in [1, 2] {
+            let options = ParseOptions {
+                threads,
+                ..ParseOptions::default()
+            };
+            let owned = Arc::new(format!("{prefix}{csv}"));
+            let range = owned.as_bytes().as_ptr_range();
+            let upload = parse_shared(owned.clone() as SharedText, &options).unwrap();
+            drop(owned);
+            let row = upload.row(0).unwrap();
+            assert_eq!(
+                (row.get(Column::FirstName), row.email()),
+                ("Zo\u{eb}", "zoe@example.nz")
+            );
+            for value in [row.get(Column::FirstName), row.email()] {
+                assert!(range.contains(&value.as_ptr()), "{prefix:?}: copied");
+            }
+        }
+    }
+    let latin = ParseOptions {
+        encoding: Some(Encoding::Windows1252),
+        ..ParseOptions::default()
+    };
+    let text: SharedText = Arc::new(csv.to_owned());
+    let decoded = parse_shared(text, &latin).unwrap();
+    assert_eq!(
+        decoded.row(0).unwrap().get(Column::FirstName),
+        "Zo\u{c3}\u{ab}"
+    );
+    assert_eq!(
+        format!("{decoded:?}"),
+        format!("{:?}", parse(csv.as_bytes(), &latin).unwrap())
+    );
 }

@@ -167,22 +167,31 @@ pub(crate) fn decode_owned(
     max_bytes: usize,
     named: Option<Encoding>,
 ) -> Result<(String, usize, Encoding, Chosen), Error> {
-    // The cases where `decode` borrows: a UTF-8 byte order mark (itself UTF-8), or no
-    // byte order mark and UTF-8 named or none named.
-    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
-    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
-    let may_be_utf8 =
-        bom || (!utf16 && matches!(named, None | Some(Encoding::Utf8 | Encoding::Utf8Bom)));
-    let bytes = match may_be_utf8 {
-        true => match String::from_utf8(bytes) {
-            Ok(text) if bom => return Ok((text, 3, Encoding::Utf8Bom, Chosen::Known)),
-            Ok(text) => return Ok((text, 0, Encoding::Utf8, Chosen::Known)),
+    let bytes = match read_as_utf8(&bytes, named) {
+        Some((start, encoding)) => match String::from_utf8(bytes) {
+            Ok(text) => return Ok((text, start, encoding, Chosen::Known)),
             Err(e) => e.into_bytes(),
         },
-        false => bytes,
+        None => bytes,
     };
     let (text, encoding, chosen) = decode(&bytes, max_bytes, named)?;
     Ok((text.into_owned(), 0, encoding, chosen))
+}
+
+/// Whether [`decode`] takes `bytes` as the UTF-8 text they are when they are UTF-8 (and
+/// so borrows them): after a UTF-8 byte order mark (itself UTF-8), or without a byte order
+/// mark when UTF-8 or no encoding is named. Returns where the text starts (past the byte
+/// order mark) and the encoding it is read in.
+pub(crate) fn read_as_utf8(bytes: &[u8], named: Option<Encoding>) -> Option<(usize, Encoding)> {
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    match (bom, named) {
+        (true, _) => Some((3, Encoding::Utf8Bom)),
+        (false, None | Some(Encoding::Utf8 | Encoding::Utf8Bom)) if !utf16 => {
+            Some((0, Encoding::Utf8))
+        }
+        _ => None,
+    }
 }
 
 /// Fewer non-ASCII bytes than this are too little to tell code pages apart: the guess is

@@ -18,6 +18,7 @@ mod rows;
 mod scan_tests;
 pub(crate) mod sheet;
 pub(crate) mod suggest;
+pub(crate) mod text;
 pub(crate) mod upload;
 pub(crate) mod validate;
 
@@ -38,6 +39,7 @@ use crate::parse::email::ascii_email_hash;
 use crate::parse::fields::{check_declarations, OneOfIndex, MAX_PROFILE_FIELDS};
 use crate::parse::options::{ParseOptions, MAX_FILE_BYTES};
 use crate::parse::sheet::FileFormat;
+use crate::parse::text::{SharedText, Text};
 use crate::parse::upload::{HeaderCell, Upload};
 
 /// Parses and validates an upload file.
@@ -49,7 +51,8 @@ use crate::parse::upload::{HeaderCell, Upload};
 /// The upload keeps the file's text and reads its values in place, so this copies the
 /// bytes once (a file in another encoding, or a spreadsheet, is decoded into text of its
 /// own instead). A caller that has the file in a `Vec<u8>` and no further use for it can
-/// hand it over with [`parse_owned`], which reads it without that copy.
+/// hand it over with [`parse_owned`], which reads it without that copy; a host whose
+/// language keeps the text in an immutable buffer can share it with [`parse_shared`].
 ///
 /// ```
 /// let csv = b"\xEF\xBB\xBFsep=;\r\nfirstname;lastname;emailaddress\r\nZo\xC3\xAB;Ngata;zoe@example.nz\r\n";
@@ -75,12 +78,47 @@ pub fn parse_owned(bytes: Vec<u8>, options: &ParseOptions) -> Result<Upload, Err
     parse_input(Input::Owned(bytes), options, None)
 }
 
+/// [`parse`] of a UTF-8 file's text that its host keeps ([`SharedText`]: a binding's
+/// immutable buffer, such as a Python `bytes` object): the upload shares the text and reads
+/// its values in place, with neither a copy nor a check of its UTF-8, so the peak of memory
+/// is the host's buffer and the index of its values. A file named in another encoding, or a
+/// spreadsheet (a workbook in XML), is decoded into text of the upload's own, as [`parse`]
+/// decodes it. The outcome is [`parse`]'s of the text's bytes, byte for byte.
+///
+/// ```
+/// use std::sync::Arc;
+/// let csv = "firstname,lastname,emailaddress\nAna,Lopez,ana@example.com\n";
+/// let text: lms_bulk_upload::SharedText = Arc::new(csv.to_owned());
+/// let upload = lms_bulk_upload::parse_shared(text, &Default::default()).unwrap();
+/// assert_eq!(upload.row(0).unwrap().email(), "ana@example.com");
+/// ```
+pub fn parse_shared(text: SharedText, options: &ParseOptions) -> Result<Upload, Error> {
+    parse_input(Input::Shared(text), options, None)
+}
+
 /// For the bindings' benchmarks: parses `bytes` with the default options on `threads`
 /// threads (0: every core) `runs` times (at least once) and returns the best time in
 /// milliseconds, each upload freed after its time is taken: the core's own figure, which a
 /// binding's bench prints beside its own call.
 #[doc(hidden)]
 pub fn best_parse_ms(bytes: &[u8], threads: usize, runs: u32) -> Result<f64, Error> {
+    best_ms(threads, runs, |options| parse(bytes, options))
+}
+
+/// [`best_parse_ms`] of [`parse_shared`]: for the bench of a binding that shares its
+/// language's buffer (Python's `bytes`), whose own figure adds the check of its UTF-8.
+#[doc(hidden)]
+pub fn best_parse_shared_ms(text: &SharedText, threads: usize, runs: u32) -> Result<f64, Error> {
+    best_ms(threads, runs, |options| parse_shared(text.clone(), options))
+}
+
+/// The best time of `runs` (at least one) calls of `parse` with the default options on
+/// `threads` threads, each upload freed after its time is taken.
+fn best_ms(
+    threads: usize,
+    runs: u32,
+    mut parse: impl FnMut(&ParseOptions) -> Result<Upload, Error>,
+) -> Result<f64, Error> {
     let options = ParseOptions {
         threads,
         ..ParseOptions::default()
@@ -88,7 +126,7 @@ pub fn best_parse_ms(bytes: &[u8], threads: usize, runs: u32) -> Result<f64, Err
     let mut best = f64::INFINITY;
     for _ in 0..runs.max(1) {
         let start = std::time::Instant::now();
-        let upload = parse(bytes, &options)?;
+        let upload = parse(&options)?;
         best = best.min(start.elapsed().as_secs_f64() * 1e3);
         drop(std::hint::black_box(upload));
     }
@@ -108,10 +146,11 @@ pub fn parse_with_chunks(
     parse_input(Input::Borrowed(bytes), options, chunk_bytes)
 }
 
-/// The file's bytes, lent or given.
+/// The file's bytes, lent or given, or its text, shared.
 enum Input<'a> {
     Borrowed(&'a [u8]),
     Owned(Vec<u8>),
+    Shared(SharedText),
 }
 
 fn parse_input(
@@ -141,12 +180,14 @@ fn parse_input(
             }
             None => {
                 let (text, source) = file_text(bytes, options)?;
-                (text.into_owned(), 0, source)
+                (Text::Own(text.into_owned()), 0, source)
             }
         },
         Input::Owned(bytes) => owned_file_text(bytes, options)?,
+        Input::Shared(text) => shared_file_text(text, options)?,
     };
-    let text = &owned[start..];
+    let whole = owned.as_str();
+    let text = &whole[start..];
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,
@@ -158,7 +199,7 @@ fn parse_input(
     let mut log = IssueLog::new(options);
     encoding_issues(&source, &mut log);
     let (body, line_offset, delimiter) = body_and_delimiter(text, source.format, options);
-    let body_at = body.as_ptr() as usize - owned.as_ptr() as usize;
+    let body_at = body.as_ptr() as usize - whole.as_ptr() as usize;
     // (counted on the lent bytes: the same as the text's when the text is those bytes, a
     // UTF-8 file's, and its body is where the count took it to be)
     let utf8 = matches!(
@@ -268,15 +309,12 @@ impl Counted {
 
 /// [`file_text`] of bytes given: a UTF-8 file's text is its bytes, taken as they are;
 /// also returns where the text starts in them (past a byte order mark).
-fn owned_file_text(
-    bytes: Vec<u8>,
-    options: &ParseOptions,
-) -> Result<(String, usize, Source), Error> {
+fn owned_file_text(bytes: Vec<u8>, options: &ParseOptions) -> Result<(Text, usize, Source), Error> {
     let max_bytes = check_size(&bytes, options)?;
     let format = sheet::detect(&bytes)?;
     if format != FileFormat::Csv {
         let (text, source) = file_text(&bytes, options)?;
-        return Ok((text.into_owned(), 0, source));
+        return Ok((Text::Own(text.into_owned()), 0, source));
     }
     let (text, start, encoding, chosen) = decode::decode_owned(bytes, max_bytes, options.encoding)?;
     let source = Source {
@@ -285,7 +323,32 @@ fn owned_file_text(
         format,
         sheet: None,
     };
-    Ok((text, start, source))
+    Ok((Text::Own(text), start, source))
+}
+
+/// [`file_text`] of a host's shared text: a CSV that [`decode`] reads as UTF-8 is the
+/// text as it is, shared (already UTF-8: nothing to check); any other file is decoded into
+/// text of its own, as lent bytes are. Also returns where the text starts (past a byte
+/// order mark).
+fn shared_file_text(
+    shared: SharedText,
+    options: &ParseOptions,
+) -> Result<(Text, usize, Source), Error> {
+    let bytes = AsRef::<str>::as_ref(&*shared).as_bytes();
+    check_size(bytes, options)?;
+    let format = sheet::detect(bytes)?;
+    let as_utf8 = decode::read_as_utf8(bytes, options.encoding);
+    if let (FileFormat::Csv, Some((start, encoding))) = (format, as_utf8) {
+        let source = Source {
+            encoding,
+            chosen: Chosen::Known,
+            format,
+            sheet: None,
+        };
+        return Ok((Text::Shared(shared), start, source));
+    }
+    let (text, source) = file_text(bytes, options)?;
+    Ok((Text::Own(text.into_owned()), 0, source))
 }
 
 impl Upload {
@@ -293,7 +356,7 @@ impl Upload {
     /// up to `threads` threads), the issues listed.
     fn complete(
         mut self,
-        text: String,
+        text: Text,
         email_hashes: Vec<u64>,
         log: IssueLog,
         threads: usize,
@@ -914,7 +977,7 @@ impl<'a> Parser<'a> {
             sheet: source.sheet,
             group_separator: self.options.group_separator,
             clear_token: self.options.clear_token.clone(),
-            text: String::new(),
+            text: Text::default(),
             cells,
             lines,
             issues: Vec::new(),

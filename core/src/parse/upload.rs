@@ -26,7 +26,8 @@ pub struct HeaderCell {
 /// two long (a value that differs from its bytes, such as a quoted cell with `""` inside,
 /// is copied), so a million-row file takes little more memory than its bytes: about 1.4
 /// times them with [`parse_owned`](crate::parse_owned), which takes the bytes rather than
-/// a copy. Read rows with [`Upload::rows`].
+/// a copy, or [`parse_shared`](crate::parse_shared), which shares a host's text. Read rows
+/// with [`Upload::rows`].
 ///
 /// ```
 /// let csv = "First Name,Last Name,Email\nAna,Lopez,ana@example.com\nBo,,bo@example\n";
@@ -57,7 +58,7 @@ pub struct Upload {
     pub(crate) clear_token: Option<String>,
     /// The file's text (a spreadsheet's sheet as CSV text): every column of it, the ones
     /// not read too, which is why `Debug` does not show it.
-    pub(crate) text: String,
+    pub(crate) text: crate::parse::text::Text,
     /// Each row's values (by slot, up to its last non-blank one) and validity.
     pub(crate) cells: crate::parse::cells::Cells,
     pub(crate) lines: Vec<u32>,
@@ -182,7 +183,7 @@ impl Upload {
         let Some(slot) = slot else {
             return "";
         };
-        self.cells.get(&self.text, index, usize::from(slot))
+        self.cells.get(self.text.as_str(), index, usize::from(slot))
     }
 }
 
@@ -207,7 +208,7 @@ impl std::fmt::Debug for Upload {
                 f.debug_list()
                     .entries(upload.rows().map(|row| {
                         let values: Vec<&str> = (0..width)
-                            .map(|slot| upload.cells.get(&upload.text, row.index, slot))
+                            .map(|slot| upload.cells.get(upload.text.as_str(), row.index, slot))
                             .collect();
                         (row.line(), row.is_valid(), values)
                     }))

@@ -213,6 +213,12 @@ pub fn check_parse(data: &[u8]) {
         "one thread, and three with the body cut every {cut} bytes"
     );
     drop(chunked);
+    // The same outcome from the text shared, when the bytes are UTF-8 (a binding's buffer).
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let text: lms_bulk_upload::SharedText = std::sync::Arc::new(text.to_owned());
+        let shared = lms_bulk_upload::parse_shared(text, &options);
+        assert_eq!(debug_hash(&shared), debug_hash(&result), "shared text");
+    }
     let sheet = is_spreadsheet(bytes);
     let lines = physical_lines(bytes).filter(|_| !sheet);
     let within = |line: Option<u32>, what: &str| {
