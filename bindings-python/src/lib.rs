@@ -7,6 +7,7 @@
 //! core's `plan_undo`; its plan is a `Plan` like any other. Long work (parse, plan,
 //! execute) runs with the GIL released; calls into Python objects take it back per call.
 
+mod bytes_text;
 mod convert;
 mod errors;
 mod execute;

@@ -1,9 +1,10 @@
 //! `parse`, `Upload`, its lazy row sequence and `Row`.
 
+use crate::bytes_text::BytesText;
 use crate::convert::{from_py, ser_to_py};
 use crate::errors::OrRaise;
 use crate::view::{object_of, view, Object, PyIssue};
-use lms_bulk_upload::{Column, ParseOptions, Upload};
+use lms_bulk_upload::{Column, ParseOptions, SharedText, Upload};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PySlice, PyString};
@@ -29,7 +30,8 @@ pub(crate) struct PyRow {
     value: Object,
 }
 
-/// A file as `parse` and `sheet_names` take it: bytes Python holds, read in place, or bytes
+/// A file as `parse` and `sheet_names` take it: bytes Python holds, read in place (and
+/// shared with the upload when they are UTF-8: see `BytesText`), or bytes
 /// of the binding's own (a copy of a `bytearray`, which Python code may resize while the GIL
 /// is released; a file read from its path).
 enum Source<'py> {
@@ -90,10 +92,17 @@ fn parse(
 ) -> PyResult<PyUpload> {
     let (source, options) = source_and_options(py, "parse", source, options)?;
     let result = match source {
-        Source::Lent(bytes) => {
-            let bytes = bytes.as_bytes();
-            py.detach(|| lms_bulk_upload::parse(bytes, &options))
-        }
+        // UTF-8 (most files): the upload shares the object's text, read in place
+        Source::Lent(bytes) => match BytesText::of(py, &bytes) {
+            Some(text) => {
+                let text: SharedText = Arc::new(text);
+                py.detach(|| lms_bulk_upload::parse_shared(text, &options))
+            }
+            None => {
+                let bytes = bytes.as_bytes();
+                py.detach(|| lms_bulk_upload::parse(bytes, &options))
+            }
+        },
         // the binding's own bytes: the upload takes them, no copy
         Source::Owned(bytes) => py.detach(|| lms_bulk_upload::parse_owned(bytes, &options)),
     };
@@ -121,14 +130,21 @@ fn sheet_names(
 }
 
 /// For benchmarks: parses `data` with the default options on `threads` threads (0: every
-/// core) `runs` times, in Rust alone with the GIL released, and returns the best time in
-/// milliseconds (the core's own figure, without the Python boundary; each upload is freed
-/// after its time is taken).
+/// core) `runs` times, in Rust alone with the GIL released, as `parse` does (UTF-8 text
+/// shared, in a copy made before the clock starts; other bytes lent), and returns the best
+/// time in milliseconds (the core's own figure, without the Python boundary or the check
+/// of the UTF-8; each upload is freed after its time is taken).
 #[pyfunction]
 #[pyo3(signature = (data, runs = 1, threads = 0))]
 fn _bench_parse_rust(py: Python<'_>, data: &[u8], runs: u32, threads: usize) -> PyResult<f64> {
-    py.detach(|| lms_bulk_upload::best_parse_ms(data, threads, runs))
-        .or_raise(py)
+    py.detach(|| match std::str::from_utf8(data) {
+        Ok(text) => {
+            let text: SharedText = Arc::new(text.to_owned());
+            lms_bulk_upload::best_parse_shared_ms(&text, threads, runs)
+        }
+        Err(_) => lms_bulk_upload::best_parse_ms(data, threads, runs),
+    })
+    .or_raise(py)
 }
 
 #[pymethods]

@@ -3,6 +3,7 @@ options, progress and cancellation, secrets."""
 
 from __future__ import annotations
 
+import gc
 import json
 import pickle
 import threading
@@ -29,6 +30,25 @@ def test_parse_accepts_bytes_str_bytearray_and_paths(tmp_path: Path) -> None:
     for upload in uploads:
         assert len(upload) == 3
         assert [r.email for r in upload.rows] == ["ana@example.com", "bo@example", "cy@example.com"]
+
+
+def test_an_upload_keeps_the_bytes_it_shares() -> None:
+    """UTF-8 bytes are read in place: the upload holds the object, so its rows read the
+    same after the caller lets go of it (and after a collection), on one thread and on
+    two. Bytes in another encoding are decoded, as a copy would be."""
+    for threads in (1, 2):
+        data = bytes(big_csv())  # an object of its own, not shared with another test
+        upload = lbu.parse(data, threads=threads)
+        expected = [r.to_dict() for r in lbu.parse(bytearray(data), threads=threads).rows]
+        del data
+        gc.collect()
+        assert [r.to_dict() for r in upload.rows] == expected
+        assert upload.rows[4001].email == "user4001@example.com"
+    latin = "firstname,lastname,email\nZo\u00eb,Ngata,zoe@example.nz\n".encode("cp1252")
+    upload = lbu.parse(latin)
+    assert (upload.encoding, upload.rows[0].first_name) == ("windows-1252", "Zo\u00eb")
+    named = lbu.parse("firstname,lastname,email\nZo\u00eb,Ngata,zoe@example.nz\n".encode(), encoding="windows-1252")
+    assert named.rows[0].first_name == "Zo\u00c3\u00ab"
 
 
 def test_parse_rejects_other_types_and_missing_files(tmp_path: Path) -> None:

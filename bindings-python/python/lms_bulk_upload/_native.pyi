@@ -214,7 +214,8 @@ def parse(
     column ignored: ``{1: "last name", 3: None}``; a position past the header or an unknown
     name is a ``SettingsError``, ``invalid_option``), ``threads`` the threads reading it (0,
     the default: one per core, at most 16; 1: one pass on the calling thread; the outcome is
-    the same either way)."""
+    the same either way). UTF-8 ``bytes`` (and a ``str``'s UTF-8) are read in place: the
+    upload keeps that object alive instead of a copy of it; a ``bytearray`` is copied."""
 
 def sheet_names(
     source: Union[bytes, bytearray, str, "os.PathLike[str]"],
