@@ -1,7 +1,9 @@
 """Parse + validate of the 1,000,000-row file, side by side, in one run:
 
     core in Rust    the core's parse timed inside Rust (no Python boundary), 1 thread and
-                    every core (``_native._bench_parse_rust``)
+                    every core (``_native._bench_parse_rust``): the text shared, as
+                    ``lbu.parse`` shares a UTF-8 ``bytes`` object's (its UTF-8 checked by
+                    the binding, which the binding's figure includes)
     binding         ``lbu.parse(data, threads=1)`` and ``lbu.parse(data)`` (the default:
                     every core), timed from Python (rows stay native, read on demand)
     pure Python     the csv module, header matching, trimmed values, required values, an
@@ -118,6 +120,34 @@ for _ in range(runs):
     del frame
 print(json.dumps({"wall": wall, "cpu": cpu, "rows": rows, "threads": threads, "version": version}))
 """
+
+
+# The peak memory of `lbu.parse(data)` (every core), in a process of its own: argv = file.
+# Prints {"file": bytes, "peak": bytes}: the process's peak resident set (VmHWM: getrusage's
+# ru_maxrss would carry the parent's over the exec) less what it held before the call, plus
+# the file's bytes themselves (held by Python all along), so that the figure compares with
+# `make bench-parse`'s peak RSS of `examples/parse_file`.
+PEAK = r"""
+import gc, json, sys
+import lms_bulk_upload as lbu
+def kib(field):
+    line = next(l for l in open("/proc/self/status") if l.startswith(field + ":"))
+    return int(line.split()[1]) * 1024
+data = open(sys.argv[1], "rb").read()
+gc.collect()
+before = kib("VmRSS")
+upload = lbu.parse(data)
+print(json.dumps({"file": len(data), "peak": kib("VmHWM") - before + len(data), "rows": len(upload)}))
+"""
+
+
+def peak_memory(path: Path) -> Optional[Tuple[int, int]]:
+    """(peak bytes, file bytes) of `lbu.parse` in a child process; None where /proc is not."""
+    if not Path("/proc/self/status").exists():
+        return None
+    done = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, timeout=600, check=True)
+    out = json.loads(done.stdout)
+    return int(out["peak"]), int(out["file"])
 
 
 @dataclass
@@ -261,6 +291,13 @@ def main() -> int:
             f"CPU {pandas.cpu_of_best() / binding[1].cpu_of_best():.2f}x"
         )
     print("(wall-time ratios only mean something on an idle machine; the CPU ones are steadier on a busy one)")
+    memory = peak_memory(path)
+    if memory is not None:
+        peak, size = memory
+        print(
+            f"peak memory of lbu.parse(data): {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file, the file's bytes "
+            f"included = {peak / size:.2f}x the file (goal <= 1.5x) {'MET' if peak <= 1.5 * size else 'MISSED'}"
+        )
     return 0
 
 
