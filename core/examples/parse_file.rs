@@ -3,7 +3,9 @@
 //!
 //! `cargo run --release -p lms-bulk-upload --example parse_file -- FILE`; `THREADS=n` sets
 //! the parse option `threads` (default 0: every core); `BORROW=1` parses a borrow of the bytes
-//! with `parse` (which copies them into the upload) instead of handing them to `parse_owned`.
+//! with `parse` (which copies them into the upload) instead of handing them to `parse_owned`;
+//! `SHARED=1` shares them, checked as UTF-8 first, with `parse_shared` (as the Python binding
+//! shares a `bytes` object).
 
 use std::process::ExitCode;
 
@@ -29,10 +31,17 @@ fn main() -> ExitCode {
     };
     // The file's bytes are handed over: the upload keeps them as its text (a UTF-8 file is
     // not copied), so the peak is the file and the index of its values. `BORROW=1` lends
-    // them to `parse` instead, which copies them (as a binding given a `bytes` does).
-    let result = match std::env::var_os("BORROW").is_some_and(|b| b == "1") {
-        true => lms_bulk_upload::parse(&bytes, &options),
-        false => lms_bulk_upload::parse_owned(bytes, &options),
+    // them to `parse` instead, which copies them (as the Node and Ruby bindings' buffers are).
+    let set = |name: &str| std::env::var_os(name).is_some_and(|b| b == "1");
+    let result = if set("BORROW") {
+        lms_bulk_upload::parse(&bytes, &options)
+    } else if set("SHARED") {
+        match String::from_utf8(bytes) {
+            Ok(text) => lms_bulk_upload::parse_shared(std::sync::Arc::new(text), &options),
+            Err(e) => lms_bulk_upload::parse_owned(e.into_bytes(), &options),
+        }
+    } else {
+        lms_bulk_upload::parse_owned(bytes, &options)
     };
     match result {
         Ok(upload) => {
