@@ -404,6 +404,44 @@ fn lent_files_past_a_mib_parse_alike_on_threads() {
     }
 }
 
+/// A host whose shared text changes after the parse (against `SharedText`'s contract) gets
+/// wrong values from the upload, never a panic: every value is read through a checked
+/// slice, here of a text shorter than the one parsed.
+#[test]
+fn shared_text_that_changes_reads_wrong_never_panics() {
+    use lms_bulk_upload::{parse_shared, Column, SharedText};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    struct Shrinking {
+        shrunk: AtomicBool,
+        text: String,
+    }
+    impl AsRef<str> for Shrinking {
+        fn as_ref(&self) -> &str {
+            match self.shrunk.load(Ordering::Relaxed) {
+                false => &self.text,
+                true => &self.text[..40],
+            }
+        }
+    }
+    let text = "firstname,lastname,emailaddress\nZo\u{eb},Ngata,zoe@example.nz\nAna,Lopez,ana@example.com\n";
+    let host = Arc::new(Shrinking {
+        shrunk: AtomicBool::new(false),
+        text: text.to_owned(),
+    });
+    let upload = parse_shared(host.clone() as SharedText, &ParseOptions::default()).unwrap();
+    assert_eq!(upload.row(1).unwrap().email(), "ana@example.com");
+    host.shrunk.store(true, Ordering::Relaxed);
+    assert_eq!(upload.len(), 2);
+    let _ = format!("{upload:?}");
+    for row in upload.rows() {
+        for column in [Column::FirstName, Column::LastName, Column::EmailAddress] {
+            let value = row.get(column);
+            assert!(value.is_empty() || text.contains(value), "{value:?}");
+        }
+    }
+}
+
 /// A UTF-8 file's shared text is read in place, not copied: the values of its upload are
 /// slices of the host's buffer (with and without a byte order mark and `sep=`), and the
 /// upload keeps that buffer alive after the host lets go of it. Named in another encoding,
