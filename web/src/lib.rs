@@ -74,6 +74,16 @@ impl ReadUpload {
             sheets: lms_bulk_upload::sheet_names(bytes, options).unwrap_or_default(),
         }
     }
+
+    /// [`ReadUpload::read`] of bytes loaded for this parse alone: the upload takes them as
+    /// its text (`parse_owned`: a UTF-8 file is not copied), once the sheets are listed.
+    pub(crate) fn read_owned(bytes: Vec<u8>, options: &ParseOptions) -> ReadUpload {
+        let sheets = lms_bulk_upload::sheet_names(&bytes, options).unwrap_or_default();
+        ReadUpload {
+            parsed: lms_bulk_upload::parse_owned(bytes, options),
+            sheets,
+        }
+    }
 }
 
 type Parsed = Arc<ReadUpload>;
@@ -222,7 +232,7 @@ impl Api {
                         "the upload was changed meanwhile: reload it and try again",
                     )
                 })?;
-            Arc::new(ReadUpload::read(&full.bytes, &options))
+            Arc::new(ReadUpload::read_owned(full.bytes, &options))
         };
         let mut cache = lock(&self.cache);
         cache.retain(|(id, _, _)| *id != stored.id);
