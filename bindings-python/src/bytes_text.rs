@@ -13,11 +13,12 @@ pub(crate) struct BytesText {
 
 impl BytesText {
     /// The object's text, or `None` when its bytes are not UTF-8 (a file in another
-    /// encoding, or a spreadsheet). The check runs with the GIL released.
+    /// encoding, or a spreadsheet). The check (`simdutf8`'s, the same answer as
+    /// `std::str::from_utf8` in less time) runs with the GIL released.
     #[allow(unsafe_code)]
     pub(crate) fn of(py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> Option<BytesText> {
         let buffer = bytes.as_bytes();
-        let text = py.detach(|| std::str::from_utf8(buffer).ok())?;
+        let text = py.detach(|| simdutf8::basic::from_utf8(buffer).ok())?;
         // SAFETY: the buffer of a `bytes` object never changes and lives as long as the
         // object; `_bytes` holds a strong reference to it for as long as this value lives,
         // and `text` is only ever lent out for a borrow of this value (`as_ref`), so no
