@@ -404,9 +404,10 @@ fn lent_files_past_a_mib_parse_alike_on_threads() {
     }
 }
 
-/// A host whose shared text changes after the parse (against `SharedText`'s contract) gets
-/// wrong values from the upload, never a panic: every value is read through a checked
-/// slice, here of a text shorter than the one parsed.
+/// A host whose shared text changes (against `SharedText`'s contract) gets wrong values
+/// or a file error, never a panic: after the parse, every value is read through a checked
+/// slice, here of a text shorter than the one parsed; during the parse, the text past its
+/// byte order mark is taken by a checked slice too.
 #[test]
 fn shared_text_that_changes_reads_wrong_never_panics() {
     use lms_bulk_upload::{parse_shared, Column, SharedText};
@@ -433,6 +434,19 @@ fn shared_text_that_changes_reads_wrong_never_panics() {
     assert_eq!(upload.row(1).unwrap().email(), "ana@example.com");
     host.shrunk.store(true, Ordering::Relaxed);
     assert_eq!(upload.len(), 2);
+    // Changed during the parse, after the byte order mark was seen: an error, no panic.
+    struct Flipping(AtomicBool);
+    impl AsRef<str> for Flipping {
+        fn as_ref(&self) -> &str {
+            match self.0.swap(true, Ordering::Relaxed) {
+                false => "\u{feff}firstname,lastname,emailaddress\nAna,Lopez,ana@example.com\n",
+                true => "ab",
+            }
+        }
+    }
+    let flipping: SharedText = Arc::new(Flipping(AtomicBool::new(false)));
+    let error = parse_shared(flipping, &ParseOptions::default()).unwrap_err();
+    assert_eq!(error.code().as_str(), "empty_file");
     let _ = format!("{upload:?}");
     for row in upload.rows() {
         for column in [Column::FirstName, Column::LastName, Column::EmailAddress] {

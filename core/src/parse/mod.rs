@@ -187,7 +187,8 @@ fn parse_input(
         Input::Shared(text) => shared_file_text(text, options)?,
     };
     let whole = owned.as_str();
-    let text = &whole[start..];
+    // (checked: a shared text's host may break its word and change it between calls)
+    let text = whole.get(start..).unwrap_or_default();
     if text.trim().is_empty() {
         return Err(file_error(
             IssueCode::EmptyFile,

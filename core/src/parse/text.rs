@@ -6,9 +6,10 @@ use std::sync::Arc;
 /// [`parse_shared`](crate::parse_shared)): an immutable buffer of the host's language, such
 /// as a Python `bytes` object, given without a copy.
 ///
-/// `as_ref` must give the same text on every call for as long as the upload lives. A host
-/// whose buffer changes gets wrong values from the upload, never a panic: every value is
-/// read back through a checked slice.
+/// `as_ref` must give the same text on every call, from the parse on, for as long as the
+/// upload lives. A host whose text changes gets a file error or wrong values, never a
+/// panic: the text is sliced where the parse read it, and every value is read back,
+/// through checked slices.
 pub type SharedText = Arc<dyn AsRef<str> + Send + Sync>;
 
 /// An upload's text: decoded into a `String` of its own (or given as one), or shared.
