@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import pickle
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,9 +34,10 @@ def test_parse_accepts_bytes_str_bytearray_and_paths(tmp_path: Path) -> None:
 
 
 def test_an_upload_keeps_the_bytes_it_shares() -> None:
-    """UTF-8 bytes are read in place: the upload holds the object, so its rows read the
-    same after the caller lets go of it (and after a collection), on one thread and on
-    two. Bytes in another encoding are decoded, as a copy would be."""
+    """UTF-8 bytes are read in place: the upload holds the object (a reference more, let
+    go with the upload), so its rows read the same after the caller lets go of it (and
+    after a collection), on one thread and on two. Bytes in another encoding are decoded,
+    as a copy would be, and not held."""
     for threads in (1, 2):
         data = bytes(big_csv())  # an object of its own, not shared with another test
         upload = lbu.parse(data, threads=threads)
@@ -44,8 +46,18 @@ def test_an_upload_keeps_the_bytes_it_shares() -> None:
         gc.collect()
         assert [r.to_dict() for r in upload.rows] == expected
         assert upload.rows[4001].email == "user4001@example.com"
+    # The upload holds the object itself (one reference more), and lets it go with it.
+    data = bytes(big_csv())
+    held = sys.getrefcount(data)
+    upload = lbu.parse(data)
+    assert sys.getrefcount(data) == held + 1
+    del upload
+    gc.collect()
+    assert sys.getrefcount(data) == held
     latin = "firstname,lastname,email\nZo\u00eb,Ngata,zoe@example.nz\n".encode("cp1252")
+    held = sys.getrefcount(latin)
     upload = lbu.parse(latin)
+    assert sys.getrefcount(latin) == held  # not UTF-8: decoded into text of the upload's own
     assert (upload.encoding, upload.rows[0].first_name) == ("windows-1252", "Zo\u00eb")
     named = lbu.parse("firstname,lastname,email\nZo\u00eb,Ngata,zoe@example.nz\n".encode(), encoding="windows-1252")
     assert named.rows[0].first_name == "Zo\u00c3\u00ab"
