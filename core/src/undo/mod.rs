@@ -1,40 +1,5 @@
 //! Undoing an upload: an undo plan made from its [`Results`] and the store as it is now.
-//!
-//! The undo plan is a [`Plan`] like any other: previewed with its summary, serialised,
-//! fingerprinted, signed, and executed with the usual re-check and journal. It reverses
-//! what the results say the upload did, row by row, in the reverse order:
-//!
-//! | the upload did | undo does |
-//! |---|---|
-//! | created the user (`create_user`, `recover_user`) | its groups and enrolments are removed, then the user is suspended, or deleted when [`UndoOptions::delete_created_users`] asks and the store lets it |
-//! | `update_profile` | each field it wrote is restored, unless it holds another value now (`undo_conflict`) |
-//! | `add_to_group` | removed from the group (if still a member) |
-//! | `remove_from_group` | added back (if the group still exists: else `undo_conflict`) |
-//! | `enrol` | the enrolment is withdrawn (if still enrolled) |
-//! | `set_login_method` | the method before is set again (unless changed since) |
-//! | `reactivate_user` | suspended again |
-//! | `suspend_user` (a user missing from the file) | reactivated |
-//! | `set_password` on an existing user | nothing: listed as `not_undoable` |
-//! | `send_email` | nothing (an email cannot be unsent); undo emails nobody but the uploader |
-//!
-//! What the store already had when the row was written (`already` in the results) is left.
-//! Protected users are never touched (the row is rejected with `protected_user`), a user
-//! gone since or whose email now names another id is left with `undo_conflict`, and the
-//! results of an undo cannot be undone (`undo_of_undo`). An undo that needs a write the
-//! store lacks ([`OptionalMethod`](crate::OptionalMethod)) is refused here
-//! (`undo_unsupported`), before anything is written.
-//!
-//! Results are untrusted data: results the engine cannot verify (not from `execute` in this
-//! process, not read with [`Results::from_signed_json`]) are refused (`results_unsigned`)
-//! unless the host vouches for their storage ([`UndoOptions::results_from_trusted_storage`]),
-//! and an undo of such results never adds anyone to a group, reactivates, suspends or
-//! deletes anyone. Whatever the results say, undo writes back only a declared custom field ([`UndoOptions::fields`]) with a value it
-//! accepts, a built-in field with a value an upload could write, and `password` or a
-//! declared login method; a user is suspended or deleted as created only on verified
-//! results, and only if the store's user for that email still has the id the results
-//! recorded at creation. Every write is
-//! checked again at execution against the value it replaces (`expect`): a value changed
-//! since the undo was planned fails the row (`undo_conflict`), nothing of it written.
+//! What is reversed and what is refused: [`plan_undo`](crate::plan_undo).
 
 mod reverse;
 
@@ -142,8 +107,43 @@ impl UndoOptions {
 }
 
 /// Makes the plan that undoes the upload these results come from, reading the store as it
-/// is now (batched `find_users` and `find_groups`; nothing is written). See the
-/// [module](self) for what is reversed and what is refused.
+/// is now (batched `find_users` and `find_groups`; nothing is written).
+///
+/// The undo plan is a [`Plan`] like any other: previewed with its summary, serialised,
+/// fingerprinted, signed, and executed with the usual re-check and journal. It reverses
+/// what the results say the upload did, row by row, in the reverse order:
+///
+/// | the upload did | undo does |
+/// |---|---|
+/// | created the user (`create_user`, `recover_user`) | its groups and enrolments are removed, then the user is suspended, or deleted when [`UndoOptions::delete_created_users`] asks and the store lets it |
+/// | `update_profile` | each field it wrote is restored, unless it holds another value now (`undo_conflict`) |
+/// | `add_to_group` | removed from the group (if still a member) |
+/// | `remove_from_group` | added back (if the group still exists: else `undo_conflict`) |
+/// | `enrol` | the enrolment is withdrawn (if still enrolled) |
+/// | `set_login_method` | the method before is set again (unless changed since) |
+/// | `reactivate_user` | suspended again |
+/// | `suspend_user` (a user missing from the file) | reactivated |
+/// | `set_password` on an existing user | nothing: listed as `not_undoable` |
+/// | `send_email` | nothing (an email cannot be unsent); undo emails nobody but the uploader |
+///
+/// What the store already had when the row was written (`already` in the results) is left.
+/// Protected users are never touched (the row is rejected with `protected_user`), a user
+/// gone since or whose email now names another id is left with `undo_conflict`, and the
+/// results of an undo cannot be undone (`undo_of_undo`). An undo that needs a write the
+/// store lacks ([`OptionalMethod`](crate::OptionalMethod)) is refused here
+/// (`undo_unsupported`), before anything is written.
+///
+/// Results are untrusted data: results the engine cannot verify (not from `execute` in this
+/// process, not read with [`Results::from_signed_json`]) are refused (`results_unsigned`)
+/// unless the host vouches for their storage ([`UndoOptions::results_from_trusted_storage`]),
+/// and an undo of such results never adds anyone to a group, reactivates, suspends or
+/// deletes anyone. Whatever the results say, undo writes back only a declared custom field ([`UndoOptions::fields`]) with a value it
+/// accepts, a built-in field with a value an upload could write, and `password` or a
+/// declared login method; a user is suspended or deleted as created only on verified
+/// results, and only if the store's user for that email still has the id the results
+/// recorded at creation. Every write is
+/// checked again at execution against the value it replaces (`expect`): a value changed
+/// since the undo was planned fails the row (`undo_conflict`), nothing of it written.
 ///
 /// ```
 /// use lms_bulk_upload::{

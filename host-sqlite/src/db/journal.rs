@@ -14,7 +14,7 @@ use std::rc::Rc;
 /// the open batch and written, each row's last one, by the batch's commit, in the store's
 /// transaction: after a crash the journal says exactly which rows' writes were committed.
 ///
-/// A row finished exactly as its plan row says (`done`: [`as_planned`] rebuilds the same
+/// A row finished exactly as its plan row says (`done`: `journal::as_planned` rebuilds the same
 /// result from the plan row and the user id) is recorded as `done` with the user id alone;
 /// any other finished row as `finished` with its whole result as JSON.
 pub struct SqliteJournal<'p> {

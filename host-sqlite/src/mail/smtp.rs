@@ -5,7 +5,7 @@ use lettre::{SmtpTransport, Transport};
 use lms_bulk_upload::{HostError, Mailer, Message};
 
 /// Sends through an SMTP server given as a URL. TLS is required unless the URL opts out:
-/// see [`with_tls_policy`].
+/// see `with_tls_policy` in this module.
 pub struct SmtpMailer {
     transport: SmtpTransport,
     from: Mailbox,
