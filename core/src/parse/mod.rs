@@ -178,10 +178,7 @@ fn parse_input(
                 counted = Some(lines);
                 text
             }
-            None => {
-                let (text, source) = file_text(bytes, options)?;
-                (Text::Own(text.into_owned()), 0, source)
-            }
+            None => own_file_text(bytes, options)?,
         },
         Input::Owned(bytes) => owned_file_text(bytes, options)?,
         Input::Shared(text) => shared_file_text(text, options)?,
@@ -314,8 +311,7 @@ fn owned_file_text(bytes: Vec<u8>, options: &ParseOptions) -> Result<(Text, usiz
     let max_bytes = check_size(&bytes, options)?;
     let format = sheet::detect(&bytes)?;
     if format != FileFormat::Csv {
-        let (text, source) = file_text(&bytes, options)?;
-        return Ok((Text::Own(text.into_owned()), 0, source));
+        return own_file_text(&bytes, options);
     }
     let (text, start, encoding, chosen) = decode::decode_owned(bytes, max_bytes, options.encoding)?;
     let source = Source {
@@ -348,6 +344,11 @@ fn shared_file_text(
         };
         return Ok((Text::Shared(shared), start, source));
     }
+    own_file_text(bytes, options)
+}
+
+/// [`file_text`] as text of the upload's own, which starts at its first byte.
+fn own_file_text(bytes: &[u8], options: &ParseOptions) -> Result<(Text, usize, Source), Error> {
     let (text, source) = file_text(bytes, options)?;
     Ok((Text::Own(text.into_owned()), 0, source))
 }
