@@ -4,10 +4,15 @@
 //! # Layout
 //!
 //! All rows are appended to one buffer; `ends[i]` is the offset just past row `i` (a `u64`,
-//! so a plan may exceed 4 GB of encoded bytes). A row is:
+//! so a plan may exceed 4 GB of encoded bytes). The buffer is a `String`: every byte the
+//! encoder writes itself (a tag, a mask, a varint's) is ASCII, and every string is a `str`'s
+//! UTF-8, so a string is decoded as a slice of the buffer (its two ends checked) rather
+//! than by checking its bytes again. A varint is six bits a byte, lowest first, with bit 6
+//! set on each byte that another follows (LEB128's seven would use bit 7, which is not
+//! ASCII). A row is:
 //!
 //! ```text
-//! line        varint (LEB128)           first, so `line` reads it alone
+//! line        varint                    first, so `line` reads it alone
 //! action      byte (index in ACTIONS)   second, so `action` reads it after the line
 //! email, first_name, last_name          str = varint length + UTF-8 bytes
 //! user_id     opt = varint 0 for None, else length + 1, then the bytes
@@ -39,9 +44,11 @@ const GUESSED_ROW_BYTES: usize = 96;
 /// Plan rows encoded in one byte buffer, each decoded on access.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct CompactRows {
-    /// The rows' encodings, one after the other.
-    bytes: Vec<u8>,
-    /// The offset in `bytes` just past each row.
+    /// The rows' encodings, one after the other: UTF-8 by construction (every tag, mask and
+    /// varint byte is ASCII, every string a `str`'s), so a string is read back as a slice,
+    /// without checking its bytes again.
+    text: String,
+    /// The offset in `text` just past each row.
     ends: Vec<u64>,
 }
 
@@ -55,15 +62,15 @@ impl CompactRows {
     /// No rows, with room for the index of `rows` rows and a guess of their bytes.
     pub(crate) fn with_capacity(rows: usize) -> Self {
         CompactRows {
-            bytes: Vec::with_capacity(rows.saturating_mul(GUESSED_ROW_BYTES)),
+            text: String::with_capacity(rows.saturating_mul(GUESSED_ROW_BYTES)),
             ends: Vec::with_capacity(rows),
         }
     }
 
     /// Appends one row.
     pub(crate) fn push(&mut self, row: &PlanRow) {
-        put_row(&mut self.bytes, row);
-        self.ends.push(self.bytes.len() as u64);
+        put_row(&mut self.text, row);
+        self.ends.push(self.text.len() as u64);
     }
 
     /// The number of rows.
@@ -126,31 +133,31 @@ impl CompactRows {
     /// Appends row `index` of `other`, its bytes copied, not decoded.
     pub(crate) fn push_copy(&mut self, other: &CompactRows, index: usize) {
         let (start, end) = (other.start(index), offset(other.ends[index]));
-        self.bytes.extend_from_slice(&other.bytes[start..end]);
-        self.ends.push(self.bytes.len() as u64);
+        self.text.push_str(&other.text[start..end]);
+        self.ends.push(self.text.len() as u64);
     }
 
     /// Appends `other`'s rows after these (rows encoded on several threads, joined in order).
     pub(crate) fn append(&mut self, other: CompactRows) {
-        if self.is_empty() && self.bytes.capacity() <= other.bytes.capacity() {
+        if self.is_empty() && self.text.capacity() <= other.text.capacity() {
             *self = other;
             return;
         }
-        let base = self.bytes.len() as u64;
-        self.bytes.extend_from_slice(&other.bytes);
+        let base = self.text.len() as u64;
+        self.text.push_str(&other.text);
         self.ends.extend(other.ends.iter().map(|end| base + end));
     }
 
     /// Gives back the room reserved beyond the rows.
     pub(crate) fn shrink_to_fit(&mut self) {
-        self.bytes.shrink_to_fit();
+        self.text.shrink_to_fit();
         self.ends.shrink_to_fit();
     }
 
     /// Heap bytes held (capacity, not length).
     #[cfg(test)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<u64>()
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<u64>()
     }
 
     /// Where row `index` starts.
@@ -170,7 +177,7 @@ impl CompactRows {
             self.len()
         );
         Reader {
-            bytes: &self.bytes,
+            text: &self.text,
             pos: self.start(range.start),
         }
     }
@@ -178,7 +185,7 @@ impl CompactRows {
     /// A reader at the start of row `index`, if there is one.
     fn reader(&self, index: usize) -> Option<Reader<'_>> {
         (index < self.len()).then(|| Reader {
-            bytes: &self.bytes,
+            text: &self.text,
             pos: self.start(index),
         })
     }
@@ -393,31 +400,47 @@ fn empty_content() -> ContentRef {
 
 // ---- encoding ---------------------------------------------------------------------------
 
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
+/// A varint byte's value bits ...
+const VARINT_BITS: u8 = 0x3f;
+/// ... and the bit that says another byte follows.
+const VARINT_NEXT: u64 = 0x40;
+
+/// A byte below 0x80: one ASCII character, so the buffer stays UTF-8.
+fn put_byte(out: &mut String, b: u8) {
+    assert!(
+        b.is_ascii(),
+        "a compact tag, mask or varint byte is ASCII, not {b:#x}"
+    );
+    out.push(char::from(b));
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+/// `n` six bits a byte, lowest first, bit 6 set on every byte but the last: ASCII bytes
+/// (LEB128's seven bits a byte would set bit 7, which UTF-8 reserves).
+fn put_varint(out: &mut String, mut n: u64) {
+    while n >= VARINT_NEXT {
+        put_byte(out, (n as u8 & VARINT_BITS) | VARINT_NEXT as u8);
+        n >>= 6;
+    }
+    put_byte(out, n as u8);
+}
+
+fn put_str(out: &mut String, s: &str) {
     put_varint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
+    out.push_str(s);
 }
 
 /// `None` as 0, `Some(s)` as its length + 1 and its bytes.
-fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+fn put_opt_str(out: &mut String, s: Option<&str>) {
     match s {
-        None => out.push(0),
+        None => put_byte(out, 0),
         Some(s) => {
             put_varint(out, s.len() as u64 + 1);
-            out.extend_from_slice(s.as_bytes());
+            out.push_str(s);
         }
     }
 }
 
-fn put_row(out: &mut Vec<u8>, row: &PlanRow) {
+fn put_row(out: &mut String, row: &PlanRow) {
     // destructured: a new field breaks the build here rather than go unencoded
     let PlanRow {
         line,
@@ -431,7 +454,7 @@ fn put_row(out: &mut Vec<u8>, row: &PlanRow) {
         issues,
     } = row;
     put_varint(out, u64::from(*line));
-    out.push(action_tag(*action));
+    put_byte(out, action_tag(*action));
     put_str(out, email);
     put_str(out, first_name);
     put_str(out, last_name);
@@ -450,7 +473,7 @@ fn put_row(out: &mut Vec<u8>, row: &PlanRow) {
     }
 }
 
-fn put_profile(out: &mut Vec<u8>, profile: &Profile) {
+fn put_profile(out: &mut String, profile: &Profile) {
     let Profile {
         first_name,
         last_name,
@@ -476,7 +499,7 @@ fn put_profile(out: &mut Vec<u8>, profile: &Profile) {
             mask |= 1 << i;
         }
     }
-    out.push(mask);
+    put_byte(out, mask);
     for field in fields.into_iter().flatten() {
         put_str(out, field);
     }
@@ -487,20 +510,20 @@ fn put_profile(out: &mut Vec<u8>, profile: &Profile) {
     }
 }
 
-fn put_group(out: &mut Vec<u8>, group: &Group) {
+fn put_group(out: &mut String, group: &Group) {
     let Group { id, name } = group;
     put_str(out, id);
     put_str(out, name);
 }
 
-fn put_content(out: &mut Vec<u8>, content: &ContentRef) {
+fn put_content(out: &mut String, content: &ContentRef) {
     let ContentRef { kind, id } = content;
-    out.push(content_kind_tag(*kind));
+    put_byte(out, content_kind_tag(*kind));
     put_str(out, id);
 }
 
-fn put_operation(out: &mut Vec<u8>, op: &Operation) {
-    out.push(operation_tag(op));
+fn put_operation(out: &mut String, op: &Operation) {
+    put_byte(out, operation_tag(op));
     match op {
         Operation::CreateUser {
             profile,
@@ -516,9 +539,9 @@ fn put_operation(out: &mut Vec<u8>, op: &Operation) {
         Operation::UpdateProfile { changes, expect } => {
             put_profile(out, changes);
             match expect {
-                None => out.push(0),
+                None => put_byte(out, 0),
                 Some(expect) => {
-                    out.push(1);
+                    put_byte(out, 1);
                     put_profile(out, expect);
                 }
             }
@@ -527,7 +550,7 @@ fn put_operation(out: &mut Vec<u8>, op: &Operation) {
             put_group(out, group);
         }
         Operation::Enrol { content } | Operation::Withdraw { content } => put_content(out, content),
-        Operation::SendEmail { kind } => out.push(message_kind_tag(*kind)),
+        Operation::SendEmail { kind } => put_byte(out, message_kind_tag(*kind)),
         Operation::ReactivateUser
         | Operation::SetPassword
         | Operation::Invite
@@ -537,8 +560,8 @@ fn put_operation(out: &mut Vec<u8>, op: &Operation) {
     }
 }
 
-fn put_noop(out: &mut Vec<u8>, noop: &Noop) {
-    out.push(noop_tag(noop));
+fn put_noop(out: &mut String, noop: &Noop) {
+    put_byte(out, noop_tag(noop));
     match noop {
         Noop::AlreadyMember { group } | Noop::NotAMember { group } => put_str(out, group),
         Noop::AlreadyEnrolled { content } => put_content(out, content),
@@ -546,7 +569,7 @@ fn put_noop(out: &mut Vec<u8>, noop: &Noop) {
     }
 }
 
-fn put_issue(out: &mut Vec<u8>, issue: &Issue) {
+fn put_issue(out: &mut String, issue: &Issue) {
     let Issue {
         code,
         severity,
@@ -555,7 +578,7 @@ fn put_issue(out: &mut Vec<u8>, issue: &Issue) {
         message,
     } = issue;
     put_varint(out, issue_code_index(*code));
-    out.push(severity_tag(*severity));
+    put_byte(out, severity_tag(*severity));
     put_varint(out, line.map_or(0, |line| u64::from(line) + 1));
     put_opt_str(out, column.as_deref());
     put_str(out, message);
@@ -565,30 +588,32 @@ fn put_issue(out: &mut Vec<u8>, issue: &Issue) {
 
 /// Reads what the `put_*` functions wrote, in the same order.
 struct Reader<'a> {
-    bytes: &'a [u8],
+    text: &'a str,
     pos: usize,
 }
 
 impl Reader<'_> {
     fn byte(&mut self) -> u8 {
         let b = *self
-            .bytes
+            .text
+            .as_bytes()
             .get(self.pos)
             .expect("a compact row is read within the bytes it was written to");
         self.pos += 1;
         b
     }
 
+    /// What `put_varint` wrote.
     fn varint(&mut self) -> u64 {
         let mut n = 0u64;
         let mut shift = 0;
         loop {
             let b = self.byte();
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
+            n |= u64::from(b & VARINT_BITS) << shift;
+            if u64::from(b) & VARINT_NEXT == 0 {
                 return n;
             }
-            shift += 7;
+            shift += 6;
         }
     }
 
@@ -604,8 +629,11 @@ impl Reader<'_> {
     /// enough (a new one is exactly `len` bytes).
     fn bytes_into(&mut self, len: usize, s: &mut String) {
         let end = self.pos + len;
-        let text = std::str::from_utf8(&self.bytes[self.pos..end])
-            .expect("a compact string was a String's UTF-8 when written");
+        // a slice of the UTF-8 buffer: its two ends checked, not its bytes
+        let text = self
+            .text
+            .get(self.pos..end)
+            .expect("a compact string is whole characters of the buffer, as written");
         self.pos = end;
         s.clear();
         s.reserve_exact(len);

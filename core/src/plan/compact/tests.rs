@@ -173,8 +173,8 @@ pub(in crate::plan) fn hand_built() -> Vec<PlanRow> {
         ..issue(IssueCode::MalformedCsv, Some(127), None, "m")
     });
     rows.push(odd);
-    // lengths across the varint boundaries: 127/128 and 16383/16384 bytes
-    for len in [127, 128, 16_383, 16_384, 70_000] {
+    // lengths across the varint boundaries: 63/64 and 4095/4096 bytes, and past them
+    for len in [63, 64, 127, 128, 4_095, 4_096, 16_384, 70_000] {
         let long = "a".repeat(len);
         rows.push(PlanRow {
             line: len as u32,
@@ -268,7 +268,7 @@ fn check(rows: &[PlanRow]) -> CompactRows {
     let mut shrunk = pushed.clone();
     shrunk.shrink_to_fit();
     assert_eq!(shrunk, pushed);
-    assert!(shrunk.heap_bytes() >= shrunk.bytes.len() + 8 * shrunk.len());
+    assert!(shrunk.heap_bytes() >= shrunk.text.len() + 8 * shrunk.len());
     check_reusing(&pushed);
     pushed
 }
@@ -446,23 +446,24 @@ fn hand_built_rows_round_trip() {
 }
 
 #[test]
-fn varints_are_minimal_leb128() {
+fn varints_are_minimal_and_ascii() {
     for (n, bytes) in [
         (0u64, vec![0u8]),
-        (127, vec![0x7f]),
-        (128, vec![0x80, 0x01]),
-        (16_383, vec![0xff, 0x7f]),
-        (16_384, vec![0x80, 0x80, 0x01]),
-        (u64::from(u32::MAX), vec![0xff, 0xff, 0xff, 0xff, 0x0f]),
-        (u64::MAX, [vec![0xff; 9], vec![0x01]].concat()),
+        (63, vec![0x3f]),
+        (64, vec![0x40, 0x01]),
+        (4_095, vec![0x7f, 0x3f]),
+        (4_096, vec![0x40, 0x40, 0x01]),
+        (
+            u64::from(u32::MAX),
+            vec![0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x03],
+        ),
+        (u64::MAX, [vec![0x7f; 10], vec![0x0f]].concat()),
     ] {
-        let mut out = Vec::new();
+        let mut out = String::new();
         put_varint(&mut out, n);
-        assert_eq!(out, bytes, "{n}");
-        let mut r = Reader {
-            bytes: &out,
-            pos: 0,
-        };
+        assert_eq!(out.as_bytes(), bytes, "{n}");
+        assert!(out.is_ascii(), "{n}");
+        let mut r = Reader { text: &out, pos: 0 };
         assert_eq!(r.varint(), n);
         assert_eq!(r.pos, out.len());
     }
@@ -744,7 +745,7 @@ fn the_benchmark_rows_take_at_most_200_bytes_each() {
     let per_row = compact.heap_bytes() as f64 / ROWS as f64;
     println!(
         "{ROWS} benchmark rows: {per_row:.1} heap bytes a row ({:.1} encoded + 8 index; {:.1} before shrink_to_fit)",
-        compact.bytes.len() as f64 / ROWS as f64,
+        compact.text.len() as f64 / ROWS as f64,
         reserved as f64 / ROWS as f64,
     );
     assert!(per_row <= 200.0, "{per_row} bytes a row");
