@@ -195,13 +195,18 @@ pub fn file_report(name: &str, report: &FileReport) {
     );
 }
 
-/// Every issue of a plan, file-level first, then by line.
+/// Every issue of a plan, file-level first, then by line (the rows read a block at a time,
+/// not each decoded whole).
 pub fn plan_issues(plan: &Plan) -> Vec<Issue> {
-    plan.file_issues()
-        .iter()
-        .cloned()
-        .chain(plan.rows().iter().flat_map(|r| r.issues))
-        .collect()
+    let mut issues = plan.file_issues().to_vec();
+    let walked = plan.rows().try_for_each_block(|_, block| {
+        issues.extend(block.iter().flat_map(|r| r.issues.iter().cloned()));
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match walked {
+        Ok(()) => issues,
+        Err(never) => match never {},
+    }
 }
 
 /// `plan`, `apply` and `undo`: the issues, optionally every row, and the counts.

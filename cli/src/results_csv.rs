@@ -40,8 +40,8 @@ pub fn write_csv(
     upload: Option<&Upload>,
 ) -> io::Result<()> {
     out.write_all(BOM.as_bytes())?;
-    let plan_rows = plan.map(|p| p.rows().to_vec()).unwrap_or_default();
-    let names = ByLine::new(&plan_rows, |r| r.line);
+    let plan_names = plan.map(names_by_line).unwrap_or_default();
+    let names = ByLine::new(&plan_names, |n| n.line);
     // The file's columns: (header as written, the column or field it was read as).
     let columns: Vec<(&str, Option<lms_bulk_upload::Column>, Option<&str>)> = upload
         .map(|u| {
@@ -78,7 +78,7 @@ pub fn write_csv(
     for row in &results.rows {
         let (first, last) = names
             .get(row.line)
-            .map_or(("", ""), |r| (r.first_name.as_str(), r.last_name.as_str()));
+            .map_or(("", ""), |n| (n.first.as_str(), n.last.as_str()));
         line.clear();
         let _ = write!(line, "{}", row.line);
         let user_id = row.user_id.as_ref().map_or("", |u| u.0.as_str());
@@ -211,6 +211,31 @@ impl<'w> Quoted<'w> {
         self.out.write_all(&self.buf)?;
         self.buf.clear();
         self.out.flush()
+    }
+}
+
+/// What the results read of a plan's row: its line and its names.
+struct Names {
+    line: u32,
+    first: String,
+    last: String,
+}
+
+/// The names of every row of `plan`, read a block of rows at a time (the rows decoded into
+/// the same few, not each decoded whole and kept).
+fn names_by_line(plan: &Plan) -> Vec<Names> {
+    let mut names = Vec::with_capacity(plan.rows().len());
+    let walked = plan.rows().try_for_each_block(|_, block| {
+        names.extend(block.iter().map(|row| Names {
+            line: row.line,
+            first: row.first_name.clone(),
+            last: row.last_name.clone(),
+        }));
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match walked {
+        Ok(()) => names,
+        Err(never) => match never {},
     }
 }
 
