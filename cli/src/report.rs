@@ -199,14 +199,10 @@ pub fn file_report(name: &str, report: &FileReport) {
 /// not each decoded whole).
 pub fn plan_issues(plan: &Plan) -> Vec<Issue> {
     let mut issues = plan.file_issues().to_vec();
-    let walked = plan.rows().try_for_each_block(|_, block| {
+    plan.rows().for_each_block(|_, block| {
         issues.extend(block.iter().flat_map(|r| r.issues.iter().cloned()));
-        Ok::<(), std::convert::Infallible>(())
     });
-    match walked {
-        Ok(()) => issues,
-        Err(never) => match never {},
-    }
+    issues
 }
 
 /// `plan`, `apply` and `undo`: the issues, optionally every row, and the counts.

@@ -225,18 +225,14 @@ struct Names {
 /// the same few, not each decoded whole and kept).
 fn names_by_line(plan: &Plan) -> Vec<Names> {
     let mut names = Vec::with_capacity(plan.rows().len());
-    let walked = plan.rows().try_for_each_block(|_, block| {
+    plan.rows().for_each_block(|_, block| {
         names.extend(block.iter().map(|row| Names {
             line: row.line,
             first: row.first_name.clone(),
             last: row.last_name.clone(),
         }));
-        Ok::<(), std::convert::Infallible>(())
     });
-    match walked {
-        Ok(()) => names,
-        Err(never) => match never {},
-    }
+    names
 }
 
 /// Items found by their line: by binary search when they are in line order (a plan's rows,

@@ -190,10 +190,9 @@ impl PlanRows {
     }
 
     /// Calls `each` with the rows in order, a block at a time (the place of its first row,
-    /// and the block), each block decoded into the last one's rows; stops at the first
-    /// error `each` returns, and returns it. The cheap way to read every row of a large
-    /// plan: a row's strings and vectors are reused from one block to the next, where
-    /// [`PlanRows::iter`] and [`PlanRows::to_vec`] allocate each row anew.
+    /// and the block), each block decoded into the last one's rows. The cheap way to read
+    /// every row of a large plan: a row's strings and vectors are reused from one block to
+    /// the next, where [`PlanRows::iter`] and [`PlanRows::to_vec`] allocate each row anew.
     ///
     /// ```
     /// use lms_bulk_upload::{parse, plan, MemoryStore, Settings};
@@ -201,14 +200,24 @@ impl PlanRows {
     /// let upload = parse(csv, &Default::default()).unwrap();
     /// let p = plan(&upload, &Settings::builder().build().unwrap(), &mut MemoryStore::new()).unwrap();
     /// let mut names = Vec::new();
-    /// p.rows()
-    ///     .try_for_each_block(|_, block| {
-    ///         names.extend(block.iter().map(|row| row.first_name.clone()));
-    ///         Ok::<(), std::convert::Infallible>(())
-    ///     })
-    ///     .unwrap();
+    /// p.rows().for_each_block(|_, block| {
+    ///     names.extend(block.iter().map(|row| row.first_name.clone()));
+    /// });
     /// assert_eq!(names, ["Ana", "Bo"]);
     /// ```
+    pub fn for_each_block(&self, mut each: impl FnMut(usize, &[PlanRow])) {
+        let walked = self.try_for_each_block(|start, block| {
+            each(start, block);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match walked {
+            Ok(()) => {}
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`PlanRows::for_each_block`], stopping at the first error `each` returns, and
+    /// returning it.
     pub fn try_for_each_block<E>(
         &self,
         mut each: impl FnMut(usize, &[PlanRow]) -> Result<(), E>,
