@@ -127,6 +127,8 @@ impl SqliteWebHost {
     }
 
     fn run_info(&self, db: &Db, id: i64) -> Result<Option<RunInfo>, HookError> {
+        // The runner's state first, the row second (see `info`).
+        let live = self.runner.progress(id);
         let row = db
             .conn()
             .query_row(
@@ -136,11 +138,15 @@ impl SqliteWebHost {
             )
             .optional()
             .map_err(failed)?;
-        Ok(row.map(|r| self.info(r)))
+        Ok(row.map(|r| Self::info(r, live)))
     }
 
-    fn info(&self, r: RunRow) -> RunInfo {
-        let live = self.runner.progress(r.id);
+    /// The run of row `r`, `live` (its progress) when the runner held it. `live` must be
+    /// taken before the row is read: a failing run's error is written before the runner
+    /// lets it go, so a row read after that sees the error of any run no longer live. Read
+    /// the other way round, a run that failed in between showed as interrupted without its
+    /// reason.
+    fn info(r: RunRow, live: Option<(u64, u64)>) -> RunInfo {
         let state = match (r.web_state.as_deref(), r.status.as_str()) {
             (Some("queued"), _) if live.is_some() => RunState::Queued,
             (Some("running"), "running") if live.is_some() => RunState::Running,
@@ -576,6 +582,8 @@ impl Host for SqliteWebHost {
 
     fn runs(&self, offset: u64, limit: u64) -> Result<(u64, Vec<RunInfo>), HookError> {
         let db = self.db()?;
+        // The runner's state first, the rows second (see `info`).
+        let live = self.runner.live_progress();
         let total: i64 = db
             .conn()
             .query_row("SELECT count(*) FROM upload_runs", [], |r| r.get(0))
@@ -592,7 +600,12 @@ impl Host for SqliteWebHost {
             .map_err(failed)?;
         Ok((
             total.max(0) as u64,
-            rows.into_iter().map(|r| self.info(r)).collect(),
+            rows.into_iter()
+                .map(|r| {
+                    let progress = live.get(&r.id).copied();
+                    Self::info(r, progress)
+                })
+                .collect(),
         ))
     }
 

@@ -142,6 +142,14 @@ impl Runner {
     pub fn progress(&self, id: i64) -> Option<(u64, u64)> {
         guard(&self.shared.live).get(&id).map(|l| (l.done, l.total))
     }
+
+    /// [`Runner::progress`] of every live run, taken at once.
+    pub fn live_progress(&self) -> HashMap<i64, (u64, u64)> {
+        guard(&self.shared.live)
+            .iter()
+            .map(|(&id, l)| (id, (l.done, l.total)))
+            .collect()
+    }
 }
 
 fn work(shared: &Arc<Shared>) {
